@@ -1,0 +1,42 @@
+// Builds everything the app, the CLI and `serve` run from: dist/cli, dist/electron, dist/renderer.
+// Entries that do not exist yet are skipped, so a partial tree still builds.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const r = (p) => join(root, p);
+const quiet = process.argv.includes('--quiet');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  packages: 'external',
+  logLevel: quiet ? 'error' : 'warning',
+  banner: { js: '' },
+};
+
+await rm(r('dist'), { recursive: true, force: true });
+
+const jobs = [];
+if (existsSync(r('shared/cli/main.ts'))) {
+  jobs.push(build({ ...common, entryPoints: [r('shared/cli/main.ts')], outfile: r('dist/cli/main.js'), format: 'esm' }));
+}
+if (existsSync(r('electron/main/index.ts'))) {
+  jobs.push(build({ ...common, entryPoints: [r('electron/main/index.ts')], outfile: r('dist/electron/main.js'), format: 'esm', external: ['electron'] }));
+}
+if (existsSync(r('electron/preload/index.ts'))) {
+  // Sandboxed preloads must be a single CommonJS file; zod is bundled in.
+  jobs.push(build({ ...common, packages: undefined, entryPoints: [r('electron/preload/index.ts')], outfile: r('dist/electron/preload.cjs'), format: 'cjs', external: ['electron'] }));
+}
+await Promise.all(jobs);
+
+if (existsSync(r('renderer/index.html'))) {
+  const { build: viteBuild } = await import('vite');
+  await viteBuild({ configFile: r('renderer/vite.config.ts'), logLevel: quiet ? 'error' : 'warn' });
+}
+if (!quiet) console.log('build: ok');

@@ -1,0 +1,126 @@
+/**
+ * Classified errors for the whole core.
+ *
+ * Every error that leaves a core module is an `AppError` whose `kind` says what went wrong
+ * in a way callers (retry wrappers, the CLI's exit status, the UI's messages) can act on,
+ * and whose `hint` tells a person what to do about it.
+ */
+
+/** What kind of failure an error is; retry wrappers retry only `Transient`. */
+export type ErrorKind =
+  | 'NotFound'
+  | 'PermissionDenied'
+  | 'AuthFailed'
+  | 'Transient'
+  | 'Fatal'
+  | 'Cancelled'
+  | 'InvalidInput'
+  | 'Conflict'
+  | 'Integrity'
+  | 'Unsupported'
+  | 'MissingTool';
+
+/** Every error kind, for schemas and exhaustive checks. */
+export const ERROR_KINDS: readonly ErrorKind[] = [
+  'NotFound',
+  'PermissionDenied',
+  'AuthFailed',
+  'Transient',
+  'Fatal',
+  'Cancelled',
+  'InvalidInput',
+  'Conflict',
+  'Integrity',
+  'Unsupported',
+  'MissingTool',
+];
+
+/** Options that add context to an `AppError`. */
+export interface AppErrorOptions {
+  /** What the person should do about it, in one sentence. */
+  readonly hint?: string;
+  /** The underlying error. */
+  readonly cause?: unknown;
+  /** Extra machine-readable facts (never secrets). */
+  readonly details?: Readonly<Record<string, unknown>>;
+  /** For `Transient` errors: how long the server asked us to wait. */
+  readonly retryAfterMs?: number;
+}
+
+/** A classified, user-presentable error. */
+export class AppError extends Error {
+  /** The classification. */
+  readonly kind: ErrorKind;
+  /** What to do about it. */
+  readonly hint: string | undefined;
+  /** Extra facts (never secrets). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** Server-requested back-off, for `Transient`. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(kind: ErrorKind, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.kind = kind;
+    this.hint = options.hint;
+    this.details = options.details;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** The serializable shape of an error as it crosses IPC, HTTP and job history. */
+export interface SerializedError {
+  readonly kind: ErrorKind;
+  readonly message: string;
+  readonly hint?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** True when `err` is an `AppError`, optionally of the given kind. */
+export function isAppError(err: unknown, kind?: ErrorKind): err is AppError {
+  return err instanceof AppError && (kind === undefined || err.kind === kind);
+}
+
+/** The `Cancelled` error used whenever an AbortSignal fires. */
+export function cancelledError(what = 'The operation'): AppError {
+  return new AppError('Cancelled', `${what} was cancelled.`);
+}
+
+/** Throws `Cancelled` if the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw cancelledError(what);
+}
+
+/** Turns any thrown value into an `AppError` (unknown errors become `Fatal`). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR')) {
+    return cancelledError();
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new AppError('Fatal', message, { cause: err });
+}
+
+/** Serializes an error for IPC/HTTP/job history. */
+export function serializeError(err: unknown): SerializedError {
+  const e = toAppError(err);
+  return {
+    kind: e.kind,
+    message: e.message,
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(e.details !== undefined ? { details: e.details } : {}),
+  };
+}
+
+/** Rebuilds an `AppError` from its serialized form. */
+export function deserializeError(s: SerializedError): AppError {
+  return new AppError(s.kind, s.message, {
+    ...(s.hint !== undefined ? { hint: s.hint } : {}),
+    ...(s.details !== undefined ? { details: s.details } : {}),
+  });
+}
+
+/** Compile-time exhaustiveness check for discriminated unions. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new AppError('Fatal', `Unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,149 @@
+/**
+ * The storage provider interface: what every storage (local folder, S3, Dropbox, Google
+ * Drive, Swift, SFTP, memory) implements, one folder each under `shared/core/storage/`.
+ *
+ * Contract, for every implementation:
+ * - Keys are `/`-separated, relative to the storage's root, with no leading slash. The empty
+ *   prefix `""` means the whole storage.
+ * - `list(prefix)` yields every object below `prefix`, recursively, exactly once each, in no
+ *   particular order; it pages internally and stops when the consumer breaks or the signal
+ *   aborts. Folders are not objects.
+ * - Every method rejects with an `AppError` whose kind is `NotFound`, `PermissionDenied`,
+ *   `AuthFailed`, `Transient`, `Fatal` or `Cancelled`; the provider classifies its own
+ *   SDK/protocol errors where they arise. Retries, concurrency limits and logging are
+ *   wrappers (`storage/wrappers/`), never inside a provider.
+ * - Optional methods exist exactly when `capabilities` says so; the conformance suite checks.
+ */
+import type { Readable } from 'node:stream';
+import type { ZodType } from 'zod';
+import type { Logger } from '../util/logger';
+import type { SecretStore } from '../secrets/secret-store';
+
+/** Every storage type the app knows. */
+export type ProviderKind = 'local' | 'memory' | 's3' | 'dropbox' | 'gdrive' | 'swift' | 'sftp';
+
+/** A checksum a storage reports for an object. */
+export interface ObjectChecksum {
+  /** `md5` (S3 single-part ETag, Swift ETag, Drive md5Checksum), `sha256`, `dropbox` (content_hash). */
+  readonly algorithm: 'md5' | 'sha1' | 'sha256' | 'dropbox-content-hash';
+  /** Lower-case hex. */
+  readonly value: string;
+}
+
+/** What a listing or `stat` tells about one object. */
+export interface ObjectInfo {
+  /** Key relative to the storage root. */
+  readonly key: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Last modification time. */
+  readonly modified: Date;
+  /** Opaque version tag (ETag, rev, generation…), when the storage has one. */
+  readonly etag?: string;
+  /** A content checksum, when the storage provides one cheaply. */
+  readonly checksum?: ObjectChecksum;
+}
+
+/** A byte range: `offset` inclusive, `length` bytes (to the end when omitted). */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length?: number;
+}
+
+/** What a provider can do; data, not methods. */
+export interface Capabilities {
+  /** `write` is implemented. */
+  readonly write: boolean;
+  /** `remove` is implemented. */
+  readonly remove: boolean;
+  /** `read` honours `range` without reading from the start. */
+  readonly rangeReads: boolean;
+  /** How many transfers may run at once against this storage. */
+  readonly maxConcurrency: number;
+  /** Names differ only by case cannot coexist. */
+  readonly caseInsensitive: boolean;
+}
+
+/** Options every call takes. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** Options for `list`. */
+export interface ListOptions extends CallOptions {
+  /** Ask the server for pages this small (tests force pagination with it). */
+  readonly pageSize?: number;
+}
+
+/** Options for `read`. */
+export interface ReadOptions extends CallOptions {
+  readonly range?: ByteRange;
+}
+
+/** Options for `write`. */
+export interface WriteOptions extends CallOptions {
+  /** The size, when known in advance (lets providers choose single vs multi-part). */
+  readonly size?: number;
+  /** Called with the number of bytes sent so far. */
+  readonly onProgress?: (sentBytes: number) => void;
+  /** Content type to record, where the storage keeps one. */
+  readonly contentType?: string;
+}
+
+/** A connected storage. */
+export interface StorageProvider {
+  /** The storage type. */
+  readonly kind: ProviderKind;
+  /** What it can do. */
+  readonly capabilities: Capabilities;
+  /** Every object below `prefix`, recursively. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
+  /** One object's info; `NotFound` when absent. */
+  stat(key: string, options?: CallOptions): Promise<ObjectInfo>;
+  /** A stream of the object's bytes (or of `range`); `NotFound` when absent. */
+  read(key: string, options?: ReadOptions): Promise<Readable>;
+  /** Stores `body` under `key`, replacing any object there; atomically where the storage can. */
+  write?(key: string, body: Readable, options?: WriteOptions): Promise<ObjectInfo>;
+  /** Deletes one object; `NotFound` when absent. */
+  remove?(key: string, options?: CallOptions): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** What a factory gets besides the config. */
+export interface ProviderDeps {
+  /** Where the storage's secrets are (keychain, or vault). */
+  readonly secrets: SecretStore;
+  readonly log: Logger;
+  /** Override of global fetch (tests point SDKs at local servers with it). */
+  readonly fetch?: typeof fetch;
+}
+
+/** Describes one setting of a provider, to drive forms and `storage add` flags. */
+export interface SettingField {
+  /** Config key (camelCase), also the CLI flag in kebab-case. */
+  readonly name: string;
+  readonly label: string;
+  readonly type: 'string' | 'number' | 'boolean' | 'path' | 'select';
+  readonly required: boolean;
+  /** Secrets are never stored in config: they go to the secret store. */
+  readonly secret: boolean;
+  readonly help?: string;
+  readonly options?: readonly string[];
+  readonly default?: string | number | boolean;
+}
+
+/** Creates providers of one kind from validated, non-secret config. */
+export interface ProviderFactory<C> {
+  readonly kind: ProviderKind;
+  /** Human name, e.g. "S3-compatible". */
+  readonly label: string;
+  /** The settings, for the UI form and CLI flags. */
+  readonly fields: readonly SettingField[];
+  /** Validates non-secret settings. */
+  readonly configSchema: ZodType<C>;
+  /** Connects; secrets are read from `deps.secrets` under `secretScope`. */
+  create(config: C, secretScope: string, deps: ProviderDeps): Promise<StorageProvider>;
+  /** A short description of where the storage points, for lists and logs (never secrets). */
+  describe(config: C): string;
+}

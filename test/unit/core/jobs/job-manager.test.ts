@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { JobManager } from '../../../../shared/core/jobs/job-manager';
+import { AppError, throwIfAborted } from '../../../../shared/core/errors';
+
+describe('JobManager', () => {
+  it('reports progress and the result of a job', async () => {
+    const jobs = new JobManager();
+    const seen: string[] = [];
+    jobs.on('update', (s) => seen.push(s.progress?.phase ?? s.state));
+    const h = jobs.start('test', 'Adds', async (ctx) => {
+      ctx.progress({ phase: 'one' });
+      ctx.progress({ phase: 'two', done: 1, total: 2 });
+      return 42;
+    });
+    expect(await h.result).toBe(42);
+    expect(jobs.get(h.id)?.state).toBe('succeeded');
+    expect(jobs.get(h.id)?.result).toBe(42);
+    expect(seen).toContain('one');
+    expect(seen).toContain('two');
+  });
+
+  it('cancels a running job and records it as cancelled', async () => {
+    const jobs = new JobManager();
+    const h = jobs.start('test', 'Waits', async (ctx) => {
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+      throwIfAborted(ctx.signal, 'Waiting');
+      return 1;
+    });
+    expect(jobs.cancel(h.id)).toBe(true);
+    await expect(h.result).rejects.toMatchObject({ kind: 'Cancelled' });
+    expect(jobs.get(h.id)?.state).toBe('cancelled');
+    expect(jobs.cancel(h.id)).toBe(false);
+  });
+
+  it('records a failure with its classified error', async () => {
+    const jobs = new JobManager();
+    const h = jobs.start('test', 'Fails', async () => {
+      throw new AppError('Integrity', 'The archive is truncated.', { hint: 'Download it again.' });
+    });
+    await expect(h.result).rejects.toBeInstanceOf(AppError);
+    expect(jobs.get(h.id)?.error).toEqual({ kind: 'Integrity', message: 'The archive is truncated.', hint: 'Download it again.' });
+  });
+});
