@@ -16,3 +16,26 @@ export interface BackupSource {
   /** A stream of the bytes, or of `range`. */
   open(range?: ByteRange, signal?: AbortSignal): Promise<Readable>;
 }
+
+/** A folder of files on a storage or disk (a filestore, a click-odoo folder backup). */
+export interface FolderSource {
+  /** Display name of the folder. */
+  readonly name: string;
+  /** Every file below the folder, with paths relative to it (`/`-separated). */
+  list(signal?: AbortSignal): AsyncIterable<{ readonly path: string; readonly size: number }>;
+  /** A stream of one file's bytes. */
+  open(path: string, signal?: AbortSignal): Promise<Readable>;
+}
+
+/**
+ * A backup made of several objects: a database dump (custom or plain SQL, maybe gzipped)
+ * plus, optionally, a manifest and a filestore folder. Used for click-odoo `folder`
+ * backups and plain `pg_dump` + `filestore/<db>/` layouts.
+ */
+export interface MultiPartBackup {
+  readonly kind: 'multipart';
+  readonly name: string;
+  readonly dump: BackupSource;
+  readonly manifest?: BackupSource;
+  readonly filestore?: FolderSource;
+}
