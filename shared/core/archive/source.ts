@@ -13,6 +13,8 @@ export interface BackupSource {
   readonly size: number | undefined;
   /** True when `open` with a range is cheap (local file, ranged storage reads). */
   readonly seekable: boolean;
+  /** The file's path when the backup is a file on this machine (lets tools such as pg_restore read it directly). */
+  readonly localPath?: string;
   /** A stream of the bytes, or of `range`. */
   open(range?: ByteRange, signal?: AbortSignal): Promise<Readable>;
 }
