@@ -8,7 +8,7 @@
  * `/oauth2/token` refresh. Faults: `failNext`.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { CursorBook, DroppedConnection, FaultQueue, loopbackFetch, parseRange, readBody, sendBytes, sendJson, startServer, TokenBook, type FaultSpec } from './common';
 
 /** Which kind of Dropbox app a token belongs to. */

@@ -6,6 +6,7 @@
  * the server's `incorrect_offset` answer after a lost request or response.
  */
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Dropbox, DropboxResponseError, type files } from 'dropbox';
 import { AppError, cancelledError, throwIfAborted } from '../../errors';
 import type { TokenSource } from '../../auth/token-source';
@@ -153,7 +154,7 @@ export class DropboxProvider implements StorageProvider {
     });
     if (res === undefined || res.body === null) return Readable.from([]);
     const len = Number(res.headers.get('content-length'));
-    const raw = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const raw = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
     return guardReadStream(raw, {
       signal,
       classify: (e) => classifyDropboxError(e, key, this.o.storageName, signal),
