@@ -1,0 +1,161 @@
+/**
+ * Downloading a backup from a storage to a local file: streamed, with progress and
+ * cancellation, resumed with ranged reads after a dropped connection, optionally decrypted
+ * on the way. The data goes to `<out>.part`, which is renamed to `<out>` only once it is
+ * complete and verified (size against the listing, a checksum when the storage or a sidecar
+ * gives one, a zip's central directory, a dump's magic); on any failure or cancel the
+ * `.part` file is deleted, so nothing partial is ever presented as the backup.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError, cancelledError, toAppError } from '../errors';
+import type { JobContext } from '../jobs/job';
+import type { ObjectChecksum, StorageProvider } from '../storage/provider';
+import { resumableRead } from '../storage/wrappers/resume';
+import { decryptStream, type DecryptKeys } from '../crypto';
+import { stripEncryption } from '../catalog/conventions';
+import { checksummer, readHead, verifyZip, type Checksummer } from './verify';
+
+/** What to download. */
+export interface DownloadOptions {
+  readonly provider: StorageProvider;
+  readonly key: string;
+  /** A file path, or an existing folder (the object's name is used inside it). */
+  readonly out: string;
+  /** Size the catalog listed; the download must deliver exactly this many bytes. */
+  readonly expectedSize?: number;
+  /** sha256 from a sidecar, when there is one (preferred over the storage's checksum). */
+  readonly sidecarSha256?: string;
+  /** Decrypt on the way (the output is the plaintext). */
+  readonly decrypt?: DecryptKeys;
+  /** How many times a dropped transfer is resumed (default 5). */
+  readonly maxResumes?: number;
+  /** Replace an existing output file. */
+  readonly overwrite?: boolean;
+}
+
+/** What a finished download reports. */
+export interface DownloadResult {
+  /** The final path. */
+  readonly path: string;
+  /** Bytes read from the storage. */
+  readonly storedBytes: number;
+  /** Bytes written (differs from storedBytes when decrypted). */
+  readonly bytes: number;
+  /** Checks that passed, for the user: e.g. `size`, `sha256`, `zip`. */
+  readonly verified: string[];
+}
+
+/** Where the download will be written for `out` (a folder gets the object's name). */
+export async function resolveOutPath(out: string, key: string, decrypting: boolean): Promise<string> {
+  let name = basename(key);
+  if (decrypting) name = stripEncryption(name).name;
+  try {
+    const st = await stat(out);
+    if (st.isDirectory()) return join(out, name);
+  } catch {
+    /* not there: a file path */
+  }
+  return out;
+}
+
+/** Downloads one object as a job step (progress phases `download`, `verify`). */
+export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Promise<DownloadResult> {
+  const { provider, key, signal } = { ...opts, signal: ctx.signal };
+  const path = await resolveOutPath(opts.out, key, opts.decrypt !== undefined);
+  if (!opts.overwrite) {
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (exists) {
+      throw new AppError('Conflict', `${path} already exists.`, { hint: 'Choose another --out path, or remove the file first.' });
+    }
+  }
+  const part = `${path}.part`;
+  const info = await provider.stat(key, { signal });
+  const size = opts.expectedSize ?? info.size;
+  if (info.size !== size) {
+    throw new AppError('Integrity', `"${key}" now has ${info.size} bytes but the listing said ${size}.`, {
+      hint: 'The object changed since it was listed (maybe an upload is still running). List again and retry.',
+    });
+  }
+  const checks: { sum: Checksummer; expected: string; label: string }[] = [];
+  if (opts.sidecarSha256) checks.push({ sum: checksummer('sha256'), expected: opts.sidecarSha256.toLowerCase(), label: 'sha256 (sidecar)' });
+  const cs: ObjectChecksum | undefined = info.checksum;
+  if (cs && !(cs.algorithm === 'sha256' && opts.sidecarSha256)) checks.push({ sum: checksummer(cs.algorithm), expected: cs.value.toLowerCase(), label: `${cs.algorithm} (storage)` });
+
+  let received = 0;
+  let written = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      received += chunk.length;
+      for (const c of checks) c.sum.update(chunk);
+      ctx.progress({ phase: 'download', label: 'Downloading', done: received, total: size, unit: 'bytes' });
+      cb(null, chunk);
+    },
+  });
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      written += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  ctx.progress({ phase: 'download', label: 'Downloading', done: 0, total: size, unit: 'bytes' });
+  try {
+    await rm(part, { force: true });
+    const input = await resumableRead(provider, key, {
+      signal,
+      size,
+      maxResumes: opts.maxResumes ?? 5,
+      onResume: (offset, attempt, err) => ctx.log('warn', `Connection lost at byte ${offset} (${err.message}); resuming (attempt ${attempt}).`),
+    });
+    const sink = createWriteStream(part, { flags: 'w', mode: 0o600, flush: true });
+    if (opts.decrypt) {
+      const counted = input.pipe(tap);
+      input.on('error', (e) => tap.destroy(e));
+      const plain: Readable = await decryptStream(counted, opts.decrypt, { signal });
+      await pipeline(plain, counter, sink, { signal });
+    } else {
+      await pipeline(input, tap, counter, sink, { signal });
+    }
+    if (signal.aborted) throw cancelledError('The download');
+    ctx.progress({ phase: 'verify', label: 'Verifying' });
+    const verified: string[] = [];
+    if (received !== size) {
+      throw new AppError('Integrity', `Received ${received} bytes of "${key}" but the listing says ${size}.`, {
+        hint: 'The download is incomplete; try again.',
+      });
+    }
+    verified.push('size');
+    for (const c of checks) {
+      const got = c.sum.digest();
+      if (got !== c.expected) {
+        throw new AppError('Integrity', `The ${c.label} checksum of "${key}" does not match (expected ${c.expected}, got ${got}).`, {
+          hint: 'The data was damaged in transfer or on the storage. Download again; if it persists, the stored backup is corrupt.',
+        });
+      }
+      verified.push(c.label);
+    }
+    const head = await readHead(part, 8);
+    if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b) {
+      const z = await verifyZip(part, `"${key}"`);
+      verified.push(`zip (${z.entries} entries)`);
+    } else if (!opts.decrypt && /\.zip$/i.test(key)) {
+      throw new AppError('Integrity', `"${key}" is named .zip but is not a zip archive.`, { hint: 'Check the file on the storage; it may be an error page saved as a backup.' });
+    } else if (head.subarray(0, 5).toString('latin1') === 'PGDMP') {
+      verified.push('dump header');
+    }
+    if (signal.aborted) throw cancelledError('The download');
+    await rename(part, path);
+    ctx.log('info', `Downloaded "${key}" to ${path} (${verified.join(', ')}).`);
+    return { path, storedBytes: received, bytes: written, verified };
+  } catch (err) {
+    await rm(part, { force: true }).catch(() => undefined);
+    if (signal.aborted) throw cancelledError('The download');
+    throw toAppError(err);
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The local-folder storage: a folder on this machine (or a mounted share) behind the
+ * `StorageProvider` interface. Keys are `/`-separated paths relative to the folder.
+ * Writes go to a hidden temp file in the target folder and are renamed into place once
+ * complete, so a reader never sees a partial object.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { mkdir, opendir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError, throwIfAborted } from '../../errors';
+import type { CallOptions, Capabilities, ListOptions, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
+import { classifyFsError } from './errors';
+
+/** Temp files of in-flight writes carry this marker and are never listed. */
+export const LOCAL_TEMP_MARKER = '.backup-desk-tmp-';
+
+/** A folder on disk as a storage. */
+export class LocalProvider implements StorageProvider {
+  readonly kind = 'local' as const;
+  readonly capabilities: Capabilities;
+
+  constructor(readonly root: string) {
+    this.capabilities = {
+      write: true,
+      remove: true,
+      rangeReads: true,
+      maxConcurrency: 8,
+      caseInsensitive: process.platform === 'darwin' || process.platform === 'win32',
+    };
+  }
+
+  /** Maps a key to a path inside the root; rejects keys that would escape it. */
+  private pathOf(key: string): string {
+    const parts = key.split('/');
+    if (key === '' || key.startsWith('/') || parts.some((p) => p === '..' || p === '' || p.includes('\\') || p.includes('\0'))) {
+      throw new AppError('InvalidInput', `Invalid object key "${key}" for a local folder.`, { hint: 'Keys are relative paths with "/" separators and no ".." parts.' });
+    }
+    return join(this.root, ...parts);
+  }
+
+  /** @inheritdoc */
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    const signal = options.signal;
+    throwIfAborted(signal, 'Listing');
+    try {
+      const st = await stat(this.root);
+      if (!st.isDirectory()) throw new AppError('NotFound', `The storage folder ${this.root} is not a folder.`, { hint: 'Point the storage at a folder.' });
+    } catch (err) {
+      const e = classifyFsError(err, `The storage folder ${this.root}`);
+      if (e.kind === 'NotFound') {
+        throw new AppError('NotFound', `The storage folder ${this.root} does not exist.`, {
+          hint: 'Mount or create the folder, or change the storage with `storage remove` + `storage add`.',
+          cause: err,
+        });
+      }
+      throw e;
+    }
+    // Walk only the folder the prefix is in; then filter by the full prefix.
+    const slash = prefix.lastIndexOf('/');
+    const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
+    const startDir = dirKey === '' ? this.root : this.pathOf(dirKey);
+    const visited = new Set<string>();
+    const stack: { dir: string; keyPrefix: string }[] = [{ dir: startDir, keyPrefix: dirKey === '' ? '' : dirKey + '/' }];
+    while (stack.length > 0) {
+      const { dir, keyPrefix } = stack.pop()!;
+      throwIfAborted(signal, 'Listing');
+      let real: string;
+      try {
+        real = await realpath(dir);
+      } catch (err) {
+        if (dir === startDir && classifyFsError(err, dir).kind === 'NotFound') return;
+        throw classifyFsError(err, `Folder ${dir}`);
+      }
+      if (visited.has(real)) continue; // a symlink loop
+      visited.add(real);
+      let handle;
+      try {
+        handle = await opendir(dir, { bufferSize: 256 });
+      } catch (err) {
+        const e = classifyFsError(err, `Folder ${dir}`);
+        if (e.kind === 'NotFound' && dir === startDir) return;
+        throw e;
+      }
+      const subdirs: { dir: string; keyPrefix: string }[] = [];
+      for await (const ent of handle) {
+        if (signal?.aborted) break;
+        const name = ent.name;
+        if (name.includes(LOCAL_TEMP_MARKER)) continue;
+        const full = join(dir, name);
+        const key = keyPrefix + name;
+        let isDir = ent.isDirectory();
+        let isFile = ent.isFile();
+        let st: Stats | undefined;
+        if (ent.isSymbolicLink()) {
+          try {
+            st = await stat(full);
+          } catch {
+            continue; // dangling link: not an object
+          }
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        }
+        if (isDir) {
+          if (prefix.startsWith(key + '/') || (key + '/').startsWith(prefix) || prefix === '') subdirs.push({ dir: full, keyPrefix: key + '/' });
+          continue;
+        }
+        if (!isFile || !key.startsWith(prefix)) continue;
+        try {
+          st ??= await stat(full);
+        } catch (err) {
+          if (classifyFsError(err, full).kind === 'NotFound') continue; // removed meanwhile
+          throw classifyFsError(err, `File ${full}`);
+        }
+        yield { key, size: st.size, modified: st.mtime };
+      }
+      throwIfAborted(signal, 'Listing');
+      // Depth-first, in name order for a stable (not promised) output.
+      subdirs.sort((a, b) => (a.dir < b.dir ? 1 : -1));
+      stack.push(...subdirs);
+    }
+  }
+
+  /** @inheritdoc */
+  async stat(key: string, options: CallOptions = {}): Promise<ObjectInfo> {
+    throwIfAborted(options.signal);
+    const path = this.pathOf(key);
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw new AppError('NotFound', `"${key}" is not a file in ${this.root}.`);
+      return { key, size: st.size, modified: st.mtime };
+    } catch (err) {
+      throw classifyFsError(err, `"${key}" in ${this.root}`);
+    }
+  }
+
+  /** @inheritdoc */
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    const info = await this.stat(key, options);
+    const range = options.range;
+    const start = range?.offset ?? 0;
+    if (start < 0 || (range?.length !== undefined && range.length < 0)) {
+      throw new AppError('InvalidInput', `Invalid byte range for "${key}".`);
+    }
+    if (range?.length === 0 || start >= info.size) {
+      return Readable.from([]);
+    }
+    const end = range?.length !== undefined ? Math.min(info.size, start + range.length) - 1 : undefined;
+    const path = this.pathOf(key);
+    const stream = createReadStream(path, { start, ...(end !== undefined ? { end } : {}), ...(options.signal ? { signal: options.signal } : {}), highWaterMark: 256 * 1024 });
+    // Classify errors that happen after opening (file removed, I/O error, abort).
+    const out = new Transform({ transform: (chunk, _enc, cb) => cb(null, chunk) });
+    stream.on('error', (err) => out.destroy(classifyFsError(err, `"${key}" in ${this.root}`)));
+    out.on('close', () => stream.destroy());
+    stream.pipe(out);
+    return out;
+  }
+
+  /** @inheritdoc */
+  async write(key: string, body: Readable, options: WriteOptions = {}): Promise<ObjectInfo> {
+    throwIfAborted(options.signal);
+    const path = this.pathOf(key);
+    const dir = dirname(path);
+    const tmp = join(dir, `.${path.slice(dir.length + sep.length)}${LOCAL_TEMP_MARKER}${randomUUID()}`);
+    try {
+      await mkdir(dir, { recursive: true });
+      let sent = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          sent += chunk.length;
+          options.onProgress?.(sent);
+          cb(null, chunk);
+        },
+      });
+      const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+      if (options.signal) await pipeline(body, counter, sink, { signal: options.signal });
+      else await pipeline(body, counter, sink);
+      if (options.size !== undefined && options.size !== sent) {
+        throw new AppError('Integrity', `Wrote ${sent} bytes to "${key}" but ${options.size} were expected.`);
+      }
+      await rename(tmp, path);
+      const st = await stat(path);
+      return { key, size: st.size, modified: st.mtime };
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw classifyFsError(err, `"${key}" in ${this.root}`);
+    }
+  }
+
+  /** @inheritdoc */
+  async remove(key: string, options: CallOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    const path = this.pathOf(key);
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw new AppError('NotFound', `"${key}" is not a file in ${this.root}.`);
+      await unlink(path);
+    } catch (err) {
+      throw classifyFsError(err, `"${key}" in ${this.root}`);
+    }
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    /* nothing to release */
+  }
+}

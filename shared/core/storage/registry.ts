@@ -1,0 +1,82 @@
+/**
+ * Every storage type the app knows, by kind: each provider folder's factory imported
+ * explicitly (rclone's `backend/all`, without side effects). To add a provider, add one
+ * import and one entry to `FACTORIES`.
+ */
+import { AppError } from '../errors';
+import type { Logger } from '../util/logger';
+import type { SecretStore } from '../secrets/secret-store';
+import type { ProviderDeps, ProviderFactory, StorageProvider } from './provider';
+import { localFactory } from './local';
+import { memoryFactory } from './memory';
+
+/** A registered factory, plus optional extras a factory may declare. */
+export type RegisteredFactory = ProviderFactory<unknown> & {
+  /** True for storages connected through an OAuth grant (Dropbox, Google Drive). */
+  readonly oauth?: boolean;
+  /** Checks done once when the storage is added (e.g. the folder exists). */
+  preflight?(config: unknown, deps: ProviderDeps): Promise<void>;
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFactory = ProviderFactory<any> & { readonly oauth?: boolean; preflight?(config: any, deps: ProviderDeps): Promise<void> };
+
+const FACTORIES: readonly AnyFactory[] = [
+  localFactory,
+  memoryFactory,
+];
+
+/** Every registered factory, in registration order. */
+export function listFactories(): readonly RegisteredFactory[] {
+  return FACTORIES as readonly RegisteredFactory[];
+}
+
+/** The factory of `kind`; `InvalidInput` naming the known kinds when there is none. */
+export function getFactory(kind: string): RegisteredFactory {
+  const f = FACTORIES.find((x) => x.kind === kind);
+  if (!f) {
+    throw new AppError('InvalidInput', `Unknown storage type "${kind}".`, {
+      hint: `Use one of: ${FACTORIES.map((x) => x.kind).join(', ')}.`,
+    });
+  }
+  return f as RegisteredFactory;
+}
+
+/** What `openStorage` needs to know about a configured storage. */
+export interface OpenableStorage {
+  readonly name: string;
+  readonly kind: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly secretScope: string;
+}
+
+/** Dependencies of `openStorage`. */
+export interface OpenStorageDeps {
+  readonly secrets: SecretStore;
+  readonly log: Logger;
+  readonly fetch?: typeof fetch;
+  /** Composes wrappers (retry, concurrency, logging) around the raw provider. */
+  readonly wrap?: (provider: StorageProvider, ctx: { name: string; log: Logger }) => StorageProvider;
+}
+
+/** Validates a storage's settings with its factory's schema; `InvalidInput` naming the storage. */
+export function parseSettings(entry: Pick<OpenableStorage, 'name' | 'kind' | 'settings'>): unknown {
+  const factory = getFactory(entry.kind);
+  const parsed = factory.configSchema.safeParse(entry.settings);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`).join('; ');
+    throw new AppError('InvalidInput', `The settings of storage "${entry.name}" are invalid: ${issues}`, {
+      hint: 'Remove the storage and add it again with correct settings.',
+    });
+  }
+  return parsed.data;
+}
+
+/** Builds a connected provider for a configured storage, with the standard wrappers composed. */
+export async function openStorage(entry: OpenableStorage, deps: OpenStorageDeps): Promise<StorageProvider> {
+  const factory = getFactory(entry.kind);
+  const config = parseSettings(entry);
+  const log = deps.log.child({ storage: entry.name, kind: entry.kind });
+  const raw = await factory.create(config, entry.secretScope, { secrets: deps.secrets, log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  return deps.wrap ? deps.wrap(raw, { name: entry.name, log }) : raw;
+}
