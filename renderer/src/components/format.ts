@@ -1,0 +1,66 @@
+/** Formatting for sizes, dates, durations and rates, in the user's locale. */
+
+/** Bytes as "12.3 MB" (decimal units, like file managers). */
+export function formatBytes(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** An ISO date in local time, e.g. "2024-03-05 14:07". */
+export function formatLocal(iso: string, utc = false): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (x: number) => String(x).padStart(2, '0');
+  if (utc) return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())} UTC`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** The full UTC form for a tooltip. */
+export function formatUtcTitle(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/** Seconds as "1 h 02 min", "3 min 05 s" or "12 s". */
+export function formatDuration(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s) || s < 0) return '—';
+  const t = Math.round(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
+  if (m > 0) return `${m} min ${String(sec).padStart(2, '0')} s`;
+  return `${sec} s`;
+}
+
+/** A rate as "12 MB/s". */
+export function formatRate(bps: number | undefined): string {
+  return bps === undefined ? '—' : `${formatBytes(Math.max(0, bps))}/s`;
+}
+
+/** Human names for the layouts backups follow. */
+export const CONVENTION_LABELS: Record<string, string> = {
+  'odoo-manager': 'Odoo manager',
+  'odoo-backup-sh': 'odoo_backup_sh',
+  'oca-auto-backup': 'OCA auto_backup',
+  'yenthe-auto-backup': 'auto_backup (Yenthe)',
+  'click-odoo': 'click-odoo',
+  'pg-dump-filestore': 'pg_dump + filestore',
+  'odoo-sh': 'Odoo.sh',
+  'backup-desk': 'Backup Desk',
+  generic: 'Generic',
+};
+
+/** The last path segment of a storage key. */
+export function baseName(key: string): string {
+  const parts = key.split('/').filter(Boolean);
+  return parts[parts.length - 1] ?? key;
+}

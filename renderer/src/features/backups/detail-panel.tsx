@@ -1,0 +1,186 @@
+/** The side panel for one backup: catalog facts, and what `backups:inspect` finds inside. */
+import { useEffect, useId, useState } from 'react';
+import type { ApiError, BackupEntry, InspectResult } from '../../../../shared/contract/api';
+import { toApiError } from '../../api';
+import { useApi } from '../../app/api-context';
+import { CONVENTION_LABELS, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
+import { Badge, ErrorMessage } from '../../components/ui';
+
+/** Props of the detail panel. */
+export interface DetailPanelProps {
+  readonly entry: BackupEntry;
+  readonly onClose: () => void;
+  readonly onRestore: (entry: BackupEntry) => void;
+  readonly onDownload: (entry: BackupEntry) => void;
+}
+
+/** Catalog facts and inspection of one backup. */
+export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPanelProps) {
+  const api = useApi();
+  const [inspect, setInspect] = useState<InspectResult | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [passphrase, setPassphrase] = useState('');
+  const [showModules, setShowModules] = useState(false);
+  const passId = useId();
+
+  const run = (pass?: string): void => {
+    setBusy(true);
+    setError(undefined);
+    api['backups:inspect']({ source: entry.ref, ...(pass ? { passphrase: pass } : {}) }).then(
+      (r) => {
+        setInspect(r);
+        setBusy(false);
+      },
+      (e: unknown) => {
+        setError(toApiError(e));
+        setBusy(false);
+      },
+    );
+  };
+
+  useEffect(() => {
+    setInspect(undefined);
+    setError(undefined);
+    setPassphrase('');
+    if (!entry.encrypted) run();
+  }, [entry.ref]);
+
+  const modules = inspect?.modules ? Object.entries(inspect.modules).sort(([a], [b]) => a.localeCompare(b)) : [];
+
+  return (
+    <aside className="detail" aria-label={`Details of ${entry.database} backup`}>
+      <header className="detail-header">
+        <div>
+          <h2>{entry.database}</h2>
+          <p className="muted" title={formatUtcTitle(entry.createdAt)}>
+            {formatLocal(entry.createdAt)} · {entry.storage}
+          </p>
+        </div>
+        <button type="button" className="icon-btn" aria-label="Close details" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <div className="detail-actions">
+        <button type="button" className="btn primary" onClick={() => onRestore(entry)}>
+          Restore…
+        </button>
+        <button type="button" className="btn" onClick={() => onDownload(entry)}>
+          {entry.encrypted ? 'Download & decrypt…' : 'Download…'}
+        </button>
+      </div>
+      <dl className="facts">
+        <dt>File</dt>
+        <dd className="mono wrap">{entry.key}</dd>
+        <dt>Format</dt>
+        <dd>{entry.format}</dd>
+        <dt>Size</dt>
+        <dd>{formatBytes(entry.size)}</dd>
+        <dt>Encrypted</dt>
+        <dd>{entry.encrypted ? 'Yes' : 'No'}</dd>
+        <dt>Layout</dt>
+        <dd>{CONVENTION_LABELS[entry.convention] ?? entry.convention}</dd>
+        <dt>Created (UTC)</dt>
+        <dd>
+          {formatUtcTitle(entry.createdAt)}
+          {entry.timeIsLocal ? <span className="muted"> (server-local time; zone unknown)</span> : null}
+        </dd>
+        {entry.companions?.length ? (
+          <>
+            <dt>Companions</dt>
+            <dd className="mono wrap">{entry.companions.join(', ')}</dd>
+          </>
+        ) : null}
+      </dl>
+      {entry.warnings?.length ? (
+        <ul className="warnings" aria-label="Warnings">
+          {entry.warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      ) : null}
+      <section aria-label="Contents" className="detail-section">
+        <h3>Contents</h3>
+        {entry.encrypted && !inspect ? (
+          <form
+            className="inline-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              run(passphrase);
+            }}
+          >
+            <label htmlFor={passId}>Passphrase to look inside</label>
+            <div className="row">
+              <input id={passId} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+              <button type="submit" className="btn" disabled={!passphrase || busy}>
+                Inspect
+              </button>
+            </div>
+          </form>
+        ) : null}
+        {busy ? <p className="muted" role="status">Reading the backup…</p> : null}
+        <ErrorMessage error={error} />
+        {inspect ? (
+          <>
+            <dl className="facts">
+              <dt>Odoo</dt>
+              <dd>{inspect.odooVersion ?? '—'}</dd>
+              <dt>Database</dt>
+              <dd>{inspect.database ?? '—'}</dd>
+              <dt>PostgreSQL</dt>
+              <dd>{inspect.pgVersion ?? '—'}</dd>
+              {inspect.dumpArchiveVersion ? (
+                <>
+                  <dt>Dump archive</dt>
+                  <dd>{inspect.dumpArchiveVersion}</dd>
+                </>
+              ) : null}
+              <dt>Filestore</dt>
+              <dd>
+                {inspect.filestoreFiles === undefined ? (
+                  <Badge tone="warn">none — attachments will be missing</Badge>
+                ) : (
+                  `${inspect.filestoreFiles} files${inspect.filestoreBytes !== undefined ? `, ${formatBytes(inspect.filestoreBytes)}` : ''}`
+                )}
+              </dd>
+              <dt>Modules</dt>
+              <dd>{modules.length || '—'}</dd>
+            </dl>
+            {inspect.warnings?.length ? (
+              <ul className="warnings">
+                {inspect.warnings.map((w) => (
+                  <li key={w}>{w}</li>
+                ))}
+              </ul>
+            ) : null}
+            {modules.length ? (
+              <div>
+                <button type="button" className="link-btn" aria-expanded={showModules} onClick={() => setShowModules((v) => !v)}>
+                  {showModules ? 'Hide modules' : `Show ${modules.length} modules`}
+                </button>
+                {showModules ? (
+                  <table className="mini-table">
+                    <thead>
+                      <tr>
+                        <th scope="col">Module</th>
+                        <th scope="col">Version</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {modules.map(([m, v]) => (
+                        <tr key={m}>
+                          <td>{m}</td>
+                          <td className="mono">{v}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                ) : null}
+              </div>
+            ) : null}
+          </>
+        ) : null}
+      </section>
+    </aside>
+  );
+}

@@ -1,0 +1,207 @@
+/** Download (and decrypt) one backup: destination, passphrase, progress with speed and time left, cancel, verification. */
+import { useEffect, useId, useState } from 'react';
+import type { ApiError, BackupEntry } from '../../../../shared/contract/api';
+import { toApiError } from '../../api';
+import { useApi, useJob } from '../../app/api-context';
+import { baseName, formatBytes, formatDuration, formatRate } from '../../components/format';
+import { ErrorMessage, Field, Modal, ProgressBar } from '../../components/ui';
+
+/** Where a download goes by default: `<home>/downloads/<file name>` (without `.enc`/`.gpg` when decrypting). */
+export function defaultDestination(home: string | undefined, key: string, decrypt: boolean): string {
+  let name = baseName(key);
+  if (decrypt) name = name.replace(/\.(enc|gpg|pgp|asc)$/i, '');
+  const sep = home?.includes('\\') && !home.includes('/') ? '\\' : '/';
+  return home ? `${home.replace(/[\\/]+$/, '')}${sep}downloads${sep}${name}` : name;
+}
+
+/** Props of the dialog. */
+export interface DownloadDialogProps {
+  readonly entry: BackupEntry;
+  readonly home: string | undefined;
+  readonly onClose: () => void;
+}
+
+/** The download & decrypt dialog. */
+export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
+  const api = useApi();
+  const ids = { out: useId(), pass: useId(), dec: useId() };
+  const [decrypt, setDecrypt] = useState(entry.encrypted);
+  const [out, setOut] = useState(() => defaultDestination(home, entry.key, entry.encrypted));
+  const [outTouched, setOutTouched] = useState(false);
+  const [passphrase, setPassphrase] = useState('');
+  const [jobId, setJobId] = useState<string | undefined>(undefined);
+  const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
+  const { job, rate } = useJob(jobId);
+
+  useEffect(() => {
+    if (!outTouched) setOut(defaultDestination(home, entry.key, decrypt));
+  }, [home, entry.key, decrypt, outTouched]);
+
+  const start = (): void => {
+    setStartErr(undefined);
+    api['download:start']({ ref: entry.ref, out, decrypt, ...(decrypt ? { passphrase } : {}) }).then(
+      (r) => setJobId(r.jobId),
+      (e: unknown) => setStartErr(toApiError(e)),
+    );
+  };
+
+  const running = job?.state === 'running' || (jobId !== undefined && !job);
+  const p = job?.progress;
+  const done = job && job.state !== 'running' ? job : undefined;
+  const result = (done?.result ?? {}) as { path?: string; size?: number; sha256?: string; verified?: boolean; verification?: string; decrypted?: boolean };
+
+  return (
+    <Modal title={decrypt ? 'Download & decrypt' : 'Download'} onClose={running ? () => undefined : onClose}>
+      <p className="source-card compact">
+        <strong>{baseName(entry.key)}</strong>
+        <span className="muted">
+          {entry.storage} · {formatBytes(entry.size)}
+          {entry.encrypted ? ' · encrypted' : ''}
+        </span>
+      </p>
+      {!jobId ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            start();
+          }}
+        >
+          <Field label="Save to" htmlFor={ids.out} help="A file on the machine running Backup Desk. An existing file is never overwritten half-way: the download is written aside and moved into place when complete.">
+            <div className="row">
+              <input
+                id={ids.out}
+                type="text"
+                value={out}
+                spellCheck={false}
+                onChange={(e) => {
+                  setOut(e.target.value);
+                  setOutTouched(true);
+                }}
+              />
+              {api.pickSaveFile ? (
+                <button
+                  type="button"
+                  className="btn"
+                  onClick={() =>
+                    void api.pickSaveFile?.({ title: 'Save backup as', defaultPath: out }).then((p2) => {
+                      if (p2) {
+                        setOut(p2);
+                        setOutTouched(true);
+                      }
+                    })
+                  }
+                >
+                  Choose…
+                </button>
+              ) : null}
+            </div>
+          </Field>
+          {entry.encrypted ? (
+            <label className="choice">
+              <input id={ids.dec} type="checkbox" checked={decrypt} onChange={(e) => setDecrypt(e.target.checked)} />
+              <span>
+                <strong>Decrypt while downloading</strong>
+                <span className="muted block">Saves the plain backup, ready to restore anywhere. Uncheck to keep the encrypted file as it is.</span>
+              </span>
+            </label>
+          ) : null}
+          {decrypt ? (
+            <Field label="Passphrase" htmlFor={ids.pass} help="Used for this download only; not stored.">
+              <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+            </Field>
+          ) : null}
+          <ErrorMessage error={startErr} />
+          <div className="wizard-nav">
+            <button type="button" className="btn" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="btn primary" disabled={!out.trim() || (decrypt && !passphrase)}>
+              {decrypt ? 'Download & decrypt' : 'Download'}
+            </button>
+          </div>
+        </form>
+      ) : done ? (
+        <div className="result" aria-live="polite">
+          {done.state === 'succeeded' ? (
+            <>
+              <div className="result-icon ok" aria-hidden="true">
+                ✓
+              </div>
+              <h3>{decrypt ? 'Downloaded and decrypted' : 'Downloaded'}</h3>
+              <dl className="facts">
+                <dt>Saved to</dt>
+                <dd className="mono wrap">{result.path ?? out}</dd>
+                {result.size !== undefined ? (
+                  <>
+                    <dt>Size</dt>
+                    <dd>{formatBytes(result.size)}</dd>
+                  </>
+                ) : null}
+                <dt>Verification</dt>
+                <dd data-testid="verification">
+                  {result.verified === false
+                    ? `✗ ${result.verification ?? 'Not verified'}`
+                    : result.verified === true
+                      ? `✓ ${result.verification ?? (decrypt ? 'Integrity check passed (OpenPGP MDC)' : 'Size matches the storage')}`
+                      : (result.verification ?? 'Completed; no checksum was available to compare.')}
+                </dd>
+                {result.sha256 ? (
+                  <>
+                    <dt>SHA-256</dt>
+                    <dd className="mono wrap">{result.sha256}</dd>
+                  </>
+                ) : null}
+              </dl>
+              {api.showInFolder && result.path ? (
+                <button type="button" className="btn" onClick={() => void api.showInFolder?.(result.path!)}>
+                  Show in folder
+                </button>
+              ) : null}
+            </>
+          ) : (
+            <>
+              <div className={`result-icon ${done.state === 'cancelled' ? 'neutral' : 'bad'}`} aria-hidden="true">
+                {done.state === 'cancelled' ? '■' : '!'}
+              </div>
+              <h3>{done.state === 'cancelled' ? 'Download cancelled' : 'The download failed'}</h3>
+              <p className="muted">No partial file was left at the destination.</p>
+              <ErrorMessage error={done.error} />
+              <button type="button" className="btn" onClick={() => setJobId(undefined)}>
+                Try again
+              </button>
+            </>
+          )}
+          <div className="wizard-nav">
+            <button type="button" className="btn primary" onClick={onClose}>
+              Close
+            </button>
+          </div>
+        </div>
+      ) : (
+        <div aria-live="polite">
+          <p>{p?.label ?? (p?.phase ? capital(p.phase) : 'Starting…')}</p>
+          <ProgressBar value={p?.done} max={p?.total ?? entry.size} label="Download progress" />
+          <dl className="facts stats">
+            <dt>Done</dt>
+            <dd data-testid="dl-done">
+              {formatBytes(p?.done ?? 0)} of {formatBytes(p?.total ?? entry.size)}
+            </dd>
+            <dt>Speed</dt>
+            <dd data-testid="dl-speed">{formatRate(rate.bytesPerSecond)}</dd>
+            <dt>Time left</dt>
+            <dd data-testid="dl-eta">{formatDuration(rate.secondsLeft)}</dd>
+          </dl>
+          <div className="wizard-nav">
+            <button type="button" className="btn danger" onClick={() => jobId && void api['jobs:cancel']({ jobId })}>
+              Cancel download
+            </button>
+          </div>
+        </div>
+      )}
+    </Modal>
+  );
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

@@ -1,0 +1,525 @@
+/**
+ * The restore wizard: backup → target → database name → options → summary → progress → result.
+ * The name is checked live against Odoo's rule and, on the chosen server, for existing databases.
+ */
+import { useEffect, useId, useMemo, useState } from 'react';
+import { DBNAME_PATTERN, type ApiError, type ApiResult, type RestoreTargetSpec } from '../../../../shared/contract/api';
+import { toApiError } from '../../api';
+import { useApi, useJob } from '../../app/api-context';
+import { formatBytes, formatLocal } from '../../components/format';
+import { ErrorMessage, Field, Modal, ProgressBar } from '../../components/ui';
+
+/** The backup to restore: a catalog entry or a local file. */
+export interface RestoreSource {
+  /** A catalog ref or a local path. */
+  readonly source: string;
+  readonly label: string;
+  readonly database?: string | undefined;
+  readonly encrypted: boolean;
+  readonly format?: string | undefined;
+  readonly size?: number | undefined;
+  readonly createdAt?: string | undefined;
+}
+
+type Step = 'backup' | 'target' | 'name' | 'options' | 'summary' | 'progress';
+const STEPS: ReadonlyArray<{ id: Step; label: string }> = [
+  { id: 'backup', label: 'Backup' },
+  { id: 'target', label: 'Target' },
+  { id: 'name', label: 'Name' },
+  { id: 'options', label: 'Options' },
+  { id: 'summary', label: 'Summary' },
+  { id: 'progress', label: 'Restore' },
+];
+
+/** Why `name` is not a valid Odoo database name, or undefined when it is. */
+export function dbNameProblem(name: string): string | undefined {
+  if (name === '') return 'Enter a name for the new database.';
+  if (name.length < 2) return 'Use at least 2 characters.';
+  if (name.length > 63) return 'PostgreSQL database names have at most 63 characters.';
+  if (!/^[a-zA-Z0-9]/.test(name)) return 'Start with a letter or a digit.';
+  if (!DBNAME_PATTERN.test(name)) {
+    const bad = [...new Set(name.replace(/[a-zA-Z0-9_.-]/g, ''))].join(' ');
+    return `Only letters, digits, “_”, “.” and “-” are allowed (not “${bad}”).`;
+  }
+  return undefined;
+}
+
+type Detected = ApiResult<'targets:detect'>[number];
+type NameCheck = { state: 'idle' } | { state: 'checking' } | { state: 'done'; exists: boolean; message?: string | undefined } | { state: 'error'; error: ApiError };
+
+/** Props of the wizard. */
+export interface RestoreWizardProps {
+  readonly initial: RestoreSource;
+  readonly onClose: () => void;
+  /** Called when a restore finished successfully. */
+  readonly onRestored?: (db: string) => void;
+}
+
+/** The restore wizard in a modal. */
+export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardProps) {
+  const api = useApi();
+  const ids = { name: useId(), url: useId(), dataDir: useId(), pass: useId(), confirm: useId() };
+  const [step, setStep] = useState<Step>('target');
+  const [targets, setTargets] = useState<Detected[] | undefined>(undefined);
+  const [targetErr, setTargetErr] = useState<ApiError | undefined>(undefined);
+  const [targetId, setTargetId] = useState<string>('');
+  const [customUrl, setCustomUrl] = useState('');
+  const [dataDir, setDataDir] = useState('');
+  const [name, setName] = useState(initial.database ?? '');
+  const [check, setCheck] = useState<NameCheck>({ state: 'idle' });
+  const [mode, setMode] = useState<'copy' | 'move'>('copy');
+  const [neutralize, setNeutralize] = useState(false);
+  const [filestore, setFilestore] = useState(initial.format !== 'dump');
+  const [replace, setReplace] = useState(false);
+  const [confirmName, setConfirmName] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const [jobId, setJobId] = useState<string | undefined>(undefined);
+  const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
+  const { job } = useJob(jobId);
+
+  useEffect(() => {
+    api['targets:detect']({}).then(
+      (t) => {
+        setTargets(t);
+        const first = t.find((x) => x.available);
+        setTargetId((cur) => cur || (first?.id ?? 'custom'));
+      },
+      (e: unknown) => {
+        setTargetErr(toApiError(e));
+        setTargets([]);
+        setTargetId('custom');
+      },
+    );
+  }, [api]);
+
+  const target: RestoreTargetSpec | undefined = useMemo(() => {
+    const withDir = <T extends RestoreTargetSpec>(t: T): T => (dataDir.trim() ? { ...t, dataDir: dataDir.trim() } : t);
+    if (targetId === 'custom') return customUrl.trim() ? withDir({ type: 'postgres', url: customUrl.trim() }) : undefined;
+    const t = targets?.find((x) => x.id === targetId)?.target;
+    return t ? withDir(t) : undefined;
+  }, [targetId, customUrl, dataDir, targets]);
+  const targetLabel = targetId === 'custom' ? `PostgreSQL at ${redactUrl(customUrl)}` : (targets?.find((x) => x.id === targetId)?.label ?? '');
+
+  const problem = dbNameProblem(name);
+
+  // Live check of the name on the chosen server (debounced).
+  useEffect(() => {
+    if (problem || !target) {
+      setCheck({ state: 'idle' });
+      return;
+    }
+    setCheck({ state: 'checking' });
+    let live = true;
+    const t = setTimeout(() => {
+      api['restore:check-name']({ db: name, target }).then(
+        (r) => live && setCheck(r.valid ? { state: 'done', exists: r.exists, message: r.message } : { state: 'error', error: { kind: 'InvalidInput', message: r.message ?? 'This name is not allowed.' } }),
+        (e: unknown) => live && setCheck({ state: 'error', error: toApiError(e) }),
+      );
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [api, name, problem, target]);
+
+  const exists = check.state === 'done' && check.exists;
+  useEffect(() => {
+    if (!exists) {
+      setReplace(false);
+      setConfirmName('');
+    }
+  }, [exists]);
+
+  const nameOk = !problem && check.state === 'done';
+  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || passphrase !== '');
+
+  const start = (): void => {
+    if (!target) return;
+    setStartErr(undefined);
+    api['restore:start']({
+      source: initial.source,
+      db: name,
+      target,
+      mode,
+      neutralize,
+      replace: exists && replace,
+      filestore,
+      ...(initial.encrypted ? { passphrase } : {}),
+    }).then(
+      (r) => {
+        setJobId(r.jobId);
+        setStep('progress');
+      },
+      (e: unknown) => setStartErr(toApiError(e)),
+    );
+  };
+
+  useEffect(() => {
+    if (job?.state === 'succeeded') onRestored?.(name);
+  }, [job?.state]);
+
+  const stepIndex = STEPS.findIndex((s) => s.id === step);
+  const running = step === 'progress' && (!job || job.state === 'running');
+
+  return (
+    <Modal title={`Restore ${initial.database ?? initial.label}`} onClose={running ? () => undefined : onClose} wide>
+      <ol className="stepper" aria-label="Steps">
+        {STEPS.map((s, i) => (
+          <li key={s.id} className={i === stepIndex ? 'current' : i < stepIndex ? 'done' : ''} aria-current={i === stepIndex ? 'step' : undefined}>
+            <span className="step-num">{i < stepIndex ? '✓' : i + 1}</span> {s.label}
+          </li>
+        ))}
+      </ol>
+
+      {step === 'backup' ? (
+        <section className="wizard-step">
+          <h3>Backup</h3>
+          <SourceSummary s={initial} />
+          <div className="wizard-nav">
+            <button type="button" className="btn" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="button" className="btn primary" onClick={() => setStep('target')}>
+              Next
+            </button>
+          </div>
+        </section>
+      ) : null}
+
+      {step === 'target' ? (
+        <section className="wizard-step">
+          <h3>Where should it go?</h3>
+          <SourceSummary s={initial} compact />
+          <ErrorMessage error={targetErr} />
+          {!targets ? <p role="status">Looking for PostgreSQL on this machine…</p> : null}
+          <fieldset className="choices">
+            <legend className="sr-only">Restore target</legend>
+            {targets?.map((t) => (
+              <label key={t.id} className={`choice ${t.available ? '' : 'disabled'}`}>
+                <input type="radio" name="target" value={t.id} checked={targetId === t.id} disabled={!t.available} onChange={() => setTargetId(t.id)} />
+                <span>
+                  <strong>{t.label}</strong>
+                  {t.detail ? <span className="muted block">{t.detail}</span> : null}
+                  {!t.available ? <span className="muted block">Not available on this machine.</span> : null}
+                </span>
+              </label>
+            ))}
+            <label className="choice">
+              <input type="radio" name="target" value="custom" checked={targetId === 'custom'} onChange={() => setTargetId('custom')} />
+              <span>
+                <strong>Another PostgreSQL server</strong>
+                <span className="muted block">Give its address as a postgres:// URL.</span>
+              </span>
+            </label>
+          </fieldset>
+          {targetId === 'custom' ? (
+            <Field label="Server URL" htmlFor={ids.url} help="For example postgres://odoo@db.example.com:5432/postgres. A password is better kept in ~/.pgpass than in the URL.">
+              <input id={ids.url} type="text" value={customUrl} onChange={(e) => setCustomUrl(e.target.value)} placeholder="postgres://user@host:5432/postgres" />
+            </Field>
+          ) : null}
+          <Field label="Odoo data folder (optional)" htmlFor={ids.dataDir} help="The filestore goes to <folder>/filestore/<database name>. Leave empty for Odoo's default on this machine.">
+            <input id={ids.dataDir} type="text" value={dataDir} onChange={(e) => setDataDir(e.target.value)} placeholder="~/.local/share/Odoo" />
+          </Field>
+          <div className="wizard-nav">
+            <button type="button" className="btn" onClick={() => setStep('backup')}>
+              Back
+            </button>
+            <button type="button" className="btn primary" disabled={!target} onClick={() => setStep('name')}>
+              Next
+            </button>
+          </div>
+        </section>
+      ) : null}
+
+      {step === 'name' ? (
+        <section className="wizard-step">
+          <h3>Name of the new database</h3>
+          <Field
+            label="Database name"
+            htmlFor={ids.name}
+            help="Letters, digits, “_”, “.” and “-”, starting with a letter or digit (Odoo's rule)."
+            error={problem ?? (check.state === 'error' ? check.error.message : undefined)}
+          >
+            <input
+              id={ids.name}
+              type="text"
+              autoFocus
+              spellCheck={false}
+              value={name}
+              aria-invalid={problem !== undefined || check.state === 'error'}
+              aria-describedby={`${ids.name}-help ${ids.name}-status`}
+              onChange={(e) => setName(e.target.value.trim())}
+            />
+          </Field>
+          <p id={`${ids.name}-status`} className="name-status" role="status" aria-live="polite">
+            {problem ? null : check.state === 'checking' ? (
+              'Checking the server…'
+            ) : check.state === 'done' ? (
+              check.exists ? (
+                <span className="warn-text">A database named “{name}” already exists on {targetLabel}. Choose another name, or replace it in the next step.</span>
+              ) : (
+                <span className="ok-text">✓ “{name}” is free.</span>
+              )
+            ) : null}
+          </p>
+          <div className="wizard-nav">
+            <button type="button" className="btn" onClick={() => setStep('target')}>
+              Back
+            </button>
+            <button type="button" className="btn primary" disabled={!nameOk} onClick={() => setStep('options')}>
+              Next
+            </button>
+          </div>
+        </section>
+      ) : null}
+
+      {step === 'options' ? (
+        <section className="wizard-step">
+          <h3>Options</h3>
+          <fieldset className="choices">
+            <legend>Is this database a copy, or did it move here?</legend>
+            <label className="choice">
+              <input type="radio" name="mode" checked={mode === 'copy'} onChange={() => setMode('copy')} />
+              <span>
+                <strong>It's a copy</strong> (recommended)
+                <span className="muted block">Gives the database a new identity, so it doesn't clash with the original (for example with its subscription or with mail sent to it).</span>
+              </span>
+            </label>
+            <label className="choice">
+              <input type="radio" name="mode" checked={mode === 'move'} onChange={() => setMode('move')} />
+              <span>
+                <strong>It moved here</strong>
+                <span className="muted block">Keeps its identity. Choose this only when the original will no longer be used.</span>
+              </span>
+            </label>
+          </fieldset>
+          <label className="choice">
+            <input type="checkbox" checked={neutralize} onChange={(e) => setNeutralize(e.target.checked)} />
+            <span>
+              <strong>Make it safe for testing (neutralize)</strong>
+              <span className="muted block">Switches off outgoing mail servers, scheduled actions and backup schedules in the copy, so it cannot e-mail customers or run jobs.</span>
+            </span>
+          </label>
+          <label className="choice">
+            <input type="checkbox" checked={!filestore} onChange={(e) => setFilestore(!e.target.checked)} />
+            <span>
+              <strong>Database only</strong>
+              <span className="muted block">Skip the filestore: attachments and images will be missing.</span>
+            </span>
+          </label>
+          {initial.encrypted ? (
+            <Field label="Passphrase" htmlFor={ids.pass} help="The backup is encrypted. The passphrase is used for this restore only and is not stored.">
+              <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+            </Field>
+          ) : null}
+          {exists ? (
+            <div className="danger-zone">
+              <label className="choice">
+                <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} />
+                <span>
+                  <strong>Replace the existing database “{name}”</strong>
+                  <span className="muted block">It is deleted only after the new copy has loaded completely. This cannot be undone.</span>
+                </span>
+              </label>
+              {replace ? (
+                <Field label={`Type “${name}” to confirm`} htmlFor={ids.confirm}>
+                  <input id={ids.confirm} type="text" autoComplete="off" spellCheck={false} value={confirmName} onChange={(e) => setConfirmName(e.target.value)} />
+                </Field>
+              ) : (
+                <p className="warn-text">To go on, replace it or go back and choose another name.</p>
+              )}
+            </div>
+          ) : null}
+          <div className="wizard-nav">
+            <button type="button" className="btn" onClick={() => setStep('name')}>
+              Back
+            </button>
+            <button type="button" className="btn primary" disabled={!optionsOk} onClick={() => setStep('summary')}>
+              Next
+            </button>
+          </div>
+        </section>
+      ) : null}
+
+      {step === 'summary' ? (
+        <section className="wizard-step">
+          <h3>Ready to restore</h3>
+          <dl className="facts summary">
+            <dt>Backup</dt>
+            <dd>{initial.label}</dd>
+            <dt>Into</dt>
+            <dd>{targetLabel}</dd>
+            <dt>New database</dt>
+            <dd>
+              <strong>{name}</strong>
+              {exists && replace ? <span className="warn-text"> — replaces the existing one</span> : null}
+            </dd>
+            <dt>Identity</dt>
+            <dd>{mode === 'copy' ? 'A copy with a new identity' : 'Moved: keeps its identity'}</dd>
+            <dt>Neutralized</dt>
+            <dd>{neutralize ? 'Yes: no mail, no scheduled actions' : 'No'}</dd>
+            <dt>Filestore</dt>
+            <dd>{filestore ? `Restored${dataDir ? ` to ${dataDir}/filestore/${name}` : ''}` : 'Skipped (database only)'}</dd>
+          </dl>
+          <ErrorMessage error={startErr} />
+          <div className="wizard-nav">
+            <button type="button" className="btn" onClick={() => setStep('options')}>
+              Back
+            </button>
+            <button type="button" className="btn primary" onClick={start}>
+              Restore now
+            </button>
+          </div>
+        </section>
+      ) : null}
+
+      {step === 'progress' ? (
+        <RestoreProgress
+          job={job}
+          db={name}
+          targetLabel={targetLabel}
+          onCancel={() => jobId && void api['jobs:cancel']({ jobId })}
+          onClose={onClose}
+          onBack={() => {
+            setJobId(undefined);
+            setStep('options');
+          }}
+        />
+      ) : null}
+    </Modal>
+  );
+}
+
+function SourceSummary({ s, compact = false }: { s: RestoreSource; compact?: boolean }) {
+  return (
+    <div className={`source-card ${compact ? 'compact' : ''}`}>
+      <strong>{s.label}</strong>
+      <span className="muted">
+        {[s.database, s.format, s.size !== undefined ? formatBytes(s.size) : undefined, s.createdAt ? formatLocal(s.createdAt) : undefined, s.encrypted ? 'encrypted' : undefined]
+          .filter(Boolean)
+          .join(' · ')}
+      </span>
+    </div>
+  );
+}
+
+/** Known restore phases, in order, with plain labels. */
+const PHASES: ReadonlyArray<[string, string]> = [
+  ['preflight', 'Checking'],
+  ['download', 'Fetching the backup'],
+  ['decrypt', 'Decrypting'],
+  ['database', 'Loading the database'],
+  ['filestore', 'Copying the filestore'],
+  ['neutralize', 'Neutralizing'],
+  ['finalize', 'Finishing'],
+];
+
+function RestoreProgress({
+  job,
+  db,
+  targetLabel,
+  onCancel,
+  onClose,
+  onBack,
+}: {
+  job: ReturnType<typeof useJob>['job'];
+  db: string;
+  targetLabel: string;
+  onCancel: () => void;
+  onClose: () => void;
+  onBack: () => void;
+}) {
+  const [seen, setSeen] = useState<string[]>([]);
+  const phase = job?.progress?.phase;
+  useEffect(() => {
+    if (phase) setSeen((s) => (s.includes(phase) ? s : [...s, phase]));
+  }, [phase]);
+  const labels = new Map(PHASES);
+  if (job?.progress?.label && phase) labels.set(phase, job.progress.label);
+
+  if (job && job.state !== 'running') {
+    const result = (job.result ?? {}) as Record<string, unknown>;
+    if (job.state === 'succeeded') {
+      return (
+        <section className="wizard-step result" aria-live="polite">
+          <div className="result-icon ok" aria-hidden="true">
+            ✓
+          </div>
+          <h3>“{db}” is restored</h3>
+          <p>
+            The database <strong>{db}</strong> is ready on {targetLabel}.
+          </p>
+          <dl className="facts">
+            {Object.entries(result)
+              .filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object')
+              .map(([k, v]) => (
+                <FragmentFact key={k} k={k} v={String(v)} />
+              ))}
+          </dl>
+          <div className="wizard-nav">
+            <button type="button" className="btn primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
+        </section>
+      );
+    }
+    return (
+      <section className="wizard-step result">
+        <div className={`result-icon ${job.state === 'cancelled' ? 'neutral' : 'bad'}`} aria-hidden="true">
+          {job.state === 'cancelled' ? '■' : '!'}
+        </div>
+        <h3>{job.state === 'cancelled' ? 'Restore cancelled' : 'The restore did not complete'}</h3>
+        <p>Nothing was left half-restored: any existing database “{db}” is untouched.</p>
+        <ErrorMessage error={job.error} />
+        <div className="wizard-nav">
+          <button type="button" className="btn" onClick={onBack}>
+            Back to options
+          </button>
+          <button type="button" className="btn primary" onClick={onClose}>
+            Close
+          </button>
+        </div>
+      </section>
+    );
+  }
+
+  const p = job?.progress;
+  return (
+    <section className="wizard-step" aria-live="polite">
+      <h3>Restoring “{db}”…</h3>
+      <ol className="phases">
+        {seen.map((ph) => (
+          <li key={ph} className={ph === phase ? 'current' : 'done'}>
+            <span aria-hidden="true">{ph === phase ? '●' : '✓'}</span> {labels.get(ph) ?? ph}
+          </li>
+        ))}
+      </ol>
+      <ProgressBar value={p?.done} max={p?.total} label={`Restore progress: ${p ? (labels.get(p.phase) ?? p.phase) : 'starting'}`} />
+      <p className="muted">
+        {p?.message ?? ''}
+        {p?.done !== undefined && p.total ? ` ${p.unit === 'bytes' ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${p.done} of ${p.total}`}` : ''}
+      </p>
+      <div className="wizard-nav">
+        <button type="button" className="btn danger" onClick={onCancel}>
+          Cancel restore
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function FragmentFact({ k, v }: { k: string; v: string }) {
+  const label = k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd className="wrap">{v}</dd>
+    </>
+  );
+}
+
+/** A postgres URL without its password, for display. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:•••@');
+}
