@@ -32,6 +32,8 @@ export interface HostExtras {
   getPathForFile?(file: unknown): string;
   /** Opens a local folder in the OS file manager. */
   showInFolder?(path: string): Promise<void>;
+  /** Electron's File > "Open backup…" menu: called with the chosen file's path; returns the unsubscribe. */
+  onOpenBackup?(cb: (path: string) => void): Unsubscribe;
 }
 
 /**

@@ -6,7 +6,7 @@ import { ErrorMessage } from '../components/ui';
 import { ActivityView } from '../features/activity/activity-view';
 import { BackupsView } from '../features/backups/backups-view';
 import { DownloadDialog } from '../features/download/download-dialog';
-import { DroppedFile } from '../features/first-run/dropped-file';
+import { DroppedFile, type OpenedItem } from '../features/first-run/dropped-file';
 import { FirstRun } from '../features/first-run/first-run';
 import { RestoreWizard, type RestoreSource } from '../features/restore/restore-wizard';
 import { loadPrefs, savePrefs, SettingsView, type UiPrefs } from '../features/settings/settings-view';
@@ -41,7 +41,7 @@ export function App() {
   const [skipFirstRun, setSkipFirstRun] = useState(false);
   const [restore, setRestore] = useState<RestoreSource | undefined>(undefined);
   const [download, setDownload] = useState<BackupEntry | undefined>(undefined);
-  const [dropped, setDropped] = useState<File | undefined>(undefined);
+  const [dropped, setDropped] = useState<OpenedItem | undefined>(undefined);
   const [dragging, setDragging] = useState(false);
   const dragDepth = useRef(0);
   const { jobs } = useJobs();
@@ -108,7 +108,7 @@ export function App() {
       dragDepth.current = 0;
       setDragging(false);
       const f = e.dataTransfer?.files[0];
-      if (f) setDropped(f);
+      if (f) setDropped({ file: f });
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragover', over);
@@ -121,6 +121,9 @@ export function App() {
       window.removeEventListener('drop', drop);
     };
   }, []);
+
+  // Electron's File > Open backup… hands us a path.
+  useEffect(() => api.onOpenBackup?.((path) => setDropped({ path })), [api]);
 
   const firstRun = storages !== undefined && storages.length === 0 && !skipFirstRun;
 
@@ -174,7 +177,7 @@ export function App() {
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         {fatal ? <ErrorMessage error={fatal} onRetry={loadStorages} /> : null}
         {firstRun ? (
-          <FirstRun home={info?.home} onDone={loadStorages} onSkip={() => setSkipFirstRun(true)} onFiles={(f) => setDropped(f[0])} onCloud={() => go('storages')} />
+          <FirstRun home={info?.home} onDone={loadStorages} onSkip={() => setSkipFirstRun(true)} onFiles={(f) => f[0] && setDropped({ file: f[0] })} onCloud={() => go('storages')} />
         ) : screen === 'backups' ? (
           <BackupsView
             catalog={catalog}
@@ -199,7 +202,7 @@ export function App() {
       ) : null}
       {dropped ? (
         <DroppedFile
-          file={dropped}
+          item={dropped}
           onClose={() => setDropped(undefined)}
           onRestore={(s) => {
             setDropped(undefined);

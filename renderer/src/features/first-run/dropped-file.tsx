@@ -12,8 +12,13 @@ export function looksEncrypted(name: string): boolean {
   return /\.(enc|gpg|pgp|asc)$/i.test(name);
 }
 
+/** A file to open: dropped/chosen in the page, or a path from the host (Electron's File > Open). */
+export type OpenedItem = { readonly file: File } | { readonly path: string };
+
 /** The dropped-file dialog. */
-export function DroppedFile({ file, onClose, onRestore }: { file: File; onClose: () => void; onRestore: (s: RestoreSource) => void }) {
+export function DroppedFile({ item, onClose, onRestore }: { item: OpenedItem; onClose: () => void; onRestore: (s: RestoreSource) => void }) {
+  const file = 'file' in item ? item.file : undefined;
+  const name = file ? file.name : (item as { path: string }).path.split(/[\\/]/).pop() ?? '';
   const api = useApi();
   const passId = useId();
   const [path, setPath] = useState<string | undefined>(undefined);
@@ -21,10 +26,14 @@ export function DroppedFile({ file, onClose, onRestore }: { file: File; onClose:
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [inspect, setInspect] = useState<InspectResult | undefined>(undefined);
   const [passphrase, setPassphrase] = useState('');
-  const encrypted = looksEncrypted(file.name);
+  const encrypted = looksEncrypted(name);
 
   useEffect(() => {
     let live = true;
+    if (!file) {
+      setPath((item as { path: string }).path);
+      return;
+    }
     const local = api.getPathForFile?.(file);
     if (local) setPath(local);
     else if (api.uploadFile) {
@@ -38,7 +47,7 @@ export function DroppedFile({ file, onClose, onRestore }: { file: File; onClose:
     return () => {
       live = false;
     };
-  }, [api, file]);
+  }, [api, file, item]);
 
   const runInspect = (pass?: string): void => {
     if (!path) return;
@@ -50,13 +59,13 @@ export function DroppedFile({ file, onClose, onRestore }: { file: File; onClose:
   }, [path]);
 
   return (
-    <Modal title={file.name} onClose={onClose}>
+    <Modal title={name} onClose={onClose}>
       {!path && !error ? (
         <div aria-live="polite">
           <p>Copying the file to Backup Desk…</p>
-          <ProgressBar value={sent} max={file.size} label="Upload progress" />
+          <ProgressBar value={sent} max={file?.size} label="Upload progress" />
           <p className="muted">
-            {formatBytes(sent)} of {formatBytes(file.size)}
+            {formatBytes(sent)} of {formatBytes(file?.size)}
           </p>
         </div>
       ) : null}
@@ -104,11 +113,11 @@ export function DroppedFile({ file, onClose, onRestore }: { file: File; onClose:
             path &&
             onRestore({
               source: path,
-              label: file.name,
+              label: name,
               database: inspect?.database,
               encrypted,
               format: inspect?.format,
-              size: file.size,
+              size: file?.size ?? inspect?.size,
             })
           }
         >
