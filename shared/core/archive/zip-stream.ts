@@ -64,10 +64,7 @@ function zip64Extra(extra: Buffer, wantU: boolean, wantC: boolean): { u?: number
         out.u = Number(body.readBigUInt64LE(q));
         q += 8;
       }
-      if (wantC && q + 8 <= body.length) {
-        out.c = Number(body.readBigUInt64LE(q));
-        q += 8;
-      }
+      if (wantC && q + 8 <= body.length) out.c = Number(body.readBigUInt64LE(q));
       return out;
     }
     p += 4 + len;

@@ -200,11 +200,11 @@ class SqlLexer {
     if (COPY_FROM_STDIN.test(text)) {
       this.inCopy = true;
       this.copyAtLineStart = false;
-      const lexer = this;
+      const nextChunk = (): Promise<Buffer | undefined> => this.nextCopyChunk();
       const data: AsyncIterable<Buffer> = {
         [Symbol.asyncIterator]: () => ({
           next: async (): Promise<IteratorResult<Buffer>> => {
-            const c = await lexer.nextCopyChunk();
+            const c = await nextChunk();
             return c === undefined ? { done: true, value: undefined } : { done: false, value: c };
           },
         }),
