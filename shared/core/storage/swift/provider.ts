@@ -1,0 +1,345 @@
+/**
+ * OpenStack Swift behind the provider interface: marker-paginated container listings, HEAD,
+ * ranged GET, streamed PUT (ETag verified), and Static Large Objects above a size threshold —
+ * segments streamed to `<container>_segments`, then a `?multipart-manifest=put`; segments of a
+ * failed or cancelled upload, and of a replaced large object, are deleted.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { AppError, cancelledError, throwIfAborted } from '../../errors';
+import { ByteReader } from '../../archive/byte-reader';
+import type { Logger } from '../../util/logger';
+import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
+import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
+import { guardReadStream } from '../wrappers/streams';
+import type { SwiftClient } from './client';
+import { classifySwiftError } from './errors';
+
+/** What the provider needs besides the client. */
+export interface SwiftProviderOptions {
+  readonly client: SwiftClient;
+  readonly container: string;
+  /** Object-name prefix (`""` or ending in `/`). */
+  readonly prefix: string;
+  readonly segmentContainer: string;
+  readonly segmentThresholdBytes: number;
+  readonly segmentSizeBytes: number;
+  readonly log: Logger;
+  readonly storageName: string;
+}
+
+/** Unknown-size uploads up to this many bytes are buffered and sent as one plain object. */
+const PROBE_BYTES = 8 * 1024 * 1024;
+
+/** One entry of a JSON container listing. */
+interface ListingEntry {
+  readonly name?: string;
+  readonly subdir?: string;
+  readonly bytes: number;
+  readonly hash: string;
+  readonly last_modified: string;
+  readonly slo_etag?: string;
+}
+
+/** URL path of an object: each `/`-separated part percent-encoded. */
+export function objectPath(container: string, name: string): string {
+  return `/${encodeURIComponent(container)}/${name.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** Swift storage. */
+export class SwiftProvider implements StorageProvider {
+  readonly kind = 'swift' as const;
+  readonly capabilities: Capabilities = { write: true, remove: true, rangeReads: true, maxConcurrency: 8, caseInsensitive: false };
+
+  constructor(private readonly o: SwiftProviderOptions) {}
+
+  private classify(e: unknown, what: string, signal?: AbortSignal): AppError {
+    return classifySwiftError(e, what, this.o.storageName, signal);
+  }
+
+  /** @inheritdoc */
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    assertValidPrefix(prefix);
+    const { signal } = options;
+    const limit = Math.max(1, Math.min(10_000, options.pageSize ?? 10_000));
+    const full = this.o.prefix + prefix;
+    let marker = '';
+    for (;;) {
+      throwIfAborted(signal, 'The Swift listing');
+      const res = await this.o.client.request('GET', `/${encodeURIComponent(this.o.container)}`, prefix || '/', {
+        query: { format: 'json', prefix: full, limit: String(limit), ...(marker ? { marker } : {}) },
+        ...(signal ? { signal } : {}),
+      });
+      if (res.status === 404) {
+        await res.body?.cancel();
+        throw new AppError('NotFound', `The Swift container "${this.o.container}" does not exist.`, { hint: 'Create it, or fix the container name in the storage settings.' });
+      }
+      if (!res.ok) await this.o.client.fail(res, prefix || '/', signal);
+      let page: ListingEntry[];
+      try {
+        page = res.status === 204 ? [] : ((await res.json()) as ListingEntry[]);
+      } catch (e) {
+        throw this.classify(e, prefix || '/', signal);
+      }
+      for (const e of page) {
+        if (e.name === undefined) continue;
+        yield {
+          key: e.name.slice(this.o.prefix.length),
+          size: e.bytes,
+          modified: new Date(/Z|[+-]\d\d:?\d\d$/.test(e.last_modified) ? e.last_modified : `${e.last_modified}Z`),
+          etag: e.hash,
+          ...(e.slo_etag === undefined && /^[0-9a-f]{32}$/.test(e.hash) ? { checksum: { algorithm: 'md5' as const, value: e.hash } } : {}),
+        };
+      }
+      if (page.length < limit || page.length === 0) return;
+      marker = page[page.length - 1]!.name ?? page[page.length - 1]!.subdir ?? '';
+    }
+  }
+
+  private info(key: string, res: Response): ObjectInfo {
+    const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
+    const slo = /^true$/i.test(res.headers.get('x-static-large-object') ?? '');
+    const lm = res.headers.get('last-modified');
+    return {
+      key,
+      size: Number(res.headers.get('content-length') ?? 0),
+      modified: lm ? new Date(lm) : new Date(),
+      ...(etag ? { etag } : {}),
+      ...(!slo && /^[0-9a-f]{32}$/.test(etag) ? { checksum: { algorithm: 'md5' as const, value: etag } } : {}),
+    };
+  }
+
+  /** @inheritdoc */
+  async stat(key: string, options: CallOptions = {}): Promise<ObjectInfo> {
+    assertValidKey(key);
+    const res = await this.o.client.request('HEAD', objectPath(this.o.container, this.o.prefix + key), key, options.signal ? { signal: options.signal } : {});
+    if (!res.ok) await this.o.client.fail(res, key, options.signal);
+    await res.body?.cancel();
+    return this.info(key, res);
+  }
+
+  /** @inheritdoc */
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    assertValidKey(key);
+    assertValidRange(options.range);
+    const { signal, range } = options;
+    if (range?.length === 0) {
+      await this.stat(key, options);
+      return Readable.from([]);
+    }
+    const headers: Record<string, string> = {};
+    if (range && (range.offset > 0 || range.length !== undefined)) headers.range = `bytes=${range.offset}-${range.length === undefined ? '' : range.offset + range.length - 1}`;
+    const res = await this.o.client.request('GET', objectPath(this.o.container, this.o.prefix + key), key, { headers, ...(signal ? { signal } : {}) });
+    if (res.status === 416) {
+      await res.body?.cancel();
+      return Readable.from([]);
+    }
+    if (!res.ok) await this.o.client.fail(res, key, signal);
+    if (range && range.offset > 0 && res.status !== 206) {
+      await res.body?.cancel();
+      throw new AppError('Fatal', 'Swift ignored the requested byte range.', { hint: 'Download the whole object instead.' });
+    }
+    if (res.body === null) return Readable.from([]);
+    const len = res.headers.get('content-length');
+    return guardReadStream(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), {
+      signal,
+      classify: (e) => this.classify(e, key, signal),
+      what: `Reading "${key}" from Swift`,
+      ...(len !== null && Number.isFinite(Number(len)) ? { expectedBytes: Number(len) } : {}),
+    });
+  }
+
+  /** @inheritdoc */
+  async write(key: string, body: Readable, options: WriteOptions = {}): Promise<ObjectInfo> {
+    assertValidKey(key);
+    const { signal } = options;
+    throwIfAborted(signal, `Writing "${key}"`);
+    const name = this.o.prefix + key;
+    const reader = new ByteReader(body);
+    const onAbort = (): void => {
+      body.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const oldSegments = await this.segmentsOf(name, signal);
+      let sent = 0;
+      const progress = (n: number): void => {
+        sent += n;
+        options.onProgress?.(sent);
+      };
+      let info: ObjectInfo;
+      if (options.size !== undefined && options.size <= this.o.segmentThresholdBytes) {
+        info = await this.putPlain(key, name, this.stream(reader, Infinity, progress), options);
+      } else if (options.size === undefined) {
+        const head = await reader.readUpTo(Math.min(PROBE_BYTES, this.o.segmentThresholdBytes) + 1);
+        if (head.length <= Math.min(PROBE_BYTES, this.o.segmentThresholdBytes)) {
+          info = await this.putPlain(key, name, head, options);
+          progress(head.length);
+        } else {
+          reader.unshift(head);
+          info = await this.putLarge(key, name, reader, progress, options);
+        }
+      } else {
+        info = await this.putLarge(key, name, reader, progress, options);
+      }
+      if (oldSegments.length > 0) await this.deleteSegments(oldSegments, signal);
+      return info;
+    } catch (e) {
+      if (signal?.aborted) throw cancelledError(`Writing "${key}"`);
+      throw this.classify(e, key, signal);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await reader.close().catch(() => undefined);
+    }
+  }
+
+  /** Up to `max` bytes of `reader` as a byte stream, feeding `hash` and `progress`. */
+  private async *stream(reader: ByteReader, max: number, progress: (n: number) => void, hash = createHash('md5'), counter = { n: 0 }): AsyncGenerator<Uint8Array> {
+    while (counter.n < max) {
+      const c = await reader.readChunk(Math.min(1024 * 1024, max - counter.n));
+      if (!c) return;
+      hash.update(c);
+      counter.n += c.length;
+      progress(c.length);
+      yield c;
+    }
+  }
+
+  /** One plain PUT; the returned ETag must be the MD5 of what was sent. */
+  private async putPlain(key: string, name: string, body: Buffer | AsyncGenerator<Uint8Array>, options: WriteOptions): Promise<ObjectInfo> {
+    const { signal } = options;
+    const hash = createHash('md5');
+    let size = 0;
+    let payload: Buffer | AsyncIterable<Uint8Array>;
+    if (Buffer.isBuffer(body)) {
+      hash.update(body);
+      size = body.length;
+      payload = body;
+    } else {
+      payload = (async function* () {
+        for await (const c of body) {
+          hash.update(c);
+          size += c.length;
+          yield c;
+        }
+      })();
+    }
+    const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
+    if (Buffer.isBuffer(body)) headers.etag = hash.copy().digest('hex');
+    const res = await this.o.client.request('PUT', objectPath(this.o.container, name), key, { headers, body: payload, ...(signal ? { signal } : {}) });
+    if (!res.ok) await this.o.client.fail(res, key, signal);
+    await res.body?.cancel();
+    const md5 = hash.digest('hex');
+    const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
+    if (etag !== '' && etag !== md5) {
+      throw new AppError('Integrity', `Swift stored different bytes than were sent for "${key}".`, { hint: 'Try the upload again.' });
+    }
+    if (options.size !== undefined && size !== options.size) {
+      throw new AppError('InvalidInput', `"${key}" was announced as ${options.size} bytes but the data had ${size}.`, { hint: 'The source changed while it was uploaded; try again.' });
+    }
+    return { key, size, modified: new Date(res.headers.get('last-modified') ?? Date.now()), etag: md5, checksum: { algorithm: 'md5', value: md5 } };
+  }
+
+  /** A Static Large Object: streamed segments, then the manifest. Segments are removed if anything fails. */
+  private async putLarge(key: string, name: string, reader: ByteReader, progress: (n: number) => void, options: WriteOptions): Promise<ObjectInfo> {
+    const { signal } = options;
+    const segCont = this.o.segmentContainer;
+    const created = await this.o.client.request('PUT', `/${encodeURIComponent(segCont)}`, segCont, signal ? { signal } : {});
+    if (!created.ok) await this.o.client.fail(created, `container ${segCont}`, signal);
+    await created.body?.cancel();
+    const base = `${name}/slo/${(Date.now() / 1000).toFixed(6)}/${this.o.segmentSizeBytes}`;
+    const segments: Array<{ path: string; etag: string; size_bytes: number }> = [];
+    const attempted: string[] = []; // includes a segment whose PUT was cut off (the server may have it)
+    try {
+      for (let i = 0; ; i++) {
+        if (i > 0 && (await reader.atEnd())) break;
+        const segName = `${base}/${String(i).padStart(8, '0')}`;
+        const hash = createHash('md5');
+        const counter = { n: 0 };
+        attempted.push(`/${segCont}/${segName}`);
+        const res = await this.o.client.request('PUT', objectPath(segCont, segName), key, {
+          headers: { 'content-type': 'application/octet-stream' },
+          body: this.stream(reader, this.o.segmentSizeBytes, progress, hash, counter),
+          ...(signal ? { signal } : {}),
+        });
+        if (!res.ok) await this.o.client.fail(res, key, signal);
+        await res.body?.cancel();
+        const md5 = hash.digest('hex');
+        const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
+        segments.push({ path: `/${segCont}/${segName}`, etag: md5, size_bytes: counter.n });
+        if (etag !== '' && etag !== md5) throw new AppError('Integrity', `Swift stored different bytes than were sent for a segment of "${key}".`, { hint: 'Try the upload again.' });
+        if (counter.n < this.o.segmentSizeBytes) break;
+      }
+      throwIfAborted(signal, `Writing "${key}"`);
+      const size = segments.reduce((s, x) => s + x.size_bytes, 0);
+      if (options.size !== undefined && size !== options.size) {
+        throw new AppError('InvalidInput', `"${key}" was announced as ${options.size} bytes but the data had ${size}.`, { hint: 'The source changed while it was uploaded; try again.' });
+      }
+      const res = await this.o.client.request('PUT', objectPath(this.o.container, name), key, {
+        query: { 'multipart-manifest': 'put' },
+        headers: { 'content-type': options.contentType ?? 'application/octet-stream' },
+        body: JSON.stringify(segments),
+        ...(signal ? { signal } : {}),
+      });
+      if (!res.ok) await this.o.client.fail(res, key, signal);
+      await res.body?.cancel();
+      const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
+      this.o.log.debug('Swift SLO written', { segments: segments.length, size });
+      return { key, size, modified: new Date(), ...(etag ? { etag } : {}) };
+    } catch (e) {
+      // Leave nothing behind: an unfinished large object's segments are useless.
+      await this.deleteSegments(attempted);
+      throw e;
+    }
+  }
+
+  /** The segment paths of an existing SLO at `name` (empty when absent or a plain object). */
+  private async segmentsOf(name: string, signal?: AbortSignal): Promise<string[]> {
+    const path = objectPath(this.o.container, name);
+    const head = await this.o.client.request('HEAD', path, name, signal ? { signal } : {});
+    await head.body?.cancel();
+    if (head.status === 404 || !/^true$/i.test(head.headers.get('x-static-large-object') ?? '')) return [];
+    if (!head.ok) await this.o.client.fail(head, name, signal);
+    const res = await this.o.client.request('GET', path, name, { query: { 'multipart-manifest': 'get' }, ...(signal ? { signal } : {}) });
+    if (!res.ok) await this.o.client.fail(res, name, signal);
+    const manifest = (await res.json()) as Array<{ name?: string }>;
+    return manifest.map((m) => m.name ?? '').filter((n) => n !== '');
+  }
+
+  /** Best-effort delete of segment objects (`/container/name` paths). */
+  private async deleteSegments(paths: readonly string[], signal?: AbortSignal): Promise<void> {
+    for (const p of paths) {
+      const [, c, ...rest] = p.split('/');
+      try {
+        const res = await this.o.client.request('DELETE', objectPath(c ?? '', rest.join('/')), p, signal ? { signal } : {});
+        await res.body?.cancel();
+      } catch (e) {
+        this.o.log.warn('Could not delete a Swift segment', { segment: p, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+
+  /** @inheritdoc */
+  async remove(key: string, options: CallOptions = {}): Promise<void> {
+    assertValidKey(key);
+    // `multipart-manifest=delete` removes a large object's segments too, and deletes plain objects normally.
+    const res = await this.o.client.request('DELETE', objectPath(this.o.container, this.o.prefix + key), key, {
+      query: { 'multipart-manifest': 'delete' },
+      headers: { accept: 'application/json' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (!res.ok) await this.o.client.fail(res, key, options.signal);
+    if (res.status === 200 && (res.headers.get('content-type') ?? '').includes('json')) {
+      const r = (await res.json().catch(() => ({}))) as { Errors?: unknown[]; 'Response Status'?: string };
+      if ((r.Errors?.length ?? 0) > 0) this.o.log.warn('Swift could not delete every segment', { key, errors: r.Errors?.length, status: r['Response Status'] });
+    } else {
+      await res.body?.cancel();
+    }
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    this.o.client.invalidate();
+  }
+}
