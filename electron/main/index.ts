@@ -1,0 +1,210 @@
+/**
+ * The Electron main process: a thin host around the core's `Desk`. It owns the app's
+ * life cycle (single instance, quit with running jobs), windows, menu, tray, native
+ * dialogs and notifications, and exposes the Desk over the typed IPC binding. No business
+ * rules live here.
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, Menu, nativeImage, Notification, shell, Tray, type NativeImage } from 'electron';
+import { resolveHome } from '../../shared/core/config';
+import { Desk, toDto, APP_VERSION } from '../../shared/core/desk';
+import { openSecretStore } from '../../shared/core/secrets';
+import { jsonLogger, type Logger } from '../../shared/core/util/logger';
+import { appFiles, homeArg } from './app-paths';
+import { createHostApi } from './host';
+import { iconPng } from './icon-art';
+import { broadcastTo, forwardJobEvents, registerApi, senderCheck } from './ipc/register';
+import { electronIpcMain } from './ipc/ipc-main';
+import { menuTemplate } from './menu';
+import { notifyJobEnds } from './notifications';
+import { QuitGuard, quitPrompt } from './quit-guard';
+import { PRODUCT_NAME } from './security';
+import { createTray, type TrayHandle } from './tray';
+import { createMainWindow, hardenApp } from './windows';
+
+const dev = !app.isPackaged;
+const files = appFiles({ mainDir: dirname(fileURLToPath(import.meta.url)), packaged: app.isPackaged, env: process.env, platform: process.platform });
+
+let mainWindow: BrowserWindow | undefined;
+
+function appIcon(sizes: readonly number[]): NativeImage {
+  const img = nativeImage.createEmpty();
+  const base = sizes[0] as number;
+  for (const s of sizes) img.addRepresentation({ scaleFactor: s / base, width: s, height: s, buffer: iconPng(s) });
+  return img;
+}
+
+function openLog(home: string): Logger {
+  try {
+    const dir = join(home, 'logs');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stream = createWriteStream(join(dir, 'desktop.log'), { flags: 'a', mode: 0o600 });
+    stream.on('error', () => undefined);
+    return jsonLogger((line) => stream.write(line), dev ? 'debug' : 'info', { face: 'electron' });
+  } catch {
+    return jsonLogger((line) => process.stderr.write(line), 'info', { face: 'electron' });
+  }
+}
+
+function showWindow(create: () => BrowserWindow): BrowserWindow {
+  if (!mainWindow || mainWindow.isDestroyed()) mainWindow = create();
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+  return mainWindow;
+}
+
+async function start(home: string): Promise<void> {
+  const log = openLog(home);
+  log.info('app: starting', { version: APP_VERSION, electron: process.versions.electron, home, dev });
+  if (process.platform === 'win32') app.setAppUserModelId('com.odoobackupdesk.app');
+
+  await app.whenReady();
+  hardenApp(files.location, log);
+
+  let desk: Desk;
+  try {
+    // Secrets open lazily on first use; a missing keychain then reaches the UI as an
+    // `Unsupported` error with its hint, instead of stopping the app here.
+    desk = await Desk.open({ home, log, openSecrets: (h) => openSecretStore(h) });
+  } catch (err) {
+    const e = err as { message?: string; hint?: string };
+    log.error('app: cannot open the home folder', { error: String(e.message ?? err) });
+    dialog.showErrorBox(`${PRODUCT_NAME} cannot start`, [e.message ?? String(err), e.hint ?? '', `Home folder: ${home}`].filter(Boolean).join('\n\n'));
+    app.exit(1);
+    return;
+  }
+
+  const windowIcon = process.platform === 'linux' ? appIcon([256]) : undefined;
+  const ownWindows = new Set<number>();
+  const create = (): BrowserWindow => {
+    const win = createMainWindow({ location: files.location, preloadPath: files.preloadPath, dev, log, ...(windowIcon ? { icon: windowIcon } : {}) });
+    const id = win.webContents.id;
+    ownWindows.add(id);
+    win.on('closed', () => {
+      ownWindows.delete(id);
+      if (mainWindow === win) mainWindow = undefined;
+    });
+    win.on('close', (event) => {
+      // Closing the last window with jobs running quits the app: ask first (not on macOS,
+      // where the app keeps running without windows).
+      if (process.platform === 'darwin' || guard.quitting) return;
+      if (!desk.jobs.list().some((j) => j.state === 'running')) return;
+      event.preventDefault();
+      app.quit();
+    });
+    return win;
+  };
+
+  registerApi({
+    ipc: electronIpcMain,
+    api: desk,
+    host: createHostApi({
+      showOpenDialog: (o) => (mainWindow ? dialog.showOpenDialog(mainWindow, o) : dialog.showOpenDialog(o)),
+      showSaveDialog: (o) => (mainWindow ? dialog.showSaveDialog(mainWindow, o) : dialog.showSaveDialog(o)),
+      showItemInFolder: (p) => shell.showItemInFolder(p),
+    }),
+    isTrustedSender: senderCheck({ location: files.location, isOwnWebContents: (id) => ownWindows.has(id) }),
+    log,
+  });
+  forwardJobEvents(
+    desk.jobs,
+    broadcastTo(() => BrowserWindow.getAllWindows().filter((w) => ownWindows.has(w.webContents.id)).map((w) => w.webContents)),
+    toDto,
+    log,
+  );
+  if (Notification.isSupported()) {
+    notifyJobEnds(desk.jobs, {
+      isAppFocused: () => BrowserWindow.getFocusedWindow() !== null,
+      show: (notice) => {
+        const n = new Notification({ title: notice.title, body: notice.body, icon: appIcon([256]) });
+        n.on('click', () => showWindow(create));
+        n.show();
+      },
+    });
+  }
+
+  const guard = new QuitGuard({
+    jobs: desk.jobs,
+    confirm: async (running) => {
+      const opts = quitPrompt(running);
+      const r = mainWindow && !mainWindow.isDestroyed() ? await dialog.showMessageBox(mainWindow, opts) : await dialog.showMessageBox(opts);
+      return r.response === 1;
+    },
+    cancel: (id) => desk.jobs.cancel(id),
+    shutdown: async () => {
+      log.info('app: quitting');
+      tray?.destroy();
+      await desk.close();
+    },
+    quit: () => app.quit(),
+    onError: (err) => log.error('app: error while quitting', { error: String(err) }),
+  });
+  app.on('before-quit', (event) => guard.onBeforeQuit(event));
+
+  const openBackup = async (): Promise<void> => {
+    const win = showWindow(create);
+    const r = await dialog.showOpenDialog(win, { title: 'Open Backup', properties: ['openFile'], filters: [{ name: 'Odoo backups', extensions: ['zip', 'dump', 'sql', 'gz', 'enc', 'gpg'] }, { name: 'All files', extensions: ['*'] }] });
+    const path = r.filePaths[0];
+    if (!r.canceled && path) win.webContents.send('app:open-backup', { path });
+  };
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      menuTemplate({
+        appName: PRODUCT_NAME,
+        platform: process.platform,
+        dev,
+        actions: {
+          openBackup: () => void openBackup().catch((err: unknown) => log.error('menu: open backup failed', { error: String(err) })),
+          openDocs: () => {
+            const readme = app.isPackaged ? join(process.resourcesPath, 'README.md') : join(app.getAppPath(), 'README.md');
+            void shell.openPath(readme);
+          },
+          showAbout: () =>
+            void dialog.showMessageBox({
+              type: 'info',
+              title: `About ${PRODUCT_NAME}`,
+              message: `${PRODUCT_NAME} ${APP_VERSION}`,
+              detail: `Electron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node ${process.versions.node}\nHome folder: ${home}`,
+              icon: appIcon([128]),
+            }),
+        },
+      }),
+    ),
+  );
+
+  let tray: TrayHandle | undefined;
+  try {
+    tray = createTray({ Tray, Menu, icon: appIcon([16, 32]), appName: PRODUCT_NAME, actions: { showWindow: () => void showWindow(create), quit: () => app.quit() } });
+    const refresh = (): void => tray?.update(desk.jobs.list());
+    desk.jobs.on('update', refresh);
+    desk.jobs.on('done', refresh);
+  } catch (err) {
+    // Some Linux desktops have no status area; the app works without a tray.
+    log.warn('app: no tray icon', { error: String(err) });
+  }
+
+  app.on('second-instance', () => void showWindow(create));
+  app.on('activate', () => void showWindow(create));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  mainWindow = create();
+}
+
+// Same home folder as the CLI (`--home`, `$BACKUP_DESK_HOME`, the OS app-data folder), so
+// both see the same storages. Chromium's own data goes inside it, which also makes the
+// single-instance lock per home: a second launch on the same home focuses the running
+// window and exits; two different homes may run side by side.
+const home = resolveHome({ home: homeArg(process.argv) });
+app.setPath('userData', join(home, 'electron'));
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  start(home).catch((err: unknown) => {
+    dialog.showErrorBox(`${PRODUCT_NAME} failed to start`, String(err instanceof Error ? err.stack ?? err.message : err));
+    app.exit(1);
+  });
+}
