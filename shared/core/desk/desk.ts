@@ -13,7 +13,7 @@ import { classifyName, listCatalog, parseSidecar, scanStorage, type CatalogStora
 import { ConfigStore, STORAGE_NAME_PATTERN, type StorageEntry } from '../config';
 import type { DecryptKeys } from '../crypto';
 import { downloadBackup, type DownloadResult } from '../download';
-import { AppError, serializeError, toAppError } from '../errors';
+import { AppError, toAppError } from '../errors';
 import type { JobSnapshot } from '../jobs/job';
 import { JobManager } from '../jobs/job-manager';
 import { openSecretStore } from '../secrets';
@@ -477,7 +477,7 @@ export class Desk implements DeskApi {
   // ---------------------------------------------------------------- DeskApi
 
   /** @inheritdoc */
-  async 'app:info'(): Promise<ApiResult<'app:info'>> {
+  async 'app:info'(_args: ApiArgs<'app:info'> = {}): Promise<ApiResult<'app:info'>> {
     let secretsBackend = 'unavailable';
     try {
       secretsBackend = (await this.secrets()).backend;
@@ -488,7 +488,7 @@ export class Desk implements DeskApi {
   }
 
   /** @inheritdoc */
-  async 'storages:kinds'(): Promise<ApiResult<'storages:kinds'>> {
+  async 'storages:kinds'(_args: ApiArgs<'storages:kinds'> = {}): Promise<ApiResult<'storages:kinds'>> {
     return listFactories().map((f) => ({
       kind: f.kind,
       label: f.label,
@@ -498,7 +498,7 @@ export class Desk implements DeskApi {
   }
 
   /** @inheritdoc */
-  async 'storages:list'(): Promise<ApiResult<'storages:list'>> {
+  async 'storages:list'(_args: ApiArgs<'storages:list'> = {}): Promise<ApiResult<'storages:list'>> {
     return Promise.all((await this.storageEntries()).map((e) => this.summary(e)));
   }
 
@@ -548,7 +548,7 @@ export class Desk implements DeskApi {
   }
 
   /** @inheritdoc */
-  async 'targets:detect'(): Promise<ApiResult<'targets:detect'>> {
+  async 'targets:detect'(_args: ApiArgs<'targets:detect'> = {}): Promise<ApiResult<'targets:detect'>> {
     return restoreEngine.detectTargets();
   }
 
@@ -567,7 +567,7 @@ export class Desk implements DeskApi {
   }
 
   /** @inheritdoc */
-  async 'jobs:list'(): Promise<ApiResult<'jobs:list'>> {
+  async 'jobs:list'(_args: ApiArgs<'jobs:list'> = {}): Promise<ApiResult<'jobs:list'>> {
     return this.jobs.list().map(toDto);
   }
 
@@ -595,7 +595,7 @@ export function toDto(j: JobSnapshot): ApiResult<'jobs:get'> {
     ...(j.finishedAt ? { finishedAt: j.finishedAt } : {}),
     ...(j.progress ? { progress: { ...j.progress } } : {}),
     ...(j.result !== undefined ? { result: j.result } : {}),
-    ...(j.error ? { error: serializeError(j.error) } : {}),
+    ...(j.error ? { error: { ...j.error } } : {}),
     log: j.log.map((l) => ({ ...l })),
   };
 }

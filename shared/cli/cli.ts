@@ -1,0 +1,76 @@
+/**
+ * The `backup-desk` command line: parses arguments (commander), runs one command against
+ * the Desk, and maps the outcome to an exit status: 0 success, 1 the work failed, 2 a usage
+ * error, 130 cancelled with Ctrl-C. Results go to stdout; progress, warnings and errors
+ * (`error: …` + `hint: …`) to stderr.
+ */
+import { Command, CommanderError } from 'commander';
+import { toAppError } from '../core/errors';
+import { APP_VERSION } from '../core/desk/version';
+import { COMMANDS } from './commands';
+import { CliContext, UsageError } from './context';
+import type { CliIo } from './io';
+
+/** Builds the program with every registered command. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('backup-desk');
+  program
+    .description('See every Odoo backup on all your storages in one list; download, decrypt and restore it into PostgreSQL/Odoo.')
+    .version(APP_VERSION, '-V, --version', 'print the version')
+    .option('--home <dir>', 'config and state folder (default: $BACKUP_DESK_HOME, else the OS app-data folder)')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => ctx.io.stderr.write(s),
+      outputError: (s, write) => write(s.endsWith('\n') ? s : s + '\n'),
+    })
+    .addHelpText(
+      'after',
+      '\nExit status: 0 success, 1 the work failed, 2 usage error, 130 cancelled (Ctrl-C).\nRefs are NAME:KEY as printed by `list` (NAME is a configured storage).',
+    );
+  for (const m of COMMANDS) m.register(program, ctx);
+  return program;
+}
+
+/** Prints an error the standard way. */
+function printError(ctx: CliContext, message: string, hint: string | undefined): void {
+  ctx.err(`error: ${message}`);
+  if (hint) ctx.err(`hint: ${hint}`);
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit status. */
+export async function runCli(argv: readonly string[], io: CliIo, interrupt?: AbortSignal): Promise<number> {
+  const ctx = new CliContext(io);
+  if (interrupt) {
+    if (interrupt.aborted) ctx.interrupt.abort();
+    else interrupt.addEventListener('abort', () => ctx.interrupt.abort(), { once: true });
+  }
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (ctx.interrupt.signal.aborted) {
+      ctx.err('cancelled');
+      return 130;
+    }
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; every parse error is a usage error.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      printError(ctx, err.message, err.hint ?? 'Run the command with --help to see its usage.');
+      return 2;
+    }
+    const e = toAppError(err);
+    if (e.kind === 'Cancelled' || ctx.interrupt.signal.aborted) {
+      ctx.err('cancelled');
+      return 130;
+    }
+    printError(ctx, e.message, e.hint);
+    return 1;
+  } finally {
+    await ctx.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,27 @@
+/** `download REF --out PATH [--decrypt]`: a verified copy of a backup on this machine. */
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import type { CliContext } from '../context';
+import { formatBytes } from '../format';
+import type { CommandModule } from './index';
+import { addPassphraseOptions, passphraseFrom } from './passphrase';
+
+/** The `download` command. */
+export const downloadCommand: CommandModule = {
+  register(program: Command, ctx: CliContext) {
+    addPassphraseOptions(
+      program
+        .command('download')
+        .description('download a backup; written to PATH.part and renamed only once complete and verified (size, checksum, zip structure)')
+        .argument('<ref>', 'a ref NAME:KEY from `list`')
+        .requiredOption('--out <path>', 'the file to write (or an existing folder to write into)')
+        .option('--decrypt', 'decrypt an OpenPGP-encrypted backup on the way (the passphrase is asked for, or given with the options below)'),
+    ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string }, cmd: Command) => {
+      const passphrase = opts.decrypt ? await passphraseFrom(ctx, opts, true) : undefined;
+      const desk = await ctx.desk(cmd);
+      const job = desk.startDownload({ ref, out: resolve(opts.out), ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) });
+      const r = await ctx.runJob(desk, job);
+      ctx.out(`downloaded ${r.path} (${formatBytes(r.bytes)}; verified: ${r.verified.join(', ')})`);
+    });
+  },
+};

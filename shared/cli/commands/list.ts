@@ -1,0 +1,65 @@
+/** `list`: the catalog across storages. */
+import type { Command } from 'commander';
+import type { BackupEntry, StrayEntry } from '../../contract/api';
+import type { CliContext } from '../context';
+import { formatBytes, table } from '../format';
+import type { CommandModule } from './index';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** `2024-01-02T03:04:05.000Z` -> `2024-01-02 03:04:05Z` (or `…  (local)` for local-time names). */
+function when(b: BackupEntry): string {
+  const t = b.createdAt.replace('T', ' ').replace(/\.\d{3}Z$/, b.timeIsLocal ? ' ' : 'Z');
+  return b.timeIsLocal ? `${t}(local)` : t;
+}
+
+/** The `list` command. */
+export const listCommand: CommandModule = {
+  register(program: Command, ctx: CliContext) {
+    program
+      .command('list')
+      .description('list every backup on the configured storages, newest first')
+      .option('--storage <name>', 'only this storage (repeatable)', collect)
+      .option('--db <db>', 'only backups of this database')
+      .option('--all', 'also list stray files (not backups; never touched)')
+      .option('--json', 'print a JSON array (backups, then strays with --all)')
+      .addHelpText('after', '\nA storage that cannot be listed is reported on stderr and the others still show (exit 1 only when none could be listed).')
+      .action(async (opts: { storage?: string[]; db?: string; all?: boolean; json?: boolean }, cmd: Command) => {
+        const desk = await ctx.desk(cmd);
+        const cat = await desk['catalog:list'](
+          { ...(opts.storage ? { storages: opts.storage } : {}), ...(opts.db ? { db: opts.db } : {}), includeStrays: opts.all === true },
+          ctx.interrupt.signal,
+        );
+        for (const f of cat.failures) {
+          ctx.err(`warning: storage ${f.storage} could not be listed: ${f.error.message}`);
+          if (f.error.hint) ctx.err(`hint: ${f.error.hint}`);
+        }
+        const queried = opts.storage?.length ?? (await desk.storageEntries()).length;
+        if (queried > 0 && cat.failures.length === queried) ctx.exitCode = 1;
+        const strays: StrayEntry[] = opts.all ? cat.strays : [];
+        if (opts.json) {
+          ctx.out(JSON.stringify([...cat.backups, ...strays], null, 2));
+          return;
+        }
+        if (cat.backups.length === 0 && strays.length === 0) {
+          if (queried === 0) ctx.err('no storages configured: add one with `backup-desk storage add NAME --type local --path DIR`');
+          else ctx.err('no backups found');
+          return;
+        }
+        if (cat.backups.length > 0) {
+          ctx.out(
+            table(
+              ['CREATED', 'DATABASE', 'FORMAT', 'SIZE', 'CONVENTION', 'REF'],
+              cat.backups.map((b) => [when(b), b.database, `${b.format}${b.encrypted ? '+gpg' : ''}`, formatBytes(b.size), b.convention, `${b.ref}${b.warnings?.length ? '  (!)' : ''}`]),
+            ).trimEnd(),
+          );
+          const warned = cat.backups.filter((b) => b.warnings?.length);
+          if (warned.length) ctx.err(`${warned.length} backup${warned.length === 1 ? ' has' : 's have'} warnings (!): see \`list --json\`.`);
+        }
+        if (strays.length > 0) {
+          ctx.out('\nStray files (not backups; never touched):');
+          ctx.out(table(['REF', 'SIZE', 'WHY'], strays.map((s) => [s.ref, formatBytes(s.size), s.stray])).trimEnd());
+        }
+      });
+  },
+};

@@ -1,0 +1,31 @@
+/** Shared `--passphrase-file` / `--passphrase-env` handling (passphrases never come from argv). */
+import type { Command } from 'commander';
+import { readPassphrase } from '../../core/crypto';
+import { UsageError, type CliContext } from '../context';
+
+/** Adds the passphrase options to a command. */
+export function addPassphraseOptions(cmd: Command): Command {
+  return cmd
+    .option('--passphrase-file <file>', 'read the passphrase of an encrypted backup from a file')
+    .option('--passphrase-env <var>', 'read the passphrase of an encrypted backup from an environment variable');
+}
+
+/** The passphrase from the options; a prompt on a terminal when `required`; undefined otherwise. */
+export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: string; passphraseEnv?: string }, required: boolean): Promise<string | undefined> {
+  if (opts.passphraseFile !== undefined && opts.passphraseEnv !== undefined) {
+    throw new UsageError('Give either --passphrase-file or --passphrase-env, not both.');
+  }
+  if (opts.passphraseEnv !== undefined && ctx.io.env[opts.passphraseEnv] === undefined) {
+    throw new UsageError(`Environment variable ${opts.passphraseEnv} is not set.`, `Set ${opts.passphraseEnv} to the passphrase, or use --passphrase-file.`);
+  }
+  const prompt = required && ctx.io.stdin.isTTY ? (q: string) => ctx.prompt(q) : undefined;
+  const pw = await readPassphrase({
+    ...(opts.passphraseFile !== undefined ? { file: opts.passphraseFile } : {}),
+    ...(opts.passphraseEnv !== undefined ? { env: opts.passphraseEnv } : {}),
+    ...(prompt ? { prompt } : {}),
+  });
+  if (pw === undefined && required) {
+    throw new UsageError('This needs the passphrase of the encrypted backup.', 'Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).');
+  }
+  return pw;
+}

@@ -1,0 +1,68 @@
+/** `restore REF|FILE --db NAME …`: restore a backup into PostgreSQL + the Odoo filestore. */
+import { Option, type Command } from 'commander';
+import { DBNAME_PATTERN } from '../../contract/api';
+import { UsageError, type CliContext } from '../context';
+import type { CommandModule } from './index';
+import { addPassphraseOptions, passphraseFrom } from './passphrase';
+import { stripEncryption } from '../../core/catalog/conventions';
+
+/** The `restore` command. */
+export const restoreCommand: CommandModule = {
+  register(program: Command, ctx: CliContext) {
+    addPassphraseOptions(
+      program
+        .command('restore')
+        .description('restore a backup into PostgreSQL (and its filestore into the Odoo data dir), safely: nothing is replaced until the restore is complete')
+        .argument('<ref|file>', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
+        .requiredOption('--db <name>', 'name of the database to create')
+        .option('--target <url>', 'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.)')
+        .option('--data-dir <dir>', "Odoo data dir; the filestore goes to DATA_DIR/filestore/NAME (default: Odoo's default for this OS)")
+        .addOption(new Option('--copy', 'the restored database is a copy: new uuid, secret and create date (default)').conflicts('move'))
+        .addOption(new Option('--move', 'the restored database replaces the original: keep its uuid and secret').conflicts('copy'))
+        .option('--neutralize', 'disable outgoing mail servers and scheduled actions (and odoo_backup_sh schedules) in the copy')
+        .option('--replace', 'replace an existing database (and filestore) of that name, only once the new one is complete')
+        .option('--no-filestore', 'restore the database only'),
+    ).action(
+      async (
+        source: string,
+        opts: { db: string; target?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string },
+        cmd: Command,
+      ) => {
+        if (!DBNAME_PATTERN.test(opts.db)) {
+          throw new UsageError(`"${opts.db}" is not a valid Odoo database name.`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at least 2 characters).');
+        }
+        if (opts.target !== undefined && !/^postgres(ql)?:\/\//.test(opts.target)) {
+          throw new UsageError(`--target must be a postgres:// URL (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres');
+        }
+        const encrypted = stripEncryption(source).encrypted;
+        const passphrase = await passphraseFrom(ctx, opts, encrypted);
+        const desk = await ctx.desk(cmd);
+        const { resolve } = await import('node:path');
+        const job = desk.startRestore({
+          source,
+          db: opts.db,
+          target: { type: 'postgres', ...(opts.target ? { url: opts.target } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) },
+          mode: opts.move ? 'move' : 'copy',
+          neutralize: opts.neutralize === true,
+          replace: opts.replace === true,
+          filestore: opts.filestore !== false,
+          ...(passphrase !== undefined ? { passphrase } : {}),
+        });
+        const result = await ctx.runJob(desk, job);
+        ctx.out(describeResult(opts.db, result));
+      },
+    );
+  },
+};
+
+function describeResult(db: string, result: unknown): string {
+  if (result && typeof result === 'object') {
+    const r = result as { database?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number };
+    const parts = [`restored database ${r.database ?? db}`];
+    if (r.filestorePath) parts.push(`filestore ${r.filestorePath}${r.filestoreFiles !== undefined ? ` (${r.filestoreFiles} files)` : ''}`);
+    const secs = r.seconds ?? (r.durationMs !== undefined ? r.durationMs / 1000 : undefined);
+    if (secs !== undefined) parts.push(`in ${secs.toFixed(1)} s`);
+    return parts.join(', ');
+  }
+  return `restored database ${db}`;
+}

@@ -1,0 +1,187 @@
+/** `storage add|list|remove|test`: configure storages. Flags of `add` come from each factory's `fields`. */
+import { Option, type Command } from 'commander';
+import type { SettingField } from '../../core/storage/provider';
+import { listFactories } from '../../core/storage/registry';
+import { UsageError, type CliContext } from '../context';
+import { readStdin } from '../io';
+import { table } from '../format';
+import { commandGroup, type CommandModule } from './index';
+
+/** `secretAccessKey` -> `secret-access-key`. */
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Every non-secret setting of every storage type, by field name (a name shared by types appears once). */
+function settingOptions(): Map<string, { field: SettingField; kinds: string[] }> {
+  const byName = new Map<string, { field: SettingField; kinds: string[] }>();
+  for (const f of listFactories()) {
+    for (const field of f.fields) {
+      if (field.secret) continue;
+      const e = byName.get(field.name);
+      if (e) e.kinds.push(f.kind);
+      else byName.set(field.name, { field, kinds: [f.kind] });
+    }
+  }
+  return byName;
+}
+
+function coerce(field: SettingField, raw: unknown, kind: string): unknown {
+  if (field.type === 'boolean') return raw === true || raw === 'true' || raw === '1' || raw === 'yes';
+  if (field.type === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new UsageError(`--${kebab(field.name)} must be a number for a ${kind} storage (got "${String(raw)}").`);
+    return n;
+  }
+  if (field.type === 'select' && field.options && !field.options.includes(String(raw))) {
+    throw new UsageError(`--${kebab(field.name)} must be one of ${field.options.join(', ')} (got "${String(raw)}").`);
+  }
+  return String(raw);
+}
+
+/** Collects the secret values for `fields` from --secret-stdin, --secret-env or a prompt. */
+async function readSecrets(ctx: CliContext, kind: string, fields: readonly SettingField[], opts: { secretStdin?: boolean; secretEnv?: string[] }): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const names = fields.map((f) => f.name);
+  if (fields.length === 0) {
+    if (opts.secretStdin || opts.secretEnv?.length) throw new UsageError(`A ${kind} storage has no secrets: drop --secret-stdin / --secret-env.`);
+    return out;
+  }
+  if (opts.secretEnv?.length) {
+    for (const spec of opts.secretEnv) {
+      const eq = spec.indexOf('=');
+      let field: string;
+      let variable: string;
+      if (eq > 0) {
+        field = spec.slice(0, eq);
+        variable = spec.slice(eq + 1);
+      } else {
+        if (fields.length !== 1) throw new UsageError(`A ${kind} storage has several secrets (${names.join(', ')}): use --secret-env FIELD=VAR for each.`);
+        field = fields[0]!.name;
+        variable = spec;
+      }
+      if (!names.includes(field)) throw new UsageError(`A ${kind} storage has no secret "${field}"; its secrets are: ${names.join(', ')}.`);
+      const value = ctx.io.env[variable];
+      if (value === undefined || value === '') throw new UsageError(`Environment variable ${variable} (for ${field}) is not set or empty.`);
+      out[field] = value;
+    }
+  }
+  if (opts.secretStdin) {
+    const text = (await readStdin(ctx.io)).replace(/\r?\n$/, '');
+    const missing = fields.filter((f) => out[f.name] === undefined);
+    if (missing.length === 1 && !/^[A-Za-z][A-Za-z0-9]*=/.test(text)) {
+      out[missing[0]!.name] = text;
+    } else {
+      for (const line of text.split(/\r?\n/)) {
+        if (line.trim() === '') continue;
+        const eq = line.indexOf('=');
+        const field = eq > 0 ? line.slice(0, eq) : '';
+        if (!names.includes(field)) throw new UsageError(`--secret-stdin: with several secrets, give one FIELD=VALUE line each (fields: ${names.join(', ')}).`);
+        out[field] = line.slice(eq + 1);
+      }
+    }
+  }
+  const wanted = fields.filter((f) => out[f.name] === undefined && (f.required || (!opts.secretStdin && !opts.secretEnv?.length)));
+  for (const f of wanted) {
+    if (!ctx.io.stdin.isTTY) {
+      if (!f.required) continue;
+      throw new UsageError(`The secret "${f.name}" is needed and there is no terminal to ask for it.`, 'Pass it with --secret-stdin or --secret-env VAR; secrets are never taken from the command line.');
+    }
+    const v = await ctx.prompt(`${f.label}${f.required ? '' : ' (optional, Enter to skip)'}: `);
+    if (v !== '') out[f.name] = v;
+    else if (f.required) throw new UsageError(`The secret "${f.name}" is required.`);
+  }
+  return out;
+}
+
+/** The `storage` command group. */
+export const storageCommand: CommandModule = {
+  register(program: Command, ctx: CliContext) {
+    const storage = commandGroup(program, 'storage', 'configure storages (folders, S3, Dropbox, Google Drive, Swift, SFTP)');
+    const factories = listFactories();
+    const options = settingOptions();
+
+    const add = storage
+      .command('add')
+      .description('add a storage (secrets are asked for, or read with --secret-stdin / --secret-env; never from the command line)')
+      .argument('<name>', 'a name for it (letters, digits, "_", "." or "-"); refs are NAME:KEY')
+      .addOption(new Option('--type <type>', 'storage type').choices(factories.map((f) => f.kind)).makeOptionMandatory())
+      .option('--secret-stdin', 'read the secret from stdin (several: one FIELD=VALUE line each)')
+      .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
+    for (const [name, { field, kinds }] of options) {
+      const flag = `--${kebab(name)}`;
+      const desc = `${field.label}${field.help ? ` — ${field.help}` : ''} [${kinds.join(', ')}]`;
+      add.addOption(field.type === 'boolean' ? new Option(flag, desc) : new Option(`${flag} <value>`, desc));
+    }
+    add.action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
+      const kind = String(opts.type);
+      const factory = factories.find((f) => f.kind === kind)!;
+      const own = new Set(factory.fields.map((f) => f.name));
+      const settings: Record<string, unknown> = {};
+      for (const [fname, { field }] of options) {
+        const v = opts[fname];
+        if (v === undefined) continue;
+        if (!own.has(fname)) throw new UsageError(`--${kebab(fname)} is not a setting of a ${kind} storage.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => `--${kebab(f.name)}`).join(', ') || 'none'}.`);
+        settings[fname] = coerce(field, v, kind);
+      }
+      for (const f of factory.fields) {
+        if (!f.secret && f.required && settings[f.name] === undefined && f.default === undefined) {
+          throw new UsageError(`A ${kind} storage needs --${kebab(f.name)}.`);
+        }
+        if (f.type === 'path' && typeof settings[f.name] === 'string') {
+          const { resolve } = await import('node:path');
+          settings[f.name] = resolve(settings[f.name] as string);
+        }
+      }
+      const secretFields = factory.oauth ? [] : factory.fields.filter((f) => f.secret);
+      if (factory.oauth && (opts.secretStdin || opts.secretEnv)) {
+        throw new UsageError(`A ${kind} storage is connected through your browser, not with secrets.`, `Add it, then run \`backup-desk storage connect ${name}\`.`);
+      }
+      const secrets = await readSecrets(ctx, kind, secretFields, opts as { secretStdin?: boolean; secretEnv?: string[] });
+      const desk = await ctx.desk(cmd);
+      const s = await desk['storages:add']({ name, kind, settings, secrets });
+      ctx.out(`added storage ${s.name} (${s.kind}: ${s.description})`);
+      if (factory.oauth) ctx.err(`next: run \`backup-desk storage connect ${name}\` to sign in.`);
+    });
+
+    storage
+      .command('list')
+      .description('list the configured storages')
+      .option('--json', 'print JSON')
+      .action(async (opts: { json?: boolean }, cmd: Command) => {
+        const desk = await ctx.desk(cmd);
+        const list = await desk['storages:list']({});
+        if (opts.json) return ctx.out(JSON.stringify(list, null, 2));
+        if (list.length === 0) return ctx.err('no storages configured: add one with `backup-desk storage add NAME --type local --path DIR`');
+        ctx.out(table(['NAME', 'TYPE', 'WHERE', 'STATUS'], list.map((s) => [s.name, s.kind, s.description, s.status ?? ''])).trimEnd());
+      });
+
+    storage
+      .command('remove')
+      .description('remove a storage from the configuration and delete its stored secrets (its files are not touched)')
+      .argument('<name>')
+      .action(async (name: string, _opts: unknown, cmd: Command) => {
+        const desk = await ctx.desk(cmd);
+        await desk['storages:remove']({ name });
+        ctx.out(`removed storage ${name}`);
+      });
+
+    storage
+      .command('test')
+      .description('check that a storage can be listed, written, read back and deleted from (with a small probe file)')
+      .argument('<name>')
+      .option('--json', 'print JSON')
+      .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+        const desk = await ctx.desk(cmd);
+        const r = await desk.testStorage(name, ctx.interrupt.signal);
+        if (opts.json) ctx.out(JSON.stringify(r, null, 2));
+        else for (const c of r.checks) ctx.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(8)}${c.message}`);
+        if (!r.ok) {
+          ctx.err(`error: storage ${name} failed ${r.checks.filter((c) => !c.ok && !c.message.startsWith('skipped')).map((c) => c.name).join(', ') || 'a check'}`);
+          ctx.exitCode = 1;
+        }
+      });
+  },
+};

@@ -1,0 +1,107 @@
+/** What every CLI command gets: the Desk for `--home`, the streams, job running, prompts. */
+import type { Command } from 'commander';
+import { resolveHome } from '../core/config';
+import { Desk } from '../core/desk';
+import { AppError, cancelledError } from '../core/errors';
+import type { JobSnapshot } from '../core/jobs/job';
+import { openSecretStore } from '../core/secrets';
+import { promptHidden, type CliIo } from './io';
+import { ProgressRenderer } from './progress';
+
+/** A mistake in how the command was called: exit status 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The context commands run in. */
+export class CliContext {
+  private deskPromise: Promise<Desk> | undefined;
+  /** Aborted on Ctrl-C. */
+  readonly interrupt = new AbortController();
+  /** The exit status when the command ends without throwing (1 for partial failures). */
+  exitCode = 0;
+
+  constructor(readonly io: CliIo) {}
+
+  /** Writes a result line (stdout). */
+  out(text: string): void {
+    this.io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  /** Writes a message (stderr). */
+  err(text: string): void {
+    this.io.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  /** The Desk for the command's `--home` (opened once). */
+  desk(cmd: Command): Promise<Desk> {
+    if (!this.deskPromise) {
+      const home = resolveHome({ home: (cmd.optsWithGlobals() as { home?: string }).home, env: this.io.env });
+      this.deskPromise = Desk.open({
+        home,
+        openSecrets: (h) => openSecretStore(h, { env: this.io.env, ...(this.io.stdin.isTTY ? { vaultPassphrase: () => this.prompt('Vault passphrase: ') } : {}) }),
+      });
+    }
+    return this.deskPromise;
+  }
+
+  /** Closes the Desk if one was opened. */
+  async close(): Promise<void> {
+    if (this.deskPromise) await (await this.deskPromise.catch(() => undefined))?.close();
+  }
+
+  /** Asks for a secret without echo. */
+  prompt(question: string): Promise<string> {
+    return promptHidden(this.io, question);
+  }
+
+  /**
+   * Runs a Desk job in the foreground: progress on stderr, Ctrl-C cancels it (the job
+   * cleans up, then we exit 130), resolves with its result.
+   */
+  async runJob<T>(desk: Desk, job: { jobId: string; result: Promise<T> }): Promise<T> {
+    const progress = new ProgressRenderer(this.io.stderr);
+    const onUpdate = (snap: JobSnapshot): void => {
+      if (snap.id === job.jobId && snap.progress && snap.state === 'running') progress.update(snap.progress);
+    };
+    let logged = 0;
+    const onLog = (snap: JobSnapshot): void => {
+      if (snap.id !== job.jobId) return;
+      for (const l of snap.log.slice(logged)) {
+        if (l.level !== 'info') {
+          progress.finishLine();
+          this.err(`${l.level === 'warn' ? 'warning' : 'error'}: ${l.message}`);
+        }
+      }
+      logged = snap.log.length;
+    };
+    const onAbort = (): void => void desk.jobs.cancel(job.jobId);
+    desk.jobs.on('update', onUpdate);
+    desk.jobs.on('update', onLog);
+    this.interrupt.signal.addEventListener('abort', onAbort);
+    try {
+      return await job.result;
+    } catch (err) {
+      if (this.interrupt.signal.aborted) throw cancelledError();
+      throw err;
+    } finally {
+      progress.finishLine();
+      desk.jobs.off('update', onUpdate);
+      desk.jobs.off('update', onLog);
+      this.interrupt.signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/** `AppError` from a passphrase source that was asked for but cannot be had. */
+export function noPassphraseError(): AppError {
+  return new AppError('InvalidInput', 'This needs a passphrase and none was given.', {
+    hint: 'Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).',
+  });
+}

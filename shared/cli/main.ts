@@ -1,0 +1,16 @@
+/** Entry point of the built CLI (`bin/backup-desk.js` runs dist/cli/main.js). */
+import { runCli } from './cli';
+
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  // First Ctrl-C cancels the running job cleanly; a second one quits at once.
+  if (interrupt.signal.aborted) process.exit(130);
+  process.stderr.write('\ncancelling… (press Ctrl-C again to quit at once)\n');
+  interrupt.abort();
+});
+process.on('SIGTERM', () => interrupt.abort());
+
+const code = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }, interrupt.signal);
+process.exitCode = code;
+// Do not wait for idle sockets or timers of finished work.
+setTimeout(() => process.exit(code), 50).unref();

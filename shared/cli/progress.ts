@@ -1,0 +1,90 @@
+/**
+ * Job progress on stderr: a redrawn bar with percent, speed and ETA on a terminal; plain
+ * lines (each phase, then at most every few seconds) otherwise, so logs stay readable.
+ */
+import type { JobProgress } from '../core/jobs/job';
+import { formatBytes, formatDuration } from './format';
+
+/** Where progress goes. */
+export interface ProgressSink {
+  write(s: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Renders a job's progress reports. */
+export class ProgressRenderer {
+  private phase: string | undefined;
+  private lastDraw = 0;
+  private lastPlain = 0;
+  private drawn = false;
+  private samples: { at: number; done: number }[] = [];
+
+  constructor(
+    private readonly out: ProgressSink,
+    private readonly now: () => number = Date.now,
+    private readonly plainEveryMs = 5000,
+  ) {}
+
+  private amount(p: JobProgress, v: number): string {
+    return p.unit === 'bytes' ? formatBytes(v) : String(v);
+  }
+
+  /** Takes one progress report. */
+  update(p: JobProgress): void {
+    const t = this.now();
+    const phaseChanged = p.phase !== this.phase;
+    if (phaseChanged) {
+      this.finishLine();
+      this.phase = p.phase;
+      this.samples = [];
+    }
+    if (p.done !== undefined) {
+      this.samples.push({ at: t, done: p.done });
+      while (this.samples.length > 2 && t - this.samples[0]!.at > 5000) this.samples.shift();
+    }
+    const label = p.label ?? p.phase;
+    const pct = p.done !== undefined && p.total ? Math.min(100, (p.done / p.total) * 100) : undefined;
+    let rate: number | undefined;
+    if (this.samples.length >= 2) {
+      const a = this.samples[0]!;
+      const b = this.samples[this.samples.length - 1]!;
+      if (b.at > a.at) rate = ((b.done - a.done) * 1000) / (b.at - a.at);
+    }
+    const eta = rate && p.total !== undefined && p.done !== undefined && rate > 0 ? (p.total - p.done) / rate : undefined;
+    if (this.out.isTTY) {
+      if (!phaseChanged && t - this.lastDraw < 100 && !(p.total !== undefined && p.done === p.total)) return;
+      this.lastDraw = t;
+      const width = Math.max(10, Math.min(30, (this.out.columns ?? 80) - 60));
+      let line = label;
+      if (pct !== undefined) {
+        const fill = Math.round((pct / 100) * width);
+        line += ` [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${pct.toFixed(0).padStart(3)}%`;
+      }
+      if (p.done !== undefined) line += ` ${this.amount(p, p.done)}${p.total !== undefined ? `/${this.amount(p, p.total)}` : ''}`;
+      if (rate !== undefined && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
+      if (eta !== undefined) line += ` ETA ${formatDuration(eta)}`;
+      if (p.message) line += ` ${p.message}`;
+      const cols = this.out.columns ?? 120;
+      this.out.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
+      this.drawn = true;
+      return;
+    }
+    if (!phaseChanged && t - this.lastPlain < this.plainEveryMs) return;
+    this.lastPlain = t;
+    let line = `${label}:`;
+    if (pct !== undefined) line += ` ${pct.toFixed(0)}%`;
+    if (p.done !== undefined) line += ` (${this.amount(p, p.done)}${p.total !== undefined ? ` of ${this.amount(p, p.total)}` : ''})`;
+    if (rate !== undefined && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
+    if (p.message) line += ` ${p.message}`;
+    this.out.write(line + '\n');
+  }
+
+  /** Ends a redrawn line (before other output, and at the end). */
+  finishLine(): void {
+    if (this.drawn) {
+      this.out.write('\n');
+      this.drawn = false;
+    }
+  }
+}
