@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, throwIfAborted } from '../../errors';
 import type { CallOptions, Capabilities, ListOptions, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
 import { classifyFsError } from './errors';
+import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 
 /** Temp files of in-flight writes carry this marker and are never listed. */
 export const LOCAL_TEMP_MARKER = '.backup-desk-tmp-';
@@ -34,9 +35,10 @@ export class LocalProvider implements StorageProvider {
 
   /** Maps a key to a path inside the root; rejects keys that would escape it. */
   private pathOf(key: string): string {
+    assertValidKey(key);
     const parts = key.split('/');
-    if (key === '' || key.startsWith('/') || parts.some((p) => p === '..' || p === '' || p.includes('\\') || p.includes('\0'))) {
-      throw new AppError('InvalidInput', `Invalid object key "${key}" for a local folder.`, { hint: 'Keys are relative paths with "/" separators and no ".." parts.' });
+    if (process.platform === 'win32' && parts.some((p) => p.includes('\\'))) {
+      throw new AppError('InvalidInput', `Invalid object key "${key}" for a local folder.`, { hint: 'Keys use "/" separators.' });
     }
     return join(this.root, ...parts);
   }
@@ -44,6 +46,7 @@ export class LocalProvider implements StorageProvider {
   /** @inheritdoc */
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const signal = options.signal;
+    assertValidPrefix(prefix);
     throwIfAborted(signal, 'Listing');
     try {
       const st = await stat(this.root);
@@ -140,6 +143,7 @@ export class LocalProvider implements StorageProvider {
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     const info = await this.stat(key, options);
     const range = options.range;
+    assertValidRange(range);
     const start = range?.offset ?? 0;
     if (start < 0 || (range?.length !== undefined && range.length < 0)) {
       throw new AppError('InvalidInput', `Invalid byte range for "${key}".`);
