@@ -1,0 +1,116 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readZipStream } from '../../../../shared/core/archive/zip-stream';
+import { isAppError } from '../../../../shared/core/errors';
+import { writeZip, type ZipWriteOptions } from '../../../helpers/odoo-shaped-db';
+
+const run = promisify(execFile);
+let dir: string;
+
+const members = [
+  { name: 'dump.sql', data: Buffer.from('SELECT 1;\n'.repeat(20000) + 'żółć\n') },
+  { name: 'manifest.json', data: Buffer.from('{"odoo_dump":"1"}') },
+  { name: 'filestore/ab/empty', data: Buffer.alloc(0) },
+  { name: 'filestore/cd/random', data: randomBytes(300_000) },
+];
+
+async function* chunks(b: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+}
+
+async function readAll(b: Buffer, size = 65536): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const e of readZipStream(chunks(b, size))) {
+    const h = createHash('sha1');
+    for await (const c of e.data()) h.update(c);
+    out.set(e.name, h.digest('hex'));
+  }
+  return out;
+}
+
+const expected = new Map(members.map((m) => [m.name, createHash('sha1').update(m.data).digest('hex')]));
+
+async function make(name: string, opts: ZipWriteOptions): Promise<Buffer> {
+  const p = join(dir, name);
+  await writeZip(p, members, opts);
+  return readFile(p);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bd-zip-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('readZipStream', () => {
+  it.each([
+    ['deflate, sizes in local headers', {}],
+    ['data descriptors', { descriptors: true }],
+    ['ZIP64 extra fields', { zip64: true }],
+    ['ZIP64 + data descriptors', { zip64: true, descriptors: true }],
+    ['stored', { store: true }],
+  ] as Array<[string, ZipWriteOptions]>)('reads and verifies %s', async (_label, opts) => {
+    const zip = await make('a.zip', opts);
+    expect(await readAll(zip)).toEqual(expected);
+    // odd chunk sizes put headers/descriptors across boundaries
+    expect(await readAll(zip, 4093)).toEqual(expected);
+    expect(await readAll(zip, 61)).toEqual(expected);
+  });
+
+  it('reads archives made by Info-ZIP, also streamed to a pipe (data descriptors)', async (ctx) => {
+    const ok = await run('zip', ['-v']).then(() => true, () => false);
+    if (!ok) ctx.skip();
+    const src = join(dir, 'src');
+    await run('mkdir', ['-p', join(src, 'filestore', 'cd')]);
+    for (const m of members) if (m.data.length) await writeFile(join(src, m.name), m.data);
+    const names = members.filter((m) => m.data.length).map((m) => m.name);
+    await run('zip', ['-q', join(dir, 'info.zip'), ...names], { cwd: src });
+    const want = new Map(names.map((n) => [n, expected.get(n)!]));
+    expect(await readAll(await readFile(join(dir, 'info.zip')))).toEqual(want);
+    const { stdout } = await run('sh', ['-c', `zip -q -fd - ${names.join(' ')} | cat`], { cwd: src, encoding: 'buffer', maxBuffer: 1 << 26 });
+    expect(await readAll(stdout as unknown as Buffer, 1000)).toEqual(want);
+  });
+
+  it('fails with Integrity on a flipped byte (CRC-32 mismatch)', async () => {
+    const zip = await make('b.zip', { store: true });
+    const i = zip.indexOf(members[3]!.data.subarray(0, 16)) + 1000;
+    zip[i] = zip[i]! ^ 0xff;
+    const err = await readAll(zip).catch((e: unknown) => e);
+    expect(isAppError(err, 'Integrity')).toBe(true);
+    expect((err as Error).message).toMatch(/CRC-32 mismatch in "filestore\/cd\/random"/);
+  });
+
+  it('fails with Integrity on a flipped byte in deflated data', async () => {
+    const zip = await make('c.zip', {});
+    const i = Math.floor(zip.length / 2);
+    zip[i] = zip[i]! ^ 0x55;
+    expect(isAppError(await readAll(zip).catch((e: unknown) => e), 'Integrity')).toBe(true);
+  });
+
+  it.each([0.1, 0.5, 0.9, 0.999])('fails with Integrity when truncated at %s of its length', async (frac) => {
+    for (const opts of [{}, { descriptors: true }] as ZipWriteOptions[]) {
+      const zip = await make('d.zip', opts);
+      const err = await readAll(zip.subarray(0, Math.floor(zip.length * frac))).catch((e: unknown) => e);
+      expect(isAppError(err, 'Integrity')).toBe(true);
+      expect((err as Error).message).toMatch(/truncated|corrupt/);
+    }
+  });
+
+  it('fails with InvalidInput on something that is not a zip', async () => {
+    const err = await readAll(Buffer.from('PGDMP this is not a zip at all')).catch((e: unknown) => e);
+    expect(isAppError(err, 'InvalidInput')).toBe(true);
+  });
+
+  it('lets the consumer skip entries it does not read', async () => {
+    const zip = await make('e.zip', { descriptors: true });
+    const names: string[] = [];
+    for await (const e of readZipStream(chunks(zip, 4096))) names.push(e.name);
+    expect(names).toEqual(members.map((m) => m.name));
+  });
+});
