@@ -130,8 +130,9 @@ export function guessDatabase(name: string): string | undefined {
   const g = genericExtension(base);
   if (g) base = base.slice(0, -g.ext.length);
   const cleaned = base
-    .replace(/\d{4}[-_.]?\d{2}[-_.]?\d{2}(?:[T_ .-]?\d{2}[-_:.]?\d{2}(?:[-_:.]?\d{2})?Z?)?/g, '')
     .replace(/(?:^|[-_.])\d{9,13}(?=$|[-_.])/g, '')
+    .replace(/\d{4}[-_.]?\d{2}[-_.]?\d{2}(?:[T_ .-]?\d{2}[-_:.]?\d{2}(?:[-_:.]?\d{2})?Z?)?/g, '')
+    .replace(/(?:^|[-_.])(?:19|20)\d{2}(?=$|[-_.])/g, '')
     .replace(/[-_.]{2,}/g, (m) => m[0]!)
     .replace(/^[-_.]+|[-_.]+$/g, '');
   return cleaned === '' ? undefined : cleaned;
