@@ -73,6 +73,7 @@ export function buildDesktopApi(t: PreloadTransport, methodNames: readonly strin
   const on = (event: string, cb: (payload: never) => void): (() => void) => {
     // Only the core's job events here; host events have their own named subscriptions.
     if (!jobEvents.has(event)) throw new Error(`Unknown event ${String(event)}.`);
+    if (typeof cb !== 'function') throw new Error('The listener must be a function.');
     return subscribe(event, (payload) => cb(payload as never));
   };
   return Object.freeze({ ...api, ...extras, on, host: 'electron' as const }) as unknown as DesktopApi;

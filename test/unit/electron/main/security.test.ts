@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  cspHeader,
+  isAllowedNavigation,
+  isAppUrl,
+  mainWindowOptions,
+  permissionAllowed,
+  safeExternalUrl,
+  secureWebPreferences,
+  withCspHeader,
+  type AppLocation,
+} from '../../../../electron/main/security';
+
+const dir = join('/opt', 'Odoo Backup Desk', 'resources', 'app.asar', 'dist', 'renderer');
+const loc: AppLocation = { rendererIndexUrl: pathToFileURL(join(dir, 'index.html')).href };
+
+function parseCsp(csp: string): Map<string, string[]> {
+  return new Map(
+    csp.split(';').map((d) => {
+      const [name, ...values] = d.trim().split(/\s+/);
+      return [name as string, values];
+    }),
+  );
+}
+
+describe('secureWebPreferences', () => {
+  it('isolates, sandboxes and keeps Node out of every window', () => {
+    const p = secureWebPreferences('/app/dist/electron/preload.cjs');
+    expect(p).toMatchObject({
+      preload: '/app/dist/electron/preload.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      devTools: false,
+    });
+    expect(p).not.toHaveProperty('enableBlinkFeatures');
+    expect(secureWebPreferences('/p', { devTools: true }).devTools).toBe(true);
+  });
+
+  it('is what the main window uses', () => {
+    const o = mainWindowOptions({ preloadPath: '/p.cjs' });
+    expect(o.show).toBe(false);
+    expect(o.title).toBe('Odoo Backup Desk');
+    expect(o.webPreferences).toEqual(secureWebPreferences('/p.cjs'));
+  });
+});
+
+describe('cspHeader', () => {
+  it('allows only our own scripts, no inline, no eval, no framing, no form posts', () => {
+    const d = parseCsp(cspHeader());
+    expect(d.get('default-src')).toEqual(["'none'"]);
+    expect(d.get('script-src')).toEqual(["'self'"]);
+    expect(d.get('style-src')).toEqual(["'self'"]);
+    expect(d.get('connect-src')).toEqual(["'self'"]);
+    expect(d.get('object-src')).toEqual(["'none'"]);
+    expect(d.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(d.get('base-uri')).toEqual(["'none'"]);
+    expect(d.get('form-action')).toEqual(["'none'"]);
+    expect(cspHeader()).not.toMatch(/unsafe-eval|unsafe-inline|\*/);
+  });
+
+  it('relaxes only for a dev server origin (hot reload)', () => {
+    const d = parseCsp(cspHeader({ devOrigin: 'http://localhost:5173' }));
+    expect(d.get('script-src')).toEqual(["'self'", "'unsafe-inline'", 'http://localhost:5173']);
+    expect(d.get('connect-src')).toEqual(["'self'", 'http://localhost:5173', 'ws://localhost:5173']);
+    expect(cspHeader({ devOrigin: 'http://localhost:5173' })).not.toContain('unsafe-eval');
+  });
+
+  it('replaces any CSP a response carried and keeps the other headers', () => {
+    const h = withCspHeader({ 'content-security-policy': ["default-src *"], 'Content-Type': 'text/html', 'X-A': ['1', '2'] }, "default-src 'none'");
+    expect(h).toEqual({ 'Content-Type': ['text/html'], 'X-A': ['1', '2'], 'Content-Security-Policy': ["default-src 'none'"] });
+    expect(withCspHeader(undefined, 'x')).toEqual({ 'Content-Security-Policy': ['x'] });
+  });
+});
+
+describe('isAppUrl / isAllowedNavigation', () => {
+  it('accepts our pages, with hash routes and query', () => {
+    expect(isAppUrl(loc.rendererIndexUrl, loc)).toBe(true);
+    expect(isAppUrl(`${loc.rendererIndexUrl}#/restore?x=1`, loc)).toBe(true);
+    expect(isAppUrl(pathToFileURL(join(dir, 'assets', 'index-abc.js')).href, loc)).toBe(true);
+  });
+
+  it('refuses files outside the renderer folder, including by .. and %2e%2e', () => {
+    expect(isAppUrl(pathToFileURL('/etc/passwd').href, loc)).toBe(false);
+    expect(isAppUrl(pathToFileURL(join(dir, '..', 'electron', 'main.js')).href, loc)).toBe(false);
+    const base = pathToFileURL(dir).href;
+    expect(isAppUrl(`${base}/../electron/main.js`, loc)).toBe(false);
+    expect(isAppUrl(`${base}/%2e%2e/electron/main.js`, loc)).toBe(false);
+    expect(isAppUrl(`${base}-evil/index.html`, loc)).toBe(false);
+    expect(isAppUrl(base, loc)).toBe(false);
+    expect(isAppUrl('file://otherhost' + new URL(loc.rendererIndexUrl).pathname, loc)).toBe(false);
+  });
+
+  it('refuses the web, other schemes and garbage', () => {
+    for (const u of ['https://example.com/', 'http://127.0.0.1:5173/', 'javascript:alert(1)', 'data:text/html,hi', 'devtools://x', 'not a url', '', undefined]) {
+      expect(isAppUrl(u, loc), String(u)).toBe(false);
+      if (u) expect(isAllowedNavigation(u, loc)).toBe(false);
+    }
+  });
+
+  it('accepts the dev server origin only when configured', () => {
+    const dev: AppLocation = { ...loc, devUrl: 'http://localhost:5173/' };
+    expect(isAppUrl('http://localhost:5173/#/backups', dev)).toBe(true);
+    expect(isAppUrl('http://localhost:5174/', dev)).toBe(false);
+    expect(isAppUrl('http://localhost:5173/', loc)).toBe(false);
+  });
+
+  it('compares case-insensitively when asked (Windows paths)', () => {
+    const win: AppLocation = { rendererIndexUrl: 'file:///C:/Program%20Files/Odoo/dist/renderer/index.html', caseInsensitivePaths: true };
+    expect(isAppUrl('file:///c:/program%20files/odoo/dist/renderer/index.html', win)).toBe(true);
+    expect(isAppUrl('file:///c:/program%20files/odoo/dist/other.html', win)).toBe(false);
+  });
+});
+
+describe('safeExternalUrl', () => {
+  it('lets http(s) links through, normalized', () => {
+    expect(safeExternalUrl('https://www.odoo.com/documentation/16.0/')).toBe('https://www.odoo.com/documentation/16.0/');
+    expect(safeExternalUrl('HTTP://Example.COM')).toBe('http://example.com/');
+  });
+  it('refuses other schemes, credentials and junk', () => {
+    for (const u of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'ms-msdt:/id', 'https://user:pw@host/', 'https://', 'nonsense', 'x'.repeat(9000)]) {
+      expect(safeExternalUrl(u), u).toBeUndefined();
+    }
+  });
+});
+
+describe('permissionAllowed', () => {
+  it('denies every permission', () => {
+    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'clipboard-sanitized-write', 'openExternal', 'fullscreen', 'hid', 'serial', 'usb']) {
+      expect(permissionAllowed(p, loc.rendererIndexUrl)).toBe(false);
+    }
+  });
+});
