@@ -9,6 +9,13 @@ process.on('SIGINT', () => {
   interrupt.abort();
 });
 process.on('SIGTERM', () => interrupt.abort());
+// `backup-desk list | head`: a closed pipe is not an error.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 
 const code = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }, interrupt.signal);
 process.exitCode = code;

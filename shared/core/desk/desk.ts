@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
 import { apiMethods, type ApiArgs, type ApiResult, type BackupEntry, type DeskApi, type StorageSummary } from '../../contract/api';
+import { localFileSource } from '../archive';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import { classifyName, listCatalog, parseSidecar, scanStorage, type CatalogStorage } from '../catalog';
 import { ConfigStore, STORAGE_NAME_PATTERN, type StorageEntry } from '../config';
@@ -358,7 +359,9 @@ export class Desk implements DeskApi {
       const provider = new LocalProvider(path);
       return this.resolveOn(provider, undefined, '', signal);
     }
-    return this.resolveOn(new LocalProvider(dirname(path)), undefined, basename(path), signal);
+    const r = await this.resolveOn(new LocalProvider(dirname(path)), undefined, basename(path), signal);
+    // A plain local file: the archive module's own source (it knows local files are seekable files).
+    return 'kind' in r.source ? r : { ...r, source: localFileSource(path) };
   }
 
   /** The readable source of a backup given as ref or path. */
@@ -371,8 +374,9 @@ export class Desk implements DeskApi {
     const isFolder = key === '' || key.endsWith('/');
     const baseName = basename(key.replace(/\/$/, ''));
     const n = isFolder ? undefined : classifyName(baseName);
-    // Single-file backups whose name says so need no listing.
-    if (!isFolder && n && n.role === 'backup' && n.format !== 'sql') {
+    // Single files need no listing, except plain SQL dumps that may have a filestore folder
+    // beside them. Names that follow no convention are still tried: the engine sniffs content.
+    if (!isFolder && n && !(n.role === 'backup' && n.format === 'sql')) {
       const info = await provider.stat(key, signal ? { signal } : {});
       return { source: providerSource(provider, key, info.size), entry: undefined, provider, key, storage };
     }
@@ -383,6 +387,9 @@ export class Desk implements DeskApi {
     const prefix = parentNorm === '.' || parentNorm === '' ? lead : `${lead}${parentNorm}/`;
     const scan = await scanStorage(label, provider, { prefix, ...(signal ? { signal } : {}) });
     const entry = scan.backups.find((b) => b.key === key);
+    if (!entry && !isFolder && scan.objects.some((o) => o.key === key)) {
+      return { source: providerSource(provider, key, scan.objects.find((o) => o.key === key)!.size), entry: undefined, provider, key, storage };
+    }
     if (!entry) {
       const stray = scan.strays.find((s) => s.key === key);
       if (stray) throw new AppError('InvalidInput', `"${key}" is not a backup: ${stray.stray}.`, { hint: 'Choose a backup from `backup-desk list`.' });
