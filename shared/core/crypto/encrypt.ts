@@ -1,7 +1,9 @@
 /**
  * Streaming OpenPGP encryption for the backups we make. The default profile writes what
  * gpg 2.2 reads everywhere (SKESK v4 / PKESK v3 + SEIPDv1, AES-256, no compression — Odoo
- * backups are zips already); 'modern' writes SEIPDv2 (AEAD, OCB) which only newer tools read.
+ * backups are zips already); 'modern' writes SEIPDv2 (RFC 9580 AEAD, AES-256-GCM, Argon2 S2K
+ * for passwords) which only newer tools read. GCM rather than OCB: openpgp.js runs GCM on
+ * Node's native AES-GCM (~100× faster here than its pure-JS OCB, which ran at < 1 MB/s).
  */
 import { randomBytes } from 'node:crypto';
 import { type Readable } from 'node:stream';
@@ -34,12 +36,12 @@ export async function encryptStream(input: Readable, opts: EncryptOptions): Prom
     aeadProtect: modern,
     preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
     preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
-    preferredAEADAlgorithm: openpgp.enums.aead.ocb,
+    preferredAEADAlgorithm: openpgp.enums.aead.gcm,
     s2kType: modern ? openpgp.enums.s2k.argon2 : openpgp.enums.s2k.iterated,
   };
   // An explicit session key pins the packet versions: no AEAD → SEIPDv1 even for keys that
   // advertise SEIPDv2 (gpg 2.2 cannot read v2); AEAD → SEIPDv2 for the modern profile.
-  const sessionKey = { data: new Uint8Array(randomBytes(32)), algorithm: 'aes256' as const, ...(modern ? { aeadAlgorithm: 'ocb' as const } : {}) };
+  const sessionKey = { data: new Uint8Array(randomBytes(32)), algorithm: 'aes256' as const, ...(modern ? { aeadAlgorithm: 'gcm' as const } : {}) };
   try {
     const message = await openpgp.createMessage({ binary: nodeToWeb(input), format: 'binary' });
     const armored = opts.armor === true;
