@@ -30,6 +30,11 @@ export interface FakeOAuthOptions {
   readonly rotateRefreshTokens?: boolean;
   /** Omit the refresh token from the code exchange (like Google without `prompt=consent`). */
   readonly omitRefreshToken?: boolean;
+  /**
+   * Mints access tokens with another fake (e.g. a fake Dropbox's `issueToken`), so the API
+   * server accepts exactly the tokens this authorization server hands out.
+   */
+  readonly mintAccessToken?: (ttlSeconds: number) => string;
 }
 
 /** A running fake authorization server. */
@@ -55,6 +60,8 @@ export interface FakeOAuthServer {
   isValidAccessToken(token: string): boolean;
   /** The refresh tokens issued so far. */
   readonly issuedRefreshTokens: string[];
+  /** The access tokens issued so far. */
+  readonly issuedAccessTokens: string[];
   close(): Promise<void>;
 }
 
@@ -92,10 +99,12 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
   const authorizeRequests: Array<Record<string, string>> = [];
   const tokenRequests: FakeOAuthServer['tokenRequests'] = [];
   const issuedRefreshTokens: string[] = [];
+  const issuedAccessTokens: string[] = [];
 
   const issueAccess = (): { access_token: string; expires_in: number; token_type: string } => {
-    const t = rand();
+    const t = opts.mintAccessToken ? opts.mintAccessToken(ttl) : rand();
     accessTokens.set(t, Date.now() + ttl * 1000);
+    issuedAccessTokens.push(t);
     return { access_token: t, expires_in: ttl, token_type: 'bearer' };
   };
 
@@ -239,6 +248,7 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
     authorizeRequests,
     tokenRequests,
     issuedRefreshTokens,
+    issuedAccessTokens,
     revoke(rt) {
       for (const [k, v] of refreshTokens) if (rt === undefined || k === rt) v.revoked = true;
     },

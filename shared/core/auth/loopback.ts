@@ -108,7 +108,7 @@ export async function startLoopbackReceiver(): Promise<LoopbackReceiver> {
         const timer = setTimeout(() => {
           done();
           reject(
-            new AppError('Cancelled', `The sign-in was not completed within ${Math.round(timeoutMs / 1000)} seconds.`, {
+            new AppError('AuthFailed', `The sign-in was not completed within ${Math.round(timeoutMs / 1000)} s.`, {
               hint: 'Start the connection again and finish the sign-in in the browser.',
               details: { timeout: true },
             }),

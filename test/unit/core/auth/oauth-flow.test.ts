@@ -145,7 +145,7 @@ describe('OAuth authorization code + PKCE against a local authorization server',
     let redirect = '';
     await expect(
       authorizeInBrowser({ client, timeoutMs: 200, openUrl: (u) => void (redirect = new URL(u).searchParams.get('redirect_uri') as string) }),
-    ).rejects.toMatchObject({ kind: 'Cancelled', details: { timeout: true } });
+    ).rejects.toMatchObject({ kind: 'AuthFailed', details: { timeout: true } });
     await expect(fetch(redirect)).rejects.toThrow(); // nobody listens any more
     const ac = new AbortController();
     const p = authorizeInBrowser({ client, signal: ac.signal, openUrl: () => void setTimeout(() => ac.abort(), 50) });
