@@ -38,8 +38,8 @@ export function dbNameProblem(name: string): string | undefined {
   if (name.length > 63) return 'PostgreSQL database names have at most 63 characters.';
   if (!/^[a-zA-Z0-9]/.test(name)) return 'Start with a letter or a digit.';
   if (!DBNAME_PATTERN.test(name)) {
-    const bad = [...new Set(name.replace(/[a-zA-Z0-9_.-]/g, ''))].join(' ');
-    return `Only letters, digits, “_”, “.” and “-” are allowed (not “${bad}”).`;
+    const bad = [...new Set(name.replace(/[a-zA-Z0-9_.-]/g, ''))].map((c) => (c === ' ' ? 'spaces' : `“${c}”`)).join(', ');
+    return `Only letters, digits, “_”, “.” and “-” are allowed (not ${bad}).`;
   }
   return undefined;
 }

@@ -161,7 +161,7 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
                   type={f.secret ? 'password' : f.type === 'number' ? 'number' : 'text'}
                   autoComplete={f.secret ? 'off' : undefined}
                   spellCheck={false}
-                  required={f.required}
+                  aria-required={f.required}
                   value={String(v ?? '')}
                   onChange={(e) => setValues((o) => ({ ...o, [f.name]: e.target.value }))}
                 />

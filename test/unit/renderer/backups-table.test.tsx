@@ -1,0 +1,149 @@
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BackupEntry, Catalog } from '../../../shared/contract/api';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { BackupsView } from '../../../renderer/src/features/backups/backups-view';
+import { ROW_HEIGHT } from '../../../renderer/src/features/backups/backups-table';
+import { buildRows, DEFAULT_QUERY } from '../../../renderer/src/features/backups/table-model';
+import { fakeClient } from './fake-client';
+
+const DBS = ['acme', 'acme.prod', 'beta_shop', 'zeta'];
+const STORAGES = ['local', 's3-prod', 'dropbox'];
+
+function catalog(n: number): Catalog {
+  const backups: BackupEntry[] = [];
+  const t0 = Date.UTC(2024, 0, 1);
+  for (let i = 0; i < n; i++) {
+    const db = DBS[i % DBS.length]!;
+    const storage = STORAGES[i % STORAGES.length]!;
+    const createdAt = new Date(t0 + i * 3_600_000).toISOString();
+    backups.push({
+      ref: `${storage}:${db}/${db}_${i}.zip`,
+      storage,
+      key: `${db}/${db}_${i}.zip`,
+      database: db,
+      createdAt,
+      format: i % 5 === 0 ? 'dump' : 'zip',
+      encrypted: i % 7 === 0,
+      size: 1000 + i,
+      convention: 'odoo-manager',
+      odooVersion: '16.0',
+    });
+  }
+  return { backups, strays: [{ ref: 'local:notes.txt', storage: 'local', key: 'notes.txt', size: 12, stray: 'not a backup' }], failures: [] };
+}
+
+function renderView(c: Catalog) {
+  const { client } = fakeClient();
+  return render(
+    <ApiProvider client={client}>
+      <BackupsView catalog={c} loading={false} onRefresh={() => undefined} onRestore={() => undefined} onDownload={() => undefined} />
+    </ApiProvider>,
+  );
+}
+
+const dataRows = (): HTMLElement[] => within(screen.getByRole('grid')).getAllByRole('row').filter((r) => r.getAttribute('aria-rowindex') !== '1');
+
+describe('Backups table', { timeout: 30_000 }, () => {
+  afterEach(cleanup);
+
+  it('virtualizes 10,000 rows: only a window is in the DOM, scrolling brings later rows', () => {
+    renderView(catalog(10_000));
+    const grid = screen.getByRole('grid');
+    expect(grid).toHaveAttribute('aria-rowcount', '10001');
+    const first = dataRows();
+    expect(first.length).toBeGreaterThan(5);
+    expect(first.length).toBeLessThan(60);
+    // Newest first by default.
+    expect(first[0]).toHaveTextContent('zeta');
+    expect(first[0]).toHaveAttribute('aria-rowindex', '2');
+    grid.scrollTop = 5000 * ROW_HEIGHT;
+    fireEvent.scroll(grid);
+    const later = dataRows();
+    expect(later.length).toBeLessThan(60);
+    const idx = later.map((r) => Number(r.getAttribute('aria-rowindex')));
+    expect(Math.min(...idx)).toBeGreaterThan(4900);
+    expect(Math.max(...idx)).toBeLessThan(5100);
+  });
+
+  it('searches, filters by storage/format/encryption, and counts what is shown', async () => {
+    const user = userEvent.setup();
+    renderView(catalog(200));
+    fireEvent.change(screen.getByLabelText('Search backups'), { target: { value: 'beta' } });
+    expect(await screen.findByText('50 of 200 shown')).toBeInTheDocument();
+    for (const r of dataRows()) expect(r).toHaveTextContent('beta_shop');
+    await user.selectOptions(screen.getByLabelText('Storage'), 's3-prod');
+    for (const r of dataRows()) expect(r).toHaveTextContent('s3-prod');
+    fireEvent.change(screen.getByLabelText('Search backups'), { target: { value: '' } });
+    await user.selectOptions(screen.getByLabelText('Format'), 'dump');
+    await user.selectOptions(screen.getByLabelText('Encrypted'), 'yes');
+    // i ≡ 1 (mod 3), i ≡ 0 (mod 5), i ≡ 0 (mod 7) below 200: 70, 175.
+    expect(screen.getByText('2 of 200 shown')).toBeInTheDocument();
+  });
+
+  it('sorts by a column header and toggles the direction', async () => {
+    const user = userEvent.setup();
+    renderView(catalog(50));
+    await user.click(screen.getByRole('button', { name: /Size/ }));
+    const sizeHeader = screen.getAllByRole('columnheader').find((h) => h.textContent?.startsWith('Size'))!;
+    expect(sizeHeader).toHaveAttribute('aria-sort', 'descending');
+    expect(dataRows()[0]).toHaveTextContent('1.0 kB'); // 1049 B
+    expect(dataRows()[0]).toHaveAttribute('id', `row-${encodeURIComponent('s3-prod:acme.prod/acme.prod_49.zip')}`);
+    await user.click(screen.getByRole('button', { name: /Size/ }));
+    expect(sizeHeader).toHaveAttribute('aria-sort', 'ascending');
+    expect(dataRows()[0]).toHaveAttribute('id', `row-${encodeURIComponent('local:acme/acme_0.zip')}`);
+    await user.click(screen.getByRole('button', { name: /Database/ }));
+    expect(dataRows()[0]).toHaveTextContent('acme');
+  });
+
+  it('groups by database and folds a group', async () => {
+    const user = userEvent.setup();
+    renderView(catalog(12));
+    await user.click(screen.getByLabelText('Group by database'));
+    const groups = dataRows().filter((r) => r.hasAttribute('aria-expanded'));
+    expect(groups.map((g) => g.textContent?.split('3 backups')[0]?.replace(/[▾▸]/g, ''))).toEqual(['acme', 'acme.prod', 'beta_shop', 'zeta']);
+    expect(dataRows()).toHaveLength(16);
+    await user.click(groups[0]!);
+    expect(dataRows()).toHaveLength(13);
+    expect(dataRows()[0]).toHaveAttribute('aria-expanded', 'false');
+  });
+
+  it('moves through rows with the keyboard and opens the detail panel with Enter', async () => {
+    const user = userEvent.setup();
+    const { client } = fakeClient({
+      'backups:inspect': async () => ({ name: 'x', format: 'zip', encrypted: false, odooVersion: '16.0', modules: { base: '16.0.1.3', web: '16.0.1.0' }, filestoreFiles: 3 }),
+    });
+    render(
+      <ApiProvider client={client}>
+        <BackupsView catalog={catalog(30)} loading={false} onRefresh={() => undefined} onRestore={() => undefined} onDownload={() => undefined} />
+      </ApiProvider>,
+    );
+    const grid = screen.getByRole('grid');
+    grid.focus();
+    await user.keyboard('{ArrowDown}{ArrowDown}');
+    const active = grid.getAttribute('aria-activedescendant')!;
+    expect(document.getElementById(active)).toHaveAttribute('aria-rowindex', '4');
+    expect(document.getElementById(active)).toHaveAttribute('aria-selected', 'true');
+    await user.keyboard('{Enter}');
+    const panel = await screen.findByRole('complementary');
+    expect(within(panel).getByText('16.0')).toBeInTheDocument();
+    expect(await within(panel).findByText('3 files')).toBeInTheDocument();
+    await user.keyboard('{End}');
+    expect(document.getElementById(grid.getAttribute('aria-activedescendant')!)).toHaveAttribute('aria-rowindex', '31');
+  });
+
+  it('shows strays in their own view', async () => {
+    const user = userEvent.setup();
+    renderView(catalog(3));
+    await user.click(screen.getByRole('tab', { name: 'Strays (1)' }));
+    expect(screen.getByRole('table', { name: 'Stray files' })).toHaveTextContent('not a backup');
+  });
+
+  it('buildRows keeps groups in name order and sorts inside them', () => {
+    const rows = buildRows(catalog(8).backups, { ...DEFAULT_QUERY, groupByDb: true });
+    expect(rows.filter((r) => r.type === 'group').map((r) => (r.type === 'group' ? r.database : ''))).toEqual(DBS);
+    const acme = rows.slice(1, 3).map((r) => (r.type === 'backup' ? r.entry.key : ''));
+    expect(acme).toEqual(['acme/acme_4.zip', 'acme/acme_0.zip']);
+  });
+});

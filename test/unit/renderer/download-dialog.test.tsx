@@ -1,0 +1,111 @@
+import { act, cleanup, render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { BackupEntry } from '../../../shared/contract/api';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { defaultDestination, DownloadDialog } from '../../../renderer/src/features/download/download-dialog';
+import { fakeClient, snap } from './fake-client';
+
+const ENC: BackupEntry = {
+  ref: 's3:acme.2024-03-01_02-00-00.zip.enc',
+  storage: 's3',
+  key: 'backups/acme.2024-03-01_02-00-00.zip.enc',
+  database: 'acme',
+  createdAt: '2024-03-01T02:00:00.000Z',
+  format: 'zip',
+  encrypted: true,
+  size: 100_000_000,
+  convention: 'odoo-backup-sh',
+};
+
+function setup(entry: BackupEntry = ENC) {
+  const fake = fakeClient({
+    'download:start': async () => ({ jobId: 'dl-1' }),
+    'jobs:get': async () => snap('dl-1', { kind: 'download' }),
+    'jobs:cancel': async () => ({ cancelled: true }),
+  });
+  render(
+    <ApiProvider client={fake.client}>
+      <DownloadDialog entry={entry} home="/home/me/.local/share/odoo-backup-desk" onClose={() => undefined} />
+    </ApiProvider>,
+  );
+  return fake;
+}
+
+describe('defaultDestination', () => {
+  it('puts downloads under <home>/downloads and drops .enc when decrypting', () => {
+    expect(defaultDestination('/h', 'x/acme.zip.enc', true)).toBe('/h/downloads/acme.zip');
+    expect(defaultDestination('/h/', 'x/acme.zip.enc', false)).toBe('/h/downloads/acme.zip.enc');
+    expect(defaultDestination('C:\\Users\\me', 'acme.dump', false)).toBe('C:\\Users\\me\\downloads\\acme.dump');
+  });
+});
+
+describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
+  afterEach(() => {
+    cleanup();
+    vi.useRealTimers();
+  });
+
+  it('asks for destination and passphrase, then shows progress with speed and time left, then the verification', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    expect(screen.getByLabelText('Save to')).toHaveValue('/home/me/.local/share/odoo-backup-desk/downloads/acme.2024-03-01_02-00-00.zip');
+    const go = screen.getByRole('button', { name: 'Download & decrypt' });
+    expect(go).toBeDisabled();
+    await user.type(screen.getByLabelText('Passphrase'), 's3cret');
+    await user.click(go);
+    expect(fake.calls.find(([m]) => m === 'download:start')![1]).toEqual({
+      ref: ENC.ref,
+      out: '/home/me/.local/share/odoo-backup-desk/downloads/acme.2024-03-01_02-00-00.zip',
+      decrypt: true,
+      passphrase: 's3cret',
+    });
+    // 10 MB in the first second, 10 MB more in the next: 10 MB/s, 80 MB left → 8 s.
+    const now = vi.spyOn(performance, 'now');
+    now.mockReturnValue(1000);
+    act(() => fake.emit('job:update', snap('dl-1', { progress: { phase: 'download', label: 'Downloading and decrypting', done: 10_000_000, total: 100_000_000, unit: 'bytes' } })));
+    now.mockReturnValue(2000);
+    act(() => fake.emit('job:update', snap('dl-1', { progress: { phase: 'download', label: 'Downloading and decrypting', done: 20_000_000, total: 100_000_000, unit: 'bytes' } })));
+    expect(await screen.findByText('Downloading and decrypting')).toBeInTheDocument();
+    expect(screen.getByTestId('dl-done')).toHaveTextContent('20 MB of 100 MB');
+    expect(screen.getByTestId('dl-speed')).toHaveTextContent('10 MB/s');
+    expect(screen.getByTestId('dl-eta')).toHaveTextContent('8 s');
+    expect(screen.getByRole('progressbar', { name: 'Download progress' })).toHaveAttribute('aria-valuenow', '20');
+    now.mockRestore();
+    act(() =>
+      fake.emit('job:done', snap('dl-1', { state: 'succeeded', result: { path: '/tmp/acme.zip', size: 99_000_000, verified: true, verification: 'OpenPGP integrity check passed' } })),
+    );
+    expect(await screen.findByText('Downloaded and decrypted')).toBeInTheDocument();
+    expect(screen.getByTestId('verification')).toHaveTextContent('✓ OpenPGP integrity check passed');
+    expect(screen.getByText('/tmp/acme.zip')).toBeInTheDocument();
+  });
+
+  it('cancels a running download', async () => {
+    const user = userEvent.setup();
+    const fake = setup({ ...ENC, encrypted: false, key: 'acme.zip', ref: 's3:acme.zip' });
+    await user.click(screen.getByRole('button', { name: 'Download' }));
+    act(() => fake.emit('job:update', snap('dl-1', { progress: { phase: 'download', done: 1, total: 100, unit: 'bytes' } })));
+    await user.click(await screen.findByRole('button', { name: 'Cancel download' }));
+    expect(fake.calls.some(([m, a]) => m === 'jobs:cancel' && (a as { jobId: string }).jobId === 'dl-1')).toBe(true);
+    act(() => fake.emit('job:done', snap('dl-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The download was cancelled.' } })));
+    expect(await screen.findByText('Download cancelled')).toBeInTheDocument();
+    expect(screen.getByText('No partial file was left at the destination.')).toBeInTheDocument();
+  });
+
+  it('explains a wrong passphrase and lets the user try again', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.type(screen.getByLabelText('Passphrase'), 'wrong');
+    await user.click(screen.getByRole('button', { name: 'Download & decrypt' }));
+    act(() =>
+      fake.emit(
+        'job:done',
+        snap('dl-1', { state: 'failed', error: { kind: 'AuthFailed', message: 'The passphrase is wrong.', hint: 'Check the passphrase (it is case-sensitive) and try again.' } }),
+      ),
+    );
+    expect(await screen.findByText('The download failed')).toBeInTheDocument();
+    expect(screen.getByRole('alert')).toHaveTextContent('The passphrase is wrong.Check the passphrase');
+    await user.click(screen.getByRole('button', { name: 'Try again' }));
+    expect(screen.getByLabelText('Passphrase')).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,124 @@
+import { act, cleanup, render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DBNAME_PATTERN } from '../../../shared/contract/api';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { dbNameProblem, RestoreWizard, type RestoreSource } from '../../../renderer/src/features/restore/restore-wizard';
+import { fakeClient, snap } from './fake-client';
+
+const SOURCE: RestoreSource = { source: 'local:acme_2024-01-01_00-00-00.zip', label: 'acme_2024-01-01_00-00-00.zip', database: 'acme', encrypted: false, format: 'zip', size: 1234 };
+
+function setup(existing: string[] = ['acme', 'prod']) {
+  const fake = fakeClient({
+    'targets:detect': async () => [
+      { id: 'local-pg', label: 'PostgreSQL 15 on 127.0.0.1:5432', target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/postgres' }, available: true },
+      { id: 'embedded', label: 'Embedded PostgreSQL', target: { type: 'embedded' }, available: false, detail: 'No server binaries found.' },
+    ],
+    'restore:check-name': async ({ db }) => ({ valid: true, exists: existing.includes(db) }),
+    'restore:start': async () => ({ jobId: 'job-1' }),
+    'jobs:get': async () => snap('job-1'),
+    'jobs:cancel': async () => ({ cancelled: true }),
+  });
+  render(
+    <ApiProvider client={fake.client}>
+      <RestoreWizard initial={SOURCE} onClose={() => undefined} />
+    </ApiProvider>,
+  );
+  return fake;
+}
+
+describe('dbNameProblem (Odoo rule)', () => {
+  it('agrees with DBNAME_PATTERN and explains what is wrong', () => {
+    for (const ok of ['acme', 'acme.prod', 'a-b_c.1', '16db']) {
+      expect(dbNameProblem(ok)).toBeUndefined();
+      expect(DBNAME_PATTERN.test(ok)).toBe(true);
+    }
+    expect(dbNameProblem('')).toMatch(/Enter a name/);
+    expect(dbNameProblem('a')).toMatch(/at least 2/);
+    expect(dbNameProblem('_acme')).toMatch(/Start with a letter or a digit/);
+    expect(dbNameProblem('acme prod!')).toMatch(/not spaces, “!”/);
+    expect(dbNameProblem('x'.repeat(64))).toMatch(/63/);
+  });
+});
+
+describe('Restore wizard', { timeout: 30_000 }, () => {
+  afterEach(cleanup);
+
+  it('validates the name live and flags an existing database', async () => {
+    const user = userEvent.setup();
+    setup();
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    expect(screen.getByRole('radio', { name: /Embedded PostgreSQL/ })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    const input = screen.getByLabelText('Database name');
+    // Prefilled with the backup's database, which exists on the server.
+    expect(input).toHaveValue('acme');
+    expect(await screen.findByText(/A database named “acme” already exists/)).toBeInTheDocument();
+    await user.clear(input);
+    await user.type(input, 'bad name!');
+    expect(input).toHaveValue('badname!'); // spaces are trimmed as typed
+    expect(screen.getByText(/Only letters, digits/)).toBeInTheDocument();
+    expect(input).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
+    await user.clear(input);
+    await user.type(input, 'acme_copy');
+    expect(await screen.findByText('✓ “acme_copy” is free.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Next' })).toBeEnabled();
+  });
+
+  it('requires a typed confirmation to replace an existing database, then restores and shows the result', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText(/already exists/);
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    const next = screen.getByRole('button', { name: 'Next' });
+    expect(next).toBeDisabled();
+    await user.click(screen.getByRole('checkbox', { name: /Replace the existing database “acme”/ }));
+    await user.type(screen.getByLabelText('Type “acme” to confirm'), 'acm');
+    expect(next).toBeDisabled();
+    await user.type(screen.getByLabelText('Type “acme” to confirm'), 'e');
+    expect(next).toBeEnabled();
+    await user.click(screen.getByRole('checkbox', { name: /Make it safe for testing/ }));
+    await user.click(next);
+    expect(screen.getByText('— replaces the existing one')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    const start = fake.calls.find(([m]) => m === 'restore:start')![1];
+    expect(start).toEqual({
+      source: SOURCE.source,
+      db: 'acme',
+      target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/postgres' },
+      mode: 'copy',
+      neutralize: true,
+      replace: true,
+      filestore: true,
+    });
+    act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'database', label: 'Loading the database', done: 10, total: 100, unit: 'bytes' } })));
+    expect(await screen.findByRole('progressbar', { name: /Loading the database/ })).toHaveAttribute('aria-valuenow', '10');
+    act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'filestore', done: 1, total: 2, unit: 'items' } })));
+    expect(screen.getByText('Copying the filestore')).toBeInTheDocument();
+    act(() => fake.emit('job:done', snap('job-1', { state: 'succeeded', result: { database: 'acme', filestorePath: '/data/filestore/acme' } })));
+    expect(await screen.findByText('“acme” is restored')).toBeInTheDocument();
+    expect(screen.getByText('/data/filestore/acme')).toBeInTheDocument();
+  });
+
+  it('shows what went wrong and what to do when the restore fails', async () => {
+    const user = userEvent.setup();
+    const fake = setup([]);
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    act(() =>
+      fake.emit(
+        'job:done',
+        snap('job-1', { state: 'failed', error: { kind: 'Integrity', message: 'The archive is truncated.', hint: 'Download the backup again.' } }),
+      ),
+    );
+    expect(await screen.findByText('The restore did not complete')).toBeInTheDocument();
+    expect(screen.getByRole('alert')).toHaveTextContent('The archive is truncated.Download the backup again.');
+  });
+});

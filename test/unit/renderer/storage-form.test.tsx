@@ -1,0 +1,104 @@
+import { cleanup, render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { collectValues, StorageForm, type StorageKind } from '../../../renderer/src/features/storages/storage-form';
+import { fakeClient } from './fake-client';
+
+const KINDS: StorageKind[] = [
+  { kind: 'local', label: 'Local folder', oauth: false, fields: [{ name: 'path', label: 'Folder', type: 'path', required: true, secret: false, help: 'The folder holding the backups.' }] },
+  {
+    kind: 's3',
+    label: 'Amazon S3 or compatible',
+    oauth: false,
+    fields: [
+      { name: 'bucket', label: 'Bucket', type: 'string', required: true, secret: false },
+      { name: 'region', label: 'Region', type: 'select', required: false, secret: false, options: ['us-east-1', 'eu-west-3'] },
+      { name: 'port', label: 'Port', type: 'number', required: false, secret: false },
+      { name: 'pathStyle', label: 'Path-style URLs', type: 'boolean', required: false, secret: false, default: true },
+      { name: 'secretAccessKey', label: 'Secret access key', type: 'string', required: true, secret: true },
+    ],
+  },
+  { kind: 'dropbox', label: 'Dropbox', oauth: true, fields: [] },
+];
+
+function setup() {
+  const added: string[] = [];
+  const fake = fakeClient({
+    'storages:add': async (a) => {
+      if (a.name === 'dup') throw { kind: 'Conflict', message: 'A storage named dup exists.', hint: 'Choose another name.' };
+      return { name: a.name, kind: a.kind, description: 'x', settings: a.settings };
+    },
+  });
+  render(
+    <ApiProvider client={fake.client}>
+      <StorageForm kinds={KINDS} existingNames={['prod']} onAdded={(n) => added.push(n)} onCancel={() => undefined} />
+    </ApiProvider>,
+  );
+  return { fake, added };
+}
+
+describe('collectValues', () => {
+  it('splits secrets from settings, converts numbers, and reports missing required fields', () => {
+    const f = KINDS[1]!.fields;
+    expect(collectValues(f, { bucket: ' b ', port: '9000', pathStyle: true, secretAccessKey: ' k ' })).toEqual({
+      settings: { bucket: 'b', port: 9000, pathStyle: true },
+      secrets: { secretAccessKey: ' k ' },
+      errors: {},
+    });
+    expect(collectValues(f, { port: 'abc' }).errors).toEqual({ bucket: 'Bucket is required.', port: 'Port must be a number.', secretAccessKey: 'Secret access key is required.' });
+  });
+});
+
+describe('Storage form', { timeout: 30_000 }, () => {
+  afterEach(cleanup);
+
+  it('renders one form per kind from its fields and adds the storage', async () => {
+    const user = userEvent.setup();
+    const { fake, added } = setup();
+    expect(screen.getByLabelText('Folder')).toBeInTheDocument();
+    await user.selectOptions(screen.getByLabelText('Type'), 's3');
+    expect(screen.queryByLabelText('Folder')).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Secret access key')).toHaveAttribute('type', 'password');
+    expect(screen.getByLabelText('Port (optional)')).toHaveAttribute('type', 'number');
+    expect(screen.getByRole('checkbox', { name: /Path-style URLs/ })).toBeChecked();
+    expect(screen.getByLabelText('Region (optional)').tagName).toBe('SELECT');
+    await user.click(screen.getByRole('button', { name: 'Add storage' }));
+    expect(screen.getByText('Bucket is required.')).toBeInTheDocument();
+    expect(screen.getByText('Give the storage a name.')).toBeInTheDocument();
+    expect(fake.calls.some(([m]) => m === 'storages:add')).toBe(false);
+    await user.type(screen.getByLabelText('Name'), 'prod');
+    expect(screen.getByText('A storage with this name exists.')).toBeInTheDocument();
+    await user.clear(screen.getByLabelText('Name'));
+    await user.type(screen.getByLabelText('Name'), 'prod-s3');
+    await user.type(screen.getByLabelText('Bucket'), 'odoo-backups');
+    await user.selectOptions(screen.getByLabelText('Region (optional)'), 'eu-west-3');
+    await user.type(screen.getByLabelText('Secret access key'), 'abc/123');
+    await user.click(screen.getByRole('button', { name: 'Add storage' }));
+    expect(fake.calls.find(([m]) => m === 'storages:add')![1]).toEqual({
+      name: 'prod-s3',
+      kind: 's3',
+      settings: { bucket: 'odoo-backups', region: 'eu-west-3', pathStyle: true },
+      secrets: { secretAccessKey: 'abc/123' },
+    });
+    await screen.findByRole('button', { name: 'Add storage' });
+    expect(added).toEqual(['prod-s3']);
+  });
+
+  it('shows the error and its hint when the core refuses', async () => {
+    const user = userEvent.setup();
+    setup();
+    await user.type(screen.getByLabelText('Name'), 'dup');
+    await user.type(screen.getByLabelText('Folder'), '/srv/backups');
+    await user.click(screen.getByRole('button', { name: 'Add storage' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('A storage named dup exists.Choose another name.');
+  });
+
+  it('offers Connect for OAuth kinds, disabled with an explanation when the core has no connect method', async () => {
+    const user = userEvent.setup();
+    setup();
+    await user.selectOptions(screen.getByLabelText('Type'), 'dropbox');
+    expect(screen.getByRole('button', { name: 'Connect Dropbox…' })).toBeDisabled();
+    expect(screen.getByText(/Signing in through the browser is not available/)).toBeInTheDocument();
+  });
+});
