@@ -66,6 +66,8 @@ export interface SuiteOptions {
   readonly nonAtomicWrites?: boolean;
   /** A folder below the provider root to create the unique run prefix in (default the root). */
   readonly basePrefix?: string;
+  /** The provider resumes a dropped upload itself (upload sessions), so no whole-write retry is expected. */
+  readonly writeResumesInternally?: boolean;
   /** Names the storage cannot hold, removed from the `names` step (with a reason each). */
   readonly unsupportedNames?: Readonly<Record<string, string>>;
 }
@@ -476,6 +478,8 @@ export function describeStorageProvider(name: string, setup: () => Promise<Provi
           onRetry: (_n, e) => retries.push(e.kind),
         });
         expect(info.size).toBe(large.length);
+        // Without protocol-level resume the drop must have surfaced as a Transient failure.
+        if (!opts.writeResumesInternally) expect(retries).toContain('Transient');
         expect(sha(await drain(await p.read(key)))).toBe(sha(large));
         expect((await collect(p.list(k('resume/')))).map((o) => o.key)).toEqual([key]);
         await fx?.assertNoPartialUploads?.();

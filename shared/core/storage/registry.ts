@@ -9,6 +9,7 @@ import type { SecretStore } from '../secrets/secret-store';
 import type { ProviderDeps, ProviderFactory, StorageProvider } from './provider';
 import { localFactory } from './local';
 import { memoryFactory } from './memory';
+import { s3Factory } from './s3';
 
 /** A registered factory, plus optional extras a factory may declare. */
 export type RegisteredFactory = ProviderFactory<unknown> & {
@@ -24,6 +25,7 @@ type AnyFactory = ProviderFactory<any> & { readonly oauth?: boolean; preflight?(
 const FACTORIES: readonly AnyFactory[] = [
   localFactory,
   memoryFactory,
+  s3Factory,
 ];
 
 /** Every registered factory, in registration order. */

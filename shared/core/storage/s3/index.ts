@@ -1,0 +1,36 @@
+/** The S3-compatible storage's factory, for the registry. */
+import { AppError } from '../../errors';
+import type { ProviderFactory } from '../provider';
+import { S3_SECRET_KEY, s3ConfigSchema, s3Fields, normalizePrefix, type S3Config } from './config';
+import { createS3Provider } from './s3-provider';
+
+export { createS3Provider, md5FromEtag, type S3Credentials, type S3ProviderOptions } from './s3-provider';
+export { s3ConfigSchema, normalizePrefix, type S3Config } from './config';
+export { classifyS3Error } from './errors';
+
+/** Factory of S3-compatible storages (AWS, MinIO, Wasabi, B2, OVH, Exoscale, Scaleway, R2…). */
+export const s3Factory: ProviderFactory<S3Config> = {
+  kind: 's3',
+  label: 'S3-compatible',
+  fields: s3Fields,
+  configSchema: s3ConfigSchema,
+  async create(config, secretScope, deps) {
+    const accessKeyId = config.accessKeyId || (await deps.secrets.get(secretScope, 'accessKeyId'));
+    const secretAccessKey = await deps.secrets.get(secretScope, S3_SECRET_KEY);
+    if (!accessKeyId) {
+      throw new AppError('InvalidInput', `The S3 storage for bucket "${config.bucket}" has no access key id.`, {
+        hint: 'Set --access-key-id (the key id is not secret) when adding the storage.',
+      });
+    }
+    if (!secretAccessKey) {
+      throw new AppError('AuthFailed', `No secret access key is stored for the S3 storage of bucket "${config.bucket}".`, {
+        hint: 'Enter the secret access key again (prompt, --secret-stdin or --secret-env VAR).',
+      });
+    }
+    return createS3Provider(config, { accessKeyId, secretAccessKey });
+  },
+  describe(config) {
+    const where = config.endpoint !== '' ? config.endpoint.replace(/\/+$/, '') : `aws:${config.region}`;
+    return `s3:${where}/${config.bucket}/${normalizePrefix(config.prefix)}`;
+  },
+};

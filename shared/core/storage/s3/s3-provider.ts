@@ -1,0 +1,298 @@
+/**
+ * S3-compatible storage over the official SDK (`@aws-sdk/client-s3` for requests,
+ * `@aws-sdk/lib-storage` `Upload` for streamed single/multi-part writes).
+ *
+ * - Listing is ListObjectsV2 with ContinuationToken paging (no 1,000-key ceiling).
+ * - Reads are GetObject with `Range: bytes=a-b`; the body is guarded so a dropped connection
+ *   surfaces as `Transient` and can be resumed by `resumableRead`.
+ * - Writes stream through `Upload`; on failure or cancel every multipart upload it started is
+ *   aborted (no invisible parts left to pay for).
+ * - The SDK's own retries are off (`maxAttempts: 1`): retries are the `withRetry` wrapper's job.
+ */
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type HeadObjectCommandOutput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { AppError, cancelledError, throwIfAborted } from '../../errors';
+import type { CallOptions, Capabilities, ListOptions, ObjectChecksum, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
+import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
+import { guardReadStream } from '../wrappers/streams';
+import { normalizePrefix, type S3Config } from './config';
+import { classifyS3Error } from './errors';
+
+/** Credentials resolved from config + secret store. */
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** Tuning knobs (tests make parts small). */
+export interface S3ProviderOptions {
+  /** Multipart part size in bytes (minimum 5 MiB; default 16 MiB, grown for huge objects). */
+  readonly partSize?: number;
+  /** Parts uploaded at once by one write (default 4). */
+  readonly queueSize?: number;
+  /** Socket connect timeout (default 10 s). */
+  readonly connectionTimeoutMs?: number;
+  /** Idle socket timeout (default 120 s). */
+  readonly requestTimeoutMs?: number;
+}
+
+const MIB = 1024 * 1024;
+const MD5_ETAG = /^"?([0-9a-f]{32})"?$/i;
+
+/** The lower-case hex md5 in a plain (single-part, non-KMS) ETag, else undefined. */
+export function md5FromEtag(etag: string | undefined): string | undefined {
+  const m = etag === undefined ? null : MD5_ETAG.exec(etag);
+  return m?.[1]?.toLowerCase();
+}
+
+/** Creates an S3 provider on a fresh SDK client. */
+export function createS3Provider(config: S3Config, credentials: S3Credentials, options: S3ProviderOptions = {}): StorageProvider {
+  const endpointLabel = config.endpoint !== '' ? config.endpoint : `AWS S3 (${config.region})`;
+  const root = normalizePrefix(config.prefix);
+  const bucket = config.bucket;
+  const client = new S3Client({
+    region: config.region,
+    ...(config.endpoint !== '' ? { endpoint: config.endpoint } : {}),
+    forcePathStyle: config.forcePathStyle,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+    // Streamed PutObject with the default checksum mode sends aws-chunked framing that some
+    // S3-compatible servers store verbatim (toolchain notes).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: options.connectionTimeoutMs ?? 10_000, requestTimeout: options.requestTimeoutMs ?? 120_000 },
+  });
+  const fail = (err: unknown, key?: string, signal?: AbortSignal): AppError =>
+    classifyS3Error(err, { bucket, endpoint: endpointLabel, ...(key !== undefined ? { key } : {}), ...(signal ? { signal } : {}) });
+  const full = (key: string): string => root + key;
+  const rel = (fullKey: string): string => fullKey.slice(root.length);
+
+  const capabilities: Capabilities = { write: true, remove: true, rangeReads: true, maxConcurrency: 8, caseInsensitive: false };
+
+  const checksumOf = (etag: string | undefined, sse: string | undefined): ObjectChecksum | undefined => {
+    // SSE-KMS and SSE-C objects have ETags that are not the content's MD5.
+    if (sse === 'aws:kms' || sse === 'aws:kms:dsse') return undefined;
+    const md5 = md5FromEtag(etag);
+    return md5 === undefined ? undefined : { algorithm: 'md5', value: md5 };
+  };
+  const infoFromHead = (key: string, h: HeadObjectCommandOutput): ObjectInfo => {
+    const checksum = h.SSECustomerAlgorithm ? undefined : checksumOf(h.ETag, h.ServerSideEncryption);
+    return {
+      key,
+      size: h.ContentLength ?? 0,
+      modified: h.LastModified ?? new Date(0),
+      ...(h.ETag !== undefined ? { etag: h.ETag.replace(/"/g, '') } : {}),
+      ...(checksum !== undefined ? { checksum } : {}),
+    };
+  };
+
+  async function head(key: string, signal?: AbortSignal): Promise<HeadObjectCommandOutput> {
+    try {
+      return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: full(key) }), signal ? { abortSignal: signal } : {});
+    } catch (err) {
+      throw fail(err, key, signal);
+    }
+  }
+
+  async function* list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    assertValidPrefix(prefix);
+    const { signal } = opts;
+    let token: string | undefined;
+    do {
+      throwIfAborted(signal, 'Listing');
+      let page;
+      try {
+        page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: full(prefix),
+            ...(token !== undefined ? { ContinuationToken: token } : {}),
+            ...(opts.pageSize !== undefined ? { MaxKeys: Math.max(1, Math.min(1000, opts.pageSize)) } : {}),
+          }),
+          signal ? { abortSignal: signal } : {},
+        );
+      } catch (err) {
+        throw fail(err, undefined, signal);
+      }
+      for (const o of page.Contents ?? []) {
+        // "Folder" placeholder objects (created by consoles) are not objects.
+        if (o.Key === undefined || o.Key.endsWith('/') || !o.Key.startsWith(root)) continue;
+        yield {
+          key: rel(o.Key),
+          size: o.Size ?? 0,
+          modified: o.LastModified ?? new Date(0),
+          ...(o.ETag !== undefined ? { etag: o.ETag.replace(/"/g, '') } : {}),
+        };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (page.IsTruncated && token === undefined) {
+        throw new AppError('Fatal', `The S3 server at ${endpointLabel} said the listing continues but gave no continuation token.`, {
+          hint: 'The server does not implement ListObjectsV2 paging correctly.',
+        });
+      }
+    } while (token !== undefined);
+  }
+
+  async function stat(key: string, opts: CallOptions = {}): Promise<ObjectInfo> {
+    assertValidKey(key);
+    throwIfAborted(opts.signal, 'Reading the object info');
+    return infoFromHead(key, await head(key, opts.signal));
+  }
+
+  async function read(key: string, opts: ReadOptions = {}): Promise<Readable> {
+    assertValidKey(key);
+    assertValidRange(opts.range);
+    const { signal, range } = opts;
+    throwIfAborted(signal, `Reading "${key}"`);
+    if (range?.length === 0) {
+      await head(key, signal); // NotFound still applies
+      return Readable.from([]);
+    }
+    const header = range === undefined || (range.offset === 0 && range.length === undefined)
+      ? undefined
+      : `bytes=${range.offset}-${range.length !== undefined ? range.offset + range.length - 1 : ''}`;
+    let out;
+    try {
+      out = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: full(key), ...(header !== undefined ? { Range: header } : {}) }),
+        signal ? { abortSignal: signal } : {},
+      );
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (range !== undefined && (e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416)) {
+        // Asking from exactly the end is an empty read; past the end is a caller error.
+        const size = (await head(key, signal)).ContentLength ?? 0;
+        if (range.offset >= size) {
+          if (range.offset === size) return Readable.from([]);
+          throw new AppError('InvalidInput', `Range starts at ${range.offset}, past the end of "${key}" (${size} bytes).`);
+        }
+      }
+      throw fail(err, key, signal);
+    }
+    const body = out.Body as Readable | undefined;
+    if (body === undefined) return Readable.from([]);
+    return guardReadStream(body, {
+      ...(signal ? { signal } : {}),
+      classify: (e) => fail(e, key, signal),
+      ...(out.ContentLength !== undefined ? { expectedBytes: out.ContentLength } : {}),
+      what: `Reading "${key}"`,
+    });
+  }
+
+  async function write(key: string, body: Readable, opts: WriteOptions = {}): Promise<ObjectInfo> {
+    assertValidKey(key);
+    const { signal } = opts;
+    if (signal?.aborted) {
+      body.destroy();
+      throw cancelledError(`Writing "${key}"`);
+    }
+    const partSize = Math.max(5 * MIB, options.partSize ?? 16 * MIB, opts.size !== undefined ? Math.ceil(opts.size / 9_000) : 0);
+    // Every request the upload makes goes through this view of the client, so that a cancel
+    // or a failed part aborts the in-flight requests, and every multipart upload it creates is
+    // known and can be aborted afterwards.
+    const stop = new AbortController();
+    const inflight = new Set<Promise<unknown>>();
+    const created = new Set<string>();
+    let firstFailure: unknown;
+    const tracked = new Proxy(client, {
+      get(target, prop) {
+        if (prop !== 'send') return Reflect.get(target, prop, target) as unknown;
+        return (command: { constructor: unknown; input?: unknown }, sendOptions?: object) => {
+          const mustFinish = command instanceof CreateMultipartUploadCommand || command instanceof AbortMultipartUploadCommand;
+          const p = (target.send as (c: unknown, o?: object) => Promise<{ UploadId?: string }>)(
+            command,
+            mustFinish ? sendOptions : { ...sendOptions, abortSignal: stop.signal },
+          );
+          inflight.add(p);
+          p.then(
+            (r) => {
+              if (command instanceof CreateMultipartUploadCommand && r.UploadId) created.add(r.UploadId);
+            },
+            (e) => {
+              if (firstFailure === undefined && !stop.signal.aborted) firstFailure = e;
+              stopAll();
+            },
+          ).finally(() => inflight.delete(p));
+          return p;
+        };
+      },
+    });
+    const upload = new Upload({
+      client: tracked,
+      params: { Bucket: bucket, Key: full(key), Body: body, ...(opts.contentType ? { ContentType: opts.contentType } : {}) },
+      partSize,
+      queueSize: options.queueSize ?? 4,
+      leavePartsOnError: false,
+    });
+    function stopAll(): void {
+      if (!stop.signal.aborted) stop.abort();
+      void upload.abort();
+      if (!body.destroyed) body.destroy();
+    }
+    const onAbort = (): void => stopAll();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    upload.on('httpUploadProgress', (p) => {
+      if (p.loaded !== undefined) opts.onProgress?.(p.loaded);
+    });
+    try {
+      await upload.done();
+    } catch (err) {
+      if (firstFailure === undefined && !signal?.aborted) firstFailure = err;
+      stopAll();
+      // Let in-flight requests settle, then abort every multipart upload this write created.
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      for (const uploadId of created) {
+        try {
+          await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: full(key), UploadId: uploadId }));
+        } catch (abortErr) {
+          const name = (abortErr as { name?: string }).name;
+          if (name !== 'NoSuchUpload' && (abortErr as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) {
+            throw new AppError('Fatal', `Writing "${key}" failed, and its unfinished multipart upload ${uploadId} could not be aborted.`, {
+              cause: abortErr,
+              hint: `Abort it with your provider's console or a lifecycle rule on bucket "${bucket}", or it keeps costing storage.`,
+            });
+          }
+        }
+      }
+      if (signal?.aborted) throw cancelledError(`Writing "${key}"`);
+      throw fail(firstFailure, key);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return infoFromHead(key, await head(key));
+  }
+
+  async function remove(key: string, opts: CallOptions = {}): Promise<void> {
+    assertValidKey(key);
+    // DeleteObject succeeds for missing keys; the contract wants NotFound.
+    await head(key, opts.signal);
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(key) }), opts.signal ? { abortSignal: opts.signal } : {});
+    } catch (err) {
+      throw fail(err, key, opts.signal);
+    }
+  }
+
+  return {
+    kind: 's3',
+    capabilities,
+    list,
+    stat,
+    read,
+    write,
+    remove,
+    async close() {
+      client.destroy();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { CreateMultipartUploadCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
+import { nullLogger } from '../../../../../shared/core/util/logger';
+import { s3Factory } from '../../../../../shared/core/storage/s3';
+import { s3ConfigSchema, type S3Config } from '../../../../../shared/core/storage/s3/config';
+import { createS3Provider } from '../../../../../shared/core/storage/s3/s3-provider';
+import type { StorageProvider } from '../../../../../shared/core/storage/provider';
+import { startS3Server, type S3TestServer } from '../../../../helpers/s3-server';
+import { bodyOf, collect, drain, expectKind, patternBytes } from '../../../../conformance/storage-suite';
+
+const MIB = 1024 * 1024;
+let server: S3TestServer;
+let raw: S3Client;
+const open: StorageProvider[] = [];
+
+const configFor = (over: Partial<S3Config> = {}): S3Config =>
+  s3ConfigSchema.parse({ endpoint: server.endpoint, bucket: server.bucket, forcePathStyle: true, accessKeyId: server.accessKeyId, ...over });
+const providerFor = (over: Partial<S3Config> = {}, secret = server.secretAccessKey): StorageProvider => {
+  const p = createS3Provider(configFor(over), { accessKeyId: configFor(over).accessKeyId ?? '', secretAccessKey: secret }, { partSize: 5 * MIB });
+  open.push(p);
+  return p;
+};
+
+beforeAll(async () => {
+  server = await startS3Server();
+  raw = new S3Client({
+    region: 'us-east-1',
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+});
+afterAll(async () => {
+  for (const p of open) await p.close();
+  raw?.destroy();
+  await server?.stop();
+});
+
+describe('S3 provider against s3rver', () => {
+  it('lists all of 1,050 keys (past the 1,000-key page that odoo_backup_sh stops at)', async () => {
+    const p = providerFor({ prefix: 'many' });
+    const keys = Array.from({ length: 1050 }, (_, i) => `db.2024-01-01_00-00-${String(i).padStart(4, '0')}.zip`);
+    // Seeded straight into s3rver's store (1,050 PUTs through s3rver take half a minute here);
+    // the listing under test goes through the S3 protocol.
+    await server.seedObjects(keys.map((k) => ({ key: `many/${k}`, data: Buffer.from(k) })));
+    const before = server.requests.filter((r) => r.method === 'GET' && r.url.includes('list-type=2')).length;
+    const listed = await collect(p.list(''));
+    const pages = server.requests.filter((r) => r.method === 'GET' && r.url.includes('list-type=2')).length - before;
+    expect(listed).toHaveLength(1050);
+    expect(new Set(listed.map((o) => o.key))).toEqual(new Set(keys));
+    expect(pages).toBe(2);
+  }, 60_000);
+
+  it('stores keys under the literal "./" prefix of odoo_backup_sh and lists them back relative', async () => {
+    const p = providerFor({ prefix: './' });
+    await p.write!('mydb.2021-01-01_00-00-00.zip', bodyOf(Buffer.from('zip')));
+    const rawList = await raw.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: './' }));
+    expect(rawList.Contents?.map((o) => o.Key)).toContain('./mydb.2021-01-01_00-00-00.zip');
+    expect((await collect(p.list(''))).map((o) => o.key)).toEqual(['mydb.2021-01-01_00-00-00.zip']);
+    expect((await drain(await p.read('mydb.2021-01-01_00-00-00.zip'))).toString()).toBe('zip');
+  });
+
+  it('reports a single-part object\'s ETag as its md5 checksum', async () => {
+    const p = providerFor({ prefix: 'md5' });
+    const data = patternBytes(4096, 3);
+    await p.write!('a.bin', bodyOf(data));
+    const st = await p.stat('a.bin');
+    expect(st.checksum).toEqual({ algorithm: 'md5', value: createHash('md5').update(data).digest('hex') });
+  });
+
+  it('aborts the multipart upload when a part fails, leaving no incomplete upload and no object', async () => {
+    const p = providerFor({ prefix: 'mpu' });
+    // Control: an upload left open is visible to the check, so the check can fail.
+    const left = await raw.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: 'mpu/left-open.bin' }));
+    expect((await server.incompleteUploads()).map((u) => u.uploadId)).toContain(left.UploadId);
+    await raw.send(new (await import('@aws-sdk/client-s3')).AbortMultipartUploadCommand({ Bucket: server.bucket, Key: 'mpu/left-open.bin', UploadId: left.UploadId }));
+    expect(await server.incompleteUploads()).toEqual([]);
+
+    server.failNext({ status: 500, code: 'InternalError' }, 1, (m, url) => m === 'PUT' && url.includes('partNumber=2'));
+    const data = patternBytes(11 * MIB, 5);
+    const err = await expectKind(() => p.write!('big.bin', bodyOf(data), { size: data.length }), 'Transient');
+    expect(err.message).toMatch(/InternalError/);
+    expect(await server.incompleteUploads()).toEqual([]);
+    await expectKind(() => p.stat('big.bin'), 'NotFound');
+    expect(server.requests.some((r) => r.method === 'DELETE' && r.url.includes('uploadId='))).toBe(true);
+  }, 60_000);
+
+  it('classifies wrong credentials, a missing bucket, throttling and an unreachable endpoint', async () => {
+    await expectKind(() => collect(providerFor({}, 'wrong-secret').list('')), 'AuthFailed');
+    await expectKind(() => collect(providerFor({ accessKeyId: 'NOPE' }).list('')), 'AuthFailed');
+    const nb = await expectKind(() => collect(providerFor({ bucket: 'no-such-bucket' }).list('')), 'NotFound');
+    expect(nb.hint).toContain('no-such-bucket');
+    server.failNext({ status: 503, code: 'SlowDown', retryAfterSeconds: 2 });
+    const slow = await expectKind(() => collect(providerFor().list('')), 'Transient');
+    expect(slow.retryAfterMs).toBe(2000);
+    const closed = await expectKind(() => collect(providerFor({ endpoint: 'http://127.0.0.1:9' }).list('')), 'Transient');
+    expect(closed.hint).toContain('http://127.0.0.1:9');
+  });
+
+  it('treats reading from exactly the end as empty and past the end as invalid input', async () => {
+    const p = providerFor({ prefix: 'range' });
+    await p.write!('ten.bin', bodyOf(Buffer.from('0123456789')));
+    expect((await drain(await p.read('ten.bin', { range: { offset: 10 } }))).length).toBe(0);
+    await expectKind(() => p.read('ten.bin', { range: { offset: 11 } }), 'InvalidInput');
+    await expectKind(() => p.read('../x', {}), 'InvalidInput');
+  });
+
+  it('is created by the factory from config + secret store, and describes itself without secrets', async () => {
+    const secrets = new MemorySecretStore();
+    const config = configFor({ prefix: 'factory' });
+    await expectKind(() => s3Factory.create(config, 'storage:s3test', { secrets, log: nullLogger }), 'AuthFailed');
+    await secrets.set('storage:s3test', 'secretAccessKey', server.secretAccessKey);
+    const p = await s3Factory.create(config, 'storage:s3test', { secrets, log: nullLogger });
+    open.push(p);
+    await p.write!('x.txt', Readable.from([Buffer.from('hi')]));
+    expect((await p.stat('x.txt')).size).toBe(2);
+    const d = s3Factory.describe(config);
+    expect(d).toBe(`s3:${server.endpoint}/${server.bucket}/factory/`);
+    expect(d).not.toContain(server.secretAccessKey);
+  });
+});
