@@ -10,6 +10,8 @@ import type { ProviderDeps, ProviderFactory, StorageProvider } from './provider'
 import { localFactory } from './local';
 import { memoryFactory } from './memory';
 import { s3Factory } from './s3';
+import { dropboxFactory } from './dropbox';
+import { swiftFactory } from './swift';
 
 /** A registered factory, plus optional extras a factory may declare. */
 export type RegisteredFactory = ProviderFactory<unknown> & {
@@ -26,6 +28,8 @@ const FACTORIES: readonly AnyFactory[] = [
   localFactory,
   memoryFactory,
   s3Factory,
+  dropboxFactory,
+  swiftFactory,
 ];
 
 /** Every registered factory, in registration order. */
