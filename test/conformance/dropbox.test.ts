@@ -36,5 +36,5 @@ const setup = (access: DropboxAppAccess, folderPath: string, auth: 'refresh' | '
   };
 };
 
-describeStorageProvider('dropbox', setup({ appType: 'full_dropbox' }, '/Odoo Backups', 'refresh'));
-describeStorageProvider('dropbox-app-folder', setup({ appType: 'app_folder', appName: 'Backup Desk' }, '', 'legacy'));
+describeStorageProvider('dropbox', setup({ appType: 'full_dropbox' }, '/Odoo Backups', 'refresh'), { writeResumesInternally: true });
+describeStorageProvider('dropbox-app-folder', setup({ appType: 'app_folder', appName: 'Backup Desk' }, '', 'legacy'), { writeResumesInternally: true });

@@ -12,6 +12,8 @@ export interface FaultSpec {
   readonly route?: string | RegExp;
   /** Answer with this status instead of processing (429, 500, 503…). */
   readonly status?: number;
+  /** With `status`: a service-specific error reason (e.g. Drive's `userRateLimitExceeded`). */
+  readonly reason?: string;
   /** With `status`: the `Retry-After` header, in seconds. */
   readonly retryAfterSec?: number;
   /** Upload: read this many request-body bytes, then drop the connection without processing.
