@@ -12,6 +12,7 @@ import { memoryFactory } from './memory';
 import { s3Factory } from './s3';
 import { dropboxFactory } from './dropbox';
 import { swiftFactory } from './swift';
+import { gdriveFactory } from './gdrive';
 
 /** A registered factory, plus optional extras a factory may declare. */
 export type RegisteredFactory = ProviderFactory<unknown> & {
@@ -30,6 +31,7 @@ const FACTORIES: readonly AnyFactory[] = [
   s3Factory,
   dropboxFactory,
   swiftFactory,
+  gdriveFactory,
 ];
 
 /** Every registered factory, in registration order. */
