@@ -1,0 +1,376 @@
+/**
+ * Restores dumps made by the real pg_dump of an Odoo-shaped database (see test/helpers/odoo-shaped-db.ts)
+ * in every format, and every failure path: each must leave no temporary database or folder behind
+ * and the previous database untouched.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localFileSource, type BackupSource, type FolderSource, type MultiPartBackup } from '../../../shared/core/archive';
+import { checkDatabaseName, restoreBackup, type RestoreOptions } from '../../../shared/core/restore';
+import type { AppError } from '../../../shared/core/errors';
+import { silentContext, type JobContext } from '../../../shared/core/jobs/job';
+import { psql, startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+import { createOdooShapedDb, dbSnapshot, listFiles, pgDumpCustom, pgDumpPlain, sha1Tree, writeOdooZip, writeZip, manifestFor } from '../../helpers/odoo-shaped-db';
+
+let cluster: PgCluster;
+let work: string;
+let dataDir: string;
+let srcFs: string;
+let dumpSql: string;
+let goodZip: string;
+let snap: Awaited<ReturnType<typeof dbSnapshot>>;
+let n = 0;
+
+const fresh = (): string => `t${++n}_db`;
+
+function opts(source: RestoreOptions['source'], db: string, extra: Partial<RestoreOptions> = {}): RestoreOptions {
+  return { source, db, pgUrl: cluster.url, dataDir, mode: 'move', neutralize: false, replace: false, filestore: true, ...extra };
+}
+
+async function query<T extends pg.QueryResultRow>(db: string, sql: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: cluster.urlFor(db) });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function databases(): Promise<string[]> {
+  return (await query<{ d: string }>('postgres', 'SELECT datname AS d FROM pg_database')).map((r) => r.d);
+}
+
+async function assertNoLeftovers(): Promise<void> {
+  expect((await databases()).filter((d) => d.startsWith('bd_tmp_') || d.startsWith('bd_old_'))).toEqual([]);
+  const fsRoot = join(dataDir, 'filestore');
+  const entries = await readdir(fsRoot).catch(() => [] as string[]);
+  expect(entries.filter((e) => e.startsWith('.bd-'))).toEqual([]);
+}
+
+async function fails(o: RestoreOptions, ctx: JobContext = silentContext()): Promise<AppError> {
+  const err = await restoreBackup(o, ctx).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'the restore should have failed').toBeDefined();
+  await assertNoLeftovers();
+  return err as AppError;
+}
+
+/** A source that can only be read once from the start (like a download), not seekable, not local. */
+function streamOnly(path: string): BackupSource {
+  return {
+    name: path.split('/').pop()!,
+    size: undefined,
+    seekable: false,
+    async open() {
+      return Readable.from(createReadStream(path, { highWaterMark: 7919 }));
+    },
+  };
+}
+
+function localFolder(dir: string): FolderSource {
+  return {
+    name: dir,
+    async *list() {
+      for (const rel of await listFiles(dir)) yield { path: rel, size: (await stat(join(dir, rel))).size };
+    },
+    async open(p: string) {
+      return createReadStream(join(dir, p));
+    },
+  };
+}
+
+function sameAsSource(s: Awaited<ReturnType<typeof dbSnapshot>>, except: string[] = []): void {
+  expect(s.tables).toEqual(snap.tables);
+  expect(s.sequences).toEqual(snap.sequences);
+  for (const t of Object.keys(snap.hashes)) if (!except.includes(t)) expect(s.hashes[t], t).toBe(snap.hashes[t]);
+}
+
+beforeAll(async () => {
+  cluster = await startPgCluster();
+  work = await mkdtemp(join(tmpdir(), 'bd-rt-'));
+  dataDir = join(work, 'data');
+  srcFs = join(work, 'src-filestore');
+  await createOdooShapedDb(cluster.url, 'src', { partners: 20_000, commentRepeat: 3, blobs: 10, blobBytes: 40_000, files: 25, fileBytes: 3000 }, srcFs);
+  dumpSql = join(work, 'dump.sql');
+  await pgDumpPlain(cluster.url, 'src', dumpSql, cluster.binDir);
+  goodZip = join(work, 'good.zip');
+  await writeOdooZip(goodZip, dumpSql, 'src', srcFs);
+  snap = await dbSnapshot(cluster.url, 'src');
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('restore of pg_dump-made Odoo-shaped backups', () => {
+  it('the generated dump has what the parser must handle', async () => {
+    const text = await readFile(dumpSql, 'latin1');
+    // (boolean checks: a failing toMatch would print the whole dump)
+    expect(/^\\restrict \S+$/m.test(text)).toBe(true);
+    expect(/^\\unrestrict \S+$/m.test(text)).toBe(true);
+    expect(text.includes('CREATE EXTENSION IF NOT EXISTS unaccent')).toBe(true);
+    expect(/AS \$(_?)\$\nBEGIN\n {2}-- a comment; with a semicolon and 'quotes'\n[\s\S]*?\$q\$inner; "dq"\$q\$;\nEND;\n\$\1\$;/.test(text)).toBe(true);
+    expect(/^COPY public\.res_partner .* FROM stdin;$/m.test(text)).toBe(true);
+  });
+
+  it('zip (copy): same data, new identity, filestore byte-identical, function and unaccent index work', async () => {
+    const db = fresh();
+    const phases: string[] = [];
+    const ctx: JobContext = { ...silentContext(), progress: (p) => phases.push(p.phase) };
+    const r = await restoreBackup(opts(localFileSource(goodZip), db, { mode: 'copy' }), ctx);
+    expect(r).toMatchObject({ db, format: 'zip', tables: Object.keys(snap.tables).length, filestoreFiles: 50, odooVersion: '16.0', warnings: [] });
+    expect(new Set(phases)).toEqual(new Set(['preflight', 'database', 'filestore', 'finalize']));
+    sameAsSource(await dbSnapshot(cluster.url, db), ['ir_config_parameter']);
+    expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(srcFs));
+    const params = Object.fromEntries((await query<{ key: string; value: string }>(db, 'SELECT key, value FROM ir_config_parameter')).map((x) => [x.key, x.value]));
+    expect(params['database.uuid']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(params['database.secret']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+    expect(params['database.create_date']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(params['database.create_date']).not.toBe('2020-01-01 00:00:00');
+    expect(params['web.base.url']).toBe('https://erp.example.com');
+    expect((await query<{ v: string }>(db, "SELECT bd_odd_fn('x') AS v"))[0]!.v).toBe(`x;it's $notatag$ here\\tinner; "dq"`);
+    const plan = await query<{ indexdef: string }>(db, "SELECT indexdef FROM pg_indexes WHERE indexname = 'res_partner_name_unaccent_idx'");
+    expect(plan[0]!.indexdef).toContain('unaccent_immutable');
+    expect((await query<{ n: string }>(db, "SELECT count(*) AS n FROM res_partner WHERE unaccent_immutable(name) LIKE 'Zolc Gesla%'"))[0]!.n).toBe('4000');
+    const blob = await query<{ h: string; len: number }>(db, 'SELECT md5(data) AS h, length(data) AS len FROM bd_blob WHERE id = 1');
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    expect(blob[0]).toEqual({ h: createHash('md5').update(all).digest('hex'), len: 256 });
+    await assertNoLeftovers();
+  });
+
+  it('zip (move + neutralize): identity kept, mail servers/crons/odoo_backup_sh off like Odoo 16', async () => {
+    const db = fresh();
+    await restoreBackup(opts(localFileSource(goodZip), db, { neutralize: true }), silentContext());
+    const params = Object.fromEntries((await query<{ key: string; value: string }>(db, 'SELECT key, value FROM ir_config_parameter')).map((x) => [x.key, x.value]));
+    expect(params['database.uuid']).toBe('11111111-1111-1111-1111-111111111111');
+    expect(params['database.secret']).toBe('old-secret');
+    expect(params['database.is_neutralized']).toBe('true');
+    expect(await query(db, 'SELECT name, smtp_host, smtp_port, active FROM ir_mail_server ORDER BY id')).toEqual([
+      { name: 'Production SMTP', smtp_host: 'smtp.example.com', smtp_port: 587, active: false },
+      { name: 'neutralization - disable emails', smtp_host: 'invalid', smtp_port: 1025, active: true },
+    ]);
+    expect(await query(db, 'SELECT cron_name, active FROM ir_cron ORDER BY id')).toEqual([
+      { cron_name: 'Base: Auto-vacuum internal data', active: true },
+      { cron_name: 'Mail: Email Queue Manager', active: false },
+      { cron_name: 'odoo_backup_sh: make backups', active: false },
+    ]);
+    expect(await query(db, 'SELECT active FROM odoo_backup_sh_config')).toEqual([{ active: false }]);
+  });
+
+  it('streams a non-seekable zip with data descriptors (as a download or decrypt would deliver it)', async () => {
+    const z = join(work, 'descr.zip');
+    await writeOdooZip(z, dumpSql, 'src', srcFs, { descriptors: true });
+    const db = fresh();
+    const r = await restoreBackup(opts(streamOnly(z), db), silentContext());
+    expect(r.bytesRead).toBe((await stat(z)).size);
+    sameAsSource(await dbSnapshot(cluster.url, db));
+    expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(srcFs));
+  });
+
+  it('custom-format dump through pg_restore (file and stream), with the missing-filestore warning', async () => {
+    const dump = join(work, 'src.dump');
+    await pgDumpCustom(cluster.url, 'src', dump, cluster.binDir);
+    for (const source of [localFileSource(dump), streamOnly(dump)]) {
+      const db = fresh();
+      const r = await restoreBackup(opts(source, db), silentContext());
+      expect(r.format).toBe('dump');
+      expect(r.filestorePath).toBeUndefined();
+      expect(r.warnings.join('\n')).toMatch(/25 attachments point into the filestore.*missing/);
+      sameAsSource(await dbSnapshot(cluster.url, db));
+    }
+  });
+
+  it('plain .sql and .sql.gz, and a database-only zip restore with its warning', async () => {
+    const gz = join(work, 'dump.sql.gz');
+    await writeFile(gz, gzipSync(await readFile(dumpSql)));
+    for (const [source, format] of [[localFileSource(dumpSql), 'sql'], [streamOnly(gz), 'sql']] as const) {
+      const db = fresh();
+      const r = await restoreBackup(opts(source, db), silentContext());
+      expect(r.format).toBe(format);
+      sameAsSource(await dbSnapshot(cluster.url, db));
+    }
+    const db = fresh();
+    const r = await restoreBackup(opts(localFileSource(goodZip), db, { filestore: false }), silentContext());
+    expect(r.filestorePath).toBeUndefined();
+    expect(r.filestoreFiles).toBe(0);
+    expect(r.warnings.join('\n')).toMatch(/25 attachments .*not restored/);
+    await expect(stat(join(dataDir, 'filestore', db))).rejects.toThrow();
+  });
+
+  it('a click-odoo folder backup (db.dump + manifest.json + filestore/)', async () => {
+    const dump = join(work, 'folder.dump');
+    await pgDumpCustom(cluster.url, 'src', dump, cluster.binDir);
+    const multi: MultiPartBackup = { kind: 'multipart', name: 'folder', dump: localFileSource(dump), manifest: { ...localFileSource(join(work, 'manifest.json')) }, filestore: localFolder(srcFs) };
+    await writeFile(join(work, 'manifest.json'), manifestFor('src'));
+    const db = fresh();
+    const r = await restoreBackup(opts(multi, db), silentContext());
+    expect(r).toMatchObject({ format: 'folder', filestoreFiles: 50, odooVersion: '16.0', warnings: [] });
+    sameAsSource(await dbSnapshot(cluster.url, db));
+    expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(srcFs));
+  });
+
+  it('a LATIN1 dump: COPY bytes that are not UTF-8 pass through untouched and are converted by the server', async () => {
+    await psql(cluster.url, "CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+    await psql(cluster.urlFor('latin'), "SET client_encoding = 'UTF8'; CREATE TABLE t (s text); INSERT INTO t VALUES ('café crème ÿ');");
+    const f = join(work, 'latin.sql');
+    await pgDumpPlain(cluster.url, 'latin', f, cluster.binDir);
+    const bytes = await readFile(f);
+    expect(bytes.includes(Buffer.from([0x63, 0x61, 0x66, 0xe9]))).toBe(true); // "caf\xe9": not valid UTF-8
+    const db = fresh();
+    await restoreBackup(opts(localFileSource(f), db), silentContext());
+    expect(await query(db, 'SELECT s FROM t')).toEqual([{ s: 'café crème ÿ' }]);
+  });
+});
+
+describe('restore failures leave nothing behind', () => {
+  it('a truncated zip: Integrity', async () => {
+    const buf = await readFile(goodZip);
+    const f = join(work, 'trunc.zip');
+    await writeFile(f, buf.subarray(0, Math.floor(buf.length * 0.8)));
+    const db = fresh();
+    const err = await fails(opts(localFileSource(f), db));
+    expect(err.kind).toBe('Integrity');
+    expect(err.hint).toMatch(/download it again|another backup/);
+    expect(await databases()).not.toContain(db);
+  });
+
+  it('a flipped byte in the filestore part (after the database loaded): CRC mismatch, Integrity', async () => {
+    const buf = Buffer.from(await readFile(goodZip));
+    const at = buf.indexOf(Buffer.from('filestore/')) + 400;
+    buf[at] = buf[at]! ^ 0xff;
+    const f = join(work, 'flip.zip');
+    await writeFile(f, buf);
+    const err = await fails(opts(streamOnly(f), fresh()));
+    expect(err.kind).toBe('Integrity');
+    expect(err.message).toMatch(/CRC-32|corrupt|size mismatch/);
+  });
+
+  it('a file that is no backup: InvalidInput', async () => {
+    const f = join(work, 'notes.txt');
+    await writeFile(f, 'Hello, these are my notes, not a backup.\n');
+    const err = await fails(opts(localFileSource(f), fresh()));
+    expect(err.kind).toBe('InvalidInput');
+    const z = join(work, 'nodump.zip');
+    await writeZip(z, [{ name: 'readme.txt', data: Buffer.from('hi') }]);
+    expect((await fails(opts(localFileSource(z), fresh()))).message).toMatch(/no dump\.sql/);
+  });
+
+  it('an SQL error mid-dump stops the restore and names the statement and its line', async () => {
+    const text = await readFile(dumpSql);
+    const marker = Buffer.from('\n\\.\n');
+    const at = text.indexOf(marker, text.indexOf(Buffer.from('COPY public.res_partner'))) + marker.length;
+    const bad = Buffer.concat([text.subarray(0, at), Buffer.from('\nSELECT * FROM no_such_table_xyz WHERE 1 = 1;\n'), text.subarray(at)]);
+    const line = bad.subarray(0, bad.indexOf('SELECT * FROM no_such_table_xyz')).toString('latin1').split('\n').length;
+    const f = join(work, 'bad.sql');
+    await writeFile(f, bad);
+    const z = join(work, 'bad.zip');
+    await writeOdooZip(z, f, 'src', srcFs);
+    const err = await fails(opts(localFileSource(z), fresh()));
+    expect(err.kind).toBe('Fatal');
+    expect(err.message).toContain(`line ${line} of dump.sql`);
+    expect(err.message).toContain('no_such_table_xyz');
+    expect(err.message).toContain('SELECT * FROM no_such_table_xyz WHERE 1 = 1;');
+    expect(err.details).toMatchObject({ line, sqlState: '42P01' });
+  });
+
+  it('cancel mid-load: Cancelled', async () => {
+    const ctrl = new AbortController();
+    const ctx: JobContext = {
+      signal: ctrl.signal,
+      log: () => undefined,
+      progress: (p) => {
+        if (p.phase === 'database' && (p.done ?? 0) > 0) ctrl.abort();
+      },
+    };
+    const db = fresh();
+    const err = await fails(opts(localFileSource(goodZip), db), ctx);
+    expect(err.kind).toBe('Cancelled');
+    expect(await databases()).not.toContain(db);
+  });
+
+  it('a name that is taken, without replace: Conflict before anything is created', async () => {
+    const db = fresh();
+    await psql(cluster.url, `CREATE DATABASE ${db}`);
+    expect(await checkDatabaseName(cluster.url, db)).toMatchObject({ valid: true, exists: true });
+    expect(await checkDatabaseName(cluster.url, 'bad name!')).toMatchObject({ valid: false });
+    const err = await fails(opts(localFileSource(goodZip), db));
+    expect(err.kind).toBe('Conflict');
+    expect(err.hint).toMatch(/replace/);
+    const db2 = fresh();
+    await mkdir(join(dataDir, 'filestore', db2), { recursive: true });
+    expect((await fails(opts(localFileSource(goodZip), db2))).message).toMatch(/filestore folder/);
+    expect((await fails(opts(localFileSource(goodZip), 'no spaces allowed'))).kind).toBe('InvalidInput');
+  });
+
+  it('replace: old data stays until the new restore succeeded; a failed replace leaves it intact', async () => {
+    const db = fresh();
+    await psql(cluster.url, `CREATE DATABASE ${db}`);
+    await psql(cluster.urlFor(db), "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('old');");
+    const fs = join(dataDir, 'filestore', db);
+    await mkdir(join(fs, 'zz'), { recursive: true });
+    await writeFile(join(fs, 'zz', 'old-file'), 'old');
+    // injected failure: a corrupt archive
+    const buf = await readFile(goodZip);
+    const f = join(work, 'trunc2.zip');
+    await writeFile(f, buf.subarray(0, buf.length - 100));
+    const err = await fails(opts(localFileSource(f), db, { replace: true }));
+    expect(err.kind).toBe('Integrity');
+    expect(await query(db, 'SELECT v FROM marker')).toEqual([{ v: 'old' }]);
+    expect(await readFile(join(fs, 'zz', 'old-file'), 'utf8')).toBe('old');
+    // an open connection to the old database does not block the replace
+    const holder = new pg.Client({ connectionString: cluster.urlFor(db) });
+    holder.on('error', () => undefined);
+    await holder.connect();
+    const r = await restoreBackup(opts(localFileSource(goodZip), db, { replace: true }), silentContext());
+    await holder.end().catch(() => undefined);
+    expect(r.filestorePath).toBe(fs);
+    sameAsSource(await dbSnapshot(cluster.url, db));
+    expect(await sha1Tree(fs)).toEqual(await sha1Tree(srcFs));
+    await assertNoLeftovers();
+  });
+
+  it('dumps this server cannot take: missing extension, newer PostgreSQL, \\connect, a too-new pg_dump archive', async () => {
+    const head = '--\n-- Dumped from database version 15.4\n--\n\nSET client_encoding = \'UTF8\';\n';
+    const ext = join(work, 'ext.sql');
+    await writeFile(ext, `${head}CREATE EXTENSION IF NOT EXISTS no_such_extension_xyz WITH SCHEMA public;\nCREATE TABLE a (i int);\n`);
+    const e1 = await fails(opts(localFileSource(ext), fresh()));
+    expect(e1.kind).toBe('MissingTool');
+    expect(e1.message).toContain('no_such_extension_xyz');
+    const newer = join(work, 'newer.sql');
+    await writeFile(newer, `--\n-- Dumped from database version 99.1\n--\n${'-- padding\n'.repeat(500)}CREATE TABLE a (i int);\n`);
+    const e2 = await fails(opts(localFileSource(newer), fresh()));
+    expect(e2.kind).toBe('Unsupported');
+    expect(e2.message).toMatch(/PostgreSQL 99/);
+    const conn = join(work, 'conn.sql');
+    await writeFile(conn, `${head}CREATE TABLE a (i int);\n\\connect other\nCREATE TABLE b (i int);\n`);
+    const e3 = await fails(opts(localFileSource(conn), fresh()));
+    expect(e3.kind).toBe('Unsupported');
+    expect(e3.message).toMatch(/\\connect other.*line 7/);
+    // A custom-format archive version 1.16 (PostgreSQL 17+) needs pg_restore 17: this machine has 15.
+    const dump = join(work, 'src.dump');
+    await pgDumpCustom(cluster.url, 'src', dump, cluster.binDir);
+    const b = Buffer.from(await readFile(dump));
+    b[6] = 16;
+    const v116 = join(work, 'v116.dump');
+    await writeFile(v116, b);
+    const before = await databases();
+    const e4 = await fails(opts(localFileSource(v116), fresh()));
+    expect(e4.kind).toBe('MissingTool');
+    expect(e4.message).toMatch(/1\.16.*pg_restore 17/);
+    expect(e4.hint).toContain('postgresql-client-17');
+    expect(await databases()).toEqual(before);
+  });
+});
+
+
