@@ -1,0 +1,148 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_METHOD_NAMES, apiMethods } from '../../../../shared/contract/api';
+import type { MultiPartBackup } from '../../../../shared/core/archive/source';
+import { Desk } from '../../../../shared/core/desk/desk';
+import { APP_VERSION } from '../../../../shared/core/desk/version';
+import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { writeTinyZip } from '../../../helpers/gpg';
+
+let tmp: string;
+let data: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'bd-desk-'));
+  data = join(tmp, 'data');
+  await mkdir(join(data, 'click', 'filestore', 'ab'), { recursive: true });
+  await writeFile(join(data, 'click', 'db.dump'), 'PGDMP fake');
+  await writeFile(join(data, 'click', 'manifest.json'), '{"db_name":"clicky","version":"16.0"}');
+  await writeFile(join(data, 'click', 'filestore', 'ab', 'abcdef'), 'file');
+  await mkdir(join(data, 'filestore', 'plain', 'cd'), { recursive: true });
+  await writeFile(join(data, 'plain.dump.sql'), '-- sql');
+  await writeFile(join(data, 'filestore', 'plain', 'cd', 'cdef'), 'f2');
+  await writeTinyZip(join(data, 'acme_2024-01-01_00-00-00.zip'), { 'dump.sql': '-- x', 'manifest.json': '{}' });
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const newDesk = async (secrets = new MemorySecretStore()) => ({ desk: await Desk.open({ home: await mkdtemp(join(tmp, 'home-')), secrets }), secrets });
+
+describe('Desk', () => {
+  it('implements every contract method', async () => {
+    const { desk } = await newDesk();
+    for (const m of API_METHOD_NAMES) expect(typeof (desk as unknown as Record<string, unknown>)[m]).toBe('function');
+    const info = await desk['app:info']({});
+    expect(apiMethods['app:info'].result.parse(info)).toMatchObject({ version: APP_VERSION, secretsBackend: 'memory' });
+    const pkg = JSON.parse(await readFile(join(__dirname, '../../../../package.json'), 'utf8')) as { version: string };
+    expect(APP_VERSION).toBe(pkg.version);
+    const kinds = await desk['storages:kinds']({});
+    expect(apiMethods['storages:kinds'].result.parse(kinds).map((k) => k.kind)).toContain('local');
+  });
+
+  it('refuses a corrupt config at open, naming the file', async () => {
+    const home = await mkdtemp(join(tmp, 'home-'));
+    await writeFile(join(home, 'config.json'), '{nope');
+    await expect(Desk.open({ home, secrets: new MemorySecretStore() })).rejects.toThrow(join(home, 'config.json'));
+  });
+
+  it('adds, lists and removes storages; secrets go to the secret store, never to config.json', async () => {
+    const { desk, secrets } = await newDesk();
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    await expect(desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } })).rejects.toMatchObject({ kind: 'Conflict' });
+    await expect(desk['storages:add']({ name: 'x', kind: 'local', settings: { path: join(tmp, 'missing') } })).rejects.toMatchObject({ kind: 'InvalidInput' });
+    await expect(desk['storages:add']({ name: 'x', kind: 'martian', settings: {} })).rejects.toMatchObject({ kind: 'InvalidInput', hint: expect.stringContaining('local') });
+    await expect(desk['storages:add']({ name: 'bad name', kind: 'local', settings: { path: data } })).rejects.toThrow();
+
+    const s3 = { name: 'cloud', kind: 's3', settings: { bucket: 'backups', region: 'eu-west-1', accessKeyId: 'AKIDEXAMPLE' } };
+    await expect(desk['storages:add']({ ...s3, secrets: {} })).rejects.toMatchObject({ kind: 'InvalidInput', message: expect.stringContaining('secretAccessKey') });
+    await expect(desk['storages:add']({ ...s3, settings: { ...s3.settings, secretAccessKey: 'x' } })).rejects.toMatchObject({ kind: 'InvalidInput' });
+    const added = await desk['storages:add']({ ...s3, secrets: { secretAccessKey: 'TOP-SECRET-VALUE' } });
+    expect(added).toMatchObject({ name: 'cloud', kind: 's3', status: 'ok' });
+    const text = await readFile(join(desk.home, 'config.json'), 'utf8');
+    expect(text).not.toContain('TOP-SECRET-VALUE');
+    const entry = (await desk.storageEntries()).find((e) => e.name === 'cloud')!;
+    expect(await secrets.get(entry.secretScope, 'secretAccessKey')).toBe('TOP-SECRET-VALUE');
+    await secrets.deleteScope(entry.secretScope);
+    expect((await desk['storages:list']({})).find((s) => s.name === 'cloud')?.status).toBe('needs-secret');
+    await secrets.set(entry.secretScope, 'secretAccessKey', 'again');
+    await desk['storages:remove']({ name: 'cloud' });
+    expect(await secrets.get(entry.secretScope, 'secretAccessKey')).toBeUndefined();
+    await expect(desk['storages:remove']({ name: 'cloud' })).rejects.toMatchObject({ kind: 'NotFound' });
+    expect((await desk['storages:list']({})).map((s) => s.name)).toEqual(['nas']);
+  });
+
+  it('lists the catalog, reporting a storage that fails while the others show', async () => {
+    const { desk } = await newDesk();
+    const gone = join(tmp, 'gone');
+    await mkdir(gone);
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    await desk['storages:add']({ name: 'gone', kind: 'local', settings: { path: gone } });
+    await rm(gone, { recursive: true });
+    const cat = apiMethods['catalog:list'].result.parse(await desk['catalog:list']({ includeStrays: true }));
+    expect(cat.backups.map((b) => [b.ref, b.convention, b.database])).toEqual(
+      expect.arrayContaining([
+        ['nas:click/', 'click-odoo', 'clicky'],
+        ['nas:plain.dump.sql', 'pg-dump-filestore', 'plain'],
+        ['nas:acme_2024-01-01_00-00-00.zip', 'odoo-manager', 'acme'],
+      ]),
+    );
+    expect(cat.strays).toEqual([]);
+    expect(cat.failures).toEqual([{ storage: 'gone', error: expect.objectContaining({ kind: 'NotFound', message: expect.stringContaining('does not exist') }) }]);
+    await expect(desk['catalog:list']({ storages: ['nope'] })).rejects.toMatchObject({ kind: 'NotFound' });
+  });
+
+  it('resolves refs and paths to sources, including multi-part layouts', async () => {
+    const { desk } = await newDesk();
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    const click = (await desk.resolveSource('nas:click/')) as MultiPartBackup;
+    expect(click.kind).toBe('multipart');
+    expect(click.dump.name).toBe('db.dump');
+    expect(click.manifest?.name).toBe('manifest.json');
+    const files: string[] = [];
+    for await (const f of click.filestore!.list()) files.push(f.path);
+    expect(files).toEqual(['ab/abcdef']);
+    const plain = (await desk.resolveSource('nas:plain.dump.sql')) as MultiPartBackup;
+    expect(plain.kind).toBe('multipart');
+    const pfiles: string[] = [];
+    for await (const f of plain.filestore!.list()) pfiles.push(f.path);
+    expect(pfiles).toEqual(['cd/cdef']);
+    const folder = (await desk.resolveSource(join(data, 'click'))) as MultiPartBackup;
+    expect(folder.kind).toBe('multipart');
+    const file = await desk.resolveSource(join(data, 'acme_2024-01-01_00-00-00.zip'));
+    expect('kind' in file).toBe(false);
+    await expect(desk.resolveSource('nas:nothing.zip')).rejects.toMatchObject({ kind: 'NotFound' });
+    await expect(desk.resolveSource('elsewhere:x.zip')).rejects.toMatchObject({ kind: 'NotFound', message: expect.stringContaining('neither a file nor a ref') });
+  });
+
+  it('tests a storage: list, write, read back, delete', async () => {
+    const { desk } = await newDesk();
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    const r = await desk['storages:test']({ name: 'nas' });
+    expect(r.ok).toBe(true);
+    expect(r.checks.map((c) => c.name)).toEqual(['connect', 'list', 'write', 'read', 'delete']);
+    await desk['storages:add']({ name: 'ro', kind: 'memory', settings: { name: 'ro-test', readOnly: true } });
+    const ro = await desk['storages:test']({ name: 'ro' });
+    expect(ro.ok).toBe(false);
+    expect(ro.checks.find((c) => c.name === 'write')?.message).toMatch(/read-only/);
+  });
+
+  it('runs downloads as jobs that can be watched and cancelled', async () => {
+    const { desk } = await newDesk();
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    const out = await mkdtemp(join(tmp, 'out-'));
+    const { jobId } = await desk['download:start']({ ref: 'nas:acme_2024-01-01_00-00-00.zip', out });
+    await new Promise<void>((res) => desk.jobs.on('done', (s) => s.id === jobId && res()));
+    const snap = apiMethods['jobs:get'].result.parse(await desk['jobs:get']({ jobId }));
+    expect(snap).toMatchObject({ kind: 'download', state: 'succeeded' });
+    expect((await desk['jobs:list']({})).map((j) => j.id)).toContain(jobId);
+    const bad = await desk['download:start']({ ref: 'nas:acme_2024-01-01_00-00-00.zip', out });
+    await new Promise<void>((res) => desk.jobs.on('done', (s) => s.id === bad.jobId && res()));
+    expect(await desk['jobs:get']({ jobId: bad.jobId })).toMatchObject({ state: 'failed', error: { kind: 'Conflict' } });
+    expect(await desk['jobs:cancel']({ jobId: bad.jobId })).toEqual({ cancelled: false });
+    await expect(desk['jobs:get']({ jobId: 'nope' })).rejects.toMatchObject({ kind: 'NotFound' });
+    await expect(desk['download:start']({ ref: 'nas:x', out, decrypt: true })).rejects.toMatchObject({ kind: 'InvalidInput' });
+    await desk.close();
+  });
+});
