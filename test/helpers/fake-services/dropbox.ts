@@ -330,6 +330,7 @@ export async function startFakeDropbox(options: FakeDropboxOptions = {}): Promis
         }
         const result = await rpc(route, a, body);
         if (fault?.dropResponse) {
+          record(0);
           req.socket.destroy();
           return;
         }
@@ -366,6 +367,7 @@ export async function startFakeDropbox(options: FakeDropboxOptions = {}): Promis
       const data = await readBody(req, fault?.dropAfterBytes);
       const result = await upload(route, a, arg, data);
       if (fault?.dropResponse) {
+        record(0);
         req.socket.destroy();
         return;
       }

@@ -39,7 +39,7 @@ export interface FakeDriveState {
   /** Shared drives: id → name. */
   readonly drives: Map<string, string>;
   readonly sessions: Map<string, { meta: Record<string, unknown>; fileId?: string; received: Buffer[]; size: number; total?: number; fields?: string; allDrives: boolean }>;
-  readonly requests: Array<{ method: string; path: string; query: string; status: number }>;
+  readonly requests: Array<{ method: string; path: string; query: string; status: number; contentRange?: string }>;
 }
 
 /** A running fake Drive. */
@@ -269,7 +269,7 @@ export async function startFakeDrive(): Promise<FakeDrive> {
     const path = u.pathname;
     const q = u.searchParams;
     const record = (status: number): void => {
-      state.requests.push({ method: req.method ?? '', path, query: u.search, status });
+      state.requests.push({ method: req.method ?? '', path, query: u.search, status, ...(typeof req.headers['content-range'] === 'string' ? { contentRange: req.headers['content-range'] } : {}) });
     };
     const fault = faults.take(`${req.method} ${path}${u.search}`);
     try {
