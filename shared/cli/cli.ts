@@ -10,6 +10,7 @@ import { APP_VERSION } from '../core/desk/version';
 import { COMMANDS } from './commands';
 import { CliContext, UsageError } from './context';
 import type { CliIo } from './io';
+import type { SecretStore } from '../core/secrets/secret-store';
 
 /** Builds the program with every registered command. */
 export function buildProgram(ctx: CliContext): Command {
@@ -39,9 +40,14 @@ function printError(ctx: CliContext, message: string, hint: string | undefined):
   if (hint) ctx.err(`hint: ${hint}`);
 }
 
+/** Options of `runCli` (tests inject a secret store). */
+export interface RunCliOptions {
+  readonly secrets?: SecretStore;
+}
+
 /** Runs the CLI with `argv` (without node and script); resolves with the exit status. */
-export async function runCli(argv: readonly string[], io: CliIo, interrupt?: AbortSignal): Promise<number> {
-  const ctx = new CliContext(io);
+export async function runCli(argv: readonly string[], io: CliIo, interrupt?: AbortSignal, options: RunCliOptions = {}): Promise<number> {
+  const ctx = new CliContext(io, options.secrets);
   if (interrupt) {
     if (interrupt.aborted) ctx.interrupt.abort();
     else interrupt.addEventListener('abort', () => ctx.interrupt.abort(), { once: true });

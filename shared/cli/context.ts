@@ -5,6 +5,7 @@ import { Desk } from '../core/desk';
 import { AppError, cancelledError } from '../core/errors';
 import type { JobSnapshot } from '../core/jobs/job';
 import { openSecretStore } from '../core/secrets';
+import type { SecretStore } from '../core/secrets/secret-store';
 import { promptHidden, type CliIo } from './io';
 import { ProgressRenderer } from './progress';
 
@@ -27,7 +28,10 @@ export class CliContext {
   /** The exit status when the command ends without throwing (1 for partial failures). */
   exitCode = 0;
 
-  constructor(readonly io: CliIo) {}
+  constructor(
+    readonly io: CliIo,
+    private readonly secrets?: SecretStore,
+  ) {}
 
   /** Writes a result line (stdout). */
   out(text: string): void {
@@ -45,6 +49,7 @@ export class CliContext {
       const home = resolveHome({ home: (cmd.optsWithGlobals() as { home?: string }).home, env: this.io.env });
       this.deskPromise = Desk.open({
         home,
+        ...(this.secrets ? { secrets: this.secrets } : {}),
         openSecrets: (h) => openSecretStore(h, { env: this.io.env, ...(this.io.stdin.isTTY ? { vaultPassphrase: () => this.prompt('Vault passphrase: ') } : {}) }),
       });
     }

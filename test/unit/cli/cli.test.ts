@@ -1,0 +1,102 @@
+/** The CLI in-process (fast): argument handling, secrets from env/stdin, exit statuses, output streams. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../shared/cli/cli';
+import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'bd-cli-unit-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string; secrets?: MemorySecretStore; home?: string } = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const home = opts.home ?? (await mkdtemp(join(tmp, 'h-')));
+  const code = await runCli(['--home', home, ...args], { stdin: Readable.from([opts.stdin ?? '']), stdout, stderr, env: opts.env ?? {} }, undefined, { secrets: opts.secrets ?? new MemorySecretStore() });
+  return { code, out, err, home };
+}
+
+const S3 = ['storage', 'add', 'cloud', '--type', 's3', '--bucket', 'backups', '--region', 'eu-west-1', '--access-key-id', 'AKID'];
+
+describe('storage add secrets', () => {
+  it('reads a secret from --secret-env VAR, stores it in the secret store only', async () => {
+    const secrets = new MemorySecretStore();
+    const r = await cli([...S3, '--secret-env', 'MY_S3_SECRET'], { env: { MY_S3_SECRET: 'sekrit-from-env' }, secrets });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^added storage cloud \(s3: /);
+    const cfg = await readFile(join(r.home, 'config.json'), 'utf8');
+    expect(cfg).not.toContain('sekrit-from-env');
+    const scope = (JSON.parse(cfg) as { storages: { secretScope: string }[] }).storages[0]!.secretScope;
+    expect(await secrets.get(scope, 'secretAccessKey')).toBe('sekrit-from-env');
+  });
+
+  it('reads secrets from --secret-stdin, also as FIELD=VALUE lines', async () => {
+    const secrets = new MemorySecretStore();
+    const r = await cli([...S3, '--secret-stdin'], { stdin: 'from-stdin\n', secrets });
+    expect(r.code).toBe(0);
+    const scope = (JSON.parse(await readFile(join(r.home, 'config.json'), 'utf8')) as { storages: { secretScope: string }[] }).storages[0]!.secretScope;
+    expect(await secrets.get(scope, 'secretAccessKey')).toBe('from-stdin');
+    const r2 = await cli([...S3, '--secret-stdin'], { stdin: 'secretAccessKey=line-form\n', secrets });
+    expect(r2.code).toBe(0);
+  });
+
+  it('usage errors exit 2: no terminal and no secret source, unknown field, flags of another type, missing env', async () => {
+    const none = await cli(S3);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/^error: The secret "secretAccessKey" is needed and there is no terminal/m);
+    expect(none.err).toMatch(/^hint: .*never taken from the command line/m);
+    expect((await cli([...S3, '--secret-env', 'token=X'], { env: { X: 'v' } })).code).toBe(2);
+    expect((await cli([...S3, '--secret-env', 'UNSET_VAR'])).err).toMatch(/UNSET_VAR .* not set/);
+    const wrong = await cli(['storage', 'add', 'l', '--type', 'local', '--path', tmp, '--bucket', 'b']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/--bucket is not a setting of a local storage/);
+    expect((await cli(['storage', 'add', 'l', '--type', 'local'])).code).toBe(2);
+  });
+
+  it('has no option that takes a secret on the command line', async () => {
+    const r = await cli(['storage', 'add', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toMatch(/--secret-access-key|--password\b|--token\b/);
+    expect(r.out).toMatch(/--secret-stdin/);
+  });
+});
+
+describe('exit statuses and streams', () => {
+  it('results on stdout, errors as error:/hint: on stderr with status 1', async () => {
+    const home = await mkdtemp(join(tmp, 'h-'));
+    expect((await cli(['storage', 'add', 'l', '--type', 'local', '--path', tmp], { home })).code).toBe(0);
+    const list = await cli(['storage', 'list'], { home });
+    expect(list.out).toMatch(/^NAME\s+TYPE\s+WHERE/);
+    const missing = await cli(['storage', 'remove', 'nope'], { home });
+    expect(missing).toMatchObject({ code: 1, out: '' });
+    expect(missing.err).toMatch(/^error: There is no storage named "nope"\.\nhint: Configured storages: l\.\n$/);
+    const empty = await cli(['list', '--json'], { home: await mkdtemp(join(tmp, 'h-')) });
+    expect(empty).toMatchObject({ code: 0, out: '[]\n' });
+    expect((await cli(['--version'])).out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect((await cli([])).code).toBe(2);
+  });
+
+  it('restore validates its arguments before any work', async () => {
+    expect((await cli(['restore', 'x.zip', '--db', 'ok_name', '--copy', '--move'])).code).toBe(2);
+    expect((await cli(['restore', 'x.zip', '--db', 'ok_name', '--target', 'mysql://x'])).code).toBe(2);
+    expect((await cli(['restore', 'x.zip'])).code).toBe(2);
+    const noPw = await cli(['restore', 'x.zip.gpg', '--db', 'ok_name']);
+    expect(noPw.code).toBe(2);
+    expect(noPw.err).toMatch(/passphrase/);
+    const badFile = await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-file', join(tmp, 'none')]);
+    expect(badFile.code).toBe(1);
+    expect(badFile.err).toMatch(/Passphrase file not found/);
+  });
+});
