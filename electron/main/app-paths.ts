@@ -1,10 +1,10 @@
 /**
  * Where things are at run time, as pure functions: the `--home` argument, the preload and
- * renderer files next to the bundled main script, and the dev server URL (development only,
+ * renderer folder next to the bundled main script, and the dev server URL (development only,
  * loopback only).
  */
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { APP_INDEX_URL } from './app-protocol';
 import type { AppLocation } from './security';
 
 /** The value of `--home DIR` / `--home=DIR` in argv, if any (the last one wins). */
@@ -37,8 +37,8 @@ export function devServerUrl(raw: string | undefined): string | undefined {
 export interface AppFiles {
   /** `dist/electron/preload.cjs`. */
   readonly preloadPath: string;
-  /** `dist/renderer/index.html`. */
-  readonly rendererIndexPath: string;
+  /** `dist/renderer`, served as `app://bundle/`. */
+  readonly rendererDir: string;
   /** What `security.ts` treats as our pages. */
   readonly location: AppLocation;
 }
@@ -51,17 +51,11 @@ export function appFiles(opts: {
   readonly mainDir: string;
   readonly packaged: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly platform: NodeJS.Platform;
 }): AppFiles {
-  const rendererIndexPath = join(opts.mainDir, '..', 'renderer', 'index.html');
   const devUrl = opts.packaged ? undefined : devServerUrl(opts.env.ELECTRON_RENDERER_URL);
   return {
     preloadPath: join(opts.mainDir, 'preload.cjs'),
-    rendererIndexPath,
-    location: {
-      rendererIndexUrl: pathToFileURL(rendererIndexPath).href,
-      ...(devUrl ? { devUrl } : {}),
-      caseInsensitivePaths: opts.platform === 'win32' || opts.platform === 'darwin',
-    },
+    rendererDir: join(opts.mainDir, '..', 'renderer'),
+    location: { appUrl: APP_INDEX_URL, ...(devUrl ? { devUrl } : {}) },
   };
 }

@@ -5,14 +5,16 @@
  * rules live here.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, Menu, nativeImage, Notification, shell, Tray, type NativeImage } from 'electron';
+import { app, BrowserWindow, dialog, Menu, nativeImage, Notification, protocol, shell, Tray, type NativeImage } from 'electron';
 import { resolveHome } from '../../shared/core/config';
 import { Desk, toDto, APP_VERSION } from '../../shared/core/desk';
 import { openSecretStore } from '../../shared/core/secrets';
 import { jsonLogger, type Logger } from '../../shared/core/util/logger';
 import { appFiles, homeArg } from './app-paths';
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appProtocolHandler } from './app-protocol';
 import { createHostApi } from './host';
 import { iconPng } from './icon-art';
 import { broadcastTo, forwardJobEvents, registerApi, senderCheck } from './ipc/register';
@@ -20,12 +22,12 @@ import { electronIpcMain } from './ipc/ipc-main';
 import { menuTemplate } from './menu';
 import { notifyJobEnds } from './notifications';
 import { QuitGuard, quitPrompt } from './quit-guard';
-import { PRODUCT_NAME } from './security';
+import { cspHeader, PRODUCT_NAME } from './security';
 import { createTray, type TrayHandle } from './tray';
 import { createMainWindow, hardenApp } from './windows';
 
 const dev = !app.isPackaged;
-const files = appFiles({ mainDir: dirname(fileURLToPath(import.meta.url)), packaged: app.isPackaged, env: process.env, platform: process.platform });
+const files = appFiles({ mainDir: dirname(fileURLToPath(import.meta.url)), packaged: app.isPackaged, env: process.env });
 
 let mainWindow: BrowserWindow | undefined;
 
@@ -63,6 +65,7 @@ async function start(home: string): Promise<void> {
 
   await app.whenReady();
   hardenApp(files.location, log);
+  protocol.handle(APP_SCHEME, appProtocolHandler({ root: files.rendererDir, csp: cspHeader(), readFile }));
 
   let desk: Desk;
   try {
@@ -200,6 +203,8 @@ async function start(home: string): Promise<void> {
 // window and exits; two different homes may run side by side.
 const home = resolveHome({ home: homeArg(process.argv) });
 app.setPath('userData', join(home, 'electron'));
+// Must happen before `ready`: app://bundle is a standard, secure origin.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {

@@ -7,12 +7,10 @@ import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
 
 /** Where the app's pages come from. */
 export interface AppLocation {
-  /** `file://…/dist/renderer/index.html` (from `pathToFileURL`). */
-  readonly rendererIndexUrl: string;
+  /** The main page: `app://bundle/index.html` (see `app-protocol.ts`). */
+  readonly appUrl: string;
   /** A dev server URL (`ELECTRON_RENDERER_URL`), only when not packaged. */
   readonly devUrl?: string;
-  /** Compare file paths case-insensitively (Windows). */
-  readonly caseInsensitivePaths?: boolean;
 }
 
 /** The product name, used as the window title until the page sets its own. */
@@ -107,9 +105,8 @@ function parse(url: string): URL | undefined {
 }
 
 /**
- * True when `url` is one of our app's pages: a `file:` URL inside the renderer folder, or
- * (in development) a URL of the dev server's origin. The URL parser resolves `..` and
- * `%2e%2e`, so a path cannot escape the folder.
+ * True when `url` is one of our app's pages: the app scheme and host of `appUrl`
+ * (`app://bundle/…`), or (in development) the dev server's origin. Never `file:`.
  */
 export function isAppUrl(url: string | undefined, loc: AppLocation): boolean {
   if (!url) return false;
@@ -119,13 +116,9 @@ export function isAppUrl(url: string | undefined, loc: AppLocation): boolean {
     const dev = parse(loc.devUrl);
     if (dev && (dev.protocol === 'http:' || dev.protocol === 'https:') && u.origin === dev.origin) return true;
   }
-  if (u.protocol !== 'file:') return false;
-  const index = parse(loc.rendererIndexUrl);
-  if (!index || index.protocol !== 'file:') return false;
-  if (u.host !== index.host) return false;
-  const root = new URL('.', index).pathname;
-  const fold = (s: string): string => (loc.caseInsensitivePaths ? s.toLowerCase() : s);
-  return fold(u.pathname).startsWith(fold(root)) && u.pathname.length > root.length;
+  const app = parse(loc.appUrl);
+  if (!app || app.protocol === 'file:' || app.host === '') return false;
+  return u.protocol === app.protocol && u.host === app.host && u.username === '' && u.password === '';
 }
 
 /** `will-navigate`/`will-redirect`: only to our own pages (a reload); everything else is blocked. */

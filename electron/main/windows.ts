@@ -61,7 +61,7 @@ export function createMainWindow(opts: {
   });
   win.once('ready-to-show', () => win.show());
   win.webContents.on('render-process-gone', (_e, details) => opts.log.error('window: renderer gone', { reason: details.reason }));
-  const url = opts.location.devUrl ?? opts.location.rendererIndexUrl;
+  const url = opts.location.devUrl ?? opts.location.appUrl;
   win.loadURL(url).catch((err: unknown) => opts.log.error('window: could not load the page', { url, error: String(err) }));
   return win;
 }

@@ -67,7 +67,7 @@ describe('desktop app (Electron)', () => {
       });
       await new Promise((r) => setTimeout(r, 500));
       expect(win.url()).toBe(before);
-      expect(before.startsWith('file://')).toBe(true);
+      expect(before.startsWith('app://bundle/')).toBe(true);
     } finally {
       await app.close();
       await rm(home, { recursive: true, force: true });

@@ -83,6 +83,7 @@ describe('main bundle', () => {
       `const log = (m) => process.stdout.write(m + '\\n');
        const noop = () => undefined;
        export const app = { isPackaged: false, setPath: (k, v) => log('setPath ' + k + ' ' + v), requestSingleInstanceLock: () => false, quit: () => log('quit') };
+       export const protocol = { registerSchemesAsPrivileged: (s) => log('privileged ' + s.map((x) => x.scheme + ':' + Object.keys(x.privileges).filter((k) => x.privileges[k]).join('+')).join()) };
        export const BrowserWindow = {}, dialog = {}, Menu = {}, nativeImage = {}, Notification = {}, shell = {}, Tray = {}, ipcMain = {}, nativeTheme = {}, session = {};
        export default { app };`,
     );
@@ -98,6 +99,6 @@ describe('main bundle', () => {
       env: { ...process.env, BACKUP_DESK_HOME: '' },
       timeout: 60_000,
     });
-    expect(stdout.trim().split('\n')).toEqual([`setPath userData ${join(home, 'electron')}`, 'quit']);
+    expect(stdout.trim().split('\n')).toEqual([`setPath userData ${join(home, 'electron')}`, 'privileged app:standard+secure+supportFetchAPI+codeCache', 'quit']);
   });
 });

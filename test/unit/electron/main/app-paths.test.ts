@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { appFiles, devServerUrl, homeArg } from '../../../../electron/main/app-paths';
 import { isAppUrl } from '../../../../electron/main/security';
@@ -26,17 +25,16 @@ describe('devServerUrl', () => {
 
 describe('appFiles', () => {
   const mainDir = join('/opt', 'app', 'dist', 'electron');
-  it('finds the preload and the renderer next to the main bundle', () => {
-    const f = appFiles({ mainDir, packaged: true, env: {}, platform: 'linux' });
+  it('finds the preload and the renderer next to the main bundle; pages are app://bundle', () => {
+    const f = appFiles({ mainDir, packaged: true, env: {} });
     expect(f.preloadPath).toBe(join(mainDir, 'preload.cjs'));
-    expect(f.rendererIndexPath).toBe(join('/opt', 'app', 'dist', 'renderer', 'index.html'));
-    expect(f.location.rendererIndexUrl).toBe(pathToFileURL(f.rendererIndexPath).href);
-    expect(isAppUrl(f.location.rendererIndexUrl, f.location)).toBe(true);
+    expect(f.rendererDir).toBe(join('/opt', 'app', 'dist', 'renderer'));
+    expect(f.location).toEqual({ appUrl: 'app://bundle/index.html' });
+    expect(isAppUrl(f.location.appUrl, f.location)).toBe(true);
   });
   it('uses ELECTRON_RENDERER_URL only when not packaged', () => {
     const env = { ELECTRON_RENDERER_URL: 'http://localhost:5173' };
-    expect(appFiles({ mainDir, packaged: false, env, platform: 'linux' }).location.devUrl).toBe('http://localhost:5173/');
-    expect(appFiles({ mainDir, packaged: true, env, platform: 'linux' }).location.devUrl).toBeUndefined();
-    expect(appFiles({ mainDir, packaged: true, env, platform: 'win32' }).location.caseInsensitivePaths).toBe(true);
+    expect(appFiles({ mainDir, packaged: false, env }).location.devUrl).toBe('http://localhost:5173/');
+    expect(appFiles({ mainDir, packaged: true, env }).location.devUrl).toBeUndefined();
   });
 });

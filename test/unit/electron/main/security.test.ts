@@ -13,8 +13,7 @@ import {
   type AppLocation,
 } from '../../../../electron/main/security';
 
-const dir = join('/opt', 'Odoo Backup Desk', 'resources', 'app.asar', 'dist', 'renderer');
-const loc: AppLocation = { rendererIndexUrl: pathToFileURL(join(dir, 'index.html')).href };
+const loc: AppLocation = { appUrl: 'app://bundle/index.html' };
 
 function parseCsp(csp: string): Map<string, string[]> {
   return new Map(
@@ -84,20 +83,19 @@ describe('cspHeader', () => {
 
 describe('isAppUrl / isAllowedNavigation', () => {
   it('accepts our pages, with hash routes and query', () => {
-    expect(isAppUrl(loc.rendererIndexUrl, loc)).toBe(true);
-    expect(isAppUrl(`${loc.rendererIndexUrl}#/restore?x=1`, loc)).toBe(true);
-    expect(isAppUrl(pathToFileURL(join(dir, 'assets', 'index-abc.js')).href, loc)).toBe(true);
+    expect(isAppUrl(loc.appUrl, loc)).toBe(true);
+    expect(isAppUrl('app://bundle/index.html#/restore?x=1', loc)).toBe(true);
+    expect(isAppUrl('app://bundle/assets/index-abc.js', loc)).toBe(true);
+    expect(isAllowedNavigation('app://bundle/', loc)).toBe(true);
   });
 
-  it('refuses files outside the renderer folder, including by .. and %2e%2e', () => {
+  it('refuses file: URLs, other hosts of the scheme, and credentials', () => {
     expect(isAppUrl(pathToFileURL('/etc/passwd').href, loc)).toBe(false);
-    expect(isAppUrl(pathToFileURL(join(dir, '..', 'electron', 'main.js')).href, loc)).toBe(false);
-    const base = pathToFileURL(dir).href;
-    expect(isAppUrl(`${base}/../electron/main.js`, loc)).toBe(false);
-    expect(isAppUrl(`${base}/%2e%2e/electron/main.js`, loc)).toBe(false);
-    expect(isAppUrl(`${base}-evil/index.html`, loc)).toBe(false);
-    expect(isAppUrl(base, loc)).toBe(false);
-    expect(isAppUrl('file://otherhost' + new URL(loc.rendererIndexUrl).pathname, loc)).toBe(false);
+    expect(isAppUrl(pathToFileURL(join('/opt', 'app', 'dist', 'renderer', 'index.html')).href, loc)).toBe(false);
+    expect(isAppUrl('app://other/index.html', loc)).toBe(false);
+    expect(isAppUrl('app://bundle.evil/index.html', loc)).toBe(false);
+    expect(isAppUrl('app://user:pw@bundle/index.html', loc)).toBe(false);
+    expect(isAppUrl('apps://bundle/index.html', loc)).toBe(false);
   });
 
   it('refuses the web, other schemes and garbage', () => {
@@ -114,10 +112,9 @@ describe('isAppUrl / isAllowedNavigation', () => {
     expect(isAppUrl('http://localhost:5173/', loc)).toBe(false);
   });
 
-  it('compares case-insensitively when asked (Windows paths)', () => {
-    const win: AppLocation = { rendererIndexUrl: 'file:///C:/Program%20Files/Odoo/dist/renderer/index.html', caseInsensitivePaths: true };
-    expect(isAppUrl('file:///c:/program%20files/odoo/dist/renderer/index.html', win)).toBe(true);
-    expect(isAppUrl('file:///c:/program%20files/odoo/dist/other.html', win)).toBe(false);
+  it('never treats a file: page as ours, even if configured so', () => {
+    const bad: AppLocation = { appUrl: 'file:///opt/app/index.html' };
+    expect(isAppUrl('file:///opt/app/index.html', bad)).toBe(false);
   });
 });
 
@@ -136,7 +133,7 @@ describe('safeExternalUrl', () => {
 describe('permissionAllowed', () => {
   it('denies every permission', () => {
     for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'clipboard-sanitized-write', 'openExternal', 'fullscreen', 'hid', 'serial', 'usb']) {
-      expect(permissionAllowed(p, loc.rendererIndexUrl)).toBe(false);
+      expect(permissionAllowed(p, loc.appUrl)).toBe(false);
     }
   });
 });

@@ -38,10 +38,9 @@ class TestIpc implements IpcMainLike {
   }
 }
 
-const rendererDir = join(tmpdir(), 'obd app', 'dist', 'renderer');
-const location: AppLocation = { rendererIndexUrl: pathToFileURL(join(rendererDir, 'index.html')).href };
+const location: AppLocation = { appUrl: 'app://bundle/index.html' };
 const OWN_ID = 7;
-const pageUrl = location.rendererIndexUrl + '#/backups';
+const pageUrl = 'app://bundle/index.html#/backups';
 const trusted: IpcInvokeEventLike = { sender: { id: OWN_ID }, senderFrame: { url: pageUrl, parent: null } };
 const check = senderCheck({ location, isOwnWebContents: (id) => id === OWN_ID });
 
@@ -158,7 +157,7 @@ describe('registerApi over a real Desk', () => {
     const untrusted: IpcInvokeEventLike[] = [
       { sender: { id: OWN_ID }, senderFrame: { url: 'https://evil.example/', parent: null } },
       { sender: { id: OWN_ID }, senderFrame: { url: pathToFileURL('/etc/passwd').href, parent: null } },
-      { sender: { id: OWN_ID }, senderFrame: { url: pathToFileURL(join(rendererDir, '..', 'evil.html')).href, parent: null } },
+      { sender: { id: OWN_ID }, senderFrame: { url: 'app://elsewhere/index.html', parent: null } },
       { sender: { id: 99 }, senderFrame: { url: pageUrl, parent: null } },
       { sender: { id: OWN_ID }, senderFrame: { url: pageUrl, parent: { url: pageUrl } } },
       { sender: { id: OWN_ID }, senderFrame: null },
