@@ -26,7 +26,12 @@ export function hardenWebContents(contents: WebContents, loc: AppLocation, log: 
     event.preventDefault();
     log.warn(`window: blocked ${what}`, { url: url.slice(0, 200) });
   };
-  contents.on('will-navigate', (event) => block('navigation')(event, event.url));
+  contents.on('will-navigate', (event) => {
+    block('navigation')(event, event.url);
+    // A plain link to a web page: show it in the system browser instead.
+    const external = isAllowedNavigation(event.url, loc) ? undefined : safeExternalUrl(event.url);
+    if (external && event.isMainFrame) void shell.openExternal(external);
+  });
   contents.on('will-frame-navigate', (event) => block('frame navigation')(event, event.url));
   contents.on('will-redirect', (event) => block('redirect')(event, event.url));
   contents.on('will-attach-webview', (event) => {

@@ -50,7 +50,8 @@ describe('desktop app (Electron)', () => {
       expect(page).toEqual({ api: 'object', host: 'electron', require: 'undefined', process: 'undefined', module: 'undefined' });
       const info = await win.evaluate(() => (window as unknown as { api: { 'app:info'(a: object): Promise<{ home: string }> } }).api['app:info']({}));
       expect(info.home).toBe(home);
-      // The CSP forbids eval; new windows are denied (a non-http URL, so no browser opens); navigation away is blocked.
+      // The CSP forbids eval; new windows are denied and navigation away is blocked (non-http URLs,
+      // so no system browser opens during the test).
       const blocked = await win.evaluate(() => {
         let evalResult = 'allowed';
         try {
@@ -63,7 +64,7 @@ describe('desktop app (Electron)', () => {
       expect(blocked).toEqual({ eval: 'blocked', open: true });
       const before = win.url();
       await win.evaluate(() => {
-        window.location.href = 'https://example.com/';
+        window.location.href = 'file:///etc/hostname';
       });
       await new Promise((r) => setTimeout(r, 500));
       expect(win.url()).toBe(before);
