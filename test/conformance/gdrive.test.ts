@@ -37,7 +37,7 @@ const setup = (where: 'folder-id' | 'shared-drive') => async () => {
       expect(server.seenUrls.every((u) => u.startsWith(server.url))).toBe(true);
     },
     interruptNextTransfer: (direction: 'read' | 'write', afterBytes: number) =>
-      server.failNext(direction === 'read' ? { route: /^GET \/drive\/v3\/files\/[^?]+\?.*alt=media/, dropAfterBytes: afterBytes } : { route: /^PUT \/upload\/.*upload_id=/, dropAfterBytes: Math.min(afterBytes, (CHUNK * 3) / 4) }),
+      server.failNext(direction === 'read' ? { route: /^GET \/drive\/v3\/files\/[^?]+\?.*alt=media/, dropAfterBytes: afterBytes } : { route: /^PUT \/upload\/.*upload_id=\S+ bytes \d/, dropAfterBytes: Math.min(afterBytes, (CHUNK * 3) / 4) }),
   };
 };
 

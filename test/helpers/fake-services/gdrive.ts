@@ -271,7 +271,9 @@ export async function startFakeDrive(): Promise<FakeDrive> {
     const record = (status: number): void => {
       state.requests.push({ method: req.method ?? '', path, query: u.search, status, ...(typeof req.headers['content-range'] === 'string' ? { contentRange: req.headers['content-range'] } : {}) });
     };
-    const fault = faults.take(`${req.method} ${path}${u.search}`);
+    // Upload PUTs are routed with their Content-Range, so a fault can target one chunk.
+    const cr = typeof req.headers['content-range'] === 'string' ? ` ${req.headers['content-range']}` : '';
+    const fault = faults.take(`${req.method} ${path}${u.search}${cr}`);
     try {
       if (fault?.status !== undefined) {
         await readBody(req).catch(() => undefined);
@@ -301,11 +303,22 @@ export async function startFakeDrive(): Promise<FakeDrive> {
             const cr = /^bytes (\d+)-/.exec(String(req.headers['content-range'] ?? ''));
             const chunks: Buffer[] = [];
             let n = 0;
-            for await (const c of req) {
-              chunks.push(c as Buffer);
-              n += (c as Buffer).length;
-              if (n >= fault.dropAfterBytes) break;
-            }
+            const limit = fault.dropAfterBytes;
+            await new Promise<void>((resolve) => {
+              const onData = (c: Buffer): void => {
+                chunks.push(c);
+                n += c.length;
+                if (n >= limit) {
+                  req.off('data', onData);
+                  req.pause();
+                  resolve();
+                }
+              };
+              req.on('data', onData);
+              req.once('end', resolve);
+              req.once('close', resolve);
+              req.once('error', () => resolve());
+            });
             if (s && cr) {
               const start = Number(cr[1]);
               const body = Buffer.concat(chunks);
