@@ -22,6 +22,8 @@ export const dropboxConfigSchema = z.object({
   clientId: z.string().optional(),
   /** OAuth token endpoint (overridable for tests). */
   tokenUrl: z.url().default(DROPBOX_TOKEN_URL),
+  /** OAuth authorization endpoint for `storage connect` (overridable; default: Dropbox's). */
+  authUrl: z.url().optional(),
   /** Upload-session chunk size; files larger than one chunk use a session (Dropbox: ≤ 150 MiB per request). */
   uploadChunkBytes: z
     .number()
@@ -39,6 +41,8 @@ export const dropboxFields: readonly SettingField[] = [
   { name: 'appType', label: 'App type', type: 'select', required: false, secret: false, options: ['app_folder', 'full_dropbox'], default: 'app_folder', help: 'odoo_backup_sh uses an "App folder" app.' },
   { name: 'appName', label: 'App folder name', type: 'string', required: false, secret: false, help: 'For display: the folder under Apps/.' },
   { name: 'clientId', label: 'App key (client id)', type: 'string', required: false, secret: false, help: 'Needed for `storage connect` (OAuth with refresh).' },
+  { name: 'authUrl', label: 'OAuth authorization URL', type: 'string', required: false, secret: false, help: 'Only for a non-standard sign-in server (see docs/oauth-clients.md).' },
+  { name: 'tokenUrl', label: 'OAuth token URL', type: 'string', required: false, secret: false, help: 'Only for a non-standard sign-in server (see docs/oauth-clients.md).' },
   { name: 'accessToken', label: 'Access token (legacy)', type: 'string', required: false, secret: true, help: 'A long-lived token generated in the app console (odoo_backup_sh style); prefer `storage connect`.' },
 ];
 

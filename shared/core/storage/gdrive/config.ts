@@ -24,6 +24,10 @@ export const gdriveConfigSchema = z.object({
   clientId: z.string().optional(),
   /** OAuth token endpoint (overridable for tests); also used for service-account keys. */
   tokenUrl: z.url().default(GOOGLE_TOKEN_URL),
+  /** OAuth authorization endpoint for `storage connect` (overridable; default: Google's). */
+  authUrl: z.url().optional(),
+  /** OAuth scope asked for by `storage connect` (default: full Drive). */
+  oauthScope: z.enum(['https://www.googleapis.com/auth/drive', 'https://www.googleapis.com/auth/drive.file']).optional(),
   /** API root (overridable for tests). */
   rootUrl: z
     .url()
@@ -46,6 +50,9 @@ export const gdriveFields: readonly SettingField[] = [
   { name: 'folderPath', label: 'Folder path', type: 'string', required: false, secret: false, help: 'e.g. Backups/Odoo, below the folder id, the shared drive or My Drive.' },
   { name: 'driveId', label: 'Shared drive id', type: 'string', required: false, secret: false },
   { name: 'clientId', label: 'OAuth client id', type: 'string', required: false, secret: false, help: 'Needed for `storage connect`.' },
+  { name: 'authUrl', label: 'OAuth authorization URL', type: 'string', required: false, secret: false, help: 'Only for a non-standard sign-in server (see docs/oauth-clients.md).' },
+  { name: 'tokenUrl', label: 'OAuth token URL', type: 'string', required: false, secret: false, help: 'Only for a non-standard sign-in server (see docs/oauth-clients.md).' },
+  { name: 'oauthScope', label: 'OAuth scope', type: 'select', required: false, secret: false, options: ['https://www.googleapis.com/auth/drive', 'https://www.googleapis.com/auth/drive.file'], help: 'drive.file limits the app to files it created or opened.' },
   { name: 'serviceAccountKey', label: 'Service account JSON key', type: 'string', required: false, secret: true, help: 'odoo_backup_sh style; share the folder with the account\'s e-mail.' },
 ];
 
