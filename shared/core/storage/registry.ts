@@ -10,6 +10,7 @@ import type { ProviderDeps, ProviderFactory, StorageProvider } from './provider'
 import { localFactory } from './local';
 import { memoryFactory } from './memory';
 import { s3Factory } from './s3';
+import { sftpFactory } from './sftp';
 import { dropboxFactory } from './dropbox';
 import { swiftFactory } from './swift';
 import { gdriveFactory } from './gdrive';
@@ -29,6 +30,7 @@ const FACTORIES: readonly AnyFactory[] = [
   localFactory,
   memoryFactory,
   s3Factory,
+  sftpFactory,
   dropboxFactory,
   swiftFactory,
   gdriveFactory,

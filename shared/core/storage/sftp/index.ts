@@ -1,0 +1,54 @@
+/** The SFTP storage's factory, for the registry. */
+import { AppError } from '../../errors';
+import type { ProviderFactory } from '../provider';
+import { SFTP_SECRETS, sftpConfigSchema, sftpFields, type SftpConfig } from './config';
+import { createSftpProvider, readPrivateKeyFile, type SftpAuth } from './sftp-provider';
+
+export { createSftpProvider, type SftpAuth, type SftpProviderOptions, type SftpStorageProvider } from './sftp-provider';
+export { sftpConfigSchema, type SftpConfig } from './config';
+export { sha256Fingerprint, checkKnownHosts, addKnownHost } from './host-key';
+
+/** Factory of SFTP storages (OCA auto_backup's `sftp` method, or any SSH server). */
+export const sftpFactory: ProviderFactory<SftpConfig> = {
+  kind: 'sftp',
+  label: 'SFTP',
+  fields: sftpFields,
+  configSchema: sftpConfigSchema,
+  async create(config, secretScope, deps) {
+    const secret = (name: string): Promise<string | undefined> => deps.secrets.get(secretScope, name);
+    let auth: SftpAuth;
+    if (config.auth === 'password') {
+      const password = await secret(SFTP_SECRETS.password);
+      if (!password) {
+        throw new AppError('AuthFailed', `No password is stored for the SFTP storage ${config.username}@${config.host}.`, {
+          hint: 'Enter the password again (prompt, --secret-stdin or --secret-env VAR).',
+        });
+      }
+      auth = { password };
+    } else {
+      let privateKey: string | Buffer | undefined;
+      if (config.auth === 'key') {
+        privateKey = await secret(SFTP_SECRETS.privateKey);
+        if (!privateKey) {
+          throw new AppError('AuthFailed', `No private key is stored for the SFTP storage ${config.username}@${config.host}.`, {
+            hint: 'Store the key again, or use --auth key-file with --private-key-path.',
+          });
+        }
+      } else {
+        if (!config.privateKeyPath) {
+          throw new AppError('InvalidInput', 'The SFTP storage logs in with a key file but no --private-key-path is set.', {
+            hint: 'Set --private-key-path (e.g. ~/.ssh/id_ed25519), or use --auth password.',
+          });
+        }
+        privateKey = await readPrivateKeyFile(config.privateKeyPath);
+      }
+      const passphrase = await secret(SFTP_SECRETS.passphrase);
+      auth = { privateKey, ...(passphrase ? { passphrase } : {}) };
+    }
+    return createSftpProvider(config, auth, { log: deps.log });
+  },
+  describe(config) {
+    const port = config.port === 22 ? '' : `:${config.port}`;
+    return `sftp://${config.username}@${config.host}${port}/${config.path.replace(/^\/+/, '')}`;
+  },
+};
