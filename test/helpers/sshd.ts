@@ -62,7 +62,7 @@ export async function startSshd(): Promise<TestSshd> {
   const hostKeys = sshUtils.generateKeyPairSync('ed25519');
   const client = sshUtils.generateKeyPairSync('ed25519', { comment: 'backup-desk-test' });
   const passphrase = `test-${Math.random().toString(36).slice(2)}`;
-  const encrypted = sshUtils.generateKeyPairSync('ed25519', { passphrase, cipher: 'aes256-ctr', rounds: 16, comment: 'backup-desk-test-enc' });
+  const encrypted = sshUtils.generateKeyPairSync('ed25519', { passphrase, cipher: 'aes256-ctr', rounds: 4, comment: 'backup-desk-test-enc' });
   const hostKeyFile = path.join(dir, 'ssh_host_ed25519_key');
   await writeFile(hostKeyFile, hostKeys.private, { mode: 0o600 });
   await writeFile(`${hostKeyFile}.pub`, hostKeys.public);

@@ -1,0 +1,166 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
+import { nullLogger } from '../../../../../shared/core/util/logger';
+import { sftpFactory } from '../../../../../shared/core/storage/sftp';
+import { sftpConfigSchema, type SftpConfig } from '../../../../../shared/core/storage/sftp/config';
+import { createSftpProvider, type SftpAuth, type SftpStorageProvider } from '../../../../../shared/core/storage/sftp/sftp-provider';
+import { startSshd, type TestSshd } from '../../../../helpers/sshd';
+import { bodyOf, collect, drain, expectKind, patternBytes } from '../../../../conformance/storage-suite';
+
+let sshd: TestSshd;
+let tmp: string;
+const open: SftpStorageProvider[] = [];
+
+const configFor = (over: Partial<SftpConfig> = {}): SftpConfig =>
+  sftpConfigSchema.parse({ host: sshd.host, port: sshd.port, username: sshd.username, path: sshd.root, auth: 'key', hostKeyFingerprint: sshd.hostKeyFingerprint, ...over });
+const providerFor = (over: Partial<SftpConfig> = {}, auth: SftpAuth = { privateKey: sshd.clientKey }): SftpStorageProvider => {
+  const p = createSftpProvider(configFor(over), auth);
+  open.push(p);
+  return p;
+};
+/** Every file below the storage root, on the server's disk. */
+async function filesOnDisk(dir = sshd.root): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesOnDisk(p)));
+    else out.push(path.relative(sshd.root, p));
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'sftp-test-'));
+});
+afterAll(async () => {
+  for (const p of open) await p.close();
+  await sshd?.stop();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('SFTP host key verification against a real sshd', () => {
+  it('refuses an unknown host and shows its fingerprint and how to pin it', async () => {
+    const knownHostsFile = path.join(tmp, 'empty_known_hosts');
+    const err = await expectKind(() => providerFor({ hostKeyFingerprint: undefined, knownHostsFile }).stat('x'), 'AuthFailed');
+    expect(err.message).toContain(sshd.hostKeyFingerprint);
+    expect(err.hint).toContain(`--host-key ${sshd.hostKeyFingerprint}`);
+    expect(err.details?.fingerprint).toBe(sshd.hostKeyFingerprint);
+  });
+
+  it('refuses a wrong pinned fingerprint loudly', async () => {
+    const wrong = `SHA256:${'A'.repeat(43)}`;
+    const err = await expectKind(() => providerFor({ hostKeyFingerprint: wrong }).stat('x'), 'AuthFailed');
+    expect(err.message).toMatch(/HOST KEY CHANGED/);
+    expect(err.message).toContain(sshd.hostKeyFingerprint);
+  });
+
+  it('accepts a host found in known_hosts (plain and ssh-keygen -H hashed), refuses a changed key', async () => {
+    const plain = path.join(tmp, 'known_hosts_plain');
+    await writeFile(plain, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+    await providerFor({ hostKeyFingerprint: undefined, knownHostsFile: plain }).write!('kh/a.txt', bodyOf(Buffer.from('a')));
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('ssh-keygen', ['-H', '-f', plain], { stdio: 'ignore' });
+    expect(await readFile(plain, 'utf8')).not.toContain('127.0.0.1');
+    expect((await providerFor({ hostKeyFingerprint: undefined, knownHostsFile: plain }).stat('kh/a.txt')).size).toBe(1);
+
+    const { utils } = await import('ssh2');
+    const changed = path.join(tmp, 'known_hosts_changed');
+    await writeFile(changed, `[127.0.0.1]:${sshd.port} ${utils.generateKeyPairSync('ed25519').public}\n`);
+    const err = await expectKind(() => providerFor({ hostKeyFingerprint: undefined, knownHostsFile: changed }).stat('kh/a.txt'), 'AuthFailed');
+    expect(err.message).toMatch(/HOST KEY CHANGED/);
+    expect(err.hint).toContain('ssh-keygen -R');
+  });
+
+  it('trusts on first use only when asked, and saves the key to known_hosts', async () => {
+    const file = path.join(tmp, 'tofu', 'known_hosts');
+    const first = providerFor({ hostKeyFingerprint: undefined, knownHostsFile: file, trustOnFirstUse: true });
+    await first.write!('tofu.txt', bodyOf(Buffer.from('t')));
+    expect(first.hostKeyFingerprint()).toBe(sshd.hostKeyFingerprint);
+    expect(await readFile(file, 'utf8')).toMatch(/^\|1\|.+ ssh-ed25519 /);
+    // Later connections verify against the saved key without trusting anything new.
+    expect((await providerFor({ hostKeyFingerprint: undefined, knownHostsFile: file }).stat('tofu.txt')).size).toBe(1);
+  });
+});
+
+describe('SFTP login', () => {
+  it('logs in with a passphrase-protected key, and refuses a wrong passphrase or an unknown key', async () => {
+    const p = providerFor({}, { privateKey: sshd.encryptedClientKey, passphrase: sshd.passphrase });
+    await p.write!('enc.txt', bodyOf(Buffer.from('enc')));
+    expect((await drain(await p.read('enc.txt'))).toString()).toBe('enc');
+    await expectKind(() => providerFor({}, { privateKey: sshd.encryptedClientKey, passphrase: 'wrong' }).stat('enc.txt'), 'AuthFailed');
+    const { utils } = await import('ssh2');
+    const stranger = utils.generateKeyPairSync('ed25519').private;
+    const err = await expectKind(() => providerFor({}, { privateKey: stranger }).stat('enc.txt'), 'AuthFailed');
+    expect(err.hint).toMatch(/authorized_keys/);
+  });
+
+  it('is created by the factory from a key file + passphrase in the secret store', async () => {
+    const keyFile = path.join(tmp, 'id_ed25519');
+    await writeFile(keyFile, sshd.encryptedClientKey, { mode: 0o600 });
+    const secrets = new MemorySecretStore();
+    const config = configFor({ auth: 'key-file', privateKeyPath: keyFile });
+    await expectKind(() => sftpFactory.create(config, 'storage:s', { secrets, log: nullLogger }).then((p) => p.stat('enc.txt')), 'AuthFailed');
+    await secrets.set('storage:s', 'passphrase', sshd.passphrase);
+    const p = await sftpFactory.create(config, 'storage:s', { secrets, log: nullLogger });
+    expect((await p.stat('enc.txt')).size).toBe(3);
+    await p.close();
+    await expectKind(() => sftpFactory.create(configFor({ auth: 'password' }), 'storage:none', { secrets, log: nullLogger }), 'AuthFailed');
+    expect(sftpFactory.describe(config)).toBe(`sftp://${sshd.username}@127.0.0.1:${sshd.port}${sshd.root}`);
+  });
+
+  it('classifies an unreachable server as Transient, naming it', async () => {
+    const err = await expectKind(() => providerFor({ port: 9 }).stat('x'), 'Transient');
+    expect(err.message).toContain('127.0.0.1');
+  });
+});
+
+describe('SFTP transfers', () => {
+  it('reconnects after the connection was dropped between calls', async () => {
+    const p = providerFor();
+    await p.write!('re/a.bin', bodyOf(Buffer.from('abc')));
+    sshd.dropAll();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await p.stat('re/a.bin')).size).toBe(3);
+    expect((await collect(p.list('re/'))).map((o) => o.key)).toEqual(['re/a.bin']);
+  });
+
+  it('leaves no temp file on the server after a cancelled or dropped write, and replaces atomically', async () => {
+    const p = providerFor();
+    const data = patternBytes(2 * 1024 * 1024, 9);
+    const ac = new AbortController();
+    let pulled = 0;
+    const slow = new Readable({
+      read() {
+        if (pulled >= data.length) return void this.push(null);
+        const next = data.subarray(pulled, pulled + 64 * 1024);
+        pulled += next.length;
+        if (pulled > data.length / 2) ac.abort();
+        setTimeout(() => this.push(next), 1);
+      },
+    });
+    await expectKind(() => p.write!('tmpcheck/x.bin', slow, { signal: ac.signal }), 'Cancelled');
+    sshd.interruptNext('write', 512 * 1024);
+    await expectKind(() => p.write!('tmpcheck/y.bin', bodyOf(data)), 'Transient');
+    await new Promise((r) => setTimeout(r, 100));
+    await p.write!('tmpcheck/z.bin', bodyOf(Buffer.from('old')));
+    await p.write!('tmpcheck/z.bin', bodyOf(Buffer.from('new!')));
+    expect((await filesOnDisk()).filter((f) => f.startsWith('tmpcheck'))).toEqual(['tmpcheck/z.bin']);
+    expect(await readFile(path.join(sshd.root, 'tmpcheck/z.bin'), 'utf8')).toBe('new!');
+  });
+
+  it('prunes folders emptied by remove, and lists a missing folder as empty', async () => {
+    const p = providerFor();
+    await p.write!('prune/a/b/c.zip', bodyOf(Buffer.from('c')));
+    await p.write!('prune/keep.zip', bodyOf(Buffer.from('k')));
+    await p.remove!('prune/a/b/c.zip');
+    expect((await filesOnDisk()).filter((f) => f.startsWith('prune'))).toEqual(['prune/keep.zip']);
+    expect(await readdir(path.join(sshd.root, 'prune'))).toEqual(['keep.zip']);
+    expect(await collect(p.list('nothing/here/'))).toEqual([]);
+    await expectKind(() => p.stat('prune'), 'NotFound');
+  });
+});
