@@ -118,10 +118,13 @@ export const storageConnectCommand: CommandModule = {
       .description('sign a Dropbox or Google Drive storage in through your browser (or import an existing key/token)')
       .argument('<name>', 'a configured Dropbox or Google Drive storage')
       .option('--open', 'open the sign-in address in the default browser (it is always printed)')
-      .option('--timeout <seconds>', 'how long to wait for the browser sign-in', '300');
-    addCredentialOptions(connect).action(async (name: string, opts: CredentialFlags & { open?: boolean; timeout: string }, cmd: Command) => {
+      .option('--timeout <seconds>', 'how long to wait for the browser sign-in', '300')
+      .option('--port <port>', 'a fixed loopback port for the sign-in answer (default: a random free port)');
+    addCredentialOptions(connect).action(async (name: string, opts: CredentialFlags & { open?: boolean; timeout: string; port?: string }, cmd: Command) => {
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError('--timeout must be a number of seconds.');
+      const port = opts.port === undefined ? undefined : Number(opts.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new UsageError('--port must be a TCP port number (1-65535).');
       const desk = await ctx.desk(cmd);
       const entry = await desk.storageEntry(name);
       if (!isOAuthKind(entry.kind)) {
@@ -141,6 +144,7 @@ export const storageConnectCommand: CommandModule = {
         env: ctx.io.env,
         signal: ctx.interrupt.signal,
         timeoutMs: timeout * 1000,
+        ...(port ? { redirectPort: port } : {}),
         ...(cred?.type === 'oauth' && cred.clientSecret ? { clientSecret: cred.clientSecret } : {}),
         openUrl: (url) => {
           ctx.err(`To connect storage ${name}, sign in to ${OAUTH_PRESETS[kind].label} in a browser on this machine:`);

@@ -39,8 +39,8 @@ function send(res: ServerResponse, status: number, title: string, body: string):
   res.end(PAGE(title, body));
 }
 
-/** Starts a receiver on 127.0.0.1 with a random free port. */
-export async function startLoopbackReceiver(): Promise<LoopbackReceiver> {
+/** Starts a receiver on 127.0.0.1 with a random free port (or `port`, for servers that insist on a registered one). */
+export async function startLoopbackReceiver(port = 0): Promise<LoopbackReceiver> {
   let expectedState: string | undefined;
   let settle: { resolve: (r: CallbackResult) => void; reject: (e: AppError) => void } | undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -78,10 +78,17 @@ export async function startLoopbackReceiver(): Promise<LoopbackReceiver> {
     s.resolve({ code });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new AppError('Fatal', `Cannot listen on 127.0.0.1 for the sign-in answer: ${err.message}`, { cause: err })));
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.once('error', (err) =>
+      reject(
+        new AppError('Fatal', `Cannot listen on 127.0.0.1${port ? `:${port}` : ''} for the sign-in answer: ${err.message}`, {
+          cause: err,
+          hint: port ? 'Another program uses that port: close it or choose another port.' : 'Check that loopback networking works on this machine.',
+        }),
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -90,7 +97,7 @@ export async function startLoopbackReceiver(): Promise<LoopbackReceiver> {
     await new Promise<void>((r) => server.close(() => r()));
   };
   return {
-    redirectUri: `http://127.0.0.1:${port}/callback`,
+    redirectUri: `http://127.0.0.1:${bound}/callback`,
     close,
     waitForCode: (state, opts = {}) =>
       new Promise<CallbackResult>((resolve, reject) => {

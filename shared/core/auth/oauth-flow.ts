@@ -33,6 +33,8 @@ export interface AuthorizeOptions {
   readonly signal?: AbortSignal;
   /** How long to wait for the browser (default 5 minutes). */
   readonly timeoutMs?: number;
+  /** A fixed loopback port (default: a random free one, as RFC 8252 intends). */
+  readonly redirectPort?: number;
   readonly fetch?: typeof fetch;
   readonly log?: Logger;
 }
@@ -99,7 +101,7 @@ export async function authorizeInBrowser(opts: AuthorizeOptions): Promise<TokenS
   const log = opts.log ?? nullLogger;
   const pkce = createPkce();
   const state = createState();
-  const receiver = await startLoopbackReceiver();
+  const receiver = await startLoopbackReceiver(opts.redirectPort ?? 0);
   try {
     const url = buildAuthorizationUrl(opts.client, receiver.redirectUri, pkce.challenge, state);
     const waiting = receiver.waitForCode(state, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
@@ -139,6 +141,8 @@ export interface ConnectStorageOptions {
   readonly clientSecret?: string;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /** A fixed loopback port for the redirect (default: random). */
+  readonly redirectPort?: number;
   readonly fetch?: typeof fetch;
   readonly env?: NodeJS.ProcessEnv;
   readonly log?: Logger;
@@ -165,6 +169,7 @@ export async function connectStorage(opts: ConnectStorageOptions): Promise<Conne
     ...(clientSecret ? { clientSecret } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.redirectPort ? { redirectPort: opts.redirectPort } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });

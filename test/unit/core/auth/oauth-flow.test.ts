@@ -175,6 +175,27 @@ describe('OAuth authorization code + PKCE against a local authorization server',
     }
   });
 
+  it('can use a fixed loopback port, and says so clearly when it is taken', async () => {
+    const client = resolveOAuthClient('dropbox', dropboxSettings(), 'x');
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const taken = (blocker.address() as { port: number }).port;
+    await expect(authorizeInBrowser({ client, redirectPort: taken, openUrl: () => undefined })).rejects.toMatchObject({ kind: 'Fatal', hint: expect.stringMatching(/port/) });
+    await new Promise<void>((r) => blocker.close(() => r()));
+    let redirect = '';
+    const tokens = await authorizeInBrowser({
+      client,
+      redirectPort: taken,
+      openUrl: async (u) => {
+        redirect = new URL(u).searchParams.get('redirect_uri') as string;
+        await browserFollow(u);
+      },
+    });
+    expect(redirect).toBe(`http://127.0.0.1:${taken}/callback`);
+    expect(tokens.refreshToken).toBeTruthy();
+  });
+
   it('refuses non-https endpoints off loopback', () => {
     expect(() => resolveOAuthClient('dropbox', { clientId: 'c', tokenUrl: 'http://example.com/token' }, 'x')).toThrow(/https/);
     const c = resolveOAuthClient('gdrive', { clientId: 'c' }, 'x');
