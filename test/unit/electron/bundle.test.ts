@@ -2,10 +2,11 @@
  * The shipped bundles, built exactly as scripts/build.mjs builds them, without the Electron
  * binary: the preload must be one CommonJS file that needs nothing but `electron` (what a
  * sandboxed preload may require) and expose only `window.api`; the main bundle's imports must
- * all resolve and its start-up code must run up to the single-instance lock.
+ * all resolve, and its start-up must wire the real Desk, IPC, window, protocol and quit path
+ * together (run under plain Node with a stand-in `electron` module that only records calls).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +15,8 @@ import { createContext, runInContext } from 'node:vm';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHOD_NAMES } from '../../../shared/contract/api';
+import { HOST_METHOD_NAMES } from '../../../electron/common/protocol';
+import { cspHeader } from '../../../electron/main/security';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 // The options of scripts/build.mjs.
@@ -75,30 +78,59 @@ describe('preload bundle', () => {
 });
 
 describe('main bundle', () => {
-  it('loads all its imports and runs start-up up to the single-instance lock', async () => {
-    const home = join(dir, 'home with space');
-    // A stand-in for the `electron` module, just enough for the code before `app.whenReady()`.
-    await writeFile(
-      join(dir, 'fake-electron.mjs'),
-      `const log = (m) => process.stdout.write(m + '\\n');
-       const noop = () => undefined;
-       export const app = { isPackaged: false, setPath: (k, v) => log('setPath ' + k + ' ' + v), requestSingleInstanceLock: () => false, quit: () => log('quit') };
-       export const protocol = { registerSchemesAsPrivileged: (s) => log('privileged ' + s.map((x) => x.scheme + ':' + Object.keys(x.privileges).filter((k) => x.privileges[k]).join('+')).join()) };
-       export const BrowserWindow = {}, dialog = {}, Menu = {}, nativeImage = {}, Notification = {}, shell = {}, Tray = {}, ipcMain = {}, nativeTheme = {}, session = {};
-       export default { app };`,
-    );
+  /** Runs `script` with the `electron` import mapped to the stand-in module. */
+  async function runWithFakeElectron(script: string, args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
     await writeFile(
       join(dir, 'hooks.mjs'),
       `export async function resolve(specifier, context, next) {
-         if (specifier === 'electron') return { url: ${JSON.stringify(pathToFileURL(join(dir, 'fake-electron.mjs')).href)}, shortCircuit: true };
+         if (specifier === 'electron') return { url: ${JSON.stringify(pathToFileURL(join(import.meta.dirname, 'fake-electron.mjs')).href)}, shortCircuit: true };
          return next(specifier, context);
        }`,
     );
     await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});`);
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, join(dir, 'electron/main.js'), '--home', home], {
-      env: { ...process.env, BACKUP_DESK_HOME: '' },
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, script, ...args], {
+      // No session bus: the keychain fails fast instead of waiting for one.
+      env: { ...process.env, BACKUP_DESK_HOME: '', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', ...extraEnv },
       timeout: 60_000,
     });
-    expect(stdout.trim().split('\n')).toEqual([`setPath userData ${join(home, 'electron')}`, 'privileged app:standard+secure+supportFetchAPI+codeCache', 'quit']);
+    return stdout;
+  }
+
+  it('exits at once when another instance holds the lock', async () => {
+    const home = join(dir, 'home-locked');
+    await writeFile(join(dir, 'locked.mjs'), `globalThis.__electronLock = false; await import(${JSON.stringify(pathToFileURL(join(dir, 'electron/main.js')).href)}); process.stdout.write(JSON.stringify(globalThis.__electron.log));`);
+    const log = JSON.parse(await runWithFakeElectron(join(dir, 'locked.mjs'), ['--home', home])) as string[];
+    expect(log).toEqual([`setPath userData ${join(home, 'electron')}`, 'quit']);
+  });
+
+  it('wires the Desk, IPC, window, app:// protocol, CSP, permissions and quit together', async () => {
+    const home = join(dir, 'home with space');
+    await mkdir(join(dir, 'renderer'), { recursive: true });
+    await writeFile(join(dir, 'renderer', 'index.html'), '<!doctype html><title>Odoo Backup Desk</title>');
+    const out = JSON.parse(await runWithFakeElectron(join(import.meta.dirname, 'drive-main.mjs'), [join(dir, 'electron/main.js'), '--home', home]));
+
+    expect(out.errors).toEqual([]);
+    expect(out.log[0]).toBe(`setPath userData ${join(home, 'electron')}`);
+    expect(out.privileged).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
+    expect(out.channels).toEqual([...API_METHOD_NAMES, ...HOST_METHOD_NAMES].sort());
+    expect(out.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, preload: join(dir, 'electron', 'preload.cjs') });
+    expect(out.loaded).toEqual(['app://bundle/index.html']);
+    expect(out.appEvents).toEqual(expect.arrayContaining(['activate', 'before-quit', 'second-instance', 'web-contents-created', 'window-all-closed']));
+    expect(out.menu).toEqual(['&File', '&Edit', '&View', '&Window', '&Help']);
+
+    expect(out.appInfo).toMatchObject({ ok: true, value: { home, version: expect.any(String) } });
+    expect(out.stranger).toMatchObject({ ok: false, error: { kind: 'PermissionDenied' } });
+    expect(out.badArgs).toMatchObject({ ok: false, error: { kind: 'InvalidInput' } });
+
+    expect(out.protocol.status).toBe(200);
+    expect(out.protocol.csp).toBe(cspHeader());
+    expect(out.protocol.body).toContain('<title>Odoo Backup Desk</title>');
+    expect(out.escape).toBe(404);
+    expect(out.headers).toEqual({ responseHeaders: { 'X-A': ['1'], 'Content-Security-Policy': [cspHeader()] } });
+    expect(out.permission).toBe(false);
+    expect(out.permissionCheck).toBe(false);
+
+    expect(out.quit).toEqual({ firstPrevented: 1, quitCalls: 1, secondPrevented: 0 });
+    expect(out.log).toContain('tray destroyed');
   });
 });

@@ -1,0 +1,48 @@
+// Runs the bundled main process (argv[2]) against the stand-in electron module
+// (fake-electron.mjs, mapped in by a resolve hook) and reports, as one JSON line, what it set
+// up: IPC channels, window options, the app:// protocol, answers to IPC calls, the quit path.
+const rec = () => globalThis.__electron;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const [mainPath] = process.argv.slice(2);
+
+const { pathToFileURL } = await import('node:url');
+await import(pathToFileURL(mainPath).href);
+for (let i = 0; i < 400 && rec().windows.length === 0 && rec().errors.length === 0; i++) await sleep(25);
+const r = rec();
+const out = { errors: r.errors, log: r.log };
+if (r.windows.length > 0) {
+  const win = r.windows[0];
+  out.channels = [...r.ipc.keys()].sort();
+  out.webPreferences = win.opts.webPreferences;
+  out.loaded = win.loaded;
+  out.privileged = r.privileged;
+  out.appEvents = Object.keys(r.appHandlers).sort();
+  out.menu = (r.menu ?? []).map((m) => m.label ?? m.role);
+
+  const page = { sender: { id: win.webContents.id }, senderFrame: { url: 'app://bundle/index.html#/backups', parent: null } };
+  const stranger = { sender: { id: win.webContents.id }, senderFrame: { url: 'https://evil.example/', parent: null } };
+  out.appInfo = await r.ipc.get('app:info')(page, {});
+  out.stranger = await r.ipc.get('storages:list')(stranger, {});
+  out.badArgs = await r.ipc.get('storages:add')(page, { name: 'no spaces allowed', kind: 'local', settings: {} });
+
+  const handler = r.protocols.get('app');
+  const res = await handler(new Request('app://bundle/index.html'));
+  out.protocol = { status: res.status, csp: res.headers.get('content-security-policy'), body: await res.text() };
+  out.escape = (await handler(new Request('app://bundle/..%2f..%2fpackage.json'))).status;
+
+  const headers = await new Promise((resolve) => r.headersListener({ responseHeaders: { 'X-A': ['1'] } }, (v) => resolve(v)));
+  out.headers = headers;
+  out.permission = await new Promise((resolve) => r.permissionRequest(null, 'media', resolve, { requestingUrl: 'app://bundle/' }));
+  out.permissionCheck = r.permissionCheck(null, 'clipboard-read', 'app://bundle');
+
+  // Quit with nothing running: the first before-quit is held while the core shuts down,
+  // then the app quits again and that one goes through.
+  const prevented = [];
+  for (const h of r.appHandlers['before-quit'] ?? []) h({ preventDefault: () => prevented.push(1) });
+  for (let i = 0; i < 200 && r.quitCalls === 0; i++) await sleep(10);
+  const second = [];
+  for (const h of r.appHandlers['before-quit'] ?? []) h({ preventDefault: () => second.push(1) });
+  out.quit = { firstPrevented: prevented.length, quitCalls: r.quitCalls, secondPrevented: second.length };
+}
+process.stdout.write(JSON.stringify(out) + '\n');
+process.exit(0);
