@@ -8,7 +8,7 @@ import { refreshingTokenSource, staticTokenSource, type TokenSource } from '../.
 import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
 import { dropboxFactory, DropboxProvider } from '../../../../../shared/core/storage/dropbox';
 import { classifyDropboxError } from '../../../../../shared/core/storage/dropbox/errors';
-import { resumableRead } from '../../../../../shared/core/storage/wrappers/resume';
+import { resumableRead, writeWithRetry } from '../../../../../shared/core/storage/wrappers/resume';
 import { nullLogger } from '../../../../../shared/core/util/logger';
 import { dropboxContentHash, startFakeDropbox, type FakeDropbox } from '../../../../helpers/fake-services/dropbox';
 
@@ -128,6 +128,17 @@ describe('Dropbox provider', () => {
     server.failNext({ route: 'files/download', status: 503 });
     expect((await caught(p.read('a.zip'))).kind).toBe('Transient');
     expect((await p.stat('a.zip')).size).toBe(3);
+  });
+
+  it('the Retry-After of a 429 is honoured by the retrying writer (writeWithRetry)', async () => {
+    const p = make(staticTokenSource(server.issueToken()));
+    server.failNext({ route: 'files/upload', status: 429, retryAfterSec: 1 });
+    const started = Date.now();
+    const kinds: Array<number | undefined> = [];
+    await writeWithRetry(p, 'rl.zip', () => Readable.from([Buffer.from('later')]), { baseDelayMs: 5, onRetry: (_n, e) => kinds.push(e.retryAfterMs) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(kinds).toEqual([1000]);
+    expect((await p.stat('rl.zip')).size).toBe(5);
   });
 
   it('recovers an upload session whose append answer was lost (incorrect_offset → correct_offset)', async () => {
