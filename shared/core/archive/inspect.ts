@@ -38,6 +38,26 @@ class SourceReader extends yauzl.RandomAccessReader {
   }
 }
 
+/**
+ * The first `max` bytes of member `name` of a zip read through ranged reads (central directory
+ * first), or undefined when the member is absent. For preflight checks on seekable sources.
+ */
+export async function readZipMemberHead(source: BackupSource, size: number, name: string, max: number, signal?: AbortSignal): Promise<Buffer | undefined> {
+  const zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  try {
+    for await (const entry of zip.eachEntry()) {
+      if (entry.fileName !== name) continue;
+      const s = await zip.openReadStreamPromise(entry);
+      const { head, stream } = await peekStream(s, max);
+      stream.destroy();
+      return head.subarray(0, max);
+    }
+    return undefined;
+  } finally {
+    zip.close();
+  }
+}
+
 function isMultiPart(s: BackupSource | MultiPartBackup): s is MultiPartBackup {
   return (s as MultiPartBackup).kind === 'multipart';
 }

@@ -25,6 +25,7 @@ import type { JobContext } from '../jobs/job';
 import type { DecryptKeys } from '../crypto';
 import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
 import { readZipStream } from '../archive/zip-stream';
+import { readZipMemberHead } from '../archive/inspect';
 import { majorOf, parseDumpHeader } from '../archive/dump-header';
 import { sniffFormat } from '../archive/sniff';
 import { classifyPgError, connect, connectAdmin, libpqEnv, quoteIdent, serverVersion, targetLabel } from '../pg/connection';
@@ -168,8 +169,20 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     // Custom-format dumps from a local file: check pg_restore, versions and extensions before anything is created.
     let preHeader = undefined as ReturnType<typeof parseDumpHeader>;
     if (mainSource.localPath && mainSource.seekable) {
-      const head = await readHead(mainSource, 8 * 1024 * 1024, signal);
-      if (sniffFormat(head) === 'dump') {
+      let head = await readHead(mainSource, 64 * 1024, signal);
+      const kind = sniffFormat(head);
+      if (kind === 'dump') head = await readHead(mainSource, 8 * 1024 * 1024, signal);
+      if (kind === 'zip' && mainSource.size !== undefined) {
+        // Odoo zips start with dump.sql: its head names the server version and the extensions.
+        const sqlHead = await readZipMemberHead(mainSource, mainSource.size, 'dump.sql', 512 * 1024, signal).catch(() => undefined);
+        if (sqlHead) {
+          const text = sqlHead.toString('latin1');
+          checkServerVersion(majorOf(/-- Dumped from database version (\d+(?:\.\d+)?)/.exec(text)?.[1]), server, opts.pgUrl);
+          const exts = [...text.matchAll(/^CREATE EXTENSION (?:IF NOT EXISTS )?"?([A-Za-z0-9_]+)"?/gm)].map((m) => m[1]!);
+          await checkExtensions(admin, exts, opts.pgUrl);
+        }
+      }
+      if (kind === 'dump') {
         preHeader = parseDumpHeader(head);
         if (preHeader) {
           await requirePgRestore(preHeader.version);

@@ -347,6 +347,13 @@ describe('restore failures leave nothing behind', () => {
     const e1 = await fails(opts(localFileSource(ext), fresh()));
     expect(e1.kind).toBe('MissingTool');
     expect(e1.message).toContain('no_such_extension_xyz');
+    // in a zip, the preflight reads dump.sql's head and refuses before any database is created
+    const extZip = join(work, 'ext.zip');
+    await writeOdooZip(extZip, ext, 'src', undefined);
+    const phases: string[] = [];
+    const e1z = await fails(opts(localFileSource(extZip), fresh()), { ...silentContext(), progress: (p) => phases.push(p.phase) });
+    expect(e1z.kind).toBe('MissingTool');
+    expect(phases).toEqual(['preflight']);
     const newer = join(work, 'newer.sql');
     await writeFile(newer, `--\n-- Dumped from database version 99.1\n--\n${'-- padding\n'.repeat(500)}CREATE TABLE a (i int);\n`);
     const e2 = await fails(opts(localFileSource(newer), fresh()));
