@@ -21,8 +21,9 @@ export const serveCommand: CommandModule = {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, not "${opts.port}".`);
         const desk = await ctx.desk(cmd);
-        // The first-run default storage is this folder: make sure it exists.
+        // The first-run default storage and the UI's default download folder: make sure they exist.
         await mkdir(join(desk.home, 'backups'), { recursive: true });
+        await mkdir(join(desk.home, 'downloads'), { recursive: true });
         const staticDir = findUiDir(ctx.io.env);
         if (!staticDir) ctx.err('warning: the UI is not built (run `npm run build`); serving the API only.');
         if (!isLoopback(opts.host)) {

@@ -216,7 +216,7 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
                 {formatBytes(b.size)}
               </div>
               <div role="gridcell" className="vt-cell c-enc">
-                {b.encrypted ? <Badge tone="info">🔒 Yes</Badge> : <span className="muted">No</span>}
+                {b.encrypted ? <Badge tone="info">Yes</Badge> : <span className="muted">No</span>}
               </div>
               <div role="gridcell" className="vt-cell c-odoo">
                 {b.odooVersion ?? <span className="muted">—</span>}

@@ -2,11 +2,11 @@
  * The restore wizard: backup → target → database name → options → summary → progress → result.
  * The name is checked live against Odoo's rule and, on the chosen server, for existing databases.
  */
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { DBNAME_PATTERN, type ApiError, type ApiResult, type RestoreTargetSpec } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
-import { formatBytes, formatLocal } from '../../components/format';
+import { formatBytes, formatDuration, formatLocal } from '../../components/format';
 import { ErrorMessage, Field, Modal, ProgressBar } from '../../components/ui';
 
 /** The backup to restore: a catalog entry or a local file. */
@@ -158,6 +158,17 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
     if (job?.state === 'succeeded') onRestored?.(name);
   }, [job?.state]);
 
+  // Each step (and the result) takes the focus on its heading, for keyboard and screen-reader users.
+  const body = useRef<HTMLDivElement>(null);
+  const firstStep = useRef(true);
+  useEffect(() => {
+    if (firstStep.current) {
+      firstStep.current = false;
+      return;
+    }
+    body.current?.querySelector<HTMLElement>('.wizard-step h3')?.focus();
+  }, [step, job?.state]);
+
   const stepIndex = STEPS.findIndex((s) => s.id === step);
   const running = step === 'progress' && (!job || job.state === 'running');
 
@@ -170,10 +181,11 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
           </li>
         ))}
       </ol>
+      <div ref={body} className="wizard-body">
 
       {step === 'backup' ? (
         <section className="wizard-step">
-          <h3>Backup</h3>
+          <h3 tabIndex={-1}>Backup</h3>
           <SourceSummary s={initial} />
           <div className="wizard-nav">
             <button type="button" className="btn" onClick={onClose}>
@@ -188,7 +200,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
 
       {step === 'target' ? (
         <section className="wizard-step">
-          <h3>Where should it go?</h3>
+          <h3 tabIndex={-1}>Where should it go?</h3>
           <SourceSummary s={initial} compact />
           <ErrorMessage error={targetErr} />
           {!targets ? <p role="status">Looking for PostgreSQL on this machine…</p> : null}
@@ -233,7 +245,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
 
       {step === 'name' ? (
         <section className="wizard-step">
-          <h3>Name of the new database</h3>
+          <h3 tabIndex={-1}>Name of the new database</h3>
           <Field
             label="Database name"
             htmlFor={ids.name}
@@ -275,7 +287,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
 
       {step === 'options' ? (
         <section className="wizard-step">
-          <h3>Options</h3>
+          <h3 tabIndex={-1}>Options</h3>
           <fieldset className="choices">
             <legend>Is this database a copy, or did it move here?</legend>
             <label className="choice">
@@ -343,7 +355,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
 
       {step === 'summary' ? (
         <section className="wizard-step">
-          <h3>Ready to restore</h3>
+          <h3 tabIndex={-1}>Ready to restore</h3>
           <dl className="facts summary">
             <dt>Backup</dt>
             <dd>{initial.label}</dd>
@@ -386,6 +398,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
           }}
         />
       ) : null}
+      </div>
     </Modal>
   );
 }
@@ -445,16 +458,14 @@ function RestoreProgress({
           <div className="result-icon ok" aria-hidden="true">
             ✓
           </div>
-          <h3>“{db}” is restored</h3>
+          <h3 tabIndex={-1}>“{db}” is restored</h3>
           <p>
             The database <strong>{db}</strong> is ready on {targetLabel}.
           </p>
           <dl className="facts">
-            {Object.entries(result)
-              .filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object')
-              .map(([k, v]) => (
-                <FragmentFact key={k} k={k} v={String(v)} />
-              ))}
+            {resultFacts(result).map(([k, v]) => (
+              <FragmentFact key={k} k={k} v={v} />
+            ))}
           </dl>
           <div className="wizard-nav">
             <button type="button" className="btn primary" onClick={onClose}>
@@ -469,7 +480,7 @@ function RestoreProgress({
         <div className={`result-icon ${job.state === 'cancelled' ? 'neutral' : 'bad'}`} aria-hidden="true">
           {job.state === 'cancelled' ? '■' : '!'}
         </div>
-        <h3>{job.state === 'cancelled' ? 'Restore cancelled' : 'The restore did not complete'}</h3>
+        <h3 tabIndex={-1}>{job.state === 'cancelled' ? 'Restore cancelled' : 'The restore did not complete'}</h3>
         <p>Nothing was left half-restored: any existing database “{db}” is untouched.</p>
         <ErrorMessage error={job.error} />
         <div className="wizard-nav">
@@ -487,7 +498,7 @@ function RestoreProgress({
   const p = job?.progress;
   return (
     <section className="wizard-step" aria-live="polite">
-      <h3>Restoring “{db}”…</h3>
+      <h3 tabIndex={-1}>Restoring “{db}”…</h3>
       <ol className="phases">
         {seen.map((ph) => (
           <li key={ph} className={ph === phase ? 'current' : 'done'}>
@@ -509,8 +520,36 @@ function RestoreProgress({
   );
 }
 
+/** Labels and formats for what a restore reports; unknown keys are shown as they are. */
+const RESULT_FACTS: Record<string, [string, (v: unknown) => string]> = {
+  db: ['Database', String],
+  database: ['Database', String],
+  filestorePath: ['Filestore', String],
+  filestoreFiles: ['Filestore files', String],
+  tables: ['Tables', String],
+  odooVersion: ['Odoo', String],
+  format: ['Format', String],
+  bytesRead: ['Read', (v) => formatBytes(Number(v))],
+  durationMs: ['Took', (v) => formatDuration(Number(v) / 1000)],
+};
+
+/** The result's scalar facts as [label, text], known ones first. */
+export function resultFacts(result: Record<string, unknown>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  for (const [k, v] of Object.entries(result)) {
+    if (v === undefined || v === null || typeof v === 'object') continue;
+    const known = RESULT_FACTS[k];
+    const label = known ? known[0] : k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
+    if (seen.has(label)) continue;
+    seen.add(label);
+    out.push([label, known ? known[1](v) : String(v)]);
+  }
+  return out;
+}
+
 function FragmentFact({ k, v }: { k: string; v: string }) {
-  const label = k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
+  const label = k;
   return (
     <>
       <dt>{label}</dt>

@@ -1,0 +1,270 @@
+/**
+ * End to end: Debian's Chromium (playwright-core) drives the React UI served by the real
+ * `backup-desk serve` (built CLI, real core) against a real PostgreSQL and real backups:
+ * first run, browse, inspect, download, download-and-decrypt (gpg), restore, error paths.
+ * Saves a screenshot of every screen to docs/screenshots/.
+ *
+ * Backups used: a small Odoo-shaped database dumped with the real pg_dump and zipped like
+ * Odoo (always), an odoo_backup_sh-style gpg-encrypted copy of it (always), and
+ * $ODOO_FIXTURES_DIR/acme_small_zip.zip (when set).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeOdooBackupShPair } from '../helpers/gpg';
+import { createOdooShapedDb, dbSnapshot, pgDumpPlain, writeOdooZip } from '../helpers/odoo-shaped-db';
+import { psql, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
+import { startServe, type ServeProcess } from './helpers/serve-process';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const shots = join(root, 'docs', 'screenshots');
+const FIXTURES = process.env.ODOO_FIXTURES_DIR;
+const PASSPHRASE = 'correct horse battery staple';
+const TINY_ZIP = 'tiny_2024-05-01_10-00-00.zip';
+const TINY_TS = '2024-05-02_10-00-00';
+
+const sha256 = async (p: string): Promise<string> => createHash('sha256').update(await readFile(p)).digest('hex');
+
+describe('the app in Chromium against `serve`', () => {
+  let pg: PgCluster;
+  let work: string;
+  let home: string;
+  let store: string;
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  let expected: Awaited<ReturnType<typeof dbSnapshot>>;
+
+  const shot = async (name: string): Promise<void> => {
+    await page.waitForTimeout(150); // let transitions settle
+    await page.screenshot({ path: join(shots, `${name}.png`) });
+  };
+  const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: new RegExp(`^${label}`) });
+
+  beforeAll(async () => {
+    const build = run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--quiet'], { cwd: root });
+    [pg] = await Promise.all([startPgCluster(), build]);
+    work = await mkdtemp(join(tmpdir(), 'bd-e2e-'));
+    home = join(work, 'home');
+    store = join(work, 'store');
+    await mkdir(home);
+    await mkdir(store);
+    await mkdir(join(work, 'out'));
+    // A small Odoo-shaped database, dumped by the real pg_dump and zipped like Odoo.
+    const fsDir = join(work, 'src-filestore');
+    await createOdooShapedDb(pg.url, 'tiny_src', { partners: 120, blobs: 2, blobBytes: 2048, files: 4, fileBytes: 300 }, fsDir);
+    expected = await dbSnapshot(pg.url, 'tiny_src');
+    const dump = join(work, 'dump.sql');
+    await pgDumpPlain(pg.url, 'tiny_src', dump, pg.binDir);
+    await writeOdooZip(join(store, TINY_ZIP), dump, 'tiny', fsDir);
+    // The same backup encrypted the way odoo_backup_sh does it (real gpg), with its .info.
+    await makeOdooBackupShPair(store, 'tiny', join(store, TINY_ZIP), PASSPHRASE, TINY_TS);
+    await writeFile(join(store, 'notes.txt'), 'not a backup\n');
+    if (FIXTURES) await copyFile(join(FIXTURES, 'acme_small_zip.zip'), join(store, 'acme_small_2024-06-01_03-00-00.zip'));
+    serve = await startServe(home, { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGDATABASE: 'postgres' });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: false });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await mkdir(shots, { recursive: true });
+  });
+
+  // A failed step leaves its screen as /tmp/bd-e2e-failed-<step>.png, and no dialog open for the next.
+  afterEach(async (ctx) => {
+    if (!page) return;
+    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: join(tmpdir(), `bd-e2e-failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+    for (let i = 0; i < 3 && (await page.getByRole('dialog').count()) > 0; i++) await page.keyboard.press('Escape');
+    const close = page.getByRole('button', { name: 'Close details' });
+    if ((await close.count()) > 0) await close.click();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await pg?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('rejects the page without the token, then opens the first-run screen with it', async () => {
+    const bare = await fetch(`${serve.origin}/api/storages:list`, { method: 'POST', body: '{}' });
+    expect(bare.status).toBe(401);
+    await page.goto(serve.url);
+    await expect.poll(() => page.url()).not.toContain('token=');
+    await page.getByRole('heading', { name: 'Welcome to Odoo Backup Desk' }).waitFor();
+    const folder = page.getByLabel('Backups folder');
+    expect(await folder.inputValue()).toBe(join(home, 'backups'));
+    await shot('first-run');
+    // The CSP is strict and the page still runs (no inline script).
+    const csp = (await fetch(serve.origin + '/')).headers.get('content-security-policy');
+    expect(csp).toContain("script-src 'self'");
+  });
+
+  it('adds the backups folder and lists every backup across the storage', async () => {
+    await page.getByLabel('Backups folder').fill(store);
+    await page.getByRole('button', { name: 'Use this folder' }).click();
+    const grid = page.getByRole('grid', { name: 'Backups' });
+    await grid.getByRole('row').filter({ hasText: 'tiny' }).first().waitFor();
+    const rows = grid.getByRole('row').filter({ hasNotText: 'Database' });
+    await expect.poll(() => rows.count()).toBe(FIXTURES ? 3 : 2);
+    const enc = grid.getByRole('row').filter({ hasText: 'Yes' });
+    expect(await enc.count()).toBe(1);
+    expect(await enc.textContent()).toContain('odoo_backup_sh');
+    // Local time shown, UTC on hover.
+    const date = grid.getByRole('row').filter({ hasText: 'Odoo manager' }).filter({ hasText: 'tiny' }).getByRole('gridcell').nth(1);
+    expect(await date.getAttribute('title')).toBe('2024-05-01 10:00:00 UTC');
+    await shot('backups');
+    await page.getByLabel('Group by database').check();
+    await shot('backups-grouped');
+    await page.getByLabel('Group by database').uncheck();
+    await page.getByRole('tab', { name: /Strays/ }).click();
+    await page.getByRole('table', { name: 'Stray files' }).getByText('notes.txt').waitFor();
+    await shot('strays');
+    await page.getByRole('tab', { name: 'Backups' }).click();
+  });
+
+  it('inspects a backup in the detail panel', async () => {
+    await page.getByRole('grid', { name: 'Backups' }).getByRole('row').filter({ hasText: 'Odoo manager' }).filter({ hasText: 'tiny' }).dblclick();
+    const panel = page.getByRole('complementary');
+    await panel.getByText('Contents').waitFor();
+    await panel.getByText('16.0', { exact: true }).first().waitFor({ timeout: 20_000 });
+    // 4 attachments' files plus Odoo's checklist markers.
+    await panel.getByText('8 files', { exact: false }).waitFor();
+    await shot('backup-detail');
+    await page.getByRole('button', { name: 'Close details' }).click();
+  });
+
+  it('downloads a backup byte for byte', async () => {
+    await page.getByRole('grid', { name: 'Backups' }).getByRole('row').filter({ hasText: 'Odoo manager' }).filter({ hasText: 'tiny' }).dblclick();
+    await page.getByRole('complementary').getByRole('button', { name: 'Download…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Download' });
+    const out = join(work, 'out', 'plain.zip');
+    await dialog.getByLabel('Save to').fill(out);
+    await dialog.getByRole('button', { name: 'Download', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'Downloaded' }).waitFor({ timeout: 30_000 });
+    expect(await sha256(out)).toBe(await sha256(join(store, TINY_ZIP)));
+    await shot('download-done');
+    await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await page.getByRole('button', { name: 'Close details' }).click();
+  });
+
+  it('downloads and decrypts the gpg-encrypted copy; a wrong passphrase says so', async () => {
+    await page.getByRole('grid', { name: 'Backups' }).getByRole('row').filter({ hasText: 'Yes' }).dblclick();
+    await page.getByRole('complementary').getByRole('button', { name: 'Download & decrypt…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Download & decrypt' });
+    const out = join(work, 'out', 'decrypted.zip');
+    await dialog.getByLabel('Save to').fill(out);
+    await dialog.getByLabel('Passphrase').fill('not the passphrase');
+    await shot('download-decrypt');
+    await dialog.getByRole('button', { name: 'Download & decrypt' }).click();
+    await dialog.getByRole('heading', { name: 'The download failed' }).waitFor({ timeout: 30_000 });
+    expect(await dialog.getByRole('alert').textContent()).toMatch(/passphrase/i);
+    await expect(stat(out)).rejects.toThrow();
+    await shot('download-wrong-passphrase');
+    await dialog.getByRole('button', { name: 'Try again' }).click();
+    await dialog.getByLabel('Passphrase').fill(PASSPHRASE);
+    await dialog.getByRole('button', { name: 'Download & decrypt' }).click();
+    await dialog.getByRole('heading', { name: 'Downloaded and decrypted' }).waitFor({ timeout: 30_000 });
+    expect(await sha256(out)).toBe(await sha256(join(store, TINY_ZIP)));
+    await shot('download-decrypt-done');
+    await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await page.getByRole('button', { name: 'Close details' }).click();
+  });
+
+  it('restores a backup through the wizard into PostgreSQL', async () => {
+    const grid = page.getByRole('grid', { name: 'Backups' });
+    await grid.getByRole('row').filter({ hasText: 'Odoo manager' }).filter({ hasText: 'tiny' }).dblclick();
+    await page.getByRole('complementary').getByRole('button', { name: 'Restore…' }).click();
+    const w = page.getByRole('dialog', { name: /Restore tiny/ });
+    await w.getByRole('heading', { name: 'Where should it go?' }).waitFor();
+    await w.getByText('Looking for PostgreSQL').waitFor({ state: 'detached' });
+    // The test cluster, by URL (works whether or not detection found it).
+    await w.getByRole('radio', { name: /Another PostgreSQL server/ }).check();
+    await w.getByLabel('Server URL').fill(pg.url);
+    await w.getByLabel('Odoo data folder (optional)').fill(join(work, 'odoo-data'));
+    await shot('restore-target');
+    await w.getByRole('button', { name: 'Next' }).click();
+    const name = w.getByLabel('Database name');
+    await name.fill('bad name!');
+    await w.getByText(/Only letters, digits/).waitFor();
+    await name.fill('tiny_src');
+    await w.getByText('A database named “tiny_src” already exists', { exact: false }).waitFor({ timeout: 15_000 });
+    await shot('restore-name-taken');
+    await name.fill('tiny_restored');
+    await w.getByText('✓ “tiny_restored” is free.').waitFor({ timeout: 15_000 });
+    await shot('restore-name');
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByRole('checkbox', { name: /Make it safe for testing/ }).check();
+    await shot('restore-options');
+    await w.getByRole('button', { name: 'Next' }).click();
+    await shot('restore-summary');
+    await w.getByRole('button', { name: 'Restore now' }).click();
+    await w.getByRole('heading', { name: '“tiny_restored” is restored' }).waitFor({ timeout: 60_000 });
+    await shot('restore-result');
+    const got = await dbSnapshot(pg.url, 'tiny_restored');
+    expect(got.tables.res_partner).toBe(120);
+    expect(got.tables.ir_attachment).toBe(expected.tables.ir_attachment);
+    expect(got.hashes.res_partner).toBe(expected.hashes.res_partner);
+    expect(Object.keys(got.tables).sort()).toEqual(Object.keys(expected.tables).sort());
+    // Neutralized like Odoo: the real mail server is off, only the dummy "invalid" one is active.
+    expect((await psql(pg.urlFor('tiny_restored'), "SELECT count(*) FROM ir_mail_server WHERE active AND smtp_host <> 'invalid'")).trim()).toBe('0');
+    expect((await psql(pg.urlFor('tiny_src'), 'SELECT count(*) FROM ir_mail_server WHERE active')).trim()).toBe('1');
+    await w.getByRole('button', { name: 'Done' }).click();
+  });
+
+  it('flags the restored name as taken in a second restore', async () => {
+    await page.getByRole('grid', { name: 'Backups' }).getByRole('row').filter({ hasText: 'Odoo manager' }).filter({ hasText: 'tiny' }).dblclick();
+    await page.getByRole('complementary').getByRole('button', { name: 'Restore…' }).click();
+    const w = page.getByRole('dialog', { name: /Restore tiny/ });
+    await w.getByText('Looking for PostgreSQL').waitFor({ state: 'detached' });
+    await w.getByRole('radio', { name: /Another PostgreSQL server/ }).check();
+    await w.getByLabel('Server URL').fill(pg.url);
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByLabel('Database name').fill('tiny_restored');
+    await w.getByText('A database named “tiny_restored” already exists', { exact: false }).waitFor({ timeout: 15_000 });
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByRole('checkbox', { name: /Replace the existing database/ }).check();
+    await w.getByLabel('Type “tiny_restored” to confirm').fill('tiny_restore');
+    expect(await w.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await shot('restore-replace-confirm');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Close details' }).click();
+  });
+
+  it('shows the other screens: activity, storages, settings, and the dark theme', async () => {
+    await nav('Activity').click();
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    await page.getByRole('region', { name: 'History' }).waitFor();
+    await shot('activity');
+    await nav('Storages').click();
+    await page.getByRole('list', { name: 'Storages' }).getByText('local').first().waitFor();
+    await page.getByRole('button', { name: 'Test' }).click();
+    await page.getByRole('list', { name: /Test results/ }).waitFor({ timeout: 15_000 });
+    await shot('storages');
+    await page.getByRole('button', { name: 'Add storage' }).click();
+    await page.getByRole('dialog', { name: 'Add a storage' }).waitFor();
+    await shot('storage-add');
+    await page.keyboard.press('Escape');
+    await nav('Settings').click();
+    await page.getByRole('heading', { name: 'About this installation' }).waitFor();
+    await page.getByText(home).waitFor();
+    await shot('settings');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await nav('Backups').click();
+    await page.getByRole('grid', { name: 'Backups' }).getByRole('row').filter({ hasText: 'tiny' }).first().waitFor();
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(21, 23, 28)');
+    await shot('backups-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+});
