@@ -98,7 +98,8 @@ export class DropboxProvider implements StorageProvider {
     }
     for (;;) {
       for (const entry of res.entries) {
-        if (entry['.tag'] !== 'file') continue;
+        // Folders are not objects; cloud docs (is_downloadable false) cannot be backups.
+        if (entry['.tag'] !== 'file' || entry.is_downloadable === false) continue;
         const info = this.toInfo(entry);
         if (info.key.toLowerCase().startsWith(want)) yield info;
         throwIfAborted(signal, 'The Dropbox listing');

@@ -233,6 +233,7 @@ export class GdriveProvider implements StorageProvider {
       if (hidden > 0) this.o.log.warn('Google Drive folder has entries with duplicate names; listing the newest of each', { folder: path, hidden });
       for (const [name, f] of files) {
         const key = path === '' ? name : `${path}/${name}`;
+        throwIfAborted(signal, 'The Google Drive listing');
         if (key.startsWith(prefix)) yield this.toInfo(f, key);
       }
       for (const [name, f] of folders) {
@@ -300,7 +301,10 @@ export class GdriveProvider implements StorageProvider {
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8', 'x-upload-content-type': contentType };
       if (options.size !== undefined) headers['x-upload-content-length'] = String(options.size);
       const init = await this.authedFetch(start.url, { method: start.method, headers, body: JSON.stringify(start.meta) }, key, signal);
-      if (!init.ok) throw this.classify(await driveHttpError(init), key, signal);
+      if (!init.ok) {
+        if (init.status === 404) this.folders.clear(); // a cached folder may have been deleted meanwhile
+        throw this.classify(await driveHttpError(init), key, signal);
+      }
       await init.body?.cancel();
       const session = init.headers.get('location');
       if (!session) throw new AppError('Fatal', 'Google Drive did not return an upload session.', { hint: 'Try again; report it if it persists.' });

@@ -84,6 +84,7 @@ export class SwiftProvider implements StorageProvider {
       }
       for (const e of page) {
         if (e.name === undefined) continue;
+        throwIfAborted(signal, 'The Swift listing');
         yield {
           key: e.name.slice(this.o.prefix.length),
           size: e.bytes,
