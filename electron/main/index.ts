@@ -203,6 +203,8 @@ async function start(home: string): Promise<void> {
 // window and exits; two different homes may run side by side.
 const home = resolveHome({ home: homeArg(process.argv) });
 app.setPath('userData', join(home, 'electron'));
+// Every renderer sandboxed, whatever a window's options say (defence in depth).
+app.enableSandbox();
 // Must happen before `ready`: app://bundle is a standard, secure origin.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
 if (!app.requestSingleInstanceLock()) {

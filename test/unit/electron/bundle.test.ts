@@ -100,7 +100,7 @@ describe('main bundle', () => {
     const home = join(dir, 'home-locked');
     await writeFile(join(dir, 'locked.mjs'), `globalThis.__electronLock = false; await import(${JSON.stringify(pathToFileURL(join(dir, 'electron/main.js')).href)}); process.stdout.write(JSON.stringify(globalThis.__electron.log));`);
     const log = JSON.parse(await runWithFakeElectron(join(dir, 'locked.mjs'), ['--home', home])) as string[];
-    expect(log).toEqual([`setPath userData ${join(home, 'electron')}`, 'quit']);
+    expect(log).toEqual([`setPath userData ${join(home, 'electron')}`, 'enableSandbox', 'quit']);
   });
 
   it('wires the Desk, IPC, window, app:// protocol, CSP, permissions and quit together', async () => {
@@ -110,7 +110,7 @@ describe('main bundle', () => {
     const out = JSON.parse(await runWithFakeElectron(join(import.meta.dirname, 'drive-main.mjs'), [join(dir, 'electron/main.js'), '--home', home]));
 
     expect(out.errors).toEqual([]);
-    expect(out.log[0]).toBe(`setPath userData ${join(home, 'electron')}`);
+    expect(out.log.slice(0, 2)).toEqual([`setPath userData ${join(home, 'electron')}`, 'enableSandbox']);
     expect(out.privileged).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
     expect(out.channels).toEqual([...API_METHOD_NAMES, ...HOST_METHOD_NAMES].sort());
     expect(out.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, preload: join(dir, 'electron', 'preload.cjs') });

@@ -34,6 +34,7 @@ export const app = {
   whenReady: () => Promise.resolve(),
   on: on(rec.appHandlers),
   setAppUserModelId: () => undefined,
+  enableSandbox: () => rec.log.push('enableSandbox'),
 };
 export const protocol = {
   registerSchemesAsPrivileged: (s) => rec.privileged.push(...s),
