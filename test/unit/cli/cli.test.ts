@@ -68,7 +68,7 @@ describe('storage add secrets', () => {
   it('has no option that takes a secret on the command line', async () => {
     const r = await cli(['storage', 'add', '--help']);
     expect(r.code).toBe(0);
-    expect(r.out).not.toMatch(/--secret-access-key|--password\b|--token\b/);
+    expect(r.out).not.toMatch(/--secret-access-key|--password(?![-\w])|--token(?![-\w])|--passphrase(?![-\w])/);
     expect(r.out).toMatch(/--secret-stdin/);
   });
 });
