@@ -210,6 +210,10 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     };
     st.loader = await connect(opts.pgUrl, st.tempDb);
     const loader = st.loader;
+    // Commits of the temporary database need not wait for the WAL flush: if the server crashed
+    // mid-restore the temporary database is discarded anyway, and the final rename commits synchronously
+    // (flushing everything before it).
+    await loader.query('SET synchronous_commit = off');
 
     // ---- database (+ filestore)
     ctx.progress({ phase: 'database', label: 'Loading the database' });
@@ -520,7 +524,9 @@ interface PgRestoreRun {
 async function runPgRestore(st: RestoreState, tool: string, run: PgRestoreRun): Promise<void> {
   const args = ['--no-owner', '--exit-on-error', '--verbose', '-d', run.tempDb];
   if (run.file) args.push('-j', String(Math.max(1, Math.min(4, cpus().length))), run.file);
-  const child = spawn(tool, args, { env: libpqEnv(run.pgUrl, run.tempDb), stdio: [run.input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+  const env = libpqEnv(run.pgUrl, run.tempDb);
+  env.PGOPTIONS = `${env.PGOPTIONS ?? ''} -c synchronous_commit=off`.trim();
+  const child = spawn(tool, args, { env, stdio: [run.input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
   st.child = child;
   let stderrTail = '';
   let errors = '';
