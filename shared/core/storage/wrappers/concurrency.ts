@@ -1,0 +1,92 @@
+/** `withConcurrencyLimit`: at most N transfers (reads until their stream closes, writes) at once. */
+import { finished } from 'node:stream';
+import { cancelledError } from '../../errors';
+import type { StorageProvider } from '../provider';
+import { wrapProvider } from './wrap';
+
+/** A counting semaphore whose waits can be cancelled. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<{ grant: () => void; reject: (e: Error) => void }> = [];
+
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`Semaphore limit must be a positive integer, got ${limit}`);
+  }
+
+  /** Transfers running now. */
+  get inUse(): number {
+    return this.active;
+  }
+
+  /** Waits for a slot; returns its release function (idempotent). */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) throw cancelledError('Waiting for a transfer slot');
+    if (this.active < this.limit) {
+      this.active++;
+      return this.releaser();
+    }
+    await new Promise<void>((resolve, reject) => {
+      const entry = {
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject,
+      };
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(cancelledError('Waiting for a transfer slot'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+    return this.releaser();
+  }
+
+  private releaser(): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = this.waiting.shift();
+      if (next !== undefined) next.grant();
+      else this.active--;
+    };
+  }
+}
+
+/** Wraps `provider` so that at most `limit` reads/writes run at once (default: its `maxConcurrency`). */
+export function withConcurrencyLimit(provider: StorageProvider, limit = provider.capabilities.maxConcurrency): StorageProvider {
+  const sem = new Semaphore(limit);
+  return wrapProvider(provider, {
+    async read(key, opts) {
+      const release = await sem.acquire(opts?.signal);
+      try {
+        const stream = await provider.read(key, opts);
+        // The slot is held until the stream is done: consumed, destroyed or failed.
+        finished(stream, () => release());
+        stream.once('close', release);
+        return stream;
+      } catch (err) {
+        release();
+        throw err;
+      }
+    },
+    ...(provider.write !== undefined
+      ? {
+          async write(key: string, body: Parameters<NonNullable<StorageProvider['write']>>[1], opts?: Parameters<NonNullable<StorageProvider['write']>>[2]) {
+            const release = await sem.acquire(opts?.signal).catch((err: unknown) => {
+              body.destroy();
+              throw err;
+            });
+            try {
+              return await provider.write!(key, body, opts);
+            } finally {
+              release();
+            }
+          },
+        }
+      : {}),
+  });
+}
