@@ -28,7 +28,7 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .addHelpText(
       'after',
-      '\nExit status: 0 success, 1 the work failed, 2 usage error, 130 cancelled (Ctrl-C).\nRefs are NAME:KEY as printed by `list` (NAME is a configured storage).',
+      '\nExit status: 0 success, 1 the work failed, 2 usage error, 130 cancelled (Ctrl-C).\nRefs are NAME:KEY as printed by `list` (NAME is a configured storage).\nBACKUP_DESK_LOG=debug|info|warn|error writes JSON log lines to stderr (never secrets).',
     );
   for (const m of COMMANDS) m.register(program, ctx);
   return program;

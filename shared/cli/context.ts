@@ -8,6 +8,7 @@ import { openSecretStore } from '../core/secrets';
 import type { SecretStore } from '../core/secrets/secret-store';
 import { promptHidden, type CliIo } from './io';
 import { ProgressRenderer } from './progress';
+import { jsonLogger } from '../core/util/logger';
 
 /** A mistake in how the command was called: exit status 2. */
 export class UsageError extends Error {
@@ -47,8 +48,11 @@ export class CliContext {
   desk(cmd: Command): Promise<Desk> {
     if (!this.deskPromise) {
       const home = resolveHome({ home: (cmd.optsWithGlobals() as { home?: string }).home, env: this.io.env });
+      const level = this.io.env.BACKUP_DESK_LOG;
+      const log = level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? jsonLogger((line) => this.io.stderr.write(line), level) : undefined;
       this.deskPromise = Desk.open({
         home,
+        ...(log ? { log } : {}),
         ...(this.secrets ? { secrets: this.secrets } : {}),
         openSecrets: (h) => openSecretStore(h, { env: this.io.env, ...(this.io.stdin.isTTY ? { vaultPassphrase: () => this.prompt('Vault passphrase: ') } : {}) }),
       });
