@@ -225,6 +225,8 @@ export class GdriveProvider implements StorageProvider {
           this.o.log.warn('Skipping a Google Drive entry whose name cannot be a key', { name: f.name });
           continue;
         }
+        // Google Docs/Sheets/shortcuts have no binary content: they cannot be backups.
+        if (f.mimeType !== FOLDER_MIME && f.mimeType?.startsWith('application/vnd.google-apps.')) continue;
         const group = f.mimeType === FOLDER_MIME ? folders : files;
         const prev = group.get(f.name);
         if (prev) hidden++;

@@ -55,14 +55,15 @@ describe('Google Drive provider', () => {
     expect(server.seenUrls.every((u) => u.startsWith(server.url))).toBe(true);
   });
 
-  it('follows nextPageToken over 8 objects with pageSize 3, excluding trashed files', async () => {
+  it('follows nextPageToken over 8 objects with pageSize 3, excluding trashed files and Google Docs', async () => {
     for (let i = 0; i < 8; i++) server.put(folderId, `db${i}.zip`, Buffer.from(`v${i}`));
     server.put(folderId, 'old.zip', Buffer.from('trashed'), { trashed: true });
+    server.state.files.get(server.put(folderId, 'Notes'))!.mimeType = 'application/vnd.google-apps.document';
     const p = await open();
     const before = server.state.requests.length;
     expect(await keysOf(p, '', 3)).toEqual(Array.from({ length: 8 }, (_, i) => `db${i}.zip`));
     const lists = server.state.requests.slice(before).filter((r) => r.method === 'GET' && r.path === '/drive/v3/files');
-    expect(lists).toHaveLength(3);
+    expect(lists).toHaveLength(3); // 9 live entries (8 files + 1 Doc) in pages of 3
     expect(lists.filter((r) => r.query.includes('pageToken='))).toHaveLength(2);
     expect((await caught(p.stat('old.zip'))).kind).toBe('NotFound');
   });
