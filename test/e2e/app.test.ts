@@ -176,6 +176,7 @@ describe('the app in Chromium against `serve`', () => {
     await dialog.getByRole('button', { name: 'Download & decrypt' }).click();
     await dialog.getByRole('heading', { name: 'Downloaded and decrypted' }).waitFor({ timeout: 30_000 });
     expect(await sha256(out)).toBe(await sha256(join(store, TINY_ZIP)));
+    expect(await dialog.getByTestId('verification').textContent()).toMatch(/integrity check passed.*Zip archive is complete/);
     await shot('download-decrypt-done');
     await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
     await page.getByRole('button', { name: 'Close details' }).click();
@@ -188,9 +189,9 @@ describe('the app in Chromium against `serve`', () => {
     const w = page.getByRole('dialog', { name: /Restore tiny/ });
     await w.getByRole('heading', { name: 'Where should it go?' }).waitFor();
     await w.getByText('Looking for PostgreSQL').waitFor({ state: 'detached' });
-    // The test cluster, by URL (works whether or not detection found it).
-    await w.getByRole('radio', { name: /Another PostgreSQL server/ }).check();
-    await w.getByLabel('Server URL').fill(pg.url);
+    // serve runs with the test cluster in its PG* environment: detection finds it and preselects it.
+    const detected = w.getByRole('radio', { name: new RegExp(`127\\.0\\.0\\.1:${pg.port}`) });
+    expect(await detected.isChecked()).toBe(true);
     await w.getByLabel('Odoo data folder (optional)').fill(join(work, 'odoo-data'));
     await shot('restore-target');
     await w.getByRole('button', { name: 'Next' }).click();
@@ -239,6 +240,44 @@ describe('the app in Chromium against `serve`', () => {
     await shot('restore-replace-confirm');
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Close details' }).click();
+  });
+
+  it('restores a backup file dropped onto the window (uploaded into <home>/incoming)', async () => {
+    const b64 = (await readFile(join(store, TINY_ZIP))).toString('base64');
+    await page.evaluate(
+      ({ b64, name }) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name, { type: 'application/zip' }));
+        (window as unknown as { __dt: DataTransfer }).__dt = dt;
+        document.body.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      { b64, name: 'dropped_tiny.zip' },
+    );
+    await page.getByText('Drop a backup file to inspect and restore it').waitFor();
+    await shot('drop-overlay');
+    await page.evaluate(() => {
+      const dt = (window as unknown as { __dt: DataTransfer }).__dt;
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const d = page.getByRole('dialog', { name: 'dropped_tiny.zip' });
+    await d.getByText('Database').waitFor({ timeout: 20_000 });
+    expect(await sha256(join(home, 'incoming', 'dropped_tiny.zip'))).toBe(await sha256(join(store, TINY_ZIP)));
+    await shot('dropped-file');
+    await d.getByRole('button', { name: 'Restore…' }).click();
+    const w = page.getByRole('dialog', { name: 'Restore tiny' });
+    await w.getByText('Looking for PostgreSQL').waitFor({ state: 'detached' });
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByLabel('Database name').fill('tiny_dropped');
+    await w.getByText('✓ “tiny_dropped” is free.').waitFor();
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByRole('checkbox', { name: /Database only/ }).check();
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByRole('button', { name: 'Restore now' }).click();
+    await w.getByRole('heading', { name: '“tiny_dropped” is restored' }).waitFor({ timeout: 60_000 });
+    const got = await dbSnapshot(pg.url, 'tiny_dropped');
+    expect(got.tables).toEqual(expected.tables);
+    await w.getByRole('button', { name: 'Done' }).click();
   });
 
   it('shows the other screens: activity, storages, settings, and the dark theme', async () => {

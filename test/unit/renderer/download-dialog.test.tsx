@@ -73,10 +73,13 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     expect(screen.getByRole('progressbar', { name: 'Download progress' })).toHaveAttribute('aria-valuenow', '20');
     now.mockRestore();
     act(() =>
-      fake.emit('job:done', snap('dl-1', { state: 'succeeded', result: { path: '/tmp/acme.zip', size: 99_000_000, verified: true, verification: 'OpenPGP integrity check passed' } })),
+      fake.emit('job:done', snap('dl-1', { state: 'succeeded', result: { path: '/tmp/acme.zip', storedBytes: 100_000_000, bytes: 99_000_000, verified: ['size', 'sha256', 'zip (12 entries)'] } })),
     );
     expect(await screen.findByText('Downloaded and decrypted')).toBeInTheDocument();
-    expect(screen.getByTestId('verification')).toHaveTextContent('✓ OpenPGP integrity check passed');
+    expect(screen.getByTestId('verification')).toHaveTextContent(
+      '✓ Decrypted; the OpenPGP integrity check passed✓ Size matches the storage listing✓ SHA256 checksum matches✓ Zip archive is complete (12 entries)',
+    );
+    expect(screen.getByText('99 MB')).toBeInTheDocument();
     expect(screen.getByText('/tmp/acme.zip')).toBeInTheDocument();
   });
 

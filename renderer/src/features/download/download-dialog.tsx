@@ -48,7 +48,8 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const running = job?.state === 'running' || (jobId !== undefined && !job);
   const p = job?.progress;
   const done = job && job.state !== 'running' ? job : undefined;
-  const result = (done?.result ?? {}) as { path?: string; size?: number; sha256?: string; verified?: boolean; verification?: string; decrypted?: boolean };
+  const result = (done?.result ?? {}) as { path?: string; bytes?: number; sha256?: string; verified?: string[] };
+  const checks = [...(decrypt && done?.state === 'succeeded' ? ['decrypted'] : []), ...(Array.isArray(result.verified) ? result.verified : [])];
 
   return (
     <Modal title={decrypt ? 'Download & decrypt' : 'Download'} onClose={running ? () => undefined : onClose}>
@@ -131,19 +132,25 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
               <dl className="facts">
                 <dt>Saved to</dt>
                 <dd className="mono wrap">{result.path ?? out}</dd>
-                {result.size !== undefined ? (
+                {result.bytes !== undefined ? (
                   <>
                     <dt>Size</dt>
-                    <dd>{formatBytes(result.size)}</dd>
+                    <dd>{formatBytes(result.bytes)}</dd>
                   </>
                 ) : null}
                 <dt>Verification</dt>
                 <dd data-testid="verification">
-                  {result.verified === false
-                    ? `✗ ${result.verification ?? 'Not verified'}`
-                    : result.verified === true
-                      ? `✓ ${result.verification ?? (decrypt ? 'Integrity check passed (OpenPGP MDC)' : 'Size matches the storage')}`
-                      : (result.verification ?? 'Completed; no checksum was available to compare.')}
+                  {checks.length === 0 ? (
+                    'Completed; there was nothing to compare it with.'
+                  ) : (
+                    <ul className="checks">
+                      {checks.map((c) => (
+                        <li key={c} className="ok">
+                          <span aria-hidden="true">✓</span> {checkLabel(c)}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
                 </dd>
                 {result.sha256 ? (
                   <>
@@ -200,6 +207,16 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
       )}
     </Modal>
   );
+}
+
+/** What a verification the core reports (`size`, `sha256`, `zip (N entries)`, `dump header`) means, in plain words. */
+export function checkLabel(c: string): string {
+  if (c === 'decrypted') return 'Decrypted; the OpenPGP integrity check passed';
+  if (c === 'size') return 'Size matches the storage listing';
+  if (c === 'dump header') return 'PostgreSQL dump header is valid';
+  const zip = /^zip \((\d+) entries\)$/.exec(c);
+  if (zip) return `Zip archive is complete (${zip[1]} entries)`;
+  return `${c.toUpperCase()} checksum matches`;
 }
 
 function capital(s: string): string {
