@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import type { Logger } from '../util/logger';
 import type { SecretStore } from '../secrets/secret-store';
 import type { ProviderDeps, ProviderFactory, StorageProvider } from './provider';
+import { composeProvider } from './wrappers/compose';
 import { localFactory } from './local';
 import { memoryFactory } from './memory';
 import { s3Factory } from './s3';
@@ -65,7 +66,7 @@ export interface OpenStorageDeps {
   readonly secrets: SecretStore;
   readonly log: Logger;
   readonly fetch?: typeof fetch;
-  /** Composes wrappers (retry, concurrency, logging) around the raw provider. */
+  /** Composes wrappers around the raw provider (default: `composeProvider`: retry, logging, concurrency limit). */
   readonly wrap?: (provider: StorageProvider, ctx: { name: string; log: Logger }) => StorageProvider;
 }
 
@@ -88,5 +89,5 @@ export async function openStorage(entry: OpenableStorage, deps: OpenStorageDeps)
   const config = parseSettings(entry);
   const log = deps.log.child({ storage: entry.name, kind: entry.kind });
   const raw = await factory.create(config, entry.secretScope, { secrets: deps.secrets, log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-  return deps.wrap ? deps.wrap(raw, { name: entry.name, log }) : raw;
+  return deps.wrap ? deps.wrap(raw, { name: entry.name, log }) : composeProvider(raw, { log });
 }
