@@ -130,6 +130,9 @@ describe('main bundle', () => {
     expect(out.permission).toBe(false);
     expect(out.permissionCheck).toBe(false);
 
+    expect(out.navigation).toEqual({ own: false, web: true, file: true, redirect: true, webview: true, openWeb: { action: 'deny' }, openFile: { action: 'deny' } });
+    // Web links leave for the system browser; file: links go nowhere.
+    expect(out.navigationLog).toEqual(['openExternal https://www.odoo.com/', 'openExternal https://www.odoo.com/page']);
     expect(out.quit).toEqual({ firstPrevented: 1, quitCalls: 1, secondPrevented: 0 });
     expect(out.log).toContain('tray destroyed');
   });

@@ -35,6 +35,29 @@ if (r.windows.length > 0) {
   out.permission = await new Promise((resolve) => r.permissionRequest(null, 'media', resolve, { requestingUrl: 'app://bundle/' }));
   out.permissionCheck = r.permissionCheck(null, 'clipboard-read', 'app://bundle');
 
+  // Every web contents gets the navigation/new-window lock-down.
+  const handlers = {};
+  let openHandler;
+  const contents = { on: (ev, cb) => ((handlers[ev] ??= []).push(cb)), setWindowOpenHandler: (fn) => (openHandler = fn) };
+  for (const h of r.appHandlers['web-contents-created'] ?? []) h({}, contents);
+  const navigate = (ev, url, isMainFrame = true) => {
+    let prevented = false;
+    for (const h of handlers[ev] ?? []) h({ url, isMainFrame, preventDefault: () => (prevented = true) });
+    return prevented;
+  };
+  const mark = r.log.length;
+  out.navigation = {
+    own: navigate('will-navigate', 'app://bundle/index.html#/x'),
+    web: navigate('will-navigate', 'https://www.odoo.com/'),
+    file: navigate('will-navigate', 'file:///etc/passwd'),
+    redirect: navigate('will-redirect', 'https://evil.example/'),
+    webview: navigate('will-attach-webview', 'app://bundle/'),
+    openWeb: openHandler({ url: 'https://www.odoo.com/page' }),
+    openFile: openHandler({ url: 'file:///etc/passwd' }),
+  };
+  await sleep(10);
+  out.navigationLog = r.log.slice(mark).filter((l) => l.startsWith('openExternal'));
+
   // Quit with nothing running: the first before-quit is held while the core shuts down,
   // then the app quits again and that one goes through.
   const prevented = [];

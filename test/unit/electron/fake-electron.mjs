@@ -129,7 +129,7 @@ export const dialog = {
   showSaveDialog: async () => ({ canceled: true }),
   showMessageBox: async () => ({ response: 0 }),
 };
-export const shell = { openExternal: async () => undefined, openPath: async () => '', showItemInFolder: () => undefined };
+export const shell = { openExternal: async (u) => void rec.log.push(`openExternal ${u}`), openPath: async () => '', showItemInFolder: () => undefined };
 export const webUtils = {};
 export const contextBridge = {};
 export const ipcRenderer = {};
