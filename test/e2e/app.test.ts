@@ -242,6 +242,31 @@ describe('the app in Chromium against `serve`', () => {
     await page.getByRole('button', { name: 'Close details' }).click();
   });
 
+  it.skipIf(!FIXTURES)('restores the real Odoo 16 backup (acme_small_zip) with every table as expected', async () => {
+    const grid = page.getByRole('grid', { name: 'Backups' });
+    await page.getByLabel('Search backups').fill('acme');
+    await grid.getByRole('row').filter({ hasText: 'acme_small' }).dblclick();
+    const panel = page.getByRole('complementary');
+    await panel.getByText(/24 modules|Show 24 modules/).first().waitFor({ timeout: 20_000 });
+    await panel.getByRole('button', { name: 'Restore…' }).click();
+    const w = page.getByRole('dialog', { name: 'Restore acme_small' });
+    await w.getByText('Looking for PostgreSQL').waitFor({ state: 'detached' });
+    await w.getByLabel('Odoo data folder (optional)').fill(join(work, 'odoo-data'));
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByLabel('Database name').fill('acme_e2e');
+    await w.getByText('✓ “acme_e2e” is free.').waitFor();
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByRole('button', { name: 'Restore now' }).click();
+    await w.getByRole('heading', { name: '“acme_e2e” is restored' }).waitFor({ timeout: 90_000 });
+    const want = JSON.parse(await readFile(join(FIXTURES!, 'acme_small_zip.expected.json'), 'utf8')) as { tables: Record<string, number> };
+    const got = await dbSnapshot(pg.url, 'acme_e2e');
+    expect(got.tables).toEqual(want.tables);
+    await w.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('button', { name: 'Close details' }).click();
+    await page.getByLabel('Search backups').fill('');
+  });
+
   it('restores a backup file dropped onto the window (uploaded into <home>/incoming)', async () => {
     const b64 = (await readFile(join(store, TINY_ZIP))).toString('base64');
     await page.evaluate(
