@@ -19,6 +19,8 @@ export interface DumpHeader {
   readonly extensions?: string[];
   /** Number of TABLE entries. */
   readonly tables?: number;
+  /** Number of TOC entries. */
+  readonly entries?: number;
   /** True when the TOC was read completely from the bytes given. */
   readonly tocComplete: boolean;
 }
@@ -88,6 +90,7 @@ export function parseDumpHeader(head: Uint8Array): DumpHeader | undefined {
       out.pgDumpVersion = c.str();
     }
     const count = c.int();
+    out.entries = count;
     const extensions: string[] = [];
     let tables = 0;
     for (let i = 0; i < count; i++) {

@@ -290,7 +290,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
         signal,
         onBytes: (n) => report({ phase: 'database', label: 'Loading the database', done: n, ...(rawTotal !== undefined && !opened.encrypted ? { total: rawTotal } : {}), unit: 'bytes' }),
         onItem: (n, total) => report({ phase: 'database', label: 'Loading the database', done: n, ...(total ? { total } : {}), unit: 'items' }),
-        total: undefined,
+        total: header.entries,
       });
     } else {
       throw new AppError('InvalidInput', `${mainSource.name} is not a backup this app can restore (not a zip, pg_dump or SQL file).`, {
@@ -540,7 +540,8 @@ async function runPgRestore(st: RestoreState, tool: string, run: PgRestoreRun): 
     for (const line of lines) {
       if (/^pg_restore: (creating|processing data|processing item|launching item)/.test(line)) {
         items++;
-        run.onItem(items, run.total);
+        // From a file there is no byte count to show: count the archive's TOC items instead.
+        if (run.file) run.onItem(Math.min(items, run.total ?? items), run.total);
       } else if (/error|fatal|warning/i.test(line)) {
         errors = (errors + line + '\n').slice(-4000);
       }
