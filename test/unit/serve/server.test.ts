@@ -174,8 +174,8 @@ describe('serve', () => {
     const snap = JSON.parse(doneLine.split('\n')[1]!.slice('data: '.length)) as { id: string; state: string; result: unknown };
     expect(snap).toMatchObject({ id: jobId, state: 'succeeded', result: { path: '/tmp/x' } });
     // The listener is removed once the client goes away.
-    await new Promise((r) => setTimeout(r, 50));
-    expect(jobs.listenerCount('update')).toBe(0);
+    await expect.poll(() => jobs.listenerCount('update'), { timeout: 5000 }).toBe(0);
+    expect(jobs.listenerCount('done')).toBe(0);
   });
 
   it('streams an upload into <home>/incoming with a safe, unique name', async () => {
