@@ -103,7 +103,7 @@ export function runCli(cli: BuiltCli, args: readonly string[], opts: RunOptions)
             /* exited */
           }
         }
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 10));
       }
     };
     const polling = poll();
@@ -115,6 +115,34 @@ export function runCli(cli: BuiltCli, args: readonly string[], opts: RunOptions)
       void polling.then(() => resolvePromise({ code, stdout, stderr, argvs: [...argvs] }));
     });
   });
+}
+
+/**
+ * A PATH shim: for each tool found on PATH, a wrapper script that appends its argv to
+ * `log` and then runs the real binary. Put `dir` first on the child's PATH; catches even
+ * processes too short-lived for /proc polling (when started through PATH).
+ */
+export async function makeArgvShims(dir: string, log: string, tools: readonly string[], path = process.env.PATH ?? ''): Promise<string[]> {
+  const { access, writeFile, constants } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  const made: string[] = [];
+  for (const tool of tools) {
+    let real: string | undefined;
+    for (const d of path.split(':')) {
+      try {
+        await access(join(d, tool), constants.X_OK);
+        real = join(d, tool);
+        break;
+      } catch {
+        /* next */
+      }
+    }
+    if (!real) continue;
+    const q = (v: string): string => `'${v.replace(/'/g, `'\\''`)}'`;
+    await writeFile(join(dir, tool), `#!/bin/sh\nprintf '%s ' ${q(real)} "$@" >> ${q(log)}\nprintf '\\n' >> ${q(log)}\nexec ${q(real)} "$@"\n`, { mode: 0o755 });
+    made.push(tool);
+  }
+  return made;
 }
 
 /** Every file below `dir` (recursively), as [path, bytes]. */
