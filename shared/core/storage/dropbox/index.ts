@@ -1,6 +1,6 @@
 /** The Dropbox storage factory. */
-import { AppError } from '../../errors';
-import { refreshingTokenSource, staticTokenSource, type TokenSource } from '../../auth/token-source';
+import { tokenSourceForStorage } from '../../auth/storage-tokens';
+import type { TokenSource } from '../../auth/token-source';
 import type { ProviderDeps, ProviderFactory } from '../provider';
 import { describeDropbox, dropboxConfigSchema, dropboxFields, type DropboxConfig } from './config';
 import { DropboxProvider } from './provider';
@@ -11,20 +11,20 @@ export function storageNameOf(secretScope: string): string {
 }
 
 /**
- * The token source of a Dropbox storage: a refresh token from `storage connect` (refreshed at
- * `config.tokenUrl`), or else a legacy long-lived `accessToken` (odoo_backup_sh style).
+ * The token source of a Dropbox storage, from the accounts module's one credential lookup: a
+ * refresh token from `storage connect` (refreshed at the configured or preset token URL, client
+ * id from the settings or the environment), else a legacy long-lived `accessToken`
+ * (odoo_backup_sh style); `AuthFailed` asking to connect when there is neither.
  */
 export async function dropboxTokenSource(config: DropboxConfig, secretScope: string, deps: ProviderDeps): Promise<TokenSource> {
-  const storageName = storageNameOf(secretScope);
-  const legacy = await deps.secrets.get(secretScope, 'accessToken');
-  const refresh = await deps.secrets.get(secretScope, 'refreshToken');
-  if (legacy !== undefined && refresh === undefined) return staticTokenSource(legacy);
-  if (config.clientId === undefined || config.clientId === '') {
-    throw new AppError('InvalidInput', `Dropbox storage "${storageName}" has no app key (client id), so it cannot be signed in.`, {
-      hint: `Set the app key with \`backup-desk storage edit ${storageName} --client-id KEY\`, or store a legacy access token.`,
-    });
-  }
-  return refreshingTokenSource({ tokenUrl: config.tokenUrl, clientId: config.clientId, storageName }, deps.secrets, secretScope, deps.fetch ?? fetch);
+  return tokenSourceForStorage({
+    kind: 'dropbox',
+    storageName: storageNameOf(secretScope),
+    scope: secretScope,
+    settings: config,
+    secrets: deps.secrets,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
 }
 
 /** Creates Dropbox storages (full-Dropbox or app-folder apps). */

@@ -5,7 +5,8 @@
  */
 import { auth } from '@googleapis/drive';
 import { AppError } from '../../errors';
-import { refreshingTokenSource, type TokenSource } from '../../auth/token-source';
+import { credentialKind, tokenSourceForStorage } from '../../auth/storage-tokens';
+import type { TokenSource } from '../../auth/token-source';
 import type { ProviderDeps } from '../provider';
 import { GOOGLE_TOKEN_URL, type GdriveConfig } from './config';
 import { driveErrorInfo } from './errors';
@@ -14,7 +15,7 @@ import { driveErrorInfo } from './errors';
 export const DRIVE_SCOPE = 'https://www.googleapis.com/auth/drive';
 
 /** A token source for a service-account key (JSON text with `client_email` and `private_key`). */
-export function serviceAccountTokenSource(keyJson: string, tokenUrl: string, storage: string, fetchImpl: typeof fetch): TokenSource {
+export function serviceAccountTokenSource(keyJson: string, tokenUrl: string, storage: string, fetchImpl: typeof fetch, scope: string = DRIVE_SCOPE): TokenSource {
   let key: { client_email?: unknown; private_key?: unknown };
   try {
     key = JSON.parse(keyJson) as typeof key;
@@ -36,7 +37,7 @@ export function serviceAccountTokenSource(keyJson: string, tokenUrl: string, sto
       jwt = undefined;
     },
     accessToken: async () => {
-      jwt ??= new auth.JWT({ email, key: privateKey, scopes: [DRIVE_SCOPE], transporterOptions: { fetchImplementation, retry: false } });
+      jwt ??= new auth.JWT({ email, key: privateKey, scopes: [scope], transporterOptions: { fetchImplementation, retry: false } });
       try {
         const { token } = await jwt.getAccessToken();
         if (!token) throw new Error('no access token in the answer');
@@ -56,18 +57,16 @@ export function serviceAccountTokenSource(keyJson: string, tokenUrl: string, sto
   };
 }
 
-/** The token source for a Drive storage: refresh token first, else a service-account key. */
+/**
+ * The token source for a Drive storage: a refresh token (or any credential other than a
+ * service-account key) goes through the accounts module's `tokenSourceForStorage`; a
+ * service-account key is signed by google-auth-library's JWT client.
+ */
 export async function gdriveTokenSource(config: GdriveConfig, secretScope: string, storage: string, deps: ProviderDeps): Promise<TokenSource> {
   const fetchImpl = deps.fetch ?? fetch;
-  const refresh = await deps.secrets.get(secretScope, 'refreshToken');
-  if (refresh === undefined) {
-    const key = await deps.secrets.get(secretScope, 'serviceAccountKey');
-    if (key !== undefined) return serviceAccountTokenSource(key, config.tokenUrl, storage, fetchImpl);
+  if ((await credentialKind(deps.secrets, secretScope)) === 'service-account') {
+    const key = (await deps.secrets.get(secretScope, 'serviceAccountKey')) as string;
+    return serviceAccountTokenSource(key, config.tokenUrl, storage, fetchImpl, config.oauthScope ?? DRIVE_SCOPE);
   }
-  if (config.clientId === undefined || config.clientId === '') {
-    throw new AppError('InvalidInput', `Google Drive storage "${storage}" has neither an OAuth client id nor a service-account key.`, {
-      hint: `Store a service-account key (\`backup-desk storage edit ${storage} --secret-stdin\`) or set a client id and run \`storage connect\`.`,
-    });
-  }
-  return refreshingTokenSource({ tokenUrl: config.tokenUrl, clientId: config.clientId, storageName: storage }, deps.secrets, secretScope, fetchImpl);
+  return tokenSourceForStorage({ kind: 'gdrive', storageName: storage, scope: secretScope, settings: config, secrets: deps.secrets, fetch: fetchImpl });
 }

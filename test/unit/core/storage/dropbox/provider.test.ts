@@ -207,12 +207,17 @@ describe('Dropbox provider', () => {
 
   it('without any stored token the storage is "not connected"; a refresh token needs a client id', async () => {
     const secrets = new MemorySecretStore();
-    const p = await dropboxFactory.create(dropboxFactory.configSchema.parse({ clientId: 'cid' }), 'storage:dbx', { secrets, log: nullLogger, fetch: server.fetch });
-    const e = await caught(p.stat('x.zip'));
+    const e = await caught(dropboxFactory.create(dropboxFactory.configSchema.parse({ clientId: 'cid' }), 'storage:dbx', { secrets, log: nullLogger, fetch: server.fetch }));
     expect(e.kind).toBe('AuthFailed');
     expect(e.hint).toMatch(/storage connect dbx/);
     await secrets.set('storage:dbx', 'refreshToken', 'r');
-    const e2 = await caught(dropboxFactory.create(dropboxFactory.configSchema.parse({}), 'storage:dbx', { secrets, log: nullLogger, fetch: server.fetch }));
-    expect(e2.kind).toBe('InvalidInput');
+    const saved = process.env.BACKUP_DESK_DROPBOX_CLIENT_ID;
+    delete process.env.BACKUP_DESK_DROPBOX_CLIENT_ID;
+    try {
+      const e2 = await caught(dropboxFactory.create(dropboxFactory.configSchema.parse({}), 'storage:dbx', { secrets, log: nullLogger, fetch: server.fetch }));
+      expect(e2.kind).toBe('InvalidInput');
+    } finally {
+      if (saved !== undefined) process.env.BACKUP_DESK_DROPBOX_CLIENT_ID = saved;
+    }
   });
 });
