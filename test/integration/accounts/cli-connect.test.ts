@@ -114,6 +114,28 @@ describe.skipIf(!hasKeyring)('backup-desk storage connect (built CLI, real keyri
     expect(run.code).toBe(2);
   });
 
+  it.skipIf(!registered('gdrive') || !registered('dropbox'))('storage add takes the same import flags (key from stdin, token from env)', async () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const key = { type: 'service_account', client_email: 'sa2@proj.iam.gserviceaccount.com', private_key: pem };
+    let run = await runCli(cli, ['storage', 'add', 'gd2', '--type', 'gdrive', '--folder-id', 'f2', '--service-account-file', '-'], { env, stdin: JSON.stringify(key) });
+    expect(run.code, run.stderr).toBe(0);
+    const cfg = await loadConfig(home);
+    const gd2 = cfg.storages.find((s) => s.name === 'gd2');
+    expect(gd2?.settings.clientEmail).toBe(key.client_email);
+    expect(JSON.parse((await keychainGet(`${gd2?.secretScope}/serviceAccountKey`)) as string)).toMatchObject(key);
+
+    const token = `sl.add-${randomUUID()}`;
+    run = await runCli(cli, ['storage', 'add', 'dbx2', '--type', 'dropbox', '--folder-path', '/B', '--dropbox-token-env', 'TOK'], { env: { ...env, TOK: token } });
+    expect(run.code, run.stderr).toBe(0);
+    const dbx2 = (await loadConfig(home)).storages.find((s) => s.name === 'dbx2');
+    expect(await keychainGet(`${dbx2?.secretScope}/accessToken`)).toBe(token);
+
+    // A bad key is refused before anything is added.
+    run = await runCli(cli, ['storage', 'add', 'gd3', '--type', 'gdrive', '--folder-id', 'f3', '--service-account-file', '-'], { env, stdin: '{"type":"authorized_user"}' });
+    expect(run.code).not.toBe(0);
+    expect((await loadConfig(home)).storages.some((s) => s.name === 'gd3')).toBe(false);
+  });
+
   it.skipIf(!registered('dropbox'))('storage remove deletes the keychain entries of an OAuth storage', async () => {
     expect(await keychainGet(`storage:${ids.dbx}/refreshToken`)).not.toBeNull();
     const run = await runCli(cli, ['storage', 'remove', 'dbx'], { env });
