@@ -309,11 +309,22 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
     },
     incompleteUploads: () => listUploads(bucket),
     async seedObjects(objects) {
-      for (const o of objects) {
-        const file = path.join(directory, bucket, ...o.key.split('/').slice(0, -1), `${o.key.split('/').pop()}._S3rver_object`);
-        await mkdir(path.dirname(file), { recursive: true });
-        await writeFile(file, o.data);
-      }
+      const files = objects.map((o) => {
+        // Same on-disk key encoding as the patched store in the child.
+        const segs = o.key.split('/').map((g) => (g === '.' ? '&2e' : g === '..' ? '&2e&2e' : g.replace(/^&/, '&26')));
+        return { file: path.join(directory, bucket, ...segs.slice(0, -1), `${segs[segs.length - 1] ?? ''}._S3rver_object`), data: o.data };
+      });
+      for (const d of new Set(files.map((f) => path.dirname(f.file)))) await mkdir(d, { recursive: true });
+      const queue = [...files];
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+            await writeFile(f.file, f.data);
+            // s3rver would compute and store this on first listing otherwise.
+            await writeFile(`${f.file}.md5`, createHash('md5').update(f.data).digest('hex'));
+          }
+        }),
+      );
     },
     async stop() {
       server.closeAllConnections();

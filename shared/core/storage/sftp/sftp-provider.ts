@@ -28,7 +28,7 @@ import { guardReadStream } from '../wrappers/streams';
 import type { SftpConfig } from './config';
 import { classifySftpError } from './errors';
 import { pipelinedReadStream, pipelinedWriteStream, type OnConnectionLost } from './transfer';
-import { addKnownHost, checkKnownHosts, keyTypeOf, knownHostsName, normalizeFingerprint, sha256Fingerprint } from './host-key';
+import { addKnownHost, checkKnownHosts, knownHostsName, normalizeFingerprint, sha256Fingerprint } from './host-key';
 
 /** Login secrets, resolved from the secret store (never from config). */
 export interface SftpAuth {
@@ -444,5 +444,3 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
   };
 }
 
-/** The key type of a raw host key (re-exported for tests and UIs). */
-export { keyTypeOf };
