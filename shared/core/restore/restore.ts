@@ -618,12 +618,10 @@ async function finalizeSwap(
     if (await databaseExists(admin, opts.db)) {
       if (!opts.replace) throw new AppError('Conflict', `A database named "${opts.db}" appeared during the restore.`, { hint: 'Choose another name or restore with --replace.' });
       oldDb = tmpName('bd_old', opts.db);
-      await terminate(admin, opts.db);
-      await admin.query(`ALTER DATABASE ${quoteIdent(opts.db)} RENAME TO ${quoteIdent(oldDb)}`);
+      await renameDatabase(admin, opts.db, oldDb);
     }
     try {
-      await terminate(admin, tempDb);
-      await admin.query(`ALTER DATABASE ${quoteIdent(tempDb)} RENAME TO ${quoteIdent(opts.db)}`);
+      await renameDatabase(admin, tempDb, opts.db);
       st.tempDbCreated = false;
     } catch (err) {
       if (oldDb) await admin.query(`ALTER DATABASE ${quoteIdent(oldDb)} RENAME TO ${quoteIdent(opts.db)}`).catch(() => undefined);
@@ -651,6 +649,21 @@ async function finalizeSwap(
     await rm(oldFs, { recursive: true, force: true }).catch((err: unknown) => warn(`The previous filestore ${oldFs} could not be removed: ${(err as Error).message}`));
   }
   return placedFs;
+}
+
+/** Renames a database, ending other sessions on it first (Odoo may reconnect: a few tries). */
+async function renameDatabase(admin: pg.Client, from: string, to: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await terminate(admin, from);
+    try {
+      await admin.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+      return;
+    } catch (err) {
+      // 55006: object_in_use ("database is being accessed by other users")
+      if ((err as { code?: string }).code !== '55006' || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }
 
 async function terminate(admin: pg.Client, db: string): Promise<void> {
