@@ -9,6 +9,7 @@ import type { SecretStore } from './secret-store';
 import { passphraseFromEnvFile, vaultExists, vaultPath, VaultSecretStore, VAULT_PASSPHRASE_FILE_ENV } from './vault';
 
 export { MemorySecretStore, type SecretStore } from './secret-store';
+export { SECRET_NAMES, type SecretName } from './names';
 export { KeychainSecretStore, openKeychainStore, keychainAccount, KEYCHAIN_SERVICE, SECRETS_INDEX_FILE, NO_KEYCHAIN_HINT, type KeychainOptions } from './keychain';
 export { VaultSecretStore, vaultPath, vaultExists, passphraseFromEnvFile, VAULT_FILE, VAULT_PASSPHRASE_FILE_ENV, type VaultCreateOptions } from './vault';
 
