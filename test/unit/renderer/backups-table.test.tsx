@@ -6,6 +6,7 @@ import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { BackupsView } from '../../../renderer/src/features/backups/backups-view';
 import { ROW_HEIGHT } from '../../../renderer/src/features/backups/backups-table';
 import { buildRows, DEFAULT_QUERY } from '../../../renderer/src/features/backups/table-model';
+import { Compatibility, pgMajor } from '../../../renderer/src/features/backups/detail-panel';
 import { fakeClient } from './fake-client';
 
 const DBS = ['acme', 'acme.prod', 'beta_shop', 'zeta'];
@@ -138,6 +139,18 @@ describe('Backups table', { timeout: 30_000 }, () => {
     renderView(catalog(3));
     await user.click(screen.getByRole('tab', { name: 'Strays (1)' }));
     expect(screen.getByRole('table', { name: 'Stray files' })).toHaveTextContent('not a backup');
+  });
+
+  it('judges PostgreSQL compatibility of a backup with the detected target', () => {
+    expect(pgMajor('15.0')).toBe(15);
+    expect(pgMajor('PostgreSQL 16.4 (Debian 16.4-1)')).toBe(16);
+    expect(pgMajor('9.6')).toBe(9);
+    render(<Compatibility backupPg="16.0" format="dump" targetLabel="local" targetDetail="PostgreSQL 15.20 (Debian) as postgres" />);
+    expect(screen.getByText('newer source')).toBeInTheDocument();
+    expect(screen.getByText(/restore into PostgreSQL 16 or newer/)).toBeInTheDocument();
+    cleanup();
+    render(<Compatibility backupPg="15.0" format="zip" targetLabel="local" targetDetail="PostgreSQL 15.20 (Debian) as postgres" />);
+    expect(screen.getByText('compatible')).toBeInTheDocument();
   });
 
   it('buildRows keeps groups in name order and sorts inside them', () => {

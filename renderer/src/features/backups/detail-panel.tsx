@@ -1,6 +1,6 @@
 /** The side panel for one backup: catalog facts, and what `backups:inspect` finds inside. */
 import { useEffect, useId, useState } from 'react';
-import type { ApiError, BackupEntry, InspectResult } from '../../../../shared/contract/api';
+import type { ApiError, ApiResult, BackupEntry, InspectResult } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { CONVENTION_LABELS, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
@@ -23,6 +23,10 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
   const [passphrase, setPassphrase] = useState('');
   const [showModules, setShowModules] = useState(false);
   const passId = useId();
+  const [target, setTarget] = useState<ApiResult<'targets:detect'>[number] | undefined>(undefined);
+  useEffect(() => {
+    api['targets:detect']({}).then((t) => setTarget(t.find((x) => x.available)), () => undefined);
+  }, [api]);
 
   const run = (pass?: string): void => {
     setBusy(true);
@@ -145,6 +149,14 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
               </dd>
               <dt>Modules</dt>
               <dd>{modules.length || '—'}</dd>
+              {target ? (
+                <>
+                  <dt>Restore target</dt>
+                  <dd>
+                    <Compatibility backupPg={inspect.pgVersion} format={inspect.format} targetLabel={target.label} targetDetail={target.detail} />
+                  </dd>
+                </>
+              ) : null}
             </dl>
             {inspect.warnings?.length ? (
               <ul className="warnings">
@@ -182,5 +194,31 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
         ) : null}
       </section>
     </aside>
+  );
+}
+
+/** PostgreSQL's major version in a text like "15.20", "15.0", "PostgreSQL 16.4 (Debian…)". */
+export function pgMajor(text: string | undefined): number | undefined {
+  const m = /(?:PostgreSQL\s+)?(\d+)(?:\.\d+)?/.exec(text ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether the backup's PostgreSQL version suits the detected target, in plain words. */
+export function Compatibility({ backupPg, format, targetLabel, targetDetail }: { backupPg: string | undefined; format: string; targetLabel: string; targetDetail: string | undefined }) {
+  const from = pgMajor(backupPg);
+  const to = pgMajor(targetDetail?.match(/PostgreSQL\s+\d+(\.\d+)?/)?.[0]);
+  if (from === undefined || to === undefined) return <span>{targetLabel}</span>;
+  if (from <= to) {
+    return (
+      <span>
+        <Badge tone="good">compatible</Badge> {targetLabel} (PostgreSQL {to})
+      </span>
+    );
+  }
+  return (
+    <span>
+      <Badge tone="warn">newer source</Badge> made on PostgreSQL {from}, {targetLabel} runs {to}.{' '}
+      {format === 'dump' ? 'A dump from a newer server may not load: restore into PostgreSQL ' + from + ' or newer.' : 'Plain SQL usually loads, but features of the newer server may fail.'}
+    </span>
   );
 }
