@@ -157,6 +157,16 @@ describe.skipIf(!FIXTURES)('backup-desk download and restore (ODOO_FIXTURES_DIR)
     await pg?.stop();
   });
 
+  it('inspects a backup by ref and by path', async () => {
+    const r = await cli(home, ['inspect', 'nas:acme_small_2024-05-01_10-00-00.zip', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'zip', encrypted: false, database: 'acme_small', odooVersion: '16.0', filestoreFiles: 134 });
+    const byPath = await cli(home, ['inspect', join(FIXTURES!, 'acme_small_dump.dump')]);
+    expect(byPath.code).toBe(0);
+    expect(byPath.stdout).toMatch(/^format:\s+dump$/m);
+    expect(byPath.stdout).toMatch(/^dump archive:\s+1\.14$/m);
+  });
+
   it('downloads with verification; a truncated backup leaves no file behind', async () => {
     const out = join(tmp, 'dl');
     await mkdir(out);
