@@ -57,6 +57,7 @@ export function classifyDropboxError(err: unknown, what: string, storage: string
       }
       if (/(^|\/)(not_found|not_file|not_folder)(\/|$)/.test(summary)) return new AppError('NotFound', `"${what}" was not found on Dropbox.`, { hint: 'Check the folder path; the object may have been deleted.', details });
       if (/insufficient_space/.test(summary)) return new AppError('Fatal', 'The Dropbox account is full.', { hint: 'Free some space on Dropbox, then try again.', details });
+      if (/^reset(\/|$)/.test(summary)) return new AppError('Transient', 'The Dropbox listing cursor expired; the listing must start again.', { hint: 'Try the listing again.', details });
       if (/too_many_write_operations|too_many_requests/.test(summary)) return new AppError('Transient', 'Dropbox is busy with other writes to this folder.', { hint: 'Try again in a moment.', details });
       if (/no_write_permission|restricted_content|no_permission|disallowed_name|team_folder|malformed_path/.test(summary)) {
         return new AppError('PermissionDenied', `Dropbox does not allow this for "${what}" (${summary}).`, { hint: 'Check the folder and the app permissions.', details });

@@ -190,6 +190,7 @@ describe('Dropbox provider', () => {
     expect(classifyDropboxError(new DropboxResponseError(403, headers, { error_summary: 'no_permission/' }), 'k', 'dbx').kind).toBe('PermissionDenied');
     expect(classifyDropboxError(new DropboxResponseError(409, headers, { error_summary: 'path/insufficient_space/..' }), 'k', 'dbx').kind).toBe('Fatal');
     expect(classifyDropboxError(new DropboxResponseError(409, headers, { error_summary: 'path/no_write_permission/..' }), 'k', 'dbx').kind).toBe('PermissionDenied');
+    expect(classifyDropboxError(new DropboxResponseError(409, headers, { error_summary: 'reset/..' }), 'k', 'dbx').kind).toBe('Transient');
     expect(classifyDropboxError(new TypeError('fetch failed'), 'k', 'dbx').kind).toBe('Transient');
   });
 
