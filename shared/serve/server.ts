@@ -185,7 +185,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // Known once listening (the port is part of every allowed Host value).
   const guard: { hosts: Set<string> | undefined } = { hosts: undefined };
 
-  const handleApi = async (req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> => {
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
       return sendError(res, new AppError('InvalidInput', `Use POST for /api/${method}.`), 405);
@@ -206,7 +206,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const fn = opts.api[m] as (args: unknown) => Promise<unknown>;
     const result = await fn.call(opts.api, parsed.data);
     sendJson(res, 200, result ?? {});
-    void url;
   };
 
   const handleEvents = (req: IncomingMessage, res: ServerResponse): void => {
@@ -324,7 +323,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         }
         if (isEvents) return handleEvents(req, res);
         if (url.pathname === '/api/upload') return await handleUpload(req, res, url);
-        return await handleApi(req, res, url, url.pathname.slice('/api/'.length));
+        return await handleApi(req, res, url.pathname.slice('/api/'.length));
       } catch (err) {
         log.warn('request failed', { path: url.pathname, error: (err as Error).message });
         sendError(res, err);
