@@ -12,7 +12,7 @@ export const downloadCommand: CommandModule = {
     addPassphraseOptions(
       program
         .command('download')
-        .description('download a backup; written to PATH.part and renamed only once complete and verified (size, checksum, zip structure)')
+        .description('download a backup; written to PATH.part and renamed only once complete and verified (size, checksum, zip structure); multi-file backups (click-odoo folders, dump + filestore/) become a folder')
         .argument('<ref>', 'a ref NAME:KEY from `list`')
         .requiredOption('--out <path>', 'the file to write (or an existing folder to write into)')
         .option('--decrypt', 'decrypt an OpenPGP-encrypted backup on the way (the passphrase is asked for, or given with the options below)'),

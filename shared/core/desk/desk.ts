@@ -13,7 +13,7 @@ import type { BackupSource, MultiPartBackup } from '../archive/source';
 import { classifyName, listCatalog, parseSidecar, scanStorage, type CatalogStorage } from '../catalog';
 import { ConfigStore, STORAGE_NAME_PATTERN, type StorageEntry } from '../config';
 import type { DecryptKeys } from '../crypto';
-import { downloadBackup, type DownloadResult } from '../download';
+import { downloadBackup, downloadFolder, type DownloadResult, type FolderItem } from '../download';
 import { AppError, toAppError } from '../errors';
 import type { JobSnapshot } from '../jobs/job';
 import { JobManager } from '../jobs/job-manager';
@@ -429,8 +429,9 @@ export class Desk implements DeskApi {
     const handle = this.jobs.start('download', `Download ${args.ref}`, async (ctx) => {
       const r = await this.resolveBackup(args.ref, ctx.signal);
       if (!r.storage) throw new AppError('InvalidInput', `"${args.ref}" is a local file already.`, { hint: 'Give a ref NAME:KEY from `backup-desk list`.' });
-      if (r.source && 'kind' in r.source) {
-        throw new AppError('Unsupported', `"${args.ref}" is a multi-file backup (${r.entry?.convention}); downloading those is not supported yet.`, { hint: 'Restore it directly with `backup-desk restore`.' });
+      if ('kind' in r.source) {
+        if (args.decrypt) throw new AppError('InvalidInput', `"${args.ref}" is a multi-file backup, which is never encrypted.`, { hint: 'Drop --decrypt.' });
+        return downloadFolder({ provider: r.provider, name: r.source.name.replace(/(\.dump\.sql|\.sql\.gz|\.sql)$/i, ''), items: await this.folderItems(r, ctx.signal), out: args.out }, ctx);
       }
       const sidecarKey = r.entry?.convention === 'backup-desk' ? r.entry.companions?.find((c) => c.endsWith('.json')) : undefined;
       let sidecarSha256: string | undefined;
@@ -455,6 +456,20 @@ export class Desk implements DeskApi {
       );
     });
     return { jobId: handle.id, result: handle.result };
+  }
+
+  /** The files of a multi-file backup, with paths relative to the backup's folder. */
+  private async folderItems(r: ResolvedBackup, signal: AbortSignal): Promise<FolderItem[]> {
+    const entry = r.entry!;
+    const isFolder = entry.key === '' || entry.key.endsWith('/');
+    const base = isFolder ? entry.key : entry.key.slice(0, entry.key.lastIndexOf('/') + 1);
+    const prefixes = isFolder ? [entry.key] : (entry.companions ?? []).filter((c) => c.endsWith('/'));
+    const items: FolderItem[] = [];
+    if (!isFolder) items.push({ key: entry.key, rel: entry.key.slice(base.length), size: (await r.provider.stat(entry.key, { signal })).size });
+    for (const prefix of prefixes) {
+      for await (const o of r.provider.list(prefix, { signal })) items.push({ key: o.key, rel: o.key.slice(base.length), size: o.size });
+    }
+    return items;
   }
 
   /** Starts a restore job. */

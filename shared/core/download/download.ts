@@ -7,8 +7,8 @@
  * `.part` file is deleted, so nothing partial is ever presented as the backup.
  */
 import { createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, cancelledError, toAppError } from '../errors';
@@ -155,6 +155,75 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
     return { path, storedBytes: received, bytes: written, verified };
   } catch (err) {
     await rm(part, { force: true }).catch(() => undefined);
+    if (signal.aborted) throw cancelledError('The download');
+    throw toAppError(err);
+  }
+}
+
+/** One file of a multi-file backup. */
+export interface FolderItem {
+  readonly key: string;
+  /** Path inside the output folder (`/`-separated). */
+  readonly rel: string;
+  readonly size: number;
+}
+
+/** What to download for a multi-file backup (click-odoo folder, dump + filestore/). */
+export interface FolderDownloadOptions {
+  readonly provider: StorageProvider;
+  /** The backup's name (folder created in `out` when `out` is an existing folder). */
+  readonly name: string;
+  readonly items: readonly FolderItem[];
+  readonly out: string;
+}
+
+/**
+ * Downloads every file of a multi-file backup into `<out>.part/`, checks each file's size,
+ * and renames the folder to `<out>` only when all are complete; removes it on any failure.
+ */
+export async function downloadFolder(opts: FolderDownloadOptions, ctx: JobContext): Promise<DownloadResult> {
+  const signal = ctx.signal;
+  let path = opts.out;
+  try {
+    if ((await stat(opts.out)).isDirectory()) path = join(opts.out, opts.name);
+  } catch {
+    /* a new path */
+  }
+  if (await stat(path).then(() => true, () => false)) {
+    throw new AppError('Conflict', `${path} already exists.`, { hint: 'Choose another --out path, or remove it first.' });
+  }
+  const part = `${path}.part`;
+  const total = opts.items.reduce((s, i) => s + i.size, 0);
+  let done = 0;
+  try {
+    await rm(part, { recursive: true, force: true });
+    for (const item of opts.items) {
+      if (item.rel.split('/').some((s) => s === '..' || s === '')) throw new AppError('InvalidInput', `Unsafe path "${item.rel}" in the backup.`);
+      const file = join(part, ...item.rel.split('/'));
+      await mkdir(dirname(file), { recursive: true });
+      const input = await resumableRead(opts.provider, item.key, {
+        signal,
+        size: item.size,
+        onResume: (offset, attempt, err) => ctx.log('warn', `Connection lost in "${item.key}" at byte ${offset} (${err.message}); resuming (attempt ${attempt}).`),
+      });
+      let got = 0;
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          got += chunk.length;
+          done += chunk.length;
+          ctx.progress({ phase: 'download', label: 'Downloading', done, total, unit: 'bytes', message: item.rel });
+          cb(null, chunk);
+        },
+      });
+      await pipeline(input, tap, createWriteStream(file, { mode: 0o600, flush: true }), { signal });
+      if (got !== item.size) throw new AppError('Integrity', `Received ${got} bytes of "${item.key}" but the listing says ${item.size}.`, { hint: 'Download it again.' });
+    }
+    if (signal.aborted) throw cancelledError('The download');
+    await rename(part, path);
+    ctx.log('info', `Downloaded ${opts.items.length} files to ${path}.`);
+    return { path, storedBytes: done, bytes: done, verified: [`size of ${opts.items.length} files`] };
+  } catch (err) {
+    await rm(part, { recursive: true, force: true }).catch(() => undefined);
     if (signal.aborted) throw cancelledError('The download');
     throw toAppError(err);
   }

@@ -1,3 +1,3 @@
 /** Downloads with verification. */
-export { downloadBackup, resolveOutPath, type DownloadOptions, type DownloadResult } from './download';
+export { downloadBackup, downloadFolder, resolveOutPath, type DownloadOptions, type DownloadResult, type FolderDownloadOptions, type FolderItem } from './download';
 export { verifyZip, checksummer, type Checksummer } from './verify';

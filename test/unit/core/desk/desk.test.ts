@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,5 +144,21 @@ describe('Desk', () => {
     await expect(desk['jobs:get']({ jobId: 'nope' })).rejects.toMatchObject({ kind: 'NotFound' });
     await expect(desk['download:start']({ ref: 'nas:x', out, decrypt: true })).rejects.toMatchObject({ kind: 'InvalidInput' });
     await desk.close();
+  });
+
+  it('downloads multi-file backups as a folder, complete or not at all', async () => {
+    const { desk } = await newDesk();
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    const out = await mkdtemp(join(tmp, 'out-'));
+    const click = await desk.startDownload({ ref: 'nas:click/', out }).result;
+    expect(click.path).toBe(join(out, 'click'));
+    expect(await readFile(join(out, 'click', 'filestore', 'ab', 'abcdef'), 'utf8')).toBe('file');
+    expect(await readFile(join(out, 'click', 'manifest.json'), 'utf8')).toContain('clicky');
+    const plain = await desk.startDownload({ ref: 'nas:plain.dump.sql', out }).result;
+    expect(plain.path).toBe(join(out, 'plain'));
+    expect(await readFile(join(out, 'plain', 'filestore', 'plain', 'cd', 'cdef'), 'utf8')).toBe('f2');
+    expect(await readFile(join(out, 'plain', 'plain.dump.sql'), 'utf8')).toBe('-- sql');
+    await expect(desk.startDownload({ ref: 'nas:click/', out }).result).rejects.toMatchObject({ kind: 'Conflict' });
+    expect((await readdir(out)).sort()).toEqual(['click', 'plain']);
   });
 });
