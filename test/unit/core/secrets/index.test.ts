@@ -55,18 +55,21 @@ describe.skipIf(!hasKeyring)('openSecretStore', () => {
 describe('openSecretStore with neither keychain nor vault', () => {
   it('explains both options (child process without a session bus)', async () => {
     const home = await mkdtemp(join(tmpdir(), 'bd-open-none-'));
-    const script = `
-      import { openSecretStore } from ${JSON.stringify(join(root, 'shared/core/secrets/index.ts'))};
-      try { await openSecretStore(${JSON.stringify(home)}); console.log(JSON.stringify({ ok: true })); }
-      catch (e) { console.log(JSON.stringify({ kind: e.kind, message: e.message, hint: e.hint })); }`;
-    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-bus')}` };
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, cwd: root });
-    const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { kind?: string; message?: string; hint?: string };
-    expect(out.kind).toBe('Unsupported');
-    expect(out.message).toMatch(/No OS keychain/);
-    expect(out.message).toMatch(/vault/);
-    expect(out.hint).toMatch(/secrets vault init/);
-    expect(out.hint).toMatch(/never stored in plain text/);
-    await rm(home, { recursive: true, force: true });
+    try {
+      const script = `
+        import { openSecretStore } from ${JSON.stringify(join(root, 'shared/core/secrets/index.ts'))};
+        try { await openSecretStore(${JSON.stringify(home)}); console.log(JSON.stringify({ ok: true })); }
+        catch (e) { console.log(JSON.stringify({ kind: e.kind, message: e.message, hint: e.hint })); }`;
+      const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-bus')}` };
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, cwd: root });
+      const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { kind?: string; message?: string; hint?: string };
+      expect(out.kind).toBe('Unsupported');
+      expect(out.message).toMatch(/No OS keychain/);
+      expect(out.message).toMatch(/vault/);
+      expect(out.hint).toMatch(/secrets vault init/);
+      expect(out.hint).toMatch(/never stored in plain text/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

@@ -76,18 +76,21 @@ describe.skipIf(!hasKeyring)('KeychainSecretStore (real gnome-keyring)', () => {
 describe.skipIf(!hasKeyring)('keychain without a Secret Service', () => {
   it('fails fast with Unsupported and a vault hint (child process with no session bus)', async () => {
     const home = await mkdtemp(join(tmpdir(), 'bd-kc-nobus-'));
-    const script = `
-      import { openKeychainStore } from ${JSON.stringify(join(root, 'shared/core/secrets/keychain.ts'))};
-      try { await openKeychainStore(${JSON.stringify(home)}); console.log(JSON.stringify({ ok: true })); }
-      catch (e) { console.log(JSON.stringify({ kind: e.kind, message: e.message, hint: e.hint })); }`;
-    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-bus')}` };
-    const t0 = Date.now();
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, cwd: root });
-    const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { kind?: string; message?: string; hint?: string };
-    expect(Date.now() - t0).toBeLessThan(20_000);
-    expect(out.kind).toBe('Unsupported');
-    expect(out.message).toMatch(/No OS keychain is available/);
-    expect(out.hint).toMatch(/secrets vault init/);
-    await rm(home, { recursive: true, force: true });
+    try {
+      const script = `
+        import { openKeychainStore } from ${JSON.stringify(join(root, 'shared/core/secrets/keychain.ts'))};
+        try { await openKeychainStore(${JSON.stringify(home)}); console.log(JSON.stringify({ ok: true })); }
+        catch (e) { console.log(JSON.stringify({ kind: e.kind, message: e.message, hint: e.hint })); }`;
+      const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-bus')}` };
+      const t0 = Date.now();
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, cwd: root });
+      const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { kind?: string; message?: string; hint?: string };
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(out.kind).toBe('Unsupported');
+      expect(out.message).toMatch(/No OS keychain is available/);
+      expect(out.hint).toMatch(/secrets vault init/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
