@@ -49,6 +49,8 @@ export const restoreCommand: CommandModule = {
           ...(passphrase !== undefined ? { passphrase } : {}),
         });
         const result = await ctx.runJob(desk, job);
+        const warnings = (result as { warnings?: unknown } | undefined)?.warnings;
+        if (Array.isArray(warnings)) for (const w of warnings) ctx.err(`warning: ${String(w)}`);
         ctx.out(describeResult(opts.db, result));
       },
     );
@@ -57,8 +59,8 @@ export const restoreCommand: CommandModule = {
 
 function describeResult(db: string, result: unknown): string {
   if (result && typeof result === 'object') {
-    const r = result as { database?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number };
-    const parts = [`restored database ${r.database ?? db}`];
+    const r = result as { db?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number };
+    const parts = [`restored database ${r.db ?? db}`];
     if (r.filestorePath) parts.push(`filestore ${r.filestorePath}${r.filestoreFiles !== undefined ? ` (${r.filestoreFiles} files)` : ''}`);
     const secs = r.seconds ?? (r.durationMs !== undefined ? r.durationMs / 1000 : undefined);
     if (secs !== undefined) parts.push(`in ${secs.toFixed(1)} s`);
