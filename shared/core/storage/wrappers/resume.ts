@@ -22,6 +22,8 @@ export interface ResumableReadOptions extends BackoffOptions {
   readonly maxResumes?: number;
   /** The object's size when already known (a listing); saves a `stat`. */
   readonly size?: number;
+  /** The object's etag when already known; a resume checks that the object still has it. */
+  readonly etag?: string;
   /** Called before each resume, with the absolute offset it resumes from. */
   readonly onResume?: (offset: number, attempt: number, error: AppError) => void;
 }
@@ -30,13 +32,27 @@ export interface ResumableReadOptions extends BackoffOptions {
  * A stream of the object's bytes (or of `range`) that resumes after `Transient` failures by
  * re-reading from the first byte not yet delivered. Providers without range reads are re-read
  * from the start and the bytes already delivered are skipped. Ends with `Integrity` when the
- * object delivers more or fewer bytes than its size; `Cancelled` when `signal` aborts.
+ * object delivers more or fewer bytes than its size, or when its etag changed before a
+ * resume (so two versions are never spliced); `Cancelled` when `signal` aborts.
  */
 export async function resumableRead(provider: StorageProvider, key: string, options: ResumableReadOptions = {}): Promise<Readable> {
   const { signal } = options;
   const maxResumes = options.maxResumes ?? 5;
   const start = options.range?.offset ?? 0;
-  const size = options.size ?? (await provider.stat(key, { signal })).size;
+  const initial = options.size === undefined ? await provider.stat(key, { signal }) : undefined;
+  const size = options.size ?? initial?.size ?? 0;
+  // Resuming splices bytes from two requests: make sure they come from the same version.
+  const etag = options.etag ?? initial?.etag;
+  const assertUnchanged = async (): Promise<void> => {
+    if (etag === undefined) return;
+    const now = await provider.stat(key, { signal });
+    if (now.etag !== etag || now.size !== size) {
+      throw new AppError('Integrity', `"${key}" changed on the storage during the transfer.`, {
+        hint: 'Start the download again to get the new version whole.',
+        details: { etagBefore: etag, etagNow: now.etag ?? null },
+      });
+    }
+  };
   const available = Math.max(0, size - start);
   const total = options.range?.length === undefined ? available : Math.min(options.range.length, available);
 
@@ -55,6 +71,7 @@ export async function resumableRead(provider: StorageProvider, key: string, opti
     for (;;) {
       try {
         if (stream === undefined) {
+          await assertUnchanged();
           skip = provider.capabilities.rangeReads ? 0 : received;
           stream = await open(received);
         }

@@ -87,6 +87,25 @@ describe('resumableRead', () => {
     await expectKind(async () => drain(await resumableRead(ignoresRange, 'obj', { size: 1000 })), 'Integrity');
   });
 
+  it('refuses to splice two versions: an object replaced before the resume fails with Integrity', async () => {
+    const { faulty, base } = await setup();
+    // Someone uploads a new version (same size) while the download waits to resume.
+    let stats = 0;
+    const replacing = wrapProvider(faulty.provider, {
+      stat: async (k, o) => {
+        if (stats++ === 1) await base.write!('obj', bodyOf(patternBytes(data.length, 7)));
+        return faulty.provider.stat(k, o);
+      },
+    });
+    faulty.interruptNext('read', 200_000);
+    const err = await expectKind(async () => drain(await resumableRead(replacing, 'obj', { baseDelayMs: 1 })), 'Integrity');
+    expect(err.message).toMatch(/changed/);
+    // A resume of an unchanged object passes the same check.
+    await base.write!('obj', bodyOf(data));
+    faulty.interruptNext('read', 200_000);
+    expect((await drain(await resumableRead(faulty.provider, 'obj', { baseDelayMs: 1 }))).equals(data)).toBe(true);
+  });
+
   it('reports a missing object as NotFound and an abort as Cancelled', async () => {
     const { faulty } = await setup();
     await expectKind(() => resumableRead(faulty.provider, 'nope'), 'NotFound');
