@@ -19,6 +19,7 @@ import { AppError, cancelledError, isAppError, toAppError } from '../errors';
 import { parsePrivateKey, unlockPrivateKey } from './keys';
 import { sniff, type PacketScan } from './packets';
 import type { ReadableStreamReadResult } from 'node:stream/web';
+import { decryptSeipdV1, fastPathApplies } from './seipd-v1';
 import { peekInput, webToNode } from './streams';
 
 /** What can open a message: a passphrase and/or private keys (armored, each with its passphrase). */
@@ -31,6 +32,7 @@ export interface DecryptKeys {
 const HEAD_BYTES = 64 * 1024;
 
 type SessionKey = { data: Uint8Array; algorithm: string; aeadAlgorithm?: string };
+type Found = { sk: SessionKey; via: 'key' | 'password' };
 
 const NODE_CFB: Record<string, [string, number]> = {
   aes128: ['aes-128-cfb', 16],
@@ -107,7 +109,7 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort: (
 }
 
 /** Finds the session key with the given keys, or throws the precise AuthFailed. */
-async function findSessionKey(message: openpgp.Message<ReadableStream<Uint8Array>>, scan: PacketScan, keys: DecryptKeys): Promise<SessionKey> {
+async function findSessionKey(message: openpgp.Message<ReadableStream<Uint8Array> | Uint8Array>, scan: PacketScan, keys: DecryptKeys): Promise<Found> {
   const hasPk = scan.pkesk.length > 0;
   const hasPw = scan.skesk.length > 0;
   const wanted = scan.pkesk.map((p) => p.keyId);
@@ -131,7 +133,7 @@ async function findSessionKey(message: openpgp.Message<ReadableStream<Uint8Array
     if (unlocked.length) {
       try {
         const sks = await openpgp.decryptSessionKeys({ message, decryptionKeys: unlocked });
-        if (sks[0]) return sks[0] as SessionKey;
+        if (sks[0]) return { sk: sks[0] as SessionKey, via: 'key' };
       } catch (err) {
         keyError ??= new AppError('AuthFailed', 'The private key does not open this backup (its session key could not be decrypted).', {
           hint: `Use the private key this backup was encrypted to (key IDs ${wanted.join(', ')}).`,
@@ -149,7 +151,7 @@ async function findSessionKey(message: openpgp.Message<ReadableStream<Uint8Array
   if (hasPw && hasPassphrase) {
     try {
       const sks = await openpgp.decryptSessionKeys({ message, passwords: [keys.passphrase!] });
-      if (sks[0]) return sks[0] as SessionKey;
+      if (sks[0]) return { sk: sks[0] as SessionKey, via: 'password' };
     } catch (err) {
       throw keyError ?? wrongPassphrase(err);
     }
@@ -194,7 +196,7 @@ export async function decryptStream(input: Readable, keys: DecryptKeys, opts: { 
       throw toAppError(err);
     });
     const p = peeked;
-    const { info, scan } = sniff(p.head);
+    const { info, scan, binary } = sniff(p.head);
     if (!info.encrypted || !scan) {
       throw new AppError('InvalidInput', 'This file is not an OpenPGP-encrypted message, so there is nothing to decrypt.', {
         hint: 'Open it without decrypting, or check that you picked the .enc/.gpg file.',
@@ -205,21 +207,30 @@ export async function decryptStream(input: Readable, keys: DecryptKeys, opts: { 
         hint: 'Re-encrypt the file with a current gpg.',
       });
     }
-    const web = p.toWeb();
-    let message: openpgp.Message<ReadableStream<Uint8Array>>;
-    try {
-      message = info.armored
-        ? ((await openpgp.readMessage({ armoredMessage: web.pipeThrough(new TextDecoderStream('latin1')) })) as openpgp.Message<ReadableStream<Uint8Array>>)
-        : await openpgp.readMessage({ binaryMessage: web });
-    } catch (err) {
-      if (p.inputError) throw toAppError(p.inputError);
-      throw integrityError(err);
+    // Session keys come from the session-key packets in the head alone, so that the choice
+    // of decryption path can still be made before the stream is consumed.
+    let eskMessage: openpgp.Message<Uint8Array> | undefined;
+    if (scan.data) {
+      eskMessage = await openpgp.readMessage({ binaryMessage: binary.subarray(0, scan.data.offset) }).catch(() => undefined);
     }
-    const sk = await findSessionKey(message, scan, keys);
+    let fullMessage: openpgp.Message<ReadableStream<Uint8Array>> | undefined;
+    const readFull = async (): Promise<openpgp.Message<ReadableStream<Uint8Array>>> => {
+      const web = p.toWeb();
+      try {
+        return info.armored
+          ? ((await openpgp.readMessage({ armoredMessage: web.pipeThrough(new TextDecoderStream('latin1')) })) as openpgp.Message<ReadableStream<Uint8Array>>)
+          : await openpgp.readMessage({ binaryMessage: web });
+      } catch (err) {
+        if (p.inputError) throw toAppError(p.inputError);
+        throw integrityError(err);
+      }
+    };
+    if (!eskMessage) fullMessage = await readFull();
+    const { sk, via } = await findSessionKey((eskMessage ?? fullMessage)!, scan, keys);
     const versionedV1 = scan.data?.tag === 18 && scan.data.version === 1;
     const check = versionedV1 ? quickCheck(sk, scan.data!.firstBytes) : undefined;
     if (check === false) {
-      throw scan.skesk.length && keys.passphrase
+      throw via === 'password'
         ? wrongPassphrase()
         : new AppError('AuthFailed', 'The private key does not open this backup (the decrypted session key is wrong).', {
             hint: 'Use the private key this backup was encrypted to.',
@@ -227,21 +238,34 @@ export async function decryptStream(input: Readable, keys: DecryptKeys, opts: { 
     }
     // Legacy ciphers Node's OpenSSL lacks (CAST5, Blowfish, Twofish) get no quick check: a
     // failure before any output is then most likely a wrong passphrase, but may be damage.
-    const ambiguous = check === undefined && versionedV1 && scan.skesk.length > 0 && !!keys.passphrase;
-    let result: openpgp.DecryptMessageResult & { data: ReadableStream<Uint8Array> };
-    try {
-      result = (await openpgp.decrypt({
-        message,
-        sessionKeys: sk as openpgp.SessionKey,
-        format: 'binary',
-        config: { allowUnauthenticatedStream: true },
-      })) as openpgp.DecryptMessageResult & { data: ReadableStream<Uint8Array> };
-    } catch (err) {
-      if (p.inputError) throw toAppError(p.inputError);
-      if (ambiguous) throw wrongPassphrase(err, true);
-      throw integrityError(err);
+    const ambiguous = check === undefined && versionedV1 && via === 'password';
+    let reader: Pick<ReadableStreamDefaultReader<Uint8Array>, 'read' | 'cancel'>;
+    if (check === true && !fullMessage && fastPathApplies(sk, scan.data!.firstBytes)) {
+      // gpg's default format (and odoo_backup_sh's): native AES-CFB/SHA-1/zlib, constant memory.
+      const gen = decryptSeipdV1(p.iterate(), info.armored, sk);
+      reader = {
+        read: () => gen.next() as Promise<ReadableStreamReadResult<Uint8Array>>,
+        cancel: async () => {
+          await gen.return(undefined);
+        },
+      };
+    } else {
+      const message = fullMessage ?? (await readFull());
+      let result: openpgp.DecryptMessageResult & { data: ReadableStream<Uint8Array> };
+      try {
+        result = (await openpgp.decrypt({
+          message,
+          sessionKeys: sk as openpgp.SessionKey,
+          format: 'binary',
+          config: { allowUnauthenticatedStream: true },
+        })) as openpgp.DecryptMessageResult & { data: ReadableStream<Uint8Array> };
+      } catch (err) {
+        if (p.inputError) throw toAppError(p.inputError);
+        if (ambiguous) throw wrongPassphrase(err, true);
+        throw integrityError(err);
+      }
+      reader = result.data.getReader();
     }
-    const reader = result.data.getReader();
     const mapError = (err: unknown): Error => {
       if (p.inputError) return toAppError(p.inputError);
       if (isAppError(err)) return err;
@@ -305,7 +329,8 @@ export async function decryptToFile(
     if (isAppError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC') throw new AppError('Fatal', `No space left while writing ${outPath}.`, { hint: 'Free some disk space and try again.', cause: err });
-    if (code === 'EACCES' || code === 'EPERM' || code === 'ENOENT') {
+    if (code === 'ENOENT') throw new AppError('NotFound', `The folder for ${outPath} does not exist.`, { hint: 'Choose an existing folder.', cause: err });
+    if (code === 'EACCES' || code === 'EPERM') {
       throw new AppError('PermissionDenied', `Cannot write ${part}: ${(err as Error).message}`, { hint: 'Choose a folder you can write to.', cause: err });
     }
     throw toAppError(err);

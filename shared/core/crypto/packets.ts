@@ -31,6 +31,8 @@ export interface DataPacketInfo {
   version: number | undefined;
   /** The first body bytes available in the head (after the version byte for tag 18/20). */
   firstBytes: Uint8Array;
+  /** Offset of the packet header in the (dearmored) head: the session-key packets come before. */
+  offset: number;
 }
 
 /** Result of walking the packets in the head of a message. */
@@ -141,7 +143,7 @@ export function scanPackets(b: Uint8Array): PacketScan | undefined {
         const ok = h.tag === TAG_SEIPD ? version === 1 || version === 2 : version === 1;
         if (!ok) return undefined;
       }
-      scan.data = { tag: h.tag, version, firstBytes: versioned ? first.subarray(1) : first };
+      scan.data = { tag: h.tag, version, firstBytes: versioned ? first.subarray(1) : first, offset: pos };
       break;
     }
     if (h.tag !== TAG_PKESK && h.tag !== TAG_SKESK && h.tag !== TAG_MARKER) return undefined;
@@ -224,12 +226,13 @@ export function isArmoredMessage(head: Uint8Array): boolean {
 }
 
 /** Scans the head of a file (armored or binary), returning the packet scan too. */
-export function sniff(head: Uint8Array): { info: EncryptionInfo; scan: PacketScan | undefined } {
+export function sniff(head: Uint8Array): { info: EncryptionInfo; scan: PacketScan | undefined; binary: Uint8Array } {
   const dearmored = dearmorHead(head);
   const armored = dearmored !== undefined;
-  const scan = scanPackets(dearmored ?? head);
-  if (!scan) return { info: { encrypted: false, armored }, scan: undefined };
+  const binary = dearmored ?? head;
+  const scan = scanPackets(binary);
+  if (!scan) return { info: { encrypted: false, armored }, scan: undefined, binary };
   const keyIds = scan.pkesk.map((p) => p.keyId);
   const method: EncryptionMethod = scan.pkesk.length ? 'public-key' : scan.skesk.length ? 'password' : 'unknown';
-  return { info: { encrypted: true, armored, method, ...(keyIds.length ? { keyIds } : {}) }, scan };
+  return { info: { encrypted: true, armored, method, ...(keyIds.length ? { keyIds } : {}) }, scan, binary };
 }

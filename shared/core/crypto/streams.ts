@@ -12,6 +12,8 @@ export interface PeekedInput {
   head: Uint8Array;
   /** The whole input (head + rest) as a web stream; cancelling it destroys the input. */
   toWeb(): ReadableStream<Uint8Array>;
+  /** The whole input (head + rest) as an async iterable (pull-based). */
+  iterate(): AsyncGenerator<Uint8Array>;
   /** Stops reading and destroys the input. */
   close(): Promise<void>;
   /** The error the input itself failed with, if any (download failures, cancellation). */
@@ -64,6 +66,15 @@ export async function peekInput(input: Readable, min: number): Promise<PeekedInp
       return inputError;
     },
     close,
+    async *iterate() {
+      if (head.length) yield head;
+      if (ended) return;
+      for (;;) {
+        const r = await next();
+        if (r.done) return;
+        yield asU8(r.value);
+      }
+    },
     toWeb() {
       let pending: Uint8Array | undefined = head.length ? head : undefined;
       return new ReadableStream<Uint8Array>(
@@ -114,7 +125,7 @@ export function nodeToWeb(input: Readable): ReadableStream<Uint8Array> {
  * stream errors are passed through `mapError`; destroying the Readable cancels the reader.
  */
 export function webToNode(
-  reader: ReadableStreamDefaultReader<Uint8Array | string>,
+  reader: Pick<ReadableStreamDefaultReader<Uint8Array | string>, 'read' | 'cancel'>,
   mapError: (err: unknown) => Error,
   first?: ReadableStreamReadResult<Uint8Array | string>,
   onDestroy?: () => void,
