@@ -51,8 +51,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Options of `startSshd`. */
+export interface SshdOptions {
+  /** Run internal-sftp read-only (`-R`): every write is refused with "permission denied". */
+  readonly readOnly?: boolean;
+}
+
 /** Starts sshd; rejects with sshd's stderr when it does not come up. */
-export async function startSshd(): Promise<TestSshd> {
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sshd-'));
   const root = path.join(dir, 'root');
   await mkdir(root);
@@ -84,7 +90,7 @@ export async function startSshd(): Promise<TestSshd> {
       'UsePAM no',
       'StrictModes no',
       'PermitRootLogin yes',
-      'Subsystem sftp internal-sftp',
+      `Subsystem sftp internal-sftp${options.readOnly ? ' -R' : ''}`,
       'LogLevel ERROR',
       'MaxStartups 50',
       'MaxSessions 50',

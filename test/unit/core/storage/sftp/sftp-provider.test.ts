@@ -113,6 +113,25 @@ describe('SFTP login', () => {
     expect(sftpFactory.describe(config)).toBe(`sftp://${sshd.username}@127.0.0.1:${sshd.port}${sshd.root}`);
   });
 
+  it('reports writes refused by a read-only server as PermissionDenied, leaving nothing behind', async () => {
+    const ro = await startSshd({ readOnly: true });
+    try {
+      const p = createSftpProvider(
+        sftpConfigSchema.parse({ host: ro.host, port: ro.port, username: ro.username, path: ro.root, auth: 'key', hostKeyFingerprint: ro.hostKeyFingerprint }),
+        { privateKey: ro.clientKey },
+      );
+      await writeFile(path.join(ro.root, 'existing.zip'), 'data');
+      expect((await drain(await p.read('existing.zip'))).toString()).toBe('data');
+      const err = await expectKind(() => p.write!('new.zip', bodyOf(Buffer.from('x'))), 'PermissionDenied');
+      expect(err.hint).toMatch(/may read \(and write\)/);
+      await expectKind(() => p.remove!('existing.zip'), 'PermissionDenied');
+      expect(await readdir(ro.root)).toEqual(['existing.zip']);
+      await p.close();
+    } finally {
+      await ro.stop();
+    }
+  });
+
   it('classifies an unreachable server as Transient, naming it', async () => {
     const err = await expectKind(() => providerFor({ port: 9 }).stat('x'), 'Transient');
     expect(err.message).toContain('127.0.0.1');
