@@ -331,7 +331,10 @@ export async function sha1Tree(dir: string): Promise<Record<string, string>> {
 }
 
 /** A comparable picture of a database: row count and content hash of every public table, sequences. */
-export async function dbSnapshot(url: string, db: string): Promise<{ tables: Record<string, number>; hashes: Record<string, string>; sequences: Record<string, number | null> }> {
+export async function dbSnapshot(
+  url: string,
+  db: string,
+): Promise<{ tables: Record<string, number>; hashes: Record<string, string>; sequences: Record<string, number | null>; indexes: string[]; constraints: string[] }> {
   const client = new pg.Client({ connectionString: withDb(url, db) });
   await client.connect();
   try {
@@ -348,7 +351,13 @@ export async function dbSnapshot(url: string, db: string): Promise<{ tables: Rec
     const s = await client.query<{ s: string; v: string | null }>("SELECT sequencename AS s, last_value AS v FROM pg_sequences WHERE schemaname = 'public'");
     const sequences: Record<string, number | null> = {};
     for (const row of s.rows) sequences[row.s] = row.v === null ? null : Number(row.v);
-    return { tables, hashes, sequences };
+    const indexes = (await client.query<{ d: string }>("SELECT indexdef AS d FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.d);
+    const constraints = (
+      await client.query<{ d: string }>(
+        "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1",
+      )
+    ).rows.map((r) => r.d);
+    return { tables, hashes, sequences, indexes, constraints };
   } finally {
     await client.end();
   }

@@ -232,7 +232,13 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
         report({ phase: 'database', label: 'Loading the database', done: countRaw ? opened.rawBytes() : done, ...(total !== undefined ? { total } : {}), unit: 'bytes' });
       });
       const checked = versionGate(counted, server, opts.pgUrl);
-      await loadSqlItems(parseSqlStream(checked), loader, { signal, dumpName: name, warn });
+      const tempDb = st.tempDb!;
+      await loadSqlItems(parseSqlStream(checked), loader, {
+        signal,
+        dumpName: name,
+        warn,
+        parallel: { workers: Math.max(2, Math.min(4, cpus().length)), open: () => connect(opts.pgUrl, tempDb) },
+      });
     };
 
     if (opened.format === 'zip') {

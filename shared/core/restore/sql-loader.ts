@@ -27,7 +27,26 @@ export interface LoadOptions {
   readonly warn?: (message: string) => void;
   /** Called after each item with the dump line reached. */
   readonly onItem?: (item: SqlItem) => void;
+  /**
+   * Build indexes and constraints of the post-data section on extra connections, in parallel.
+   * `open` connects a new session to the same database.
+   */
+  readonly parallel?: { readonly workers: number; readonly open: () => Promise<pg.Client> };
 }
+
+/**
+ * Which post-data statements may run in parallel with each other: index builds (and PRIMARY KEY /
+ * UNIQUE constraints, which build one) lock a single table; foreign keys lock two and need the
+ * referenced keys, so they form a later group. Anything else is a barrier.
+ */
+export function parallelClass(text: string): 'index' | 'fk' | undefined {
+  if (/^CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)/i.test(text)) return 'index';
+  const m = /^ALTER\s+TABLE\s+(?:ONLY\s+)?[^;]*?\s+ADD\s+CONSTRAINT\s+\S+\s+(PRIMARY\s+KEY|UNIQUE|FOREIGN\s+KEY)\s/i.exec(text);
+  if (!m || text.indexOf(';') !== text.length - 1) return undefined;
+  return /^FOREIGN/i.test(m[1]!) ? 'fk' : 'index';
+}
+
+const SESSION_SETUP = /^(SET\s|SELECT\s+pg_catalog\.set_config\()/i;
 
 /** What was loaded. */
 export interface LoadStats {
@@ -135,8 +154,93 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
     }
   };
 
+  // ---- parallel post-data (index builds, constraints)
+  const setup: string[] = [];
+  interface Worker {
+    client: pg.Client;
+    synced: number;
+    busy?: Promise<void>;
+  }
+  const workers: Worker[] = [];
+  let running = new Set<Promise<void>>();
+  let runningClass: 'index' | 'fk' | undefined;
+  let workerError: unknown;
+  const barrier = async (): Promise<void> => {
+    while (running.size > 0) await Promise.allSettled([...running]);
+    runningClass = undefined;
+    if (workerError) {
+      const e = workerError;
+      workerError = undefined;
+      throw e;
+    }
+  };
+  const dispatch = async (cls: 'index' | 'fk', text: string, line: number): Promise<void> => {
+    const par = opts.parallel!;
+    if (runningClass !== undefined && runningClass !== cls) await barrier();
+    if (workerError) await barrier();
+    let w = workers.find((x) => !x.busy);
+    if (!w && workers.length < par.workers) {
+      const client = await par.open();
+      await client.query('SET synchronous_commit = off');
+      w = { client, synced: 0 };
+      workers.push(w);
+    }
+    while (!w) {
+      await Promise.race([...running]).catch(() => undefined);
+      w = workers.find((x) => !x.busy);
+    }
+    if (workerError) await barrier();
+    const worker = w;
+    runningClass = cls;
+    const job = (async (): Promise<void> => {
+      for (; worker.synced < setup.length; worker.synced++) await worker.client.query(setup[worker.synced]!);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await worker.client.query(text);
+          return;
+        } catch (err) {
+          // Two foreign keys locking the same tables in opposite order: one is rolled back; retry it.
+          if ((err as PgErrorLike).code === '40P01' && attempt < 4) continue;
+          throw err;
+        }
+      }
+    })().then(
+      () => undefined,
+      (err: unknown) => {
+        if (!workerError) workerError = signal?.aborted ? cancelledError('The restore') : sqlError(err, text, line, dumpName);
+      },
+    );
+    worker.busy = job;
+    running.add(job);
+    void job.finally(() => {
+      worker.busy = undefined;
+      running.delete(job);
+    });
+  };
+
+  try {
+    await loadItems();
+    await barrier();
+  } finally {
+    if (running.size > 0) await Promise.allSettled([...running]);
+    running = new Set();
+    for (const w of workers) await w.client.end().catch(() => undefined);
+  }
+  return stats;
+
+  async function loadItems(): Promise<void> {
   for await (const item of items) {
     check();
+    const cls = item.kind === 'sql' && opts.parallel ? parallelClass(item.text) : undefined;
+    if (cls && item.kind === 'sql') {
+      await flush();
+      stats.statements++;
+      await dispatch(cls, item.text, item.line);
+      opts.onItem?.(item);
+      continue;
+    }
+    if (running.size > 0 || workerError) await barrier();
+    if (item.kind === 'sql' && SESSION_SETUP.test(item.text)) setup.push(item.text);
     if (item.kind === 'sql') {
       const ext = CREATE_EXTENSION.exec(item.text);
       if (ext) {
@@ -173,5 +277,5 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
     opts.onItem?.(item);
   }
   await flush();
-  return stats;
+  }
 }

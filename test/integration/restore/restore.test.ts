@@ -92,6 +92,8 @@ function localFolder(dir: string): FolderSource {
 function sameAsSource(s: Awaited<ReturnType<typeof dbSnapshot>>, except: string[] = []): void {
   expect(s.tables).toEqual(snap.tables);
   expect(s.sequences).toEqual(snap.sequences);
+  expect(s.indexes).toEqual(snap.indexes);
+  expect(s.constraints).toEqual(snap.constraints);
   for (const t of Object.keys(snap.hashes)) if (!except.includes(t)) expect(s.hashes[t], t).toBe(snap.hashes[t]);
 }
 
@@ -282,6 +284,19 @@ describe('restore failures leave nothing behind', () => {
     expect(err.message).toContain('no_such_table_xyz');
     expect(err.message).toContain('SELECT * FROM no_such_table_xyz WHERE 1 = 1;');
     expect(err.details).toMatchObject({ line, sqlState: '42P01' });
+  });
+
+  it('an error in an index built in parallel stops the restore and names it', async () => {
+    const text = await readFile(dumpSql);
+    const at = text.indexOf(Buffer.from('\nCREATE INDEX ')) + 1;
+    const bad = Buffer.concat([text.subarray(0, at), Buffer.from('CREATE INDEX bad_idx ON public.res_partner USING btree (no_such_column);\n'), text.subarray(at)]);
+    const line = bad.subarray(0, bad.indexOf('CREATE INDEX bad_idx')).toString('latin1').split('\n').length;
+    const f = join(work, 'bad-index.sql');
+    await writeFile(f, bad);
+    const err = await fails(opts(localFileSource(f), fresh()));
+    expect(err.kind).toBe('Fatal');
+    expect(err.message).toContain(`line ${line} of bad-index.sql`);
+    expect(err.message).toContain('no_such_column');
   });
 
   it('cancel mid-load: Cancelled', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSqlStream, type SqlItem } from '../../../../shared/core/restore/sql-stream';
 import { isAppError } from '../../../../shared/core/errors';
+import { parallelClass } from '../../../../shared/core/restore/sql-loader';
 
 async function* chunked(b: Buffer, sizes: number | (() => number)): AsyncGenerator<Buffer> {
   let i = 0;
@@ -132,5 +133,19 @@ describe('parseSqlStream', () => {
   it('refuses statements that are not valid UTF-8 with a clear error', async () => {
     const err = await collect(chunked(Buffer.concat([Buffer.from("SELECT '"), Buffer.from([0xff]), Buffer.from("';")]), 8)).catch((e: unknown) => e);
     expect(isAppError(err, 'Unsupported')).toBe(true);
+  });
+});
+
+describe('parallelClass', () => {
+  it('lets index builds and key constraints run in parallel, foreign keys in a later group, nothing else', () => {
+    expect(parallelClass('CREATE INDEX a_idx ON public.a USING btree (x);')).toBe('index');
+    expect(parallelClass('CREATE UNIQUE INDEX a_uniq ON public.a USING btree (x);')).toBe('index');
+    expect(parallelClass('CREATE INDEX CONCURRENTLY a_idx ON public.a (x);')).toBeUndefined();
+    expect(parallelClass('ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_pkey PRIMARY KEY (id);')).toBe('index');
+    expect(parallelClass('ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_key UNIQUE (code, company_id);')).toBe('index');
+    expect(parallelClass('ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_b_fkey FOREIGN KEY (b) REFERENCES public.b(id) ON DELETE CASCADE;')).toBe('fk');
+    expect(parallelClass("ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_check CHECK ((x <> ';'));")).toBeUndefined();
+    expect(parallelClass('ALTER TABLE ONLY public.a ALTER COLUMN id SET DEFAULT nextval(1);')).toBeUndefined();
+    expect(parallelClass('COMMENT ON INDEX public.a_idx IS NULL;')).toBeUndefined();
   });
 });
