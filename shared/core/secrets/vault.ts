@@ -9,10 +9,11 @@
  * - AEAD: AES-256-GCM with a fresh random 96-bit nonce on every write; the header (format,
  *   version, KDF parameters, salt) is the additional authenticated data.
  * - Inside: JSON `{ "<scope>": { "<name>": "<value>" } }`.
- * - Writes: temp file in the same folder, fsync, rename, mode 0600.
+ * - Writes: temp file in the same folder, fsync, rename, mode 0600, under `<vault>.lock`
+ *   so several processes' read-modify-write cycles do not lose each other's changes.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
-import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { SecretStore } from './secret-store';
@@ -225,11 +226,13 @@ export class VaultSecretStore implements SecretStore {
   }
 
   private mutate(fn: (c: Contents) => void): Promise<void> {
-    const run = this.chain.then(async () => {
-      const c = await this.read();
-      fn(c);
-      await this.write(c);
-    });
+    const run = this.chain.then(() =>
+      withFileLock(`${this.file}.lock`, async () => {
+        const c = await this.read();
+        fn(c);
+        await this.write(c);
+      }),
+    );
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -267,6 +270,46 @@ export class VaultSecretStore implements SecretStore {
   /** The secret names stored for `scope` (never values). */
   async names(scope: string): Promise<string[]> {
     return Object.keys((await this.read())[scope] ?? {});
+  }
+}
+
+const LOCK_STALE_MS = 30_000;
+const LOCK_WAIT_MS = 10_000;
+
+/**
+ * Runs `fn` holding `<vault>.lock` (created exclusively), so read-modify-write cycles of
+ * several processes (the app, `serve`, a CLI run) do not lose each other's changes. A lock
+ * older than 30 s is taken to be left by a crashed process and broken.
+ */
+async function withFileLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fh = await open(lock, 'wx', 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new AppError('Fatal', `Cannot lock the vault (${lock}): ${(err as Error).message}`, { cause: err, hint: 'Check that the home folder is writable.' });
+      }
+      const age = await stat(lock).then((st) => Date.now() - st.mtimeMs, () => 0);
+      if (age > LOCK_STALE_MS) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new AppError('Transient', 'The secrets vault is busy (another program is writing it).', {
+          hint: `Try again in a moment; if nothing else is running, delete ${lock}.`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { force: true });
   }
 }
 

@@ -55,6 +55,16 @@ describe('VaultSecretStore', () => {
     expect((await readdir(home)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('does not lose writes made concurrently through separate handles (as separate processes would)', async () => {
+    await VaultSecretStore.create(home, 'pp', { logN: 15 });
+    const a = await VaultSecretStore.open(home, 'pp');
+    const b = await VaultSecretStore.open(home, 'pp');
+    await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).set('s', `n${i}`, `v${i}`)));
+    const c = await VaultSecretStore.open(home, 'pp');
+    expect((await c.names('s')).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `n${i}`).sort());
+    expect((await readdir(home)).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+
   it('uses a new nonce for every write', async () => {
     const v = await VaultSecretStore.create(home, 'pp', { logN: 15 });
     await v.set('s', 'n', 'x');
