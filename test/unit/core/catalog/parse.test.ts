@@ -5,7 +5,7 @@ import type { ObjectInfo } from '../../../../shared/core/storage/provider';
 
 const MTIME = new Date('2020-06-01T12:00:00Z');
 const obj = (key: string, size = 100, modified = MTIME): ObjectInfo => ({ key, size, modified });
-const byKey = (list: readonly { key: string }[], key: string) => {
+const byKey = <T extends { key: string }>(list: readonly T[], key: string): T => {
   const e = list.find((x) => x.key === key);
   if (!e) throw new Error(`no entry ${key} in ${list.map((x) => x.key).join(', ')}`);
   return e;
