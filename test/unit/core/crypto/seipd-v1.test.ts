@@ -27,7 +27,7 @@ async function sessionKey(file: string): Promise<{ data: Uint8Array; algorithm: 
   const { info, scan, binary } = sniff(head);
   const msg = await openpgp.readMessage({ binaryMessage: binary.subarray(0, scan!.data!.offset) });
   const [sk] = await openpgp.decryptSessionKeys({ message: msg, passwords: [PW] });
-  return { data: sk!.data, algorithm: sk!.algorithm, armored: info.armored, first: scan!.data!.firstBytes };
+  return { data: sk!.data, algorithm: sk!.algorithm ?? '', armored: info.armored, first: scan!.data!.firstBytes };
 }
 
 async function fastDecrypt(file: string): Promise<Buffer> {
