@@ -6,6 +6,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncat
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psql, startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
 
@@ -110,6 +111,42 @@ describe('backup-desk storage', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/storage/);
     expect(help.stdout).toMatch(/download/);
+  });
+});
+
+const HAS_SCRIPT = existsSync('/usr/bin/script');
+
+describe.skipIf(!HAS_SCRIPT)('storage add on a terminal', () => {
+  it('asks for the secret without echoing it and keeps it out of config.json (vault home)', async () => {
+    const h = join(tmp, 'home-tty');
+    const pw = join(tmp, 'vault-pw');
+    await writeFile(pw, 'vault passphrase 123\n');
+    const env = { BACKUP_DESK_VAULT_PASSPHRASE_FILE: pw };
+    const init = await cli(h, ['secrets', 'vault', 'init'], { env });
+    expect(init.stderr).not.toMatch(/^error/m);
+    expect(init.code).toBe(0);
+    // `script` gives the CLI a pseudo-terminal, as a person at a shell would have.
+    const p = spawn('script', ['-q', '-e', '-c', `${process.execPath} ${BIN} --home ${h} storage add c --type s3 --bucket backups --region eu-west-1 --access-key-id AKID`, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let sent = false;
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!sent && out.includes('Secret access key:')) {
+        sent = true;
+        setTimeout(() => p.stdin.write('typed-secret-value\r'), 200);
+      }
+    });
+    const code = await new Promise<number | null>((res) => p.on('close', res));
+    expect(out).toMatch(/added storage c \(s3: /);
+    expect(out).not.toContain('typed-secret-value');
+    expect(code).toBe(0);
+    expect(await readFile(join(h, 'config.json'), 'utf8')).not.toContain('typed-secret-value');
+    const list = JSON.parse((await cli(h, ['storage', 'list', '--json'], { env })).stdout) as { status?: string }[];
+    expect(list[0]!.status).toBe('ok');
   });
 });
 
