@@ -117,6 +117,59 @@ export function runCli(cli: BuiltCli, args: readonly string[], opts: RunOptions)
   });
 }
 
+/** A long-running CLI process (e.g. `serve`). */
+export interface RunningCli {
+  readonly pid: number;
+  /** Resolves with the first stdout line. */
+  readonly firstLine: Promise<string>;
+  /** Stops it (SIGTERM, then SIGKILL after 5 s) and returns what it wrote and every argv seen. */
+  stop(): Promise<CliRun>;
+}
+
+/** Starts `node <cli> args…` and keeps polling the argv of it and its descendants until stopped. */
+export function startCli(cli: BuiltCli, args: readonly string[], opts: { env: NodeJS.ProcessEnv }): RunningCli {
+  const child = spawn(process.execPath, [cli.main, ...args], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const argvs = new Set<string>();
+  let resolveLine: (l: string) => void = () => undefined;
+  const firstLine = new Promise<string>((r) => (resolveLine = r));
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString('utf8');
+    const nl = stdout.indexOf('\n');
+    if (nl >= 0) resolveLine(stdout.slice(0, nl).trim());
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  let running = true;
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const polling = (async () => {
+    while (running && child.pid) {
+      for (const pid of await descendants(child.pid)) {
+        try {
+          const cmd = await readFile(`/proc/${pid}/cmdline`);
+          if (cmd.length) argvs.add(cmd.toString('utf8').split('\0').join(' ').trim());
+        } catch {
+          /* exited */
+        }
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    pid: child.pid as number,
+    firstLine,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(t);
+      running = false;
+      await polling;
+      return { code, stdout, stderr, argvs: [...argvs] };
+    },
+  };
+}
+
 /**
  * A PATH shim: for each tool found on PATH, a wrapper script that appends its argv to
  * `log` and then runs the real binary. Put `dir` first on the child's PATH; catches even
