@@ -28,10 +28,10 @@ export interface KeyringSession {
   stop(): Promise<void>;
 }
 
-/** True when dbus-daemon and gnome-keyring-daemon are installed. */
+/** True when dbus-daemon, dbus-send and gnome-keyring-daemon are installed (Debian: dbus, gnome-keyring). */
 export async function keyringAvailable(): Promise<boolean> {
   try {
-    await run('which', ['dbus-daemon', 'gnome-keyring-daemon']);
+    await run('which', ['dbus-daemon', 'dbus-send', 'gnome-keyring-daemon']);
     return true;
   } catch {
     return false;
