@@ -208,6 +208,11 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
       get(target, prop) {
         if (prop !== 'send') return Reflect.get(target, prop, target) as unknown;
         return (command: { constructor: unknown; input?: unknown }, sendOptions?: object) => {
+          // Once stopped, nothing new starts (Upload may still be between its abort check and a
+          // CreateMultipartUpload, which would otherwise create an upload after our cleanup).
+          if (stop.signal.aborted && !(command instanceof AbortMultipartUploadCommand)) {
+            return Promise.reject(Object.assign(new Error('The upload was stopped.'), { name: 'AbortError' }));
+          }
           const mustFinish = command instanceof CreateMultipartUploadCommand || command instanceof AbortMultipartUploadCommand;
           const p = (target.send as (c: unknown, o?: object) => Promise<{ UploadId?: string }>)(
             command,
