@@ -84,9 +84,15 @@ export function useJob(jobId: string | undefined): { job: JobSnapshotDto | undef
         }
       }
     };
-    const a = api.on('job:update', take);
-    const b = api.on('job:done', take);
-    api['jobs:get']({ jobId }).then(take, () => undefined);
+    let heard = false;
+    const onEvent = (snap: JobSnapshotDto): void => {
+      if (snap.id === jobId) heard = true;
+      take(snap);
+    };
+    const a = api.on('job:update', onEvent);
+    const b = api.on('job:done', onEvent);
+    // The first snapshot, unless an event already brought a newer one.
+    api['jobs:get']({ jobId }).then((snap) => heard || take(snap), () => undefined);
     return () => {
       a();
       b();

@@ -126,6 +126,9 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
 
   const activeRow = rows[active];
   const visible = rows.slice(first, last);
+  // Rows are keyed by slot, not by id: while scrolling, React rewrites the few DOM rows that
+  // left the view with the ones that entered it instead of destroying and creating elements.
+  const pool = Math.ceil(bodyHeight / ROW_HEIGHT) + 2 * OVERSCAN + 2;
 
   return (
     <div
@@ -179,7 +182,7 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
           };
           if (row.type === 'group') {
             return (
-              <div key={row.id} {...common} className={`vt-row vt-group ${i === active ? 'active' : ''}`} aria-expanded={!row.collapsed}>
+              <div key={`s${i % pool}`} {...common} className={`vt-row vt-group ${i === active ? 'active' : ''}`} aria-expanded={!row.collapsed}>
                 <div role="gridcell" className="vt-cell c-group" aria-colspan={COLUMNS.length}>
                   <span className="chevron" aria-hidden="true">
                     {row.collapsed ? '▸' : '▾'}
@@ -194,7 +197,7 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
           }
           const b = row.entry;
           return (
-            <div key={row.id} {...common} className={`vt-row ${i === active ? 'active' : ''} ${row.id === selectedId ? 'selected' : ''}`}>
+            <div key={`s${i % pool}`} {...common} className={`vt-row ${i === active ? 'active' : ''} ${row.id === selectedId ? 'selected' : ''}`}>
               <div role="gridcell" className="vt-cell c-db" title={b.key}>
                 {b.database}
                 {b.warnings?.length ? (
