@@ -236,7 +236,16 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
           sendError(res, { status: 404, code: 'NoSuchUpload' }, url.pathname);
           return;
         }
-        await rm(path.join(uploadsDir(b), id), { recursive: true, force: true });
+        // A part still being written by s3rver can make one removal fail (ENOTEMPTY): retry.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await rm(path.join(uploadsDir(b), id), { recursive: true, force: true });
+            break;
+          } catch (err) {
+            if (attempt >= 10) throw err;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
         res.writeHead(204);
         res.end();
         return;
