@@ -21,7 +21,27 @@ interface Result {
   stderr: string;
 }
 
-function cli(home: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Result> {
+const BUILT = join(ROOT, 'dist', 'cli', 'main.js');
+
+/**
+ * Other test files may run scripts/build.mjs at the same time, which empties dist/ for a
+ * moment: wait for the CLI to be there again (or build it) before spawning it.
+ */
+async function ensureBuilt(): Promise<void> {
+  for (let i = 0; i < 300 && !existsSync(BUILT); i++) await new Promise((r) => setTimeout(r, 200));
+  if (!existsSync(BUILT)) await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT });
+}
+
+async function cli(home: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Result> {
+  for (let attempt = 0; ; attempt++) {
+    await ensureBuilt();
+    const r = await cliOnce(home, args, opts);
+    if (attempt < 3 && r.code === 1 && r.stderr.includes('is not built yet')) continue;
+    return r;
+  }
+}
+
+function cliOnce(home: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string }): Promise<Result> {
   return new Promise((res, rej) => {
     const p = spawn(process.execPath, [BIN, '--home', home, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -126,6 +146,7 @@ describe.skipIf(!HAS_SCRIPT)('storage add on a terminal', () => {
     expect(init.stderr).not.toMatch(/^error/m);
     expect(init.code).toBe(0);
     // `script` gives the CLI a pseudo-terminal, as a person at a shell would have.
+    await ensureBuilt();
     const p = spawn('script', ['-q', '-e', '-c', `${process.execPath} ${BIN} --home ${h} storage add c --type s3 --bucket backups --region eu-west-1 --access-key-id AKID`, '/dev/null'], {
       cwd: ROOT,
       env: { ...process.env, ...env },
@@ -242,6 +263,7 @@ describe('Ctrl-C', () => {
     await cli(h, ['storage', 'add', 'big', '--type', 'local', '--path', big]);
     const out = join(tmp, 'dl-big');
     await mkdir(out);
+    await ensureBuilt();
     const p = spawn(process.execPath, [BIN, '--home', h, 'download', 'big:huge_2024-01-01_00-00-00.dump', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const started = new Promise<void>((res) =>
