@@ -380,8 +380,8 @@ describe('the app in Chromium against `serve`', () => {
     });
     console.log(`10,000 rows: median frame ${stats.median.toFixed(1)} ms, p90 ${stats.p90.toFixed(1)} ms, at most ${stats.maxRows} rows in the DOM`);
     expect(stats.maxRows).toBeLessThan(80);
-    // Generous: this machine may be shared; without virtualization a frame takes seconds here.
-    expect(stats.median).toBeLessThan(250);
+    // ~23 ms measured on a 2-core machine (60 fps is 16.7); with margin for a busy CI runner.
+    expect(stats.median).toBeLessThan(100);
     await grid.focus();
     await page.keyboard.press('End');
     const lastRow = grid.locator(`[aria-rowindex="${total + 1}"]`);
