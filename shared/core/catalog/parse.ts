@@ -46,6 +46,13 @@ function normalizeKey(key: string): string {
   return k;
 }
 
+/** Index of the `filestore` segment when `norm` is a file at least two levels below one (`…/filestore/<x>/<file>`), else -1. */
+function filestoreIndex(norm: string): number {
+  const segs = norm.split('/');
+  const fi = segs.indexOf(FILESTORE_SEG);
+  return fi >= 0 && fi <= segs.length - 3 ? fi : -1;
+}
+
 function splitKey(norm: string): { dir: string; base: string } {
   const i = norm.lastIndexOf('/');
   return i < 0 ? { dir: '', base: norm } : { dir: norm.slice(0, i), base: norm.slice(i + 1) };
@@ -148,7 +155,7 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
   const singles: { o: Obj; n: NameInfo }[] = [];
   for (const o of objs) {
     if (claimed.has(o)) continue;
-    if (o.norm.split('/').includes(FILESTORE_SEG)) continue; // handled with folder layouts below
+    if (filestoreIndex(o.norm) >= 0) continue; // filestore content: handled with folder layouts below
     const n = classifyName(o.base);
     if (n.role === 'none') continue;
     if (n.role !== 'backup') {
@@ -304,11 +311,9 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
   const orphanFolders = new Map<string, { key: string; size: number; reason: string }>();
   for (const o of objs) {
     if (claimed.has(o)) continue;
-    const segs = o.norm.split('/');
-    const fi = segs.indexOf(FILESTORE_SEG);
-    if (fi >= 0 && fi < segs.length - 1) {
-      const upto = fi + 1 < segs.length - 1 ? fi + 2 : fi + 1; // `.../filestore/<db>/` when there is a <db> level
-      const dirNorm = segs.slice(0, upto).join('/');
+    const fi = filestoreIndex(o.norm);
+    if (fi >= 0) {
+      const dirNorm = o.norm.split('/').slice(0, fi + 2).join('/'); // `…/filestore/<db>/`
       const key = originalPrefix(o, dirNorm) + '/';
       const g = orphanFolders.get(key) ?? { key, size: 0, reason: 'a filestore folder without a database dump beside it' };
       g.size += o.info.size;

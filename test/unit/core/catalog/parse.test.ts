@@ -79,6 +79,12 @@ describe('parseListing', () => {
     expect(r.strays).toEqual([{ ref: 'l:filestore/gone/', storage: 'l', key: 'filestore/gone/', size: 15, stray: 'a filestore folder without a database dump beside it' }]);
   });
 
+  it('a backup that merely sits in a folder named filestore is still a backup', () => {
+    const r = parseListing('l', [obj('old/filestore/acme_2024-01-01_00-00-00.zip'), obj('old/filestore/readme.txt')]);
+    expect(r.backups.map((b) => b.key)).toEqual(['old/filestore/acme_2024-01-01_00-00-00.zip']);
+    expect(r.strays.map((x) => x.key)).toEqual(['old/filestore/readme.txt']);
+  });
+
   it('unknown .zip/.dump/.sql names are generic backups dated by mtime, with a warning; random files are strays', () => {
     const r = parseListing('l', [obj('weird name.zip', 10, new Date('2022-02-02T02:02:02Z')), obj('notes.txt'), obj('empty.zip', 0), obj('dl.zip.part')]);
     expect(byKey(r.backups, 'weird name.zip')).toMatchObject({ convention: 'generic', database: 'weird name', createdAt: '2022-02-02T02:02:02.000Z', warnings: [GENERIC_WARNING] });
