@@ -60,6 +60,14 @@ describe('Desk on S3', () => {
     refs = cat.backups.map((b) => b.ref);
   });
 
+  it('storage test lists, writes, reads back and deletes a probe on S3', async () => {
+    const r = await desk['storages:test']({ name: 'bsh' });
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.ok).toBe(true);
+    const after = await desk['catalog:list']({ includeStrays: true });
+    expect(after.strays.some((x) => x.key.includes('backup-desk-probe'))).toBe(false);
+  });
+
   it('downloads with the storage MD5 verified; a truncated object leaves nothing', async () => {
     const out = await mkdtemp(join(tmp, 'out-'));
     const ok = desk.startDownload({ ref: refs[1]!, out });
