@@ -193,6 +193,10 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     }
     check();
 
+    // Open (and, when encrypted, start decrypting: a wrong passphrase fails here) before creating anything.
+    const opened = await openBackup(mainSource, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal });
+    st.streams.push(opened.stream);
+
     // ---- temporary database and folder
     st.tempDb = tmpName('bd_tmp', opts.db);
     await admin.query(`CREATE DATABASE ${quoteIdent(st.tempDb)} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`).catch((err: unknown) => {
@@ -221,8 +225,6 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     let bytesRead = 0;
     let odooVersion: string | undefined;
     let hasFilestore = false;
-    const opened = await openBackup(mainSource, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal });
-    st.streams.push(opened.stream);
     const rawTotal = mainSource.size;
 
     const loadPlain = async (input: AsyncIterable<Buffer>, total: number | undefined, name: string, countRaw: boolean): Promise<void> => {
@@ -303,7 +305,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
         hint: 'Choose an Odoo backup (.zip or .dump), a plain .sql/.sql.gz dump, or an OpenPGP-encrypted one.',
       });
     }
-    bytesRead = opened.rawBytes();
+    bytesRead = opened.format === 'dump' && mainSource.localPath && !opened.encrypted ? (mainSource.size ?? opened.rawBytes()) : opened.rawBytes();
     check();
 
     // Multi-part: the filestore folder next to the dump.
