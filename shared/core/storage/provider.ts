@@ -117,6 +117,8 @@ export interface ProviderDeps {
   readonly log: Logger;
   /** Override of global fetch (tests point SDKs at local servers with it). */
   readonly fetch?: typeof fetch;
+  /** The storage's configured name, for messages (the secret scope is an opaque id). */
+  readonly storageName?: string;
 }
 
 /** Describes one setting of a provider, to drive forms and `storage add` flags. */

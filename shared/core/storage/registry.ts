@@ -88,6 +88,6 @@ export async function openStorage(entry: OpenableStorage, deps: OpenStorageDeps)
   const factory = getFactory(entry.kind);
   const config = parseSettings(entry);
   const log = deps.log.child({ storage: entry.name, kind: entry.kind });
-  const raw = await factory.create(config, entry.secretScope, { secrets: deps.secrets, log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const raw = await factory.create(config, entry.secretScope, { secrets: deps.secrets, log, storageName: entry.name, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   return deps.wrap ? deps.wrap(raw, { name: entry.name, log }) : composeProvider(raw, { log });
 }

@@ -5,9 +5,9 @@ import type { ProviderDeps, ProviderFactory } from '../provider';
 import { describeDropbox, dropboxConfigSchema, dropboxFields, type DropboxConfig } from './config';
 import { DropboxProvider } from './provider';
 
-/** The storage's name for messages, from its secret scope (`storage:<name>`). */
-export function storageNameOf(secretScope: string): string {
-  return secretScope.replace(/^storage:/, '');
+/** The storage's name for messages: the configured name when the caller gave it, else from its secret scope (`storage:<id>`). */
+export function storageNameOf(secretScope: string, deps?: Pick<ProviderDeps, 'storageName'>): string {
+  return deps?.storageName ?? secretScope.replace(/^storage:/, '');
 }
 
 /**
@@ -19,7 +19,7 @@ export function storageNameOf(secretScope: string): string {
 export async function dropboxTokenSource(config: DropboxConfig, secretScope: string, deps: ProviderDeps): Promise<TokenSource> {
   return tokenSourceForStorage({
     kind: 'dropbox',
-    storageName: storageNameOf(secretScope),
+    storageName: storageNameOf(secretScope, deps),
     scope: secretScope,
     settings: config,
     secrets: deps.secrets,
@@ -41,7 +41,7 @@ export const dropboxFactory: ProviderFactory<DropboxConfig> & { readonly oauth: 
       fetch: deps.fetch ?? fetch,
       log: deps.log.child({ provider: 'dropbox' }),
       chunkBytes: config.uploadChunkBytes,
-      storageName: storageNameOf(secretScope),
+      storageName: storageNameOf(secretScope, deps),
     });
   },
   describe: describeDropbox,

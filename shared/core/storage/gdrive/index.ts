@@ -12,7 +12,7 @@ export const gdriveFactory: ProviderFactory<GdriveConfig> & { readonly oauth: tr
   fields: gdriveFields,
   configSchema: gdriveConfigSchema,
   async create(config, secretScope, deps) {
-    const storageName = secretScope.replace(/^storage:/, '');
+    const storageName = deps.storageName ?? secretScope.replace(/^storage:/, '');
     return new GdriveProvider({
       baseId: config.folderId ?? config.driveId ?? 'root',
       folderPath: config.folderPath,
