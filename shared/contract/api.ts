@@ -230,6 +230,8 @@ export const apiMethods = {
   },
   'storages:test': { args: z.object({ name: z.string() }), result: z.object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })) }) },
   'storages:remove': { args: z.object({ name: z.string() }), result: empty },
+  /** Signs an OAuth storage (Dropbox, Google Drive) in through the browser: a job whose progress carries the sign-in URL. */
+  'storages:connect': { args: z.object({ name: z.string() }), result: jobIdSchema },
   'catalog:list': {
     args: z.object({ storages: z.array(z.string()).optional(), db: z.string().optional(), includeStrays: z.boolean().optional() }),
     result: catalogSchema,

@@ -7,6 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
+import { connectStorage } from '../auth/oauth-flow';
+import { clearConnectionStatus, connectionStatus, markNeedsReconnect } from '../auth/connection-status';
+import { credentialKind } from '../auth/storage-tokens';
+import { isOAuthKind } from '../auth/oauth-providers';
 import { apiMethods, type ApiArgs, type ApiResult, type BackupEntry, type DeskApi, type StorageSummary } from '../../contract/api';
 import { localFileSource } from '../archive';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
@@ -39,6 +43,11 @@ export interface DeskOptions {
   readonly fetch?: typeof fetch;
   /** Opens the default secret store lazily (injected by hosts that can prompt for a vault passphrase). */
   readonly openSecrets?: (home: string) => Promise<SecretStore>;
+  /**
+   * Opens an OAuth sign-in URL in the system browser (Electron: `shell.openExternal` after URL
+   * validation). Without it (serve), the face opens the URL it finds in the connect job's progress.
+   */
+  readonly openUrl?: (url: string) => Promise<void>;
 }
 
 /** A parsed `NAME:KEY` catalog reference. */
@@ -72,6 +81,7 @@ export class Desk implements DeskApi {
   private readonly fetchImpl: typeof fetch | undefined;
   private secretsPromise: Promise<SecretStore> | undefined;
   private readonly openSecrets: ((home: string) => Promise<SecretStore>) | undefined;
+  private readonly openUrl: ((url: string) => Promise<void>) | undefined;
   private readonly providers = new Map<string, { entry: StorageEntry; provider: Promise<StorageProvider> }>();
 
   private constructor(opts: DeskOptions) {
@@ -80,6 +90,7 @@ export class Desk implements DeskApi {
     this.config = new ConfigStore(this.home);
     this.fetchImpl = opts.fetch;
     this.openSecrets = opts.openSecrets;
+    this.openUrl = opts.openUrl;
     if (opts.secrets) this.secretsPromise = Promise.resolve(opts.secrets);
   }
 
@@ -144,7 +155,10 @@ export class Desk implements DeskApi {
     const cached = this.providers.get(name);
     if (cached && cached.entry.id === entry.id) return cached.provider;
     const provider = openStorage(entry, { secrets: this.lazySecrets(), log: this.log, ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}) });
-    provider.catch(() => this.providers.delete(name));
+    provider.catch((err: unknown) => {
+      this.providers.delete(name);
+      void this.noteAuthFailure(name, err);
+    });
     this.providers.set(name, { entry, provider });
     return provider;
   }
@@ -156,7 +170,14 @@ export class Desk implements DeskApi {
       const factory = getFactory(entry.kind);
       description = factory.describe(parseSettings(entry));
       const required = factory.fields.filter((f) => f.secret && f.required);
-      if (required.length > 0 && !factory.oauth) {
+      if (factory.oauth) {
+        try {
+          const kindOfCredential = await credentialKind(await this.secrets(), entry.secretScope);
+          status = kindOfCredential === 'none' ? 'needs-secret' : await connectionStatus(this.home, entry.name);
+        } catch {
+          /* secret store unavailable: status unknown */
+        }
+      } else if (required.length > 0) {
         try {
           const store = await this.secrets();
           for (const f of required) if ((await store.get(entry.secretScope, f.name)) === undefined) status = 'needs-secret';
@@ -248,15 +269,76 @@ export class Desk implements DeskApi {
     const cached = this.providers.get(name);
     this.providers.delete(name);
     if (cached) await (await cached.provider.catch(() => undefined))?.close().catch(() => undefined);
-    const factory = listFactories().find((f) => f.kind === entry.kind);
-    if (factory?.fields.some((f) => f.secret) || factory?.oauth) {
-      try {
-        await (await this.secrets()).deleteScope(entry.secretScope);
-      } catch (err) {
-        this.log.warn('could not delete the secrets of a removed storage', { storage: name, error: toAppError(err).message });
-      }
+    // Whatever the kind: a credential may have been imported or connected outside the kind's fields.
+    try {
+      await (await this.secrets()).deleteScope(entry.secretScope);
+    } catch (err) {
+      this.log.warn('could not delete the secrets of a removed storage', { storage: name, error: toAppError(err).message });
     }
+    await clearConnectionStatus(this.home, name).catch((err: unknown) =>
+      this.log.warn('could not clear the connection status of a removed storage', { storage: name, error: toAppError(err).message }),
+    );
     this.log.info('storage removed', { storage: name });
+  }
+
+  /**
+   * Records "needs-reconnect" for `storage` when `err` is an `AuthFailed` whose details ask for
+   * a reconnect (revoked/expired grant, missing credential); never throws.
+   */
+  private async noteAuthFailure(storage: string | undefined, err: unknown): Promise<void> {
+    if (!storage) return;
+    const e = toAppError(err);
+    if (e.kind !== 'AuthFailed' || !e.details?.reconnect) return;
+    if ((await this.storageEntries().catch(() => [])).every((s) => s.name !== storage)) return;
+    await markNeedsReconnect(this.home, storage, e.message).catch((werr: unknown) =>
+      this.log.warn('could not record that a storage needs reconnecting', { storage, error: toAppError(werr).message }),
+    );
+  }
+
+  /** Runs `fn`; an `AuthFailed` asking for a reconnect marks the storage of `ref` (a `NAME:KEY` ref) before it is rethrown. */
+  private async withAuthNote<T>(ref: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      await this.noteAuthFailure((await this.parseRef(ref).catch(() => undefined))?.storage, err);
+      throw err;
+    }
+  }
+
+  /** Starts the browser sign-in of an OAuth storage as a job; its progress carries the sign-in URL. */
+  startConnect(name: string): { jobId: string; result: Promise<unknown> } {
+    const handle = this.jobs.start('connect', `Connect ${name}`, async (ctx) => {
+      const entry = await this.storageEntry(name);
+      if (!isOAuthKind(entry.kind)) {
+        throw new AppError('InvalidInput', `Storage "${name}" is a ${entry.kind} storage: only Dropbox and Google Drive storages connect through the browser.`, {
+          hint: 'Give its credentials in its settings instead.',
+        });
+      }
+      ctx.progress({ phase: 'authorize', label: 'Starting the sign-in…' });
+      const result = await connectStorage({
+        kind: entry.kind,
+        storageName: name,
+        scope: entry.secretScope,
+        settings: entry.settings,
+        secrets: await this.secrets(),
+        home: this.home,
+        signal: ctx.signal,
+        log: this.log,
+        ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}),
+        openUrl: async (url) => {
+          ctx.progress({ phase: 'authorize', label: 'Sign in in your browser', message: url });
+          ctx.log('info', 'Waiting for the sign-in in the browser.');
+          if (this.openUrl) await this.openUrl(url);
+        },
+      });
+      // A cached provider holds the old credential: open a fresh one next time.
+      const cached = this.providers.get(name);
+      this.providers.delete(name);
+      if (cached) await (await cached.provider.catch(() => undefined))?.close().catch(() => undefined);
+      this.log.info('storage connected', { storage: name });
+      return result;
+    });
+    return { jobId: handle.id, result: handle.result };
   }
 
   /** Lists, writes, reads back and deletes a probe object, saying exactly what fails. */
@@ -264,6 +346,7 @@ export class Desk implements DeskApi {
     const checks: { name: string; ok: boolean; message: string }[] = [];
     const fail = (check: string, err: unknown): void => {
       const e = toAppError(err);
+      void this.noteAuthFailure(name, e);
       checks.push({ name: check, ok: false, message: `${e.message}${e.hint ? ` ${e.hint}` : ''}` });
     };
     const skip = (check: string, why: string): void => void checks.push({ name: check, ok: false, message: `skipped: ${why}` });
@@ -426,7 +509,8 @@ export class Desk implements DeskApi {
 
   /** Starts a download job; the result is a `DownloadResult`. */
   startDownload(args: { ref: string; out: string; decrypt?: DecryptKeys }): { jobId: string; result: Promise<DownloadResult> } {
-    const handle = this.jobs.start('download', `Download ${args.ref}`, async (ctx) => {
+    const handle = this.jobs.start('download', `Download ${args.ref}`, (ctx) =>
+      this.withAuthNote(args.ref, async () => {
       const r = await this.resolveBackup(args.ref, ctx.signal);
       if (!r.storage) throw new AppError('InvalidInput', `"${args.ref}" is a local file already.`, { hint: 'Give a ref NAME:KEY from `backup-desk list`.' });
       if ('kind' in r.source) {
@@ -454,7 +538,7 @@ export class Desk implements DeskApi {
         },
         ctx,
       );
-    });
+    }));
     return { jobId: handle.id, result: handle.result };
   }
 
@@ -475,7 +559,8 @@ export class Desk implements DeskApi {
   /** Starts a restore job. */
   startRestore(args: ApiArgs<'restore:start'>): { jobId: string; result: Promise<unknown> } {
     const req = apiMethods['restore:start'].args.parse(args);
-    const handle = this.jobs.start('restore', `Restore ${req.source} as ${req.db}`, async (ctx) => {
+    const handle = this.jobs.start('restore', `Restore ${req.source} as ${req.db}`, (ctx) =>
+      this.withAuthNote(req.source, async () => {
       const r = await this.resolveBackup(req.source, ctx.signal);
       const target = req.target;
       return restoreEngine.restore(
@@ -492,7 +577,7 @@ export class Desk implements DeskApi {
         },
         ctx,
       );
-    });
+    }));
     return { jobId: handle.id, result: handle.result };
   }
 
@@ -541,6 +626,12 @@ export class Desk implements DeskApi {
   }
 
   /** @inheritdoc */
+  async 'storages:connect'(args: ApiArgs<'storages:connect'>): Promise<ApiResult<'storages:connect'>> {
+    await this.storageEntry(args.name); // NotFound now, not as a failed job
+    return { jobId: this.startConnect(args.name).jobId };
+  }
+
+  /** @inheritdoc */
   async 'catalog:list'(args: ApiArgs<'catalog:list'>, signal?: AbortSignal): Promise<ApiResult<'catalog:list'>> {
     const entries = await this.storageEntries();
     let chosen = entries;
@@ -553,13 +644,15 @@ export class Desk implements DeskApi {
       // The catalog closes what it opens: give it a fresh provider, not the cached one.
       open: () => openStorage(e, { secrets: this.lazySecrets(), log: this.log, ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}) }),
     }));
-    return listCatalog(storages, { ...(args.db ? { db: args.db } : {}), includeStrays: args.includeStrays === true, ...(signal ? { signal } : {}) });
+    const catalog = await listCatalog(storages, { ...(args.db ? { db: args.db } : {}), includeStrays: args.includeStrays === true, ...(signal ? { signal } : {}) });
+    for (const f of catalog.failures) await this.noteAuthFailure(f.storage, new AppError(f.error.kind, f.error.message, { ...(f.error.details ? { details: f.error.details } : {}) }));
+    return catalog;
   }
 
   /** @inheritdoc */
   async 'backups:inspect'(args: ApiArgs<'backups:inspect'>, signal?: AbortSignal): Promise<ApiResult<'backups:inspect'>> {
-    const r = await this.resolveBackup(args.source, signal);
-    const result = await restoreEngine.inspect(r.source, { ...(args.passphrase !== undefined ? { decrypt: { passphrase: args.passphrase } } : {}), ...(signal ? { signal } : {}) });
+    const r = await this.withAuthNote(args.source, () => this.resolveBackup(args.source, signal));
+    const result = await this.withAuthNote(args.source, () => restoreEngine.inspect(r.source, { ...(args.passphrase !== undefined ? { decrypt: { passphrase: args.passphrase } } : {}), ...(signal ? { signal } : {}) }));
     const warnings = [...(result.warnings ?? []), ...(r.entry?.warnings ?? [])];
     return { ...result, ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}) };
   }
