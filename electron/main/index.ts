@@ -22,7 +22,7 @@ import { electronIpcMain } from './ipc/ipc-main';
 import { menuTemplate } from './menu';
 import { notifyJobEnds } from './notifications';
 import { QuitGuard, quitPrompt } from './quit-guard';
-import { cspHeader, PRODUCT_NAME } from './security';
+import { cspHeader, PRODUCT_NAME, safeExternalUrl } from './security';
 import { createTray, type TrayHandle } from './tray';
 import { createMainWindow, hardenApp } from './windows';
 
@@ -71,7 +71,17 @@ async function start(home: string): Promise<void> {
   try {
     // Secrets open lazily on first use; a missing keychain then reaches the UI as an
     // `Unsupported` error with its hint, instead of stopping the app here.
-    desk = await Desk.open({ home, log, openSecrets: (h) => openSecretStore(h) });
+    desk = await Desk.open({
+      home,
+      log,
+      openSecrets: (h) => openSecretStore(h),
+      // OAuth sign-in (storages:connect): only a plain http(s) URL reaches the system browser.
+      openUrl: async (url) => {
+        const safe = safeExternalUrl(url);
+        if (!safe) throw new Error('refused to open a sign-in address that is not a plain http(s) URL');
+        await shell.openExternal(safe);
+      },
+    });
   } catch (err) {
     const e = err as { message?: string; hint?: string };
     log.error('app: cannot open the home folder', { error: String(e.message ?? err) });

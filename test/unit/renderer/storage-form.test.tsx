@@ -94,11 +94,11 @@ describe('Storage form', { timeout: 30_000 }, () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('A storage named dup exists.Choose another name.');
   });
 
-  it('offers Connect for OAuth kinds, disabled with an explanation when the core has no connect method', async () => {
+  it('offers Connect for OAuth kinds now that the core has storages:connect (see connect-storage.test.tsx)', async () => {
     const user = userEvent.setup();
     setup();
     await user.selectOptions(screen.getByLabelText('Type'), 'dropbox');
-    expect(screen.getByRole('button', { name: 'Connect Dropbox…' })).toBeDisabled();
-    expect(screen.getByText(/Signing in through the browser is not available/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Connect Dropbox…' })).toBeEnabled();
+    expect(screen.getByText(/Opens the provider's sign-in page/)).toBeInTheDocument();
   });
 });

@@ -5,6 +5,7 @@ import { API_METHOD_NAMES, type ApiError, type storageKindSchema } from '../../.
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { ErrorMessage, Field } from '../../components/ui';
+import { ConnectStorage } from './connect-storage';
 
 /** A storage type and its settings. */
 export type StorageKind = z.infer<typeof storageKindSchema>;
@@ -65,6 +66,8 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  /** The OAuth storage just added, now signing in. */
+  const [connecting, setConnecting] = useState<string | undefined>(undefined);
   const def = kinds.find((k) => k.kind === kind);
 
   const initialFor = (k: StorageKind | undefined): Record<string, string | boolean> =>
@@ -76,7 +79,7 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
 
   const nameError = name === '' ? undefined : !NAME_RE.test(name) ? 'Use letters, digits, “_”, “.” or “-”.' : existingNames.includes(name) ? 'A storage with this name exists.' : undefined;
 
-  const submit = (): void => {
+  const submit = (then?: 'connect'): void => {
     if (!def) return;
     const c = collectValues(def.fields, values);
     const errs = { ...c.errors };
@@ -88,7 +91,8 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
     api['storages:add']({ name, kind, settings: c.settings, secrets: c.secrets }).then(
       (s) => {
         setBusy(false);
-        onAdded(s.name);
+        if (then === 'connect') setConnecting(s.name);
+        else onAdded(s.name);
       },
       (e: unknown) => {
         setBusy(false);
@@ -96,6 +100,22 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
       },
     );
   };
+
+  if (connecting) {
+    return (
+      <div className="storage-form" aria-label={`Connect ${connecting}`}>
+        <p>
+          Storage “{connecting}” was added. Sign in to {def?.label ?? 'the provider'} to let Backup Desk read it.
+        </p>
+        <ConnectStorage name={connecting} autoStart onConnected={() => onAdded(connecting)} />
+        <div className="wizard-nav">
+          <button type="button" className="btn" onClick={() => onAdded(connecting)}>
+            Connect later
+          </button>
+        </div>
+      </div>
+    );
+  }
 
   return (
     <form
@@ -120,7 +140,13 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
       </Field>
       {def?.oauth ? (
         <div className="oauth-box">
-          <button type="button" className="btn" disabled={!CONNECT_METHOD} title={CONNECT_METHOD ? undefined : 'Not available in this version'}>
+          <button
+            type="button"
+            className="btn primary"
+            disabled={!CONNECT_METHOD || busy}
+            title={CONNECT_METHOD ? undefined : 'Not available in this version'}
+            onClick={() => submit('connect')}
+          >
             Connect {def.label}…
           </button>
           {!CONNECT_METHOD ? (

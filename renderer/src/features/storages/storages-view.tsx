@@ -4,7 +4,8 @@ import type { ApiError, ApiResult, StorageSummary } from '../../../../shared/con
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { Badge, ErrorMessage, Modal } from '../../components/ui';
-import { StorageForm, type StorageKind } from './storage-form';
+import { ConnectStorage } from './connect-storage';
+import { CONNECT_METHOD, StorageForm, type StorageKind } from './storage-form';
 
 type TestResult = ApiResult<'storages:test'>;
 
@@ -49,6 +50,7 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
   };
 
   const kindLabel = (k: string): string => kinds?.find((x) => x.kind === k)?.label ?? k;
+  const isOAuth = (k: string): boolean => kinds?.find((x) => x.kind === k)?.oauth === true;
 
   return (
     <div className="screen">
@@ -85,8 +87,12 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
                   </ul>
                 ) : null}
                 {t && t !== 'running' && 'kind' in t ? <ErrorMessage error={t} /> : null}
+                {s.status === 'needs-reconnect' ? <p className="muted">The sign-in was revoked or has expired: reconnect to read this storage again.</p> : null}
               </div>
               <div className="card-actions">
+                {CONNECT_METHOD && isOAuth(s.kind) && s.status && s.status !== 'ok' ? (
+                  <ConnectStorage name={s.name} reconnect={s.status === 'needs-reconnect'} onConnected={onChanged} />
+                ) : null}
                 <button type="button" className="btn" onClick={() => test(s.name)} disabled={t === 'running'}>
                   Test
                 </button>
