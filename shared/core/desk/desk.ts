@@ -21,6 +21,7 @@ import { downloadBackup, downloadFolder, type DownloadResult, type FolderItem } 
 import { AppError, toAppError } from '../errors';
 import type { JobSnapshot } from '../jobs/job';
 import { JobManager } from '../jobs/job-manager';
+import { EmbeddedPg } from '../pg/embedded';
 import { openSecretStore } from '../secrets';
 import type { SecretStore } from '../secrets/secret-store';
 import { LocalProvider } from '../storage/local';
@@ -28,7 +29,7 @@ import type { StorageProvider } from '../storage/provider';
 import { getFactory, listFactories, openStorage, parseSettings } from '../storage/registry';
 import { readAll } from '../storage/wrappers/streams';
 import { nullLogger, type Logger } from '../util/logger';
-import { restoreEngine } from './engine';
+import { embeddedTargetEntry, resolveTarget, restoreEngine, withTargetInfo } from './engine';
 import { providerMultiPart, providerSource } from './sources';
 import { APP_VERSION } from './version';
 
@@ -83,10 +84,13 @@ export class Desk implements DeskApi {
   private readonly openSecrets: ((home: string) => Promise<SecretStore>) | undefined;
   private readonly openUrl: ((url: string) => Promise<void>) | undefined;
   private readonly providers = new Map<string, { entry: StorageEntry; provider: Promise<StorageProvider> }>();
+  /** The private PostgreSQL of the `{ type: 'embedded' }` restore target (started on demand, stopped by `close`). */
+  readonly embedded: EmbeddedPg;
 
   private constructor(opts: DeskOptions) {
     this.home = resolvePath(opts.home);
     this.log = opts.log ?? nullLogger;
+    this.embedded = new EmbeddedPg({ home: this.home, log: this.log });
     this.config = new ConfigStore(this.home);
     this.fetchImpl = opts.fetch;
     this.openSecrets = opts.openSecrets;
@@ -128,6 +132,7 @@ export class Desk implements DeskApi {
     const all = [...this.providers.values()];
     this.providers.clear();
     await Promise.all(all.map(async (p) => (await p.provider.catch(() => undefined))?.close().catch(() => undefined)));
+    await this.embedded.stop().catch((err: unknown) => this.log.warn('could not stop the private PostgreSQL', { error: toAppError(err).message }));
   }
 
   // ---------------------------------------------------------------- storages
@@ -562,12 +567,13 @@ export class Desk implements DeskApi {
     const handle = this.jobs.start('restore', `Restore ${req.source} as ${req.db}`, (ctx) =>
       this.withAuthNote(req.source, async () => {
       const r = await this.resolveBackup(req.source, ctx.signal);
-      const target = req.target;
-      return restoreEngine.restore(
+      const target = await resolveTarget(req.target, this.embedded);
+      if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
+      const result = await restoreEngine.restore(
         {
           source: r.source,
           db: req.db,
-          ...(target.type === 'postgres' && target.url ? { targetUrl: target.url } : {}),
+          ...(target.pgUrl ? { targetUrl: target.pgUrl } : {}),
           ...(target.dataDir ? { dataDir: target.dataDir } : {}),
           mode: req.mode,
           neutralize: req.neutralize,
@@ -577,6 +583,7 @@ export class Desk implements DeskApi {
         },
         ctx,
       );
+      return withTargetInfo(result, target);
     }));
     return { jobId: handle.id, result: handle.result };
   }
@@ -659,12 +666,13 @@ export class Desk implements DeskApi {
 
   /** @inheritdoc */
   async 'restore:check-name'(args: ApiArgs<'restore:check-name'>): Promise<ApiResult<'restore:check-name'>> {
-    return restoreEngine.checkName(args.target.type === 'postgres' ? args.target.url : undefined, args.db);
+    return restoreEngine.checkName((await resolveTarget(args.target, this.embedded)).pgUrl, args.db);
   }
 
   /** @inheritdoc */
   async 'targets:detect'(_args: ApiArgs<'targets:detect'> = {}): Promise<ApiResult<'targets:detect'>> {
-    return restoreEngine.detectTargets();
+    const [local, embedded] = await Promise.all([restoreEngine.detectTargets(), embeddedTargetEntry(this.embedded)]);
+    return [...local, embedded];
   }
 
   /** @inheritdoc */

@@ -3,11 +3,12 @@
  * `shared/core/archive`): inspect, restore, name checks and target detection, adapted to
  * the contract's shapes.
  */
-import type { ApiResult, InspectResult } from '../../contract/api';
+import type { ApiResult, InspectResult, RestoreTargetSpec } from '../../contract/api';
 import { inspectBackup } from '../archive';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { DecryptKeys } from '../crypto';
 import type { JobContext } from '../jobs/job';
+import type { EmbeddedPg, EmbeddedPgInfo } from '../pg/embedded';
 import { checkDatabaseName, detectLocalTargets, restoreBackup, type RestoreResult } from '../restore';
 
 /** Restore options the Desk passes to the engine. */
@@ -59,3 +60,31 @@ export const restoreEngine: RestoreEngine = {
       ...(t.detail ? { detail: t.detail } : {}),
     })),
 };
+
+/** A restore target resolved to what the engine needs; the embedded one is started first. */
+export interface ResolvedTarget {
+  readonly pgUrl?: string;
+  readonly dataDir?: string;
+  /** Set for `{ type: 'embedded' }`: where the private server runs. */
+  readonly embedded?: EmbeddedPgInfo;
+}
+
+/** Resolves a contract target; `{ type: 'embedded' }` starts the Desk's private PostgreSQL. */
+export async function resolveTarget(target: RestoreTargetSpec, embedded: EmbeddedPg): Promise<ResolvedTarget> {
+  if (target.type === 'postgres') return { ...(target.url ? { pgUrl: target.url } : {}), ...(target.dataDir ? { dataDir: target.dataDir } : {}) };
+  const info = await embedded.start();
+  return { pgUrl: info.pgUrl, dataDir: target.dataDir ?? embedded.odooDataDir, embedded: info };
+}
+
+/** The embedded target's line in `targets:detect`. */
+export async function embeddedTargetEntry(embedded: EmbeddedPg): Promise<ApiResult<'targets:detect'>[number]> {
+  const s = await embedded.status();
+  return { id: 'embedded', label: 'Private PostgreSQL (embedded)', target: { type: 'embedded' }, available: s.available, detail: s.detail };
+}
+
+/** A restore result with where an embedded restore went (socket, data dir), for the result page. */
+export function withTargetInfo(result: RestoreResult, t: ResolvedTarget): RestoreResult | (RestoreResult & { target: Record<string, unknown> }) {
+  if (!t.embedded) return result;
+  const e = t.embedded;
+  return { ...result, target: { type: 'embedded', socketDir: e.socketDir, socketPath: e.socketPath, port: e.port, pgUrl: e.pgUrl, clusterDir: e.dataDir, version: e.version } };
+}

@@ -1,0 +1,374 @@
+/**
+ * The embedded restore target: a private PostgreSQL cluster owned by the app, made with the
+ * newest PostgreSQL server binaries on this machine (initdb, pg_ctl, postgres), listening on a
+ * Unix socket only (no TCP: `listen_addresses = ''`, socket directory mode 0700), started on
+ * demand and stopped when the Desk closes.
+ *
+ * Layout: `<home>/embedded-pg/{data,run,server.log}` (all 0700). When we run as root (CI, servers),
+ * initdb refuses to run, so the cluster runs as the `postgres` system user; that user cannot
+ * traverse a root-only home, so the cluster lives in `<tmpdir>/backup-desk-embedded-<sha256(home)>`
+ * instead, a directory owned by `postgres` with mode 0700 that we create ourselves and refuse to use
+ * when it already exists with another owner, wider permissions or as a symlink (nobody else can
+ * plant it or read it). The Odoo data dir (filestore) of the target stays under the home.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, appendFile, chmod, chown, lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AppError } from '../errors';
+import { nullLogger, type Logger } from '../util/logger';
+import { connect, serverVersion } from './connection';
+import { candidateBinDirs, parseToolVersion } from './tools';
+
+const run = promisify(execFile);
+
+/** The port the private server's socket file is named after (`.s.PGSQL.<port>`); no TCP port is opened. */
+export const EMBEDDED_PORT = 5432;
+
+/** A directory with a complete set of PostgreSQL server binaries. */
+export interface PgServerBinaries {
+  readonly binDir: string;
+  readonly initdb: string;
+  readonly pgCtl: string;
+  readonly postgres: string;
+  readonly major: number;
+  readonly version: string;
+}
+
+/** Where the running embedded server is. */
+export interface EmbeddedPgInfo {
+  /** `postgres://postgres@localhost/postgres?host=<socketDir>&port=5432` (the `host` parameter wins). */
+  readonly pgUrl: string;
+  readonly socketDir: string;
+  /** The socket file itself, e.g. `/…/run/.s.PGSQL.5432`. */
+  readonly socketPath: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Full server version, e.g. `15.18`. */
+  readonly version: string;
+  readonly binDir: string;
+}
+
+/** What `targets:detect` shows about the embedded target. */
+export interface EmbeddedPgStatus {
+  readonly available: boolean;
+  readonly running: boolean;
+  readonly detail: string;
+}
+
+const exe = (name: string): string => (process.platform === 'win32' ? `${name}.exe` : name);
+
+async function isExecutable(p: string): Promise<boolean> {
+  try {
+    await access(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every directory on this machine holding initdb, pg_ctl and postgres, newest major first. */
+export async function listServerBinaries(): Promise<PgServerBinaries[]> {
+  const dirs = [...(await candidateBinDirs()), '/usr/local/pgsql/bin'];
+  const found = new Map<string, PgServerBinaries>();
+  for (const dir of dirs) {
+    if (found.has(dir)) continue;
+    const [initdb, pgCtl, postgres] = ['initdb', 'pg_ctl', 'postgres'].map((n) => join(dir, exe(n))) as [string, string, string];
+    if (!(await isExecutable(initdb)) || !(await isExecutable(pgCtl)) || !(await isExecutable(postgres))) continue;
+    try {
+      const { stdout } = await run(postgres, ['--version'], { timeout: 10_000 });
+      const v = parseToolVersion(stdout);
+      if (v) found.set(dir, { binDir: dir, initdb, pgCtl, postgres, ...v });
+    } catch {
+      /* not runnable */
+    }
+  }
+  return [...found.values()].sort((a, b) => b.major - a.major);
+}
+
+/** The newest server binaries, or undefined. */
+export async function findServerBinaries(): Promise<PgServerBinaries | undefined> {
+  return (await listServerBinaries())[0];
+}
+
+/** `MissingTool` naming the package that provides PostgreSQL server binaries on this OS. */
+export function missingServerError(): AppError {
+  const hint =
+    process.platform === 'darwin'
+      ? 'Install PostgreSQL: "brew install postgresql@16" (or Postgres.app), or set PG_BIN_DIR to its bin folder.'
+      : process.platform === 'win32'
+        ? 'Install PostgreSQL with the EDB installer (https://www.postgresql.org/download/windows/), or set PG_BIN_DIR.'
+        : 'Install the PostgreSQL server: "sudo apt-get install postgresql" (Debian/Ubuntu), "sudo dnf install postgresql-server" (Fedora/RHEL), or set PG_BIN_DIR to its bin folder.';
+  return new AppError('MissingTool', 'The private PostgreSQL needs the PostgreSQL server programs (initdb, pg_ctl, postgres), which were not found.', { hint });
+}
+
+const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
+
+async function postgresIds(): Promise<{ uid: number; gid: number }> {
+  try {
+    const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+    const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+    if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('bad id output');
+    return { uid, gid };
+  } catch (err) {
+    throw new AppError('Unsupported', 'Running as root, the private PostgreSQL must run as the "postgres" system user, which does not exist.', {
+      hint: 'Install the PostgreSQL server package (it creates the user), or run the app as a normal user.',
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Makes `dir` a private directory (0700) owned by `owner` (default: us). An existing one is used
+ * only when it is a real directory owned by that user with no group/other permissions.
+ */
+async function privateDir(dir: string, owner?: { uid: number; gid: number }, recursive = false): Promise<void> {
+  let created = false;
+  try {
+    await mkdir(dir, { mode: 0o700, recursive });
+    created = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new AppError('PermissionDenied', `Cannot create ${dir}: ${(err as Error).message}`, { hint: 'Check the permissions of its parent folder.', cause: err });
+    }
+  }
+  const uid = owner?.uid ?? process.getuid?.() ?? 0;
+  if (created) {
+    if (owner) await chown(dir, owner.uid, owner.gid);
+    await chmod(dir, 0o700);
+  }
+  if (process.platform === 'win32') return;
+  const st = await lstat(dir);
+  if (!st.isDirectory() || st.isSymbolicLink() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+    throw new AppError('PermissionDenied', `Refusing to use ${dir} for the private PostgreSQL: it is not a private folder (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}).`, {
+      hint: `Remove ${dir} (another user may have created it) and try again.`,
+    });
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const quoteConf = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/** The app's private PostgreSQL cluster for one home folder. */
+export class EmbeddedPg {
+  /** Folder holding `data/`, `run/` (the socket) and `server.log`. */
+  readonly root: string;
+  readonly dataDir: string;
+  readonly socketDir: string;
+  readonly logFile: string;
+  /** Default Odoo data dir (filestores) of restores into this target: `<home>/embedded-pg/odoo-data`. */
+  readonly odooDataDir: string;
+  private readonly log: Logger;
+  private starting: Promise<EmbeddedPgInfo> | undefined;
+  private binaries: PgServerBinaries | undefined;
+
+  constructor(opts: { home: string; log?: Logger }) {
+    this.root = isRoot() ? join(tmpdir(), `backup-desk-embedded-${createHash('sha256').update(opts.home).digest('hex').slice(0, 16)}`) : join(opts.home, 'embedded-pg');
+    this.dataDir = join(this.root, 'data');
+    this.socketDir = join(this.root, 'run');
+    this.logFile = join(this.root, 'server.log');
+    this.odooDataDir = join(opts.home, 'embedded-pg', 'odoo-data');
+    this.log = opts.log ?? nullLogger;
+  }
+
+  /** The socket file. */
+  get socketPath(): string {
+    return join(this.socketDir, `.s.PGSQL.${EMBEDDED_PORT}`);
+  }
+
+  /** The URL the restore engine uses. */
+  get pgUrl(): string {
+    return `postgres://postgres@localhost/postgres?host=${encodeURIComponent(this.socketDir)}&port=${EMBEDDED_PORT}`;
+  }
+
+  /** Whether it can be started here, and a line for the target list. */
+  async status(): Promise<EmbeddedPgStatus> {
+    if (process.platform === 'win32') return { available: false, running: false, detail: 'not supported on Windows yet' };
+    const existing = await this.clusterMajor();
+    const all = await listServerBinaries();
+    const bins = existing !== undefined ? all.find((b) => b.major === existing) : all[0];
+    if (!bins) {
+      return { available: false, running: false, detail: existing !== undefined ? `needs PostgreSQL ${existing} server programs (cluster in ${this.root})` : missingServerError().hint ?? 'PostgreSQL server programs not found' };
+    }
+    const running = await this.isRunning();
+    return { available: true, running, detail: `private PostgreSQL ${bins.version} in ${this.root}; ${running ? `running (socket ${this.socketDir})` : 'started on demand'}` };
+  }
+
+  /** Whether the server of this data dir is running (by its postmaster.pid). */
+  async isRunning(): Promise<boolean> {
+    return (await this.livePid()) !== undefined;
+  }
+
+  /** The PID in postmaster.pid when that process is alive and a postgres server. */
+  async livePid(): Promise<number | undefined> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dataDir, 'postmaster.pid'), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const pid = Number(text.split('\n')[0]);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+    }
+    if (process.platform === 'linux') {
+      // The PID may have been reused by an unrelated process after a crash.
+      try {
+        const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+        if (!/postgres|postmaster/.test(cmd)) return undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return pid;
+  }
+
+  /** Starts the server (initialising the cluster the first time); concurrent calls share one start. */
+  async start(): Promise<EmbeddedPgInfo> {
+    const pending = this.starting;
+    if (pending) {
+      const info = await pending.catch(() => undefined);
+      // Still up? (It may have been stopped or killed from outside since.)
+      if (info && (await this.livePid())) return info;
+      if (this.starting !== pending) return this.start();
+    }
+    const next = this.doStart();
+    this.starting = next;
+    next.catch(() => {
+      if (this.starting === next) this.starting = undefined;
+    });
+    return next;
+  }
+
+  private async clusterMajor(): Promise<number | undefined> {
+    try {
+      const v = (await readFile(join(this.dataDir, 'PG_VERSION'), 'utf8')).trim();
+      return Number(v);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async asServerUser(cmd: string, args: string[]): Promise<void> {
+    try {
+      if (isRoot()) await run('runuser', ['-u', 'postgres', '--', cmd, ...args], { timeout: 120_000 });
+      else await run(cmd, args, { timeout: 120_000 });
+    } catch (err) {
+      const e = err as { stderr?: string; message?: string };
+      let logTail = '';
+      try {
+        logTail = (await readFile(this.logFile, 'utf8')).split('\n').slice(-8).join('\n');
+      } catch {
+        /* no log */
+      }
+      throw new AppError('Fatal', `The private PostgreSQL failed (${cmd.split(/[\\/]/).pop()}): ${(e.stderr || e.message || String(err)).trim()}${logTail ? `\n${logTail}` : ''}`, {
+        hint: `See ${this.logFile}. Removing ${this.root} resets the private PostgreSQL (its databases are lost).`,
+        cause: err,
+      });
+    }
+  }
+
+  private async doStart(): Promise<EmbeddedPgInfo> {
+    if (process.platform === 'win32') {
+      throw new AppError('Unsupported', 'The private PostgreSQL is not supported on Windows yet.', { hint: 'Install PostgreSQL (EDB installer) and restore into it as a PostgreSQL target.' });
+    }
+    const owner = isRoot() ? await postgresIds() : undefined;
+    const existing = await this.clusterMajor();
+    const all = await listServerBinaries();
+    const bins = existing !== undefined ? all.find((b) => b.major === existing) : all[0];
+    if (!bins) {
+      if (existing === undefined) throw missingServerError();
+      throw new AppError('MissingTool', `The private PostgreSQL in ${this.root} was made by PostgreSQL ${existing}, whose server programs are no longer installed.`, {
+        hint: `Install the PostgreSQL ${existing} server (e.g. "sudo apt-get install postgresql-${existing}"), or remove ${this.root} to start afresh (its databases are lost).`,
+      });
+    }
+    this.binaries = bins;
+    await privateDir(this.root, owner, !isRoot());
+    await privateDir(this.socketDir, owner);
+    if (Buffer.byteLength(this.socketPath) > 103) {
+      throw new AppError('Unsupported', `The socket path ${this.socketPath} is too long for a Unix socket.`, { hint: 'Use a shorter home folder path (--home).' });
+    }
+    if (existing === undefined) {
+      this.log.info('initialising the private PostgreSQL', { dir: this.dataDir, version: bins.version });
+      await rm(this.dataDir, { recursive: true, force: true });
+      await this.asServerUser(bins.initdb, ['-D', this.dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C']);
+      await appendFile(join(this.dataDir, 'postgresql.conf'), "\n# Odoo Backup Desk: private server, Unix socket only\ninclude_if_exists 'backup-desk.conf'\n");
+    }
+    // Written at every start so the socket folder follows the home; no shell quoting involved.
+    const conf = join(this.dataDir, 'backup-desk.conf');
+    await writeFile(
+      conf,
+      [
+        "listen_addresses = ''",
+        `unix_socket_directories = ${quoteConf(this.socketDir)}`,
+        'unix_socket_permissions = 0700',
+        `port = ${EMBEDDED_PORT}`,
+        'max_connections = 30',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    if (owner) await chown(conf, owner.uid, owner.gid);
+    if (!(await this.livePid())) {
+      // A crash leaves postmaster.pid and the socket lock file behind: remove stale ones.
+      for (const stale of [join(this.dataDir, 'postmaster.pid'), `${this.socketPath}.lock`, this.socketPath]) {
+        await unlink(stale).catch(() => undefined);
+      }
+      this.log.info('starting the private PostgreSQL', { socket: this.socketDir });
+      await this.asServerUser(bins.pgCtl, ['-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60', 'start']);
+    }
+    let version: string;
+    try {
+      const c = await connect(this.pgUrl, 'postgres');
+      try {
+        version = (await serverVersion(c)).text;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    } catch (err) {
+      throw new AppError('Fatal', `The private PostgreSQL started but does not answer on ${this.socketDir}: ${(err as Error).message}`, {
+        hint: `See ${this.logFile}.`,
+        cause: err,
+      });
+    }
+    return { pgUrl: this.pgUrl, socketDir: this.socketDir, socketPath: this.socketPath, port: EMBEDDED_PORT, dataDir: this.dataDir, version, binDir: bins.binDir };
+  }
+
+  /** Stops the server if it runs (fast shutdown: open sessions are ended). */
+  async stop(): Promise<void> {
+    const pending = this.starting;
+    this.starting = undefined;
+    await pending?.catch(() => undefined);
+    if (!(await this.livePid())) return;
+    const major = await this.clusterMajor();
+    const bins = this.binaries ?? (await listServerBinaries()).find((b) => b.major === major);
+    if (!bins) return;
+    this.log.info('stopping the private PostgreSQL', { dir: this.dataDir });
+    await this.asServerUser(bins.pgCtl, ['-D', this.dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
+  }
+
+  /** Stops the server and deletes the cluster with every database in it. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  /** Whether a cluster was ever initialised here. */
+  async initialised(): Promise<boolean> {
+    return exists(join(this.dataDir, 'PG_VERSION'));
+  }
+}
