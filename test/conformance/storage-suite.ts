@@ -42,6 +42,7 @@ export const SUITE_STEPS = [
   'ranged-read',
   'list-paged',
   'names',
+  'key-rules',
   'cancel-list',
   'cancel-read',
   'cancel-write',
@@ -368,6 +369,31 @@ export function describeStorageProvider(name: string, setup: () => Promise<Provi
       },
       needsWrite,
     );
+
+    step('key-rules', 'invalid keys are InvalidInput; a leading "./" is a literal key exactly when keyRules says so', async () => {
+      const bad = ['/x.zip', 'x/', 'a//b.zip', 'a/./b.zip', 'a/../b.zip', '../x.zip', '././x.zip', '.', '..', 'x\u0000y'];
+      for (const key of bad) {
+        await expectKind(() => p.stat(key), 'InvalidInput');
+        await expectKind(() => p.read(key), 'InvalidInput');
+      }
+      const dotKey = `./${k('dot.zip')}`;
+      if (p.capabilities.keyRules?.leadingDotSegment !== true) {
+        await expectKind(() => p.stat(dotKey), 'InvalidInput');
+        await expectKind(() => p.read(dotKey), 'InvalidInput');
+        return;
+      }
+      // The provider declares `./` keys literal: list yields them, and stat/read/remove take them back.
+      if (!can('write') || !can('remove')) return;
+      const data = Buffer.from('odoo_backup_sh with an empty Path');
+      expect((await put(dotKey, data)).key).toBe(dotKey);
+      await expectKind(() => p.stat(k('dot.zip')), 'NotFound');
+      const listed = (await collect(p.list(`./${prefix}`))).map((o) => o.key);
+      expect(listed).toEqual([dotKey]);
+      expect((await p.stat(listed[0]!)).size).toBe(data.length);
+      expect((await drain(await p.read(listed[0]!))).equals(data)).toBe(true);
+      await p.remove!(dotKey);
+      await expectKind(() => p.stat(dotKey), 'NotFound');
+    });
 
     step(
       'cancel-list',

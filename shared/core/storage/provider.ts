@@ -4,7 +4,9 @@
  *
  * Contract, for every implementation:
  * - Keys are `/`-separated, relative to the storage's root, with no leading slash. The empty
- *   prefix `""` means the whole storage.
+ *   prefix `""` means the whole storage. The key rules are `wrappers/keys.ts`, relaxed only as
+ *   the provider declares in `capabilities.keyRules`; every key `list` yields passes them, so it
+ *   can be given back to `stat`/`read`/`remove` of the same provider.
  * - `list(prefix)` yields every object below `prefix`, recursively, exactly once each, in no
  *   particular order; it pages internally and stops when the consumer breaks or the signal
  *   aborts. Folders are not objects.
@@ -50,6 +52,15 @@ export interface ByteRange {
   readonly length?: number;
 }
 
+/** Relaxations of the standard key rules (`wrappers/keys.ts`) that a provider declares. */
+export interface KeyRules {
+  /**
+   * A key may start with one literal `.` segment (`./name.zip`). On S3 keys are opaque strings and
+   * odoo_backup_sh with an empty Path writes exactly such keys; elsewhere `.` means "this folder".
+   */
+  readonly leadingDotSegment?: boolean;
+}
+
 /** What a provider can do; data, not methods. */
 export interface Capabilities {
   /** `write` is implemented. */
@@ -62,6 +73,8 @@ export interface Capabilities {
   readonly maxConcurrency: number;
   /** Names differ only by case cannot coexist. */
   readonly caseInsensitive: boolean;
+  /** Key-rule relaxations (none when omitted). */
+  readonly keyRules?: KeyRules;
 }
 
 /** Options every call takes. */

@@ -22,8 +22,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AppError, cancelledError, throwIfAborted } from '../../errors';
-import type { CallOptions, Capabilities, ListOptions, ObjectChecksum, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
-import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
+import type { CallOptions, Capabilities, KeyRules, ListOptions, ObjectChecksum, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
+import type { Logger } from '../../util/logger';
+import { assertValidKey, assertValidPrefix, assertValidRange, keyProblem } from '../wrappers/keys';
 import { guardReadStream } from '../wrappers/streams';
 import { normalizePrefix, type S3Config } from './config';
 import { classifyS3Error } from './errors';
@@ -44,9 +45,16 @@ export interface S3ProviderOptions {
   readonly connectionTimeoutMs?: number;
   /** Idle socket timeout (default 120 s). */
   readonly requestTimeoutMs?: number;
+  /** Where listings report objects they leave out (keys the app cannot address). */
+  readonly log?: Logger;
 }
 
 const MIB = 1024 * 1024;
+/**
+ * S3 keys are opaque strings: `./name.zip` (odoo_backup_sh with an empty Path) is a literal key,
+ * so with the storage at the bucket root it lists, stats and reads as `./name.zip`.
+ */
+const KEY_RULES: KeyRules = { leadingDotSegment: true };
 const MD5_ETAG = /^"?([0-9a-f]{32})"?$/i;
 
 /** The lower-case hex md5 in a plain (single-part, non-KMS) ETag, else undefined. */
@@ -77,7 +85,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
   const full = (key: string): string => root + key;
   const rel = (fullKey: string): string => fullKey.slice(root.length);
 
-  const capabilities: Capabilities = { write: true, remove: true, rangeReads: true, maxConcurrency: 8, caseInsensitive: false };
+  const capabilities: Capabilities = { write: true, remove: true, rangeReads: true, maxConcurrency: 8, caseInsensitive: false, keyRules: KEY_RULES };
 
   const checksumOf = (etag: string | undefined, sse: string | undefined): ObjectChecksum | undefined => {
     // SSE-KMS and SSE-C objects have ETags that are not the content's MD5.
@@ -127,8 +135,16 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
       for (const o of page.Contents ?? []) {
         // "Folder" placeholder objects (created by consoles) are not objects.
         if (o.Key === undefined || o.Key.endsWith('/') || !o.Key.startsWith(root)) continue;
+        const key = rel(o.Key);
+        // Only keys that stat/read/remove accept are listed (e.g. not "a//b" or "../x", which
+        // neither odoo_backup_sh nor this app writes); say so instead of hiding them silently.
+        const problem = keyProblem(key, KEY_RULES);
+        if (problem !== undefined) {
+          options.log?.warn('S3 object left out of the listing: its key cannot be addressed', { bucket, key: o.Key, problem });
+          continue;
+        }
         yield {
-          key: rel(o.Key),
+          key,
           size: o.Size ?? 0,
           modified: o.LastModified ?? new Date(0),
           ...(o.ETag !== undefined ? { etag: o.ETag.replace(/"/g, '') } : {}),
@@ -144,13 +160,13 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
   }
 
   async function stat(key: string, opts: CallOptions = {}): Promise<ObjectInfo> {
-    assertValidKey(key);
+    assertValidKey(key, KEY_RULES);
     throwIfAborted(opts.signal, 'Reading the object info');
     return infoFromHead(key, await head(key, opts.signal));
   }
 
   async function read(key: string, opts: ReadOptions = {}): Promise<Readable> {
-    assertValidKey(key);
+    assertValidKey(key, KEY_RULES);
     assertValidRange(opts.range);
     const { signal, range } = opts;
     throwIfAborted(signal, `Reading "${key}"`);
@@ -190,7 +206,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
   }
 
   async function write(key: string, body: Readable, opts: WriteOptions = {}): Promise<ObjectInfo> {
-    assertValidKey(key);
+    assertValidKey(key, KEY_RULES);
     const { signal } = opts;
     if (signal?.aborted) {
       body.destroy();
@@ -278,7 +294,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
   }
 
   async function remove(key: string, opts: CallOptions = {}): Promise<void> {
-    assertValidKey(key);
+    assertValidKey(key, KEY_RULES);
     // DeleteObject succeeds for missing keys; the contract wants NotFound.
     await head(key, opts.signal);
     try {

@@ -7,4 +7,4 @@ export { resumableRead, writeWithRetry, type ResumableReadOptions, type WriteWit
 export { backoffDelay, type BackoffOptions } from './backoff';
 export { wrapProvider, type ProviderOverrides } from './wrap';
 export { guardReadStream, readAll, sleep, isTransientNetworkError, errorCode, type ErrorClassifier } from './streams';
-export { assertValidKey, assertValidPrefix, assertValidRange } from './keys';
+export { assertValidKey, assertValidPrefix, assertValidRange, isValidKey, keyProblem } from './keys';

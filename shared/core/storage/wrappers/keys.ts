@@ -1,24 +1,39 @@
 /** Key rules every provider enforces the same way (see the contract in `../provider.ts`). */
 import { AppError } from '../../errors';
+import type { KeyRules } from '../provider';
 
 /**
- * Checks an object key: non-empty, `/`-separated, no leading or trailing slash, no empty,
- * `.` or `..` segment, no NUL. Throws `InvalidInput` otherwise.
+ * Why `key` breaks the key rules, or undefined when it is valid: non-empty, `/`-separated, no
+ * leading or trailing slash, no empty, `.` or `..` segment, no NUL. `rules` are the provider's
+ * declared relaxations (`capabilities.keyRules`): `leadingDotSegment` lets the first segment
+ * be a literal `.` (S3's `./name.zip`).
  */
-export function assertValidKey(key: string): void {
-  const bad = (why: string): never => {
-    throw new AppError('InvalidInput', `Invalid object key ${JSON.stringify(key)}: ${why}.`, {
-      hint: 'Keys are relative paths like "folder/name.zip", without a leading slash.',
-    });
-  };
-  if (key.length === 0) bad('it is empty');
-  if (key.includes('\u0000')) bad('it contains a NUL character');
-  if (key.startsWith('/')) bad('it starts with a slash');
-  if (key.endsWith('/')) bad('it ends with a slash');
-  for (const seg of key.split('/')) {
-    if (seg === '') bad('it has an empty path segment');
-    if (seg === '.' || seg === '..') bad('it has a "." or ".." segment');
+export function keyProblem(key: string, rules: KeyRules = {}): string | undefined {
+  if (key.length === 0) return 'it is empty';
+  if (key.includes('\u0000')) return 'it contains a NUL character';
+  if (key.startsWith('/')) return 'it starts with a slash';
+  if (key.endsWith('/')) return 'it ends with a slash';
+  const segs = key.split('/');
+  for (const [i, seg] of segs.entries()) {
+    if (seg === '') return 'it has an empty path segment';
+    if (seg === '.' && i === 0 && rules.leadingDotSegment === true && segs.length > 1) continue;
+    if (seg === '.' || seg === '..') return 'it has a "." or ".." segment';
   }
+  return undefined;
+}
+
+/** True when `key` passes the key rules (relaxed by `rules`); see `keyProblem`. */
+export function isValidKey(key: string, rules: KeyRules = {}): boolean {
+  return keyProblem(key, rules) === undefined;
+}
+
+/** Checks an object key with `keyProblem`; throws `InvalidInput` saying why when it is not valid. */
+export function assertValidKey(key: string, rules: KeyRules = {}): void {
+  const why = keyProblem(key, rules);
+  if (why === undefined) return;
+  throw new AppError('InvalidInput', `Invalid object key ${JSON.stringify(key)}: ${why}.`, {
+    hint: 'Keys are relative paths like "folder/name.zip", without a leading slash.',
+  });
 }
 
 /**

@@ -124,3 +124,55 @@ describe('S3 provider against s3rver', () => {
     expect(d).not.toContain(server.secretAccessKey);
   });
 });
+
+describe('S3 provider at the bucket root (prefix "")', () => {
+  let rootServer: S3TestServer;
+  beforeAll(async () => {
+    rootServer = await startS3Server('root-bucket');
+  });
+  afterAll(async () => {
+    await rootServer?.stop();
+  });
+
+  it('lists odoo_backup_sh "./" keys as they are, and stats, reads and removes exactly those keys', async () => {
+    const warnings: Array<Record<string, unknown> | undefined> = [];
+    const log = { ...nullLogger, warn: (_m: string, f?: Record<string, unknown>) => void warnings.push(f), child: () => log };
+    const config = s3ConfigSchema.parse({ endpoint: rootServer.endpoint, bucket: rootServer.bucket, forcePathStyle: true, accessKeyId: rootServer.accessKeyId, prefix: '' });
+    const p = createS3Provider(config, { accessKeyId: rootServer.accessKeyId, secretAccessKey: rootServer.secretAccessKey }, { log });
+    open.push(p);
+    expect(p.capabilities.keyRules?.leadingDotSegment).toBe(true);
+    await rootServer.seedObjects([
+      { key: './acme.2021-01-01_00-00-00.zip', data: Buffer.from('zip bytes') },
+      { key: './acme.2021-01-01_00-00-00.info', data: Buffer.from('[common]\n') },
+      { key: 'plain/db.zip', data: Buffer.from('plain') },
+      // Keys no provider call could address: left out of the listing, with a warning.
+      { key: '../escape.zip', data: Buffer.from('x') },
+      { key: 'x/./y.zip', data: Buffer.from('y') },
+    ]);
+    const listed = (await collect(p.list(''))).map((o) => o.key).sort();
+    expect(listed).toEqual(['./acme.2021-01-01_00-00-00.info', './acme.2021-01-01_00-00-00.zip', 'plain/db.zip']);
+    expect(warnings.map((w) => w?.key).sort()).toEqual(['../escape.zip', 'x/./y.zip']);
+    // Every listed key is addressable by the same provider.
+    for (const key of listed) expect((await p.stat(key)).key).toBe(key);
+    expect((await drain(await p.read('./acme.2021-01-01_00-00-00.zip'))).toString()).toBe('zip bytes');
+    expect((await drain(await p.read('./acme.2021-01-01_00-00-00.zip', { range: { offset: 4, length: 5 } }))).toString()).toBe('bytes');
+    expect((await collect(p.list('./'))).map((o) => o.key).sort()).toEqual(['./acme.2021-01-01_00-00-00.info', './acme.2021-01-01_00-00-00.zip']);
+    // "./x" is the literal key, not "x": the same name without "./" is another (missing) object.
+    await expectKind(() => p.stat('acme.2021-01-01_00-00-00.zip'), 'NotFound');
+    await p.remove!('./acme.2021-01-01_00-00-00.info');
+    await expectKind(() => p.stat('./acme.2021-01-01_00-00-00.info'), 'NotFound');
+    // Written through the provider, a "./" key is stored as that literal key, as odoo_backup_sh's are.
+    await p.write!('./new.2022-02-02_00-00-00.zip', bodyOf(Buffer.from('new')));
+    expect((await drain(await p.read('./new.2022-02-02_00-00-00.zip'))).toString()).toBe('new');
+    expect((await collect(p.list('./'))).map((o) => o.key).sort()).toEqual(['./acme.2021-01-01_00-00-00.zip', './new.2022-02-02_00-00-00.zip']);
+    // The rules stay strict everywhere else.
+    for (const bad of ['././a.zip', 'a/./b.zip', '../a.zip', '.']) await expectKind(() => p.stat(bad), 'InvalidInput');
+  });
+
+  it('a storage with prefix "./" sees the same objects without the "./"', async () => {
+    const config = s3ConfigSchema.parse({ endpoint: rootServer.endpoint, bucket: rootServer.bucket, forcePathStyle: true, accessKeyId: rootServer.accessKeyId, prefix: './' });
+    const p = createS3Provider(config, { accessKeyId: rootServer.accessKeyId, secretAccessKey: rootServer.secretAccessKey });
+    open.push(p);
+    expect((await collect(p.list(''))).map((o) => o.key).sort()).toEqual(['acme.2021-01-01_00-00-00.zip', 'new.2022-02-02_00-00-00.zip']);
+  });
+});
