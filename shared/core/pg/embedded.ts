@@ -172,6 +172,8 @@ export class EmbeddedPg {
   private readonly log: Logger;
   private starting: Promise<EmbeddedPgInfo> | undefined;
   private binaries: PgServerBinaries | undefined;
+  /** Set once `start` was called: `stop` leaves alone a server this instance never used (another process's). */
+  private used = false;
 
   constructor(opts: { home: string; log?: Logger }) {
     this.root = isRoot() ? join(tmpdir(), `backup-desk-embedded-${createHash('sha256').update(opts.home).digest('hex').slice(0, 16)}`) : join(opts.home, 'embedded-pg');
@@ -239,6 +241,7 @@ export class EmbeddedPg {
 
   /** Starts the server (initialising the cluster the first time); concurrent calls share one start. */
   async start(): Promise<EmbeddedPgInfo> {
+    this.used = true;
     const pending = this.starting;
     if (pending) {
       const info = await pending.catch(() => undefined);
@@ -348,11 +351,16 @@ export class EmbeddedPg {
     return { pgUrl: this.pgUrl, socketDir: this.socketDir, socketPath: this.socketPath, port: EMBEDDED_PORT, dataDir: this.dataDir, version, binDir: bins.binDir };
   }
 
-  /** Stops the server if it runs (fast shutdown: open sessions are ended). */
-  async stop(): Promise<void> {
+  /**
+   * Stops the server if this instance started or used it (fast shutdown: open sessions are ended);
+   * `force` stops it whoever started it.
+   */
+  async stop(opts: { force?: boolean } = {}): Promise<void> {
     const pending = this.starting;
     this.starting = undefined;
     await pending?.catch(() => undefined);
+    if (!this.used && !opts.force) return;
+    this.used = false;
     if (!(await this.livePid())) return;
     const major = await this.clusterMajor();
     const bins = this.binaries ?? (await listServerBinaries()).find((b) => b.major === major);
@@ -363,7 +371,7 @@ export class EmbeddedPg {
 
   /** Stops the server and deletes the cluster with every database in it. */
   async destroy(): Promise<void> {
-    await this.stop();
+    await this.stop({ force: true });
     await rm(this.root, { recursive: true, force: true });
   }
 

@@ -152,6 +152,11 @@ describe.skipIf(!hasServer || process.platform === 'win32')('embedded restore ta
       expect(again).toEqual([{ n: 3 }]);
       const running = (await desk2['targets:detect']({})).find((t) => t.id === 'embedded');
       expect(running?.detail).toMatch(/running \(socket /);
+      // A Desk that never used the target (e.g. a CLI run beside the app) leaves the server alone.
+      const bystander = await Desk.open({ home, secrets: new MemorySecretStore() });
+      await bystander['targets:detect']({});
+      await bystander.close();
+      expect(await desk2.embedded.isRunning()).toBe(true);
     } finally {
       await desk2.close();
     }
