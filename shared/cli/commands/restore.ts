@@ -6,6 +6,16 @@ import type { CommandModule } from './index';
 import { addPassphraseOptions, passphraseFrom } from './passphrase';
 import { stripEncryption } from '../../core/catalog/conventions';
 
+/** True when a connection URL carries a password (`scheme://user:password@host…`). */
+export function urlHasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    // Not parseable: look for `user:something@` in the authority.
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/@?#]*:[^/@?#]+@/i.test(url);
+  }
+}
+
 /** The `restore` command. */
 export const restoreCommand: CommandModule = {
   register(program: Command, ctx: CliContext) {
@@ -30,6 +40,13 @@ export const restoreCommand: CommandModule = {
       ) => {
         if (!DBNAME_PATTERN.test(opts.db)) {
           throw new UsageError(`"${opts.db}" is not a valid Odoo database name.`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at least 2 characters).');
+        }
+        if (opts.target !== undefined && urlHasPassword(opts.target)) {
+          // It is already in this process's argv; refuse, so it is not also logged, stored or passed on.
+          throw new UsageError(
+            '--target must not contain a password: a command line is visible to other users of this machine (ps, shell history).',
+            'Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq\'s environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.',
+          );
         }
         if (opts.target !== undefined && !/^postgres(ql)?:\/\//.test(opts.target)) {
           throw new UsageError(`--target must be a postgres:// URL (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres');

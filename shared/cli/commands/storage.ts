@@ -156,6 +156,9 @@ export const storageCommand: CommandModule = {
         if (opts.json) return ctx.out(JSON.stringify(list, null, 2));
         if (list.length === 0) return ctx.err('no storages configured: add one with `backup-desk storage add NAME --type local --path DIR`');
         ctx.out(table(['NAME', 'TYPE', 'WHERE', 'STATUS'], list.map((s) => [s.name, s.kind, s.description, s.status ?? ''])).trimEnd());
+        for (const s of list.filter((x) => x.status === 'needs-reconnect')) {
+          ctx.err(`storage ${s.name} needs reconnecting (its sign-in was revoked or expired): run \`backup-desk storage connect ${s.name}\``);
+        }
       });
 
     storage
