@@ -49,6 +49,23 @@ export interface DownloadResult {
   readonly verified: string[];
 }
 
+/** Creates the folder `path` goes into (like `mkdir -p`), classifying what stops it. */
+async function ensureParentFolder(path: string): Promise<void> {
+  const parent = dirname(path);
+  try {
+    await mkdir(parent, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new AppError('PermissionDenied', `Cannot create the folder ${parent} for the download (${code}).`, { cause: err, hint: 'Choose a destination in a folder you can write to.' });
+    }
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+      throw new AppError('InvalidInput', `Cannot create the folder ${parent} for the download: part of that path is a file.`, { cause: err, hint: 'Choose another destination.' });
+    }
+    throw new AppError('Fatal', `Cannot create the folder ${parent} for the download: ${(err as Error).message}`, { cause: err, hint: 'Check the destination path and the disk.' });
+  }
+}
+
 /** Where the download will be written for `out` (a folder gets the object's name). */
 export async function resolveOutPath(out: string, key: string, decrypting: boolean): Promise<string> {
   let name = basename(key);
@@ -75,6 +92,7 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
       throw new AppError('Conflict', `${path} already exists.`, { hint: 'Choose another --out path, or remove the file first.' });
     }
   }
+  await ensureParentFolder(path);
   const part = `${path}.part`;
   const info = await provider.stat(key, { signal });
   const size = opts.expectedSize ?? info.size;
@@ -192,6 +210,7 @@ export async function downloadFolder(opts: FolderDownloadOptions, ctx: JobContex
   if (await stat(path).then(() => true, () => false)) {
     throw new AppError('Conflict', `${path} already exists.`, { hint: 'Choose another --out path, or remove it first.' });
   }
+  await ensureParentFolder(path);
   const part = `${path}.part`;
   const total = opts.items.reduce((s, i) => s + i.size, 0);
   let done = 0;
