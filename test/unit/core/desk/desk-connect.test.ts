@@ -165,6 +165,38 @@ describe('Desk storages:connect (OAuth)', { timeout: 30_000 }, () => {
     }
   });
 
+  it('inspect and download that meet a revoked grant mark the storage; errors of a Drive storage name it too', async () => {
+    const home = await mkdtemp(join(tmp, 'home-'));
+    const secrets = new MemorySecretStore();
+    const desk = await Desk.open({ home, secrets, fetch: dbx.fetch, openUrl: async (url) => void (await browserFollow(url)) });
+    try {
+      await desk['storages:add']({ name: 'box', kind: 'dropbox', settings: { folderPath: '/Box', appType: 'full_dropbox', clientId: 'dbx-app-key', authUrl: oauth.authUrl, tokenUrl: oauth.tokenUrl } });
+      expect((await waitFor(desk, (await desk['storages:connect']({ name: 'box' })).jobId, finished)).state).toBe('succeeded');
+      await (await desk.provider('box')).write!('acme_2024-02-02_00-00-00.dump', Readable.from([Buffer.from('PGDMP bytes')]));
+
+      oauth.revoke();
+      dbx.expireAllTokens();
+      await expect(desk['backups:inspect']({ source: 'box:acme_2024-02-02_00-00-00.dump' })).rejects.toMatchObject({ kind: 'AuthFailed' });
+      expect(await connectionStatus(home, 'box')).toBe('needs-reconnect');
+
+      expect((await waitFor(desk, (await desk['storages:connect']({ name: 'box' })).jobId, finished)).state).toBe('succeeded');
+      expect(await connectionStatus(home, 'box')).toBe('ok');
+      oauth.revoke();
+      dbx.expireAllTokens();
+      const dl = await desk['download:start']({ ref: 'box:acme_2024-02-02_00-00-00.dump', out: join(home, 'dl', 'a.dump') });
+      expect((await waitFor(desk, dl.jobId, finished)).error).toMatchObject({ kind: 'AuthFailed' });
+      expect(await connectionStatus(home, 'box')).toBe('needs-reconnect');
+
+      await desk['storages:add']({ name: 'drive', kind: 'gdrive', settings: { clientId: 'g-client' } });
+      const entry = await desk.storageEntry('drive');
+      const cat = await desk['catalog:list']({ storages: ['drive'] });
+      expect(cat.failures[0]?.error.message).toContain('"drive"');
+      expect(JSON.stringify(cat.failures[0]?.error)).not.toContain(entry.id);
+    } finally {
+      await desk.close();
+    }
+  });
+
   it('storages:remove deletes the secret scope and the connection status, whatever the kind', async () => {
     const home = await mkdtemp(join(tmp, 'home-'));
     const secrets = new MemorySecretStore();
