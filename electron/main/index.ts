@@ -22,7 +22,8 @@ import { electronIpcMain } from './ipc/ipc-main';
 import { menuTemplate } from './menu';
 import { notifyJobEnds } from './notifications';
 import { QuitGuard, quitPrompt } from './quit-guard';
-import { cspHeader, PRODUCT_NAME, safeExternalUrl } from './security';
+import { cspHeader, PRODUCT_NAME } from './security';
+import { signInOpener } from './sign-in-opener';
 import { createTray, type TrayHandle } from './tray';
 import { createMainWindow, hardenApp } from './windows';
 
@@ -76,11 +77,7 @@ async function start(home: string): Promise<void> {
       log,
       openSecrets: (h) => openSecretStore(h),
       // OAuth sign-in (storages:connect): only a plain http(s) URL reaches the system browser.
-      openUrl: async (url) => {
-        const safe = safeExternalUrl(url);
-        if (!safe) throw new Error('refused to open a sign-in address that is not a plain http(s) URL');
-        await shell.openExternal(safe);
-      },
+      openUrl: signInOpener((url) => shell.openExternal(url)),
     });
   } catch (err) {
     const e = err as { message?: string; hint?: string };
