@@ -24,7 +24,19 @@ await rm(r('dist'), { recursive: true, force: true });
 
 const jobs = [];
 if (existsSync(r('shared/cli/main.ts'))) {
-  jobs.push(build({ ...common, entryPoints: [r('shared/cli/main.ts')], outfile: r('dist/cli/main.js'), format: 'esm' }));
+  // Code splitting keeps each storage provider (and its SDK import, which stays external) in a
+  // chunk that `create()` loads with import(): without it esbuild inlines the provider and hoists
+  // its SDK import to the top of main.js, and every command pays for every SDK at start-up.
+  jobs.push(
+    build({
+      ...common,
+      entryPoints: { main: r('shared/cli/main.ts') },
+      outdir: r('dist/cli'),
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      format: 'esm',
+    }),
+  );
 }
 if (existsSync(r('electron/main/index.ts'))) {
   jobs.push(build({ ...common, entryPoints: [r('electron/main/index.ts')], outfile: r('dist/electron/main.js'), format: 'esm', external: ['electron'] }));

@@ -1,9 +1,11 @@
-/** The Dropbox storage factory. */
+/**
+ * The Dropbox storage factory. Cheap to import: the Dropbox SDK is loaded by `create`, so
+ * commands that open no Dropbox storage never load it.
+ */
 import { tokenSourceForStorage } from '../../auth/storage-tokens';
 import type { TokenSource } from '../../auth/token-source';
 import type { ProviderDeps, ProviderFactory } from '../provider';
 import { describeDropbox, dropboxConfigSchema, dropboxFields, type DropboxConfig } from './config';
-import { DropboxProvider } from './provider';
 
 /** The storage's name for messages: the configured name when the caller gave it, else from its secret scope (`storage:<id>`). */
 export function storageNameOf(secretScope: string, deps?: Pick<ProviderDeps, 'storageName'>): string {
@@ -35,6 +37,7 @@ export const dropboxFactory: ProviderFactory<DropboxConfig> & { readonly oauth: 
   fields: dropboxFields,
   configSchema: dropboxConfigSchema,
   async create(config, secretScope, deps) {
+    const { DropboxProvider } = await import('./provider');
     return new DropboxProvider({
       folderPath: config.folderPath,
       tokens: await dropboxTokenSource(config, secretScope, deps),
@@ -50,5 +53,4 @@ export const dropboxFactory: ProviderFactory<DropboxConfig> & { readonly oauth: 
 const _check: ProviderFactory<DropboxConfig> = dropboxFactory;
 void _check;
 
-export { DropboxProvider } from './provider';
 export type { DropboxConfig } from './config';

@@ -1,8 +1,9 @@
-/** The Google Drive storage factory. */
+/**
+ * The Google Drive storage factory. Cheap to import: `@googleapis/drive` (provider and
+ * service-account auth) is loaded by `create`, so commands that open no Drive storage never load it.
+ */
 import type { ProviderFactory } from '../provider';
-import { gdriveTokenSource } from './auth';
 import { describeGdrive, gdriveConfigSchema, gdriveFields, type GdriveConfig } from './config';
-import { GdriveProvider } from './provider';
 
 /** Creates Google Drive storages: a folder by id or path, in My Drive or a shared drive. */
 export const gdriveFactory: ProviderFactory<GdriveConfig> & { readonly oauth: true } = {
@@ -12,6 +13,7 @@ export const gdriveFactory: ProviderFactory<GdriveConfig> & { readonly oauth: tr
   fields: gdriveFields,
   configSchema: gdriveConfigSchema,
   async create(config, secretScope, deps) {
+    const [{ GdriveProvider }, { gdriveTokenSource }] = await Promise.all([import('./provider'), import('./auth')]);
     const storageName = deps.storageName ?? secretScope.replace(/^storage:/, '');
     return new GdriveProvider({
       baseId: config.folderId ?? config.driveId ?? 'root',
@@ -31,6 +33,4 @@ export const gdriveFactory: ProviderFactory<GdriveConfig> & { readonly oauth: tr
 const _check: ProviderFactory<GdriveConfig> = gdriveFactory;
 void _check;
 
-export { GdriveProvider, driveQuoted } from './provider';
-export { serviceAccountTokenSource, gdriveTokenSource, DRIVE_SCOPE } from './auth';
 export type { GdriveConfig } from './config';

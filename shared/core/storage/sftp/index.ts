@@ -1,10 +1,13 @@
-/** The SFTP storage's factory, for the registry. */
+/**
+ * The SFTP storage's factory, for the registry. Cheap to import: ssh2 / ssh2-sftp-client are
+ * loaded by `create`, so commands that open no SFTP storage never load them.
+ */
 import { AppError } from '../../errors';
 import type { ProviderFactory } from '../provider';
 import { SFTP_SECRETS, sftpConfigSchema, sftpFields, type SftpConfig } from './config';
-import { createSftpProvider, readPrivateKeyFile, type SftpAuth } from './sftp-provider';
+import type { SftpAuth } from './sftp-provider';
 
-export { createSftpProvider, type SftpAuth, type SftpProviderOptions, type SftpStorageProvider } from './sftp-provider';
+export type { SftpAuth, SftpProviderOptions, SftpStorageProvider } from './sftp-provider';
 export { sftpConfigSchema, type SftpConfig } from './config';
 export { sha256Fingerprint, checkKnownHosts, addKnownHost } from './host-key';
 
@@ -15,6 +18,7 @@ export const sftpFactory: ProviderFactory<SftpConfig> = {
   fields: sftpFields,
   configSchema: sftpConfigSchema,
   async create(config, secretScope, deps) {
+    const { createSftpProvider, readPrivateKeyFile } = await import('./sftp-provider');
     const secret = (name: string): Promise<string | undefined> => deps.secrets.get(secretScope, name);
     let auth: SftpAuth;
     if (config.auth === 'password') {
