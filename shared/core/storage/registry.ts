@@ -37,9 +37,17 @@ const FACTORIES: readonly AnyFactory[] = [
   gdriveFactory,
 ];
 
-/** Every registered factory, in registration order. */
-export function listFactories(): readonly RegisteredFactory[] {
-  return FACTORIES as readonly RegisteredFactory[];
+/** Kinds that exist for tests and development only: hidden from forms, `--type` and `storages:kinds`. */
+const INTERNAL_KINDS: ReadonlySet<string> = new Set(['memory']);
+
+/**
+ * The registered factories people can choose, in registration order. The in-memory test
+ * double is included only with `includeInternal` (or `BACKUP_DESK_DEV_STORAGES=1`);
+ * `getFactory` still finds it.
+ */
+export function listFactories(opts: { includeInternal?: boolean } = {}): readonly RegisteredFactory[] {
+  const all = opts.includeInternal || process.env.BACKUP_DESK_DEV_STORAGES === '1';
+  return (all ? FACTORIES : FACTORIES.filter((f) => !INTERNAL_KINDS.has(f.kind))) as readonly RegisteredFactory[];
 }
 
 /** The factory of `kind`; `InvalidInput` naming the known kinds when there is none. */

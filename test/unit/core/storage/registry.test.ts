@@ -8,14 +8,21 @@ const deps = { secrets: new MemorySecretStore(), log: nullLogger };
 
 describe('storage registry', () => {
   it('knows every provider kind once, each with fields and a schema', () => {
-    const kinds = listFactories().map((f) => f.kind);
+    const kinds = listFactories({ includeInternal: true }).map((f) => f.kind);
     expect(new Set(kinds).size).toBe(kinds.length);
-    expect(kinds).toEqual(expect.arrayContaining(['local', 'memory', 's3']));
-    for (const f of listFactories()) {
+    expect(kinds).toEqual(expect.arrayContaining(['local', 'memory', 's3', 'sftp', 'dropbox', 'gdrive', 'swift']));
+    for (const f of listFactories({ includeInternal: true })) {
       expect(f.label).not.toBe('');
       for (const field of f.fields) expect(field.name).toMatch(/^[a-z][A-Za-z0-9]*$/);
     }
     expect(() => getFactory('ftp')).toThrow(/Unknown storage type "ftp"/);
+  });
+
+  it('hides the in-memory test double from the storage types people choose from', () => {
+    const visible = listFactories().map((f) => f.kind);
+    expect(visible).not.toContain('memory');
+    expect(visible).toEqual(expect.arrayContaining(['local', 's3', 'sftp', 'dropbox', 'gdrive', 'swift']));
+    expect(getFactory('memory').kind).toBe('memory');
   });
 
   it('opens a configured storage with the standard wrappers, keeping optional methods truthful', async () => {
