@@ -163,7 +163,13 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
       ...(auth.privateKey !== undefined ? { privateKey: auth.privateKey } : {}),
       ...(auth.passphrase !== undefined ? { passphrase: auth.passphrase } : {}),
     } as ConnectConfig;
-    const client = new SftpClient('backup-desk');
+    // The library's default event callbacks console.log to stdout, which would corrupt
+    // machine-readable CLI output (`list --json`): route them to our logger instead.
+    const client = new SftpClient('backup-desk', {
+      error: (err: unknown) => log.debug('SFTP connection error event', { target, error: err instanceof Error ? err.message : String(err) }),
+      end: () => log.debug('SFTP connection ended', { target }),
+      close: () => log.debug('SFTP connection closed', { target }),
+    });
     let sftp: SFTPWrapper;
     try {
       sftp = await client.connect(connectConfig);

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
 import { nullLogger } from '../../../../../shared/core/util/logger';
 import { sftpFactory } from '../../../../../shared/core/storage/sftp';
@@ -139,13 +139,23 @@ describe('SFTP login', () => {
 });
 
 describe('SFTP transfers', () => {
-  it('reconnects after the connection was dropped between calls', async () => {
-    const p = providerFor();
-    await p.write!('re/a.bin', bodyOf(Buffer.from('abc')));
-    sshd.dropAll();
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await p.stat('re/a.bin')).size).toBe(3);
-    expect((await collect(p.list('re/'))).map((o) => o.key)).toEqual(['re/a.bin']);
+  it('reconnects after the connection was dropped between calls, printing nothing to stdout/stderr', async () => {
+    // ssh2-sftp-client's default event callbacks console.log: that would corrupt `list --json`.
+    const printed: string[] = [];
+    const spies = (['log', 'error', 'warn', 'info'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void printed.push(a.join(' '))));
+    try {
+      const p = providerFor();
+      await p.write!('re/a.bin', bodyOf(Buffer.from('abc')));
+      sshd.dropAll();
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await p.stat('re/a.bin')).size).toBe(3);
+      expect((await collect(p.list('re/'))).map((o) => o.key)).toEqual(['re/a.bin']);
+      await p.close();
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    expect(printed).toEqual([]);
   });
 
   it('leaves no temp file on the server after a cancelled or dropped write, and replaces atomically', async () => {
