@@ -6,34 +6,13 @@
  * and whose `hint` tells a person what to do about it.
  */
 
-/** What kind of failure an error is; retry wrappers retry only `Transient`. */
-export type ErrorKind =
-  | 'NotFound'
-  | 'PermissionDenied'
-  | 'AuthFailed'
-  | 'Transient'
-  | 'Fatal'
-  | 'Cancelled'
-  | 'InvalidInput'
-  | 'Conflict'
-  | 'Integrity'
-  | 'Unsupported'
-  | 'MissingTool';
+import { errorKindSchema } from '../contract/api';
+
+/** What kind of failure an error is; retry wrappers retry only `Transient`. Defined once, in the contract. */
+export type ErrorKind = (typeof errorKindSchema.options)[number];
 
 /** Every error kind, for schemas and exhaustive checks. */
-export const ERROR_KINDS: readonly ErrorKind[] = [
-  'NotFound',
-  'PermissionDenied',
-  'AuthFailed',
-  'Transient',
-  'Fatal',
-  'Cancelled',
-  'InvalidInput',
-  'Conflict',
-  'Integrity',
-  'Unsupported',
-  'MissingTool',
-];
+export const ERROR_KINDS: readonly ErrorKind[] = errorKindSchema.options;
 
 /** Options that add context to an `AppError`. */
 export interface AppErrorOptions {
