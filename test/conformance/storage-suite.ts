@@ -371,11 +371,15 @@ export function describeStorageProvider(name: string, setup: () => Promise<Provi
     );
 
     step('key-rules', 'invalid keys are InvalidInput; a leading "./" is a literal key exactly when keyRules says so', async () => {
-      const bad = ['/x.zip', 'x/', 'a//b.zip', 'a/./b.zip', 'a/../b.zip', '../x.zip', '././x.zip', '.', '..', 'x\u0000y'];
-      for (const key of bad) {
+      const bad = ['x/', 'a/./b.zip', 'a/../b.zip', '../x.zip', '././x.zip', '.', '..', 'x\u0000y'];
+      // Empty segments are keys exactly when keyRules.emptySegments says so (S3's `backups//x.zip`).
+      const emptySeg = ['/x.zip', 'a//b.zip'];
+      const empties = p.capabilities.keyRules?.emptySegments === true;
+      for (const key of empties ? bad : [...bad, ...emptySeg]) {
         await expectKind(() => p.stat(key), 'InvalidInput');
         await expectKind(() => p.read(key), 'InvalidInput');
       }
+      if (empties) for (const key of emptySeg) await expectKind(() => p.stat(key.startsWith('/') ? key : k(key)), 'NotFound');
       const dotKey = `./${k('dot.zip')}`;
       if (p.capabilities.keyRules?.leadingDotSegment !== true) {
         await expectKind(() => p.stat(dotKey), 'InvalidInput');

@@ -9,8 +9,8 @@
  *   Retry-After).
  * - checks AWS Signature V4 (s3rver accepts any signature from a known key id; real S3 answers
  *   SignatureDoesNotMatch / InvalidAccessKeyId / AccessDenied for anonymous requests);
- * - keeps `.` and `..` key segments literal (odoo_backup_sh's `./name.zip` keys): s3rver's router
- *   would normalize them away, S3 does not.
+ * - keeps `.`, `..` and empty key segments literal (odoo_backup_sh's `./name.zip` and
+ *   `backups//name.zip` keys): s3rver's router and file store would normalize them away, S3 does not.
  * Everything else is forwarded unchanged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,15 +31,16 @@ const S3RVER_MAIN = createRequire(import.meta.url).resolve('s3rver');
 // small pages it skips keys like "c-x" that sort before "c/…" (a continuation token is "start
 // after key"); and its file store maps keys to paths with path.join, which turns the key
 // "./x.zip" into "x.zip". The child patches both: listings are sorted (metadata read only for
-// the page), and "." / ".." key segments are escaped on disk.
+// the page), and "." / ".." / empty key segments ("a//b"; not a trailing one, which is how
+// listing prefixes end) are escaped on disk.
 const CHILD_SCRIPT = `
 const path = require('path');
 const dir = path.dirname(process.env.S3RVER_MAIN);
 const S3rver = require(process.env.S3RVER_MAIN);
 const Store = require(path.join(dir, 'stores', 'filesystem.js'));
 const S3Object = require(path.join(dir, 'models', 'object.js'));
-Store.encodeKeyPath = (key) => key.split('/').map((s) => s === '.' ? '&2e' : s === '..' ? '&2e&2e' : s.replace(/^&/, '&26')).join('/');
-Store.decodeKeyPath = (p) => p.split('/').map((s) => s === '&2e' ? '.' : s === '&2e&2e' ? '..' : s.replace(/^&26/, '&')).join('/');
+Store.encodeKeyPath = (key) => key.split('/').map((s, i, all) => s === '' && i < all.length - 1 ? '&' : s === '.' ? '&2e' : s === '..' ? '&2e&2e' : s.replace(/^&/, '&26')).join('/');
+Store.decodeKeyPath = (p) => p.split('/').map((s) => s === '&' ? '' : s === '&2e' ? '.' : s === '&2e&2e' ? '..' : s.replace(/^&26/, '&')).join('/');
 const original = Store.prototype.listObjects;
 Store.prototype.listObjects = async function (bucket, options) {
   const getMetadata = this.getMetadata;
@@ -157,12 +158,12 @@ export function checkSigV4(method: string, rawUrl: string, headers: http.Incomin
   return expected.length === signature.length && timingSafeEqual(expected, Buffer.from(signature)) ? undefined : 'SignatureDoesNotMatch';
 }
 
-/** Rewrites `/bucket/./x` so that s3rver's router keeps the dot segments as part of the key. */
+/** Rewrites `/bucket/./x` and `/bucket/a//x` so that s3rver's router keeps dot and empty segments as part of the key. */
 function protectDotSegments(rawUrl: string): string {
   const q = rawUrl.indexOf('?');
   const pathPart = q < 0 ? rawUrl : rawUrl.slice(0, q);
   const segs = pathPart.split('/');
-  if (!segs.slice(2).some((s) => s === '.' || s === '..')) return rawUrl;
+  if (!segs.slice(2, -1).some((s) => s === '.' || s === '..' || s === '') && !['.', '..'].includes(segs[segs.length - 1] ?? '')) return rawUrl;
   return `/${segs[1]}/${segs.slice(2).join('%2F')}${q < 0 ? '' : rawUrl.slice(q)}`;
 }
 
@@ -320,7 +321,7 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
     async seedObjects(objects) {
       const files = objects.map((o) => {
         // Same on-disk key encoding as the patched store in the child.
-        const segs = o.key.split('/').map((g) => (g === '.' ? '&2e' : g === '..' ? '&2e&2e' : g.replace(/^&/, '&26')));
+        const segs = o.key.split('/').map((g, i, all) => (g === '' && i < all.length - 1 ? '&' : g === '.' ? '&2e' : g === '..' ? '&2e&2e' : g.replace(/^&/, '&26')));
         return { file: path.join(directory, bucket, ...segs.slice(0, -1), `${segs[segs.length - 1] ?? ''}._S3rver_object`), data: o.data };
       });
       for (const d of new Set(files.map((f) => path.dirname(f.file)))) await mkdir(d, { recursive: true });

@@ -6,7 +6,9 @@
  * - Keys are `/`-separated, relative to the storage's root, with no leading slash. The empty
  *   prefix `""` means the whole storage. The key rules are `wrappers/keys.ts`, relaxed only as
  *   the provider declares in `capabilities.keyRules`; every key `list` yields passes them, so it
- *   can be given back to `stat`/`read`/`remove` of the same provider.
+ *   can be given back to `stat`/`read`/`remove` of the same provider. (Exception: a store whose
+ *   keys are arbitrary strings, like S3, lists the rare key it still cannot address, so that it
+ *   shows up rather than vanishing; `stat`/`read`/`remove` reject it with `InvalidInput`.)
  * - `list(prefix)` yields every object below `prefix`, recursively, exactly once each, in no
  *   particular order; it pages internally and stops when the consumer breaks or the signal
  *   aborts. Folders are not objects.
@@ -59,6 +61,12 @@ export interface KeyRules {
    * odoo_backup_sh with an empty Path writes exactly such keys; elsewhere `.` means "this folder".
    */
   readonly leadingDotSegment?: boolean;
+  /**
+   * A key may have empty segments, a leading `/` included (`backups//name.zip`, or `/name.zip`
+   * below the prefix `backups/`): on S3 these are ordinary keys, and odoo_backup_sh writes them
+   * when its Path ends with a slash. A trailing `/` is still not a key (it is a folder).
+   */
+  readonly emptySegments?: boolean;
 }
 
 /** What a provider can do; data, not methods. */

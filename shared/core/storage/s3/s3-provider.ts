@@ -24,7 +24,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { AppError, cancelledError, throwIfAborted } from '../../errors';
 import type { CallOptions, Capabilities, KeyRules, ListOptions, ObjectChecksum, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
 import type { Logger } from '../../util/logger';
-import { assertValidKey, assertValidPrefix, assertValidRange, keyProblem } from '../wrappers/keys';
+import { assertValidPrefix, assertValidRange, keyProblem } from '../wrappers/keys';
 import { guardReadStream } from '../wrappers/streams';
 import { normalizePrefix, type S3Config } from './config';
 import { classifyS3Error } from './errors';
@@ -52,10 +52,20 @@ export interface S3ProviderOptions {
 const MIB = 1024 * 1024;
 /**
  * S3 keys are opaque strings: `./name.zip` (odoo_backup_sh with an empty Path) is a literal key,
- * so with the storage at the bucket root it lists, stats and reads as `./name.zip`.
+ * so with the storage at the bucket root it lists, stats and reads as `./name.zip`; and
+ * `backups//name.zip` (its Path with a trailing slash) lists, stats and reads as itself.
  */
-const KEY_RULES: KeyRules = { leadingDotSegment: true };
+const KEY_RULES: KeyRules = { leadingDotSegment: true, emptySegments: true };
 const MD5_ETAG = /^"?([0-9a-f]{32})"?$/i;
+
+/** `assertValidKey` with S3's rules, and a hint for listed keys that cannot be addressed. */
+function checkKey(key: string): void {
+  const why = keyProblem(key, KEY_RULES);
+  if (why === undefined) return;
+  throw new AppError('InvalidInput', `The S3 key ${JSON.stringify(key)} cannot be used: ${why}.`, {
+    hint: 'Backup Desk cannot address this object; rename or copy it with your S3 provider\'s console or CLI (e.g. "aws s3 mv").',
+  });
+}
 
 /** The lower-case hex md5 in a plain (single-part, non-KMS) ETag, else undefined. */
 export function md5FromEtag(etag: string | undefined): string | undefined {
@@ -136,12 +146,12 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
         // "Folder" placeholder objects (created by consoles) are not objects.
         if (o.Key === undefined || o.Key.endsWith('/') || !o.Key.startsWith(root)) continue;
         const key = rel(o.Key);
-        // Only keys that stat/read/remove accept are listed (e.g. not "a//b" or "../x", which
-        // neither odoo_backup_sh nor this app writes); say so instead of hiding them silently.
+        // A key stat/read/remove cannot take (e.g. "a/../x", which neither odoo_backup_sh nor
+        // this app writes) is still listed, so that it shows in the catalog instead of
+        // vanishing (hiding a backup is worse than showing a stray); reading it is InvalidInput.
         const problem = keyProblem(key, KEY_RULES);
         if (problem !== undefined) {
-          options.log?.warn('S3 object left out of the listing: its key cannot be addressed', { bucket, key: o.Key, problem });
-          continue;
+          options.log?.warn('S3 object listed but its key cannot be addressed', { bucket, key: o.Key, problem });
         }
         yield {
           key,
@@ -160,13 +170,13 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
   }
 
   async function stat(key: string, opts: CallOptions = {}): Promise<ObjectInfo> {
-    assertValidKey(key, KEY_RULES);
+    checkKey(key);
     throwIfAborted(opts.signal, 'Reading the object info');
     return infoFromHead(key, await head(key, opts.signal));
   }
 
   async function read(key: string, opts: ReadOptions = {}): Promise<Readable> {
-    assertValidKey(key, KEY_RULES);
+    checkKey(key);
     assertValidRange(opts.range);
     const { signal, range } = opts;
     throwIfAborted(signal, `Reading "${key}"`);
@@ -206,7 +216,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
   }
 
   async function write(key: string, body: Readable, opts: WriteOptions = {}): Promise<ObjectInfo> {
-    assertValidKey(key, KEY_RULES);
+    checkKey(key);
     const { signal } = opts;
     if (signal?.aborted) {
       body.destroy();
@@ -294,7 +304,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
   }
 
   async function remove(key: string, opts: CallOptions = {}): Promise<void> {
-    assertValidKey(key, KEY_RULES);
+    checkKey(key);
     // DeleteObject succeeds for missing keys; the contract wants NotFound.
     await head(key, opts.signal);
     try {

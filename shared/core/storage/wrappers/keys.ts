@@ -6,16 +6,21 @@ import type { KeyRules } from '../provider';
  * Why `key` breaks the key rules, or undefined when it is valid: non-empty, `/`-separated, no
  * leading or trailing slash, no empty, `.` or `..` segment, no NUL. `rules` are the provider's
  * declared relaxations (`capabilities.keyRules`): `leadingDotSegment` lets the first segment
- * be a literal `.` (S3's `./name.zip`).
+ * be a literal `.` (S3's `./name.zip`); `emptySegments` allows empty segments, including a
+ * leading slash (S3's `backups//name.zip`), but still no trailing slash (that is a folder).
  */
 export function keyProblem(key: string, rules: KeyRules = {}): string | undefined {
   if (key.length === 0) return 'it is empty';
   if (key.includes('\u0000')) return 'it contains a NUL character';
-  if (key.startsWith('/')) return 'it starts with a slash';
+  const empties = rules.emptySegments === true;
+  if (key.startsWith('/') && !empties) return 'it starts with a slash';
   if (key.endsWith('/')) return 'it ends with a slash';
   const segs = key.split('/');
   for (const [i, seg] of segs.entries()) {
-    if (seg === '') return 'it has an empty path segment';
+    if (seg === '') {
+      if (empties) continue;
+      return 'it has an empty path segment';
+    }
     if (seg === '.' && i === 0 && rules.leadingDotSegment === true && segs.length > 1) continue;
     if (seg === '.' || seg === '..') return 'it has a "." or ".." segment';
   }

@@ -145,15 +145,17 @@ describe('S3 provider at the bucket root (prefix "")', () => {
       { key: './acme.2021-01-01_00-00-00.zip', data: Buffer.from('zip bytes') },
       { key: './acme.2021-01-01_00-00-00.info', data: Buffer.from('[common]\n') },
       { key: 'plain/db.zip', data: Buffer.from('plain') },
-      // Keys no provider call could address: left out of the listing, with a warning.
+      // Keys no provider call can address: still listed (so they show up instead of vanishing),
+      // with a warning; stat/read reject them with InvalidInput.
       { key: '../escape.zip', data: Buffer.from('x') },
       { key: 'x/./y.zip', data: Buffer.from('y') },
     ]);
     const listed = (await collect(p.list(''))).map((o) => o.key).sort();
-    expect(listed).toEqual(['./acme.2021-01-01_00-00-00.info', './acme.2021-01-01_00-00-00.zip', 'plain/db.zip']);
+    expect(listed).toEqual(['../escape.zip', './acme.2021-01-01_00-00-00.info', './acme.2021-01-01_00-00-00.zip', 'plain/db.zip', 'x/./y.zip']);
     expect(warnings.map((w) => w?.key).sort()).toEqual(['../escape.zip', 'x/./y.zip']);
-    // Every listed key is addressable by the same provider.
-    for (const key of listed) expect((await p.stat(key)).key).toBe(key);
+    for (const key of ['../escape.zip', 'x/./y.zip']) await expectKind(() => p.read(key), 'InvalidInput');
+    // Every other listed key is addressable by the same provider.
+    for (const key of listed.filter((x) => !x.startsWith('../') && !x.startsWith('x/'))) expect((await p.stat(key)).key).toBe(key);
     expect((await drain(await p.read('./acme.2021-01-01_00-00-00.zip'))).toString()).toBe('zip bytes');
     expect((await drain(await p.read('./acme.2021-01-01_00-00-00.zip', { range: { offset: 4, length: 5 } }))).toString()).toBe('bytes');
     expect((await collect(p.list('./'))).map((o) => o.key).sort()).toEqual(['./acme.2021-01-01_00-00-00.info', './acme.2021-01-01_00-00-00.zip']);
