@@ -6,11 +6,11 @@
  * concurrent reader never sees half a file; validated with zod on load, so a corrupt or
  * hand-edited file gives a clear error naming the file instead of odd behaviour later.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { writeFileAtomic } from '../util/atomic-file';
 
 /** The config file's name inside the home folder. */
 export const CONFIG_FILE = 'config.json';
@@ -115,18 +115,9 @@ export async function saveConfig(home: string, config: AppConfig): Promise<void>
   const checked = configSchema.parse(config);
   await mkdir(home, { recursive: true, mode: 0o700 });
   const file = configPath(home);
-  const tmp = join(home, `.${CONFIG_FILE}.${randomUUID()}.tmp`);
   try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(checked, null, 2) + '\n', 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(checked, null, 2) + '\n');
   } catch (err) {
-    await rm(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     throw new AppError(code === 'EACCES' || code === 'EPERM' ? 'PermissionDenied' : 'Fatal', `Cannot write the config file ${file}: ${(err as Error).message}`, {
       hint: 'Check that the home folder is writable and the disk is not full.',

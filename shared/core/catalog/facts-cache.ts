@@ -1,0 +1,89 @@
+/**
+ * What the app has already learned about backups (Odoo version, PostgreSQL version) from
+ * `inspect` and restores, kept per backup so the catalog can show it without opening every
+ * archive on every listing. A backup is identified by its ref and size: a different object
+ * under the same name gets no stale facts. Non-secret; stored in `<home>/cache/backup-facts.json`.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import type { BackupEntry, Catalog } from '../../contract/api';
+import { writeFileAtomic } from '../util/atomic-file';
+
+/** Facts remembered about one backup. */
+export interface BackupFacts {
+  readonly odooVersion?: string;
+  readonly pgVersion?: string;
+}
+
+const factsSchema = z.object({ odooVersion: z.string().optional(), pgVersion: z.string().optional(), at: z.string() });
+const fileSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), factsSchema) });
+
+/** How many backups the cache remembers (oldest forgotten first). */
+export const FACTS_CACHE_LIMIT = 20_000;
+
+const keyOf = (ref: string, size: number): string => `${ref}\u0000${size}`;
+
+/** A small persistent map from (ref, size) to facts learned about that backup. */
+export class BackupFactsCache {
+  private entries: Map<string, z.infer<typeof factsSchema>> | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  /** The cache of the app home `home`. */
+  constructor(private readonly file: string) {}
+
+  /** The cache file of a home folder. */
+  static forHome(home: string): BackupFactsCache {
+    return new BackupFactsCache(join(home, 'cache', 'backup-facts.json'));
+  }
+
+  private async load(): Promise<Map<string, z.infer<typeof factsSchema>>> {
+    if (this.entries) return this.entries;
+    let map = new Map<string, z.infer<typeof factsSchema>>();
+    try {
+      const parsed = fileSchema.safeParse(JSON.parse(await readFile(this.file, 'utf8')));
+      // A damaged cache is only a cache: start again rather than fail a listing.
+      if (parsed.success) map = new Map(Object.entries(parsed.data.entries));
+    } catch {
+      /* no cache yet */
+    }
+    this.entries ??= map;
+    return this.entries;
+  }
+
+  /** Remembers facts about the backup `ref` of `size` bytes (only the fields given). */
+  async remember(ref: string, size: number, facts: BackupFacts): Promise<void> {
+    if (!facts.odooVersion && !facts.pgVersion) return;
+    const map = await this.load();
+    const k = keyOf(ref, size);
+    map.delete(k); // re-insert: Map order is our age order
+    map.set(k, { ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}), ...(facts.pgVersion ? { pgVersion: facts.pgVersion } : {}), at: new Date().toISOString() });
+    while (map.size > FACTS_CACHE_LIMIT) map.delete(map.keys().next().value as string);
+    const data = JSON.stringify({ version: 1, entries: Object.fromEntries(map) });
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+        await writeFileAtomic(this.file, data);
+      });
+    await this.writing;
+  }
+
+  /** The facts remembered about `ref` of `size` bytes, if any. */
+  async lookup(ref: string, size: number): Promise<BackupFacts | undefined> {
+    const f = (await this.load()).get(keyOf(ref, size));
+    return f ? { ...(f.odooVersion ? { odooVersion: f.odooVersion } : {}), ...(f.pgVersion ? { pgVersion: f.pgVersion } : {}) } : undefined;
+  }
+
+  /** The catalog with `odooVersion` filled from remembered facts where the listing had none. */
+  async annotate(catalog: Catalog): Promise<Catalog> {
+    const map = await this.load();
+    if (map.size === 0) return catalog;
+    const backups = catalog.backups.map((b): BackupEntry => {
+      if (b.odooVersion) return b;
+      const f = map.get(keyOf(b.ref, b.size));
+      return f?.odooVersion ? { ...b, odooVersion: f.odooVersion } : b;
+    });
+    return { ...catalog, backups };
+  }
+}
