@@ -13,9 +13,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { dirname, join, posix } from 'node:path';
+import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { basename, dirname, join, posix } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -35,6 +36,7 @@ import { loadSqlItems } from './sql-loader';
 import { neutralize, regenerateIdentity } from './odoo-post';
 import { countingStream, openBackup, peekStream } from './open-backup';
 import { assertDatabaseName, defaultOdooDataDir } from './targets';
+import { describeLeftovers, findLeftovers } from './leftovers';
 
 /** What to restore where, and how. */
 export interface RestoreOptions {
@@ -80,8 +82,7 @@ async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-function tmpName(prefix: string, db: string): string {
-  const id = randomBytes(4).toString('hex');
+function tmpName(prefix: string, db: string, id = randomBytes(4).toString('hex')): string {
   let name = `${prefix}_${id}_${db}`;
   while (Buffer.byteLength(name) > 63) name = name.slice(0, -1);
   return name;
@@ -145,11 +146,19 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     st.admin = await connectAdmin(opts.pgUrl);
     const admin = st.admin;
     const server = await serverVersion(admin);
-    const priv = await admin.query<{ ok: boolean }>('SELECT rolcreatedb OR rolsuper AS ok FROM pg_roles WHERE rolname = current_user');
+    const priv = await admin.query<{ ok: boolean; superuser: boolean }>('SELECT rolcreatedb OR rolsuper AS ok, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user');
+    const superuser = priv.rows[0]?.superuser === true;
     if (!priv.rows[0]?.ok) {
       throw new AppError('PermissionDenied', `The PostgreSQL role used on ${targetLabel(opts.pgUrl)} may not create databases.`, {
         hint: 'Use a role with CREATEDB (ALTER ROLE … CREATEDB), as Odoo needs.',
       });
+    }
+    // Leftovers of a hard-killed earlier restore: say so (never fails the restore, never removes anything here).
+    try {
+      const left = await findLeftovers(opts.pgUrl, dataDir, { admin });
+      if (left.length > 0) warn(describeLeftovers(left));
+    } catch (err) {
+      ctx.log('info', `Looking for leftovers of interrupted restores failed: ${(err as Error).message}`);
     }
     const dbExists = await databaseExists(admin, opts.db);
     if (dbExists && !opts.replace) {
@@ -198,7 +207,9 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     st.streams.push(opened.stream);
 
     // ---- temporary database and folder
-    st.tempDb = tmpName('bd_tmp', opts.db);
+    // The temporary database and folder share one id, so the cleanup can tell a running restore's folder.
+    const tmpId = randomBytes(4).toString('hex');
+    st.tempDb = tmpName('bd_tmp', opts.db, tmpId);
     await admin.query(`CREATE DATABASE ${quoteIdent(st.tempDb)} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`).catch((err: unknown) => {
       throw classifyPgError(err, opts.pgUrl, 'Creating the database');
     });
@@ -207,7 +218,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     const ensureTempFs = async (): Promise<string> => {
       if (!st.tempFs) {
         await mkdir(filestoreRoot, { recursive: true });
-        st.tempFs = join(filestoreRoot, `.bd-tmp-${randomBytes(4).toString('hex')}-${opts.db}`);
+        st.tempFs = join(filestoreRoot, `.bd-tmp-${tmpId}-${opts.db}`);
         await mkdir(st.tempFs);
       }
       return st.tempFs;
@@ -291,15 +302,39 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
       if (header.extensions && header.tocComplete) await checkExtensions(admin, header.extensions, opts.pgUrl);
       const useFile = !!mainSource.localPath && !opened.encrypted;
       if (useFile) opened.stream.destroy();
-      await runPgRestore(st, tool.path, {
-        tempDb: st.tempDb,
-        pgUrl: opts.pgUrl,
-        ...(useFile ? { file: mainSource.localPath! } : { input: opened.stream }),
+      // A non-superuser may not COMMENT ON an extension it does not own (odoo/odoo#31115: "must be
+      // owner of extension plpgsql"), and --exit-on-error would fail the whole restore on it. From a
+      // local file, restore every TOC entry except those comments (pg_restore -l, then -L). A stream
+      // (stdin, a decrypting pipe) cannot be read twice: it is not spooled to disk (that would put a
+      // decrypted copy of the backup on disk); instead the error says what to do (runPgRestore's hint).
+      let tocList: { dir: string; file: string } | undefined;
+      if (useFile && !superuser) {
+        const dir = await mkdtemp(join(tmpdir(), 'bd-toc-'));
+        try {
+          const skipped = await writeTocWithoutExtensionComments(tool.path, mainSource.localPath!, join(dir, 'toc.list'), signal);
+          tocList = { dir, file: join(dir, 'toc.list') };
+          if (skipped.length > 0) {
+            warn(`Skipped COMMENT ON EXTENSION ${skipped.join(', ')}: only a superuser or the extension's owner may set it, and the connected role is neither (the comment is cosmetic).`);
+          }
+        } catch (err) {
+          await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+          throw err;
+        }
+      }
+      try {
+        await runPgRestore(st, tool.path, {
+          tempDb: st.tempDb,
+          pgUrl: opts.pgUrl,
+          ...(tocList ? { tocList: tocList.file } : {}),
+          ...(useFile ? { file: mainSource.localPath! } : { input: opened.stream }),
         signal,
         onBytes: (n) => report({ phase: 'database', label: 'Loading the database', done: n, ...(rawTotal !== undefined && !opened.encrypted ? { total: rawTotal } : {}), unit: 'bytes' }),
         onItem: (n, total) => report({ phase: 'database', label: 'Loading the database', done: n, ...(total ? { total } : {}), unit: 'items' }),
         total: header.entries,
-      });
+        });
+      } finally {
+        if (tocList) await rm(tocList.dir, { recursive: true, force: true }).catch(() => undefined);
+      }
     } else {
       throw new AppError('InvalidInput', `${mainSource.name} is not a backup this app can restore (not a zip, pg_dump or SQL file).`, {
         hint: 'Choose an Odoo backup (.zip or .dump), a plain .sql/.sql.gz dump, or an OpenPGP-encrypted one.',
@@ -520,6 +555,8 @@ async function attachmentsInFilestore(client: pg.Client): Promise<number> {
 
 interface PgRestoreRun {
   tempDb: string;
+  /** A `pg_restore -L` list file: restore only the entries it names. */
+  tocList?: string;
   pgUrl: string | undefined;
   file?: string;
   input?: Readable;
@@ -531,6 +568,7 @@ interface PgRestoreRun {
 
 async function runPgRestore(st: RestoreState, tool: string, run: PgRestoreRun): Promise<void> {
   const args = ['--no-owner', '--exit-on-error', '--verbose', '-d', run.tempDb];
+  if (run.tocList) args.push('-L', run.tocList);
   if (run.file) args.push('-j', String(Math.max(1, Math.min(4, cpus().length))), run.file);
   const env = libpqEnv(run.pgUrl, run.tempDb);
   env.PGOPTIONS = `${env.PGOPTIONS ?? ''} -c synchronous_commit=off`.trim();
@@ -587,12 +625,59 @@ async function runPgRestore(st: RestoreState, tool: string, run: PgRestoreRun): 
     throw new AppError('Fatal', `pg_restore failed (exit ${code}): ${detail}`, {
       hint: /unsupported version|input file appears to be a text format dump/i.test(detail)
         ? 'Install newer PostgreSQL client tools (postgresql-client-NN).'
+        : /must be owner of extension/i.test(detail)
+          ? 'The dump sets a comment on an extension, which only a superuser or the extension\'s owner may do. Restore as a superuser (or the database owner), or restore from a local, unencrypted file: then the app skips those comments for a non-superuser.'
         : /does not exist|permission denied|must be owner/i.test(detail)
           ? 'Create the missing role/extension on the target, or restore with a superuser.'
           : 'The dump does not load into this server; see the error above.',
       details: { stderr: detail },
     });
   }
+}
+
+/**
+ * Writes `pg_restore -l FILE` to `listFile` without the `COMMENT - EXTENSION` entries (streamed
+ * line by line); returns the names of the extensions whose comments were left out.
+ */
+async function writeTocWithoutExtensionComments(tool: string, file: string, listFile: string, signal: AbortSignal): Promise<string[]> {
+  const child = spawn(tool, ['-l', file], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code));
+  });
+  const skipped: string[] = [];
+  const out = createWriteStream(listFile, { flags: 'wx', mode: 0o600 });
+  // TOC lines look like `3345; 0 0 COMMENT - EXTENSION plpgsql ` (id; catalog oid, object oid, description).
+  const filter = async function* (lines: AsyncIterable<string>): AsyncGenerator<string> {
+    for await (const line of lines) {
+      const m = /^\s*\d+;\s+\d+\s+\d+\s+COMMENT\s+-\s+EXTENSION\s+(\S+)/.exec(line);
+      if (m) {
+        skipped.push(m[1]!);
+        continue;
+      }
+      yield line + '\n';
+    }
+  };
+  const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  try {
+    await pipeline(Readable.from(filter(rl)), out);
+  } finally {
+    rl.close();
+  }
+  const code = await exited.catch((err: unknown) => {
+    if (signal.aborted) throw cancelledError('The restore');
+    throw new AppError('MissingTool', `pg_restore could not be started: ${(err as Error).message}`, { hint: 'Install the PostgreSQL client tools.' });
+  });
+  if (signal.aborted) throw cancelledError('The restore');
+  if (code !== 0) {
+    throw new AppError('Integrity', `pg_restore could not read the table of contents of ${basename(file)}: ${stderr.trim().split('\n').slice(-3).join(' ')}`, {
+      hint: 'The dump is damaged or incomplete; download it again or use another backup.',
+    });
+  }
+  return skipped;
 }
 
 async function finalizeSwap(
@@ -717,21 +802,3 @@ async function cleanup(st: RestoreState, ctx: JobContext): Promise<void> {
     st.tempFs = undefined;
   }
 }
-
-/** Lists leftovers of interrupted restores (temporary databases), for a cleanup command. */
-export async function listLeftovers(pgUrl: string | undefined, dataDir = defaultOdooDataDir()): Promise<{ databases: string[]; folders: string[] }> {
-  const admin = await connectAdmin(pgUrl);
-  try {
-    const r = await admin.query<{ d: string }>("SELECT datname AS d FROM pg_database WHERE datname LIKE 'bd\\_tmp\\_%' OR datname LIKE 'bd\\_old\\_%'");
-    let folders: string[] = [];
-    try {
-      folders = (await readdir(join(dataDir, 'filestore'))).filter((f) => f.startsWith('.bd-tmp-') || f.startsWith('.bd-old-')).map((f) => join(dataDir, 'filestore', f));
-    } catch {
-      /* no filestore root */
-    }
-    return { databases: r.rows.map((x) => x.d), folders };
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-}
-
