@@ -170,6 +170,8 @@ export const restoreRequestSchema = z.object({
   replace: z.boolean().default(false),
   filestore: z.boolean().default(true),
   passphrase: z.string().optional(),
+  /** Remember the passphrase for the backup's storage (keychain) once it opened the backup. */
+  rememberPassphrase: z.boolean().optional(),
 });
 /** A restore request. */
 export type RestoreRequest = z.infer<typeof restoreRequestSchema>;
@@ -180,6 +182,8 @@ export const downloadRequestSchema = z.object({
   out: z.string().min(1),
   decrypt: z.boolean().default(false),
   passphrase: z.string().optional(),
+  /** Remember the passphrase for the backup's storage (keychain) once it opened the backup. */
+  rememberPassphrase: z.boolean().optional(),
 });
 
 /** A job's progress. */
@@ -232,11 +236,13 @@ export const apiMethods = {
   'storages:remove': { args: z.object({ name: z.string() }), result: empty },
   /** Signs an OAuth storage (Dropbox, Google Drive) in through the browser: a job whose progress carries the sign-in URL. */
   'storages:connect': { args: z.object({ name: z.string() }), result: jobIdSchema },
+  /** Forgets the backup passphrase remembered for a storage (no-op when none is). */
+  'storages:forget-passphrase': { args: z.object({ name: z.string() }), result: z.object({ forgotten: z.boolean() }) },
   'catalog:list': {
     args: z.object({ storages: z.array(z.string()).optional(), db: z.string().optional(), includeStrays: z.boolean().optional() }),
     result: catalogSchema,
   },
-  'backups:inspect': { args: z.object({ source: z.string(), passphrase: z.string().optional() }), result: inspectResultSchema },
+  'backups:inspect': { args: z.object({ source: z.string(), passphrase: z.string().optional(), rememberPassphrase: z.boolean().optional() }), result: inspectResultSchema },
   'restore:check-name': {
     args: z.object({ db: z.string(), target: restoreTargetSchema }),
     result: z.object({ valid: z.boolean(), exists: z.boolean(), message: z.string().optional() }),

@@ -15,11 +15,13 @@ export const downloadCommand: CommandModule = {
         .description('download a backup; written to PATH.part and renamed only once complete and verified (size, checksum, zip structure); multi-file backups (click-odoo folders, dump + filestore/) become a folder')
         .argument('<ref>', 'a ref NAME:KEY from `list`')
         .requiredOption('--out <path>', 'the file to write (or an existing folder to write into)')
-        .option('--decrypt', 'decrypt an OpenPGP-encrypted backup on the way (the passphrase is asked for, or given with the options below)'),
-    ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string }, cmd: Command) => {
-      const passphrase = opts.decrypt ? await passphraseFrom(ctx, opts, true) : undefined;
+        .option('--decrypt', 'decrypt an OpenPGP-encrypted backup on the way (the passphrase is asked for, given with the options below, or the one remembered for the storage)'),
+    ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, cmd: Command) => {
       const desk = await ctx.desk(cmd);
-      const job = desk.startDownload({ ref, out: resolve(opts.out), ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) });
+      // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
+      const passphrase = opts.decrypt ? await passphraseFrom(ctx, opts, (await desk.rememberedPassphrase(ref)) === undefined) : undefined;
+      const decrypt = opts.decrypt ? { decrypt: passphrase !== undefined ? { passphrase } : {} } : {};
+      const job = desk.startDownload({ ref, out: resolve(opts.out), ...decrypt, ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}) });
       const r = await ctx.runJob(desk, job);
       ctx.out(`downloaded ${r.path} (${formatBytes(r.bytes)}; verified: ${r.verified.join(', ')})`);
     });

@@ -14,10 +14,11 @@ export const inspectCommand: CommandModule = {
         .description('show what is inside a backup: Odoo version, database, PostgreSQL version, modules, filestore, dump archive version')
         .argument('<ref|file>', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
         .option('--json', 'print JSON'),
-    ).action(async (source: string, opts: { json?: boolean; passphraseFile?: string; passphraseEnv?: string }, cmd: Command) => {
+    ).action(async (source: string, opts: { json?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, cmd: Command) => {
       const passphrase = await passphraseFrom(ctx, opts, false);
       const desk = await ctx.desk(cmd);
-      const r = await desk['backups:inspect']({ source, ...(passphrase !== undefined ? { passphrase } : {}) }, ctx.interrupt.signal);
+      const remember = opts.rememberPassphrase ? { rememberPassphrase: true } : {};
+      const r = await desk['backups:inspect']({ source, ...(passphrase !== undefined ? { passphrase } : {}), ...remember }, ctx.interrupt.signal);
       if (opts.json) return ctx.out(JSON.stringify(r, null, 2));
       const rows: [string, string | undefined][] = [
         ['name', r.name],

@@ -1,4 +1,4 @@
-/** Shared `--passphrase-file` / `--passphrase-env` handling (passphrases never come from argv). */
+/** Shared `--passphrase-file` / `--passphrase-env` / `--remember-passphrase` handling (passphrases never come from argv). */
 import type { Command } from 'commander';
 import { readPassphrase } from '../../core/crypto';
 import { UsageError, type CliContext } from '../context';
@@ -7,11 +7,16 @@ import { UsageError, type CliContext } from '../context';
 export function addPassphraseOptions(cmd: Command): Command {
   return cmd
     .option('--passphrase-file <file>', 'read the passphrase of an encrypted backup from a file')
-    .option('--passphrase-env <var>', 'read the passphrase of an encrypted backup from an environment variable');
+    .option('--passphrase-env <var>', 'read the passphrase of an encrypted backup from an environment variable')
+    .option(
+      '--remember-passphrase',
+      "remember the passphrase for the backup's storage (in the keychain or vault) once it has opened the backup; later runs on that storage need none (forget it with `storage forget-passphrase NAME`)",
+    );
 }
 
 /** The passphrase from the options; a prompt on a terminal when `required`; undefined otherwise. */
-export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: string; passphraseEnv?: string }, required: boolean): Promise<string | undefined> {
+export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, required: boolean): Promise<string | undefined> {
+  required ||= opts.rememberPassphrase === true;
   if (opts.passphraseFile !== undefined && opts.passphraseEnv !== undefined) {
     throw new UsageError('Give either --passphrase-file or --passphrase-env, not both.');
   }
@@ -25,7 +30,10 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
     ...(prompt ? { prompt } : {}),
   });
   if (pw === undefined && required) {
-    throw new UsageError('This needs the passphrase of the encrypted backup.', 'Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).');
+    throw new UsageError(
+      opts.rememberPassphrase ? '--remember-passphrase needs a passphrase to remember.' : 'This needs the passphrase of the encrypted backup.',
+      'Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).',
+    );
   }
   return pw;
 }

@@ -1,4 +1,4 @@
-/** `storage add|list|remove|test`: configure storages. Flags of `add` come from each factory's `fields`. */
+/** `storage add|list|remove|forget-passphrase|test`: configure storages. Flags of `add` come from each factory's `fields`. */
 import { Option, type Command } from 'commander';
 import type { SettingField } from '../../core/storage/provider';
 import { listFactories } from '../../core/storage/registry';
@@ -169,6 +169,16 @@ export const storageCommand: CommandModule = {
         const desk = await ctx.desk(cmd);
         await desk['storages:remove']({ name });
         ctx.out(`removed storage ${name}`);
+      });
+
+    storage
+      .command('forget-passphrase')
+      .description('forget the backup passphrase remembered for a storage (see --remember-passphrase)')
+      .argument('<name>')
+      .action(async (name: string, _opts: unknown, cmd: Command) => {
+        const desk = await ctx.desk(cmd);
+        const r = await desk['storages:forget-passphrase']({ name });
+        ctx.out(r.forgotten ? `forgot the passphrase remembered for storage ${name}` : `no passphrase was remembered for storage ${name}`);
       });
 
     storage

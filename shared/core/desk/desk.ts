@@ -19,11 +19,12 @@ import { ConfigStore, STORAGE_NAME_PATTERN, type StorageEntry } from '../config'
 import type { DecryptKeys } from '../crypto';
 import { downloadBackup, downloadFolder, type DownloadResult, type FolderItem } from '../download';
 import { AppError, toAppError } from '../errors';
-import type { JobSnapshot } from '../jobs/job';
+import type { JobContext, JobSnapshot } from '../jobs/job';
 import { JobManager } from '../jobs/job-manager';
 import { EmbeddedPg } from '../pg/embedded';
 import { openSecretStore } from '../secrets';
 import type { SecretStore } from '../secrets/secret-store';
+import { SECRET_NAMES } from '../secrets/names';
 import { LocalProvider } from '../storage/local';
 import type { StorageProvider } from '../storage/provider';
 import { getFactory, listFactories, openStorage, parseSettings } from '../storage/registry';
@@ -410,6 +411,85 @@ export class Desk implements DeskApi {
     return { ok: checks.every((c) => c.ok), checks };
   }
 
+  // ---------------------------------------------------------------- remembered passphrases
+
+  /** The configured storage a `NAME:KEY` ref is on; undefined for local paths. */
+  private async refStorage(ref: string): Promise<StorageEntry | undefined> {
+    const parsed = await this.parseRef(ref);
+    return parsed ? this.storageEntry(parsed.storage) : undefined;
+  }
+
+  /** The backup passphrase remembered for the storage of `ref`, if any (an unavailable secret store counts as none). */
+  async rememberedPassphrase(ref: string): Promise<string | undefined> {
+    const entry = await this.refStorage(ref);
+    if (!entry) return undefined;
+    try {
+      return await (await this.secrets()).get(entry.secretScope, SECRET_NAMES.backupPassphrase);
+    } catch (err) {
+      this.log.warn('could not read a remembered backup passphrase', { storage: entry.name, error: toAppError(err).message });
+      return undefined;
+    }
+  }
+
+  /** Forgets the backup passphrase remembered for storage `name`; true when one was stored. */
+  async forgetPassphrase(name: string): Promise<boolean> {
+    const entry = await this.storageEntry(name);
+    const store = await this.secrets();
+    const had = (await store.get(entry.secretScope, SECRET_NAMES.backupPassphrase)) !== undefined;
+    if (had) await store.delete(entry.secretScope, SECRET_NAMES.backupPassphrase);
+    if (had) this.log.info('backup passphrase forgotten', { storage: name });
+    return had;
+  }
+
+  /**
+   * Runs `open` (which decrypts the backup at `ref`) with the given passphrase, or else the one
+   * remembered for its storage (`useRemembered`). Only after `open` succeeded, and only when
+   * `remember` is set, the given passphrase is stored for the storage: a wrong one never is.
+   * A remembered passphrase that is wrong fails as `AuthFailed` saying so and how to replace it.
+   */
+  private async withPassphrase<T>(
+    ref: string,
+    opts: { given: string | undefined; remember: boolean | undefined; useRemembered: boolean; warn?: (message: string) => void },
+    open: (passphrase: string | undefined) => Promise<T>,
+  ): Promise<T> {
+    const entry = await this.refStorage(ref);
+    if (opts.remember && !entry) {
+      throw new AppError('InvalidInput', `"${ref}" is not on a configured storage, so there is no storage to remember its passphrase for.`, {
+        hint: 'Drop "remember passphrase", or use a ref NAME:KEY from `backup-desk list`.',
+      });
+    }
+    let passphrase = opts.given;
+    let remembered = false;
+    if (passphrase === undefined && opts.useRemembered && entry) {
+      passphrase = await this.rememberedPassphrase(ref);
+      remembered = passphrase !== undefined;
+    }
+    let result: T;
+    try {
+      result = await open(passphrase);
+    } catch (err) {
+      const e = toAppError(err);
+      if (remembered && entry && e.kind === 'AuthFailed' && /passphrase/i.test(e.message)) {
+        throw new AppError('AuthFailed', `The passphrase remembered for storage "${entry.name}" does not open this encrypted backup.`, {
+          hint: `Give the right passphrase and tick "remember" (CLI: --passphrase-file/--passphrase-env with --remember-passphrase) to replace it, or forget it with \`backup-desk storage forget-passphrase ${entry.name}\`.`,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    if (opts.remember && entry && opts.given !== undefined) {
+      try {
+        await (await this.secrets()).set(entry.secretScope, SECRET_NAMES.backupPassphrase, opts.given);
+        this.log.info('backup passphrase remembered', { storage: entry.name });
+      } catch (err) {
+        const msg = `Could not remember the passphrase for storage "${entry.name}": ${toAppError(err).message}`;
+        this.log.warn(msg);
+        opts.warn?.(msg);
+      }
+    }
+    return result;
+  }
+
   // ---------------------------------------------------------------- sources
 
   /** Parses `NAME:KEY` when NAME is a configured storage; undefined otherwise. */
@@ -513,9 +593,26 @@ export class Desk implements DeskApi {
   // ---------------------------------------------------------------- jobs
 
   /** Starts a download job; the result is a `DownloadResult`. */
-  startDownload(args: { ref: string; out: string; decrypt?: DecryptKeys }): { jobId: string; result: Promise<DownloadResult> } {
+  startDownload(args: { ref: string; out: string; decrypt?: DecryptKeys; rememberPassphrase?: boolean }): { jobId: string; result: Promise<DownloadResult> } {
     const handle = this.jobs.start('download', `Download ${args.ref}`, (ctx) =>
       this.withAuthNote(args.ref, async () => {
+      if (!args.decrypt) return this.runDownload(args.ref, args.out, undefined, ctx);
+      const keys = args.decrypt;
+      const hasKey = (keys.privateKeys?.length ?? 0) > 0;
+      const opts = { given: keys.passphrase, remember: args.rememberPassphrase, useRemembered: !hasKey, warn: (m: string) => ctx.log('warn', m) };
+      return this.withPassphrase(args.ref, opts, async (passphrase) => {
+        if (passphrase === undefined && !hasKey) {
+          throw new AppError('InvalidInput', 'Decrypting needs a passphrase, and none is remembered for this storage.', { hint: 'Give the passphrase of the encrypted backup.' });
+        }
+        return this.runDownload(args.ref, args.out, { ...keys, ...(passphrase !== undefined ? { passphrase } : {}) }, ctx);
+      });
+    }));
+    return { jobId: handle.id, result: handle.result };
+  }
+
+  private async runDownload(ref: string, out: string, decrypt: DecryptKeys | undefined, ctx: JobContext): Promise<DownloadResult> {
+    const args = { ref, out, ...(decrypt ? { decrypt } : {}) };
+    {
       const r = await this.resolveBackup(args.ref, ctx.signal);
       if (!r.storage) throw new AppError('InvalidInput', `"${args.ref}" is a local file already.`, { hint: 'Give a ref NAME:KEY from `backup-desk list`.' });
       if ('kind' in r.source) {
@@ -543,8 +640,7 @@ export class Desk implements DeskApi {
         },
         ctx,
       );
-    }));
-    return { jobId: handle.id, result: handle.result };
+    }
   }
 
   /** The files of a multi-file backup, with paths relative to the backup's folder. */
@@ -569,7 +665,8 @@ export class Desk implements DeskApi {
       const r = await this.resolveBackup(req.source, ctx.signal);
       const target = await resolveTarget(req.target, this.embedded);
       if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
-      const result = await restoreEngine.restore(
+      const restoreOpts = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
+      const result = await this.withPassphrase(req.source, restoreOpts, (passphrase) => restoreEngine.restore(
         {
           source: r.source,
           db: req.db,
@@ -579,10 +676,10 @@ export class Desk implements DeskApi {
           neutralize: req.neutralize,
           replace: req.replace,
           filestore: req.filestore,
-          ...(req.passphrase !== undefined ? { decrypt: { passphrase: req.passphrase } } : {}),
+          ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}),
         },
         ctx,
-      );
+      ));
       return withTargetInfo(result, target);
     }));
     return { jobId: handle.id, result: handle.result };
@@ -639,6 +736,11 @@ export class Desk implements DeskApi {
   }
 
   /** @inheritdoc */
+  async 'storages:forget-passphrase'(args: ApiArgs<'storages:forget-passphrase'>): Promise<ApiResult<'storages:forget-passphrase'>> {
+    return { forgotten: await this.forgetPassphrase(args.name) };
+  }
+
+  /** @inheritdoc */
   async 'catalog:list'(args: ApiArgs<'catalog:list'>, signal?: AbortSignal): Promise<ApiResult<'catalog:list'>> {
     const entries = await this.storageEntries();
     let chosen = entries;
@@ -659,7 +761,10 @@ export class Desk implements DeskApi {
   /** @inheritdoc */
   async 'backups:inspect'(args: ApiArgs<'backups:inspect'>, signal?: AbortSignal): Promise<ApiResult<'backups:inspect'>> {
     const r = await this.withAuthNote(args.source, () => this.resolveBackup(args.source, signal));
-    const result = await this.withAuthNote(args.source, () => restoreEngine.inspect(r.source, { ...(args.passphrase !== undefined ? { decrypt: { passphrase: args.passphrase } } : {}), ...(signal ? { signal } : {}) }));
+    const inspectOpts = { given: args.passphrase, remember: args.rememberPassphrase, useRemembered: true };
+    const result = await this.withAuthNote(args.source, () =>
+      this.withPassphrase(args.source, inspectOpts, (passphrase) => restoreEngine.inspect(r.source, { ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}), ...(signal ? { signal } : {}) })),
+    );
     const warnings = [...(result.warnings ?? []), ...(r.entry?.warnings ?? [])];
     return { ...result, ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}) };
   }
@@ -683,10 +788,11 @@ export class Desk implements DeskApi {
   /** @inheritdoc */
   async 'download:start'(args: ApiArgs<'download:start'>): Promise<ApiResult<'download:start'>> {
     const req = apiMethods['download:start'].args.parse(args);
-    if (req.decrypt && req.passphrase === undefined) {
-      throw new AppError('InvalidInput', 'Decrypting needs a passphrase.', { hint: 'Give the passphrase of the encrypted backup.' });
+    if (req.decrypt && req.passphrase === undefined && (await this.rememberedPassphrase(req.ref)) === undefined) {
+      throw new AppError('InvalidInput', 'Decrypting needs a passphrase, and none is remembered for this storage.', { hint: 'Give the passphrase of the encrypted backup.' });
     }
-    return { jobId: this.startDownload({ ref: req.ref, out: req.out, ...(req.decrypt ? { decrypt: { passphrase: req.passphrase! } } : {}) }).jobId };
+    const decrypt = req.decrypt ? { decrypt: req.passphrase !== undefined ? { passphrase: req.passphrase } : {} } : {};
+    return { jobId: this.startDownload({ ref: req.ref, out: req.out, ...decrypt, ...(req.rememberPassphrase ? { rememberPassphrase: true } : {}) }).jobId };
   }
 
   /** @inheritdoc */
