@@ -12,6 +12,7 @@ import { downloadCommand } from './download';
 import { serveCommand } from './serve';
 import { storageConnectCommand } from './storage-connect';
 import { secretsCommand } from './secrets';
+import { cleanupCommand } from './cleanup';
 
 /** A CLI command: registers itself (and its subcommands) on the program. */
 export interface CommandModule {
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandModule[] = [
   serveCommand,
   storageConnectCommand,
   secretsCommand,
+  cleanupCommand,
 ];
 
 /** The `NAME` group command (e.g. `storage`), created on first use; for modules adding subcommands. */

@@ -1,0 +1,118 @@
+/**
+ * Leftovers of hard-killed restores: the restore preflight warns about them, and the built CLI's
+ * `backup-desk cleanup` lists them and (with --yes) removes exactly those — temporary databases
+ * and folders matching our patterns, never anything else, never one in use.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localFileSource } from '../../../shared/core/archive';
+import { silentContext } from '../../../shared/core/jobs/job';
+import { restoreBackup } from '../../../shared/core/restore';
+import { psql, startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../../..');
+const BIN = join(ROOT, 'bin', 'backup-desk.js');
+const BUILT = join(ROOT, 'dist', 'cli', 'main.js');
+
+let cluster: PgCluster;
+let work: string;
+let dataDir: string;
+let busy: pg.Client;
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [BIN, '--home', join(work, 'home'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', rej);
+    p.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+const databases = async (): Promise<string[]> => (await psql(cluster.url, "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') ORDER BY 1")).trim().split('\n');
+
+beforeAll(async () => {
+  const build = run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT });
+  cluster = await startPgCluster();
+  work = await mkdtemp(join(tmpdir(), 'bd-left-'));
+  dataDir = join(work, 'data');
+  const fs = join(dataDir, 'filestore');
+  // Leftovers as a kill -9 leaves them, plus look-alikes that are not ours and must stay.
+  await psql(cluster.url, 'CREATE DATABASE bd_tmp_deadbeef_shop; CREATE DATABASE bd_old_0123abcd_shop; CREATE DATABASE shop; CREATE DATABASE bd_tmp_keepme; CREATE DATABASE bd_tmp_cafebabe_busy;');
+  busy = new pg.Client({ connectionString: cluster.urlFor('bd_tmp_cafebabe_busy') });
+  await busy.connect();
+  const hourAgo = new Date(Date.now() - 3600_000);
+  for (const d of ['.bd-tmp-deadbeef-shop/ab', '.bd-old-0123abcd-shop', 'shop/ab', '.bd-tmp-notes', '.bd-tmp-cafebabe-busy']) await mkdir(join(fs, d), { recursive: true });
+  await writeFile(join(fs, '.bd-tmp-deadbeef-shop', 'ab', 'abcdef'), 'x');
+  await writeFile(join(fs, 'shop', 'ab', 'abcdef'), 'x');
+  for (const d of ['.bd-tmp-deadbeef-shop', '.bd-old-0123abcd-shop', 'shop', '.bd-tmp-notes', '.bd-tmp-cafebabe-busy']) await utimes(join(fs, d), hourAgo, hourAgo);
+  await build;
+}, 120_000);
+
+afterAll(async () => {
+  await busy?.end().catch(() => undefined);
+  await cluster?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('leftovers of interrupted restores', () => {
+  it('the restore preflight warns about old, unused leftovers (a fresh temp database may be a running restore: not named)', async () => {
+    const sql = join(work, 'tiny.sql');
+    await writeFile(sql, '-- Dumped from database version 15.4\nCREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\n');
+    const r = await restoreBackup(
+      { source: await localFileSource(sql), db: 'restored', pgUrl: cluster.url, dataDir, mode: 'move', neutralize: false, replace: false, filestore: false },
+      silentContext(),
+    );
+    const w = r.warnings.find((x) => x.startsWith('Leftovers of an interrupted restore'));
+    expect(w).toBeDefined();
+    expect(w).toContain('.bd-tmp-deadbeef-shop');
+    expect(w).toContain('.bd-old-0123abcd-shop');
+    expect(w).toContain('backup-desk cleanup');
+    expect(w).not.toContain('bd_tmp_deadbeef_shop');
+    expect(w).not.toContain('busy');
+    expect(w).not.toContain('notes');
+  }, 30_000);
+
+  it('backup-desk cleanup lists, then with --yes removes only our unused temp databases and folders', async () => {
+    for (let i = 0; i < 300 && !existsSync(BUILT); i++) await new Promise((r) => setTimeout(r, 200));
+    const target = cluster.url;
+    const byDefault = await cli(['cleanup', '--target', target, '--data-dir', dataDir]);
+    expect(byDefault.code).toBe(0);
+    expect(byDefault.stdout).toContain('.bd-tmp-deadbeef-shop');
+    expect(byDefault.stdout).not.toContain('bd_tmp_deadbeef_shop'); // younger than 10 minutes
+
+    const listed = await cli(['cleanup', '--target', target, '--data-dir', dataDir, '--older-than', '0']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/would remove 4 leftover/);
+    for (const n of ['bd_tmp_deadbeef_shop', 'bd_old_0123abcd_shop', '.bd-tmp-deadbeef-shop', '.bd-old-0123abcd-shop']) expect(listed.stdout).toContain(n);
+    for (const n of ['keepme', 'busy', 'notes', 'database shop']) expect(listed.stdout).not.toContain(n);
+    expect(await databases()).toContain('bd_tmp_deadbeef_shop'); // listing removes nothing
+
+    const removed = await cli(['cleanup', '--target', target, '--data-dir', dataDir, '--older-than', '0', '--yes']);
+    expect(removed.stderr).toBe('');
+    expect(removed.code).toBe(0);
+    expect(removed.stdout.match(/^removed /gm)).toHaveLength(4);
+    expect(await databases()).toEqual(['bd_tmp_cafebabe_busy', 'bd_tmp_keepme', 'restored', 'shop']);
+    expect((await readdir(join(dataDir, 'filestore'))).sort()).toEqual(['.bd-tmp-cafebabe-busy', '.bd-tmp-notes', 'shop']);
+    expect(await readdir(join(dataDir, 'filestore', 'shop', 'ab'))).toEqual(['abcdef']);
+
+    const again = await cli(['cleanup', '--target', target, '--data-dir', dataDir, '--older-than', '0']);
+    expect(again.stdout).toContain('no leftovers');
+  }, 60_000);
+
+  it('refuses a --target with a password (exit 2)', async () => {
+    const r = await cli(['cleanup', '--target', `postgres://postgres:s3cret@127.0.0.1:${cluster.port}/postgres`, '--data-dir', dataDir, '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/must not contain a password/);
+    expect(r.stdout + r.stderr).not.toContain('s3cret');
+  }, 30_000);
+});
