@@ -25,7 +25,11 @@ export const restoreCommand: CommandModule = {
         .description('restore a backup into PostgreSQL (and its filestore into the Odoo data dir), safely: nothing is replaced until the restore is complete')
         .argument('<ref|file>', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
         .requiredOption('--db <name>', 'name of the database to create')
-        .option('--target <url>', 'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.)')
+        .option(
+          '--target <url|embedded>',
+          'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.), or the word "embedded": ' +
+            'the private PostgreSQL Backup Desk runs under its home (Unix socket only, started on demand; filestore under the home unless --data-dir)',
+        )
         .option('--data-dir <dir>', "Odoo data dir; the filestore goes to DATA_DIR/filestore/NAME (default: Odoo's default for this OS)")
         .addOption(new Option('--copy', 'the restored database is a copy: new uuid, secret and create date (default)').conflicts('move'))
         .addOption(new Option('--move', 'the restored database replaces the original: keep its uuid and secret').conflicts('copy'))
@@ -35,37 +39,38 @@ export const restoreCommand: CommandModule = {
     ).action(
       async (
         source: string,
-        opts: { db: string; target?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean },
+        opts: { db: string; target?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string },
         cmd: Command,
       ) => {
         if (!DBNAME_PATTERN.test(opts.db)) {
           throw new UsageError(`"${opts.db}" is not a valid Odoo database name.`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at least 2 characters).');
         }
-        if (opts.target !== undefined && urlHasPassword(opts.target)) {
+        const embedded = opts.target === 'embedded';
+        if (opts.target !== undefined && !embedded && urlHasPassword(opts.target)) {
           // It is already in this process's argv; refuse, so it is not also logged, stored or passed on.
           throw new UsageError(
             '--target must not contain a password: a command line is visible to other users of this machine (ps, shell history).',
             'Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq\'s environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.',
           );
         }
-        if (opts.target !== undefined && !/^postgres(ql)?:\/\//.test(opts.target)) {
-          throw new UsageError(`--target must be a postgres:// URL (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres');
+        if (opts.target !== undefined && !embedded && !/^postgres(ql)?:\/\//.test(opts.target)) {
+          throw new UsageError(`--target must be a postgres:// URL or "embedded" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
         }
         const encrypted = stripEncryption(source).encrypted;
+        const passphrase = await passphraseFrom(ctx, opts, encrypted);
         const desk = await ctx.desk(cmd);
-        // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
-        const passphrase = await passphraseFrom(ctx, opts, encrypted && (await desk.rememberedPassphrase(source)) === undefined);
         const { resolve } = await import('node:path');
         const job = desk.startRestore({
           source,
           db: opts.db,
-          target: { type: 'postgres', ...(opts.target ? { url: opts.target } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) },
+          target: embedded
+            ? { type: 'embedded', ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) }
+            : { type: 'postgres', ...(opts.target ? { url: opts.target } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) },
           mode: opts.move ? 'move' : 'copy',
           neutralize: opts.neutralize === true,
           replace: opts.replace === true,
           filestore: opts.filestore !== false,
           ...(passphrase !== undefined ? { passphrase } : {}),
-          ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}),
         });
         const result = await ctx.runJob(desk, job);
         const warnings = (result as { warnings?: unknown } | undefined)?.warnings;
@@ -76,13 +81,25 @@ export const restoreCommand: CommandModule = {
   },
 };
 
+/** Where an embedded restore went (`withTargetInfo` in the Desk engine). */
+interface EmbeddedInfo {
+  readonly type?: string;
+  readonly socketPath?: string;
+  readonly socketDir?: string;
+  readonly port?: number;
+  readonly version?: string;
+}
+
 function describeResult(db: string, result: unknown): string {
   if (result && typeof result === 'object') {
-    const r = result as { db?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number };
-    const parts = [`restored database ${r.db ?? db}`];
+    const r = result as { db?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number; target?: EmbeddedInfo };
+    const t = r.target?.type === 'embedded' ? r.target : undefined;
+    const parts = [`restored database ${r.db ?? db}${t ? ` into the embedded PostgreSQL${t.version ? ` ${t.version}` : ''} (socket ${t.socketPath ?? t.socketDir ?? '?'})` : ''}`];
     if (r.filestorePath) parts.push(`filestore ${r.filestorePath}${r.filestoreFiles !== undefined ? ` (${r.filestoreFiles} files)` : ''}`);
     const secs = r.seconds ?? (r.durationMs !== undefined ? r.durationMs / 1000 : undefined);
     if (secs !== undefined) parts.push(`in ${secs.toFixed(1)} s`);
+    // Where it went, and how to reach it (the embedded server listens on that socket only while a Desk runs).
+    if (t?.socketDir !== undefined) return `${parts.join(', ')}\nconnect: psql -h ${t.socketDir}${t.port !== undefined ? ` -p ${t.port}` : ''} ${r.db ?? db}`;
     return parts.join(', ');
   }
   return `restored database ${db}`;

@@ -1,0 +1,85 @@
+/**
+ * CLI: `restore … --target embedded` restores into the private PostgreSQL under the home (real
+ * server binaries, Unix socket only), says where it went (socket path, a psql line), and the
+ * database is there when the cluster is started again.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../../shared/cli/cli';
+import { connect } from '../../../../shared/core/pg/connection';
+import { EmbeddedPg, findServerBinaries } from '../../../../shared/core/pg/embedded';
+import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { writeTinyZip } from '../../../helpers/gpg';
+
+const hasServer = (await findServerBinaries()) !== undefined;
+const DUMP_SQL = `SET client_encoding = 'UTF8';
+CREATE TABLE public.res_partner (id integer NOT NULL, name character varying NOT NULL);
+COPY public.res_partner (id, name) FROM stdin;
+1\tAcme
+2\tZoë
+\\.
+`;
+
+let tmp: string;
+let home: string;
+let zip: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'bd-cli-emb-'));
+  home = join(tmp, 'home');
+  zip = join(tmp, 'emb_cli_2026-01-02_03-04-05.zip');
+  await writeTinyZip(zip, {
+    'dump.sql': DUMP_SQL,
+    'manifest.json': JSON.stringify({ odoo_dump: '1', db_name: 'emb_cli', version: '16.0', major_version: '16.0', pg_version: '15.0' }),
+  });
+});
+afterAll(async () => {
+  await new EmbeddedPg({ home }).destroy().catch(() => undefined);
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets: new MemorySecretStore() });
+  return { code, out, err };
+}
+
+describe('restore --target embedded', () => {
+  it('is documented in --help, and other words are a usage error naming it', async () => {
+    const help = await cli(['restore', '--help']);
+    expect(help.out + help.err).toMatch(/--target <url\|embedded>/);
+    expect(help.out + help.err).toMatch(/"embedded"/);
+    const bad = await cli(['restore', zip, '--db', 'x1', '--target', 'embeded']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/postgres:\/\/ URL or "embedded"/);
+  });
+
+  it.skipIf(!hasServer || process.platform === 'win32')('restores into the private PostgreSQL and prints its socket', async () => {
+    const r = await cli(['restore', zip, '--db', 'emb_cli_copy', '--target', 'embedded']);
+    expect(r.err).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const emb = new EmbeddedPg({ home });
+    expect(r.out).toContain(`restored database emb_cli_copy into the embedded PostgreSQL`);
+    expect(r.out).toContain(`(socket ${emb.socketPath})`);
+    expect(r.out).toContain(`psql -h ${emb.socketDir} -p 5432 emb_cli_copy`);
+    // The CLI stopped the cluster on exit; started again, the database is there.
+    const info = await emb.start();
+    try {
+      const c = await connect(info.pgUrl, 'emb_cli_copy');
+      try {
+        expect((await c.query('SELECT id, name FROM res_partner ORDER BY id')).rows).toEqual([{ id: 1, name: 'Acme' }, { id: 2, name: 'Zoë' }]);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await emb.stop();
+    }
+  }, 120_000);
+});
