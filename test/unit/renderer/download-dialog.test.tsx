@@ -51,7 +51,8 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     const fake = setup();
     expect(screen.getByLabelText('Save to')).toHaveValue('/home/me/.local/share/odoo-backup-desk/downloads/acme.2024-03-01_02-00-00.zip');
     const go = screen.getByRole('button', { name: 'Download & decrypt' });
-    expect(go).toBeDisabled();
+    // Enabled without a passphrase: the core then uses the one remembered for the storage.
+    expect(go).toBeEnabled();
     await user.type(screen.getByLabelText('Passphrase'), 's3cret');
     await user.click(go);
     expect(fake.calls.find(([m]) => m === 'download:start')![1]).toEqual({
@@ -93,6 +94,33 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     act(() => fake.emit('job:done', snap('dl-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The download was cancelled.' } })));
     expect(await screen.findByText('Download cancelled')).toBeInTheDocument();
     expect(screen.getByText('No partial file was left at the destination.')).toBeInTheDocument();
+  });
+
+  it('sends "remember for this storage" with the passphrase, and no passphrase when left empty', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    const remember = screen.getByLabelText(/Remember for this storage \(in the keychain\)/);
+    expect(remember).not.toBeChecked();
+    await user.click(remember);
+    const go = screen.getByRole('button', { name: 'Download & decrypt' });
+    expect(go).toBeDisabled(); // nothing to remember yet
+    await user.type(screen.getByLabelText('Passphrase'), 's3cret');
+    await user.click(go);
+    expect(fake.calls.find(([m]) => m === 'download:start')![1]).toEqual({
+      ref: ENC.ref,
+      out: '/home/me/.local/share/odoo-backup-desk/downloads/acme.2024-03-01_02-00-00.zip',
+      decrypt: true,
+      passphrase: 's3cret',
+      rememberPassphrase: true,
+    });
+    cleanup();
+    const again = setup();
+    await user.click(screen.getByRole('button', { name: 'Download & decrypt' }));
+    expect(again.calls.find(([m]) => m === 'download:start')![1]).toEqual({
+      ref: ENC.ref,
+      out: '/home/me/.local/share/odoo-backup-desk/downloads/acme.2024-03-01_02-00-00.zip',
+      decrypt: true,
+    });
   });
 
   it('explains a wrong passphrase and lets the user try again', async () => {

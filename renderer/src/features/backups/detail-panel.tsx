@@ -21,6 +21,8 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [passphrase, setPassphrase] = useState('');
+  const [remember, setRemember] = useState(false);
+  const rememberId = useId();
   const [showModules, setShowModules] = useState(false);
   const passId = useId();
   const [target, setTarget] = useState<ApiResult<'targets:detect'>[number] | undefined>(undefined);
@@ -31,7 +33,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
   const run = (pass?: string): void => {
     setBusy(true);
     setError(undefined);
-    api['backups:inspect']({ source: entry.ref, ...(pass ? { passphrase: pass } : {}) }).then(
+    api['backups:inspect']({ source: entry.ref, ...(pass ? { passphrase: pass, ...(remember ? { rememberPassphrase: true } : {}) } : {}) }).then(
       (r) => {
         setInspect(r);
         setBusy(false);
@@ -116,10 +118,15 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
             <label htmlFor={passId}>Passphrase to look inside</label>
             <div className="row">
               <input id={passId} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-              <button type="submit" className="btn" disabled={!passphrase || busy}>
+              <button type="submit" className="btn" disabled={(remember && !passphrase) || busy}>
                 Inspect
               </button>
             </div>
+            <span className="muted block">Leave it empty to use the passphrase remembered for this storage.</span>
+            <label className="choice" htmlFor={rememberId}>
+              <input id={rememberId} type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+              <span>Remember for this storage (in the keychain)</span>
+            </label>
           </form>
         ) : null}
         {busy ? <p className="muted" role="status">Reading the backup…</p> : null}

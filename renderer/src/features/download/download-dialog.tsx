@@ -24,11 +24,12 @@ export interface DownloadDialogProps {
 /** The download & decrypt dialog. */
 export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const api = useApi();
-  const ids = { out: useId(), pass: useId(), dec: useId() };
+  const ids = { out: useId(), pass: useId(), dec: useId(), remember: useId() };
   const [decrypt, setDecrypt] = useState(entry.encrypted);
   const [out, setOut] = useState(() => defaultDestination(home, entry.key, entry.encrypted));
   const [outTouched, setOutTouched] = useState(false);
   const [passphrase, setPassphrase] = useState('');
+  const [remember, setRemember] = useState(false);
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job, rate } = useJob(jobId);
@@ -39,7 +40,9 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
 
   const start = (): void => {
     setStartErr(undefined);
-    api['download:start']({ ref: entry.ref, out, decrypt, ...(decrypt ? { passphrase } : {}) }).then(
+    // An empty passphrase lets the core use the one remembered for the storage.
+    const pass = decrypt && passphrase !== '' ? { passphrase, ...(remember ? { rememberPassphrase: true } : {}) } : {};
+    api['download:start']({ ref: entry.ref, out, decrypt, ...pass }).then(
       (r) => setJobId(r.jobId),
       (e: unknown) => setStartErr(toApiError(e)),
     );
@@ -107,16 +110,25 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
             </label>
           ) : null}
           {decrypt ? (
-            <Field label="Passphrase" htmlFor={ids.pass} help="Used for this download only; not stored.">
-              <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-            </Field>
+            <>
+              <Field label="Passphrase" htmlFor={ids.pass} help="Leave it empty to use the passphrase remembered for this storage. Not stored unless you tick the box below.">
+                <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+              </Field>
+              <label className="choice" htmlFor={ids.remember}>
+                <input id={ids.remember} type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+                <span>
+                  <strong>Remember for this storage (in the keychain)</strong>
+                  <span className="muted block">Kept only once it has opened this backup; later downloads and restores from {entry.storage} need no passphrase.</span>
+                </span>
+              </label>
+            </>
           ) : null}
           <ErrorMessage error={startErr} />
           <div className="wizard-nav">
             <button type="button" className="btn" onClick={onClose}>
               Cancel
             </button>
-            <button type="submit" className="btn primary" disabled={!out.trim() || (decrypt && !passphrase)}>
+            <button type="submit" className="btn primary" disabled={!out.trim() || (remember && !passphrase)}>
               {decrypt ? 'Download & decrypt' : 'Download'}
             </button>
           </div>

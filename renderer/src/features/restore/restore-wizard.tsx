@@ -16,6 +16,8 @@ export interface RestoreSource {
   readonly label: string;
   readonly database?: string | undefined;
   readonly encrypted: boolean;
+  /** The storage of a catalog ref (undefined for a local path): where a passphrase can be remembered. */
+  readonly storage?: string | undefined;
   readonly format?: string | undefined;
   readonly size?: number | undefined;
   readonly createdAt?: string | undefined;
@@ -58,7 +60,7 @@ export interface RestoreWizardProps {
 /** The restore wizard in a modal. */
 export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardProps) {
   const api = useApi();
-  const ids = { name: useId(), url: useId(), dataDir: useId(), pass: useId(), confirm: useId() };
+  const ids = { name: useId(), url: useId(), dataDir: useId(), pass: useId(), confirm: useId(), remember: useId() };
   const [step, setStep] = useState<Step>('target');
   const [targets, setTargets] = useState<Detected[] | undefined>(undefined);
   const [targetErr, setTargetErr] = useState<ApiError | undefined>(undefined);
@@ -73,6 +75,9 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
   const [replace, setReplace] = useState(false);
   const [confirmName, setConfirmName] = useState('');
   const [passphrase, setPassphrase] = useState('');
+  const [remember, setRemember] = useState(false);
+  // A catalog ref (not a local path): its storage may have a remembered passphrase, or remember one.
+  const onStorage = initial.storage !== undefined;
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job } = useJob(jobId);
@@ -131,7 +136,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
   }, [exists]);
 
   const nameOk = !problem && check.state === 'done';
-  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || passphrase !== '');
+  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || passphrase !== '' || (onStorage && !remember));
 
   const start = (): void => {
     if (!target) return;
@@ -144,7 +149,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
       neutralize,
       replace: exists && replace,
       filestore,
-      ...(initial.encrypted ? { passphrase } : {}),
+      ...(initial.encrypted && passphrase !== '' ? { passphrase, ...(onStorage && remember ? { rememberPassphrase: true } : {}) } : {}),
     }).then(
       (r) => {
         setJobId(r.jobId);
@@ -320,9 +325,26 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
             </span>
           </label>
           {initial.encrypted ? (
-            <Field label="Passphrase" htmlFor={ids.pass} help="The backup is encrypted. The passphrase is used for this restore only and is not stored.">
+            <Field
+              label="Passphrase"
+              htmlFor={ids.pass}
+              help={
+                onStorage
+                  ? 'The backup is encrypted. Leave it empty to use the passphrase remembered for this storage; not stored unless you tick the box below.'
+                  : 'The backup is encrypted. The passphrase is used for this restore only and is not stored.'
+              }
+            >
               <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
             </Field>
+          ) : null}
+          {initial.encrypted && onStorage ? (
+            <label className="choice" htmlFor={ids.remember}>
+              <input id={ids.remember} type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+              <span>
+                <strong>Remember for this storage (in the keychain)</strong>
+                <span className="muted block">Kept only once it has opened this backup; later restores and downloads from {initial.storage} need no passphrase.</span>
+              </span>
+            </label>
           ) : null}
           {exists ? (
             <div className="danger-zone">
