@@ -8,7 +8,7 @@ import { fakeClient, snap } from './fake-client';
 
 const SOURCE: RestoreSource = { source: 'local:acme_2024-01-01_00-00-00.zip', label: 'acme_2024-01-01_00-00-00.zip', database: 'acme', encrypted: false, format: 'zip', size: 1234 };
 
-function setup(existing: string[] = ['acme', 'prod']) {
+function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = SOURCE) {
   const fake = fakeClient({
     'targets:detect': async () => [
       { id: 'local-pg', label: 'PostgreSQL 15 on 127.0.0.1:5432', target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/postgres' }, available: true },
@@ -21,7 +21,7 @@ function setup(existing: string[] = ['acme', 'prod']) {
   });
   render(
     <ApiProvider client={fake.client}>
-      <RestoreWizard initial={SOURCE} onClose={() => undefined} />
+      <RestoreWizard initial={initial} onClose={() => undefined} />
     </ApiProvider>,
   );
   return fake;
@@ -101,6 +101,35 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     act(() => fake.emit('job:done', snap('job-1', { state: 'succeeded', result: { database: 'acme', filestorePath: '/data/filestore/acme' } })));
     expect(await screen.findByText('“acme” is restored')).toBeInTheDocument();
     expect(screen.getByText('/data/filestore/acme')).toBeInTheDocument();
+  });
+
+  it('sends "remember for this storage" with the passphrase of an encrypted backup on a storage', async () => {
+    const user = userEvent.setup();
+    const enc: RestoreSource = { ...SOURCE, source: 'nas:acme_2024-01-01_00-00-00.zip.gpg', encrypted: true, storage: 'nas' };
+    const fake = setup([], enc);
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    const next = screen.getByRole('button', { name: 'Next' });
+    expect(next).toBeEnabled(); // empty: the remembered passphrase is used
+    await user.click(screen.getByRole('checkbox', { name: /Remember for this storage \(in the keychain\)/ }));
+    expect(next).toBeDisabled(); // nothing to remember yet
+    await user.type(screen.getByLabelText('Passphrase'), 'pw 1');
+    await user.click(next);
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    expect(fake.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ source: enc.source, passphrase: 'pw 1', rememberPassphrase: true });
+  });
+
+  it('offers no "remember" for an encrypted local file, and needs its passphrase', async () => {
+    const user = userEvent.setup();
+    setup([], { ...SOURCE, source: '/tmp/acme.zip.gpg', encrypted: true });
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(screen.queryByRole('checkbox', { name: /Remember for this storage/ })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
   });
 
   it('shows what went wrong and what to do when the restore fails', async () => {
