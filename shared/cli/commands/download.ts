@@ -19,7 +19,8 @@ export const downloadCommand: CommandModule = {
     ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, cmd: Command) => {
       const desk = await ctx.desk(cmd);
       // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
-      const passphrase = opts.decrypt ? await passphraseFrom(ctx, opts, (await desk.rememberedPassphrase(ref)) === undefined) : undefined;
+      const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
+      const passphrase = opts.decrypt ? await passphraseFrom(ctx, opts, given || (await desk.rememberedPassphrase(ref)) === undefined) : undefined;
       const decrypt = opts.decrypt ? { decrypt: passphrase !== undefined ? { passphrase } : {} } : {};
       const job = desk.startDownload({ ref, out: resolve(opts.out), ...decrypt, ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}) });
       const r = await ctx.runJob(desk, job);

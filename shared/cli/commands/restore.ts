@@ -39,7 +39,7 @@ export const restoreCommand: CommandModule = {
     ).action(
       async (
         source: string,
-        opts: { db: string; target?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string },
+        opts: { db: string; target?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean },
         cmd: Command,
       ) => {
         if (!DBNAME_PATTERN.test(opts.db)) {
@@ -57,8 +57,10 @@ export const restoreCommand: CommandModule = {
           throw new UsageError(`--target must be a postgres:// URL or "embedded" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
         }
         const encrypted = stripEncryption(source).encrypted;
-        const passphrase = await passphraseFrom(ctx, opts, encrypted);
         const desk = await ctx.desk(cmd);
+        // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
+        const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
+        const passphrase = await passphraseFrom(ctx, opts, encrypted && (given || (await desk.rememberedPassphrase(source)) === undefined));
         const { resolve } = await import('node:path');
         const job = desk.startRestore({
           source,
@@ -71,6 +73,7 @@ export const restoreCommand: CommandModule = {
           replace: opts.replace === true,
           filestore: opts.filestore !== false,
           ...(passphrase !== undefined ? { passphrase } : {}),
+          ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}),
         });
         const result = await ctx.runJob(desk, job);
         const warnings = (result as { warnings?: unknown } | undefined)?.warnings;
