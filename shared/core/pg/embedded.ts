@@ -13,8 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, appendFile, chmod, chown, lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +21,7 @@ import { AppError } from '../errors';
 import { nullLogger, type Logger } from '../util/logger';
 import { connect, serverVersion } from './connection';
 import { candidateBinDirs, parseToolVersion } from './tools';
+import { isExecutable, pathExists } from '../util/fs';
 
 const run = promisify(execFile);
 
@@ -61,14 +61,6 @@ export interface EmbeddedPgStatus {
 
 const exe = (name: string): string => (process.platform === 'win32' ? `${name}.exe` : name);
 
-async function isExecutable(p: string): Promise<boolean> {
-  try {
-    await access(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every directory on this machine holding initdb, pg_ctl and postgres, newest major first. */
 export async function listServerBinaries(): Promise<PgServerBinaries[]> {
@@ -149,14 +141,6 @@ async function privateDir(dir: string, owner?: { uid: number; gid: number }, rec
   }
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const quoteConf = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
@@ -377,6 +361,6 @@ export class EmbeddedPg {
 
   /** Whether a cluster was ever initialised here. */
   async initialised(): Promise<boolean> {
-    return exists(join(this.dataDir, 'PG_VERSION'));
+    return pathExists(join(this.dataDir, 'PG_VERSION'));
   }
 }

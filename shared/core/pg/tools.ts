@@ -4,11 +4,11 @@
  * `/usr/pgsql-<v>/bin`, Homebrew and Postgres.app paths, Windows program folders.
  */
 import { execFile } from 'node:child_process';
-import { access, readdir } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppError } from '../errors';
+import { isExecutable } from '../util/fs';
 
 const run = promisify(execFile);
 
@@ -21,14 +21,6 @@ export interface PgTool {
   readonly version: string;
 }
 
-async function isExecutable(p: string): Promise<boolean> {
-  try {
-    await access(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function subdirs(root: string): Promise<string[]> {
   try {

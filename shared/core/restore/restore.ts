@@ -13,7 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +37,7 @@ import { neutralize, regenerateIdentity } from './odoo-post';
 import { countingStream, openBackup, peekStream } from './open-backup';
 import { assertDatabaseName, defaultOdooDataDir } from './targets';
 import { describeLeftovers, findLeftovers } from './leftovers';
+import { pathExists } from '../util/fs';
 
 /** What to restore where, and how. */
 export interface RestoreOptions {
@@ -73,14 +74,6 @@ function isMultiPart(s: BackupSource | MultiPartBackup): s is MultiPartBackup {
   return (s as MultiPartBackup).kind === 'multipart';
 }
 
-async function pathExists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function tmpName(prefix: string, db: string, id = randomBytes(4).toString('hex')): string {
   let name = `${prefix}_${id}_${db}`;

@@ -1,10 +1,10 @@
 /** Odoo's default data dir and local PostgreSQL targets. */
-import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import { DBNAME_PATTERN } from '../../contract/api';
 import { connect, connectAdmin, targetLabel } from '../pg/connection';
+import { pathExists } from '../util/fs';
 
 /**
  * Odoo's default data dir (`appdirs.user_data_dir('Odoo', 'OpenERP S.A.')`): Linux
@@ -45,14 +45,6 @@ export async function checkDatabaseName(pgUrl: string | undefined, db: string): 
   }
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Throws `InvalidInput` when `db` is not a valid Odoo database name. */
 export function assertDatabaseName(db: string): void {
@@ -91,7 +83,7 @@ export async function detectLocalTargets(): Promise<Array<{ id: string; label: s
   const user = process.env.PGUSER ?? process.env.USER ?? 'postgres';
   for (const dir of ['/var/run/postgresql', '/tmp']) {
     const port = Number(process.env.PGPORT ?? 5432);
-    if (await exists(join(dir, `.s.PGSQL.${port}`))) {
+    if (await pathExists(join(dir, `.s.PGSQL.${port}`))) {
       await probe(`socket:${dir}`, `Local socket ${dir}`, `postgres://${encodeURIComponent(user)}@localhost:${port}/postgres?host=${encodeURIComponent(dir)}`);
     }
   }
