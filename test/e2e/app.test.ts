@@ -49,7 +49,7 @@ describe('the app in Chromium against `serve`', () => {
 
   beforeAll(async () => {
     // NODE_ENV=test (set by vitest) would make Vite build React's slow development bundle.
-    const build = run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--quiet'], { cwd: root, env: { ...process.env, NODE_ENV: 'production' } });
+    const build = run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: root, env: { ...process.env, NODE_ENV: 'production' } });
     [pg] = await Promise.all([startPgCluster(), build]);
     work = await mkdtemp(join(tmpdir(), 'bd-e2e-'));
     home = join(work, 'home');

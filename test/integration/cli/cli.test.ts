@@ -29,7 +29,7 @@ const BUILT = join(ROOT, 'dist', 'cli', 'main.js');
  */
 async function ensureBuilt(): Promise<void> {
   for (let i = 0; i < 300 && !existsSync(BUILT); i++) await new Promise((r) => setTimeout(r, 200));
-  if (!existsSync(BUILT)) await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT });
+  if (!existsSync(BUILT)) await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
 }
 
 async function cli(home: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Result> {
@@ -59,7 +59,7 @@ let home: string;
 let data: string;
 
 beforeAll(async () => {
-  await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT });
+  await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
   tmp = await mkdtemp(join(tmpdir(), 'bd-cli-'));
   home = join(tmp, 'home');
   data = join(tmp, 'data');

@@ -41,7 +41,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 const databases = async (): Promise<string[]> => (await psql(cluster.url, "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') ORDER BY 1")).trim().split('\n');
 
 beforeAll(async () => {
-  const build = run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT });
+  const build = run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
   cluster = await startPgCluster();
   work = await mkdtemp(join(tmpdir(), 'bd-left-'));
   dataDir = join(work, 'data');
