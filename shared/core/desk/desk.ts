@@ -14,7 +14,7 @@ import { isOAuthKind } from '../auth/oauth-providers';
 import { apiMethods, type ApiArgs, type ApiResult, type BackupEntry, type DeskApi, type StorageSummary } from '../../contract/api';
 import { localFileSource } from '../archive';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
-import { classifyName, listCatalog, parseSidecar, scanStorage, type CatalogStorage } from '../catalog';
+import { BackupFactsCache, classifyName, listCatalog, parseSidecar, scanStorage, type CatalogStorage } from '../catalog';
 import { ConfigStore, STORAGE_NAME_PATTERN, type StorageEntry } from '../config';
 import type { DecryptKeys } from '../crypto';
 import { downloadBackup, downloadFolder, type DownloadResult, type FolderItem } from '../download';
@@ -87,11 +87,14 @@ export class Desk implements DeskApi {
   private readonly providers = new Map<string, { entry: StorageEntry; provider: Promise<StorageProvider> }>();
   /** The private PostgreSQL of the `{ type: 'embedded' }` restore target (started on demand, stopped by `close`). */
   readonly embedded: EmbeddedPg;
+  /** What inspect and restores learned about backups (Odoo version…), shown in later listings. */
+  private readonly facts: BackupFactsCache;
 
   private constructor(opts: DeskOptions) {
     this.home = resolvePath(opts.home);
     this.log = opts.log ?? nullLogger;
     this.embedded = new EmbeddedPg({ home: this.home, log: this.log });
+    this.facts = BackupFactsCache.forHome(this.home);
     this.config = new ConfigStore(this.home);
     this.fetchImpl = opts.fetch;
     this.openSecrets = opts.openSecrets;
@@ -657,6 +660,24 @@ export class Desk implements DeskApi {
     return items;
   }
 
+  /**
+   * Remembers facts learned about a backup on a storage, keyed like its catalog entry (ref and
+   * size); local files are not cached. A cache that cannot be written only costs a log line.
+   */
+  private async rememberFacts(r: ResolvedBackup, facts: { odooVersion?: string | undefined; pgVersion?: string | undefined }): Promise<void> {
+    const size = r.entry?.size ?? ('kind' in r.source ? undefined : r.source.size);
+    const ref = r.entry?.ref ?? (r.storage !== undefined ? `${r.storage}:${r.key}` : undefined);
+    if (ref === undefined || size === undefined || r.storage === undefined) return;
+    try {
+      await this.facts.remember(ref, size, {
+        ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
+        ...(facts.pgVersion ? { pgVersion: facts.pgVersion } : {}),
+      });
+    } catch (err) {
+      this.log.warn('Could not update the backup facts cache', { error: (err as Error).message });
+    }
+  }
+
   /** Starts a restore job. */
   startRestore(args: ApiArgs<'restore:start'>): { jobId: string; result: Promise<unknown> } {
     const req = apiMethods['restore:start'].args.parse(args);
@@ -680,6 +701,7 @@ export class Desk implements DeskApi {
         },
         ctx,
       ));
+      await this.rememberFacts(r, { odooVersion: result.odooVersion });
       return withTargetInfo(result, target);
     }));
     return { jobId: handle.id, result: handle.result };
@@ -755,7 +777,7 @@ export class Desk implements DeskApi {
     }));
     const catalog = await listCatalog(storages, { ...(args.db ? { db: args.db } : {}), includeStrays: args.includeStrays === true, ...(signal ? { signal } : {}) });
     for (const f of catalog.failures) await this.noteAuthFailure(f.storage, new AppError(f.error.kind, f.error.message, { ...(f.error.details ? { details: f.error.details } : {}) }));
-    return catalog;
+    return this.facts.annotate(catalog);
   }
 
   /** @inheritdoc */
@@ -765,6 +787,7 @@ export class Desk implements DeskApi {
     const result = await this.withAuthNote(args.source, () =>
       this.withPassphrase(args.source, inspectOpts, (passphrase) => restoreEngine.inspect(r.source, { ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}), ...(signal ? { signal } : {}) })),
     );
+    await this.rememberFacts(r, { odooVersion: result.odooVersion, pgVersion: result.pgVersion });
     const warnings = [...(result.warnings ?? []), ...(r.entry?.warnings ?? [])];
     return { ...result, ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}) };
   }

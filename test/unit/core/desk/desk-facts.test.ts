@@ -1,0 +1,54 @@
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Desk } from '../../../../shared/core/desk/desk';
+import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { writeTinyZip } from '../../../helpers/gpg';
+
+let tmp: string;
+let data: string;
+const NAME = 'acme_2024-01-01_00-00-00.zip';
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'bd-desk-facts-'));
+  data = join(tmp, 'data');
+  await mkdir(data);
+  await writeTinyZip(join(data, NAME), { 'dump.sql': '-- x\n', 'manifest.json': '{"db_name":"acme","version":"16.0+e","pg_version":"15.0","modules":{"base":"16.0.1.3"}}' });
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('Desk: the catalog shows what inspect learned', () => {
+  it('lists the Odoo version of a backup once it was inspected, also in a new Desk on the same home', async () => {
+    const home = join(tmp, 'home');
+    const desk = await Desk.open({ home, secrets: new MemorySecretStore() });
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    const before = await desk['catalog:list']({});
+    expect(before.backups.map((b) => [b.ref, b.odooVersion])).toEqual([[`nas:${NAME}`, undefined]]);
+
+    const info = await desk['backups:inspect']({ source: `nas:${NAME}` });
+    expect(info.odooVersion).toBe('16.0+e');
+    expect((await desk['catalog:list']({})).backups[0]!.odooVersion).toBe('16.0+e');
+    await desk.close();
+
+    const again = await Desk.open({ home, secrets: new MemorySecretStore() });
+    expect((await again['catalog:list']({})).backups[0]!.odooVersion).toBe('16.0+e');
+
+    // A different backup under the same name (another size) does not inherit it.
+    await writeTinyZip(join(data, NAME), { 'dump.sql': '-- a longer dump than before\n', 'manifest.json': '{"db_name":"acme"}' });
+    expect((await again['catalog:list']({})).backups[0]!.odooVersion).toBeUndefined();
+    await again.close();
+  });
+
+  it('does not cache local files given by path', async () => {
+    const home = join(tmp, 'home2');
+    const desk = await Desk.open({ home, secrets: new MemorySecretStore() });
+    const file = join(tmp, 'loose.zip');
+    await writeTinyZip(file, { 'dump.sql': '-- x\n', 'manifest.json': '{"version":"17.0"}' });
+    expect((await desk['backups:inspect']({ source: file })).odooVersion).toBe('17.0');
+    await expect(access(join(home, 'cache', 'backup-facts.json'))).rejects.toThrow();
+    await desk.close();
+  });
+});
