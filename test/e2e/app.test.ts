@@ -165,7 +165,7 @@ describe('the app in Chromium against `serve`', () => {
     const dialog = page.getByRole('dialog', { name: 'Download & decrypt' });
     const out = join(work, 'out', 'decrypted.zip');
     await dialog.getByLabel('Save to').fill(out);
-    await dialog.getByLabel('Passphrase').fill('not the passphrase');
+    await dialog.getByLabel('Passphrase', { exact: true }).fill('not the passphrase');
     await shot('download-decrypt');
     await dialog.getByRole('button', { name: 'Download & decrypt' }).click();
     await dialog.getByRole('heading', { name: 'The download failed' }).waitFor({ timeout: 30_000 });
@@ -173,7 +173,7 @@ describe('the app in Chromium against `serve`', () => {
     await expect(stat(out)).rejects.toThrow();
     await shot('download-wrong-passphrase');
     await dialog.getByRole('button', { name: 'Try again' }).click();
-    await dialog.getByLabel('Passphrase').fill(PASSPHRASE);
+    await dialog.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
     await dialog.getByRole('button', { name: 'Download & decrypt' }).click();
     await dialog.getByRole('heading', { name: 'Downloaded and decrypted' }).waitFor({ timeout: 30_000 });
     expect(await sha256(out)).toBe(await sha256(join(store, TINY_ZIP)));
