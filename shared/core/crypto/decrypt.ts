@@ -20,7 +20,7 @@ import { parsePrivateKey, unlockPrivateKey } from './keys';
 import { sniff, type PacketScan } from './packets';
 import type { ReadableStreamReadResult } from 'node:stream/web';
 import { decryptSeipdV1, fastPathApplies } from './seipd-v1';
-import { peekInput, webToNode } from './streams';
+import { peekInput, stallGuard, webToNode } from './streams';
 
 /** What can open a message: a passphrase and/or private keys (armored, each with its passphrase). */
 export interface DecryptKeys {
@@ -252,19 +252,32 @@ export async function decryptStream(input: Readable, keys: DecryptKeys, opts: { 
     } else {
       const message = fullMessage ?? (await readFull());
       let result: openpgp.DecryptMessageResult & { data: ReadableStream<Uint8Array> };
+      const stuck = (): Error => {
+        void p.close();
+        const why = new Error('the decoder stopped reading the message');
+        return ambiguous ? wrongPassphrase(why, true) : integrityError(why);
+      };
       try {
-        result = (await openpgp.decrypt({
-          message,
-          sessionKeys: sk as openpgp.SessionKey,
-          format: 'binary',
-          config: { allowUnauthenticatedStream: true },
-        })) as openpgp.DecryptMessageResult & { data: ReadableStream<Uint8Array> };
+        result = (await stallGuard(
+          openpgp.decrypt({
+            message,
+            sessionKeys: sk as openpgp.SessionKey,
+            format: 'binary',
+            config: { allowUnauthenticatedStream: true },
+          }),
+          p,
+          stuck,
+        )) as openpgp.DecryptMessageResult & { data: ReadableStream<Uint8Array> };
       } catch (err) {
         if (p.inputError) throw toAppError(p.inputError);
+        if (isAppError(err)) throw err;
         if (ambiguous) throw wrongPassphrase(err, true);
         throw integrityError(err);
       }
-      reader = result.data.getReader();
+      // openpgp.js may wait forever on garbage (a wrong key for a cipher without a quick
+      // check): every read is guarded against a decoder that stopped reading its input.
+      const raw = result.data.getReader();
+      reader = { read: () => stallGuard(raw.read(), p, stuck), cancel: (reason?: unknown) => raw.cancel(reason) };
     }
     const mapError = (err: unknown): Error => {
       if (p.inputError) return toAppError(p.inputError);

@@ -18,6 +18,8 @@ export interface PeekedInput {
   close(): Promise<void>;
   /** The error the input itself failed with, if any (download failures, cancellation). */
   readonly inputError: unknown;
+  /** Milliseconds since the input was last read, 0 while a read of the input is waiting (a slow network is not idleness). */
+  readonly idleMs: number;
 }
 
 const asU8 = (c: unknown): Uint8Array =>
@@ -30,12 +32,18 @@ export async function peekInput(input: Readable, min: number): Promise<PeekedInp
   let size = 0;
   let ended = false;
   let inputError: unknown;
+  let reading = 0;
+  let lastRead = Date.now();
   const next = async (): Promise<IteratorResult<unknown>> => {
+    reading++;
     try {
       return await it.next();
     } catch (err) {
       inputError = err;
       throw err;
+    } finally {
+      reading--;
+      lastRead = Date.now();
     }
   };
   while (size < min) {
@@ -64,6 +72,9 @@ export async function peekInput(input: Readable, min: number): Promise<PeekedInp
     head,
     get inputError() {
       return inputError;
+    },
+    get idleMs() {
+      return reading > 0 ? 0 : Date.now() - lastRead;
     },
     close,
     async *iterate() {
@@ -174,3 +185,32 @@ export function webToNode(
     },
   });
 }
+
+/**
+ * Settles like `op`, unless the decoder behind it is stuck: a read of ours is waiting, yet the
+ * decoder has not asked for input for `graceMs`. openpgp.js can wait like that forever on the
+ * garbage a wrong key yields for ciphers without a quick check; `onStall` gives the error.
+ */
+export function stallGuard<T>(op: Promise<T>, input: Pick<PeekedInput, 'idleMs'>, onStall: () => Error, graceMs = STALL_GRACE_MS): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (input.idleMs >= graceMs) {
+        clearInterval(timer);
+        reject(onStall());
+      }
+    }, Math.min(250, graceMs));
+    op.then(
+      (v) => {
+        clearInterval(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearInterval(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** How long a decoder may neither read input nor produce output before it counts as stuck. */
+export const STALL_GRACE_MS = 5_000;
