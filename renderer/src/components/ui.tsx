@@ -113,3 +113,20 @@ export function Field({ label, help, error, children, htmlFor }: { label: string
 export function Badge({ tone, children }: { tone: 'neutral' | 'good' | 'warn' | 'bad' | 'info'; children: ReactNode }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }
+
+/** The "remember this backup passphrase for the storage" checkbox; with `storage`, it explains what remembering does. */
+export function RememberPassphrase({ id, checked, onChange, storage }: { id: string; checked: boolean; onChange: (checked: boolean) => void; storage?: string | undefined }) {
+  return (
+    <label className="choice" htmlFor={id}>
+      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      {storage === undefined ? (
+        <span>Remember for this storage (in the keychain)</span>
+      ) : (
+        <span>
+          <strong>Remember for this storage (in the keychain)</strong>
+          <span className="muted block">Kept only once it has opened this backup; later downloads and restores from {storage} need no passphrase.</span>
+        </span>
+      )}
+    </label>
+  );
+}

@@ -4,7 +4,7 @@ import type { ApiError, ApiResult, BackupEntry, InspectResult } from '../../../.
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { CONVENTION_LABELS, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
-import { Badge, ErrorMessage } from '../../components/ui';
+import { Badge, ErrorMessage, RememberPassphrase } from '../../components/ui';
 
 /** Props of the detail panel. */
 export interface DetailPanelProps {
@@ -123,10 +123,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
               </button>
             </div>
             <span className="muted block">Leave it empty to use the passphrase remembered for this storage.</span>
-            <label className="choice" htmlFor={rememberId}>
-              <input id={rememberId} type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
-              <span>Remember for this storage (in the keychain)</span>
-            </label>
+            <RememberPassphrase id={rememberId} checked={remember} onChange={setRemember} />
           </form>
         ) : null}
         {busy ? <p className="muted" role="status">Reading the backup…</p> : null}

@@ -4,7 +4,7 @@ import type { ApiError, BackupEntry } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { baseName, formatBytes, formatDuration, formatRate } from '../../components/format';
-import { ErrorMessage, Field, Modal, ProgressBar } from '../../components/ui';
+import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase } from '../../components/ui';
 
 /** Where a download goes by default: `<home>/downloads/<file name>` (without `.enc`/`.gpg` when decrypting). */
 export function defaultDestination(home: string | undefined, key: string, decrypt: boolean): string {
@@ -114,13 +114,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
               <Field label="Passphrase" htmlFor={ids.pass} help="Leave it empty to use the passphrase remembered for this storage. Not stored unless you tick the box below.">
                 <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
               </Field>
-              <label className="choice" htmlFor={ids.remember}>
-                <input id={ids.remember} type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
-                <span>
-                  <strong>Remember for this storage (in the keychain)</strong>
-                  <span className="muted block">Kept only once it has opened this backup; later downloads and restores from {entry.storage} need no passphrase.</span>
-                </span>
-              </label>
+              <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={entry.storage} />
             </>
           ) : null}
           <ErrorMessage error={startErr} />

@@ -7,7 +7,7 @@ import { DBNAME_PATTERN, type ApiError, type ApiResult, type RestoreTargetSpec }
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal } from '../../components/format';
-import { ErrorMessage, Field, Modal, ProgressBar } from '../../components/ui';
+import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase } from '../../components/ui';
 
 /** The backup to restore: a catalog entry or a local file. */
 export interface RestoreSource {
@@ -338,13 +338,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
             </Field>
           ) : null}
           {initial.encrypted && onStorage ? (
-            <label className="choice" htmlFor={ids.remember}>
-              <input id={ids.remember} type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
-              <span>
-                <strong>Remember for this storage (in the keychain)</strong>
-                <span className="muted block">Kept only once it has opened this backup; later restores and downloads from {initial.storage} need no passphrase.</span>
-              </span>
-            </label>
+            <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={initial.storage} />
           ) : null}
           {exists ? (
             <div className="danger-zone">
