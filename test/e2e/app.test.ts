@@ -20,11 +20,12 @@ import { makeOdooBackupShPair } from '../helpers/gpg';
 import { createOdooShapedDb, dbSnapshot, pgDumpPlain, writeOdooZip } from '../helpers/odoo-shaped-db';
 import { psql, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { startServe, type ServeProcess } from './helpers/serve-process';
+import { fixtureDirWith } from '../helpers/fixtures';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const shots = join(root, 'docs', 'screenshots');
-const FIXTURES = process.env.ODOO_FIXTURES_DIR;
+const FIXTURES = fixtureDirWith('acme_small_zip.zip');
 const PASSPHRASE = 'correct horse battery staple';
 const TINY_ZIP = 'tiny_2024-05-01_10-00-00.zip';
 const TINY_TS = '2024-05-02_10-00-00';

@@ -9,11 +9,12 @@ import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psql, startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+import { fixtureDirWith } from '../../helpers/fixtures';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
 const BIN = join(ROOT, 'bin', 'backup-desk.js');
-const FIXTURES = process.env.ODOO_FIXTURES_DIR;
+const FIXTURES = fixtureDirWith('acme_small_zip.zip');
 
 interface Result {
   code: number | null;

@@ -14,8 +14,9 @@ import { restoreBackup, type RestoreOptions } from '../../../shared/core/restore
 import { silentContext } from '../../../shared/core/jobs/job';
 import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
 import { makeOdooBackupShPair, type OdooBackupShPair } from '../../helpers/gpg';
+import { fixtureDirWith } from '../../helpers/fixtures';
 
-const FIX = process.env.ODOO_FIXTURES_DIR;
+const FIX = fixtureDirWith('acme_small_zip.zip');
 const PW = 'odoo_backup_sh encryption password';
 
 describe.skipIf(!FIX)('encrypted odoo_backup_sh backup → restore (ODOO_FIXTURES_DIR)', () => {

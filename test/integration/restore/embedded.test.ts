@@ -15,8 +15,9 @@ import { EmbeddedPg, findServerBinaries } from '../../../shared/core/pg/embedded
 import { connect } from '../../../shared/core/pg/connection';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { writeTinyZip } from '../../helpers/gpg';
+import { fixtureDirWith } from '../../helpers/fixtures';
 
-const FIX = process.env.ODOO_FIXTURES_DIR;
+const FIX = fixtureDirWith('acme_small_dump.dump');
 const hasServer = (await findServerBinaries()) !== undefined;
 
 const DUMP_SQL = `--

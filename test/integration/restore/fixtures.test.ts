@@ -1,5 +1,5 @@
 /**
- * Restores every real Odoo 16 backup in ODOO_FIXTURES_DIR into a throwaway PostgreSQL and compares
+ * Restores every real Odoo backup in every fixture folder (ODOO_FIXTURES_DIR, ../shared/fixtures/) into a throwaway PostgreSQL and compares
  * the result with its *.expected.json exactly: every table's row count, sequences, attachments and
  * the sha1 of every filestore file.
  */
@@ -16,8 +16,10 @@ import { restoreBackup } from '../../../shared/core/restore';
 import { silentContext } from '../../../shared/core/jobs/job';
 import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
 import { sha1Tree } from '../../helpers/odoo-shaped-db';
+import { fixtureBackups, fixtureDirWith } from '../../helpers/fixtures';
 
-const FIX = process.env.ODOO_FIXTURES_DIR;
+const BACKUPS = fixtureBackups();
+const FIX = fixtureDirWith('acme_small_zip.zip');
 
 interface Expected {
   db_name: string;
@@ -46,7 +48,7 @@ async function sha1File(p: string): Promise<{ sha1: string; bytes: number }> {
   return { sha1: h.digest('hex'), bytes };
 }
 
-describe.skipIf(!FIX)('restore of real Odoo 16 backups (ODOO_FIXTURES_DIR)', () => {
+describe.skipIf(BACKUPS.length === 0)('restore of real Odoo backups (every fixture folder)', () => {
   let cluster: PgCluster;
   let dataDir: string;
   beforeAll(async () => {
@@ -58,15 +60,16 @@ describe.skipIf(!FIX)('restore of real Odoo 16 backups (ODOO_FIXTURES_DIR)', () 
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it.each(['acme_small_zip', 'acme_small_dump', 'acme_medium_zip', 'acme_medium_dump'])('%s restores exactly as expected', async (name) => {
-    const file = join(FIX!, `${name}.${name.endsWith('zip') ? 'zip' : 'dump'}`);
-    const expected = JSON.parse(await readFile(join(FIX!, `${name}.expected.json`), 'utf8')) as Expected;
+  it.each(BACKUPS.map((b) => [b.name, b] as const))('%s restores exactly as expected', async (name, fixture) => {
+    const file = fixture.file;
+    const expected = JSON.parse(await readFile(fixture.expected, 'utf8')) as Expected;
     const db = `fx_${name}`;
     const phases = new Set<string>();
     const ctx = { ...silentContext(), progress: (p: { phase: string }) => phases.add(p.phase) };
     const result = await restoreBackup({ source: localFileSource(file), db, pgUrl: cluster.url, dataDir, mode: 'move', neutralize: false, replace: false, filestore: true }, ctx);
     expect(result.format).toBe(expected.backup.format);
-    expect(result.odooVersion).toBe(expected.odoo_version);
+    // the manifest's full version (17.0's nightly builds add a date suffix) starts with the major version
+    expect(result.odooVersion).toMatch(new RegExp(`^${expected.odoo_version.replace('.', '\\.')}(-|$)`));
     expect(result.tables).toBe(Object.keys(expected.tables).length);
     expect([...phases]).toEqual(expect.arrayContaining(['preflight', 'database', 'finalize']));
 
@@ -124,7 +127,7 @@ describe.skipIf(!FIX)('restore of real Odoo 16 backups (ODOO_FIXTURES_DIR)', () 
     }
   });
 
-  it('inspects the fixtures without restoring them', async () => {
+  it.skipIf(!FIX)('inspects the fixtures without restoring them', async () => {
     const zip = await inspectBackup(localFileSource(join(FIX!, 'acme_small_zip.zip')));
     const expected = JSON.parse(await readFile(join(FIX!, 'acme_small_zip.expected.json'), 'utf8')) as Expected;
     expect(zip).toMatchObject({ format: 'zip', encrypted: false, database: 'acme_small', odooVersion: '16.0', filestoreFiles: expected.filestore.file_count, filestoreBytes: expected.filestore.total_bytes });
