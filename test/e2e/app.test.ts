@@ -2,7 +2,7 @@
  * End to end: Debian's Chromium (playwright-core) drives the React UI served by the real
  * `backup-desk serve` (built CLI, real core) against a real PostgreSQL and real backups:
  * first run, browse, inspect, download, download-and-decrypt (gpg), restore, error paths.
- * Saves a screenshot of every screen to docs/screenshots/.
+ * Saves a screenshot of every screen to a temp folder (`npm run screenshots` refreshes docs/screenshots/).
  *
  * Backups used: a small Odoo-shaped database dumped with the real pg_dump and zipped like
  * Odoo (always), an odoo_backup_sh-style gpg-encrypted copy of it (always), and
@@ -21,10 +21,11 @@ import { createOdooShapedDb, dbSnapshot, pgDumpPlain, writeOdooZip } from '../he
 import { psql, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { startServe, type ServeProcess } from './helpers/serve-process';
 import { fixtureDirWith } from '../helpers/fixtures';
+import { screenshotDir } from './helpers/screenshots';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
-const shots = join(root, 'docs', 'screenshots');
+const shots = screenshotDir();
 const FIXTURES = fixtureDirWith('acme_small_zip.zip');
 const PASSPHRASE = 'correct horse battery staple';
 const TINY_ZIP = 'tiny_2024-05-01_10-00-00.zip';
