@@ -23,7 +23,7 @@ export const listCommand: CommandModule = {
       .option('--db <db>', 'only backups of this database')
       .option('--all', 'also list stray files (not backups; never touched)')
       .option('--json', 'print a JSON array (backups, then strays with --all)')
-      .addHelpText('after', '\nA storage that cannot be listed is reported on stderr and the others still show (exit 1 only when none could be listed).')
+      .addHelpText('after', '\nA storage that cannot be listed is reported on stderr and the others still show (exit 1 when any could not be listed).')
       .action(async (opts: { storage?: string[]; db?: string; all?: boolean; json?: boolean }, cmd: Command) => {
         const desk = await ctx.desk(cmd);
         const cat = await desk['catalog:list'](
@@ -35,7 +35,7 @@ export const listCommand: CommandModule = {
           if (f.error.hint) ctx.err(`hint: ${f.error.hint}`);
         }
         const queried = opts.storage?.length ?? (await desk.storageEntries()).length;
-        if (queried > 0 && cat.failures.length === queried) ctx.exitCode = 1;
+        if (cat.failures.length > 0) ctx.exitCode = 1;
         const strays: StrayEntry[] = opts.all ? cat.strays : [];
         if (opts.json) {
           ctx.out(JSON.stringify([...cat.backups, ...strays], null, 2));

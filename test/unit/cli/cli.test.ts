@@ -1,5 +1,5 @@
 /** The CLI in-process (fast): argument handling, secrets from env/stdin, exit statuses, output streams. */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -86,6 +86,20 @@ describe('exit statuses and streams', () => {
     expect(empty).toMatchObject({ code: 0, out: '[]\n' });
     expect((await cli(['--version'])).out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect((await cli([])).code).toBe(2);
+  });
+
+  it('list prints what it could and exits 1 when a storage could not be listed', async () => {
+    const home = await mkdtemp(join(tmp, 'h-'));
+    const good = await mkdtemp(join(tmp, 'good-'));
+    const gone = await mkdtemp(join(tmp, 'gone-'));
+    await writeFile(join(good, 'shop_2024-01-02_03-04-05.zip'), 'PK');
+    expect((await cli(['storage', 'add', 'good', '--type', 'local', '--path', good], { home })).code).toBe(0);
+    expect((await cli(['storage', 'add', 'gone', '--type', 'local', '--path', gone], { home })).code).toBe(0);
+    await rm(gone, { recursive: true });
+    const r = await cli(['list'], { home });
+    expect(r.out).toMatch(/shop/);
+    expect(r.err).toMatch(/storage gone could not be listed/);
+    expect(r.code).toBe(1);
   });
 
   it('restore validates its arguments before any work', async () => {
