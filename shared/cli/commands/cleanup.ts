@@ -39,9 +39,17 @@ export const cleanupCommand: CommandModule = {
         const minutes = Number(opts.olderThan);
         if (!Number.isFinite(minutes) || minutes < 0) throw new UsageError(`--older-than must be a number of minutes (got "${opts.olderThan}").`, 'For example --older-than 30');
         const dataDir = opts.dataDir ? resolve(opts.dataDir) : defaultOdooDataDir();
-        const found = await findLeftovers(opts.target, dataDir, { minAgeMs: minutes * 60_000 });
+        const all = await findLeftovers(opts.target, dataDir, { minAgeMs: 0 });
+        const isYoung = (l: Leftover): boolean => l.ageMs !== undefined && l.ageMs < minutes * 60_000;
+        const found = all.filter((l) => !isYoung(l));
+        const young = all.length - found.length;
+        if (young > 0) {
+          ctx.err(
+            `${young} leftover(s) younger than ${minutes} min not shown: they may belong to a restore still running (--older-than 0 includes them).`,
+          );
+        }
         if (found.length === 0) {
-          ctx.out('no leftovers of interrupted restores');
+          ctx.out(young > 0 ? 'no leftovers of interrupted restores old enough to remove' : 'no leftovers of interrupted restores');
           return;
         }
         if (!opts.yes) {
