@@ -7,6 +7,7 @@
  * `{ jobId }` and reports through the `job:update` / `job:done` events.
  */
 import { z } from 'zod';
+import { historyMethods } from './history';
 
 /** Odoo's rule for database names (`DBNAME_PATTERN` in odoo/service/db.py). */
 export const DBNAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -256,6 +257,7 @@ export const apiMethods = {
   'jobs:list': { args: empty, result: z.array(jobSnapshotSchema) },
   'jobs:get': { args: z.object({ jobId: z.string() }), result: jobSnapshotSchema },
   'jobs:cancel': { args: z.object({ jobId: z.string() }), result: z.object({ cancelled: z.boolean() }) },
+  ...historyMethods,
 } as const;
 
 /** The method names. */

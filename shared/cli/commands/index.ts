@@ -13,6 +13,7 @@ import { serveCommand } from './serve';
 import { storageConnectCommand } from './storage-connect';
 import { secretsCommand } from './secrets';
 import { cleanupCommand } from './cleanup';
+import { historyCommand } from './history';
 
 /** A CLI command: registers itself (and its subcommands) on the program. */
 export interface CommandModule {
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CommandModule[] = [
   storageConnectCommand,
   secretsCommand,
   cleanupCommand,
+  historyCommand,
 ];
 
 /** The `NAME` group command (e.g. `storage`), created on first use; for modules adding subcommands. */

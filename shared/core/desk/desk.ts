@@ -11,7 +11,7 @@ import { connectStorage } from '../auth/oauth-flow';
 import { clearConnectionStatus, connectionStatus, markNeedsReconnect } from '../auth/connection-status';
 import { credentialKind } from '../auth/storage-tokens';
 import { isOAuthKind } from '../auth/oauth-providers';
-import { apiMethods, type ApiArgs, type ApiResult, type BackupEntry, type DeskApi, type StorageSummary } from '../../contract/api';
+import { apiMethods, type ApiArgs, type ApiResult, type BackupEntry, type DeskApi, type RestoreTargetSpec, type StorageSummary } from '../../contract/api';
 import { localFileSource } from '../archive';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import { BackupFactsCache, classifyName, listCatalog, parseSidecar, scanStorage, type CatalogStorage } from '../catalog';
@@ -22,6 +22,7 @@ import { AppError, toAppError } from '../errors';
 import type { JobContext, JobSnapshot } from '../jobs/job';
 import { JobManager } from '../jobs/job-manager';
 import { EmbeddedPg } from '../pg/embedded';
+import { RunHistory, trackRun } from '../history';
 import { openSecretStore } from '../secrets';
 import type { SecretStore } from '../secrets/secret-store';
 import { SECRET_NAMES } from '../secrets/names';
@@ -89,12 +90,15 @@ export class Desk implements DeskApi {
   readonly embedded: EmbeddedPg;
   /** What inspect and restores learned about backups (Odoo version…), shown in later listings. */
   private readonly facts: BackupFactsCache;
+  /** The run history (backups, restores, rotations, drills) of this home. */
+  readonly history: RunHistory;
 
   private constructor(opts: DeskOptions) {
     this.home = resolvePath(opts.home);
     this.log = opts.log ?? nullLogger;
     this.embedded = new EmbeddedPg({ home: this.home, log: this.log });
     this.facts = BackupFactsCache.forHome(this.home);
+    this.history = RunHistory.forHome(this.home);
     this.config = new ConfigStore(this.home);
     this.fetchImpl = opts.fetch;
     this.openSecrets = opts.openSecrets;
@@ -681,7 +685,9 @@ export class Desk implements DeskApi {
   /** Starts a restore job. */
   startRestore(args: ApiArgs<'restore:start'>): { jobId: string; result: Promise<unknown> } {
     const req = apiMethods['restore:start'].args.parse(args);
-    const handle = this.jobs.start('restore', `Restore ${req.source} as ${req.db}`, (ctx) =>
+    const runStart = { kind: 'restore' as const, db: req.db, refs: [req.source], destinations: [targetLabel(req.target)], details: { source: req.source, mode: req.mode, neutralize: req.neutralize } };
+    const summarize = (r: { bytesRead: number; format: string; tables: number; filestoreFiles: number; warnings: string[] }) => ({ bytes: r.bytesRead, details: { format: r.format, tables: r.tables, filestoreFiles: r.filestoreFiles, warnings: r.warnings } });
+    const handle = this.jobs.start('restore', `Restore ${req.source} as ${req.db}`, (ctx) => trackRun(this.history, runStart, () =>
       this.withAuthNote(req.source, async () => {
       const r = await this.resolveBackup(req.source, ctx.signal);
       const target = await resolveTarget(req.target, this.embedded);
@@ -703,7 +709,7 @@ export class Desk implements DeskApi {
       ));
       await this.rememberFacts(r, { odooVersion: result.odooVersion });
       return withTargetInfo(result, target);
-    }));
+    }), { summarize, log: this.log }));
     return { jobId: handle.id, result: handle.result };
   }
 
@@ -819,6 +825,11 @@ export class Desk implements DeskApi {
   }
 
   /** @inheritdoc */
+  async 'history:list'(args: ApiArgs<'history:list'> = {}): Promise<ApiResult<'history:list'>> {
+    return this.history.list(apiMethods['history:list'].args.parse(args));
+  }
+
+  /** @inheritdoc */
   async 'jobs:list'(_args: ApiArgs<'jobs:list'> = {}): Promise<ApiResult<'jobs:list'>> {
     return this.jobs.list().map(toDto);
   }
@@ -855,4 +866,16 @@ export function toDto(j: JobSnapshot): ApiResult<'jobs:get'> {
 /** The OS keychain, or the vault when the home has one (see secrets/index.ts). */
 function defaultSecretOpener(home: string): Promise<SecretStore> {
   return openSecretStore(home);
+}
+
+/** A restore target as recorded in the history: `embedded`, or the server URL's host/port (never a password). */
+function targetLabel(t: RestoreTargetSpec): string {
+  if (t.type === 'embedded') return 'embedded';
+  if (!t.url) return 'postgres (default)';
+  try {
+    const u = new URL(t.url);
+    return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return 'postgres';
+  }
 }

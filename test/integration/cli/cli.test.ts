@@ -251,6 +251,15 @@ describe.skipIf(!FIXTURES)('backup-desk download and restore (ODOO_FIXTURES_DIR)
     const again = await cli(home, ['restore', 'nas:acme_small_2024-05-01_10-00-00.zip', '--db', 'acme_restored', '--target', pg.url, '--data-dir', dataDir]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^error: /m);
+    // Both restores are in the history: the failed one first (newest), with its error.
+    const hist = await cli(home, ['history', '--kind', 'restore', '--db', 'acme_restored', '--json']);
+    expect(hist.code).toBe(0);
+    const runs = JSON.parse(hist.stdout) as { outcome: string; refs: string[]; bytes: number | null; error: { message: string } | null; startedAt: string; endedAt: string }[];
+    expect(runs.map((x) => x.outcome)).toEqual(['failed', 'ok']);
+    expect(runs[1]).toMatchObject({ refs: ['nas:acme_small_2024-05-01_10-00-00.zip'], error: null });
+    expect(runs[1]!.bytes).toBeGreaterThan(0);
+    expect(runs[0]!.error!.message).toMatch(/exists/);
+    expect(Date.parse(runs[0]!.endedAt)).toBeGreaterThanOrEqual(Date.parse(runs[0]!.startedAt));
   });
 });
 
