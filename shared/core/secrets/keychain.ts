@@ -18,7 +18,8 @@
  * only, never values); the keychain's own search (`findCredentials`) is consulted too, so
  * entries whose index was lost are still removed.
  */
-import { AsyncEntry, findCredentialsAsync, type EntryOptions } from '@napi-rs/keyring';
+import type * as KeyringBinding from '@napi-rs/keyring';
+import type { AsyncEntry, EntryOptions } from '@napi-rs/keyring';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,6 +39,31 @@ export const NO_KEYCHAIN_HINT =
 
 const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
 
+/** The native keychain module's shape. */
+export type KeyringModule = typeof KeyringBinding;
+
+/**
+ * A memoized loader of the native keychain binding, loaded on first use (never at start-up):
+ * a machine without a matching prebuilt binary gets an `Unsupported` error with the vault
+ * hint, not a crash of the whole app.
+ */
+export function keyringLoader(load: () => Promise<KeyringModule>): () => Promise<KeyringModule> {
+  let binding: Promise<KeyringModule> | undefined;
+  return () => {
+    binding ??= load().catch((err: unknown) => {
+      binding = undefined;
+      throw new AppError('Unsupported', `No OS keychain is available: its native binding (@napi-rs/keyring) could not be loaded on this machine (${process.platform}-${process.arch}).`, {
+        hint: NO_KEYCHAIN_HINT,
+        cause: err,
+        details: { operation: 'load binding' },
+      });
+    });
+    return binding;
+  };
+}
+
+const loadKeyringBinding = keyringLoader(() => import('@napi-rs/keyring'));
+
 /** Options of the keychain store. */
 export interface KeychainOptions {
   /** The keychain service name (tests use their own). */
@@ -50,6 +76,7 @@ export function keychainAccount(scope: string, name: string): string {
 }
 
 function classify(err: unknown, what: string): AppError {
+  if (err instanceof AppError) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (/dbus|secret service|no such file|connect|autolaunch|org\.freedesktop|platform failure|no storage access|NoStorageAccess/i.test(message)) {
     const why = process.platform === 'linux' ? ' (no Secret Service on the session bus)' : '';
@@ -138,16 +165,18 @@ export class KeychainSecretStore implements SecretStore {
     this.index = new NameIndex(home, this.service);
   }
 
-  private entry(scope: string, name: string): AsyncEntry {
-    return new AsyncEntry(this.service, keychainAccount(scope, name), ENTRY_OPTIONS);
+  private async entry(scope: string, name: string): Promise<AsyncEntry> {
+    const { AsyncEntry: Entry } = await loadKeyringBinding();
+    return new Entry(this.service, keychainAccount(scope, name), ENTRY_OPTIONS);
   }
 
   /** Sets, reads back and deletes a probe entry; `Unsupported` when no keychain answers. */
   async probe(): Promise<void> {
     const account = `probe/${randomUUID()}`;
     const value = randomBytes(16).toString('hex');
+    const { AsyncEntry: Entry } = await loadKeyringBinding();
     try {
-      const entry = new AsyncEntry(this.service, account, ENTRY_OPTIONS);
+      const entry = new Entry(this.service, account, ENTRY_OPTIONS);
       await entry.setPassword(value);
       const back = await entry.getPassword();
       await entry.deleteCredential();
@@ -160,7 +189,7 @@ export class KeychainSecretStore implements SecretStore {
   /** @inheritdoc */
   async get(scope: string, name: string): Promise<string | undefined> {
     try {
-      return (await this.entry(scope, name).getPassword()) ?? undefined;
+      return (await (await this.entry(scope, name)).getPassword()) ?? undefined;
     } catch (err) {
       throw classify(err, `reading ${scope}/${name}`);
     }
@@ -175,7 +204,7 @@ export class KeychainSecretStore implements SecretStore {
       scopes[scope] = [...names].sort();
     });
     try {
-      await this.entry(scope, name).setPassword(value);
+      await (await this.entry(scope, name)).setPassword(value);
     } catch (err) {
       throw classify(err, `storing ${scope}/${name}`);
     }
@@ -184,7 +213,7 @@ export class KeychainSecretStore implements SecretStore {
   /** @inheritdoc */
   async delete(scope: string, name: string): Promise<void> {
     try {
-      await this.entry(scope, name).deleteCredential();
+      await (await this.entry(scope, name)).deleteCredential();
     } catch (err) {
       throw classify(err, `deleting ${scope}/${name}`);
     }
@@ -200,6 +229,7 @@ export class KeychainSecretStore implements SecretStore {
     const names = new Set((await this.index.read()).scopes[scope] ?? []);
     try {
       const prefix = `${scope}/`;
+      const { findCredentialsAsync } = await loadKeyringBinding();
       for (const c of await findCredentialsAsync(this.service)) {
         if (c.account.startsWith(prefix)) names.add(c.account.slice(prefix.length));
       }
@@ -208,7 +238,7 @@ export class KeychainSecretStore implements SecretStore {
     }
     for (const name of names) {
       try {
-        await this.entry(scope, name).deleteCredential();
+        await (await this.entry(scope, name)).deleteCredential();
       } catch (err) {
         throw classify(err, `deleting ${scope}/${name}`);
       }

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AsyncEntry } from '@napi-rs/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KeychainSecretStore, openKeychainStore, SECRETS_INDEX_FILE } from '../../../../shared/core/secrets/keychain';
+import { type KeychainSecretStore, keyringLoader, openKeychainStore, SECRETS_INDEX_FILE } from '../../../../shared/core/secrets/keychain';
 import { keyringAvailable, startKeyringSession, type KeyringSession } from '../../../helpers/keyring-session';
 
 const run = promisify(execFile);
@@ -92,5 +92,33 @@ describe.skipIf(!hasKeyring)('keychain without a Secret Service', () => {
     } finally {
       await rm(home, { recursive: true, force: true });
     }
+  });
+});
+
+describe('keychain binding loaded lazily', () => {
+  it('turns a binding that cannot load into Unsupported with the vault hint, and retries next time', async () => {
+    let calls = 0;
+    const load = keyringLoader(() => {
+      calls++;
+      return Promise.reject(new Error('Cannot find module @napi-rs/keyring-linux-x64-gnu'));
+    });
+    const err = (await load().catch((e: unknown) => e)) as { kind?: string; message?: string; hint?: string };
+    expect(err.kind).toBe('Unsupported');
+    expect(err.message).toMatch(/native binding .* could not be loaded/);
+    expect(err.hint).toMatch(/secrets vault init/);
+    await load().catch(() => undefined);
+    expect(calls).toBe(2);
+  });
+
+  it('loads the real binding once and hands the same module to every caller', async () => {
+    let calls = 0;
+    const load = keyringLoader(async () => {
+      calls++;
+      return import('@napi-rs/keyring');
+    });
+    const [a, b] = await Promise.all([load(), load()]);
+    expect(a).toBe(b);
+    expect(typeof a.AsyncEntry).toBe('function');
+    expect(calls).toBe(1);
   });
 });
