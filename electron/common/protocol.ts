@@ -46,6 +46,11 @@ export const hostMethods = {
     args: z.object({ path: z.string().min(1).max(4096) }).strict(),
     result: z.object({}),
   },
+  /** Answers `app:vault-locked`: the secrets vault's passphrase, or none to keep it locked. */
+  'host:unlock-vault': {
+    args: z.object({ requestId: z.string().min(1).max(100), passphrase: z.string().min(1).max(4096).optional() }).strict(),
+    result: z.object({}),
+  },
 } as const;
 
 /** Host method names. */
@@ -64,6 +69,8 @@ export const HOST_METHOD_NAMES = Object.keys(hostMethods) as HostMethod[];
 export interface HostEvents {
   /** File > Open backup… chose a file: the UI should offer to inspect/restore it. */
   'app:open-backup': { readonly path: string };
+  /** The core needs the secrets vault's passphrase: answer with `host:unlock-vault`. */
+  'app:vault-locked': { readonly requestId: string; readonly retry: boolean };
 }
 
 /** Every event the preload lets the page subscribe to. */
@@ -74,7 +81,7 @@ export type DesktopEvent = keyof DesktopEvents;
 /** The core's job events, forwarded from `desk.jobs`. */
 export const JOB_EVENT_CHANNELS = ['job:update', 'job:done'] as const satisfies readonly (keyof ApiEvents)[];
 /** Every event channel, for the preload's allowlist. */
-export const EVENT_CHANNELS = [...JOB_EVENT_CHANNELS, 'app:open-backup'] as const satisfies readonly DesktopEvent[];
+export const EVENT_CHANNELS = [...JOB_EVENT_CHANNELS, 'app:open-backup', 'app:vault-locked'] as const satisfies readonly DesktopEvent[];
 
 // Compile-time: the lists above name every event exactly (a new event must be added here).
 type Missing = Exclude<DesktopEvent, (typeof EVENT_CHANNELS)[number]>;

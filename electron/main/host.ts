@@ -13,6 +13,8 @@ export interface HostNatives {
   showOpenDialog(opts: OpenDialogOptions): Promise<{ readonly canceled: boolean; readonly filePaths: readonly string[] }>;
   showSaveDialog(opts: SaveDialogOptions): Promise<{ readonly canceled: boolean; readonly filePath?: string }>;
   showItemInFolder(path: string): void;
+  /** Hands the page's answer to the waiting vault prompt (`VaultPrompt.answer`). */
+  answerVault(requestId: string, passphrase?: string): void;
 }
 
 /** Backup files the open dialog offers first. */
@@ -58,6 +60,10 @@ export function createHostApi(natives: HostNatives): HostApi {
         throw new AppError('InvalidInput', `Not an absolute path: ${a.path}`, { hint: 'Pass the full path of the file or folder to show.' });
       }
       natives.showItemInFolder(a.path);
+      return {};
+    },
+    'host:unlock-vault': async (a) => {
+      natives.answerVault(a.requestId, a.passphrase);
       return {};
     },
   };

@@ -5,7 +5,7 @@
  * Pure (no Electron import) so the allowlist logic is tested without the binary. The
  * object has one function per contract method (`api['storages:list']({})`), the host
  * extras (`pickFile`, `pickFolder`, `pickSaveFile`, `showInFolder`, `getPathForFile`,
- * `onOpenBackup`) and `on` for the two job event channels. Every channel name is checked
+ * `onOpenBackup`, `onVaultLocked`, `unlockVault`) and `on` for the two job event channels. Every channel name is checked
  * again at run time against the contract's lists, so the page can never reach an
  * arbitrary IPC channel through it.
  */
@@ -69,6 +69,10 @@ export function buildDesktopApi(t: PreloadTransport, methodNames: readonly strin
     },
     getPathForFile: (file) => t.getPathForFile(file),
     onOpenBackup: (cb) => subscribe('app:open-backup', (p) => cb((p as { path: string }).path)),
+    onVaultLocked: (cb) => subscribe('app:vault-locked', (p) => cb(p as { requestId: string; retry: boolean })),
+    unlockVault: async (requestId, passphrase) => {
+      await call('host:unlock-vault', passphrase ? { requestId, passphrase } : { requestId });
+    },
   };
   const on = (event: string, cb: (payload: never) => void): (() => void) => {
     // Only the core's job events here; host events have their own named subscriptions.

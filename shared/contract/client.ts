@@ -34,6 +34,10 @@ export interface HostExtras {
   showInFolder?(path: string): Promise<void>;
   /** Electron's File > "Open backup…" menu: called with the chosen file's path; returns the unsubscribe. */
   onOpenBackup?(cb: (path: string) => void): Unsubscribe;
+  /** The desktop core asks for the secrets vault's passphrase (`retry`: the last one was wrong). */
+  onVaultLocked?(cb: (request: { readonly requestId: string; readonly retry: boolean }) => void): Unsubscribe;
+  /** Answers a vault request: the passphrase, or undefined to keep the vault locked. */
+  unlockVault?(requestId: string, passphrase: string | undefined): Promise<void>;
 }
 
 /**

@@ -11,6 +11,7 @@ import { FirstRun } from '../features/first-run/first-run';
 import { RestoreWizard, type RestoreSource } from '../features/restore/restore-wizard';
 import { loadPrefs, savePrefs, SettingsView, type UiPrefs } from '../features/settings/settings-view';
 import { StoragesView } from '../features/storages/storages-view';
+import { VaultUnlock } from '../features/vault-unlock/vault-unlock';
 import { useApi, useJobs } from './api-context';
 
 /** The screens in the sidebar. */
@@ -212,6 +213,7 @@ export function App() {
       ) : null}
       {restore ? <RestoreWizard initial={restore} onClose={() => setRestore(undefined)} /> : null}
       {download ? <DownloadDialog entry={download} home={info?.home} onClose={() => setDownload(undefined)} /> : null}
+      <VaultUnlock />
     </div>
   );
 }

@@ -3,16 +3,25 @@ import type { OpenDialogOptions, SaveDialogOptions } from 'electron';
 import { createHostApi, BACKUP_FILE_FILTERS, type HostNatives } from '../../../../electron/main/host';
 
 function natives(open: { canceled: boolean; filePaths: string[] }, save: { canceled: boolean; filePath?: string }) {
-  const calls: { open: OpenDialogOptions[]; save: SaveDialogOptions[]; shown: string[] } = { open: [], save: [], shown: [] };
+  const calls: { open: OpenDialogOptions[]; save: SaveDialogOptions[]; shown: string[]; vault: Array<[string, string | undefined]> } = { open: [], save: [], shown: [], vault: [] };
   const n: HostNatives = {
     showOpenDialog: async (o) => (calls.open.push(o), open),
     showSaveDialog: async (o) => (calls.save.push(o), save),
     showItemInFolder: (p) => void calls.shown.push(p),
+    answerVault: (id, pass) => void calls.vault.push([id, pass]),
   };
   return { n, calls };
 }
 
 describe('createHostApi', () => {
+  it('hands the vault passphrase (or none) to the waiting prompt', async () => {
+    const { n, calls } = natives({ canceled: true, filePaths: [] }, { canceled: true });
+    const host = createHostApi(n);
+    expect(await host['host:unlock-vault']({ requestId: 'r1', passphrase: 'pw' })).toEqual({});
+    await host['host:unlock-vault']({ requestId: 'r2' });
+    expect(calls.vault).toEqual([['r1', 'pw'], ['r2', undefined]]);
+  });
+
   it('opens a file dialog offering backup files first, and returns the chosen path', async () => {
     const { n, calls } = natives({ canceled: false, filePaths: ['/b/acme.zip'] }, { canceled: true });
     const host = createHostApi(n);

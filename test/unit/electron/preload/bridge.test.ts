@@ -29,7 +29,7 @@ describe('buildDesktopApi', () => {
   it('has one function per contract method, the host extras, on, and nothing else', () => {
     const api = buildDesktopApi(transport().t);
     const keys = Object.keys(api).sort();
-    const expected = [...API_METHOD_NAMES, 'pickFile', 'pickFolder', 'pickSaveFile', 'showInFolder', 'getPathForFile', 'onOpenBackup', 'on', 'host'].sort();
+    const expected = [...API_METHOD_NAMES, 'onVaultLocked', 'unlockVault', 'pickFile', 'pickFolder', 'pickSaveFile', 'showInFolder', 'getPathForFile', 'onOpenBackup', 'on', 'host'].sort();
     expect(keys).toEqual(expected);
     expect(api.host).toBe('electron');
     for (const m of API_METHOD_NAMES) expect(typeof api[m]).toBe('function');
@@ -124,7 +124,7 @@ describe('protocol allowlists', () => {
   it('know exactly the contract methods, the host methods and the events', () => {
     for (const m of API_METHOD_NAMES) expect(isApiMethod(m)).toBe(true);
     for (const m of HOST_METHOD_NAMES) expect(isHostMethod(m) && !isApiMethod(m)).toBe(true);
-    expect([...EVENT_CHANNELS].sort()).toEqual(['app:open-backup', 'job:done', 'job:update']);
+    expect([...EVENT_CHANNELS].sort()).toEqual(['app:open-backup', 'app:vault-locked', 'job:done', 'job:update']);
     for (const x of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'storages', 'host:exec', 42, null, undefined]) {
       expect(isApiMethod(x) || isHostMethod(x) || isEventChannel(x), String(x)).toBe(false);
     }

@@ -58,6 +58,7 @@ function recording(desk: DeskApi): { api: DeskApi; calls: Array<[string, unknown
 }
 
 const noDialogs = createHostApi({
+  answerVault: () => undefined,
   showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
   showSaveDialog: async () => ({ canceled: true }),
   showItemInFolder: () => undefined,
@@ -217,6 +218,7 @@ describe('host methods over IPC', () => {
   it('validates dialog options and passes them to the native dialog', async () => {
     const seen: unknown[] = [];
     const host: HostApi = createHostApi({
+      answerVault: () => undefined,
       showOpenDialog: async (o) => {
         seen.push(o);
         return { canceled: false, filePaths: ['/backups/acme.zip'] };
