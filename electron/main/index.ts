@@ -20,11 +20,13 @@ import { iconPng } from './icon-art';
 import { broadcastTo, forwardJobEvents, registerApi, senderCheck } from './ipc/register';
 import { electronIpcMain } from './ipc/ipc-main';
 import { menuTemplate } from './menu';
-import { notifyJobEnds } from './notifications';
+import { closeMustAskFirst, quitWhenAllWindowsClosed } from './lifecycle';
+import { NotificationKeeper, notifyJobEnds } from './notifications';
 import { QuitGuard, quitPrompt } from './quit-guard';
 import { cspHeader, PRODUCT_NAME } from './security';
 import { signInOpener } from './sign-in-opener';
 import { createTray, type TrayHandle } from './tray';
+import { VaultPrompt } from './vault-prompt';
 import { createMainWindow, hardenApp } from './windows';
 
 const dev = !app.isPackaged;
@@ -51,6 +53,15 @@ function openLog(home: string): Logger {
   }
 }
 
+/** The host's state: filled in as the app starts; handlers registered before `ready` read it. */
+interface HostState {
+  desk?: Desk;
+  guard?: QuitGuard;
+  tray?: TrayHandle;
+  create?: () => BrowserWindow;
+}
+const state: HostState = {};
+
 function showWindow(create: () => BrowserWindow): BrowserWindow {
   if (!mainWindow || mainWindow.isDestroyed()) mainWindow = create();
   if (mainWindow.isMinimized()) mainWindow.restore();
@@ -59,23 +70,41 @@ function showWindow(create: () => BrowserWindow): BrowserWindow {
   return mainWindow;
 }
 
-async function start(home: string): Promise<void> {
-  const log = openLog(home);
-  log.info('app: starting', { version: APP_VERSION, electron: process.versions.electron, home, dev });
-  if (process.platform === 'win32') app.setAppUserModelId('com.odoobackupdesk.app');
+/** Sends an event to the main window once its page has loaded (creating and showing it). */
+function sendToWindow(channel: string, payload: unknown): void {
+  if (!state.create) return;
+  const win = showWindow(state.create);
+  if (win.webContents.isLoading()) win.webContents.once('did-finish-load', () => win.webContents.send(channel, payload));
+  else win.webContents.send(channel, payload);
+}
 
-  await app.whenReady();
-  hardenApp(files.location, log);
-  protocol.handle(APP_SCHEME, appProtocolHandler({ root: files.rendererDir, csp: cspHeader(), readFile }));
+/** Life-cycle handlers, registered before `ready` so an early quit or second launch is never lost. */
+function registerLifecycle(): void {
+  app.on('before-quit', (event) => {
+    // Before the core is open there is nothing to shut down: let the quit through.
+    state.guard?.onBeforeQuit(event);
+  });
+  app.on('second-instance', () => {
+    if (state.create) showWindow(state.create);
+  });
+  app.on('activate', () => {
+    if (state.create) showWindow(state.create);
+  });
+  app.on('window-all-closed', () => {
+    // The app lives on in the tray (the scheduler runs there); quit only from the tray or menu.
+    if (quitWhenAllWindowsClosed({ platform: process.platform, hasTray: state.tray !== undefined })) app.quit();
+  });
+}
 
-  let desk: Desk;
+async function openDesk(home: string, log: Logger, vault: VaultPrompt): Promise<Desk | undefined> {
   try {
     // Secrets open lazily on first use; a missing keychain then reaches the UI as an
-    // `Unsupported` error with its hint, instead of stopping the app here.
-    desk = await Desk.open({
+    // `Unsupported` error with its hint, instead of stopping the app here. A vault-only
+    // machine asks for the vault's passphrase in the window.
+    return await Desk.open({
       home,
       log,
-      openSecrets: (h) => openSecretStore(h),
+      openSecrets: (h) => openSecretStore(h, { vaultPassphrase: () => vault.ask() }),
       // OAuth sign-in (storages:connect): only a plain http(s) URL reaches the system browser.
       openUrl: signInOpener((url) => shell.openExternal(url)),
     });
@@ -84,12 +113,13 @@ async function start(home: string): Promise<void> {
     log.error('app: cannot open the home folder', { error: String(e.message ?? err) });
     dialog.showErrorBox(`${PRODUCT_NAME} cannot start`, [e.message ?? String(err), e.hint ?? '', `Home folder: ${home}`].filter(Boolean).join('\n\n'));
     app.exit(1);
-    return;
+    return undefined;
   }
+}
 
+function windowFactory(desk: Desk, log: Logger, ownWindows: Set<number>): () => BrowserWindow {
   const windowIcon = process.platform === 'linux' ? appIcon([256]) : undefined;
-  const ownWindows = new Set<number>();
-  const create = (): BrowserWindow => {
+  return (): BrowserWindow => {
     const win = createMainWindow({ location: files.location, preloadPath: files.preloadPath, dev, log, ...(windowIcon ? { icon: windowIcon } : {}) });
     const id = win.webContents.id;
     ownWindows.add(id);
@@ -98,16 +128,17 @@ async function start(home: string): Promise<void> {
       if (mainWindow === win) mainWindow = undefined;
     });
     win.on('close', (event) => {
-      // Closing the last window with jobs running quits the app: ask first (not on macOS,
-      // where the app keeps running without windows).
-      if (process.platform === 'darwin' || guard.quitting) return;
-      if (!desk.jobs.list().some((j) => j.state === 'running')) return;
+      // Closing the last window quits only without a tray: with jobs running, ask first.
+      const jobsRunning = desk.jobs.list().some((j) => j.state === 'running');
+      if (!closeMustAskFirst({ platform: process.platform, hasTray: state.tray !== undefined, jobsRunning, quitting: state.guard?.quitting ?? false })) return;
       event.preventDefault();
       app.quit();
     });
     return win;
   };
+}
 
+function bindIpc(desk: Desk, log: Logger, ownWindows: Set<number>, vault: VaultPrompt): void {
   registerApi({
     ipc: electronIpcMain,
     api: desk,
@@ -115,6 +146,7 @@ async function start(home: string): Promise<void> {
       showOpenDialog: (o) => (mainWindow ? dialog.showOpenDialog(mainWindow, o) : dialog.showOpenDialog(o)),
       showSaveDialog: (o) => (mainWindow ? dialog.showSaveDialog(mainWindow, o) : dialog.showSaveDialog(o)),
       showItemInFolder: (p) => shell.showItemInFolder(p),
+      answerVault: (id, passphrase) => vault.answer(id, passphrase),
     }),
     isTrustedSender: senderCheck({ location: files.location, isOwnWebContents: (id) => ownWindows.has(id) }),
     log,
@@ -125,18 +157,23 @@ async function start(home: string): Promise<void> {
     toDto,
     log,
   );
-  if (Notification.isSupported()) {
-    notifyJobEnds(desk.jobs, {
-      isAppFocused: () => BrowserWindow.getFocusedWindow() !== null,
-      show: (notice) => {
-        const n = new Notification({ title: notice.title, body: notice.body, icon: appIcon([256]) });
-        n.on('click', () => showWindow(create));
-        n.show();
-      },
-    });
-  }
+}
 
-  const guard = new QuitGuard({
+function startNotifications(desk: Desk, create: () => BrowserWindow): void {
+  if (!Notification.isSupported()) return;
+  const keeper = new NotificationKeeper();
+  notifyJobEnds(desk.jobs, {
+    isAppFocused: () => BrowserWindow.getFocusedWindow() !== null,
+    show: (notice) => {
+      const n = new Notification({ title: notice.title, body: notice.body, icon: appIcon([256]) });
+      n.on('click', () => showWindow(create));
+      keeper.show(n);
+    },
+  });
+}
+
+function quitGuard(desk: Desk, log: Logger): QuitGuard {
+  return new QuitGuard({
     jobs: desk.jobs,
     confirm: async (running) => {
       const opts = quitPrompt(running);
@@ -146,14 +183,15 @@ async function start(home: string): Promise<void> {
     cancel: (id) => desk.jobs.cancel(id),
     shutdown: async () => {
       log.info('app: quitting');
-      tray?.destroy();
+      state.tray?.destroy();
       await desk.close();
     },
     quit: () => app.quit(),
     onError: (err) => log.error('app: error while quitting', { error: String(err) }),
   });
-  app.on('before-quit', (event) => guard.onBeforeQuit(event));
+}
 
+function installMenu(home: string, log: Logger, create: () => BrowserWindow): void {
   const openBackup = async (): Promise<void> => {
     const win = showWindow(create);
     const r = await dialog.showOpenDialog(win, { title: 'Open Backup', properties: ['openFile'], filters: [{ name: 'Odoo backups', extensions: ['zip', 'dump', 'sql', 'gz', 'enc', 'gpg'] }, { name: 'All files', extensions: ['*'] }] });
@@ -184,23 +222,43 @@ async function start(home: string): Promise<void> {
       }),
     ),
   );
+}
 
-  let tray: TrayHandle | undefined;
+function startTray(desk: Desk, log: Logger, create: () => BrowserWindow): TrayHandle | undefined {
   try {
-    tray = createTray({ Tray, Menu, icon: appIcon([16, 32]), appName: PRODUCT_NAME, actions: { showWindow: () => void showWindow(create), quit: () => app.quit() } });
-    const refresh = (): void => tray?.update(desk.jobs.list());
+    const tray = createTray({ Tray, Menu, icon: appIcon([16, 32]), appName: PRODUCT_NAME, actions: { showWindow: () => void showWindow(create), quit: () => app.quit() } });
+    const refresh = (): void => tray.update(desk.jobs.list());
     desk.jobs.on('update', refresh);
     desk.jobs.on('done', refresh);
+    return tray;
   } catch (err) {
-    // Some Linux desktops have no status area; the app works without a tray.
+    // Some Linux desktops have no status area; the app then quits when its window closes.
     log.warn('app: no tray icon', { error: String(err) });
+    return undefined;
   }
+}
 
-  app.on('second-instance', () => void showWindow(create));
-  app.on('activate', () => void showWindow(create));
-  app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
-  });
+async function start(home: string): Promise<void> {
+  const log = openLog(home);
+  log.info('app: starting', { version: APP_VERSION, electron: process.versions.electron, home, dev });
+  if (process.platform === 'win32') app.setAppUserModelId('com.odoobackupdesk.app');
+
+  await app.whenReady();
+  hardenApp(files.location, log);
+  protocol.handle(APP_SCHEME, appProtocolHandler({ root: files.rendererDir, csp: cspHeader(), readFile }));
+
+  const vault = new VaultPrompt((notice) => sendToWindow('app:vault-locked', notice));
+  const desk = await openDesk(home, log, vault);
+  if (!desk) return;
+  state.desk = desk;
+  const ownWindows = new Set<number>();
+  const create = windowFactory(desk, log, ownWindows);
+  bindIpc(desk, log, ownWindows, vault);
+  startNotifications(desk, create);
+  state.guard = quitGuard(desk, log);
+  installMenu(home, log, create);
+  state.tray = startTray(desk, log, create);
+  state.create = create;
   mainWindow = create();
 }
 
@@ -217,6 +275,7 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  registerLifecycle();
   start(home).catch((err: unknown) => {
     dialog.showErrorBox(`${PRODUCT_NAME} failed to start`, String(err instanceof Error ? err.stack ?? err.message : err));
     app.exit(1);

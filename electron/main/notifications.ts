@@ -53,3 +53,35 @@ export function notifyJobEnds(jobs: JobEventSource, deps: NotifyDeps): () => voi
     jobs.off('done', onDone);
   };
 }
+
+/** The part of a desktop notification the keeper needs (Electron's `Notification` fits). */
+export interface KeepableNotification {
+  on(event: 'close' | 'click' | 'failed', listener: () => void): unknown;
+  show(): void;
+}
+
+/**
+ * Keeps every shown notification referenced until it is closed, clicked or failed: an
+ * unreferenced Electron `Notification` can be garbage-collected while still on screen, and
+ * its click handler then never runs.
+ */
+export class NotificationKeeper {
+  private readonly live = new Set<KeepableNotification>();
+
+  /** How many notifications are held right now. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Holds `n` until it ends, then shows it. */
+  show(n: KeepableNotification): void {
+    this.live.add(n);
+    const release = (): void => {
+      this.live.delete(n);
+    };
+    n.on('close', release);
+    n.on('click', release);
+    n.on('failed', release);
+    n.show();
+  }
+}

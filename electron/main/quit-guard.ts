@@ -10,6 +10,22 @@ import type { JobEventSource } from './ipc/register';
 /** How long quitting waits for cancelled jobs to clean up. */
 export const QUIT_WAIT_MS = 15_000;
 
+/** How long quitting waits for the core to shut down before it quits anyway. */
+export const SHUTDOWN_WAIT_MS = 10_000;
+
+/** Resolves true when `work` settles within `ms`, false when the time ran out first (never rejects). */
+export async function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The confirmation dialog's contents; button 1 means "cancel the jobs and quit". */
 export function quitPrompt(running: readonly JobSnapshot[]): MessageBoxOptions {
   const n = running.length;
@@ -62,6 +78,8 @@ export interface QuitGuardDeps {
   /** Quits for real (`app.quit()`); the guard lets that one through. */
   quit(): void;
   readonly waitMs?: number;
+  /** Longest wait for `shutdown` before quitting anyway (default `SHUTDOWN_WAIT_MS`). */
+  readonly shutdownMs?: number;
   /** Reports a problem during shutdown (never stops the quit). */
   onError?(err: unknown): void;
 }
@@ -113,11 +131,9 @@ export class QuitGuard {
       await waitForIdle(this.deps.jobs, this.deps.waitMs ?? QUIT_WAIT_MS);
     }
     this.stateValue = 'closing';
-    try {
-      await this.deps.shutdown();
-    } catch (err) {
-      this.deps.onError?.(err);
-    }
+    const shutdown = this.deps.shutdown().catch((err: unknown) => this.deps.onError?.(err));
+    const ms = this.deps.shutdownMs ?? SHUTDOWN_WAIT_MS;
+    if (!(await settleWithin(shutdown, ms))) this.deps.onError?.(new Error(`the core did not shut down within ${ms} ms; quitting anyway`));
     this.stateValue = 'closed';
     this.deps.quit();
   }

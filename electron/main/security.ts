@@ -126,6 +126,23 @@ export function isAllowedNavigation(url: string, loc: AppLocation): boolean {
   return isAppUrl(url, loc);
 }
 
+/** What to do with a navigation: let it happen, or block it and maybe open `external` in the system browser. */
+export interface NavigationDecision {
+  readonly allow: boolean;
+  readonly external?: string;
+}
+
+/**
+ * The navigation policy, decided once at `will-frame-navigate` (Electron emits it before
+ * `will-navigate`, and a navigation it prevents never reaches `will-navigate`): our own pages
+ * load; a plain web link clicked in the main frame opens in the system browser; the rest is blocked.
+ */
+export function navigationDecision(url: string, isMainFrame: boolean, loc: AppLocation): NavigationDecision {
+  if (isAllowedNavigation(url, loc)) return { allow: true };
+  const external = isMainFrame ? safeExternalUrl(url) : undefined;
+  return external ? { allow: false, external } : { allow: false };
+}
+
 /**
  * A link that may be handed to the system browser: `https:` or `http:` only, a host, no
  * user name or password in it. Returns the normalized URL, or undefined when refused.

@@ -5,7 +5,7 @@
  */
 import { app, BrowserWindow, nativeTheme, session, shell, type Session, type WebContents } from 'electron';
 import type { Logger } from '../../shared/core/util/logger';
-import { cspHeader, isAllowedNavigation, mainWindowOptions, permissionAllowed, safeExternalUrl, withCspHeader, type AppLocation } from './security';
+import { cspHeader, isAllowedNavigation, mainWindowOptions, navigationDecision, permissionAllowed, safeExternalUrl, withCspHeader, type AppLocation } from './security';
 
 /** Applies CSP and permission denial to a session (once per session). */
 export function hardenSession(ses: Session, loc: AppLocation): void {
@@ -26,13 +26,15 @@ export function hardenWebContents(contents: WebContents, loc: AppLocation, log: 
     event.preventDefault();
     log.warn(`window: blocked ${what}`, { url: url.slice(0, 200) });
   };
-  contents.on('will-navigate', (event) => {
-    block('navigation')(event, event.url);
-    // A plain link to a web page: show it in the system browser instead.
-    const external = isAllowedNavigation(event.url, loc) ? undefined : safeExternalUrl(event.url);
-    if (external && event.isMainFrame) void shell.openExternal(external);
+  // Decided at will-frame-navigate, which Electron emits first; will-navigate stays as a second lock.
+  contents.on('will-frame-navigate', (event) => {
+    const decision = navigationDecision(event.url, event.isMainFrame, loc);
+    if (decision.allow) return;
+    event.preventDefault();
+    if (decision.external) void shell.openExternal(decision.external);
+    else log.warn('window: blocked frame navigation', { url: event.url.slice(0, 200) });
   });
-  contents.on('will-frame-navigate', (event) => block('frame navigation')(event, event.url));
+  contents.on('will-navigate', (event) => block('navigation')(event, event.url));
   contents.on('will-redirect', (event) => block('redirect')(event, event.url));
   contents.on('will-attach-webview', (event) => {
     event.preventDefault();

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHOD_NAMES } from '../../../shared/contract/api';
 import { HOST_METHOD_NAMES } from '../../../electron/common/protocol';
 import { cspHeader } from '../../../electron/main/security';
+import { VaultSecretStore } from '../../../shared/core/secrets/vault';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 // The options of scripts/build.mjs.
@@ -88,10 +89,13 @@ describe('main bundle', () => {
        }`,
     );
     await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});`);
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, script, ...args], {
+    const run = promisify(execFile)(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, script, ...args], {
       // No session bus: the keychain fails fast instead of waiting for one.
       env: { ...process.env, BACKUP_DESK_HOME: '', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', ...extraEnv },
       timeout: 60_000,
+    });
+    const { stdout } = await run.catch((err: { message: string; stderr?: string }) => {
+      throw new Error(`${err.message}\n${err.stderr ?? ''}`);
     });
     return stdout;
   }
@@ -130,10 +134,39 @@ describe('main bundle', () => {
     expect(out.permission).toBe(false);
     expect(out.permissionCheck).toBe(false);
 
-    expect(out.navigation).toEqual({ own: false, web: true, file: true, redirect: true, webview: true, openWeb: { action: 'deny' }, openFile: { action: 'deny' } });
-    // Web links leave for the system browser; file: links go nowhere.
+    expect(out.navigation).toEqual({ own: false, web: true, file: true, subframeWeb: true, redirect: true, webview: true, openWeb: { action: 'deny' }, openFile: { action: 'deny' } });
+    // Web links leave for the system browser (decided at will-frame-navigate, which Electron
+    // emits first); file: links and sub-frame navigations go nowhere.
     expect(out.navigationLog).toEqual(['openExternal https://www.odoo.com/', 'openExternal https://www.odoo.com/page']);
+    // Quit and second-launch handlers exist before `ready` (so before the Desk opens).
+    expect(out.registeredBeforeReady).toEqual(expect.arrayContaining(['before-quit', 'second-instance', 'window-all-closed']));
+    // Closing the last window keeps the app (and the scheduler) alive in the tray.
+    expect(out.allClosedQuits).toBe(0);
     expect(out.quit).toEqual({ firstPrevented: 1, quitCalls: 1, secondPrevented: 0 });
     expect(out.log).toContain('tray destroyed');
+  });
+
+  it('asks the window for the vault passphrase on a vault-only machine, and uses the answer', async () => {
+    const home = join(dir, 'home-vault');
+    await mkdir(home, { recursive: true });
+    await VaultSecretStore.create(home, 'vault pass phrase');
+    const out = JSON.parse(await runWithFakeElectron(join(import.meta.dirname, 'drive-main.mjs'), [join(dir, 'electron/main.js'), '--home', home], { DRIVE_VAULT_PASSPHRASE: 'vault pass phrase' }));
+    expect(out.errors).toEqual([]);
+    expect(out.vault.asked).toEqual([{ requestId: expect.any(String), retry: false }]);
+    expect(out.vault.wrong).toMatchObject({ ok: false, error: { kind: 'InvalidInput' } });
+    expect(out.vault.answered).toEqual({ ok: true, value: {} });
+    expect(out.vault.add).toMatchObject({ ok: true, value: { name: 'vaulted' } });
+    // The secret went into the vault, not into any plain file.
+    const reopened = await VaultSecretStore.open(home, 'vault pass phrase');
+    expect(JSON.stringify(await readFile(join(home, 'config.json'), 'utf8').catch(() => ''))).not.toContain('"sk"');
+    expect(reopened.backend).toBe("vault");
+    expect(await reopened.get("storage:" + (JSON.parse(await readFile(join(home, "config.json"), "utf8")) as { storages: Array<{ id: string }> }).storages[0]!.id, "secretAccessKey")).toBe("sk");
+    expect(out.appInfo).toMatchObject({ ok: true, value: { secretsBackend: "vault" } });
+  });
+
+  it('loads the keychain binding lazily: no static import of @napi-rs/keyring in the main bundle', async () => {
+    const code = await readFile(join(dir, 'electron/main.js'), 'utf8');
+    expect(code).not.toMatch(/^import[^;]*["']@napi-rs\/keyring["']/m);
+    expect(code).toMatch(/import\(\s*["']@napi-rs\/keyring["']\s*\)/);
   });
 });

@@ -17,10 +17,23 @@ if (r.windows.length > 0) {
   out.loaded = win.loaded;
   out.privileged = r.privileged;
   out.appEvents = Object.keys(r.appHandlers).sort();
+  out.registeredBeforeReady = r.appOn.filter(([, ready]) => !ready).map(([e]) => e).sort();
   out.menu = (r.menu ?? []).map((m) => m.label ?? m.role);
 
   const page = { sender: { id: win.webContents.id }, senderFrame: { url: 'app://bundle/index.html#/backups', parent: null } };
   const stranger = { sender: { id: win.webContents.id }, senderFrame: { url: 'https://evil.example/', parent: null } };
+  // A vault-only home: the first secret the core needs asks the window for the passphrase
+  // (done first: until it is answered, every call that needs a secret waits for it).
+  if (process.env.DRIVE_VAULT_PASSPHRASE) {
+    const before = r.sent.length;
+    const add = r.ipc.get('storages:add')(page, { name: 'vaulted', kind: 's3', settings: { bucket: 'odoo-backups', region: 'us-east-1', accessKeyId: 'AKIA' }, secrets: { secretAccessKey: 'sk' } });
+    for (let i = 0; i < 3000 && !r.sent.slice(before).some(([ch]) => ch === 'app:vault-locked'); i++) await sleep(10);
+    const asked = r.sent.slice(before).filter(([ch]) => ch === 'app:vault-locked').map(([, p]) => p);
+    const wrong = await r.ipc.get('host:unlock-vault')(page, { requestId: 'stale', passphrase: 'x' });
+    const answered = await r.ipc.get('host:unlock-vault')(page, { requestId: asked[0]?.requestId, passphrase: process.env.DRIVE_VAULT_PASSPHRASE });
+    out.vault = { asked, wrong, answered, add: await add };
+  }
+
   out.appInfo = await r.ipc.get('app:info')(page, {});
   out.stranger = await r.ipc.get('storages:list')(stranger, {});
   out.badArgs = await r.ipc.get('storages:add')(page, { name: 'no spaces allowed', kind: 'local', settings: {} });
@@ -40,23 +53,35 @@ if (r.windows.length > 0) {
   let openHandler;
   const contents = { on: (ev, cb) => ((handlers[ev] ??= []).push(cb)), setWindowOpenHandler: (fn) => (openHandler = fn) };
   for (const h of r.appHandlers['web-contents-created'] ?? []) h({}, contents);
-  const navigate = (ev, url, isMainFrame = true) => {
+  const emit = (ev, url, isMainFrame) => {
     let prevented = false;
     for (const h of handlers[ev] ?? []) h({ url, isMainFrame, preventDefault: () => (prevented = true) });
     return prevented;
   };
+  // Electron's order: will-frame-navigate first (every frame); will-navigate only for the main
+  // frame and only when will-frame-navigate did not prevent the navigation.
+  const navigate = (url, isMainFrame = true) => {
+    if (emit('will-frame-navigate', url, isMainFrame)) return true;
+    return isMainFrame ? emit('will-navigate', url, true) : false;
+  };
   const mark = r.log.length;
   out.navigation = {
-    own: navigate('will-navigate', 'app://bundle/index.html#/x'),
-    web: navigate('will-navigate', 'https://www.odoo.com/'),
-    file: navigate('will-navigate', 'file:///etc/passwd'),
-    redirect: navigate('will-redirect', 'https://evil.example/'),
-    webview: navigate('will-attach-webview', 'app://bundle/'),
+    own: navigate('app://bundle/index.html#/x'),
+    web: navigate('https://www.odoo.com/'),
+    file: navigate('file:///etc/passwd'),
+    subframeWeb: navigate('https://tracker.example/', false),
+    redirect: emit('will-redirect', 'https://evil.example/', true),
+    webview: emit('will-attach-webview', 'app://bundle/', true),
     openWeb: openHandler({ url: 'https://www.odoo.com/page' }),
     openFile: openHandler({ url: 'file:///etc/passwd' }),
   };
   await sleep(10);
   out.navigationLog = r.log.slice(mark).filter((l) => l.startsWith('openExternal'));
+
+  // Closing the last window keeps the app in the tray (no quit).
+  const quitsBefore = r.quitCalls;
+  for (const h of r.appHandlers['window-all-closed'] ?? []) h({ preventDefault: () => undefined });
+  out.allClosedQuits = r.quitCalls - quitsBefore;
 
   // Quit with nothing running: the first before-quit is held while the core shuts down,
   // then the app quits again and that one goes through.

@@ -1,8 +1,12 @@
 // A stand-in for the `electron` module, for running the bundled main process under plain Node
 // where the Electron binary cannot be installed (test/unit/electron/bundle.test.ts). It records
 // what the app asks of Electron in `globalThis.__electron` so a driver can inspect and drive it.
-// It is the host's surface, not our logic: nothing here decides anything.
+// It is the host's surface, not our logic: nothing here decides anything. It does enforce
+// Electron's ordering rules, throwing as Electron does (or where Electron's docs say "must"):
+// some calls only before `ready`, others only after it.
 const rec = (globalThis.__electron = {
+  ready: false,
+  appOn: [],
   log: [],
   appHandlers: {},
   ipc: new Map(),
@@ -19,6 +23,13 @@ const rec = (globalThis.__electron = {
 });
 const on = (store) => (event, cb) => {
   (store[event] ??= []).push(cb);
+  if (store === rec.appHandlers) rec.appOn.push([event, rec.ready]);
+};
+const beforeReady = (what) => {
+  if (rec.ready) throw new Error(`${what} can only be called before the app is ready`);
+};
+const afterReady = (what) => {
+  if (!rec.ready) throw new Error(`${what} cannot be used before the app is ready`);
 };
 export const app = {
   isPackaged: false,
@@ -31,14 +42,30 @@ export const app = {
     rec.log.push('quit');
   },
   exit: (code) => rec.log.push(`exit ${code}`),
-  whenReady: () => Promise.resolve(),
+  whenReady: () =>
+    new Promise((resolve) =>
+      setImmediate(() => {
+        rec.ready = true;
+        resolve();
+      }),
+    ),
+  isReady: () => rec.ready,
   on: on(rec.appHandlers),
   setAppUserModelId: () => undefined,
-  enableSandbox: () => rec.log.push('enableSandbox'),
+  enableSandbox: () => {
+    beforeReady('app.enableSandbox()');
+    rec.log.push('enableSandbox');
+  },
 };
 export const protocol = {
-  registerSchemesAsPrivileged: (s) => rec.privileged.push(...s),
-  handle: (scheme, handler) => rec.protocols.set(scheme, handler),
+  registerSchemesAsPrivileged: (s) => {
+    beforeReady('protocol.registerSchemesAsPrivileged()');
+    rec.privileged.push(...s);
+  },
+  handle: (scheme, handler) => {
+    afterReady('protocol.handle()');
+    rec.protocols.set(scheme, handler);
+  },
 };
 export const ipcMain = {
   handle: (ch, fn) => {
@@ -47,13 +74,17 @@ export const ipcMain = {
   },
   removeHandler: (ch) => rec.ipc.delete(ch),
 };
-export const session = {
-  defaultSession: {
+const defaultSession = {
     webRequest: { onHeadersReceived: (fn) => (rec.headersListener = fn) },
     setPermissionRequestHandler: (fn) => (rec.permissionRequest = fn),
     setPermissionCheckHandler: (fn) => (rec.permissionCheck = fn),
     setDevicePermissionHandler: () => undefined,
     on: () => undefined,
+};
+export const session = {
+  get defaultSession() {
+    afterReady('session.defaultSession');
+    return defaultSession;
   },
 };
 export const nativeTheme = { shouldUseDarkColors: false };
@@ -61,6 +92,7 @@ export const nativeImage = { createEmpty: () => ({ reps: [], addRepresentation(r
 let nextId = 1;
 export class BrowserWindow {
   constructor(opts) {
+    afterReady('new BrowserWindow()');
     this.opts = opts;
     this.handlers = {};
     this.loaded = [];
@@ -71,6 +103,8 @@ export class BrowserWindow {
       setWindowOpenHandler: (fn) => (this.windowOpenHandler = fn),
       send: (ch, payload) => rec.sent.push([ch, payload]),
       isDestroyed: () => false,
+      isLoading: () => false,
+      once: () => undefined,
     };
     rec.windows.push(this);
   }
@@ -102,6 +136,9 @@ export class BrowserWindow {
 }
 export const Menu = { buildFromTemplate: (t) => t, setApplicationMenu: (m) => (rec.menu = m) };
 export class Tray {
+  constructor() {
+    afterReady('new Tray()');
+  }
   setToolTip(t) {
     rec.trayTip = t;
   }
@@ -116,6 +153,7 @@ export class Notification {
     return true;
   }
   constructor(o) {
+    afterReady('new Notification()');
     this.o = o;
   }
   on() {}
@@ -125,9 +163,9 @@ export class Notification {
 }
 export const dialog = {
   showErrorBox: (t, m) => rec.errors.push(`${t}: ${m}`),
-  showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
-  showSaveDialog: async () => ({ canceled: true }),
-  showMessageBox: async () => ({ response: 0 }),
+  showOpenDialog: async () => (afterReady('dialog.showOpenDialog()'), { canceled: true, filePaths: [] }),
+  showSaveDialog: async () => (afterReady('dialog.showSaveDialog()'), { canceled: true }),
+  showMessageBox: async () => (afterReady('dialog.showMessageBox()'), { response: 0 }),
 };
 export const shell = { openExternal: async (u) => void rec.log.push(`openExternal ${u}`), openPath: async () => '', showItemInFolder: () => undefined };
 export const webUtils = {};

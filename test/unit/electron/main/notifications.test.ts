@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../../shared/core/errors';
 import { JobManager } from '../../../../shared/core/jobs/job-manager';
-import { jobNotice, notifyJobEnds, type JobNotice } from '../../../../electron/main/notifications';
+import { EventEmitter } from 'node:events';
+import { jobNotice, NotificationKeeper, notifyJobEnds, type JobNotice } from '../../../../electron/main/notifications';
 
 describe('notifyJobEnds', () => {
   it('announces finished and failed jobs while the app is in the background, not cancelled ones', async () => {
@@ -41,5 +42,21 @@ describe('notifyJobEnds', () => {
     const n = jobNotice({ ...base, state: 'failed', error: { kind: 'Fatal', message: 'x'.repeat(1000) } });
     expect(n?.body.length).toBe(240);
     expect(n?.body.endsWith('…')).toBe(true);
+  });
+});
+
+describe('NotificationKeeper', () => {
+  it('holds a notification until it is closed, clicked or failed, and shows it', () => {
+    const keeper = new NotificationKeeper();
+    const make = () => Object.assign(new EventEmitter(), { shown: 0, show() { this.shown++; } });
+    const [a, b, c] = [make(), make(), make()];
+    for (const n of [a, b, c]) keeper.show(n);
+    expect(keeper.size).toBe(3);
+    expect([a.shown, b.shown, c.shown]).toEqual([1, 1, 1]);
+    a.emit('click');
+    expect(keeper.size).toBe(2);
+    b.emit('close');
+    c.emit('failed');
+    expect(keeper.size).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError, throwIfAborted } from '../../../../shared/core/errors';
 import { JobManager } from '../../../../shared/core/jobs/job-manager';
 import type { JobSnapshot } from '../../../../shared/core/jobs/job';
-import { QuitGuard, quitPrompt, waitForIdle } from '../../../../electron/main/quit-guard';
+import { QuitGuard, quitPrompt, settleWithin, waitForIdle } from '../../../../electron/main/quit-guard';
 
 /** A job that runs until cancelled, then takes `cleanupMs` to clean up. */
 function longJob(jobs: JobManager, title: string, cleanupMs = 20) {
@@ -116,6 +116,35 @@ describe('QuitGuard', () => {
     }).onBeforeQuit(event());
     await quitted;
     expect(errors).toHaveLength(1);
+  });
+
+  it('quits after a bounded wait when the core never finishes shutting down', async () => {
+    const jobs = new JobManager();
+    const errors: unknown[] = [];
+    let done!: () => void;
+    const quitted = new Promise<void>((r) => (done = r));
+    const t0 = Date.now();
+    const guard = new QuitGuard({
+      jobs,
+      confirm: async () => true,
+      cancel: () => undefined,
+      shutdown: () => new Promise<void>(() => undefined),
+      quit: () => done(),
+      shutdownMs: 150,
+      onError: (e) => errors.push(e),
+    });
+    guard.onBeforeQuit(event());
+    await quitted;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(guard.state).toBe('closed');
+    expect(String(errors[0])).toMatch(/did not shut down within 150 ms/);
+  });
+});
+
+describe('settleWithin', () => {
+  it('is true for work that settles in time (even by failing) and false for work that does not', async () => {
+    expect(await settleWithin(tick(5), 200)).toBe(true);
+    expect(await settleWithin(new Promise<void>(() => undefined), 30)).toBe(false);
   });
 });
 

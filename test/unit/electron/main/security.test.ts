@@ -6,6 +6,7 @@ import {
   isAllowedNavigation,
   isAppUrl,
   mainWindowOptions,
+  navigationDecision,
   permissionAllowed,
   safeExternalUrl,
   secureWebPreferences,
@@ -78,6 +79,19 @@ describe('cspHeader', () => {
     const h = withCspHeader({ 'content-security-policy': ["default-src *"], 'Content-Type': 'text/html', 'X-A': ['1', '2'] }, "default-src 'none'");
     expect(h).toEqual({ 'Content-Type': ['text/html'], 'X-A': ['1', '2'], 'Content-Security-Policy': ["default-src 'none'"] });
     expect(withCspHeader(undefined, 'x')).toEqual({ 'Content-Security-Policy': ['x'] });
+  });
+});
+
+describe('navigationDecision', () => {
+  it('lets our pages load, sends main-frame web links to the browser, blocks the rest', () => {
+    expect(navigationDecision('app://bundle/index.html#/x', true, loc)).toEqual({ allow: true });
+    expect(navigationDecision('https://www.odoo.com/documentation', true, loc)).toEqual({ allow: false, external: 'https://www.odoo.com/documentation' });
+    expect(navigationDecision('http://odoo.lan:8069/web', true, loc)).toEqual({ allow: false, external: 'http://odoo.lan:8069/web' });
+    // a sub-frame never opens the browser; file:, javascript: and credentials never do
+    expect(navigationDecision('https://www.odoo.com/', false, loc)).toEqual({ allow: false });
+    expect(navigationDecision('file:///etc/passwd', true, loc)).toEqual({ allow: false });
+    expect(navigationDecision('javascript:alert(1)', true, loc)).toEqual({ allow: false });
+    expect(navigationDecision('https://u:p@example.com/', true, loc)).toEqual({ allow: false });
   });
 });
 
