@@ -1,0 +1,106 @@
+/**
+ * Storage-writer stage: ONE read of the archive stream, written to every destination at once.
+ * Each destination gets its own stream; the source is read at the pace of the slowest live one
+ * (memory stays bounded). A destination that fails is dropped and the others go on; when all have
+ * failed the source is abandoned. The sha256 and size of what was sent are computed on the way.
+ *
+ * A destination's stream ends normally only when the whole source was read without error: on a
+ * source failure or cancel every destination stream is destroyed with the error, so no storage
+ * commits a partial object (providers write under a temporary name or as an uncommitted upload).
+ */
+import { createHash } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import { cancelledError, toAppError, type AppError } from '../errors';
+
+/** One destination: `write` consumes the stream and resolves once the object is committed. */
+export interface FanOutSink<T> {
+  readonly name: string;
+  write(body: Readable): Promise<T>;
+}
+
+/** The outcome for one destination. */
+export type SinkOutcome<T> = { readonly name: string; readonly ok: true; readonly value: T } | { readonly name: string; readonly ok: false; readonly error: AppError };
+
+/** The outcome of a fan-out. */
+export interface FanOutResult<T> {
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly outcomes: SinkOutcome<T>[];
+  /** Set when the source itself failed (or was cancelled): then no destination succeeded. */
+  readonly sourceError?: AppError;
+}
+
+interface Live<T> {
+  readonly name: string;
+  readonly pipe: PassThrough;
+  readonly done: Promise<SinkOutcome<T>>;
+  failed: boolean;
+}
+
+function startSink<T>(sink: FanOutSink<T>): Live<T> {
+  const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+  const live: Live<T> = { name: sink.name, pipe, failed: false, done: Promise.resolve() as never };
+  (live as { done: Promise<SinkOutcome<T>> }).done = Promise.resolve()
+    .then(() => sink.write(pipe))
+    .then(
+      (value): SinkOutcome<T> => ({ name: sink.name, ok: true, value }),
+      (err: unknown): SinkOutcome<T> => {
+        live.failed = true;
+        if (!pipe.destroyed) pipe.destroy();
+        return { name: sink.name, ok: false, error: toAppError(err) };
+      },
+    );
+  return live;
+}
+
+/** Waits until `l` can take more, or has failed. */
+async function drained<T>(l: Live<T>): Promise<void> {
+  if (l.failed || !l.pipe.writableNeedDrain) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      l.pipe.off('drain', done);
+      l.pipe.off('close', done);
+      resolve();
+    };
+    l.pipe.on('drain', done);
+    l.pipe.on('close', done);
+    void l.done.then(done);
+  });
+}
+
+/** Sends `source` to every sink; never throws (the result tells what happened). */
+export async function fanOut<T>(source: Readable, sinks: readonly FanOutSink<T>[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<FanOutResult<T>> {
+  const lives = sinks.map(startSink);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let sourceError: AppError | undefined;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (signal?.aborted) throw cancelledError('The backup');
+      hash.update(chunk);
+      bytes += chunk.length;
+      onProgress?.(bytes);
+      const alive = lives.filter((l) => !l.failed);
+      if (alive.length === 0) break;
+      for (const l of alive) l.pipe.write(chunk);
+      await Promise.all(alive.map(drained));
+    }
+    if (signal?.aborted) throw cancelledError('The backup');
+  } catch (err) {
+    sourceError = signal?.aborted ? cancelledError('The backup') : toAppError(err);
+  }
+  const allFailed = lives.every((l) => l.failed);
+  if (sourceError || allFailed) source.destroy();
+  for (const l of lives) {
+    if (l.failed) continue;
+    if (sourceError) l.pipe.destroy(sourceError);
+    else l.pipe.end();
+  }
+  const outcomes = await Promise.all(lives.map((l) => l.done));
+  return {
+    bytes,
+    sha256: hash.digest('hex'),
+    outcomes: sourceError ? outcomes.map((o) => (o.ok ? { name: o.name, ok: false as const, error: sourceError } : o)) : outcomes,
+    ...(sourceError ? { sourceError } : {}),
+  };
+}
