@@ -15,6 +15,8 @@ export const SECRET_NAMES = {
   serviceAccountKey: 'serviceAccountKey',
   /** A remembered passphrase for the encrypted backups of a storage. */
   backupPassphrase: 'backupPassphrase',
+  /** The master password of an Odoo instance's database manager (scope `odoo:<id>`). */
+  masterPassword: 'masterPassword',
 } as const;
 
 /** One of the well-known secret names. */
