@@ -14,6 +14,7 @@ import { storageConnectCommand } from './storage-connect';
 import { secretsCommand } from './secrets';
 import { cleanupCommand } from './cleanup';
 import { historyCommand } from './history';
+import { scheduleCommand } from './schedule';
 
 /** A CLI command: registers itself (and its subcommands) on the program. */
 export interface CommandModule {
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CommandModule[] = [
   secretsCommand,
   cleanupCommand,
   historyCommand,
+  scheduleCommand,
 ];
 
 /** The `NAME` group command (e.g. `storage`), created on first use; for modules adding subcommands. */
