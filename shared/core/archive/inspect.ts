@@ -18,7 +18,7 @@ import { readZipStream } from './zip-stream';
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** yauzl's random-access reader over a `BackupSource` (local file or ranged storage reads). */
-class SourceReader extends yauzl.RandomAccessReader {
+export class SourceReader extends yauzl.RandomAccessReader {
   constructor(
     private readonly source: BackupSource,
     private readonly signal: AbortSignal | undefined,

@@ -1,0 +1,55 @@
+/**
+ * The attachments slice of the contract: where an Odoo database's `ir_attachment` contents live
+ * (database, filestore, S3 buckets, Swift containers, fs_attachment storages), as `inspect`
+ * reports it for a backup or a database, and the attachment options of restores.
+ */
+import { z } from 'zod';
+
+/** Where a group of attachments lives. */
+export const attachmentWhereSchema = z.enum(['database', 'filestore', 's3', 'swift', 'fs', 'openstack', 'url', 'empty', 'unknown']);
+/** Where a group of attachments lives. */
+export type AttachmentWhere = z.infer<typeof attachmentWhereSchema>;
+
+/** One group of attachments: a location, and for object storage one bucket/container/code. */
+export const attachmentGroupSchema = z.object({
+  where: attachmentWhereSchema,
+  /** Bucket (s3), container (swift, openstack) or fs.storage code (fs); `""` when the name has none. */
+  store: z.string().optional(),
+  /** Attachment rows. */
+  count: z.number(),
+  /** Sum of `file_size`. */
+  bytes: z.number(),
+  /** Distinct objects (object storage and filestore: distinct `store_fname`). */
+  objects: z.number().optional(),
+  /** Of those objects, how many the backup itself holds in its filestore (backups only). */
+  inBackup: z.number().optional(),
+});
+/** One group of attachments. */
+export type AttachmentGroup = z.infer<typeof attachmentGroupSchema>;
+
+/** Where a backup's or database's attachments live. */
+export const attachmentReportSchema = z.object({
+  /** The ICP `ir_attachment.location` in force (`file` when unset). */
+  location: z.string(),
+  /** True when the ICP is set explicitly. */
+  locationSet: z.boolean(),
+  /** The storage module the names and parameters point to, when one is recognised. */
+  module: z.enum(['attachment_s3', 'attachment_swift', 'fs_attachment', 'odoo_openstack_storage', 'odoo_s3_storage']).optional(),
+  /** ICP `ir_attachment.storage.force.database` (Camptocamp), as stored. */
+  forceDatabase: z.string().optional(),
+  groups: z.array(attachmentGroupSchema),
+  total: z.object({ count: z.number(), bytes: z.number() }),
+  /** Attachments whose bytes are neither in the database nor in the (backup's) filestore. */
+  remote: z.object({ count: z.number(), bytes: z.number(), objects: z.number(), missingFromBackup: z.number().optional() }),
+  /** True when every attachment's content is in the database or the filestore (the backup's, for a backup). */
+  selfContained: z.boolean(),
+  /** Plain-language facts and cautions. */
+  notes: z.array(z.string()),
+});
+/** Where a backup's or database's attachments live. */
+export type AttachmentReport = z.infer<typeof attachmentReportSchema>;
+
+/** What a restore does with attachments kept in object storage. */
+export const attachmentsModeSchema = z.enum(['bring-home', 'keep-remote', 'skip']);
+/** What a restore does with attachments kept in object storage. */
+export type AttachmentsMode = z.infer<typeof attachmentsModeSchema>;

@@ -1,0 +1,142 @@
+/**
+ * Where a backup's attachments live: its dump's `ir_attachment` rows and storage parameters
+ * (`dump-scan.ts`), checked against the objects its own filestore holds (a complete backup made
+ * with `--attachments include` keeps each remote object as `filestore/<sha[:2]>/<sha>`).
+ * Zips are read through the central directory when the source is seekable, else in one pass;
+ * custom-format dumps through `pg_restore -a -t ir_attachment -t ir_config_parameter -f -`.
+ */
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import yauzl from 'yauzl';
+import type { AttachmentReport } from '../../contract/attachments';
+import { AppError } from '../errors';
+import type { DecryptKeys } from '../crypto';
+import type { BackupSource, MultiPartBackup } from '../archive/source';
+import { SourceReader } from '../archive/inspect';
+import { readZipStream } from '../archive/zip-stream';
+import { parseDumpHeader } from '../archive/dump-header';
+import { openBackup } from '../restore/open-backup';
+import { requirePgRestore } from '../pg/tools';
+import { scanSqlDump, type DumpScan } from './dump-scan';
+import { isSha1, parseStoreFname } from './store-fname';
+
+/** Options of a backup scan. */
+export interface BackupScanOptions {
+  readonly decrypt?: DecryptKeys;
+  readonly signal?: AbortSignal;
+  /** The database name (from the manifest or the catalog), for Catalyst containers. */
+  readonly dbName?: string;
+}
+
+/** The SHA-1 of a filestore member name (`filestore/ab/<sha>` or `ab/<sha>`), if it is one. */
+function shaOfMember(name: string): string | undefined {
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  return isSha1(last) ? last : undefined;
+}
+
+/** The report, counting remote objects present in `held` (SHA-1s of the backup's filestore). */
+function finish(scan: DumpScan, held: ReadonlySet<string>): AttachmentReport | undefined {
+  if (!scan.sawAttachments) return undefined;
+  return scan.tally.finish((name) => {
+    const at = parseStoreFname(name);
+    const sha = 'sha1' in at ? at.sha1 : undefined;
+    return sha !== undefined && held.has(sha);
+  });
+}
+
+async function scanZipRandomAccess(source: BackupSource, size: number, opts: BackupScanOptions): Promise<AttachmentReport | undefined> {
+  const zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source, opts.signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  const held = new Set<string>();
+  let scan: DumpScan | undefined;
+  try {
+    for await (const entry of zip.eachEntry()) {
+      if (opts.signal?.aborted) throw new AppError('Cancelled', 'Inspect was cancelled.');
+      if (entry.fileName === 'dump.sql') {
+        const s = await zip.openReadStreamPromise(entry);
+        try {
+          scan = await scanSqlDump(s as AsyncIterable<Buffer>, opts);
+        } finally {
+          s.destroy();
+        }
+      } else if (entry.fileName.startsWith('filestore/')) {
+        const sha = shaOfMember(entry.fileName);
+        if (sha) held.add(sha);
+      }
+    }
+  } finally {
+    zip.close();
+  }
+  return scan ? finish(scan, held) : undefined;
+}
+
+async function scanZipStream(input: Readable, name: string, opts: BackupScanOptions): Promise<AttachmentReport | undefined> {
+  const held = new Set<string>();
+  let scan: DumpScan | undefined;
+  for await (const entry of readZipStream(input, { name })) {
+    if (entry.name === 'dump.sql') scan = await scanSqlDump(entry.data(), { ...opts, readToEnd: true });
+    else if (entry.name.startsWith('filestore/')) {
+      const sha = shaOfMember(entry.name);
+      if (sha) held.add(sha);
+    }
+  }
+  return scan ? finish(scan, held) : undefined;
+}
+
+/** The data of `ir_attachment` and `ir_config_parameter` of a custom-format dump, as plain SQL. */
+async function scanCustomDump(source: BackupSource, head: Buffer, stream: Readable, opts: BackupScanOptions): Promise<DumpScan> {
+  const header = parseDumpHeader(head);
+  const tool = await requirePgRestore(header?.version);
+  const useFile = source.localPath !== undefined;
+  const args = ['-a', '-t', 'ir_attachment', '-t', 'ir_config_parameter', '-f', '-', ...(useFile ? [source.localPath!] : [])];
+  const child = spawn(tool.path, args, { stdio: [useFile ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const feeding = useFile ? (stream.destroy(), Promise.resolve()) : pipeline(stream, child.stdin!).catch(() => undefined);
+  const scan = await scanSqlDump(child.stdout!, { ...opts, readToEnd: true });
+  await feeding;
+  const code = await exited;
+  if (code !== 0) throw new AppError('Integrity', `pg_restore could not read the dump's attachments: ${stderr.trim().split('\n').slice(-2).join(' ')}`, { hint: 'The dump is damaged or incomplete.' });
+  return scan;
+}
+
+/**
+ * Where the attachments of a backup live, or undefined when it holds no Odoo attachment table.
+ * Reads the dump's attachment rows (never the filestore's contents).
+ */
+export async function scanBackupAttachments(source: BackupSource | MultiPartBackup, opts: BackupScanOptions = {}): Promise<AttachmentReport | undefined> {
+  const multi = (source as MultiPartBackup).kind === 'multipart' ? (source as MultiPartBackup) : undefined;
+  const main = multi ? multi.dump : (source as BackupSource);
+  const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const held = new Set<string>();
+  if (multi?.filestore) {
+    for await (const f of multi.filestore.list(opts.signal)) {
+      const sha = shaOfMember(f.path);
+      if (sha) held.add(sha);
+    }
+  }
+  try {
+    if (opened.format === 'zip') {
+      if (!opened.encrypted && main.seekable && main.size !== undefined) {
+        opened.stream.destroy();
+        return await scanZipRandomAccess(main, main.size, opts);
+      }
+      return await scanZipStream(opened.stream, main.name, opts);
+    }
+    if (opened.format === 'sql') return finish(await scanSqlDump(opened.stream, opts), held);
+    if (opened.format === 'sql-gz') return finish(await scanSqlDump(opened.stream.pipe(createGunzip()), opts), held);
+    if (opened.format === 'dump') {
+      // An encrypted dump is piped in decrypted; a plain local one is given to pg_restore by path.
+      const src: BackupSource = opened.encrypted ? { name: main.name, size: main.size, seekable: false, open: main.open.bind(main) } : main;
+      return finish(await scanCustomDump(src, opened.head, opened.stream, opts), held);
+    }
+    return undefined;
+  } finally {
+    opened.stream.destroy();
+  }
+}
