@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { historyMethods } from './history';
+import { attachmentReportSchema } from './attachments';
 
 /** Odoo's rule for database names (`DBNAME_PATTERN` in odoo/service/db.py). */
 export const DBNAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -74,6 +75,8 @@ export const backupEntrySchema = z.object({
   companions: z.array(z.string()).optional(),
   warnings: z.array(z.string()).optional(),
   odooVersion: z.string().optional(),
+  /** False when inspect found attachments kept in object storage that the backup does not hold. */
+  selfContained: z.boolean().optional(),
 });
 /** One backup in the catalog. */
 export type BackupEntry = z.infer<typeof backupEntrySchema>;
@@ -116,6 +119,8 @@ export const inspectResultSchema = z.object({
   filestoreBytes: z.number().optional(),
   size: z.number().optional(),
   warnings: z.array(z.string()).optional(),
+  /** Where the database's attachments live (database, filestore, buckets/containers), and whether the backup holds them all. */
+  attachments: attachmentReportSchema.optional(),
 });
 /** What `inspect` finds inside a backup. */
 export type InspectResult = z.infer<typeof inspectResultSchema>;

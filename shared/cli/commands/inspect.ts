@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { formatBytes } from '../format';
+import { formatAttachmentReport } from '../attachments-format';
 import type { CommandModule } from './index';
 import { addPassphraseOptions, passphraseFrom } from './passphrase';
 
@@ -11,7 +12,7 @@ export const inspectCommand: CommandModule = {
     addPassphraseOptions(
       program
         .command('inspect')
-        .description('show what is inside a backup: Odoo version, database, PostgreSQL version, modules, filestore, dump archive version')
+        .description('show what is inside a backup: Odoo version, database, PostgreSQL version, modules, filestore, dump archive version, where its attachments live (database, filestore, S3/Swift) and whether it is self-contained')
         .argument('<ref|file>', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
         .option('--json', 'print JSON'),
     ).action(async (source: string, opts: { json?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, cmd: Command) => {
@@ -33,6 +34,7 @@ export const inspectCommand: CommandModule = {
         ['filestore', r.filestoreFiles !== undefined ? `${r.filestoreFiles} files${r.filestoreBytes !== undefined ? `, ${formatBytes(r.filestoreBytes)}` : ''}` : undefined],
       ];
       for (const [k, v] of rows) if (v !== undefined) ctx.out(`${(k + ':').padEnd(14)}${v}`);
+      if (r.attachments) for (const [i, line] of formatAttachmentReport(r.attachments).entries()) ctx.out(i === 0 ? `${'attachments:'.padEnd(14)}${line}` : line);
       for (const w of r.warnings ?? []) ctx.err(`warning: ${w}`);
     });
   },

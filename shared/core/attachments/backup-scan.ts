@@ -20,7 +20,7 @@ import { parseDumpHeader } from '../archive/dump-header';
 import { openBackup } from '../restore/open-backup';
 import { requirePgRestore } from '../pg/tools';
 import { scanSqlDump, type DumpScan } from './dump-scan';
-import { isSha1, parseStoreFname } from './store-fname';
+import { parseStoreFname } from './store-fname';
 
 /** Options of a backup scan. */
 export interface BackupScanOptions {
@@ -30,10 +30,13 @@ export interface BackupScanOptions {
   readonly dbName?: string;
 }
 
-/** The SHA-1 of a filestore member name (`filestore/ab/<sha>` or `ab/<sha>`), if it is one. */
-function shaOfMember(name: string): string | undefined {
-  const last = name.slice(name.lastIndexOf('/') + 1);
-  return isSha1(last) ? last : undefined;
+/**
+ * The SHA-1 of a filestore member (`filestore/ab/<sha>`, or `ab/<sha>` in a filestore folder), if it
+ * is one. Odoo's garbage-collection marks (`checklist/ab/<sha>`, empty files) are not objects.
+ */
+export function shaOfMember(name: string): string | undefined {
+  const at = parseStoreFname(name.startsWith('filestore/') ? name.slice('filestore/'.length) : name);
+  return at.kind === 'filestore' && at.sha1 !== undefined && at.path.indexOf('/') <= 3 ? at.sha1 : undefined;
 }
 
 /** The report, counting remote objects present in `held` (SHA-1s of the backup's filestore). */

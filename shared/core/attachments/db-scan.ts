@@ -25,6 +25,19 @@ export async function hasAttachmentTable(client: pg.Client): Promise<boolean> {
   return (r.rowCount ?? 0) > 0;
 }
 
+/** A query function (a client's `query`, or `serialQuery` of one). */
+export type Query = <T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<pg.QueryResult<T>>;
+
+/** Queries on one connection, run one after another even when issued concurrently. */
+export function serialQuery(client: pg.Client): Query {
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
+    const q = queue.then(() => client.query<T>(sql, params));
+    queue = q.catch(() => undefined);
+    return q;
+  };
+}
+
 /** One distinct non-filestore `store_fname`: its rows, their bytes, and the content checksum Odoo recorded. */
 export interface RemoteName {
   readonly storeFname: string;
@@ -35,10 +48,11 @@ export interface RemoteName {
 }
 
 /** Every distinct non-filestore `store_fname` with its rows and bytes, in pages of `page`. */
-export async function* remoteNames(client: pg.Client, page = 5000): AsyncGenerator<RemoteName> {
+export async function* remoteNames(client: pg.Client | Query, page = 5000): AsyncGenerator<RemoteName> {
+  const query: Query = typeof client === 'function' ? client : (sql, params) => client.query(sql, params);
   let after = '';
   for (;;) {
-    const r = await client.query<{ f: string; n: string; b: string; c: string | null }>(
+    const r = await query<{ f: string; n: string; b: string; c: string | null }>(
       `SELECT store_fname AS f, count(*) AS n, coalesce(sum(file_size), 0) AS b, min(checksum) AS c FROM ir_attachment
         WHERE store_fname IS NOT NULL AND store_fname <> '' AND NOT (${FILESTORE_SQL}) AND store_fname COLLATE "C" > $1
         GROUP BY store_fname ORDER BY store_fname COLLATE "C" LIMIT $2`,

@@ -21,7 +21,7 @@ import { AppError, cancelledError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { neutralize } from '../restore/odoo-post';
 import { pathExists } from '../util/fs';
-import { remoteNames, readStorageParams, scanDatabaseAttachments, type RemoteName } from './db-scan';
+import { remoteNames, readStorageParams, scanDatabaseAttachments, serialQuery, type RemoteName } from './db-scan';
 import { fetchObjectTo } from './fetch-object';
 import type { ObjectResolver } from './resolver';
 import { filestorePathOf, isSha1, openstackContainerOf, parseStoreFname, type StoredAt } from './store-fname';
@@ -145,8 +145,10 @@ async function bringHome(opts: AttachmentsStageOptions, before: AttachmentReport
   let rewrittenRows = 0;
   let done = 0;
   const total = before.remote.objects;
+  // One connection: its queries (the paged listing, the rewrites) must not overlap.
+  const query = serialQuery(opts.client);
   ctx.progress({ phase: 'attachments', label: 'Bringing attachments home', done: 0, total, unit: 'items' });
-  await runPool(remoteNames(opts.client), opts.concurrency ?? 4, async (name) => {
+  await runPool(remoteNames(query), opts.concurrency ?? 4, async (name) => {
     if (ctx.signal.aborted) throw cancelledError('The restore');
     const at = parseStoreFname(name.storeFname, { location: params.location, openstackContainer });
     const outcome = await homeOne(opts, at, name, dir, ctx.signal);
@@ -154,7 +156,7 @@ async function bringHome(opts: AttachmentsStageOptions, before: AttachmentReport
     else {
       if (outcome.kind === 'downloaded') downloaded++;
       else fromBackup++;
-      const r = await opts.client.query('UPDATE ir_attachment SET store_fname = $2 WHERE store_fname = $1', [name.storeFname, filestorePathOf(outcome.sha1)]);
+      const r = await query('UPDATE ir_attachment SET store_fname = $2 WHERE store_fname = $1', [name.storeFname, filestorePathOf(outcome.sha1)]);
       rewrittenRows += r.rowCount ?? 0;
     }
     ctx.progress({ phase: 'attachments', label: 'Bringing attachments home', done: ++done, total, unit: 'items' });

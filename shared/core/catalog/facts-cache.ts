@@ -14,10 +14,15 @@ import { writeFileAtomic } from '../util/atomic-file';
 export interface BackupFacts {
   readonly odooVersion?: string;
   readonly pgVersion?: string;
+  /** False when the backup's attachments are partly in object storage only (inspect's attachments report). */
+  readonly selfContained?: boolean;
 }
 
-const factsSchema = z.object({ odooVersion: z.string().optional(), pgVersion: z.string().optional(), at: z.string() });
+const factsSchema = z.object({ odooVersion: z.string().optional(), pgVersion: z.string().optional(), selfContained: z.boolean().optional(), at: z.string() });
 const fileSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), factsSchema) });
+
+/** The catalog warning of a backup known not to hold all its attachments. */
+export const NOT_SELF_CONTAINED = 'Not self-contained: some attachments are only in object storage (S3/Swift), not in this backup.';
 
 /** How many backups the cache remembers (oldest forgotten first). */
 export const FACTS_CACHE_LIMIT = 20_000;
@@ -53,11 +58,18 @@ export class BackupFactsCache {
 
   /** Remembers facts about the backup `ref` of `size` bytes (only the fields given). */
   async remember(ref: string, size: number, facts: BackupFacts): Promise<void> {
-    if (!facts.odooVersion && !facts.pgVersion) return;
+    if (!facts.odooVersion && !facts.pgVersion && facts.selfContained === undefined) return;
     const map = await this.load();
     const k = keyOf(ref, size);
+    const prev = map.get(k);
     map.delete(k); // re-insert: Map order is our age order
-    map.set(k, { ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}), ...(facts.pgVersion ? { pgVersion: facts.pgVersion } : {}), at: new Date().toISOString() });
+    map.set(k, {
+      ...prev,
+      ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
+      ...(facts.pgVersion ? { pgVersion: facts.pgVersion } : {}),
+      ...(facts.selfContained !== undefined ? { selfContained: facts.selfContained } : {}),
+      at: new Date().toISOString(),
+    });
     while (map.size > FACTS_CACHE_LIMIT) map.delete(map.keys().next().value as string);
     const data = JSON.stringify({ version: 1, entries: Object.fromEntries(map) });
     this.writing = this.writing
@@ -72,7 +84,9 @@ export class BackupFactsCache {
   /** The facts remembered about `ref` of `size` bytes, if any. */
   async lookup(ref: string, size: number): Promise<BackupFacts | undefined> {
     const f = (await this.load()).get(keyOf(ref, size));
-    return f ? { ...(f.odooVersion ? { odooVersion: f.odooVersion } : {}), ...(f.pgVersion ? { pgVersion: f.pgVersion } : {}) } : undefined;
+    return f
+      ? { ...(f.odooVersion ? { odooVersion: f.odooVersion } : {}), ...(f.pgVersion ? { pgVersion: f.pgVersion } : {}), ...(f.selfContained !== undefined ? { selfContained: f.selfContained } : {}) }
+      : undefined;
   }
 
   /** The catalog with `odooVersion` filled from remembered facts where the listing had none. */
@@ -80,9 +94,15 @@ export class BackupFactsCache {
     const map = await this.load();
     if (map.size === 0) return catalog;
     const backups = catalog.backups.map((b): BackupEntry => {
-      if (b.odooVersion) return b;
       const f = map.get(keyOf(b.ref, b.size));
-      return f?.odooVersion ? { ...b, odooVersion: f.odooVersion } : b;
+      if (!f) return b;
+      let out = b;
+      if (!b.odooVersion && f.odooVersion) out = { ...out, odooVersion: f.odooVersion };
+      if (f.selfContained !== undefined && b.selfContained === undefined) {
+        out = { ...out, selfContained: f.selfContained };
+        if (!f.selfContained) out = { ...out, warnings: [...(out.warnings ?? []), NOT_SELF_CONTAINED] };
+      }
+      return out;
     });
     return { ...catalog, backups };
   }

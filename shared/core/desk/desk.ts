@@ -668,7 +668,7 @@ export class Desk implements DeskApi {
    * Remembers facts learned about a backup on a storage, keyed like its catalog entry (ref and
    * size); local files are not cached. A cache that cannot be written only costs a log line.
    */
-  private async rememberFacts(r: ResolvedBackup, facts: { odooVersion?: string | undefined; pgVersion?: string | undefined }): Promise<void> {
+  private async rememberFacts(r: ResolvedBackup, facts: { odooVersion?: string | undefined; pgVersion?: string | undefined; selfContained?: boolean | undefined }): Promise<void> {
     const size = r.entry?.size ?? ('kind' in r.source ? undefined : r.source.size);
     const ref = r.entry?.ref ?? (r.storage !== undefined ? `${r.storage}:${r.key}` : undefined);
     if (ref === undefined || size === undefined || r.storage === undefined) return;
@@ -676,6 +676,7 @@ export class Desk implements DeskApi {
       await this.facts.remember(ref, size, {
         ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
         ...(facts.pgVersion ? { pgVersion: facts.pgVersion } : {}),
+        ...(facts.selfContained !== undefined ? { selfContained: facts.selfContained } : {}),
       });
     } catch (err) {
       this.log.warn('Could not update the backup facts cache', { error: (err as Error).message });
@@ -793,7 +794,7 @@ export class Desk implements DeskApi {
     const result = await this.withAuthNote(args.source, () =>
       this.withPassphrase(args.source, inspectOpts, (passphrase) => restoreEngine.inspect(r.source, { ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}), ...(signal ? { signal } : {}) })),
     );
-    await this.rememberFacts(r, { odooVersion: result.odooVersion, pgVersion: result.pgVersion });
+    await this.rememberFacts(r, { odooVersion: result.odooVersion, pgVersion: result.pgVersion, selfContained: result.attachments?.selfContained });
     const warnings = [...(result.warnings ?? []), ...(r.entry?.warnings ?? [])];
     return { ...result, ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}) };
   }

@@ -10,6 +10,8 @@ import type { DecryptKeys } from '../crypto';
 import type { JobContext } from '../jobs/job';
 import type { EmbeddedPg, EmbeddedPgInfo } from '../pg/embedded';
 import { checkDatabaseName, detectLocalTargets, restoreBackup, type RestoreResult } from '../restore';
+import { scanBackupAttachments } from '../attachments';
+import { toAppError } from '../errors';
 
 /** Restore options the Desk passes to the engine. */
 export interface EngineRestoreOptions {
@@ -34,7 +36,18 @@ export interface RestoreEngine {
 
 /** The engine wired into this build. */
 export const restoreEngine: RestoreEngine = {
-  inspect: (source, opts) => inspectBackup(source, opts),
+  inspect: async (source, opts) => {
+    const r = await inspectBackup(source, opts);
+    if (r.encrypted && !opts.decrypt) return r;
+    try {
+      const attachments = await scanBackupAttachments(source, { ...opts, ...(r.database ? { dbName: r.database } : {}) });
+      return attachments ? { ...r, attachments } : r;
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.kind === 'Cancelled') throw e;
+      return { ...r, warnings: [...(r.warnings ?? []), `Where the attachments live could not be read: ${e.message}`] };
+    }
+  },
   restore: (o, ctx) =>
     restoreBackup(
       {

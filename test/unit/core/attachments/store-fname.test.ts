@@ -36,3 +36,13 @@ describe('parseStoreFname', () => {
     expect(filestorePathOf(SHA)).toBe(`23/${SHA}`);
   });
 });
+
+describe('shaOfMember', async () => {
+  const { shaOfMember } = await import('../../../../shared/core/attachments/backup-scan');
+  it('takes objects of the filestore, never its garbage-collection checklist', () => {
+    expect(shaOfMember(`filestore/23/${SHA}`)).toBe(SHA);
+    expect(shaOfMember(`23/${SHA}`)).toBe(SHA);
+    expect(shaOfMember(`filestore/checklist/23/${SHA}`)).toBeUndefined();
+    expect(shaOfMember('filestore/23/notasha')).toBeUndefined();
+  });
+});

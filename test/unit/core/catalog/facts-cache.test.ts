@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackupEntry, Catalog } from '../../../../shared/contract/api';
-import { BackupFactsCache } from '../../../../shared/core/catalog/facts-cache';
+import { BackupFactsCache, NOT_SELF_CONTAINED } from '../../../../shared/core/catalog/facts-cache';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -48,5 +48,17 @@ describe('BackupFactsCache', () => {
     await c.remember('a:y.zip', 6, { odooVersion: '16.0' });
     const saved = JSON.parse(await readFile(join(h, 'cache', 'backup-facts.json'), 'utf8')) as { entries: Record<string, unknown> };
     expect(Object.keys(saved.entries)).toHaveLength(1);
+  });
+
+  it('marks backups inspect found not self-contained, and a later restore keeps that fact', async () => {
+    const h = await home();
+    const c = BackupFactsCache.forHome(h);
+    await c.remember('box:s3.zip', 10, { odooVersion: '16.0', selfContained: false });
+    await c.remember('box:ok.zip', 11, { selfContained: true });
+    await c.remember('box:s3.zip', 10, { odooVersion: '16.0' });
+    const out = await BackupFactsCache.forHome(h).annotate(catalog([entry('box:s3.zip', 10), entry('box:ok.zip', 11), entry('box:new.zip', 12)]));
+    expect(out.backups.map((b) => b.selfContained)).toEqual([false, true, undefined]);
+    expect(out.backups[0]!.warnings).toEqual([NOT_SELF_CONTAINED]);
+    expect(out.backups[1]!.warnings).toBeUndefined();
   });
 });

@@ -1,0 +1,149 @@
+/**
+ * Where attachments live, and the three restore modes, on a real Odoo database (the acme_small_zip
+ * fixture) whose attachments are spread over an S3 bucket, a Swift container, the database and the
+ * filestore (test/helpers/object-storage-db.ts).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localFileSource } from '../../../shared/core/archive';
+import { runAttachmentsStage, scanBackupAttachments, scanDatabaseAttachments, storageResolver } from '../../../shared/core/attachments';
+import type { AttachmentsMode } from '../../../shared/contract/attachments';
+import { restoreBackup } from '../../../shared/core/restore';
+import { silentContext } from '../../../shared/core/jobs/job';
+import { ATTACH_BUCKET, ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
+
+let w: ObjectStorageWorld;
+
+describe.skipIf(!OBJECT_STORAGE_FIXTURE)('attachments in S3, Swift, the database and the filestore', () => {
+  beforeAll(async () => {
+    w = await startObjectStorageWorld();
+  }, 180_000);
+  afterAll(async () => {
+    await w?.stop();
+  });
+
+  /** The figures, by independent SQL. */
+  async function expected(db: string): Promise<Record<string, { count: number; bytes: number }>> {
+    const rows = await w.query<{ k: string; n: string; b: string }>(
+      db,
+      `SELECT CASE WHEN store_fname LIKE 's3://%' THEN 's3' WHEN store_fname LIKE 'swift://%' THEN 'swift'
+                   WHEN store_fname IS NOT NULL THEN 'filestore' WHEN db_datas IS NOT NULL THEN 'database' WHEN type = 'url' THEN 'url' ELSE 'empty' END AS k,
+              count(*) AS n, coalesce(sum(file_size), 0) AS b FROM ir_attachment GROUP BY 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.k, { count: Number(r.n), bytes: Number(r.b) }]));
+  }
+
+  it('inspect of the database: counts and sizes by location and bucket/container, and the location in force', async () => {
+    const c = new pg.Client({ connectionString: w.cluster.urlFor(w.db) });
+    await c.connect();
+    const r = await scanDatabaseAttachments(c).finally(() => c.end());
+    const want = await expected(w.db);
+    expect(r).toBeDefined();
+    expect(r!.location).toBe('s3');
+    expect(r!.module).toBe('attachment_s3');
+    expect(r!.selfContained).toBe(false);
+    for (const g of r!.groups) expect({ count: g.count, bytes: g.bytes }).toEqual(want[g.where]);
+    expect(r!.groups.find((g) => g.where === 's3')).toMatchObject({ store: ATTACH_BUCKET, objects: 6 });
+    expect(r!.groups.find((g) => g.where === 'swift')).toMatchObject({ store: ATTACH_CONTAINER, objects: 4 });
+    expect(r!.remote.objects).toBe(10);
+    expect(want.database!.count).toBeGreaterThanOrEqual(3);
+  });
+
+  it('inspect of the backup: the same figures from dump.sql, and not self-contained', async () => {
+    const fromDb = await (async () => {
+      const c = new pg.Client({ connectionString: w.cluster.urlFor(w.db) });
+      await c.connect();
+      return scanDatabaseAttachments(c).finally(() => c.end());
+    })();
+    const r = await scanBackupAttachments(localFileSource(w.zip), { dbName: w.db });
+    expect(r!.selfContained).toBe(false);
+    expect(r!.remote).toEqual({ ...fromDb!.remote, missingFromBackup: 10 });
+    const strip = (g: { where: string; store?: string; count: number; bytes: number }) => ({ where: g.where, store: g.store, count: g.count, bytes: g.bytes });
+    expect(r!.groups.map(strip)).toEqual(fromDb!.groups.map(strip));
+    expect(r!.notes[0]).toMatch(/Not self-contained: 10 of 10/);
+    // the same in one sequential pass (a non-seekable source)
+    const seq = await scanBackupAttachments({ name: 'x.zip', size: undefined, seekable: false, open: async () => Readable.from([await readFile(w.zip)]) });
+    expect(seq).toEqual(r);
+  });
+
+  async function restoreCopy(db: string): Promise<string> {
+    await restoreBackup({ source: localFileSource(w.zip), db, pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true }, silentContext());
+    return join(w.dataDir, 'filestore', db);
+  }
+
+  async function stage(db: string, mode: AttachmentsMode, fsDir: string) {
+    const c = new pg.Client({ connectionString: w.cluster.urlFor(db) });
+    await c.connect();
+    const resolver = storageResolver({ storages: w.storages, open: w.open });
+    try {
+      return await runAttachmentsStage({ mode, client: c, filestore: async () => fsDir, resolver, sourceDb: w.db, restoreMode: 'copy', neutralized: false }, silentContext());
+    } finally {
+      await resolver.close();
+      await c.end();
+    }
+  }
+
+  it('bring-home: every object downloaded, verified, rewritten to the filestore form; location "file"', async () => {
+    const fsDir = await restoreCopy('home1');
+    const r = await stage('home1', 'bring-home', fsDir);
+    expect(r.problems).toEqual([]);
+    expect(r.downloaded).toBe(10);
+    const left = await w.query<{ n: string }>('home1', "SELECT count(*) AS n FROM ir_attachment WHERE store_fname LIKE '%://%'");
+    expect(Number(left[0]!.n)).toBe(0);
+    for (const sha of [...w.moved.s3, ...w.moved.swift]) {
+      const data = await readFile(join(fsDir, sha.slice(0, 2), sha));
+      expect(createHash('sha1').update(data).digest('hex')).toBe(sha);
+    }
+    const loc = await w.query<{ value: string }>('home1', "SELECT value FROM ir_config_parameter WHERE key = 'ir_attachment.location'");
+    expect(loc[0]!.value).toBe('file');
+    const c = new pg.Client({ connectionString: w.cluster.urlFor('home1') });
+    await c.connect();
+    const after = await scanDatabaseAttachments(c).finally(() => c.end());
+    expect(after!.selfContained).toBe(true);
+    expect(after!.total).toEqual(r.before!.total);
+  });
+
+  it('keep-remote: names untouched, new attachments pointed at the filestore, the copy neutralized', async () => {
+    const fsDir = await restoreCopy('keep1');
+    const r = await stage('keep1', 'keep-remote', fsDir);
+    const remote = await w.query<{ n: string }>('keep1', "SELECT count(DISTINCT store_fname) AS n FROM ir_attachment WHERE store_fname LIKE '%://%'");
+    expect(Number(remote[0]!.n)).toBe(10);
+    const params = Object.fromEntries((await w.query<{ key: string; value: string }>('keep1', "SELECT key, value FROM ir_config_parameter WHERE key LIKE 'ir_attachment.location%' OR key LIKE 'backup_desk.%'")).map((p) => [p.key, p.value]));
+    expect(params).toEqual({ 'ir_attachment.location': 'file', 'backup_desk.attachment_location_was': 's3' });
+    const crons = await w.query<{ n: string }>('keep1', "SELECT count(*) AS n FROM ir_cron WHERE active AND id NOT IN (SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' AND name = 'autovacuum_job')");
+    expect(Number(crons[0]!.n)).toBe(0);
+    expect(r.warnings.join('\n')).toMatch(/AWS_BUCKETNAME/);
+  });
+
+  it('skip: nothing changes, with a warning that those attachments read empty', async () => {
+    const fsDir = await restoreCopy('skip1');
+    const r = await stage('skip1', 'skip', fsDir);
+    expect(r.warnings[0]).toMatch(/10 objects.*read as empty/);
+    const loc = await w.query<{ value: string }>('skip1', "SELECT value FROM ir_config_parameter WHERE key = 'ir_attachment.location'");
+    expect(loc[0]!.value).toBe('s3');
+  });
+
+  it('bring-home with an object gone and one whose content does not match its SHA-1 name: listed, not fatal', async () => {
+    const fsDir = await restoreCopy('home2');
+    const bucket = await w.bucket();
+    const [gone, bad] = w.moved.s3;
+    const original = await readFile(join(fsDir, '..', 'home1', gone!.slice(0, 2), gone!));
+    await bucket.remove!(gone!);
+    await bucket.write!(bad!, Readable.from([Buffer.from('tampered')]));
+    try {
+      const r = await stage('home2', 'bring-home', fsDir);
+      expect(r.downloaded).toBe(8);
+      expect(r.problems.map((p) => [p.storeFname, p.reason]).sort()).toEqual([[`s3://${ATTACH_BUCKET}/${bad}`, 'corrupt'], [`s3://${ATTACH_BUCKET}/${gone}`, 'missing']].sort());
+      const still = await w.query<{ f: string }>('home2', "SELECT DISTINCT store_fname AS f FROM ir_attachment WHERE store_fname LIKE '%://%' ORDER BY 1");
+      expect(still.map((s) => s.f).sort()).toEqual([`s3://${ATTACH_BUCKET}/${bad}`, `s3://${ATTACH_BUCKET}/${gone}`].sort());
+    } finally {
+      await bucket.write!(gone!, Readable.from([original]));
+      const home1Bad = await readFile(join(fsDir, '..', 'home1', bad!.slice(0, 2), bad!));
+      await bucket.write!(bad!, Readable.from([home1Bad]));
+    }
+  });
+});
