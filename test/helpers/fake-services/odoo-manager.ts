@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import yazl from 'yazl';
+import { writeZip, type ZipEntry } from '../../../shared/core/backup/zip-writer';
 import { startServer } from './common';
 
 /** A database on the fake server. */
@@ -411,11 +411,12 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     const file = db.backupFile ?? (db.upload && /zip/.test(db.upload.contentType) ? db.upload.path : undefined);
     if (format === 'zip' && file) return createReadStream(file);
     if (format !== 'zip') return Readable.from([Buffer.concat([Buffer.from('PGDMP'), Buffer.from([1, 14, 0, 4, 8, 8, 1]), Buffer.from(`fake custom dump of ${db.name}\n`)])]);
-    const z = new yazl.ZipFile();
-    z.addBuffer(Buffer.from(`-- fake dump of ${db.name}\nSELECT 1;\n`), 'dump.sql');
-    z.addBuffer(Buffer.from(JSON.stringify({ odoo_dump: '1', db_name: db.name, version, major_version: `${major}.0`, pg_version: '15.0', modules: { base: `${major}.0.1.3` } }, null, 4)), 'manifest.json');
-    z.end();
-    return z.outputStream as Readable;
+    const manifest = { odoo_dump: '1', db_name: db.name, version, major_version: `${major}.0`, pg_version: '15.0', modules: { base: `${major}.0.1.3` } };
+    const entries: ZipEntry[] = [
+      { name: 'dump.sql', deflate: true, data: { kind: 'buffer', buffer: Buffer.from(`-- fake dump of ${db.name}\nSELECT 1;\n`) } },
+      { name: 'manifest.json', deflate: true, data: { kind: 'buffer', buffer: Buffer.from(JSON.stringify(manifest, null, 4)) } },
+    ];
+    return Readable.from(writeZip(Readable.from(entries)));
   };
 
   const duplicate = (res: ServerResponse, f: Record<string, string>): void => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import yazl from 'yazl';
+import { writeZip } from '../../../../shared/core/backup/zip-writer';
 import { OdooManagerClient } from '../../../../shared/core/odoo';
 import { AppError, isAppError } from '../../../../shared/core/errors';
 import { startFakeOdoo, uploadBytes, type FakeOdoo, type FakeOdooOptions } from '../../../helpers/fake-services/odoo-manager';
@@ -21,13 +21,10 @@ async function start(opts: FakeOdooOptions = {}): Promise<{ fake: FakeOdoo; clie
 
 /** A small Odoo-shaped zip (dump.sql first, manifest.json, one filestore file). */
 async function odooZip(version = '17.0'): Promise<Buffer> {
-  const z = new yazl.ZipFile();
-  z.addBuffer(Buffer.from('CREATE TABLE t (id int);\n'), 'dump.sql');
-  z.addBuffer(Buffer.from(JSON.stringify({ odoo_dump: '1', db_name: 'src', version, major_version: version, pg_version: '15.0', modules: {} })), 'manifest.json');
-  z.addBuffer(Buffer.from('attachment bytes'), 'filestore/ab/abcdef');
-  z.end();
+  const buf = (name: string, text: string) => ({ name, deflate: true, data: { kind: 'buffer' as const, buffer: Buffer.from(text) } });
+  const entries = [buf('dump.sql', 'CREATE TABLE t (id int);\n'), buf('manifest.json', JSON.stringify({ odoo_dump: '1', db_name: 'src', version, major_version: version, pg_version: '15.0', modules: {} })), buf('filestore/ab/abcdef', 'attachment bytes')];
   const parts: Buffer[] = [];
-  for await (const c of z.outputStream) parts.push(c as Buffer);
+  for await (const c of writeZip((async function* () { yield* entries; })())) parts.push(c);
   return Buffer.concat(parts);
 }
 
