@@ -9,6 +9,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { rotationPolicySchema } from '../../contract/rotation';
 import { AppError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-file';
 
@@ -29,6 +30,8 @@ export const storageEntrySchema = z.object({
   /** Where its secrets are in the secret store: `storage:<id>`. */
   secretScope: z.string().regex(/^storage:.+$/),
   createdAt: z.string().optional(),
+  /** The rotation policy applied after `backup … --rotate` to this storage (see core/rotation). */
+  rotation: rotationPolicySchema.optional(),
 });
 /** One configured storage, as stored. */
 export type StorageEntry = z.infer<typeof storageEntrySchema>;
