@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { historyMethods } from './history';
 import { attachmentReportSchema } from './attachments';
+import { rotationMethods } from './rotation';
 
 /** Odoo's rule for database names (`DBNAME_PATTERN` in odoo/service/db.py). */
 export const DBNAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -263,6 +264,7 @@ export const apiMethods = {
   'jobs:get': { args: z.object({ jobId: z.string() }), result: jobSnapshotSchema },
   'jobs:cancel': { args: z.object({ jobId: z.string() }), result: z.object({ cancelled: z.boolean() }) },
   ...historyMethods,
+  ...rotationMethods,
 } as const;
 
 /** The method names. */

@@ -15,6 +15,7 @@ import { secretsCommand } from './secrets';
 import { cleanupCommand } from './cleanup';
 import { historyCommand } from './history';
 import { scheduleCommand } from './schedule';
+import { rotateCommand } from './rotate';
 
 /** A CLI command: registers itself (and its subcommands) on the program. */
 export interface CommandModule {
@@ -34,6 +35,7 @@ export const COMMANDS: readonly CommandModule[] = [
   cleanupCommand,
   historyCommand,
   scheduleCommand,
+  rotateCommand,
 ];
 
 /** The `NAME` group command (e.g. `storage`), created on first use; for modules adding subcommands. */

@@ -23,6 +23,7 @@ import type { JobContext, JobSnapshot } from '../jobs/job';
 import { JobManager } from '../jobs/job-manager';
 import { EmbeddedPg } from '../pg/embedded';
 import { RunHistory, trackRun } from '../history';
+import { RotationService } from '../rotation';
 import { openSecretStore } from '../secrets';
 import type { SecretStore } from '../secrets/secret-store';
 import { SECRET_NAMES } from '../secrets/names';
@@ -92,6 +93,8 @@ export class Desk implements DeskApi {
   private readonly facts: BackupFactsCache;
   /** The run history (backups, restores, rotations, drills) of this home. */
   readonly history: RunHistory;
+  /** Rotation policies (per storage) and rotations. */
+  readonly rotation: RotationService;
 
   private constructor(opts: DeskOptions) {
     this.home = resolvePath(opts.home);
@@ -100,6 +103,7 @@ export class Desk implements DeskApi {
     this.facts = BackupFactsCache.forHome(this.home);
     this.history = RunHistory.forHome(this.home);
     this.config = new ConfigStore(this.home);
+    this.rotation = new RotationService({ config: this.config, history: this.history, log: this.log, provider: (name) => this.provider(name) });
     this.fetchImpl = opts.fetch;
     this.openSecrets = opts.openSecrets;
     this.openUrl = opts.openUrl;
@@ -828,6 +832,22 @@ export class Desk implements DeskApi {
   /** @inheritdoc */
   async 'history:list'(args: ApiArgs<'history:list'> = {}): Promise<ApiResult<'history:list'>> {
     return this.history.list(apiMethods['history:list'].args.parse(args));
+  }
+
+  /** @inheritdoc */
+  async 'rotation:run'(args: ApiArgs<'rotation:run'>, signal?: AbortSignal): Promise<ApiResult<'rotation:run'>> {
+    const req = apiMethods['rotation:run'].args.parse(args);
+    return this.rotation.rotate({ ...req, ...(signal ? { signal } : {}) });
+  }
+
+  /** @inheritdoc */
+  async 'rotation:get-policy'(args: ApiArgs<'rotation:get-policy'>): Promise<ApiResult<'rotation:get-policy'>> {
+    return (await this.rotation.rotationPolicyFor(args.storage)) ?? null;
+  }
+
+  /** @inheritdoc */
+  async 'rotation:set-policy'(args: ApiArgs<'rotation:set-policy'>): Promise<ApiResult<'rotation:set-policy'>> {
+    return this.rotation.setRotationPolicy(args.storage, args.policy);
   }
 
   /** @inheritdoc */
