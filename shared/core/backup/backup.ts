@@ -132,7 +132,7 @@ async function runPipeline(o: BackupOptions, ctx: JobContext, keys: LayoutKeys, 
   if (ctx.signal.aborted) throw cancelledError('The backup');
   const destinations = [...results, ...refused];
   if (!destinations.some((d) => d.ok)) throw allFailed(destinations);
-  const verification = verifyFilestore(source.referenced ?? new Set(), source.archived);
+  const verification = verifyFilestore(source.referenced, source.archived);
   if (verification.status === 'missing-files') warnings.push(verification.message);
   for (const d of destinations) if (!d.ok) warnings.push(`Storage "${d.storage}" did not get the backup: ${d.error?.message ?? 'failed'}`);
   return {

@@ -23,7 +23,19 @@ export interface FilestoreVerification {
 export const MISSING_LISTED = 100;
 
 /** Compares the referenced files with the archive's `filestore/` members. */
-export function verifyFilestore(referenced: ReadonlySet<string>, archived: ReadonlySet<string> | undefined): FilestoreVerification {
+export function verifyFilestore(referenced: ReadonlySet<string> | undefined, archived: ReadonlySet<string> | undefined): FilestoreVerification {
+  if (!referenced) {
+    return {
+      status: 'skipped',
+      referenced: 0,
+      archived: archived?.size ?? 0,
+      missingCount: 0,
+      missing: [],
+      message: archived
+        ? `Made by Odoo itself: the archive was checked member by member (CRC-32, sizes, central directory; ${archived.size} filestore files); which files the database references is not known from outside it.`
+        : 'Made by Odoo itself: which files the database references is not known from outside it.',
+    };
+  }
   if (!archived) {
     return {
       status: 'skipped',
