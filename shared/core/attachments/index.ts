@@ -9,3 +9,4 @@ export { storageResolver, storeLabel, type ObjectHandle, type ObjectResolver, ty
 export { fetchObjectTo, openObject, sha1Meter, type FetchOutcome } from './fetch-object';
 export { runAttachmentsStage, setParam, type AttachmentsStageOptions, type AttachmentsStageResult, type ObjectProblem } from './restore-stage';
 export { runPool } from './pool';
+export { objectStorageEntries, openPgSourceWithObjects, type ObjectEntriesOptions, type ObjectEntriesReport, type IncludeObjects, type SourceWithObjects } from './backup-entries';

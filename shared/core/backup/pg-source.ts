@@ -10,7 +10,7 @@ import { odooDumpStream, odooZipStream } from './archive';
 import { filestoreEntries } from './filestore';
 import { manifestJson, odooPgVersion, odooRelease } from './manifest';
 import { requirePgDump, startPgDump } from './pg-dump';
-import { openSnapshot } from './snapshot';
+import { openSnapshot, type SnapshotFacts } from './snapshot';
 import type { ZipEntry } from './zip-writer';
 
 /** Where the database and its filestore are. */
@@ -22,8 +22,8 @@ export interface PgSourceOptions {
   readonly dataDir?: string;
   readonly filestore: boolean;
   readonly format: 'zip' | 'dump';
-  /** Entries to add after the filestore folder's (another stage's, e.g. object-storage attachments). */
-  readonly extraEntries?: () => AsyncIterable<ZipEntry>;
+  /** Entries to add after the filestore folder's (another stage's, e.g. object-storage attachments), given the snapshot's facts. */
+  readonly extraEntries?: (snap: SnapshotFacts) => AsyncIterable<ZipEntry>;
   /** Deflate level of dump.sql. */
   readonly level?: number;
 }
@@ -58,7 +58,7 @@ export async function openPgSource(o: PgSourceOptions, ctx: JobContext): Promise
     if (o.format === 'zip') {
       const dir = join(o.dataDir ?? '', 'filestore', o.db);
       if (withFilestore && !(await stat(dir).then((s) => s.isDirectory(), () => false))) notes.push(`There is no filestore folder ${dir}: the backup has the database only.`);
-      const filestore = withFilestore ? filestoreEntries(dir, o.extraEntries ? { extra: o.extraEntries() } : {}) : undefined;
+      const filestore = withFilestore ? filestoreEntries(dir, o.extraEntries ? { extra: o.extraEntries(snap) } : {}) : undefined;
       stream = odooZipStream({ dump, manifest: manifestJson(o.db, snap), ...(filestore ? { filestore } : {}), ...(o.level !== undefined ? { level: o.level } : {}) }, (e) => {
         if (archived && e.name.startsWith('filestore/')) archived.add(e.name.slice('filestore/'.length));
       });

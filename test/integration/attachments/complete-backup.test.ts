@@ -1,0 +1,105 @@
+/**
+ * Complete backups (`--attachments include`) of a real Odoo database whose attachments are spread
+ * over an S3 bucket, a Swift container, the database and the filestore: the archive holds every
+ * object as `filestore/<sha[:2]>/<sha>`, inspect calls it self-contained, and it restores with the
+ * bucket and container gone. An object whose content does not match its SHA-1 name is reported as
+ * corrupt, left out, and the backup marked incomplete.
+ */
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localFileSource } from '../../../shared/core/archive';
+import { openPgSourceWithObjects, runAttachmentsStage, scanBackupAttachments, storageResolver, type SourceWithObjects } from '../../../shared/core/attachments';
+import { runBackup } from '../../../shared/core/backup';
+import { silentContext } from '../../../shared/core/jobs/job';
+import { restoreBackup } from '../../../shared/core/restore';
+import { LocalProvider } from '../../../shared/core/storage/local';
+import { ATTACH_BUCKET, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
+
+let w: ObjectStorageWorld;
+
+async function completeBackup(name: string): Promise<{ zip: string; source: SourceWithObjects; result: Awaited<ReturnType<typeof runBackup>> }> {
+  const store = await mkdtemp(join(w.work, `store-${name}-`));
+  const resolver = storageResolver({ storages: w.storages, open: w.open });
+  let source: SourceWithObjects | undefined;
+  try {
+    const result = await runBackup(
+      {
+        db: w.db,
+        format: 'zip',
+        layout: 'odoo-manager',
+        destinations: [{ name: 'local', provider: new LocalProvider(store) }],
+        openSource: async (c) => (source = await openPgSourceWithObjects({ db: w.db, pgUrl: w.cluster.url, dataDir: w.dataDir, filestore: true, format: 'zip' }, { resolver }, c)),
+      },
+      silentContext(),
+    );
+    const files = (await readdir(store, { recursive: true })).filter((f) => f.endsWith('.zip'));
+    return { zip: join(store, files[0]!), source: source!, result };
+  } finally {
+    await resolver.close();
+  }
+}
+
+describe.skipIf(!OBJECT_STORAGE_FIXTURE)('complete backups of a database with attachments in object storage', () => {
+  beforeAll(async () => {
+    w = await startObjectStorageWorld();
+  }, 180_000);
+  afterAll(async () => {
+    await w?.stop();
+  });
+
+  it('holds every object, is self-contained, and restores with the bucket and container gone', async () => {
+    const { zip, source, result } = await completeBackup('full');
+    expect(source.objects.problems).toEqual([]);
+    expect(source.objects.total).toBe(10);
+    expect(source.objects.included).toBe(10);
+    expect(result.verification.status).toBe('complete');
+    const report = await scanBackupAttachments(localFileSource(zip));
+    expect(report).toMatchObject({ selfContained: true, remote: { objects: 10, missingFromBackup: 0 } });
+
+    // The bucket and the container go away: no storage gives access to them any more.
+    const bucket = await w.bucket();
+    const container = await w.container();
+    for (const sha of w.moved.s3) await bucket.remove!(sha);
+    for (const sha of w.moved.swift) await container.remove!(sha);
+    try {
+      await restoreBackup({ source: localFileSource(zip), db: 'fromcomplete', pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true }, silentContext());
+      const c = new pg.Client({ connectionString: w.cluster.urlFor('fromcomplete') });
+      await c.connect();
+      const nobody = storageResolver({ storages: [], open: w.open });
+      try {
+        const r = await runAttachmentsStage({ mode: 'bring-home', client: c, filestore: async () => join(w.dataDir, 'filestore', 'fromcomplete'), resolver: nobody, sourceDb: w.db, restoreMode: 'copy', neutralized: false }, silentContext());
+        expect(r.problems).toEqual([]);
+        expect(r).toMatchObject({ fromBackup: 10, downloaded: 0 });
+        const left = await c.query("SELECT 1 FROM ir_attachment WHERE store_fname LIKE '%://%'");
+        expect(left.rowCount).toBe(0);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      // put the objects back for the next test (from the original filestore copy in the first backup)
+      const home = join(w.dataDir, 'filestore', 'fromcomplete');
+      for (const sha of w.moved.s3) await bucket.write!(sha, Readable.from([await readFile(join(home, sha.slice(0, 2), sha))]));
+      for (const sha of w.moved.swift) await container.write!(sha, Readable.from([await readFile(join(home, sha.slice(0, 2), sha))]));
+    }
+  });
+
+  it('an object whose content does not match its SHA-1 name is reported corrupt, left out, and the backup marked incomplete', async () => {
+    const bucket = await w.bucket();
+    const bad = w.moved.s3[2]!;
+    const original = await readFile(join(w.dataDir, 'filestore', 'fromcomplete', bad.slice(0, 2), bad));
+    await bucket.write!(bad, Readable.from([Buffer.from('not what the name says')]));
+    try {
+      const { zip, source, result } = await completeBackup('corrupt');
+      expect(source.objects.problems).toEqual([expect.objectContaining({ storeFname: `s3://${ATTACH_BUCKET}/${bad}`, reason: 'corrupt' })]);
+      expect(result.verification.status).toBe('missing-files');
+      expect(result.verification.missing).toEqual([`${bad.slice(0, 2)}/${bad}`]);
+      const report = await scanBackupAttachments(localFileSource(zip));
+      expect(report).toMatchObject({ selfContained: false, remote: { missingFromBackup: 1 } });
+    } finally {
+      await bucket.write!(bad, Readable.from([original]));
+    }
+  });
+});
