@@ -8,6 +8,7 @@ import { BackupsView } from '../features/backups/backups-view';
 import { DownloadDialog } from '../features/download/download-dialog';
 import { DroppedFile, type OpenedItem } from '../features/first-run/dropped-file';
 import { FirstRun } from '../features/first-run/first-run';
+import { HistoryView } from '../features/history/history-view';
 import { RestoreWizard, type RestoreSource } from '../features/restore/restore-wizard';
 import { loadPrefs, savePrefs, SettingsView, type UiPrefs } from '../features/settings/settings-view';
 import { StoragesView } from '../features/storages/storages-view';
@@ -15,12 +16,13 @@ import { VaultUnlock } from '../features/vault-unlock/vault-unlock';
 import { useApi, useJobs } from './api-context';
 
 /** The screens in the sidebar. */
-export type Screen = 'backups' | 'storages' | 'activity' | 'settings';
+export type Screen = 'backups' | 'storages' | 'activity' | 'history' | 'settings';
 
 const NAV: ReadonlyArray<{ id: Screen; label: string; icon: string }> = [
   { id: 'backups', label: 'Backups', icon: '▤' },
   { id: 'storages', label: 'Storages', icon: '⛁' },
   { id: 'activity', label: 'Activity', icon: '↻' },
+  { id: 'history', label: 'History', icon: '☰' },
   { id: 'settings', label: 'Settings', icon: '⚙' },
 ];
 
@@ -192,6 +194,8 @@ export function App() {
           <StoragesView storages={storages} onChanged={loadStorages} />
         ) : screen === 'activity' ? (
           <ActivityView jobs={jobs} />
+        ) : screen === 'history' ? (
+          <HistoryView reloadKey={jobs.filter((j) => j.state !== 'running').length} utc={prefs.utc} />
         ) : (
           <SettingsView prefs={prefs} onPrefs={setPrefs} />
         )}

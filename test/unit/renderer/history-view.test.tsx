@@ -1,0 +1,87 @@
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Run, RunFilter } from '../../../shared/contract/history';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { HistoryView } from '../../../renderer/src/features/history/history-view';
+import { fakeClient } from './fake-client';
+
+const RUNS: Run[] = [
+  {
+    id: '1',
+    kind: 'rotation',
+    db: 'prod',
+    startedAt: '2026-01-03T10:00:00.000Z',
+    endedAt: '2026-01-03T10:00:02.000Z',
+    outcome: 'ok',
+    bytes: 2_500_000,
+    refs: ['s3:prod.2026-01-01_00-00-00.zip', 's3:prod.2025-12-31_00-00-00.zip'],
+    destinations: ['s3'],
+    error: null,
+    durationMs: 2000,
+    details: {},
+  },
+  {
+    id: '2',
+    kind: 'restore',
+    db: 'copy',
+    startedAt: '2026-01-02T10:00:00.000Z',
+    endedAt: '2026-01-02T10:01:05.000Z',
+    outcome: 'failed',
+    bytes: null,
+    refs: ['nas:prod_2026-01-01_00-00-00.zip'],
+    destinations: ['embedded'],
+    error: { kind: 'Conflict', message: 'A database named "copy" already exists.' },
+    durationMs: 65_000,
+    details: {},
+  },
+];
+
+afterEach(cleanup);
+
+function setup(runs: Run[] = RUNS) {
+  const fake = fakeClient({
+    'history:list': async (f: RunFilter) => runs.filter((r) => (!f.db || r.db === f.db) && (!f.kind || r.kind === f.kind)),
+  });
+  render(
+    <ApiProvider client={fake.client}>
+      <HistoryView utc />
+    </ApiProvider>,
+  );
+  return fake;
+}
+
+describe('HistoryView', () => {
+  it('lists runs with kind, outcome, size, duration and the error of a failed one', async () => {
+    setup();
+    const rows = await screen.findAllByRole('row');
+    expect(rows).toHaveLength(3);
+    const rot = within(rows[1]!);
+    expect(rot.getByText('Rotation')).toBeInTheDocument();
+    expect(rot.getByText('OK')).toBeInTheDocument();
+    expect(rot.getByText('2.5 MB')).toBeInTheDocument();
+    expect(rot.getByText('2 s')).toBeInTheDocument();
+    expect(rot.getByText('deleted 2 backups')).toBeInTheDocument();
+    expect(rot.getByText('2026-01-03 10:00 UTC')).toBeInTheDocument();
+    const res = within(rows[2]!);
+    expect(res.getByText('Failed')).toBeInTheDocument();
+    expect(res.getByText('1 min 05 s')).toBeInTheDocument();
+    expect(res.getByText('A database named "copy" already exists.')).toBeInTheDocument();
+  });
+
+  it('filters by database and kind through the contract', async () => {
+    const fake = setup();
+    await screen.findAllByRole('row');
+    await userEvent.selectOptions(screen.getByLabelText('Kind'), 'restore');
+    await waitFor(() => expect(screen.getAllByRole('row')).toHaveLength(2));
+    expect(fake.calls.at(-1)).toEqual(['history:list', { kind: 'restore' }]);
+    await userEvent.type(screen.getByLabelText('Database'), 'prod');
+    await waitFor(() => expect(fake.calls.at(-1)).toEqual(['history:list', { db: 'prod', kind: 'restore' }]));
+    expect(await screen.findByText(/No runs recorded that match/)).toBeInTheDocument();
+  });
+
+  it('says when nothing has run yet', async () => {
+    setup([]);
+    expect(await screen.findByText(/No runs recorded yet/)).toBeInTheDocument();
+  });
+});
