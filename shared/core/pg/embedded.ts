@@ -4,17 +4,15 @@
  * Unix socket only (no TCP: `listen_addresses = ''`, socket directory mode 0700), started on
  * demand and stopped when the Desk closes.
  *
- * Layout: `<home>/embedded-pg/{data,run,server.log}` (all 0700). When we run as root (CI, servers),
- * initdb refuses to run, so the cluster runs as the `postgres` system user; that user cannot
- * traverse a root-only home, so the cluster lives in `<tmpdir>/backup-desk-embedded-<sha256(home)>`
- * instead, a directory owned by `postgres` with mode 0700 that we create ourselves and refuse to use
- * when it already exists with another owner, wider permissions or as a symlink (nobody else can
- * plant it or read it). The Odoo data dir (filestore) of the target stays under the home.
+ * Layout: `<home>/embedded-pg/{data,run,server.log}` (all 0700), always under the home (never a
+ * temp folder that a reboot clears while the filestore stays). PostgreSQL refuses to run as root,
+ * so when we run as root (CI, servers) its programs run in a user namespace (`unshare --user`)
+ * where root's uid is mapped to the `postgres` user's: the server sees itself as an ordinary user
+ * while its files stay root's, under root's own private home. The Odoo data dir (filestore) of the
+ * target is `<home>/embedded-pg/odoo-data`.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { appendFile, chmod, chown, lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, chmod, lstat, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppError } from '../errors';
@@ -50,6 +48,37 @@ export interface EmbeddedPgInfo {
   /** Full server version, e.g. `15.18`. */
   readonly version: string;
   readonly binDir: string;
+}
+
+/** What `backup-desk embedded status` shows: where it is, whether it runs, its databases and size on disk. */
+export interface EmbeddedPgOverview {
+  readonly root: string;
+  readonly socketPath: string;
+  readonly initialised: boolean;
+  readonly running: boolean;
+  /** Set while running: the server's version. */
+  readonly version?: string;
+  /** Set while running: each database (not the templates) and its size in bytes. */
+  readonly databases?: readonly { readonly name: string; readonly bytes: number }[];
+  /** Bytes on disk under `root` (cluster, log and the filestores of restores into it). */
+  readonly diskBytes: number;
+}
+
+/** Total size in bytes of the files under `dir` (0 when it does not exist). */
+export async function folderBytes(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += await folderBytes(p);
+    else if (e.isFile()) total += (await lstat(p).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
 }
 
 /** What `targets:detect` shows about the embedded target. */
@@ -99,25 +128,27 @@ export function missingServerError(): AppError {
 
 const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
 
-async function postgresIds(): Promise<{ uid: number; gid: number }> {
-  try {
-    const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
-    const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-    if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('bad id output');
-    return { uid, gid };
-  } catch (err) {
-    throw new AppError('Unsupported', 'Running as root, the private PostgreSQL must run as the "postgres" system user, which does not exist.', {
-      hint: 'Install the PostgreSQL server package (it creates the user), or run the app as a normal user.',
-      cause: err,
-    });
+/** The ids root's uid is mapped to in the server's user namespace: the `postgres` user's, else `nobody`'s (initdb needs a named user). */
+async function namespaceIds(): Promise<{ uid: number; gid: number }> {
+  for (const user of ['postgres', 'nobody']) {
+    try {
+      const uid = Number((await run('id', ['-u', user])).stdout.trim());
+      const gid = Number((await run('id', ['-g', user])).stdout.trim());
+      if (Number.isInteger(uid) && Number.isInteger(gid) && uid > 0) return { uid, gid };
+    } catch {
+      /* no such user: try the next */
+    }
   }
+  throw new AppError('Unsupported', 'Running as root, the private PostgreSQL needs a "postgres" or "nobody" user to run as, and neither exists.', {
+    hint: 'Install the PostgreSQL server package (it creates the "postgres" user), or run the app as a normal user.',
+  });
 }
 
 /**
- * Makes `dir` a private directory (0700) owned by `owner` (default: us). An existing one is used
- * only when it is a real directory owned by that user with no group/other permissions.
+ * Makes `dir` a private directory (0700) owned by us. An existing one is used only when it is a
+ * real directory owned by us with no group/other permissions.
  */
-async function privateDir(dir: string, owner?: { uid: number; gid: number }, recursive = false): Promise<void> {
+async function privateDir(dir: string, recursive = false): Promise<void> {
   let created = false;
   try {
     await mkdir(dir, { mode: 0o700, recursive });
@@ -127,20 +158,15 @@ async function privateDir(dir: string, owner?: { uid: number; gid: number }, rec
       throw new AppError('PermissionDenied', `Cannot create ${dir}: ${(err as Error).message}`, { hint: 'Check the permissions of its parent folder.', cause: err });
     }
   }
-  const uid = owner?.uid ?? process.getuid?.() ?? 0;
-  if (created) {
-    if (owner) await chown(dir, owner.uid, owner.gid);
-    await chmod(dir, 0o700);
-  }
+  if (created) await chmod(dir, 0o700);
   if (process.platform === 'win32') return;
   const st = await lstat(dir);
-  if (!st.isDirectory() || st.isSymbolicLink() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+  if (!st.isDirectory() || st.isSymbolicLink() || st.uid !== (process.getuid?.() ?? 0) || (st.mode & 0o077) !== 0) {
     throw new AppError('PermissionDenied', `Refusing to use ${dir} for the private PostgreSQL: it is not a private folder (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}).`, {
       hint: `Remove ${dir} (another user may have created it) and try again.`,
     });
   }
 }
-
 
 const quoteConf = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
@@ -160,7 +186,7 @@ export class EmbeddedPg {
   private used = false;
 
   constructor(opts: { home: string; log?: Logger }) {
-    this.root = isRoot() ? join(tmpdir(), `backup-desk-embedded-${createHash('sha256').update(opts.home).digest('hex').slice(0, 16)}`) : join(opts.home, 'embedded-pg');
+    this.root = join(opts.home, 'embedded-pg');
     this.dataDir = join(this.root, 'data');
     this.socketDir = join(this.root, 'run');
     this.logFile = join(this.root, 'server.log');
@@ -189,6 +215,25 @@ export class EmbeddedPg {
     }
     const running = await this.isRunning();
     return { available: true, running, detail: `private PostgreSQL ${bins.version} in ${this.root}; ${running ? `running (socket ${this.socketDir})` : 'started on demand'}` };
+  }
+
+  /** Where it is, whether it runs, its databases (read from the server while it runs) and its size on disk. */
+  async overview(): Promise<EmbeddedPgOverview> {
+    const base = { root: this.root, socketPath: this.socketPath, initialised: await this.initialised(), diskBytes: await folderBytes(this.root) };
+    if (!(await this.isRunning())) return { ...base, running: false };
+    const c = await connect(this.pgUrl, 'postgres');
+    try {
+      const version = (await serverVersion(c)).text;
+      const r = await c.query<{ name: string; bytes: string }>('SELECT datname AS name, pg_database_size(datname)::text AS bytes FROM pg_database WHERE NOT datistemplate ORDER BY 1');
+      return { ...base, running: true, version, databases: r.rows.map((x) => ({ name: x.name, bytes: Number(x.bytes) })) };
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  /** Leaves the server running when this instance's owner closes (`stop` without `force` then does nothing). */
+  keepRunning(): void {
+    this.used = false;
   }
 
   /** Whether the server of this data dir is running (by its postmaster.pid). */
@@ -252,10 +297,18 @@ export class EmbeddedPg {
 
   private async asServerUser(cmd: string, args: string[]): Promise<void> {
     try {
-      if (isRoot()) await run('runuser', ['-u', 'postgres', '--', cmd, ...args], { timeout: 120_000 });
-      else await run(cmd, args, { timeout: 120_000 });
+      if (isRoot()) {
+        const ids = await namespaceIds();
+        await run('unshare', ['--user', `--map-user=${ids.uid}`, `--map-group=${ids.gid}`, '--', cmd, ...args], { timeout: 120_000 });
+      } else await run(cmd, args, { timeout: 120_000 });
     } catch (err) {
-      const e = err as { stderr?: string; message?: string };
+      const e = err as { stderr?: string; message?: string; code?: unknown };
+      if (e.code === 'ENOENT' && isRoot()) {
+        throw new AppError('MissingTool', 'Running as root, the private PostgreSQL runs in a user namespace, and the "unshare" program was not found.', {
+          hint: 'Install util-linux (it provides unshare), or run the app as a normal user.',
+          cause: err,
+        });
+      }
       let logTail = '';
       try {
         logTail = (await readFile(this.logFile, 'utf8')).split('\n').slice(-8).join('\n');
@@ -273,7 +326,6 @@ export class EmbeddedPg {
     if (process.platform === 'win32') {
       throw new AppError('Unsupported', 'The private PostgreSQL is not supported on Windows yet.', { hint: 'Install PostgreSQL (EDB installer) and restore into it as a PostgreSQL target.' });
     }
-    const owner = isRoot() ? await postgresIds() : undefined;
     const existing = await this.clusterMajor();
     const all = await listServerBinaries();
     const bins = existing !== undefined ? all.find((b) => b.major === existing) : all[0];
@@ -284,8 +336,8 @@ export class EmbeddedPg {
       });
     }
     this.binaries = bins;
-    await privateDir(this.root, owner, !isRoot());
-    await privateDir(this.socketDir, owner);
+    await privateDir(this.root, true);
+    await privateDir(this.socketDir);
     if (Buffer.byteLength(this.socketPath) > 103) {
       throw new AppError('Unsupported', `The socket path ${this.socketPath} is too long for a Unix socket.`, { hint: 'Use a shorter home folder path (--home).' });
     }
@@ -309,7 +361,6 @@ export class EmbeddedPg {
       ].join('\n'),
       { mode: 0o600 },
     );
-    if (owner) await chown(conf, owner.uid, owner.gid);
     if (!(await this.livePid())) {
       // A crash leaves postmaster.pid and the socket lock file behind: remove stale ones.
       for (const stale of [join(this.dataDir, 'postmaster.pid'), `${this.socketPath}.lock`, this.socketPath]) {

@@ -117,6 +117,9 @@ describe.skipIf(!hasServer || process.platform === 'win32')('embedded restore ta
     const pid = await desk.embedded.livePid();
     expect(pid).toBeGreaterThan(0);
 
+    // Under the home, also as root (never a temp folder a reboot clears), with the database files in it.
+    expect(desk.embedded.root).toBe(join(home, 'embedded-pg'));
+    expect((await stat(join(home, 'embedded-pg', 'data', 'PG_VERSION'))).isFile()).toBe(true);
     // Private: socket only, 0700 folders, no TCP listener.
     const conf = await readFile(join(desk.embedded.dataDir, 'backup-desk.conf'), 'utf8');
     expect(conf).toContain("listen_addresses = ''");
@@ -141,8 +144,15 @@ describe.skipIf(!hasServer || process.platform === 'win32')('embedded restore ta
     const uuid = await rows(info.pgUrl, 'emb_one', "SELECT value FROM ir_config_parameter WHERE key = 'database.uuid'");
     expect(uuid[0]?.value).not.toBe('old-uuid-0000'); // copy mode regenerated the identity
 
+    const ov = await desk.embedded.overview();
+    expect(ov).toMatchObject({ root: join(home, 'embedded-pg'), running: true, initialised: true, socketPath: desk.embedded.socketPath });
+    expect(ov.databases?.map((d) => d.name)).toEqual(['emb_one', 'postgres']);
+    expect(ov.databases?.[0]?.bytes).toBeGreaterThan(1_000_000);
+    expect(ov.diskBytes).toBeGreaterThan(ov.databases![0]!.bytes);
+
     await desk.close();
     expect(alive(pid!)).toBe(false);
+    expect(await desk.embedded.overview()).toMatchObject({ running: false, initialised: true });
     expect(await desk.embedded.isRunning()).toBe(false);
 
     // A second Desk on the same home: same cluster, the restored database is still there.
