@@ -1,17 +1,7 @@
 /** Human formatting for the CLI: sizes, durations, tables. */
 
-/** `1536` -> `1.5 KiB`. */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return '?';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
+/** Sizes in the same decimal units as the app (`1536` -> `1.5 kB`). */
+export { formatBytes } from '../contract/units';
 
 /** Seconds -> `1:02:03` / `2:03`. */
 export function formatDuration(seconds: number): string {

@@ -61,7 +61,7 @@ export class ProgressRenderer {
         const fill = Math.round((pct / 100) * width);
         line += ` [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${pct.toFixed(0).padStart(3)}%`;
       }
-      if (p.done !== undefined) line += ` ${this.amount(p, p.done)}${p.total !== undefined ? `/${this.amount(p, p.total)}` : ''}`;
+      if (p.done !== undefined) line += ` ${this.amount(p, p.done)}${p.total !== undefined ? `${p.unit === 'bytes' ? '/' : ' of '}${this.amount(p, p.total)}` : ''}`;
       if (rate !== undefined && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
       if (eta !== undefined) line += ` ETA ${formatDuration(eta)}`;
       if (p.message) line += ` ${p.message}`;

@@ -1,17 +1,10 @@
 /** Formatting for sizes, dates, durations and rates, in the user's locale. */
 
-/** Bytes as "12.3 MB" (decimal units, like file managers). */
+import { formatBytes as formatSize } from '../../../shared/contract/units';
+
+/** Bytes as "12.3 MB" (the decimal units the CLI uses too); "—" when unknown. */
 export function formatBytes(n: number | undefined): string {
-  if (n === undefined || !Number.isFinite(n)) return '—';
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  return n === undefined || !Number.isFinite(n) ? '—' : formatSize(n);
 }
 
 /** An ISO date in local time, e.g. "2024-03-05 14:07". */

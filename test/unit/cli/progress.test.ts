@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDuration } from '../../../shared/cli/format';
 import { ProgressRenderer } from '../../../shared/cli/progress';
+import { formatBytes as uiFormatBytes } from '../../../renderer/src/components/format';
 
 function sink(isTTY: boolean) {
   const writes: string[] = [];
@@ -12,16 +13,23 @@ describe('ProgressRenderer', () => {
     let now = 0;
     const s = sink(true);
     const r = new ProgressRenderer(s.out, () => now);
-    r.update({ phase: 'download', label: 'Downloading', done: 0, total: 100 * 1024 * 1024, unit: 'bytes' });
+    r.update({ phase: 'download', label: 'Downloading', done: 0, total: 100_000_000, unit: 'bytes' });
     now = 1000;
-    r.update({ phase: 'download', label: 'Downloading', done: 10 * 1024 * 1024, total: 100 * 1024 * 1024, unit: 'bytes' });
+    r.update({ phase: 'download', label: 'Downloading', done: 10_000_000, total: 100_000_000, unit: 'bytes' });
     const last = s.writes.at(-1)!;
     expect(last.startsWith('\r\x1b[K')).toBe(true);
-    expect(last).toMatch(/Downloading \[#+-+\]\s+10% 10\.0 MiB\/100 MiB 10\.0 MiB\/s ETA 0:09/);
+    expect(last).toMatch(/Downloading \[#+-+\]\s+10% 10 MB\/100 MB 10 MB\/s ETA 0:09/);
     r.update({ phase: 'verify', label: 'Verifying' });
     expect(s.writes.at(-2)).toBe('\n');
     r.finishLine();
     expect(s.writes.at(-1)).toBe('\n');
+  });
+
+  it('counts files as "216 of 612" on a terminal', () => {
+    const s = sink(true);
+    const r = new ProgressRenderer(s.out, () => 0);
+    r.update({ phase: 'filestore', label: 'Filestore', done: 216, total: 612, unit: 'items' });
+    expect(s.writes.at(-1)).toMatch(/Filestore \[#+-+\]\s+35% 216 of 612$/);
   });
 
   it('prints plain lines, throttled, when not on a terminal', () => {
@@ -41,8 +49,10 @@ describe('ProgressRenderer', () => {
 describe('format', () => {
   it('formats sizes and durations', () => {
     expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1536)).toBe('1.5 KiB');
-    expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB');
+    expect(formatBytes(1536)).toBe('1.5 kB');
+    expect(formatBytes(49_300_000)).toBe('49 MB');
+    expect(formatBytes(5_400_000_000)).toBe('5.4 GB');
+    for (const n of [0, 999, 1536, 49_300_000, 5_400_000_000]) expect(uiFormatBytes(n)).toBe(formatBytes(n)); // one unit system in the UI and the CLI
     expect(formatDuration(3725)).toBe('1:02:05');
     expect(formatDuration(65)).toBe('1:05');
   });

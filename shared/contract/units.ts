@@ -1,0 +1,15 @@
+/** The one unit system every face shows sizes in: decimal units (kB, MB, GB, TB), like file managers. */
+
+/** Bytes as "950 B", "1.5 kB", "49 MB", "5.4 GB". */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return '?';
+  if (Math.abs(n) < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n;
+  let i = -1;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(Math.abs(v) < 10 ? 1 : 0)} ${units[i]}`;
+}
