@@ -16,6 +16,7 @@ import { cleanupCommand } from './cleanup';
 import { historyCommand } from './history';
 import { scheduleCommand } from './schedule';
 import { rotateCommand } from './rotate';
+import { embeddedCommand } from './embedded';
 
 /** A CLI command: registers itself (and its subcommands) on the program. */
 export interface CommandModule {
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandModule[] = [
   historyCommand,
   scheduleCommand,
   rotateCommand,
+  embeddedCommand,
 ];
 
 /** The `NAME` group command (e.g. `storage`), created on first use; for modules adding subcommands. */

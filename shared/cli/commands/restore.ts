@@ -5,6 +5,7 @@ import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
 import { addPassphraseOptions, passphraseFrom } from './passphrase';
 import { stripEncryption } from '../../core/catalog/conventions';
+import { embeddedPsqlLine } from './embedded';
 
 /** True when a connection URL carries a password (`scheme://user:password@host…`). */
 export function urlHasPassword(url: string): boolean {
@@ -76,6 +77,8 @@ export const restoreCommand: CommandModule = {
           ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}),
         });
         const result = await ctx.runJob(desk, job);
+        // The printed psql line must work: the private server stays up until `backup-desk embedded stop`.
+        if (embedded) desk.embedded.keepRunning();
         const warnings = (result as { warnings?: unknown } | undefined)?.warnings;
         if (Array.isArray(warnings)) for (const w of warnings) ctx.err(`warning: ${String(w)}`);
         ctx.out(describeResult(opts.db, result));
@@ -101,8 +104,10 @@ function describeResult(db: string, result: unknown): string {
     if (r.filestorePath) parts.push(`filestore ${r.filestorePath}${r.filestoreFiles !== undefined ? ` (${r.filestoreFiles} files)` : ''}`);
     const secs = r.seconds ?? (r.durationMs !== undefined ? r.durationMs / 1000 : undefined);
     if (secs !== undefined) parts.push(`in ${secs.toFixed(1)} s`);
-    // Where it went, and how to reach it (the embedded server listens on that socket only while a Desk runs).
-    if (t?.socketDir !== undefined) return `${parts.join(', ')}\nconnect: psql -h ${t.socketDir}${t.port !== undefined ? ` -p ${t.port}` : ''} ${r.db ?? db}`;
+    // Where it went, and how to reach it (the private server is left running for that line to work).
+    if (t?.socketDir !== undefined) {
+      return `${parts.join(', ')}\nconnect: ${embeddedPsqlLine(t.socketDir, t.port ?? 5432, r.db ?? db)}\nthe private PostgreSQL keeps running; stop it with \`backup-desk embedded stop\``;
+    }
     return parts.join(', ');
   }
   return `restored database ${db}`;

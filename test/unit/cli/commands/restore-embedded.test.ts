@@ -3,7 +3,9 @@
  * server binaries, Unix socket only), says where it went (socket path, a psql line), and the
  * database is there when the cluster is started again.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -14,6 +16,7 @@ import { EmbeddedPg, findServerBinaries } from '../../../../shared/core/pg/embed
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { writeTinyZip } from '../../../helpers/gpg';
 
+const run = promisify(execFile);
 const hasServer = (await findServerBinaries()) !== undefined;
 const DUMP_SQL = `SET client_encoding = 'UTF8';
 CREATE TABLE public.res_partner (id integer NOT NULL, name character varying NOT NULL);
@@ -68,8 +71,30 @@ describe('restore --target embedded', () => {
     const emb = new EmbeddedPg({ home });
     expect(r.out).toContain(`restored database emb_cli_copy into the embedded PostgreSQL`);
     expect(r.out).toContain(`(socket ${emb.socketPath})`);
-    expect(r.out).toContain(`psql -h ${emb.socketDir} -p 5432 emb_cli_copy`);
-    // The CLI stopped the cluster on exit; started again, the database is there.
+    // The printed line is valid when printed: the server was left running, and psql reaches the data with it.
+    expect(await emb.isRunning()).toBe(true);
+    const line = /^connect: (psql .*)$/m.exec(r.out)?.[1];
+    expect(line).toBe(`psql -h ${emb.socketDir} -p 5432 -U postgres emb_cli_copy`);
+    const { stdout } = await run('sh', ['-c', `${line} -tA -c "SELECT string_agg(name, ',' ORDER BY id) FROM res_partner"`], { env: { ...process.env, PGUSER: 'someone_else' } });
+    expect(stdout.trim()).toBe('Acme,Zoë');
+
+    // embedded status: socket, databases, size; stop; status again; start leaves it running.
+    const st = await cli(['embedded', 'status']);
+    expect(st.code).toBe(0);
+    expect(st.out).toContain(`folder:    ${join(home, 'embedded-pg')}`);
+    expect(st.out).toMatch(/^state:     running \(PostgreSQL \d+\.\d+.*\)$/m);
+    expect(st.out).toContain(`socket:    ${emb.socketPath}`);
+    expect(st.out).toMatch(/^databases: 2$/m);
+    expect(st.out).toMatch(/^ {2}emb_cli_copy\s+\d+(\.\d)? MB$/m);
+    expect(st.out).toMatch(/^size:      \d+(\.\d)? MB on disk$/m);
+    const stop = await cli(['embedded', 'stop']);
+    expect(stop).toMatchObject({ code: 0, out: 'stopped the private PostgreSQL\n' });
+    expect(await emb.isRunning()).toBe(false);
+    expect((await cli(['embedded', 'status'])).out).toMatch(/^state:     stopped$/m);
+    const start = await cli(['embedded', 'start']);
+    expect(start.code).toBe(0);
+    expect(start.out).toContain(`connect: psql -h ${emb.socketDir} -p 5432 -U postgres postgres`);
+    expect(await emb.isRunning()).toBe(true);
     const info = await emb.start();
     try {
       const c = await connect(info.pgUrl, 'emb_cli_copy');
@@ -79,7 +104,7 @@ describe('restore --target embedded', () => {
         await c.end();
       }
     } finally {
-      await emb.stop();
+      await emb.stop({ force: true });
     }
   }, 120_000);
 });
