@@ -82,15 +82,15 @@ describe('restore --target embedded', () => {
     const st = await cli(['embedded', 'status']);
     expect(st.code).toBe(0);
     expect(st.out).toContain(`folder:    ${join(home, 'embedded-pg')}`);
-    expect(st.out).toMatch(/^state:     running \(PostgreSQL \d+\.\d+.*\)$/m);
+    expect(st.out).toMatch(/^state: {5}running \(PostgreSQL \d+\.\d+.*\)$/m);
     expect(st.out).toContain(`socket:    ${emb.socketPath}`);
     expect(st.out).toMatch(/^databases: 2$/m);
     expect(st.out).toMatch(/^ {2}emb_cli_copy\s+\d+(\.\d)? MB$/m);
-    expect(st.out).toMatch(/^size:      \d+(\.\d)? MB on disk$/m);
+    expect(st.out).toMatch(/^size: {6}\d+(\.\d)? MB on disk$/m);
     const stop = await cli(['embedded', 'stop']);
     expect(stop).toMatchObject({ code: 0, out: 'stopped the private PostgreSQL\n' });
     expect(await emb.isRunning()).toBe(false);
-    expect((await cli(['embedded', 'status'])).out).toMatch(/^state:     stopped$/m);
+    expect((await cli(['embedded', 'status'])).out).toMatch(/^state: {5}stopped$/m);
     const start = await cli(['embedded', 'start']);
     expect(start.code).toBe(0);
     expect(start.out).toContain(`connect: psql -h ${emb.socketDir} -p 5432 -U postgres postgres`);
