@@ -47,7 +47,8 @@ export interface DestinationResult {
   /** `storage:key` of the archive, as `list` shows it. */
   readonly ref?: string;
   readonly key: string;
-  readonly companionKey: string;
+  /** The `.info`/sidecar (none in the odoo-manager layout). */
+  readonly companionKey?: string;
   readonly error?: SerializedError;
 }
 
@@ -82,7 +83,7 @@ async function preflight(o: BackupOptions, keys: LayoutKeys, signal: AbortSignal
   o.destinations.forEach((d, i) => {
     const err = checks[i];
     if (err === undefined) ready.push(d);
-    else refused.push({ storage: d.name, ok: false, key: keys.archive, companionKey: keys.companion, error: serializeError(err) });
+    else refused.push({ storage: d.name, ok: false, key: keys.archive, ...(keys.companion ? { companionKey: keys.companion } : {}), error: serializeError(err) });
   });
   if (signal.aborted) throw cancelledError('The backup');
   return { ready, refused };
@@ -118,7 +119,7 @@ async function runPipeline(o: BackupOptions, ctx: JobContext, keys: LayoutKeys, 
   const facts = { db: o.db, time, format: o.format, encrypted: !!o.encrypt, size: sent.bytes, sha256: sent.sha256, ...(source.odooVersion ? { odooVersion: source.odooVersion } : {}), ...(source.pgVersion ? { pgVersion: source.pgVersion } : {}) };
   const results = await Promise.all(
     ready.map(async (d, i): Promise<DestinationResult> => {
-      const base = { storage: d.name, key: keys.archive, companionKey: keys.companion };
+      const base = { storage: d.name, key: keys.archive, ...(keys.companion ? { companionKey: keys.companion } : {}) };
       const out = sent.outcomes[i]!;
       if (!out.ok) return { ...base, ok: false, error: serializeError(out.error) };
       try {

@@ -23,7 +23,7 @@ export async function checkDestination(d: BackupDestination, keys: LayoutKeys, s
   if (!d.provider.capabilities.write || !d.provider.write) {
     throw new AppError('Unsupported', `Storage "${d.name}" cannot be written to.`, { hint: 'Choose a storage the app can write (local, S3, SFTP, Dropbox, Google Drive, Swift).' });
   }
-  for (const key of [keys.archive, keys.companion]) {
+  for (const key of [keys.archive, ...(keys.companion ? [keys.companion] : [])]) {
     try {
       await d.provider.stat(key, signal ? { signal } : {});
     } catch (err) {
@@ -53,9 +53,10 @@ export async function removeQuietly(d: BackupDestination, key: string): Promise<
  * Writes the companion after the archive. On failure (cancel included) the archive is removed and
  * the error rethrown; `Fatal` when even that removal failed, naming the key to delete by hand.
  */
-export async function commitCompanion(d: BackupDestination, keys: LayoutKeys, text: string, signal?: AbortSignal): Promise<ObjectInfo> {
+export async function commitCompanion(d: BackupDestination, keys: LayoutKeys, text: string | undefined, signal?: AbortSignal): Promise<ObjectInfo | undefined> {
   try {
     if (signal?.aborted) throw new AppError('Cancelled', 'The backup was cancelled.');
+    if (!keys.companion || text === undefined) return undefined;
     const body = Buffer.from(text, 'utf8');
     return await d.provider.write!(keys.companion, Readable.from([body]), { size: body.length, contentType: 'text/plain', ...(signal ? { signal } : {}) });
   } catch (err) {

@@ -5,7 +5,7 @@
  *   + the `.info` INI with exactly odoo_backup_sh's fields, in its order, plus `backup_sha256` and
  *   `backup_bytes` (ConfigParser readers ignore keys they do not know). Zip only, like the module.
  * - `odoo-manager`: `<db>_<YYYY-MM-DD_HH-MM-SS>.zip|.dump[.gpg]`, the database manager's download
- *   name, with a `<name>.sha256` checksum file (`sha256sum -c` format) as its companion.
+ *   name, alone like Odoo's own downloads (its size and sha256 are in the result and the history).
  * - `backup-desk`: `<db>/<db>_<YYYY-MM-DDTHH-MM-SSZ>.zip|.dump[.gpg]` + the `.json` sidecar.
  */
 import type { Sidecar } from '../catalog/sidecar';
@@ -26,7 +26,8 @@ export interface LayoutInput {
 /** The keys of one backup. */
 export interface LayoutKeys {
   readonly archive: string;
-  readonly companion: string;
+  /** The `.info` or sidecar; none in the odoo-manager layout. */
+  readonly companion?: string;
 }
 
 /** What the companion records once the archive is written. */
@@ -66,8 +67,7 @@ export function layoutKeys(layout: BackupLayout, i: LayoutInput): LayoutKeys {
   }
   const enc = i.encrypted ? '.gpg' : '';
   if (layout === 'odoo-manager') {
-    const archive = `${i.db}_${dashStamp(i.time)}.${i.format}${enc}`;
-    return { archive, companion: `${archive}.sha256` };
+    return { archive: `${i.db}_${dashStamp(i.time)}.${i.format}${enc}` };
   }
   const stem = `${i.db}/${i.db}_${ownStamp(i.time)}`;
   return { archive: `${stem}.${i.format}${enc}`, companion: `${stem}.json` };
@@ -104,11 +104,11 @@ export function infoFileText(f: CompanionFacts): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The companion's bytes for a backup written in `layout`. */
-export function companionText(layout: BackupLayout, keys: LayoutKeys, f: CompanionFacts): string {
+/** The companion's bytes for a backup written in `layout` (undefined: the layout has none). */
+export function companionText(layout: BackupLayout, keys: LayoutKeys, f: CompanionFacts): string | undefined {
   if (layout === 'odoo-backup-sh') return infoFileText(f);
+  if (layout === 'odoo-manager') return undefined;
   const file = keys.archive.slice(keys.archive.lastIndexOf('/') + 1);
-  if (layout === 'odoo-manager') return `${f.sha256}  ${file}\n`;
   const sidecar: Sidecar = {
     format: 'backup-desk/1',
     database: f.db,

@@ -119,7 +119,7 @@ describe('backup to several storages at once', () => {
     expect(key).toMatch(/^multi\.\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.zip\.enc$/);
     const enc = await readFile(join(local, key), 'utf8');
     expect(enc.startsWith('-----BEGIN PGP MESSAGE-----')).toBe(true);
-    expect(await readFile(join(local, r.destinations[0]!.companionKey), 'utf8')).toContain('encrypted = True\n');
+    expect(await readFile(join(local, r.destinations[0]!.companionKey!), 'utf8')).toContain('encrypted = True\n');
     expect((await gpgDecrypt(gpg, join(local, key), join(work, 'a.zip'), 'pw')).code).toBe(0);
     expect((await scanStorage('local', new LocalProvider(local))).backups).toEqual([expect.objectContaining({ encrypted: true, convention: 'odoo-backup-sh' })]);
 
