@@ -259,6 +259,8 @@ export const apiMethods = {
     result: z.array(z.object({ id: z.string(), label: z.string(), target: restoreTargetSchema, available: z.boolean(), detail: z.string().optional() })),
   },
   'restore:start': { args: restoreRequestSchema, result: jobIdSchema },
+  /** Where the attachments of a live or restored database live (null when it has no ir_attachment table). */
+  'attachments:inspect-db': { args: z.object({ db: z.string().regex(DBNAME_PATTERN), target: restoreTargetSchema }), result: attachmentReportSchema.nullable() },
   'download:start': { args: downloadRequestSchema, result: jobIdSchema },
   'jobs:list': { args: empty, result: z.array(jobSnapshotSchema) },
   'jobs:get': { args: z.object({ jobId: z.string() }), result: jobSnapshotSchema },

@@ -1,10 +1,34 @@
 /** `inspect REF|FILE`: what is inside a backup. */
 import type { Command } from 'commander';
-import type { CliContext } from '../context';
+import { UsageError, type CliContext } from '../context';
+import { urlHasPassword } from './restore';
 import { formatBytes } from '../format';
 import { formatAttachmentReport } from '../attachments-format';
 import type { CommandModule } from './index';
 import { addPassphraseOptions, passphraseFrom } from './passphrase';
+
+interface InspectOpts {
+  json?: boolean;
+  db?: string;
+  target?: string;
+  passphraseFile?: string;
+  passphraseEnv?: string;
+  rememberPassphrase?: boolean;
+}
+
+/** `inspect --db NAME [--target …]`: where a database's attachments live. */
+async function inspectDatabase(ctx: CliContext, cmd: Command, opts: InspectOpts): Promise<void> {
+  const t = opts.target;
+  if (t !== undefined && t !== 'embedded' && (!/^postgres(ql)?:\/\//.test(t) || urlHasPassword(t))) {
+    throw new UsageError('--target must be a postgres:// URL without a password, or "embedded".', 'Give the password through PGPASSWORD or ~/.pgpass.');
+  }
+  const desk = await ctx.desk(cmd);
+  const target = t === 'embedded' ? { type: 'embedded' as const } : { type: 'postgres' as const, ...(t ? { url: t } : {}) };
+  const r = await desk['attachments:inspect-db']({ db: opts.db!, target });
+  if (opts.json) return ctx.out(JSON.stringify(r, null, 2));
+  if (!r) return ctx.out(`${opts.db} has no ir_attachment table: it is not an Odoo database.`);
+  for (const [i, line] of formatAttachmentReport(r).entries()) ctx.out(i === 0 ? `${'attachments:'.padEnd(14)}${line}` : line);
+}
 
 /** The `inspect` command. */
 export const inspectCommand: CommandModule = {
@@ -13,9 +37,13 @@ export const inspectCommand: CommandModule = {
       program
         .command('inspect')
         .description('show what is inside a backup: Odoo version, database, PostgreSQL version, modules, filestore, dump archive version, where its attachments live (database, filestore, S3/Swift) and whether it is self-contained')
-        .argument('<ref|file>', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
+        .argument('[ref|file]', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
+        .option('--db <name>', 'instead of a backup: where the attachments of this (live or restored) database live')
+        .option('--target <url|embedded>', 'with --db: the PostgreSQL server (postgres:// URL without a password, or "embedded"); default: libpq environment')
         .option('--json', 'print JSON'),
-    ).action(async (source: string, opts: { json?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, cmd: Command) => {
+    ).action(async (source: string | undefined, opts: InspectOpts, cmd: Command) => {
+      if (opts.db !== undefined) return inspectDatabase(ctx, cmd, opts);
+      if (source === undefined) throw new UsageError('Give a backup (REF or FILE) to inspect, or --db NAME for a database.');
       const passphrase = await passphraseFrom(ctx, opts, false);
       const desk = await ctx.desk(cmd);
       const remember = opts.rememberPassphrase ? { rememberPassphrase: true } : {};

@@ -23,6 +23,8 @@ import type { JobContext, JobSnapshot } from '../jobs/job';
 import { JobManager } from '../jobs/job-manager';
 import { EmbeddedPg } from '../pg/embedded';
 import { RunHistory, trackRun } from '../history';
+import { scanDatabaseAttachments } from '../attachments';
+import { connect as connectDb } from '../pg/connection';
 import { RotationService } from '../rotation';
 import { openSecretStore } from '../secrets';
 import type { SecretStore } from '../secrets/secret-store';
@@ -801,6 +803,18 @@ export class Desk implements DeskApi {
     await this.rememberFacts(r, { odooVersion: result.odooVersion, pgVersion: result.pgVersion, selfContained: result.attachments?.selfContained });
     const warnings = [...(result.warnings ?? []), ...(r.entry?.warnings ?? [])];
     return { ...result, ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}) };
+  }
+
+  /** @inheritdoc */
+  async 'attachments:inspect-db'(args: ApiArgs<'attachments:inspect-db'>): Promise<ApiResult<'attachments:inspect-db'>> {
+    const a = apiMethods['attachments:inspect-db'].args.parse(args);
+    const t = await resolveTarget(a.target, this.embedded);
+    const client = await connectDb(t.pgUrl, a.db);
+    try {
+      return (await scanDatabaseAttachments(client)) ?? null;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** @inheritdoc */

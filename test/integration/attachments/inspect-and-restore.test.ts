@@ -3,7 +3,9 @@
  * fixture) whose attachments are spread over an S3 bucket, a Swift container, the database and the
  * filestore (test/helpers/object-storage-db.ts).
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,6 +19,7 @@ import { silentContext } from '../../../shared/core/jobs/job';
 import { ATTACH_BUCKET, ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
 
 let w: ObjectStorageWorld;
+const run = promisify(execFile);
 
 describe.skipIf(!OBJECT_STORAGE_FIXTURE)('attachments in S3, Swift, the database and the filestore', () => {
   beforeAll(async () => {
@@ -69,6 +72,18 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('attachments in S3, Swift, the database
     const seq = await scanBackupAttachments({ name: 'x.zip', size: undefined, seekable: false, open: async () => Readable.from([await readFile(w.zip)]) });
     expect(seq).toEqual(r);
   });
+
+  it('the built CLI: inspect --db of the database and inspect of the backup print the same places', async () => {
+    const root = join(import.meta.dirname, '..', '..', '..');
+    await run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: root });
+    const home = join(w.work, 'cli-home');
+    const cli = async (...args: string[]) => (await run(process.execPath, [join(root, 'bin', 'backup-desk.js'), '--home', home, ...args], { cwd: root })).stdout;
+    const db = JSON.parse(await cli('inspect', '--db', w.db, '--target', w.cluster.url, '--json')) as { remote: { objects: number }; location: string };
+    expect(db).toMatchObject({ location: 's3', remote: { objects: 10 }, selfContained: false });
+    const text = await cli('inspect', w.zip);
+    expect(text).toMatch(/attachments: +\d+ .*ir_attachment.location = s3, module attachment_s3; NOT self-contained/);
+    expect(text).toMatch(new RegExp(`s3://${ATTACH_BUCKET} +\\d+ +[^\\n]* 6 +0`));
+  }, 300_000);
 
   async function restoreCopy(db: string): Promise<string> {
     await restoreBackup({ source: localFileSource(w.zip), db, pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true }, silentContext());
