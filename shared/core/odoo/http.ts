@@ -93,6 +93,8 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       };
       sock.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
     });
+    // Headers go out now, not with the first body bytes: a server may answer them alone (a 413).
+    req.flushHeaders();
     req.on('response', (res) => settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, bytesSent: st.sent, bodyComplete: st.bodyDone })));
     req.on('error', (err: NodeJS.ErrnoException) => fail(err.message, err.code, false, err));
     const bodySent = (): void => {

@@ -5,3 +5,4 @@ export { parseManagerPage, httpAnswerError, networkError, odooMessageError, deco
 export { multipartBody, type MultipartBody, type MultipartFile } from './multipart';
 export { odooMajor, type OdooServerVersion } from './version';
 export { openInstance, streamInstanceBackup, type OpenedInstance } from './connect';
+export { OdooService, type OdooArgs, type OdooResult } from './service';

@@ -182,6 +182,34 @@ export class OdooManagerClient {
     }
   }
 
+  /** Renames a database and its filestore (`db.rename`; the manager page has no form for it). */
+  async rename(oldName: string, newName: string, signal?: AbortSignal): Promise<void> {
+    await this.rpc('rename', '/jsonrpc', { service: 'db', method: 'rename', args: [this.password('rename'), oldName, newName] }, signal);
+  }
+
+  /**
+   * Asks the server whether it takes a restore upload of `bytes` without sending it: a request
+   * announcing that Content-Length and no body. nginx (client_max_body_size) and Odoo 17.0's
+   * early cap answer 413 at once; a server that starts reading instead is left after `waitMs`
+   * (the truncated body makes the route fail before it runs, so nothing is created).
+   * Resolves with the classified 413, or undefined when none came.
+   */
+  async probeUploadLimit(bytes: number, signal?: AbortSignal, waitMs = 3000): Promise<AppError | undefined> {
+    const wait = (async function* (): AsyncGenerator<Buffer> {
+      await new Promise((r) => setTimeout(r, waitMs));
+      throw new Error('probe over');
+    })();
+    try {
+      const ans = await exchange({ url: `${this.url}/web/database/restore`, method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=backup-desk-probe' }, body: wait, contentLength: bytes, ...(signal ? { signal } : {}) });
+      const text = await readText(ans.body);
+      return ans.status === 413 ? httpAnswerError('restore', 413, header(ans, 'server'), text, { url: this.url, bytes }) : undefined;
+    } catch (err) {
+      if (err instanceof HttpFailure && err.stage !== 'connect') return undefined;
+      if (err instanceof HttpFailure) throw networkError('restore', err, { url: this.url });
+      throw err;
+    }
+  }
+
   private password(op: ManagerOp): string {
     const pw = this.opts.masterPassword;
     if (pw === undefined || pw === '') throw new AppError('AuthFailed', `The ${op} needs the master password of ${this.url}, and none is stored.`, { hint: 'Store it with `backup-desk odoo set-password NAME`.' });

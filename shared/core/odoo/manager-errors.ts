@@ -9,7 +9,7 @@ import { AppError, type ErrorKind } from '../errors';
 import type { HttpFailure } from './http';
 
 /** The database-manager operations, as named in messages. */
-export type ManagerOp = 'backup' | 'restore' | 'duplicate' | 'drop' | 'list' | 'version' | 'check';
+export type ManagerOp = 'backup' | 'restore' | 'duplicate' | 'drop' | 'rename' | 'list' | 'version' | 'check';
 
 const DISABLED_BANNER = 'The database manager has been disabled by the administrator';
 

@@ -236,6 +236,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
   };
 
   const versionInfo = (): Record<string, unknown> => ({ server_version: version, server_version_info: [major, 0, 0, 'final', 0, ''], server_serie: `${major}.0`, protocol_version: 1 });
+  const serverError = (message: string): Record<string, unknown> => ({ code: 200, message: 'Odoo Server Error', data: { name: 'builtins.Exception', debug: `Traceback…\nException: ${message}`, message, arguments: [message], context: {} } });
   const accessDenied = (): Record<string, unknown> => ({
     code: 200,
     message: 'Odoo Server Error',
@@ -256,6 +257,17 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
       if (method === 'list_countries') {
         checkSuper(typeof a[0] === 'string' ? a[0] : undefined);
         return sendRpc(res, body.id, { result: [['BE', 'Belgium'], ['FR', 'France']] });
+      }
+      if (method === 'rename') {
+        checkSuper(typeof a[0] === 'string' ? a[0] : undefined);
+        managementEnabled();
+        const [from, to] = [String(a[1]), String(a[2])];
+        const db = databases.get(from);
+        if (!db) return sendRpc(res, body.id, { error: serverError(`Couldn't rename database ${from} to ${to}: database "${from}" does not exist\n`) });
+        if (databases.has(to)) return sendRpc(res, body.id, { error: serverError(`Couldn't rename database ${from} to ${to}: database "${to}" already exists\n`) });
+        databases.delete(from);
+        databases.set(to, { ...db, name: to });
+        return sendRpc(res, body.id, { result: true });
       }
       return sendRpc(res, body.id, { error: { code: 200, message: 'Odoo Server Error', data: { name: 'builtins.KeyError', message: `'Method not found: ${String(method)}'`, arguments: [`Method not found: ${String(method)}`], context: {} } } });
     } catch {

@@ -237,6 +237,26 @@ describe('OdooManagerClient: limits, time-outs, cancel, unreachable', () => {
     expect(isAppError(e, 'NotFound')).toBe(true);
   });
 
+  it('probes the upload limits without uploading: nginx and Odoo 17 answer 413 at once, an open server creates nothing', async () => {
+    const { fake, client } = await start({ proxyMaxBodySize: 1024 * 1024 });
+    const e = await client.probeUploadLimit(5 * 1024 * 1024);
+    expect(e?.details?.limit).toBe('proxy');
+    expect(await client.probeUploadLimit(512 * 1024, undefined, 300)).toBeUndefined();
+    fake.set({ proxyMaxBodySize: undefined, odooMaxContentLength: 128 * 1024 * 1024 });
+    expect((await client.probeUploadLimit(200 * 1024 * 1024))?.details?.limit).toBe('odoo');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fake.databases.size).toBe(0);
+    expect(fake.uploads).toHaveLength(0);
+  });
+
+  it('renames through db.rename (Conflict when the new name is taken)', async () => {
+    const { fake, client } = await start({ databases: [{ name: 'a' }, { name: 'b' }] });
+    await client.rename('a', 'c');
+    expect([...fake.databases.keys()].sort()).toEqual(['b', 'c']);
+    expect((await failure(client.rename('b', 'c'))).kind).toBe('Conflict');
+    expect((await failure(client.rename('zz', 'y'))).kind).toBe('NotFound');
+  });
+
   it('checking the password never trips 14.0+\'s "admin is replaced by what you send" quirk', async () => {
     const { fake } = await start({ masterPassword: 'admin' });
     const c = new OdooManagerClient({ url: fake.url, masterPassword: 'guess' });

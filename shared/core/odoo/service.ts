@@ -1,0 +1,157 @@
+/**
+ * The Odoo instances service: the contract's `odoo:*` methods over the instances registry and
+ * the database-manager client. The Desk delegates to it; long work (duplicate) runs as a job.
+ */
+import type { z } from 'zod';
+import { odooMethods, type OdooInstanceDatabases, type OdooInstanceSummary, type OdooTestResult } from '../../contract/odoo';
+import { AppError, isAppError, toAppError } from '../errors';
+import type { JobManager } from '../jobs/job-manager';
+import type { JobContext } from '../jobs/job';
+import { nullLogger, type Logger } from '../util/logger';
+import { openInstance } from './connect';
+import { normalizeInstanceUrl, type OdooInstance, type OdooInstanceStore } from './instances';
+import { OdooManagerClient } from './manager-client';
+
+type OdooMethod = keyof typeof odooMethods;
+/** A method's input. */
+export type OdooArgs<M extends OdooMethod> = z.input<(typeof odooMethods)[M]['args']>;
+/** A method's result. */
+export type OdooResult<M extends OdooMethod> = z.infer<(typeof odooMethods)[M]['result']>;
+
+const summary = (i: OdooInstance): OdooInstanceSummary => ({ name: i.name, url: i.url, createdAt: i.createdAt });
+
+/** The `odoo:*` methods. */
+export class OdooService {
+  constructor(
+    readonly store: OdooInstanceStore,
+    private readonly jobs: JobManager,
+    private readonly log: Logger = nullLogger,
+  ) {}
+
+  /** The configured instances. */
+  async 'odoo:list'(): Promise<OdooResult<'odoo:list'>> {
+    return (await this.store.list()).map(summary);
+  }
+
+  /** Adds an instance (after checking the server and the master password, unless `check` is false). */
+  async 'odoo:add'(args: OdooArgs<'odoo:add'>): Promise<OdooResult<'odoo:add'>> {
+    const a = odooMethods['odoo:add'].args.parse(args);
+    const url = normalizeInstanceUrl(a.url);
+    if ((await this.store.list()).some((i) => i.name === a.name)) {
+      throw new AppError('Conflict', `An Odoo instance named "${a.name}" already exists.`, { hint: `Remove it first (\`backup-desk odoo remove ${a.name}\`) or choose another name.` });
+    }
+    if (a.check) {
+      const client = new OdooManagerClient({ url, masterPassword: a.masterPassword });
+      const v = await client.version();
+      await client.checkMasterPassword();
+      this.log.info('odoo instance checked', { instance: a.name, version: v.version });
+    }
+    const inst = await this.store.add(a.name, url, a.masterPassword);
+    this.log.info('odoo instance added', { instance: a.name, url });
+    return summary(inst);
+  }
+
+  /** Removes an instance and its master password. */
+  async 'odoo:remove'(args: OdooArgs<'odoo:remove'>): Promise<OdooResult<'odoo:remove'>> {
+    await this.store.remove(args.name);
+    this.log.info('odoo instance removed', { instance: args.name });
+    return {};
+  }
+
+  /** Replaces the stored master password (checked first unless `check` is false). */
+  async 'odoo:set-password'(args: OdooArgs<'odoo:set-password'>): Promise<OdooResult<'odoo:set-password'>> {
+    const a = odooMethods['odoo:set-password'].args.parse(args);
+    const inst = await this.store.get(a.name);
+    if (a.check) await new OdooManagerClient({ url: inst.url, masterPassword: a.masterPassword }).checkMasterPassword();
+    await this.store.setMasterPassword(a.name, a.masterPassword);
+    return {};
+  }
+
+  /** Checks the server, its version, the master password and the database list; never throws for a failed check. */
+  async 'odoo:test'(args: OdooArgs<'odoo:test'>): Promise<OdooTestResult> {
+    const inst = await this.store.get(args.name);
+    const checks: OdooTestResult['checks'] = [];
+    const step = async <T>(name: string, fn: () => Promise<T>, ok: (v: T) => string): Promise<T | undefined> => {
+      try {
+        const v = await fn();
+        checks.push({ name, ok: true, message: ok(v) });
+        return v;
+      } catch (err) {
+        const e = toAppError(err);
+        checks.push({ name, ok: false, message: `${e.message}${e.hint ? ` ${e.hint}` : ''}` });
+        return undefined;
+      }
+    };
+    const pw = await this.store.masterPassword(inst).catch(() => undefined);
+    const client = new OdooManagerClient({ url: inst.url, ...(pw !== undefined ? { masterPassword: pw } : {}) });
+    const v = await step('server', () => client.version(), (x) => `Odoo ${x.version} answers at ${inst.url}`);
+    if (!v) return { ok: false, checks };
+    await step('password', () => client.checkMasterPassword(), () => 'the master password is right');
+    await step('list', () => client.listDatabases(), (dbs) => `${dbs.length} database${dbs.length === 1 ? '' : 's'}`);
+    return { ok: checks.every((c) => c.ok), version: v.version, checks };
+  }
+
+  /** The server's version and databases (an empty list flagged when the server hides it). */
+  async 'odoo:dbs'(args: OdooArgs<'odoo:dbs'>): Promise<OdooInstanceDatabases> {
+    const { instance, client } = await this.open(args.name);
+    const v = await client.version();
+    let databases: OdooInstanceDatabases['databases'] = [];
+    let listDisabled = false;
+    try {
+      databases = await client.listDatabases();
+    } catch (err) {
+      if (!isAppError(err, 'PermissionDenied')) throw err;
+      listDisabled = true;
+    }
+    return { name: instance.name, url: instance.url, version: v.version, major: v.major, databases, listDisabled };
+  }
+
+  /** Starts a duplicate as a job; its result is `{ db, newName, neutralized }`. */
+  startDuplicate(args: OdooArgs<'odoo:duplicate'>): { jobId: string; result: Promise<unknown> } {
+    const a = odooMethods['odoo:duplicate'].args.parse(args);
+    const handle = this.jobs.start('odoo-duplicate', `Duplicate ${a.db} as ${a.newName} on ${a.name}`, (ctx) => this.duplicate(a, ctx));
+    return { jobId: handle.id, result: handle.result };
+  }
+
+  /** The contract's `odoo:duplicate`: starts the job. */
+  async 'odoo:duplicate'(args: OdooArgs<'odoo:duplicate'>): Promise<OdooResult<'odoo:duplicate'>> {
+    return { jobId: this.startDuplicate(args).jobId };
+  }
+
+  /** Drops a database; `confirm` must repeat its name exactly. */
+  async 'odoo:drop'(args: OdooArgs<'odoo:drop'>): Promise<OdooResult<'odoo:drop'>> {
+    if (args.confirm !== args.db) {
+      throw new AppError('InvalidInput', `To drop "${args.db}", type its name to confirm.`, { hint: 'The confirmation must repeat the database name exactly.' });
+    }
+    const { client } = await this.open(args.name);
+    await client.drop(args.db);
+    this.log.info('odoo database dropped', { instance: args.name, db: args.db });
+    return {};
+  }
+
+  /** An instance and its client. */
+  open(name: string): ReturnType<typeof openInstance> {
+    return openInstance(this.store, name);
+  }
+
+  private async duplicate(a: { name: string; db: string; newName: string; neutralize: boolean }, ctx: JobContext): Promise<{ db: string; newName: string; neutralized: boolean }> {
+    const { client } = await this.open(a.name);
+    ctx.progress({ phase: 'preflight', label: 'Checking the server' });
+    const v = await client.version(ctx.signal);
+    if (a.neutralize && v.major < 16) {
+      throw new AppError('Unsupported', `Odoo ${v.version} cannot neutralize a duplicate (Odoo 16.0 and later can).`, { hint: 'Duplicate without neutralizing.' });
+    }
+    await client.checkMasterPassword(ctx.signal);
+    if (!(await client.databaseExists(a.db, ctx.signal))) throw new AppError('NotFound', `There is no database "${a.db}" on ${client.url}.`);
+    if (await client.databaseExists(a.newName, ctx.signal)) {
+      throw new AppError('Conflict', `A database named "${a.newName}" already exists on ${client.url}.`, { hint: 'Choose another name.' });
+    }
+    ctx.progress({ phase: 'duplicate', label: `Odoo is copying ${a.db} to ${a.newName}` });
+    await client.duplicate(a.db, a.newName, { neutralize: a.neutralize, signal: ctx.signal });
+    if (!(await client.databaseExists(a.newName, ctx.signal))) {
+      throw new AppError('Fatal', `Odoo answered the duplicate as done, but "${a.newName}" does not answer.`, { hint: 'See the Odoo server log.' });
+    }
+    ctx.log('info', `duplicated ${a.db} as ${a.newName}${a.neutralize ? ' (neutralized)' : ''}`);
+    return { db: a.db, newName: a.newName, neutralized: a.neutralize };
+  }
+}
