@@ -6,3 +6,5 @@ export { multipartBody, type MultipartBody, type MultipartFile } from './multipa
 export { odooMajor, type OdooServerVersion } from './version';
 export { openInstance, streamInstanceBackup, type OpenedInstance } from './connect';
 export { OdooService, type OdooArgs, type OdooResult } from './service';
+export { restoreToOdoo, preflightRemote, type RemoteRestoreOptions, type RemoteRestoreResult } from './remote-restore';
+export { prepareUpload, manifestVersion, type UploadSource } from './upload-source';
