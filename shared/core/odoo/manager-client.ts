@@ -195,10 +195,10 @@ export class OdooManagerClient {
    * Resolves with the classified 413, or undefined when none came.
    */
   async probeUploadLimit(bytes: number, signal?: AbortSignal, waitMs = 3000): Promise<AppError | undefined> {
-    const wait = (async function* (): AsyncGenerator<Buffer> {
-      await new Promise((r) => setTimeout(r, waitMs));
-      throw new Error('probe over');
-    })();
+    // A body that never comes: after `waitMs` it fails, which ends the request.
+    const wait: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<Buffer>>((_r, reject) => setTimeout(() => reject(new Error('probe over')), waitMs)) }),
+    };
     try {
       const ans = await exchange({ url: `${this.url}/web/database/restore`, method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=backup-desk-probe' }, body: wait, contentLength: bytes, ...(signal ? { signal } : {}) });
       const text = await readText(ans.body);

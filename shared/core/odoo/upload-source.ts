@@ -9,7 +9,7 @@
  * Nothing is written to disk and memory stays flat: the zip writer takes entries one at a time.
  */
 import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
+import { type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
 import { readZipMemberHead } from '../archive/inspect';
