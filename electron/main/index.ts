@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, nativeImage, Notification, protocol, shell, Tray, type NativeImage } from 'electron';
 import { resolveHome } from '../../shared/core/config';
 import { Desk, toDto, APP_VERSION } from '../../shared/core/desk';
-import { openSecretStore } from '../../shared/core/secrets';
 import { jsonLogger, type Logger } from '../../shared/core/util/logger';
 import { appFiles, homeArg } from './app-paths';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appProtocolHandler } from './app-protocol';
@@ -98,13 +97,14 @@ function registerLifecycle(): void {
 
 async function openDesk(home: string, log: Logger, vault: VaultPrompt): Promise<Desk | undefined> {
   try {
-    // Secrets open lazily on first use; a missing keychain then reaches the UI as an
+    // Secrets open lazily on first use (the Desk's default store: the vault when the home
+    // has one, else the OS keychain); a missing keychain then reaches the UI as an
     // `Unsupported` error with its hint, instead of stopping the app here. A vault-only
     // machine asks for the vault's passphrase in the window.
     return await Desk.open({
       home,
       log,
-      openSecrets: (h) => openSecretStore(h, { vaultPassphrase: () => vault.ask() }),
+      vaultPassphrase: () => vault.ask(),
       // OAuth sign-in (storages:connect): only a plain http(s) URL reaches the system browser.
       openUrl: signInOpener((url) => shell.openExternal(url)),
     });

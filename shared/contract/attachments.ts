@@ -4,6 +4,8 @@
  * reports it for a backup or a database, and the attachment options of restores.
  */
 import { z } from 'zod';
+import { DBNAME_PATTERN } from './common';
+import { restoreTargetSchema } from './restores';
 
 /** Where a group of attachments lives. */
 export const attachmentWhereSchema = z.enum(['database', 'filestore', 's3', 'swift', 'fs', 'openstack', 'url', 'empty', 'unknown']);
@@ -53,3 +55,9 @@ export type AttachmentReport = z.infer<typeof attachmentReportSchema>;
 export const attachmentsModeSchema = z.enum(['bring-home', 'keep-remote', 'skip']);
 /** What a restore does with attachments kept in object storage. */
 export type AttachmentsMode = z.infer<typeof attachmentsModeSchema>;
+
+/** The attachments area's methods. */
+export const attachmentsMethods = {
+  /** Where the attachments of a live or restored database live (null when it has no ir_attachment table). */
+  'attachments:inspect-db': { args: z.object({ db: z.string().regex(DBNAME_PATTERN), target: restoreTargetSchema }), result: attachmentReportSchema.nullable() },
+} as const;

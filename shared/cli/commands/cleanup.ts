@@ -5,8 +5,7 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { defaultOdooDataDir } from '../../core/restore/targets';
-import { findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover } from '../../core/restore/leftovers';
+import { Desk, type Leftover } from '../../core/desk';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
 import { urlHasPassword } from './restore';
@@ -24,9 +23,9 @@ export const cleanupCommand: CommandModule = {
       .description('list leftovers of interrupted restores (temporary databases bd_tmp_*/bd_old_*, filestore folders .bd-tmp-*/.bd-old-*); --yes removes them')
       .option('--target <url>', 'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.)')
       .option('--data-dir <dir>', "Odoo data dir whose filestore/ to look in (default: Odoo's default for this OS)")
-      .option('--older-than <minutes>', 'only leftovers at least this old (younger ones may belong to a restore still running)', String(LEFTOVER_MIN_AGE_MS / 60_000))
+      .option('--older-than <minutes>', 'only leftovers at least this old (younger ones may belong to a restore still running)', String(Desk.leftoverMinAgeMs / 60_000))
       .option('--yes', 'remove them (without it, only list what would be removed)')
-      .action(async (opts: { target?: string; dataDir?: string; olderThan: string; yes?: boolean }) => {
+      .action(async (opts: { target?: string; dataDir?: string; olderThan: string; yes?: boolean }, cmd: Command) => {
         if (opts.target !== undefined && urlHasPassword(opts.target)) {
           throw new UsageError(
             '--target must not contain a password: a command line is visible to other users of this machine (ps, shell history).',
@@ -38,8 +37,12 @@ export const cleanupCommand: CommandModule = {
         }
         const minutes = Number(opts.olderThan);
         if (!Number.isFinite(minutes) || minutes < 0) throw new UsageError(`--older-than must be a number of minutes (got "${opts.olderThan}").`, 'For example --older-than 30');
-        const dataDir = opts.dataDir ? resolve(opts.dataDir) : defaultOdooDataDir();
-        const all = await findLeftovers(opts.target, dataDir, { minAgeMs: 0 });
+        const desk = await ctx.desk(cmd);
+        const { leftovers: all } = await desk.findLeftovers({
+          ...(opts.target !== undefined ? { targetUrl: opts.target } : {}),
+          ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}),
+          minAgeMs: 0,
+        });
         const isYoung = (l: Leftover): boolean => l.ageMs !== undefined && l.ageMs < minutes * 60_000;
         const found = all.filter((l) => !isYoung(l));
         const young = all.length - found.length;
@@ -58,7 +61,7 @@ export const cleanupCommand: CommandModule = {
           ctx.out('run again with --yes to remove them');
           return;
         }
-        const r = await removeLeftovers(opts.target, found);
+        const r = await desk.removeLeftovers(opts.target, found);
         for (const l of r.removed) ctx.out(`removed ${describe(l)}`);
         for (const f of r.failed) ctx.err(`could not remove ${describe(f.leftover)}: ${f.error}`);
         if (r.failed.length > 0) ctx.exitCode = 1;

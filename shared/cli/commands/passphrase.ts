@@ -1,6 +1,6 @@
 /** Shared `--passphrase-file` / `--passphrase-env` / `--remember-passphrase` handling (passphrases never come from argv). */
 import type { Command } from 'commander';
-import { readPassphrase } from '../../core/crypto';
+import { Desk } from '../../core/desk';
 import { UsageError, type CliContext } from '../context';
 
 /** Adds the passphrase options to a command. */
@@ -24,7 +24,7 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
     throw new UsageError(`Environment variable ${opts.passphraseEnv} is not set.`, `Set ${opts.passphraseEnv} to the passphrase, or use --passphrase-file.`);
   }
   const prompt = required && ctx.io.stdin.isTTY ? (q: string) => ctx.prompt(q) : undefined;
-  const pw = await readPassphrase({
+  const pw = await Desk.readPassphrase({
     ...(opts.passphraseFile !== undefined ? { file: opts.passphraseFile } : {}),
     ...(opts.passphraseEnv !== undefined ? { env: opts.passphraseEnv } : {}),
     ...(prompt ? { prompt } : {}),

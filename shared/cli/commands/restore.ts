@@ -4,7 +4,6 @@ import { DBNAME_PATTERN } from '../../contract/api';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
 import { addPassphraseOptions, passphraseFrom } from './passphrase';
-import { stripEncryption } from '../../core/catalog/conventions';
 import { embeddedPsqlLine } from './embedded';
 
 /** True when a connection URL carries a password (`scheme://user:password@host…`). */
@@ -57,8 +56,8 @@ export const restoreCommand: CommandModule = {
         if (opts.target !== undefined && !embedded && !/^postgres(ql)?:\/\//.test(opts.target)) {
           throw new UsageError(`--target must be a postgres:// URL or "embedded" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
         }
-        const encrypted = stripEncryption(source).encrypted;
         const desk = await ctx.desk(cmd);
+        const encrypted = desk.looksEncrypted(source);
         // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
         const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
         const passphrase = await passphraseFrom(ctx, opts, encrypted && (given || (await desk.rememberedPassphrase(source)) === undefined));

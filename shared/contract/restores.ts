@@ -1,0 +1,41 @@
+/** The contract of the restores area: targets, name checks, and the restore job. */
+import { z } from 'zod';
+import { DBNAME_PATTERN, emptySchema, jobIdSchema } from './common';
+
+/** Where to restore. */
+export const restoreTargetSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('postgres'), url: z.string().optional(), dataDir: z.string().optional() }),
+  z.object({ type: z.literal('embedded'), dataDir: z.string().optional() }),
+]);
+/** Where to restore. */
+export type RestoreTargetSpec = z.infer<typeof restoreTargetSchema>;
+
+/** A restore request. */
+export const restoreRequestSchema = z.object({
+  /** A catalog ref `storage:key`, or a local file path. */
+  source: z.string().min(1),
+  db: z.string().regex(DBNAME_PATTERN, 'Use letters, digits, "_", "." or "-", starting with a letter or digit.'),
+  target: restoreTargetSchema,
+  mode: z.enum(['copy', 'move']).default('copy'),
+  neutralize: z.boolean().default(false),
+  replace: z.boolean().default(false),
+  filestore: z.boolean().default(true),
+  passphrase: z.string().optional(),
+  /** Remember the passphrase for the backup's storage (keychain) once it opened the backup. */
+  rememberPassphrase: z.boolean().optional(),
+});
+/** A restore request. */
+export type RestoreRequest = z.infer<typeof restoreRequestSchema>;
+
+/** The restores area's methods. */
+export const restoreMethods = {
+  'restore:check-name': {
+    args: z.object({ db: z.string(), target: restoreTargetSchema }),
+    result: z.object({ valid: z.boolean(), exists: z.boolean(), message: z.string().optional() }),
+  },
+  'targets:detect': {
+    args: emptySchema,
+    result: z.array(z.object({ id: z.string(), label: z.string(), target: restoreTargetSchema, available: z.boolean(), detail: z.string().optional() })),
+  },
+  'restore:start': { args: restoreRequestSchema, result: jobIdSchema },
+} as const;

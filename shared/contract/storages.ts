@@ -1,0 +1,56 @@
+/** The contract of the storages area: storage kinds and their settings, configured storages, OAuth connect. */
+import { z } from 'zod';
+import { emptySchema, jobIdSchema } from './common';
+
+/** A setting of a storage type (drives the add-storage form). */
+export const settingFieldSchema = z.object({
+  name: z.string(),
+  label: z.string(),
+  type: z.enum(['string', 'number', 'boolean', 'path', 'select']),
+  required: z.boolean(),
+  secret: z.boolean(),
+  help: z.string().optional(),
+  options: z.array(z.string()).optional(),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+});
+
+/** A storage type and its settings. */
+export const storageKindSchema = z.object({
+  kind: z.string(),
+  label: z.string(),
+  oauth: z.boolean(),
+  fields: z.array(settingFieldSchema),
+});
+
+/** A configured storage (never its secrets). */
+export const storageSummarySchema = z.object({
+  name: z.string(),
+  kind: z.string(),
+  description: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+  /** `needs-reconnect` when an OAuth grant was revoked or expired. */
+  status: z.enum(['ok', 'needs-reconnect', 'needs-secret']).optional(),
+});
+/** A configured storage. */
+export type StorageSummary = z.infer<typeof storageSummarySchema>;
+
+/** The storages area's methods. */
+export const storagesMethods = {
+  'storages:kinds': { args: emptySchema, result: z.array(storageKindSchema) },
+  'storages:list': { args: emptySchema, result: z.array(storageSummarySchema) },
+  'storages:add': {
+    args: z.object({
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'Use letters, digits, "_", "." or "-".'),
+      kind: z.string(),
+      settings: z.record(z.string(), z.unknown()),
+      secrets: z.record(z.string(), z.string()).default({}),
+    }),
+    result: storageSummarySchema,
+  },
+  'storages:test': { args: z.object({ name: z.string() }), result: z.object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })) }) },
+  'storages:remove': { args: z.object({ name: z.string() }), result: emptySchema },
+  /** Signs an OAuth storage (Dropbox, Google Drive) in through the browser: a job whose progress carries the sign-in URL. */
+  'storages:connect': { args: z.object({ name: z.string() }), result: jobIdSchema },
+  /** Forgets the backup passphrase remembered for a storage (no-op when none is). */
+  'storages:forget-passphrase': { args: z.object({ name: z.string() }), result: z.object({ forgotten: z.boolean() }) },
+} as const;

@@ -1,0 +1,120 @@
+/**
+ * The restores area of the Desk: restore targets (a PostgreSQL server, or the private embedded
+ * one), name checks, the restore job, and the leftovers of restores that were killed.
+ */
+import type { AreaApi, restoreMethods } from '../../contract/api';
+import { apiMethods, type ApiArgs, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
+import { trackRun } from '../history';
+import { EmbeddedPg } from '../pg/embedded';
+import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover, type RemoveLeftoversResult } from '../restore';
+import { toAppError } from '../errors';
+import type { BackupLocator } from './backup-locator';
+import type { CatalogService } from './catalog';
+import { embeddedTargetEntry, resolveTarget, restoreEngine, withTargetInfo } from './engine';
+import type { DeskKernel } from './kernel';
+import type { PassphraseService } from './passphrases';
+import type { StorageService } from './storages';
+
+/** Where `findLeftovers` looks: a server (default: libpq's environment) and an Odoo data dir (default: Odoo's). */
+export interface LeftoverQuery {
+  readonly targetUrl?: string;
+  readonly dataDir?: string;
+  /** Skip leftovers younger than this (default `LEFTOVER_MIN_AGE_MS`). */
+  readonly minAgeMs?: number;
+}
+
+/** The restores area: implements `restore:check-name`, `targets:detect` and `restore:start`. */
+export class RestoreService implements AreaApi<typeof restoreMethods> {
+  /** The private PostgreSQL of the `{ type: 'embedded' }` restore target (started on demand, stopped by `close`). */
+  readonly embedded: EmbeddedPg;
+  /** Default minimum age of a leftover (younger ones may belong to a restore still running). */
+  readonly leftoverMinAgeMs = LEFTOVER_MIN_AGE_MS;
+
+  constructor(
+    private readonly k: DeskKernel,
+    private readonly storages: StorageService,
+    private readonly locator: BackupLocator,
+    private readonly passphrases: PassphraseService,
+    private readonly catalog: CatalogService,
+  ) {
+    this.embedded = new EmbeddedPg({ home: k.home, log: k.log });
+  }
+
+  /** Stops the private PostgreSQL if it runs (a failure only warns). */
+  async close(): Promise<void> {
+    await this.embedded.stop().catch((err: unknown) => this.k.log.warn('could not stop the private PostgreSQL', { error: toAppError(err).message }));
+  }
+
+  /** Starts a restore job. */
+  startRestore(args: ApiArgs<'restore:start'>): { jobId: string; result: Promise<unknown> } {
+    const req = apiMethods['restore:start'].args.parse(args);
+    const runStart = { kind: 'restore' as const, db: req.db, refs: [req.source], destinations: [targetLabel(req.target)], details: { source: req.source, mode: req.mode, neutralize: req.neutralize } };
+    const summarize = (r: { bytesRead: number; format: string; tables: number; filestoreFiles: number; warnings: string[] }) => ({ bytes: r.bytesRead, details: { format: r.format, tables: r.tables, filestoreFiles: r.filestoreFiles, warnings: r.warnings } });
+    const handle = this.k.jobs.start('restore', `Restore ${req.source} as ${req.db}`, (ctx) => trackRun(this.k.history, runStart, () =>
+      this.storages.withAuthNote(req.source, async () => {
+        const r = await this.locator.resolve(req.source, ctx.signal);
+        const target = await resolveTarget(req.target, this.embedded);
+        if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
+        const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
+        const result = await this.passphrases.withPassphrase(req.source, choice, (passphrase) =>
+          restoreEngine.restore(
+            {
+              source: r.source,
+              db: req.db,
+              ...(target.pgUrl ? { targetUrl: target.pgUrl } : {}),
+              ...(target.dataDir ? { dataDir: target.dataDir } : {}),
+              mode: req.mode,
+              neutralize: req.neutralize,
+              replace: req.replace,
+              filestore: req.filestore,
+              ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}),
+            },
+            ctx,
+          ),
+        );
+        await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
+        return withTargetInfo(result, target);
+      }), { summarize, log: this.k.log }),
+    );
+    return { jobId: handle.id, result: handle.result };
+  }
+
+  /** Leftovers of interrupted restores (temporary `bd_tmp_*`/`bd_old_*` databases, `.bd-tmp-*`/`.bd-old-*` folders). */
+  async findLeftovers(q: LeftoverQuery = {}): Promise<{ dataDir: string; leftovers: Leftover[] }> {
+    const dataDir = q.dataDir ?? defaultOdooDataDir();
+    return { dataDir, leftovers: await findLeftovers(q.targetUrl, dataDir, { minAgeMs: q.minAgeMs ?? LEFTOVER_MIN_AGE_MS }) };
+  }
+
+  /** Removes leftovers found by `findLeftovers` (each one checked again: only restore-made names, none in use). */
+  removeLeftovers(targetUrl: string | undefined, found: readonly Leftover[]): Promise<RemoveLeftoversResult> {
+    return removeLeftovers(targetUrl, found);
+  }
+
+  /** @inheritdoc */
+  async 'restore:check-name'(args: ApiArgs<'restore:check-name'>): Promise<ApiResult<'restore:check-name'>> {
+    return restoreEngine.checkName((await resolveTarget(args.target, this.embedded)).pgUrl, args.db);
+  }
+
+  /** @inheritdoc */
+  async 'targets:detect'(_args: ApiArgs<'targets:detect'> = {}): Promise<ApiResult<'targets:detect'>> {
+    const [local, embedded] = await Promise.all([restoreEngine.detectTargets(), embeddedTargetEntry(this.embedded)]);
+    return [...local, embedded];
+  }
+
+  /** @inheritdoc */
+  async 'restore:start'(args: ApiArgs<'restore:start'>): Promise<ApiResult<'restore:start'>> {
+    return { jobId: this.startRestore(args).jobId };
+  }
+}
+
+/** A restore target as recorded in the history: `embedded`, or the server URL's host/port (never a password). */
+function targetLabel(t: RestoreTargetSpec): string {
+  if (t.type === 'embedded') return 'embedded';
+  if (!t.url) return 'postgres (default)';
+  try {
+    const u = new URL(t.url);
+    return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return 'postgres';
+  }
+}

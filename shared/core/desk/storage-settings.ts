@@ -1,0 +1,52 @@
+/** Checking a `storages:add` request against its storage type: secrets apart from settings, nothing missing, settings valid. */
+import type { ApiArgs } from '../../contract/api';
+import { STORAGE_NAME_PATTERN } from '../config';
+import { AppError } from '../errors';
+import { getFactory, type RegisteredFactory } from '../storage/registry';
+
+/** A `storages:add` request split and validated: parsed settings, and the secrets to store. */
+export interface CheckedStorage {
+  readonly factory: RegisteredFactory;
+  readonly settings: Record<string, unknown>;
+  readonly secrets: Record<string, string>;
+}
+
+/** Validates the name and kind, splits secrets from settings and parses the settings with the factory's schema; `InvalidInput` saying what to fix. */
+export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
+  if (!STORAGE_NAME_PATTERN.test(args.name)) {
+    throw new AppError('InvalidInput', `"${args.name}" is not a valid storage name.`, { hint: 'Use letters, digits, "_", "." or "-", starting with a letter or digit.' });
+  }
+  const factory = getFactory(args.kind);
+  const secretFields = new Set(factory.fields.filter((f) => f.secret).map((f) => f.name));
+  const settings: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args.settings)) {
+    if (secretFields.has(k)) {
+      throw new AppError('InvalidInput', `"${k}" is a secret and cannot be given as a setting.`, { hint: 'Pass secrets separately (a prompt, --secret-stdin or --secret-env).' });
+    }
+    if (v !== undefined && v !== '') settings[k] = v;
+  }
+  const secrets = args.secrets ?? {};
+  for (const k of Object.keys(secrets)) {
+    if (!secretFields.has(k)) {
+      throw new AppError('InvalidInput', `A ${factory.label} storage has no secret "${k}".`, {
+        hint: secretFields.size ? `Its secrets are: ${[...secretFields].join(', ')}.` : 'It needs no secrets.',
+      });
+    }
+  }
+  if (!factory.oauth) {
+    const missing = factory.fields.filter((f) => f.secret && f.required && !secrets[f.name]);
+    if (missing.length) {
+      throw new AppError('InvalidInput', `Missing secret ${missing.map((f) => `"${f.name}"`).join(', ')} for a ${factory.label} storage.`, {
+        hint: 'Give it at the prompt, with --secret-stdin or with --secret-env.',
+      });
+    }
+  }
+  const parsed = factory.configSchema.safeParse(settings);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`).join('; ');
+    throw new AppError('InvalidInput', `Invalid settings for a ${factory.label} storage: ${issues}`, {
+      hint: `Its settings are: ${factory.fields.filter((f) => !f.secret).map((f) => `${f.name}${f.required ? ' (required)' : ''}`).join(', ')}.`,
+    });
+  }
+  return { factory, settings: parsed.data as Record<string, unknown>, secrets };
+}
