@@ -56,7 +56,7 @@ describe('backup-desk history', () => {
 
     const text = await cli(home, ['history']);
     expect(text.out.split('\n')[0]).toMatch(/^STARTED\s+KIND\s+DATABASE\s+OUTCOME/);
-    expect(text.out).toMatch(/2026-01-01 00:00:00Z\s+backup\s+prod\s+ok\s+2\.0 KiB\s+1:05\s+s3:prod\.2026-01-01_00-00-00\.zip/);
+    expect(text.out).toMatch(/2026-01-01 00:00:00Z\s+backup\s+prod\s+ok\s+2\.0 kB\s+1:05\s+s3:prod\.2026-01-01_00-00-00\.zip/);
     expect(text.out).toMatch(/rotation\s+prod\s+failed.*S3 timed out/);
   });
 
