@@ -1,0 +1,144 @@
+/**
+ * The schedules' slice of the contract: scheduled jobs (a backup or a restore drill, when,
+ * in which zone), their status (next run, last run and outcome, overdue), and the schedule
+ * preview the UI shows while a spec is typed. Pure zod.
+ */
+import { z } from 'zod';
+
+/** A job name: letters, digits, `_`, `.`, `-`. */
+export const scheduleNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'Use letters, digits, "_", "." or "-" (at most 64).');
+
+/** A GFS rotation policy attached to a scheduled backup (counts per tier; `unlimited` or off when absent). */
+export const rotationPolicySchema = z.object({
+  hourly: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
+  daily: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
+  weekly: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
+  monthly: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
+  yearly: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
+  keepLast: z.number().int().positive().optional(),
+  maxAgeDays: z.number().positive().optional(),
+});
+/** A rotation policy. */
+export type RotationPolicy = z.infer<typeof rotationPolicySchema>;
+
+/** What a scheduled backup does: the `backup` command's options, secrets left in the keychain. */
+export const scheduledBackupSchema = z.object({
+  kind: z.literal('backup'),
+  db: z.string().min(1),
+  /** `postgres://…` (no password) or `odoo:INSTANCE`. */
+  source: z.string().min(1),
+  dataDir: z.string().optional(),
+  noFilestore: z.boolean().optional(),
+  /** Storage names. */
+  to: z.array(z.string().min(1)).min(1),
+  format: z.enum(['zip', 'dump']).default('zip'),
+  layout: z.enum(['odoo-backup-sh', 'odoo-manager', 'backup-desk']).optional(),
+  /** Encrypt with the passphrase kept in the keychain for this job, and/or to these public-key files. */
+  encrypt: z.object({ passphrase: z.boolean().optional(), recipients: z.array(z.string()).optional() }).optional(),
+  cold: z.boolean().optional(),
+  rotate: rotationPolicySchema.optional(),
+  /** Run a restore drill of the new backup after every Nth successful backup. */
+  drillEvery: z.number().int().positive().optional(),
+});
+/** What a scheduled backup does. */
+export type ScheduledBackup = z.infer<typeof scheduledBackupSchema>;
+
+/** What a scheduled restore drill does: restore the newest backup of `db` on `storage` and check it. */
+export const scheduledDrillSchema = z.object({
+  kind: z.literal('drill'),
+  storage: z.string().min(1),
+  db: z.string().min(1),
+});
+/** What a scheduled drill does. */
+export type ScheduledDrill = z.infer<typeof scheduledDrillSchema>;
+
+/** What a job does. */
+export const scheduledWorkSchema = z.discriminatedUnion('kind', [scheduledBackupSchema, scheduledDrillSchema]);
+/** What a job does. */
+export type ScheduledWork = z.infer<typeof scheduledWorkSchema>;
+
+/** A scheduled job as stored in the home folder. */
+export const scheduledJobSchema = z.object({
+  name: scheduleNameSchema,
+  work: scheduledWorkSchema,
+  /** A systemd calendar event or a cron expression. */
+  every: z.string().min(1),
+  /** IANA zone the spec is read in (unless it names its own). */
+  tz: z.string().min(1),
+  /** How late a success may be before the job counts as overdue, in seconds (default: derived from the interval). */
+  graceSeconds: z.number().int().positive().optional(),
+  enabled: z.boolean().default(true),
+  /** ISO 8601 UTC. */
+  createdAt: z.string(),
+});
+/** A scheduled job. */
+export type ScheduledJob = z.infer<typeof scheduledJobSchema>;
+
+/** How a job's last run ended. */
+export const jobOutcomeSchema = z.enum(['ok', 'failed', 'cancelled', 'skipped']);
+/** How a job's last run ended. */
+export type JobOutcome = z.infer<typeof jobOutcomeSchema>;
+
+/** A job with its state, as `schedule list` and the Schedules screen show it. */
+export const scheduleStatusSchema = scheduledJobSchema.extend({
+  /** The schedule in words. */
+  description: z.string(),
+  /** ISO 8601 UTC, or null when the schedule never runs again. */
+  nextRunAt: z.string().nullable(),
+  lastRunAt: z.string().nullable(),
+  lastOutcome: jobOutcomeSchema.nullable(),
+  lastError: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  /** True while it runs (in this process or another one holding its lock). */
+  running: z.boolean(),
+  /** Set when the last success is older than the expected interval plus grace: since when it is overdue. */
+  overdueSince: z.string().nullable(),
+  /** A retry after a failure is planned at this time. */
+  retryAt: z.string().nullable(),
+  consecutiveFailures: z.number().int().nonnegative(),
+});
+/** A job with its state. */
+export type ScheduleStatus = z.infer<typeof scheduleStatusSchema>;
+
+/** A schedule preview: the normalized spec, its reading in words, the next runs. */
+export const schedulePreviewSchema = z.object({
+  ok: z.boolean(),
+  kind: z.enum(['calendar', 'cron']).optional(),
+  normalized: z.string().optional(),
+  description: z.string().optional(),
+  zone: z.string().optional(),
+  /** ISO 8601 UTC. */
+  runs: z.array(z.string()),
+  /** Why the spec is not valid (when `ok` is false). */
+  error: z.string().optional(),
+});
+/** A schedule preview. */
+export type SchedulePreview = z.infer<typeof schedulePreviewSchema>;
+
+/** The schedules' contract methods. */
+export const scheduleMethods = {
+  /** The next runs of a spec and its reading, for a live preview (never throws on a bad spec). */
+  'schedules:preview': {
+    args: z.object({ every: z.string(), tz: z.string().optional(), from: z.string().optional(), count: z.number().int().min(1).max(1000).optional() }),
+    result: schedulePreviewSchema,
+  },
+  'schedules:list': { args: z.object({}), result: z.array(scheduleStatusSchema) },
+  /** Adds a job, or replaces one of the same name with `replace`. */
+  'schedules:save': {
+    args: z.object({
+      name: scheduleNameSchema,
+      work: scheduledWorkSchema,
+      every: z.string(),
+      tz: z.string().optional(),
+      graceSeconds: z.number().int().positive().optional(),
+      enabled: z.boolean().optional(),
+      replace: z.boolean().optional(),
+      /** The passphrase to keep in the keychain for an encrypted backup job. */
+      passphrase: z.string().optional(),
+    }),
+    result: scheduleStatusSchema,
+  },
+  'schedules:remove': { args: z.object({ name: z.string() }), result: z.object({ removed: z.boolean() }) },
+  /** Runs a job now, as a job with progress (queued behind a job on the same source). */
+  'schedules:run-now': { args: z.object({ name: z.string() }), result: z.object({ jobId: z.string() }) },
+} as const;
