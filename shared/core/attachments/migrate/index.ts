@@ -1,0 +1,3 @@
+/** Attachment migrations between the filestore and object storage, as resumable jobs. */
+export { MigrationBook, migrationSpecSchema, migrationStateSchema, type MigrationSpec, type MigrationState, type ObjectJournal } from './book';
+export { runMigration, rollbackMigration, type MigrationDeps, type MigrationResult } from './run';
