@@ -20,6 +20,7 @@ import { parsePrivateKey, unlockPrivateKey } from './keys';
 import { sniff, type PacketScan } from './packets';
 import type { ReadableStreamReadResult } from 'node:stream/web';
 import { decryptSeipdV1, fastPathApplies } from './seipd-v1';
+import { passwordSessionKeys } from './s2k';
 import { peekInput, stallGuard, webToNode } from './streams';
 
 /** What can open a message: a passphrase and/or private keys (armored, each with its passphrase). */
@@ -108,8 +109,24 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort: (
   });
 }
 
+/**
+ * The session key for a passphrase computed natively (s2k.ts) for gpg's usual packets, chosen
+ * by the quick check; undefined when openpgp.js has to do it. Throws on a wrong passphrase.
+ */
+function nativePasswordKey(esk: Uint8Array | undefined, scan: PacketScan, passphrase: string): Found | undefined {
+  if (!esk || scan.data?.tag !== 18 || scan.data.version !== 1) return undefined;
+  const candidates = passwordSessionKeys(esk, passphrase);
+  if (!candidates) return undefined;
+  for (const sk of candidates) {
+    const check = quickCheck(sk, scan.data.firstBytes);
+    if (check === undefined) return undefined;
+    if (check) return { sk, via: 'password' };
+  }
+  throw wrongPassphrase();
+}
+
 /** Finds the session key with the given keys, or throws the precise AuthFailed. */
-async function findSessionKey(message: openpgp.Message<ReadableStream<Uint8Array> | Uint8Array>, scan: PacketScan, keys: DecryptKeys): Promise<Found> {
+async function findSessionKey(message: openpgp.Message<ReadableStream<Uint8Array> | Uint8Array>, scan: PacketScan, keys: DecryptKeys, esk?: Uint8Array): Promise<Found> {
   const hasPk = scan.pkesk.length > 0;
   const hasPw = scan.skesk.length > 0;
   const wanted = scan.pkesk.map((p) => p.keyId);
@@ -149,6 +166,12 @@ async function findSessionKey(message: openpgp.Message<ReadableStream<Uint8Array
     }
   }
   if (hasPw && hasPassphrase) {
+    try {
+      const native = nativePasswordKey(esk, scan, keys.passphrase!);
+      if (native) return native;
+    } catch (err) {
+      throw keyError ?? err;
+    }
     try {
       const sks = await openpgp.decryptSessionKeys({ message, passwords: [keys.passphrase!] });
       if (sks[0]) return { sk: sks[0] as SessionKey, via: 'password' };
@@ -226,7 +249,7 @@ export async function decryptStream(input: Readable, keys: DecryptKeys, opts: { 
       }
     };
     if (!eskMessage) fullMessage = await readFull();
-    const { sk, via } = await findSessionKey((eskMessage ?? fullMessage)!, scan, keys);
+    const { sk, via } = await findSessionKey((eskMessage ?? fullMessage)!, scan, keys, eskMessage ? binary.subarray(0, scan.data!.offset) : undefined);
     const versionedV1 = scan.data?.tag === 18 && scan.data.version === 1;
     const check = versionedV1 ? quickCheck(sk, scan.data!.firstBytes) : undefined;
     if (check === false) {
