@@ -27,6 +27,11 @@ function count(s: string, ch: string): number {
 /** Decoder state; `out` is reused, so what `push` returns is valid until the next call. */
 class Dearmorer {
   state: State = 'begin';
+
+  /** True once the END line has been read. */
+  get ended(): boolean {
+    return this.state === 'end';
+  }
   private pending = '';
   /** Base64 characters (< 4) carried to the next piece. */
   private carry = '';
@@ -119,16 +124,16 @@ class Dearmorer {
 export async function* dearmor(src: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const d = new Dearmorer();
   for await (const chunk of src) {
-    if (d.state === 'end') continue;
+    if (d.ended) continue;
     const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let off = 0; off < b.length && d.state !== 'end'; off += PIECE) {
-      const out = d.push(b.latin1Slice(off, Math.min(off + PIECE, b.length)), false);
+    for (let off = 0; off < b.length && !d.ended; off += PIECE) {
+      const out = d.push(b.toString('latin1', off, Math.min(off + PIECE, b.length)), false);
       if (out.length) yield out;
     }
   }
-  if (d.state !== 'end') {
+  if (!d.ended) {
     const out = d.push('', true);
     if (out.length) yield out;
   }
-  if (d.state !== 'end') throw new Error('Misformed armored text: the END line is missing (truncated)');
+  if (!d.ended) throw new Error('Misformed armored text: the END line is missing (truncated)');
 }
