@@ -6,6 +6,8 @@ import { DBNAME_PATTERN, emptySchema, jobIdSchema } from './common';
 export const restoreTargetSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('postgres'), url: z.string().optional(), dataDir: z.string().optional() }),
   z.object({ type: z.literal('embedded'), dataDir: z.string().optional() }),
+  /** The Odoo on this machine, from its configuration file (`conf`; default: the usual places): its PostgreSQL, role and data dir. */
+  z.object({ type: z.literal('local-odoo'), conf: z.string().optional(), dataDir: z.string().optional() }),
 ]);
 /** Where to restore. */
 export type RestoreTargetSpec = z.infer<typeof restoreTargetSchema>;
@@ -20,6 +22,8 @@ export const restoreRequestSchema = z.object({
   neutralize: z.boolean().default(false),
   replace: z.boolean().default(false),
   filestore: z.boolean().default(true),
+  /** The role that owns the database and all its objects (default: the local Odoo's db_user when detected, else the connecting role). */
+  owner: z.string().min(1).max(63).optional(),
   passphrase: z.string().optional(),
   /** Remember the passphrase for the backup's storage (keychain) once it opened the backup. */
   rememberPassphrase: z.boolean().optional(),

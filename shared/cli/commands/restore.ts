@@ -26,10 +26,13 @@ export const restoreCommand: CommandModule = {
         .argument('<ref|file>', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
         .requiredOption('--db <name>', 'name of the database to create')
         .option(
-          '--target <url|embedded>',
-          'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.), or the word "embedded": ' +
-            'the private PostgreSQL Backup Desk runs under its home (Unix socket only, started on demand; filestore under the home unless --data-dir)',
+          '--target <url|embedded|local-odoo>',
+          'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.); the word "embedded": ' +
+            'the private PostgreSQL Backup Desk runs under its home (Unix socket only, started on demand; filestore under the home unless --data-dir); ' +
+            'or "local-odoo": the Odoo on this machine, from its odoo.conf (its PostgreSQL, role, password and data dir)',
         )
+        .option('--odoo-conf <file>', 'the odoo.conf of the Odoo on this machine (implies --target local-odoo; default: /etc/odoo/odoo.conf, /etc/odoo*.conf, ~/.odoorc, ~/.openerp_serverrc)')
+        .option('--owner <role>', "the role that owns the database and all its objects (default: the local Odoo's db_user when one is found, else the connecting role)")
         .option('--data-dir <dir>', "Odoo data dir; the filestore goes to DATA_DIR/filestore/NAME (default: Odoo's default for this OS)")
         .addOption(new Option('--copy', 'the restored database is a copy: new uuid, secret and create date (default)').conflicts('move'))
         .addOption(new Option('--move', 'the restored database replaces the original: keep its uuid and secret').conflicts('copy'))
@@ -39,22 +42,24 @@ export const restoreCommand: CommandModule = {
     ).action(
       async (
         source: string,
-        opts: { db: string; target?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean },
+        opts: { db: string; target?: string; odooConf?: string; owner?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean },
         cmd: Command,
       ) => {
         if (!DBNAME_PATTERN.test(opts.db)) {
           throw new UsageError(`"${opts.db}" is not a valid Odoo database name.`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at least 2 characters).');
         }
         const embedded = opts.target === 'embedded';
-        if (opts.target !== undefined && !embedded && urlHasPassword(opts.target)) {
+        const localOdoo = opts.target === 'local-odoo' || (opts.odooConf !== undefined && opts.target === undefined);
+        if (opts.odooConf !== undefined && !localOdoo) throw new UsageError('--odoo-conf goes with the Odoo on this machine as the target, not with --target URL|embedded.', 'Drop --target, or use --target local-odoo.');
+        if (opts.target !== undefined && !embedded && !localOdoo && urlHasPassword(opts.target)) {
           // It is already in this process's argv; refuse, so it is not also logged, stored or passed on.
           throw new UsageError(
             '--target must not contain a password: a command line is visible to other users of this machine (ps, shell history).',
             'Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq\'s environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.',
           );
         }
-        if (opts.target !== undefined && !embedded && !/^postgres(ql)?:\/\//.test(opts.target)) {
-          throw new UsageError(`--target must be a postgres:// URL or "embedded" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
+        if (opts.target !== undefined && !embedded && !localOdoo && !/^postgres(ql)?:\/\//.test(opts.target)) {
+          throw new UsageError(`--target must be a postgres:// URL, "embedded" or "local-odoo" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
         }
         const desk = await ctx.desk(cmd);
         const encrypted = desk.looksEncrypted(source);
@@ -67,7 +72,10 @@ export const restoreCommand: CommandModule = {
           db: opts.db,
           target: embedded
             ? { type: 'embedded', ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) }
-            : { type: 'postgres', ...(opts.target ? { url: opts.target } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) },
+            : localOdoo
+              ? { type: 'local-odoo', ...(opts.odooConf ? { conf: resolve(opts.odooConf) } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) }
+              : { type: 'postgres', ...(opts.target ? { url: opts.target } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) },
+          ...(opts.owner ? { owner: opts.owner } : {}),
           mode: opts.move ? 'move' : 'copy',
           neutralize: opts.neutralize === true,
           replace: opts.replace === true,
@@ -97,7 +105,7 @@ interface EmbeddedInfo {
 
 function describeResult(db: string, result: unknown): string {
   if (result && typeof result === 'object') {
-    const r = result as { db?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number; target?: EmbeddedInfo };
+    const r = result as { db?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number; target?: EmbeddedInfo; owner?: string; filestoreOwner?: string; odooUrl?: string; psql?: string };
     const t = r.target?.type === 'embedded' ? r.target : undefined;
     const parts = [`restored database ${r.db ?? db}${t ? ` into the embedded PostgreSQL${t.version ? ` ${t.version}` : ''} (socket ${t.socketPath ?? t.socketDir ?? '?'})` : ''}`];
     if (r.filestorePath) parts.push(`filestore ${r.filestorePath}${r.filestoreFiles !== undefined ? ` (${r.filestoreFiles} files)` : ''}`);
@@ -107,7 +115,11 @@ function describeResult(db: string, result: unknown): string {
     if (t?.socketDir !== undefined) {
       return `${parts.join(', ')}\nconnect: ${embeddedPsqlLine(t.socketDir, t.port ?? 5432, r.db ?? db)}\nthe private PostgreSQL keeps running; stop it with \`backup-desk embedded stop\``;
     }
-    return parts.join(', ');
+    const lines = [parts.join(', ')];
+    if (r.owner) lines.push(`owner: ${r.owner} (the database and all its objects)${r.filestoreOwner ? `; filestore owned by ${r.filestoreOwner}` : ''}`);
+    if (r.odooUrl) lines.push(`open: ${r.odooUrl}`);
+    if (r.psql) lines.push(`connect: ${r.psql}`);
+    return lines.join('\n');
   }
   return `restored database ${db}`;
 }

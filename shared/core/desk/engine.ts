@@ -9,6 +9,8 @@ import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { DecryptKeys } from '../crypto';
 import type { JobContext } from '../jobs/job';
 import type { EmbeddedPg, EmbeddedPgInfo } from '../pg/embedded';
+import type { LocalOdoo } from '../local-odoo';
+import { resolveLocalOdoo } from './local-odoo';
 import { checkDatabaseName, detectLocalTargets, restoreBackup, type RestoreResult } from '../restore';
 import { scanBackupAttachments } from '../attachments';
 import { toAppError } from '../errors';
@@ -80,11 +82,14 @@ export interface ResolvedTarget {
   readonly dataDir?: string;
   /** Set for `{ type: 'embedded' }`: where the private server runs. */
   readonly embedded?: EmbeddedPgInfo;
+  /** Set for `{ type: 'local-odoo' }`: the Odoo on this machine (its `pgUrl` above carries its password: never show it). */
+  readonly localOdoo?: LocalOdoo;
 }
 
 /** Resolves a contract target; `{ type: 'embedded' }` starts the Desk's private PostgreSQL. */
 export async function resolveTarget(target: RestoreTargetSpec, embedded: EmbeddedPg): Promise<ResolvedTarget> {
   if (target.type === 'postgres') return { ...(target.url ? { pgUrl: target.url } : {}), ...(target.dataDir ? { dataDir: target.dataDir } : {}) };
+  if (target.type === 'local-odoo') return resolveLocalOdoo(target);
   const info = await embedded.start();
   return { pgUrl: info.pgUrl, dataDir: target.dataDir ?? embedded.odooDataDir, embedded: info };
 }

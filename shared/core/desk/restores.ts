@@ -11,6 +11,7 @@ import { toAppError } from '../errors';
 import type { BackupLocator } from './backup-locator';
 import type { CatalogService } from './catalog';
 import { embeddedTargetEntry, resolveTarget, restoreEngine, withTargetInfo } from './engine';
+import { checkOwnerRole, localOdooTargetEntry, makeUsableByOdoo } from './local-odoo';
 import type { DeskKernel } from './kernel';
 import type { PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
@@ -54,6 +55,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
       this.storages.withAuthNote(req.source, async () => {
         const r = await this.locator.resolve(req.source, ctx.signal);
         const target = await resolveTarget(req.target, this.embedded);
+        if (req.owner && !target.embedded) await checkOwnerRole(target.pgUrl, req.owner);
         if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
         const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
         const result = await this.passphrases.withPassphrase(req.source, choice, (passphrase) =>
@@ -73,7 +75,10 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
           ),
         );
         await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
-        return withTargetInfo(result, target);
+        if (target.embedded) return withTargetInfo(result, target);
+        ctx.progress({ phase: 'ownership', label: 'Making it usable by Odoo (owner, filestore permissions)' });
+        const ready = await makeUsableByOdoo({ pgUrl: target.pgUrl, db: req.db, ...(req.owner ? { owner: req.owner } : {}), ...(target.localOdoo ? { localOdoo: target.localOdoo } : {}), ...(result.filestorePath ? { filestorePath: result.filestorePath } : {}) });
+        return { ...result, warnings: [...result.warnings, ...ready.warnings], owner: ready.owner, psql: ready.psql, ...(ready.filestoreOwner ? { filestoreOwner: ready.filestoreOwner } : {}), ...(ready.odooUrl ? { odooUrl: ready.odooUrl } : {}) };
       }), { summarize, log: this.k.log }),
     );
     return { jobId: handle.id, result: handle.result };
@@ -97,8 +102,8 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
 
   /** @inheritdoc */
   async 'targets:detect'(_args: ApiArgs<'targets:detect'> = {}): Promise<ApiResult<'targets:detect'>> {
-    const [local, embedded] = await Promise.all([restoreEngine.detectTargets(), embeddedTargetEntry(this.embedded)]);
-    return [...local, embedded];
+    const [odoo, local, embedded] = await Promise.all([localOdooTargetEntry(), restoreEngine.detectTargets(), embeddedTargetEntry(this.embedded)]);
+    return [...(odoo ? [odoo] : []), ...local, embedded];
   }
 
   /** @inheritdoc */
@@ -110,6 +115,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
 /** A restore target as recorded in the history: `embedded`, or the server URL's host/port (never a password). */
 function targetLabel(t: RestoreTargetSpec): string {
   if (t.type === 'embedded') return 'embedded';
+  if (t.type === 'local-odoo') return `the Odoo on this machine${t.conf ? ` (${t.conf})` : ''}`;
   if (!t.url) return 'postgres (default)';
   try {
     const u = new URL(t.url);
