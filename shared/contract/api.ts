@@ -12,6 +12,7 @@
  */
 import type { z } from 'zod';
 import { appMethods } from './app';
+import { backupMethods } from './backups';
 import { attachmentsMethods } from './attachments';
 import { catalogMethods } from './catalog';
 import { historyMethods } from './history';
@@ -31,6 +32,7 @@ export * from './transfers';
 export * from './jobs';
 export * from './history';
 export * from './rotation';
+export * from './backups';
 
 /**
  * Every request/response method: `args` validates input at the boundary (IPC, HTTP),
@@ -46,6 +48,7 @@ export const apiMethods = {
   ...jobsMethods,
   ...historyMethods,
   ...rotationMethods,
+  ...backupMethods,
 } as const;
 
 /** The method names. */

@@ -8,6 +8,7 @@ import { storageCommand } from './storage';
 import { listCommand } from './list';
 import { inspectCommand } from './inspect';
 import { restoreCommand } from './restore';
+import { backupCommand } from './backup';
 import { downloadCommand } from './download';
 import { serveCommand } from './serve';
 import { storageConnectCommand } from './storage-connect';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandModule[] = [
   listCommand,
   inspectCommand,
   restoreCommand,
+  backupCommand,
   downloadCommand,
   serveCommand,
   storageConnectCommand,

@@ -9,3 +9,4 @@ export { writeZip, zipStream, type ZipEntry, type ZipWrittenEntry } from './zip-
 export { requirePgDump } from './pg-dump';
 export type { BackupDestination } from './commit';
 export type { ColdOptions } from './cold';
+export { BackupService, type BackupServiceDeps } from './service';

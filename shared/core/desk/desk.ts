@@ -9,7 +9,7 @@
  * one line that binds it in `openDesk`.
  */
 import type { DeskApi, MethodTable, AreaApi } from '../../contract/api';
-import { appMethods, attachmentsMethods, catalogMethods, historyMethods, jobsMethods, restoreMethods, rotationMethods, storagesMethods, transferMethods, type ApiArgs } from '../../contract/api';
+import { appMethods, attachmentsMethods, backupMethods, catalogMethods, historyMethods, jobsMethods, restoreMethods, rotationMethods, storagesMethods, transferMethods, type ApiArgs } from '../../contract/api';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { StorageEntry } from '../config';
 import type { DownloadResult } from '../download';
@@ -23,6 +23,7 @@ import type { StorageProvider } from '../storage/provider';
 import type { Logger } from '../util/logger';
 import { AppService } from './app';
 import { AttachmentService } from './attachments';
+import { BackupDeskService } from './backups';
 import { BackupLocator, type ResolvedBackup } from './backup-locator';
 import { CatalogService } from './catalog';
 import { HistoryService } from './history';
@@ -57,6 +58,8 @@ export class DeskCore {
   readonly rotation: RotationService;
   /** The private PostgreSQL of the `{ type: 'embedded' }` restore target (started on demand, stopped by `close`). */
   readonly embedded: EmbeddedPg;
+  /** Making backups. */
+  readonly backups: BackupDeskService;
 
   constructor(readonly kernel: DeskKernel) {
     const k = kernel;
@@ -77,6 +80,7 @@ export class DeskCore {
     this.rotationArea = new RotationDeskService(k, this.storages);
     this.rotation = this.rotationArea.rotation;
     this.embedded = this.restores.embedded;
+    this.backups = new BackupDeskService(k, this.storages, this.rotation);
   }
 
   /** The secret store, opened on first use. */
@@ -150,6 +154,11 @@ export class DeskCore {
     return this.transfers.startDownload(args);
   }
 
+  /** Starts a backup job; the result is a `BackupResult`. */
+  startBackup(args: ApiArgs<'backup:start'>): { jobId: string; result: Promise<unknown> } {
+    return this.backups.startBackup(args);
+  }
+
   /** Starts a restore job. */
   startRestore(args: ApiArgs<'restore:start'>): { jobId: string; result: Promise<unknown> } {
     return this.restores.startRestore(args);
@@ -187,6 +196,7 @@ async function openDesk(opts: DeskOptions): Promise<Desk> {
     ...bindArea(core.jobService, jobsMethods),
     ...bindArea(core.historyService, historyMethods),
     ...bindArea(core.rotationArea, rotationMethods),
+    ...bindArea(core.backups, backupMethods),
   };
   return Object.assign(core, api);
 }

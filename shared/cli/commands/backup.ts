@@ -1,0 +1,134 @@
+/**
+ * `backup --db DB [--source postgres://…|odoo:INSTANCE] [--data-dir DIR | --no-filestore] --to STORAGE…
+ * [--format zip|dump] [--layout …] [--encrypt …] [--cold …] [--rotate] [--json]`: make a backup and
+ * write it to one or more storages at once. Progress on stderr, the result on stdout.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { DBNAME_PATTERN } from '../../contract/api';
+import type { BackupRequest, BackupResultDto } from '../../contract/backups';
+import { UsageError, type CliContext } from '../context';
+import { formatBytes } from '../format';
+import type { CommandModule } from './index';
+import { passphraseFrom } from './passphrase';
+import { urlHasPassword } from './restore';
+
+/** The flags as commander gives them. */
+interface BackupFlags {
+  db: string;
+  source?: string;
+  dataDir?: string;
+  filestore: boolean;
+  to: string[];
+  format: 'zip' | 'dump';
+  layout: BackupRequest['layout'];
+  encrypt?: boolean;
+  passphraseFile?: string;
+  passphraseEnv?: string;
+  recipient?: string[];
+  cold?: boolean;
+  stopCommand?: string;
+  startCommand?: string;
+  cleanSessions?: boolean;
+  rotate?: boolean;
+  json?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** The request's source from `--source`. */
+function sourceOf(o: BackupFlags): BackupRequest['source'] {
+  const s = o.source;
+  if (s?.startsWith('odoo:')) {
+    if (o.dataDir) throw new UsageError('--data-dir is for PostgreSQL sources: a backup through Odoo gets the filestore from Odoo.');
+    return { type: 'odoo', instance: s.slice('odoo:'.length) };
+  }
+  if (s !== undefined && !/^postgres(ql)?:\/\//.test(s)) throw new UsageError(`--source must be a postgres:// URL or odoo:INSTANCE (got "${s}").`, 'For example --source postgres://odoo@localhost:5432/ or --source odoo:prod.');
+  if (s !== undefined && urlHasPassword(s)) {
+    throw new UsageError('--source must not contain a password: a command line is visible to other users of this machine.', 'Give it through PGPASSWORD, PGPASSFILE or ~/.pgpass.');
+  }
+  return { type: 'postgres', ...(s ? { url: s } : {}), ...(o.dataDir ? { dataDir: resolve(o.dataDir) } : {}), filestore: o.filestore };
+}
+
+/** The request's encryption from `--encrypt`, the passphrase options and `--recipient`. */
+async function encryptionOf(ctx: CliContext, o: BackupFlags): Promise<BackupRequest['encrypt']> {
+  const recipients = o.recipient ?? [];
+  const givenPw = o.passphraseFile !== undefined || o.passphraseEnv !== undefined;
+  if (!o.encrypt && !recipients.length && !givenPw) return undefined;
+  const publicKeys = await Promise.all(recipients.map((f) => readFile(f, 'utf8').catch(() => Promise.reject(new UsageError(`Cannot read the recipient key file ${f}.`)))));
+  const passphrase = await passphraseFrom(ctx, o, false);
+  if (passphrase === undefined && !publicKeys.length && !ctx.io.stdin.isTTY) {
+    // Neither given nor askable: the passphrase remembered for the first storage (the keychain).
+    return { rememberedFrom: o.to[0]! };
+  }
+  const pw = passphrase ?? (publicKeys.length ? undefined : await ctx.prompt('Backup passphrase: '));
+  return { ...(pw ? { passphrase: pw } : {}), ...(publicKeys.length ? { publicKeys } : {}) };
+}
+
+/** The request's cold-backup settings. */
+function coldOf(o: BackupFlags): BackupRequest['cold'] {
+  if (!o.cold) {
+    if (o.stopCommand || o.startCommand || o.cleanSessions) throw new UsageError('--stop-command, --start-command and --clean-sessions go with --cold.');
+    return undefined;
+  }
+  if (!o.stopCommand || !o.startCommand) throw new UsageError('--cold needs --stop-command CMD and --start-command CMD.', 'For example --stop-command "systemctl stop odoo" --start-command "systemctl start odoo".');
+  return { stopCommand: o.stopCommand, startCommand: o.startCommand, cleanSessions: o.cleanSessions === true };
+}
+
+/** The result for people. */
+function printResult(ctx: CliContext, r: BackupResultDto): void {
+  const ok = r.destinations.filter((d) => d.ok);
+  ctx.out(`backed up ${r.db} (${r.format}${r.encrypted ? ', encrypted' : ''}) — ${formatBytes(r.size)}, sha256 ${r.sha256}, in ${(r.durationMs / 1000).toFixed(1)} s`);
+  for (const d of r.destinations) ctx.out(d.ok ? `  ${d.ref}` : `  ${d.storage}: FAILED — ${d.error?.message ?? 'failed'}`);
+  ctx.out(`verification: ${r.verification.message}`);
+  if (ok.length < r.destinations.length) ctx.err(`${ok.length} of ${r.destinations.length} storages got the backup.`);
+}
+
+/** The `backup` command. */
+export const backupCommand: CommandModule = {
+  register(program: Command, ctx: CliContext) {
+    program
+      .command('backup')
+      .description('make an Odoo backup (dump.sql + manifest + filestore, as Odoo writes it) and write it to one or more storages at once')
+      .requiredOption('--db <name>', 'the database to back up')
+      .option('--source <postgres-url|odoo:INSTANCE>', 'a postgres:// URL without password (default: libpq environment, PGHOST etc.), or odoo:INSTANCE for a running Odoo through its database manager')
+      .option('--data-dir <dir>', "Odoo data dir: the filestore is DATA_DIR/filestore/DB (default: Odoo's default for this OS)")
+      .option('--no-filestore', 'the database only')
+      .requiredOption('--to <storage>', 'a storage to write to (repeat for several: all are written at once)', collect)
+      .addOption(new Option('--format <format>', 'zip (Odoo zip with filestore) or dump (pg_dump custom format)').choices(['zip', 'dump']).default('zip'))
+      .addOption(new Option('--layout <layout>', 'names on the storage').choices(['odoo-backup-sh', 'odoo-manager', 'backup-desk']).default('odoo-backup-sh'))
+      .option('--encrypt', 'encrypt with OpenPGP (gpg reads it): the passphrase from --passphrase-file/--passphrase-env, a prompt, or the one remembered for the first --to storage')
+      .option('--passphrase-file <file>', 'read the encryption passphrase from a file (implies --encrypt)')
+      .option('--passphrase-env <var>', 'read the encryption passphrase from an environment variable (implies --encrypt)')
+      .option('--recipient <keyfile>', 'encrypt to this OpenPGP public key file (repeatable; implies --encrypt)', collect)
+      .option('--cold', 'stop Odoo during the backup with --stop-command, then --start-command (which runs even when the backup fails)')
+      .option('--stop-command <cmd>', 'the command that stops Odoo (with --cold)')
+      .option('--start-command <cmd>', 'the command that starts Odoo (with --cold)')
+      .option('--clean-sessions', 'with --cold: remove stale session files from DATA_DIR/sessions while Odoo is down')
+      .option('--rotate', "afterwards, apply each storage's stored rotation policy (see `storage rotation`)")
+      .option('--json', 'print the result as JSON')
+      .addHelpText('after', '\nLayouts: odoo-backup-sh (default) = <db>.<UTC stamp>.zip[.enc] + .info at the storage root; odoo-manager = <db>_<UTC stamp>.zip|.dump[.gpg];\nbackup-desk = <db>/<db>_<stamp>.zip|.dump[.gpg] + .json sidecar. Nothing is listed until the backup is complete.\nExit status: 0 every storage got it, 1 some or all did not, 130 cancelled (nothing left behind).')
+      .action(async (o: BackupFlags, cmd: Command) => {
+        if (!DBNAME_PATTERN.test(o.db)) throw new UsageError(`"${o.db}" is not a valid Odoo database name.`);
+        if (o.filestore === false && o.dataDir) throw new UsageError('Give either --data-dir or --no-filestore.');
+        const req: BackupRequest = {
+          db: o.db,
+          source: sourceOf(o),
+          to: o.to,
+          format: o.format,
+          layout: o.layout,
+          rotate: o.rotate === true,
+        };
+        const encrypt = await encryptionOf(ctx, o);
+        const cold = coldOf(o);
+        const desk = await ctx.desk(cmd);
+        const job = desk.startBackup({ ...req, ...(encrypt ? { encrypt } : {}), ...(cold ? { cold } : {}) });
+        const result = (await ctx.runJob(desk, job)) as BackupResultDto;
+        for (const w of result.warnings) ctx.err(`warning: ${w}`);
+        if (o.json) ctx.out(JSON.stringify(result, null, 2));
+        else printResult(ctx, result);
+        if (result.destinations.some((d) => !d.ok)) ctx.exitCode = 1;
+      });
+  },
+};

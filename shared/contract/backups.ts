@@ -1,0 +1,95 @@
+/**
+ * The backups area's slice of the contract: making a backup (a job) from PostgreSQL + filestore or
+ * from a running Odoo's database manager, to one or more storages, and what it reports. Pure zod.
+ */
+import { z } from 'zod';
+
+const DB_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** Where the backup comes from. */
+export const backupSourceSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('postgres'),
+    /** `postgres://USER@HOST:PORT/` without a password (default: libpq's environment). */
+    url: z.string().optional(),
+    /** Odoo's data dir; the filestore is `<dataDir>/filestore/<db>` (default: Odoo's default). */
+    dataDir: z.string().optional(),
+    /** false = database only (`--no-filestore`). */
+    filestore: z.boolean().default(true),
+  }),
+  z.object({ type: z.literal('odoo'), instance: z.string().min(1) }),
+]);
+/** Where the backup comes from. */
+export type BackupSourceSpec = z.infer<typeof backupSourceSchema>;
+
+/** The layouts a backup can be written in. */
+export const backupLayoutSchema = z.enum(['odoo-backup-sh', 'odoo-manager', 'backup-desk']);
+
+/** A backup request. */
+export const backupRequestSchema = z.object({
+  db: z.string().regex(DB_NAME, 'Use letters, digits, "_", "." or "-", starting with a letter or digit.'),
+  source: backupSourceSchema,
+  /** Storage names to write to (at least one). */
+  to: z.array(z.string().min(1)).min(1),
+  format: z.enum(['zip', 'dump']).default('zip'),
+  layout: backupLayoutSchema.default('odoo-backup-sh'),
+  /** OpenPGP encryption: a passphrase and/or armored recipient public keys; `rememberedFrom` uses the passphrase remembered for that storage. */
+  encrypt: z
+    .object({
+      passphrase: z.string().min(1).optional(),
+      publicKeys: z.array(z.string()).optional(),
+      rememberedFrom: z.string().optional(),
+    })
+    .optional(),
+  /** Stop Odoo around the backup (the start command runs even when the backup fails). */
+  cold: z.object({ stopCommand: z.string().min(1), startCommand: z.string().min(1), cleanSessions: z.boolean().default(false) }).optional(),
+  /** Apply each destination's stored rotation policy afterwards. */
+  rotate: z.boolean().default(false),
+});
+/** A backup request. */
+export type BackupRequest = z.infer<typeof backupRequestSchema>;
+
+/** What happened on one destination. */
+export const backupDestinationResultSchema = z.object({
+  storage: z.string(),
+  ok: z.boolean(),
+  ref: z.string().optional(),
+  key: z.string(),
+  companionKey: z.string().optional(),
+  error: z.object({ kind: z.string(), message: z.string(), hint: z.string().optional() }).optional(),
+});
+
+/** The filestore check. */
+export const backupVerificationSchema = z.object({
+  status: z.enum(['complete', 'missing-files', 'skipped']),
+  referenced: z.number(),
+  archived: z.number(),
+  missingCount: z.number(),
+  missing: z.array(z.string()),
+  message: z.string(),
+});
+
+/** The result of a backup that reached at least one storage. */
+export const backupResultSchema = z.object({
+  db: z.string(),
+  format: z.enum(['zip', 'dump']),
+  layout: backupLayoutSchema,
+  encrypted: z.boolean(),
+  createdAt: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  durationMs: z.number(),
+  destinations: z.array(backupDestinationResultSchema),
+  verification: backupVerificationSchema,
+  odooVersion: z.string().optional(),
+  pgVersion: z.string().optional(),
+  warnings: z.array(z.string()),
+});
+/** The result of a backup. */
+export type BackupResultDto = z.infer<typeof backupResultSchema>;
+
+/** The backups area's methods. */
+export const backupMethods = {
+  /** Starts a backup job; its result is a `backupResultSchema`. */
+  'backup:start': { args: backupRequestSchema, result: z.object({ jobId: z.string() }) },
+} as const;

@@ -1,0 +1,117 @@
+/**
+ * The backups area service: turns a `backup:start` request into a job — storages opened by name,
+ * the source resolved (PostgreSQL + filestore, or an Odoo instance), the passphrase found, the
+ * pipeline run, the run recorded in the history, and each destination's rotation policy applied
+ * afterwards on request. Faces reach it through the Desk; the scheduler calls `run` directly.
+ */
+import type { BackupRequest } from '../../contract/backups';
+import { AppError, toAppError } from '../errors';
+import { trackRun, type RunHistory } from '../history';
+import type { JobContext } from '../jobs/job';
+import type { JobHandle, JobManager } from '../jobs/job-manager';
+import type { OdooBackupStream } from '../odoo';
+import { defaultOdooDataDir } from '../restore';
+import type { StorageProvider } from '../storage/provider';
+import type { Logger } from '../util/logger';
+import { runBackup, type BackupEncryption, type BackupResult } from './backup';
+import type { BackupDestination } from './commit';
+import { openOdooSource } from './odoo-source';
+import { openPgSource, type SourceOutput } from './pg-source';
+
+/** What the service needs from the rest of the core. */
+export interface BackupServiceDeps {
+  readonly jobs: JobManager;
+  readonly history: RunHistory;
+  readonly log: Logger;
+  /** A connected provider for a configured storage. */
+  provider(name: string): Promise<StorageProvider>;
+  /** The backup passphrase remembered for a storage, if any. */
+  rememberedPassphrase(storage: string): Promise<string | undefined>;
+  /** Streams a backup from a configured Odoo instance (its master password from the keychain). */
+  odooBackup(instance: string, db: string, format: 'zip' | 'dump', signal: AbortSignal): Promise<OdooBackupStream>;
+  /** Applies a storage's stored rotation policy after a backup (undefined when it has none). */
+  rotateAfterBackup?(req: { storage: string; db: string; layout: BackupRequest['layout']; signal?: AbortSignal }): Promise<{ delete: string[] } | undefined>;
+}
+
+/** The backups area. */
+export class BackupService {
+  constructor(private readonly d: BackupServiceDeps) {}
+
+  /** Starts a backup job. */
+  start(req: BackupRequest): JobHandle<BackupResult> {
+    const src = req.source.type === 'odoo' ? `odoo:${req.source.instance}` : 'PostgreSQL';
+    return this.d.jobs.start('backup', `Back up ${req.db} (${src}) to ${req.to.join(', ')}`, (ctx) => this.run(req, ctx));
+  }
+
+  /** Runs a backup in the caller's job, recorded in the history. */
+  async run(req: BackupRequest, ctx: JobContext): Promise<BackupResult> {
+    const start = { kind: 'backup' as const, db: req.db, destinations: req.to, details: { source: req.source.type === 'odoo' ? `odoo:${req.source.instance}` : 'postgres', format: req.format, layout: req.layout } };
+    const summarize = (r: BackupResult) => ({
+      bytes: r.size,
+      refs: r.destinations.flatMap((x) => (x.ref ? [x.ref] : [])),
+      details: { sha256: r.sha256, verification: r.verification.status, failedDestinations: r.destinations.filter((x) => !x.ok).map((x) => x.storage), warnings: r.warnings },
+    });
+    return trackRun(this.d.history, start, () => this.execute(req, ctx), { summarize, log: this.d.log });
+  }
+
+  private async execute(req: BackupRequest, ctx: JobContext): Promise<BackupResult> {
+    const destinations = await this.destinations(req.to);
+    const encrypt = await this.encryption(req);
+    const result = await runBackup(
+      {
+        db: req.db,
+        format: req.format,
+        layout: req.layout,
+        destinations,
+        openSource: (c) => this.openSource(req, c),
+        ...(encrypt ? { encrypt } : {}),
+        ...(req.cold ? { cold: { stopCommand: req.cold.stopCommand, startCommand: req.cold.startCommand, ...(req.cold.cleanSessions ? { cleanSessionsIn: this.dataDir(req) } : {}) } } : {}),
+      },
+      ctx,
+    );
+    if (req.rotate) await this.rotate(req, result, ctx);
+    return result;
+  }
+
+  private dataDir(req: BackupRequest): string {
+    return (req.source.type === 'postgres' ? req.source.dataDir : undefined) ?? defaultOdooDataDir();
+  }
+
+  private async destinations(names: readonly string[]): Promise<BackupDestination[]> {
+    const unique = [...new Set(names)];
+    return Promise.all(unique.map(async (name) => ({ name, provider: await this.d.provider(name) })));
+  }
+
+  private async encryption(req: BackupRequest): Promise<BackupEncryption | undefined> {
+    const e = req.encrypt;
+    if (!e) return undefined;
+    let passphrase = e.passphrase;
+    if (!passphrase && e.rememberedFrom) {
+      passphrase = await this.d.rememberedPassphrase(e.rememberedFrom);
+      if (!passphrase) throw new AppError('InvalidInput', `No backup passphrase is remembered for storage "${e.rememberedFrom}".`, { hint: 'Give one with --passphrase-env or --passphrase-file (restore … --remember-passphrase keeps one).' });
+    }
+    if (!passphrase && !e.publicKeys?.length) throw new AppError('InvalidInput', 'Encryption needs a passphrase or a recipient key.', { hint: 'Give --passphrase-env, --passphrase-file or --recipient KEYFILE.' });
+    return { ...(passphrase ? { passphrase } : {}), ...(e.publicKeys?.length ? { publicKeys: e.publicKeys } : {}) };
+  }
+
+  private openSource(req: BackupRequest, ctx: JobContext): Promise<SourceOutput> {
+    const s = req.source;
+    if (s.type === 'odoo') return openOdooSource((signal) => this.d.odooBackup(s.instance, req.db, req.format, signal), ctx);
+    if (s.url && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(s.url)) {
+      throw new AppError('InvalidInput', 'The source URL contains a password.', { hint: 'Give the password through PGPASSWORD or ~/.pgpass, never in the URL.' });
+    }
+    return openPgSource({ db: req.db, ...(s.url ? { pgUrl: s.url } : {}), dataDir: this.dataDir(req), filestore: s.filestore, format: req.format }, ctx);
+  }
+
+  private async rotate(req: BackupRequest, result: BackupResult, ctx: JobContext): Promise<void> {
+    if (!this.d.rotateAfterBackup) return;
+    for (const d of result.destinations.filter((x) => x.ok)) {
+      try {
+        const r = await this.d.rotateAfterBackup({ storage: d.storage, db: req.db, layout: req.layout, signal: ctx.signal });
+        if (r) ctx.log('info', `Rotation on "${d.storage}": ${r.delete.length} backup(s) deleted.`);
+      } catch (err) {
+        result.warnings.push(`Rotation on "${d.storage}" failed: ${toAppError(err).message}`);
+      }
+    }
+  }
+}

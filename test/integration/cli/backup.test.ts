@@ -1,0 +1,121 @@
+/**
+ * `backup-desk backup` as a user runs it (the built CLI): a backup of a real PostgreSQL database
+ * and its filestore to a local storage, listed by `list` and recorded in `history`; Ctrl-C
+ * (exit 130) and a kill -9 half-way leave nothing that `list` shows.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOdooShapedDb } from '../../helpers/odoo-shaped-db';
+import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../../..');
+const BIN = join(ROOT, 'bin', 'backup-desk.js');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(home: string, args: string[]): { child: ChildProcess; done: Promise<Result>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Result>((res, rej) => {
+    child.on('error', rej);
+    child.on('close', (code) => res({ code, stdout, stderr }));
+  });
+  return { child, done, stderr: () => stderr };
+}
+
+const cli = (home: string, args: string[]): Promise<Result> => start(home, args).done;
+
+async function waitFor(cond: () => boolean, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('backup-desk backup (built CLI)', () => {
+  let cluster: PgCluster;
+  let tmp: string;
+  let home: string;
+  let store: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
+    cluster = await startPgCluster();
+    tmp = await mkdtemp(join(tmpdir(), 'bd-cli-backup-'));
+    home = join(tmp, 'home');
+    store = join(tmp, 'store');
+    dataDir = join(tmp, 'data');
+    await mkdir(store, { recursive: true });
+    // ~40 MB of filestore: time enough to interrupt it half-way
+    await createOdooShapedDb(cluster.url, 'shop', { partners: 5000, blobs: 0, blobBytes: 0, files: 80, fileBytes: 500_000 }, join(dataDir, 'filestore', 'shop'));
+    const add = await cli(home, ['storage', 'add', 'nas', '--type', 'local', '--path', store]);
+    if (add.code !== 0) throw new Error(add.stderr);
+  }, 300_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  const backupArgs = (...extra: string[]): string[] => ['backup', '--db', 'shop', '--source', cluster.url, '--data-dir', dataDir, '--to', 'nas', ...extra];
+
+  it('Ctrl-C half-way exits 130 and leaves nothing listed (nor any temporary file)', async () => {
+    const p = start(home, backupArgs());
+    await waitFor(() => /Dumping, archiving and uploading/.test(p.stderr()));
+    p.child.kill('SIGINT');
+    const r = await p.done;
+    expect(r.code).toBe(130);
+    expect(await readdir(store)).toEqual([]);
+    const hist = JSON.parse((await cli(home, ['history', '--json'])).stdout) as Array<{ kind: string; outcome: string }>;
+    expect(hist[0]).toMatchObject({ kind: 'backup', outcome: 'cancelled' });
+  });
+
+  it('kill -9 half-way leaves nothing that list shows', async () => {
+    const p = start(home, backupArgs());
+    await waitFor(() => /Dumping, archiving and uploading/.test(p.stderr()));
+    p.child.kill('SIGKILL');
+    await p.done;
+    const list = await cli(home, ['list', '--json', '--all']);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+  });
+
+  it('backs up, prints the result (refs, size, sha256, verification) and list shows it', async () => {
+    const r = await cli(home, backupArgs('--json'));
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { destinations: Array<{ ok: boolean; ref: string }>; size: number; sha256: string; verification: { status: string; referenced: number }; durationMs: number };
+    expect(res.destinations).toEqual([expect.objectContaining({ ok: true, ref: expect.stringMatching(/^nas:shop\.\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.zip$/) })]);
+    expect(res.verification).toMatchObject({ status: 'complete', referenced: 80 });
+    expect(res.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toMatch(/Dumping, archiving and uploading/);
+    const list = JSON.parse((await cli(home, ['list', '--json', '--all'])).stdout) as Array<{ ref: string; size: number; warnings?: string[] }>;
+    expect(list).toEqual([expect.objectContaining({ ref: res.destinations[0]!.ref, size: res.size, database: 'shop', convention: 'odoo-backup-sh' })]);
+    const hist = JSON.parse((await cli(home, ['history', '--json'])).stdout) as Array<{ kind: string; outcome: string; bytes: number; refs: string[] }>;
+    expect(hist[0]).toMatchObject({ kind: 'backup', outcome: 'ok', bytes: res.size, refs: [res.destinations[0]!.ref] });
+    const human = await cli(home, backupArgs('--layout', 'backup-desk'));
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^backed up shop \(zip\) — .*sha256 [0-9a-f]{64}, in \d+\.\d s\n {2}nas:shop\/shop_.*\.zip\nverification: All 80 files/);
+  });
+
+  it('refuses a password in --source, and a storage that does not exist', async () => {
+    const pw = await cli(home, ['backup', '--db', 'shop', '--source', 'postgres://u:secret@127.0.0.1/', '--to', 'nas']);
+    expect(pw.code).toBe(2);
+    expect(pw.stderr).toMatch(/must not contain a password/);
+    const none = await cli(home, backupArgs('--to', 'nowhere'));
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no storage named "nowhere"/i);
+  });
+});
