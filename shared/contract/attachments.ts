@@ -4,7 +4,7 @@
  * reports it for a backup or a database, and the attachment options of restores.
  */
 import { z } from 'zod';
-import { DBNAME_PATTERN } from './common';
+import { DBNAME_PATTERN, emptySchema, jobIdSchema } from './common';
 import { restoreTargetSchema } from './restores';
 
 /** Where a group of attachments lives. */
@@ -56,8 +56,43 @@ export const attachmentsModeSchema = z.enum(['bring-home', 'keep-remote', 'skip'
 /** What a restore does with attachments kept in object storage. */
 export type AttachmentsMode = z.infer<typeof attachmentsModeSchema>;
 
+/** A migration of a database's attachments between its filestore and object storage. */
+export const migrationSummarySchema = z.object({
+  id: z.string(),
+  direction: z.enum(['to-store', 'to-filestore']),
+  db: z.string(),
+  /** `s3://bucket` or `swift://container` (to-store). */
+  store: z.string().optional(),
+  status: z.enum(['running', 'interrupted', 'done', 'rolled-back', 'failed']),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  message: z.string().optional(),
+});
+/** A migration of a database's attachments. */
+export type MigrationSummary = z.infer<typeof migrationSummarySchema>;
+
+/** A migration request. */
+export const migrationRequestSchema = z.object({
+  db: z.string().regex(DBNAME_PATTERN),
+  target: restoreTargetSchema,
+  /** `filestore`: bring every object home; `s3`/`swift`: move the filestore into a bucket/container. */
+  to: z.enum(['filestore', 's3', 'swift']),
+  /** The configured storage whose credentials are used (required for s3/swift; optional for filestore). */
+  storage: z.string().optional(),
+  /** The bucket/container to move into (default: the storage's own). */
+  store: z.string().optional(),
+});
+
 /** The attachments area's methods. */
 export const attachmentsMethods = {
+  /** Starts a migration job (resumable: see `attachments:migration-resume`). */
+  'attachments:migrate': { args: migrationRequestSchema, result: jobIdSchema },
+  /** Every migration of this home, newest first. */
+  'attachments:migrations': { args: emptySchema, result: z.array(migrationSummarySchema) },
+  /** Resumes an interrupted or failed migration. */
+  'attachments:migration-resume': { args: z.object({ id: z.string() }), result: jobIdSchema },
+  /** Rolls a migration back: rows pointed back where the originals still are, created copies removed. */
+  'attachments:migration-rollback': { args: z.object({ id: z.string() }), result: jobIdSchema },
   /** Where the attachments of a live or restored database live (null when it has no ir_attachment table). */
   'attachments:inspect-db': { args: z.object({ db: z.string().regex(DBNAME_PATTERN), target: restoreTargetSchema }), result: attachmentReportSchema.nullable() },
 } as const;

@@ -18,6 +18,7 @@ import { historyCommand } from './history';
 import { scheduleCommand } from './schedule';
 import { rotateCommand } from './rotate';
 import { embeddedCommand } from './embedded';
+import { attachmentsCommand } from './attachments';
 
 /** A CLI command: registers itself (and its subcommands) on the program. */
 export interface CommandModule {
@@ -40,6 +41,7 @@ export const COMMANDS: readonly CommandModule[] = [
   scheduleCommand,
   rotateCommand,
   embeddedCommand,
+  attachmentsCommand,
 ];
 
 /** The `NAME` group command (e.g. `storage`), created on first use; for modules adding subcommands. */

@@ -73,7 +73,7 @@ export class DeskCore {
     this.catalog = new CatalogService(k, this.storages, this.locator, this.passphrases);
     this.transfers = new TransferService(k, this.storages, this.locator, this.passphrases);
     this.restores = new RestoreService(k, this.storages, this.locator, this.passphrases, this.catalog);
-    this.attachments = new AttachmentService(this.restores);
+    this.attachments = new AttachmentService(k, this.restores, this.storages);
     this.jobService = new JobService(k.jobs);
     this.historyService = new HistoryService(k.history);
     this.history = k.history;

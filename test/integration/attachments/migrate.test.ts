@@ -5,8 +5,10 @@
  * at an object that does not exist — then resumed from a fresh book (as after a restart) to the
  * end, every object verified; and a rollback that puts everything back.
  */
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource } from '../../../shared/core/archive';
@@ -19,6 +21,8 @@ import type { StorageProvider } from '../../../shared/core/storage/provider';
 import { ATTACH_BUCKET, ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
 
 let w: ObjectStorageWorld;
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 /** A context that cancels once `after` objects are done. */
 function killAfter(after: number): JobContext {
@@ -129,4 +133,38 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('attachment migrations, killed half way
       await resolver.close();
     }
   });
+
+  it('the built CLI, killed with SIGKILL half way: nothing dangles, and `attachments resume` in a new process finishes it', async () => {
+    await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
+    await restoreCopy('mig3');
+    const before = await assertNoDanglingRows('mig3');
+    const home = join(w.work, 'cli-home');
+    const pw = join(w.work, 'vault-pw');
+    await writeFile(pw, 'vault passphrase for the test\n');
+    const env = { ...process.env, BACKUP_DESK_VAULT_PASSPHRASE_FILE: pw, S3_SECRET: w.s3.secretAccessKey };
+    const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'backup-desk.js'), '--home', home, ...args], { cwd: ROOT, env });
+    await cli('secrets', 'vault', 'init');
+    await cli('storage', 'add', 'prod-s3', '--type', 's3', '--endpoint', w.s3.endpoint, '--bucket', ATTACH_BUCKET, '--force-path-style', '--access-key-id', w.s3.accessKeyId, '--secret-env', 'secretAccessKey=S3_SECRET');
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'backup-desk.js'), '--home', home, 'attachments', 'migrate', '--db', 'mig3', '--to', 's3', '--storage', 'prod-s3', '--target', w.cluster.url, '--data-dir', w.dataDir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.on('close', (code, sig) => r(sig ? -1 : code)));
+    const book = join(home, 'attachments', 'migrations');
+    // kill it once 20 objects are rewritten
+    for (;;) {
+      const logs = (await readdir(book).catch(() => [] as string[])).filter((f) => f.endsWith('.log'));
+      const text = logs.length ? await readFile(join(book, logs[0]!), 'utf8') : '';
+      if ((text.match(/^row\t/gm) ?? []).length >= 20) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    expect(await exited).toBe(-1);
+    const mid = await assertNoDanglingRows('mig3');
+    expect(mid.s3).toBeGreaterThan(before.s3);
+    expect(mid.filestore).toBeGreaterThan(0);
+    const listed = JSON.parse((await cli('attachments', 'migrations', '--json')).stdout) as Array<{ id: string; status: string }>;
+    expect(listed).toHaveLength(1);
+    const resumed = await cli('attachments', 'resume', listed[0]!.id);
+    expect(resumed.stdout).toMatch(/done/);
+    expect(await assertNoDanglingRows('mig3')).toEqual({ filestore: 0, s3: before.s3 + before.filestore, swift: before.swift });
+    expect(JSON.parse((await cli('attachments', 'migrations', '--json')).stdout)[0].status).toBe('done');
+  }, 300_000);
 });

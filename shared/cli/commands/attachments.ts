@@ -1,0 +1,84 @@
+/**
+ * `attachments …`: move a database's attachments between its filestore and object storage, as
+ * resumable jobs (`migrate`, `migrations`, `resume`, `rollback`).
+ */
+import { Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+import { DBNAME_PATTERN, type RestoreTargetSpec } from '../../contract/api';
+import { UsageError, type CliContext } from '../context';
+import { table } from '../format';
+import type { CommandModule } from './index';
+import { commandGroup } from './index';
+import { urlHasPassword } from './restore';
+
+interface MigrateOpts {
+  db: string;
+  to: 'filestore' | 's3' | 'swift';
+  storage?: string;
+  bucket?: string;
+  container?: string;
+  target?: string;
+  dataDir?: string;
+}
+
+function targetOf(opts: { target?: string; dataDir?: string }): RestoreTargetSpec {
+  const t = opts.target;
+  if (t !== undefined && t !== 'embedded' && (!/^postgres(ql)?:\/\//.test(t) || urlHasPassword(t))) {
+    throw new UsageError('--target must be a postgres:// URL without a password, or "embedded".', 'Give the password through PGPASSWORD or ~/.pgpass.');
+  }
+  const dataDir = opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {};
+  return t === 'embedded' ? { type: 'embedded', ...dataDir } : { type: 'postgres', ...(t ? { url: t } : {}), ...dataDir };
+}
+
+function printResult(ctx: CliContext, r: unknown): void {
+  const x = r as { id?: string; status?: string; objects?: number; rewrittenRows?: number; problems?: Array<{ storeFname: string; reason: string; message: string }>; warnings?: string[] };
+  for (const w of x.warnings ?? []) ctx.err(`warning: ${w}`);
+  for (const p of x.problems ?? []) ctx.err(`${p.reason}: ${p.storeFname}: ${p.message}`);
+  ctx.out(`migration ${x.id ?? '?'} ${x.status ?? ''}: ${x.objects ?? 0} objects, ${x.rewrittenRows ?? 0} attachment rows rewritten${x.problems?.length ? `, ${x.problems.length} not moved` : ''}`);
+}
+
+/** The `attachments` command group. */
+export const attachmentsCommand: CommandModule = {
+  register(program: Command, ctx: CliContext) {
+    const group = commandGroup(program, 'attachments', 'move attachments between the filestore and S3/Swift (resumable, verified, reversible)');
+    group
+      .command('migrate')
+      .description('move a database\'s attachments: --to s3|swift moves its filestore into a bucket/container (store_fname s3://…/<sha1>); --to filestore brings every object home')
+      .requiredOption('--db <name>', 'the database')
+      .addOption(new Option('--to <where>', 'filestore, s3 or swift').choices(['filestore', 's3', 'swift']).makeOptionMandatory())
+      .option('--storage <name>', 'the configured storage whose credentials to use (required for s3/swift; for filestore, one to read every bucket/container with)')
+      .option('--bucket <name>', 'with --to s3: the bucket (default: the storage\'s)')
+      .option('--container <name>', 'with --to swift: the container (default: the storage\'s)')
+      .option('--target <url|embedded>', 'the PostgreSQL server (postgres:// URL without a password, or "embedded"); default: libpq environment')
+      .option('--data-dir <dir>', "Odoo data dir holding filestore/DB (default: Odoo's default for this OS)")
+      .action(async (opts: MigrateOpts, cmd: Command) => {
+        if (!DBNAME_PATTERN.test(opts.db)) throw new UsageError(`"${opts.db}" is not a valid Odoo database name.`);
+        const desk = await ctx.desk(cmd);
+        const store = opts.bucket ?? opts.container;
+        const job = await desk.attachments.startMigration({ db: opts.db, target: targetOf(opts), to: opts.to, ...(opts.storage ? { storage: opts.storage } : {}), ...(store ? { store } : {}) });
+        ctx.err(`migration ${job.id} (resume it with \`backup-desk attachments resume ${job.id}\` if it is interrupted)`);
+        printResult(ctx, await ctx.runJob(desk, job));
+      });
+    group
+      .command('migrations')
+      .description('list the migrations of this home')
+      .option('--json', 'print JSON')
+      .action(async (opts: { json?: boolean }, cmd: Command) => {
+        const desk = await ctx.desk(cmd);
+        const all = await desk['attachments:migrations']({});
+        if (opts.json) return ctx.out(JSON.stringify(all, null, 2));
+        ctx.out(table(['id', 'status', 'db', 'direction', 'store', 'updated'], all.map((m) => [m.id, m.status, m.db, m.direction, m.store ?? '', m.updatedAt])).trimEnd());
+      });
+    for (const [name, what] of [['resume', 'resume an interrupted or failed migration'], ['rollback', 'roll a migration back: rows pointed back where the originals still are, copies it created removed']] as const) {
+      group
+        .command(name)
+        .description(what)
+        .argument('<id>', 'the migration id (see `attachments migrations`)')
+        .action(async (id: string, _opts: unknown, cmd: Command) => {
+          const desk = await ctx.desk(cmd);
+          const job = name === 'resume' ? await desk.attachments.resumeMigration(id) : await desk.attachments.rollbackMigration(id);
+          printResult(ctx, await ctx.runJob(desk, job));
+        });
+    }
+  },
+};
