@@ -4,6 +4,7 @@ import type { ApiError, ApiResult, StorageSummary } from '../../../../shared/con
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { Badge, ErrorMessage, Modal } from '../../components/ui';
+import { RotationPolicyLine } from '../rotation/rotation-policy';
 import { ConnectStorage } from './connect-storage';
 import { CONNECT_METHOD, StorageForm, type StorageKind } from './storage-form';
 
@@ -57,7 +58,7 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
       <header className="screen-header">
         <div>
           <h1>Storages</h1>
-          <p className="muted">Where your backups live. Backup Desk only reads them: it never changes or deletes a backup.</p>
+          <p className="muted">Where your backups live. Backup Desk deletes a backup only when a rotation you set up lets it go; it never touches strays or other files.</p>
         </div>
         <button type="button" className="btn primary" onClick={() => setAdding(true)} disabled={!kinds}>
           Add storage
@@ -76,6 +77,7 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
                   {s.status && s.status !== 'ok' ? <Badge tone="warn">{s.status === 'needs-reconnect' ? 'needs reconnect' : 'needs secret'}</Badge> : null}
                 </h2>
                 <p className="muted mono">{s.description}</p>
+                <RotationPolicyLine storage={s.name} />
                 {t === 'running' ? <p role="status">Testing…</p> : null}
                 {t && t !== 'running' && 'checks' in t ? (
                   <ul className="checks" aria-label={`Test results for ${s.name}`}>
