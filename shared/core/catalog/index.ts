@@ -4,5 +4,5 @@ export { parseListing, sortNewestFirst, GENERIC_WARNING, MISSING_INFO_WARNING, t
 export { parseInfoFile, type BackupShInfo } from './info-file';
 export { parseSidecar, sidecarSchema, ownBackupKeys, type Sidecar } from './sidecar';
 export { sniffHead, HEAD_BYTES } from './sniff';
-export { scanStorage, listCatalog, type CatalogStorage, type CatalogOptions, type ScanOptions, type StorageScan } from './catalog';
+export { scanStorage, listCatalog, singleEntry, type CatalogStorage, type CatalogOptions, type ScanOptions, type StorageScan } from './catalog';
 export { BackupFactsCache, FACTS_CACHE_LIMIT, type BackupFacts } from './facts-cache';

@@ -7,7 +7,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { BackupEntry } from '../../contract/api';
 import { localFileSource } from '../archive';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
-import { classifyName, scanStorage } from '../catalog';
+import { classifyName, scanStorage, singleEntry } from '../catalog';
 import { AppError } from '../errors';
 import { LocalProvider } from '../storage/local';
 import type { StorageProvider } from '../storage/provider';
@@ -60,14 +60,16 @@ export class BackupLocator {
     // beside them. Names that follow no convention are still tried: the engine sniffs content.
     if (!isFolder && n && !(n.role === 'backup' && n.format === 'sql')) {
       const info = await provider.stat(key, signal ? { signal } : {});
-      return { source: providerSource(provider, key, info.size), entry: undefined, provider, key, storage };
+      // odoo_backup_sh's .info, which listings leave unread: checked now, for inspect and restore.
+      const entry = await singleEntry(storage ?? 'local', provider, info, signal);
+      return { source: providerSource(provider, key, info.size), entry, provider, key, storage };
     }
     // Folder layouts: parse the listing of the folder it is in.
     const norm = key.replace(/^(\.\/)+/, '');
     const parentNorm = isFolder ? dirname(norm.replace(/\/$/, '')) : dirname(norm);
     const lead = key.slice(0, key.length - norm.length);
     const prefix = parentNorm === '.' || parentNorm === '' ? lead : `${lead}${parentNorm}/`;
-    const scan = await scanStorage(storage ?? 'local', provider, { prefix, ...(signal ? { signal } : {}) });
+    const scan = await scanStorage(storage ?? 'local', provider, { prefix, infoFiles: true, ...(signal ? { signal } : {}) });
     const entry = scan.backups.find((b) => b.key === key);
     if (!entry && !isFolder && scan.objects.some((o) => o.key === key)) {
       return { source: providerSource(provider, key, scan.objects.find((o) => o.key === key)!.size), entry: undefined, provider, key, storage };

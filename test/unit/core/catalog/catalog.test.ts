@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { listCatalog, scanStorage } from '../../../../shared/core/catalog/catalog';
+import { listCatalog, scanStorage, singleEntry } from '../../../../shared/core/catalog/catalog';
 import { AppError } from '../../../../shared/core/errors';
 import { createMemoryProvider } from '../../../../shared/core/storage/memory/memory-provider';
 import { withFaults } from '../../../../shared/core/storage/memory/faults';
@@ -19,12 +19,58 @@ describe('scanStorage', () => {
       'acme.2021-01-01_00-00-00.info': '[common]\ndatabase = other\nencrypted = False\n',
       'x.dump': 'hello, not a dump',
     });
-    const scan = await scanStorage('m', p);
+    const scan = await scanStorage('m', p, { infoFiles: true });
     expect(scan.backups).toHaveLength(1);
     expect(scan.backups[0]!.warnings?.[0]).toMatch(/names database "other"/);
     expect(scan.strays.map((s) => s.key)).toEqual(['x.dump']);
-    const limited = await scanStorage('m', p, { contentLimit: 0 });
+    const limited = await scanStorage('m', p, { contentLimit: 0, infoFiles: true });
     expect(limited.backups.map((b) => b.key).sort()).toEqual(['acme.2021-01-01_00-00-00.zip', 'x.dump']);
+  });
+
+  it('a listing reads what the table shows (heads), not .info files; singleEntry reads the one needed', async () => {
+    const p = await memoryWith({
+      'acme.2021-01-01_00-00-00.zip': 'PK\x03\x04zipdata',
+      'acme.2021-01-01_00-00-00.info': '[common]\ndatabase = other\nencrypted = False\n',
+      'x.dump': 'hello, not a dump',
+    });
+    const reads: string[] = [];
+    const counting: StorageProvider = { ...p, list: p.list.bind(p), stat: p.stat.bind(p), close: p.close.bind(p), read: (k, o) => (reads.push(k), p.read(k, o)) };
+    const scan = await scanStorage('m', counting);
+    expect(reads).toEqual(['x.dump']);
+    expect(scan.strays.map((s) => s.key)).toEqual(['x.dump']);
+    expect(scan.backups[0]!.warnings ?? []).toEqual([]);
+    expect(scan.backups[0]!.companions).toEqual(['acme.2021-01-01_00-00-00.info']);
+    const one = await singleEntry('m', counting, await p.stat('acme.2021-01-01_00-00-00.zip'));
+    expect(one?.warnings?.[0]).toMatch(/names database "other"/);
+    expect(await singleEntry('m', counting, await p.stat('x.dump'))).toBeUndefined();
+  });
+
+  it('reads content while the listing is still paging (slow pages overlap the reads)', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) files[`d${String(i).padStart(2, '0')}.dump`] = 'PGDMP';
+    const p = await memoryWith(files);
+    const events: string[] = [];
+    const slow: StorageProvider = {
+      ...p,
+      stat: p.stat.bind(p),
+      close: p.close.bind(p),
+      async *list(prefix, o) {
+        let n = 0;
+        for await (const x of p.list(prefix, o)) {
+          if (n++ % 7 === 0) {
+            events.push('page');
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          yield x;
+        }
+        events.push('end');
+      },
+      read: (k, o) => (events.push('read'), p.read(k, o)),
+    };
+    const scan = await scanStorage('m', slow);
+    expect(scan.backups).toHaveLength(30);
+    expect(events.indexOf('read')).toBeLessThan(events.indexOf('end'));
+    expect(events.indexOf('read')).toBeLessThan(events.lastIndexOf('page'));
   });
 });
 
