@@ -69,8 +69,14 @@ async function asPg(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
   else await run(cmd, args, { env });
 }
 
+/** Options of `startPgCluster`. */
+export interface PgClusterOptions {
+  /** The server's default durability (fsync, synchronous_commit, full_page_writes on), as users have; benchmarks use it. */
+  durable?: boolean;
+}
+
 /** Starts a throwaway cluster (or wraps `TEST_PG_URL`). */
-export async function startPgCluster(): Promise<PgCluster> {
+export async function startPgCluster(o: PgClusterOptions = {}): Promise<PgCluster> {
   const external = process.env.TEST_PG_URL;
   if (external) {
     const u = new URL(external);
@@ -100,7 +106,8 @@ export async function startPgCluster(): Promise<PgCluster> {
   await chmod(base, 0o700);
   await asPg(join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--locale=C']);
   const port = await freePort();
-  const opts = `-p ${port} -k ${sockDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=128MB`;
+  const fast = o.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const opts = `-p ${port} -k ${sockDir} -c listen_addresses=127.0.0.1${fast} -c max_connections=60 -c shared_buffers=128MB`;
   await asPg(join(binDir, 'pg_ctl'), ['-D', dataDir, '-o', opts, '-l', join(base, 'log'), '-w', 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
