@@ -55,7 +55,7 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    if (ctx.interrupt.signal.aborted) {
+    if (ctx.interrupt.signal.aborted && !ctx.interruptIsStop) {
       ctx.err('cancelled');
       return 130;
     }

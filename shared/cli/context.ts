@@ -28,6 +28,8 @@ export class CliContext {
   readonly interrupt = new AbortController();
   /** The exit status when the command ends without throwing (1 for partial failures). */
   exitCode = 0;
+  /** Set by a command for which an interrupt (SIGTERM, Ctrl-C) is a normal stop (`daemon`): exit with `exitCode`, not 130. */
+  interruptIsStop = false;
 
   constructor(
     readonly io: CliIo,

@@ -21,6 +21,7 @@ import { rotationMethods } from './rotation';
 import { restoreMethods } from './restores';
 import { storagesMethods } from './storages';
 import { transferMethods } from './transfers';
+import { scheduleMethods } from './schedules';
 
 export * from './common';
 export * from './app';
@@ -33,6 +34,7 @@ export * from './jobs';
 export * from './history';
 export * from './rotation';
 export * from './backups';
+export * from './schedules';
 
 /**
  * Every request/response method: `args` validates input at the boundary (IPC, HTTP),
@@ -49,6 +51,7 @@ export const apiMethods = {
   ...historyMethods,
   ...rotationMethods,
   ...backupMethods,
+  ...scheduleMethods,
 } as const;
 
 /** The method names. */

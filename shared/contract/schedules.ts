@@ -8,19 +8,6 @@ import { z } from 'zod';
 /** A job name: letters, digits, `_`, `.`, `-`. */
 export const scheduleNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'Use letters, digits, "_", "." or "-" (at most 64).');
 
-/** A GFS rotation policy attached to a scheduled backup (counts per tier; `unlimited` or off when absent). */
-export const rotationPolicySchema = z.object({
-  hourly: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
-  daily: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
-  weekly: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
-  monthly: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
-  yearly: z.union([z.number().int().nonnegative(), z.literal('unlimited')]).optional(),
-  keepLast: z.number().int().positive().optional(),
-  maxAgeDays: z.number().positive().optional(),
-});
-/** A rotation policy. */
-export type RotationPolicy = z.infer<typeof rotationPolicySchema>;
-
 /** What a scheduled backup does: the `backup` command's options, secrets left in the keychain. */
 export const scheduledBackupSchema = z.object({
   kind: z.literal('backup'),
@@ -35,8 +22,10 @@ export const scheduledBackupSchema = z.object({
   layout: z.enum(['odoo-backup-sh', 'odoo-manager', 'backup-desk']).optional(),
   /** Encrypt with the passphrase kept in the keychain for this job, and/or to these public-key files. */
   encrypt: z.object({ passphrase: z.boolean().optional(), recipients: z.array(z.string()).optional() }).optional(),
-  cold: z.boolean().optional(),
-  rotate: rotationPolicySchema.optional(),
+  /** Stop Odoo around the backup (the start command runs even when the backup fails). */
+  cold: z.object({ stopCommand: z.string().min(1), startCommand: z.string().min(1), cleanSessions: z.boolean().optional() }).optional(),
+  /** Apply each destination's stored rotation policy afterwards. */
+  rotate: z.boolean().optional(),
   /** Run a restore drill of the new backup after every Nth successful backup. */
   drillEvery: z.number().int().positive().optional(),
 });
@@ -115,6 +104,29 @@ export const schedulePreviewSchema = z.object({
 /** A schedule preview. */
 export type SchedulePreview = z.infer<typeof schedulePreviewSchema>;
 
+/** One check of a restore drill. */
+export const drillCheckSchema = z.object({
+  name: z.enum(['modules', 'admin-user', 'filestore']),
+  ok: z.boolean(),
+  message: z.string(),
+  problems: z.array(z.string()).optional(),
+});
+
+/** What a restore drill found, with its timings. */
+export const drillResultSchema = z.object({
+  ok: z.boolean(),
+  /** The backup restored (`storage:key`, or a file path). */
+  ref: z.string(),
+  db: z.string(),
+  /** The throwaway database it was restored as (dropped afterwards). */
+  restoredAs: z.string(),
+  checks: z.array(drillCheckSchema),
+  timings: z.object({ findMs: z.number(), restoreMs: z.number(), checkMs: z.number(), dropMs: z.number(), totalMs: z.number() }),
+  odooVersion: z.string().optional(),
+});
+/** What a restore drill found. */
+export type DrillResult = z.infer<typeof drillResultSchema>;
+
 /** The schedules' contract methods. */
 export const scheduleMethods = {
   /** The next runs of a spec and its reading, for a live preview (never throws on a bad spec). */
@@ -141,4 +153,9 @@ export const scheduleMethods = {
   'schedules:remove': { args: z.object({ name: z.string() }), result: z.object({ removed: z.boolean() }) },
   /** Runs a job now, as a job with progress (queued behind a job on the same source). */
   'schedules:run-now': { args: z.object({ name: z.string() }), result: z.object({ jobId: z.string() }) },
+  /** Runs a restore drill now (a job; its result is a `drillResultSchema`): a backup ref, or the newest backup of `db` on `storage`. */
+  'drills:run': {
+    args: z.object({ ref: z.string().optional(), storage: z.string().optional(), db: z.string().optional() }),
+    result: z.object({ jobId: z.string() }),
+  },
 } as const;

@@ -16,6 +16,8 @@ import { secretsCommand } from './secrets';
 import { cleanupCommand } from './cleanup';
 import { historyCommand } from './history';
 import { scheduleCommand } from './schedule';
+import { daemonCommand } from './daemon';
+import { drillCommand } from './drill';
 import { rotateCommand } from './rotate';
 import { embeddedCommand } from './embedded';
 import { attachmentsCommand } from './attachments';
@@ -39,6 +41,8 @@ export const COMMANDS: readonly CommandModule[] = [
   cleanupCommand,
   historyCommand,
   scheduleCommand,
+  daemonCommand,
+  drillCommand,
   rotateCommand,
   embeddedCommand,
   attachmentsCommand,

@@ -7,6 +7,7 @@ import { formatInZone, localZone, nextRuns, parseSchedule } from '../../core/sch
 import { isAppError } from '../../core/errors';
 import { UsageError, type CliContext } from '../context';
 import { commandGroup, type CommandModule } from './index';
+import { registerScheduleJobs } from './schedule-jobs';
 
 /** Parses `--count`: 1…1000. */
 function parseCount(text: string): number {
@@ -64,5 +65,6 @@ export const scheduleCommand: CommandModule = {
   register(program: Command, ctx: CliContext) {
     const group = commandGroup(program, 'schedule', 'scheduled backups and restore drills');
     registerPreview(group, ctx);
+    registerScheduleJobs(group, ctx);
   },
 };

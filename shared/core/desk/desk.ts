@@ -9,7 +9,7 @@
  * one line that binds it in `openDesk`.
  */
 import type { DeskApi, MethodTable, AreaApi } from '../../contract/api';
-import { appMethods, attachmentsMethods, backupMethods, catalogMethods, historyMethods, jobsMethods, restoreMethods, rotationMethods, storagesMethods, transferMethods, type ApiArgs } from '../../contract/api';
+import { appMethods, attachmentsMethods, backupMethods, catalogMethods, historyMethods, jobsMethods, restoreMethods, rotationMethods, scheduleMethods, storagesMethods, transferMethods, type ApiArgs } from '../../contract/api';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { StorageEntry } from '../config';
 import type { DownloadResult } from '../download';
@@ -32,6 +32,8 @@ import { DeskKernel, type DeskOptions } from './kernel';
 import { PassphraseService } from './passphrases';
 import { RestoreService, type LeftoverQuery } from './restores';
 import { RotationDeskService } from './rotation';
+import { SchedulesDeskService } from './schedules';
+import { DrillService } from './drills';
 import type { RotationService } from '../rotation';
 import { StorageService, type ParsedRef } from './storages';
 import { TransferService, type DownloadArgs } from './transfers';
@@ -56,6 +58,10 @@ export class DeskCore {
   readonly rotationArea: RotationDeskService;
   /** Rotation policies (per storage) and rotations. */
   readonly rotation: RotationService;
+  /** Restore drills (restore into the private PostgreSQL, check, drop). */
+  readonly drills: DrillService;
+  /** Scheduled jobs and the scheduler a host starts (`schedules.scheduler.start()`). */
+  readonly schedules: SchedulesDeskService;
   /** The private PostgreSQL of the `{ type: 'embedded' }` restore target (started on demand, stopped by `close`). */
   readonly embedded: EmbeddedPg;
   /** Making backups. */
@@ -81,6 +87,8 @@ export class DeskCore {
     this.rotation = this.rotationArea.rotation;
     this.embedded = this.restores.embedded;
     this.backups = new BackupDeskService(k, this.storages, this.rotation);
+    this.drills = new DrillService(k, this.locator, this.passphrases, this.catalog, this.restores);
+    this.schedules = new SchedulesDeskService(k, this.drills, this.backups.service);
   }
 
   /** The secret store, opened on first use. */
@@ -90,6 +98,7 @@ export class DeskCore {
 
   /** Closes every connected storage and stops the private PostgreSQL. */
   async close(): Promise<void> {
+    await this.schedules.scheduler.stop({ abort: true });
     await this.storages.close();
     await this.restores.close();
   }
@@ -197,6 +206,7 @@ async function openDesk(opts: DeskOptions): Promise<Desk> {
     ...bindArea(core.historyService, historyMethods),
     ...bindArea(core.rotationArea, rotationMethods),
     ...bindArea(core.backups, backupMethods),
+    ...bindArea(core.schedules, scheduleMethods),
   };
   return Object.assign(core, api);
 }

@@ -13,7 +13,6 @@
 import { EventEmitter } from 'node:events';
 import type { ScheduledJob, ScheduleStatus } from '../../contract/schedules';
 import { AppError, toAppError } from '../errors';
-import { RunHistory, trackRun } from '../history';
 import type { JobContext, JobProgress } from '../jobs/job';
 import { nullLogger, type Logger } from '../util/logger';
 import { systemClock, type Clock, type TimerHandle } from './clock';
@@ -29,7 +28,10 @@ export interface RunSummary {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-/** Does a job's work (a backup or a drill); throws a classified error when it fails. */
+/**
+ * Does a job's work (a backup or a drill) and records it in the run history (the backups
+ * service and drills do); throws a classified error when it fails.
+ */
 export interface JobRunner {
   run(job: ScheduledJob, ctx: JobContext & { readonly trigger: Trigger }): Promise<RunSummary>;
 }
@@ -41,6 +43,12 @@ export interface RunEndEvent {
   readonly outcome: 'ok' | 'failed' | 'cancelled' | 'skipped';
   readonly error?: string;
   readonly at: string;
+}
+
+/** A caller waiting for a run it asked for: its cancel and where its progress goes. */
+export interface CallerContext {
+  readonly signal?: AbortSignal;
+  progress?(p: JobProgress): void;
 }
 
 /** The scheduler's events. */
@@ -61,7 +69,6 @@ export interface SchedulerOptions {
   readonly home: string;
   readonly runner: JobRunner;
   readonly clock?: Clock;
-  readonly history?: RunHistory;
   readonly log?: Logger;
   readonly retryDelaysMs?: readonly number[];
   /** Longest wait between checks; bounds how late a wake from sleep is noticed. Default 30 s. */
@@ -84,7 +91,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly store: JobStore;
   private readonly locks: HomeLocks;
   private readonly clock: Clock;
-  private readonly history: RunHistory;
   private readonly log: Logger;
   private readonly retryDelays: readonly number[];
   private readonly pollMs: number;
@@ -104,7 +110,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.store = new JobStore(opts.home);
     this.locks = HomeLocks.forHome(opts.home);
     this.clock = opts.clock ?? systemClock;
-    this.history = opts.history ?? RunHistory.forHome(opts.home);
     this.log = opts.log ?? nullLogger;
     this.retryDelays = opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.pollMs = opts.pollMs ?? 30_000;
@@ -151,10 +156,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** Runs a job now (queued behind a job on the same source); `Conflict` when it is already queued or running. */
-  async runNow(name: string): Promise<RunEndEvent> {
+  async runNow(name: string, caller?: CallerContext): Promise<RunEndEvent> {
     const job = await this.store.get(name);
     if (!job) throw new AppError('NotFound', `No scheduled job named "${name}".`, { hint: 'See `backup-desk schedule list`.' });
-    const queued = this.enqueue(job, 'manual');
+    const queued = this.enqueue(job, 'manual', this.clock.now(), caller);
     if (!queued) throw new AppError('Conflict', `"${name}" is already running or queued.`, { hint: 'Wait for it to finish.' });
     return queued;
   }
@@ -233,10 +238,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** Queues a run behind the runs on the same source; undefined when it is already queued or running. */
-  private enqueue(job: ScheduledJob, trigger: Trigger, slotAt = this.clock.now()): Promise<RunEndEvent> | undefined {
+  private enqueue(job: ScheduledJob, trigger: Trigger, slotAt = this.clock.now(), caller?: CallerContext): Promise<RunEndEvent> | undefined {
     if (this.active.has(job.name)) return undefined;
     const key = sourceKeyOf(job);
-    const run = (this.sourceChains.get(key) ?? Promise.resolve()).then(() => this.execute(job, trigger, slotAt));
+    const run = (this.sourceChains.get(key) ?? Promise.resolve()).then(() => this.execute(job, trigger, slotAt, caller));
     const tracked = run.finally(() => {
       this.active.delete(job.name);
       if (this.sourceChains.get(key) === settled) this.sourceChains.delete(key);
@@ -249,18 +254,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** Runs one job under its lock (and its source's): records the run and the job's state. */
-  private async execute(job: ScheduledJob, trigger: Trigger, slotAt: number): Promise<RunEndEvent> {
+  private async execute(job: ScheduledJob, trigger: Trigger, slotAt: number, caller?: CallerContext): Promise<RunEndEvent> {
     if (this.stopping) return this.ended(job, trigger, 'cancelled', 'The scheduler stopped before the run could start.');
     const owner = `${this.opts.owner ?? 'scheduler'} pid ${process.pid}`;
     const lock = await this.locks.tryAcquire(`job-${job.name}`, owner);
     if (!lock) return this.ended(job, trigger, 'skipped', 'It is running in another process (the app or the daemon).');
     const controller = new AbortController();
+    if (caller?.signal) {
+      if (caller.signal.aborted) controller.abort();
+      else caller.signal.addEventListener('abort', () => controller.abort(), { once: true });
+    }
     this.controllers.set(job.name, controller);
     let sourceLock: HeldLock | undefined;
     try {
       sourceLock = await this.waitForLock(sourceKeyOf(job), owner, controller.signal);
       if (!sourceLock) return this.ended(job, trigger, 'cancelled', 'The scheduler stopped before the run could start.');
-      return await this.runLocked(job, trigger, slotAt, controller);
+      return await this.runLocked(job, trigger, slotAt, controller, caller);
     } finally {
       this.controllers.delete(job.name);
       await sourceLock?.release();
@@ -277,7 +286,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  private async runLocked(job: ScheduledJob, trigger: Trigger, slotAt: number, controller: AbortController): Promise<RunEndEvent> {
+  private async runLocked(job: ScheduledJob, trigger: Trigger, slotAt: number, controller: AbortController, caller?: CallerContext): Promise<RunEndEvent> {
     const startedAt = new Date(this.clock.now()).toISOString();
     const before = await this.store.state(job.name);
     const lastSlot = Math.max(slotAt, Date.parse(before.lastSlotAt ?? job.createdAt));
@@ -287,12 +296,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const ctx = {
       signal: controller.signal,
       trigger,
-      progress: (progress: JobProgress) => this.emit('run-progress', { name: job.name, progress }),
+      progress: (progress: JobProgress) => {
+        caller?.progress?.(progress);
+        this.emit('run-progress', { name: job.name, progress });
+      },
       log: (level: 'info' | 'warn' | 'error', message: string) => this.log[level](message, { job: job.name }),
     };
-    const start = { kind: job.work.kind, db: job.work.db, destinations: job.work.kind === 'backup' ? job.work.to : [job.work.storage], details: { schedule: job.name, trigger } };
     try {
-      const summary = await trackRun(this.history, start, () => this.opts.runner.run(job, ctx), { summarize: (s) => s, log: this.log });
+      const summary = await this.opts.runner.run(job, ctx);
       return await this.succeeded(job, trigger, summary);
     } catch (err) {
       return await this.failed(job, trigger, err);

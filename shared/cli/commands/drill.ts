@@ -1,0 +1,40 @@
+/**
+ * `drill REF | --storage S --db DB [--json]`: restores a backup into the private PostgreSQL
+ * under a throwaway name, checks it is a working Odoo database, records it, and drops it.
+ */
+import type { Command } from 'commander';
+import type { DrillResult } from '../../contract/schedules';
+import { UsageError, type CliContext } from '../context';
+import type { CommandModule } from './index';
+
+function print(ctx: CliContext, r: DrillResult): void {
+  ctx.out(`${r.ok ? 'PASSED' : 'FAILED'}: restore drill of ${r.ref} (restored as ${r.restoredAs}, dropped)`);
+  for (const c of r.checks) {
+    ctx.out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}`);
+    for (const p of c.problems ?? []) ctx.out(`         ${p}`);
+  }
+  const t = r.timings;
+  ctx.out(`  took ${(t.totalMs / 1000).toFixed(1)} s (find ${(t.findMs / 1000).toFixed(1)} s, restore ${(t.restoreMs / 1000).toFixed(1)} s, checks ${(t.checkMs / 1000).toFixed(1)} s, drop ${(t.dropMs / 1000).toFixed(1)} s)`);
+}
+
+/** The `drill` command. */
+export const drillCommand: CommandModule = {
+  register(program: Command, ctx: CliContext) {
+    program
+      .command('drill [ref]')
+      .description('restore drill: restore a backup (REF, or the newest of --db on --storage) into the private PostgreSQL, check it is a working Odoo database (modules, admin user, every filestore file and its SHA-1), record it in the history, and drop it')
+      .option('--storage <name>', 'the storage holding the backups')
+      .option('--db <name>', 'the database whose newest backup to drill')
+      .option('--json', 'print the result as JSON')
+      .action(async (ref: string | undefined, o: { storage?: string; db?: string; json?: boolean }, cmd: Command) => {
+        if (ref === undefined && (o.storage === undefined || o.db === undefined)) {
+          throw new UsageError('Give a backup REF, or --storage NAME and --db DB.', 'For example: backup-desk drill --storage nas --db acme');
+        }
+        const desk = await ctx.desk(cmd);
+        const r = await ctx.runJob(desk, desk.drills.start({ ref, storage: o.storage, db: o.db }));
+        if (o.json) ctx.out(JSON.stringify(r, null, 2));
+        else print(ctx, r);
+        if (!r.ok) ctx.exitCode = 1;
+      });
+  },
+};

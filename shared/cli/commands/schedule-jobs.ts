@@ -1,0 +1,169 @@
+/**
+ * `schedule add|list|remove|run`: scheduled backups and restore drills kept in the home folder
+ * (run by the app or by `backup-desk daemon`).
+ */
+import type { Command } from 'commander';
+import type { ScheduledWork, ScheduleStatus } from '../../contract/schedules';
+import { localZone } from '../../core/schedule';
+import { UsageError, type CliContext } from '../context';
+import { table } from '../format';
+import { passphraseFrom } from './passphrase';
+import { asUsageError } from './schedule';
+
+interface AddOptions {
+  every: string;
+  tz?: string;
+  grace?: string;
+  drill?: boolean;
+  storage?: string;
+  db: string;
+  source?: string;
+  dataDir?: string;
+  filestore: boolean;
+  to: string[];
+  format: 'zip' | 'dump';
+  layout?: 'odoo-backup-sh' | 'odoo-manager' | 'backup-desk';
+  encrypt?: boolean;
+  recipient: string[];
+  passphraseFile?: string;
+  passphraseEnv?: string;
+  coldStop?: string;
+  coldStart?: string;
+  cleanSessions?: boolean;
+  rotate?: boolean;
+  drillEvery?: string;
+  replace?: boolean;
+  disabled?: boolean;
+}
+
+const collect = (v: string, all: string[]): string[] => [...all, v];
+
+function positiveInt(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of at least 1 (got "${text}").`);
+  return n;
+}
+
+/** The job's work from the options. */
+function workFrom(o: AddOptions): ScheduledWork {
+  if (o.drill) {
+    if (!o.storage) throw new UsageError('A drill job needs --storage NAME (where the backups are).', 'For example: schedule add nightly-drill --drill --storage nas --db acme --every "Sun 05:00"');
+    return { kind: 'drill', storage: o.storage, db: o.db };
+  }
+  if (!o.source) throw new UsageError('A backup job needs --source postgres://USER@HOST:PORT/ or --source odoo:INSTANCE.');
+  if (o.to.length === 0) throw new UsageError('A backup job needs at least one --to STORAGE.');
+  if ((o.coldStop === undefined) !== (o.coldStart === undefined)) throw new UsageError('--cold-stop and --cold-start go together.');
+  const drillEvery = positiveInt(o.drillEvery, '--drill-every');
+  return {
+    kind: 'backup',
+    db: o.db,
+    source: o.source,
+    to: o.to,
+    format: o.format,
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    ...(o.filestore ? {} : { noFilestore: true }),
+    ...(o.layout ? { layout: o.layout } : {}),
+    ...(o.encrypt || o.recipient.length > 0 ? { encrypt: { ...(o.encrypt ? { passphrase: true } : {}), ...(o.recipient.length ? { recipients: o.recipient } : {}) } } : {}),
+    ...(o.coldStop && o.coldStart ? { cold: { stopCommand: o.coldStop, startCommand: o.coldStart, ...(o.cleanSessions ? { cleanSessions: true } : {}) } } : {}),
+    ...(o.rotate ? { rotate: true } : {}),
+    ...(drillEvery ? { drillEvery } : {}),
+  };
+}
+
+function registerAdd(group: Command, ctx: CliContext): void {
+  group
+    .command('add <name>')
+    .description('add a scheduled backup (the backup command\'s options) or, with --drill, a scheduled restore drill')
+    .requiredOption('--every <spec>', 'when: a systemd calendar event ("Mon..Fri 02:00", "*:0/15", "daily") or a cron expression ("0 2 * * *")')
+    .option('--tz <zone>', "time zone the schedule is read in (default: this machine's)")
+    .option('--grace <minutes>', 'how late a success may be before the job counts as overdue (default: half the interval, at most 6 h)')
+    .requiredOption('--db <name>', 'the database')
+    .option('--source <source>', 'postgres://USER@HOST:PORT/ (no password: use ~/.pgpass) or odoo:INSTANCE')
+    .option('--data-dir <dir>', "Odoo's data dir (filestore in DIR/filestore/DB)")
+    .option('--no-filestore', 'back up the database only')
+    .option('--to <storage>', 'a storage to write to (repeat for several)', collect, [])
+    .option('--format <format>', 'zip or dump', 'zip')
+    .option('--layout <layout>', 'odoo-backup-sh, odoo-manager or backup-desk')
+    .option('--encrypt', 'encrypt with a passphrase, kept in the keychain for this job (from --passphrase-file/--passphrase-env or a prompt)')
+    .option('--recipient <keyfile>', 'encrypt to this public key (repeat for several)', collect, [])
+    .option('--passphrase-file <file>', 'read the passphrase from a file')
+    .option('--passphrase-env <var>', 'read the passphrase from an environment variable')
+    .option('--cold-stop <command>', 'stop Odoo before the backup (with --cold-start)')
+    .option('--cold-start <command>', 'start Odoo after the backup, even when it failed')
+    .option('--clean-sessions', 'remove stale session files while Odoo is stopped')
+    .option('--rotate', "apply each destination's rotation policy after the backup")
+    .option('--drill-every <n>', 'run a restore drill after every Nth successful backup')
+    .option('--drill', 'a restore drill job: restore the newest backup of --db on --storage into the private PostgreSQL and check it')
+    .option('--storage <storage>', 'for --drill: the storage holding the backups')
+    .option('--replace', 'replace a job of the same name')
+    .option('--disabled', 'add it switched off')
+    .action(async (name: string, o: AddOptions, cmd: Command) => {
+      const work = workFrom(o);
+      const grace = positiveInt(o.grace, '--grace');
+      const passphrase = work.kind === 'backup' && work.encrypt?.passphrase ? await passphraseFrom(ctx, o, true) : undefined;
+      const desk = await ctx.desk(cmd);
+      const st = await asUsageErrorAsync(() =>
+        desk['schedules:save']({ name, work, every: o.every, tz: o.tz ?? localZone(), replace: !!o.replace, enabled: !o.disabled, ...(grace ? { graceSeconds: grace * 60 } : {}), ...(passphrase ? { passphrase } : {}) }),
+      );
+      ctx.out(`added ${st.name}: ${st.description}; next run ${st.nextRunAt ?? 'never'}`);
+    });
+}
+
+async function asUsageErrorAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    return asUsageError(() => {
+      throw err;
+    });
+  }
+}
+
+/** One line of `schedule list`. */
+function row(s: ScheduleStatus): string[] {
+  const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}` : `drill ${s.work.db} on ${s.work.storage}`;
+  const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
+  const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? 'ok' : 'disabled';
+  return [s.name, what, s.every, s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-', last, state];
+}
+
+function registerList(group: Command, ctx: CliContext): void {
+  group
+    .command('list')
+    .description('the scheduled jobs: next run, last run and outcome, overdue')
+    .option('--json', 'print a JSON array')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const list = await (await ctx.desk(cmd))['schedules:list']({});
+      if (o.json) return ctx.out(JSON.stringify(list, null, 2));
+      if (list.length === 0) return ctx.out('no scheduled jobs (add one with `backup-desk schedule add`)');
+      ctx.io.stdout.write(table(['NAME', 'WHAT', 'EVERY', 'NEXT RUN', 'LAST RUN', 'STATE'], list.map(row)));
+      for (const s of list) if (s.overdueSince) ctx.err(`${s.name} is overdue: no successful run since ${s.lastSuccessAt ?? 'it was added'}${s.lastError ? ` (last error: ${s.lastError})` : ''}`);
+    });
+}
+
+function registerRemoveRun(group: Command, ctx: CliContext): void {
+  group
+    .command('remove <name>')
+    .description('remove a scheduled job (and its passphrase in the keychain); backups are untouched')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { removed } = await (await ctx.desk(cmd))['schedules:remove']({ name });
+      if (!removed) throw new UsageError(`No scheduled job named "${name}".`, 'See `backup-desk schedule list`.');
+      ctx.out(`removed ${name}`);
+    });
+  group
+    .command('run <name>')
+    .description('run a scheduled job now (not twice at once: a run in the app or daemon makes this one wait or stop)')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const desk = await ctx.desk(cmd);
+      const end = (await ctx.runJob(desk, desk.schedules.startRun(name))) as { outcome: string };
+      ctx.out(`${name}: ${end.outcome}`);
+    });
+}
+
+/** Registers `schedule add|list|remove|run` on the `schedule` group. */
+export function registerScheduleJobs(group: Command, ctx: CliContext): void {
+  registerAdd(group, ctx);
+  registerList(group, ctx);
+  registerRemoveRun(group, ctx);
+}

@@ -1,0 +1,145 @@
+/**
+ * Restore drills: the newest backup of a database on a storage (or a given ref) is restored
+ * into the private embedded PostgreSQL under a throwaway name, checked (modules, admin user,
+ * every filestore attachment and its SHA-1), recorded in the history with timings, and dropped.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DrillResult } from '../../contract/schedules';
+import { checkAdminUser, checkFilestore, checkModules, type DrillCheck } from '../drill';
+import { AppError, toAppError } from '../errors';
+import type { JobContext } from '../jobs/job';
+import { connect, connectAdmin, quoteIdent } from '../pg/connection';
+import type { BackupLocator } from './backup-locator';
+import type { CatalogService } from './catalog';
+import { resolveTarget, restoreEngine } from './engine';
+import type { DeskKernel } from './kernel';
+import type { PassphraseService } from './passphrases';
+import type { RestoreService } from './restores';
+
+/** What to drill: a backup ref, or the newest backup of `db` on `storage`. */
+export interface DrillRequest {
+  readonly ref?: string | undefined;
+  readonly storage?: string | undefined;
+  readonly db?: string | undefined;
+  /** Extra facts for the history (e.g. the scheduled job's name). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Runs restore drills. */
+export class DrillService {
+  constructor(
+    private readonly k: DeskKernel,
+    private readonly locator: BackupLocator,
+    private readonly passphrases: PassphraseService,
+    private readonly catalog: CatalogService,
+    private readonly restores: RestoreService,
+  ) {}
+
+  /** Starts a drill as a Desk job; its result is a `DrillResult`. */
+  start(req: DrillRequest): { jobId: string; result: Promise<DrillResult> } {
+    const what = req.ref ?? `${req.db ?? '?'} on ${req.storage ?? '?'}`;
+    const h = this.k.jobs.start('drill', `Restore drill of ${what}`, (ctx) => this.run(req, ctx));
+    return { jobId: h.id, result: h.result };
+  }
+
+  /** Runs a drill in the caller's job and records it; a failed check is a result with `ok: false`, not an error. */
+  async run(req: DrillRequest, ctx: JobContext): Promise<DrillResult> {
+    const t0 = Date.now();
+    ctx.progress({ phase: 'find', label: 'Finding the newest backup' });
+    const ref = req.ref ?? (await this.newest(req, ctx.signal));
+    const db = req.db ?? (await this.locator.resolve(ref, ctx.signal)).entry?.database ?? 'odoo';
+    const findMs = Date.now() - t0;
+    const start = { kind: 'drill' as const, db, refs: [ref], destinations: ['embedded'], details: { ...(req.storage ? { storage: req.storage } : {}), ...(req.details ?? {}) } };
+    const warn = (err: unknown): void => this.k.log.warn('could not write the run history', { error: toAppError(err).message });
+    const recorder = await this.k.history.start(start).catch(warn);
+    let result: DrillResult;
+    try {
+      result = await this.restoreCheckDrop(ref, db, ctx, findMs, t0);
+    } catch (err) {
+      const e = toAppError(err);
+      await recorder?.finish({ outcome: e.kind === 'Cancelled' ? 'cancelled' : 'failed', error: e }).catch(warn);
+      throw err;
+    }
+    const failed = result.checks.filter((c) => !c.ok);
+    if (failed.length > 0) ctx.log('error', `Restore drill failed: ${failed.map((c) => c.message).join('; ')}`);
+    const details = { ok: result.ok, restoredAs: result.restoredAs, checks: result.checks, timings: result.timings };
+    const error = failed.length > 0 ? new AppError('Fatal', `The restore drill of ${ref} failed: ${failed.map((c) => c.message).join('; ')}`) : undefined;
+    await recorder?.finish({ outcome: result.ok ? 'ok' : 'failed', details, ...(error ? { error } : {}) }).catch(warn);
+    return result;
+  }
+
+  /** The newest backup of `db` on `storage`. */
+  private async newest(req: DrillRequest, signal: AbortSignal): Promise<string> {
+    if (!req.storage || !req.db) throw new AppError('InvalidInput', 'A drill needs a backup ref, or a storage and a database.', { hint: 'Give REF, or --storage NAME --db DB.' });
+    const cat = await this.catalog['catalog:list']({ storages: [req.storage], db: req.db }, signal);
+    const mine = cat.backups.filter((b) => b.database === req.db).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    const newest = mine[0];
+    if (!newest) {
+      const failure = cat.failures[0];
+      throw new AppError(failure ? 'Transient' : 'NotFound', failure ? `Storage ${req.storage} could not be listed: ${failure.error.message}` : `No backup of ${req.db} on ${req.storage}.`, {
+        hint: failure ? 'Check the storage with `backup-desk storage test`.' : 'Make a backup first, or check the database name.',
+      });
+    }
+    return newest.ref;
+  }
+
+  private async restoreCheckDrop(ref: string, db: string, ctx: JobContext, findMs: number, t0: number): Promise<DrillResult> {
+    const target = await resolveTarget({ type: 'embedded' }, this.restores.embedded);
+    const pgUrl = target.pgUrl as string;
+    const dataDir = target.dataDir as string;
+    const name = `bd_drill_${randomBytes(4).toString('hex')}_${db}`.slice(0, 63);
+    const filestore = join(dataDir, 'filestore', name);
+    let done: Awaited<ReturnType<DrillService['restoreAndCheck']>>;
+    try {
+      done = await this.restoreAndCheck(ref, name, pgUrl, dataDir, filestore, ctx);
+    } finally {
+      await this.drop(pgUrl, name, filestore);
+    }
+    const dropMs = Date.now() - done.droppingAt;
+    const { checks, restoreMs, checkMs, odooVersion } = done;
+    return { ok: checks.every((c) => c.ok), ref, db, restoredAs: name, checks, timings: { findMs, restoreMs, checkMs, dropMs, totalMs: Date.now() - t0 }, ...(odooVersion ? { odooVersion } : {}) };
+  }
+
+  /** Restores `ref` as `name` into the embedded server and checks it (the caller drops it). */
+  private async restoreAndCheck(ref: string, name: string, pgUrl: string, dataDir: string, filestore: string, ctx: JobContext) {
+    const t1 = Date.now();
+    ctx.progress({ phase: 'restore', label: `Restoring into the private PostgreSQL as ${name}` });
+    const r = await this.locator.resolve(ref, ctx.signal);
+    const choice = { given: undefined, remember: false, useRemembered: true };
+    const restored = await this.passphrases.withPassphrase(ref, choice, (passphrase) =>
+      restoreEngine.restore({ source: r.source, db: name, targetUrl: pgUrl, dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),
+    );
+    const restoreMs = Date.now() - t1;
+    const t2 = Date.now();
+    ctx.progress({ phase: 'check', label: 'Checking the restored database' });
+    const checks = await this.check(pgUrl, name, filestore, ctx.signal);
+    const checkMs = Date.now() - t2;
+    return { checks, restoreMs, checkMs, odooVersion: restored.odooVersion, droppingAt: Date.now() };
+  }
+
+  private async check(pgUrl: string, name: string, filestore: string, signal: AbortSignal): Promise<DrillCheck[]> {
+    const client = await connect(pgUrl, name);
+    try {
+      return [await checkModules(client), await checkAdminUser(client), await checkFilestore(client, filestore, signal)];
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Drops the throwaway database and its filestore (always; errors are logged, not thrown). */
+  private async drop(pgUrl: string, name: string, filestore: string): Promise<void> {
+    try {
+      const admin = await connectAdmin(pgUrl);
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+    } catch (err) {
+      this.k.log.warn('could not drop the drill database', { db: name, error: toAppError(err).message });
+    }
+    await rm(filestore, { recursive: true, force: true });
+  }
+}

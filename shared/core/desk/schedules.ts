@@ -1,0 +1,174 @@
+/**
+ * The schedules area of the Desk: scheduled jobs (`schedules:*`), and the scheduler that runs
+ * them. A host (the Electron main process, `backup-desk daemon`) calls `scheduler.start()`;
+ * the CLI's `schedule run` uses `runNow` without starting it.
+ */
+import type { AreaApi, scheduleMethods } from '../../contract/api';
+import { apiMethods, type ApiArgs, type ApiResult } from '../../contract/api';
+import type { ScheduledJob, ScheduledWork } from '../../contract/schedules';
+import { AppError, isAppError } from '../errors';
+import type { JobContext } from '../jobs/job';
+import { localZone, nextRuns, parseSchedule } from '../schedule';
+import { Scheduler, type JobRunner, type RunSummary } from '../scheduler';
+import type { Trigger } from '../scheduler/timing';
+import type { Clock } from '../scheduler/clock';
+import { readFile } from 'node:fs/promises';
+import { backupRequestSchema, type BackupRequest } from '../../contract/backups';
+import type { BackupService } from '../backup/service';
+import type { DeskKernel } from './kernel';
+import type { DrillService } from './drills';
+
+/** The keychain scope of a scheduled job's secrets (the backup passphrase). */
+export const scheduleSecretScope = (name: string): string => `schedule:${name}`;
+
+/** Runs one kind of work for a scheduled job. */
+export type WorkRunner = (job: ScheduledJob, ctx: JobContext & { readonly trigger: Trigger }) => Promise<RunSummary>;
+
+/** Options of the schedules area (tests inject a clock and runners). */
+export interface SchedulesOptions {
+  readonly clock?: Clock;
+  readonly pollMs?: number;
+  readonly retryDelaysMs?: readonly number[];
+  readonly owner?: string;
+}
+
+/** The schedules area: implements `schedules:*`; `scheduler` is the engine a host starts. */
+export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
+  readonly scheduler: Scheduler;
+  private readonly runners = new Map<ScheduledWork['kind'], WorkRunner>();
+
+  constructor(
+    private readonly k: DeskKernel,
+    private readonly drills: DrillService,
+    backups: BackupService,
+    opts: SchedulesOptions = {},
+  ) {
+    const runner: JobRunner = { run: (job, ctx) => this.runWork(job, ctx) };
+    this.scheduler = new Scheduler({ home: k.home, runner, log: k.log.child({ area: 'scheduler' }), ...opts });
+    this.setRunner('drill', async (job, ctx) => {
+      if (job.work.kind !== 'drill') throw new AppError('Fatal', 'Not a drill job.');
+      const r = await drills.run({ storage: job.work.storage, db: job.work.db, details: { schedule: job.name, trigger: ctx.trigger } }, ctx);
+      if (!r.ok) throw new AppError('Fatal', `The restore drill of ${r.ref} failed: ${r.checks.filter((c) => !c.ok).map((c) => c.message).join('; ')}`);
+      return { refs: [r.ref], destinations: ['embedded'], details: { timings: r.timings } };
+    });
+    this.setRunner('backup', async (job, ctx) => {
+      const r = await backups.run(await this.backupRequest(job), ctx);
+      return { bytes: r.size, refs: r.destinations.flatMap((d) => (d.ref ? [d.ref] : [])), destinations: r.destinations.filter((d) => d.ok).map((d) => d.storage) };
+    });
+  }
+
+  /** The `backup:start` request a scheduled backup job stands for (its passphrase from the keychain). */
+  private async backupRequest(job: ScheduledJob): Promise<BackupRequest> {
+    if (job.work.kind !== 'backup') throw new AppError('Fatal', 'Not a backup job.');
+    const w = job.work;
+    const source = w.source.startsWith('odoo:')
+      ? { type: 'odoo' as const, instance: w.source.slice('odoo:'.length) }
+      : { type: 'postgres' as const, ...(w.source === 'postgres' ? {} : { url: w.source }), ...(w.dataDir ? { dataDir: w.dataDir } : {}), filestore: !w.noFilestore };
+    let encrypt: BackupRequest['encrypt'];
+    if (w.encrypt) {
+      const passphrase = w.encrypt.passphrase ? await (await this.k.secrets()).get(scheduleSecretScope(job.name), 'passphrase') : undefined;
+      if (w.encrypt.passphrase && !passphrase) throw new AppError('AuthFailed', `The passphrase of the scheduled job "${job.name}" is not in the keychain.`, { hint: `Add it again: backup-desk schedule add ${job.name} --replace --encrypt …` });
+      const publicKeys = await Promise.all((w.encrypt.recipients ?? []).map((f) => readFile(f, 'utf8')));
+      encrypt = { ...(passphrase ? { passphrase } : {}), ...(publicKeys.length ? { publicKeys } : {}) };
+    }
+    return backupRequestSchema.parse({
+      db: w.db,
+      source,
+      to: w.to,
+      format: w.format,
+      ...(w.layout ? { layout: w.layout } : {}),
+      ...(encrypt ? { encrypt } : {}),
+      ...(w.cold ? { cold: { stopCommand: w.cold.stopCommand, startCommand: w.cold.startCommand, cleanSessions: !!w.cold.cleanSessions } } : {}),
+      rotate: !!w.rotate,
+    });
+  }
+
+  /** Plugs in what runs one kind of work (`backup`: the backups service; `drill`: drills). */
+  setRunner(kind: ScheduledWork['kind'], run: WorkRunner): void {
+    this.runners.set(kind, run);
+  }
+
+  private async runWork(job: ScheduledJob, ctx: JobContext & { readonly trigger: Trigger }): Promise<RunSummary> {
+    const run = this.runners.get(job.work.kind);
+    if (!run) throw new AppError('Fatal', `This build cannot run ${job.work.kind} jobs yet.`, { hint: 'Update Odoo Backup Desk.' });
+    return run(job, ctx);
+  }
+
+  /** @inheritdoc */
+  async 'schedules:preview'(args: ApiArgs<'schedules:preview'>): Promise<ApiResult<'schedules:preview'>> {
+    const a = apiMethods['schedules:preview'].args.parse(args);
+    try {
+      const s = parseSchedule(a.every, { timeZone: a.tz ?? localZone() });
+      const from = a.from === undefined ? new Date() : new Date(a.from);
+      if (Number.isNaN(from.getTime())) throw new AppError('InvalidInput', `"${a.from}" is not an ISO-8601 time.`);
+      const runs = nextRuns(s, from, a.count ?? 5).map((d) => d.toISOString());
+      return { ok: true, kind: s.kind, normalized: s.normalized, description: s.describe(), zone: s.zone, runs };
+    } catch (err) {
+      if (!isAppError(err, 'InvalidInput')) throw err;
+      return { ok: false, runs: [], error: err.message };
+    }
+  }
+
+  /** @inheritdoc */
+  async 'schedules:list'(): Promise<ApiResult<'schedules:list'>> {
+    return this.scheduler.status();
+  }
+
+  /** @inheritdoc */
+  async 'schedules:save'(args: ApiArgs<'schedules:save'>): Promise<ApiResult<'schedules:save'>> {
+    const a = apiMethods['schedules:save'].args.parse(args);
+    const tz = a.tz ?? localZone();
+    parseSchedule(a.every, { timeZone: tz }); // InvalidInput with the reason
+    if (a.work.kind === 'backup' && a.work.encrypt?.passphrase && !a.passphrase) {
+      const kept = await (await this.k.secrets()).get(scheduleSecretScope(a.name), 'passphrase');
+      if (!kept) throw new AppError('InvalidInput', 'An encrypted scheduled backup needs its passphrase.', { hint: 'Give it once; it is kept in the keychain for this job.' });
+    }
+    const existing = await this.scheduler.store.get(a.name);
+    const job: ScheduledJob = {
+      name: a.name,
+      work: a.work,
+      every: a.every.trim(),
+      tz,
+      enabled: a.enabled ?? true,
+      createdAt: existing && a.replace ? existing.createdAt : new Date().toISOString(),
+      ...(a.graceSeconds !== undefined ? { graceSeconds: a.graceSeconds } : {}),
+    };
+    await this.scheduler.store.save(job, a.replace ?? false);
+    if (a.passphrase) await (await this.k.secrets()).set(scheduleSecretScope(a.name), 'passphrase', a.passphrase);
+    await this.scheduler.reload();
+    const status = (await this.scheduler.status()).find((s) => s.name === a.name);
+    if (!status) throw new AppError('Fatal', `The job "${a.name}" was not saved.`);
+    return status;
+  }
+
+  /** @inheritdoc */
+  async 'schedules:remove'(args: ApiArgs<'schedules:remove'>): Promise<ApiResult<'schedules:remove'>> {
+    const removed = await this.scheduler.store.remove(args.name);
+    if (removed) await (await this.k.secrets()).deleteScope(scheduleSecretScope(args.name)).catch(() => undefined);
+    await this.scheduler.reload();
+    return { removed };
+  }
+
+  /** @inheritdoc */
+  async 'schedules:run-now'(args: ApiArgs<'schedules:run-now'>): Promise<ApiResult<'schedules:run-now'>> {
+    return { jobId: this.startRun(args.name).jobId };
+  }
+
+  /** @inheritdoc */
+  async 'drills:run'(args: ApiArgs<'drills:run'>): Promise<ApiResult<'drills:run'>> {
+    const a = apiMethods['drills:run'].args.parse(args);
+    return { jobId: this.drills.start(a).jobId };
+  }
+
+  /** Runs a job now as a Desk job (progress, cancel); its result is the run's end. */
+  startRun(name: string): { jobId: string; result: Promise<unknown> } {
+    const h = this.k.jobs.start('schedule', `Run the scheduled job ${name}`, async (ctx) => {
+      const end = await this.scheduler.runNow(name, { signal: ctx.signal, progress: (p) => ctx.progress(p) });
+      if (end.outcome === 'cancelled') throw new AppError('Cancelled', end.error ?? 'The run was cancelled.');
+      if (end.outcome === 'failed') throw new AppError('Fatal', end.error ?? 'The run failed.');
+      if (end.outcome === 'skipped') throw new AppError('Conflict', end.error ?? 'It is already running.', { hint: 'Wait for that run to finish.' });
+      return end;
+    });
+    return { jobId: h.id, result: h.result };
+  }
+}

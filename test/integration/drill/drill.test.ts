@@ -1,0 +1,130 @@
+/**
+ * Restore drills for real, through the CLI in-process: the newest backup of a database on a
+ * local storage (the real acme_small_zip fixture) is restored into the private PostgreSQL,
+ * checked and dropped, and the drill is in the history; the same backup with one referenced
+ * filestore file taken out fails the filestore check. Also a drill as a scheduled job:
+ * `schedule add --drill`, `schedule list`, `schedule run`, `schedule remove`.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../shared/cli/cli';
+import type { DrillResult, ScheduleStatus } from '../../../shared/contract/schedules';
+import { connect } from '../../../shared/core/pg/connection';
+import { EmbeddedPg, findServerBinaries } from '../../../shared/core/pg/embedded';
+import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
+import { fixtureDirWith } from '../../helpers/fixtures';
+
+const run = promisify(execFile);
+const fixtureDir = fixtureDirWith('acme_small_zip.zip');
+const hasServer = (await findServerBinaries()) !== undefined;
+
+let tmp: string;
+let home: string;
+let good: string;
+let broken: string;
+let removedFile: string;
+const secrets = new MemorySecretStore();
+
+beforeAll(async () => {
+  if (!fixtureDir || !hasServer) return;
+  tmp = await mkdtemp(join(tmpdir(), 'bd-drill-'));
+  home = join(tmp, 'home');
+  good = join(tmp, 'good');
+  broken = join(tmp, 'broken');
+  await mkdir(good);
+  await mkdir(broken);
+  await copyFile(join(fixtureDir, 'acme_small_zip.zip'), join(good, 'acme_small_2026-11-23_12-30-00.zip'));
+  const expected = JSON.parse(await readFile(join(fixtureDir, 'acme_small_zip.expected.json'), 'utf8')) as { ir_attachment: { referenced_files: Record<string, unknown> } };
+  removedFile = Object.keys(expected.ir_attachment.referenced_files)[0] as string;
+  const target = join(broken, 'acme_small_2026-11-24_12-30-00.zip');
+  await copyFile(join(fixtureDir, 'acme_small_zip.zip'), target);
+  await run('zip', ['-q', '-d', target, `filestore/${removedFile}`]);
+});
+afterAll(async () => {
+  if (!tmp) return;
+  await new EmbeddedPg({ home }).destroy().catch(() => undefined);
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets });
+  return { code, out, err };
+}
+
+/** The embedded server's databases (started by the drills; started again here to look). */
+async function embeddedDatabases(): Promise<string[]> {
+  const pg = new EmbeddedPg({ home });
+  const info = await pg.start();
+  const c = await connect(info.pgUrl, 'postgres');
+  try {
+    return (await c.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname);
+  } finally {
+    await c.end();
+    await pg.stop();
+  }
+}
+
+describe.skipIf(!fixtureDir || !hasServer)('restore drills', () => {
+  it('passes on a real Odoo 16 backup, with timings, recorded in the history, and drops its database', async () => {
+    expect((await cli(['storage', 'add', 'good', '--type', 'local', '--path', good])).code).toBe(0);
+    const r = await cli(['drill', '--storage', 'good', '--db', 'acme_small', '--json']);
+    expect(r.err).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.out) as DrillResult;
+    expect(res.ok).toBe(true);
+    expect(res.ref).toBe('good:acme_small_2026-11-23_12-30-00.zip');
+    expect(res.checks.map((c) => [c.name, c.ok])).toEqual([['modules', true], ['admin-user', true], ['filestore', true]]);
+    expect(res.checks[1]?.message).toContain('"admin"');
+    expect(res.checks[2]?.message).toMatch(/^204 filestore attachments present/);
+    expect(res.timings.restoreMs).toBeGreaterThan(0);
+    expect(res.timings.totalMs).toBeGreaterThanOrEqual(res.timings.restoreMs + res.timings.checkMs);
+    const hist = JSON.parse((await cli(['history', '--json'])).out) as { kind: string; outcome: string; refs: string[]; details: { restoredAs?: string } }[];
+    const drill = hist.find((h) => h.kind === 'drill');
+    expect(drill).toMatchObject({ outcome: 'ok', refs: [res.ref] });
+    expect(drill?.details.restoredAs).toBe(res.restoredAs);
+    expect(await embeddedDatabases()).not.toContain(res.restoredAs);
+  });
+
+  it('fails when the backup lacks a referenced filestore file, naming it, and exits 1', async () => {
+    expect((await cli(['storage', 'add', 'broken', '--type', 'local', '--path', broken])).code).toBe(0);
+    const r = await cli(['drill', '--storage', 'broken', '--db', 'acme_small']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^FAILED: restore drill of broken:acme_small_2026-11-24_12-30-00\.zip/);
+    expect(r.out).toMatch(/FAIL filestore: \d+ of 204 filestore attachments are missing or differ/);
+    expect(r.out).toContain(`(${removedFile}): missing`);
+    expect(r.out).toMatch(/ok {3}modules/);
+    const hist = JSON.parse((await cli(['history', '--json'])).out) as { kind: string; outcome: string; error: { message: string } | null }[];
+    expect(hist[0]).toMatchObject({ kind: 'drill', outcome: 'failed' });
+    expect(hist[0]?.error?.message).toContain('filestore attachments are missing');
+  });
+
+  it('runs as a scheduled job: add --drill, list, run, remove', async () => {
+    const add = await cli(['schedule', 'add', 'weekly-drill', '--drill', '--storage', 'good', '--db', 'acme_small', '--every', 'Sun 05:00', '--tz', 'Europe/Berlin']);
+    expect(add.err).toBe('');
+    expect(add.out).toMatch(/^added weekly-drill: Sundays at 05:00 \(Europe\/Berlin time\); next run \d{4}-/);
+    const ran = await cli(['schedule', 'run', 'weekly-drill']);
+    expect(ran.out).toContain('weekly-drill: ok');
+    expect(ran.code).toBe(0);
+    const list = JSON.parse((await cli(['schedule', 'list', '--json'])).out) as ScheduleStatus[];
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ name: 'weekly-drill', lastOutcome: 'ok', running: false, overdueSince: null, every: 'Sun 05:00', tz: 'Europe/Berlin' });
+    const plain = await cli(['schedule', 'list']);
+    expect(plain.out).toMatch(/weekly-drill +drill acme_small on good +Sun 05:00 +\d{4}-\d\d-\d\d \d\d:\d\dZ +ok \d{4}/);
+    const hist = JSON.parse((await cli(['history', '--json'])).out) as { kind: string; details: { schedule?: string } }[];
+    expect(hist[0]).toMatchObject({ kind: 'drill', details: { schedule: 'weekly-drill' } });
+    expect((await cli(['schedule', 'remove', 'weekly-drill'])).out).toBe('removed weekly-drill\n');
+    expect((await cli(['schedule', 'remove', 'weekly-drill'])).code).toBe(2);
+    expect(JSON.parse((await cli(['schedule', 'list', '--json'])).out)).toEqual([]);
+  });
+});
