@@ -27,14 +27,20 @@ export interface OdooZipParts {
   readonly manifest: string;
   /** `filestore/…` entries (none with `--no-filestore`). */
   readonly filestore?: AsyncIterable<ZipEntry>;
-  /** Deflate level of dump.sql (default 6, as Odoo's zipfile). */
+  /** Deflate level of dump.sql (default `DUMP_LEVEL`). */
   readonly level?: number;
 }
+
+/**
+ * Deflate level of dump.sql: 3 rather than zlib's (and Odoo's) 6 — here on a 30 MB Odoo dump it
+ * deflates in less than half the time for a 13 % larger member, and keeps pace with pg_dump.
+ */
+export const DUMP_LEVEL = 3;
 
 async function* odooZipEntries(p: OdooZipParts, now: Date): AsyncGenerator<ZipEntry> {
   let consumed = false;
   try {
-    yield { name: 'dump.sql', deflate: true, level: p.level ?? 6, mtime: now, data: { kind: 'stream', open: () => dumpOutput(p.dump) } };
+    yield { name: 'dump.sql', deflate: true, level: p.level ?? DUMP_LEVEL, mtime: now, data: { kind: 'stream', open: () => dumpOutput(p.dump) } };
     consumed = true;
     yield { name: 'manifest.json', deflate: true, mtime: now, data: { kind: 'buffer', buffer: Buffer.from(p.manifest, 'utf8') } };
     if (p.filestore) yield* p.filestore;

@@ -10,12 +10,13 @@ describe('compressibility', () => {
       expect(isKnownCompressed(head(magic))).toBe(true);
       expect(worthDeflating(head(magic))).toBe(false);
     }
-    expect(worthDeflating(Buffer.concat([Buffer.from('RIFF\0\0\0\0WEBPVP8 '), Buffer.alloc(200)]))).toBe(false);
+    expect(worthDeflating(Buffer.concat([Buffer.from('RIFF\0\0\0\0WEBPVP8 '), Buffer.alloc(4000)]))).toBe(false);
   });
 
   it('deflates text, stores data that does not shrink', () => {
     expect(worthDeflating(Buffer.from('<html><body>hello hello hello</body></html>\n'.repeat(200)))).toBe(true);
     expect(worthDeflating(randomBytes(65536))).toBe(false);
     expect(worthDeflating(Buffer.from('tiny'))).toBe(true);
+    expect(worthDeflating(Buffer.from(randomBytes(30000).toString('base64')))).toBe(true); // base64: 6 bits per byte
   });
 });
