@@ -1,0 +1,81 @@
+/**
+ * The SQL loader stage: streams a plain SQL dump (`dump.sql` of a zip, a `.sql` or `.sql.gz`)
+ * through our own parser into the staging database — no client tools needed — checking its
+ * "Dumped from" header against the server on the way.
+ */
+import { cpus } from 'node:os';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { majorOf } from '../archive/dump-header';
+import { AppError } from '../errors';
+import { connect } from '../pg/connection';
+import { countingStream } from './open-backup';
+import type { RestoreRun, TargetServer } from './pipeline';
+import { checkServerVersion } from './preflight';
+import { loadSqlItems } from './sql-loader';
+import { parseSqlStream } from './sql-stream';
+
+/** One SQL input to load. */
+export interface SqlInput {
+  readonly data: AsyncIterable<Buffer>;
+  /** Its name in messages (`dump.sql`, the file's name). */
+  readonly name: string;
+  /** Bytes to expect, for progress (undefined: unknown). */
+  readonly total: number | undefined;
+  /** Progress counts the raw (compressed) bytes read instead of the SQL bytes. */
+  readonly rawBytes?: () => number;
+}
+
+/** Loads one SQL dump into the staging database (parallel index/key builds on extra connections). */
+export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlInput): Promise<void> {
+  const { staging, opts } = run;
+  let done = 0;
+  const counted = countingStream(input.data, (n) => {
+    done += n;
+    run.report({ phase: 'database', label: 'Loading the database', done: input.rawBytes ? input.rawBytes() : done, ...(input.total !== undefined ? { total: input.total } : {}), unit: 'bytes' });
+  });
+  const tempDb = staging.tempDb!;
+  await loadSqlItems(parseSqlStream(versionGate(counted, server.version, opts.pgUrl)), staging.loader!, {
+    signal: run.signal,
+    dumpName: input.name,
+    warn: (m) => run.warn(m),
+    parallel: { workers: Math.max(2, Math.min(4, cpus().length)), open: () => connect(opts.pgUrl, tempDb) },
+  });
+}
+
+/** Passes the dump through, checking its "Dumped from database version" header against the server. */
+function versionGate(input: AsyncIterable<Buffer>, server: { major: number; text: string }, pgUrl: string | undefined): AsyncGenerator<Buffer> {
+  const check = (head: Buffer): void => checkServerVersion(majorOf(/-- Dumped from database version (\d+(?:\.\d+)?)/.exec(head.toString('latin1'))?.[1]), server, pgUrl);
+  return (async function* () {
+    let head = Buffer.alloc(0);
+    let checked = false;
+    for await (const c of input) {
+      if (!checked) {
+        head = Buffer.concat([head, c.subarray(0, 8192)]);
+        if (head.length >= 4096) {
+          checked = true;
+          check(head);
+        }
+      }
+      yield c;
+    }
+    if (!checked) check(head);
+  })();
+}
+
+/** The bytes of a gzip stream; a corrupt or truncated one fails as `Integrity`. */
+export function gunzipped(input: Readable, name: string): AsyncIterable<Buffer> {
+  const gz = createGunzip({ chunkSize: 256 * 1024 });
+  input.on('error', (err) => gz.destroy(err));
+  input.pipe(gz);
+  return (async function* () {
+    try {
+      for await (const c of gz as AsyncIterable<Buffer>) yield c;
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw new AppError('Integrity', `${name} is corrupt or truncated (gzip: ${(err as Error).message}).`, {
+        hint: 'The backup is damaged or incomplete; download it again or use another backup.',
+      });
+    }
+  })();
+}

@@ -1,0 +1,74 @@
+/**
+ * The restore pipeline's shared shapes: what a restore is asked to do (`RestoreOptions`), what it
+ * did (`RestoreResult`), and the run every stage works in (`RestoreRun`).
+ *
+ * The stages, each in its own module, in the order `restore.ts` runs them:
+ * 1. `describe.ts`    open the backup ONCE into a typed description (format, encryption, dump header, manifest, size);
+ * 2. `preflight.ts`   check that description against the target (privileges, name, folder, versions, extensions, tools);
+ * 3. `staging.ts`     the temporary database and folder the load writes into (and their roll back);
+ * 4. a loader:        `load-zip.ts` / `load-sql.ts` (our SQL stream loader) / `load-pg-restore.ts`;
+ *    with `filestore-writer.ts` writing the filestore as it streams by;
+ * 5. `finish.ts`      Odoo's after-restore steps on the temporary database (identity, neutralize, facts);
+ * 6. `swap.ts`        swap the temporaries into place, or roll everything back.
+ * A backup pipeline mirrors them: source → archive writer → encrypt → storage writers → commit.
+ */
+import type { DecryptKeys } from '../crypto';
+import type { BackupSource, MultiPartBackup } from '../archive/source';
+import type { JobContext, JobProgress } from '../jobs/job';
+import type { Staging } from './staging';
+
+/** What to restore where, and how. */
+export interface RestoreOptions {
+  source: BackupSource | MultiPartBackup;
+  /** Target database name (Odoo's DBNAME_PATTERN). */
+  db: string;
+  /** `postgres://` URL; undefined uses libpq's environment (PGHOST, PGPORT, PGUSER, PGPASSWORD). */
+  pgUrl?: string;
+  /** Odoo data dir; the filestore goes to DATA_DIR/filestore/<db>. Default: `defaultOdooDataDir()`. */
+  dataDir?: string;
+  mode: 'copy' | 'move';
+  neutralize: boolean;
+  replace: boolean;
+  /** false = database only. */
+  filestore: boolean;
+  /** Needed when the source is OpenPGP-encrypted. */
+  decrypt?: DecryptKeys;
+}
+
+/** What a restore did. */
+export interface RestoreResult {
+  db: string;
+  filestorePath?: string;
+  format: 'zip' | 'dump' | 'sql' | 'folder';
+  tables: number;
+  filestoreFiles: number;
+  bytesRead: number;
+  durationMs: number;
+  odooVersion?: string;
+  warnings: string[];
+}
+
+/** The target server as preflight found it. */
+export interface TargetServer {
+  readonly version: { major: number; text: string };
+  /** True when the connected role is a superuser (pg_restore then keeps extension comments). */
+  readonly superuser: boolean;
+}
+
+/** One restore in progress: what every stage reads and reports through. */
+export interface RestoreRun {
+  readonly opts: RestoreOptions;
+  readonly ctx: JobContext;
+  readonly signal: AbortSignal;
+  /** `DATA_DIR/filestore/<db>`: where the filestore ends up. */
+  readonly finalFs: string;
+  /** The temporary database and folder, and everything to close or remove on failure. */
+  readonly staging: Staging;
+  readonly warnings: string[];
+  /** Records a warning for the result (and the job log). */
+  warn(message: string): void;
+  /** Throttled progress (`force` for phase changes). */
+  report(p: JobProgress, force?: boolean): void;
+  /** Throws `Cancelled` once the job was cancelled. */
+  check(): void;
+}
