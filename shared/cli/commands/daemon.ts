@@ -27,10 +27,10 @@ export const daemonCommand: CommandModule = {
         s.on('next-run', (e) => line('debug', 'next-run', { job: e.name, nextRunAt: e.at }));
         const keepAlive = setInterval(() => undefined, 1 << 30);
         try {
+          line('info', 'started', { pid: process.pid, home: desk.home });
           await s.start();
           const jobs = await s.status();
-          line('info', 'started', { pid: process.pid, home: desk.home, jobs: jobs.map((j) => ({ job: j.name, nextRunAt: j.nextRunAt, overdueSince: j.overdueSince })) });
-          for (const j of jobs) if (j.overdueSince) line('warn', 'overdue', { job: j.name, since: j.overdueSince });
+          line('info', 'jobs', { jobs: jobs.map((j) => ({ job: j.name, every: j.every, tz: j.tz, nextRunAt: j.nextRunAt, overdueSince: j.overdueSince })) });
           await new Promise<void>((resolve) => {
             if (ctx.interrupt.signal.aborted) resolve();
             else ctx.interrupt.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -1,0 +1,129 @@
+/**
+ * `backup-desk daemon` as a real process (the built CLI): a job on a per-second schedule makes
+ * real backups of a real PostgreSQL database + filestore into a local storage, back to back
+ * (never two at once); SIGTERM in the middle of a backup cancels it, the daemon exits 0, and
+ * `list` shows exactly the backups that completed — nothing half-written.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOdooShapedDb } from '../../helpers/odoo-shaped-db';
+import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../../..');
+const BIN = join(ROOT, 'bin', 'backup-desk.js');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(home: string, args: string[]): { child: ChildProcess; done: Promise<Result>; stdout: () => string } {
+  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Result>((res, rej) => {
+    child.on('error', rej);
+    child.on('close', (code) => res({ code, stdout, stderr }));
+  });
+  return { child, done, stdout: () => stdout };
+}
+
+const cli = (home: string, args: string[]): Promise<Result> => start(home, args).done;
+
+async function waitFor(cond: () => boolean, ms = 120_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface LogLine {
+  event: string;
+  job?: string;
+  outcome?: string;
+  trigger?: string;
+  level: string;
+}
+const lines = (out: string): LogLine[] => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+
+describe('backup-desk daemon (built CLI, real backups)', () => {
+  let cluster: PgCluster;
+  let tmp: string;
+  let home: string;
+  let store: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
+    cluster = await startPgCluster();
+    tmp = await mkdtemp(join(tmpdir(), 'bd-daemon-'));
+    home = join(tmp, 'home');
+    store = join(tmp, 'store');
+    dataDir = join(tmp, 'data');
+    await mkdir(store, { recursive: true });
+    // ~40 MB of filestore: a backup takes long enough to stop it half-way
+    await createOdooShapedDb(cluster.url, 'shop', { partners: 5000, blobs: 0, blobBytes: 0, files: 80, fileBytes: 500_000 }, join(dataDir, 'filestore', 'shop'));
+    const add = await cli(home, ['storage', 'add', 'nas', '--type', 'local', '--path', store]);
+    if (add.code !== 0) throw new Error(add.stderr);
+  }, 300_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('makes backups on a per-second schedule, one at a time; SIGTERM mid-backup exits 0 and leaves nothing half-written listed', async () => {
+    const add = await cli(home, ['schedule', 'add', 'every-second', '--every', '*:*:*', '--tz', 'UTC', '--db', 'shop', '--source', cluster.url, '--data-dir', dataDir, '--to', 'nas', '--layout', 'backup-desk']);
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    const d = start(home, ['daemon']);
+    await waitFor(() => lines(d.stdout()).filter((l) => l.event === 'run-end' && l.outcome === 'ok').length >= 2);
+    // the next backup starts at once (its second has passed); stop it in the middle
+    const startsBefore = lines(d.stdout()).filter((l) => l.event === 'run-start').length;
+    await waitFor(() => lines(d.stdout()).filter((l) => l.event === 'run-start').length > startsBefore);
+    await new Promise((r) => setTimeout(r, 700));
+    d.child.kill('SIGTERM');
+    const r = await d.done;
+    expect(r.code).toBe(0);
+    const log = lines(r.stdout);
+    expect(log[0]?.event).toBe('started');
+    expect(log.at(-1)?.event).toBe('stopped');
+    const ends = log.filter((l) => l.event === 'run-end');
+    const ok = ends.filter((l) => l.outcome === 'ok').length;
+    expect(ends.at(-1)?.outcome).toBe('cancelled');
+    expect(ends.every((l) => l.outcome === 'ok' || l.outcome === 'cancelled')).toBe(true);
+    // never two at once: starts and ends alternate
+    const seq = log.filter((l) => l.event === 'run-start' || l.event === 'run-end').map((l) => l.event);
+    expect(seq.every((e, i) => e === (i % 2 === 0 ? 'run-start' : 'run-end'))).toBe(true);
+    const list = JSON.parse((await cli(home, ['list', '--json', '--all'])).stdout) as { ref: string; stray?: string }[];
+    expect(list.filter((b) => b.stray !== undefined)).toEqual([]);
+    expect(list).toHaveLength(ok);
+    const files = await readdir(join(store, 'shop'));
+    expect(files.filter((f) => !/^shop_\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.(zip|json)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.zip'))).toHaveLength(ok);
+    const hist = JSON.parse((await cli(home, ['history', '--json'])).stdout) as { kind: string; outcome: string }[];
+    expect(hist[0]).toMatchObject({ kind: 'backup', outcome: 'cancelled' });
+    expect(hist.filter((h) => h.kind === 'backup' && h.outcome === 'ok')).toHaveLength(ok);
+    const st = JSON.parse((await cli(home, ['schedule', 'list', '--json'])).stdout) as { lastOutcome: string; running: boolean }[];
+    expect(st[0]).toMatchObject({ lastOutcome: 'cancelled', running: false });
+  });
+
+  it('exits 0 at once on SIGTERM when idle', async () => {
+    await cli(home, ['schedule', 'remove', 'every-second']);
+    await cli(home, ['schedule', 'add', 'yearly', '--every', 'yearly', '--tz', 'UTC', '--db', 'shop', '--source', cluster.url, '--data-dir', dataDir, '--to', 'nas']);
+    const d = start(home, ['daemon']);
+    await waitFor(() => /"event":"started"/.test(d.stdout()));
+    d.child.kill('SIGTERM');
+    const r = await d.done;
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout).map((l) => l.event).filter((e) => e !== 'next-run' && e !== 'overdue')).toEqual(['started', 'jobs', 'stopping', 'stopped']);
+  });
+});
