@@ -51,11 +51,6 @@ export const attachmentReportSchema = z.object({
 /** Where a backup's or database's attachments live. */
 export type AttachmentReport = z.infer<typeof attachmentReportSchema>;
 
-/** What a restore does with attachments kept in object storage. */
-export const attachmentsModeSchema = z.enum(['bring-home', 'keep-remote', 'skip']);
-/** What a restore does with attachments kept in object storage. */
-export type AttachmentsMode = z.infer<typeof attachmentsModeSchema>;
-
 /** A migration of a database's attachments between its filestore and object storage. */
 export const migrationSummarySchema = z.object({
   id: z.string(),

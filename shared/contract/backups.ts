@@ -45,6 +45,13 @@ export const backupRequestSchema = z.object({
   cold: z.object({ stopCommand: z.string().min(1), startCommand: z.string().min(1), cleanSessions: z.boolean().default(false) }).optional(),
   /** Apply each destination's stored rotation policy afterwards. */
   rotate: z.boolean().default(false),
+  /**
+   * Attachments kept in object storage (S3/Swift): `include` also copies every object the database
+   * references into the archive's filestore (zip with filestore only), so the backup is complete.
+   */
+  attachments: z.enum(['include']).optional(),
+  /** The configured storage whose credentials read those buckets/containers (else matched by bucket/container). */
+  attachmentsStorage: z.string().optional(),
 });
 /** A backup request. */
 export type BackupRequest = z.infer<typeof backupRequestSchema>;
@@ -84,6 +91,15 @@ export const backupResultSchema = z.object({
   odooVersion: z.string().optional(),
   pgVersion: z.string().optional(),
   warnings: z.array(z.string()),
+  /** `--attachments include`: the objects kept in object storage, and those that could not be included (the backup is then incomplete). */
+  attachments: z
+    .object({
+      total: z.number(),
+      included: z.number(),
+      bytes: z.number(),
+      problems: z.array(z.object({ storeFname: z.string(), reason: z.string(), message: z.string() })),
+    })
+    .optional(),
 });
 /** The result of a backup. */
 export type BackupResultDto = z.infer<typeof backupResultSchema>;

@@ -12,6 +12,16 @@ export const restoreTargetSchema = z.discriminatedUnion('type', [
 /** Where to restore. */
 export type RestoreTargetSpec = z.infer<typeof restoreTargetSchema>;
 
+/**
+ * What a restore does with attachments kept in object storage (S3/Swift): `bring-home` downloads them
+ * into the filestore (a self-contained copy), `keep-remote` leaves them there read-only, `skip` leaves
+ * them (they read as empty without access). Unset: a backup holding them all brings them home, any
+ * other stops the restore and asks.
+ */
+export const attachmentsModeSchema = z.enum(['bring-home', 'keep-remote', 'skip']);
+/** What a restore does with attachments kept in object storage. */
+export type AttachmentsMode = z.infer<typeof attachmentsModeSchema>;
+
 /** A restore request. */
 export const restoreRequestSchema = z.object({
   /** A catalog ref `storage:key`, or a local file path. */
@@ -27,6 +37,10 @@ export const restoreRequestSchema = z.object({
   passphrase: z.string().optional(),
   /** Remember the passphrase for the backup's storage (keychain) once it opened the backup. */
   rememberPassphrase: z.boolean().optional(),
+  /** Attachments kept in object storage: see `attachmentsModeSchema`. */
+  attachments: attachmentsModeSchema.optional(),
+  /** The configured storage whose credentials read the attachments' buckets/containers (else matched by bucket/container). */
+  attachmentsStorage: z.string().optional(),
 });
 /** A restore request. */
 export type RestoreRequest = z.infer<typeof restoreRequestSchema>;

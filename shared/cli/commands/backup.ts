@@ -32,6 +32,8 @@ interface BackupFlags {
   startCommand?: string;
   cleanSessions?: boolean;
   rotate?: boolean;
+  attachments?: 'include';
+  attachmentsStorage?: string;
   json?: boolean;
 }
 
@@ -82,6 +84,7 @@ function printResult(ctx: CliContext, r: BackupResultDto): void {
   ctx.out(`backed up ${r.db} (${r.format}${r.encrypted ? ', encrypted' : ''}) — ${formatBytes(r.size)}, sha256 ${r.sha256}, in ${(r.durationMs / 1000).toFixed(1)} s`);
   for (const d of r.destinations) ctx.out(d.ok ? `  ${d.ref}` : `  ${d.storage}: FAILED — ${d.error?.message ?? 'failed'}`);
   ctx.out(`verification: ${r.verification.message}`);
+  if (r.attachments) ctx.out(`attachments in object storage: ${r.attachments.included} of ${r.attachments.total} objects in the backup${r.attachments.problems.length ? ` — INCOMPLETE, ${r.attachments.problems.length} missing (see the warnings)` : ''}`);
   if (ok.length < r.destinations.length) ctx.err(`${ok.length} of ${r.destinations.length} storages got the backup.`);
 }
 
@@ -107,6 +110,8 @@ export const backupCommand: CommandModule = {
       .option('--start-command <cmd>', 'the command that starts Odoo (with --cold)')
       .option('--clean-sessions', 'with --cold: remove stale session files from DATA_DIR/sessions while Odoo is down')
       .option('--rotate', "afterwards, apply each storage's stored rotation policy (see `storage rotation`)")
+      .addOption(new Option('--attachments <mode>', 'include: also copy every attachment object the database keeps in S3/Swift into the archive\'s filestore (SHA-1 checked), so the backup restores without the bucket').choices(['include']))
+      .option('--attachments-storage <name>', 'with --attachments include: the configured storage whose credentials read those buckets/containers (default: the storage whose bucket/container matches)')
       .option('--json', 'print the result as JSON')
       .addHelpText('after', '\nLayouts: odoo-backup-sh (default) = <db>.<UTC stamp>.zip[.enc] + .info at the storage root; odoo-manager = <db>_<UTC stamp>.zip|.dump[.gpg];\nbackup-desk = <db>/<db>_<stamp>.zip|.dump[.gpg] + .json sidecar. Nothing is listed until the backup is complete.\nExit status: 0 every storage got it, 1 some or all did not, 130 cancelled (nothing left behind).')
       .action(async (o: BackupFlags, cmd: Command) => {
@@ -119,6 +124,8 @@ export const backupCommand: CommandModule = {
           format: o.format,
           layout: o.layout,
           rotate: o.rotate === true,
+          ...(o.attachments ? { attachments: o.attachments } : {}),
+          ...(o.attachmentsStorage ? { attachmentsStorage: o.attachmentsStorage } : {}),
         };
         const encrypt = await encryptionOf(ctx, o);
         const cold = coldOf(o);

@@ -16,7 +16,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { AttachmentReport, AttachmentsMode } from '../../contract/attachments';
+import type { AttachmentReport } from '../../contract/attachments';
+import type { AttachmentsMode } from '../../contract/restores';
 import { AppError, cancelledError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { neutralize } from '../restore/odoo-post';
@@ -29,7 +30,8 @@ import { runPool } from './pool';
 
 /** What the stage needs. */
 export interface AttachmentsStageOptions {
-  readonly mode: AttachmentsMode;
+  /** Unset: bring home from the backup's own filestore when it holds every object, else ask (`InvalidInput`). */
+  readonly mode: AttachmentsMode | undefined;
   /** Connected to the restored (temporary) database. */
   readonly client: pg.Client;
   /** The restored database's filestore folder (created on first use). */
@@ -55,7 +57,8 @@ export interface ObjectProblem {
 
 /** What the stage did. */
 export interface AttachmentsStageResult {
-  readonly mode: AttachmentsMode;
+  /** What was done (`none`: the database keeps no attachment in object storage). */
+  readonly mode: AttachmentsMode | 'none';
   /** Where the attachments were before the stage. */
   readonly before: AttachmentReport | undefined;
   /** Objects downloaded from object storage. */
@@ -87,12 +90,29 @@ export async function setParam(client: pg.Client, key: string, value: string): P
 /** Runs the attachments stage; see the module comment. */
 export async function runAttachmentsStage(opts: AttachmentsStageOptions, ctx: JobContext): Promise<AttachmentsStageResult> {
   const before = await scanDatabaseAttachments(opts.client, opts.sourceDb);
-  const base = { mode: opts.mode, before, downloaded: 0, fromBackup: 0, rewrittenRows: 0, problems: [] as ObjectProblem[], warnings: [] as string[] };
+  const base = { mode: opts.mode ?? ('none' as const), before, downloaded: 0, fromBackup: 0, rewrittenRows: 0, problems: [] as ObjectProblem[], warnings: [] as string[] };
   if (!before || before.remote.objects === 0) return base;
+  if (opts.mode === undefined) return fromBackupOrAsk(opts, before, ctx);
   if (opts.mode === 'skip') return { ...base, warnings: skipWarnings(before) };
   if (opts.mode === 'keep-remote') return { ...base, warnings: await keepRemote(opts, before, ctx) };
   if (!opts.resolver) throw new AppError('InvalidInput', 'Bringing attachments home needs the storages that hold them.');
   return bringHome(opts, before, ctx);
+}
+
+/** No resolver: every object must come from the backup's own filestore. */
+const BACKUP_ONLY: ObjectResolver = {
+  handleFor: () => Promise.reject(new AppError('NotFound', 'not in the backup')),
+  close: () => Promise.resolve(),
+};
+
+/** The default: a backup holding every object is brought home from itself; otherwise the person chooses. */
+async function fromBackupOrAsk(opts: AttachmentsStageOptions, before: AttachmentReport, ctx: JobContext): Promise<AttachmentsStageResult> {
+  const r = await bringHome({ ...opts, mode: 'bring-home', resolver: BACKUP_ONLY }, before, ctx);
+  if (r.problems.length === 0) return r;
+  throw new AppError('InvalidInput', `This backup is not self-contained: ${r.problems.length} of ${before.remote.objects} attachment objects are only in ${storesOf(before)}.`, {
+    hint: 'Choose what the restore does with them: bring them home into the filestore (--attachments bring-home, with a storage that reaches them), keep reading them there read-only (--attachments keep-remote), or restore without them (--attachments skip: they read as empty).',
+    details: { remoteObjects: before.remote.objects, notInBackup: r.problems.length, stores: storesOf(before) },
+  });
 }
 
 function storesOf(r: AttachmentReport): string {

@@ -68,6 +68,8 @@ export interface BackupResult {
   readonly odooVersion?: string;
   readonly pgVersion?: string;
   readonly warnings: string[];
+  /** `--attachments include`: objects kept in object storage, copied into the archive or not (see shared/core/attachments). */
+  readonly attachments?: { total: number; included: number; bytes: number; problems: Array<{ storeFname: string; reason: string; message: string }> };
 }
 
 async function encrypted(stream: Readable, enc: BackupEncryption | undefined, layout: BackupLayout): Promise<Readable> {

@@ -17,6 +17,7 @@ import { runBackup, type BackupEncryption, type BackupResult } from './backup';
 import type { BackupDestination } from './commit';
 import { openOdooSource } from './odoo-source';
 import { openPgSource, type SourceOutput } from './pg-source';
+import { openPgSourceWithObjects, type ObjectEntriesReport, type ObjectResolver } from '../attachments';
 
 /** What the service needs from the rest of the core. */
 export interface BackupServiceDeps {
@@ -29,8 +30,23 @@ export interface BackupServiceDeps {
   rememberedPassphrase(storage: string): Promise<string | undefined>;
   /** Streams a backup from a configured Odoo instance (its master password from the keychain). */
   odooBackup(instance: string, db: string, format: 'zip' | 'dump', signal: AbortSignal): Promise<OdooBackupStream>;
+  /** Providers for attachment buckets/containers (`--attachments include`); `named` is `--attachments-storage`. */
+  objectResolver?(named: string | undefined): Promise<ObjectResolver>;
   /** Applies a storage's stored rotation policy after a backup (undefined when it has none). */
   rotateAfterBackup?(req: { storage: string; db: string; layout: BackupRequest['layout']; signal?: AbortSignal }): Promise<{ delete: string[] } | undefined>;
+}
+
+/** `--attachments include`: the resolver, and (once the source opened) what it included. */
+interface IncludedObjects {
+  readonly resolver: ObjectResolver;
+  report?: ObjectEntriesReport;
+}
+
+/** The result's warnings about objects that could not be included (the verification marks the backup incomplete). */
+function includeWarnings(r: ObjectEntriesReport): string[] {
+  if (r.problems.length === 0) return [];
+  const listed = r.problems.slice(0, 20).map((p) => `${p.storeFname} (${p.reason}: ${p.message})`);
+  return [`Incomplete: ${r.problems.length} of ${r.total} attachment objects kept in object storage are not in the backup: ${listed.join('; ')}${r.problems.length > 20 ? '; …' : ''}`];
 }
 
 /** The backups area. */
@@ -57,13 +73,37 @@ export class BackupService {
   private async execute(req: BackupRequest, ctx: JobContext): Promise<BackupResult> {
     const destinations = await this.destinations(req.to);
     const encrypt = await this.encryption(req);
+    const objects = await this.objects(req);
+    try {
+      const result = await this.pipeline(req, ctx, destinations, encrypt, objects);
+      const r = objects?.report;
+      if (!r) return result;
+      result.warnings.push(...includeWarnings(r));
+      if (r.problems.length === 0) ctx.log('info', `Attachments: all ${r.total} objects kept in object storage are in the backup.`);
+      const attachments = { total: r.total, included: r.included, bytes: r.bytes, problems: r.problems };
+      return { ...result, attachments };
+    } finally {
+      await objects?.resolver.close();
+    }
+  }
+
+  /** The resolver of `--attachments include` (checked before anything starts). */
+  private async objects(req: BackupRequest): Promise<IncludedObjects | undefined> {
+    if (req.attachments !== 'include') return undefined;
+    if (req.source.type !== 'postgres' || req.format !== 'zip' || !req.source.filestore || !this.d.objectResolver) {
+      throw new AppError('InvalidInput', '--attachments include needs a zip backup of a PostgreSQL database with its filestore.', { hint: 'Use --format zip with the filestore (not --no-filestore, not odoo:INSTANCE).' });
+    }
+    return { resolver: await this.d.objectResolver(req.attachmentsStorage) };
+  }
+
+  private async pipeline(req: BackupRequest, ctx: JobContext, destinations: BackupDestination[], encrypt: BackupEncryption | undefined, objects: IncludedObjects | undefined): Promise<BackupResult> {
     const result = await runBackup(
       {
         db: req.db,
         format: req.format,
         layout: req.layout,
         destinations,
-        openSource: (c) => this.openSource(req, c),
+        openSource: (c) => this.openSource(req, c, objects),
         ...(encrypt ? { encrypt } : {}),
         ...(req.cold ? { cold: { stopCommand: req.cold.stopCommand, startCommand: req.cold.startCommand, ...(req.cold.cleanSessions ? { cleanSessionsIn: this.dataDir(req) } : {}) } } : {}),
       },
@@ -94,13 +134,17 @@ export class BackupService {
     return { ...(passphrase ? { passphrase } : {}), ...(e.publicKeys?.length ? { publicKeys: e.publicKeys } : {}) };
   }
 
-  private openSource(req: BackupRequest, ctx: JobContext): Promise<SourceOutput> {
+  private async openSource(req: BackupRequest, ctx: JobContext, objects?: IncludedObjects): Promise<SourceOutput> {
     const s = req.source;
     if (s.type === 'odoo') return openOdooSource((signal) => this.d.odooBackup(s.instance, req.db, req.format, signal), ctx);
     if (s.url && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(s.url)) {
       throw new AppError('InvalidInput', 'The source URL contains a password.', { hint: 'Give the password through PGPASSWORD or ~/.pgpass, never in the URL.' });
     }
-    return openPgSource({ db: req.db, ...(s.url ? { pgUrl: s.url } : {}), dataDir: this.dataDir(req), filestore: s.filestore, format: req.format }, ctx);
+    const o = { db: req.db, ...(s.url ? { pgUrl: s.url } : {}), dataDir: this.dataDir(req), filestore: s.filestore, format: req.format };
+    if (!objects) return openPgSource(o, ctx);
+    const out = await openPgSourceWithObjects(o, { resolver: objects.resolver }, ctx);
+    objects.report = out.objects;
+    return out;
   }
 
   private async rotate(req: BackupRequest, result: BackupResult, ctx: JobContext): Promise<void> {

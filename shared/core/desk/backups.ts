@@ -6,6 +6,8 @@ import { OdooInstanceStore, streamInstanceBackup } from '../odoo';
 import type { RotationService } from '../rotation';
 import { SECRET_NAMES } from '../secrets/names';
 import type { DeskKernel } from './kernel';
+import { storageResolver } from '../attachments';
+import { openStorage } from '../storage/registry';
 import type { StorageService } from './storages';
 
 /** The backups area: implements `backup:start`. */
@@ -23,6 +25,7 @@ export class BackupDeskService implements AreaApi<typeof backupMethods> {
       rememberedPassphrase: async (name) => (await k.secrets()).get((await storages.entry(name)).secretScope, SECRET_NAMES.backupPassphrase),
       odooBackup: (instance, db, format, signal) => streamInstanceBackup(instances, instance, db, format, signal),
       rotateAfterBackup: (req) => rotation.rotateAfterBackup(req),
+      objectResolver: async (named) => storageResolver({ storages: await storages.entries(), open: (e) => openStorage(e, k.storageDeps()), ...(named !== undefined ? { named } : {}) }),
     });
   }
 

@@ -5,7 +5,9 @@
  * bucket and container gone. An object whose content does not match its SHA-1 name is reported as
  * corrupt, left out, and the backup marked incomplete.
  */
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
@@ -16,9 +18,12 @@ import { runBackup } from '../../../shared/core/backup';
 import { silentContext } from '../../../shared/core/jobs/job';
 import { restoreBackup } from '../../../shared/core/restore';
 import { LocalProvider } from '../../../shared/core/storage/local';
-import { ATTACH_BUCKET, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
+import { SWIFT_TEST_USER } from '../../helpers/fake-services/swift';
+import { ATTACH_BUCKET, ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
 
 let w: ObjectStorageWorld;
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 async function completeBackup(name: string): Promise<{ zip: string; source: SourceWithObjects; result: Awaited<ReturnType<typeof runBackup>> }> {
   const store = await mkdtemp(join(w.work, `store-${name}-`));
@@ -102,4 +107,29 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('complete backups of a database with at
       await bucket.write!(bad, Readable.from([original]));
     }
   });
+
+  it('the built CLI: backup --attachments include, then inspect says self-contained', async () => {
+    await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
+    const home = join(w.work, 'cli-backup-home');
+    const pw = join(w.work, 'vault-pw-b');
+    await writeFile(pw, 'vault passphrase for the backup test\n');
+    const env = { ...process.env, BACKUP_DESK_VAULT_PASSPHRASE_FILE: pw, S3_SECRET: w.s3.secretAccessKey, SWIFT_PW: SWIFT_TEST_USER.password };
+    const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'backup-desk.js'), '--home', home, ...args], { cwd: ROOT, env });
+    const out = await mkdtemp(join(w.work, 'cli-out-'));
+    await cli('secrets', 'vault', 'init');
+    await cli('storage', 'add', 'prod-s3', '--type', 's3', '--endpoint', w.s3.endpoint, '--bucket', ATTACH_BUCKET, '--force-path-style', '--access-key-id', w.s3.accessKeyId, '--secret-env', 'secretAccessKey=S3_SECRET');
+    await cli('storage', 'add', 'prod-swift', '--type', 'swift', '--auth-url', `${w.swift.url}/v3`, '--username', SWIFT_TEST_USER.username, '--project-name', SWIFT_TEST_USER.projectName, '--container', ATTACH_CONTAINER, '--secret-env', 'password=SWIFT_PW');
+    await cli('storage', 'add', 'out', '--type', 'local', '--path', out);
+    const r = JSON.parse((await cli('backup', '--db', w.db, '--source', w.cluster.url, '--data-dir', w.dataDir, '--to', 'out', '--layout', 'odoo-manager', '--attachments', 'include', '--json')).stdout) as {
+      attachments: { total: number; included: number; problems: unknown[] };
+      verification: { status: string };
+      destinations: Array<{ ref: string }>;
+    };
+    expect(r.attachments).toMatchObject({ total: 10, included: 10, problems: [] });
+    expect(r.verification.status).toBe('complete');
+    const inspected = JSON.parse((await cli('inspect', r.destinations[0]!.ref, '--json')).stdout) as { attachments: { selfContained: boolean } };
+    expect(inspected.attachments.selfContained).toBe(true);
+    const listed = JSON.parse((await cli('list', '--json')).stdout) as Array<{ selfContained?: boolean }>;
+    expect(listed[0]!.selfContained).toBe(true);
+  }, 300_000);
 });

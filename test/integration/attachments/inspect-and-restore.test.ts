@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource } from '../../../shared/core/archive';
 import { runAttachmentsStage, scanBackupAttachments, scanDatabaseAttachments, storageResolver } from '../../../shared/core/attachments';
-import type { AttachmentsMode } from '../../../shared/contract/attachments';
+import type { AttachmentsMode } from '../../../shared/contract/restores';
 import { restoreBackup } from '../../../shared/core/restore';
 import { silentContext } from '../../../shared/core/jobs/job';
 import { ATTACH_BUCKET, ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';

@@ -1,6 +1,6 @@
 /** The side panel for one backup: catalog facts, and what `backups:inspect` finds inside. */
 import { useEffect, useId, useState } from 'react';
-import type { ApiError, ApiResult, BackupEntry, InspectResult } from '../../../../shared/contract/api';
+import type { ApiError, ApiResult, AttachmentReport, BackupEntry, InspectResult } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { CONVENTION_LABELS, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
@@ -68,7 +68,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
         </button>
       </header>
       <div className="detail-actions">
-        <button type="button" className="btn primary" onClick={() => onRestore(entry)}>
+        <button type="button" className="btn primary" onClick={() => onRestore(inspect?.attachments ? { ...entry, selfContained: inspect.attachments.selfContained } : entry)}>
           Restore…
         </button>
         <button type="button" className="btn" onClick={() => onDownload(entry)}>
@@ -151,6 +151,15 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
                   `${inspect.filestoreFiles} files${inspect.filestoreBytes !== undefined ? `, ${formatBytes(inspect.filestoreBytes)}` : ''}`
                 )}
               </dd>
+              {inspect.attachments ? (
+                <>
+                  <dt>Attachments</dt>
+                  <dd>
+                    {attachmentsLine(inspect.attachments)}{' '}
+                    {inspect.attachments.selfContained ? null : <Badge tone="warn">not self-contained: some are only in object storage</Badge>}
+                  </dd>
+                </>
+              ) : null}
               <dt>Modules</dt>
               <dd>{modules.length || '—'}</dd>
               {target ? (
@@ -225,4 +234,15 @@ export function Compatibility({ backupPg, format, targetLabel, targetDetail }: {
       {format === 'dump' ? 'A dump from a newer server may not load: restore into PostgreSQL ' + from + ' or newer.' : 'Plain SQL usually loads, but features of the newer server may fail.'}
     </span>
   );
+}
+
+/** Where a backup's attachments live, in one line. */
+export function attachmentsLine(r: AttachmentReport): string {
+  const places = r.groups
+    .filter((g) => g.where !== 'url' && g.where !== 'empty')
+    .map((g) => {
+      const where = g.where === 'database' ? 'in the database' : g.where === 'filestore' ? 'in the filestore' : `in ${g.where === 'openstack' ? 'swift' : g.where}://${g.store ?? '?'}${g.inBackup !== undefined ? ` (${g.inBackup} of ${g.objects ?? 0} objects in the backup)` : ''}`;
+      return `${g.count} ${where}`;
+    });
+  return `${r.total.count} (${formatBytes(r.total.bytes)}): ${places.join(', ') || 'none'}`;
 }
