@@ -1,6 +1,7 @@
 /**
- * The tray icon: a status line (what is running), "Show window" and "Quit". It is there
- * for the scheduler, which will keep working with the window closed. The status and menu
+ * The tray icon: a status line (what is running), the schedules (next run, last result,
+ * overdue jobs, "Run Now"), "Open" and "Quit". The app lives on here with its window closed,
+ * so the scheduler keeps working. The status and menu
  * are pure (tested); `createTray` takes Electron's `Tray`/`Menu` as arguments.
  */
 import type { Menu as MenuT, MenuItemConstructorOptions, NativeImage, Tray as TrayT } from 'electron';
@@ -23,21 +24,56 @@ export function trayStatus(jobs: readonly JobSnapshot[], appName: string): strin
 export interface TrayActions {
   showWindow(): void;
   quit(): void;
+  /** Runs a scheduled job now (by name). */
+  runNow?(name: string): void;
+}
+
+/** The schedules as the tray shows them. */
+export interface TraySchedules {
+  /** Scheduled job names, for "Run Now". */
+  readonly jobs: readonly string[];
+  /** The next scheduled run. */
+  readonly next?: { readonly name: string; readonly at: string };
+  /** The last run that ended. */
+  readonly last?: { readonly name: string; readonly outcome: string; readonly endedAt: string };
+  /** Jobs whose last success is older than their interval allows. */
+  readonly overdue: readonly string[];
+}
+
+function when(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit', month: 'short', day: 'numeric' });
+}
+
+/** The schedule lines of the tray menu (empty without scheduled jobs). */
+export function scheduleMenuItems(schedules: TraySchedules | undefined, actions: TrayActions): MenuItemConstructorOptions[] {
+  if (!schedules || schedules.jobs.length === 0) return [];
+  const items: MenuItemConstructorOptions[] = [{ type: 'separator' }];
+  if (schedules.overdue.length) items.push({ label: `⚠ Overdue: ${schedules.overdue.join(', ')}`, enabled: false });
+  items.push({ label: schedules.next ? `Next: ${schedules.next.name}, ${when(schedules.next.at)}` : 'Next: nothing scheduled', enabled: false });
+  if (schedules.last) items.push({ label: `Last: ${schedules.last.name} ${schedules.last.outcome}, ${when(schedules.last.endedAt)}`, enabled: false });
+  if (actions.runNow) {
+    const run = actions.runNow;
+    items.push({ label: 'Run Now', submenu: schedules.jobs.map((name) => ({ label: name, click: () => run(name) })) });
+  }
+  return items;
 }
 
 /** The tray's context menu. */
-export function trayMenuTemplate(status: string, actions: TrayActions): MenuItemConstructorOptions[] {
+export function trayMenuTemplate(status: string, actions: TrayActions, schedules?: TraySchedules): MenuItemConstructorOptions[] {
   return [
     { label: status, enabled: false },
+    ...scheduleMenuItems(schedules, actions),
     { type: 'separator' },
-    { label: 'Show Window', click: () => actions.showWindow() },
+    { label: 'Open', click: () => actions.showWindow() },
     { label: 'Quit', click: () => actions.quit() },
   ];
 }
 
-/** A live tray: `update` refreshes the status; `destroy` removes the icon. */
+/** A live tray: `update` refreshes the job status, `setSchedules` the schedule lines; `destroy` removes the icon. */
 export interface TrayHandle {
   update(jobs: readonly JobSnapshot[]): void;
+  setSchedules(schedules: TraySchedules | undefined): void;
   destroy(): void;
 }
 
@@ -50,15 +86,30 @@ export function createTray(deps: {
   readonly actions: TrayActions;
 }): TrayHandle {
   const tray = new deps.Tray(deps.icon);
+  let jobs: readonly JobSnapshot[] = [];
+  let schedules: TraySchedules | undefined;
   let last = '';
-  const render = (jobs: readonly JobSnapshot[]): void => {
+  const render = (): void => {
     const status = trayStatus(jobs, deps.appName);
-    if (status === last) return;
-    last = status;
-    tray.setToolTip(status);
-    tray.setContextMenu(deps.Menu.buildFromTemplate(trayMenuTemplate(status, deps.actions)));
+    const overdue = schedules?.overdue.length ? ` — overdue: ${schedules.overdue.join(', ')}` : '';
+    const template = trayMenuTemplate(status, deps.actions, schedules);
+    const key = JSON.stringify([status, overdue, template.map((i) => i.label)]);
+    if (key === last) return;
+    last = key;
+    tray.setToolTip(`${status}${overdue}`);
+    tray.setContextMenu(deps.Menu.buildFromTemplate(template));
   };
-  render([]);
+  render();
   tray.on('click', () => deps.actions.showWindow());
-  return { update: render, destroy: () => tray.destroy() };
+  return {
+    update: (j) => {
+      jobs = j;
+      render();
+    },
+    setSchedules: (s) => {
+      schedules = s;
+      render();
+    },
+    destroy: () => tray.destroy(),
+  };
 }

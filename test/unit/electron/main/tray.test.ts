@@ -22,13 +22,39 @@ describe('trayStatus', () => {
 });
 
 describe('trayMenuTemplate', () => {
-  it('shows the status (disabled), Show Window and Quit', () => {
+  it('shows the status (disabled), Open and Quit', () => {
     const log: string[] = [];
     const t = trayMenuTemplate('Desk: idle', { showWindow: () => log.push('show'), quit: () => log.push('quit') });
-    expect(t.map((i) => i.label ?? i.type)).toEqual(['Desk: idle', 'separator', 'Show Window', 'Quit']);
+    expect(t.map((i) => i.label ?? i.type)).toEqual(['Desk: idle', 'separator', 'Open', 'Quit']);
     expect(t[0]?.enabled).toBe(false);
     (t[2]?.click as () => void)();
     (t[3]?.click as () => void)();
     expect(log).toEqual(['show', 'quit']);
+  });
+});
+
+describe('the tray with schedules', () => {
+  it('shows overdue jobs, the next run, the last result and a Run Now submenu', () => {
+    const ran: string[] = [];
+    const t = trayMenuTemplate(
+      'Desk: idle',
+      { showWindow: () => undefined, quit: () => undefined, runNow: (n) => ran.push(n) },
+      { jobs: ['nightly', 'drill'], next: { name: 'nightly', at: '2026-12-07T02:00:00Z' }, last: { name: 'drill', outcome: 'failed', endedAt: '2026-12-06T03:00:00Z' }, overdue: ['drill'] },
+    );
+    const labels = t.map((i) => i.label ?? i.type);
+    expect(labels[0]).toBe('Desk: idle');
+    expect(labels).toContain('⚠ Overdue: drill');
+    expect(labels.find((l) => l?.startsWith('Next: nightly'))).toBeTruthy();
+    expect(labels.find((l) => l?.startsWith('Last: drill failed'))).toBeTruthy();
+    expect(labels.slice(-2)).toEqual(['Open', 'Quit']);
+    const runNow = t.find((i) => i.label === 'Run Now');
+    const sub = runNow?.submenu as Array<{ label: string; click: () => void }>;
+    expect(sub.map((i) => i.label)).toEqual(['nightly', 'drill']);
+    sub[1]?.click();
+    expect(ran).toEqual(['drill']);
+  });
+
+  it('adds nothing without scheduled jobs', () => {
+    expect(trayMenuTemplate('Desk: idle', { showWindow: () => undefined, quit: () => undefined }, { jobs: [], overdue: [] }).map((i) => i.label ?? i.type)).toEqual(['Desk: idle', 'separator', 'Open', 'Quit']);
   });
 });
