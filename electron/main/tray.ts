@@ -113,3 +113,30 @@ export function createTray(deps: {
     destroy: () => tray.destroy(),
   };
 }
+
+/** A scheduled job's state, as far as the tray needs it (the contract's `ScheduleStatus` fits). */
+export interface TrayScheduleState {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly nextRunAt: string | null;
+  readonly lastRunAt: string | null;
+  readonly lastOutcome: string | null;
+  readonly overdueSince: string | null;
+}
+
+/** The tray's schedule lines from the jobs' states: the soonest next run and the latest ended run. */
+export function traySchedulesFrom(states: readonly TrayScheduleState[]): TraySchedules {
+  const enabled = states.filter((s) => s.enabled);
+  const next = enabled
+    .filter((s): s is TrayScheduleState & { nextRunAt: string } => s.nextRunAt !== null)
+    .sort((a, b) => Date.parse(a.nextRunAt) - Date.parse(b.nextRunAt))[0];
+  const last = states
+    .filter((s): s is TrayScheduleState & { lastRunAt: string; lastOutcome: string } => s.lastRunAt !== null && s.lastOutcome !== null)
+    .sort((a, b) => Date.parse(b.lastRunAt) - Date.parse(a.lastRunAt))[0];
+  return {
+    jobs: states.map((s) => s.name),
+    ...(next ? { next: { name: next.name, at: next.nextRunAt } } : {}),
+    ...(last ? { last: { name: last.name, outcome: last.lastOutcome, endedAt: last.lastRunAt } } : {}),
+    overdue: enabled.filter((s) => s.overdueSince !== null).map((s) => s.name),
+  };
+}

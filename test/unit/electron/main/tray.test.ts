@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobManager } from '../../../../shared/core/jobs/job-manager';
-import { trayMenuTemplate, trayStatus } from '../../../../electron/main/tray';
+import { trayMenuTemplate, traySchedulesFrom, trayStatus } from '../../../../electron/main/tray';
 
 describe('trayStatus', () => {
   it('says idle, one job with its percentage, or how many run', async () => {
@@ -56,5 +56,21 @@ describe('the tray with schedules', () => {
 
   it('adds nothing without scheduled jobs', () => {
     expect(trayMenuTemplate('Desk: idle', { showWindow: () => undefined, quit: () => undefined }, { jobs: [], overdue: [] }).map((i) => i.label ?? i.type)).toEqual(['Desk: idle', 'separator', 'Open', 'Quit']);
+  });
+});
+
+describe('traySchedulesFrom', () => {
+  const base = { enabled: true, nextRunAt: null, lastRunAt: null, lastOutcome: null, overdueSince: null };
+  it('picks the soonest next run, the latest ended run and the overdue enabled jobs', () => {
+    const s = traySchedulesFrom([
+      { ...base, name: 'a', nextRunAt: '2026-12-07T02:00:00Z', lastRunAt: '2026-12-06T02:00:00Z', lastOutcome: 'ok' },
+      { ...base, name: 'b', nextRunAt: '2026-12-06T14:00:00Z', lastRunAt: '2026-12-06T11:00:00Z', lastOutcome: 'failed', overdueSince: '2026-12-06T12:00:00Z' },
+      { ...base, name: 'off', enabled: false, nextRunAt: '2026-12-06T12:30:00Z', overdueSince: '2026-12-01T00:00:00Z' },
+    ]);
+    expect(s).toEqual({ jobs: ['a', 'b', 'off'], next: { name: 'b', at: '2026-12-06T14:00:00Z' }, last: { name: 'b', outcome: 'failed', endedAt: '2026-12-06T11:00:00Z' }, overdue: ['b'] });
+  });
+
+  it('has no next or last line when nothing is planned or has run', () => {
+    expect(traySchedulesFrom([{ ...base, name: 'new' }])).toEqual({ jobs: ['new'], overdue: [] });
   });
 });
