@@ -20,11 +20,12 @@ import { broadcastTo, forwardJobEvents, registerApi, senderCheck } from './ipc/r
 import { electronIpcMain } from './ipc/ipc-main';
 import { menuTemplate } from './menu';
 import { closeMustAskFirst, quitWhenAllWindowsClosed } from './lifecycle';
-import { NotificationKeeper, notifyJobEnds } from './notifications';
+import { NotificationKeeper, notifyJobEnds, type JobNotice } from './notifications';
 import { QuitGuard, quitPrompt } from './quit-guard';
 import { cspHeader, PRODUCT_NAME } from './security';
 import { signInOpener } from './sign-in-opener';
-import { createTray, type TrayHandle } from './tray';
+import { hostScheduler } from './scheduler-host';
+import { createTray, type TrayHandle, type TraySchedules } from './tray';
 import { VaultPrompt } from './vault-prompt';
 import { createMainWindow, hardenApp } from './windows';
 
@@ -159,17 +160,30 @@ function bindIpc(desk: Desk, log: Logger, ownWindows: Set<number>, vault: VaultP
   );
 }
 
-function startNotifications(desk: Desk, create: () => BrowserWindow): void {
-  if (!Notification.isSupported()) return;
+/** Shows desktop notifications (kept referenced until they end); a click opens the window. */
+function notifier(create: () => BrowserWindow): ((notice: JobNotice) => void) | undefined {
+  if (!Notification.isSupported()) return undefined;
   const keeper = new NotificationKeeper();
-  notifyJobEnds(desk.jobs, {
-    isAppFocused: () => BrowserWindow.getFocusedWindow() !== null,
-    show: (notice) => {
-      const n = new Notification({ title: notice.title, body: notice.body, icon: appIcon([256]) });
-      n.on('click', () => showWindow(create));
-      keeper.show(n);
-    },
-  });
+  return (notice) => {
+    const n = new Notification({ title: notice.title, body: notice.body, icon: appIcon([256]) });
+    n.on('click', () => showWindow(create));
+    keeper.show(n);
+  };
+}
+
+function startNotifications(desk: Desk, notify: ((notice: JobNotice) => void) | undefined): void {
+  if (!notify) return;
+  notifyJobEnds(desk.jobs, { isAppFocused: () => BrowserWindow.getFocusedWindow() !== null, show: (notice) => notify(notice) });
+}
+
+/** Runs the scheduler in this process while the app is open (the tray keeps it alive). */
+function startScheduler(desk: Desk, log: Logger, notify: ((notice: JobNotice) => void) | undefined): void {
+  hostScheduler({
+    scheduler: desk.schedules.scheduler,
+    ...(state.tray ? { setTraySchedules: (s: TraySchedules) => state.tray?.setSchedules(s) } : {}),
+    notify: (notice) => notify?.(notice),
+    log,
+  }).catch((err: unknown) => log.error('scheduler: could not start', { error: String(err) }));
 }
 
 function quitGuard(desk: Desk, log: Logger): QuitGuard {
@@ -226,7 +240,10 @@ function installMenu(home: string, log: Logger, create: () => BrowserWindow): vo
 
 function startTray(desk: Desk, log: Logger, create: () => BrowserWindow): TrayHandle | undefined {
   try {
-    const tray = createTray({ Tray, Menu, icon: appIcon([16, 32]), appName: PRODUCT_NAME, actions: { showWindow: () => void showWindow(create), quit: () => app.quit() } });
+    const runNow = (name: string): void => {
+      desk.schedules.startRun(name).result.catch((err: unknown) => log.warn('tray: run now failed', { job: name, error: String(err) }));
+    };
+    const tray = createTray({ Tray, Menu, icon: appIcon([16, 32]), appName: PRODUCT_NAME, actions: { showWindow: () => void showWindow(create), quit: () => app.quit(), runNow } });
     const refresh = (): void => tray.update(desk.jobs.list());
     desk.jobs.on('update', refresh);
     desk.jobs.on('done', refresh);
@@ -254,12 +271,14 @@ async function start(home: string): Promise<void> {
   const ownWindows = new Set<number>();
   const create = windowFactory(desk, log, ownWindows);
   bindIpc(desk, log, ownWindows, vault);
-  startNotifications(desk, create);
+  const notify = notifier(create);
+  startNotifications(desk, notify);
   state.guard = quitGuard(desk, log);
   installMenu(home, log, create);
   state.tray = startTray(desk, log, create);
   state.create = create;
   mainWindow = create();
+  startScheduler(desk, log, notify);
 }
 
 // Same home folder as the CLI (`--home`, `$BACKUP_DESK_HOME`, the OS app-data folder), so
