@@ -9,6 +9,7 @@ import { DownloadDialog } from '../features/download/download-dialog';
 import { DroppedFile, type OpenedItem } from '../features/first-run/dropped-file';
 import { FirstRun } from '../features/first-run/first-run';
 import { HistoryView } from '../features/history/history-view';
+import { SchedulesView } from '../features/schedules/schedules-view';
 import { RestoreWizard, type RestoreSource } from '../features/restore/restore-wizard';
 import { loadPrefs, savePrefs, SettingsView, type UiPrefs } from '../features/settings/settings-view';
 import { StoragesView } from '../features/storages/storages-view';
@@ -16,11 +17,12 @@ import { VaultUnlock } from '../features/vault-unlock/vault-unlock';
 import { useApi, useJobs } from './api-context';
 
 /** The screens in the sidebar. */
-export type Screen = 'backups' | 'storages' | 'activity' | 'history' | 'settings';
+export type Screen = 'backups' | 'storages' | 'schedules' | 'activity' | 'history' | 'settings';
 
 const NAV: ReadonlyArray<{ id: Screen; label: string; icon: string }> = [
   { id: 'backups', label: 'Backups', icon: '▤' },
   { id: 'storages', label: 'Storages', icon: '⛁' },
+  { id: 'schedules', label: 'Schedules', icon: '⏱' },
   { id: 'activity', label: 'Activity', icon: '↻' },
   { id: 'history', label: 'History', icon: '☰' },
   { id: 'settings', label: 'Settings', icon: '⚙' },
@@ -192,6 +194,8 @@ export function App() {
           />
         ) : screen === 'storages' ? (
           <StoragesView storages={storages} onChanged={loadStorages} />
+        ) : screen === 'schedules' ? (
+          <SchedulesView reloadKey={jobs.filter((j) => j.state !== 'running').length} utc={prefs.utc} />
         ) : screen === 'activity' ? (
           <ActivityView jobs={jobs} />
         ) : screen === 'history' ? (

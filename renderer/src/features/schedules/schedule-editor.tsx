@@ -1,0 +1,177 @@
+/** Add or edit a scheduled job, with the spec read back live: its words and its next runs. */
+import { useEffect, useId, useState } from 'react';
+import type { ApiError } from '../../../../shared/contract/api';
+import type { SchedulePreview, ScheduleStatus, ScheduledWork } from '../../../../shared/contract/schedules';
+import { toApiError } from '../../api';
+import { useApi } from '../../app/api-context';
+import { formatLocal } from '../../components/format';
+import { ErrorMessage, Field, Modal } from '../../components/ui';
+
+/** The zone this browser/machine is in. */
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+interface Draft {
+  name: string;
+  kind: 'backup' | 'drill';
+  db: string;
+  source: string;
+  dataDir: string;
+  to: string;
+  storage: string;
+  every: string;
+  tz: string;
+  drillEvery: string;
+}
+
+function draftOf(job: ScheduleStatus | undefined): Draft {
+  const w = job?.work;
+  return {
+    name: job?.name ?? '',
+    kind: w?.kind ?? 'backup',
+    db: w?.db ?? '',
+    source: w?.kind === 'backup' ? w.source : '',
+    dataDir: w?.kind === 'backup' ? (w.dataDir ?? '') : '',
+    to: w?.kind === 'backup' ? w.to.join(', ') : '',
+    storage: w?.kind === 'drill' ? w.storage : '',
+    every: job?.every ?? 'daily',
+    tz: job?.tz ?? LOCAL_ZONE,
+    drillEvery: w?.kind === 'backup' && w.drillEvery ? String(w.drillEvery) : '',
+  };
+}
+
+function workOf(d: Draft, previous: ScheduleStatus | undefined): ScheduledWork {
+  if (d.kind === 'drill') return { kind: 'drill', storage: d.storage.trim(), db: d.db.trim() };
+  const prev = previous?.work.kind === 'backup' ? previous.work : undefined;
+  const drillEvery = Number(d.drillEvery);
+  return {
+    ...(prev ?? {}),
+    kind: 'backup',
+    db: d.db.trim(),
+    source: d.source.trim(),
+    to: d.to.split(',').map((s) => s.trim()).filter(Boolean),
+    format: prev?.format ?? 'zip',
+    ...(d.dataDir.trim() ? { dataDir: d.dataDir.trim() } : {}),
+    ...(Number.isInteger(drillEvery) && drillEvery > 0 ? { drillEvery } : {}),
+  };
+}
+
+/** The live reading of a spec while it is typed (debounced). */
+function usePreview(every: string, tz: string): SchedulePreview | undefined {
+  const api = useApi();
+  const [preview, setPreview] = useState<SchedulePreview | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    const t = setTimeout(() => {
+      api['schedules:preview']({ every, tz, count: 5 }).then(
+        (p) => live && setPreview(p),
+        (e: unknown) => live && setPreview({ ok: false, runs: [], error: toApiError(e).message }),
+      );
+    }, 200);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [api, every, tz]);
+  return preview;
+}
+
+/** The preview box under the spec field. */
+function PreviewBox({ preview, utc }: { preview: SchedulePreview | undefined; utc: boolean }) {
+  if (!preview) return <p className="muted small">Reading the schedule…</p>;
+  if (!preview.ok) return <p className="error-text small" role="alert">{preview.error}</p>;
+  return (
+    <div className="schedule-preview" aria-live="polite">
+      <p>
+        <strong>{preview.description}</strong>
+      </p>
+      {preview.normalized ? <p className="small muted">Normalized: <code>{preview.normalized}</code></p> : null}
+      {preview.runs.length === 0 ? <p className="small">It never runs again.</p> : null}
+      <ol className="small" aria-label="Next runs">
+        {preview.runs.map((r) => (
+          <li key={r}>{formatLocal(r, utc)}</li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+/** The add/edit dialog. */
+export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleStatus | undefined; utc: boolean; onClose: () => void; onSaved: () => void }) {
+  const api = useApi();
+  const id = useId();
+  const [d, setD] = useState<Draft>(() => draftOf(job));
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [saving, setSaving] = useState(false);
+  const preview = usePreview(d.every, d.tz);
+  const set = (patch: Partial<Draft>) => setD({ ...d, ...patch });
+  const save = () => {
+    setSaving(true);
+    setError(undefined);
+    api['schedules:save']({ name: d.name.trim(), work: workOf(d, job), every: d.every, tz: d.tz.trim() || LOCAL_ZONE, replace: job !== undefined }).then(
+      () => onSaved(),
+      (e: unknown) => {
+        setSaving(false);
+        setError(toApiError(e));
+      },
+    );
+  };
+  return (
+    <Modal title={job ? `Edit ${job.name}` : 'New scheduled job'} onClose={onClose} wide>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save();
+        }}
+      >
+        <Field label="Name" htmlFor={`${id}-name`}>
+          <input id={`${id}-name`} value={d.name} disabled={job !== undefined} onChange={(e) => set({ name: e.target.value })} required />
+        </Field>
+        <Field label="What" htmlFor={`${id}-kind`}>
+          <select id={`${id}-kind`} value={d.kind} onChange={(e) => set({ kind: e.target.value as Draft['kind'] })}>
+            <option value="backup">Back up a database</option>
+            <option value="drill">Restore drill (restore the newest backup privately and check it)</option>
+          </select>
+        </Field>
+        <Field label="Database" htmlFor={`${id}-db`}>
+          <input id={`${id}-db`} value={d.db} onChange={(e) => set({ db: e.target.value })} required />
+        </Field>
+        {d.kind === 'backup' ? (
+          <>
+            <Field label="Source" help="postgres://USER@HOST:PORT/ (password in ~/.pgpass), or odoo:INSTANCE" htmlFor={`${id}-source`}>
+              <input id={`${id}-source`} value={d.source} onChange={(e) => set({ source: e.target.value })} required />
+            </Field>
+            <Field label="Odoo data dir" help="the filestore is in DIR/filestore/DB (empty: Odoo's default)" htmlFor={`${id}-data`}>
+              <input id={`${id}-data`} value={d.dataDir} onChange={(e) => set({ dataDir: e.target.value })} />
+            </Field>
+            <Field label="Storages" help="names, separated by commas" htmlFor={`${id}-to`}>
+              <input id={`${id}-to`} value={d.to} onChange={(e) => set({ to: e.target.value })} required />
+            </Field>
+            <Field label="Restore drill after every Nth backup" help="empty: no automatic drills" htmlFor={`${id}-drill`}>
+              <input id={`${id}-drill`} inputMode="numeric" value={d.drillEvery} onChange={(e) => set({ drillEvery: e.target.value })} />
+            </Field>
+          </>
+        ) : (
+          <Field label="Storage" help="where the backups are" htmlFor={`${id}-storage`}>
+            <input id={`${id}-storage`} value={d.storage} onChange={(e) => set({ storage: e.target.value })} required />
+          </Field>
+        )}
+        <Field label="When" help='a calendar event ("Mon..Fri 02:00", "*:0/15", "daily") or a cron expression ("0 2 * * *")' htmlFor={`${id}-every`}>
+          <input id={`${id}-every`} value={d.every} onChange={(e) => set({ every: e.target.value })} required />
+        </Field>
+        <Field label="Time zone" htmlFor={`${id}-tz`}>
+          <input id={`${id}-tz`} value={d.tz} onChange={(e) => set({ tz: e.target.value })} />
+        </Field>
+        <PreviewBox preview={preview} utc={utc} />
+        <ErrorMessage error={error} />
+        <div className="dialog-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn primary" disabled={saving || preview?.ok === false}>
+            {saving ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

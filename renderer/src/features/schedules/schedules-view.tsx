@@ -1,0 +1,182 @@
+/** The Schedules screen: scheduled backups and drills with next run, last result and overdue state; add, edit, run now, history per job. */
+import { useCallback, useEffect, useState } from 'react';
+import type { ApiError } from '../../../../shared/contract/api';
+import type { Run } from '../../../../shared/contract/history';
+import type { ScheduleStatus } from '../../../../shared/contract/schedules';
+import { toApiError } from '../../api';
+import { useApi } from '../../app/api-context';
+import { formatBytes, formatDuration, formatLocal, formatUtcTitle } from '../../components/format';
+import { Badge, ErrorMessage } from '../../components/ui';
+import { ScheduleEditor } from './schedule-editor';
+
+const OUTCOME_TONE = { ok: 'good', failed: 'bad', cancelled: 'neutral', skipped: 'neutral' } as const;
+
+/** What a job does, in a few words. */
+function what(s: ScheduleStatus): string {
+  return s.work.kind === 'backup' ? `Back up ${s.work.db} to ${s.work.to.join(', ')}` : `Restore drill of ${s.work.db} on ${s.work.storage}`;
+}
+
+/** A job's runs in the history: those it recorded, else those of the same kind, database and storages. */
+function runsOf(s: ScheduleStatus, runs: readonly Run[]): Run[] {
+  const where = s.work.kind === 'backup' ? s.work.to : ['embedded'];
+  return runs.filter((r) => r.details.schedule === s.name || (r.kind === s.work.kind && r.db === s.work.db && r.destinations.some((d) => where.includes(d))));
+}
+
+/** Duration (bar height) and size (bar label) of the last runs, oldest first. */
+function RunChart({ runs }: { runs: readonly Run[] }) {
+  const last = runs.filter((r) => r.durationMs !== null).slice(0, 20).reverse();
+  if (last.length === 0) return null;
+  const max = Math.max(...last.map((r) => r.durationMs ?? 0), 1);
+  return (
+    <svg className="run-chart" role="img" aria-label="Duration of the last runs" width={last.length * 14} height={48}>
+      {last.map((r, i) => {
+        const h = Math.max(2, Math.round(((r.durationMs ?? 0) / max) * 44));
+        return (
+          <rect key={r.id} x={i * 14} y={48 - h} width={10} height={h} className={r.outcome === 'ok' ? 'bar-ok' : 'bar-bad'}>
+            <title>{`${formatUtcTitle(r.startedAt)}: ${r.outcome}, ${formatDuration((r.durationMs ?? 0) / 1000)}${r.bytes !== null ? `, ${formatBytes(r.bytes)}` : ''}`}</title>
+          </rect>
+        );
+      })}
+    </svg>
+  );
+}
+
+/** One job's history under its row. */
+function JobHistory({ job, runs, utc }: { job: ScheduleStatus; runs: readonly Run[]; utc: boolean }) {
+  const mine = runsOf(job, runs);
+  if (mine.length === 0) return <p className="muted small">No runs yet.</p>;
+  return (
+    <div className="job-history">
+      <RunChart runs={mine} />
+      <ul className="small">
+        {mine.slice(0, 10).map((r) => (
+          <li key={r.id}>
+            {formatLocal(r.startedAt, utc)} — {r.kind === 'drill' ? 'drill ' : ''}
+            {r.outcome}
+            {r.durationMs !== null ? `, ${formatDuration(r.durationMs / 1000)}` : ''}
+            {r.bytes !== null ? `, ${formatBytes(r.bytes)}` : ''}
+            {r.error ? <span className="error-text"> — {r.error.message}</span> : null}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** The Schedules screen; reloads when `reloadKey` changes (e.g. a job ended). */
+export function SchedulesView({ reloadKey = 0, utc = false }: { reloadKey?: number; utc?: boolean }) {
+  const api = useApi();
+  const [jobs, setJobs] = useState<ScheduleStatus[] | undefined>(undefined);
+  const [runs, setRuns] = useState<Run[]>([]);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [editing, setEditing] = useState<ScheduleStatus | 'new' | undefined>(undefined);
+  const [open, setOpen] = useState<string | undefined>(undefined);
+  const load = useCallback(() => {
+    setError(undefined);
+    api['schedules:list']({}).then(setJobs, (e: unknown) => setError(toApiError(e)));
+    api['history:list']({ limit: 500 }).then(setRuns, () => setRuns([]));
+  }, [api]);
+  useEffect(load, [load, reloadKey]);
+  const act = (p: Promise<unknown>) => p.then(load, (e: unknown) => setError(toApiError(e)));
+  return (
+    <div className="screen">
+      <header className="screen-header">
+        <div>
+          <h1>Schedules</h1>
+          <p className="muted">Backups and restore drills that run on their own, here in the app or in `backup-desk daemon`.</p>
+        </div>
+        <div className="header-actions">
+          <button type="button" className="btn" onClick={load}>
+            Refresh
+          </button>
+          <button type="button" className="btn primary" onClick={() => setEditing('new')}>
+            New schedule
+          </button>
+        </div>
+      </header>
+      <ErrorMessage error={error} onRetry={load} />
+      {jobs === undefined && !error ? <p className="muted">Loading…</p> : null}
+      {jobs?.length === 0 ? <p className="empty">No scheduled jobs yet. Add one to keep backups going and prove they restore.</p> : null}
+      {jobs?.length ? (
+        <table className="history-table schedules-table">
+          <caption className="sr-only">Scheduled jobs</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">What</th>
+              <th scope="col">When</th>
+              <th scope="col">Next run</th>
+              <th scope="col">Last result</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {jobs.map((s) => (
+              <JobRow key={s.name} s={s} utc={utc} open={open === s.name} runs={runs} onToggle={() => setOpen(open === s.name ? undefined : s.name)} onEdit={() => setEditing(s)}
+                onRun={() => act(api['schedules:run-now']({ name: s.name }))} onRemove={() => act(api['schedules:remove']({ name: s.name }))} />
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {editing ? (
+        <ScheduleEditor job={editing === 'new' ? undefined : editing} utc={utc} onClose={() => setEditing(undefined)} onSaved={() => { setEditing(undefined); load(); }} />
+      ) : null}
+    </div>
+  );
+}
+
+interface RowProps {
+  s: ScheduleStatus;
+  utc: boolean;
+  open: boolean;
+  runs: readonly Run[];
+  onToggle: () => void;
+  onEdit: () => void;
+  onRun: () => void;
+  onRemove: () => void;
+}
+
+/** One job, and its history when opened. */
+function JobRow({ s, utc, open, runs, onToggle, onEdit, onRun, onRemove }: RowProps) {
+  return (
+    <>
+      <tr className={s.overdueSince ? 'overdue' : undefined}>
+        <th scope="row">{s.name}</th>
+        <td>{what(s)}</td>
+        <td>
+          <span title={s.every}>{s.description}</span>
+        </td>
+        <td>{s.nextRunAt ? formatLocal(s.nextRunAt, utc) : s.enabled ? 'never' : 'off'}</td>
+        <td>
+          {s.running ? <Badge tone="info">Running</Badge> : s.lastOutcome ? <Badge tone={OUTCOME_TONE[s.lastOutcome]}>{s.lastOutcome}</Badge> : <span className="muted">not run yet</span>}
+          {s.overdueSince ? <Badge tone="warn">Overdue</Badge> : null}
+          {s.lastError ? <span className="block small error-text">{s.lastError}</span> : null}
+          {s.retryAt ? <span className="block small">retry at {formatLocal(s.retryAt, utc)}</span> : null}
+        </td>
+        <td className="row-actions">
+          <button type="button" className="btn small" onClick={onRun} disabled={s.running}>
+            Run now
+          </button>
+          <button type="button" className="btn small" onClick={onEdit}>
+            Edit
+          </button>
+          <button type="button" className="btn small" aria-expanded={open} onClick={onToggle}>
+            History
+          </button>
+          <button type="button" className="btn small danger" onClick={onRemove}>
+            Remove
+          </button>
+        </td>
+      </tr>
+      {open ? (
+        <tr>
+          <td colSpan={6}>
+            <JobHistory job={s} runs={runs} utc={utc} />
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,108 @@
+/** The Schedules screen against a fake client: jobs with next run, last result and overdue; live preview while a spec is typed; run now; per-job history. */
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Run } from '../../../shared/contract/history';
+import type { SchedulePreview, ScheduleStatus } from '../../../shared/contract/schedules';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { SchedulesView } from '../../../renderer/src/features/schedules/schedules-view';
+import { fakeClient } from './fake-client';
+
+afterEach(cleanup);
+
+const JOB: ScheduleStatus = {
+  name: 'nightly',
+  work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'zip' },
+  every: 'Mon..Fri 02:00',
+  tz: 'Europe/Berlin',
+  enabled: true,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  description: 'Monday to Friday at 02:00 (Europe/Berlin time)',
+  nextRunAt: '2026-01-06T01:00:00.000Z',
+  lastRunAt: '2026-01-05T01:00:00.000Z',
+  lastOutcome: 'failed',
+  lastError: 'The storage did not answer.',
+  lastSuccessAt: '2026-01-01T01:00:00.000Z',
+  running: false,
+  overdueSince: '2026-01-03T13:00:00.000Z',
+  retryAt: null,
+  consecutiveFailures: 4,
+};
+
+const RUN: Run = {
+  id: 'r1',
+  kind: 'backup',
+  db: 'prod',
+  startedAt: '2026-01-05T01:00:00.000Z',
+  endedAt: '2026-01-05T01:02:00.000Z',
+  outcome: 'failed',
+  bytes: null,
+  refs: [],
+  destinations: ['nas'],
+  error: { kind: 'Transient', message: 'The storage did not answer.' },
+  durationMs: 120_000,
+  details: {},
+};
+
+describe('SchedulesView', () => {
+  it('lists jobs with words, next run, last result and overdue; Run now and History', async () => {
+    const f = fakeClient({
+      'schedules:list': async () => [JOB],
+      'history:list': async () => [RUN],
+      'schedules:run-now': async () => ({ jobId: 'j1' }),
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    expect(within(row).getByText('Monday to Friday at 02:00 (Europe/Berlin time)')).toBeTruthy();
+    expect(within(row).getByText('Overdue')).toBeTruthy();
+    expect(within(row).getByText('failed')).toBeTruthy();
+    expect(within(row).getByText('The storage did not answer.')).toBeTruthy();
+    await userEvent.click(within(row).getByRole('button', { name: 'Run now' }));
+    expect(f.calls.some(([m, a]) => m === 'schedules:run-now' && (a as { name: string }).name === 'nightly')).toBe(true);
+    await userEvent.click(within(row).getByRole('button', { name: 'History' }));
+    expect(await screen.findByRole('img', { name: 'Duration of the last runs' })).toBeTruthy();
+    const item = screen.getAllByRole('listitem').find((li) => /failed/.test(li.textContent ?? ''));
+    expect(item?.textContent).toMatch(/^2026-01-05 01:00.* — failed, .+ — The storage did not answer\.$/);
+  });
+
+  it('reads the spec back live while it is typed, and saves the job', async () => {
+    const previews: string[] = [];
+    const f = fakeClient({
+      'schedules:list': async () => [],
+      'history:list': async () => [],
+      'schedules:preview': async (a): Promise<SchedulePreview> => {
+        previews.push(a.every);
+        return a.every === 'Sat,Sun 10:00'
+          ? { ok: true, kind: 'calendar', normalized: 'Sat,Sun *-*-* 10:00:00', description: 'Saturdays and Sundays at 10:00 (UTC time)', zone: 'UTC', runs: ['2026-01-03T10:00:00.000Z'] }
+          : { ok: false, runs: [], error: `"${a.every}" is not a valid calendar event` };
+      },
+      'schedules:save': async () => JOB,
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    await userEvent.click(await screen.findByRole('button', { name: 'New schedule' }));
+    await userEvent.type(screen.getByLabelText('Name'), 'weekend');
+    await userEvent.type(screen.getByLabelText('Database'), 'prod');
+    await userEvent.type(screen.getByLabelText('Source'), 'postgres://odoo@db/');
+    await userEvent.type(screen.getByLabelText('Storages'), 'nas, s3');
+    const when = screen.getByLabelText('When');
+    await userEvent.clear(when);
+    await userEvent.type(when, 'Sat,Sun');
+    expect(await screen.findByRole('alert')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement).disabled).toBe(true);
+    await userEvent.type(when, ' 10:00');
+    expect(await screen.findByText('Saturdays and Sundays at 10:00 (UTC time)')).toBeTruthy();
+    expect(within(screen.getByRole('list', { name: 'Next runs' })).getAllByRole('listitem')).toHaveLength(1);
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
+    const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { name: string; every: string; work: { to: string[]; kind: string } };
+    expect(saved).toMatchObject({ name: 'weekend', every: 'Sat,Sun 10:00', work: { kind: 'backup', to: ['nas', 's3'] } });
+  });
+});
