@@ -18,6 +18,7 @@ import { catalogMethods } from './catalog';
 import { historyMethods } from './history';
 import { jobsMethods } from './jobs';
 import { rotationMethods } from './rotation';
+import { odooMethods } from './odoo';
 import { restoreMethods } from './restores';
 import { storagesMethods } from './storages';
 import { transferMethods } from './transfers';
@@ -35,6 +36,7 @@ export * from './history';
 export * from './rotation';
 export * from './backups';
 export * from './schedules';
+export * from './odoo';
 
 /**
  * Every request/response method: `args` validates input at the boundary (IPC, HTTP),
@@ -52,6 +54,7 @@ export const apiMethods = {
   ...rotationMethods,
   ...backupMethods,
   ...scheduleMethods,
+  ...odooMethods,
 } as const;
 
 /** The method names. */

@@ -8,6 +8,8 @@ export const restoreTargetSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('embedded'), dataDir: z.string().optional() }),
   /** The Odoo on this machine, from its configuration file (`conf`; default: the usual places): its PostgreSQL, role and data dir. */
   z.object({ type: z.literal('local-odoo'), conf: z.string().optional(), dataDir: z.string().optional() }),
+  /** A running Odoo, through its database manager (an instance added with `odoo add`). */
+  z.object({ type: z.literal('odoo'), instance: z.string().min(1) }),
 ]);
 /** Where to restore. */
 export type RestoreTargetSpec = z.infer<typeof restoreTargetSchema>;

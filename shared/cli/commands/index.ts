@@ -14,6 +14,7 @@ import { serveCommand } from './serve';
 import { storageConnectCommand } from './storage-connect';
 import { secretsCommand } from './secrets';
 import { cleanupCommand } from './cleanup';
+import { odooCommand } from './odoo';
 import { historyCommand } from './history';
 import { scheduleCommand } from './schedule';
 import { daemonCommand } from './daemon';
@@ -39,6 +40,7 @@ export const COMMANDS: readonly CommandModule[] = [
   storageConnectCommand,
   secretsCommand,
   cleanupCommand,
+  odooCommand,
   historyCommand,
   scheduleCommand,
   daemonCommand,

@@ -26,10 +26,11 @@ export const restoreCommand: CommandModule = {
         .argument('<ref|file>', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
         .requiredOption('--db <name>', 'name of the database to create')
         .option(
-          '--target <url|embedded|local-odoo>',
+          '--target <url|embedded|local-odoo|odoo:NAME>',
           'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.); the word "embedded": ' +
             'the private PostgreSQL Backup Desk runs under its home (Unix socket only, started on demand; filestore under the home unless --data-dir); ' +
-            'or "local-odoo": the Odoo on this machine, from its odoo.conf (its PostgreSQL, role, password and data dir)',
+            '"local-odoo": the Odoo on this machine, from its odoo.conf (its PostgreSQL, role, password and data dir); ' +
+            'or odoo:NAME: a running Odoo added with `odoo add`, through its database manager (a streamed upload)',
         )
         .option('--odoo-conf <file>', 'the odoo.conf of the Odoo on this machine (implies --target local-odoo; default: /etc/odoo/odoo.conf, /etc/odoo*.conf, ~/.odoorc, ~/.openerp_serverrc)')
         .option('--owner <role>', "the role that owns the database and all its objects (default: the local Odoo's db_user when one is found, else the connecting role)")
@@ -50,16 +51,20 @@ export const restoreCommand: CommandModule = {
         }
         const embedded = opts.target === 'embedded';
         const localOdoo = opts.target === 'local-odoo' || (opts.odooConf !== undefined && opts.target === undefined);
-        if (opts.odooConf !== undefined && !localOdoo) throw new UsageError('--odoo-conf goes with the Odoo on this machine as the target, not with --target URL|embedded.', 'Drop --target, or use --target local-odoo.');
-        if (opts.target !== undefined && !embedded && !localOdoo && urlHasPassword(opts.target)) {
+        if (opts.odooConf !== undefined && !localOdoo) throw new UsageError('--odoo-conf goes with the Odoo on this machine as the target, not with --target URL|embedded|odoo:NAME.', 'Drop --target, or use --target local-odoo.');
+        const odoo = opts.target?.startsWith('odoo:') ? opts.target.slice('odoo:'.length) : undefined;
+        if (odoo !== undefined && (odoo === '' || opts.dataDir !== undefined || opts.filestore === false || opts.owner !== undefined)) {
+          throw new UsageError(odoo === '' ? '--target odoo:NAME needs the instance name (see `backup-desk odoo list`).' : 'An Odoo server keeps its database and filestore itself: --data-dir, --no-filestore and --owner do not apply to --target odoo:NAME.');
+        }
+        if (opts.target !== undefined && !embedded && !localOdoo && odoo === undefined && urlHasPassword(opts.target)) {
           // It is already in this process's argv; refuse, so it is not also logged, stored or passed on.
           throw new UsageError(
             '--target must not contain a password: a command line is visible to other users of this machine (ps, shell history).',
             'Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq\'s environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.',
           );
         }
-        if (opts.target !== undefined && !embedded && !localOdoo && !/^postgres(ql)?:\/\//.test(opts.target)) {
-          throw new UsageError(`--target must be a postgres:// URL, "embedded" or "local-odoo" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
+        if (opts.target !== undefined && !embedded && !localOdoo && odoo === undefined && !/^postgres(ql)?:\/\//.test(opts.target)) {
+          throw new UsageError(`--target must be a postgres:// URL, "embedded", "local-odoo" or odoo:NAME (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
         }
         const desk = await ctx.desk(cmd);
         const encrypted = desk.looksEncrypted(source);
@@ -70,7 +75,9 @@ export const restoreCommand: CommandModule = {
         const job = desk.startRestore({
           source,
           db: opts.db,
-          target: embedded
+          target: odoo !== undefined
+            ? { type: 'odoo', instance: odoo }
+            : embedded
             ? { type: 'embedded', ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) }
             : localOdoo
               ? { type: 'local-odoo', ...(opts.odooConf ? { conf: resolve(opts.odooConf) } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) }
@@ -104,6 +111,11 @@ interface EmbeddedInfo {
 }
 
 function describeResult(db: string, result: unknown): string {
+  const remote = result as { target?: unknown; instance?: string; url?: string; serverVersion?: string; bytesSent?: number; uploadSeconds?: number; serverSeconds?: number; sent?: string; replaced?: boolean } | undefined;
+  if (remote?.target === 'odoo') {
+    const mib = ((remote.bytesSent ?? 0) / 1048576).toFixed(1);
+    return `restored database ${db} on ${remote.instance} (Odoo ${remote.serverVersion}, ${remote.url})${remote.replaced ? ', replacing the old one' : ''}: ${mib} MiB uploaded${remote.sent === 'packed-zip' ? ' as an Odoo zip packed on the way' : ''} in ${(remote.uploadSeconds ?? 0).toFixed(1)} s, loaded by Odoo in ${(remote.serverSeconds ?? 0).toFixed(1)} s`;
+  }
   if (result && typeof result === 'object') {
     const r = result as { db?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number; target?: EmbeddedInfo; owner?: string; filestoreOwner?: string; odooUrl?: string; psql?: string };
     const t = r.target?.type === 'embedded' ? r.target : undefined;

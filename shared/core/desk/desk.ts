@@ -9,7 +9,7 @@
  * one line that binds it in `openDesk`.
  */
 import type { DeskApi, MethodTable, AreaApi } from '../../contract/api';
-import { appMethods, attachmentsMethods, backupMethods, catalogMethods, historyMethods, jobsMethods, restoreMethods, rotationMethods, scheduleMethods, storagesMethods, transferMethods, type ApiArgs } from '../../contract/api';
+import { appMethods, attachmentsMethods, backupMethods, catalogMethods, historyMethods, jobsMethods, restoreMethods, rotationMethods, odooMethods, scheduleMethods, storagesMethods, transferMethods, type ApiArgs } from '../../contract/api';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { StorageEntry } from '../config';
 import type { DownloadResult } from '../download';
@@ -34,6 +34,7 @@ import { RestoreService, type LeftoverQuery } from './restores';
 import { RotationDeskService } from './rotation';
 import { SchedulesDeskService } from './schedules';
 import { DrillService } from './drills';
+import { OdooInstanceStore, OdooService } from '../odoo';
 import type { RotationService } from '../rotation';
 import { StorageService, type ParsedRef } from './storages';
 import { TransferService, type DownloadArgs } from './transfers';
@@ -66,6 +67,8 @@ export class DeskCore {
   readonly embedded: EmbeddedPg;
   /** Making backups. */
   readonly backups: BackupDeskService;
+  /** Odoo instances reached through their database manager (`odoo:*`, the `odoo` restore target). */
+  readonly odoo: OdooService;
 
   constructor(readonly kernel: DeskKernel) {
     const k = kernel;
@@ -78,7 +81,8 @@ export class DeskCore {
     this.locator = new BackupLocator(this.storages);
     this.catalog = new CatalogService(k, this.storages, this.locator, this.passphrases);
     this.transfers = new TransferService(k, this.storages, this.locator, this.passphrases);
-    this.restores = new RestoreService(k, this.storages, this.locator, this.passphrases, this.catalog);
+    this.odoo = new OdooService(new OdooInstanceStore(k.home, () => k.secrets()), k.jobs, k.log);
+    this.restores = new RestoreService(k, this.storages, this.locator, this.passphrases, this.catalog, this.odoo);
     this.attachments = new AttachmentService(k, this.restores, this.storages);
     this.jobService = new JobService(k.jobs);
     this.historyService = new HistoryService(k.history);
@@ -207,6 +211,7 @@ async function openDesk(opts: DeskOptions): Promise<Desk> {
     ...bindArea(core.rotationArea, rotationMethods),
     ...bindArea(core.backups, backupMethods),
     ...bindArea(core.schedules, scheduleMethods),
+    ...bindArea(core.odoo, odooMethods),
   };
   return Object.assign(core, api);
 }

@@ -13,7 +13,7 @@ import type { LocalOdoo } from '../local-odoo';
 import { resolveLocalOdoo } from './local-odoo';
 import { checkDatabaseName, detectLocalTargets, restoreBackup, type RestoreResult } from '../restore';
 import { scanBackupAttachments } from '../attachments';
-import { toAppError } from '../errors';
+import { AppError, toAppError } from '../errors';
 
 /** Restore options the Desk passes to the engine. */
 export interface EngineRestoreOptions {
@@ -90,6 +90,9 @@ export interface ResolvedTarget {
 export async function resolveTarget(target: RestoreTargetSpec, embedded: EmbeddedPg): Promise<ResolvedTarget> {
   if (target.type === 'postgres') return { ...(target.url ? { pgUrl: target.url } : {}), ...(target.dataDir ? { dataDir: target.dataDir } : {}) };
   if (target.type === 'local-odoo') return resolveLocalOdoo(target);
+  if (target.type === 'odoo') {
+    throw new AppError('Unsupported', `Odoo server "${target.instance}" is reached through its database manager, not PostgreSQL: this needs a PostgreSQL target.`, { hint: 'Choose a PostgreSQL server or the private one.' });
+  }
   const info = await embedded.start();
   return { pgUrl: info.pgUrl, dataDir: target.dataDir ?? embedded.odooDataDir, embedded: info };
 }

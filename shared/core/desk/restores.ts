@@ -15,6 +15,8 @@ import { checkOwnerRole, localOdooTargetEntry, makeUsableByOdoo } from './local-
 import type { DeskKernel } from './kernel';
 import type { PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
+import type { OdooService } from '../odoo';
+import { startOdooRestore } from './odoo-restores';
 
 /** Where `findLeftovers` looks: a server (default: libpq's environment) and an Odoo data dir (default: Odoo's). */
 export interface LeftoverQuery {
@@ -37,6 +39,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
     private readonly locator: BackupLocator,
     private readonly passphrases: PassphraseService,
     private readonly catalog: CatalogService,
+    private readonly odoo: OdooService,
   ) {
     this.embedded = new EmbeddedPg({ home: k.home, log: k.log });
   }
@@ -49,6 +52,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
   /** Starts a restore job. */
   startRestore(args: ApiArgs<'restore:start'>): { jobId: string; result: Promise<unknown> } {
     const req = apiMethods['restore:start'].args.parse(args);
+    if (req.target.type === 'odoo') return startOdooRestore({ k: this.k, odoo: this.odoo, storages: this.storages, locator: this.locator, passphrases: this.passphrases, catalog: this.catalog }, req, req.target.instance);
     const runStart = { kind: 'restore' as const, db: req.db, refs: [req.source], destinations: [targetLabel(req.target)], details: { source: req.source, mode: req.mode, neutralize: req.neutralize } };
     const summarize = (r: { bytesRead: number; format: string; tables: number; filestoreFiles: number; warnings: string[] }) => ({ bytes: r.bytesRead, details: { format: r.format, tables: r.tables, filestoreFiles: r.filestoreFiles, warnings: r.warnings } });
     const handle = this.k.jobs.start('restore', `Restore ${req.source} as ${req.db}`, (ctx) => trackRun(this.k.history, runStart, () =>
@@ -97,13 +101,14 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
 
   /** @inheritdoc */
   async 'restore:check-name'(args: ApiArgs<'restore:check-name'>): Promise<ApiResult<'restore:check-name'>> {
+    if (args.target.type === 'odoo') return this.odoo.checkName(args.target.instance, args.db);
     return restoreEngine.checkName((await resolveTarget(args.target, this.embedded)).pgUrl, args.db);
   }
 
   /** @inheritdoc */
   async 'targets:detect'(_args: ApiArgs<'targets:detect'> = {}): Promise<ApiResult<'targets:detect'>> {
-    const [odoo, local, embedded] = await Promise.all([localOdooTargetEntry(), restoreEngine.detectTargets(), embeddedTargetEntry(this.embedded)]);
-    return [...(odoo ? [odoo] : []), ...local, embedded];
+    const [odoo, local, embedded, instances] = await Promise.all([localOdooTargetEntry(), restoreEngine.detectTargets(), embeddedTargetEntry(this.embedded), this.odoo.targets().catch(() => [])]);
+    return [...(odoo ? [odoo] : []), ...local, embedded, ...instances];
   }
 
   /** @inheritdoc */
@@ -116,6 +121,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
 function targetLabel(t: RestoreTargetSpec): string {
   if (t.type === 'embedded') return 'embedded';
   if (t.type === 'local-odoo') return `the Odoo on this machine${t.conf ? ` (${t.conf})` : ''}`;
+  if (t.type === 'odoo') return `odoo:${t.instance}`;
   if (!t.url) return 'postgres (default)';
   try {
     const u = new URL(t.url);

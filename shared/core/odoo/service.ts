@@ -11,6 +11,7 @@ import { nullLogger, type Logger } from '../util/logger';
 import { openInstance } from './connect';
 import { normalizeInstanceUrl, type OdooInstance, type OdooInstanceStore } from './instances';
 import { OdooManagerClient } from './manager-client';
+import { restoreToOdoo, type RemoteRestoreOptions, type RemoteRestoreResult } from './remote-restore';
 
 type OdooMethod = keyof typeof odooMethods;
 /** A method's input. */
@@ -127,6 +128,27 @@ export class OdooService {
     await client.drop(args.db);
     this.log.info('odoo database dropped', { instance: args.name, db: args.db });
     return {};
+  }
+
+  /** `restore:check-name` for an Odoo target: Odoo's name rule, and whether the server has it. */
+  async checkName(instance: string, db: string): Promise<{ valid: boolean; exists: boolean; message?: string }> {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(db) || Buffer.byteLength(db) > 63) {
+      return { valid: false, exists: false, message: 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 63 bytes).' };
+    }
+    const { client } = await this.open(instance);
+    const exists = await client.databaseExists(db);
+    return exists ? { valid: true, exists, message: `A database named "${db}" already exists on ${instance}.` } : { valid: true, exists };
+  }
+
+  /** Every instance as a restore target (not contacted here: the restore's preflight does). */
+  async targets(): Promise<Array<{ id: string; label: string; target: { type: 'odoo'; instance: string }; available: boolean; detail: string }>> {
+    return (await this.store.list()).map((i) => ({ id: `odoo:${i.name}`, label: `Odoo server ${i.name}`, target: { type: 'odoo', instance: i.name }, available: true, detail: `${i.url}, through its database manager` }));
+  }
+
+  /** The body of a restore job into instance `name` (see remote-restore.ts). */
+  async restore(name: string, o: Omit<RemoteRestoreOptions, 'client' | 'instance'>, ctx: JobContext): Promise<RemoteRestoreResult> {
+    const { client } = await this.open(name);
+    return restoreToOdoo({ ...o, instance: name, client }, ctx);
   }
 
   /** An instance and its client. */

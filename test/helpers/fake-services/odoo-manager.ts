@@ -90,6 +90,8 @@ export interface FakeOdooOptions {
   readonly restoreWorkMs?: number;
   /** Makes the next restores fail after the empty database was created (psql/pg_restore failure). */
   readonly failRestore?: boolean;
+  /** Reads restore uploads at most this fast (a slow link), so tests can act mid-upload. */
+  readonly uploadBytesPerSecond?: number;
 }
 
 /** A running fake Odoo. */
@@ -103,8 +105,8 @@ export interface FakeOdoo {
   /** The current master password (changes through the 14.0+ `admin` quirk). */
   readonly masterPassword: string;
   /** Changes options at run time (limits, failures, list_db). */
-  set(opts: Partial<Pick<FakeOdooOptions, 'listDb' | 'proxyMaxBodySize' | 'odooMaxContentLength' | 'limitTimeRealMs' | 'restoreWorkMs' | 'failRestore'>>): void;
-  /** Bytes of the largest request body seen so far, as it arrived. */
+  set(opts: Partial<Pick<FakeOdooOptions, 'listDb' | 'proxyMaxBodySize' | 'odooMaxContentLength' | 'limitTimeRealMs' | 'restoreWorkMs' | 'failRestore' | 'uploadBytesPerSecond'>>): void;
+  /** Bytes of the latest restore upload's body received so far (0 before any). */
   readonly bodyBytesSeen: number;
   close(): Promise<void>;
 }
@@ -148,7 +150,7 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
   const version = options.version ?? '17.0';
   const major = Number(/^(\d+)/.exec(version)?.[1] ?? 17);
   const spool = await mkdtemp(join(tmpdir(), 'fake-odoo-'));
-  const o = { listDb: options.listDb ?? true, proxyMaxBodySize: options.proxyMaxBodySize, odooMaxContentLength: options.odooMaxContentLength, limitTimeRealMs: options.limitTimeRealMs, restoreWorkMs: options.restoreWorkMs ?? 0, failRestore: options.failRestore ?? false };
+  const o = { listDb: options.listDb ?? true, proxyMaxBodySize: options.proxyMaxBodySize, odooMaxContentLength: options.odooMaxContentLength, limitTimeRealMs: options.limitTimeRealMs, restoreWorkMs: options.restoreWorkMs ?? 0, failRestore: options.failRestore ?? false, uploadBytesPerSecond: options.uploadBytesPerSecond };
   const databases = new Map<string, FakeOdooDatabase>();
   for (const d of options.databases ?? []) databases.set(d.name, { name: d.name, origin: 'seed', halfBuilt: false, neutralized: false, newIdentity: false, ...(d.backupFile ? { backupFile: d.backupFile } : {}) });
   const uploads: FakeOdooUpload[] = [];
@@ -348,11 +350,19 @@ export async function startFakeOdoo(options: FakeOdooOptions = {}): Promise<Fake
     let filename = '';
     let contentType = '';
     let seen = 0;
+    bodyBytesSeen = 0;
     const proxyFirst = (o.proxyMaxBodySize ?? Infinity) <= (o.odooMaxContentLength ?? Infinity);
     const limit = proxyFirst ? o.proxyMaxBodySize : o.odooMaxContentLength;
+    const t0 = Date.now();
     req.on('data', (c: Buffer) => {
       seen += c.length;
-      bodyBytesSeen = Math.max(bodyBytesSeen, seen);
+      bodyBytesSeen = seen;
+      const rate = o.uploadBytesPerSecond;
+      const ahead = rate ? (seen / rate) * 1000 - (Date.now() - t0) : 0;
+      if (ahead > 20) {
+        req.pause();
+        setTimeout(() => req.resume(), ahead);
+      }
     });
     const bb = busboy({ headers: req.headers, limits: { fieldSize: 10 * 1024 * 1024 } });
     const files: Array<Promise<void>> = [];
