@@ -58,6 +58,8 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
     const handle = this.k.jobs.start('restore', `Restore ${req.source} as ${req.db}`, (ctx) => trackRun(this.k.history, runStart, () =>
       this.storages.withAuthNote(req.source, async () => {
         const r = await this.locator.resolve(req.source, ctx.signal);
+        // What the listing left unread (odoo_backup_sh's .info cross-check) was read by the locator: say it.
+        for (const w of r.entry?.warnings ?? []) ctx.log('warn', w);
         const target = await resolveTarget(req.target, this.embedded);
         if (req.owner && !target.embedded) await checkOwnerRole(target.pgUrl, req.owner);
         if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
