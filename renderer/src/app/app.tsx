@@ -6,6 +6,7 @@ import { ErrorMessage } from '../components/ui';
 import { ActivityView } from '../features/activity/activity-view';
 import { BackupsView } from '../features/backups/backups-view';
 import { DownloadDialog } from '../features/download/download-dialog';
+import { BackupDialog } from '../features/backup/backup-dialog';
 import { DroppedFile, type OpenedItem } from '../features/first-run/dropped-file';
 import { FirstRun } from '../features/first-run/first-run';
 import { HistoryView } from '../features/history/history-view';
@@ -46,6 +47,7 @@ export function App() {
   const [skipFirstRun, setSkipFirstRun] = useState(false);
   const [restore, setRestore] = useState<RestoreSource | undefined>(undefined);
   const [download, setDownload] = useState<BackupEntry | undefined>(undefined);
+  const [backupNow, setBackupNow] = useState(false);
   const [dropped, setDropped] = useState<OpenedItem | undefined>(undefined);
   const [dragging, setDragging] = useState(false);
   const dragDepth = useRef(0);
@@ -191,6 +193,7 @@ export function App() {
             utc={prefs.utc}
             onRestore={(e) => setRestore(entryToSource(e))}
             onDownload={(e) => setDownload(e)}
+            onBackup={() => setBackupNow(true)}
           />
         ) : screen === 'storages' ? (
           <StoragesView storages={storages} onChanged={loadStorages} />
@@ -220,6 +223,15 @@ export function App() {
         />
       ) : null}
       {restore ? <RestoreWizard initial={restore} onClose={() => setRestore(undefined)} /> : null}
+      {backupNow ? (
+        <BackupDialog
+          storages={(storages ?? []).map((s) => s.name)}
+          onClose={() => {
+            setBackupNow(false);
+            loadCatalog();
+          }}
+        />
+      ) : null}
       {download ? <DownloadDialog entry={download} home={info?.home} onClose={() => setDownload(undefined)} /> : null}
       <VaultUnlock />
     </div>

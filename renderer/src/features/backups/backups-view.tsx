@@ -15,11 +15,13 @@ export interface BackupsViewProps {
   readonly onRefresh: () => void;
   readonly onRestore: (entry: BackupEntry) => void;
   readonly onDownload: (entry: BackupEntry) => void;
+  /** Opens "Back up now" (absent: no button). */
+  readonly onBackup?: () => void;
   readonly utc?: boolean;
 }
 
 /** Every backup across every storage. */
-export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload, utc = false }: BackupsViewProps) {
+export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload, onBackup, utc = false }: BackupsViewProps) {
   const [query, setQuery] = useState<TableQuery>(DEFAULT_QUERY);
   const [tab, setTab] = useState<'backups' | 'strays'>('backups');
   const [selected, setSelected] = useState<string | undefined>(undefined);
@@ -67,6 +69,11 @@ export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload
           <button type="button" className="btn" onClick={onRefresh} disabled={loading}>
             {loading ? 'Refreshing…' : 'Refresh'}
           </button>
+          {onBackup ? (
+            <button type="button" className="btn primary" onClick={onBackup}>
+              Back up now
+            </button>
+          ) : null}
         </div>
       </header>
       {catalog?.failures.map((f) => (

@@ -1,0 +1,226 @@
+/** "Back up now": database, source, storages, format, layout and encryption; then progress like a restore, and the result. */
+import { useId, useState } from 'react';
+import type { ApiError, BackupRequest, BackupResultDto } from '../../../../shared/contract/api';
+import { toApiError } from '../../api';
+import { useApi, useJob } from '../../app/api-context';
+import { formatBytes, formatRate } from '../../components/format';
+import { ErrorMessage, Field, Modal, ProgressBar } from '../../components/ui';
+
+/** Props of the dialog. */
+export interface BackupDialogProps {
+  /** The configured storages' names. */
+  readonly storages: readonly string[];
+  readonly onClose: () => void;
+}
+
+interface Form {
+  db: string;
+  sourceType: 'postgres' | 'odoo';
+  url: string;
+  dataDir: string;
+  filestore: boolean;
+  instance: string;
+  to: string[];
+  format: 'zip' | 'dump';
+  layout: BackupRequest['layout'];
+  encrypt: boolean;
+  passphrase: string;
+}
+
+/** The request the form describes. */
+export function requestOf(f: Form): BackupRequest {
+  const source: BackupRequest['source'] =
+    f.sourceType === 'odoo'
+      ? { type: 'odoo', instance: f.instance.trim() }
+      : { type: 'postgres', ...(f.url.trim() ? { url: f.url.trim() } : {}), ...(f.dataDir.trim() ? { dataDir: f.dataDir.trim() } : {}), filestore: f.filestore };
+  return {
+    db: f.db.trim(),
+    source,
+    to: f.to,
+    format: f.format,
+    layout: f.format === 'dump' && f.layout === 'odoo-backup-sh' ? 'odoo-manager' : f.layout,
+    rotate: false,
+    ...(f.encrypt ? { encrypt: { passphrase: f.passphrase } } : {}),
+  };
+}
+
+/** The "Back up now" dialog. */
+export function BackupDialog({ storages, onClose }: BackupDialogProps) {
+  const api = useApi();
+  const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId(), pass: useId() };
+  const [f, setF] = useState<Form>({ db: '', sourceType: 'postgres', url: '', dataDir: '', filestore: true, instance: '', to: storages.slice(0, 1), format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '' });
+  const [jobId, setJobId] = useState<string | undefined>(undefined);
+  const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
+  const { job, rate } = useJob(jobId);
+  const set = (patch: Partial<Form>): void => setF((x) => ({ ...x, ...patch }));
+  const valid = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(f.db.trim()) && f.to.length > 0 && (!f.encrypt || f.passphrase !== '') && (f.sourceType === 'postgres' || f.instance.trim() !== '');
+
+  const start = (): void => {
+    setStartErr(undefined);
+    api['backup:start'](requestOf(f)).then(
+      (r) => setJobId(r.jobId),
+      (e: unknown) => setStartErr(toApiError(e)),
+    );
+  };
+
+  const running = job?.state === 'running' || (jobId !== undefined && !job);
+  const done = job && job.state !== 'running' ? job : undefined;
+  return (
+    <Modal title="Back up now" onClose={running ? () => undefined : onClose} wide>
+      {!jobId ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            start();
+          }}
+        >
+          <Field label="Database" htmlFor={id.db}>
+            <input id={id.db} type="text" value={f.db} spellCheck={false} onChange={(e) => set({ db: e.target.value })} />
+          </Field>
+          <fieldset>
+            <legend>From</legend>
+            <label className="choice">
+              <input type="radio" name="source" checked={f.sourceType === 'postgres'} onChange={() => set({ sourceType: 'postgres' })} />
+              <span>PostgreSQL and the filestore on this machine’s reach</span>
+            </label>
+            <label className="choice">
+              <input type="radio" name="source" checked={f.sourceType === 'odoo'} onChange={() => set({ sourceType: 'odoo' })} />
+              <span>A running Odoo, through its database manager</span>
+            </label>
+          </fieldset>
+          {f.sourceType === 'postgres' ? (
+            <>
+              <Field label="PostgreSQL server" htmlFor={id.url} help="postgres://USER@HOST:PORT/ without a password (PGPASSWORD or ~/.pgpass); empty for the usual environment.">
+                <input id={id.url} type="text" value={f.url} spellCheck={false} onChange={(e) => set({ url: e.target.value })} />
+              </Field>
+              <Field label="Odoo data dir" htmlFor={id.dir} help="The filestore is DATA_DIR/filestore/DATABASE; empty for Odoo's default.">
+                <input id={id.dir} type="text" value={f.dataDir} spellCheck={false} onChange={(e) => set({ dataDir: e.target.value })} />
+              </Field>
+              <label className="choice">
+                <input type="checkbox" checked={f.filestore} onChange={(e) => set({ filestore: e.target.checked })} />
+                <span>Include the filestore</span>
+              </label>
+            </>
+          ) : (
+            <Field label="Odoo instance" htmlFor={id.inst} help="A name added with `backup-desk odoo add`.">
+              <input id={id.inst} type="text" value={f.instance} onChange={(e) => set({ instance: e.target.value })} />
+            </Field>
+          )}
+          <fieldset>
+            <legend>To (all at once)</legend>
+            {storages.length === 0 ? <p className="muted">Add a storage first.</p> : null}
+            {storages.map((s) => (
+              <label key={s} className="choice">
+                <input type="checkbox" checked={f.to.includes(s)} onChange={(e) => set({ to: e.target.checked ? [...f.to, s] : f.to.filter((x) => x !== s) })} />
+                <span>{s}</span>
+              </label>
+            ))}
+          </fieldset>
+          <div className="row">
+            <Field label="Format" htmlFor={id.fmt}>
+              <select id={id.fmt} value={f.format} onChange={(e) => set({ format: e.target.value as Form['format'] })}>
+                <option value="zip">Odoo zip (with filestore)</option>
+                <option value="dump">pg_dump custom format</option>
+              </select>
+            </Field>
+            <Field label="Names" htmlFor={id.layout}>
+              <select id={id.layout} value={f.layout} onChange={(e) => set({ layout: e.target.value as Form['layout'] })}>
+                <option value="odoo-backup-sh">odoo_backup_sh (.zip + .info)</option>
+                <option value="odoo-manager">Odoo database manager</option>
+                <option value="backup-desk">Backup Desk (folder per database + sidecar)</option>
+              </select>
+            </Field>
+          </div>
+          <label className="choice">
+            <input type="checkbox" checked={f.encrypt} onChange={(e) => set({ encrypt: e.target.checked })} />
+            <span>Encrypt (OpenPGP: gpg decrypts it)</span>
+          </label>
+          {f.encrypt ? (
+            <Field label="Passphrase" htmlFor={id.pass}>
+              <input id={id.pass} type="password" autoComplete="new-password" value={f.passphrase} onChange={(e) => set({ passphrase: e.target.value })} />
+            </Field>
+          ) : null}
+          <ErrorMessage error={startErr} />
+          <div className="wizard-nav">
+            <button type="button" className="btn" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="btn primary" disabled={!valid}>
+              Back up now
+            </button>
+          </div>
+        </form>
+      ) : done ? (
+        <BackupOutcome state={done.state} result={done.result as BackupResultDto | undefined} error={done.error} onClose={onClose} />
+      ) : (
+        <div aria-live="polite">
+          <p>{job?.progress?.label ?? 'Starting…'}</p>
+          <ProgressBar value={job?.progress?.done} max={job?.progress?.total} label="Backup progress" />
+          <dl className="facts stats">
+            <dt>Written</dt>
+            <dd data-testid="bk-done">{formatBytes(job?.progress?.done ?? 0)}</dd>
+            <dt>Speed</dt>
+            <dd>{formatRate(rate.bytesPerSecond)}</dd>
+          </dl>
+          <div className="wizard-nav">
+            <button type="button" className="btn danger" onClick={() => jobId && void api['jobs:cancel']({ jobId })}>
+              Cancel backup
+            </button>
+          </div>
+        </div>
+      )}
+    </Modal>
+  );
+}
+
+function BackupOutcome({ state, result, error, onClose }: { state: string; result: BackupResultDto | undefined; error: ApiError | undefined; onClose: () => void }) {
+  return (
+    <div className="result" aria-live="polite">
+      {state === 'succeeded' && result ? (
+        <>
+          <div className="result-icon ok" aria-hidden="true">
+            ✓
+          </div>
+          <h3>Backed up {result.db}</h3>
+          <dl className="facts">
+            <dt>Written to</dt>
+            <dd>
+              <ul className="checks">
+                {result.destinations.map((d) => (
+                  <li key={d.storage} className={d.ok ? 'ok' : 'bad'}>
+                    {d.ok ? d.ref : `${d.storage}: ${d.error?.message ?? 'failed'}`}
+                  </li>
+                ))}
+              </ul>
+            </dd>
+            <dt>Size</dt>
+            <dd>{formatBytes(result.size)}</dd>
+            <dt>SHA-256</dt>
+            <dd className="mono wrap">{result.sha256}</dd>
+            <dt>Verification</dt>
+            <dd data-testid="bk-verification">{result.verification.message}</dd>
+          </dl>
+          {result.warnings.map((w) => (
+            <p key={w} className="warning">
+              {w}
+            </p>
+          ))}
+        </>
+      ) : (
+        <>
+          <div className={`result-icon ${state === 'cancelled' ? 'neutral' : 'bad'}`} aria-hidden="true">
+            {state === 'cancelled' ? '■' : '!'}
+          </div>
+          <h3>{state === 'cancelled' ? 'Backup cancelled' : 'The backup failed'}</h3>
+          <p className="muted">Nothing half-written was left on any storage.</p>
+          <ErrorMessage error={error} />
+        </>
+      )}
+      <div className="wizard-nav">
+        <button type="button" className="btn primary" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </div>
+  );
+}

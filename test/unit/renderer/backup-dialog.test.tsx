@@ -1,0 +1,77 @@
+import { act, cleanup, render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { BackupDialog } from '../../../renderer/src/features/backup/backup-dialog';
+import { fakeClient, snap } from './fake-client';
+
+function setup() {
+  const fake = fakeClient({
+    'backup:start': async () => ({ jobId: 'bk-1' }),
+    'jobs:get': async () => snap('bk-1', { kind: 'backup' }),
+    'jobs:cancel': async () => ({ cancelled: true }),
+  });
+  render(
+    <ApiProvider client={fake.client}>
+      <BackupDialog storages={['nas', 's3']} onClose={() => undefined} />
+    </ApiProvider>,
+  );
+  return fake;
+}
+
+describe('Back up now', { timeout: 30_000 }, () => {
+  afterEach(() => cleanup());
+
+  it('sends the request, shows progress, then the refs written, sha256 and the verification', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    const go = screen.getByRole('button', { name: 'Back up now' });
+    expect(go).toBeDisabled(); // no database yet
+    await user.type(screen.getByLabelText('Database'), 'acme');
+    await user.type(screen.getByLabelText('Odoo data dir'), '/var/lib/odoo');
+    await user.click(screen.getByLabelText('s3'));
+    await user.click(screen.getByLabelText(/Encrypt/));
+    expect(go).toBeDisabled(); // no passphrase yet
+    await user.type(screen.getByLabelText('Passphrase'), 'pw');
+    await user.click(go);
+    expect(fake.calls.find(([m]) => m === 'backup:start')![1]).toEqual({
+      db: 'acme',
+      source: { type: 'postgres', dataDir: '/var/lib/odoo', filestore: true },
+      to: ['nas', 's3'],
+      format: 'zip',
+      layout: 'odoo-backup-sh',
+      rotate: false,
+      encrypt: { passphrase: 'pw' },
+    });
+    act(() => fake.emit('job:update', snap('bk-1', { progress: { phase: 'backup', label: 'Dumping, archiving and uploading', done: 5_000_000, unit: 'bytes' } })));
+    expect(await screen.findByText('Dumping, archiving and uploading')).toBeInTheDocument();
+    expect(screen.getByTestId('bk-done')).toHaveTextContent('5.0 MB');
+    const result = {
+      db: 'acme', format: 'zip', layout: 'odoo-backup-sh', encrypted: true, createdAt: '2024-01-01T00:00:00.000Z', size: 9_000_000, sha256: 'ab'.repeat(32), durationMs: 1000,
+      destinations: [
+        { storage: 'nas', ok: true, ref: 'nas:acme.2024-01-01_00-00-00.zip.enc', key: 'acme.2024-01-01_00-00-00.zip.enc' },
+        { storage: 's3', ok: false, key: 'acme.2024-01-01_00-00-00.zip.enc', error: { kind: 'Transient', message: 'connection reset' } },
+      ],
+      verification: { status: 'complete', referenced: 3, archived: 3, missingCount: 0, missing: [], message: 'All 3 files the database references are in the backup.' },
+      warnings: ['Storage "s3" did not get the backup: connection reset'],
+    };
+    act(() => fake.emit('job:done', snap('bk-1', { state: 'succeeded', result })));
+    expect(await screen.findByText('Backed up acme')).toBeInTheDocument();
+    expect(screen.getByText('nas:acme.2024-01-01_00-00-00.zip.enc')).toBeInTheDocument();
+    expect(screen.getByText('s3: connection reset')).toBeInTheDocument();
+    expect(screen.getByText('ab'.repeat(32))).toBeInTheDocument();
+    expect(screen.getByTestId('bk-verification')).toHaveTextContent('All 3 files');
+  });
+
+  it('cancels a running backup', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.type(screen.getByLabelText('Database'), 'acme');
+    await user.click(screen.getByRole('button', { name: 'Back up now' }));
+    act(() => fake.emit('job:update', snap('bk-1', { progress: { phase: 'backup', done: 1, unit: 'bytes' } })));
+    await user.click(await screen.findByRole('button', { name: 'Cancel backup' }));
+    expect(fake.calls.some(([m, a]) => m === 'jobs:cancel' && (a as { jobId: string }).jobId === 'bk-1')).toBe(true);
+    act(() => fake.emit('job:done', snap('bk-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The backup was cancelled.' } })));
+    expect(await screen.findByText('Backup cancelled')).toBeInTheDocument();
+  });
+});
