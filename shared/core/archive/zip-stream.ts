@@ -153,6 +153,10 @@ export async function* readZipStream(input: AsyncIterable<Uint8Array>, opts: { n
           yield* inflate(r, sizesKnown && !hasDescriptor ? csize : undefined, label, entryName, (n) => (compressedRead = n), (c) => {
             crc = crc32(c, crc);
             outBytes += c.length;
+            // A lying header must not fill the disk first: stop at the size it declares.
+            if (!hasDescriptor && outBytes > usize) {
+              throw corrupt(`${label} is corrupt: "${entryName}" inflates past the ${usize} bytes its header declares.`, { entry: entryName });
+            }
           });
         }
         // Trailing data descriptor.
@@ -209,9 +213,17 @@ async function* inflate(
   const inf = createInflateRaw({ chunkSize: 64 * 1024 });
   let fed = 0;
   let feedError: unknown;
+  // zlib never calls back a write that is pending when the stream is destroyed (the consumer
+  // stopped early: an SQL error, a cancel): settle it on 'close' too, or the feeder never ends.
   const write = (c: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
-      inf.write(c, (err) => (err ? reject(err) : resolve()));
+      const onClose = (): void => reject(new AppError('Cancelled', `Reading "${name}" was stopped.`));
+      inf.once('close', onClose);
+      inf.write(c, (err) => {
+        inf.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      });
     });
   const feeder = (async (): Promise<void> => {
     try {

@@ -118,11 +118,15 @@ async function peekZip(stream: Readable, name: string): Promise<{ entries: Async
 
 /** The first entry, then the rest of the archive. */
 async function* replay(first: ZipStreamEntry, rest: AsyncGenerator<ZipStreamEntry>): AsyncGenerator<ZipStreamEntry> {
-  yield first;
-  for (;;) {
-    const r = await rest.next();
-    if (r.done) return;
-    yield r.value;
+  try {
+    yield first;
+    for (;;) {
+      const r = await rest.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await rest.return(undefined);
   }
 }
 

@@ -3,7 +3,7 @@
  * loader, `manifest.json` read for the Odoo version, `filestore/…` to the filestore writer.
  * Every entry's CRC and size are checked by the zip reader.
  */
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import type { BackupDescription } from './describe';
 import { readSmall } from './describe';
 import type { FilestoreWriter } from './filestore-writer';
@@ -27,7 +27,7 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
     run.check();
     if (entry.name === 'dump.sql') {
       sawDump = true;
-      await loadSql(run, server, { data: entry.data(), name: 'dump.sql', total: desc.encrypted ? undefined : entry.size });
+      await loadDumpSql(run, server, entry.data(), desc.encrypted ? undefined : entry.size);
       run.report({ phase: 'filestore', label: 'Restoring the filestore', done: 0, unit: 'items' }, true);
     } else if (entry.name === 'manifest.json') {
       odooVersion = manifestVersion(await readSmall(entry.data(), 4 * 1024 * 1024), run) ?? odooVersion;
@@ -42,6 +42,35 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
     });
   }
   return { odooVersion, hasFilestore };
+}
+
+/**
+ * Loads `dump.sql`. When the load fails while the entry's CRC is still unchecked, the rest of
+ * the entry is read first: a corrupt archive is reported as such, not as an SQL error.
+ */
+async function loadDumpSql(run: RestoreRun, server: TargetServer, data: AsyncIterable<Buffer>, size: number | undefined): Promise<void> {
+  const it = data[Symbol.asyncIterator]();
+  // The loader's early exit must not end the entry: its remaining bytes are still to be checked.
+  const shielded: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
+  try {
+    await loadSql(run, server, { data: shielded, name: 'dump.sql', total: size });
+  } catch (err) {
+    if (run.signal.aborted || isAppError(err, 'Integrity') || isAppError(err, 'Cancelled')) throw err;
+    await checkRest(run, it);
+    throw err;
+  }
+}
+
+/** Reads an entry to its end (the zip reader checks its CRC and size there); only an `Integrity` failure is raised. */
+async function checkRest(run: RestoreRun, it: AsyncIterator<Buffer>): Promise<void> {
+  try {
+    for (;;) {
+      run.check();
+      if ((await it.next()).done) return;
+    }
+  } catch (err) {
+    if (isAppError(err, 'Integrity')) throw err;
+  }
 }
 
 /** The version in an Odoo manifest.json (`version`, else `major_version`); invalid JSON only warns. */

@@ -77,6 +77,15 @@ export class ParallelBuilds {
     });
   }
 
+  /**
+   * After a failure elsewhere: closes the worker sessions without waiting for their builds (the
+   * roll back ends what still runs on the server when it drops the temporary database).
+   */
+  abandon(): void {
+    this.running = new Set();
+    for (const w of this.workers) void w.client.end().catch(() => undefined);
+  }
+
   /** Waits for what runs, then closes every worker session. */
   async close(): Promise<void> {
     if (this.running.size > 0) await Promise.allSettled([...this.running]);

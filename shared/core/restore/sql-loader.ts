@@ -151,9 +151,12 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
     }
     await batch.flush();
     await builds?.barrier();
-  } finally {
-    await builds?.close();
+  } catch (err) {
+    // Any error ends the load at once: builds still running are not waited for.
+    builds?.abandon();
+    throw err;
   }
+  await builds?.close();
   return stats;
 }
 

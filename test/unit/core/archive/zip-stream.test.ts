@@ -114,3 +114,45 @@ describe('readZipStream', () => {
     expect(names).toEqual(members.map((m) => m.name));
   });
 });
+
+describe('readZipStream: a consumer that stops early', () => {
+  it('a deflated entry left half-read (an SQL error, a cancel) settles at once instead of hanging', async () => {
+    // Highly compressible: one compressed chunk inflates to far more than the consumer takes,
+    // so the inflater is still busy with a write when the consumer stops.
+    const p = join(dir, 'big.zip');
+    await writeZip(p, [{ name: 'dump.sql', data: Buffer.alloc(40 * 1024 * 1024, 'INSERT INTO t VALUES (1);\n') }]);
+    const zip = await readFile(p);
+    const stopEarly = async (): Promise<string> => {
+      for await (const e of readZipStream(chunks(zip, 256 * 1024))) {
+        for await (const c of e.data()) {
+          void c;
+          break; // what for-await does when the loader throws
+        }
+        break;
+      }
+      return 'settled';
+    };
+    const hang = new Promise<string>((r) => setTimeout(() => r('hung'), 5000).unref());
+    expect(await Promise.race([stopEarly(), hang])).toBe('settled');
+  });
+});
+
+describe('readZipStream: an entry whose header lies about its size', () => {
+  it('stops a deflated entry at the size its local header declares (Integrity), before handing on more', async () => {
+    const p = join(dir, 'liar.zip');
+    await writeZip(p, [{ name: 'dump.sql', data: Buffer.alloc(4 * 1024 * 1024, 'SELECT 1;\n') }]);
+    const zip = Buffer.from(await readFile(p));
+    expect(zip.readUInt32LE(0)).toBe(0x04034b50);
+    zip.writeUInt32LE(1000, 22); // the local header's uncompressed size
+    let received = 0;
+    let error: unknown;
+    try {
+      for await (const e of readZipStream(chunks(zip, 64 * 1024))) for await (const c of e.data()) received += c.length;
+    } catch (err) {
+      error = err;
+    }
+    expect(isAppError(error, 'Integrity')).toBe(true);
+    expect((error as Error).message).toMatch(/inflates past the 1000 bytes/);
+    expect(received).toBeLessThanOrEqual(1000);
+  });
+});
