@@ -10,6 +10,7 @@ import { BackupDialog } from '../features/backup/backup-dialog';
 import { DroppedFile, type OpenedItem } from '../features/first-run/dropped-file';
 import { FirstRun } from '../features/first-run/first-run';
 import { HistoryView } from '../features/history/history-view';
+import { OdooInstancesView } from '../features/odoo-instances/odoo-instances-view';
 import { SchedulesView } from '../features/schedules/schedules-view';
 import { RestoreWizard, type RestoreSource } from '../features/restore/restore-wizard';
 import { loadPrefs, savePrefs, SettingsView, type UiPrefs } from '../features/settings/settings-view';
@@ -18,11 +19,12 @@ import { VaultUnlock } from '../features/vault-unlock/vault-unlock';
 import { useApi, useJobs } from './api-context';
 
 /** The screens in the sidebar. */
-export type Screen = 'backups' | 'storages' | 'schedules' | 'activity' | 'history' | 'settings';
+export type Screen = 'backups' | 'storages' | 'odoo' | 'schedules' | 'activity' | 'history' | 'settings';
 
 const NAV: ReadonlyArray<{ id: Screen; label: string; icon: string }> = [
   { id: 'backups', label: 'Backups', icon: '▤' },
   { id: 'storages', label: 'Storages', icon: '⛁' },
+  { id: 'odoo', label: 'Odoo instances', icon: '◎' },
   { id: 'schedules', label: 'Schedules', icon: '⏱' },
   { id: 'activity', label: 'Activity', icon: '↻' },
   { id: 'history', label: 'History', icon: '☰' },
@@ -197,6 +199,8 @@ export function App() {
           />
         ) : screen === 'storages' ? (
           <StoragesView storages={storages} onChanged={loadStorages} />
+        ) : screen === 'odoo' ? (
+          <OdooInstancesView />
         ) : screen === 'schedules' ? (
           <SchedulesView reloadKey={jobs.filter((j) => j.state !== 'running').length} utc={prefs.utc} />
         ) : screen === 'activity' ? (

@@ -98,7 +98,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
   }, [api]);
 
   const target: RestoreTargetSpec | undefined = useMemo(() => {
-    const withDir = <T extends RestoreTargetSpec>(t: T): T => (dataDir.trim() ? { ...t, dataDir: dataDir.trim() } : t);
+    const withDir = <T extends RestoreTargetSpec>(t: T): T => (dataDir.trim() && t.type !== 'odoo' ? { ...t, dataDir: dataDir.trim() } : t);
     if (targetId === 'custom') return customUrl.trim() ? withDir({ type: 'postgres', url: customUrl.trim() }) : undefined;
     const t = targets?.find((x) => x.id === targetId)?.target;
     return t ? withDir(t) : undefined;
@@ -234,9 +234,13 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
               <input id={ids.url} type="text" value={customUrl} onChange={(e) => setCustomUrl(e.target.value)} placeholder="postgres://user@host:5432/postgres" />
             </Field>
           ) : null}
-          <Field label="Odoo data folder (optional)" htmlFor={ids.dataDir} help="The filestore goes to <folder>/filestore/<database name>. Leave empty for Odoo's default on this machine.">
-            <input id={ids.dataDir} type="text" value={dataDir} onChange={(e) => setDataDir(e.target.value)} placeholder="~/.local/share/Odoo" />
-          </Field>
+          {target?.type === 'odoo' ? (
+            <p className="muted">The backup is uploaded to this Odoo server's database manager (decrypted or packed into an Odoo zip on the way); the server keeps the filestore itself.</p>
+          ) : (
+            <Field label="Odoo data folder (optional)" htmlFor={ids.dataDir} help="The filestore goes to <folder>/filestore/<database name>. Leave empty for Odoo's default on this machine.">
+              <input id={ids.dataDir} type="text" value={dataDir} onChange={(e) => setDataDir(e.target.value)} placeholder="~/.local/share/Odoo" />
+            </Field>
+          )}
           <div className="wizard-nav">
             <button type="button" className="btn" onClick={() => setStep('backup')}>
               Back
@@ -440,7 +444,10 @@ const PHASES: ReadonlyArray<[string, string]> = [
   ['database', 'Loading the database'],
   ['filestore', 'Copying the filestore'],
   ['neutralize', 'Neutralizing'],
+  ['upload', 'Uploading to the Odoo server'],
+  ['server', 'Odoo is loading the backup'],
   ['finalize', 'Finishing'],
+  ['verify', 'Checking the restored database'],
 ];
 
 function RestoreProgress({
@@ -497,7 +504,11 @@ function RestoreProgress({
           {job.state === 'cancelled' ? '■' : '!'}
         </div>
         <h3 tabIndex={-1}>{job.state === 'cancelled' ? 'Restore cancelled' : 'The restore did not complete'}</h3>
-        <p>Nothing was left half-restored: any existing database “{db}” is untouched.</p>
+        {typeof job.error?.details?.halfBuilt === 'string' && typeof job.error.details.instance === 'string' ? (
+          <HalfBuilt instance={job.error.details.instance} db={job.error.details.halfBuilt} />
+        ) : (
+          <p>Nothing was left half-restored: any existing database “{db}” is untouched.</p>
+        )}
         <ErrorMessage error={job.error} />
         <div className="wizard-nav">
           <button type="button" className="btn" onClick={onBack}>
@@ -536,6 +547,37 @@ function RestoreProgress({
   );
 }
 
+/** Odoo left a half-built database behind: say so and offer to drop it (typed confirmation). */
+function HalfBuilt({ instance, db }: { instance: string; db: string }) {
+  const api = useApi();
+  const id = useId();
+  const [confirm, setConfirm] = useState('');
+  const [state, setState] = useState<'idle' | 'dropping' | 'dropped'>('idle');
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const drop = (): void => {
+    setState('dropping');
+    api['odoo:drop']({ name: instance, db, confirm }).then(
+      () => setState('dropped'),
+      (e: unknown) => (setError(toApiError(e)), setState('idle')),
+    );
+  };
+  if (state === 'dropped') return <p>The half-built database “{db}” was dropped from {instance}.</p>;
+  return (
+    <div className="half-built" role="group" aria-label="Half-built database">
+      <p>
+        Odoo failed half-way and left a half-built database <strong>{db}</strong> on {instance}. Drop it?
+      </p>
+      <Field label={`Type “${db}” to drop it`} htmlFor={id}>
+        <input id={id} type="text" value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" />
+      </Field>
+      <ErrorMessage error={error} />
+      <button type="button" className="btn danger" disabled={confirm !== db || state === 'dropping'} onClick={drop}>
+        Drop “{db}”
+      </button>
+    </div>
+  );
+}
+
 /** Labels and formats for what a restore reports; unknown keys are shown as they are. */
 const RESULT_FACTS: Record<string, [string, (v: unknown) => string]> = {
   db: ['Database', String],
@@ -547,6 +589,10 @@ const RESULT_FACTS: Record<string, [string, (v: unknown) => string]> = {
   format: ['Format', String],
   bytesRead: ['Read', (v) => formatBytes(Number(v))],
   durationMs: ['Took', (v) => formatDuration(Number(v) / 1000)],
+  serverVersion: ['Odoo server', String],
+  bytesSent: ['Uploaded', (v) => formatBytes(Number(v))],
+  uploadSeconds: ['Upload took', (v) => formatDuration(Number(v))],
+  serverSeconds: ['Odoo loaded it in', (v) => formatDuration(Number(v))],
 };
 
 /** The result's scalar facts as [label, text], known ones first. */

@@ -1,0 +1,239 @@
+/**
+ * The Odoo instances screen: running Odoo servers reached through their database manager.
+ * Add (URL + master password, checked against the server), test, remove; per instance its
+ * version and databases; per database duplicate (optionally neutralized) and drop (typed
+ * confirmation). Restoring into an instance is the restore wizard's "Odoo server" target.
+ */
+import { useCallback, useEffect, useId, useState } from 'react';
+import type { ApiError, ApiResult, OdooInstanceSummary } from '../../../../shared/contract/api';
+import { toApiError } from '../../api';
+import { useApi, useJob } from '../../app/api-context';
+import { formatBytes } from '../../components/format';
+import { Badge, ErrorMessage, Field } from '../../components/ui';
+
+type Dbs = ApiResult<'odoo:dbs'>;
+type Test = ApiResult<'odoo:test'>;
+
+/** The add-instance form. */
+function AddInstance({ onAdded }: { onAdded: () => void }) {
+  const api = useApi();
+  const ids = { name: useId(), url: useId(), pw: useId() };
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [pw, setPw] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const add = (): void => {
+    setBusy(true);
+    setError(undefined);
+    api['odoo:add']({ name: name.trim(), url: url.trim(), masterPassword: pw }).then(
+      () => {
+        setName('');
+        setUrl('');
+        setPw('');
+        setBusy(false);
+        onAdded();
+      },
+      (e: unknown) => {
+        setBusy(false);
+        setError(toApiError(e));
+      },
+    );
+  };
+  return (
+    <form className="card" aria-label="Add an Odoo instance" onSubmit={(e) => (e.preventDefault(), add())}>
+      <h3>Add an Odoo instance</h3>
+      <Field label="Name" htmlFor={ids.name} help="Letters, digits, “_”, “.” or “-”.">
+        <input id={ids.name} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="production" />
+      </Field>
+      <Field label="URL" htmlFor={ids.url} help="The address you open Odoo at.">
+        <input id={ids.url} type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://odoo.example.com" />
+      </Field>
+      <Field label="Master password" htmlFor={ids.pw} help="Odoo's admin_passwd; kept in the keychain, checked against the server first.">
+        <input id={ids.pw} type="password" autoComplete="off" value={pw} onChange={(e) => setPw(e.target.value)} />
+      </Field>
+      <ErrorMessage error={error} />
+      <button type="submit" className="btn primary" disabled={busy || !name.trim() || !url.trim() || !pw}>
+        {busy ? 'Checking…' : 'Add instance'}
+      </button>
+    </form>
+  );
+}
+
+/** Duplicate one database: new name, neutralize or not; a job. */
+function DuplicateForm({ instance, db, onDone }: { instance: string; db: string; onDone: () => void }) {
+  const api = useApi();
+  const ids = { name: useId(), neutral: useId() };
+  const [newName, setNewName] = useState(`${db}-copy`);
+  const [neutralize, setNeutralize] = useState(true);
+  const [jobId, setJobId] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const { job } = useJob(jobId);
+  useEffect(() => {
+    if (job?.state === 'succeeded') onDone();
+  }, [job?.state]);
+  const start = (): void => {
+    setError(undefined);
+    api['odoo:duplicate']({ name: instance, db, newName, neutralize }).then((r) => setJobId(r.jobId), (e: unknown) => setError(toApiError(e)));
+  };
+  return (
+    <div className="inline-form" role="group" aria-label={`Duplicate ${db}`}>
+      <Field label="Name of the copy" htmlFor={ids.name}>
+        <input id={ids.name} type="text" value={newName} onChange={(e) => setNewName(e.target.value)} />
+      </Field>
+      <label htmlFor={ids.neutral} className="check">
+        <input id={ids.neutral} type="checkbox" checked={neutralize} onChange={(e) => setNeutralize(e.target.checked)} /> Neutralize the copy (mail servers and scheduled actions off; Odoo 16+)
+      </label>
+      <ErrorMessage error={error ?? job?.error} />
+      {job?.state === 'running' ? <p className="muted">{job.progress?.label ?? 'Duplicating…'}</p> : null}
+      <button type="button" className="btn" disabled={job?.state === 'running' || !newName.trim()} onClick={start}>
+        Duplicate
+      </button>
+    </div>
+  );
+}
+
+/** Drop one database after its name is typed. */
+function DropForm({ instance, db, onDone }: { instance: string; db: string; onDone: () => void }) {
+  const api = useApi();
+  const id = useId();
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const drop = (): void => {
+    setBusy(true);
+    setError(undefined);
+    api['odoo:drop']({ name: instance, db, confirm }).then(
+      () => onDone(),
+      (e: unknown) => {
+        setBusy(false);
+        setError(toApiError(e));
+      },
+    );
+  };
+  return (
+    <div className="inline-form" role="group" aria-label={`Drop ${db}`}>
+      <Field label={`Type “${db}” to drop it and its filestore on the server`} htmlFor={id}>
+        <input id={id} type="text" value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" />
+      </Field>
+      <ErrorMessage error={error} />
+      <button type="button" className="btn danger" disabled={busy || confirm !== db} onClick={drop}>
+        Drop {db}
+      </button>
+    </div>
+  );
+}
+
+/** One database row with its actions. */
+function DatabaseRow({ instance, db, size, onChanged }: { instance: string; db: string; size: number | undefined; onChanged: () => void }) {
+  const [open, setOpen] = useState<'duplicate' | 'drop' | undefined>(undefined);
+  const done = (): void => {
+    setOpen(undefined);
+    onChanged();
+  };
+  return (
+    <li className="db-row">
+      <span className="db-name">{db}</span> <span className="muted">{size !== undefined ? formatBytes(size) : ''}</span>
+      <span className="actions">
+        <button type="button" className="btn small" aria-expanded={open === 'duplicate'} onClick={() => setOpen(open === 'duplicate' ? undefined : 'duplicate')}>
+          Duplicate…
+        </button>
+        <button type="button" className="btn small danger" aria-expanded={open === 'drop'} onClick={() => setOpen(open === 'drop' ? undefined : 'drop')}>
+          Drop…
+        </button>
+      </span>
+      {open === 'duplicate' ? <DuplicateForm instance={instance} db={db} onDone={done} /> : null}
+      {open === 'drop' ? <DropForm instance={instance} db={db} onDone={done} /> : null}
+    </li>
+  );
+}
+
+/** One instance: test, databases, remove. */
+function InstanceCard({ inst, onRemoved }: { inst: OdooInstanceSummary; onRemoved: () => void }) {
+  const api = useApi();
+  const [dbs, setDbs] = useState<Dbs | undefined>(undefined);
+  const [test, setTest] = useState<Test | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const loadDbs = useCallback(() => {
+    setError(undefined);
+    api['odoo:dbs']({ name: inst.name }).then(setDbs, (e: unknown) => setError(toApiError(e)));
+  }, [api, inst.name]);
+  useEffect(loadDbs, [loadDbs]);
+  const runTest = (): void => {
+    setBusy(true);
+    api['odoo:test']({ name: inst.name }).then(
+      (r) => (setTest(r), setBusy(false)),
+      (e: unknown) => (setError(toApiError(e)), setBusy(false)),
+    );
+  };
+  const remove = (): void => {
+    api['odoo:remove']({ name: inst.name }).then(onRemoved, (e: unknown) => setError(toApiError(e)));
+  };
+  return (
+    <article className="card" aria-label={`Odoo instance ${inst.name}`}>
+      <header className="card-head">
+        <h3>{inst.name}</h3>
+        <span className="muted">{inst.url}</span>
+        {dbs ? <Badge tone="info">Odoo {dbs.version}</Badge> : null}
+      </header>
+      <ErrorMessage error={error} onRetry={loadDbs} />
+      {test ? (
+        <ul className="checks" aria-label="Test results">
+          {test.checks.map((c) => (
+            <li key={c.name}>
+              <Badge tone={c.ok ? 'good' : 'bad'}>{c.ok ? 'OK' : 'Failed'}</Badge> {c.name}: {c.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {dbs ? (
+        dbs.listDisabled ? (
+          <p className="muted">The server hides its database list (list_db = False).</p>
+        ) : dbs.databases.length === 0 ? (
+          <p className="muted">No databases.</p>
+        ) : (
+          <ul className="db-list" aria-label={`Databases on ${inst.name}`}>
+            {dbs.databases.map((d) => (
+              <DatabaseRow key={d.name} instance={inst.name} db={d.name} size={d.size} onChanged={loadDbs} />
+            ))}
+          </ul>
+        )
+      ) : null}
+      <div className="card-actions">
+        <button type="button" className="btn" disabled={busy} onClick={runTest}>
+          {busy ? 'Testing…' : 'Test'}
+        </button>
+        <button type="button" className="btn" onClick={loadDbs}>
+          Refresh
+        </button>
+        <button type="button" className="btn danger" onClick={remove}>
+          Remove
+        </button>
+      </div>
+    </article>
+  );
+}
+
+/** The screen. */
+export function OdooInstancesView() {
+  const api = useApi();
+  const [list, setList] = useState<OdooInstanceSummary[] | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const load = useCallback(() => {
+    api['odoo:list']({}).then(setList, (e: unknown) => setError(toApiError(e)));
+  }, [api]);
+  useEffect(load, [load]);
+  return (
+    <div className="screen">
+      <header className="screen-head">
+        <h2>Odoo instances</h2>
+        <p className="muted">Running Odoo servers reached through their database manager: restore into them (choose “Odoo server” in the restore wizard), duplicate and drop their databases.</p>
+      </header>
+      <ErrorMessage error={error} onRetry={load} />
+      {list?.map((i) => <InstanceCard key={i.name} inst={i} onRemoved={load} />)}
+      {list && list.length === 0 ? <p className="muted">No Odoo instances yet.</p> : null}
+      <AddInstance onAdded={load} />
+    </div>
+  );
+}

@@ -1,0 +1,74 @@
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { OdooInstancesView } from '../../../renderer/src/features/odoo-instances/odoo-instances-view';
+import { fakeClient } from './fake-client';
+
+afterEach(cleanup);
+
+function setup() {
+  const dbs = ['prod', 'staging'];
+  const instances = [{ name: 'erp', url: 'https://erp.example.com', createdAt: '2026-01-01T00:00:00Z' }];
+  const fake = fakeClient({
+    'odoo:list': async () => [...instances],
+    'odoo:dbs': async () => ({ name: 'erp', url: 'https://erp.example.com', version: '17.0', major: 17, databases: dbs.map((name) => ({ name })), listDisabled: false }),
+    'odoo:drop': async (a) => {
+      dbs.splice(dbs.indexOf(a.db), 1);
+      return {};
+    },
+    'odoo:add': async (a) => {
+      instances.push({ name: a.name, url: a.url, createdAt: '2026-01-02T00:00:00Z' });
+      return instances.at(-1)!;
+    },
+    'odoo:test': async () => ({ ok: false, version: '17.0', checks: [{ name: 'server', ok: true, message: 'Odoo 17.0 answers' }, { name: 'password', ok: false, message: 'Odoo refused the master password' }] }),
+  });
+  render(
+    <ApiProvider client={fake.client}>
+      <OdooInstancesView />
+    </ApiProvider>,
+  );
+  return fake;
+}
+
+describe('Odoo instances screen', () => {
+  it('shows each instance with its version and databases; test results per check', async () => {
+    setup();
+    const card = await screen.findByRole('article', { name: 'Odoo instance erp' });
+    expect(await within(card).findByText('Odoo 17.0')).toBeTruthy();
+    const list = within(card).getByRole('list', { name: 'Databases on erp' });
+    expect(within(list).getAllByRole('listitem').map((li) => li.querySelector('.db-name')?.textContent)).toEqual(['prod', 'staging']);
+    await userEvent.click(within(card).getByRole('button', { name: 'Test' }));
+    const checks = await within(card).findByRole('list', { name: 'Test results' });
+    expect(checks.textContent).toMatch(/password: Odoo refused the master password/);
+  });
+
+  it('drops a database only after its name is typed exactly', async () => {
+    const fake = setup();
+    const card = await screen.findByRole('article', { name: 'Odoo instance erp' });
+    await within(card).findByText('staging');
+    const row = within(card).getByText('staging').closest('li')!;
+    await userEvent.click(within(row as HTMLElement).getByRole('button', { name: 'Drop…' }));
+    const input = within(row as HTMLElement).getByLabelText(/Type “staging”/);
+    const button = within(row as HTMLElement).getByRole('button', { name: 'Drop staging' });
+    await userEvent.type(input, 'stagin');
+    expect((button as HTMLButtonElement).disabled).toBe(true);
+    await userEvent.type(input, 'g');
+    expect((button as HTMLButtonElement).disabled).toBe(false);
+    await userEvent.click(button);
+    await waitFor(() => expect(within(card).queryByText('staging')).toBeNull());
+    expect(fake.calls.find(([m]) => m === 'odoo:drop')?.[1]).toEqual({ name: 'erp', db: 'staging', confirm: 'staging' });
+  });
+
+  it('adds an instance with its master password', async () => {
+    const fake = setup();
+    await screen.findByRole('article', { name: 'Odoo instance erp' });
+    const form = screen.getByRole('form', { name: 'Add an Odoo instance' });
+    await userEvent.type(within(form).getByLabelText('Name'), 'test');
+    await userEvent.type(within(form).getByLabelText('URL'), 'https://test.example.com');
+    await userEvent.type(within(form).getByLabelText('Master password'), 'pw');
+    await userEvent.click(within(form).getByRole('button', { name: 'Add instance' }));
+    await screen.findByRole('article', { name: 'Odoo instance test' });
+    expect(fake.calls.find(([m]) => m === 'odoo:add')?.[1]).toEqual({ name: 'test', url: 'https://test.example.com', masterPassword: 'pw' });
+  });
+});
