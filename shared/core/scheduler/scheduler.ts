@@ -145,6 +145,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
+  /** Resolves once no check is in progress (runs it queued may still be going). */
+  async whenChecked(): Promise<void> {
+    while (this.ticking) await this.ticking;
+  }
+
   /** True while `start` is in effect. */
   get isRunning(): boolean {
     return this.started;

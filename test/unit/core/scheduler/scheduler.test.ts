@@ -115,14 +115,14 @@ describe('Scheduler', () => {
     const release = new Map<string, () => void>();
     t.runner.behave = (j) => new Promise((r) => release.set(j.name, () => r({})));
     await t.s.start();
-    const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 300));
+    const pause = (): Promise<void> => t.s.whenChecked();
     await t.clock.advance(MIN, pause);
     // a and c run (different sources); b waits behind a.
-    await vi.waitFor(() => expect(t.runner.calls.map((c) => c.name).sort()).toEqual(['a', 'c']), { timeout: 10_000 });
+    await vi.waitFor(() => expect(t.runner.calls.map((c) => c.name).sort()).toEqual(['a', 'c']), { timeout: 30_000 });
     await t.clock.advance(5 * MIN, pause);
     expect(t.runner.calls.map((c) => c.name).sort()).toEqual(['a', 'c']);
     release.get('a')?.(); // a ends → b starts
-    await vi.waitFor(() => expect(t.runner.calls.map((c) => c.name).sort()).toEqual(['a', 'b', 'c']), { timeout: 10_000 });
+    await vi.waitFor(() => expect(t.runner.calls.map((c) => c.name).sort()).toEqual(['a', 'b', 'c']), { timeout: 30_000 });
     expect(t.runner.maxRunning).toBe(2);
     const stopping = t.s.stop();
     release.get('b')?.();
@@ -143,7 +143,7 @@ describe('Scheduler', () => {
     other.on('run-end', (e) => skipped.push(e));
     t.clock.suspend(HOUR + MIN);
     await t.s.start();
-    await vi.waitFor(() => expect(t.runner.calls).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(t.runner.calls).toHaveLength(1), { timeout: 30_000 });
     await other.start(); // sees the slot served by the first one
     await new Promise((r) => setTimeout(r, 300));
     expect(runner2.calls).toHaveLength(0);
@@ -225,8 +225,8 @@ describe('Scheduler', () => {
         });
       });
     await t.s.start();
-    await t.clock.advance(HOUR, () => new Promise((r) => setTimeout(r, 30)));
-    await vi.waitFor(() => expect(t.runner.running).toBe(1), { timeout: 10_000 });
+    await t.clock.advance(HOUR, () => t.s.whenChecked());
+    await vi.waitFor(() => expect(t.runner.running).toBe(1), { timeout: 30_000 });
     await t.s.stop({ abort: true });
     expect(cleaned).toBe(true);
     expect(t.ends.map((e) => e.outcome)).toEqual(['cancelled']);
@@ -250,7 +250,7 @@ describe('Scheduler', () => {
     let release: () => void = () => undefined;
     t.runner.behave = () => new Promise((r) => (release = () => r({})));
     const first = t.s.runNow('n');
-    await vi.waitFor(() => expect(t.runner.calls).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(t.runner.calls).toHaveLength(1), { timeout: 30_000 });
     await expect(t.s.runNow('n')).rejects.toMatchObject({ kind: 'Conflict' });
     release();
     expect((await first).outcome).toBe('ok');
