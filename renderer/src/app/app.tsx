@@ -193,6 +193,7 @@ export function App() {
             loading={loading}
             onRefresh={loadCatalog}
             utc={prefs.utc}
+            {...(storages ? { storageCount: storages.length } : {})}
             onRestore={(e) => setRestore(entryToSource(e))}
             onDownload={(e) => setDownload(e)}
             onBackup={() => setBackupNow(true)}

@@ -134,6 +134,27 @@ describe('Backups table', { timeout: 30_000 }, () => {
     expect(document.getElementById(grid.getAttribute('aria-activedescendant')!)).toHaveAttribute('aria-rowindex', '31');
   });
 
+  it('opens a row\'s detail with one click; the Odoo version an inspect read fills the column at once; the header counts configured storages', async () => {
+    const user = userEvent.setup();
+    const { client } = fakeClient({
+      'backups:inspect': async () => ({ name: 'x', format: 'zip', encrypted: false, odooVersion: '17.0', filestoreFiles: 3 }),
+    });
+    const c = catalog(4);
+    c.backups.forEach((b) => delete (b as { odooVersion?: string }).odooVersion);
+    render(
+      <ApiProvider client={client}>
+        <BackupsView catalog={c} loading={false} onRefresh={() => undefined} onRestore={() => undefined} onDownload={() => undefined} storageCount={5} />
+      </ApiProvider>,
+    );
+    expect(screen.getByText(/4 backups · .* · 5 storages/)).toBeInTheDocument(); // the sidebar's count, not the 3 with backups
+    const row = dataRows()[0]!;
+    expect(within(row).queryByText('17.0')).toBeNull();
+    await user.click(within(row).getAllByRole('gridcell')[1]!);
+    const panel = await screen.findByRole('complementary');
+    expect(await within(panel).findByText('3 files')).toBeInTheDocument();
+    expect(within(dataRows()[0]!).getByText('17.0')).toBeInTheDocument();
+  });
+
   it('shows strays in their own view', async () => {
     const user = userEvent.setup();
     renderView(catalog(3));

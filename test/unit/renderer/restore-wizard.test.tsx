@@ -80,7 +80,14 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(next).toBeDisabled();
     await user.type(screen.getByLabelText('Type “acme” to confirm'), 'e');
     expect(next).toBeEnabled();
-    await user.click(screen.getByRole('checkbox', { name: /Make it safe for testing/ }));
+    // A copy is suggested neutralized; a move is not.
+    const neutralize = screen.getByRole('checkbox', { name: /Make it safe for testing/ });
+    expect(neutralize).toBeChecked();
+    expect(screen.getByText(/suggested for a copy/)).toBeInTheDocument();
+    await user.click(screen.getByRole('radio', { name: /It moved here/ }));
+    expect(neutralize).not.toBeChecked();
+    await user.click(screen.getByRole('radio', { name: /It's a copy/ }));
+    expect(neutralize).toBeChecked();
     await user.click(next);
     expect(screen.getByText('— replaces the existing one')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Restore now' }));
@@ -98,9 +105,14 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(await screen.findByRole('progressbar', { name: /Loading the database/ })).toHaveAttribute('aria-valuenow', '10');
     act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'filestore', done: 1, total: 2, unit: 'items' } })));
     expect(screen.getByText('Copying the filestore')).toBeInTheDocument();
-    act(() => fake.emit('job:done', snap('job-1', { state: 'succeeded', result: { database: 'acme', filestorePath: '/data/filestore/acme' } })));
+    const result = { database: 'acme', db: 'acme', filestorePath: '/data/filestore/acme', owner: 'odoo', odooUrl: 'http://localhost:8069/web?db=acme', psql: 'psql -h 127.0.0.1 -p 5432 -U odoo acme' };
+    act(() => fake.emit('job:done', snap('job-1', { state: 'succeeded', result })));
     expect(await screen.findByText('“acme” is restored')).toBeInTheDocument();
     expect(screen.getByText('/data/filestore/acme')).toBeInTheDocument();
+    // How to open it: the local Odoo's URL and a psql line; the owner role among the facts.
+    expect(screen.getByRole('link', { name: 'http://localhost:8069/web?db=acme' })).toHaveAttribute('href', 'http://localhost:8069/web?db=acme');
+    expect(screen.getByText('psql -h 127.0.0.1 -p 5432 -U odoo acme')).toBeInTheDocument();
+    expect(screen.getByText('Owner (role)').nextElementSibling).toHaveTextContent('odoo');
   });
 
   it('sends "remember for this storage" with the passphrase of an encrypted backup on a storage', async () => {

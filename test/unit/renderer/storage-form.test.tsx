@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { collectValues, StorageForm, type StorageKind } from '../../../renderer/src/features/storages/storage-form';
+import { StoragesView } from '../../../renderer/src/features/storages/storages-view';
 import { fakeClient } from './fake-client';
 
 const KINDS: StorageKind[] = [
@@ -100,5 +101,19 @@ describe('Storage form', { timeout: 30_000 }, () => {
     await user.selectOptions(screen.getByLabelText('Type'), 'dropbox');
     expect(screen.getByRole('button', { name: 'Connect Dropbox…' })).toBeEnabled();
     expect(screen.getByText(/Opens the provider's sign-in page/)).toBeInTheDocument();
+  });
+});
+
+describe('Storages screen', () => {
+  afterEach(cleanup);
+  it('does not claim the app never writes: Add and Test write a probe', async () => {
+    const { client } = fakeClient({ 'storages:kinds': async () => [] });
+    render(
+      <ApiProvider client={client}>
+        <StoragesView storages={[]} onChanged={() => undefined} />
+      </ApiProvider>,
+    );
+    expect(screen.getByText(/Adding or testing a storage writes a small probe file and deletes it again/)).toBeInTheDocument();
+    expect(screen.queryByText(/never changes or deletes/)).toBeNull();
   });
 });

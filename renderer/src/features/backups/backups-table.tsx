@@ -173,12 +173,13 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
             'aria-rowindex': i + 2,
             'aria-selected': row.id === selectedId,
             style: { transform: `translateY(${i * ROW_HEIGHT}px)` },
+            // One click opens a backup's detail (a double click is not discoverable); on a group it folds.
             onClick: () => {
               setActive(i);
               onSelect(row);
               if (row.type === 'group') onToggleGroup(row.database);
+              else onActivate(row);
             },
-            onDoubleClick: () => onActivate(row),
           };
           if (row.type === 'group') {
             return (

@@ -18,10 +18,12 @@ export interface BackupsViewProps {
   /** Opens "Back up now" (absent: no button). */
   readonly onBackup?: () => void;
   readonly utc?: boolean;
+  /** How many storages are configured (the sidebar's count); default: those with backups. */
+  readonly storageCount?: number;
 }
 
 /** Every backup across every storage. */
-export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload, onBackup, utc = false }: BackupsViewProps) {
+export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload, onBackup, utc = false, storageCount }: BackupsViewProps) {
   const [query, setQuery] = useState<TableQuery>(DEFAULT_QUERY);
   const [tab, setTab] = useState<'backups' | 'strays'>('backups');
   const [selected, setSelected] = useState<string | undefined>(undefined);
@@ -29,8 +31,11 @@ export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload
   const deferredSearch = useDeferredValue(query.search);
   const ids = { search: useId(), storage: useId(), format: useId(), enc: useId(), group: useId() };
 
-  const backups = catalog?.backups ?? [];
+  // What an inspect learned (the Odoo version) shows in the table at once, without a Refresh.
+  const [learned, setLearned] = useState<Readonly<Record<string, string>>>({});
+  const backups = useMemo(() => (catalog?.backups ?? []).map((b) => (!b.odooVersion && learned[b.ref] ? { ...b, odooVersion: learned[b.ref] } : b)), [catalog, learned]);
   const storages = useMemo(() => storagesOf(backups), [backups]);
+  const nStorages = storageCount ?? storages.length;
   const rows = useMemo(() => buildRows(backups, { ...query, search: deferredSearch }), [backups, query, deferredSearch]);
   const shown = rows.filter((r) => r.type === 'backup').length;
 
@@ -54,7 +59,7 @@ export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload
         <div>
           <h1>Backups</h1>
           <p className="muted" aria-live="polite">
-            {loading && !catalog ? 'Reading your storages…' : `${backups.length} backups · ${formatBytes(totalSize)} · ${storages.length} storage${storages.length === 1 ? '' : 's'}`}
+            {loading && !catalog ? 'Reading your storages…' : `${backups.length} backups · ${formatBytes(totalSize)} · ${nStorages} storage${nStorages === 1 ? '' : 's'}`}
           </p>
         </div>
         <div className="header-actions">
@@ -143,7 +148,15 @@ export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload
               }}
               onToggleGroup={toggleGroup}
             />
-            {detail ? <DetailPanel entry={detail} onClose={() => setDetail(undefined)} onRestore={onRestore} onDownload={onDownload} /> : null}
+            {detail ? (
+              <DetailPanel
+                entry={detail}
+                onClose={() => setDetail(undefined)}
+                onRestore={onRestore}
+                onDownload={onDownload}
+                onInspected={(ref, r) => r.odooVersion && setLearned((l) => (l[ref] === r.odooVersion ? l : { ...l, [ref]: r.odooVersion! }))}
+              />
+            ) : null}
           </div>
         </>
       )}

@@ -12,10 +12,12 @@ export interface DetailPanelProps {
   readonly onClose: () => void;
   readonly onRestore: (entry: BackupEntry) => void;
   readonly onDownload: (entry: BackupEntry) => void;
+  /** Called with what an inspect read, so the table can show it (the Odoo version) at once. */
+  readonly onInspected?: (ref: string, result: InspectResult) => void;
 }
 
 /** Catalog facts and inspection of one backup. */
-export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPanelProps) {
+export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected }: DetailPanelProps) {
   const api = useApi();
   const [inspect, setInspect] = useState<InspectResult | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
@@ -37,6 +39,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload }: DetailPan
       (r) => {
         setInspect(r);
         setBusy(false);
+        onInspected?.(entry.ref, r);
       },
       (e: unknown) => {
         setError(toApiError(e));

@@ -70,7 +70,8 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
   const [name, setName] = useState(initial.database ?? '');
   const [check, setCheck] = useState<NameCheck>({ state: 'idle' });
   const [mode, setMode] = useState<'copy' | 'move'>('copy');
-  const [neutralize, setNeutralize] = useState(false);
+  // A copy is suggested neutralized (no mail to customers, no scheduled jobs); a move is not.
+  const [neutralize, setNeutralize] = useState(true);
   const [filestore, setFilestore] = useState(initial.format !== 'dump');
   const [replace, setReplace] = useState(false);
   const [confirmName, setConfirmName] = useState('');
@@ -300,14 +301,20 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
           <fieldset className="choices">
             <legend>Is this database a copy, or did it move here?</legend>
             <label className="choice">
-              <input type="radio" name="mode" checked={mode === 'copy'} onChange={() => setMode('copy')} />
+              <input type="radio" name="mode" checked={mode === 'copy'} onChange={() => {
+                  setMode('copy');
+                  setNeutralize(true);
+                }} />
               <span>
                 <strong>It's a copy</strong> (recommended)
                 <span className="muted block">Gives the database a new identity, so it doesn't clash with the original (for example with its subscription or with mail sent to it).</span>
               </span>
             </label>
             <label className="choice">
-              <input type="radio" name="mode" checked={mode === 'move'} onChange={() => setMode('move')} />
+              <input type="radio" name="mode" checked={mode === 'move'} onChange={() => {
+                  setMode('move');
+                  setNeutralize(false);
+                }} />
               <span>
                 <strong>It moved here</strong>
                 <span className="muted block">Keeps its identity. Choose this only when the original will no longer be used.</span>
@@ -317,7 +324,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
           <label className="choice">
             <input type="checkbox" checked={neutralize} onChange={(e) => setNeutralize(e.target.checked)} />
             <span>
-              <strong>Make it safe for testing (neutralize)</strong>
+              <strong>Make it safe for testing (neutralize)</strong>{mode === 'copy' ? ' (suggested for a copy)' : ''}
               <span className="muted block">Switches off outgoing mail servers, scheduled actions and backup schedules in the copy, so it cannot e-mail customers or run jobs.</span>
             </span>
           </label>
@@ -485,6 +492,7 @@ function RestoreProgress({
           <p>
             The database <strong>{db}</strong> is ready on {targetLabel}.
           </p>
+          <HowToOpen result={result} />
           <dl className="facts">
             {resultFacts(result).map(([k, v]) => (
               <FragmentFact key={k} k={k} v={v} />
@@ -593,14 +601,46 @@ const RESULT_FACTS: Record<string, [string, (v: unknown) => string]> = {
   bytesSent: ['Uploaded', (v) => formatBytes(Number(v))],
   uploadSeconds: ['Upload took', (v) => formatDuration(Number(v))],
   serverSeconds: ['Odoo loaded it in', (v) => formatDuration(Number(v))],
+  owner: ['Owner (role)', String],
+  filestoreOwner: ['Filestore owner', String],
 };
+/** Shown as "how to open it", not as facts. */
+const NOT_FACTS = new Set(['odooUrl', 'psql']);
+
+/** How to open a restored database: the local Odoo's URL, a psql line, or how to reach the private PostgreSQL. */
+export function HowToOpen({ result }: { result: Record<string, unknown> }) {
+  const odooUrl = typeof result.odooUrl === 'string' ? result.odooUrl : undefined;
+  const t = result.target as { type?: string; socketDir?: string; port?: number } | undefined;
+  const db = String(result.db ?? '');
+  const psql = typeof result.psql === 'string' ? result.psql : t?.type === 'embedded' && t.socketDir ? `psql -h ${t.socketDir} -p ${t.port ?? 5432} -U postgres ${db}` : undefined;
+  if (!odooUrl && !psql) return null;
+  return (
+    <div className="how-to-open">
+      <h4>How to open it</h4>
+      {odooUrl ? (
+        <p>
+          In Odoo:{' '}
+          <a href={odooUrl} target="_blank" rel="noreferrer">
+            {odooUrl}
+          </a>
+        </p>
+      ) : null}
+      {psql ? (
+        <p>
+          With psql: <code className="wrap">{psql}</code>
+        </p>
+      ) : null}
+      {t?.type === 'embedded' ? <p className="muted">The private PostgreSQL runs while the app is open (Unix socket only). To run Odoo on it, start Odoo with --db_host {t.socketDir} --db_port {t.port ?? 5432} --db_user postgres.</p> : null}
+    </div>
+  );
+}
 
 /** The result's scalar facts as [label, text], known ones first. */
 export function resultFacts(result: Record<string, unknown>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const seen = new Set<string>();
   for (const [k, v] of Object.entries(result)) {
-    if (v === undefined || v === null || typeof v === 'object') continue;
+    if (v === undefined || v === null || typeof v === 'object' || NOT_FACTS.has(k)) continue;
     const known = RESULT_FACTS[k];
     const label = known ? known[0] : k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
     if (seen.has(label)) continue;

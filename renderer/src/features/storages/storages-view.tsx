@@ -58,7 +58,7 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
       <header className="screen-header">
         <div>
           <h1>Storages</h1>
-          <p className="muted">Where your backups live. Backup Desk deletes a backup only when a rotation you set up lets it go; it never touches strays or other files.</p>
+          <p className="muted">Where your backups live. Browsing, downloading and restoring only read them. Adding or testing a storage writes a small probe file and deletes it again; a backup is deleted only when a rotation you set up lets it go, and strays or other files are never touched.</p>
         </div>
         <button type="button" className="btn primary" onClick={() => setAdding(true)} disabled={!kinds}>
           Add storage
