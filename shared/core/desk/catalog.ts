@@ -65,14 +65,15 @@ export class CatalogService implements AreaApi<typeof catalogMethods> {
   /** @inheritdoc */
   async 'backups:inspect'(args: ApiArgs<'backups:inspect'>, signal?: AbortSignal): Promise<ApiResult<'backups:inspect'>> {
     const r = await this.storages.withAuthNote(args.source, () => this.locator.resolve(args.source, signal));
-    const choice = { given: args.passphrase, remember: args.rememberPassphrase, useRemembered: true };
+    let notRemembered: string | undefined;
+    const choice = { given: args.passphrase, remember: args.rememberPassphrase, useRemembered: true, warn: (m: string) => (notRemembered = m) };
     const result = await this.storages.withAuthNote(args.source, () =>
       this.passphrases.withPassphrase(args.source, choice, (passphrase) =>
         restoreEngine.inspect(r.source, { ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}), ...(signal ? { signal } : {}) }),
       ),
     );
     await this.rememberFacts(r, { odooVersion: result.odooVersion, pgVersion: result.pgVersion, selfContained: result.attachments?.selfContained });
-    const warnings = [...(result.warnings ?? []), ...(r.entry?.warnings ?? [])];
+    const warnings = [...(notRemembered ? [notRemembered] : []), ...(result.warnings ?? []), ...(r.entry?.warnings ?? [])];
     return { ...result, ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}) };
   }
 }

@@ -87,7 +87,9 @@ export class PassphraseService {
       await (await this.k.secrets()).set(scope, SECRET_NAMES.backupPassphrase, passphrase);
       this.k.log.info('backup passphrase remembered', { storage });
     } catch (err) {
-      const msg = `Could not remember the passphrase for storage "${storage}": ${toAppError(err).message}`;
+      const e = toAppError(err);
+      const vault = 'To remember passphrases on a machine without a keychain, create an encrypted vault: backup-desk secrets vault init (then open the app again).';
+      const msg = `The passphrase opened the backup but was not remembered for storage "${storage}": ${e.message}${e.hint ? ` ${e.hint}` : ''} ${vault}`;
       this.k.log.warn(msg);
       warn?.(msg);
     }

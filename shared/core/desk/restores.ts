@@ -63,7 +63,8 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
         const target = await resolveTarget(req.target, this.embedded);
         if (req.owner && !target.embedded) await checkOwnerRole(target.pgUrl, req.owner);
         if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
-        const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
+        let notRemembered: string | undefined;
+        const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ((notRemembered = m), ctx.log('warn', m)) };
         const result = await this.passphrases.withPassphrase(req.source, choice, (passphrase) =>
           restoreEngine.restore(
             {
@@ -80,6 +81,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
             ctx,
           ),
         );
+        if (notRemembered) result.warnings.push(notRemembered); // shown with the result, where "remember" was ticked
         await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
         if (target.embedded) return withTargetInfo(result, target);
         ctx.progress({ phase: 'ownership', label: 'Making it usable by Odoo (owner, filestore permissions)' });

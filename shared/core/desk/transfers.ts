@@ -40,11 +40,14 @@ export class TransferService implements AreaApi<typeof transferMethods> {
         if (!args.decrypt) return this.run(args.ref, args.out, undefined, ctx);
         const keys = args.decrypt;
         const hasKey = (keys.privateKeys?.length ?? 0) > 0;
-        const choice = { given: keys.passphrase, remember: args.rememberPassphrase, useRemembered: !hasKey, warn: (m: string) => ctx.log('warn', m) };
-        return this.passphrases.withPassphrase(args.ref, choice, async (passphrase) => {
+        let notRemembered: string | undefined;
+        const choice = { given: keys.passphrase, remember: args.rememberPassphrase, useRemembered: !hasKey, warn: (m: string) => ((notRemembered = m), ctx.log('warn', m)) };
+        const result = await this.passphrases.withPassphrase(args.ref, choice, async (passphrase) => {
           if (passphrase === undefined && !hasKey) throw noPassphrase();
           return this.run(args.ref, args.out, { ...keys, ...(passphrase !== undefined ? { passphrase } : {}) }, ctx);
         });
+        // Said where the person asked for it (the dialog), not only in the activity log.
+        return notRemembered ? { ...result, passphraseNotRemembered: notRemembered } : result;
       }),
     );
     return { jobId: handle.id, result: handle.result };

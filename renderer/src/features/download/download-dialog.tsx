@@ -51,7 +51,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const running = job?.state === 'running' || (jobId !== undefined && !job);
   const p = job?.progress;
   const done = job && job.state !== 'running' ? job : undefined;
-  const result = (done?.result ?? {}) as { path?: string; bytes?: number; sha256?: string; verified?: string[] };
+  const result = (done?.result ?? {}) as { path?: string; bytes?: number; sha256?: string; verified?: string[]; passphraseNotRemembered?: string };
   const checks = [...(decrypt && done?.state === 'succeeded' ? ['decrypted'] : []), ...(Array.isArray(result.verified) ? result.verified : [])];
 
   return (
@@ -135,6 +135,11 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
                 ✓
               </div>
               <h3>{decrypt ? 'Downloaded and decrypted' : 'Downloaded'}</h3>
+              {result.passphraseNotRemembered ? (
+                <p className="warn-text" role="alert">
+                  {result.passphraseNotRemembered}
+                </p>
+              ) : null}
               <dl className="facts">
                 <dt>Saved to</dt>
                 <dd className="mono wrap">{result.path ?? out}</dd>

@@ -492,6 +492,13 @@ function RestoreProgress({
           <p>
             The database <strong>{db}</strong> is ready on {targetLabel}.
           </p>
+          {Array.isArray(result.warnings) && result.warnings.length ? (
+            <ul className="warnings" aria-label="Warnings">
+              {result.warnings.map((w) => (
+                <li key={String(w)}>{String(w)}</li>
+              ))}
+            </ul>
+          ) : null}
           <HowToOpen result={result} />
           <dl className="facts">
             {resultFacts(result).map(([k, v]) => (
@@ -605,7 +612,7 @@ const RESULT_FACTS: Record<string, [string, (v: unknown) => string]> = {
   filestoreOwner: ['Filestore owner', String],
 };
 /** Shown as "how to open it", not as facts. */
-const NOT_FACTS = new Set(['odooUrl', 'psql']);
+const NOT_FACTS = new Set(['odooUrl', 'psql', 'passphraseNotRemembered']);
 
 /** How to open a restored database: the local Odoo's URL, a psql line, or how to reach the private PostgreSQL. */
 export function HowToOpen({ result }: { result: Record<string, unknown> }) {

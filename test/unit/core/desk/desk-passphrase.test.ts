@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Desk } from '../../../../shared/core/desk/desk';
 import { SECRET_NAMES } from '../../../../shared/core/secrets/names';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { openSecretStore } from '../../../../shared/core/secrets';
 import { gpgEncryptSymmetric, makeGpgHome, writeTinyZip, type GpgHome } from '../../../helpers/gpg';
 
 let tmp: string;
@@ -108,4 +109,29 @@ describe('Desk: remembered backup passphrases', () => {
       await desk.close();
     }
   }, 60_000);
+});
+
+describe('remember passphrase without a keychain', () => {
+  it('says so with the result, where the person asked, and offers the vault (inspect and download)', async () => {
+    const bus = process.env.DBUS_SESSION_BUS_ADDRESS;
+    process.env.DBUS_SESSION_BUS_ADDRESS = `unix:path=${join(tmp, 'no-bus')}`; // no Secret Service: the real keychain probe fails
+    try {
+      const home = await mkdtemp(join(tmp, 'home-nokeychain-'));
+      const desk = await Desk.open({ home, openSecrets: (h) => openSecretStore(h, { env: {} }) });
+      try {
+        await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+        const r = await desk['backups:inspect']({ source: REF, passphrase: 'correct horse', rememberPassphrase: true });
+        expect(r.odooVersion).toBe('16.0');
+        expect(r.warnings?.[0]).toMatch(/^The passphrase opened the backup but was not remembered for storage "nas": .*backup-desk secrets vault init/);
+        const job = desk.startDownload({ ref: REF, out: join(await mkdtemp(join(tmp, 'out-')), NAME), decrypt: { passphrase: 'correct horse' }, rememberPassphrase: true });
+        const done = (await job.result) as { passphraseNotRemembered?: string };
+        expect(done.passphraseNotRemembered).toMatch(/was not remembered for storage "nas".*secrets vault init/);
+      } finally {
+        await desk.close();
+      }
+    } finally {
+      if (bus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+      else process.env.DBUS_SESSION_BUS_ADDRESS = bus;
+    }
+  });
 });
