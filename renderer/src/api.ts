@@ -148,6 +148,29 @@ export function createHttpClient(base: string, token: string | undefined, fetchI
   };
 }
 
+/** A token pasted by hand: the whole `…#token=…` URL or just the token; undefined when neither. */
+export function tokenFromPaste(text: string): string | undefined {
+  const t = text.trim();
+  const m = /#(?:.*&)?token=([^&\s]+)/.exec(t);
+  if (m?.[1]) return decodeURIComponent(m[1]);
+  return /^[A-Za-z0-9_-]{20,}$/.test(t) ? t : undefined;
+}
+
+/** Keeps a token for this tab (sessionStorage), as `takeToken` does for one in the address bar. */
+export function keepToken(token: string, store: Storage = window.sessionStorage): void {
+  store.setItem(TOKEN_KEY, token);
+}
+
+/** The client when this window can reach the core: Electron, or a browser page that has its token; else undefined (sign in first). */
+export function signedInClient(): DeskClient | undefined {
+  if (window.api) return getClient();
+  if (client) return client;
+  const token = takeToken();
+  if (!token) return undefined;
+  client = createHttpClient(new URL('./', window.location.href).toString(), token);
+  return client;
+}
+
 let client: DeskClient | undefined;
 
 /** The client for this window: Electron's `window.api`, else HTTP to the page's own server. */

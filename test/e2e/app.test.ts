@@ -102,11 +102,16 @@ describe('the app in Chromium against `serve`', () => {
   it('rejects the page without the token, then opens the first-run screen with it', async () => {
     const bare = await fetch(`${serve.origin}/api/storages:list`, { method: 'POST', body: '{}' });
     expect(bare.status).toBe(401);
+    // Without the token: a sign-in screen (not an empty catalog); the printed URL pasted into the
+    // address bar (only the #token= part changes: no reload) signs in at once.
+    await page.goto(serve.origin + '/');
+    await page.getByRole('heading', { name: 'Sign in to Odoo Backup Desk' }).waitFor();
+    await shot('sign-in');
     await page.goto(serve.url);
     await expect.poll(() => page.url()).not.toContain('token=');
     await page.getByRole('heading', { name: 'Welcome to Odoo Backup Desk' }).waitFor();
     const folder = page.getByLabel('Backups folder');
-    expect(await folder.inputValue()).toBe(join(home, 'backups'));
+    await expect.poll(() => folder.inputValue()).toBe(join(home, 'backups'));
     await shot('first-run');
     // The CSP is strict and the page still runs (no inline script).
     const csp = (await fetch(serve.origin + '/')).headers.get('content-security-policy');
@@ -300,6 +305,8 @@ describe('the app in Chromium against `serve`', () => {
     await w.getByText('✓ “tiny_dropped” is free.').waitFor();
     await w.getByRole('button', { name: 'Next' }).click();
     await w.getByRole('checkbox', { name: /Database only/ }).check();
+    // A copy is suggested neutralized; this one is compared with the original table by table.
+    await w.getByRole('checkbox', { name: /Make it safe for testing/ }).uncheck();
     await w.getByRole('button', { name: 'Next' }).click();
     await w.getByRole('button', { name: 'Restore now' }).click();
     await w.getByRole('heading', { name: '“tiny_dropped” is restored' }).waitFor({ timeout: 60_000 });
