@@ -84,6 +84,8 @@ export const inspectResultSchema = z.object({
   filestoreBytes: z.number().optional(),
   size: z.number().optional(),
   warnings: z.array(z.string()).optional(),
+  /** False when the contents could not be read (an encrypted backup without its passphrase or key): nothing about them is known. */
+  contentsRead: z.boolean().optional(),
   /** Where the database's attachments live (database, filestore, buckets/containers), and whether the backup holds them all. */
   attachments: attachmentReportSchema.optional(),
 });

@@ -30,6 +30,14 @@ async function inspectDatabase(ctx: CliContext, cmd: Command, opts: InspectOpts)
   for (const [i, line] of formatAttachmentReport(r).entries()) ctx.out(i === 0 ? `${'attachments:'.padEnd(14)}${line}` : line);
 }
 
+/** The filestore line: files and size; none for a .dump/.sql (database only); nothing claimed when the contents were not read. */
+function filestoreLine(r: { format: string; filestoreFiles?: number; filestoreBytes?: number; contentsRead?: boolean }): string | undefined {
+  if (r.filestoreFiles !== undefined) return `${r.filestoreFiles} files${r.filestoreBytes !== undefined ? `, ${formatBytes(r.filestoreBytes)}` : ''}`;
+  if (r.contentsRead === false) return 'unknown until decrypted (give the passphrase)';
+  if (r.format === 'dump' || r.format === 'sql') return `none: a .${r.format} backup holds the database only (attachments in the filestore are not in it)`;
+  return undefined;
+}
+
 /** The `inspect` command. */
 export const inspectCommand: CommandModule = {
   register(program: Command, ctx: CliContext) {
@@ -59,7 +67,7 @@ export const inspectCommand: CommandModule = {
         ['postgresql', r.pgVersion],
         ['dump archive', r.dumpArchiveVersion],
         ['modules', r.modules ? String(Object.keys(r.modules).length) : undefined],
-        ['filestore', r.filestoreFiles !== undefined ? `${r.filestoreFiles} files${r.filestoreBytes !== undefined ? `, ${formatBytes(r.filestoreBytes)}` : ''}` : undefined],
+        ['filestore', filestoreLine(r)],
       ];
       for (const [k, v] of rows) if (v !== undefined) ctx.out(`${(k + ':').padEnd(14)}${v}`);
       if (r.attachments) for (const [i, line] of formatAttachmentReport(r.attachments).entries()) ctx.out(i === 0 ? `${'attachments:'.padEnd(14)}${line}` : line);

@@ -196,6 +196,7 @@ export async function inspectBackup(source: BackupSource | MultiPartBackup, opts
       if (!opts.decrypt) {
         warnings.push('The backup is encrypted; give the passphrase or key to see inside.');
         out.warnings = warnings;
+        out.contentsRead = false;
         return out;
       }
       const opened = await openBackup(source, opts);

@@ -102,6 +102,14 @@ describe('exit statuses and streams', () => {
     expect(r.code).toBe(1);
   });
 
+  it('inspect of a database-only backup (.sql, .dump) says it holds no filestore', async () => {
+    const sql = join(tmp, 'shop.sql');
+    await writeFile(sql, '-- PostgreSQL database dump\n-- Dumped from database version 15.4\nCREATE TABLE t (a int);\n');
+    const r = await cli(['inspect', sql]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^filestore: {4}none: a \.sql backup holds the database only/m);
+  });
+
   it('restore validates its arguments before any work', async () => {
     expect((await cli(['restore', 'x.zip', '--db', 'ok_name', '--copy', '--move'])).code).toBe(2);
     expect((await cli(['restore', 'x.zip', '--db', 'ok_name', '--target', 'mysql://x'])).code).toBe(2);

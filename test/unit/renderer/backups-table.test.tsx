@@ -155,6 +155,34 @@ describe('Backups table', { timeout: 30_000 }, () => {
     expect(within(dataRows()[0]!).getByText('17.0')).toBeInTheDocument();
   });
 
+  it('an encrypted backup inspected without its passphrase keeps asking for it and states nothing about its contents; a .dump says it holds no filestore', async () => {
+    const user = userEvent.setup();
+    const { client } = fakeClient({
+      'backups:inspect': async (a: { source: string; passphrase?: string }) =>
+        a.source.endsWith('.gpg')
+          ? { name: 'x', format: 'zip' as const, encrypted: true, contentsRead: false, warnings: ['The backup is encrypted; give the passphrase or key to see inside.'] }
+          : { name: 'y', format: 'dump' as const, encrypted: false, odooVersion: '16.0', pgVersion: '15.4' },
+    });
+    const c = catalog(2);
+    c.backups[0] = { ...c.backups[0]!, ref: 'local:acme.zip.gpg', key: 'acme.zip.gpg', encrypted: true, format: 'zip' };
+    c.backups[1] = { ...c.backups[1]!, ref: 'local:acme.dump', key: 'acme.dump', encrypted: false, format: 'dump' };
+    render(
+      <ApiProvider client={client}>
+        <BackupsView catalog={c} loading={false} onRefresh={() => undefined} onRestore={() => undefined} onDownload={() => undefined} />
+      </ApiProvider>,
+    );
+    const rowOf = (ref: string): HTMLElement => dataRows().find((r) => r.textContent?.includes(ref.split(':')[1]!.split('.')[0]!) && r.textContent.includes(ref.endsWith('.gpg') ? 'zip' : 'dump'))!;
+    await user.click(within(rowOf('local:acme.zip.gpg')).getAllByRole('gridcell')[1]!);
+    const panel = await screen.findByRole('complementary');
+    await user.click(within(panel).getByRole('button', { name: 'Inspect' })); // empty: no passphrase remembered either
+    expect(await within(panel).findByText(/give the passphrase to read them/)).toBeInTheDocument();
+    expect(within(panel).getByLabelText('Passphrase to look inside')).toBeInTheDocument();
+    expect(within(panel).queryByText(/attachments will be missing/)).toBeNull();
+    expect(within(panel).queryByText('Filestore')).toBeNull();
+    await user.click(within(rowOf('local:acme.dump')).getAllByRole('gridcell')[1]!);
+    expect(await within(screen.getByRole('complementary')).findByText('none: a .dump holds the database only')).toBeInTheDocument();
+  });
+
   it('shows strays in their own view', async () => {
     const user = userEvent.setup();
     renderView(catalog(3));

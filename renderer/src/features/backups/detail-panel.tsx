@@ -110,7 +110,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected
       ) : null}
       <section aria-label="Contents" className="detail-section">
         <h3>Contents</h3>
-        {entry.encrypted && !inspect ? (
+        {entry.encrypted && (!inspect || inspect.contentsRead === false) ? (
           <form
             className="inline-form"
             onSubmit={(e) => {
@@ -131,7 +131,8 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected
         ) : null}
         {busy ? <p className="muted" role="status">Reading the backup…</p> : null}
         <ErrorMessage error={error} />
-        {inspect ? (
+        {inspect?.contentsRead === false ? <p className="muted">The contents are encrypted: give the passphrase to read them. Nothing is known about them until then.</p> : null}
+        {inspect && inspect.contentsRead !== false ? (
           <>
             <dl className="facts">
               <dt>Odoo</dt>
@@ -148,7 +149,9 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected
               ) : null}
               <dt>Filestore</dt>
               <dd>
-                {inspect.filestoreFiles === undefined ? (
+                {inspect.filestoreFiles === undefined && (inspect.format === 'dump' || inspect.format === 'sql') ? (
+                  <Badge tone="neutral">none: a .{inspect.format} holds the database only</Badge>
+                ) : inspect.filestoreFiles === undefined ? (
                   <Badge tone="warn">none — attachments will be missing</Badge>
                 ) : (
                   `${inspect.filestoreFiles} files${inspect.filestoreBytes !== undefined ? `, ${formatBytes(inspect.filestoreBytes)}` : ''}`
