@@ -3,11 +3,12 @@ import userEvent from '@testing-library/user-event';
 import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tokenFromPaste } from '../../../renderer/src/api';
+import type { Root as RootType } from '../../../renderer/src/app/sign-in';
 
 const TOKEN = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde';
 
 describe('serve sign-in', () => {
-  let Root: typeof import('../../../renderer/src/app/sign-in').Root;
+  let Root: typeof RootType;
   beforeEach(async () => {
     vi.resetModules(); // a fresh page: no client signed in yet
     ({ Root } = await import('../../../renderer/src/app/sign-in'));
