@@ -41,7 +41,7 @@ async function writeFile(file: string, mb: number): Promise<void> {
   const out = createWriteStream(file);
   out.write(Buffer.from('PGDMP'));
   const block = randomBytes(1024 * 1024);
-  for (let i = 0; i < mb; i++) if (!out.write(block)) await new Promise((r) => out.once('drain', r));
+  for (let i = 0; i < mb; i++) if (!out.write(block)) await new Promise<void>((r) => out.once('drain', () => r()));
   await new Promise<void>((r) => out.end(r));
 }
 
