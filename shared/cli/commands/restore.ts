@@ -39,11 +39,18 @@ export const restoreCommand: CommandModule = {
         .addOption(new Option('--move', 'the restored database replaces the original: keep its uuid and secret').conflicts('copy'))
         .option('--neutralize', 'disable outgoing mail servers and scheduled actions (and odoo_backup_sh schedules) in the copy')
         .option('--replace', 'replace an existing database (and filestore) of that name, only once the new one is complete')
-        .option('--no-filestore', 'restore the database only'),
+        .option('--no-filestore', 'restore the database only')
+        .addOption(
+          new Option(
+            '--attachments <mode>',
+            'attachments the backup does not hold because they live in S3/Swift: bring-home (download them into the filestore, SHA-1 checked: a self-contained copy), keep-remote (the copy reads production\'s storage, read-only: location set to file, neutralized), skip (they read as empty). Default: brought home from the backup when it holds them all, else the restore stops and asks',
+          ).choices(['bring-home', 'keep-remote', 'skip']),
+        )
+        .option('--attachments-storage <name>', 'with --attachments bring-home: the configured storage whose credentials read those buckets/containers (default: the storage whose bucket/container matches)'),
     ).action(
       async (
         source: string,
-        opts: { db: string; target?: string; odooConf?: string; owner?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean },
+        opts: { db: string; target?: string; odooConf?: string; owner?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean; attachments?: 'bring-home' | 'keep-remote' | 'skip'; attachmentsStorage?: string },
         cmd: Command,
       ) => {
         if (!DBNAME_PATTERN.test(opts.db)) {
@@ -89,6 +96,8 @@ export const restoreCommand: CommandModule = {
           filestore: opts.filestore !== false,
           ...(passphrase !== undefined ? { passphrase } : {}),
           ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}),
+          ...(opts.attachments ? { attachments: opts.attachments } : {}),
+          ...(opts.attachmentsStorage ? { attachmentsStorage: opts.attachmentsStorage } : {}),
         });
         const result = await ctx.runJob(desk, job);
         // The printed psql line must work: the private server stays up until `backup-desk embedded stop`.
@@ -123,6 +132,8 @@ function describeResult(db: string, result: unknown): string {
     if (r.filestorePath) parts.push(`filestore ${r.filestorePath}${r.filestoreFiles !== undefined ? ` (${r.filestoreFiles} files)` : ''}`);
     const secs = r.seconds ?? (r.durationMs !== undefined ? r.durationMs / 1000 : undefined);
     if (secs !== undefined) parts.push(`in ${secs.toFixed(1)} s`);
+    const att = (result as { attachments?: { mode: string; remoteObjects: number; downloaded: number; fromBackup: number; problems: unknown[] } }).attachments;
+    if (att) parts.push(`attachments in S3/Swift: ${att.mode} (${att.remoteObjects} objects${att.mode === 'bring-home' ? `: ${att.downloaded} downloaded, ${att.fromBackup} from the backup, ${att.problems.length} not brought home` : ''})`);
     // Where it went, and how to reach it (the private server is left running for that line to work).
     if (t?.socketDir !== undefined) {
       return `${parts.join(', ')}\nconnect: ${embeddedPsqlLine(t.socketDir, t.port ?? 5432, r.db ?? db)}\nthe private PostgreSQL keeps running; stop it with \`backup-desk embedded stop\``;

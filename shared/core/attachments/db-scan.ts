@@ -19,6 +19,27 @@ export async function readStorageParams(client: pg.Client): Promise<StorageParam
   return params;
 }
 
+/** SQL for the `ir_attachment` columns a scan reads, standing in for the ones an old or trimmed schema lacks. */
+interface Cols {
+  readonly size: string;
+  readonly checksum: string;
+  readonly type: string;
+  readonly inDb: string;
+}
+
+/** The column expressions of this database's `ir_attachment` (undefined without `store_fname`). */
+async function attachmentCols(query: Query): Promise<Cols | undefined> {
+  const r = await query<{ c: string }>("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'ir_attachment'");
+  const has = new Set(r.rows.map((x) => x.c));
+  if (!has.has('store_fname')) return undefined;
+  return {
+    size: has.has('file_size') ? 'file_size' : '0',
+    checksum: has.has('checksum') ? 'checksum' : 'NULL::text',
+    type: has.has('type') ? 'type' : "'binary'",
+    inDb: has.has('db_datas') ? 'db_datas IS NOT NULL' : 'false',
+  };
+}
+
 /** True when the database has an `ir_attachment` table. */
 export async function hasAttachmentTable(client: pg.Client): Promise<boolean> {
   const r = await client.query("SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'ir_attachment'");
@@ -50,10 +71,12 @@ export interface RemoteName {
 /** Every distinct non-filestore `store_fname` with its rows and bytes, in pages of `page`. */
 export async function* remoteNames(client: pg.Client | Query, page = 5000): AsyncGenerator<RemoteName> {
   const query: Query = typeof client === 'function' ? client : (sql, params) => client.query(sql, params);
+  const cols = await attachmentCols(query);
+  if (!cols) return;
   let after = '';
   for (;;) {
     const r = await query<{ f: string; n: string; b: string; c: string | null }>(
-      `SELECT store_fname AS f, count(*) AS n, coalesce(sum(file_size), 0) AS b, min(checksum) AS c FROM ir_attachment
+      `SELECT store_fname AS f, count(*) AS n, coalesce(sum(${cols.size}), 0) AS b, min(${cols.checksum}) AS c FROM ir_attachment
         WHERE store_fname IS NOT NULL AND store_fname <> '' AND NOT (${FILESTORE_SQL}) AND store_fname COLLATE "C" > $1
         GROUP BY store_fname ORDER BY store_fname COLLATE "C" LIMIT $2`,
       [after, page],
@@ -70,12 +93,14 @@ export async function* remoteNames(client: pg.Client | Query, page = 5000): Asyn
  */
 export async function scanDatabaseAttachments(client: pg.Client, dbName?: string): Promise<AttachmentReport | undefined> {
   if (!(await hasAttachmentTable(client))) return undefined;
+  const cols = await attachmentCols((sql, params) => client.query(sql, params));
+  if (!cols) return undefined;
   const name = dbName ?? (await client.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
   const tally = new AttachmentTally(name);
   tally.setParams(await readStorageParams(client).catch(() => ({})));
   const local = await client.query<{ k: string; n: string; b: string; d: string }>(
-    `SELECT CASE WHEN store_fname IS NULL OR store_fname = '' THEN CASE WHEN type = 'url' THEN 'url' WHEN db_datas IS NOT NULL THEN 'db' ELSE 'empty' END ELSE 'fs' END AS k,
-            count(*) AS n, coalesce(sum(file_size), 0) AS b, count(DISTINCT store_fname) AS d
+    `SELECT CASE WHEN store_fname IS NULL OR store_fname = '' THEN CASE WHEN ${cols.type} = 'url' THEN 'url' WHEN ${cols.inDb} THEN 'db' ELSE 'empty' END ELSE 'fs' END AS k,
+            count(*) AS n, coalesce(sum(${cols.size}), 0) AS b, count(DISTINCT store_fname) AS d
        FROM ir_attachment WHERE store_fname IS NULL OR store_fname = '' OR ${FILESTORE_SQL} GROUP BY 1`,
   );
   for (const row of local.rows) {

@@ -27,6 +27,7 @@ import { fetchObjectTo } from './fetch-object';
 import type { ObjectResolver } from './resolver';
 import { filestorePathOf, isSha1, openstackContainerOf, parseStoreFname, type StoredAt } from './store-fname';
 import { runPool } from './pool';
+import type { RestoreRun } from '../restore/pipeline';
 
 /** What the stage needs. */
 export interface AttachmentsStageOptions {
@@ -212,4 +213,50 @@ async function homeOne(opts: AttachmentsStageOptions, at: StoredAt, name: Remote
   if (r.status === 'ok') return { kind: 'downloaded', sha1 };
   if (r.status === 'missing') return problem('missing', r.message);
   return problem('corrupt', `${handle.label}/${handle.key}: content SHA-1 is ${r.actualSha1}, not the ${sha1} it is named after.`);
+}
+
+/** The attachments part of a restore request (`restore … --attachments MODE [--attachments-storage NAME]`). */
+export interface RestoreAttachmentsOptions {
+  /** Unset: a backup holding every object is brought home from itself; any other stops the restore and asks. */
+  readonly mode?: AttachmentsMode | undefined;
+  /** Providers for the buckets/containers (bring-home). */
+  readonly resolver?: ObjectResolver | undefined;
+  /** The database the backup was made of (Catalyst containers are named after it). */
+  readonly sourceDb?: string | undefined;
+}
+
+/** What a restore's result says about attachments kept in object storage. */
+export interface RestoreAttachmentsSummary {
+  readonly mode: AttachmentsMode;
+  readonly remoteObjects: number;
+  readonly downloaded: number;
+  readonly fromBackup: number;
+  readonly rewrittenRows: number;
+  readonly problems: readonly ObjectProblem[];
+}
+
+/**
+ * The restore pipeline's attachments stage, run on the staging database after `finish` and before
+ * the swap: an error here (the "ask" default, a cancel) rolls the whole restore back.
+ */
+export async function attachmentsStage(run: RestoreRun, loader: pg.Client): Promise<RestoreAttachmentsSummary | undefined> {
+  const a = run.opts.attachments ?? {};
+  // Database only: there is no filestore to bring anything into.
+  const mode = a.mode ?? (run.opts.filestore ? undefined : 'skip');
+  const r = await runAttachmentsStage(
+    {
+      mode,
+      client: loader,
+      filestore: () => run.staging.folder(),
+      ...(a.resolver ? { resolver: a.resolver } : {}),
+      sourceDb: a.sourceDb,
+      restoreMode: run.opts.mode,
+      neutralized: run.opts.neutralize,
+    },
+    run.ctx,
+  );
+  for (const w of r.warnings) run.warn(w);
+  for (const p of r.problems.slice(0, 20)) run.warn(`Attachment object ${p.storeFname} not brought home (${p.reason}): ${p.message}`);
+  if (r.mode === 'none' || !r.before) return undefined;
+  return { mode: r.mode, remoteObjects: r.before.remote.objects, downloaded: r.downloaded, fromBackup: r.fromBackup, rewrittenRows: r.rewrittenRows, problems: r.problems };
 }

@@ -12,7 +12,7 @@ import type { EmbeddedPg, EmbeddedPgInfo } from '../pg/embedded';
 import type { LocalOdoo } from '../local-odoo';
 import { resolveLocalOdoo } from './local-odoo';
 import { checkDatabaseName, detectLocalTargets, restoreBackup, type RestoreResult } from '../restore';
-import { scanBackupAttachments } from '../attachments';
+import { scanBackupAttachments, type RestoreAttachmentsOptions } from '../attachments';
 import { AppError, toAppError } from '../errors';
 
 /** Restore options the Desk passes to the engine. */
@@ -26,6 +26,8 @@ export interface EngineRestoreOptions {
   readonly replace: boolean;
   readonly filestore: boolean;
   readonly decrypt?: DecryptKeys;
+  /** Attachments kept in object storage (S3/Swift). */
+  readonly attachments?: RestoreAttachmentsOptions;
 }
 
 /** What the engine does. */
@@ -62,6 +64,7 @@ export const restoreEngine: RestoreEngine = {
         replace: o.replace,
         filestore: o.filestore,
         ...(o.decrypt ? { decrypt: o.decrypt } : {}),
+        ...(o.attachments ? { attachments: o.attachments } : {}),
       },
       ctx,
     ),

@@ -8,6 +8,8 @@ import { trackRun } from '../history';
 import { EmbeddedPg } from '../pg/embedded';
 import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover, type RemoveLeftoversResult } from '../restore';
 import { toAppError } from '../errors';
+import { storageResolver, type ObjectResolver } from '../attachments';
+import { openStorage } from '../storage/registry';
 import type { BackupLocator } from './backup-locator';
 import type { CatalogService } from './catalog';
 import { embeddedTargetEntry, resolveTarget, restoreEngine, withTargetInfo } from './engine';
@@ -65,6 +67,9 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
         if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
         let notRemembered: string | undefined;
         const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ((notRemembered = m), ctx.log('warn', m)) };
+        // Attachments kept in S3/Swift are read through the configured storages (bring-home only).
+        const resolver = req.attachments === 'bring-home' ? await this.objectResolver(req.attachmentsStorage) : undefined;
+        const attachments = { ...(req.attachments ? { mode: req.attachments } : {}), ...(resolver ? { resolver } : {}), ...(r.entry?.database ? { sourceDb: r.entry.database } : {}) };
         const result = await this.passphrases.withPassphrase(req.source, choice, (passphrase) =>
           restoreEngine.restore(
             {
@@ -77,10 +82,11 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
               replace: req.replace,
               filestore: req.filestore,
               ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}),
+              attachments,
             },
             ctx,
           ),
-        );
+        ).finally(() => resolver?.close());
         if (notRemembered) result.warnings.push(notRemembered); // shown with the result, where "remember" was ticked
         await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
         if (target.embedded) return withTargetInfo(result, target);
@@ -90,6 +96,11 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
       }), { summarize, log: this.k.log }),
     );
     return { jobId: handle.id, result: handle.result };
+  }
+
+  /** Providers for attachment buckets/containers over the configured storages (`named`: `--attachments-storage`). */
+  private async objectResolver(named: string | undefined): Promise<ObjectResolver> {
+    return storageResolver({ storages: await this.storages.entries(), open: (e) => openStorage(e, this.k.storageDeps()), ...(named !== undefined ? { named } : {}) });
   }
 
   /** Leftovers of interrupted restores (temporary `bd_tmp_*`/`bd_old_*` databases, `.bd-tmp-*`/`.bd-old-*` folders). */

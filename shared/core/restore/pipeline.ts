@@ -16,6 +16,7 @@ import type { DecryptKeys } from '../crypto';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { JobContext, JobProgress } from '../jobs/job';
 import type { Staging } from './staging';
+import type { RestoreAttachmentsOptions, RestoreAttachmentsSummary } from '../attachments/restore-stage';
 
 /** What to restore where, and how. */
 export interface RestoreOptions {
@@ -33,6 +34,8 @@ export interface RestoreOptions {
   filestore: boolean;
   /** Needed when the source is OpenPGP-encrypted. */
   decrypt?: DecryptKeys;
+  /** Attachments kept in object storage (S3/Swift): bring home, keep remote or skip (shared/core/attachments/restore-stage.ts). */
+  attachments?: RestoreAttachmentsOptions;
 }
 
 /** What a restore did. */
@@ -46,6 +49,8 @@ export interface RestoreResult {
   durationMs: number;
   odooVersion?: string;
   warnings: string[];
+  /** What the attachments stage did, when the database keeps attachments in object storage. */
+  attachments?: RestoreAttachmentsSummary;
 }
 
 /** The target server as preflight found it. */

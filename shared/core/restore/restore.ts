@@ -12,6 +12,7 @@ import { connectAdmin } from '../pg/connection';
 import { describeBackup, type BackupDescription } from './describe';
 import { FilestoreWriter } from './filestore-writer';
 import { finishDatabase } from './finish';
+import { attachmentsStage } from '../attachments/restore-stage';
 import { loadPgRestore } from './load-pg-restore';
 import { gunzipped, loadSql } from './load-sql';
 import { loadZip } from './load-zip';
@@ -100,6 +101,8 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
   if (multiFs && opts.filestore) await files.copyFolder(multiFs);
   const known = { odooVersion: loaded.odooVersion ?? desc.manifestVersion, hasFilestore: loaded.hasFilestore || multiFs !== undefined };
   const facts = await finishDatabase(run, loader, known);
+  const attachments = await attachmentsStage(run, loader);
+  run.check();
   await loader.end();
   staging.loader = undefined;
   const placedFs = await swapIntoPlace(run, admin);
@@ -112,6 +115,7 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
     bytesRead: desc.format === 'dump' && desc.localPath && !desc.encrypted ? (desc.size ?? desc.rawBytes()) : desc.rawBytes(),
     ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
     warnings: run.warnings,
+    ...(attachments ? { attachments } : {}),
   };
 }
 

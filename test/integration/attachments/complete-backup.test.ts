@@ -10,10 +10,9 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource } from '../../../shared/core/archive';
-import { openPgSourceWithObjects, runAttachmentsStage, scanBackupAttachments, storageResolver, type SourceWithObjects } from '../../../shared/core/attachments';
+import { openPgSourceWithObjects, scanBackupAttachments, storageResolver, type SourceWithObjects } from '../../../shared/core/attachments';
 import { runBackup } from '../../../shared/core/backup';
 import { silentContext } from '../../../shared/core/jobs/job';
 import { restoreBackup } from '../../../shared/core/restore';
@@ -70,19 +69,11 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('complete backups of a database with at
     for (const sha of w.moved.s3) await bucket.remove!(sha);
     for (const sha of w.moved.swift) await container.remove!(sha);
     try {
-      await restoreBackup({ source: localFileSource(zip), db: 'fromcomplete', pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true }, silentContext());
-      const c = new pg.Client({ connectionString: w.cluster.urlFor('fromcomplete') });
-      await c.connect();
-      const nobody = storageResolver({ storages: [], open: w.open });
-      try {
-        const r = await runAttachmentsStage({ mode: 'bring-home', client: c, filestore: async () => join(w.dataDir, 'filestore', 'fromcomplete'), resolver: nobody, sourceDb: w.db, restoreMode: 'copy', neutralized: false }, silentContext());
-        expect(r.problems).toEqual([]);
-        expect(r).toMatchObject({ fromBackup: 10, downloaded: 0 });
-        const left = await c.query("SELECT 1 FROM ir_attachment WHERE store_fname LIKE '%://%'");
-        expect(left.rowCount).toBe(0);
-      } finally {
-        await c.end();
-      }
+      // no attachments option: the backup holds every object, so they come home from it, with no storage at all
+      const restored = await restoreBackup({ source: localFileSource(zip), db: 'fromcomplete', pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true }, silentContext());
+      expect(restored.attachments).toMatchObject({ mode: 'bring-home', remoteObjects: 10, fromBackup: 10, downloaded: 0, problems: [] });
+      const left = await w.query<{ n: string }>('fromcomplete', "SELECT count(*) AS n FROM ir_attachment WHERE store_fname LIKE '%://%'");
+      expect(Number(left[0]!.n)).toBe(0);
     } finally {
       // put the objects back for the next test (from the original filestore copy in the first backup)
       const home = join(w.dataDir, 'filestore', 'fromcomplete');
@@ -131,5 +122,10 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('complete backups of a database with at
     expect(inspected.attachments.selfContained).toBe(true);
     const listed = JSON.parse((await cli('list', '--json')).stdout) as Array<{ selfContained?: boolean }>;
     expect(listed[0]!.selfContained).toBe(true);
+    // restored with no --attachments: the backup holds every object, so they come home from it
+    const restored = await cli('restore', r.destinations[0]!.ref, '--db', 'fromcli', '--target', w.cluster.url, '--data-dir', w.dataDir);
+    expect(restored.stdout).toMatch(/attachments in S3\/Swift: bring-home \(10 objects: 0 downloaded, 10 from the backup, 0 not brought home\)/);
+    const left = await w.query<{ n: string }>('fromcli', "SELECT count(*) AS n FROM ir_attachment WHERE store_fname LIKE '%://%'");
+    expect(Number(left[0]!.n)).toBe(0);
   }, 300_000);
 });

@@ -65,7 +65,7 @@ async function assertNoDanglingRows(db: string): Promise<{ filestore: number; s3
 }
 
 async function restoreCopy(db: string): Promise<void> {
-  await restoreBackup({ source: localFileSource(w.zip), db, pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true }, silentContext());
+  await restoreBackup({ source: localFileSource(w.zip), db, pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, attachments: { mode: 'skip' } }, silentContext());
 }
 
 describe.skipIf(!OBJECT_STORAGE_FIXTURE)('attachment migrations, killed half way and resumed', () => {

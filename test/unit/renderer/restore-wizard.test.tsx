@@ -115,6 +115,35 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(screen.getByText('Owner (role)').nextElementSibling).toHaveTextContent('odoo');
   });
 
+  it('warns before it starts when the backup is not self-contained, and sends the chosen attachments mode', async () => {
+    const user = userEvent.setup();
+    const fake = setup([], { ...SOURCE, selfContained: false });
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(screen.getByText(/Some attachments of this backup are not in it/)).toBeInTheDocument();
+    expect(screen.getByRole('radio', { name: /Bring them home/ })).toBeChecked();
+    await user.click(screen.getByRole('radio', { name: /Keep reading them from production, read-only/ }));
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(screen.getByText('Read from production’s storage (read-only)')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    expect(fake.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ attachments: 'keep-remote' });
+  });
+
+  it('asks nothing about attachments for a self-contained backup', async () => {
+    const user = userEvent.setup();
+    const fake = setup([], { ...SOURCE, selfContained: true });
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(screen.queryByText(/Some attachments of this backup are not in it/)).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    expect(fake.calls.find(([m]) => m === 'restore:start')![1]).not.toHaveProperty('attachments');
+  });
+
   it('sends "remember for this storage" with the passphrase of an encrypted backup on a storage', async () => {
     const user = userEvent.setup();
     const enc: RestoreSource = { ...SOURCE, source: 'nas:acme_2024-01-01_00-00-00.zip.gpg', encrypted: true, storage: 'nas' };

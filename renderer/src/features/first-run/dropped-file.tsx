@@ -118,6 +118,7 @@ export function DroppedFile({ item, onClose, onRestore }: { item: OpenedItem; on
               encrypted,
               format: inspect?.format,
               size: file?.size ?? inspect?.size,
+              selfContained: inspect?.attachments?.selfContained,
             })
           }
         >

@@ -21,7 +21,16 @@ export interface RestoreSource {
   readonly format?: string | undefined;
   readonly size?: number | undefined;
   readonly createdAt?: string | undefined;
+  /** False when inspect found attachments kept in object storage (S3/Swift) that the backup does not hold. */
+  readonly selfContained?: boolean | undefined;
 }
+
+type AttachmentsChoice = 'bring-home' | 'keep-remote' | 'skip';
+const ATTACHMENT_CHOICES: ReadonlyArray<{ id: AttachmentsChoice; title: string; help: string; summary: string }> = [
+  { id: 'bring-home', title: 'Bring them home (recommended)', help: 'Downloads every object from its bucket or container into the new filestore and checks it: the copy is a plain Odoo database that never touches production’s storage. Needs a storage here that reaches them.', summary: 'Brought home into the filestore' },
+  { id: 'keep-remote', title: 'Keep reading them from production, read-only', help: 'The copy reads production’s bucket with its Odoo server’s credentials; new attachments go to its own filestore and it is neutralized.', summary: 'Read from production’s storage (read-only)' },
+  { id: 'skip', title: 'Restore without them', help: 'Attachments kept in object storage will open empty in the copy.', summary: 'Skipped: they read as empty' },
+];
 
 type Step = 'backup' | 'target' | 'name' | 'options' | 'summary' | 'progress';
 const STEPS: ReadonlyArray<{ id: Step; label: string }> = [
@@ -77,6 +86,8 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
   const [confirmName, setConfirmName] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [remember, setRemember] = useState(false);
+  const remoteAttachments = initial.selfContained === false;
+  const [attachments, setAttachments] = useState<AttachmentsChoice>('bring-home');
   // A catalog ref (not a local path): its storage may have a remembered passphrase, or remember one.
   const onStorage = initial.storage !== undefined;
   const [jobId, setJobId] = useState<string | undefined>(undefined);
@@ -150,6 +161,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
       neutralize,
       replace: exists && replace,
       filestore,
+      ...(remoteAttachments ? { attachments } : {}),
       ...(initial.encrypted && passphrase !== '' ? { passphrase, ...(onStorage && remember ? { rememberPassphrase: true } : {}) } : {}),
     }).then(
       (r) => {
@@ -335,6 +347,20 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
               <span className="muted block">Skip the filestore: attachments and images will be missing.</span>
             </span>
           </label>
+          {remoteAttachments ? (
+            <fieldset className="choices warn-box">
+              <legend>Some attachments of this backup are not in it: they live in production’s object storage (S3/Swift). What should the copy do with them?</legend>
+              {ATTACHMENT_CHOICES.map((c) => (
+                <label className="choice" key={c.id}>
+                  <input type="radio" name="attachments" checked={attachments === c.id} onChange={() => setAttachments(c.id)} />
+                  <span>
+                    <strong>{c.title}</strong>
+                    <span className="muted block">{c.help}</span>
+                  </span>
+                </label>
+              ))}
+            </fieldset>
+          ) : null}
           {initial.encrypted ? (
             <Field
               label="Passphrase"
@@ -399,6 +425,12 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
             <dd>{neutralize ? 'Yes: no mail, no scheduled actions' : 'No'}</dd>
             <dt>Filestore</dt>
             <dd>{filestore ? `Restored${dataDir ? ` to ${dataDir}/filestore/${name}` : ''}` : 'Skipped (database only)'}</dd>
+            {remoteAttachments ? (
+              <>
+                <dt>Attachments in S3/Swift</dt>
+                <dd>{ATTACHMENT_CHOICES.find((c) => c.id === attachments)?.summary}</dd>
+              </>
+            ) : null}
           </dl>
           <ErrorMessage error={startErr} />
           <div className="wizard-nav">
