@@ -39,6 +39,8 @@ export interface BackupDescription {
   readonly sqlHead?: SqlHead;
   /** The Odoo version from a multi-part backup's manifest.json. */
   readonly manifestVersion?: string;
+  /** The PostgreSQL major the manifest says the dump came from (its `pg_version`). */
+  readonly manifestPgMajor?: number;
   /** The (decrypted) content, head included; destroyed by the staging's roll back. */
   readonly stream: Readable;
   /** For zips: the entries, the first one's head already read (iterate once). */
@@ -157,15 +159,23 @@ async function peekIterable(input: AsyncIterable<Buffer>, min: number): Promise<
   return { head: Buffer.concat(chunks), rest: whole() };
 }
 
-/** The Odoo version in a multi-part backup's manifest.json (an unreadable one only warns). */
-async function manifestVersion(manifest: BackupSource, opts: { signal: AbortSignal; warn: (m: string) => void }): Promise<{ manifestVersion?: string }> {
+/** The Odoo and PostgreSQL versions in a multi-part backup's manifest.json (an unreadable one only warns). */
+async function manifestVersion(manifest: BackupSource, opts: { signal: AbortSignal; warn: (m: string) => void }): Promise<{ manifestVersion?: string; manifestPgMajor?: number }> {
   try {
-    const m = JSON.parse(await readSmall((await manifest.open(undefined, opts.signal)) as AsyncIterable<Buffer>, 4 * 1024 * 1024)) as { version?: string };
-    return m.version ? { manifestVersion: m.version } : {};
+    const m = JSON.parse(await readSmall((await manifest.open(undefined, opts.signal)) as AsyncIterable<Buffer>, 4 * 1024 * 1024)) as { version?: string; pg_version?: string };
+    const pgMajor = manifestPgMajor(m.pg_version);
+    return { ...(m.version ? { manifestVersion: m.version } : {}), ...(pgMajor !== undefined ? { manifestPgMajor: pgMajor } : {}) };
   } catch {
     opts.warn('manifest.json of the backup could not be read; ignored.');
     return {};
   }
+}
+
+/** The PostgreSQL major of a manifest's `pg_version` ("15.0" → 15, "9.6" → 9), or undefined. */
+export function manifestPgMajor(pgVersion: string | undefined): number | undefined {
+  const m = /^(\d+)(?:\.(\d+))?/.exec(pgVersion ?? '');
+  if (!m) return undefined;
+  return Number(m[1]);
 }
 
 /** Reads a small text (at most `max` bytes kept). */

@@ -44,6 +44,8 @@ async function checkDump(admin: pg.Client, desc: BackupDescription, server: Targ
     checkServerVersion(majorOf(desc.dumpHeader.serverVersion), server.version, pgUrl);
     if (desc.dumpHeader.extensions) await checkExtensions(admin, desc.dumpHeader.extensions, pgUrl);
   }
+  // A multi-part backup's manifest.json names the server its dump came from, like a dump header.
+  checkServerVersion(desc.manifestPgMajor, server.version, pgUrl);
   if (desc.sqlHead) {
     checkServerVersion(desc.sqlHead.serverMajor, server.version, pgUrl);
     await checkExtensions(admin, desc.sqlHead.extensions, pgUrl);

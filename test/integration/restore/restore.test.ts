@@ -222,6 +222,20 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
     expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(srcFs));
   });
 
+  it('a folder backup whose manifest.json names a newer PostgreSQL is refused before anything is created', async () => {
+    const dump = join(work, 'newer.dump');
+    await pgDumpCustom(cluster.url, 'src', dump, cluster.binDir);
+    await writeFile(join(work, 'newer-manifest.json'), manifestFor('src').replace('"pg_version": "15.0"', '"pg_version": "99.0"'));
+    const multi: MultiPartBackup = { kind: 'multipart', name: 'folder', dump: localFileSource(dump), manifest: { ...localFileSource(join(work, 'newer-manifest.json')) }, filestore: localFolder(srcFs) };
+    const db = fresh();
+    const err = (await restoreBackup(opts(multi, db), silentContext()).catch((e: unknown) => e)) as { kind?: string; message?: string; hint?: string };
+    expect(err.kind).toBe('Unsupported');
+    expect(err.message).toMatch(/comes from PostgreSQL 99; the target .* runs PostgreSQL 15/);
+    expect(err.hint).toMatch(/PostgreSQL 99 or newer/);
+    expect(await query('postgres', `SELECT datname FROM pg_database WHERE datname LIKE 'bd_tmp_%' OR datname = '${db}'`)).toEqual([]);
+    await expect(stat(join(dataDir, 'filestore', db))).rejects.toThrow();
+  });
+
   it('a LATIN1 dump: COPY bytes that are not UTF-8 pass through untouched and are converted by the server', async () => {
     await psql(cluster.url, "CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
     await psql(cluster.urlFor('latin'), "SET client_encoding = 'UTF8'; CREATE TABLE t (s text); INSERT INTO t VALUES ('café crème ÿ');");
