@@ -25,7 +25,7 @@ const NAV: ReadonlyArray<{ id: Screen; label: string; icon: string }> = [
   { id: 'backups', label: 'Backups', icon: '▤' },
   { id: 'storages', label: 'Storages', icon: '⛁' },
   { id: 'odoo', label: 'Odoo instances', icon: '◎' },
-  { id: 'schedules', label: 'Schedules', icon: '⏱' },
+  { id: 'schedules', label: 'Schedules', icon: '◷' },
   { id: 'activity', label: 'Activity', icon: '↻' },
   { id: 'history', label: 'History', icon: '☰' },
   { id: 'settings', label: 'Settings', icon: '⚙' },
