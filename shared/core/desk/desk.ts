@@ -6,18 +6,16 @@
  *
  * Adding an area: a contract module (`shared/contract/<area>.ts`), a service class here that
  * implements `AreaApi<typeof <area>Methods>`, one line that constructs it in `DeskCore` and
- * one line that binds it in `openDesk`.
+ * one line that binds it in `openDesk` (`open-desk.ts`).
  */
-import type { DeskApi, MethodTable, AreaApi } from '../../contract/api';
-import { appMethods, attachmentsMethods, backupMethods, catalogMethods, historyMethods, jobsMethods, restoreMethods, rotationMethods, odooMethods, scheduleMethods, storagesMethods, transferMethods, type ApiArgs } from '../../contract/api';
+import type { ApiArgs } from '../../contract/api';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { StorageEntry } from '../config';
 import type { DownloadResult } from '../download';
 import type { JobManager } from '../jobs/job-manager';
 import type { RunHistory } from '../history';
 import type { EmbeddedPg } from '../pg/embedded';
-import { LEFTOVER_MIN_AGE_MS, type Leftover, type RemoveLeftoversResult } from '../restore';
-import { readPassphrase } from '../crypto';
+import type { Leftover, RemoveLeftoversResult } from '../restore';
 import type { SecretStore } from '../secrets/secret-store';
 import type { StorageProvider } from '../storage/provider';
 import type { Logger } from '../util/logger';
@@ -28,7 +26,7 @@ import { BackupLocator, type ResolvedBackup } from './backup-locator';
 import { CatalogService } from './catalog';
 import { HistoryService } from './history';
 import { JobService } from './jobs';
-import { DeskKernel, type DeskOptions } from './kernel';
+import type { DeskKernel } from './kernel';
 import { PassphraseService } from './passphrases';
 import { RestoreService, type LeftoverQuery } from './restores';
 import { RotationDeskService } from './rotation';
@@ -187,51 +185,3 @@ export class DeskCore {
     return this.restores.removeLeftovers(targetUrl, found);
   }
 }
-
-/** The contract methods of one area, bound to the service that implements them. */
-function bindArea<T extends MethodTable>(service: AreaApi<T>, methods: T): AreaApi<T> {
-  const bound: Record<string, unknown> = {};
-  for (const m of Object.keys(methods)) bound[m] = (service[m] as (...a: unknown[]) => unknown).bind(service);
-  return bound as AreaApi<T>;
-}
-
-/** Opens the Desk for `opts.home` (validates the config file now, so a corrupt one is reported at once). */
-async function openDesk(opts: DeskOptions): Promise<Desk> {
-  const core = new DeskCore(new DeskKernel(opts));
-  await core.kernel.config.read();
-  const api: SignalledApi = {
-    ...bindArea(core.app, appMethods),
-    ...bindArea(core.storages, storagesMethods),
-    ...bindArea(core.catalog, catalogMethods),
-    ...bindArea(core.restores, restoreMethods),
-    ...bindArea(core.attachments, attachmentsMethods),
-    ...bindArea(core.transfers, transferMethods),
-    ...bindArea(core.jobService, jobsMethods),
-    ...bindArea(core.historyService, historyMethods),
-    ...bindArea(core.rotationArea, rotationMethods),
-    ...bindArea(core.backups, backupMethods),
-    ...bindArea(core.schedules, scheduleMethods),
-    ...bindArea(core.odoo, odooMethods),
-  };
-  return Object.assign(core, api);
-}
-
-/**
- * Every method of the contract, as the faces in this process call it: with an optional
- * `AbortSignal`, honoured by the methods that read storages (`catalog:list`, `backups:inspect`).
- */
-export type SignalledApi = { [M in keyof DeskApi]: (args: Parameters<DeskApi[M]>[0], signal?: AbortSignal) => ReturnType<DeskApi[M]> };
-
-/** The facade over the core for one home folder: its area services, and every method of the contract. */
-export type Desk = DeskCore & SignalledApi;
-/** Opens Desks (`await Desk.open({ home })`), and what a face needs before it opens one. */
-export const Desk = {
-  open: openDesk,
-  /** Reads a passphrase from a file, an environment variable or a prompt (never argv). */
-  readPassphrase,
-  /** Default minimum age of a leftover of an interrupted restore, in ms. */
-  leftoverMinAgeMs: LEFTOVER_MIN_AGE_MS,
-};
-
-export { toDto } from './jobs';
-export type { DeskOptions } from './kernel';

@@ -1,5 +1,6 @@
 /** The Desk facade: the one entry point of every face (CLI, serve, Electron). */
-export { Desk, DeskCore, toDto, type DeskOptions, type SignalledApi } from './desk';
+export { Desk, toDto, type DeskOptions, type SignalledApi } from './open-desk';
+export { DeskCore } from './desk';
 export type { ParsedRef } from './storages';
 export type { ResolvedBackup } from './backup-locator';
 export type { Leftover } from '../restore';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Desk } from '../../../shared/core/desk/desk';
+import { Desk } from '../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { startS3Server, type S3TestServer } from '../../helpers/s3-server';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSnapshotDto, StorageSummary } from '../../../shared/contract/api';
-import { Desk } from '../../../shared/core/desk/desk';
+import { Desk } from '../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { startServer, type RunningServer } from '../../../shared/serve/server';
 import { startFakeDropbox, type FakeDropbox } from '../../helpers/fake-services/dropbox';

@@ -10,7 +10,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../../shared/cli/cli';
 import { AppError } from '../../../../shared/core/errors';
-import { Desk } from '../../../../shared/core/desk/desk';
+import { Desk } from '../../../../shared/core/desk/open-desk';
 import { RunHistory } from '../../../../shared/core/history';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 

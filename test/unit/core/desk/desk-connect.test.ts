@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiMethods, type JobSnapshotDto } from '../../../../shared/contract/api';
 import { connectionStatus, CONNECTION_STATUS_FILE, markNeedsReconnect } from '../../../../shared/core/auth/connection-status';
-import { Desk } from '../../../../shared/core/desk/desk';
+import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { startFakeDropbox, type FakeDropbox } from '../../../helpers/fake-services/dropbox';
 import { browserFollow, startFakeOAuthServer, type FakeOAuthServer } from '../../../helpers/fake-oauth-server';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Desk } from '../../../../shared/core/desk/desk';
+import { Desk } from '../../../../shared/core/desk/open-desk';
 import { SECRET_NAMES } from '../../../../shared/core/secrets/names';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { openSecretStore } from '../../../../shared/core/secrets';

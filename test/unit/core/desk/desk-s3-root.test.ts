@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Desk } from '../../../../shared/core/desk/desk';
+import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { writeTinyZip } from '../../../helpers/gpg';
 import { startS3Server, type S3TestServer } from '../../../helpers/s3-server';

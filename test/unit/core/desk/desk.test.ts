@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHOD_NAMES, apiMethods } from '../../../../shared/contract/api';
 import type { MultiPartBackup } from '../../../../shared/core/archive/source';
-import { Desk } from '../../../../shared/core/desk/desk';
+import { Desk } from '../../../../shared/core/desk/open-desk';
 import { APP_VERSION } from '../../../../shared/core/desk/version';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { writeTinyZip } from '../../../helpers/gpg';

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Desk } from '../../../../shared/core/desk/desk';
+import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 
 let tmp: string;
