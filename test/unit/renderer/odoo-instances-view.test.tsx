@@ -21,6 +21,8 @@ function setup() {
       instances.push({ name: a.name, url: a.url, createdAt: '2026-01-02T00:00:00Z' });
       return instances.at(-1)!;
     },
+    'storages:list': async () => [{ name: 'nas', kind: 'local', label: 'Local folder', summary: '/b', createdAt: '2026-01-01T00:00:00Z' }] as never,
+    'backup:start': async () => ({ jobId: 'b1' }),
     'odoo:test': async () => ({ ok: false, version: '17.0', checks: [{ name: 'server', ok: true, message: 'Odoo 17.0 answers' }, { name: 'password', ok: false, message: 'Odoo refused the master password' }] }),
   });
   render(
@@ -32,6 +34,21 @@ function setup() {
 }
 
 describe('Odoo instances screen', () => {
+  it('backs up one database of the instance now, through its database manager', async () => {
+    const fake = setup();
+    const card = await screen.findByRole('article', { name: 'Odoo instance erp' });
+    await within(card).findByText('prod');
+    const row = within(card).getByText('prod').closest('li')!;
+    await userEvent.click(within(row as HTMLElement).getByRole('button', { name: 'Back up now…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Back up now' });
+    expect((within(dialog).getByLabelText('Database') as HTMLInputElement).value).toBe('prod');
+    expect((within(dialog).getByLabelText('Odoo instance') as HTMLInputElement).value).toBe('erp');
+    await userEvent.click(within(dialog).getByRole('button', { name: /^Back up/ }));
+    await waitFor(() => expect(fake.calls.find(([m]) => m === 'backup:start')).toBeTruthy());
+    expect(fake.calls.find(([m]) => m === 'backup:start')?.[1]).toMatchObject({ db: 'prod', source: { type: 'odoo', instance: 'erp' }, to: ['nas'] });
+  });
+
+
   it('shows each instance with its version and databases; test results per check', async () => {
     setup();
     const card = await screen.findByRole('article', { name: 'Odoo instance erp' });

@@ -10,6 +10,8 @@ import { ErrorMessage, Field, Modal, ProgressBar } from '../../components/ui';
 export interface BackupDialogProps {
   /** The configured storages' names. */
   readonly storages: readonly string[];
+  /** Preset source: a database of a running Odoo (the Odoo instances screen's "Back up now"). */
+  readonly from?: { readonly instance: string; readonly db: string };
   readonly onClose: () => void;
 }
 
@@ -45,10 +47,10 @@ export function requestOf(f: Form): BackupRequest {
 }
 
 /** The "Back up now" dialog. */
-export function BackupDialog({ storages, onClose }: BackupDialogProps) {
+export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   const api = useApi();
   const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId(), pass: useId() };
-  const [f, setF] = useState<Form>({ db: '', sourceType: 'postgres', url: '', dataDir: '', filestore: true, instance: '', to: storages.slice(0, 1), format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '' });
+  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.slice(0, 1), format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '' });
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job, rate } = useJob(jobId);

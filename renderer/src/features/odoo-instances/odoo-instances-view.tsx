@@ -1,7 +1,7 @@
 /**
  * The Odoo instances screen: running Odoo servers reached through their database manager.
  * Add (URL + master password, checked against the server), test, remove; per instance its
- * version and databases; per database duplicate (optionally neutralized) and drop (typed
+ * version and databases; per database back up now, duplicate (optionally neutralized) and drop (typed
  * confirmation). Restoring into an instance is the restore wizard's "Odoo server" target.
  */
 import { useCallback, useEffect, useId, useState } from 'react';
@@ -10,6 +10,7 @@ import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes } from '../../components/format';
 import { Badge, ErrorMessage, Field } from '../../components/ui';
+import { BackupDialog } from '../backup/backup-dialog';
 
 type Dbs = ApiResult<'odoo:dbs'>;
 type Test = ApiResult<'odoo:test'>;
@@ -126,7 +127,15 @@ function DropForm({ instance, db, onDone }: { instance: string; db: string; onDo
 
 /** One database row with its actions. */
 function DatabaseRow({ instance, db, size, onChanged }: { instance: string; db: string; size: number | undefined; onChanged: () => void }) {
+  const api = useApi();
   const [open, setOpen] = useState<'duplicate' | 'drop' | undefined>(undefined);
+  const [backupTo, setBackupTo] = useState<string[] | undefined>(undefined);
+  const backUp = (): void => {
+    api['storages:list']({}).then(
+      (s) => setBackupTo(s.map((x) => x.name)),
+      () => setBackupTo([]),
+    );
+  };
   const done = (): void => {
     setOpen(undefined);
     onChanged();
@@ -135,6 +144,9 @@ function DatabaseRow({ instance, db, size, onChanged }: { instance: string; db: 
     <li className="db-row">
       <span className="db-name">{db}</span> <span className="muted">{size !== undefined ? formatBytes(size) : ''}</span>
       <span className="actions">
+        <button type="button" className="btn small" onClick={backUp}>
+          Back up now…
+        </button>
         <button type="button" className="btn small" aria-expanded={open === 'duplicate'} onClick={() => setOpen(open === 'duplicate' ? undefined : 'duplicate')}>
           Duplicate…
         </button>
@@ -144,6 +156,7 @@ function DatabaseRow({ instance, db, size, onChanged }: { instance: string; db: 
       </span>
       {open === 'duplicate' ? <DuplicateForm instance={instance} db={db} onDone={done} /> : null}
       {open === 'drop' ? <DropForm instance={instance} db={db} onDone={done} /> : null}
+      {backupTo ? <BackupDialog storages={backupTo} from={{ instance, db }} onClose={() => setBackupTo(undefined)} /> : null}
     </li>
   );
 }
