@@ -16,6 +16,37 @@ export interface DetailPanelProps {
   readonly onInspected?: (ref: string, result: InspectResult) => void;
 }
 
+type Run = ApiResult<'history:list'>[number];
+
+/** The newest restore drill of this backup in the run history (undefined while loading, null when none). */
+function useLatestDrill(entry: BackupEntry): Run | null | undefined {
+  const api = useApi();
+  const [run, setRun] = useState<Run | null | undefined>(undefined);
+  useEffect(() => {
+    setRun(undefined);
+    api['history:list']({ kind: 'drill', db: entry.database }).then(
+      (runs) => setRun(runs.find((r) => r.refs.includes(entry.ref)) ?? null),
+      () => setRun(null),
+    );
+  }, [api, entry.ref, entry.database]);
+  return run;
+}
+
+/** Whether a restore drill proved this backup restores into a working Odoo database. */
+function DrillFact({ run }: { run: Run | null | undefined }) {
+  if (run === undefined) return <span className="muted">…</span>;
+  if (run === null) return <span className="muted">never drilled (backup-desk drill, or a drill schedule)</span>;
+  const when = formatLocal(run.endedAt ?? run.startedAt);
+  if (run.outcome === 'ok') return <Badge tone="good">{`passed ${when}`}</Badge>;
+  if (run.outcome === 'running') return <Badge tone="info">running</Badge>;
+  return (
+    <>
+      <Badge tone="bad">{`${run.outcome} ${when}`}</Badge>
+      {run.error ? <span className="muted"> {run.error.message}</span> : null}
+    </>
+  );
+}
+
 /** Catalog facts and inspection of one backup. */
 export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected }: DetailPanelProps) {
   const api = useApi();
@@ -28,6 +59,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected
   const [showModules, setShowModules] = useState(false);
   const passId = useId();
   const [target, setTarget] = useState<ApiResult<'targets:detect'>[number] | undefined>(undefined);
+  const drill = useLatestDrill(entry);
   useEffect(() => {
     api['targets:detect']({}).then((t) => setTarget(t.find((x) => x.available)), () => undefined);
   }, [api]);
@@ -93,6 +125,10 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected
         <dd>
           {formatUtcTitle(entry.createdAt)}
           {entry.timeIsLocal ? <span className="muted"> (server-local time; zone unknown)</span> : null}
+        </dd>
+        <dt>Restore drill</dt>
+        <dd>
+          <DrillFact run={drill} />
         </dd>
         {entry.companions?.length ? (
           <>

@@ -1,0 +1,53 @@
+import { cleanup, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApiResult, BackupEntry } from '../../../shared/contract/api';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { DetailPanel } from '../../../renderer/src/features/backups/detail-panel';
+import { fakeClient } from './fake-client';
+
+afterEach(cleanup);
+
+const ENTRY: BackupEntry = { ref: 'nas:acme.2026-12-06_02-00-00.zip', storage: 'nas', key: 'acme.2026-12-06_02-00-00.zip', database: 'acme', createdAt: '2026-12-06T02:00:00.000Z', format: 'zip', encrypted: true, size: 1000, convention: 'odoo-backup-sh' };
+type Run = ApiResult<'history:list'>[number];
+const drill = (ref: string, outcome: Run['outcome'], message?: string): Run => ({
+  id: ref + outcome,
+  kind: 'drill',
+  db: 'acme',
+  startedAt: '2026-12-06T03:00:00.000Z',
+  endedAt: '2026-12-06T03:01:00.000Z',
+  outcome,
+  bytes: null,
+  refs: [ref],
+  destinations: ['embedded'],
+  error: message ? { kind: 'Fatal', message } : null,
+  durationMs: 60_000,
+  details: {},
+});
+
+function show(runs: Run[]) {
+  const fake = fakeClient({ 'history:list': async () => runs, 'targets:detect': async () => [] });
+  render(
+    <ApiProvider client={fake.client}>
+      <DetailPanel entry={ENTRY} onClose={() => undefined} onRestore={() => undefined} onDownload={() => undefined} />
+    </ApiProvider>,
+  );
+  return fake;
+}
+
+describe('the backup detail panel shows the restore drills that proved the backup', () => {
+  it('shows the newest drill of this backup, not of another one', async () => {
+    const fake = show([drill('nas:acme.other.zip', 'failed', 'x'), drill(ENTRY.ref, 'ok')]);
+    const panel = await screen.findByRole('complementary', { name: 'Details of acme backup' });
+    expect(await within(panel).findByText(/^passed /)).toBeTruthy();
+    expect(fake.calls.find(([m]) => m === 'history:list')?.[1]).toEqual({ kind: 'drill', db: 'acme' });
+  });
+
+  it('says when the drill failed and why, and when there never was one', async () => {
+    show([drill(ENTRY.ref, 'failed', 'filestore: 1 attachment file missing')]);
+    expect(await screen.findByText(/^failed /)).toBeTruthy();
+    expect(screen.getByText(/1 attachment file missing/)).toBeTruthy();
+    cleanup();
+    show([]);
+    expect(await screen.findByText(/never drilled/)).toBeTruthy();
+  });
+});
