@@ -30,12 +30,19 @@ export interface SqlInput {
 export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlInput): Promise<void> {
   const { staging, opts } = run;
   let done = 0;
+  const progress = (force: boolean): void =>
+    run.report({ phase: 'database', label: 'Loading the database', done: input.rawBytes ? input.rawBytes() : done, ...(input.total !== undefined ? { total: input.total } : {}), unit: 'bytes' }, force);
   const counted = countingStream(input.data, (n) => {
     done += n;
-    run.report({ phase: 'database', label: 'Loading the database', done: input.rawBytes ? input.rawBytes() : done, ...(input.total !== undefined ? { total: input.total } : {}), unit: 'bytes' });
+    progress(false);
   });
+  // The throttle may drop the last chunks' reports: the end of the input is always reported.
+  const all = (async function* () {
+    yield* counted;
+    progress(true);
+  })();
   const tempDb = staging.tempDb!;
-  await loadSqlItems(parseSqlStream(versionGate(counted, server.version, opts.pgUrl)), staging.loader!, {
+  await loadSqlItems(parseSqlStream(versionGate(all, server.version, opts.pgUrl)), staging.loader!, {
     signal: run.signal,
     dumpName: input.name,
     warn: (m) => run.warn(m),

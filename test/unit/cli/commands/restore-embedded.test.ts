@@ -57,11 +57,11 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 describe('restore --target embedded', () => {
   it('is documented in --help, and other words are a usage error naming it', async () => {
     const help = await cli(['restore', '--help']);
-    expect(help.out + help.err).toMatch(/--target <url\|embedded\|local-odoo>/);
+    expect(help.out + help.err).toMatch(/--target <url\|embedded\|local-odoo\|odoo:NAME>/);
     expect(help.out + help.err).toMatch(/"embedded"/);
     const bad = await cli(['restore', zip, '--db', 'x1', '--target', 'embeded']);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/postgres:\/\/ URL, "embedded" or "local-odoo"/);
+    expect(bad.err).toMatch(/postgres:\/\/ URL, "embedded", "local-odoo" or odoo:NAME/);
   });
 
   it.skipIf(!hasServer || process.platform === 'win32')('restores into the private PostgreSQL and prints its socket', async () => {
