@@ -4,7 +4,7 @@
  * (never two at once); SIGTERM in the middle of a backup cancels it, the daemon exits 0, and
  * `list` shows exactly the backups that completed — nothing half-written.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,39 +12,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOdooShapedDb } from '../../helpers/odoo-shaped-db';
 import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+import { runCli, startCli, waitFor as waitUntil } from '../../helpers/cli-process';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
-const BIN = join(ROOT, 'bin', 'backup-desk.js');
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(home: string, args: string[]): { child: ChildProcess; done: Promise<Result>; stdout: () => string } {
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Result>((res, rej) => {
-    child.on('error', rej);
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
-  return { child, done, stdout: () => stdout };
-}
-
-const cli = (home: string, args: string[]): Promise<Result> => start(home, args).done;
-
-async function waitFor(cond: () => boolean, ms = 120_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const start = startCli;
+const cli = runCli;
+const waitFor = (cond: () => boolean): Promise<void> => waitUntil(cond, 120_000);
 
 interface LogLine {
   event: string;
