@@ -9,9 +9,9 @@ import { AppError, cancelledError } from '../errors';
 import { libpqEnv } from '../pg/connection';
 import { clientPackageFor, findNewestPgTool, type PgTool } from '../pg/tools';
 
-/** The newest pg_dump, checked against the server's major version. */
-export async function requirePgDump(serverMajor: number): Promise<PgTool> {
-  const tool = await findNewestPgTool('pg_dump');
+/** The newest pg_dump (in `binDirs`, default this machine's usual places), checked against the server's major version. */
+export async function requirePgDump(serverMajor: number, binDirs?: readonly string[]): Promise<PgTool> {
+  const tool = await findNewestPgTool('pg_dump', binDirs);
   const pkg = clientPackageFor(Math.max(Math.ceil(serverMajor), 12));
   if (!tool) {
     throw new AppError('MissingTool', 'Making a backup needs pg_dump, which was not found.', {

@@ -26,6 +26,8 @@ export interface PgSourceOptions {
   readonly extraEntries?: (snap: SnapshotFacts) => AsyncIterable<ZipEntry>;
   /** Deflate level of dump.sql. */
   readonly level?: number;
+  /** Where to look for pg_dump (default: PG_BIN_DIR, PATH and the usual install folders). */
+  readonly pgBinDirs?: readonly string[];
 }
 
 /** What a source hands the rest of the pipeline. */
@@ -47,7 +49,7 @@ export interface SourceOutput {
 export async function openPgSource(o: PgSourceOptions, ctx: JobContext): Promise<SourceOutput> {
   const snap = await openSnapshot(o.pgUrl, o.db);
   try {
-    const tool = await requirePgDump(snap.serverMajor);
+    const tool = await requirePgDump(snap.serverMajor, o.pgBinDirs);
     ctx.log('info', `pg_dump ${tool.version} (${tool.path}) on PostgreSQL ${snap.serverMajor}; snapshot ${snap.snapshot}.`);
     const notes: string[] = [];
     if (snap.attachmentLocation !== 'file') notes.push(`Attachments are stored in "${snap.attachmentLocation}" (ir_attachment.location), not only in the filestore.`);

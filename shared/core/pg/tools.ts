@@ -57,12 +57,12 @@ export function parseToolVersion(out: string): { major: number; version: string 
   return { major, version: [m[1], m[2], m[3]].filter((x) => x !== undefined).join('.') };
 }
 
-/** The newest copy of `name` (e.g. `pg_restore`) on this machine, or undefined. */
-export async function findNewestPgTool(name: string): Promise<PgTool | undefined> {
+/** The newest copy of `name` (e.g. `pg_restore`) in `dirs` (default: this machine's usual places), or undefined. */
+export async function findNewestPgTool(name: string, dirs?: readonly string[]): Promise<PgTool | undefined> {
   const exe = process.platform === 'win32' ? `${name}.exe` : name;
   const seen = new Set<string>();
   let best: PgTool | undefined;
-  for (const dir of await candidateBinDirs()) {
+  for (const dir of dirs ?? (await candidateBinDirs())) {
     const p = join(dir, exe);
     if (seen.has(p) || !(await isExecutable(p))) continue;
     seen.add(p);
