@@ -4,13 +4,20 @@
  */
 import type { AreaApi, catalogMethods } from '../../contract/api';
 import type { ApiArgs, ApiResult } from '../../contract/api';
-import { BackupFactsCache, listCatalog, type CatalogStorage } from '../catalog';
+import { BackupFactsCache, listCatalog, type BackupFacts, type CatalogStorage } from '../catalog';
 import { AppError } from '../errors';
 import type { BackupLocator, ResolvedBackup } from './backup-locator';
 import { restoreEngine } from './engine';
 import type { DeskKernel } from './kernel';
 import type { PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
+
+/** How the facts cache keys a backup on a storage (ref and size); undefined for local files. */
+function factsKey(r: ResolvedBackup): { ref: string; size: number } | undefined {
+  const size = r.entry?.size ?? ('kind' in r.source ? undefined : r.source.size);
+  const ref = r.entry?.ref ?? (r.storage !== undefined ? `${r.storage}:${r.key}` : undefined);
+  return ref === undefined || size === undefined || r.storage === undefined ? undefined : { ref, size };
+}
 
 /** The catalog area: implements `catalog:list` and `backups:inspect`. */
 export class CatalogService implements AreaApi<typeof catalogMethods> {
@@ -31,11 +38,10 @@ export class CatalogService implements AreaApi<typeof catalogMethods> {
    * size); local files are not cached. A cache that cannot be written only costs a log line.
    */
   async rememberFacts(r: ResolvedBackup, facts: { odooVersion?: string | undefined; pgVersion?: string | undefined; selfContained?: boolean | undefined }): Promise<void> {
-    const size = r.entry?.size ?? ('kind' in r.source ? undefined : r.source.size);
-    const ref = r.entry?.ref ?? (r.storage !== undefined ? `${r.storage}:${r.key}` : undefined);
-    if (ref === undefined || size === undefined || r.storage === undefined) return;
+    const k = factsKey(r);
+    if (!k) return;
     try {
-      await this.facts.remember(ref, size, {
+      await this.facts.remember(k.ref, k.size, {
         ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
         ...(facts.pgVersion ? { pgVersion: facts.pgVersion } : {}),
         ...(facts.selfContained !== undefined ? { selfContained: facts.selfContained } : {}),
@@ -43,6 +49,12 @@ export class CatalogService implements AreaApi<typeof catalogMethods> {
     } catch (err) {
       this.k.log.warn('Could not update the backup facts cache', { error: (err as Error).message });
     }
+  }
+
+  /** What earlier inspects and restores learned about a located backup (as `rememberFacts` keys it), if anything. */
+  async knownFacts(r: ResolvedBackup): Promise<BackupFacts | undefined> {
+    const k = factsKey(r);
+    return k ? this.facts.lookup(k.ref, k.size).catch(() => undefined) : undefined;
   }
 
   /** @inheritdoc */

@@ -29,7 +29,8 @@ export function startOdooRestore(d: OdooRestoreDeps, req: RestoreRequest, instan
     d.storages.withAuthNote(req.source, async () => {
       const r = await d.locator.resolve(req.source, ctx.signal);
       const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
-      const known = r.entry?.odooVersion;
+      // The listing's version, else what an earlier inspect or restore learned (an encrypted backup tells nothing before it is read).
+      const known = r.entry?.odooVersion ?? (await d.catalog.knownFacts(r))?.odooVersion;
       const result = await d.passphrases.withPassphrase(req.source, choice, (passphrase) =>
         d.odoo.restore(instance, { source: r.source, db: req.db, mode: req.mode, neutralize: req.neutralize, replace: req.replace, ...(known ? { knownOdooVersion: known } : {}), ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),
       );

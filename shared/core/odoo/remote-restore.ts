@@ -75,7 +75,7 @@ export async function restoreToOdoo(o: RemoteRestoreOptions, ctx: JobContext): P
   const pre = await preflightRemote(o, ctx);
   const upload = await prepareUpload(o.source, { ...(o.decrypt ? { decrypt: o.decrypt } : {}), signal: ctx.signal });
   try {
-    checkVersions(o, pre.version, upload.odooVersion ?? o.knownOdooVersion, warn);
+    checkVersions(o, pre.version, upload.odooVersion ?? o.knownOdooVersion, upload.encrypted, warn);
     await checkLimits(o, upload, pre.version, ctx, warn);
   } catch (err) {
     upload.close();
@@ -121,18 +121,26 @@ export async function preflightRemote(o: RemoteRestoreOptions, ctx: JobContext):
 }
 
 /** Odoo does not migrate on restore: the backup's major must be the server's. */
-function checkVersions(o: RemoteRestoreOptions, server: OdooServerVersion, backupVersion: string | undefined, warn: (m: string) => void): void {
+function checkVersions(o: RemoteRestoreOptions, server: OdooServerVersion, backupVersion: string | undefined, encrypted: boolean, warn: (m: string) => void): void {
   const major = odooMajor(backupVersion);
-  if (major === undefined) {
-    warn(`The backup's Odoo version could not be read before uploading; ${o.instance} runs Odoo ${server.version}, and Odoo does not migrate a database on restore.`);
-    return;
-  }
+  if (major === undefined) return warn(unknownVersionWarning(o.instance, server, encrypted));
   if (major !== server.major) {
     throw new AppError('InvalidInput', `The backup is from Odoo ${backupVersion}, and ${o.instance} runs Odoo ${server.version}: Odoo does not migrate a database on restore.`, {
       hint: `Restore it into an Odoo ${major} server (or migrate it first, e.g. with OpenUpgrade).`,
       details: { backupVersion, serverVersion: server.version },
     });
   }
+}
+
+/** Why the versions could not be compared, what happens now, and how to have them compared next time. */
+export function unknownVersionWarning(instance: string, server: OdooServerVersion, encrypted: boolean): string {
+  const why = encrypted
+    ? 'The backup is encrypted, so its Odoo version could not be read before uploading (an odoo_backup_sh .info does not record it)'
+    : 'The backup\'s Odoo version could not be read before uploading (a pg_dump dump, or a zip without manifest.json, does not record it)';
+  return (
+    `${why}. It was sent to ${instance} (Odoo ${server.version}) unchecked: Odoo does not migrate a database on restore, so a backup from another Odoo version ` +
+    `restores there but its database will not start. Inspect a backup first (its version is then remembered) to have the versions compared before the upload.`
+  );
 }
 
 const MiB = 1024 * 1024;

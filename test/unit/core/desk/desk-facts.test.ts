@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
-import { writeTinyZip } from '../../../helpers/gpg';
+import type { JobSnapshotDto } from '../../../../shared/contract/api';
+import { startFakeOdoo } from '../../../helpers/fake-services/odoo-manager';
+import { makeOdooBackupShPair, writeTinyZip } from '../../../helpers/gpg';
 
 let tmp: string;
 let data: string;
@@ -52,3 +54,40 @@ describe('Desk: the catalog shows what inspect learned', () => {
     await desk.close();
   });
 });
+
+describe('Desk: a restore into a running Odoo uses what inspect learned about an encrypted backup', () => {
+  it('refuses an inspected odoo_backup_sh backup of Odoo 16.0 for an Odoo 17.0 server, naming both, and uploads nothing', async () => {
+    const fake = await startFakeOdoo({ version: '17.0', masterPassword: 'master' });
+    const store = join(tmp, 'sh-store');
+    await mkdir(store);
+    const plain = join(tmp, 'sh-plain.zip');
+    await writeTinyZip(plain, { 'dump.sql': '-- x\n', 'manifest.json': '{"db_name":"shop","version":"16.0"}' });
+    await makeOdooBackupShPair(store, 'shop', plain, 'pass phrase', '2024-05-01_10-00-00');
+    const desk = await Desk.open({ home: join(tmp, 'home-sh'), secrets: new MemorySecretStore() });
+    try {
+      await desk['storages:add']({ name: 'sh', kind: 'local', settings: { path: store } });
+      await desk['odoo:add']({ name: 'prod', url: fake.url, masterPassword: 'master' });
+      const ref = 'sh:shop.2024-05-01_10-00-00.zip.enc';
+      expect((await desk['catalog:list']({})).backups.map((b) => [b.ref, b.odooVersion])).toEqual([[ref, undefined]]);
+      expect((await desk['backups:inspect']({ source: ref, passphrase: 'pass phrase' })).odooVersion).toBe('16.0');
+      const { jobId } = await desk['restore:start']({ source: ref, db: 'shop', target: { type: 'odoo', instance: 'prod' }, passphrase: 'pass phrase' });
+      const job = await finished(desk, jobId);
+      expect(job.state).toBe('failed');
+      expect(job.error?.message).toBe('The backup is from Odoo 16.0, and prod runs Odoo 17.0: Odoo does not migrate a database on restore.');
+      expect(fake.uploads).toHaveLength(0);
+    } finally {
+      await desk.close();
+      await fake.close();
+    }
+  });
+});
+
+async function finished(desk: Desk, jobId: string): Promise<JobSnapshotDto> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const j = await desk['jobs:get']({ jobId });
+    if (j.state !== 'running') return j;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still running: ${JSON.stringify(j.progress)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -14,6 +14,7 @@ import { AppError } from '../../../../shared/core/errors';
 import { silentContext, type JobContext, type JobProgress } from '../../../../shared/core/jobs/job';
 import { OdooManagerClient, restoreToOdoo, type RemoteRestoreOptions } from '../../../../shared/core/odoo';
 import { fixtureDirWith } from '../../../helpers/fixtures';
+import { writeTinyZip } from '../../../helpers/gpg';
 import { startFakeOdoo, type FakeOdoo, type FakeOdooOptions } from '../../../helpers/fake-services/odoo-manager';
 
 const PW = 'master-pw';
@@ -90,6 +91,16 @@ function folderSource(root: string): FolderSource {
     },
     open: async (path) => createReadStream(join(root, path)),
   };
+}
+
+/** A tiny Odoo zip with `version` in its manifest, OpenPGP-encrypted with "pass phrase". */
+async function encryptedTinyZip(version: string): Promise<string> {
+  const dir = await tmp();
+  const zip = join(dir, 'acme.zip');
+  await writeTinyZip(zip, { 'dump.sql': 'CREATE TABLE t (id int);\n', 'manifest.json': JSON.stringify({ db_name: 'acme', version }) });
+  const enc = join(dir, 'acme.2024-05-01_10-00-00.zip.enc');
+  await pipeline(await encryptStream(createReadStream(zip), { passphrase: 'pass phrase' }), createWriteStream(enc));
+  return enc;
 }
 
 const fixture16 = fixtureDirWith('acme_small_zip.zip');
@@ -191,6 +202,28 @@ describe('restore into a running Odoo through its database manager', () => {
     expect(e.hint).toMatch(/client_max_body_size/);
     expect(fake.bodyBytesSeen).toBe(0);
     expect(fake.databases.has('big')).toBe(false);
+  });
+
+  it('refuses an encrypted backup whose Odoo version the catalog knows, naming both versions, before uploading', async () => {
+    const { fake, base } = await setup({ version: '17.0' });
+    const enc = await encryptedTinyZip('16.0');
+    const e = await failure(restoreToOdoo({ ...base, source: localFileSource(enc), db: 'acme', decrypt: { passphrase: 'pass phrase' }, knownOdooVersion: '16.0+e' }, silentContext()));
+    expect(e.kind).toBe('InvalidInput');
+    expect(e.message).toBe('The backup is from Odoo 16.0+e, and prod runs Odoo 17.0: Odoo does not migrate a database on restore.');
+    expect(e.details).toMatchObject({ backupVersion: '16.0+e', serverVersion: '17.0' });
+    expect(fake.uploads).toHaveLength(0);
+    expect(fake.requests.some((r) => r.path === '/web/database/restore')).toBe(false);
+  });
+
+  it('restores an encrypted backup of unknown version with a warning saying it went unchecked and that Odoo does not migrate', async () => {
+    const { fake, base } = await setup({ version: '17.0' });
+    const enc = await encryptedTinyZip('17.0');
+    const r = await restoreToOdoo({ ...base, source: localFileSource(enc), db: 'acme', decrypt: { passphrase: 'pass phrase' } }, silentContext());
+    expect(r.odooVersion).toBeUndefined();
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/^The backup is encrypted, so its Odoo version could not be read before uploading.*sent to prod \(Odoo 17\.0\) unchecked: Odoo does not migrate a database on restore/);
+    expect(r.warnings[0]).toMatch(/Inspect a backup first/);
+    expect(fake.databases.get('acme')?.halfBuilt).toBe(false);
   });
 
   it('stops at a wrong master password or a server that does not answer, before reading the backup', async () => {
