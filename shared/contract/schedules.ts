@@ -28,6 +28,10 @@ export const scheduledBackupSchema = z.object({
   rotate: z.boolean().optional(),
   /** Run a restore drill of the new backup after every Nth successful backup. */
   drillEvery: z.number().int().positive().optional(),
+  /** `include`: also copy every attachment object the database keeps in S3/Swift into the archive (zip with filestore, PostgreSQL source). */
+  attachments: z.enum(['include']).optional(),
+  /** The configured storage whose credentials read those buckets/containers (else matched by bucket/container). */
+  attachmentsStorage: z.string().min(1).optional(),
 });
 /** What a scheduled backup does. */
 export type ScheduledBackup = z.infer<typeof scheduledBackupSchema>;

@@ -2,7 +2,7 @@
  * `schedule add|list|remove|run`: scheduled backups and restore drills kept in the home folder
  * (run by the app or by `backup-desk daemon`).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { ScheduledWork, ScheduleStatus } from '../../contract/schedules';
 import { localZone } from '../../core/schedule';
 import { UsageError, type CliContext } from '../context';
@@ -32,6 +32,8 @@ interface AddOptions {
   cleanSessions?: boolean;
   rotate?: boolean;
   drillEvery?: string;
+  attachments?: 'include';
+  attachmentsStorage?: string;
   replace?: boolean;
   disabled?: boolean;
 }
@@ -68,6 +70,8 @@ function workFrom(o: AddOptions): ScheduledWork {
     ...(o.coldStop && o.coldStart ? { cold: { stopCommand: o.coldStop, startCommand: o.coldStart, ...(o.cleanSessions ? { cleanSessions: true } : {}) } } : {}),
     ...(o.rotate ? { rotate: true } : {}),
     ...(drillEvery ? { drillEvery } : {}),
+    ...(o.attachments ? { attachments: o.attachments } : {}),
+    ...(o.attachmentsStorage ? { attachmentsStorage: o.attachmentsStorage } : {}),
   };
 }
 
@@ -94,6 +98,8 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .option('--clean-sessions', 'remove stale session files while Odoo is stopped')
     .option('--rotate', "apply each destination's rotation policy after the backup")
     .option('--drill-every <n>', 'run a restore drill after every Nth successful backup')
+    .addOption(new Option('--attachments <mode>', "include: also copy every attachment object the database keeps in S3/Swift into the archive's filestore (SHA-1 checked)").choices(['include']))
+    .option('--attachments-storage <name>', 'with --attachments include: the configured storage whose credentials read those buckets/containers')
     .option('--drill', 'a restore drill job: restore the newest backup of --db on --storage into the private PostgreSQL and check it')
     .option('--storage <storage>', 'for --drill: the storage holding the backups')
     .option('--replace', 'replace a job of the same name')
@@ -122,7 +128,7 @@ async function asUsageErrorAsync<T>(fn: () => Promise<T>): Promise<T> {
 
 /** One line of `schedule list`. */
 function row(s: ScheduleStatus): string[] {
-  const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}` : `drill ${s.work.db} on ${s.work.storage}`;
+  const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}${s.work.attachments ? ' +attachments' : ''}` : `drill ${s.work.db} on ${s.work.storage}`;
   const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
   const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? 'ok' : 'disabled';
   return [s.name, what, s.every, s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-', last, state];

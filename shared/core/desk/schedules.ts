@@ -21,6 +21,16 @@ import type { DrillService } from './drills';
 /** The keychain scope of a scheduled job's secrets (the backup passphrase). */
 export const scheduleSecretScope = (name: string): string => `schedule:${name}`;
 
+/** Refuses `attachments: include` where a backup could not carry the objects (as `backup` would, but at save time). */
+function checkAttachmentsOption(work: ScheduledWork): void {
+  if (work.kind !== 'backup') return;
+  if (work.attachmentsStorage && !work.attachments) throw new AppError('InvalidInput', 'attachmentsStorage goes with attachments: include.', { hint: 'Add --attachments include, or drop --attachments-storage.' });
+  if (work.attachments !== 'include') return;
+  if (work.source.startsWith('odoo:') || work.format !== 'zip' || work.noFilestore) {
+    throw new AppError('InvalidInput', 'Including the attachments kept in S3/Swift needs a zip backup of a PostgreSQL database with its filestore.', { hint: 'Use --format zip with the filestore and a postgres:// source (not odoo:INSTANCE).' });
+  }
+}
+
 /** Runs one kind of work for a scheduled job. */
 export type WorkRunner = (job: ScheduledJob, ctx: JobContext & { readonly trigger: Trigger }) => Promise<RunSummary>;
 
@@ -80,6 +90,8 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
       ...(encrypt ? { encrypt } : {}),
       ...(w.cold ? { cold: { stopCommand: w.cold.stopCommand, startCommand: w.cold.startCommand, cleanSessions: !!w.cold.cleanSessions } } : {}),
       rotate: !!w.rotate,
+      ...(w.attachments ? { attachments: w.attachments } : {}),
+      ...(w.attachmentsStorage ? { attachmentsStorage: w.attachmentsStorage } : {}),
     });
   }
 
@@ -119,6 +131,7 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     const a = apiMethods['schedules:save'].args.parse(args);
     const tz = a.tz ?? localZone();
     parseSchedule(a.every, { timeZone: tz }); // InvalidInput with the reason
+    checkAttachmentsOption(a.work);
     if (a.work.kind === 'backup' && a.work.encrypt?.passphrase && !a.passphrase) {
       const kept = await (await this.k.secrets()).get(scheduleSecretScope(a.name), 'passphrase');
       if (!kept) throw new AppError('InvalidInput', 'An encrypted scheduled backup needs its passphrase.', { hint: 'Give it once; it is kept in the keychain for this job.' });

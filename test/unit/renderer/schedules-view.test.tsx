@@ -106,3 +106,56 @@ describe('SchedulesView', () => {
     expect(saved).toMatchObject({ name: 'weekend', every: 'Sat,Sun 10:00', work: { kind: 'backup', to: ['nas', 's3'] } });
   });
 });
+
+describe('SchedulesView: attachments kept in S3/Swift', () => {
+  const WITH: ScheduleStatus = { ...JOB, work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'zip', attachments: 'include', attachmentsStorage: 'prod-s3' } };
+
+  it('shows the option in the list and in the editor, and saves it switched off', async () => {
+    const f = fakeClient({
+      'schedules:list': async () => [WITH],
+      'history:list': async () => [],
+      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: [] }),
+      'schedules:save': async () => WITH,
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    expect(within(row).getByText('Back up prod to nas, with its attachments from S3/Swift')).toBeTruthy();
+    await userEvent.click(within(row).getByRole('button', { name: 'Edit' }));
+    const box = screen.getByLabelText('Attachments in S3/Swift') as HTMLInputElement;
+    expect(box.checked).toBe(true);
+    expect((screen.getByLabelText('Storage for the attachments') as HTMLInputElement).value).toBe('prod-s3');
+    await userEvent.click(box);
+    expect(screen.queryByLabelText('Storage for the attachments')).toBeNull();
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
+    const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown> };
+    expect(saved.work).not.toHaveProperty('attachments');
+    expect(saved.work).not.toHaveProperty('attachmentsStorage');
+  });
+
+  it('saves the option when it is ticked', async () => {
+    const f = fakeClient({
+      'schedules:list': async () => [JOB],
+      'history:list': async () => [],
+      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: [] }),
+      'schedules:save': async () => JOB,
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    await userEvent.click(within(row).getByRole('button', { name: 'Edit' }));
+    await userEvent.click(screen.getByLabelText('Attachments in S3/Swift'));
+    await userEvent.type(screen.getByLabelText('Storage for the attachments'), 'prod-swift');
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
+    const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown> };
+    expect(saved.work).toMatchObject({ kind: 'backup', db: 'prod', attachments: 'include', attachmentsStorage: 'prod-swift' });
+  });
+});

@@ -21,6 +21,9 @@ interface Draft {
   every: string;
   tz: string;
   drillEvery: string;
+  /** Also copy the attachments kept in S3/Swift into each backup. */
+  attachments: boolean;
+  attachmentsStorage: string;
 }
 
 function draftOf(job: ScheduleStatus | undefined): Draft {
@@ -36,22 +39,26 @@ function draftOf(job: ScheduleStatus | undefined): Draft {
     every: job?.every ?? 'daily',
     tz: job?.tz ?? LOCAL_ZONE,
     drillEvery: w?.kind === 'backup' && w.drillEvery ? String(w.drillEvery) : '',
+    attachments: w?.kind === 'backup' && w.attachments === 'include',
+    attachmentsStorage: w?.kind === 'backup' ? (w.attachmentsStorage ?? '') : '',
   };
 }
 
 function workOf(d: Draft, previous: ScheduleStatus | undefined): ScheduledWork {
   if (d.kind === 'drill') return { kind: 'drill', storage: d.storage.trim(), db: d.db.trim() };
-  const prev = previous?.work.kind === 'backup' ? previous.work : undefined;
+  const { attachments: _a, attachmentsStorage: _s, ...prev } = previous?.work.kind === 'backup' ? previous.work : { format: undefined };
   const drillEvery = Number(d.drillEvery);
   return {
-    ...(prev ?? {}),
+    ...prev,
     kind: 'backup',
     db: d.db.trim(),
     source: d.source.trim(),
     to: d.to.split(',').map((s) => s.trim()).filter(Boolean),
-    format: prev?.format ?? 'zip',
+    format: prev.format ?? 'zip',
     ...(d.dataDir.trim() ? { dataDir: d.dataDir.trim() } : {}),
     ...(Number.isInteger(drillEvery) && drillEvery > 0 ? { drillEvery } : {}),
+    ...(d.attachments ? { attachments: 'include' as const } : {}),
+    ...(d.attachments && d.attachmentsStorage.trim() ? { attachmentsStorage: d.attachmentsStorage.trim() } : {}),
   };
 }
 
@@ -146,6 +153,14 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
             <Field label="Storages" help="names, separated by commas" htmlFor={`${id}-to`}>
               <input id={`${id}-to`} value={d.to} onChange={(e) => set({ to: e.target.value })} required />
             </Field>
+            <Field label="Attachments in S3/Swift" help="copy every object the database keeps in a bucket or container into each backup (SHA-1 checked), so it restores without the bucket" htmlFor={`${id}-attach`}>
+              <input id={`${id}-attach`} type="checkbox" checked={d.attachments} onChange={(e) => set({ attachments: e.target.checked })} />
+            </Field>
+            {d.attachments ? (
+              <Field label="Storage for the attachments" help="the configured storage whose credentials read the bucket/container (empty: the one whose bucket/container matches)" htmlFor={`${id}-attach-storage`}>
+                <input id={`${id}-attach-storage`} value={d.attachmentsStorage} onChange={(e) => set({ attachmentsStorage: e.target.value })} />
+              </Field>
+            ) : null}
             <Field label="Restore drill after every Nth backup" help="empty: no automatic drills" htmlFor={`${id}-drill`}>
               <input id={`${id}-drill`} inputMode="numeric" value={d.drillEvery} onChange={(e) => set({ drillEvery: e.target.value })} />
             </Field>

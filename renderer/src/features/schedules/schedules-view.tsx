@@ -13,7 +13,7 @@ const OUTCOME_TONE = { ok: 'good', failed: 'bad', cancelled: 'neutral', skipped:
 
 /** What a job does, in a few words. */
 function what(s: ScheduleStatus): string {
-  return s.work.kind === 'backup' ? `Back up ${s.work.db} to ${s.work.to.join(', ')}` : `Restore drill of ${s.work.db} on ${s.work.storage}`;
+  return s.work.kind === 'backup' ? `Back up ${s.work.db} to ${s.work.to.join(', ')}${s.work.attachments ? ', with its attachments from S3/Swift' : ''}` : `Restore drill of ${s.work.db} on ${s.work.storage}`;
 }
 
 /** A job's runs in the history: those it recorded, else those of the same kind, database and storages. */
