@@ -1,6 +1,7 @@
 /** `download REF --out PATH [--decrypt]`: a verified copy of a backup on this machine. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { AppError } from '../../core/errors';
 import type { CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
@@ -18,11 +19,15 @@ export const downloadCommand: CommandModule = {
         .option('--decrypt', 'decrypt an OpenPGP-encrypted backup on the way (the passphrase is asked for, given with the options below, or the one remembered for the storage)'),
     ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, cmd: Command) => {
       const desk = await ctx.desk(cmd);
+      const out = resolve(opts.out);
+      // Checked before asking for a passphrase, and said in the CLI's words.
+      const dest = await desk['download:check-destination']({ ref, out, decrypt: opts.decrypt === true });
+      if (dest.existing) throw new AppError('Conflict', `${dest.path} already exists.`, { hint: 'Choose another --out path, or remove it first.' });
       // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
       const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
       const passphrase = opts.decrypt ? await passphraseFrom(ctx, opts, given || (await desk.rememberedPassphrase(ref)) === undefined) : undefined;
       const decrypt = opts.decrypt ? { decrypt: passphrase !== undefined ? { passphrase } : {} } : {};
-      const job = desk.startDownload({ ref, out: resolve(opts.out), ...decrypt, ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}) });
+      const job = desk.startDownload({ ref, out, ...decrypt, ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}) });
       const r = await ctx.runJob(desk, job);
       ctx.out(`downloaded ${r.path} (${formatBytes(r.bytes)}; verified: ${r.verified.join(', ')})`);
     });

@@ -4,7 +4,7 @@ import { apiMethods, type ApiArgs, type ApiResult } from '../../contract/api';
 import type { BackupSource } from '../archive/source';
 import { parseSidecar } from '../catalog';
 import type { DecryptKeys } from '../crypto';
-import { downloadBackup, downloadFolder, type DownloadResult, type FolderItem } from '../download';
+import { downloadBackup, downloadFolder, existingAt, folderOutPath, resolveOutPath, type DownloadResult, type FolderItem } from '../download';
 import { AppError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { readAll } from '../storage/wrappers/streams';
@@ -19,12 +19,17 @@ export interface DownloadArgs {
   readonly out: string;
   readonly decrypt?: DecryptKeys;
   readonly rememberPassphrase?: boolean;
+  /** Replace what is at the destination (same kind only), once the download is complete. */
+  readonly overwrite?: boolean;
 }
+
+/** The folder name of a multi-file backup when downloaded (its dump's name without the SQL extension). */
+const folderName = (r: ResolvedBackup): string => r.source.name.replace(/(\.dump\.sql|\.sql\.gz|\.sql)$/i, '');
 
 const noPassphrase = (): AppError =>
   new AppError('InvalidInput', 'Decrypting needs a passphrase, and none is remembered for this storage.', { hint: 'Give the passphrase of the encrypted backup.' });
 
-/** The transfers area: implements `download:start`. */
+/** The transfers area: implements `download:check-destination` and `download:start`. */
 export class TransferService implements AreaApi<typeof transferMethods> {
   constructor(
     private readonly k: DeskKernel,
@@ -37,14 +42,14 @@ export class TransferService implements AreaApi<typeof transferMethods> {
   startDownload(args: DownloadArgs): { jobId: string; result: Promise<DownloadResult> } {
     const handle = this.k.jobs.start('download', `Download ${args.ref}`, (ctx) =>
       this.storages.withAuthNote(args.ref, async () => {
-        if (!args.decrypt) return this.run(args.ref, args.out, undefined, ctx);
+        if (!args.decrypt) return this.run(args, undefined, ctx);
         const keys = args.decrypt;
         const hasKey = (keys.privateKeys?.length ?? 0) > 0;
         let notRemembered: string | undefined;
         const choice = { given: keys.passphrase, remember: args.rememberPassphrase, useRemembered: !hasKey, warn: (m: string) => ((notRemembered = m), ctx.log('warn', m)) };
         const result = await this.passphrases.withPassphrase(args.ref, choice, async (passphrase) => {
           if (passphrase === undefined && !hasKey) throw noPassphrase();
-          return this.run(args.ref, args.out, { ...keys, ...(passphrase !== undefined ? { passphrase } : {}) }, ctx);
+          return this.run(args, { ...keys, ...(passphrase !== undefined ? { passphrase } : {}) }, ctx);
         });
         // Said where the person asked for it (the dialog), not only in the activity log.
         return notRemembered ? { ...result, passphraseNotRemembered: notRemembered } : result;
@@ -53,12 +58,13 @@ export class TransferService implements AreaApi<typeof transferMethods> {
     return { jobId: handle.id, result: handle.result };
   }
 
-  private async run(ref: string, out: string, decrypt: DecryptKeys | undefined, ctx: JobContext): Promise<DownloadResult> {
-    const r = await this.locator.resolve(ref, ctx.signal);
-    if (!r.storage) throw new AppError('InvalidInput', `"${ref}" is a local file already.`, { hint: 'Give a ref NAME:KEY from `backup-desk list`.' });
+  private async run(args: DownloadArgs, decrypt: DecryptKeys | undefined, ctx: JobContext): Promise<DownloadResult> {
+    const { ref, out } = args;
+    const r = await this.downloadable(ref, ctx.signal);
+    const overwrite = args.overwrite === true ? { overwrite: true } : {};
     if ('kind' in r.source) {
-      if (decrypt) throw new AppError('InvalidInput', `"${ref}" is a multi-file backup, which is never encrypted.`, { hint: 'Drop --decrypt.' });
-      return downloadFolder({ provider: r.provider, name: r.source.name.replace(/(\.dump\.sql|\.sql\.gz|\.sql)$/i, ''), items: await this.folderItems(r, ctx.signal), out }, ctx);
+      if (decrypt) throw new AppError('InvalidInput', `"${ref}" is a multi-file backup, which is never encrypted.`, { hint: 'Download it without decrypting.' });
+      return downloadFolder({ provider: r.provider, name: folderName(r), items: await this.folderItems(r, ctx.signal), out, ...overwrite }, ctx);
     }
     const sidecarSha256 = await this.sidecarSha256(r, ctx);
     const size = (r.source as BackupSource).size;
@@ -67,12 +73,29 @@ export class TransferService implements AreaApi<typeof transferMethods> {
         provider: r.provider,
         key: r.key,
         out,
+        ...overwrite,
         ...(size !== undefined ? { expectedSize: size } : {}),
         ...(sidecarSha256 ? { sidecarSha256 } : {}),
         ...(decrypt ? { decrypt } : {}),
       },
       ctx,
     );
+  }
+
+  /** A backup on a storage (a local path is refused: it is on this machine already). */
+  private async downloadable(ref: string, signal: AbortSignal | undefined): Promise<ResolvedBackup> {
+    const r = await this.locator.resolve(ref, signal);
+    if (!r.storage) throw new AppError('InvalidInput', `"${ref}" is a local file already.`, { hint: 'Choose a backup on a storage (a ref NAME:KEY from the catalog).' });
+    return r;
+  }
+
+  /** Where a download would go and what is there already; nothing is written. */
+  async checkDestination(ref: string, out: string, decrypt: boolean, signal?: AbortSignal): Promise<ApiResult<'download:check-destination'>> {
+    const r = await this.downloadable(ref, signal);
+    const writes = 'kind' in r.source ? 'folder' : 'file';
+    const path = writes === 'folder' ? await folderOutPath(out, folderName(r)) : await resolveOutPath(out, r.key, decrypt);
+    const existing = await existingAt(path);
+    return { path, ...(existing ? { existing } : {}), replaceable: existing === writes };
   }
 
   /** The sha256 in a Backup Desk sidecar, when the backup has one (an unreadable one only warns). */
@@ -102,10 +125,17 @@ export class TransferService implements AreaApi<typeof transferMethods> {
   }
 
   /** @inheritdoc */
+  async 'download:check-destination'(args: ApiArgs<'download:check-destination'>, signal?: AbortSignal): Promise<ApiResult<'download:check-destination'>> {
+    const req = apiMethods['download:check-destination'].args.parse(args);
+    return this.checkDestination(req.ref, req.out, req.decrypt, signal);
+  }
+
+  /** @inheritdoc */
   async 'download:start'(args: ApiArgs<'download:start'>): Promise<ApiResult<'download:start'>> {
     const req = apiMethods['download:start'].args.parse(args);
     if (req.decrypt && req.passphrase === undefined && (await this.passphrases.remembered(req.ref)) === undefined) throw noPassphrase();
     const decrypt = req.decrypt ? { decrypt: req.passphrase !== undefined ? { passphrase: req.passphrase } : {} } : {};
-    return { jobId: this.startDownload({ ref: req.ref, out: req.out, ...decrypt, ...(req.rememberPassphrase ? { rememberPassphrase: true } : {}) }).jobId };
+    const flags = { ...(req.rememberPassphrase ? { rememberPassphrase: true } : {}), ...(req.overwrite ? { overwrite: true } : {}) };
+    return { jobId: this.startDownload({ ref: req.ref, out: req.out, ...decrypt, ...flags }).jobId };
   }
 }

@@ -66,6 +66,35 @@ async function ensureParentFolder(path: string): Promise<void> {
   }
 }
 
+/** What is at a download's destination already: nothing, a file or a folder. */
+export type ExistingDestination = 'file' | 'folder' | undefined;
+
+/** What is at `path` now (a download's destination). */
+export async function existingAt(path: string): Promise<ExistingDestination> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) return undefined;
+  return st.isDirectory() ? 'folder' : 'file';
+}
+
+/**
+ * Refuses a destination that exists, unless `overwrite` and it is of the kind the download
+ * writes (a file replaces a file, a folder a folder). Worded for any face: the CLI and the
+ * dialog check first (`download:check-destination`) and say it their own way.
+ */
+async function guardDestination(path: string, writes: 'file' | 'folder', overwrite: boolean): Promise<void> {
+  const existing = await existingAt(path);
+  if (existing === undefined || (overwrite && existing === writes)) return;
+  const what = existing === 'folder' ? 'A folder' : 'A file';
+  throw new AppError('Conflict', `${what} named ${path} already exists.`, {
+    hint: overwrite ? `It cannot be replaced by a ${writes}: choose another destination.` : 'Choose another destination, or allow replacing it.',
+  });
+}
+
+/** Where a multi-file backup named `name` goes for `out` (an existing folder gets a folder of that name inside). */
+export async function folderOutPath(out: string, name: string): Promise<string> {
+  return (await existingAt(out)) === 'folder' ? join(out, name) : out;
+}
+
 /** Where the download will be written for `out` (a folder gets the object's name). */
 export async function resolveOutPath(out: string, key: string, decrypting: boolean): Promise<string> {
   let name = basename(key);
@@ -83,15 +112,7 @@ export async function resolveOutPath(out: string, key: string, decrypting: boole
 export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Promise<DownloadResult> {
   const { provider, key, signal } = { ...opts, signal: ctx.signal };
   const path = await resolveOutPath(opts.out, key, opts.decrypt !== undefined);
-  if (!opts.overwrite) {
-    const exists = await stat(path).then(
-      () => true,
-      () => false,
-    );
-    if (exists) {
-      throw new AppError('Conflict', `${path} already exists.`, { hint: 'Choose another --out path, or remove the file first.' });
-    }
-  }
+  await guardDestination(path, 'file', opts.overwrite === true);
   await ensureParentFolder(path);
   const part = `${path}.part`;
   const info = await provider.stat(key, { signal });
@@ -193,6 +214,22 @@ export interface FolderDownloadOptions {
   readonly name: string;
   readonly items: readonly FolderItem[];
   readonly out: string;
+  /** Replace an existing folder of that name (only once the new one is complete). */
+  readonly overwrite?: boolean;
+}
+
+/** Moves the complete `part` folder to `path`, replacing a folder there (set aside first, put back if the move fails). */
+async function replaceFolder(part: string, path: string): Promise<void> {
+  if ((await existingAt(path)) !== 'folder') return rename(part, path);
+  const old = `${path}.bd-old-${process.pid}-${Date.now()}`;
+  await rename(path, old);
+  try {
+    await rename(part, path);
+  } catch (err) {
+    await rename(old, path).catch(() => undefined);
+    throw err;
+  }
+  await rm(old, { recursive: true, force: true });
 }
 
 /**
@@ -201,15 +238,8 @@ export interface FolderDownloadOptions {
  */
 export async function downloadFolder(opts: FolderDownloadOptions, ctx: JobContext): Promise<DownloadResult> {
   const signal = ctx.signal;
-  let path = opts.out;
-  try {
-    if ((await stat(opts.out)).isDirectory()) path = join(opts.out, opts.name);
-  } catch {
-    /* a new path */
-  }
-  if (await stat(path).then(() => true, () => false)) {
-    throw new AppError('Conflict', `${path} already exists.`, { hint: 'Choose another --out path, or remove it first.' });
-  }
+  const path = await folderOutPath(opts.out, opts.name);
+  await guardDestination(path, 'folder', opts.overwrite === true);
   await ensureParentFolder(path);
   const part = `${path}.part`;
   const total = opts.items.reduce((s, i) => s + i.size, 0);
@@ -238,7 +268,7 @@ export async function downloadFolder(opts: FolderDownloadOptions, ctx: JobContex
       if (got !== item.size) throw new AppError('Integrity', `Received ${got} bytes of "${item.key}" but the listing says ${item.size}.`, { hint: 'Download it again.' });
     }
     if (signal.aborted) throw cancelledError('The download');
-    await rename(part, path);
+    await replaceFolder(part, path);
     ctx.log('info', `Downloaded ${opts.items.length} files to ${path}.`);
     return { path, storedBytes: done, bytes: done, verified: [`size of ${opts.items.length} files`] };
   } catch (err) {

@@ -102,6 +102,19 @@ describe('exit statuses and streams', () => {
     expect(r.code).toBe(1);
   });
 
+  it('download to an existing path is refused before any work, in the CLI\'s words (--out)', async () => {
+    const home = await mkdtemp(join(tmp, 'h-'));
+    const store = await mkdtemp(join(tmp, 'store-'));
+    await writeFile(join(store, 'shop_2024-01-02_03-04-05.dump'), 'PGDMP');
+    expect((await cli(['storage', 'add', 'nas', '--type', 'local', '--path', store], { home })).code).toBe(0);
+    const out = join(tmp, 'taken.dump');
+    await writeFile(out, 'mine');
+    const r = await cli(['download', 'nas:shop_2024-01-02_03-04-05.dump', '--out', out], { home });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: ${out} already exists.\nhint: Choose another --out path, or remove it first.\n`);
+    expect(await readFile(out, 'utf8')).toBe('mine');
+  });
+
   it('inspect of a database-only backup (.sql, .dump) says it holds no filestore', async () => {
     const sql = join(tmp, 'shop.sql');
     await writeFile(sql, '-- PostgreSQL database dump\n-- Dumped from database version 15.4\nCREATE TABLE t (a int);\n');

@@ -1,7 +1,7 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BackupEntry } from '../../../shared/contract/api';
+import type { ApiResult, BackupEntry } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { defaultDestination, DownloadDialog } from '../../../renderer/src/features/download/download-dialog';
 import { fakeClient, snap } from './fake-client';
@@ -18,8 +18,11 @@ const ENC: BackupEntry = {
   convention: 'odoo-backup-sh',
 };
 
-function setup(entry: BackupEntry = ENC) {
+type Check = ApiResult<'download:check-destination'>;
+
+function setup(entry: BackupEntry = ENC, check: (out: string) => Check = (out) => ({ path: out, replaceable: false })) {
   const fake = fakeClient({
+    'download:check-destination': async ({ out }) => check(out),
     'download:start': async () => ({ jobId: 'dl-1' }),
     'jobs:get': async () => snap('dl-1', { kind: 'download' }),
     'jobs:cancel': async () => ({ cancelled: true }),
@@ -138,5 +141,48 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     expect(screen.getByRole('alert')).toHaveTextContent('The passphrase is wrong.Check the passphrase');
     await user.click(screen.getByRole('button', { name: 'Try again' }));
     expect(screen.getByLabelText('Passphrase')).toBeInTheDocument();
+  });
+
+  it('asks before replacing an existing file, and replaces it only when told to', async () => {
+    const user = userEvent.setup();
+    const fake = setup({ ...ENC, encrypted: false, key: 'acme.zip', ref: 's3:acme.zip' }, (out) => ({ path: out, existing: 'file', replaceable: true }));
+    await user.click(screen.getByRole('button', { name: 'Download' }));
+    const question = await screen.findByRole('alertdialog', { name: 'Replace the existing file?' });
+    expect(question).toHaveTextContent('A file named /home/me/.local/share/odoo-backup-desk/downloads/acme.zip already exists. Replace it?');
+    expect(question.textContent).not.toContain('--');
+    expect(fake.calls.some(([m]) => m === 'download:start')).toBe(false);
+    // Keep it: back to the form, nothing started.
+    await user.click(screen.getByRole('button', { name: 'Keep it' }));
+    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument();
+    expect(fake.calls.some(([m]) => m === 'download:start')).toBe(false);
+    await user.click(screen.getByRole('button', { name: 'Download' }));
+    await user.click(await screen.findByRole('button', { name: 'Replace' }));
+    expect(fake.calls.find(([m]) => m === 'download:start')![1]).toEqual({
+      ref: 's3:acme.zip',
+      out: '/home/me/.local/share/odoo-backup-desk/downloads/acme.zip',
+      decrypt: false,
+      overwrite: true,
+    });
+  });
+
+  it('starts at once when nothing is at the destination (no overwrite flag)', async () => {
+    const user = userEvent.setup();
+    const fake = setup({ ...ENC, encrypted: false, key: 'acme.zip', ref: 's3:acme.zip' });
+    await user.click(screen.getByRole('button', { name: 'Download' }));
+    await screen.findByRole('button', { name: 'Cancel download' });
+    expect(fake.calls.map(([m]) => m).filter((m) => m.startsWith('download:'))).toEqual(['download:check-destination', 'download:start']);
+    expect(fake.calls.find(([m]) => m === 'download:start')![1]).not.toHaveProperty('overwrite');
+  });
+
+  it('says in its own words when the destination is a folder that a file cannot replace', async () => {
+    const user = userEvent.setup();
+    const fake = setup({ ...ENC, encrypted: false, key: 'acme.zip', ref: 's3:acme.zip' }, (out) => ({ path: out, existing: 'folder', replaceable: false }));
+    await user.click(screen.getByRole('button', { name: 'Download' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('There is a folder named /home/me/.local/share/odoo-backup-desk/downloads/acme.zip already');
+    expect(alert).toHaveTextContent('Choose another name or folder to save to.');
+    expect(alert.textContent).not.toContain('--out');
+    expect(screen.queryByRole('button', { name: 'Replace' })).not.toBeInTheDocument();
+    expect(fake.calls.some(([m]) => m === 'download:start')).toBe(false);
   });
 });

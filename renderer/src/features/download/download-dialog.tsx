@@ -1,6 +1,6 @@
 /** Download (and decrypt) one backup: destination, passphrase, progress with speed and time left, cancel, verification. */
 import { useEffect, useId, useState } from 'react';
-import type { ApiError, BackupEntry } from '../../../../shared/contract/api';
+import type { ApiError, ApiResult, BackupEntry } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { baseName, formatBytes, formatDuration, formatRate } from '../../components/format';
@@ -12,6 +12,15 @@ export function defaultDestination(home: string | undefined, key: string, decryp
   if (decrypt) name = name.replace(/\.(enc|gpg|pgp|asc)$/i, '');
   const sep = home?.includes('\\') && !home.includes('/') ? '\\' : '/';
   return home ? `${home.replace(/[\\/]+$/, '')}${sep}downloads${sep}${name}` : name;
+}
+
+/** What the core says is at the destination already. */
+type DestinationCheck = ApiResult<'download:check-destination'>;
+
+/** Why an existing destination cannot be replaced, in the dialog's words. */
+export function notReplaceable(d: DestinationCheck): ApiError {
+  const there = d.existing === 'folder' ? 'a folder' : 'a file';
+  return { kind: 'Conflict', message: `There is ${there} named ${d.path} already, and it cannot be replaced by this download.`, hint: 'Choose another name or folder to save to.' };
 }
 
 /** Props of the dialog. */
@@ -32,18 +41,33 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const [remember, setRemember] = useState(false);
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
+  const [replace, setReplace] = useState<DestinationCheck | undefined>(undefined);
   const { job, rate } = useJob(jobId);
 
   useEffect(() => {
     if (!outTouched) setOut(defaultDestination(home, entry.key, decrypt));
   }, [home, entry.key, decrypt, outTouched]);
 
-  const start = (): void => {
-    setStartErr(undefined);
+  useEffect(() => setReplace(undefined), [out, decrypt]);
+
+  const begin = (overwrite: boolean): void => {
     // An empty passphrase lets the core use the one remembered for the storage.
     const pass = decrypt && passphrase !== '' ? { passphrase, ...(remember ? { rememberPassphrase: true } : {}) } : {};
-    api['download:start']({ ref: entry.ref, out, decrypt, ...pass }).then(
+    api['download:start']({ ref: entry.ref, out, decrypt, ...pass, ...(overwrite ? { overwrite: true } : {}) }).then(
       (r) => setJobId(r.jobId),
+      (e: unknown) => setStartErr(toApiError(e)),
+    );
+  };
+
+  // The destination is checked first: an existing one is replaced only when the user says so.
+  const start = (): void => {
+    setStartErr(undefined);
+    api['download:check-destination']({ ref: entry.ref, out, decrypt }).then(
+      (d) => {
+        if (!d.existing) begin(false);
+        else if (d.replaceable) setReplace(d);
+        else setStartErr(notReplaceable(d));
+      },
       (e: unknown) => setStartErr(toApiError(e)),
     );
   };
@@ -118,14 +142,18 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
             </>
           ) : null}
           <ErrorMessage error={startErr} />
-          <div className="wizard-nav">
-            <button type="button" className="btn" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="btn primary" disabled={!out.trim() || (remember && !passphrase)}>
-              {decrypt ? 'Download & decrypt' : 'Download'}
-            </button>
-          </div>
+          {replace ? (
+            <ReplaceQuestion check={replace} onReplace={() => begin(true)} onKeep={() => setReplace(undefined)} />
+          ) : (
+            <div className="wizard-nav">
+              <button type="button" className="btn" onClick={onClose}>
+                Cancel
+              </button>
+              <button type="submit" className="btn primary" disabled={!out.trim() || (remember && !passphrase)}>
+                {decrypt ? 'Download & decrypt' : 'Download'}
+              </button>
+            </div>
+          )}
         </form>
       ) : done ? (
         <div className="result" aria-live="polite">
@@ -217,6 +245,27 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
         </div>
       )}
     </Modal>
+  );
+}
+
+/** Asks whether to replace what is at the destination (replaced only once the download is complete and verified). */
+function ReplaceQuestion({ check, onReplace, onKeep }: { check: DestinationCheck; onReplace: () => void; onKeep: () => void }) {
+  const what = check.existing === 'folder' ? 'folder' : 'file';
+  return (
+    <div className="warn-box" role="alertdialog" aria-label={`Replace the existing ${what}?`}>
+      <p>
+        A {what} named <span className="mono wrap">{check.path}</span> already exists. Replace it?
+      </p>
+      <p className="muted">It stays as it is until the download is complete and verified, and is replaced only then.</p>
+      <div className="wizard-nav">
+        <button type="button" className="btn" onClick={onKeep}>
+          Keep it
+        </button>
+        <button type="button" className="btn danger" onClick={onReplace}>
+          Replace
+        </button>
+      </div>
+    </div>
   );
 }
 

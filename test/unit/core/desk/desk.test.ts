@@ -161,4 +161,35 @@ describe('Desk', () => {
     await expect(desk.startDownload({ ref: 'nas:click/', out }).result).rejects.toMatchObject({ kind: 'Conflict' });
     expect((await readdir(out)).sort()).toEqual(['click', 'plain']);
   });
+
+  it('says what is at a destination before downloading, and replaces it only with overwrite (same kind only)', async () => {
+    const { desk } = await newDesk();
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    const out = await mkdtemp(join(tmp, 'out-'));
+    const ref = 'nas:acme_2024-01-01_00-00-00.zip';
+    const file = join(out, 'acme_2024-01-01_00-00-00.zip');
+    expect(await desk['download:check-destination']({ ref, out })).toEqual({ path: file, replaceable: false });
+    await writeFile(file, 'old');
+    expect(await desk['download:check-destination']({ ref, out })).toEqual({ path: file, existing: 'file', replaceable: true });
+    const refused = desk.startDownload({ ref, out }).result;
+    await expect(refused).rejects.toMatchObject({ kind: 'Conflict', hint: expect.not.stringContaining('--out') });
+    await desk.startDownload({ ref, out, overwrite: true }).result;
+    expect((await readFile(file)).subarray(0, 2).toString('latin1')).toBe('PK');
+    // A file never replaces a folder, nor a folder a file.
+    const out2 = await mkdtemp(join(tmp, 'out-'));
+    await mkdir(join(out2, 'acme_2024-01-01_00-00-00.zip'));
+    expect(await desk['download:check-destination']({ ref, out: out2 })).toEqual({ path: join(out2, 'acme_2024-01-01_00-00-00.zip'), existing: 'folder', replaceable: false });
+    await expect(desk.startDownload({ ref, out: out2, overwrite: true }).result).rejects.toMatchObject({ kind: 'Conflict' });
+    await writeFile(join(out, 'click'), 'a file');
+    expect(await desk['download:check-destination']({ ref: 'nas:click/', out })).toEqual({ path: join(out, 'click'), existing: 'file', replaceable: false });
+    await expect(desk.startDownload({ ref: 'nas:click/', out, overwrite: true }).result).rejects.toMatchObject({ kind: 'Conflict' });
+    await rm(join(out, 'click'));
+    await mkdir(join(out, 'click'));
+    await writeFile(join(out, 'click', 'stale'), 'x');
+    expect(await desk['download:check-destination']({ ref: 'nas:click/', out })).toMatchObject({ existing: 'folder', replaceable: true });
+    await desk.startDownload({ ref: 'nas:click/', out, overwrite: true }).result;
+    expect((await readdir(join(out, 'click'))).sort()).toEqual(['db.dump', 'filestore', 'manifest.json']);
+    expect((await readdir(out)).sort()).toEqual(['acme_2024-01-01_00-00-00.zip', 'click']);
+    await desk.close();
+  });
 });
