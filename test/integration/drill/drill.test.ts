@@ -9,15 +9,14 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../shared/cli/cli';
 import type { DrillResult, ScheduleStatus } from '../../../shared/contract/schedules';
 import { connect } from '../../../shared/core/pg/connection';
 import { EmbeddedPg, findServerBinaries } from '../../../shared/core/pg/embedded';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { fixtureDirWith } from '../../helpers/fixtures';
+import { runCliInProcess } from '../../helpers/cli-in-process';
 
 const run = promisify(execFile);
 const fixtureDir = fixtureDirWith('acme_small_zip.zip');
@@ -51,16 +50,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCliInProcess(home, args, { secrets });
 
 /** The embedded server's databases (started by the drills; started again here to look). */
 async function embeddedDatabases(): Promise<string[]> {

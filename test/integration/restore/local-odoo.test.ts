@@ -9,15 +9,14 @@ import { createHash } from 'node:crypto';
 import { chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../shared/cli/cli';
 import { connect } from '../../../shared/core/pg/connection';
 import { detectLocalOdoo } from '../../../shared/core/local-odoo';
 import { Desk } from '../../../shared/core/desk';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { writeTinyZip } from '../../helpers/gpg';
 import { psql, startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+import { runCliInProcess } from '../../helpers/cli-in-process';
 
 const PASSWORD = 'odoo-Secret-pw-93';
 const FILE = Buffer.from('attachment bytes\n');
@@ -38,16 +37,7 @@ let zip: string;
 let dataDir: string;
 let conf: string;
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(['--home', join(tmp, 'home'), ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets: new MemorySecretStore() });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCliInProcess(join(tmp, 'home'), args);
 
 async function query(url: string, db: string, sql: string): Promise<unknown[]> {
   const c = await connect(url, db);

@@ -2,10 +2,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../shared/cli/cli';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
+import { runCliInProcess } from '../../helpers/cli-in-process';
 
 let tmp: string;
 beforeAll(async () => {
@@ -16,15 +15,8 @@ afterAll(async () => {
 });
 
 async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string; secrets?: MemorySecretStore; home?: string } = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
   const home = opts.home ?? (await mkdtemp(join(tmp, 'h-')));
-  const code = await runCli(['--home', home, ...args], { stdin: Readable.from([opts.stdin ?? '']), stdout, stderr, env: opts.env ?? {} }, undefined, { secrets: opts.secrets ?? new MemorySecretStore() });
-  return { code, out, err, home };
+  return { ...(await runCliInProcess(home, args, opts)), home };
 }
 
 const S3 = ['storage', 'add', 'cloud', '--type', 's3', '--bucket', 'backups', '--region', 'eu-west-1', '--access-key-id', 'AKID'];

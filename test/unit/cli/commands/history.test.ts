@@ -6,13 +6,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../../shared/cli/cli';
 import { AppError } from '../../../../shared/core/errors';
 import { Desk } from '../../../../shared/core/desk/open-desk';
 import { RunHistory } from '../../../../shared/core/history';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { runCliInProcess } from '../../../helpers/cli-in-process';
 
 let tmp: string;
 beforeAll(async () => {
@@ -22,16 +21,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function cli(home: string, args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets: new MemorySecretStore() });
-  return { code, out, err };
-}
+const cli = (home: string, args: string[]) => runCliInProcess(home, args);
 
 describe('backup-desk history', () => {
   it('prints the runs as a table and as JSON, newest first, filtered by --db and --kind', async () => {

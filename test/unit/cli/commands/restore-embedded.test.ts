@@ -8,13 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../../shared/cli/cli';
 import { connect } from '../../../../shared/core/pg/connection';
 import { EmbeddedPg, findServerBinaries } from '../../../../shared/core/pg/embedded';
-import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { writeTinyZip } from '../../../helpers/gpg';
+import { runCliInProcess } from '../../../helpers/cli-in-process';
 
 const run = promisify(execFile);
 const hasServer = (await findServerBinaries()) !== undefined;
@@ -43,16 +41,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets: new MemorySecretStore() });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCliInProcess(home, args);
 
 describe('restore --target embedded', () => {
   it('is documented in --help, and other words are a usage error naming it', async () => {

@@ -6,9 +6,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../../shared/cli/cli';
+// The CLI program first: commands/restore is part of an import cycle that cli.ts resolves.
+import { runCliInProcess } from '../../../helpers/cli-in-process';
 import { urlHasPassword } from '../../../../shared/cli/commands/restore';
 import { markNeedsReconnect } from '../../../../shared/core/auth/connection-status';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
@@ -22,15 +22,8 @@ afterAll(async () => {
 });
 
 async function cli(args: string[], opts: { secrets?: MemorySecretStore; home?: string } = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
   const home = opts.home ?? (await mkdtemp(join(tmp, 'h-')));
-  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets: opts.secrets ?? new MemorySecretStore() });
-  return { code, out, err, home };
+  return { ...(await runCliInProcess(home, args, opts)), home };
 }
 
 describe('restore --target with a password', () => {

@@ -2,10 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../../shared/cli/cli';
-import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { runCliInProcess } from '../../../helpers/cli-in-process';
 
 let home: string;
 beforeAll(async () => {
@@ -15,16 +13,7 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets: new MemorySecretStore() });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCliInProcess(home, args);
 
 describe('schedule preview', () => {
   it('prints the next runs as a JSON array of UTC instants, across a DST change', async () => {
