@@ -57,6 +57,10 @@ export interface RemoteRestoreResult {
   readonly mode: 'copy' | 'move';
   readonly neutralized: boolean;
   readonly replaced: boolean;
+  /** Whether the database is in the server's list (undefined when the server hides its list). */
+  readonly listed: boolean | undefined;
+  /** Where to open it in Odoo (`/web?db=NAME`, which 16.0 and later all take). */
+  readonly odooUrl: string;
   readonly warnings: string[];
 }
 
@@ -84,7 +88,7 @@ export async function restoreToOdoo(o: RemoteRestoreOptions, ctx: JobContext): P
   const loadName = pre.exists ? tempName(o.db) : o.db;
   const timing = await uploadAndLoad(o, upload, loadName, ctx, warn);
   if (pre.exists) await swapIn(o, loadName, ctx);
-  await verifyRestored(o, ctx);
+  const listed = await verifyRestored(o, ctx);
   ctx.log('info', `restored ${o.db} on ${o.instance} (${o.client.url})`);
   return {
     target: 'odoo',
@@ -98,6 +102,8 @@ export async function restoreToOdoo(o: RemoteRestoreOptions, ctx: JobContext): P
     mode: o.mode,
     neutralized: o.neutralize,
     replaced: pre.exists,
+    listed,
+    odooUrl: `${o.client.url}/web?db=${encodeURIComponent(o.db)}`,
     warnings,
   };
 }
@@ -231,16 +237,15 @@ async function swapIn(o: RemoteRestoreOptions, tmp: string, ctx: JobContext): Pr
   });
 }
 
-/** The database is listed (when the server lists) and answers. */
-async function verifyRestored(o: RemoteRestoreOptions, ctx: JobContext): Promise<void> {
+/** The database answers; whether it is listed (undefined when the server hides its list). */
+async function verifyRestored(o: RemoteRestoreOptions, ctx: JobContext): Promise<boolean | undefined> {
   ctx.progress({ phase: 'verify', label: `Checking ${o.db} on ${o.instance}` });
   if (!(await o.client.databaseExists(o.db, ctx.signal))) {
     throw new AppError('Fatal', `Odoo answered the restore as done, but "${o.db}" does not answer on ${o.instance}.`, { hint: 'See the Odoo server log.' });
   }
-  const listed = await o.client.listDatabases(ctx.signal).catch(() => undefined);
-  if (listed && !listed.some((d) => d.name === o.db)) {
-    ctx.log('warn', `"${o.db}" answers but is not in ${o.instance}'s database list (a dbfilter or db_name may hide it).`);
-  }
+  const listed = (await o.client.listDatabases(ctx.signal).catch(() => undefined))?.some((d) => d.name === o.db);
+  if (listed === false) ctx.log('warn', `"${o.db}" answers but is not in ${o.instance}'s database list (a dbfilter or db_name may hide it).`);
+  return listed;
 }
 
 /** A temporary name for a restore that will replace an existing database (Odoo's name rule, ≤ 63 bytes). */

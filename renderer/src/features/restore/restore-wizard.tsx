@@ -625,8 +625,17 @@ function HalfBuilt({ instance, db }: { instance: string; db: string }) {
   );
 }
 
-/** Labels and formats for what a restore reports; unknown keys are shown as they are. */
-const RESULT_FACTS: Record<string, [string, (v: unknown) => string]> = {
+const SENT: Record<string, string> = { zip: 'The Odoo zip as it is', dump: 'The dump as it is', 'packed-zip': 'An Odoo zip packed on the way' };
+
+/** Labels and formats for what a restore reports (a format giving undefined hides the fact); unknown keys are shown as they are. */
+const RESULT_FACTS: Record<string, [string, (v: unknown) => string | undefined]> = {
+  instance: ['Odoo instance', String],
+  url: ['Server address', String],
+  listed: ['On the server', (v) => (v ? 'Listed among its databases, and answers' : 'Answers, but not listed (a dbfilter may hide it)')],
+  sent: ['Sent', (v) => SENT[String(v)] ?? String(v)],
+  mode: ['Identity', (v) => (v === 'move' ? 'Moved: keeps its identity' : 'A copy with a new identity')],
+  neutralized: ['Neutralized', (v) => (v ? 'Yes: no mail, no scheduled actions' : 'No')],
+  replaced: ['Replaced', (v) => (v ? 'The existing database of that name' : undefined)],
   db: ['Database', String],
   database: ['Database', String],
   filestorePath: ['Filestore', String],
@@ -644,7 +653,7 @@ const RESULT_FACTS: Record<string, [string, (v: unknown) => string]> = {
   filestoreOwner: ['Filestore owner', String],
 };
 /** Shown as "how to open it", not as facts. */
-const NOT_FACTS = new Set(['odooUrl', 'psql', 'passphraseNotRemembered']);
+const NOT_FACTS = new Set(['odooUrl', 'psql', 'passphraseNotRemembered', 'target']);
 
 /** How to open a restored database: the local Odoo's URL, a psql line, or how to reach the private PostgreSQL. */
 export function HowToOpen({ result }: { result: Record<string, unknown> }) {
@@ -682,9 +691,10 @@ export function resultFacts(result: Record<string, unknown>): Array<[string, str
     if (v === undefined || v === null || typeof v === 'object' || NOT_FACTS.has(k)) continue;
     const known = RESULT_FACTS[k];
     const label = known ? known[0] : k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
-    if (seen.has(label)) continue;
+    const text = known ? known[1](v) : String(v);
+    if (seen.has(label) || text === undefined) continue;
     seen.add(label);
-    out.push([label, known ? known[1](v) : String(v)]);
+    out.push([label, text]);
   }
   return out;
 }

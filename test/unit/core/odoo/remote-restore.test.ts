@@ -112,7 +112,7 @@ describe('restore into a running Odoo through its database manager', () => {
     const file = join(fixture17!, 'acme17_zip.zip');
     const ctx = recordingContext();
     const r = await restoreToOdoo({ ...base, source: localFileSource(file), db: 'acme17' }, ctx);
-    expect(r).toMatchObject({ target: 'odoo', db: 'acme17', sent: 'zip', serverVersion: '17.0', replaced: false, mode: 'copy', neutralized: false });
+    expect(r).toMatchObject({ target: 'odoo', db: 'acme17', sent: 'zip', serverVersion: '17.0', replaced: false, mode: 'copy', neutralized: false, listed: true, odooUrl: `${fake.url}/web?db=acme17` });
     expect(r.odooVersion).toMatch(/^17\./);
     expect(ctx.phases).toEqual(['preflight', 'upload', 'server', 'verify']);
     const up = ctx.last.get('upload')!;
