@@ -79,12 +79,7 @@ try {
   try {
     await s3.seedObjects(objectsFor(10, 4 * PER_STORAGE).map((o) => ({ ...o, key: `shop/${o.key}` })));
     const sdesk = await Desk.open({ home: join(tmp, 'home-s3'), secrets: new MemorySecretStore() });
-    await sdesk['storages:add']({
-      name: 's3',
-      kind: 's3',
-      settings: { endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: 'shop', forcePathStyle: true, accessKeyId: s3.accessKeyId },
-      secrets: { secretAccessKey: s3.secretAccessKey },
-    });
+    await sdesk['storages:add'](s3.storageArgs('s3', 'shop'));
     const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
     const rawList = async (): Promise<number> => {
       let token: string | undefined;

@@ -107,7 +107,17 @@ export interface S3TestServer {
   seedObjects(objects: ReadonlyArray<{ key: string; data: Buffer }>): Promise<void>;
   /** Requests seen, by method, for assertions. */
   readonly requests: Array<{ method: string; url: string }>;
+  /** The `storages:add` arguments of a storage on this server's bucket below `prefix`. */
+  storageArgs(name: string, prefix: string): S3StorageArgs;
   stop(): Promise<void>;
+}
+
+/** What `storages:add` takes for an S3 storage on the test server. */
+export interface S3StorageArgs {
+  readonly name: string;
+  readonly kind: 's3';
+  readonly settings: Record<string, unknown>;
+  readonly secrets: Record<string, string>;
 }
 
 const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -318,6 +328,12 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
       for (let i = 0; i < times; i++) planted.push(match === undefined ? error : { ...error, match });
     },
     incompleteUploads: () => listUploads(bucket),
+    storageArgs: (name, prefix) => ({
+      name,
+      kind: 's3',
+      settings: { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', bucket, prefix, forcePathStyle: true, accessKeyId: ACCESS_KEY_ID },
+      secrets: { secretAccessKey: SECRET_ACCESS_KEY },
+    }),
     async seedObjects(objects) {
       const files = objects.map((o) => {
         // Same on-disk key encoding as the patched store in the child.

@@ -136,12 +136,7 @@ describe('rotation on S3 (odoo_backup_sh keys under ./)', () => {
     s3 = await startS3Server('odoo-backups');
     await s3.seedObjects(Object.entries(files()).map(([name, body]) => ({ key: `./${name}`, data: Buffer.from(body) })));
     desk = await Desk.open({ home: join(tmp, 'home-s3'), secrets: new MemorySecretStore() });
-    await desk['storages:add']({
-      name: 'bsh',
-      kind: 's3',
-      settings: { endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: './', forcePathStyle: true, accessKeyId: s3.accessKeyId },
-      secrets: { secretAccessKey: s3.secretAccessKey },
-    });
+    await desk['storages:add'](s3.storageArgs('bsh', './'));
   }, 120_000);
   afterAll(async () => {
     await desk?.close();

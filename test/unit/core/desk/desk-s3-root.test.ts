@@ -28,12 +28,7 @@ beforeAll(async () => {
     { key: './acme.prod.2021-03-04_05-06-07.info', data: Buffer.from(`[common]\ndatabase = acme.prod\nencrypted = False\nbackup_size = ${zip.length / 1024 / 1024}\n`) },
   ]);
   desk = await Desk.open({ home: join(tmp, 'home'), secrets: new MemorySecretStore() });
-  await desk['storages:add']({
-    name: 'root',
-    kind: 's3',
-    settings: { endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: '', forcePathStyle: true, accessKeyId: s3.accessKeyId },
-    secrets: { secretAccessKey: s3.secretAccessKey },
-  });
+  await desk['storages:add'](s3.storageArgs('root', ''));
 }, 120_000);
 
 afterAll(async () => {

@@ -31,12 +31,7 @@ beforeAll(async () => {
     { key: './lonely.2020-01-01_00-00-00.info', data: Buffer.from('[common]\n') },
   ]);
   desk = await Desk.open({ home: join(tmp, 'home'), secrets: new MemorySecretStore() });
-  await desk['storages:add']({
-    name: 'bsh',
-    kind: 's3',
-    settings: { endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: './', forcePathStyle: true, accessKeyId: s3.accessKeyId },
-    secrets: { secretAccessKey: s3.secretAccessKey },
-  });
+  await desk['storages:add'](s3.storageArgs('bsh', './'));
 }, 120_000);
 
 afterAll(async () => {
