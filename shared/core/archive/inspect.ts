@@ -58,6 +58,21 @@ export async function readZipMemberHead(source: BackupSource, size: number, name
   }
 }
 
+/**
+ * The bytes the `filestore/` entries of a zip inflate to: the sum of the uncompressed sizes its
+ * central directory declares (read through ranged reads; nothing is inflated).
+ */
+export async function zipFilestoreBytes(source: BackupSource, size: number, signal?: AbortSignal): Promise<number> {
+  const zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  try {
+    let bytes = 0;
+    for await (const entry of zip.eachEntry()) if (entry.fileName.startsWith('filestore/') && !entry.fileName.endsWith('/')) bytes += entry.uncompressedSize;
+    return bytes;
+  } finally {
+    zip.close();
+  }
+}
+
 function isMultiPart(s: BackupSource | MultiPartBackup): s is MultiPartBackup {
   return (s as MultiPartBackup).kind === 'multipart';
 }

@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import { majorOf, parseDumpHeader, type DumpHeader } from '../archive/dump-header';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
+import { zipFilestoreBytes } from '../archive/inspect';
 import { readZipStream, type ZipStreamEntry } from '../archive/zip-stream';
 import type { DecryptKeys } from '../crypto';
 import { AppError } from '../errors';
@@ -45,6 +46,8 @@ export interface BackupDescription {
   readonly stream: Readable;
   /** For zips: the entries, the first one's head already read (iterate once). */
   readonly zipEntries?: AsyncIterable<ZipStreamEntry>;
+  /** Bytes the filestore needs on disk, when known without reading the backup through (see `measureFilestore`). */
+  readonly filestoreBytes?: number;
   /** Raw bytes read from the source so far (for progress). */
   rawBytes(): number;
 }
@@ -60,12 +63,13 @@ function isMultiPart(s: BackupSource | MultiPartBackup): s is MultiPartBackup {
 /** Opens `source` once (decrypting when needed) and describes it; `onStream` gets the stream at once (for roll back). */
 export async function describeBackup(
   source: BackupSource | MultiPartBackup,
-  opts: { decrypt?: DecryptKeys; signal: AbortSignal; warn: (m: string) => void; onStream: (s: Readable) => void },
+  opts: { decrypt?: DecryptKeys; signal: AbortSignal; warn: (m: string) => void; onStream: (s: Readable) => void; measureFilestore?: boolean },
 ): Promise<BackupDescription> {
   const multi = isMultiPart(source) ? source : undefined;
   const main = multi ? multi.dump : (source as BackupSource);
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: opts.signal });
   opts.onStream(opened.stream);
+  const fsBytes = opts.measureFilestore ? await measureFilestore(multi, main, opened, opts.signal) : undefined;
   const base = {
     name: main.name,
     size: main.size,
@@ -74,6 +78,7 @@ export async function describeBackup(
     encrypted: opened.encrypted,
     ...(opened.encryption ? { encryption: opened.encryption } : {}),
     ...(multi?.manifest ? await manifestVersion(multi.manifest, opts) : {}),
+    ...(fsBytes !== undefined ? { filestoreBytes: fsBytes } : {}),
     rawBytes: opened.rawBytes,
   };
   if (opened.format === 'sql-gz') return { ...base, format: 'sql-gz', stream: opened.stream };
@@ -92,6 +97,25 @@ export async function describeBackup(
   throw new AppError('InvalidInput', `${main.name} is not a backup this app can restore (not a zip, pg_dump or SQL file).`, {
     hint: 'Choose an Odoo backup (.zip or .dump), a plain .sql/.sql.gz dump, or an OpenPGP-encrypted one.',
   });
+}
+
+/**
+ * The bytes a backup's filestore needs, when that can be told without reading the backup through:
+ * a multi-part backup's folder listing, a plain seekable zip's central directory (`filestore/`
+ * entries). Undefined otherwise (encrypted or streamed zips; an unreadable directory is left to the load).
+ */
+async function measureFilestore(multi: MultiPartBackup | undefined, main: BackupSource, opened: { format: string; encrypted: boolean }, signal: AbortSignal): Promise<number | undefined> {
+  try {
+    if (multi) {
+      let bytes = 0;
+      for await (const f of multi.filestore?.list(signal) ?? []) bytes += f.size;
+      return bytes;
+    }
+    if (opened.format !== 'zip' || opened.encrypted || !main.seekable || main.size === undefined) return undefined;
+    return await zipFilestoreBytes(main, main.size, signal);
+  } catch {
+    return undefined;
+  }
 }
 
 /** What an SQL dump's first bytes say: the server version it was dumped from, and the extensions it creates. */

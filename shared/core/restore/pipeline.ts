@@ -4,7 +4,7 @@
  *
  * The stages, each in its own module, in the order `restore.ts` runs them:
  * 1. `describe.ts`    open the backup ONCE into a typed description (format, encryption, dump header, manifest, size);
- * 2. `preflight.ts`   check that description against the target (privileges, name, folder, versions, extensions, tools);
+ * 2. `preflight.ts`   check that description against the target (privileges, name, folder, free space, versions, extensions, tools);
  * 3. `staging.ts`     the temporary database and folder the load writes into (and their roll back);
  * 4. a loader:        `load-zip.ts` / `load-sql.ts` (our SQL stream loader) / `load-pg-restore.ts`;
  *    with `filestore-writer.ts` writing the filestore as it streams by;
@@ -15,6 +15,7 @@
 import type { DecryptKeys } from '../crypto';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { JobContext, JobProgress } from '../jobs/job';
+import type { FreeSpaceSource } from './space';
 import type { Staging } from './staging';
 import type { RestoreAttachmentsOptions, RestoreAttachmentsSummary } from '../attachments/restore-stage';
 
@@ -36,6 +37,8 @@ export interface RestoreOptions {
   decrypt?: DecryptKeys;
   /** Attachments kept in object storage (S3/Swift): bring home, keep remote or skip (shared/core/attachments/restore-stage.ts). */
   attachments?: RestoreAttachmentsOptions;
+  /** Where preflight reads the data dir's free space (default: the file system's own figures). */
+  freeBytes?: FreeSpaceSource;
 }
 
 /** What a restore did. */

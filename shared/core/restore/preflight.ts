@@ -1,7 +1,7 @@
 /**
  * Stage 2 of a restore: checks the described backup against the target before anything is
  * created — the role may create databases, the name is free (or `replace`), the filestore folder
- * is free, the dump is not from a newer PostgreSQL, its extensions exist, pg_restore can read it.
+ * is free and its disk can hold the filestore, the dump is not from a newer PostgreSQL, its extensions exist, pg_restore can read it.
  * Leftovers of an earlier, hard-killed restore are reported as a warning (never removed here).
  */
 import type pg from 'pg';
@@ -13,6 +13,7 @@ import { pathExists } from '../util/fs';
 import type { BackupDescription } from './describe';
 import { describeLeftovers, findLeftovers } from './leftovers';
 import type { RestoreRun, TargetServer } from './pipeline';
+import { checkFilestoreSpace } from './space';
 
 /** Runs every check on the open admin connection; returns what the later stages need to know of the server. */
 export async function preflight(run: RestoreRun, admin: pg.Client, desc: BackupDescription, dataDir: string): Promise<TargetServer> {
@@ -31,6 +32,7 @@ export async function preflight(run: RestoreRun, admin: pg.Client, desc: BackupD
   if (opts.filestore && !opts.replace && (await pathExists(run.finalFs))) {
     throw new AppError('Conflict', `The filestore folder ${run.finalFs} already exists.`, { hint: 'Choose another database name, remove that folder, or replace (--replace).' });
   }
+  if (opts.filestore && desc.filestoreBytes) await checkFilestoreSpace(dataDir, desc.filestoreBytes, opts.freeBytes);
   const server = { version, superuser: priv.rows[0]?.superuser === true };
   await checkDump(admin, desc, server, opts.pgUrl);
   run.check();

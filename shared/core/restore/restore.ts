@@ -71,7 +71,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     ctx.progress({ phase: 'preflight', label: 'Checking the target' });
     run.check();
     // Open (and, when encrypted, start decrypting: a wrong passphrase fails here) before creating anything.
-    const desc = await describeBackup(opts.source, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal, warn: run.warn, onStream: (s) => staging.streams.push(s) });
+    const desc = await describeBackup(opts.source, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal, warn: run.warn, onStream: (s) => staging.streams.push(s), measureFilestore: opts.filestore });
     staging.admin = await connectAdmin(opts.pgUrl);
     const server = await preflight(run, staging.admin, desc, dataDir);
     const result = await loadAndSwap(run, staging.admin, server, desc);

@@ -16,15 +16,18 @@ export async function freeBytes(path: string): Promise<number | undefined> {
 /** Room kept free beyond the filestore itself (file system metadata, Odoo's own writes). */
 export const SPACE_MARGIN_BYTES = 64 * 1000 * 1000;
 
+/** Where free space is read from (`freeBytes` by default; tests inject their own figures). */
+export type FreeSpaceSource = (path: string) => Promise<number | undefined>;
+
 /**
  * Refuses, with the figures, a filestore of `needed` bytes that the data dir's file system cannot
  * hold (plus a small margin). Unknown free space (an exotic file system) is not a refusal.
  */
-export async function checkFilestoreSpace(dataDir: string, needed: number): Promise<void> {
-  const free = await freeBytes(dataDir);
+export async function checkFilestoreSpace(dataDir: string, needed: number, space: FreeSpaceSource = freeBytes): Promise<void> {
+  const free = await space(dataDir);
   if (free === undefined || needed + SPACE_MARGIN_BYTES <= free) return;
   throw new AppError('InvalidInput', `The filestore needs ${formatBytes(needed)} but the disk holding ${dataDir} has only ${formatBytes(free)} free.`, {
-    hint: `Free at least ${formatBytes(needed + SPACE_MARGIN_BYTES - free)} there, restore to another data dir (--data-dir), or restore the database only (--no-filestore).`,
+    hint: `Free at least ${formatBytes(needed + SPACE_MARGIN_BYTES - free)} there, restore into another data dir, or restore the database only (without the filestore).`,
     details: { neededBytes: needed, freeBytes: free, dataDir },
   });
 }

@@ -118,6 +118,6 @@ describe('free space for the filestore', () => {
     await expect(checkFilestoreSpace(join(tmp, 'data'), 1000)).resolves.toBeUndefined();
     const err = await checkFilestoreSpace(join(tmp, 'data'), free * 2).catch((e: unknown) => e as Error & { hint?: string });
     expect(err?.message).toMatch(/^The filestore needs \d+(\.\d)? [kMGT]B but the disk holding .*data has only \d+(\.\d)? [kMGT]?B free\.$/);
-    expect(err?.hint).toMatch(/--no-filestore/);
+    expect(err?.hint).toMatch(/restore the database only \(without the filestore\)/);
   });
 });

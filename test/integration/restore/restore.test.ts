@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource, type BackupSource, type FolderSource, type MultiPartBackup } from '../../../shared/core/archive';
 import { checkDatabaseName, restoreBackup, type RestoreOptions } from '../../../shared/core/restore';
 import type { AppError } from '../../../shared/core/errors';
+import { formatBytes } from '../../../shared/contract/units';
+import { SPACE_MARGIN_BYTES } from '../../../shared/core/restore/space';
 import { silentContext, type JobContext } from '../../../shared/core/jobs/job';
 import { psql, startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
 import { createOdooShapedDb, dbSnapshot, listFiles, pgDumpCustom, pgDumpPlain, sha1Tree, writeOdooZip, writeZip, manifestFor } from '../../helpers/odoo-shaped-db';
@@ -234,6 +236,34 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
     expect(err.hint).toMatch(/PostgreSQL 99 or newer/);
     expect(await query('postgres', `SELECT datname FROM pg_database WHERE datname LIKE 'bd_tmp_%' OR datname = '${db}'`)).toEqual([]);
     await expect(stat(join(dataDir, 'filestore', db))).rejects.toThrow();
+  });
+
+  it('a filestore the data dir cannot hold is refused in preflight with both figures (zip: central directory; folder: listing); enough room passes', async () => {
+    let fsBytes = 0;
+    for (const rel of await listFiles(srcFs)) fsBytes += (await stat(join(srcFs, rel))).size;
+    expect(fsBytes).toBeGreaterThan(40_000);
+    const asked: string[] = [];
+    const tight = async (p: string): Promise<number> => (asked.push(p), 40_000);
+    const dump = join(work, 'space.dump');
+    await pgDumpCustom(cluster.url, 'src', dump, cluster.binDir);
+    const multi: MultiPartBackup = { kind: 'multipart', name: 'folder', dump: localFileSource(dump), filestore: localFolder(srcFs) };
+    for (const source of [localFileSource(goodZip), multi]) {
+      const db = fresh();
+      const phases: string[] = [];
+      const err = await fails(opts(source, db, { freeBytes: tight }), { ...silentContext(), progress: (p) => phases.push(p.phase) });
+      expect(err.kind).toBe('InvalidInput');
+      expect(err.message).toBe(`The filestore needs ${formatBytes(fsBytes)} but the disk holding ${dataDir} has only ${formatBytes(40_000)} free.`);
+      expect(err.details).toMatchObject({ neededBytes: fsBytes, freeBytes: 40_000 });
+      expect(phases).not.toContain('database');
+      expect(await databases()).not.toContain(db);
+    }
+    expect(asked).toEqual([dataDir, dataDir]);
+    // Database only: the filestore's size does not matter.
+    await restoreBackup(opts(localFileSource(goodZip), fresh(), { filestore: false, freeBytes: tight }), silentContext());
+    const db = fresh();
+    const r = await restoreBackup(opts(localFileSource(goodZip), db, { freeBytes: async () => fsBytes + SPACE_MARGIN_BYTES }), silentContext());
+    expect(r.filestoreFiles).toBe(50);
+    expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(srcFs));
   });
 
   it('a LATIN1 dump: COPY bytes that are not UTF-8 pass through untouched and are converted by the server', async () => {
