@@ -1,18 +1,121 @@
 /**
- * `cleanup [--target URL] [--data-dir DIR] [--older-than MIN] [--yes]`: lists (and with --yes
- * removes) the leftovers of interrupted restores — temporary `bd_tmp_*`/`bd_old_*` databases and
- * `.bd-tmp-*`/`.bd-old-*` filestore folders. Nothing else is ever touched.
+ * `cleanup [--target URL] [--data-dir DIR] [--storage NAME…] [--older-than MIN] [--yes]`: lists
+ * (and with --yes removes) the leftovers of interrupted runs — of restores, temporary
+ * `bd_tmp_*`/`bd_old_*` databases and `.bd-tmp-*`/`.bd-old-*` filestore folders; of backups, the
+ * temporary files (uncommitted uploads) a killed backup left on the storages, which `list` never
+ * shows. Nothing else is ever touched. The two searches are independent: one failing (no
+ * PostgreSQL reachable, a storage offline) is reported and the other still runs.
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { Desk, type Leftover } from '../../core/desk';
+import type { StorageTemporary } from '../../core/desk/storage-temporaries';
+import { toAppError } from '../../core/errors';
 import { UsageError, type CliContext } from '../context';
+import { formatBytes } from '../format';
 import type { CommandModule } from './index';
 import { urlHasPassword } from './restore';
+
+interface CleanupOptions {
+  target?: string;
+  dataDir?: string;
+  storage?: string[];
+  olderThan: string;
+  yes?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 function describe(l: Leftover): string {
   const age = l.ageMs !== undefined ? ` (${Math.round(l.ageMs / 60_000)} min old)` : '';
   return `${l.kind === 'database' ? 'database' : 'folder  '} ${l.name}${age}`;
+}
+
+function describeTemp(t: StorageTemporary): string {
+  const size = t.temp.size !== undefined ? `${formatBytes(t.temp.size)}, ` : '';
+  return `${t.storage}: ${t.temp.id} (unfinished upload of ${t.temp.forKey}; ${size}${Math.round(t.ageMs / 60_000)} min old)`;
+}
+
+function checkOptions(opts: CleanupOptions): number {
+  if (opts.target !== undefined && urlHasPassword(opts.target)) {
+    throw new UsageError(
+      '--target must not contain a password: a command line is visible to other users of this machine (ps, shell history).',
+      "Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq's environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.",
+    );
+  }
+  if (opts.target !== undefined && !/^postgres(ql)?:\/\//.test(opts.target)) {
+    throw new UsageError(`--target must be a postgres:// URL (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres');
+  }
+  const minutes = Number(opts.olderThan);
+  if (!Number.isFinite(minutes) || minutes < 0) throw new UsageError(`--older-than must be a number of minutes (got "${opts.olderThan}").`, 'For example --older-than 30');
+  return minutes;
+}
+
+/** Leftovers of interrupted restores: temporary databases and filestore folders. */
+async function cleanRestores(desk: Desk, ctx: CliContext, opts: CleanupOptions, minutes: number): Promise<void> {
+  const { leftovers: all } = await desk.findLeftovers({
+    ...(opts.target !== undefined ? { targetUrl: opts.target } : {}),
+    ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}),
+    minAgeMs: 0,
+  });
+  const isYoung = (l: Leftover): boolean => l.ageMs !== undefined && l.ageMs < minutes * 60_000;
+  const found = all.filter((l) => !isYoung(l));
+  const young = all.length - found.length;
+  if (young > 0) {
+    ctx.err(`${young} leftover(s) younger than ${minutes} min not shown: they may belong to a restore still running (--older-than 0 includes them).`);
+  }
+  if (found.length === 0) {
+    ctx.out(young > 0 ? 'no leftovers of interrupted restores old enough to remove' : 'no leftovers of interrupted restores');
+    return;
+  }
+  if (!opts.yes) {
+    ctx.out(`would remove ${found.length} leftover(s) of interrupted restores:`);
+    for (const l of found) ctx.out(`  ${describe(l)}`);
+    ctx.out('run again with --yes to remove them');
+    return;
+  }
+  const r = await desk.removeLeftovers(opts.target, found);
+  for (const l of r.removed) ctx.out(`removed ${describe(l)}`);
+  for (const f of r.failed) ctx.err(`could not remove ${describe(f.leftover)}: ${f.error}`);
+  if (r.failed.length > 0) ctx.exitCode = 1;
+}
+
+/** Temporary files that killed backups left on the storages. */
+async function cleanStorages(desk: Desk, ctx: CliContext, opts: CleanupOptions, minutes: number): Promise<void> {
+  const names = opts.storage ?? (await desk.storageEntries()).map((e) => e.name);
+  if (names.length === 0) return;
+  const { found, young, failed } = await desk.storages.findTemporaries(minutes * 60_000, names);
+  for (const f of failed) ctx.err(`could not search storage "${f.storage}" for temporary files: ${f.error.message}`);
+  if (failed.length > 0) ctx.exitCode = 1;
+  if (young.length > 0) {
+    const where = [...new Set(young.map((t) => t.storage))].join(', ');
+    ctx.err(`${young.length} temporary file(s) younger than ${minutes} min left alone on ${where}: they may belong to a backup still running (--older-than 0 includes them).`);
+  }
+  if (found.length === 0) {
+    ctx.out(`no temporary files of interrupted backups${young.length > 0 ? ' old enough to remove' : ''} on ${names.join(', ')}`);
+    return;
+  }
+  if (!opts.yes) {
+    ctx.out(`would remove ${found.length} temporary file(s) of interrupted backups:`);
+    for (const t of found) ctx.out(`  ${describeTemp(t)}`);
+    ctx.out('run again with --yes to remove them');
+    return;
+  }
+  const r = await desk.storages.removeTemporaries(found);
+  for (const t of r.removed) ctx.out(`removed ${describeTemp(t)}`);
+  for (const f of r.failed) ctx.err(`could not remove ${describeTemp(f.temp)}: ${f.error.message}`);
+  if (r.failed.length > 0) ctx.exitCode = 1;
+}
+
+/** Runs one of the two searches; a failure is reported and does not stop the other. */
+async function part(ctx: CliContext, what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const e = toAppError(err);
+    ctx.err(`could not look for ${what}: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}`);
+    ctx.exitCode = 1;
+  }
 }
 
 /** The `cleanup` command. */
@@ -20,51 +123,19 @@ export const cleanupCommand: CommandModule = {
   register(program: Command, ctx: CliContext) {
     program
       .command('cleanup')
-      .description('list leftovers of interrupted restores (temporary databases bd_tmp_*/bd_old_*, filestore folders .bd-tmp-*/.bd-old-*); --yes removes them')
+      .description(
+        'list leftovers of interrupted runs: of restores (temporary databases bd_tmp_*/bd_old_*, filestore folders .bd-tmp-*/.bd-old-*) and of backups (temporary files of unfinished uploads on the storages); --yes removes them',
+      )
       .option('--target <url>', 'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.)')
       .option('--data-dir <dir>', "Odoo data dir whose filestore/ to look in (default: Odoo's default for this OS)")
-      .option('--older-than <minutes>', 'only leftovers at least this old (younger ones may belong to a restore still running)', String(Desk.leftoverMinAgeMs / 60_000))
+      .option('--storage <name>', 'a storage to search for temporary files of interrupted backups (repeatable; default: every storage)', collect)
+      .option('--older-than <minutes>', 'only leftovers at least this old (younger ones may belong to a restore or backup still running)', String(Desk.leftoverMinAgeMs / 60_000))
       .option('--yes', 'remove them (without it, only list what would be removed)')
-      .action(async (opts: { target?: string; dataDir?: string; olderThan: string; yes?: boolean }, cmd: Command) => {
-        if (opts.target !== undefined && urlHasPassword(opts.target)) {
-          throw new UsageError(
-            '--target must not contain a password: a command line is visible to other users of this machine (ps, shell history).',
-            "Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq's environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.",
-          );
-        }
-        if (opts.target !== undefined && !/^postgres(ql)?:\/\//.test(opts.target)) {
-          throw new UsageError(`--target must be a postgres:// URL (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres');
-        }
-        const minutes = Number(opts.olderThan);
-        if (!Number.isFinite(minutes) || minutes < 0) throw new UsageError(`--older-than must be a number of minutes (got "${opts.olderThan}").`, 'For example --older-than 30');
+      .action(async (opts: CleanupOptions, cmd: Command) => {
+        const minutes = checkOptions(opts);
         const desk = await ctx.desk(cmd);
-        const { leftovers: all } = await desk.findLeftovers({
-          ...(opts.target !== undefined ? { targetUrl: opts.target } : {}),
-          ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}),
-          minAgeMs: 0,
-        });
-        const isYoung = (l: Leftover): boolean => l.ageMs !== undefined && l.ageMs < minutes * 60_000;
-        const found = all.filter((l) => !isYoung(l));
-        const young = all.length - found.length;
-        if (young > 0) {
-          ctx.err(
-            `${young} leftover(s) younger than ${minutes} min not shown: they may belong to a restore still running (--older-than 0 includes them).`,
-          );
-        }
-        if (found.length === 0) {
-          ctx.out(young > 0 ? 'no leftovers of interrupted restores old enough to remove' : 'no leftovers of interrupted restores');
-          return;
-        }
-        if (!opts.yes) {
-          ctx.out(`would remove ${found.length} leftover(s) of interrupted restores:`);
-          for (const l of found) ctx.out(`  ${describe(l)}`);
-          ctx.out('run again with --yes to remove them');
-          return;
-        }
-        const r = await desk.removeLeftovers(opts.target, found);
-        for (const l of r.removed) ctx.out(`removed ${describe(l)}`);
-        for (const f of r.failed) ctx.err(`could not remove ${describe(f.leftover)}: ${f.error}`);
-        if (r.failed.length > 0) ctx.exitCode = 1;
+        await part(ctx, 'leftovers of interrupted restores', () => cleanRestores(desk, ctx, opts, minutes));
+        await part(ctx, 'temporary files of interrupted backups', () => cleanStorages(desk, ctx, opts, minutes));
       });
   },
 };

@@ -17,6 +17,7 @@ import { getFactory, listFactories, openStorage, parseSettings } from '../storag
 import type { DeskKernel } from './kernel';
 import { probeStorage } from './storage-probe';
 import { checkNewStorage } from './storage-settings';
+import { findStorageTemporaries, removeStorageTemporaries, type StorageTemporary, type TemporariesFound, type TemporariesRemoved } from './storage-temporaries';
 
 /** A parsed `NAME:KEY` catalog reference. */
 export interface ParsedRef {
@@ -78,6 +79,16 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
     const all = [...this.providers.values()];
     this.providers.clear();
     await Promise.all(all.map(async (p) => (await p.provider.catch(() => undefined))?.close().catch(() => undefined)));
+  }
+
+  /** Temporaries of interrupted writes on `names` (default: every storage), split at `minAgeMs`. */
+  async findTemporaries(minAgeMs: number, names?: readonly string[]): Promise<TemporariesFound> {
+    return findStorageTemporaries(names ?? (await this.entries()).map((e) => e.name), (n) => this.provider(n), minAgeMs);
+  }
+
+  /** Removes temporaries that `findTemporaries` found. */
+  removeTemporaries(found: readonly StorageTemporary[]): Promise<TemporariesRemoved> {
+    return removeStorageTemporaries(found, (n) => this.provider(n));
   }
 
   /** Parses `NAME:KEY` when NAME is a configured storage; undefined otherwise. */

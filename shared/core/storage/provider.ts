@@ -111,6 +111,30 @@ export interface WriteOptions extends CallOptions {
   readonly contentType?: string;
 }
 
+/** A temporary object an interrupted write left behind (hidden from `list`). */
+export interface TemporaryObject {
+  /** Where it is, in the provider's terms (a hidden file's key, `key (upload ID)`…), for messages. */
+  readonly id: string;
+  /** The key the write was for. */
+  readonly forKey: string;
+  /** Bytes it holds, when known. */
+  readonly size?: number;
+  /** When it was last written to (a write still running keeps this recent). */
+  readonly modified: Date;
+}
+
+/**
+ * The temporary objects of writes (hidden temp files, uncommitted uploads), on storages that keep
+ * them after a hard kill mid-write. A write still running has them too: callers tell the two apart
+ * by age.
+ */
+export interface StorageTemporaries {
+  /** Every temporary object on the storage, each once. */
+  list(options?: CallOptions): AsyncIterable<TemporaryObject>;
+  /** Removes one that `list` yielded; `NotFound` when it is already gone. */
+  remove(temp: TemporaryObject, options?: CallOptions): Promise<void>;
+}
+
 /** A connected storage. */
 export interface StorageProvider {
   /** The storage type. */
@@ -127,6 +151,8 @@ export interface StorageProvider {
   write?(key: string, body: Readable, options?: WriteOptions): Promise<ObjectInfo>;
   /** Deletes one object; `NotFound` when absent. */
   remove?(key: string, options?: CallOptions): Promise<void>;
+  /** Leftovers of interrupted writes, where the storage keeps any (absent: it keeps none we can reach). */
+  readonly temporaries?: StorageTemporaries;
   /** Releases connections. */
   close(): Promise<void>;
 }

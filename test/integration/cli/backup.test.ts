@@ -1,9 +1,11 @@
 /**
  * `backup-desk backup` as a user runs it (the built CLI): a backup of a real PostgreSQL database
  * and its filestore to a local storage, listed by `list` and recorded in `history`; Ctrl-C
- * (exit 130) and a kill -9 half-way leave nothing that `list` shows.
+ * (exit 130) and a kill -9 half-way leave nothing that `list` shows, and `cleanup` removes the
+ * temporary file the kill left.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,14 +60,42 @@ describe('backup-desk backup (built CLI)', () => {
     expect(hist[0]).toMatchObject({ kind: 'backup', outcome: 'cancelled' });
   });
 
-  it('kill -9 half-way leaves nothing that list shows', async () => {
+  it('kill -9 half-way leaves nothing that list shows; cleanup finds and removes the temporary file', async () => {
     const p = start(home, backupArgs());
     await waitFor(() => /Dumping, archiving and uploading/.test(p.stderr()));
+    // kill it mid-write: once its hidden temporary file holds some bytes
+    let temp: string | undefined;
+    await waitUntil(() => {
+      temp = readdirSync(store).find((n) => n.includes('.backup-desk-tmp-'));
+      return temp !== undefined && statSync(join(store, temp)).size > 1_000_000;
+    }, 60_000);
     p.child.kill('SIGKILL');
     await p.done;
     const list = await cli(home, ['list', '--json', '--all']);
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual([]);
+    expect(await readdir(store)).toEqual([temp]);
+
+    const cleanup = (...extra: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+      cli(home, ['cleanup', '--target', cluster.url, '--data-dir', dataDir, ...extra]);
+    const young = await cleanup('--yes');
+    expect(young.code).toBe(0);
+    expect(young.stderr).toMatch(/^1 temporary file\(s\) younger than 10 min left alone on nas: they may belong to a backup still running \(--older-than 0 includes them\)\.$/m);
+    expect(young.stdout).toContain('no temporary files of interrupted backups old enough to remove on nas');
+    expect(await readdir(store)).toEqual([temp]);
+
+    const listed = await cleanup('--older-than', '0');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/would remove 1 temporary file\(s\) of interrupted backups:/);
+    expect(listed.stdout).toContain(`nas: ${temp} (unfinished upload of ${temp!.slice(1, temp!.indexOf('.backup-desk-tmp-'))};`);
+    expect(await readdir(store)).toEqual([temp]);
+
+    const removed = await cleanup('--older-than', '0', '--yes');
+    expect(removed.stderr).toBe('');
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(new RegExp(`^removed nas: ${temp!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
+    expect(await readdir(store)).toEqual([]);
+    expect((await cleanup('--older-than', '0')).stdout).toContain('no temporary files of interrupted backups on nas');
   });
 
   it('backs up, prints the result (refs, size, sha256, verification) and list shows it', async () => {

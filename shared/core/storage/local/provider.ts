@@ -11,8 +11,9 @@ import { dirname, join, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, throwIfAborted } from '../../errors';
-import type { CallOptions, Capabilities, ListOptions, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
+import type { CallOptions, Capabilities, ListOptions, ObjectInfo, ReadOptions, StorageProvider, StorageTemporaries, WriteOptions } from '../provider';
 import { classifyFsError } from './errors';
+import { localTemporaries } from './temporaries';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 
 /** Temp files of in-flight writes carry this marker and are never listed. */
@@ -22,8 +23,11 @@ export const LOCAL_TEMP_MARKER = '.backup-desk-tmp-';
 export class LocalProvider implements StorageProvider {
   readonly kind = 'local' as const;
   readonly capabilities: Capabilities;
+  /** Temp files of interrupted writes (`temporaries.ts`). */
+  readonly temporaries: StorageTemporaries;
 
   constructor(readonly root: string) {
+    this.temporaries = localTemporaries(root);
     this.capabilities = {
       write: true,
       remove: true,

@@ -14,7 +14,8 @@ export interface ProviderOverrides {
 
 /**
  * A provider that behaves like `base` except for `overrides`. `write`/`remove` exist on the
- * result exactly when they exist on `base`, so capability flags stay truthful through wrappers.
+ * result exactly when they exist on `base`, so capability flags stay truthful through wrappers;
+ * `temporaries` is passed through as it is.
  */
 export function wrapProvider(base: StorageProvider, overrides: ProviderOverrides): StorageProvider {
   const wrapped: StorageProvider = {
@@ -31,5 +32,6 @@ export function wrapProvider(base: StorageProvider, overrides: ProviderOverrides
     ...wrapped,
     ...(baseWrite !== undefined ? { write: overrides.write ?? baseWrite } : {}),
     ...(baseRemove !== undefined ? { remove: overrides.remove ?? baseRemove } : {}),
+    ...(base.temporaries !== undefined ? { temporaries: base.temporaries } : {}),
   };
 }

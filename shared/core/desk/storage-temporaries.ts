@@ -1,0 +1,71 @@
+/**
+ * Leftovers of interrupted backups on the storages: the temporary objects (hidden temp files,
+ * uncommitted uploads) a hard kill mid-write leaves behind, which `list` never shows but which
+ * take space. Found per storage through `provider.temporaries`; one younger than the age limit
+ * may belong to a write still running and is only counted, never removed.
+ */
+import { toAppError, type AppError } from '../errors';
+import type { StorageProvider, TemporaryObject } from '../storage/provider';
+
+/** One temporary object on one configured storage. */
+export interface StorageTemporary {
+  readonly storage: string;
+  readonly temp: TemporaryObject;
+  readonly ageMs: number;
+}
+
+/** What a search of the storages found. */
+export interface TemporariesFound {
+  /** Old enough to remove. */
+  readonly found: StorageTemporary[];
+  /** Younger than the limit (left alone). */
+  readonly young: StorageTemporary[];
+  /** Storages that could not be searched, with why. */
+  readonly failed: { readonly storage: string; readonly error: AppError }[];
+}
+
+/** What a removal did. */
+export interface TemporariesRemoved {
+  readonly removed: StorageTemporary[];
+  readonly failed: { readonly temp: StorageTemporary; readonly error: AppError }[];
+}
+
+/** Searches `storages` (those whose provider keeps temporaries) for temporaries, split at `minAgeMs`. */
+export async function findStorageTemporaries(
+  storages: readonly string[],
+  provider: (name: string) => Promise<StorageProvider>,
+  minAgeMs: number,
+  now = Date.now(),
+): Promise<TemporariesFound> {
+  const out: TemporariesFound = { found: [], young: [], failed: [] };
+  for (const storage of storages) {
+    try {
+      const temps = (await provider(storage)).temporaries;
+      if (!temps) continue;
+      for await (const temp of temps.list()) {
+        const t: StorageTemporary = { storage, temp, ageMs: Math.max(0, now - temp.modified.getTime()) };
+        (t.ageMs >= minAgeMs ? out.found : out.young).push(t);
+      }
+    } catch (err) {
+      out.failed.push({ storage, error: toAppError(err) });
+    }
+  }
+  return out;
+}
+
+/** Removes temporaries found by `findStorageTemporaries`; one already gone counts as removed. */
+export async function removeStorageTemporaries(found: readonly StorageTemporary[], provider: (name: string) => Promise<StorageProvider>): Promise<TemporariesRemoved> {
+  const out: TemporariesRemoved = { removed: [], failed: [] };
+  for (const t of found) {
+    try {
+      const temps = (await provider(t.storage)).temporaries;
+      await temps?.remove(t.temp);
+      out.removed.push(t);
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.kind === 'NotFound') out.removed.push(t);
+      else out.failed.push({ temp: t, error: e });
+    }
+  }
+  return out;
+}
