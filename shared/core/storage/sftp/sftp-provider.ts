@@ -22,7 +22,7 @@ import SftpClient from 'ssh2-sftp-client';
 import type { ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { AppError, cancelledError, throwIfAborted } from '../../errors';
 import { nullLogger, type Logger } from '../../util/logger';
-import type { CallOptions, Capabilities, ListOptions, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
+import type { CallOptions, Capabilities, ListOptions, ObjectInfo, ReadOptions, StorageProvider, StorageTemporaries, TemporaryObject, WriteOptions } from '../provider';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 import { guardReadStream } from '../wrappers/streams';
 import type { SftpConfig } from './config';
@@ -256,9 +256,8 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
 
   const capabilities: Capabilities = { write: true, remove: true, rangeReads: true, maxConcurrency: 4, caseInsensitive: false };
 
-  async function* list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
-    assertValidPrefix(prefix);
-    const { signal } = opts;
+  /** Every file below `prefix`: the objects, or (`temps`) only the temp files of unfinished writes. */
+  async function* walk(prefix: string, signal: AbortSignal | undefined, temps: boolean): AsyncIterable<{ key: string; filename: string; st: Stats }> {
     const slash = prefix.lastIndexOf('/');
     const startRel = slash >= 0 ? prefix.slice(0, slash) : '';
     let queue = [startRel];
@@ -297,13 +296,39 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
           }
           if (st.isDirectory()) {
             if (descend(key)) queue.push(key);
-          } else if (st.isFile() && key.startsWith(prefix) && !TEMP_NAME.test(filename)) {
-            yield infoOf(key, st);
+          } else if (st.isFile() && key.startsWith(prefix) && TEMP_NAME.test(filename) === temps) {
+            yield { key, filename, st };
           }
         }
       }
     }
   }
+
+  async function* list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    assertValidPrefix(prefix);
+    for await (const f of walk(prefix, opts.signal, false)) yield infoOf(f.key, f.st);
+  }
+
+  /** Temp files (`.NAME.part-XXXXXXXX`) that killed writes left: a write removes its own otherwise. */
+  const temporaries: StorageTemporaries = {
+    async *list(opts: CallOptions = {}): AsyncIterable<TemporaryObject> {
+      for await (const f of walk('', opts.signal, true)) {
+        const forName = f.filename.slice(1, f.filename.lastIndexOf('.part-'));
+        const dir = path.posix.dirname(f.key);
+        yield { id: f.key, forKey: dir === '.' ? forName : `${dir}/${forName}`, size: f.st.size, modified: new Date(f.st.mtime * 1000) };
+      }
+    },
+    async remove(temp: TemporaryObject, opts: CallOptions = {}): Promise<void> {
+      assertValidKey(temp.id);
+      if (!TEMP_NAME.test(path.posix.basename(temp.id))) throw new AppError('InvalidInput', `"${temp.id}" is not a temporary file of this app.`);
+      const c = await conn(opts.signal);
+      try {
+        await call<void>((cb) => c.sftp.unlink(abs(temp.id), cb));
+      } catch (err) {
+        throw fail(err, temp.id, opts.signal);
+      }
+    },
+  };
 
   async function statKey(key: string, signal?: AbortSignal): Promise<Stats> {
     const c = await conn(signal);
@@ -440,6 +465,7 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
     read,
     write,
     remove,
+    temporaries,
     hostKeyFingerprint: () => fingerprint,
     async close() {
       closed = true;

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,6 +10,15 @@ import { sftpConfigSchema, type SftpConfig } from '../../../../../shared/core/st
 import { createSftpProvider, type SftpAuth, type SftpStorageProvider } from '../../../../../shared/core/storage/sftp/sftp-provider';
 import { startSshd, type TestSshd } from '../../../../helpers/sshd';
 import { bodyOf, collect, drain, expectKind, patternBytes } from '../../../../conformance/storage-suite';
+import type { StorageProvider, TemporaryObject } from '../../../../../shared/core/storage/provider';
+
+/** Every temporary object the provider reports. */
+async function temporariesOf(p: StorageProvider): Promise<TemporaryObject[]> {
+  const out: TemporaryObject[] = [];
+  for await (const t of p.temporaries!.list()) out.push(t);
+  return out;
+}
+
 
 let sshd: TestSshd;
 let tmp: string;
@@ -180,6 +189,23 @@ describe('SFTP transfers', () => {
     await p.write!('tmpcheck/z.bin', bodyOf(Buffer.from('new!')));
     expect((await filesOnDisk()).filter((f) => f.startsWith('tmpcheck'))).toEqual(['tmpcheck/z.bin']);
     expect(await readFile(path.join(sshd.root, 'tmpcheck/z.bin'), 'utf8')).toBe('new!');
+  });
+
+  it('finds the temp file a killed write left (hidden from list) and removes only such files', async () => {
+    const p = providerFor();
+    const dir = path.join(sshd.root, 'killed', 'sub');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, '.shop.2026-01-02_03-04-05.zip.part-0a1b2c3d'), 'half a backup'); // what a kill -9 mid-write leaves
+    await writeFile(path.join(dir, '.notes.part-nothex!'), 'not ours');
+    await writeFile(path.join(dir, 'kept.zip'), 'kept');
+    expect((await collect(p.list('killed/'))).map((o) => o.key).sort()).toEqual(['killed/sub/.notes.part-nothex!', 'killed/sub/kept.zip']);
+    const temps = (await temporariesOf(p)).filter((t) => t.id.startsWith('killed/'));
+    expect(temps).toEqual([expect.objectContaining({ id: 'killed/sub/.shop.2026-01-02_03-04-05.zip.part-0a1b2c3d', forKey: 'killed/sub/shop.2026-01-02_03-04-05.zip', size: 13 })]);
+    expect(Date.now() - temps[0]!.modified.getTime()).toBeLessThan(60_000);
+    await expectKind(() => p.temporaries!.remove({ ...temps[0]!, id: 'killed/sub/kept.zip' }), 'InvalidInput');
+    await p.temporaries!.remove(temps[0]!);
+    await expectKind(() => p.temporaries!.remove(temps[0]!), 'NotFound');
+    expect((await readdir(dir)).sort()).toEqual(['.notes.part-nothex!', 'kept.zip']);
   });
 
   it('prunes folders emptied by remove, and lists a missing folder as empty', async () => {
