@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Dropbox, DropboxResponseError } from 'dropbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../../../../shared/core/errors';
 import { refreshingTokenSource, staticTokenSource, type TokenSource } from '../../../../../shared/core/auth/token-source';
 import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
 import { dropboxFactory } from '../../../../../shared/core/storage/dropbox';
@@ -12,23 +11,10 @@ import { classifyDropboxError } from '../../../../../shared/core/storage/dropbox
 import { resumableRead, writeWithRetry } from '../../../../../shared/core/storage/wrappers/resume';
 import { nullLogger } from '../../../../../shared/core/util/logger';
 import { dropboxContentHash, startFakeDropbox, type FakeDropbox } from '../../../../helpers/fake-services/dropbox';
+import { caught, drain } from '../../../../helpers/assertions';
 
 process.env.HTTPS_PROXY = 'http://127.0.0.1:9';
 
-const drain = async (s: Readable): Promise<Buffer> => {
-  const out: Buffer[] = [];
-  for await (const c of s) out.push(c as Buffer);
-  return Buffer.concat(out);
-};
-const caught = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected a rejection');
-};
 const bytes = (n: number, seed = 1): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
 /** A token source that counts what the provider asks of it. */

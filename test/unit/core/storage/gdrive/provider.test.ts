@@ -3,32 +3,18 @@ import { generateKeyPairSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { drive_v3 } from '@googleapis/drive';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../../../../shared/core/errors';
 import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
 import { gdriveFactory } from '../../../../../shared/core/storage/gdrive';
 import { driveQuoted } from '../../../../../shared/core/storage/gdrive/provider';
 import type { StorageProvider } from '../../../../../shared/core/storage/provider';
 import { nullLogger } from '../../../../../shared/core/util/logger';
 import { MY_DRIVE_ROOT, startFakeDrive, type FakeDrive } from '../../../../helpers/fake-services/gdrive';
+import { caught, drain } from '../../../../helpers/assertions';
 
 process.env.HTTPS_PROXY = 'http://127.0.0.1:9';
 process.env.NO_PROXY = '127.0.0.1,localhost';
 const CHUNK = 512 * 1024;
 
-const drain = async (s: Readable): Promise<Buffer> => {
-  const out: Buffer[] = [];
-  for await (const c of s) out.push(c as Buffer);
-  return Buffer.concat(out);
-};
-const caught = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected a rejection');
-};
 const bytes = (n: number, seed = 1): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed * 13 + (i >> 9)) & 0xff));
 const keysOf = async (p: StorageProvider, prefix = '', pageSize?: number): Promise<string[]> => {
   const out: string[] = [];

@@ -2,29 +2,15 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../../../../shared/core/errors';
 import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
 import type { StorageProvider } from '../../../../../shared/core/storage/provider';
 import { selectEndpoint, swiftFactory } from '../../../../../shared/core/storage/swift';
 import { nullLogger } from '../../../../../shared/core/util/logger';
 import { startFakeSwift, SWIFT_TEMPAUTH_USER, SWIFT_TEST_USER, type FakeSwift } from '../../../../helpers/fake-services/swift';
+import { caught, drain } from '../../../../helpers/assertions';
 
 process.env.HTTPS_PROXY = 'http://127.0.0.1:9';
 
-const drain = async (s: Readable): Promise<Buffer> => {
-  const out: Buffer[] = [];
-  for await (const c of s) out.push(c as Buffer);
-  return Buffer.concat(out);
-};
-const caught = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected a rejection');
-};
 const bytes = (n: number, seed = 1): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + seed) & 0xff));
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
