@@ -127,6 +127,19 @@ export const drillResultSchema = z.object({
   checks: z.array(drillCheckSchema),
   timings: z.object({ findMs: z.number(), restoreMs: z.number(), checkMs: z.number(), dropMs: z.number(), totalMs: z.number() }),
   odooVersion: z.string().optional(),
+  /** Attachments kept in S3/Swift: what the drill did with them (a backup without them all is restored keep-remote, read-only). */
+  attachments: z
+    .object({
+      mode: z.enum(['bring-home', 'keep-remote', 'skip']),
+      /** Distinct objects the database referenced in object storage. */
+      objects: z.number(),
+      /** Of them, those the backup held (brought home and SHA-1 checked). */
+      fromBackup: z.number(),
+      /** Those only in object storage: not checked by the drill. */
+      notInBackup: z.number(),
+      message: z.string(),
+    })
+    .optional(),
 });
 /** What a restore drill found. */
 export type DrillResult = z.infer<typeof drillResultSchema>;

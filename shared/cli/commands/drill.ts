@@ -13,6 +13,7 @@ function print(ctx: CliContext, r: DrillResult): void {
     ctx.out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}`);
     for (const p of c.problems ?? []) ctx.out(`         ${p}`);
   }
+  if (r.attachments) ctx.out(`  ${r.attachments.notInBackup > 0 ? 'NOTE' : 'ok  '} attachments: ${r.attachments.message}`);
   const t = r.timings;
   ctx.out(`  took ${(t.totalMs / 1000).toFixed(1)} s (find ${(t.findMs / 1000).toFixed(1)} s, restore ${(t.restoreMs / 1000).toFixed(1)} s, checks ${(t.checkMs / 1000).toFixed(1)} s, drop ${(t.dropMs / 1000).toFixed(1)} s)`);
 }
@@ -22,7 +23,7 @@ export const drillCommand: CommandModule = {
   register(program: Command, ctx: CliContext) {
     program
       .command('drill [ref]')
-      .description('restore drill: restore a backup (REF, or the newest of --db on --storage) into the private PostgreSQL, check it is a working Odoo database (modules, admin user, every filestore file and its SHA-1), record it in the history, and drop it')
+      .description('restore drill: restore a backup (REF, or the newest of --db on --storage) into the private PostgreSQL, check it is a working Odoo database (modules, admin user, every filestore file and its SHA-1), record it in the history, and drop it; attachments only in S3/Swift are restored keep-remote, read-only (never fetched) and reported')
       .option('--storage <name>', 'the storage holding the backups')
       .option('--db <name>', 'the database whose newest backup to drill')
       .option('--json', 'print the result as JSON')

@@ -11,6 +11,8 @@
  *   (`ir_attachment.location` = `file`, the previous value kept in `backup_desk.attachment_location_was`)
  *   and the database is neutralized.
  * - `skip`: nothing changes; the result warns that those attachments will read empty.
+ * Unset: a backup holding every object is brought home from itself; any other stops and asks, or,
+ * with `otherwise` (restore drills), brings home what the backup holds and treats the rest in that mode.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -33,6 +35,8 @@ import type { RestoreRun } from '../restore/pipeline';
 export interface AttachmentsStageOptions {
   /** Unset: bring home from the backup's own filestore when it holds every object, else ask (`InvalidInput`). */
   readonly mode: AttachmentsMode | undefined;
+  /** Unset mode and a backup without every object: what to do with the rest instead of asking. */
+  readonly otherwise?: 'keep-remote' | 'skip' | undefined;
   /** Connected to the restored (temporary) database. */
   readonly client: pg.Client;
   /** The restored database's filestore folder (created on first use). */
@@ -62,6 +66,8 @@ export interface AttachmentsStageResult {
   readonly mode: AttachmentsMode | 'none';
   /** Where the attachments were before the stage. */
   readonly before: AttachmentReport | undefined;
+  /** Where they are after it, when the stage read that again (objects the backup lacked, kept remote or skipped). */
+  readonly after?: AttachmentReport;
   /** Objects downloaded from object storage. */
   readonly downloaded: number;
   /** Objects found (and verified) in the backup's own filestore. */
@@ -93,7 +99,7 @@ export async function runAttachmentsStage(opts: AttachmentsStageOptions, ctx: Jo
   const before = await scanDatabaseAttachments(opts.client, opts.sourceDb);
   const base = { mode: opts.mode ?? ('none' as const), before, downloaded: 0, fromBackup: 0, rewrittenRows: 0, problems: [] as ObjectProblem[], warnings: [] as string[] };
   if (!before || before.remote.objects === 0) return base;
-  if (opts.mode === undefined) return fromBackupOrAsk(opts, before, ctx);
+  if (opts.mode === undefined) return fromBackupOrElse(opts, before, ctx);
   if (opts.mode === 'skip') return { ...base, warnings: skipWarnings(before) };
   if (opts.mode === 'keep-remote') return { ...base, warnings: await keepRemote(opts, before, ctx) };
   if (!opts.resolver) throw new AppError('InvalidInput', 'Bringing attachments home needs the storages that hold them.');
@@ -106,18 +112,32 @@ const BACKUP_ONLY: ObjectResolver = {
   close: () => Promise.resolve(),
 };
 
-/** The default: a backup holding every object is brought home from itself; otherwise the person chooses. */
-async function fromBackupOrAsk(opts: AttachmentsStageOptions, before: AttachmentReport, ctx: JobContext): Promise<AttachmentsStageResult> {
-  const r = await bringHome({ ...opts, mode: 'bring-home', resolver: BACKUP_ONLY }, before, ctx);
-  if (r.problems.length === 0) return r;
+/** The default: a backup holding every object is brought home from itself; otherwise `opts.otherwise`, or the person chooses. */
+async function fromBackupOrElse(opts: AttachmentsStageOptions, before: AttachmentReport, ctx: JobContext): Promise<AttachmentsStageResult> {
+  const r = await bringObjects({ ...opts, resolver: BACKUP_ONLY }, before, ctx);
+  if (r.problems.length === 0) return { mode: 'bring-home', before, ...r, warnings: await homeLocation(opts.client, before) };
+  if (opts.otherwise) return restAs(opts, opts.otherwise, before, r, ctx);
   throw new AppError('InvalidInput', `This backup is not self-contained: ${r.problems.length} of ${before.remote.objects} attachment objects are only in ${storesOf(before)}.`, {
     hint: 'Choose what the restore does with them: bring them home into the filestore (--attachments bring-home, with a storage that reaches them), keep reading them there read-only (--attachments keep-remote), or restore without them (--attachments skip: they read as empty).',
     details: { remoteObjects: before.remote.objects, notInBackup: r.problems.length, stores: storesOf(before) },
   });
 }
 
+/** After bringing home what the backup holds: the objects it lacks are kept remote or skipped. */
+async function restAs(opts: AttachmentsStageOptions, mode: 'keep-remote' | 'skip', before: AttachmentReport, r: ObjectsHome, ctx: JobContext): Promise<AttachmentsStageResult> {
+  const rest = (await scanDatabaseAttachments(opts.client, opts.sourceDb)) ?? before;
+  const held = r.fromBackup > 0 ? [`${r.fromBackup} of ${before.remote.objects} attachment objects were in the backup: brought home from it, SHA-1 checked.`] : [];
+  const warnings = mode === 'skip' ? skipWarnings(rest) : await keepRemote(opts, rest, ctx);
+  return { mode, before, after: rest, downloaded: 0, fromBackup: r.fromBackup, rewrittenRows: r.rewrittenRows, problems: [], warnings: [...held, ...warnings] };
+}
+
+/** The buckets/containers a report names, as `scheme://store`. */
+export function remoteStoresOf(r: AttachmentReport): string[] {
+  return r.groups.filter((g) => !['database', 'filestore', 'url', 'empty'].includes(g.where)).map((g) => `${g.where}://${g.store ?? '?'}`);
+}
+
 function storesOf(r: AttachmentReport): string {
-  return r.groups.filter((g) => !['database', 'filestore', 'url', 'empty'].includes(g.where)).map((g) => `${g.where}://${g.store ?? '?'}`).join(', ');
+  return remoteStoresOf(r).join(', ');
 }
 
 function skipWarnings(r: AttachmentReport): string[] {
@@ -156,7 +176,32 @@ function expectedSha1(at: StoredAt, name: RemoteName): string | undefined {
   return name.checksum && isSha1(name.checksum) ? name.checksum : undefined;
 }
 
+/** What bringing objects home did (before the location parameter is touched). */
+interface ObjectsHome {
+  readonly downloaded: number;
+  readonly fromBackup: number;
+  readonly rewrittenRows: number;
+  readonly problems: ObjectProblem[];
+}
+
 async function bringHome(opts: AttachmentsStageOptions, before: AttachmentReport, ctx: JobContext): Promise<AttachmentsStageResult> {
+  const r = await bringObjects(opts, before, ctx);
+  const warnings = await homeLocation(opts.client, before);
+  if (r.problems.length > 0) {
+    warnings.push(`${r.problems.length} of ${before.remote.objects} attachment objects could not be brought home (listed in the result); their attachments read as empty.`);
+  }
+  return { mode: 'bring-home', before, ...r, warnings };
+}
+
+/** Once attachments are home: new ones go to the filestore too. */
+async function homeLocation(client: pg.Client, before: AttachmentReport): Promise<string[]> {
+  if (!before.locationSet || before.location === 'file') return [];
+  await setParam(client, LOCATION, 'file');
+  return [`ir_attachment.location was "${before.location}"; it is now "file".`];
+}
+
+/** Copies every remote object home (from the backup's filestore first) and rewrites its rows. */
+async function bringObjects(opts: AttachmentsStageOptions, before: AttachmentReport, ctx: JobContext): Promise<ObjectsHome> {
   const params = await readStorageParams(opts.client);
   const openstackContainer = openstackContainerOf(params.openstack, opts.sourceDb);
   const dir = await opts.filestore();
@@ -182,15 +227,7 @@ async function bringHome(opts: AttachmentsStageOptions, before: AttachmentReport
     }
     ctx.progress({ phase: 'attachments', label: 'Bringing attachments home', done: ++done, total, unit: 'items' });
   });
-  const warnings: string[] = [];
-  if (before.locationSet && before.location !== 'file') {
-    await setParam(opts.client, LOCATION, 'file');
-    warnings.push(`ir_attachment.location was "${before.location}"; it is now "file".`);
-  }
-  if (problems.length > 0) {
-    warnings.push(`${problems.length} of ${total} attachment objects could not be brought home (listed in the result); their attachments read as empty.`);
-  }
-  return { mode: 'bring-home', before, downloaded, fromBackup, rewrittenRows, problems, warnings };
+  return { downloaded, fromBackup, rewrittenRows, problems };
 }
 
 type HomeOutcome = { kind: 'downloaded' | 'from-backup'; sha1: string } | { kind: 'problem'; problem: ObjectProblem };
@@ -219,6 +256,8 @@ async function homeOne(opts: AttachmentsStageOptions, at: StoredAt, name: Remote
 export interface RestoreAttachmentsOptions {
   /** Unset: a backup holding every object is brought home from itself; any other stops the restore and asks. */
   readonly mode?: AttachmentsMode | undefined;
+  /** Unset mode, a backup without every object: bring home what it holds and do this with the rest instead of asking (restore drills). */
+  readonly otherwise?: 'keep-remote' | 'skip' | undefined;
   /** Providers for the buckets/containers (bring-home). */
   readonly resolver?: ObjectResolver | undefined;
   /** The database the backup was made of (Catalyst containers are named after it). */
@@ -233,6 +272,10 @@ export interface RestoreAttachmentsSummary {
   readonly fromBackup: number;
   readonly rewrittenRows: number;
   readonly problems: readonly ObjectProblem[];
+  /** The buckets/containers the database referenced (`s3://bucket`, `swift://container`…). */
+  readonly stores: readonly string[];
+  /** Those it still references after the stage, when that was read again. */
+  readonly storesLeft?: readonly string[];
 }
 
 /**
@@ -246,6 +289,7 @@ export async function attachmentsStage(run: RestoreRun, loader: pg.Client): Prom
   const r = await runAttachmentsStage(
     {
       mode,
+      otherwise: a.otherwise,
       client: loader,
       filestore: () => run.staging.folder(),
       ...(a.resolver ? { resolver: a.resolver } : {}),
@@ -258,5 +302,5 @@ export async function attachmentsStage(run: RestoreRun, loader: pg.Client): Prom
   for (const w of r.warnings) run.warn(w);
   for (const p of r.problems.slice(0, 20)) run.warn(`Attachment object ${p.storeFname} not brought home (${p.reason}): ${p.message}`);
   if (r.mode === 'none' || !r.before) return undefined;
-  return { mode: r.mode, remoteObjects: r.before.remote.objects, downloaded: r.downloaded, fromBackup: r.fromBackup, rewrittenRows: r.rewrittenRows, problems: r.problems };
+  return { mode: r.mode, remoteObjects: r.before.remote.objects, downloaded: r.downloaded, fromBackup: r.fromBackup, rewrittenRows: r.rewrittenRows, problems: r.problems, stores: remoteStoresOf(r.before), ...(r.after ? { storesLeft: remoteStoresOf(r.after) } : {}) };
 }

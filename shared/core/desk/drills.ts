@@ -10,6 +10,7 @@ import type { DrillResult } from '../../contract/schedules';
 import { checkAdminUser, checkFilestore, checkModules, type DrillCheck } from '../drill';
 import { AppError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
+import type { RestoreAttachmentsSummary } from '../attachments';
 import { connect, connectAdmin, quoteIdent } from '../pg/connection';
 import type { BackupLocator } from './backup-locator';
 import type { CatalogService } from './catalog';
@@ -17,6 +18,18 @@ import { resolveTarget, restoreEngine } from './engine';
 import type { DeskKernel } from './kernel';
 import type { PassphraseService } from './passphrases';
 import type { RestoreService } from './restores';
+
+/** What a drill says about attachments kept in object storage, from the restore's attachments stage. */
+function drillAttachments(a: RestoreAttachmentsSummary): NonNullable<DrillResult['attachments']> {
+  const notInBackup = Math.max(0, a.remoteObjects - a.fromBackup - a.downloaded);
+  const where = (a.storesLeft?.length ? a.storesLeft : a.stores).join(', ') || 'object storage';
+  const held = a.fromBackup > 0 ? ` The ${a.fromBackup} the backup holds were brought home and SHA-1 checked.` : '';
+  const message =
+    notInBackup === 0
+      ? `All ${a.remoteObjects} attachment objects kept in ${where} are in the backup: brought home, SHA-1 checked.`
+      : `Not self-contained: ${notInBackup} of ${a.remoteObjects} attachment objects are only in ${where} and were not checked. Restored ${a.mode}, read-only: no storage was contacted, ir_attachment.location points at the filestore and the copy is neutralized, so the drill cannot touch production.${held}`;
+  return { mode: a.mode, objects: a.remoteObjects, fromBackup: a.fromBackup, notInBackup, message };
+}
 
 /** What to drill: a backup ref, or the newest backup of `db` on `storage`. */
 export interface DrillRequest {
@@ -64,7 +77,7 @@ export class DrillService {
     }
     const failed = result.checks.filter((c) => !c.ok);
     if (failed.length > 0) ctx.log('error', `Restore drill failed: ${failed.map((c) => c.message).join('; ')}`);
-    const details = { ok: result.ok, restoredAs: result.restoredAs, checks: result.checks, timings: result.timings };
+    const details = { ok: result.ok, restoredAs: result.restoredAs, checks: result.checks, timings: result.timings, ...(result.attachments ? { attachments: result.attachments } : {}) };
     const error = failed.length > 0 ? new AppError('Fatal', `The restore drill of ${ref} failed: ${failed.map((c) => c.message).join('; ')}`) : undefined;
     await recorder?.finish({ outcome: result.ok ? 'ok' : 'failed', details, ...(error ? { error } : {}) }).catch(warn);
     return result;
@@ -98,8 +111,9 @@ export class DrillService {
       await this.drop(pgUrl, name, filestore);
     }
     const dropMs = Date.now() - done.droppingAt;
-    const { checks, restoreMs, checkMs, odooVersion } = done;
-    return { ok: checks.every((c) => c.ok), ref, db, restoredAs: name, checks, timings: { findMs, restoreMs, checkMs, dropMs, totalMs: Date.now() - t0 }, ...(odooVersion ? { odooVersion } : {}) };
+    const { checks, restoreMs, checkMs, odooVersion, attachments } = done;
+    const timings = { findMs, restoreMs, checkMs, dropMs, totalMs: Date.now() - t0 };
+    return { ok: checks.every((c) => c.ok), ref, db, restoredAs: name, checks, timings, ...(odooVersion ? { odooVersion } : {}), ...(attachments ? { attachments } : {}) };
   }
 
   /** Restores `ref` as `name` into the embedded server and checks it (the caller drops it). */
@@ -109,14 +123,17 @@ export class DrillService {
     const r = await this.locator.resolve(ref, ctx.signal);
     const choice = { given: undefined, remember: false, useRemembered: true };
     const restored = await this.passphrases.withPassphrase(ref, choice, (passphrase) =>
-      restoreEngine.restore({ source: r.source, db: name, targetUrl: pgUrl, dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),
+      // Attachments only in S3/Swift: kept remote, read-only (never fetched, location repointed, neutralized), so a drill cannot touch production.
+      restoreEngine.restore({ source: r.source, db: name, targetUrl: pgUrl, dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, attachments: { otherwise: 'keep-remote' }, ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),
     );
     const restoreMs = Date.now() - t1;
     const t2 = Date.now();
     ctx.progress({ phase: 'check', label: 'Checking the restored database' });
     const checks = await this.check(pgUrl, name, filestore, ctx.signal);
     const checkMs = Date.now() - t2;
-    return { checks, restoreMs, checkMs, odooVersion: restored.odooVersion, droppingAt: Date.now() };
+    const attachments = restored.attachments ? drillAttachments(restored.attachments) : undefined;
+    if (attachments && attachments.notInBackup > 0) ctx.log('warn', attachments.message);
+    return { checks, restoreMs, checkMs, odooVersion: restored.odooVersion, attachments, droppingAt: Date.now() };
   }
 
   private async check(pgUrl: string, name: string, filestore: string, signal: AbortSignal): Promise<DrillCheck[]> {

@@ -50,4 +50,10 @@ describe('the backup detail panel shows the restore drills that proved the backu
     show([]);
     expect(await screen.findByText(/never drilled/)).toBeTruthy();
   });
+
+  it('says what a passed drill could not check: attachments only in S3/Swift, restored read-only', async () => {
+    show([{ ...drill(ENTRY.ref, 'ok'), details: { attachments: { mode: 'keep-remote', objects: 10, fromBackup: 6, notInBackup: 4, message: 'Not self-contained: 4 of 10…' } } }]);
+    expect(await screen.findByText(/^passed /)).toBeTruthy();
+    expect(screen.getByText(/4 attachment objects only in S3\/Swift were not checked \(restored read-only\)/)).toBeTruthy();
+  });
 });

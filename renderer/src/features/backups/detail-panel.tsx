@@ -32,12 +32,19 @@ function useLatestDrill(entry: BackupEntry): Run | null | undefined {
   return run;
 }
 
+/** A drill of a backup without all its S3/Swift attachments: what it could not check. */
+function DrillAttachmentsNote({ run }: { run: Run }) {
+  const a = run.details.attachments as { notInBackup?: number; message?: string } | undefined;
+  if (!a?.notInBackup) return null;
+  return <span className="muted" title={a.message}>{` — ${a.notInBackup} attachment objects only in S3/Swift were not checked (restored read-only)`}</span>;
+}
+
 /** Whether a restore drill proved this backup restores into a working Odoo database. */
 function DrillFact({ run }: { run: Run | null | undefined }) {
   if (run === undefined) return <span className="muted">…</span>;
   if (run === null) return <span className="muted">never drilled (backup-desk drill, or a drill schedule)</span>;
   const when = formatLocal(run.endedAt ?? run.startedAt);
-  if (run.outcome === 'ok') return <Badge tone="good">{`passed ${when}`}</Badge>;
+  if (run.outcome === 'ok') return <><Badge tone="good">{`passed ${when}`}</Badge><DrillAttachmentsNote run={run} /></>;
   if (run.outcome === 'running') return <Badge tone="info">running</Badge>;
   return (
     <>
