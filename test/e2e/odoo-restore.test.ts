@@ -170,6 +170,35 @@ describe('restore into a running Odoo through the wizard, in Chromium against `s
     await card.getByRole('list', { name: 'Databases on prod' }).getByText('acme_remote', { exact: true }).waitFor();
   });
 
+  it('restores a backup over a database from its row on the Odoo instances screen, after the typed confirmation', async () => {
+    const uploads = fake.uploads.length;
+    await nav('Odoo instances').click();
+    const row = page.getByRole('article', { name: 'Odoo instance prod' }).getByRole('listitem').filter({ hasText: 'acme_remote' });
+    await row.getByRole('button', { name: 'Restore a backup here…' }).click();
+    const picker = page.getByRole('dialog', { name: 'Restore a backup over acme_remote on prod' });
+    await picker.getByLabel('Search backups').fill('acme');
+    const choices = picker.getByRole('table', { name: 'Backups to restore' }).getByRole('row');
+    await choices.filter({ hasText: 'acme17' }).waitFor();
+    await shot('odoo-restore-here-picker');
+    await choices.filter({ has: page.getByRole('cell', { name: 'acme', exact: true }) }).getByRole('button', { name: /^Choose/ }).click();
+    const w = page.getByRole('dialog', { name: 'Restore acme' });
+    await w.getByText('A database named “acme_remote” already exists on Odoo server prod', { exact: false }).waitFor();
+    await w.getByRole('button', { name: 'Next' }).click();
+    expect(await w.getByRole('checkbox', { name: /Replace the existing database “acme_remote”/ }).isChecked()).toBe(true);
+    expect(await w.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await w.getByLabel('Type “acme_remote” to confirm').fill('acme_remote');
+    await w.getByRole('button', { name: 'Next' }).click();
+    await w.getByRole('button', { name: 'Restore now' }).click();
+    await w.getByRole('heading', { name: '“acme_remote” is restored' }).waitFor({ timeout: 60_000 });
+    expect((await factsOf(w)).Replaced).toBe('The existing database of that name');
+    // Restored under a temporary name, then the old one dropped and the new one renamed into place.
+    expect(fake.uploads.length).toBe(uploads + 1);
+    expect(fake.uploads.at(-1)!.fields.name).toMatch(/^bd_tmp_acme_remote_/);
+    expect(fake.databases.get('acme_remote')?.upload).toBe(fake.uploads.at(-1));
+    expect([...fake.databases.keys()].filter((n) => n.startsWith('bd_tmp_'))).toEqual([]);
+    await w.getByRole('button', { name: 'Done' }).click();
+  });
+
   it('says which limit refused the upload when the proxy answers 413, and nothing is sent', async () => {
     fake.set({ proxyMaxBodySize: 1024 });
     const before = fake.uploads.length;

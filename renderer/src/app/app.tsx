@@ -12,7 +12,7 @@ import { FirstRun } from '../features/first-run/first-run';
 import { HistoryView } from '../features/history/history-view';
 import { OdooInstancesView } from '../features/odoo-instances/odoo-instances-view';
 import { SchedulesView } from '../features/schedules/schedules-view';
-import { RestoreWizard, type RestoreSource } from '../features/restore/restore-wizard';
+import { RestoreWizard, type RestorePreset, type RestoreSource } from '../features/restore/restore-wizard';
 import { loadPrefs, savePrefs, SettingsView, type UiPrefs } from '../features/settings/settings-view';
 import { StoragesView } from '../features/storages/storages-view';
 import { VaultUnlock } from '../features/vault-unlock/vault-unlock';
@@ -48,6 +48,7 @@ export function App() {
   const [prefs, setPrefs] = useState<UiPrefs>(loadPrefs);
   const [skipFirstRun, setSkipFirstRun] = useState(false);
   const [restore, setRestore] = useState<RestoreSource | undefined>(undefined);
+  const [restorePreset, setRestorePreset] = useState<RestorePreset | undefined>(undefined);
   const [download, setDownload] = useState<BackupEntry | undefined>(undefined);
   const [backupNow, setBackupNow] = useState(false);
   const [dropped, setDropped] = useState<OpenedItem | undefined>(undefined);
@@ -201,7 +202,15 @@ export function App() {
         ) : screen === 'storages' ? (
           <StoragesView storages={storages} onChanged={loadStorages} />
         ) : screen === 'odoo' ? (
-          <OdooInstancesView />
+          <OdooInstancesView
+            restoreHere={{
+              backups: catalog?.backups,
+              onRestoreHere: (e, preset) => {
+                setRestorePreset(preset);
+                setRestore(entryToSource(e));
+              },
+            }}
+          />
         ) : screen === 'schedules' ? (
           <SchedulesView reloadKey={jobs.filter((j) => j.state !== 'running').length} utc={prefs.utc} />
         ) : screen === 'activity' ? (
@@ -227,7 +236,16 @@ export function App() {
           }}
         />
       ) : null}
-      {restore ? <RestoreWizard initial={restore} onClose={() => setRestore(undefined)} /> : null}
+      {restore ? (
+        <RestoreWizard
+          initial={restore}
+          preset={restorePreset}
+          onClose={() => {
+            setRestore(undefined);
+            setRestorePreset(undefined);
+          }}
+        />
+      ) : null}
       {backupNow ? (
         <BackupDialog
           storages={(storages ?? []).map((s) => s.name)}

@@ -1,13 +1,21 @@
 import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { ComponentProps } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { BackupEntry } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { OdooInstancesView } from '../../../renderer/src/features/odoo-instances/odoo-instances-view';
 import { fakeClient } from './fake-client';
 
 afterEach(cleanup);
 
-function setup() {
+const BACKUPS = [
+  { ref: 'nas:prod_2026-02-01.zip', storage: 'nas', key: 'prod_2026-02-01_03-00-00.zip', database: 'prod', createdAt: '2026-02-01T03:00:00Z', format: 'zip', encrypted: false, size: 2048, convention: 'odoo-manager', odooVersion: '17.0' },
+  { ref: 'nas:prod_2025-01-01.zip', storage: 'nas', key: 'prod_2025-01-01_03-00-00.zip', database: 'prod', createdAt: '2025-01-01T03:00:00Z', format: 'zip', encrypted: false, size: 1024, convention: 'odoo-manager', odooVersion: '16.0' },
+  { ref: 'nas:shop_2026-02-02.zip', storage: 'nas', key: 'shop_2026-02-02_03-00-00.zip', database: 'shop', createdAt: '2026-02-02T03:00:00Z', format: 'zip', encrypted: true, size: 4096, convention: 'odoo-manager' },
+] satisfies BackupEntry[];
+
+function setup(restoreHere?: ComponentProps<typeof OdooInstancesView>['restoreHere']) {
   const dbs = ['prod', 'staging'];
   const instances = [{ name: 'erp', url: 'https://erp.example.com', createdAt: '2026-01-01T00:00:00Z' }];
   const fake = fakeClient({
@@ -27,7 +35,7 @@ function setup() {
   });
   render(
     <ApiProvider client={fake.client}>
-      <OdooInstancesView />
+      <OdooInstancesView {...(restoreHere ? { restoreHere } : {})} />
     </ApiProvider>,
   );
   return fake;
@@ -48,6 +56,41 @@ describe('Odoo instances screen', () => {
     expect(fake.calls.find(([m]) => m === 'backup:start')?.[1]).toMatchObject({ db: 'prod', source: { type: 'odoo', instance: 'erp' }, to: ['nas'] });
   });
 
+
+  it('restores a backup over one database: the picker searches its name, refuses another Odoo major, and opens the wizard preset to replace it', async () => {
+    const onRestoreHere = vi.fn();
+    setup({ backups: BACKUPS, onRestoreHere });
+    const card = await screen.findByRole('article', { name: 'Odoo instance erp' });
+    const row = (await within(card).findByText('prod')).closest('li')!;
+    await userEvent.click(within(row as HTMLElement).getByRole('button', { name: 'Restore a backup here…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Restore a backup over prod on erp' });
+    expect(within(dialog).getByLabelText('Search backups')).toHaveValue('prod');
+    const rows = within(within(dialog).getByRole('table', { name: 'Backups to restore' })).getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.querySelector('td')?.textContent)).toEqual(['prod', 'prod']);
+    // The Odoo 16 backup cannot go to this Odoo 17 server.
+    expect(rows[1]!.textContent).toMatch(/The server runs Odoo 17: Odoo does not migrate/);
+    expect(within(rows[1]!).getByRole('button', { name: /^Choose/ })).toBeDisabled();
+    await userEvent.click(within(rows[0]!).getByRole('button', { name: /^Choose/ }));
+    expect(onRestoreHere).toHaveBeenCalledWith(BACKUPS[0], { instance: 'erp', replaceDb: 'prod' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('restores a backup into the instance as a new database (any backup, searchable)', async () => {
+    const onRestoreHere = vi.fn();
+    setup({ backups: BACKUPS, onRestoreHere });
+    const card = await screen.findByRole('article', { name: 'Odoo instance erp' });
+    await within(card).findByText('Odoo 17.0');
+    const actions = card.querySelector('.card-actions') as HTMLElement;
+    await userEvent.click(within(actions).getByRole('button', { name: 'Restore a backup here…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Restore a backup into erp' });
+    expect(within(dialog).getAllByRole('row')).toHaveLength(4);
+    await userEvent.type(within(dialog).getByLabelText('Search backups'), 'shop');
+    const rows = within(dialog).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.textContent).toMatch(/encrypted/);
+    await userEvent.click(within(rows[0]!).getByRole('button', { name: /^Choose/ }));
+    expect(onRestoreHere).toHaveBeenCalledWith(BACKUPS[2], { instance: 'erp', replaceDb: undefined });
+  });
 
   it('shows each instance with its version and databases; test results per check', async () => {
     setup();

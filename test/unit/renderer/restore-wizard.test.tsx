@@ -3,16 +3,17 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DBNAME_PATTERN } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
-import { dbNameProblem, RestoreWizard, type RestoreSource } from '../../../renderer/src/features/restore/restore-wizard';
+import { dbNameProblem, RestoreWizard, type RestorePreset, type RestoreSource } from '../../../renderer/src/features/restore/restore-wizard';
 import { fakeClient, snap } from './fake-client';
 
 const SOURCE: RestoreSource = { source: 'local:acme_2024-01-01_00-00-00.zip', label: 'acme_2024-01-01_00-00-00.zip', database: 'acme', encrypted: false, format: 'zip', size: 1234 };
 
-function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = SOURCE) {
+function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = SOURCE, preset?: RestorePreset) {
   const fake = fakeClient({
     'targets:detect': async () => [
       { id: 'local-pg', label: 'PostgreSQL 15 on 127.0.0.1:5432', target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/postgres' }, available: true },
       { id: 'embedded', label: 'Embedded PostgreSQL', target: { type: 'embedded' }, available: false, detail: 'No server binaries found.' },
+      { id: 'odoo:erp', label: 'Odoo server erp', target: { type: 'odoo', instance: 'erp' }, available: true, detail: 'https://erp.example.com, through its database manager' },
     ],
     'restore:check-name': async ({ db }) => ({ valid: true, exists: existing.includes(db) }),
     'restore:start': async () => ({ jobId: 'job-1' }),
@@ -21,7 +22,7 @@ function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = S
   });
   render(
     <ApiProvider client={fake.client}>
-      <RestoreWizard initial={initial} onClose={() => undefined} />
+      <RestoreWizard initial={initial} preset={preset} onClose={() => undefined} />
     </ApiProvider>,
   );
   return fake;
@@ -43,6 +44,34 @@ describe('dbNameProblem (Odoo rule)', () => {
 
 describe('Restore wizard', { timeout: 30_000 }, () => {
   afterEach(cleanup);
+
+  it('opened from an Odoo instance to replace one of its databases: that target and name, replace ticked, the typed confirmation still asked', async () => {
+    const user = userEvent.setup();
+    const fake = setup(['prod'], SOURCE, { instance: 'erp', replaceDb: 'prod' });
+    const input = await screen.findByLabelText('Database name');
+    expect(input).toHaveValue('prod');
+    expect(await screen.findByText(/A database named “prod” already exists on Odoo server erp/)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(screen.getByRole('checkbox', { name: /Replace the existing database “prod”/ })).toBeChecked();
+    const next = screen.getByRole('button', { name: 'Next' });
+    expect(next).toBeDisabled();
+    await user.type(screen.getByLabelText('Type “prod” to confirm'), 'prod');
+    expect(next).toBeEnabled();
+    await user.click(next);
+    expect(screen.getByText('Odoo server erp')).toBeInTheDocument();
+    expect(screen.getByText(/replaces the existing one/)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    expect(fake.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ db: 'prod', target: { type: 'odoo', instance: 'erp' }, replace: true });
+  });
+
+  it('opened from an Odoo instance for a new database: the backup\'s name, nothing to replace', async () => {
+    const user = userEvent.setup();
+    setup(['prod'], SOURCE, { instance: 'erp' });
+    expect(await screen.findByLabelText('Database name')).toHaveValue('acme');
+    expect(await screen.findByText('✓ “acme” is free.')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Back' }));
+    expect(screen.getByRole('radio', { name: /Odoo server erp/ })).toBeChecked();
+  });
 
   it('validates the name live and flags an existing database', async () => {
     const user = userEvent.setup();

@@ -1,16 +1,47 @@
 /**
  * The Odoo instances screen: running Odoo servers reached through their database manager.
  * Add (URL + master password, checked against the server), test, remove; per instance its
- * version and databases; per database back up now, duplicate (optionally neutralized) and drop (typed
- * confirmation). Restoring into an instance is the restore wizard's "Odoo server" target.
+ * version and databases; per database back up now, duplicate (optionally neutralized), drop (typed
+ * confirmation) and restore a backup over it; per instance restore a backup as a new database.
+ * Restoring goes through the restore wizard with the instance as its "Odoo server" target.
  */
 import { useCallback, useEffect, useId, useState } from 'react';
-import type { ApiError, ApiResult, OdooInstanceSummary } from '../../../../shared/contract/api';
+import type { ApiError, ApiResult, BackupEntry, OdooInstanceSummary } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes } from '../../components/format';
 import { Badge, ErrorMessage, Field } from '../../components/ui';
 import { BackupDialog } from '../backup/backup-dialog';
+import type { RestorePreset } from '../restore/restore-wizard';
+import { ChooseBackup } from './choose-backup';
+
+/** Opens the restore wizard on a backup with a preset Odoo target. */
+export type RestoreHere = (backup: BackupEntry, preset: RestorePreset) => void;
+
+/** What restoring into an instance needs from the app: the catalog, and the wizard. */
+interface RestoreHereProps {
+  /** The catalog's backups (undefined while it loads). */
+  readonly backups: ReadonlyArray<BackupEntry> | undefined;
+  readonly onRestoreHere: RestoreHere;
+}
+
+/** "Restore a backup here…": a button that opens the backup picker, then the wizard. */
+function RestoreHereButton({ instance, major, replaceDb, here }: { instance: string; major: number | undefined; replaceDb?: string; here: RestoreHereProps | undefined }) {
+  const [picking, setPicking] = useState(false);
+  if (!here) return null;
+  const pick = (b: BackupEntry): void => {
+    setPicking(false);
+    here.onRestoreHere(b, { instance, replaceDb });
+  };
+  return (
+    <>
+      <button type="button" className="btn small" onClick={() => setPicking(true)}>
+        Restore a backup here…
+      </button>
+      {picking ? <ChooseBackup instance={instance} serverMajor={major} replaceDb={replaceDb} backups={here.backups} onPick={pick} onClose={() => setPicking(false)} /> : null}
+    </>
+  );
+}
 
 type Dbs = ApiResult<'odoo:dbs'>;
 type Test = ApiResult<'odoo:test'>;
@@ -126,7 +157,7 @@ function DropForm({ instance, db, onDone }: { instance: string; db: string; onDo
 }
 
 /** One database row with its actions. */
-function DatabaseRow({ instance, db, size, onChanged }: { instance: string; db: string; size: number | undefined; onChanged: () => void }) {
+function DatabaseRow({ instance, db, size, major, here, onChanged }: { instance: string; db: string; size: number | undefined; major: number | undefined; here: RestoreHereProps | undefined; onChanged: () => void }) {
   const api = useApi();
   const [open, setOpen] = useState<'duplicate' | 'drop' | undefined>(undefined);
   const [backupTo, setBackupTo] = useState<string[] | undefined>(undefined);
@@ -147,6 +178,7 @@ function DatabaseRow({ instance, db, size, onChanged }: { instance: string; db: 
         <button type="button" className="btn small" onClick={backUp}>
           Back up now…
         </button>
+        <RestoreHereButton instance={instance} major={major} replaceDb={db} here={here} />
         <button type="button" className="btn small" aria-expanded={open === 'duplicate'} onClick={() => setOpen(open === 'duplicate' ? undefined : 'duplicate')}>
           Duplicate…
         </button>
@@ -162,7 +194,7 @@ function DatabaseRow({ instance, db, size, onChanged }: { instance: string; db: 
 }
 
 /** One instance: test, databases, remove. */
-function InstanceCard({ inst, onRemoved }: { inst: OdooInstanceSummary; onRemoved: () => void }) {
+function InstanceCard({ inst, here, onRemoved }: { inst: OdooInstanceSummary; here: RestoreHereProps | undefined; onRemoved: () => void }) {
   const api = useApi();
   const [dbs, setDbs] = useState<Dbs | undefined>(undefined);
   const [test, setTest] = useState<Test | undefined>(undefined);
@@ -184,7 +216,7 @@ function InstanceCard({ inst, onRemoved }: { inst: OdooInstanceSummary; onRemove
     api['odoo:remove']({ name: inst.name }).then(onRemoved, (e: unknown) => setError(toApiError(e)));
   };
   return (
-    <article className="card" aria-label={`Odoo instance ${inst.name}`}>
+    <article className="card odoo-card" aria-label={`Odoo instance ${inst.name}`}>
       <header className="card-head">
         <h3>{inst.name}</h3>
         <span className="muted">{inst.url}</span>
@@ -208,7 +240,7 @@ function InstanceCard({ inst, onRemoved }: { inst: OdooInstanceSummary; onRemove
         ) : (
           <ul className="db-list" aria-label={`Databases on ${inst.name}`}>
             {dbs.databases.map((d) => (
-              <DatabaseRow key={d.name} instance={inst.name} db={d.name} size={d.size} onChanged={loadDbs} />
+              <DatabaseRow key={d.name} instance={inst.name} db={d.name} size={d.size} major={dbs.major} here={here} onChanged={loadDbs} />
             ))}
           </ul>
         )
@@ -220,6 +252,7 @@ function InstanceCard({ inst, onRemoved }: { inst: OdooInstanceSummary; onRemove
         <button type="button" className="btn" onClick={loadDbs}>
           Refresh
         </button>
+        <RestoreHereButton instance={inst.name} major={dbs?.major} here={here} />
         <button type="button" className="btn danger" onClick={remove}>
           Remove
         </button>
@@ -228,8 +261,8 @@ function InstanceCard({ inst, onRemoved }: { inst: OdooInstanceSummary; onRemove
   );
 }
 
-/** The screen. */
-export function OdooInstancesView() {
+/** The screen; restoring into an instance is offered when the app passes its catalog and wizard. */
+export function OdooInstancesView({ restoreHere }: { restoreHere?: RestoreHereProps } = {}) {
   const api = useApi();
   const [list, setList] = useState<OdooInstanceSummary[] | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
@@ -241,10 +274,10 @@ export function OdooInstancesView() {
     <div className="screen">
       <header className="screen-head">
         <h2>Odoo instances</h2>
-        <p className="muted">Running Odoo servers reached through their database manager: restore into them (choose “Odoo server” in the restore wizard), duplicate and drop their databases.</p>
+        <p className="muted">Running Odoo servers reached through their database manager: restore a backup into them, back up, duplicate and drop their databases.</p>
       </header>
       <ErrorMessage error={error} onRetry={load} />
-      {list?.map((i) => <InstanceCard key={i.name} inst={i} onRemoved={load} />)}
+      {list?.map((i) => <InstanceCard key={i.name} inst={i} here={restoreHere} onRemoved={load} />)}
       {list && list.length === 0 ? <p className="muted">No Odoo instances yet.</p> : null}
       <AddInstance onAdded={load} />
     </div>

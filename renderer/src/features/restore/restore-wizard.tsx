@@ -58,25 +58,35 @@ export function dbNameProblem(name: string): string | undefined {
 type Detected = ApiResult<'targets:detect'>[number];
 type NameCheck = { state: 'idle' } | { state: 'checking' } | { state: 'done'; exists: boolean; message?: string | undefined } | { state: 'error'; error: ApiError };
 
+/** A target chosen before the wizard opens ("Restore a backup here" on the Odoo instances screen). */
+export interface RestorePreset {
+  /** The Odoo instance to restore into (the `odoo:NAME` target). */
+  readonly instance: string;
+  /** An existing database to replace: the name is preset and "replace" ticked; its typed confirmation is still asked. */
+  readonly replaceDb?: string | undefined;
+}
+
 /** Props of the wizard. */
 export interface RestoreWizardProps {
   readonly initial: RestoreSource;
+  /** Opens at the name step with this target (and database to replace) chosen. */
+  readonly preset?: RestorePreset | undefined;
   readonly onClose: () => void;
   /** Called when a restore finished successfully. */
   readonly onRestored?: (db: string) => void;
 }
 
 /** The restore wizard in a modal. */
-export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardProps) {
+export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreWizardProps) {
   const api = useApi();
   const ids = { name: useId(), url: useId(), dataDir: useId(), pass: useId(), confirm: useId(), remember: useId() };
-  const [step, setStep] = useState<Step>('target');
+  const [step, setStep] = useState<Step>(preset ? 'name' : 'target');
   const [targets, setTargets] = useState<Detected[] | undefined>(undefined);
   const [targetErr, setTargetErr] = useState<ApiError | undefined>(undefined);
-  const [targetId, setTargetId] = useState<string>('');
+  const [targetId, setTargetId] = useState<string>(preset ? `odoo:${preset.instance}` : '');
   const [customUrl, setCustomUrl] = useState('');
   const [dataDir, setDataDir] = useState('');
-  const [name, setName] = useState(initial.database ?? '');
+  const [name, setName] = useState(preset?.replaceDb ?? initial.database ?? '');
   const [check, setCheck] = useState<NameCheck>({ state: 'idle' });
   const [mode, setMode] = useState<'copy' | 'move'>('copy');
   // A copy is suggested neutralized (no mail to customers, no scheduled jobs); a move is not.
@@ -144,7 +154,7 @@ export function RestoreWizard({ initial, onClose, onRestored }: RestoreWizardPro
     if (!exists) {
       setReplace(false);
       setConfirmName('');
-    }
+    } else if (name === preset?.replaceDb) setReplace(true);
   }, [exists]);
 
   const nameOk = !problem && check.state === 'done';
