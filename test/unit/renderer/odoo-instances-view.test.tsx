@@ -1,10 +1,9 @@
 import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import type { ComponentProps } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BackupEntry } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
-import { OdooInstancesView } from '../../../renderer/src/features/odoo-instances/odoo-instances-view';
+import { OdooInstancesView, type RestoreHereProps } from '../../../renderer/src/features/odoo-instances/odoo-instances-view';
 import { fakeClient } from './fake-client';
 
 afterEach(cleanup);
@@ -15,7 +14,7 @@ const BACKUPS = [
   { ref: 'nas:shop_2026-02-02.zip', storage: 'nas', key: 'shop_2026-02-02_03-00-00.zip', database: 'shop', createdAt: '2026-02-02T03:00:00Z', format: 'zip', encrypted: true, size: 4096, convention: 'odoo-manager' },
 ] satisfies BackupEntry[];
 
-function setup(restoreHere?: ComponentProps<typeof OdooInstancesView>['restoreHere']) {
+function setup(restoreHere?: RestoreHereProps) {
   const dbs = ['prod', 'staging'];
   const instances = [{ name: 'erp', url: 'https://erp.example.com', createdAt: '2026-01-01T00:00:00Z' }];
   const fake = fakeClient({

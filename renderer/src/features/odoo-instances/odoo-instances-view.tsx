@@ -19,7 +19,7 @@ import { ChooseBackup } from './choose-backup';
 export type RestoreHere = (backup: BackupEntry, preset: RestorePreset) => void;
 
 /** What restoring into an instance needs from the app: the catalog, and the wizard. */
-interface RestoreHereProps {
+export interface RestoreHereProps {
   /** The catalog's backups (undefined while it loads). */
   readonly backups: ReadonlyArray<BackupEntry> | undefined;
   readonly onRestoreHere: RestoreHere;
@@ -262,7 +262,7 @@ function InstanceCard({ inst, here, onRemoved }: { inst: OdooInstanceSummary; he
 }
 
 /** The screen; restoring into an instance is offered when the app passes its catalog and wizard. */
-export function OdooInstancesView({ restoreHere }: { restoreHere?: RestoreHereProps } = {}) {
+export function OdooInstancesView({ restoreHere }: { restoreHere?: RestoreHereProps }) {
   const api = useApi();
   const [list, setList] = useState<OdooInstanceSummary[] | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
