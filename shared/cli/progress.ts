@@ -26,8 +26,17 @@ export class ProgressRenderer {
     private readonly plainEveryMs = 5000,
   ) {}
 
+  /** A plain line held back by the throttle: printed when its phase ends, so logs show where each phase got to. */
+  private held: string | undefined;
+
   private amount(p: JobProgress, v: number): string {
     return p.unit === 'bytes' ? formatBytes(v) : String(v);
+  }
+
+  /** "216 of 612", "30 MB/30 MB", or without a total "12 MB" / "12 done". */
+  private count(p: JobProgress, done: number, of: string): string {
+    if (p.total !== undefined) return `${this.amount(p, done)}${of}${this.amount(p, p.total)}`;
+    return p.unit === 'bytes' ? formatBytes(done) : `${done} done`;
   }
 
   /** Takes one progress report. */
@@ -36,6 +45,8 @@ export class ProgressRenderer {
     const phaseChanged = p.phase !== this.phase;
     if (phaseChanged) {
       this.finishLine();
+      if (this.held !== undefined) this.out.write(this.held);
+      this.held = undefined;
       this.phase = p.phase;
       this.samples = [];
     }
@@ -61,7 +72,7 @@ export class ProgressRenderer {
         const fill = Math.round((pct / 100) * width);
         line += ` [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${pct.toFixed(0).padStart(3)}%`;
       }
-      if (p.done !== undefined) line += ` ${this.amount(p, p.done)}${p.total !== undefined ? `${p.unit === 'bytes' ? '/' : ' of '}${this.amount(p, p.total)}` : ''}`;
+      if (p.done !== undefined) line += ` ${this.count(p, p.done, p.unit === 'bytes' ? '/' : ' of ')}`;
       if (rate !== undefined && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
       if (eta !== undefined) line += ` ETA ${formatDuration(eta)}`;
       if (p.message) line += ` ${p.message}`;
@@ -70,13 +81,17 @@ export class ProgressRenderer {
       this.drawn = true;
       return;
     }
-    if (!phaseChanged && t - this.lastPlain < this.plainEveryMs) return;
-    this.lastPlain = t;
     let line = `${label}:`;
     if (pct !== undefined) line += ` ${pct.toFixed(0)}%`;
-    if (p.done !== undefined) line += ` (${this.amount(p, p.done)}${p.total !== undefined ? ` of ${this.amount(p, p.total)}` : ''})`;
+    if (p.done !== undefined) line += ` (${this.count(p, p.done, ' of ')})`;
     if (rate !== undefined && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
     if (p.message) line += ` ${p.message}`;
+    if (!phaseChanged && t - this.lastPlain < this.plainEveryMs) {
+      this.held = line + '\n';
+      return;
+    }
+    this.lastPlain = t;
+    this.held = undefined;
     this.out.write(line + '\n');
   }
 

@@ -16,6 +16,7 @@ import { AppError, cancelledError, toAppError } from '../errors';
 import { libpqEnv } from '../pg/connection';
 import { requirePgRestore } from '../pg/tools';
 import type { BackupDescription } from './describe';
+import { INDEX_PHASE } from './load-sql';
 import { countingStream } from './open-backup';
 import type { RestoreRun, TargetServer } from './pipeline';
 import type { Staging } from './staging';
@@ -30,9 +31,6 @@ export async function loadPgRestore(run: RestoreRun, server: TargetServer, desc:
   // pipe) cannot be read twice: it is not spooled to disk (that would put a decrypted copy of the
   // backup on disk); instead the error says what to do (runPgRestore's hint).
   const toc = file && !server.superuser ? await tocWithoutExtensionComments(run, tool.path, file) : undefined;
-  const total = desc.size !== undefined && !desc.encrypted ? desc.size : undefined;
-  const progress = (done: number, of: number | undefined, unit: 'bytes' | 'items'): void =>
-    run.report({ phase: 'database', label: 'Loading the database', done, ...(of ? { total: of } : {}), unit });
   try {
     await runPgRestore(run.staging, tool.path, {
       tempDb: run.staging.tempDb!,
@@ -40,13 +38,34 @@ export async function loadPgRestore(run: RestoreRun, server: TargetServer, desc:
       ...(toc ? { tocList: toc.file } : {}),
       ...(file ? { file } : { input: desc.stream }),
       signal: run.signal,
-      onBytes: (n) => progress(n, total, 'bytes'),
-      onItem: (n, of) => progress(n, of, 'items'),
+      ...pgRestoreProgress(run, desc),
       total: header.entries,
     });
   } finally {
     if (toc) await rm(toc.dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Progress of a pg_restore: the bytes fed to it (an encrypted backup's own bytes, against its size),
+ * or from a file its TOC items; from the first index or key on, phase `indexes` (items, of the
+ * TOC's when pg_restore reads a file), instead of a byte count that sits at its end.
+ */
+function pgRestoreProgress(run: RestoreRun, desc: BackupDescription): Pick<PgRestoreRun, 'onBytes' | 'onItem'> {
+  let postData = false;
+  const total = desc.size;
+  const report = (done: number, of: number | undefined, unit: 'bytes' | 'items', force = false): void =>
+    run.report({ ...(postData ? INDEX_PHASE : { phase: 'database', label: 'Loading the database' }), done, ...(of ? { total: of } : {}), unit }, force);
+  return {
+    onBytes: (n) => {
+      if (!postData) report(desc.encrypted ? desc.rawBytes() : n, total, 'bytes');
+    },
+    onItem: (n, of, post) => {
+      const starting = post && !postData;
+      postData ||= post;
+      report(n, of, 'items', starting);
+    },
+  };
 }
 
 /** Writes the TOC without extension comments to a private temp folder; warns which comments are skipped. */
@@ -73,18 +92,24 @@ interface PgRestoreRun {
   input?: Readable;
   signal: AbortSignal;
   onBytes: (n: number) => void;
-  onItem: (n: number, total: number | undefined) => void;
+  /** A TOC item pg_restore started (`post`: an index or key of the post-data section). */
+  onItem: (n: number, total: number | undefined, post: boolean) => void;
   total: number | undefined;
 }
+
+/** A verbose pg_restore line starting an index or key build (`creating INDEX …`, `launching item 12 FK CONSTRAINT …`). */
+const POST_DATA_ITEM = /^pg_restore: (?:creating|launching item \d+) (?:INDEX|CONSTRAINT|FK CONSTRAINT) /;
 
 /** pg_restore's stderr, read line by line: TOC items counted, errors and the tail kept. */
 class PgRestoreLog {
   items = 0;
+  /** Post-data items (indexes, keys) started. */
+  postItems = 0;
   errors = '';
   tail = '';
   private partial = '';
 
-  constructor(private readonly onItem: () => void) {}
+  constructor(private readonly onItem: (post: boolean) => void) {}
 
   /** Takes a chunk of stderr. */
   feed(d: string): void {
@@ -94,7 +119,9 @@ class PgRestoreLog {
     for (const line of lines) {
       if (/^pg_restore: (creating|processing data|processing item|launching item)/.test(line)) {
         this.items++;
-        this.onItem();
+        const post = POST_DATA_ITEM.test(line);
+        if (post) this.postItems++;
+        this.onItem(post);
       } else if (/error|fatal|warning/i.test(line)) {
         this.errors = (this.errors + line + '\n').slice(-4000);
       }
@@ -112,8 +139,10 @@ async function runPgRestore(staging: Staging, tool: string, run: PgRestoreRun): 
   const child = spawn(tool, args, { env, stdio: [run.input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
   staging.child = child;
   // From a file there is no byte count to show: count the archive's TOC items instead.
-  const log = new PgRestoreLog(() => {
-    if (run.file) run.onItem(Math.min(log.items, run.total ?? log.items), run.total);
+  // From a stream, bytes show until the index builds begin, then the builds started.
+  const log = new PgRestoreLog((post) => {
+    if (run.file) run.onItem(Math.min(log.items, run.total ?? log.items), run.total, post || log.postItems > 0);
+    else if (log.postItems > 0) run.onItem(log.postItems, undefined, true);
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => log.feed(d));

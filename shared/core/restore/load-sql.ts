@@ -26,12 +26,22 @@ export interface SqlInput {
   readonly rawBytes?: () => number;
 }
 
-/** Loads one SQL dump into the staging database (parallel index/key builds on extra connections). */
+/** The label of the post-data phase: the dump is read, its indexes and constraints are being built. */
+export const INDEX_PHASE = { phase: 'indexes', label: 'Building indexes and constraints' } as const;
+
+/**
+ * Loads one SQL dump into the staging database (parallel index/key builds on extra connections).
+ * Progress: the bytes read (phase `database`), then, from the first index or key on, the builds
+ * finished (phase `indexes`), instead of a byte count that sits at its end while they run.
+ */
 export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlInput): Promise<void> {
   const { staging, opts } = run;
   let done = 0;
-  const progress = (force: boolean): void =>
+  let postData = false;
+  const progress = (force: boolean): void => {
+    if (postData) return;
     run.report({ phase: 'database', label: 'Loading the database', done: input.rawBytes ? input.rawBytes() : done, ...(input.total !== undefined ? { total: input.total } : {}), unit: 'bytes' }, force);
+  };
   const counted = countingStream(input.data, (n) => {
     done += n;
     progress(false);
@@ -41,12 +51,18 @@ export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlI
     yield* counted;
     progress(true);
   })();
+  const onPostData = (built: number): void => {
+    if (!postData) progress(true);
+    postData = true;
+    run.report({ ...INDEX_PHASE, done: built, unit: 'items' }, built === 0);
+  };
   const tempDb = staging.tempDb!;
   await loadSqlItems(parseSqlStream(versionGate(all, server.version, opts.pgUrl)), staging.loader!, {
     signal: run.signal,
     dumpName: input.name,
     warn: (m) => run.warn(m),
     parallel: { workers: Math.max(2, Math.min(4, cpus().length)), open: () => connect(opts.pgUrl, tempDb) },
+    onPostData,
   });
 }
 

@@ -7,7 +7,7 @@ import { AppError, isAppError } from '../errors';
 import type { BackupDescription } from './describe';
 import { readSmall } from './describe';
 import type { FilestoreWriter } from './filestore-writer';
-import { loadSql } from './load-sql';
+import { loadSql, type SqlInput } from './load-sql';
 import type { RestoreRun, TargetServer } from './pipeline';
 
 /** What the zip held besides the database. */
@@ -27,7 +27,7 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
     run.check();
     if (entry.name === 'dump.sql') {
       sawDump = true;
-      await loadDumpSql(run, server, entry.data(), desc.encrypted ? undefined : entry.size);
+      await loadDumpSql(run, server, entry.data(), dumpSqlProgress(desc, entry.size));
       run.report({ phase: 'filestore', label: 'Restoring the filestore', done: 0, unit: 'items' }, true);
     } else if (entry.name === 'manifest.json') {
       odooVersion = manifestVersion(await readSmall(entry.data(), 4 * 1024 * 1024), run) ?? odooVersion;
@@ -48,17 +48,27 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
  * Loads `dump.sql`. When the load fails while the entry's CRC is still unchecked, the rest of
  * the entry is read first: a corrupt archive is reported as such, not as an SQL error.
  */
-async function loadDumpSql(run: RestoreRun, server: TargetServer, data: AsyncIterable<Buffer>, size: number | undefined): Promise<void> {
+async function loadDumpSql(run: RestoreRun, server: TargetServer, data: AsyncIterable<Buffer>, measure: Pick<SqlInput, 'total' | 'rawBytes'>): Promise<void> {
   const it = data[Symbol.asyncIterator]();
   // The loader's early exit must not end the entry: its remaining bytes are still to be checked.
   const shielded: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
   try {
-    await loadSql(run, server, { data: shielded, name: 'dump.sql', total: size });
+    await loadSql(run, server, { data: shielded, name: 'dump.sql', ...measure });
   } catch (err) {
     if (run.signal.aborted || isAppError(err, 'Integrity') || isAppError(err, 'Cancelled')) throw err;
     await checkRest(run, it);
     throw err;
   }
+}
+
+/**
+ * What `dump.sql`'s progress counts: its own bytes against the size its header declares (also in
+ * an encrypted zip: that is the decrypted zip's header); without one (a streamed zip), the
+ * backup's bytes read against its size, when known.
+ */
+function dumpSqlProgress(desc: BackupDescription, entrySize: number | undefined): Pick<SqlInput, 'total' | 'rawBytes'> {
+  if (entrySize !== undefined) return { total: entrySize };
+  return desc.size !== undefined ? { total: desc.size, rawBytes: desc.rawBytes } : { total: undefined };
 }
 
 /** Reads an entry to its end (the zip reader checks its CRC and size there); only an `Integrity` failure is raised. */

@@ -39,6 +39,8 @@ export class ParallelBuilds {
     private readonly opts: { readonly workers: number; readonly open: () => Promise<pg.Client> },
     private readonly dumpName: string,
     private readonly signal: AbortSignal | undefined,
+    /** Called after each build that finished without error. */
+    private readonly onBuilt: () => void = () => undefined,
   ) {}
 
   /** True while builds run or a failure waits to be raised. */
@@ -64,7 +66,7 @@ export class ParallelBuilds {
     if (this.error) await this.barrier();
     this.runningClass = cls;
     const job = this.build(worker, text).then(
-      () => undefined,
+      () => this.onBuilt(),
       (err: unknown) => {
         if (!this.error) this.error = this.signal?.aborted ? cancelledError('The restore') : sqlError(err, text, line, this.dumpName);
       },

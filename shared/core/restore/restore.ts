@@ -127,7 +127,8 @@ async function load(run: RestoreRun, server: TargetServer, desc: BackupDescripti
     return { hasFilestore: false };
   }
   const data = desc.format === 'sql-gz' ? gunzipped(desc.stream, desc.name) : (desc.stream as AsyncIterable<Buffer>);
-  const total = desc.encrypted ? undefined : desc.size;
-  await loadSql(run, server, { data, name: desc.name, total, ...(desc.format === 'sql-gz' ? { rawBytes: desc.rawBytes } : {}) });
+  // Compressed or encrypted: progress counts the backup's own bytes, against its size.
+  const raw = desc.format === 'sql-gz' || desc.encrypted;
+  await loadSql(run, server, { data, name: desc.name, total: desc.size, ...(raw ? { rawBytes: desc.rawBytes } : {}) });
   return { hasFilestore: false };
 }

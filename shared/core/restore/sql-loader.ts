@@ -37,6 +37,11 @@ export interface LoadOptions {
    * `open` connects a new session to the same database.
    */
   readonly parallel?: { readonly workers: number; readonly open: () => Promise<pg.Client> };
+  /**
+   * Called when the post-data section (index and key builds) begins, with 0, then after each
+   * build that finished on a parallel worker, with how many have.
+   */
+  readonly onPostData?: (built: number) => void;
 }
 
 const SESSION_SETUP = /^(SET\s|SELECT\s+pg_catalog\.set_config\()/i;
@@ -131,11 +136,17 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
     if (signal?.aborted) throw cancelledError('The restore');
   };
   const batch = new StatementBatch(client, opts, dumpName, stats, check);
-  const builds = opts.parallel ? new ParallelBuilds(opts.parallel, dumpName, signal) : undefined;
+  let built = 0;
+  const builds = opts.parallel ? new ParallelBuilds(opts.parallel, dumpName, signal, () => opts.onPostData?.(++built)) : undefined;
+  let postData = false;
   try {
     for await (const item of items) {
       check();
-      const cls = item.kind === 'sql' && builds ? parallelClass(item.text) : undefined;
+      const cls = item.kind === 'sql' ? parallelClass(item.text) : undefined;
+      if (cls && !postData) {
+        postData = true;
+        opts.onPostData?.(0);
+      }
       if (cls && builds && item.kind === 'sql') {
         await batch.flush();
         stats.statements++;

@@ -3,7 +3,7 @@
  * ZLIB, like odoo_backup_sh's .zip.enc) and public-key messages; a wrong passphrase, a tampered or
  * truncated message fail with their own error and leave nothing behind.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectBackup, localFileSource } from '../../../shared/core/archive';
 import { restoreBackup, type RestoreOptions } from '../../../shared/core/restore';
 import type { AppError } from '../../../shared/core/errors';
-import { silentContext } from '../../../shared/core/jobs/job';
+import { silentContext, type JobProgress } from '../../../shared/core/jobs/job';
+import { formatBytes } from '../../../shared/contract/units';
+import { runCliInProcess } from '../../helpers/cli-in-process';
 import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
 import { createOdooShapedDb, dbSnapshot, pgDumpPlain, sha1Tree, writeOdooZip } from '../../helpers/odoo-shaped-db';
 import { gpgEncryptSymmetric, gpgEncryptTo, gpgGenKey, makeGpgHome, type GpgHome } from '../../helpers/gpg';
@@ -70,12 +72,41 @@ describe('restore of encrypted backups', () => {
     const inside = await inspectBackup(localFileSource(enc), { decrypt: { passphrase: PASS } });
     expect(inside).toMatchObject({ format: 'zip', database: 'src', odooVersion: '16.0', filestoreFiles: 12 });
     const o = opts(enc, { decrypt: { passphrase: PASS } });
-    const r = await restoreBackup(o, silentContext());
+    const seen: JobProgress[] = [];
+    const r = await restoreBackup(o, { ...silentContext(), progress: (p) => seen.push(p) });
     expect(r.format).toBe('zip');
+    // Progress shows bytes (dump.sql's, against the size the decrypted zip declares), then names the index builds.
+    const db = seen.filter((p) => p.phase === 'database' && p.unit === 'bytes');
+    expect(db.length).toBeGreaterThan(0);
+    expect(db.every((p) => p.total !== undefined && p.total > 0)).toBe(true);
+    expect(db.at(-1)!.done).toBe(db.at(-1)!.total);
+    expect(seen.map((p) => p.phase).filter((ph, i, a) => ph !== a[i - 1])).toEqual(['preflight', 'database', 'indexes', 'filestore', 'finalize']);
+    expect(seen.find((p) => p.phase === 'indexes')).toMatchObject({ label: 'Building indexes and constraints', unit: 'items' });
     const s = await dbSnapshot(cluster.url, o.db);
     expect(s.tables).toEqual(snap.tables);
     expect(s.hashes).toEqual(snap.hashes);
     expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(srcFs));
+  });
+
+  it('an encrypted plain SQL dump shows the backup\'s bytes against its size, and the index phase; so does the CLI on stderr', async () => {
+    const enc = join(work, 'src.sql.gpg');
+    await gpgEncryptSymmetric(gpg, join(work, 'dump.sql'), enc, PASS, { compress: 'ZLIB' });
+    const size = (await stat(enc)).size;
+    const seen: JobProgress[] = [];
+    await restoreBackup(opts(enc, { decrypt: { passphrase: PASS } }), { ...silentContext(), progress: (p) => seen.push(p) });
+    const db = seen.filter((p) => p.phase === 'database' && p.unit === 'bytes');
+    expect(db.length).toBeGreaterThan(0);
+    expect(db.every((p) => p.total === size && (p.done ?? 0) <= size)).toBe(true);
+    expect(db.at(-1)!.done).toBeGreaterThan(size * 0.5);
+    expect(seen.some((p) => p.phase === 'indexes')).toBe(true);
+    // The CLI: plain lines on a non-terminal stderr, where each phase got to, then the index builds.
+    const home = await mkdtemp(join(work, 'home-'));
+    await writeFile(join(home, 'pass.txt'), PASS, { mode: 0o600 });
+    const r = await runCliInProcess(home, ['restore', enc, '--db', `enc${++n}`, '--target', cluster.url, '--data-dir', dataDir, '--passphrase-file', join(home, 'pass.txt')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(new RegExp(`^Loading the database: \\d+% \\([\\d.]+ [kM]?B of ${formatBytes(size).replace('.', '\\.')}\\)`, 'm'));
+    expect(r.err).toMatch(/^Building indexes and constraints: \(\d+ done\)$/m);
+    expect(r.err.indexOf('Building indexes')).toBeGreaterThan(r.err.indexOf('Loading the database: '));
   });
 
   it('a public-key encrypted binary message restores with the private key', async () => {

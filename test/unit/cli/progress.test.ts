@@ -46,6 +46,44 @@ describe('ProgressRenderer', () => {
   });
 });
 
+describe('restore progress on stderr', () => {
+  it('names the index-build phase after the dump is read, with the builds done, instead of sitting at the byte count', () => {
+    let now = 0;
+    const s = sink(true);
+    const r = new ProgressRenderer(s.out, () => now);
+    r.update({ phase: 'database', label: 'Loading the database', done: 30_000_000, total: 30_000_000, unit: 'bytes' });
+    now = 500;
+    r.update({ phase: 'indexes', label: 'Building indexes and constraints', done: 0, unit: 'items' });
+    expect(s.writes.at(-1)).toBe('\r\x1b[KBuilding indexes and constraints 0 done');
+    now = 1000;
+    r.update({ phase: 'indexes', label: 'Building indexes and constraints', done: 12, unit: 'items' });
+    expect(s.writes.at(-1)).toBe('\r\x1b[KBuilding indexes and constraints 12 done');
+  });
+
+  it('in plain lines, prints where a phase got to when it ends (bytes of an encrypted backup included)', () => {
+    let now = 0;
+    const s = sink(false);
+    const r = new ProgressRenderer(s.out, () => now, 5000);
+    r.update({ phase: 'database', label: 'Loading the database' });
+    now = 1000;
+    r.update({ phase: 'database', label: 'Loading the database', done: 15_000_000, total: 30_000_000, unit: 'bytes' });
+    now = 2000;
+    r.update({ phase: 'database', label: 'Loading the database', done: 30_000_000, total: 30_000_000, unit: 'bytes' });
+    now = 2500;
+    r.update({ phase: 'indexes', label: 'Building indexes and constraints', done: 0, unit: 'items' });
+    now = 3000;
+    r.update({ phase: 'indexes', label: 'Building indexes and constraints', done: 7, unit: 'items' });
+    r.update({ phase: 'finalize', label: 'Finishing' });
+    expect(s.writes).toEqual([
+      'Loading the database:\n',
+      'Loading the database: 100% (30 MB of 30 MB) 15 MB/s\n',
+      'Building indexes and constraints: (0 done)\n',
+      'Building indexes and constraints: (7 done)\n',
+      'Finishing:\n',
+    ]);
+  });
+});
+
 describe('format', () => {
   it('formats sizes and durations', () => {
     expect(formatBytes(512)).toBe('512 B');

@@ -491,6 +491,7 @@ const PHASES: ReadonlyArray<[string, string]> = [
   ['download', 'Fetching the backup'],
   ['decrypt', 'Decrypting'],
   ['database', 'Loading the database'],
+  ['indexes', 'Building indexes and constraints'],
   ['filestore', 'Copying the filestore'],
   ['neutralize', 'Neutralizing'],
   ['upload', 'Uploading to the Odoo server'],
@@ -591,9 +592,9 @@ function RestoreProgress({
         ))}
       </ol>
       <ProgressBar value={p?.done} max={p?.total} label={`Restore progress: ${p ? (labels.get(p.phase) ?? p.phase) : 'starting'}`} />
-      <p className="muted">
+      <p className="muted" data-testid="restore-amount">
         {p?.message ?? ''}
-        {p?.done !== undefined && p.total ? ` ${p.unit === 'bytes' ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${p.done} of ${p.total}`}` : ''}
+        {p ? ` ${progressAmount(p)}` : ''}
       </p>
       <div className="wizard-nav">
         <button type="button" className="btn danger" onClick={onCancel}>
@@ -602,6 +603,13 @@ function RestoreProgress({
       </div>
     </section>
   );
+}
+
+/** How far a phase got: "10 MB of 100 MB", "1 of 2", or without a total "12 MB read" / "3 done". */
+export function progressAmount(p: { done?: number | undefined; total?: number | undefined; unit?: 'bytes' | 'items' | undefined }): string {
+  if (p.done === undefined) return '';
+  if (p.unit === 'bytes') return p.total ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${formatBytes(p.done)} read`;
+  return p.total ? `${p.done} of ${p.total}` : `${p.done} done`;
 }
 
 /** Odoo left a half-built database behind: say so and offer to drop it (typed confirmation). */
