@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { createInflate, createInflateRaw } from 'node:zlib';
 import { CfbDecryptor } from './cfb-decryptor';
 import { dearmor } from './dearmor-stream';
+import { keepFreedBuffersMapped } from './heap-reuse';
 import { PacketLevel, type LevelAction } from './packet-level';
 import { PacketSplitter, type PacketEvent } from './packet-splitter';
 import { OffloadedSha1 } from './sha1-offload';
@@ -235,6 +236,7 @@ export const FAST_CIPHERS: Readonly<Record<string, readonly [string, number]>> =
 export async function* decryptSeipdV1(source: AsyncIterable<Uint8Array>, armored: boolean, sk: { data: Uint8Array; algorithm: string }): AsyncGenerator<Buffer> {
   const spec = FAST_CIPHERS[sk.algorithm];
   if (!spec) throw new Error(`Unsupported cipher ${sk.algorithm}`);
+  keepFreedBuffersMapped();
   const state = { literal: false };
   yield* literalData(decryptedRuns(armored ? dearmor(source) : source, spec[0], sk.data, spec[1]), state, 0);
   if (!state.literal) throw new Error('The message holds no literal data');
