@@ -13,12 +13,20 @@
 const XOR_WASM =
   'AGFzbQEAAAABBwFgA39/fwACDwEDZW52Bm1lbW9yeQIAAQMCAQAHBwEDeG9yAAAKPgE8AQF/IAAgAmohAwJAA0AgACADTw0BIAAgAP0AAAAgAf0AAAD9Uf0LAAAgAEEQaiEAIAFBEGohAQwACwsL';
 
-let compiled: WebAssembly.Module | null | undefined;
+/** The few WebAssembly APIs used here (the core's tsconfig has no DOM lib, which declares them). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (mod: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (desc: { initial: number }) => { buffer: ArrayBuffer };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-function xorModule(): WebAssembly.Module | null {
+let compiled: object | null | undefined;
+
+function xorModule(): object | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(Buffer.from(XOR_WASM, 'base64'));
+      compiled = wasm ? new wasm.Module(Buffer.from(XOR_WASM, 'base64')) : null;
     } catch {
       compiled = null; // no wasm SIMD here
     }
@@ -50,12 +58,12 @@ export interface XorSpace {
 /** A working buffer of at least `bytes` bytes with the fastest XOR available (`simd: false`: the JS loop). */
 export function xorSpace(bytes: number, opts: { simd?: boolean } = {}): XorSpace {
   const mod = opts.simd === false ? null : xorModule();
-  if (!mod) {
+  if (!mod || !wasm) {
     const buf = Buffer.alloc(bytes);
     return { buf, xor: (dst, src, n) => xorJs(buf, dst, src, n) };
   }
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  const inst = new WebAssembly.Instance(mod, { env: { memory } });
+  const memory = new wasm.Memory({ initial: Math.ceil(bytes / 65536) });
+  const inst = new wasm.Instance(mod, { env: { memory } });
   const wasmXor = inst.exports.xor as (dst: number, src: number, n: number) => void;
   const buf = Buffer.from(memory.buffer, 0, bytes);
   return {
