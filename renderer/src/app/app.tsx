@@ -33,7 +33,7 @@ const NAV: ReadonlyArray<{ id: Screen; label: string; icon: string }> = [
 
 /** Turns a catalog entry into what the restore wizard needs. */
 export function entryToSource(e: BackupEntry): RestoreSource {
-  return { source: e.ref, label: e.key, database: e.database, encrypted: e.encrypted, storage: e.storage, format: e.format, size: e.size, createdAt: e.createdAt, selfContained: e.selfContained };
+  return { source: e.ref, label: e.key, database: e.database, encrypted: e.encrypted, storage: e.storage, format: e.format, size: e.size, createdAt: e.createdAt, selfContained: e.selfContained, odooVersion: e.odooVersion };
 }
 
 /** The whole app. */

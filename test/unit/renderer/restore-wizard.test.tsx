@@ -52,6 +52,8 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(input).toHaveValue('prod');
     expect(await screen.findByText(/A database named “prod” already exists on Odoo server erp/)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Next' }));
+    // The server keeps its filestore itself: no "database only" here.
+    expect(screen.queryByRole('checkbox', { name: /Database only/ })).toBeNull();
     expect(screen.getByRole('checkbox', { name: /Replace the existing database “prod”/ })).toBeChecked();
     const next = screen.getByRole('button', { name: 'Next' });
     expect(next).toBeDisabled();
@@ -60,6 +62,8 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     await user.click(next);
     expect(screen.getByText('Odoo server erp')).toBeInTheDocument();
     expect(screen.getByText(/replaces the existing one/)).toBeInTheDocument();
+    // The backup's version is unknown here: the summary says what happens if it is not the server's.
+    expect(screen.getByText(/^Unknown before the upload \(the backup does not say\)\. If the server runs another Odoo version, Odoo restores it anyway — it does not migrate/)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Restore now' }));
     expect(fake.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ db: 'prod', target: { type: 'odoo', instance: 'erp' }, replace: true });
   });

@@ -119,6 +119,7 @@ export function DroppedFile({ item, onClose, onRestore }: { item: OpenedItem; on
               format: inspect?.format,
               size: file?.size ?? inspect?.size,
               selfContained: inspect?.attachments?.selfContained,
+              odooVersion: inspect?.odooVersion,
             })
           }
         >

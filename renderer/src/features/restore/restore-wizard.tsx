@@ -23,6 +23,8 @@ export interface RestoreSource {
   readonly createdAt?: string | undefined;
   /** False when inspect found attachments kept in object storage (S3/Swift) that the backup does not hold. */
   readonly selfContained?: boolean | undefined;
+  /** The backup's Odoo version when the catalog (or an inspect) knows it. */
+  readonly odooVersion?: string | undefined;
 }
 
 type AttachmentsChoice = 'bring-home' | 'keep-remote' | 'skip';
@@ -170,7 +172,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
       mode,
       neutralize,
       replace: exists && replace,
-      filestore,
+      filestore: filestore || target.type === 'odoo', // an Odoo server restores the whole backup
       ...(remoteAttachments ? { attachments } : {}),
       ...(initial.encrypted && passphrase !== '' ? { passphrase, ...(onStorage && remember ? { rememberPassphrase: true } : {}) } : {}),
     }).then(
@@ -350,13 +352,15 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
               <span className="muted block">Switches off outgoing mail servers, scheduled actions and backup schedules in the copy, so it cannot e-mail customers or run jobs.</span>
             </span>
           </label>
-          <label className="choice">
-            <input type="checkbox" checked={!filestore} onChange={(e) => setFilestore(!e.target.checked)} />
-            <span>
-              <strong>Database only</strong>
-              <span className="muted block">Skip the filestore: attachments and images will be missing.</span>
-            </span>
-          </label>
+          {target?.type === 'odoo' ? null : (
+            <label className="choice">
+              <input type="checkbox" checked={!filestore} onChange={(e) => setFilestore(!e.target.checked)} />
+              <span>
+                <strong>Database only</strong>
+                <span className="muted block">Skip the filestore: attachments and images will be missing.</span>
+              </span>
+            </label>
+          )}
           {remoteAttachments ? (
             <fieldset className="choices warn-box">
               <legend>Some attachments of this backup are not in it: they live in production’s object storage (S3/Swift). What should the copy do with them?</legend>
@@ -433,8 +437,17 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
             <dd>{mode === 'copy' ? 'A copy with a new identity' : 'Moved: keeps its identity'}</dd>
             <dt>Neutralized</dt>
             <dd>{neutralize ? 'Yes: no mail, no scheduled actions' : 'No'}</dd>
-            <dt>Filestore</dt>
-            <dd>{filestore ? `Restored${dataDir ? ` to ${dataDir}/filestore/${name}` : ''}` : 'Skipped (database only)'}</dd>
+            {target?.type === 'odoo' ? (
+              <>
+                <dt>Odoo version</dt>
+                <dd>{remoteVersionNote(initial)}</dd>
+              </>
+            ) : (
+              <>
+                <dt>Filestore</dt>
+                <dd>{filestore ? `Restored${dataDir ? ` to ${dataDir}/filestore/${name}` : ''}` : 'Skipped (database only)'}</dd>
+              </>
+            )}
             {remoteAttachments ? (
               <>
                 <dt>Attachments in S3/Swift</dt>
@@ -470,6 +483,13 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
       </div>
     </Modal>
   );
+}
+
+/** What the summary says about versions for a restore into a running Odoo (which does not migrate). */
+export function remoteVersionNote(s: RestoreSource): string {
+  if (s.odooVersion) return `${s.odooVersion}: compared with the server's before anything is uploaded (Odoo does not migrate, so another version is refused).`;
+  const why = s.encrypted ? 'the backup is encrypted' : 'the backup does not say';
+  return `Unknown before the upload (${why}). If the server runs another Odoo version, Odoo restores it anyway — it does not migrate — and the database will not start there.`;
 }
 
 function SourceSummary({ s, compact = false }: { s: RestoreSource; compact?: boolean }) {
