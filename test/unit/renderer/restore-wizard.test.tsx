@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DBNAME_PATTERN } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
-import { dbNameProblem, RestoreWizard, type RestorePreset, type RestoreSource } from '../../../renderer/src/features/restore/restore-wizard';
+import { dbNameProblem, remoteVersionNote, RestoreWizard, type RestorePreset, type RestoreSource } from '../../../renderer/src/features/restore/restore-wizard';
 import { fakeClient, snap } from './fake-client';
 
 const SOURCE: RestoreSource = { source: 'local:acme_2024-01-01_00-00-00.zip', label: 'acme_2024-01-01_00-00-00.zip', database: 'acme', encrypted: false, format: 'zip', size: 1234 };
@@ -42,6 +42,16 @@ describe('dbNameProblem (Odoo rule)', () => {
   });
 });
 
+describe('remoteVersionNote (restore into a running Odoo)', () => {
+  it('says whether the versions are compared before the upload, and what happens when they cannot be', () => {
+    expect(remoteVersionNote({ ...SOURCE, odooVersion: '16.0+e' })).toMatch(/^16\.0\+e: compared with the server's before anything is uploaded \(Odoo does not migrate: another version is refused\)\.$/);
+    expect(remoteVersionNote(SOURCE)).toMatch(/^Read from the backup's manifest and compared/);
+    const enc = remoteVersionNote({ ...SOURCE, encrypted: true });
+    expect(enc).toBe('Unknown before the upload (the backup is encrypted). If the server runs another Odoo version, Odoo restores it anyway — it does not migrate — and the database will not start there.');
+    expect(remoteVersionNote({ ...SOURCE, format: 'dump' })).toMatch(/^Unknown before the upload \(a database dump does not record it\)/);
+  });
+});
+
 describe('Restore wizard', { timeout: 30_000 }, () => {
   afterEach(cleanup);
 
@@ -62,8 +72,8 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     await user.click(next);
     expect(screen.getByText('Odoo server erp')).toBeInTheDocument();
     expect(screen.getByText(/replaces the existing one/)).toBeInTheDocument();
-    // The backup's version is unknown here: the summary says what happens if it is not the server's.
-    expect(screen.getByText(/^Unknown before the upload \(the backup does not say\)\. If the server runs another Odoo version, Odoo restores it anyway — it does not migrate/)).toBeInTheDocument();
+    // A plain zip: its manifest is read before the upload.
+    expect(screen.getByText(/^Read from the backup's manifest and compared with the server's before anything is uploaded/)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Restore now' }));
     expect(fake.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ db: 'prod', target: { type: 'odoo', instance: 'erp' }, replace: true });
   });

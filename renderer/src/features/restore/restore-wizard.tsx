@@ -487,8 +487,11 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
 
 /** What the summary says about versions for a restore into a running Odoo (which does not migrate). */
 export function remoteVersionNote(s: RestoreSource): string {
-  if (s.odooVersion) return `${s.odooVersion}: compared with the server's before anything is uploaded (Odoo does not migrate, so another version is refused).`;
-  const why = s.encrypted ? 'the backup is encrypted' : 'the backup does not say';
+  const compared = "compared with the server's before anything is uploaded (Odoo does not migrate: another version is refused)";
+  if (s.odooVersion) return `${s.odooVersion}: ${compared}.`;
+  // A plain zip or folder has its manifest read before the upload.
+  if (!s.encrypted && (s.format === 'zip' || s.format === 'folder')) return `Read from the backup's manifest and ${compared}.`;
+  const why = s.encrypted ? 'the backup is encrypted' : 'a database dump does not record it';
   return `Unknown before the upload (${why}). If the server runs another Odoo version, Odoo restores it anyway — it does not migrate — and the database will not start there.`;
 }
 
