@@ -1,9 +1,10 @@
 /**
  * A cancel or an error in any stage ends a zip or SQL restore at once: the job settles within a
- * few seconds of the cancel (at 10 %, 50 % and 90 % of the bytes, during the parallel index
- * builds, during the filestore), the server-side work is ended, and nothing is left behind.
+ * few seconds of the cancel (at 10 %, 50 % and 90 % of the bytes, during the filestore; during
+ * the parallel index builds within 2 s, also through the CLI's Ctrl-C), the server-side work is
+ * ended, and nothing is left behind.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -12,6 +13,7 @@ import { localFileSource } from '../../../shared/core/archive';
 import { restoreBackup, type RestoreOptions } from '../../../shared/core/restore';
 import type { AppError } from '../../../shared/core/errors';
 import type { JobContext, JobProgress } from '../../../shared/core/jobs/job';
+import { startCli, waitFor } from '../../helpers/cli-process';
 import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
 import { createOdooShapedDb, pgDumpPlain, writeOdooZip } from '../../helpers/odoo-shaped-db';
 
@@ -47,20 +49,26 @@ async function leftovers(): Promise<string[]> {
  * Runs a restore and cancels it when `when` says so; resolves with the error and how long the
  * restore took to settle after the cancel. A restore that does not settle fails the test (no hang).
  */
-async function cancelWhen(path: string, when: (p: JobProgress) => boolean): Promise<{ err: AppError; settleMs: number }> {
+async function cancelWhen(path: string, when: (p: JobProgress) => boolean, before?: () => Promise<void>, db = `c${++n}_db`): Promise<{ err: AppError; settleMs: number }> {
   const ctrl = new AbortController();
   let cancelledAt = 0;
+  let armed = false;
+  const cancel = (): void => {
+    cancelledAt = Date.now();
+    ctrl.abort();
+  };
   const ctx: JobContext = {
     signal: ctrl.signal,
     log: () => undefined,
     progress: (p) => {
-      if (!cancelledAt && when(p)) {
-        cancelledAt = Date.now();
-        ctrl.abort();
-      }
+      if (armed || !when(p)) return;
+      armed = true;
+      // Synchronously at the report, or once `before` says the moment has come.
+      if (before) void before().then(cancel);
+      else cancel();
     },
   };
-  const run = restoreBackup(opts(path, `c${++n}_db`), ctx).then(
+  const run = restoreBackup(opts(path, db), ctx).then(
     () => undefined,
     (e: unknown) => e as AppError,
   );
@@ -71,6 +79,24 @@ async function cancelWhen(path: string, when: (p: JobProgress) => boolean): Prom
   expect(cancelledAt, 'the cancel point was never reached').toBeGreaterThan(0);
   return { err: err as AppError, settleMs: Date.now() - cancelledAt };
 }
+
+/** Resolves once an index or key build runs on a temporary database of the server (polled every 10 ms, for at most 30 s). */
+async function buildRunning(): Promise<void> {
+  const c = new pg.Client({ connectionString: cluster.urlFor('postgres') });
+  await c.connect();
+  try {
+    for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+      const r = await c.query("SELECT 1 FROM pg_stat_activity WHERE datname LIKE 'bd_tmp_%' AND state = 'active' AND (query ILIKE 'CREATE%INDEX%' OR query ILIKE 'ALTER TABLE%ADD CONSTRAINT%')");
+      if ((r.rowCount ?? 0) > 0) return;
+    }
+    throw new Error('no index build was seen running');
+  } finally {
+    await c.end();
+  }
+}
+
+/** The settle bound of the index-phase cancels: the target itself. */
+const INDEX_SETTLE_MS = 2000;
 
 const fraction = (f: number) => (p: JobProgress): boolean => p.phase === 'database' && p.unit === 'bytes' && !!p.total && (p.done ?? 0) >= f * p.total;
 
@@ -106,6 +132,33 @@ describe('cancel stops a zip or SQL restore at once, at any phase', () => {
     expect(err.kind).toBe('Cancelled');
     expect(settleMs).toBeLessThan(SETTLE_MS);
     expect(await leftovers()).toEqual([]);
+  });
+
+  it('zip, cancelled during the index builds: settles within 2 s, nothing left (no bd_tmp_*, no filestore folder)', async () => {
+    const db = `c${++n}_db`;
+    const { err, settleMs } = await cancelWhen(bigZip, (p) => p.phase === 'indexes', buildRunning, db);
+    expect(err.kind).toBe('Cancelled');
+    expect(settleMs).toBeLessThan(INDEX_SETTLE_MS);
+    expect(await leftovers()).toEqual([]);
+    await expect(stat(join(dataDir, 'filestore', db))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('the CLI, Ctrl-C during the index builds: exit 130 within 2 s, nothing left', async () => {
+    const db = `c${++n}_db`;
+    const p = startCli(await mkdtemp(join(work, 'home-')), ['restore', bigZip, '--db', db, '--target', cluster.url, '--data-dir', dataDir]);
+    try {
+      await waitFor(() => p.stderr().includes('Building indexes and constraints'), 120_000);
+      await buildRunning();
+      const at = Date.now();
+      p.child.kill('SIGINT');
+      const r = await p.done;
+      expect(r.code, r.stderr).toBe(130);
+      expect(Date.now() - at).toBeLessThan(INDEX_SETTLE_MS);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+    expect(await leftovers()).toEqual([]);
+    await expect(stat(join(dataDir, 'filestore', db))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('zip, cancelled in the filestore', async () => {

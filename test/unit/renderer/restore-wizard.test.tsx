@@ -1,6 +1,6 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DBNAME_PATTERN } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { dbNameProblem, remoteVersionNote, RestoreWizard, type RestorePreset, type RestoreSource } from '../../../renderer/src/features/restore/restore-wizard';
@@ -8,7 +8,7 @@ import { fakeClient, snap } from './fake-client';
 
 const SOURCE: RestoreSource = { source: 'local:acme_2024-01-01_00-00-00.zip', label: 'acme_2024-01-01_00-00-00.zip', database: 'acme', encrypted: false, format: 'zip', size: 1234 };
 
-function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = SOURCE, preset?: RestorePreset) {
+function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = SOURCE, preset?: RestorePreset, onClose: () => void = () => undefined) {
   const fake = fakeClient({
     'targets:detect': async () => [
       { id: 'local-pg', label: 'PostgreSQL 15 on 127.0.0.1:5432', target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/postgres' }, available: true },
@@ -22,7 +22,7 @@ function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = S
   });
   render(
     <ApiProvider client={fake.client}>
-      <RestoreWizard initial={initial} preset={preset} onClose={() => undefined} />
+      <RestoreWizard initial={initial} preset={preset} onClose={onClose} />
     </ApiProvider>,
   );
   return fake;
@@ -256,5 +256,32 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     const phases = screen.getAllByRole('listitem').map((li) => li.textContent);
     expect(phases).toContain('✓ Loading the database');
     expect(phases).toContain('● Building indexes and constraints');
+  });
+
+  it('"Cancel restore" cancels the job (also in the index phase); the dialog closes only once the job has ended', async () => {
+    const user = userEvent.setup();
+    const onClose = vi.fn();
+    const fake = setup([], SOURCE, undefined, onClose);
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'indexes', label: 'Building indexes and constraints', done: 2, unit: 'items' } })));
+    await user.click(await screen.findByRole('button', { name: 'Cancel restore' }));
+    expect(fake.calls.filter(([m]) => m === 'jobs:cancel').map(([, a]) => a)).toEqual([{ jobId: 'job-1' }]);
+    // Still running (the core is ending its work): neither Escape nor the dialog's × closes it yet.
+    await user.keyboard('{Escape}');
+    await user.click(screen.getAllByRole('button', { name: 'Close' }).find((b) => b.classList.contains('modal-close'))!);
+    expect(onClose).not.toHaveBeenCalled();
+    expect(screen.getByRole('button', { name: 'Cancel restore' })).toBeInTheDocument();
+    act(() => fake.emit('job:done', snap('job-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The restore was cancelled.' } })));
+    expect(await screen.findByText('Restore cancelled')).toBeInTheDocument();
+    expect(screen.getByText(/Nothing was left half-restored/)).toBeInTheDocument();
+    await user.click(screen.getAllByRole('button', { name: 'Close' }).find((b) => b.classList.contains('primary'))!);
+    expect(onClose).toHaveBeenCalledTimes(1);
+    await user.keyboard('{Escape}');
+    expect(onClose).toHaveBeenCalledTimes(2);
   });
 });
