@@ -54,9 +54,11 @@ export type AttachmentReport = z.infer<typeof attachmentReportSchema>;
 /** A migration of a database's attachments between its filestore and object storage. */
 export const migrationSummarySchema = z.object({
   id: z.string(),
-  direction: z.enum(['to-store', 'to-filestore']),
+  direction: z.enum(['to-store', 'to-filestore', 'duplicate']),
   db: z.string(),
-  /** `s3://bucket` or `swift://container` (to-store). */
+  /** `duplicate`: the copy's name. */
+  copy: z.string().optional(),
+  /** `s3://bucket` or `swift://container` (to-store; duplicate: the copy's). */
   store: z.string().optional(),
   status: z.enum(['running', 'interrupted', 'done', 'rolled-back', 'failed']),
   createdAt: z.string(),
@@ -78,12 +80,30 @@ export const migrationRequestSchema = z.object({
   store: z.string().optional(),
 });
 
+/** A request to duplicate a database together with its bucket/container. */
+export const duplicateRequestSchema = z.object({
+  db: z.string().regex(DBNAME_PATTERN),
+  /** The copy's name. */
+  newDb: z.string().regex(DBNAME_PATTERN),
+  target: restoreTargetSchema,
+  /** The configured storage whose credentials reach both buckets/containers (default: the one whose bucket/container is the source's). */
+  storage: z.string().optional(),
+  /** The source bucket/container (default: the one named after the database, or Catalyst's `<prefix>-<db>`). */
+  fromStore: z.string().optional(),
+  /** The copy's bucket/container (default: the source's name with the database name replaced). */
+  toStore: z.string().optional(),
+});
+/** A request to duplicate a database together with its bucket/container. */
+export type DuplicateRequest = z.infer<typeof duplicateRequestSchema>;
+
 /** The attachments area's methods. */
 export const attachmentsMethods = {
   /** Starts a migration job (resumable: see `attachments:migration-resume`). */
   'attachments:migrate': { args: migrationRequestSchema, result: jobIdSchema },
   /** Every migration of this home, newest first. */
   'attachments:migrations': { args: emptySchema, result: z.array(migrationSummarySchema) },
+  /** Starts a job that copies a database and its bucket/container (resumable and rollbackable like a migration). */
+  'attachments:duplicate': { args: duplicateRequestSchema, result: jobIdSchema },
   /** Resumes an interrupted or failed migration. */
   'attachments:migration-resume': { args: z.object({ id: z.string() }), result: jobIdSchema },
   /** Rolls a migration back: rows pointed back where the originals still are, created copies removed. */

@@ -37,10 +37,51 @@ function printResult(ctx: CliContext, r: unknown): void {
   ctx.out(`migration ${x.id ?? '?'} ${x.status ?? ''}: ${x.objects ?? 0} objects, ${x.rewrittenRows ?? 0} attachment rows rewritten${x.problems?.length ? `, ${x.problems.length} not moved` : ''}`);
 }
 
+interface DuplicateOpts {
+  db: string;
+  as: string;
+  storage?: string;
+  fromStore?: string;
+  toStore?: string;
+  target?: string;
+  dataDir?: string;
+}
+
+function registerDuplicate(group: Command, ctx: CliContext): void {
+  group
+    .command('duplicate')
+    .description("copy a database together with its own bucket/container (Catalyst's <prefix>-<db> container, or one named after the database): every object copied and SHA-1 checked, the copy's rows pointed at its own; resumable, and rolled back with `attachments rollback ID`")
+    .requiredOption('--db <name>', 'the database to copy (nobody may be connected to it: stop Odoo first)')
+    .requiredOption('--as <name>', "the copy's name")
+    .option('--storage <name>', 'the configured storage whose credentials reach both buckets/containers (default: the one whose bucket/container is the original\'s)')
+    .option('--from-store <name>', "the original's bucket/container (default: the one named after the database)")
+    .option('--to-store <name>', "the copy's bucket/container (default: the original's with the database name replaced; created when missing)")
+    .option('--target <url|embedded>', 'the PostgreSQL server (postgres:// URL without a password, or "embedded"); default: libpq environment')
+    .option('--data-dir <dir>', "Odoo data dir holding filestore/DB (default: Odoo's default for this OS)")
+    .action(async (opts: DuplicateOpts, cmd: Command) => {
+      for (const n of [opts.db, opts.as]) if (!DBNAME_PATTERN.test(n)) throw new UsageError(`"${n}" is not a valid Odoo database name.`);
+      const desk = await ctx.desk(cmd);
+      const job = await desk.attachments.startDuplicate({
+        db: opts.db,
+        newDb: opts.as,
+        target: targetOf(opts),
+        ...(opts.storage ? { storage: opts.storage } : {}),
+        ...(opts.fromStore ? { fromStore: opts.fromStore } : {}),
+        ...(opts.toStore ? { toStore: opts.toStore } : {}),
+      });
+      ctx.err(`duplicate ${job.id} (resume it with \`backup-desk attachments resume ${job.id}\`, or undo it with \`backup-desk attachments rollback ${job.id}\`, if it is interrupted)`);
+      const r = (await ctx.runJob(desk, job)) as { id: string; status: string; objects: number; problems: Array<{ storeFname: string; reason: string; message: string }>; warnings: string[] };
+      for (const w of r.warnings) ctx.err(`warning: ${w}`);
+      for (const p of r.problems) ctx.err(`${p.reason}: ${p.storeFname}: ${p.message}`);
+      ctx.out(`duplicate ${r.id} ${r.status}: ${opts.as} is a copy of ${opts.db}; ${r.objects} objects copied${r.problems.length ? `, ${r.problems.length} not copied` : ''}`);
+    });
+}
+
 /** The `attachments` command group. */
 export const attachmentsCommand: CommandModule = {
   register(program: Command, ctx: CliContext) {
-    const group = commandGroup(program, 'attachments', 'move attachments between the filestore and S3/Swift (resumable, verified, reversible)');
+    const group = commandGroup(program, 'attachments', 'move attachments between the filestore and S3/Swift, duplicate a database with its bucket/container (resumable, verified, reversible)');
+    registerDuplicate(group, ctx);
     group
       .command('migrate')
       .description('move a database\'s attachments: --to s3|swift moves its filestore into a bucket/container (store_fname s3://…/<sha1>); --to filestore brings every object home')
@@ -67,7 +108,7 @@ export const attachmentsCommand: CommandModule = {
         const desk = await ctx.desk(cmd);
         const all = await desk['attachments:migrations']({});
         if (opts.json) return ctx.out(JSON.stringify(all, null, 2));
-        ctx.out(table(['id', 'status', 'db', 'direction', 'store', 'updated'], all.map((m) => [m.id, m.status, m.db, m.direction, m.store ?? '', m.updatedAt])).trimEnd());
+        ctx.out(table(['id', 'status', 'db', 'direction', 'store', 'updated'], all.map((m) => [m.id, m.status, m.copy ? `${m.db} → ${m.copy}` : m.db, m.direction, m.store ?? '', m.updatedAt])).trimEnd());
       });
     for (const [name, what] of [['resume', 'resume an interrupted or failed migration'], ['rollback', 'roll a migration back: rows pointed back where the originals still are, copies it created removed']] as const) {
       group

@@ -5,7 +5,9 @@
 import type { AreaApi, attachmentsMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult, type MigrationSummary } from '../../contract/api';
 import { scanDatabaseAttachments, storageResolver, type ObjectResolver } from '../attachments';
-import { MigrationBook, rollbackMigration, runMigration, type MigrationSpec, type MigrationState } from '../attachments/migrate';
+import { MigrationBook, rollbackDuplicate, rollbackMigration, runDuplicate, runMigration, type MigrationDeps, type MigrationResult, type MigrationSpec, type MigrationState } from '../attachments/migrate';
+import { copyStoreName, ownStore, type OwnStore } from '../attachments/migrate/plan';
+import type { JobContext } from '../jobs/job';
 import { AppError } from '../errors';
 import { connect as connectDb } from '../pg/connection';
 import { defaultOdooDataDir } from '../restore';
@@ -16,13 +18,17 @@ import type { RestoreService } from './restores';
 import type { StorageService } from './storages';
 
 type JobStart = { jobId: string; result: Promise<unknown> };
+type Work = (id: string, deps: MigrationDeps, ctx: JobContext) => Promise<MigrationResult>;
 
 function summary(s: MigrationState): MigrationSummary {
+  const d = s.spec.duplicate;
+  const store = s.spec.store ? `${s.spec.store.kind}://${s.spec.store.name}` : d ? `${d.kind}://${d.to}` : undefined;
   return {
     id: s.id,
     direction: s.spec.direction,
     db: s.spec.db,
-    ...(s.spec.store ? { store: `${s.spec.store.kind}://${s.spec.store.name}` } : {}),
+    ...(d ? { copy: d.newDb } : {}),
+    ...(store ? { store } : {}),
     status: s.status,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
@@ -50,7 +56,7 @@ export class AttachmentService implements AreaApi<typeof attachmentsMethods> {
   }
 
   /** Runs `work` on migration `id` as a job. */
-  private migrationJob(id: string, title: string, work: typeof runMigration, named: string | undefined): JobStart {
+  private migrationJob(id: string, title: string, work: Work, named: string | undefined): JobStart {
     const handle = this.k.jobs.start('migrate', title, async (ctx) => {
       const resolver = await this.resolver(named);
       try {
@@ -83,16 +89,53 @@ export class AttachmentService implements AreaApi<typeof attachmentsMethods> {
     return { ...this.migrationJob(state.id, title, runMigration, spec.store?.storage ?? a.storage), id: state.id };
   }
 
-  /** Resumes migration `id`. */
+  /** Resumes migration (or duplicate) `id`. */
   async resumeMigration(id: string): Promise<JobStart> {
     const s = await this.book.load(id);
-    return this.migrationJob(id, `Resume migration ${id}`, runMigration, s.spec.store?.storage ?? s.spec.storage);
+    return this.migrationJob(id, `Resume migration ${id}`, s.spec.direction === 'duplicate' ? runDuplicate : runMigration, s.spec.store?.storage ?? s.spec.storage);
   }
 
-  /** Rolls migration `id` back. */
+  /** Rolls migration (or an unfinished duplicate) `id` back. */
   async rollbackMigration(id: string): Promise<JobStart> {
     const s = await this.book.load(id);
-    return this.migrationJob(id, `Roll back migration ${id}`, rollbackMigration, s.spec.store?.storage ?? s.spec.storage);
+    return this.migrationJob(id, `Roll back migration ${id}`, s.spec.direction === 'duplicate' ? rollbackDuplicate : rollbackMigration, s.spec.store?.storage ?? s.spec.storage);
+  }
+
+  /** Records and starts a duplicate of a database with its bucket/container. */
+  async startDuplicate(args: ApiArgs<'attachments:duplicate'>): Promise<JobStart & { id: string }> {
+    const a = apiMethods['attachments:duplicate'].args.parse(args);
+    if (a.newDb === a.db) throw new AppError('InvalidInput', 'The copy needs another name than the original.');
+    const t = await resolveTarget(a.target, this.restores.embedded);
+    const client = await connectDb(t.pgUrl, a.db);
+    let own: OwnStore;
+    let to: string;
+    try {
+      own = await ownStore(client, a.db, a.fromStore);
+      to = await copyStoreName(client, own, a.db, a.newDb, a.toStore);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    if (to === own.name) throw new AppError('InvalidInput', `The copy would share ${own.kind}://${to} with the original.`, { hint: 'Name another one with --to-store.' });
+    const storage = a.storage ?? (await this.storageOf(own));
+    const duplicate = { newDb: a.newDb, form: own.form, kind: own.kind, from: own.name, to };
+    const state = await this.book.create({ direction: 'duplicate', db: a.db, ...(t.pgUrl ? { pgUrl: t.pgUrl } : {}), dataDir: t.dataDir ?? defaultOdooDataDir(), storage, duplicate });
+    return { ...this.migrationJob(state.id, `Duplicate ${a.db} as ${a.newDb} with ${own.kind}://${to}`, runDuplicate, storage), id: state.id };
+  }
+
+  /** The configured storage whose bucket/container is `own` (its credentials reach the copy's too). */
+  private async storageOf(own: OwnStore): Promise<string> {
+    const resolver = await this.resolver();
+    try {
+      const key = '0'.repeat(40);
+      return (await resolver.handleFor(own.kind === 's3' ? { kind: 's3', bucket: own.name, key } : { kind: 'swift', container: own.name, key })).storage;
+    } finally {
+      await resolver.close();
+    }
+  }
+
+  /** @inheritdoc */
+  async 'attachments:duplicate'(args: ApiArgs<'attachments:duplicate'>): Promise<ApiResult<'attachments:duplicate'>> {
+    return { jobId: (await this.startDuplicate(args)).jobId };
   }
 
   /** @inheritdoc */

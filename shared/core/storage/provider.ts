@@ -135,6 +135,16 @@ export interface StorageTemporaries {
   remove(temp: TemporaryObject, options?: CallOptions): Promise<void>;
 }
 
+/** The bucket (S3) or container (Swift) a provider is pointed at, on object stores. */
+export interface StorageRoot {
+  /** Its name, for messages. */
+  readonly name: string;
+  /** Creates it when it is missing; true when it was created, false when it existed. */
+  create(options?: CallOptions): Promise<boolean>;
+  /** Deletes it, which must be empty (`Conflict` otherwise); `NotFound` when it is absent. */
+  remove(options?: CallOptions): Promise<void>;
+}
+
 /** A connected storage. */
 export interface StorageProvider {
   /** The storage type. */
@@ -153,6 +163,8 @@ export interface StorageProvider {
   remove?(key: string, options?: CallOptions): Promise<void>;
   /** Leftovers of interrupted writes, where the storage keeps any (absent: it keeps none we can reach). */
   readonly temporaries?: StorageTemporaries;
+  /** The bucket/container itself, on object stores (S3, Swift). */
+  readonly bucketRoot?: StorageRoot;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -191,6 +191,15 @@ export async function startFakeSwift(options: FakeSwiftOptions = {}): Promise<Fa
         res.writeHead(204, { 'x-container-object-count': String(cont.size) }).end();
         return 204;
       }
+      if (req.method === 'DELETE') {
+        if (cont.size > 0) {
+          text(res, 409, '<html><h1>Conflict</h1><p>There was a conflict when trying to complete your request.</p></html>');
+          return 409;
+        }
+        acct.delete(containerName);
+        res.writeHead(204).end();
+        return 204;
+      }
       if (req.method !== 'GET') {
         text(res, 405, 'Method Not Allowed');
         return 405;

@@ -15,8 +15,11 @@ import { writeFileAtomic } from '../../util/atomic-file';
 
 /** Where a migration moves attachments. */
 export const migrationSpecSchema = z.object({
-  /** `to-store`: filestore → bucket/container; `to-filestore`: object storage → filestore. */
-  direction: z.enum(['to-store', 'to-filestore']),
+  /**
+   * `to-store`: filestore → bucket/container; `to-filestore`: object storage → filestore;
+   * `duplicate`: a copy of the database with its own copy of its bucket/container.
+   */
+  direction: z.enum(['to-store', 'to-filestore', 'duplicate']),
   db: z.string(),
   /** postgres:// URL without a password (libpq environment when omitted). */
   pgUrl: z.string().optional(),
@@ -24,8 +27,10 @@ export const migrationSpecSchema = z.object({
   dataDir: z.string(),
   /** `to-store`: the configured storage whose credentials are used, and the bucket (s3) or container (swift). */
   store: z.object({ storage: z.string(), kind: z.enum(['s3', 'swift']), name: z.string() }).optional(),
-  /** Storage for reads in `to-filestore` (`--attachments-storage`), else matched by bucket/container. */
+  /** Storage for reads in `to-filestore` (`--attachments-storage`), else matched by bucket/container; `duplicate`: the one used for both. */
   storage: z.string().optional(),
+  /** `duplicate`: the copy's name and the bucket/container pair (`openstack`: bare SHA-1 names, the container named after the database). */
+  duplicate: z.object({ newDb: z.string(), form: z.enum(['uri', 'openstack']), kind: z.enum(['s3', 'swift']), from: z.string(), to: z.string() }).optional(),
 });
 /** Where a migration moves attachments. */
 export type MigrationSpec = z.infer<typeof migrationSpecSchema>;
@@ -40,6 +45,10 @@ export const migrationStateSchema = z.object({
   /** `ir_attachment.location` before the migration changed it. */
   locationWas: z.string().nullable().optional(),
   message: z.string().optional(),
+  /** `duplicate`: how far it got (`created`: the staging copy exists; `filestore`: its filestore is being copied; `renamed`: done under its name). */
+  phase: z.enum(['created', 'filestore', 'renamed']).optional(),
+  /** `duplicate`: the job created the copy's bucket/container (a rollback removes it when empty). */
+  createdStore: z.boolean().optional(),
 });
 /** A migration's persisted state. */
 export type MigrationState = z.infer<typeof migrationStateSchema>;

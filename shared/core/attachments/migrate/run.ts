@@ -68,7 +68,7 @@ async function fileSha1(path: string): Promise<string> {
 }
 
 /** The SHA-1 of an object's content (undefined when it does not exist). */
-async function objectSha1(handle: ObjectHandle, signal: AbortSignal): Promise<string | undefined> {
+export async function objectSha1(handle: ObjectHandle, signal: AbortSignal): Promise<string | undefined> {
   const input = await openObject(handle, signal);
   if (!input) return undefined;
   const meter = sha1Meter();
@@ -167,7 +167,7 @@ async function countToDo(query: Query, direction: 'to-store' | 'to-filestore'): 
 
 async function forward(run: Run, client: pg.Client): Promise<void> {
   const { spec } = run.state;
-  const total = await countToDo(run.query, spec.direction);
+  const total = await countToDo(run.query, spec.direction === 'to-store' ? 'to-store' : 'to-filestore');
   let done = 0;
   const tick = (): void => run.ctx.progress({ phase: 'migrate', label: spec.direction === 'to-store' ? `Moving attachments into ${spec.store?.kind}://${spec.store?.name}` : 'Bringing attachments into the filestore', done: ++done, total, unit: 'items' });
   const guard = (): void => {
@@ -195,6 +195,7 @@ async function withRun<T>(id: string, deps: MigrationDeps, ctx: JobContext, body
   let client: pg.Client | undefined;
   try {
     const state = await deps.book.load(id);
+    if (state.spec.direction === 'duplicate') throw new AppError('InvalidInput', `${id} is a duplicate, not a migration.`);
     client = await connect(state.spec.pgUrl, state.spec.db);
     const run: Run = { state, deps, query: serialQuery(client), journal: await deps.book.journal(id), fsDir: join(state.spec.dataDir, 'filestore', state.spec.db), ctx, problems: [], rows: 0, objects: 0 };
     return await body(run, client);

@@ -12,7 +12,9 @@
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   DeleteObjectCommand,
@@ -22,7 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AppError, cancelledError, throwIfAborted } from '../../errors';
-import type { CallOptions, Capabilities, KeyRules, ListOptions, ObjectChecksum, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
+import type { CallOptions, Capabilities, KeyRules, ListOptions, ObjectChecksum, ObjectInfo, ReadOptions, StorageProvider, StorageRoot, WriteOptions } from '../provider';
 import type { Logger } from '../../util/logger';
 import { assertValidPrefix, assertValidRange, keyProblem } from '../wrappers/keys';
 import { guardReadStream } from '../wrappers/streams';
@@ -314,6 +316,28 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
     }
   }
 
+  const rootOps: StorageRoot = {
+    name: bucket,
+    async create(opts: CallOptions = {}) {
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: bucket }), opts.signal ? { abortSignal: opts.signal } : {});
+        return true;
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') return false;
+        throw fail(err, undefined, opts.signal);
+      }
+    },
+    async remove(opts: CallOptions = {}) {
+      try {
+        await client.send(new DeleteBucketCommand({ Bucket: bucket }), opts.signal ? { abortSignal: opts.signal } : {});
+      } catch (err) {
+        if ((err as { name?: string }).name === 'BucketNotEmpty') throw new AppError('Conflict', `Bucket ${bucket} is not empty.`, { hint: 'Remove what is left in it first.' });
+        throw fail(err, undefined, opts.signal);
+      }
+    },
+  };
+
   return {
     kind: 's3',
     capabilities,
@@ -322,6 +346,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
     read,
     write,
     remove,
+    bucketRoot: rootOps,
     async close() {
       client.destroy();
     },

@@ -10,7 +10,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { AppError, cancelledError, throwIfAborted } from '../../errors';
 import { ByteReader } from '../../archive/byte-reader';
 import type { Logger } from '../../util/logger';
-import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
+import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, StorageProvider, StorageRoot, WriteOptions } from '../provider';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 import { guardReadStream } from '../wrappers/streams';
 import type { SwiftClient } from './client';
@@ -52,7 +52,31 @@ export class SwiftProvider implements StorageProvider {
   readonly kind = 'swift' as const;
   readonly capabilities: Capabilities = { write: true, remove: true, rangeReads: true, maxConcurrency: 8, caseInsensitive: false };
 
-  constructor(private readonly o: SwiftProviderOptions) {}
+  /** The container itself: created with a PUT (201 new, 202 existing), deleted when empty (409 otherwise). */
+  readonly bucketRoot: StorageRoot;
+
+  constructor(private readonly o: SwiftProviderOptions) {
+    const c = o.container;
+    const path = `/${encodeURIComponent(c)}`;
+    this.bucketRoot = {
+      name: c,
+      create: async (opts: CallOptions = {}) => {
+        const res = await o.client.request('PUT', path, c, opts.signal ? { signal: opts.signal } : {});
+        if (!res.ok) await o.client.fail(res, c, opts.signal);
+        await res.body?.cancel();
+        return res.status === 201;
+      },
+      remove: async (opts: CallOptions = {}) => {
+        const res = await o.client.request('DELETE', path, c, opts.signal ? { signal: opts.signal } : {});
+        if (res.status === 409) {
+          await res.body?.cancel();
+          throw new AppError('Conflict', `Container ${c} is not empty.`, { hint: 'Remove what is left in it first.' });
+        }
+        if (!res.ok) await o.client.fail(res, c, opts.signal);
+        await res.body?.cancel();
+      },
+    };
+  }
 
   private classify(e: unknown, what: string, signal?: AbortSignal): AppError {
     return classifySwiftError(e, what, this.o.storageName, signal);

@@ -15,7 +15,7 @@ export interface ProviderOverrides {
 /**
  * A provider that behaves like `base` except for `overrides`. `write`/`remove` exist on the
  * result exactly when they exist on `base`, so capability flags stay truthful through wrappers;
- * `temporaries` is passed through as it is.
+ * `temporaries` and `bucketRoot` are passed through as they are.
  */
 export function wrapProvider(base: StorageProvider, overrides: ProviderOverrides): StorageProvider {
   const wrapped: StorageProvider = {
@@ -33,5 +33,6 @@ export function wrapProvider(base: StorageProvider, overrides: ProviderOverrides
     ...(baseWrite !== undefined ? { write: overrides.write ?? baseWrite } : {}),
     ...(baseRemove !== undefined ? { remove: overrides.remove ?? baseRemove } : {}),
     ...(base.temporaries !== undefined ? { temporaries: base.temporaries } : {}),
+    ...(base.bucketRoot !== undefined ? { bucketRoot: base.bucketRoot } : {}),
   };
 }
