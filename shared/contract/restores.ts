@@ -55,7 +55,17 @@ export const restoreMethods = {
   },
   'targets:detect': {
     args: emptySchema,
-    result: z.array(z.object({ id: z.string(), label: z.string(), target: restoreTargetSchema, available: z.boolean(), detail: z.string().optional() })),
+    result: z.array(
+      z.object({
+        id: z.string(),
+        label: z.string(),
+        target: restoreTargetSchema,
+        available: z.boolean(),
+        detail: z.string().optional(),
+        /** The role the Odoo on this machine connects as (`db_user` of its odoo.conf): the owner a restored database should get. */
+        odooRole: z.string().optional(),
+      }),
+    ),
   },
   'restore:start': { args: restoreRequestSchema, result: jobIdSchema },
 } as const;

@@ -28,7 +28,7 @@ export async function localOdooTargetEntry(): Promise<ApiResult<'targets:detect'
   if (!found) return undefined;
   const { odoo, connectUrl } = found;
   const who = `${odoo.dbUser ? `role ${odoo.dbUser}` : 'its OS user'}, data dir ${odoo.dataDir}, ${odoo.httpUrl}`;
-  const base = { id: 'local-odoo', label: 'The Odoo on this machine', target: { type: 'local-odoo' as const, conf: odoo.confPath } };
+  const base = { id: 'local-odoo', label: 'The Odoo on this machine', target: { type: 'local-odoo' as const, conf: odoo.confPath }, ...(odoo.dbUser ? { odooRole: odoo.dbUser } : {}) };
   try {
     const c = await connect(connectUrl, 'postgres');
     try {
@@ -98,7 +98,7 @@ export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: strin
       }
     } else if (!chosen.role) {
       warnings.push(
-        `The database and its objects belong to "${me}", the role this restore connected as, and no Odoo was found on this machine. If Odoo connects as another role it will get "permission denied": restore with --owner ROLE (the db_user of its odoo.conf).`,
+        `The database and its objects belong to "${me}", the role this restore connected as, and no Odoo was found on this machine. If Odoo connects as another role it will get "permission denied": restore with that role as the owner (the db_user of its odoo.conf; CLI: --owner ROLE).`,
       );
     }
   } finally {

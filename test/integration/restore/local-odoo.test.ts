@@ -70,13 +70,13 @@ afterAll(async () => {
 });
 
 describe('restore into the Odoo on this machine', () => {
-  it('is the first restore target when its odoo.conf is found ($ODOO_RC here), its password never shown', async () => {
+  it('is the first restore target when its odoo.conf is found ($ODOO_RC here), with the role it connects as (the wizard\'s default owner), its password never shown', async () => {
     const before = process.env.ODOO_RC;
     process.env.ODOO_RC = conf;
     const desk = await Desk.open({ home: join(tmp, 'home'), secrets: new MemorySecretStore() });
     try {
       const targets = await desk['targets:detect']({});
-      expect(targets[0]).toMatchObject({ id: 'local-odoo', label: 'The Odoo on this machine', available: true, target: { type: 'local-odoo', conf } });
+      expect(targets[0]).toMatchObject({ id: 'local-odoo', label: 'The Odoo on this machine', available: true, target: { type: 'local-odoo', conf }, odooRole: 'odoo' });
       expect(targets[0]!.detail).toMatch(new RegExp(`^${conf}: PostgreSQL \\d+\\.\\d+.* as role odoo, data dir ${dataDir}, http://localhost:8071$`));
       expect(JSON.stringify(targets)).not.toContain(PASSWORD);
     } finally {

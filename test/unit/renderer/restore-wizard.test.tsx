@@ -1,7 +1,7 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DBNAME_PATTERN } from '../../../shared/contract/api';
+import { DBNAME_PATTERN, type ApiResult } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { dbNameProblem, remoteVersionNote, RestoreWizard, type RestorePreset, type RestoreSource } from '../../../renderer/src/features/restore/restore-wizard';
 import { fakeClient, snap } from './fake-client';
@@ -283,5 +283,80 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(onClose).toHaveBeenCalledTimes(1);
     await user.keyboard('{Escape}');
     expect(onClose).toHaveBeenCalledTimes(2);
+  });
+
+  describe('the owner role', () => {
+    const LOCAL_ODOO = { id: 'local-odoo', label: 'The Odoo on this machine', target: { type: 'local-odoo' as const, conf: '/etc/odoo/odoo.conf' }, available: true, odooRole: 'odoo' };
+    const PG = { id: 'local-pg', label: 'PostgreSQL 15 on 127.0.0.1:5432', target: { type: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:5432/postgres' }, available: true };
+    const EMBEDDED = { id: 'embedded', label: 'Embedded PostgreSQL', target: { type: 'embedded' as const }, available: true };
+
+    function open(targets: ApiResult<'targets:detect'>) {
+      const fake = fakeClient({
+        'targets:detect': async () => targets,
+        'restore:check-name': async () => ({ valid: true, exists: false }),
+        'restore:start': async () => ({ jobId: 'job-1' }),
+        'jobs:get': async () => snap('job-1'),
+      });
+      render(
+        <ApiProvider client={fake.client}>
+          <RestoreWizard initial={SOURCE} onClose={() => undefined} />
+        </ApiProvider>,
+      );
+      return fake;
+    }
+
+    async function toOptions(user: ReturnType<typeof userEvent.setup>, target: string | RegExp) {
+      await user.click(await screen.findByRole('radio', { name: target }));
+      await user.click(screen.getByRole('button', { name: 'Next' }));
+      await screen.findByText('✓ “acme” is free.');
+      await user.click(screen.getByRole('button', { name: 'Next' }));
+    }
+
+    it('defaults to the role of the Odoo on this machine (db_user), and sends it; it can be changed', async () => {
+      const user = userEvent.setup();
+      const fake = open([LOCAL_ODOO, PG]);
+      await toOptions(user, /The Odoo on this machine/);
+      const field = screen.getByLabelText('Owner (role)');
+      expect(field).toHaveValue('odoo');
+      expect(screen.getByText(/belong to this role, the one Odoo connects as \(found in the odoo.conf of the Odoo on this machine\)/)).toBeInTheDocument();
+      await user.click(screen.getByRole('button', { name: 'Next' }));
+      expect(screen.getByText('Owner (role)').nextElementSibling).toHaveTextContent('odoo');
+      await user.click(screen.getByRole('button', { name: 'Restore now' }));
+      expect(fake.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ target: LOCAL_ODOO.target, owner: 'odoo' });
+      cleanup();
+      // Another server: the same default, changed by the user.
+      const again = open([LOCAL_ODOO, PG]);
+      await toOptions(user, /PostgreSQL 15 on 127.0.0.1:5432/);
+      expect(screen.getByLabelText('Owner (role)')).toHaveValue('odoo');
+      await user.clear(screen.getByLabelText('Owner (role)'));
+      await user.type(screen.getByLabelText('Owner (role)'), 'odoo_prod');
+      await user.click(screen.getByRole('button', { name: 'Next' }));
+      await user.click(screen.getByRole('button', { name: 'Restore now' }));
+      expect(again.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ target: PG.target, owner: 'odoo_prod' });
+    });
+
+    it('without a local Odoo it is empty: the connecting role, with the warning of what Odoo will need; no owner is sent', async () => {
+      const user = userEvent.setup();
+      const fake = open([PG, EMBEDDED]);
+      await toOptions(user, /PostgreSQL 15 on 127.0.0.1:5432/);
+      expect(screen.getByLabelText('Owner (role)')).toHaveValue('');
+      expect(screen.getByRole('note')).toHaveTextContent(
+        'Empty: the database and everything in it will belong to the role this restore connects as. If Odoo connects as another role, it will get “permission denied”: enter the role Odoo connects as (db_user in its odoo.conf).',
+      );
+      await user.type(screen.getByLabelText('Owner (role)'), 'x');
+      expect(screen.queryByRole('note')).not.toBeInTheDocument();
+      await user.clear(screen.getByLabelText('Owner (role)'));
+      await user.click(screen.getByRole('button', { name: 'Next' }));
+      expect(screen.getByText('Owner (role)').nextElementSibling).toHaveTextContent('The role this restore connects as');
+      await user.click(screen.getByRole('button', { name: 'Restore now' }));
+      expect(fake.calls.find(([m]) => m === 'restore:start')![1]).not.toHaveProperty('owner');
+    });
+
+    it('is not offered for the private (embedded) server', async () => {
+      const user = userEvent.setup();
+      open([LOCAL_ODOO, EMBEDDED]);
+      await toOptions(user, /Embedded PostgreSQL/);
+      expect(screen.queryByLabelText('Owner (role)')).not.toBeInTheDocument();
+    });
   });
 });

@@ -81,7 +81,7 @@ export interface RestoreWizardProps {
 /** The restore wizard in a modal. */
 export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreWizardProps) {
   const api = useApi();
-  const ids = { name: useId(), url: useId(), dataDir: useId(), pass: useId(), confirm: useId(), remember: useId() };
+  const ids = { name: useId(), url: useId(), dataDir: useId(), pass: useId(), confirm: useId(), remember: useId(), owner: useId() };
   const [step, setStep] = useState<Step>(preset ? 'name' : 'target');
   const [targets, setTargets] = useState<Detected[] | undefined>(undefined);
   const [targetErr, setTargetErr] = useState<ApiError | undefined>(undefined);
@@ -102,6 +102,9 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   const [attachments, setAttachments] = useState<AttachmentsChoice>('bring-home');
   // A catalog ref (not a local path): its storage may have a remembered passphrase, or remember one.
   const onStorage = initial.storage !== undefined;
+  // The role that will own the database: the local Odoo's (db_user of its odoo.conf) unless changed; empty = the connecting role.
+  const [owner, setOwner] = useState('');
+  const [ownerTouched, setOwnerTouched] = useState(false);
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job } = useJob(jobId);
@@ -110,6 +113,8 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
     api['targets:detect']({}).then(
       (t) => {
         setTargets(t);
+        const odooRole = t.find((x) => x.target.type === 'local-odoo')?.odooRole;
+        if (odooRole) setOwner((cur) => cur || odooRole);
         const first = t.find((x) => x.available);
         setTargetId((cur) => cur || (first?.id ?? 'custom'));
       },
@@ -130,6 +135,9 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   const targetLabel = targetId === 'custom' ? `PostgreSQL at ${redactUrl(customUrl)}` : (targets?.find((x) => x.id === targetId)?.label ?? '');
 
   const problem = dbNameProblem(name);
+  // The owner applies where this app creates the database itself (not the private server, not an Odoo's manager).
+  const ownerApplies = target?.type === 'postgres' || target?.type === 'local-odoo';
+  const ownerRole = ownerApplies ? owner.trim() : '';
 
   // Live check of the name on the chosen server (debounced).
   useEffect(() => {
@@ -160,7 +168,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   }, [exists]);
 
   const nameOk = !problem && check.state === 'done';
-  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || passphrase !== '' || (onStorage && !remember));
+  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || passphrase !== '' || (onStorage && !remember)) && owner.trim().length <= 63;
 
   const start = (): void => {
     if (!target) return;
@@ -174,6 +182,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
       replace: exists && replace,
       filestore: filestore || target.type === 'odoo', // an Odoo server restores the whole backup
       ...(remoteAttachments ? { attachments } : {}),
+      ...(ownerRole ? { owner: ownerRole } : {}),
       ...(initial.encrypted && passphrase !== '' ? { passphrase, ...(onStorage && remember ? { rememberPassphrase: true } : {}) } : {}),
     }).then(
       (r) => {
@@ -361,6 +370,17 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
               </span>
             </label>
           )}
+          {ownerApplies ? (
+            <OwnerField
+              id={ids.owner}
+              value={owner}
+              onChange={(v) => {
+                setOwner(v);
+                setOwnerTouched(true);
+              }}
+              detected={!ownerTouched && owner !== ''}
+            />
+          ) : null}
           {remoteAttachments ? (
             <fieldset className="choices warn-box">
               <legend>Some attachments of this backup are not in it: they live in production’s object storage (S3/Swift). What should the copy do with them?</legend>
@@ -448,6 +468,12 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
                 <dd>{filestore ? `Restored${dataDir ? ` to ${dataDir}/filestore/${name}` : ''}` : 'Skipped (database only)'}</dd>
               </>
             )}
+            {ownerApplies ? (
+              <>
+                <dt>Owner (role)</dt>
+                <dd>{ownerRole || 'The role this restore connects as'}</dd>
+              </>
+            ) : null}
             {remoteAttachments ? (
               <>
                 <dt>Attachments in S3/Swift</dt>
@@ -493,6 +519,28 @@ export function remoteVersionNote(s: RestoreSource): string {
   if (!s.encrypted && (s.format === 'zip' || s.format === 'folder')) return `Read from the backup's manifest and ${compared}.`;
   const why = s.encrypted ? 'the backup is encrypted' : 'a database dump does not record it';
   return `Unknown before the upload (${why}). If the server runs another Odoo version, Odoo restores it anyway — it does not migrate — and the database will not start there.`;
+}
+
+/** What Odoo will be told about the owner: the role it connects as, or, left empty, why that matters. */
+const OWNER_EMPTY_WARNING =
+  'Empty: the database and everything in it will belong to the role this restore connects as. If Odoo connects as another role, it will get “permission denied”: enter the role Odoo connects as (db_user in its odoo.conf).';
+
+/** The owner role of the restored database (default: the local Odoo's role; empty: the connecting role, with a warning). */
+function OwnerField({ id, value, onChange, detected }: { id: string; value: string; onChange: (v: string) => void; detected: boolean }) {
+  const empty = value.trim() === '';
+  const help = empty
+    ? undefined
+    : `The database and everything in it will belong to this role, the one Odoo connects as${detected ? ' (found in the odoo.conf of the Odoo on this machine)' : ''}. It must exist on the server.`;
+  return (
+    <Field label="Owner (role)" htmlFor={id} help={help} error={value.trim().length > 63 ? 'PostgreSQL role names have at most 63 characters.' : undefined}>
+      <input id={id} type="text" spellCheck={false} autoComplete="off" value={value} onChange={(e) => onChange(e.target.value)} placeholder="the role this restore connects as" />
+      {empty ? (
+        <p className="warn-text" role="note">
+          {OWNER_EMPTY_WARNING}
+        </p>
+      ) : null}
+    </Field>
+  );
 }
 
 function SourceSummary({ s, compact = false }: { s: RestoreSource; compact?: boolean }) {
