@@ -30,6 +30,10 @@ function setup(restoreHere?: RestoreHereProps) {
     },
     'storages:list': async () => [{ name: 'nas', kind: 'local', label: 'Local folder', summary: '/b', createdAt: '2026-01-01T00:00:00Z' }] as never,
     'backup:start': async () => ({ jobId: 'b1' }),
+    'odoo:set-password': async (a) => {
+      if (a.masterPassword !== 'right') throw Object.assign(new Error('Odoo refused the master password (list_countries: "Access Denied").'), { kind: 'AuthFailed' });
+      return {};
+    },
     'odoo:test': async () => ({ ok: false, version: '17.0', checks: [{ name: 'server', ok: true, message: 'Odoo 17.0 answers' }, { name: 'password', ok: false, message: 'Odoo refused the master password' }] }),
   });
   render(
@@ -89,6 +93,21 @@ describe('Odoo instances screen', () => {
     expect(rows[0]!.textContent).toMatch(/encrypted/);
     await userEvent.click(within(rows[0]!).getByRole('button', { name: /^Choose/ }));
     expect(onRestoreHere).toHaveBeenCalledWith(BACKUPS[2], { instance: 'erp', replaceDb: undefined });
+  });
+
+  it('changes the stored master password once the server accepts it', async () => {
+    const fake = setup();
+    const card = await screen.findByRole('article', { name: 'Odoo instance erp' });
+    await userEvent.click(within(card).getByRole('button', { name: 'Master password…' }));
+    const form = within(card).getByRole('form', { name: 'Master password of erp' });
+    await userEvent.type(within(form).getByLabelText('New master password'), 'wrong');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    expect(await within(form).findByRole('alert')).toHaveTextContent(/refused the master password/);
+    await userEvent.clear(within(form).getByLabelText('New master password'));
+    await userEvent.type(within(form).getByLabelText('New master password'), 'right');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(within(card).queryByRole('form', { name: 'Master password of erp' })).toBeNull());
+    expect(fake.calls.filter(([m]) => m === 'odoo:set-password').map(([, a]) => a)).toEqual([{ name: 'erp', masterPassword: 'wrong' }, { name: 'erp', masterPassword: 'right' }]);
   });
 
   it('shows each instance with its version and databases; test results per check', async () => {

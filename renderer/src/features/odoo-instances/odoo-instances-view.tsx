@@ -1,9 +1,10 @@
 /**
  * The Odoo instances screen: running Odoo servers reached through their database manager.
- * Add (URL + master password, checked against the server), test, remove; per instance its
- * version and databases; per database back up now, duplicate (optionally neutralized), drop (typed
- * confirmation) and restore a backup over it; per instance restore a backup as a new database.
- * Restoring goes through the restore wizard with the instance as its "Odoo server" target.
+ * Add (URL + master password, checked against the server), test, change the master password,
+ * remove; per instance its version and databases; per database back up now, duplicate
+ * (optionally neutralized), drop (typed confirmation) and restore a backup over it; per instance
+ * restore a backup as a new database. Restoring goes through the restore wizard with the
+ * instance as its "Odoo server" target.
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { ApiError, ApiResult, BackupEntry, OdooInstanceSummary } from '../../../../shared/contract/api';
@@ -156,6 +157,34 @@ function DropForm({ instance, db, onDone }: { instance: string; db: string; onDo
   );
 }
 
+/** Replace the stored master password (checked against the server first). */
+function PasswordForm({ instance, onDone }: { instance: string; onDone: () => void }) {
+  const api = useApi();
+  const id = useId();
+  const [pw, setPw] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const save = (): void => {
+    setBusy(true);
+    setError(undefined);
+    api['odoo:set-password']({ name: instance, masterPassword: pw }).then(
+      () => onDone(),
+      (e: unknown) => (setError(toApiError(e)), setBusy(false)),
+    );
+  };
+  return (
+    <form className="inline-form" aria-label={`Master password of ${instance}`} onSubmit={(e) => (e.preventDefault(), save())}>
+      <Field label="New master password" htmlFor={id} help="Checked against the server before it replaces the stored one.">
+        <input id={id} type="password" autoComplete="off" value={pw} onChange={(e) => setPw(e.target.value)} />
+      </Field>
+      <ErrorMessage error={error} />
+      <button type="submit" className="btn" disabled={busy || !pw}>
+        {busy ? 'Checking…' : 'Save'}
+      </button>
+    </form>
+  );
+}
+
 /** One database row with its actions. */
 function DatabaseRow({ instance, db, size, major, here, onChanged }: { instance: string; db: string; size: number | undefined; major: number | undefined; here: RestoreHereProps | undefined; onChanged: () => void }) {
   const api = useApi();
@@ -200,6 +229,7 @@ function InstanceCard({ inst, here, onRemoved }: { inst: OdooInstanceSummary; he
   const [test, setTest] = useState<Test | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const [changingPw, setChangingPw] = useState(false);
   const loadDbs = useCallback(() => {
     setError(undefined);
     api['odoo:dbs']({ name: inst.name }).then(setDbs, (e: unknown) => setError(toApiError(e)));
@@ -253,10 +283,23 @@ function InstanceCard({ inst, here, onRemoved }: { inst: OdooInstanceSummary; he
           Refresh
         </button>
         <RestoreHereButton instance={inst.name} major={dbs?.major} here={here} />
+        <button type="button" className="btn" aria-expanded={changingPw} onClick={() => setChangingPw(!changingPw)}>
+          Master password…
+        </button>
         <button type="button" className="btn danger" onClick={remove}>
           Remove
         </button>
       </div>
+      {changingPw ? (
+        <PasswordForm
+          instance={inst.name}
+          onDone={() => {
+            setChangingPw(false);
+            setTest(undefined);
+            loadDbs();
+          }}
+        />
+      ) : null}
     </article>
   );
 }
