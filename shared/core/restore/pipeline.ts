@@ -11,6 +11,13 @@
  * 5. `finish.ts`      Odoo's after-restore steps on the temporary database (identity, neutralize, facts);
  * 6. `swap.ts`        swap the temporaries into place, or roll everything back.
  * A backup pipeline mirrors them: source → archive writer → encrypt → storage writers → commit.
+ *
+ * A restore into a running Odoo (`odoo:INSTANCE`) is not a loader of this pipeline: Odoo's
+ * database manager creates, loads, neutralizes and names the database itself, so staging,
+ * finish and swap (a temporary PostgreSQL database, SQL on it, renames) have no counterpart, and
+ * every stage here takes a `RestoreRun` built around that staging. Its own stages, in the same
+ * order, are in `../odoo/remote-restore.ts`: preflight → open the backup (`open-backup.ts`, as
+ * `describe.ts` does) → upload and Odoo's load → swap by `db.rename` → verify.
  */
 import type { DecryptKeys } from '../crypto';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
