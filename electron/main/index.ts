@@ -186,6 +186,11 @@ function startScheduler(desk: Desk, log: Logger, notify: ((notice: JobNotice) =>
   }).catch((err: unknown) => log.error('scheduler: could not start', { error: String(err) }));
 }
 
+/** Keeps the private PostgreSQL running while the app is open, when this home uses it (the core decides; `desk.close()` on quit stops it). */
+function keepEmbeddedRunning(desk: Desk): void {
+  void desk.startEmbeddedWithApp();
+}
+
 function quitGuard(desk: Desk, log: Logger): QuitGuard {
   return new QuitGuard({
     jobs: desk.jobs,
@@ -279,6 +284,7 @@ async function start(home: string): Promise<void> {
   state.create = create;
   mainWindow = create();
   startScheduler(desk, log, notify);
+  keepEmbeddedRunning(desk);
 }
 
 // Same home folder as the CLI (`--home`, `$BACKUP_DESK_HOME`, the OS app-data folder), so

@@ -15,6 +15,7 @@ import type { DownloadResult } from '../download';
 import type { JobManager } from '../jobs/job-manager';
 import type { RunHistory } from '../history';
 import type { EmbeddedPg } from '../pg/embedded';
+import { startEmbeddedWithApp, type EmbeddedAtOpen } from '../pg/embedded-with-app';
 import type { Leftover, RemoveLeftoversResult } from '../restore';
 import type { SecretStore } from '../secrets/secret-store';
 import type { StorageProvider } from '../storage/provider';
@@ -93,12 +94,20 @@ export class DeskCore {
     this.schedules = new SchedulesDeskService(k, this.drills, this.backups.service);
   }
 
+  /**
+   * For the desktop app: starts the private PostgreSQL when this home uses it and it is not
+   * running, for as long as the app is open (`close` stops it); never throws.
+   */
+  startEmbeddedWithApp(): Promise<EmbeddedAtOpen> {
+    return startEmbeddedWithApp(this.embedded, this.log);
+  }
+
   /** The secret store, opened on first use. */
   secrets(): Promise<SecretStore> {
     return this.kernel.secrets();
   }
 
-  /** Closes every connected storage and stops the private PostgreSQL. */
+  /** Closes every connected storage and stops the private PostgreSQL (when this Desk started or used it). */
   async close(): Promise<void> {
     await this.schedules.scheduler.stop({ abort: true });
     await this.storages.close();

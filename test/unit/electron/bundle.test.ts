@@ -6,7 +6,7 @@
  * together (run under plain Node with a stand-in `electron` module that only records calls).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +18,9 @@ import { API_METHOD_NAMES } from '../../../shared/contract/api';
 import { HOST_METHOD_NAMES } from '../../../electron/common/protocol';
 import { cspHeader } from '../../../electron/main/security';
 import { VaultSecretStore } from '../../../shared/core/secrets/vault';
+import { EmbeddedPg, findServerBinaries } from '../../../shared/core/pg/embedded';
+
+const hasServer = (await findServerBinaries()) !== undefined;
 
 const root = join(import.meta.dirname, '..', '..', '..');
 // The options of scripts/build.mjs.
@@ -144,7 +147,25 @@ describe('main bundle', () => {
     expect(out.allClosedQuits).toBe(0);
     expect(out.quit).toEqual({ firstPrevented: 1, quitCalls: 1, secondPrevented: 0 });
     expect(out.log).toContain('tray destroyed');
+    // A home that never used the private PostgreSQL gets none.
+    await expect(stat(join(home, 'embedded-pg'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
+  it.skipIf(!hasServer || process.platform === 'win32')('keeps the private PostgreSQL of a home that uses it running while the app is open, and stops it on quit', async () => {
+    const home = join(dir, 'home-embedded');
+    const emb = new EmbeddedPg({ home });
+    await emb.start();
+    await emb.stop();
+    try {
+      const out = JSON.parse(await runWithFakeElectron(join(import.meta.dirname, 'drive-main.mjs'), [join(dir, 'electron/main.js'), '--home', home], { DRIVE_EMBEDDED_PID_FILE: join(emb.dataDir, 'postmaster.pid') }));
+      expect(out.errors).toEqual([]);
+      expect(out.embedded).toEqual({ whileOpen: true, afterQuit: false });
+      expect(out.quit).toEqual({ firstPrevented: 1, quitCalls: 1, secondPrevented: 0 });
+      expect(await emb.isRunning()).toBe(false);
+    } finally {
+      await emb.destroy();
+    }
+  }, 90_000);
 
   it('asks the window for the vault passphrase on a vault-only machine, and uses the answer', async () => {
     const home = join(dir, 'home-vault');

@@ -83,11 +83,20 @@ if (r.windows.length > 0) {
   for (const h of r.appHandlers['window-all-closed'] ?? []) h({ preventDefault: () => undefined });
   out.allClosedQuits = r.quitCalls - quitsBefore;
 
+  // The private PostgreSQL of a home that uses it runs while the app is open (its postmaster.pid).
+  const { existsSync } = await import('node:fs');
+  const pidFile = process.env.DRIVE_EMBEDDED_PID_FILE;
+  if (pidFile) {
+    for (let i = 0; i < 3000 && !existsSync(pidFile); i++) await sleep(10);
+    out.embedded = { whileOpen: existsSync(pidFile) };
+  }
+
   // Quit with nothing running: the first before-quit is held while the core shuts down,
   // then the app quits again and that one goes through.
   const prevented = [];
   for (const h of r.appHandlers['before-quit'] ?? []) h({ preventDefault: () => prevented.push(1) });
-  for (let i = 0; i < 200 && r.quitCalls === 0; i++) await sleep(10);
+  for (let i = 0; i < 1500 && r.quitCalls === 0; i++) await sleep(10);
+  if (pidFile) out.embedded.afterQuit = existsSync(pidFile);
   const second = [];
   for (const h of r.appHandlers['before-quit'] ?? []) h({ preventDefault: () => second.push(1) });
   out.quit = { firstPrevented: prevented.length, quitCalls: r.quitCalls, secondPrevented: second.length };
