@@ -54,7 +54,7 @@ export type AttachmentReport = z.infer<typeof attachmentReportSchema>;
 /** A migration of a database's attachments between its filestore and object storage. */
 export const migrationSummarySchema = z.object({
   id: z.string(),
-  direction: z.enum(['to-store', 'to-filestore', 'duplicate']),
+  direction: z.enum(['to-store', 'to-filestore', 'duplicate', 'drop']),
   db: z.string(),
   /** `duplicate`: the copy's name. */
   copy: z.string().optional(),
@@ -96,6 +96,18 @@ export const duplicateRequestSchema = z.object({
 /** A request to duplicate a database together with its bucket/container. */
 export type DuplicateRequest = z.infer<typeof duplicateRequestSchema>;
 
+/** A request to drop a database together with its own bucket/container. */
+export const dropRequestSchema = z.object({
+  db: z.string().regex(DBNAME_PATTERN),
+  /** The database's name typed again: nothing happens unless it matches. */
+  confirm: z.string(),
+  target: restoreTargetSchema,
+  /** The configured storage whose credentials reach the bucket/container (default: the one whose bucket/container it is). */
+  storage: z.string().optional(),
+  /** The bucket/container (default: the one named after the database, or Catalyst's `<prefix>-<db>`). */
+  store: z.string().optional(),
+});
+
 /** The attachments area's methods. */
 export const attachmentsMethods = {
   /** Starts a migration job (resumable: see `attachments:migration-resume`). */
@@ -104,6 +116,11 @@ export const attachmentsMethods = {
   'attachments:migrations': { args: emptySchema, result: z.array(migrationSummarySchema) },
   /** Starts a job that copies a database and its bucket/container (resumable and rollbackable like a migration). */
   'attachments:duplicate': { args: duplicateRequestSchema, result: jobIdSchema },
+  /**
+   * Starts a job that drops a database, then the objects it referenced in its own bucket/container
+   * (and the bucket/container when empty); refused while another database on the server references it.
+   */
+  'attachments:drop': { args: dropRequestSchema, result: jobIdSchema },
   /** Resumes an interrupted or failed migration. */
   'attachments:migration-resume': { args: z.object({ id: z.string() }), result: jobIdSchema },
   /** Rolls a migration back: rows pointed back where the originals still are, created copies removed. */

@@ -77,11 +77,44 @@ function registerDuplicate(group: Command, ctx: CliContext): void {
     });
 }
 
+interface DropOpts {
+  db: string;
+  confirm?: string;
+  storage?: string;
+  store?: string;
+  target?: string;
+  dataDir?: string;
+}
+
+function registerDrop(group: Command, ctx: CliContext): void {
+  group
+    .command('drop')
+    .description("drop a database, then the objects it referenced in its own bucket/container (Catalyst's <prefix>-<db> container, or one named after the database) and the bucket/container once empty; refused while another database on the server references it")
+    .requiredOption('--db <name>', 'the database to drop (nobody may be connected to it: stop Odoo first)')
+    .option('--confirm <name>', 'the database name typed again: nothing happens unless it matches')
+    .option('--storage <name>', "the configured storage whose credentials reach the bucket/container (default: the one whose bucket/container it is)")
+    .option('--store <name>', 'the bucket/container (default: the one named after the database)')
+    .option('--target <url|embedded>', 'the PostgreSQL server (postgres:// URL without a password, or "embedded"); default: libpq environment')
+    .option('--data-dir <dir>', "Odoo data dir holding filestore/DB (its folder is removed too)")
+    .action(async (opts: DropOpts, cmd: Command) => {
+      if (opts.confirm !== opts.db) {
+        throw new UsageError(opts.confirm === undefined ? `Dropping "${opts.db}" with its bucket/container cannot be undone: confirm with --confirm ${opts.db}.` : `--confirm "${opts.confirm}" is not the database's name, "${opts.db}": nothing was dropped.`, `backup-desk attachments drop --db ${opts.db} --confirm ${opts.db}`);
+      }
+      const desk = await ctx.desk(cmd);
+      const job = await desk.attachments.startDrop({ db: opts.db, confirm: opts.confirm, target: targetOf(opts), ...(opts.storage ? { storage: opts.storage } : {}), ...(opts.store ? { store: opts.store } : {}) });
+      ctx.err(`drop ${job.id} (finish it with \`backup-desk attachments resume ${job.id}\` if it is interrupted)`);
+      const r = (await ctx.runJob(desk, job)) as { id: string; status: string; objects: number; warnings: string[] };
+      for (const w of r.warnings) ctx.err(`warning: ${w}`);
+      ctx.out(`drop ${r.id} ${r.status}: ${opts.db} dropped; ${r.objects} objects removed`);
+    });
+}
+
 /** The `attachments` command group. */
 export const attachmentsCommand: CommandModule = {
   register(program: Command, ctx: CliContext) {
-    const group = commandGroup(program, 'attachments', 'move attachments between the filestore and S3/Swift, duplicate a database with its bucket/container (resumable, verified, reversible)');
+    const group = commandGroup(program, 'attachments', 'move attachments between the filestore and S3/Swift, duplicate or drop a database with its bucket/container (resumable, verified)');
     registerDuplicate(group, ctx);
+    registerDrop(group, ctx);
     group
       .command('migrate')
       .description('move a database\'s attachments: --to s3|swift moves its filestore into a bucket/container (store_fname s3://…/<sha1>); --to filestore brings every object home')
@@ -110,7 +143,7 @@ export const attachmentsCommand: CommandModule = {
         if (opts.json) return ctx.out(JSON.stringify(all, null, 2));
         ctx.out(table(['id', 'status', 'db', 'direction', 'store', 'updated'], all.map((m) => [m.id, m.status, m.copy ? `${m.db} → ${m.copy}` : m.db, m.direction, m.store ?? '', m.updatedAt])).trimEnd());
       });
-    for (const [name, what] of [['resume', 'resume an interrupted or failed migration'], ['rollback', 'roll a migration back: rows pointed back where the originals still are, copies it created removed']] as const) {
+    for (const [name, what] of [['resume', 'resume an interrupted or failed migration, duplicate or drop'], ['rollback', 'roll a migration back: rows pointed back where the originals still are, copies it created removed (an unfinished duplicate: its copy dropped; a drop: called off while its database is still there)']] as const) {
       group
         .command(name)
         .description(what)

@@ -5,8 +5,8 @@
 import type { AreaApi, attachmentsMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult, type MigrationSummary } from '../../contract/api';
 import { scanDatabaseAttachments, storageResolver, type ObjectResolver } from '../attachments';
-import { MigrationBook, rollbackDuplicate, rollbackMigration, runDuplicate, runMigration, type MigrationDeps, type MigrationResult, type MigrationSpec, type MigrationState } from '../attachments/migrate';
-import { copyStoreName, ownStore, type OwnStore } from '../attachments/migrate/plan';
+import { MigrationBook, rollbackDrop, rollbackDuplicate, rollbackMigration, runDrop, runDuplicate, runMigration, type MigrationDeps, type MigrationResult, type MigrationSpec, type MigrationState } from '../attachments/migrate';
+import { copyStoreName, guardDrop, ownStore, type OwnStore } from '../attachments/migrate';
 import type { JobContext } from '../jobs/job';
 import { AppError } from '../errors';
 import { connect as connectDb } from '../pg/connection';
@@ -22,7 +22,8 @@ type Work = (id: string, deps: MigrationDeps, ctx: JobContext) => Promise<Migrat
 
 function summary(s: MigrationState): MigrationSummary {
   const d = s.spec.duplicate;
-  const store = s.spec.store ? `${s.spec.store.kind}://${s.spec.store.name}` : d ? `${d.kind}://${d.to}` : undefined;
+  const x = s.spec.drop;
+  const store = s.spec.store ? `${s.spec.store.kind}://${s.spec.store.name}` : d ? `${d.kind}://${d.to}` : x ? `${x.kind}://${x.store}` : undefined;
   return {
     id: s.id,
     direction: s.spec.direction,
@@ -89,16 +90,37 @@ export class AttachmentService implements AreaApi<typeof attachmentsMethods> {
     return { ...this.migrationJob(state.id, title, runMigration, spec.store?.storage ?? a.storage), id: state.id };
   }
 
-  /** Resumes migration (or duplicate) `id`. */
+  /** Resumes migration (duplicate, drop) `id`. */
   async resumeMigration(id: string): Promise<JobStart> {
     const s = await this.book.load(id);
-    return this.migrationJob(id, `Resume migration ${id}`, s.spec.direction === 'duplicate' ? runDuplicate : runMigration, s.spec.store?.storage ?? s.spec.storage);
+    const work = { 'to-store': runMigration, 'to-filestore': runMigration, duplicate: runDuplicate, drop: runDrop }[s.spec.direction];
+    return this.migrationJob(id, `Resume ${s.spec.direction === 'drop' || s.spec.direction === 'duplicate' ? s.spec.direction : 'migration'} ${id}`, work, s.spec.store?.storage ?? s.spec.storage);
   }
 
-  /** Rolls migration (or an unfinished duplicate) `id` back. */
+  /** Rolls migration `id` back (an unfinished duplicate; a drop before its database is dropped). */
   async rollbackMigration(id: string): Promise<JobStart> {
     const s = await this.book.load(id);
-    return this.migrationJob(id, `Roll back migration ${id}`, s.spec.direction === 'duplicate' ? rollbackDuplicate : rollbackMigration, s.spec.store?.storage ?? s.spec.storage);
+    const work = { 'to-store': rollbackMigration, 'to-filestore': rollbackMigration, duplicate: rollbackDuplicate, drop: rollbackDrop }[s.spec.direction];
+    return this.migrationJob(id, `Roll back ${id}`, work, s.spec.store?.storage ?? s.spec.storage);
+  }
+
+  /** Records and starts the drop of a database with its own bucket/container (after the typed confirmation and the guard). */
+  async startDrop(args: ApiArgs<'attachments:drop'>): Promise<JobStart & { id: string }> {
+    const a = apiMethods['attachments:drop'].args.parse(args);
+    if (a.confirm !== a.db) throw new AppError('InvalidInput', `Type the database's name, "${a.db}", to drop it with its bucket/container.`, { hint: `--confirm ${a.db}` });
+    const t = await resolveTarget(a.target, this.restores.embedded);
+    const client = await connectDb(t.pgUrl, a.db);
+    const own = await ownStore(client, a.db, a.store).finally(() => client.end().catch(() => undefined));
+    await guardDrop(t.pgUrl, a.db, own);
+    const storage = a.storage ?? (await this.storageOf(own));
+    const drop = { form: own.form, kind: own.kind, store: own.name };
+    const state = await this.book.create({ direction: 'drop', db: a.db, ...(t.pgUrl ? { pgUrl: t.pgUrl } : {}), dataDir: t.dataDir ?? defaultOdooDataDir(), storage, drop });
+    return { ...this.migrationJob(state.id, `Drop ${a.db} with ${own.kind}://${own.name}`, runDrop, storage), id: state.id };
+  }
+
+  /** @inheritdoc */
+  async 'attachments:drop'(args: ApiArgs<'attachments:drop'>): Promise<ApiResult<'attachments:drop'>> {
+    return { jobId: (await this.startDrop(args)).jobId };
   }
 
   /** Records and starts a duplicate of a database with its bucket/container. */

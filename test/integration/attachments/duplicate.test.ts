@@ -25,7 +25,7 @@ import { restoreBackup } from '../../../shared/core/restore';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import type { StorageProvider } from '../../../shared/core/storage/provider';
 import { SWIFT_TEST_USER } from '../../helpers/fake-services/swift';
-import { ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
+import { ATTACH_BUCKET, ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
 
 let w: ObjectStorageWorld;
 
@@ -75,6 +75,20 @@ async function dbWithOwnBucket(db: string): Promise<string[]> {
 async function rowsOf(db: string): Promise<Record<string, number>> {
   const r = await w.query<{ k: string; n: string }>(db, "SELECT CASE WHEN store_fname LIKE '%://%' THEN split_part(store_fname, '/', 3) ELSE 'local' END AS k, count(DISTINCT store_fname) AS n FROM ir_attachment WHERE store_fname IS NOT NULL GROUP BY 1");
   return Object.fromEntries(r.map((x) => [x.k, Number(x.n)]));
+}
+
+const secrets = new MemorySecretStore();
+
+/** The CLI in-process on one home (storages `prod-s3`, `prod-swift` once added). */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const env = { SWIFT_PW: SWIFT_TEST_USER.password, S3_SECRET: w.s3.secretAccessKey };
+  const code = await runCli(['--home', join(w.work, 'dup-home'), ...args], { stdin: Readable.from(['']), stdout, stderr, env }, undefined, { secrets });
+  return { code, out, err };
 }
 
 describe.skipIf(!OBJECT_STORAGE_FIXTURE)('duplicating a database with its bucket/container', () => {
@@ -158,17 +172,6 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('duplicating a database with its bucket
     await w.query(db, "UPDATE ir_config_parameter SET value = 'openstack' WHERE key = 'ir_attachment.location'");
     await w.query(db, "INSERT INTO ir_config_parameter (key, value) VALUES ('ir_attachment.location.openstack', $1)", [JSON.stringify({ container_prefix: 'odoo', user: 'u', key: 'k' })]);
 
-    const home = join(w.work, 'dup-home');
-    const secrets = new MemorySecretStore();
-    const cli = async (...args: string[]) => {
-      const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-      let out = '';
-      let err = '';
-      stdout.on('data', (d: Buffer) => (out += d.toString()));
-      stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: { SWIFT_PW: SWIFT_TEST_USER.password } }, undefined, { secrets });
-      return { code, out, err };
-    };
     await cli('storage', 'add', 'prod-swift', '--type', 'swift', '--auth-url', `${w.swift.url}/v3`, '--username', SWIFT_TEST_USER.username, '--project-name', SWIFT_TEST_USER.projectName, '--container', ATTACH_CONTAINER, '--secret-env', 'password=SWIFT_PW');
     const r = await cli('attachments', 'duplicate', '--db', db, '--as', 'Catalyst2', '--storage', 'prod-swift', '--target', w.cluster.url, '--data-dir', w.dataDir);
     expect(r.err).not.toMatch(/^error/m);
@@ -185,5 +188,46 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('duplicating a database with its bucket
     // a second copy under the same name is refused
     const again = await cli('attachments', 'duplicate', '--db', db, '--as', 'Catalyst2', '--storage', 'prod-swift', '--target', w.cluster.url, '--data-dir', w.dataDir);
     expect(again.code).toBe(1);
+  }, 300_000);
+
+  it('drop: typed confirmation; refused while another database references the bucket; then the database, its objects and its bucket go', async () => {
+    await cli('storage', 'add', 'prod-s3', '--type', 's3', '--endpoint', w.s3.endpoint, '--bucket', ATTACH_BUCKET, '--force-path-style', '--access-key-id', w.s3.accessKeyId, '--secret-env', 'secretAccessKey=S3_SECRET');
+    const drop = (db: string, ...more: string[]) => cli('attachments', 'drop', '--db', db, ...more, '--storage', 'prod-s3', '--target', w.cluster.url, '--data-dir', w.dataDir);
+    const typo = await drop('shopcopy', '--confirm', 'shop');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('is not the database\'s name');
+    expect((await drop('shopcopy')).code).toBe(2);
+
+    // another database (a plain copy) still points at odoo-shopcopy: refused, nothing dropped
+    await w.query('postgres', 'CREATE DATABASE shopmirror TEMPLATE shopcopy');
+    const refused = await drop('shopcopy', '--confirm', 'shopcopy');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/Other databases still reference s3:\/\/odoo-shopcopy: shopmirror \(\d+ attachments\)/);
+    expect(await databases()).toContain('shopcopy');
+    expect(await keys(await at('s3', 'odoo-shopcopy'))).toHaveLength(w.moved.s3.length);
+
+    await w.query('postgres', 'DROP DATABASE shopmirror');
+    const ok = await drop('shopcopy', '--confirm', 'shopcopy');
+    expect(ok.err).not.toMatch(/^error/m);
+    expect(ok.out).toMatch(new RegExp(`^drop \\S+ done: shopcopy dropped; ${w.moved.s3.length} objects removed$`, 'm'));
+    expect(await databases()).not.toContain('shopcopy');
+    await expect(readdir(join(w.dataDir, 'filestore', 'shopcopy'))).rejects.toThrow();
+    const gone = await at('s3', 'odoo-shopcopy');
+    expect(await gone.bucketRoot!.create()).toBe(true);
+    await gone.bucketRoot!.remove();
+    // the original and its bucket are untouched
+    expect(await databases()).toContain('shop');
+    expect(await keys(await at('s3', 'odoo-shop'))).toHaveLength(w.moved.s3.length);
+    const listed = JSON.parse((await cli('attachments', 'migrations', '--json')).out) as MigrationSummary[];
+    expect(listed.find((m) => m.direction === 'drop' && m.status === 'done')).toMatchObject({ db: 'shopcopy', store: 's3://odoo-shopcopy' });
+  }, 300_000);
+
+  it("drop of a Catalyst database: its <prefix>-<db> container goes, the original's stays", async () => {
+    const r = await cli('attachments', 'drop', '--db', 'Catalyst2', '--confirm', 'Catalyst2', '--storage', 'prod-swift', '--target', w.cluster.url, '--data-dir', w.dataDir);
+    expect(r.code).toBe(0);
+    expect(await databases()).not.toContain('Catalyst2');
+    const gone = await at('swift', 'odoo-catalyst2');
+    expect(await gone.bucketRoot!.create()).toBe(true);
+    expect(await keys(await at('swift', 'odoo-catalyst'))).toHaveLength(w.moved.swift.length);
   }, 300_000);
 });

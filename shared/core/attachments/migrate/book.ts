@@ -17,9 +17,10 @@ import { writeFileAtomic } from '../../util/atomic-file';
 export const migrationSpecSchema = z.object({
   /**
    * `to-store`: filestore → bucket/container; `to-filestore`: object storage → filestore;
-   * `duplicate`: a copy of the database with its own copy of its bucket/container.
+   * `duplicate`: a copy of the database with its own copy of its bucket/container;
+   * `drop`: the database dropped, then the objects it referenced in its own bucket/container.
    */
-  direction: z.enum(['to-store', 'to-filestore', 'duplicate']),
+  direction: z.enum(['to-store', 'to-filestore', 'duplicate', 'drop']),
   db: z.string(),
   /** postgres:// URL without a password (libpq environment when omitted). */
   pgUrl: z.string().optional(),
@@ -31,6 +32,8 @@ export const migrationSpecSchema = z.object({
   storage: z.string().optional(),
   /** `duplicate`: the copy's name and the bucket/container pair (`openstack`: bare SHA-1 names, the container named after the database). */
   duplicate: z.object({ newDb: z.string(), form: z.enum(['uri', 'openstack']), kind: z.enum(['s3', 'swift']), from: z.string(), to: z.string() }).optional(),
+  /** `drop`: the database's own bucket/container. */
+  drop: z.object({ form: z.enum(['uri', 'openstack']), kind: z.enum(['s3', 'swift']), store: z.string() }).optional(),
 });
 /** Where a migration moves attachments. */
 export type MigrationSpec = z.infer<typeof migrationSpecSchema>;
@@ -45,8 +48,12 @@ export const migrationStateSchema = z.object({
   /** `ir_attachment.location` before the migration changed it. */
   locationWas: z.string().nullable().optional(),
   message: z.string().optional(),
-  /** `duplicate`: how far it got (`created`: the staging copy exists; `filestore`: its filestore is being copied; `renamed`: done under its name). */
-  phase: z.enum(['created', 'filestore', 'renamed']).optional(),
+  /**
+   * How far it got. `duplicate` — `created`: the staging copy exists; `filestore`: its filestore is
+   * being copied; `renamed`: done under its name. `drop` — `listed`: the objects to remove are
+   * recorded; `dropped`: the database is gone.
+   */
+  phase: z.enum(['created', 'filestore', 'renamed', 'listed', 'dropped']).optional(),
   /** `duplicate`: the job created the copy's bucket/container (a rollback removes it when empty). */
   createdStore: z.boolean().optional(),
 });
@@ -70,7 +77,7 @@ export class MigrationBook {
     return new MigrationBook(join(home, 'attachments', 'migrations'));
   }
 
-  private file(id: string, ext: 'json' | 'log' | 'lock'): string {
+  private file(id: string, ext: 'json' | 'log' | 'lock' | 'keys'): string {
     if (!/^[a-z0-9-]+$/.test(id)) throw new AppError('InvalidInput', `"${id}" is not a migration id.`);
     return join(this.dir, `${id}.${ext}`);
   }
@@ -107,6 +114,16 @@ export class MigrationBook {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const all = await Promise.all(names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => this.load(n.slice(0, -5)).catch(() => undefined)));
     return all.filter((s): s is MigrationState => !!s).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** Records a list of object keys for migration `id` (atomically). */
+  async writeKeys(id: string, keys: readonly string[]): Promise<void> {
+    await writeFileAtomic(this.file(id, 'keys'), keys.map((k) => `${k}\n`).join(''));
+  }
+
+  /** The keys recorded with `writeKeys` (none when there are none). */
+  async readKeys(id: string): Promise<string[]> {
+    return (await readFile(this.file(id, 'keys'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
   }
 
   /** Appends journal lines (each `fields` joined by tabs). */

@@ -195,7 +195,7 @@ async function withRun<T>(id: string, deps: MigrationDeps, ctx: JobContext, body
   let client: pg.Client | undefined;
   try {
     const state = await deps.book.load(id);
-    if (state.spec.direction === 'duplicate') throw new AppError('InvalidInput', `${id} is a duplicate, not a migration.`);
+    if (state.spec.direction === 'duplicate' || state.spec.direction === 'drop') throw new AppError('InvalidInput', `${id} is a ${state.spec.direction}, not a migration.`);
     client = await connect(state.spec.pgUrl, state.spec.db);
     const run: Run = { state, deps, query: serialQuery(client), journal: await deps.book.journal(id), fsDir: join(state.spec.dataDir, 'filestore', state.spec.db), ctx, problems: [], rows: 0, objects: 0 };
     return await body(run, client);
