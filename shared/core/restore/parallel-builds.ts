@@ -66,7 +66,7 @@ export class ParallelBuilds {
     if (this.error) await this.barrier();
     this.runningClass = cls;
     const job = this.build(worker, text).then(
-      () => this.onBuilt(),
+      () => this.built(),
       (err: unknown) => {
         if (!this.error) this.error = this.signal?.aborted ? cancelledError('The restore') : sqlError(err, text, line, this.dumpName);
       },
@@ -93,6 +93,15 @@ export class ParallelBuilds {
     if (this.running.size > 0) await Promise.allSettled([...this.running]);
     this.running = new Set();
     for (const w of this.workers) await w.client.end().catch(() => undefined);
+  }
+
+  /** Reports a finished build; a failing report never fails the build (nor goes unhandled). */
+  private built(): void {
+    try {
+      this.onBuilt();
+    } catch {
+      /* progress only */
+    }
   }
 
   private async freeWorker(): Promise<Worker> {
