@@ -40,6 +40,8 @@ export const backupEntrySchema = z.object({
   companions: z.array(z.string()).optional(),
   warnings: z.array(z.string()).optional(),
   odooVersion: z.string().optional(),
+  /** Lower-case hex sha256 of the stored object, as its companion records it (.info, sidecar, .sha256 file). */
+  sha256: z.string().optional(),
   /** False when inspect found attachments kept in object storage that the backup does not hold. */
   selfContained: z.boolean().optional(),
 });

@@ -5,9 +5,12 @@
  *   + the `.info` INI with exactly odoo_backup_sh's fields, in its order, plus `backup_sha256` and
  *   `backup_bytes` (ConfigParser readers ignore keys they do not know). Zip only, like the module.
  * - `odoo-manager`: `<db>_<YYYY-MM-DD_HH-MM-SS>.zip|.dump[.gpg]`, the database manager's download
- *   name, alone like Odoo's own downloads (its size and sha256 are in the result and the history).
+ *   name, + `<that name>.sha256` in `sha256sum`'s format with a `# bytes:` comment line
+ *   (catalog/checksum-file.ts): `sha256sum -c` checks the backup, and Odoo's own downloads
+ *   (which have none) still count as complete backups of this layout.
  * - `backup-desk`: `<db>/<db>_<YYYY-MM-DDTHH-MM-SSZ>.zip|.dump[.gpg]` + the `.json` sidecar.
  */
+import { checksumFileText } from '../catalog/checksum-file';
 import type { Sidecar } from '../catalog/sidecar';
 import { AppError } from '../errors';
 import type { ProviderKind } from '../storage/provider';
@@ -26,7 +29,7 @@ export interface LayoutInput {
 /** The keys of one backup. */
 export interface LayoutKeys {
   readonly archive: string;
-  /** The `.info` or sidecar; none in the odoo-manager layout. */
+  /** The `.info`, sidecar or `.sha256` checksum file. */
   readonly companion?: string;
 }
 
@@ -67,7 +70,8 @@ export function layoutKeys(layout: BackupLayout, i: LayoutInput): LayoutKeys {
   }
   const enc = i.encrypted ? '.gpg' : '';
   if (layout === 'odoo-manager') {
-    return { archive: `${i.db}_${dashStamp(i.time)}.${i.format}${enc}` };
+    const archive = `${i.db}_${dashStamp(i.time)}.${i.format}${enc}`;
+    return { archive, companion: `${archive}.sha256` };
   }
   const stem = `${i.db}/${i.db}_${ownStamp(i.time)}`;
   return { archive: `${stem}.${i.format}${enc}`, companion: `${stem}.json` };
@@ -104,11 +108,11 @@ export function infoFileText(f: CompanionFacts): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The companion's bytes for a backup written in `layout` (undefined: the layout has none). */
+/** The companion's bytes for a backup written in `layout`. */
 export function companionText(layout: BackupLayout, keys: LayoutKeys, f: CompanionFacts): string | undefined {
   if (layout === 'odoo-backup-sh') return infoFileText(f);
-  if (layout === 'odoo-manager') return undefined;
   const file = keys.archive.slice(keys.archive.lastIndexOf('/') + 1);
+  if (layout === 'odoo-manager') return checksumFileText(file, f.sha256, f.size);
   const sidecar: Sidecar = {
     format: 'backup-desk/1',
     database: f.db,

@@ -8,6 +8,7 @@
 import type { BackupEntry, Catalog, StrayEntry } from '../../contract/api';
 import { serializeError, throwIfAborted, toAppError } from '../errors';
 import type { ObjectInfo, StorageProvider } from '../storage/provider';
+import { companionName } from './companions';
 import { classifyName } from './conventions';
 import { parseListing, sortNewestFirst, type ContentWant } from './parse';
 import { HEAD_BYTES } from './sniff';
@@ -58,7 +59,7 @@ function earlyWant(o: ObjectInfo, infoFiles: boolean): ContentWant['what'] | und
   if (base === 'manifest.json') return o.size <= MAX_TEXT_BYTES ? 'text' : undefined;
   const n = classifyName(base);
   if (n.role === 'info' && !infoFiles) return undefined;
-  if (n.role === 'info' || n.role === 'sidecar') return o.size <= MAX_TEXT_BYTES ? 'text' : undefined;
+  if (n.role === 'info' || n.role === 'sidecar' || n.role === 'checksum') return o.size <= MAX_TEXT_BYTES ? 'text' : undefined;
   if (n.role === 'backup' && n.ambiguous && o.size > 0) return 'head';
   return undefined;
 }
@@ -119,7 +120,7 @@ class ContentFetcher {
 
 /**
  * Lists and parses one storage. The small files that decide what the listing shows (`.info`
- * companions, sidecars, manifests, heads of ambiguous files; at most `contentLimit`) are read
+ * companions, sidecars, `.sha256` files, manifests, heads of ambiguous files; at most `contentLimit`) are read
  * while the listing's later pages are still coming, so on a slow listing they cost nothing.
  */
 export async function scanStorage(name: string, provider: StorageProvider, opts: ScanOptions = {}): Promise<StorageScan> {
@@ -153,15 +154,16 @@ export async function scanStorage(name: string, provider: StorageProvider, opts:
 }
 
 /**
- * The catalog entry of one single-file backup with its `.info` companion read and checked
- * (what a listing leaves for later): for the detail panel, inspect and restore. Undefined when
- * the name is no odoo_backup_sh backup or it has no companion.
+ * The catalog entry of one single-file backup with its companion (`.info`, sidecar, `.sha256`)
+ * read and checked (what a listing may leave for later): for the detail panel, inspect, restore
+ * and download's checksum. Undefined when the name's convention has no companion or it has none.
  */
 export async function singleEntry(name: string, provider: StorageProvider, info: ObjectInfo, signal?: AbortSignal): Promise<BackupEntry | undefined> {
   const slash = info.key.lastIndexOf('/');
   const n = classifyName(info.key.slice(slash + 1));
-  if (n.role !== 'backup' || n.convention !== 'odoo-backup-sh' || !n.pairStem) return undefined;
-  const companionKey = `${info.key.slice(0, slash + 1)}${n.pairStem}.info`;
+  const companionBase = n.role === 'backup' ? companionName(n) : undefined;
+  if (companionBase === undefined) return undefined;
+  const companionKey = `${info.key.slice(0, slash + 1)}${companionBase}`;
   let companion: ObjectInfo;
   try {
     companion = await provider.stat(companionKey, signal ? { signal } : {});

@@ -15,6 +15,10 @@
  *
  * The timestamp is UTC (the `Z` says so), with `-` instead of `:` so it is a valid file
  * name everywhere; one folder per database keeps listings small.
+ *
+ * The Odoo database manager's names (`<db>_<YYYY-MM-DD_HH-MM-SS>.zip|.dump`, optionally
+ * encrypted) may have a checksum companion `<that name>.sha256` (checksum-file.ts), which the
+ * app writes next to the backups it makes in that layout; a backup without one is complete too.
  */
 import type { BackupFormat, Convention } from '../../contract/api';
 
@@ -39,7 +43,8 @@ export interface NameInfo {
 
 /** What a companion file's name says. */
 export interface CompanionInfo {
-  readonly role: 'info' | 'sidecar';
+  /** `.info` (odoo_backup_sh), sidecar (ours), `.sha256` (checksum of a database-manager backup). */
+  readonly role: 'info' | 'sidecar' | 'checksum';
   readonly convention: Convention;
   readonly pairStem: string;
 }
@@ -145,6 +150,12 @@ export function classifyName(fileName: string): NameClass {
   const encrypted = enc.encrypted;
   let m: RegExpMatchArray | null;
 
+  // A database-manager backup's checksum file: `<its whole name>.sha256`.
+  if (/\.sha256$/.test(fileName)) {
+    const of = fileName.slice(0, -'.sha256'.length);
+    const inner = classifyName(of);
+    if (inner.role === 'backup' && inner.convention === 'odoo-manager') return { role: 'checksum', convention: 'odoo-manager', pairStem: of };
+  }
   // odoo_backup_sh companion: never encrypted.
   if (!encrypted && RE.backupShInfo.test(name)) {
     return { role: 'info', convention: 'odoo-backup-sh', pairStem: name.slice(0, -'.info'.length) };
@@ -166,7 +177,7 @@ export function classifyName(fileName: string): NameClass {
   if ((m = RE.manager.exec(name))) {
     const [y, mo, d, h, mi, s] = nums(m, 2, 6) as [number, number, number, number, number, number];
     const time = utcDate(y, mo, d, h, mi, s);
-    return { role: 'backup', convention: 'odoo-manager', database: m[1], time, timeIsLocal: false, format: m[8] === 'dump' ? 'dump' : 'zip', encrypted, ...(time ? {} : { badTimestamp: true }) };
+    return { role: 'backup', convention: 'odoo-manager', database: m[1], time, timeIsLocal: false, format: m[8] === 'dump' ? 'dump' : 'zip', encrypted, pairStem: fileName, ...(time ? {} : { badTimestamp: true }) };
   }
   if ((m = RE.oca.exec(name))) {
     const [y, mo, d, h, mi, s] = nums(m, 1, 6) as [number, number, number, number, number, number];

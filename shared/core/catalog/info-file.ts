@@ -12,6 +12,10 @@ export interface BackupShInfo {
   /** `backup_size` converted from MiB to bytes (approximate). */
   readonly sizeBytes?: number;
   readonly storageService?: string;
+  /** `backup_sha256`, which this app adds (lower-case hex). */
+  readonly sha256?: string;
+  /** `backup_bytes`, which this app adds: the exact size. */
+  readonly bytes?: number;
 }
 
 /** Parses a `.info` file's text; unknown keys and other sections are ignored. */
@@ -39,5 +43,7 @@ export function parseInfoFile(text: string): BackupShInfo {
     ...(values.has('upload_datetime') ? { uploadDatetime: values.get('upload_datetime')! } : {}),
     ...(Number.isFinite(mib) && mib >= 0 ? { sizeBytes: Math.round(mib * 1024 * 1024) } : {}),
     ...(values.has('storage_service') ? { storageService: values.get('storage_service')! } : {}),
+    ...(/^[0-9a-f]{64}$/i.test(values.get('backup_sha256') ?? '') ? { sha256: values.get('backup_sha256')!.toLowerCase() } : {}),
+    ...(/^\d+$/.test(values.get('backup_bytes') ?? '') ? { bytes: Number(values.get('backup_bytes')) } : {}),
   };
 }

@@ -7,9 +7,8 @@
  */
 import type { BackupEntry, BackupFormat, StrayEntry } from '../../contract/api';
 import type { ObjectInfo } from '../storage/provider';
-import { classifyName, guessDatabase, type NameInfo } from './conventions';
-import { parseInfoFile } from './info-file';
-import { parseSidecar } from './sidecar';
+import { companionFacts, LONE_COMPANION, MISSING_SIDECAR_WARNING, type CompanionFacts } from './companions';
+import { classifyName, guessDatabase, type CompanionInfo, type NameInfo } from './conventions';
 import { sniffHead } from './sniff';
 
 /** Content the parser can use: whole small text files, and heads of ambiguous ones. */
@@ -165,7 +164,7 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
       pairs.set(k, p);
       continue;
     }
-    if ((n.convention === 'odoo-backup-sh' || n.convention === 'backup-desk') && n.pairStem) {
+    if ((n.convention === 'odoo-backup-sh' || n.convention === 'backup-desk' || n.convention === 'odoo-manager') && n.pairStem) {
       const k = `${n.convention}\u0000${join(o.dir, n.pairStem)}`;
       const p = pairs.get(k) ?? {};
       if (p.backup) singles.push({ o, n }); // e.g. both .zip and .zip.gpg: the second one stands alone
@@ -176,7 +175,7 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
     singles.push({ o, n });
   }
 
-  const entryFor = (o: Obj, n: NameInfo, extra: { companions?: string[]; warnings?: string[]; database?: string; odooVersion?: string; format?: BackupFormat; encrypted?: boolean } = {}): BackupEntry => {
+  const entryFor = (o: Obj, n: NameInfo, extra: { companions?: string[]; warnings?: string[]; database?: string; odooVersion?: string; sha256?: string; format?: BackupFormat; encrypted?: boolean } = {}): BackupEntry => {
     const warnings = [...(extra.warnings ?? [])];
     let database = extra.database ?? n.database;
     if (n.convention === 'oca-auto-backup' && database === undefined) {
@@ -206,6 +205,7 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
       ...(extra.companions?.length ? { companions: extra.companions } : {}),
       ...(warnings.length ? { warnings } : {}),
       ...(extra.odooVersion ? { odooVersion: extra.odooVersion } : {}),
+      ...(extra.sha256 ? { sha256: extra.sha256 } : {}),
     };
   };
 
@@ -217,7 +217,7 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
     if (b) claimed.add(b.o);
     if (c) claimed.add(c);
     if (!b && c) {
-      const what = classifyName(c.base).role === 'info' ? 'an odoo_backup_sh .info file without its backup' : 'a Backup Desk sidecar without its backup';
+      const what = LONE_COMPANION[(classifyName(c.base) as CompanionInfo).role];
       strays.push({ ref: ref(c.info.key), storage, key: c.info.key, size: c.info.size, stray: what });
       continue;
     }
@@ -227,31 +227,15 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
       if (c) strays.push({ ref: ref(c.info.key), storage, key: c.info.key, size: c.info.size, stray: 'the companion of an empty backup file' });
       continue;
     }
-    const warnings: string[] = [];
-    let odooVersion: string | undefined;
+    let facts: CompanionFacts = { warnings: [] };
     if (!c) {
-      warnings.push(b.n.convention === 'odoo-backup-sh' ? MISSING_INFO_WARNING : 'Its sidecar (.json with size and sha256) is missing: a download can only be checked by size and zip structure.');
+      if (b.n.convention !== 'odoo-manager') facts.warnings.push(b.n.convention === 'odoo-backup-sh' ? MISSING_INFO_WARNING : MISSING_SIDECAR_WARNING);
     } else {
       const text = content.text?.get(c.info.key);
       if (text === undefined) wants.push({ key: c.info.key, what: 'text' });
-      else if (b.n.convention === 'odoo-backup-sh') {
-        const info = parseInfoFile(text);
-        if (info.database !== undefined && info.database !== b.n.database) warnings.push(`Its .info names database "${info.database}", not "${b.n.database}".`);
-        if (info.encrypted !== undefined && info.encrypted !== b.n.encrypted) warnings.push(`Its .info says encrypted=${info.encrypted}, but the name says ${b.n.encrypted ? 'encrypted' : 'not encrypted'}.`);
-        // backup_size is MiB with float precision: allow rounding slack.
-        if (info.sizeBytes !== undefined && Math.abs(info.sizeBytes - b.o.info.size) > Math.max(1024, b.o.info.size * 0.001)) {
-          warnings.push(`Its .info gives a size of ${info.sizeBytes} bytes but the object has ${b.o.info.size}: it may be truncated.`);
-        }
-      } else {
-        const sc = parseSidecar(text);
-        if (!sc) warnings.push('Its sidecar is not valid.');
-        else {
-          odooVersion = sc.odooVersion;
-          if (sc.size !== b.o.info.size) warnings.push(`Its sidecar gives a size of ${sc.size} bytes but the object has ${b.o.info.size}: it may be truncated.`);
-        }
-      }
+      else facts = companionFacts(b.n, b.o.info, c.base, text);
     }
-    backups.push(entryFor(b.o, b.n, { ...(c ? { companions: [c.info.key] } : {}), warnings, ...(odooVersion ? { odooVersion } : {}) }));
+    backups.push(entryFor(b.o, b.n, { ...(c ? { companions: [c.info.key] } : {}), ...facts }));
   }
 
   // 3. Folder layouts with a plain SQL dump: pg_dump + filestore/<db>/, and Odoo.sh.

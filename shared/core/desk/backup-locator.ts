@@ -60,7 +60,7 @@ export class BackupLocator {
     // beside them. Names that follow no convention are still tried: the engine sniffs content.
     if (!isFolder && n && !(n.role === 'backup' && n.format === 'sql')) {
       const info = await provider.stat(key, signal ? { signal } : {});
-      // odoo_backup_sh's .info, which listings leave unread: checked now, for inspect and restore.
+      // Its companion (.info, sidecar, .sha256), which a listing may leave unread: checked now, for inspect, restore and download.
       const entry = await singleEntry(storage ?? 'local', provider, info, signal);
       return { source: providerSource(provider, key, info.size), entry, provider, key, storage };
     }

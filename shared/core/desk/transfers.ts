@@ -98,8 +98,12 @@ export class TransferService implements AreaApi<typeof transferMethods> {
     return { path, ...(existing ? { existing } : {}), replaceable: existing === writes };
   }
 
-  /** The sha256 in a Backup Desk sidecar, when the backup has one (an unreadable one only warns). */
+  /**
+   * The sha256 the backup's companion records (`.info`, sidecar, `.sha256` file, as the catalog
+   * read it), else the one in a Backup Desk sidecar read now (an unreadable one only warns).
+   */
   private async sidecarSha256(r: ResolvedBackup, ctx: JobContext): Promise<string | undefined> {
+    if (r.entry?.sha256) return r.entry.sha256;
     const sidecarKey = r.entry?.convention === 'backup-desk' ? r.entry.companions?.find((c) => c.endsWith('.json')) : undefined;
     if (!sidecarKey) return undefined;
     try {

@@ -4,7 +4,7 @@
  * Only complete backups of the asked database in the asked layout are candidates (the same
  * rule as odoo_backup_sh's `update_info`, extended to the other layouts):
  * - `odoo-backup-sh`: `<db>.<ts>.zip[.enc]` + its `.info`, at the storage root (or `./`);
- * - `odoo-manager`:   `<db>_<ts>.zip|.dump`, at the storage root;
+ * - `odoo-manager`:   `<db>_<ts>.zip|.dump`, at the storage root, + its `.sha256` when it has one;
  * - `backup-desk`:    `<db>/<db>_<ts>.zip[.gpg]` + its `.json` sidecar.
  * Everything else is never deleted: strays (a lone `.info` or sidecar among them), other
  * databases, other layouts and folders, a lone archive, a name whose timestamp cannot be
@@ -55,11 +55,11 @@ function layoutDir(layout: RotationLayout, db: string): string {
   return layout === 'backup-desk' ? db : '';
 }
 
-/** The companion a complete backup of `layout` has, from its name's pair stem. */
-function expectedCompanion(layout: RotationLayout, stem: string | undefined): string | undefined {
-  if (layout === 'odoo-backup-sh') return `${stem}.info`;
-  if (layout === 'backup-desk') return `${stem}.json`;
-  return undefined;
+/** The companion a backup of `layout` has (optional in the odoo-manager layout), from its name's pair stem. */
+function expectedCompanion(layout: RotationLayout, stem: string | undefined): { name: string; optional: boolean } {
+  if (layout === 'odoo-backup-sh') return { name: `${stem}.info`, optional: false };
+  if (layout === 'backup-desk') return { name: `${stem}.json`, optional: false };
+  return { name: `${stem}.sha256`, optional: true };
 }
 
 /** Why `b` (a backup of `db`) is no candidate, or its candidate form. */
@@ -73,10 +73,8 @@ function candidateOf(b: BackupEntry, db: string, layout: RotationLayout, sharedS
   if (n.pairStem !== undefined && sharedStems.has(`${dir}/${n.pairStem}`)) return 'another archive has the same timestamp (which one the companion belongs to is unclear)';
   const want = expectedCompanion(layout, n.pairStem);
   const companions = b.companions ?? [];
-  if (want !== undefined && (companions.length !== 1 || splitKey(companions[0]!).base !== want)) {
-    return `a lone archive: its ${layout === 'odoo-backup-sh' ? '.info' : 'sidecar'} is missing`;
-  }
-  if (want === undefined && companions.length > 0) return 'it has companions this layout does not have';
+  if (companions.length === 0 && !want.optional) return `a lone archive: its ${layout === 'odoo-backup-sh' ? '.info' : 'sidecar'} is missing`;
+  if (companions.length > 1 || (companions.length === 1 && splitKey(companions[0]!).base !== want.name)) return 'it has companions this layout does not have';
   if (b.warnings?.length) return `the catalog has doubts: ${b.warnings.join(' ')}`;
   return { ref: b.ref, key: b.key, companions, time: n.time.getTime(), size: b.size };
 }

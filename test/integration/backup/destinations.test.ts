@@ -1,8 +1,9 @@
 /**
  * One backup, several storages: a local folder, S3 (a local S3 server) and SFTP (real OpenSSH
- * sshd) at once from one read of the source; encryption read back by real `gpg --decrypt`; one
- * failing destination that does not stop the others; a cancel half-way that leaves nothing that
- * `list` shows (nor temporary files, nor incomplete multipart uploads).
+ * sshd) at once from one read of the source; encryption read back by real `gpg --decrypt`; the
+ * odoo-manager layout's `.sha256` file; one failing destination that does not stop the others; a
+ * cancel half-way that leaves nothing that `list` shows (nor temporary files, nor incomplete
+ * multipart uploads).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -130,6 +131,21 @@ describe('backup to several storages at once', () => {
     expect(r2.destinations[0]!.key).toMatch(/^multi_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.zip\.gpg$/);
     expect((await gpgDecrypt(gpg, join(local2, r2.destinations[0]!.key), join(work, 'b.zip'), 'keypw')).code).toBe(0);
     expect((await run('unzip', ['-tq', join(work, 'b.zip')])).stdout).toMatch(/No errors detected/);
+  });
+
+  it('records size and sha256 of an odoo-manager backup in a .sha256 file that sha256sum -c checks and the catalog shows', async () => {
+    const local = join(work, 'mgr');
+    await mkdir(local);
+    const r = await runBackup(options([{ name: 'local', provider: new LocalProvider(local) }], { layout: 'odoo-manager' }), silentContext());
+    const key = r.destinations[0]!.key;
+    expect(r.destinations[0]).toMatchObject({ ok: true, companionKey: `${key}.sha256` });
+    expect((await readdir(local)).sort()).toEqual([key, `${key}.sha256`]);
+    expect(await readFile(join(local, `${key}.sha256`), 'utf8')).toBe(`${r.sha256}  ${key}\n# bytes: ${r.size}\n`);
+    expect((await run('sha256sum', ['-c', `${key}.sha256`], { cwd: local })).stdout).toBe(`${key}: OK\n`);
+    const scan = await scanStorage('local', new LocalProvider(local));
+    expect(scan.strays).toEqual([]);
+    expect(scan.backups).toEqual([expect.objectContaining({ key, convention: 'odoo-manager', size: r.size, sha256: r.sha256, companions: [`${key}.sha256`] })]);
+    expect(scan.backups[0]!.warnings).toBeUndefined();
   });
 
   it('goes on when one destination fails half-way; the failed one is left with nothing', async () => {

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -113,6 +113,25 @@ describe('backup-desk backup (built CLI)', () => {
     const human = await cli(home, backupArgs('--layout', 'backup-desk'));
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^backed up shop \(zip\) — .*sha256 [0-9a-f]{64}, in \d+\.\d s\n {2}nas:shop\/shop_.*\.zip\nverification: All 80 files/);
+  });
+
+  it('odoo-manager layout: list shows the sha256 of its .sha256 file, download checks it, a wrong one fails the download', async () => {
+    const r = await cli(home, backupArgs('--layout', 'odoo-manager', '--json'));
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { destinations: Array<{ ref: string; key: string; companionKey: string }>; size: number; sha256: string };
+    const { key, companionKey, ref } = res.destinations[0]!;
+    expect(companionKey).toBe(`${key}.sha256`);
+    const list = JSON.parse((await cli(home, ['list', '--json', '--all'])).stdout) as Array<{ ref: string; sha256?: string; companions?: string[]; warnings?: string[] }>;
+    expect(list.find((b) => b.ref === ref)).toEqual(expect.objectContaining({ convention: 'odoo-manager', size: res.size, sha256: res.sha256, companions: [companionKey] }));
+    expect(list.find((b) => b.ref === ref)!.warnings).toBeUndefined();
+    const out = join(tmp, 'dl');
+    const ok = await cli(home, ['download', ref, '--out', out]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/verified: size, sha256 \(sidecar\)/);
+    await writeFile(join(store, companionKey), `${'0'.repeat(64)}  ${key}\n# bytes: ${res.size}\n`);
+    const bad = await cli(home, ['download', ref, '--out', join(tmp, 'dl2')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/sha256/i);
   });
 
   it('refuses a password in --source, and a storage that does not exist', async () => {

@@ -28,6 +28,56 @@ describe('parseListing', () => {
     expect(r.wants).toEqual([{ key: './acme.2021-01-01_00-00-00.info', what: 'text' }]);
   });
 
+  it('pairs a database-manager backup with its .sha256 (not a stray), shows its sha256, and checks name and size', () => {
+    const sha = 'ab'.repeat(32);
+    const objects = [
+      obj('shop_2024-05-01_02-03-04.zip', 5000),
+      obj('shop_2024-05-01_02-03-04.zip.sha256', 90),
+      obj('shop_2024-05-02_02-03-04.dump.gpg', 7000),
+      obj('shop_2024-05-02_02-03-04.dump.gpg.sha256', 90),
+      obj('shop_2024-05-03_02-03-04.zip', 3000), // Odoo's own download: no checksum file, no warning
+      obj('gone_2024-05-01_02-03-04.zip.sha256', 90),
+      obj('notes.txt.sha256', 90),
+    ];
+    const first = parseListing('s', objects);
+    expect(first.wants.map((w) => w.key).sort()).toEqual(['shop_2024-05-01_02-03-04.zip.sha256', 'shop_2024-05-02_02-03-04.dump.gpg.sha256']);
+    const text = new Map([
+      ['shop_2024-05-01_02-03-04.zip.sha256', `${sha}  shop_2024-05-01_02-03-04.zip\n# bytes: 5000\n`],
+      ['shop_2024-05-02_02-03-04.dump.gpg.sha256', `${sha}  shop_2024-05-02_02-03-04.dump.gpg\n# bytes: 6999\n`],
+    ]);
+    const r = parseListing('s', objects, { text });
+    expect(byKey(r.backups, 'shop_2024-05-01_02-03-04.zip')).toEqual(expect.objectContaining({ convention: 'odoo-manager', companions: ['shop_2024-05-01_02-03-04.zip.sha256'], sha256: sha, size: 5000 }));
+    expect(byKey(r.backups, 'shop_2024-05-01_02-03-04.zip').warnings).toBeUndefined();
+    expect(byKey(r.backups, 'shop_2024-05-02_02-03-04.dump.gpg')).toMatchObject({ encrypted: true, format: 'dump', warnings: ['Its .sha256 file gives a size of 6999 bytes but the object has 7000: it may be truncated.'] });
+    expect(byKey(r.backups, 'shop_2024-05-03_02-03-04.zip').warnings).toBeUndefined();
+    expect(byKey(r.backups, 'shop_2024-05-03_02-03-04.zip').sha256).toBeUndefined();
+    expect(r.strays.map((x) => [x.key, x.stray]).sort()).toEqual([
+      ['gone_2024-05-01_02-03-04.zip.sha256', 'a checksum file (.sha256) without its backup'],
+      ['notes.txt.sha256', 'not a backup (unknown file type)'],
+    ]);
+    const wrong = parseListing('s', objects.slice(0, 2), { text: new Map([['shop_2024-05-01_02-03-04.zip.sha256', `${sha}  other.zip\n`]]) });
+    expect(wrong.backups[0]!.warnings).toEqual(['Its .sha256 file is for "other.zip", not for this backup.']);
+    expect(wrong.backups[0]!.sha256).toBeUndefined();
+  });
+
+  it('shows the sha256 our .info and sidecar record', () => {
+    const sha = 'cd'.repeat(32);
+    const info = `[common]\ndatabase = acme\nencrypted = False\nupload_datetime = 2021-01-01_00-00-00\nbackup_size = 0.0\nstorage_service = odoo_backup_sh\nbackup_sha256 = ${sha}\nbackup_bytes = 100\n`;
+    const sidecar = JSON.stringify({ format: 'backup-desk/1', database: 'acme', createdAt: '2021-01-01T00:00:00.000Z', file: 'acme_2021-01-01T00-00-00Z.zip', size: 100, sha256: sha, encrypted: false });
+    const r = parseListing('s', [obj('acme.2021-01-01_00-00-00.zip'), obj('acme.2021-01-01_00-00-00.info'), obj('acme/acme_2021-01-01T00-00-00Z.zip'), obj('acme/acme_2021-01-01T00-00-00Z.json')], {
+      text: new Map([
+        ['acme.2021-01-01_00-00-00.info', info],
+        ['acme/acme_2021-01-01T00-00-00Z.json', sidecar],
+      ]),
+    });
+    expect(r.backups.map((b) => [b.key, b.sha256, b.warnings]).sort()).toEqual([
+      ['acme.2021-01-01_00-00-00.zip', sha, undefined],
+      ['acme/acme_2021-01-01T00-00-00Z.zip', sha, undefined],
+    ].sort());
+    const off = parseListing('s', [obj('acme.2021-01-01_00-00-00.zip', 99), obj('acme.2021-01-01_00-00-00.info')], { text: new Map([['acme.2021-01-01_00-00-00.info', info]]) });
+    expect(off.backups[0]!.warnings).toEqual(['Its .info gives a size of 100 bytes but the object has 99: it may be truncated.']);
+  });
+
   it('reads .info content when given: mismatches become warnings', () => {
     const objects = [obj('acme.2021-01-01_00-00-00.zip', 10 * 1024 * 1024), obj('acme.2021-01-01_00-00-00.info')];
     const good = '[common]\ndatabase = acme\nencrypted = False\nupload_datetime = 2021-01-01_00-00-00\nbackup_size = 10.0\nstorage_service = odoo_backup_sh\n';

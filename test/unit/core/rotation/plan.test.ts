@@ -102,6 +102,24 @@ describe('planRotation: the other layouts', () => {
     expect(r.skipped.map((s) => s.ref)).toEqual([`s:x/db_${ts(T0 - 2 * DAY)}.zip`]);
   });
 
+  it('odoo-manager: deletes an archive with its .sha256; never a lone .sha256', () => {
+    const objects = [
+      obj(`db_${ts(T0)}.zip`),
+      obj(`db_${ts(T0)}.zip.sha256`, 90),
+      obj(`db_${ts(T0 - DAY)}.dump.gpg`),
+      obj(`db_${ts(T0 - DAY)}.dump.gpg.sha256`, 90),
+      obj(`db_${ts(T0 - 2 * DAY)}.zip`),
+      obj(`db_${ts(T0 - 3 * DAY)}.zip.sha256`, 90),
+    ];
+    const r = plan(objects, 'db', { keepLast: 1 }, 'odoo-manager');
+    expect(r.keep).toEqual([`db_${ts(T0)}.zip`]);
+    expect(r.plan.delete.map((c) => [c.key, c.companions])).toEqual([
+      [`db_${ts(T0 - DAY)}.dump.gpg`, [`db_${ts(T0 - DAY)}.dump.gpg.sha256`]],
+      [`db_${ts(T0 - 2 * DAY)}.zip`, []],
+    ]);
+    expect(parseListing('s', objects).strays.map((s) => [s.key, s.stray])).toEqual([[`db_${ts(T0 - 3 * DAY)}.zip.sha256`, 'a checksum file (.sha256) without its backup']]);
+  });
+
   it('backup-desk: <db>/ archives with their sidecars; a lone archive or sidecar stays', () => {
     const own = (t: number, ext = '.zip.gpg'): ObjectInfo[] => [obj(`db/db_${tsOwn(t)}${ext}`), obj(`db/db_${tsOwn(t)}.json`, 200)];
     const objects = [...own(T0), ...own(T0 - DAY), ...own(T0 - 2 * DAY, '.zip'), obj(`db/db_${tsOwn(T0 - 3 * DAY)}.zip`), obj(`db/db_${tsOwn(T0 - 4 * DAY)}.json`)];
@@ -154,7 +172,12 @@ function randomListing(r: () => number): ObjectInfo[] {
     else if (kind < 0.62) out.push(obj(`db.${ts(t)}.zip`));
     else if (kind < 0.68) out.push(obj(`db.${ts(t)}.info`));
     else if (kind < 0.76) out.push(...pair(r() < 0.5 ? 'db2' : 'db.x', t));
-    else if (kind < 0.82) out.push(obj(`db_${ts(t)}.zip`));
+    else if (kind < 0.82) {
+      // a database-manager backup: alone (Odoo's download), with its .sha256 (ours), or a lone .sha256
+      const x = r();
+      if (x < 0.8) out.push(obj(`db_${ts(t)}.zip`));
+      if (x >= 0.4) out.push(obj(`db_${ts(t)}.zip.sha256`, 90));
+    }
     else if (kind < 0.88) out.push(...pair('db', t).map((o) => ({ ...o, key: `old/${o.key}` })));
     else if (kind < 0.94) out.push(obj(`db/db_${tsOwn(t)}.zip`), obj(`db/db_${tsOwn(t)}.json`));
     else out.push(obj(`junk-${i}.txt`));
@@ -208,7 +231,8 @@ describe('planRotation: properties (500 seeded random listings per layout)', () 
         expect(b.database, ctx).toBe('db');
         expect(b.convention, ctx).toBe(layout);
         expect(b.warnings ?? [], ctx).toEqual([]);
-        expect(c.companions.length, ctx).toBe(layout === 'odoo-manager' ? 0 : 1);
+        if (layout === 'odoo-manager') expect(c.companions.filter((k) => k !== `${c.key}.sha256`), ctx).toEqual([]);
+        else expect(c.companions.length, ctx).toBe(1);
         for (const k of c.companions) expect(strayKeys.has(k), ctx).toBe(false);
       }
       // Idempotent: rotating what was kept (the deleted objects gone) deletes nothing more.
