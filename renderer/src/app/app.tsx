@@ -4,6 +4,7 @@ import type { ApiError, ApiResult, BackupEntry, Catalog, StorageSummary } from '
 import { toApiError } from '../api';
 import { ErrorMessage } from '../components/ui';
 import { ActivityView } from '../features/activity/activity-view';
+import { AttachmentsView } from '../features/attachments/attachments-view';
 import { BackupsView } from '../features/backups/backups-view';
 import { DownloadDialog } from '../features/download/download-dialog';
 import { BackupDialog } from '../features/backup/backup-dialog';
@@ -19,12 +20,13 @@ import { VaultUnlock } from '../features/vault-unlock/vault-unlock';
 import { useApi, useJobs } from './api-context';
 
 /** The screens in the sidebar. */
-export type Screen = 'backups' | 'storages' | 'odoo' | 'schedules' | 'activity' | 'history' | 'settings';
+export type Screen = 'backups' | 'storages' | 'odoo' | 'attachments' | 'schedules' | 'activity' | 'history' | 'settings';
 
 const NAV: ReadonlyArray<{ id: Screen; label: string; icon: string }> = [
   { id: 'backups', label: 'Backups', icon: '▤' },
   { id: 'storages', label: 'Storages', icon: '⛁' },
   { id: 'odoo', label: 'Odoo instances', icon: '◎' },
+  { id: 'attachments', label: 'Attachments', icon: '▦' },
   { id: 'schedules', label: 'Schedules', icon: '◷' },
   { id: 'activity', label: 'Activity', icon: '↻' },
   { id: 'history', label: 'History', icon: '☰' },
@@ -211,6 +213,8 @@ export function App() {
               },
             }}
           />
+        ) : screen === 'attachments' ? (
+          <AttachmentsView reloadKey={jobs.filter((j) => j.state !== 'running').length} />
         ) : screen === 'schedules' ? (
           <SchedulesView reloadKey={jobs.filter((j) => j.state !== 'running').length} utc={prefs.utc} />
         ) : screen === 'activity' ? (
