@@ -35,9 +35,11 @@ export function buildProgram(ctx: CliContext): Command {
 }
 
 /** Prints an error the standard way. */
-function printError(ctx: CliContext, message: string, hint: string | undefined): void {
+function printError(ctx: CliContext, message: string, hint: string | undefined, command?: unknown): void {
   ctx.err(`error: ${message}`);
   if (hint) ctx.err(`hint: ${hint}`);
+  // The command that does what the hint says (errors keep it apart so the GUI's words stay the GUI's).
+  if (typeof command === 'string') ctx.err(`  run: ${command}`);
 }
 
 /** Options of `runCli` (tests inject a secret store). */
@@ -74,7 +76,7 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
       ctx.err('cancelled');
       return 130;
     }
-    printError(ctx, e.message, e.hint);
+    printError(ctx, e.message, e.hint, e.details?.command);
     return 1;
   } finally {
     await ctx.close().catch(() => undefined);

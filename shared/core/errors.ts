@@ -20,7 +20,7 @@ export interface AppErrorOptions {
   readonly hint?: string;
   /** The underlying error. */
   readonly cause?: unknown;
-  /** Extra machine-readable facts (never secrets). */
+  /** Extra machine-readable facts (never secrets); `command`: the CLI line that does what the hint says, printed by the CLI only. */
   readonly details?: Readonly<Record<string, unknown>>;
   /** For `Transient` errors: how long the server asked us to wait. */
   readonly retryAfterMs?: number;

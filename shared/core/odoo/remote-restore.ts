@@ -203,15 +203,14 @@ async function explainFailure(o: RemoteRestoreOptions, name: string, err: unknow
   const appeared = await o.client.databaseExists(name).catch(() => undefined);
   if (e.kind === 'Cancelled') {
     return new AppError('Cancelled', `Cancelled after the upload: Odoo may go on restoring "${name}" on ${o.instance}.`, {
-      hint: `Check with \`backup-desk odoo dbs ${o.instance}\`; drop it if it is not wanted.`,
-      details: { instance: o.instance, ...(appeared ? { halfBuilt: name } : {}) },
+      hint: `Look at ${o.instance}'s databases once it is done, and drop "${name}" if it is not wanted.`,
+      details: { instance: o.instance, command: `backup-desk odoo dbs ${o.instance}`, ...(appeared ? { halfBuilt: name } : {}) },
     });
   }
   if (!appeared) return e;
-  const drop = `backup-desk odoo drop ${o.instance} ${name} --confirm ${name}`;
   return new AppError(e.kind, `${e.message} Odoo left a half-built database "${name}" on ${o.instance}.`, {
-    hint: `${e.hint ? `${e.hint} ` : ''}${e.details?.timeout ? 'It may also still be loading: check again later. ' : ''}Drop it when it is not wanted: ${drop}`,
-    details: { ...e.details, instance: o.instance, halfBuilt: name },
+    hint: `${e.hint ? `${e.hint} ` : ''}${e.details?.timeout ? 'It may also still be loading: check again later. ' : ''}Drop it when it is not wanted.`,
+    details: { ...e.details, instance: o.instance, halfBuilt: name, command: `backup-desk odoo drop ${o.instance} ${name} --confirm ${name}` },
     cause: e,
   });
 }

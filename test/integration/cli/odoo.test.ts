@@ -98,6 +98,24 @@ describe('backup-desk odoo and restore --target odoo:NAME (built CLI, vault, fak
     expect(fake.databases.has('acme17-test')).toBe(false);
   }, 120_000);
 
+  it('a restore Odoo fails half-way prints the command that drops the half-built database, and it does', async () => {
+    fake.set({ failRestore: true });
+    try {
+      const r = await run(['restore', backup, '--db', 'acme_half', '--target', 'odoo:prod']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/left a half-built database "acme_half" on prod/);
+      expect(r.stderr).toMatch(/Drop it when it is not wanted\./);
+      const cmd = /run: backup-desk (odoo drop prod acme_half --confirm acme_half)$/m.exec(r.stderr);
+      expect(cmd, r.stderr).not.toBeNull();
+      expect(fake.databases.get('acme_half')?.halfBuilt).toBe(true);
+      const drop = await run(cmd![1]!.split(' '));
+      expect(drop.code, drop.stderr).toBe(0);
+      expect(fake.databases.has('acme_half')).toBe(false);
+    } finally {
+      fake.set({ failRestore: false });
+    }
+  }, 120_000);
+
   it('Ctrl-C half-way through the upload: exit 130, nothing created on the server', async () => {
     const big = join(work, 'big.dump');
     await writeFile(big, Buffer.concat([Buffer.from('PGDMP'), Buffer.alloc(24 * 1024 * 1024, 5)]));

@@ -174,7 +174,8 @@ describe('restore into a running Odoo through its database manager', () => {
     const half = failed.details?.halfBuilt as string;
     expect(half).toMatch(/^bd_tmp_prod_/);
     expect(failed.message).toContain(`half-built database "${half}"`);
-    expect(failed.hint).toContain(`backup-desk odoo drop prod ${half} --confirm ${half}`);
+    expect(failed.hint).toMatch(/Drop it when it is not wanted\.$/);
+    expect(failed.details?.command).toBe(`backup-desk odoo drop prod ${half} --confirm ${half}`);
     expect(fake.databases.get('prod')?.origin).toBe('seed'); // the old one untouched
 
     fake.set({ failRestore: false });
