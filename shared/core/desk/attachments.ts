@@ -8,7 +8,7 @@ import { scanDatabaseAttachments, storageResolver, type ObjectResolver } from '.
 import { MigrationBook, rollbackDrop, rollbackDuplicate, rollbackMigration, runDrop, runDuplicate, runMigration, type MigrationDeps, type MigrationResult, type MigrationSpec, type MigrationState } from '../attachments/migrate';
 import { copyStoreName, guardDrop, ownStore, type OwnStore } from '../attachments/migrate';
 import type { JobContext } from '../jobs/job';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { connect as connectDb } from '../pg/connection';
 import { defaultOdooDataDir } from '../restore';
 import { openStorage } from '../storage/registry';
@@ -150,6 +150,9 @@ export class AttachmentService implements AreaApi<typeof attachmentsMethods> {
     try {
       const key = '0'.repeat(40);
       return (await resolver.handleFor(own.kind === 's3' ? { kind: 's3', bucket: own.name, key } : { kind: 'swift', container: own.name, key })).storage;
+    } catch (err) {
+      if (!isAppError(err, 'NotFound')) throw err;
+      throw new AppError('NotFound', `No configured storage is for ${own.kind}://${own.name}.`, { hint: `Name a ${own.kind} storage whose credentials reach it with --storage NAME.` });
     } finally {
       await resolver.close();
     }

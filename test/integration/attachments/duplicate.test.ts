@@ -230,4 +230,23 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('duplicating a database with its bucket
     expect(await gone.bucketRoot!.create()).toBe(true);
     expect(await keys(await at('swift', 'odoo-catalyst'))).toHaveLength(w.moved.swift.length);
   }, 300_000);
+
+  it('through the CLI: the copy of a bucket named after the database gets one named after the copy; refusals', async () => {
+    const dup = (...args: string[]) => cli('attachments', 'duplicate', ...args, '--target', w.cluster.url, '--data-dir', w.dataDir);
+    const r = await dup('--db', 'shop', '--as', 'shop2', '--storage', 'prod-s3');
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('AWS_BUCKETNAME / SWIFT_WRITE_CONTAINER = odoo-shop2');
+    expect(await keys(await at('s3', 'odoo-shop2'))).toEqual([...w.moved.s3].sort());
+    expect((await rowsOf('shop2'))['odoo-shop2']).toBe(w.moved.s3.length);
+    // no configured storage is for odoo-shop: it must be named
+    const noStorage = await dup('--db', 'shop', '--as', 'shop3');
+    expect(noStorage.code).toBe(1);
+    expect(noStorage.err).toContain('No configured storage is for s3://odoo-shop');
+    // the world's database shares buckets named after nothing: there is no "own" one to copy
+    const shared = await dup('--db', w.db, '--as', 'objcopy', '--storage', 'prod-s3');
+    expect(shared.code).toBe(1);
+    expect(shared.err).toMatch(/None of the buckets\/containers "objsrc" uses \(s3:\/\/odoo-attach, swift:\/\/odoo-swift\) is named after it/);
+    expect(await databases()).not.toContain('shop3');
+    expect(await databases()).not.toContain('objcopy');
+  }, 300_000);
 });
