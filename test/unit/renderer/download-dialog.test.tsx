@@ -64,6 +64,8 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
       decrypt: true,
       passphrase: 's3cret',
     });
+    // The destination is checked first: the job is followed once the dialog shows its progress.
+    await screen.findByRole('button', { name: 'Cancel download' });
     // 10 MB in the first second, 10 MB more in the next: 10 MB/s, 80 MB left → 8 s.
     const now = vi.spyOn(performance, 'now');
     now.mockReturnValue(1000);
@@ -91,6 +93,7 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     const user = userEvent.setup();
     const fake = setup({ ...ENC, encrypted: false, key: 'acme.zip', ref: 's3:acme.zip' });
     await user.click(screen.getByRole('button', { name: 'Download' }));
+    await screen.findByRole('button', { name: 'Cancel download' });
     act(() => fake.emit('job:update', snap('dl-1', { progress: { phase: 'download', done: 1, total: 100, unit: 'bytes' } })));
     await user.click(await screen.findByRole('button', { name: 'Cancel download' }));
     expect(fake.calls.some(([m, a]) => m === 'jobs:cancel' && (a as { jobId: string }).jobId === 'dl-1')).toBe(true);
@@ -131,6 +134,7 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     const fake = setup();
     await user.type(screen.getByLabelText('Passphrase'), 'wrong');
     await user.click(screen.getByRole('button', { name: 'Download & decrypt' }));
+    await screen.findByRole('button', { name: 'Cancel download' });
     act(() =>
       fake.emit(
         'job:done',

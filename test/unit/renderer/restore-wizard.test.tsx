@@ -244,6 +244,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     await user.click(screen.getByRole('button', { name: 'Next' }));
     await user.click(screen.getByRole('button', { name: 'Next' }));
     await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    await screen.findByRole('button', { name: 'Cancel restore' });
     // The core reports an encrypted backup's bytes against its size; without a size, the bytes read still show.
     act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'database', label: 'Loading the database', done: 12_000_000, total: 30_000_000, unit: 'bytes' } })));
     expect(await screen.findByTestId('restore-amount')).toHaveTextContent('12 MB of 30 MB');
@@ -268,8 +269,10 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     await user.click(screen.getByRole('button', { name: 'Next' }));
     await user.click(screen.getByRole('button', { name: 'Next' }));
     await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    const cancel = await screen.findByRole('button', { name: 'Cancel restore' });
     act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'indexes', label: 'Building indexes and constraints', done: 2, unit: 'items' } })));
-    await user.click(await screen.findByRole('button', { name: 'Cancel restore' }));
+    expect(await screen.findByText('Building indexes and constraints')).toBeInTheDocument();
+    await user.click(cancel);
     expect(fake.calls.filter(([m]) => m === 'jobs:cancel').map(([, a]) => a)).toEqual([{ jobId: 'job-1' }]);
     // Still running (the core is ending its work): neither Escape nor the dialog's × closes it yet.
     await user.keyboard('{Escape}');
