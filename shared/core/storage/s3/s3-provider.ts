@@ -20,6 +20,7 @@ import {
   DeleteObjectCommand,
   ListObjectsV2Command,
   S3Client,
+  type BucketLocationConstraint,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -73,6 +74,32 @@ function checkKey(key: string): void {
 export function md5FromEtag(etag: string | undefined): string | undefined {
   const m = etag === undefined ? null : MD5_ETAG.exec(etag);
   return m?.[1]?.toLowerCase();
+}
+
+/** The bucket itself: CreateBucket (with the region as location outside us-east-1), DeleteBucket when empty. */
+function bucketRootOf(client: S3Client, bucket: string, region: string, fail: (err: unknown, signal?: AbortSignal) => AppError): StorageRoot {
+  const where = region && region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } } : {};
+  return {
+    name: bucket,
+    async create(opts: CallOptions = {}) {
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: bucket, ...where }), opts.signal ? { abortSignal: opts.signal } : {});
+        return true;
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') return false;
+        throw fail(err, opts.signal);
+      }
+    },
+    async remove(opts: CallOptions = {}) {
+      try {
+        await client.send(new DeleteBucketCommand({ Bucket: bucket }), opts.signal ? { abortSignal: opts.signal } : {});
+      } catch (err) {
+        if ((err as { name?: string }).name === 'BucketNotEmpty') throw new AppError('Conflict', `Bucket ${bucket} is not empty.`, { hint: 'Remove what is left in it first.' });
+        throw fail(err, opts.signal);
+      }
+    },
+  };
 }
 
 /** Creates an S3 provider on a fresh SDK client. */
@@ -316,28 +343,6 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
     }
   }
 
-  const rootOps: StorageRoot = {
-    name: bucket,
-    async create(opts: CallOptions = {}) {
-      try {
-        await client.send(new CreateBucketCommand({ Bucket: bucket }), opts.signal ? { abortSignal: opts.signal } : {});
-        return true;
-      } catch (err) {
-        const name = (err as { name?: string }).name;
-        if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') return false;
-        throw fail(err, undefined, opts.signal);
-      }
-    },
-    async remove(opts: CallOptions = {}) {
-      try {
-        await client.send(new DeleteBucketCommand({ Bucket: bucket }), opts.signal ? { abortSignal: opts.signal } : {});
-      } catch (err) {
-        if ((err as { name?: string }).name === 'BucketNotEmpty') throw new AppError('Conflict', `Bucket ${bucket} is not empty.`, { hint: 'Remove what is left in it first.' });
-        throw fail(err, undefined, opts.signal);
-      }
-    },
-  };
-
   return {
     kind: 's3',
     capabilities,
@@ -346,7 +351,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
     read,
     write,
     remove,
-    bucketRoot: rootOps,
+    bucketRoot: bucketRootOf(client, bucket, config.region, (err, signal) => fail(err, undefined, signal)),
     async close() {
       client.destroy();
     },
