@@ -6,10 +6,11 @@
  * (~0.25 MB per MB of plaintext measured, > 300 MB for a 512 MB backup) and it runs at a
  * fraction of gpg's speed. Here the same RFC 4880 steps run on Node's OpenSSL and zlib with
  * pull-based backpressure: constant memory, native speed. Where the time goes, and so the
- * shape: ciphertext is gathered into 256 KiB runs (gpg writes 8 KiB partial-length chunks),
- * AES-CFB is done as pipelined AES-ECB + XOR (cfb-decryptor.ts), the MDC's SHA-1 runs on a
- * worker thread (sha1-offload.ts), inflate runs on libuv's pool in 256 KiB chunks, and the
- * plaintext packet framing is squeezed out in place (packet-level.ts). openpgp.js
+ * shape: the input is read ahead (read-ahead.ts); ciphertext is gathered into 256 KiB runs
+ * (gpg writes 8 KiB partial-length chunks) and decrypted on a worker thread — AES-CFB as
+ * pipelined AES-ECB + SIMD XOR, with the MDC's SHA-1 beside it (cfb-mdc-offload.ts); inflate
+ * runs on libuv's pool; the plaintext packet framing is squeezed out in place
+ * (packet-level.ts); freed buffers stay mapped (heap-reuse.ts). openpgp.js
  * still parses keys and session-key packets and handles every other format (AEAD, BZip2,
  * legacy ciphers). Errors thrown here are plain Errors; decrypt.ts classifies them.
  */
@@ -17,12 +18,12 @@ import { createDecipheriv } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflate, createInflateRaw } from 'node:zlib';
-import { CfbDecryptor } from './cfb-decryptor';
+import { openCfbMdc } from './cfb-mdc-offload';
 import { dearmor } from './dearmor-stream';
 import { keepFreedBuffersMapped } from './heap-reuse';
 import { PacketLevel, type LevelAction } from './packet-level';
 import { PacketSplitter, type PacketEvent } from './packet-splitter';
-import { OffloadedSha1 } from './sha1-offload';
+import { readAhead } from './read-ahead';
 
 /**
  * Size of the decryption runs and of the inflate output chunks. 256 KiB measured best: 32×
@@ -33,6 +34,8 @@ import { OffloadedSha1 } from './sha1-offload';
 const RUN = 256 * 1024;
 /** The MDC packet at the end of the plaintext: 0xD3 0x14 + SHA-1 (20 bytes). */
 const MDC_LEN = 22;
+/** How far the input is read ahead of the decryption. */
+const READ_AHEAD = 4 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 const truncated = (): Error => new Error('Unexpected end of data: the message is truncated');
@@ -42,9 +45,8 @@ const asBuffer = (c: Uint8Array): Buffer => (Buffer.isBuffer(c) ? c : Buffer.fro
 class OuterPackets {
   private phase: 'esk' | 'seipd' | 'after' = 'esk';
   private versionChecked = false;
-  constructor(private readonly cfb: CfbDecryptor) {}
-
-  handle(events: PacketEvent[], runs: Buffer[]): void {
+  /** Moves the SEIPD body bytes among `events` to `cipher` (views, in order). */
+  handle(events: PacketEvent[], cipher: Buffer[]): void {
     for (const e of events) {
       if (e.kind === 'start') {
         if (this.phase === 'esk') {
@@ -60,7 +62,7 @@ class OuterPackets {
           this.versionChecked = true;
           data = data.subarray(1);
         }
-        this.cfb.push(data, runs);
+        cipher.push(data);
       }
     }
     events.length = 0;
@@ -80,7 +82,7 @@ class PlainTail {
     this.prefixLeft = bs + 2;
   }
 
-  /** The pieces of `run` that are certainly not the MDC (in order, hashed by the caller). */
+  /** The pieces of `run` that are certainly not the MDC (in order). */
   take(run: Buffer): Buffer[] {
     const all = this.tail.length + run.length;
     if (all <= MDC_LEN) {
@@ -116,40 +118,38 @@ class PlainTail {
  */
 async function* decryptedRuns(source: AsyncIterable<Uint8Array>, cfbName: string, key: Uint8Array, bs: number): AsyncGenerator<Buffer> {
   const split = new PacketSplitter();
-  const cfb = new CfbDecryptor(cfbName, key, RUN);
-  const outer = new OuterPackets(cfb);
+  const outer = new OuterPackets();
   const plain = new PlainTail(bs);
-  const sha = new OffloadedSha1();
+  const dec = openCfbMdc(cfbName, key);
   const events: PacketEvent[] = [];
-  const runs: Buffer[] = [];
-  try {
-    const pass = async function* (): AsyncGenerator<Buffer> {
-      for (const run of runs) {
-        for (const piece of plain.take(run)) {
-          await sha.update(piece);
-          const out = plain.strip(piece);
-          if (out.length) yield out;
-        }
+  const cipher: Buffer[] = [];
+  const pass = function* (runs: Buffer[]): Generator<Buffer> {
+    for (const run of runs) {
+      for (const piece of plain.take(run)) {
+        const out = plain.strip(piece);
+        if (out.length) yield out;
       }
-      runs.length = 0;
-    };
+    }
+  };
+  try {
     for await (const chunk of source) {
       split.feed(asBuffer(chunk), events);
-      outer.handle(events, runs);
-      yield* pass();
+      outer.handle(events, cipher);
+      for (const c of cipher) await dec.push(c);
+      cipher.length = 0;
+      yield* pass(dec.takeReady());
     }
     split.finish(events);
-    outer.handle(events, runs);
+    outer.handle(events, cipher);
     if (!outer.complete) throw truncated();
-    cfb.finish(runs);
-    yield* pass();
+    const digest = await dec.end();
+    yield* pass(dec.takeReady());
     const tail = plain.tail;
     if (!plain.prefixDone || tail.length < MDC_LEN) throw truncated();
     if (tail[0] !== 0xd3 || tail[1] !== 0x14) throw new Error('Modification detected (no MDC packet at the end).');
-    await sha.update(tail.subarray(0, 2));
-    if (!(await sha.digest()).equals(tail.subarray(2))) throw new Error('Modification detected.');
+    if (!digest.equals(tail.subarray(2))) throw new Error('Modification detected.');
   } finally {
-    sha.close();
+    dec.close();
   }
 }
 
@@ -238,7 +238,8 @@ export async function* decryptSeipdV1(source: AsyncIterable<Uint8Array>, armored
   if (!spec) throw new Error(`Unsupported cipher ${sk.algorithm}`);
   keepFreedBuffersMapped();
   const state = { literal: false };
-  yield* literalData(decryptedRuns(armored ? dearmor(source) : source, spec[0], sk.data, spec[1]), state, 0);
+  const input = readAhead(source, READ_AHEAD);
+  yield* literalData(decryptedRuns(armored ? dearmor(input) : input, spec[0], sk.data, spec[1]), state, 0);
   if (!state.literal) throw new Error('The message holds no literal data');
 }
 

@@ -10,7 +10,7 @@
  * The module, 111 bytes: `(import "env" "memory")` and `xor(dst, src, n)`, which does
  * dst[i] ^= src[i] for i < n, n a multiple of 16 (v128.load, v128.xor, v128.store in a loop).
  */
-const XOR_WASM =
+export const XOR_WASM =
   'AGFzbQEAAAABBwFgA39/fwACDwEDZW52Bm1lbW9yeQIAAQMCAQAHBwEDeG9yAAAKPgE8AQF/IAAgAmohAwJAA0AgACADTw0BIAAgAP0AAAAgAf0AAAD9Uf0LAAAgAEEQaiEAIAFBEGohAQwACwsL';
 
 /** The few WebAssembly APIs used here (the core's tsconfig has no DOM lib, which declares them). */
