@@ -34,6 +34,11 @@ import { readAhead } from './read-ahead';
 const RUN = 256 * 1024;
 /** The MDC packet at the end of the plaintext: 0xD3 0x14 + SHA-1 (20 bytes). */
 const MDC_LEN = 22;
+/**
+ * Bytes buffered before and after inflate, so that decryption, inflate (on libuv's pool) and
+ * the consumer overlap instead of waiting on one another at every chunk.
+ */
+const INFLATE_SLACK = 2 * 1024 * 1024;
 /** How far the input is read ahead of the decryption. */
 const READ_AHEAD = 4 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -155,8 +160,9 @@ async function* decryptedRuns(source: AsyncIterable<Uint8Array>, cfbName: string
 
 /** Inflates a ZIP (raw deflate) or ZLIB stream on libuv's thread pool, in large chunks. */
 async function* inflate(src: AsyncIterable<Buffer>, algo: number): AsyncGenerator<Buffer> {
-  const z = algo === 1 ? createInflateRaw({ chunkSize: RUN }) : createInflate({ chunkSize: RUN });
-  const done = pipeline(Readable.from(src, { objectMode: false, highWaterMark: RUN }), z);
+  const opts = { chunkSize: RUN, highWaterMark: INFLATE_SLACK };
+  const z = algo === 1 ? createInflateRaw(opts) : createInflate(opts);
+  const done = pipeline(Readable.from(src, { objectMode: false, highWaterMark: INFLATE_SLACK }), z);
   done.catch(() => undefined);
   for await (const c of z) yield c as Buffer;
   await done;
