@@ -309,6 +309,11 @@ class InlineCfbMdc implements CfbMdc {
   }
 }
 
+/** Starts the shared worker thread ahead of use (it boots while the session key is derived). */
+export function warmUpCfbMdc(): void {
+  getWorker();
+}
+
 /** Starts a CFB + MDC decryption of an AES-CFB ciphertext, on the worker thread when one is available. */
 export function openCfbMdc(cfbName: string, key: Uint8Array, opts: { inline?: boolean } = {}): CfbMdc {
   ecbOf(cfbName);

@@ -19,7 +19,7 @@ import { AppError, cancelledError, isAppError, toAppError } from '../errors';
 import { parsePrivateKey, unlockPrivateKey } from './keys';
 import { sniff, type PacketScan } from './packets';
 import type { ReadableStreamReadResult } from 'node:stream/web';
-import { decryptSeipdV1, fastPathApplies } from './seipd-v1';
+import { decryptSeipdV1, fastPathApplies, prepareFastPath } from './seipd-v1';
 import { passwordSessionKeys } from './s2k';
 import { peekInput, stallGuard, webToNode } from './streams';
 
@@ -249,6 +249,7 @@ export async function decryptStream(input: Readable, keys: DecryptKeys, opts: { 
       }
     };
     if (!eskMessage) fullMessage = await readFull();
+    if (scan.data?.tag === 18 && scan.data.version === 1) prepareFastPath();
     const { sk, via } = await findSessionKey((eskMessage ?? fullMessage)!, scan, keys, eskMessage ? binary.subarray(0, scan.data!.offset) : undefined);
     const versionedV1 = scan.data?.tag === 18 && scan.data.version === 1;
     const check = versionedV1 ? quickCheck(sk, scan.data!.firstBytes) : undefined;

@@ -18,7 +18,7 @@ import { createDecipheriv } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflate, createInflateRaw } from 'node:zlib';
-import { openCfbMdc } from './cfb-mdc-offload';
+import { openCfbMdc, warmUpCfbMdc } from './cfb-mdc-offload';
 import { dearmor } from './dearmor-stream';
 import { keepFreedBuffersMapped } from './heap-reuse';
 import { PacketLevel, type LevelAction } from './packet-level';
@@ -233,6 +233,12 @@ export const FAST_CIPHERS: Readonly<Record<string, readonly [string, number]>> =
   aes192: ['aes-192-cfb', 16],
   aes256: ['aes-256-cfb', 16],
 };
+
+/** Gets the fast path's thread and allocator ready while the caller derives the session key. */
+export function prepareFastPath(): void {
+  keepFreedBuffersMapped();
+  warmUpCfbMdc();
+}
 
 /**
  * Decrypts a whole SEIPDv1 message (session-key packets first, as in the source) to its
