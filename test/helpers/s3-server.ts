@@ -2,7 +2,8 @@
  * A real S3 server on loopback for tests: `s3rver` 3.7 (filesystem store in a temp dir, own process) behind
  * a small HTTP front that
  * - implements what s3rver lacks but our provider relies on: ListMultipartUploads
- *   (`GET /bucket?uploads`) and AbortMultipartUpload (`DELETE /bucket/key?uploadId=…`), on
+ *   (`GET /bucket?uploads`, with its `prefix`), ListParts (`GET /bucket/key?uploadId=…`) and
+ *   AbortMultipartUpload (`DELETE /bucket/key?uploadId=…`), on
  *   s3rver's own upload folders;
  * - can drop the connection of the next transfer half way (`interruptNext`), like a flaky
  *   network, and answer the next requests with an S3 error (`failNext`, e.g. 503 SlowDown with
@@ -15,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -187,17 +188,24 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
   const planted: Array<PlantedError & { match?: (method: string, url: string) => boolean }> = [];
   const requests: Array<{ method: string; url: string }> = [];
 
-  const listUploads = async (b: string): Promise<Array<{ key: string; uploadId: string }>> => {
+  const listUploads = async (b: string): Promise<Array<{ key: string; uploadId: string; initiated: Date }>> => {
     const ids = await readdir(uploadsDir(b)).catch(() => [] as string[]);
-    const out: Array<{ key: string; uploadId: string }> = [];
+    const out: Array<{ key: string; uploadId: string; initiated: Date }> = [];
     for (const id of ids) {
       try {
-        out.push({ uploadId: id, key: await readFile(path.join(uploadsDir(b), id, 'key'), 'utf8') });
+        const keyFile = path.join(uploadsDir(b), id, 'key');
+        out.push({ uploadId: id, key: await readFile(keyFile, 'utf8'), initiated: (await stat(keyFile)).mtime });
       } catch {
         // a folder being removed
       }
     }
     return out;
+  };
+  /** The parts s3rver holds for an upload (files named by part number), as ListParts reports them. */
+  const listParts = async (b: string, id: string): Promise<Array<{ n: number; size: number; modified: Date }>> => {
+    const names = (await readdir(path.join(uploadsDir(b), id)).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+    const parts = await Promise.all(names.map(async (n) => ({ n: Number(n), st: await stat(path.join(uploadsDir(b), id, n)).catch(() => undefined) })));
+    return parts.filter((p) => p.st).map((p) => ({ n: p.n, size: p.st!.size, modified: p.st!.mtime })).sort((x, y) => x.n - y.n);
   };
 
   const sendError = (res: http.ServerResponse, e: PlantedError, resource: string): void => {
@@ -234,8 +242,26 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
         res.writeHead(200, { 'content-type': 'application/xml' });
         res.end(
           `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${xmlEscape(b)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>` +
-            uploads.map((u) => `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${new Date().toISOString()}</Initiated></Upload>`).join('') +
+            uploads
+              .filter((u) => u.key.startsWith(url.searchParams.get('prefix') ?? ''))
+              .map((u) => `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated></Upload>`)
+              .join('') +
             `</ListMultipartUploadsResult>`,
+        );
+        return;
+      }
+      if (req.method === 'GET' && isObject && url.searchParams.has('uploadId')) {
+        const id = url.searchParams.get('uploadId') ?? '';
+        if (!(await listUploads(b)).some((u) => u.uploadId === id)) {
+          sendError(res, { status: 404, code: 'NoSuchUpload' }, url.pathname);
+          return;
+        }
+        const parts = await listParts(b, id);
+        res.writeHead(200, { 'content-type': 'application/xml' });
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${xmlEscape(b)}</Bucket><UploadId>${id}</UploadId><MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated>` +
+            parts.map((p) => `<Part><PartNumber>${p.n}</PartNumber><LastModified>${p.modified.toISOString()}</LastModified><ETag>"${'0'.repeat(32)}"</ETag><Size>${p.size}</Size></Part>`).join('') +
+            `</ListPartsResult>`,
         );
         return;
       }

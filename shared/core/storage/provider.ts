@@ -121,6 +121,8 @@ export interface TemporaryObject {
   readonly size?: number;
   /** When it was last written to (a write still running keeps this recent). */
   readonly modified: Date;
+  /** What the provider needs to remove it (e.g. an S3 upload ID); opaque to callers. */
+  readonly handle?: string;
 }
 
 /**

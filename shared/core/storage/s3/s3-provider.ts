@@ -6,7 +6,7 @@
  * - Reads are GetObject with `Range: bytes=a-b`; the body is guarded so a dropped connection
  *   surfaces as `Transient` and can be resumed by `resumableRead`.
  * - Writes stream through `Upload`; on failure or cancel every multipart upload it started is
- *   aborted (no invisible parts left to pay for).
+ *   aborted (no invisible parts left to pay for); those a kill left open are `temporaries`.
  * - The SDK's own retries are off (`maxAttempts: 1`): retries are the `withRetry` wrapper's job.
  */
 import { Readable } from 'node:stream';
@@ -31,6 +31,7 @@ import { assertValidPrefix, assertValidRange, keyProblem } from '../wrappers/key
 import { guardReadStream } from '../wrappers/streams';
 import { normalizePrefix, type S3Config } from './config';
 import { classifyS3Error } from './errors';
+import { s3Temporaries } from './temporaries';
 
 /** Credentials resolved from config + secret store. */
 export interface S3Credentials {
@@ -351,6 +352,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
     read,
     write,
     remove,
+    temporaries: s3Temporaries({ client, bucket, root, fail }),
     bucketRoot: bucketRootOf(client, bucket, config.region, (err, signal) => fail(err, undefined, signal)),
     async close() {
       client.destroy();

@@ -7,7 +7,7 @@ import { nullLogger } from '../../../../../shared/core/util/logger';
 import { s3Factory } from '../../../../../shared/core/storage/s3';
 import { s3ConfigSchema, type S3Config } from '../../../../../shared/core/storage/s3/config';
 import { createS3Provider } from '../../../../../shared/core/storage/s3/s3-provider';
-import type { StorageProvider } from '../../../../../shared/core/storage/provider';
+import type { StorageProvider, TemporaryObject } from '../../../../../shared/core/storage/provider';
 import { startS3Server, type S3TestServer } from '../../../../helpers/s3-server';
 import { bodyOf, collect, drain, expectKind, patternBytes } from '../../../../conformance/storage-suite';
 
@@ -72,6 +72,24 @@ describe('S3 provider against s3rver', () => {
     const st = await p.stat('a.bin');
     expect(st.checksum).toEqual({ algorithm: 'md5', value: createHash('md5').update(data).digest('hex') });
   });
+
+  it('reports a multipart upload a killed write left open (below its prefix only) as a temporary with the bytes of its parts, and aborts it', async () => {
+    const p = providerFor({ prefix: 'killed' });
+    const { AbortMultipartUploadCommand, UploadPartCommand } = await import('@aws-sdk/client-s3');
+    const left = await raw.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: 'killed/shop.2024-05-01_02-03-04.zip' }));
+    await raw.send(new UploadPartCommand({ Bucket: server.bucket, Key: 'killed/shop.2024-05-01_02-03-04.zip', UploadId: left.UploadId, PartNumber: 1, Body: patternBytes(5 * MIB, 3) }));
+    await raw.send(new UploadPartCommand({ Bucket: server.bucket, Key: 'killed/shop.2024-05-01_02-03-04.zip', UploadId: left.UploadId, PartNumber: 2, Body: patternBytes(1000, 4) }));
+    const elsewhere = await raw.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: 'other/x.zip' }));
+    const temps: TemporaryObject[] = [];
+    for await (const t of p.temporaries!.list()) temps.push(t);
+    expect(temps).toEqual([expect.objectContaining({ forKey: 'shop.2024-05-01_02-03-04.zip', size: 5 * MIB + 1000, handle: left.UploadId })]);
+    expect(Date.now() - temps[0]!.modified.getTime()).toBeLessThan(60_000);
+    expect(await collect(p.list(''))).toEqual([]);
+    await p.temporaries!.remove(temps[0]!);
+    await expectKind(() => p.temporaries!.remove(temps[0]!), 'NotFound');
+    expect((await server.incompleteUploads()).map((u) => u.uploadId)).toEqual([elsewhere.UploadId]);
+    await raw.send(new AbortMultipartUploadCommand({ Bucket: server.bucket, Key: 'other/x.zip', UploadId: elsewhere.UploadId }));
+  }, 60_000);
 
   it('aborts the multipart upload when a part fails, leaving no incomplete upload and no object', async () => {
     const p = providerFor({ prefix: 'mpu' });
