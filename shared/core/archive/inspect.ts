@@ -58,16 +58,27 @@ export async function readZipMemberHead(source: BackupSource, size: number, name
   }
 }
 
+/** How much a backup's filestore holds: files and the bytes they take on disk. */
+export interface FilestoreSize {
+  readonly files: number;
+  readonly bytes: number;
+}
+
 /**
- * The bytes the `filestore/` entries of a zip inflate to: the sum of the uncompressed sizes its
+ * The `filestore/` files of a zip and the bytes they inflate to: the uncompressed sizes its
  * central directory declares (read through ranged reads; nothing is inflated).
  */
-export async function zipFilestoreBytes(source: BackupSource, size: number, signal?: AbortSignal): Promise<number> {
+export async function zipFilestoreSize(source: BackupSource, size: number, signal?: AbortSignal): Promise<FilestoreSize> {
   const zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
   try {
     let bytes = 0;
-    for await (const entry of zip.eachEntry()) if (entry.fileName.startsWith('filestore/') && !entry.fileName.endsWith('/')) bytes += entry.uncompressedSize;
-    return bytes;
+    let files = 0;
+    for await (const entry of zip.eachEntry()) {
+      if (!entry.fileName.startsWith('filestore/') || entry.fileName.endsWith('/')) continue;
+      bytes += entry.uncompressedSize;
+      files++;
+    }
+    return { files, bytes };
   } finally {
     zip.close();
   }

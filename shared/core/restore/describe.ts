@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { majorOf, parseDumpHeader, type DumpHeader } from '../archive/dump-header';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
-import { zipFilestoreBytes } from '../archive/inspect';
+import { zipFilestoreSize, type FilestoreSize } from '../archive/inspect';
 import { readZipStream, type ZipStreamEntry } from '../archive/zip-stream';
 import type { DecryptKeys } from '../crypto';
 import { AppError } from '../errors';
@@ -48,6 +48,8 @@ export interface BackupDescription {
   readonly zipEntries?: AsyncIterable<ZipStreamEntry>;
   /** Bytes the filestore needs on disk, when known without reading the backup through (see `measureFilestore`). */
   readonly filestoreBytes?: number;
+  /** How many files the filestore holds, known when `filestoreBytes` is. */
+  readonly filestoreFiles?: number;
   /** Raw bytes read from the source so far (for progress). */
   rawBytes(): number;
 }
@@ -69,7 +71,7 @@ export async function describeBackup(
   const main = multi ? multi.dump : (source as BackupSource);
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: opts.signal });
   opts.onStream(opened.stream);
-  const fsBytes = opts.measureFilestore ? await measureFilestore(multi, main, opened, opts.signal) : undefined;
+  const fs = opts.measureFilestore ? await measureFilestore(multi, main, opened, opts.signal) : undefined;
   const base = {
     name: main.name,
     size: main.size,
@@ -78,7 +80,7 @@ export async function describeBackup(
     encrypted: opened.encrypted,
     ...(opened.encryption ? { encryption: opened.encryption } : {}),
     ...(multi?.manifest ? await manifestVersion(multi.manifest, opts) : {}),
-    ...(fsBytes !== undefined ? { filestoreBytes: fsBytes } : {}),
+    ...(fs ? { filestoreBytes: fs.bytes, filestoreFiles: fs.files } : {}),
     rawBytes: opened.rawBytes,
   };
   if (opened.format === 'sql-gz') return { ...base, format: 'sql-gz', stream: opened.stream };
@@ -100,19 +102,23 @@ export async function describeBackup(
 }
 
 /**
- * The bytes a backup's filestore needs, when that can be told without reading the backup through:
+ * The files and bytes of a backup's filestore, when that can be told without reading the backup through:
  * a multi-part backup's folder listing, a plain seekable zip's central directory (`filestore/`
  * entries). Undefined otherwise (encrypted or streamed zips; an unreadable directory is left to the load).
  */
-async function measureFilestore(multi: MultiPartBackup | undefined, main: BackupSource, opened: { format: string; encrypted: boolean }, signal: AbortSignal): Promise<number | undefined> {
+async function measureFilestore(multi: MultiPartBackup | undefined, main: BackupSource, opened: { format: string; encrypted: boolean }, signal: AbortSignal): Promise<FilestoreSize | undefined> {
   try {
     if (multi) {
       let bytes = 0;
-      for await (const f of multi.filestore?.list(signal) ?? []) bytes += f.size;
-      return bytes;
+      let files = 0;
+      for await (const f of multi.filestore?.list(signal) ?? []) {
+        bytes += f.size;
+        files++;
+      }
+      return { files, bytes };
     }
     if (opened.format !== 'zip' || opened.encrypted || !main.seekable || main.size === undefined) return undefined;
-    return await zipFilestoreBytes(main, main.size, signal);
+    return await zipFilestoreSize(main, main.size, signal);
   } catch {
     return undefined;
   }

@@ -28,7 +28,7 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
     if (entry.name === 'dump.sql') {
       sawDump = true;
       await loadDumpSql(run, server, entry.data(), dumpSqlProgress(desc, entry.size));
-      run.report({ phase: 'filestore', label: 'Restoring the filestore', done: 0, unit: 'items' }, true);
+      run.report({ phase: 'filestore', label: 'Restoring the filestore', done: 0, ...(desc.filestoreFiles !== undefined ? { total: desc.filestoreFiles } : {}), unit: 'items' }, true);
     } else if (entry.name === 'manifest.json') {
       odooVersion = manifestVersion(await readSmall(entry.data(), 4 * 1024 * 1024), run) ?? odooVersion;
     } else if (entry.name.startsWith('filestore/') && !entry.directory) {

@@ -93,7 +93,8 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
   const { opts, staging } = run;
   const loader = await staging.createDatabase(admin);
   run.ctx.progress({ phase: 'database', label: 'Loading the database' });
-  const files = new FilestoreWriter(staging, run.signal, (n) => run.report({ phase: 'filestore', label: 'Restoring the filestore', done: n, unit: 'items' }));
+  const total = desc.filestoreFiles !== undefined ? { total: desc.filestoreFiles } : {};
+  const files = new FilestoreWriter(staging, run.signal, (n) => run.report({ phase: 'filestore', label: 'Restoring the filestore', done: n, ...total, unit: 'items' }));
   const loaded = await load(run, server, desc, files);
   run.check();
   // Multi-part: the filestore folder next to the dump.

@@ -131,10 +131,13 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
   it('zip (copy): same data, new identity, filestore byte-identical, function and unaccent index work', async () => {
     const db = fresh();
     const phases: string[] = [];
-    const ctx: JobContext = { ...silentContext(), progress: (p) => phases.push(p.phase) };
+    const fsTotals = new Set<number | undefined>();
+    const ctx: JobContext = { ...silentContext(), progress: (p) => (phases.push(p.phase), p.phase === 'filestore' && fsTotals.add(p.total)) };
     const r = await restoreBackup(opts(localFileSource(goodZip), db, { mode: 'copy' }), ctx);
     expect(r).toMatchObject({ db, format: 'zip', tables: Object.keys(snap.tables).length, filestoreFiles: 50, odooVersion: '16.0', warnings: [] });
     expect(phases.filter((ph, i, a) => ph !== a[i - 1])).toEqual(['preflight', 'database', 'indexes', 'filestore', 'finalize']);
+    // The filestore's progress counts against the files the zip's central directory lists ("12 of 50").
+    expect([...fsTotals]).toEqual([50]);
     sameAsSource(await dbSnapshot(cluster.url, db), ['ir_config_parameter']);
     expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(srcFs));
     const params = Object.fromEntries((await query<{ key: string; value: string }>(db, 'SELECT key, value FROM ir_config_parameter')).map((x) => [x.key, x.value]));
@@ -222,8 +225,10 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
     const multi: MultiPartBackup = { kind: 'multipart', name: 'folder', dump: localFileSource(dump), manifest: { ...localFileSource(join(work, 'manifest.json')) }, filestore: localFolder(srcFs) };
     await writeFile(join(work, 'manifest.json'), manifestFor('src'));
     const db = fresh();
-    const r = await restoreBackup(opts(multi, db), silentContext());
+    const fsTotals = new Set<number | undefined>();
+    const r = await restoreBackup(opts(multi, db), { ...silentContext(), progress: (p) => p.phase === 'filestore' && fsTotals.add(p.total) });
     expect(r).toMatchObject({ format: 'folder', filestoreFiles: 50, odooVersion: '16.0', warnings: [] });
+    expect([...fsTotals]).toEqual([50]);
     sameAsSource(await dbSnapshot(cluster.url, db));
     expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(srcFs));
   });
