@@ -3,14 +3,17 @@
  * Dropbox, Google Drive and Swift at once (the local servers that answer as those APIs do, through
  * the same providers and SDKs the app uses), listed by each storage's catalog, read back
  * byte-identical, and restored from one with our restore into a database and filestore equal to the
- * source. A cancel mid-upload leaves nothing listed on any of them (no committed file, no Swift
- * segments, no open Dropbox upload session turned into a file).
+ * source; and through the CLI (`--to` a Swift storage and a local folder at once, `list`, `restore`).
+ * A cancel mid-upload leaves nothing listed on any of them (no committed file, no Swift segments,
+ * no open Dropbox upload session turned into a file).
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../shared/cli/cli';
 import { openPgSource, runBackup, type BackupDestination, type BackupOptions } from '../../../shared/core/backup';
 import { scanStorage } from '../../../shared/core/catalog';
 import { providerSource } from '../../../shared/core/desk/sources';
@@ -187,6 +190,43 @@ describe('backup to Dropbox, Google Drive and Swift', () => {
     expect([...drive.state.files.values()].filter((f) => f.name.startsWith(`${db}.`))).toHaveLength(2); // only the first test's zip + .info
     expect(orphanSegments()).toEqual([]);
     expect(swift.container(SWIFT_ACCOUNT, 'backups_segments')?.size ?? 0).toBe(segmentsBefore); // the segments sent were deleted again
+  }, 180_000);
+
+  it('backup-desk backup --to a Swift storage and a local folder at once (the CLI, in-process), then list and restore from Swift', async () => {
+    const home = join(work, 'cli-home');
+    const secrets = new MemorySecretStore();
+    const cli = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      let err = '';
+      stdout.on('data', (d: Buffer) => (out += d.toString()));
+      stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: { SWIFT_PW: SWIFT_TEST_USER.password } }, undefined, { secrets });
+      return { code, out, err };
+    };
+    const local = join(work, 'cli-local');
+    await mkdir(local, { recursive: true });
+    const sw = ['storage', 'add', 'sw', '--type', 'swift', '--auth-url', `${swift.url}/v3`, '--username', SWIFT_TEST_USER.username, '--project-name', SWIFT_TEST_USER.projectName, '--container', 'backups', '--prefix', 'cli', '--secret-env', 'password=SWIFT_PW'];
+    for (const a of [sw, ['storage', 'add', 'nas', '--type', 'local', '--path', local]]) {
+      const r = await cli(...a);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const b = await cli('backup', '--db', db, '--source', cluster.url, '--data-dir', dataDir, '--to', 'sw', '--to', 'nas', '--json');
+    expect(b.err).not.toMatch(/^error/m);
+    expect(b.code, b.err + b.out).toBe(0);
+    const res = JSON.parse(b.out) as { destinations: Array<{ storage: string; ok: boolean; ref: string; key: string }>; sha256: string; size: number };
+    expect(res.destinations.map((d) => [d.storage, d.ok])).toEqual([['sw', true], ['nas', true]]);
+    const list = JSON.parse((await cli('list', '--json', '--all')).out) as Array<{ ref: string; size: number; stray?: string }>;
+    expect(list.filter((e) => !e.stray).map((e) => [e.ref, e.size]).sort()).toEqual(res.destinations.map((d) => [d.ref, res.size]).sort());
+    expect(list.filter((e) => e.stray)).toEqual([]);
+    const restoredData = join(work, 'cli-restored-data');
+    const r = await cli('restore', res.destinations[0]!.ref, '--db', 'from_swift', '--target', cluster.url, '--data-dir', restoredData, '--move');
+    expect(r.err).not.toMatch(/^error/m);
+    expect(r.code).toBe(0);
+    expect(await dbSnapshot(cluster.url, 'from_swift')).toEqual(await dbSnapshot(cluster.url, db));
+    expect(await sha1Tree(join(restoredData, 'filestore', 'from_swift'))).toEqual(await sha1Tree(join(dataDir, 'filestore', db)));
   }, 180_000);
 
   it('goes on when one of them fails mid-upload: the others get the backup, the failed one is left with nothing', async () => {

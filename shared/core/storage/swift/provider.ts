@@ -212,11 +212,20 @@ export class SwiftProvider implements StorageProvider {
       return info;
     } catch (e) {
       if (signal?.aborted) throw cancelledError(`Writing "${key}"`);
-      throw this.classify(e, key, signal);
+      throw this.writeError(this.classify(e, key, signal), key);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       await reader.close().catch(() => undefined);
     }
+  }
+
+  /** A write answered 404 means the container is missing (Swift never creates one on PUT; the segments container is created): say so. */
+  private writeError(e: AppError, key: string): AppError {
+    if (e.kind !== 'NotFound') return e;
+    return new AppError('NotFound', `"${key}" cannot be written: the container "${this.o.container}" of storage "${this.o.storageName}" does not exist.`, {
+      hint: `Create the container (e.g. \`swift post ${this.o.container}\`, or in the cloud console), or change the storage's container.`,
+      cause: e,
+    });
   }
 
   /** Up to `max` bytes of `reader` as a byte stream, feeding `hash` and `progress`. */

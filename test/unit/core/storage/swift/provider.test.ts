@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../../../../shared/core/errors';
 import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
 import type { StorageProvider } from '../../../../../shared/core/storage/provider';
 import { selectEndpoint, swiftFactory } from '../../../../../shared/core/storage/swift';
@@ -38,6 +39,17 @@ describe('Swift provider', () => {
   afterEach(async () => {
     await server.close();
     expect(server.seenUrls.every((u) => u.startsWith(server.url))).toBe(true);
+  });
+
+  it('says the container is missing when a write (plain or large) is answered 404', async () => {
+    const p = await open({ container: 'not-created' });
+    for (const size of [1000, 700_000]) {
+      const err = await p.write!(`x${size}.zip`, Readable.from([bytes(size)]), { size }).then(() => undefined, (e: unknown) => e as AppError);
+      expect(err).toBeInstanceOf(AppError);
+      expect(err!.kind).toBe('NotFound');
+      expect(err!.message).toBe(`"x${size}.zip" cannot be written: the container "not-created" of storage "sw" does not exist.`);
+      expect(err!.hint).toMatch(/swift post not-created/);
+    }
   });
 
   it('lists 8 objects with limit 3 by marker, each exactly once, and below a prefix folder', async () => {
