@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { Desk, type Leftover } from '../../core/desk';
-import type { StorageTemporary } from '../../core/desk/storage-temporaries';
+import { KINDS_WITH_TEMPORARIES, type StorageTemporary } from '../../core/desk/storage-temporaries';
 import { toAppError } from '../../core/errors';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
@@ -82,7 +82,9 @@ async function cleanRestores(desk: Desk, ctx: CliContext, opts: CleanupOptions, 
 
 /** Temporary files that killed backups left on the storages. */
 async function cleanStorages(desk: Desk, ctx: CliContext, opts: CleanupOptions, minutes: number): Promise<void> {
-  const names = opts.storage ?? (await desk.storageEntries()).map((e) => e.name);
+  const entries = opts.storage ? await Promise.all(opts.storage.map((n) => desk.storageEntry(n))) : await desk.storageEntries();
+  const names = entries.filter((e) => KINDS_WITH_TEMPORARIES.has(e.kind)).map((e) => e.name);
+  for (const e of entries) if (opts.storage && !KINDS_WITH_TEMPORARIES.has(e.kind)) ctx.err(`storage "${e.name}" is not searched: the app cannot find unfinished uploads on a ${e.kind} storage`);
   if (names.length === 0) return;
   const { found, young, failed } = await desk.storages.findTemporaries(minutes * 60_000, names);
   for (const f of failed) ctx.err(`could not search storage "${f.storage}" for temporary files: ${f.error.message}`);

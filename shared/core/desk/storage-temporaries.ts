@@ -7,6 +7,13 @@
 import { toAppError, type AppError } from '../errors';
 import type { StorageProvider, TemporaryObject } from '../storage/provider';
 
+/**
+ * The storage kinds whose providers report temporaries (`provider.temporaries`): the others are
+ * not even connected to by a search (Dropbox upload sessions and Drive resumable uploads cannot be
+ * listed and expire on their own).
+ */
+export const KINDS_WITH_TEMPORARIES: ReadonlySet<string> = new Set(['local', 'sftp', 's3']);
+
 /** One temporary object on one configured storage. */
 export interface StorageTemporary {
   readonly storage: string;

@@ -17,7 +17,7 @@ import { getFactory, listFactories, openStorage, parseSettings } from '../storag
 import type { DeskKernel } from './kernel';
 import { probeStorage } from './storage-probe';
 import { checkNewStorage } from './storage-settings';
-import { findStorageTemporaries, removeStorageTemporaries, type StorageTemporary, type TemporariesFound, type TemporariesRemoved } from './storage-temporaries';
+import { findStorageTemporaries, KINDS_WITH_TEMPORARIES, removeStorageTemporaries, type StorageTemporary, type TemporariesFound, type TemporariesRemoved } from './storage-temporaries';
 
 /** A parsed `NAME:KEY` catalog reference. */
 export interface ParsedRef {
@@ -81,9 +81,11 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
     await Promise.all(all.map(async (p) => (await p.provider.catch(() => undefined))?.close().catch(() => undefined)));
   }
 
-  /** Temporaries of interrupted writes on `names` (default: every storage), split at `minAgeMs`. */
+  /** Temporaries of interrupted writes on `names` (default: every storage of a kind that keeps any), split at `minAgeMs`. */
   async findTemporaries(minAgeMs: number, names?: readonly string[]): Promise<TemporariesFound> {
-    return findStorageTemporaries(names ?? (await this.entries()).map((e) => e.name), (n) => this.provider(n), minAgeMs);
+    const entries = names ? await Promise.all(names.map((n) => this.entry(n))) : await this.entries();
+    const searched = entries.filter((e) => KINDS_WITH_TEMPORARIES.has(e.kind)).map((e) => e.name);
+    return findStorageTemporaries(searched, (n) => this.provider(n), minAgeMs);
   }
 
   /** Removes temporaries that `findTemporaries` found. */
