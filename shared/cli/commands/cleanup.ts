@@ -136,6 +136,7 @@ export const cleanupCommand: CommandModule = {
       .action(async (opts: CleanupOptions, cmd: Command) => {
         const minutes = checkOptions(opts);
         const desk = await ctx.desk(cmd);
+        for (const n of opts.storage ?? []) await desk.storageEntry(n); // a misspelt name fails before anything is searched
         await part(ctx, 'leftovers of interrupted restores', () => cleanRestores(desk, ctx, opts, minutes));
         await part(ctx, 'temporary files of interrupted backups', () => cleanStorages(desk, ctx, opts, minutes));
       });

@@ -96,6 +96,10 @@ describe('backup-desk backup (built CLI)', () => {
     expect(removed.stdout).toMatch(new RegExp(`^removed nas: ${temp!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
     expect(await readdir(store)).toEqual([]);
     expect((await cleanup('--older-than', '0')).stdout).toContain('no temporary files of interrupted backups on nas');
+    const unknown = await cleanup('--storage', 'nowhere', '--yes');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no storage named "nowhere"/i);
+    expect(unknown.stdout).toBe('');
   });
 
   it('backs up, prints the result (refs, size, sha256, verification) and list shows it', async () => {
