@@ -4,7 +4,7 @@
  * zip central directory and manifest through ranged reads (yauzl) when the source is seekable, the
  * custom-format header and TOC from the first megabytes, or one sequential pass otherwise.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import type { InspectResult } from '../../contract/api';
 import { AppError, toAppError } from '../errors';
@@ -25,12 +25,20 @@ export class SourceReader extends yauzl.RandomAccessReader {
   ) {
     super();
   }
+  /**
+   * yauzl destroys a range's stream once it has what it wants (an entry head, a stopped entry):
+   * the source stream under it is then destroyed too, or it would stay open for good (holding its
+   * storage's transfer slot, so a long-lived app would run out of them).
+   */
   override _readStreamForRange(start: number, end: number): Readable {
     const out = new PassThrough();
     this.source.open({ offset: start, length: end - start }, this.signal).then(
       (s) => {
-        s.on('error', (e) => out.destroy(e));
-        s.pipe(out);
+        if (out.destroyed) {
+          s.destroy();
+          return;
+        }
+        pipeline(s, out, () => undefined);
       },
       (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))),
     );

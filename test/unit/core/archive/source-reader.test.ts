@@ -1,0 +1,44 @@
+/**
+ * SourceReader (yauzl over ranged storage reads) gives every range's stream back: inspecting a
+ * zip on a storage again and again must not use up the storage's transfer slots (it did: the
+ * fourth inspect of acme_medium_zip on a local folder hung for good in a long-lived app).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Desk } from '../../../../shared/core/desk';
+import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { fixtureDirWith } from '../../../helpers/fixtures';
+
+const dir = fixtureDirWith('acme_medium_zip.zip');
+let tmp: string;
+let desk: Desk;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'bd-source-reader-'));
+  desk = await Desk.open({ home: join(tmp, 'home'), secrets: new MemorySecretStore() });
+  if (dir) await desk['storages:add']({ name: 'fx', kind: 'local', settings: { path: dir } });
+});
+afterAll(async () => {
+  await desk?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Rejects when `p` takes longer than `ms` (a hang shows as a failure, not a test timeout). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms))]);
+}
+
+describe.skipIf(!dir)('inspect through ranged reads', () => {
+  it('inspects the same zip on a storage more times than it has transfer slots', async () => {
+    // A local folder allows 8 transfers at once; each inspect reads several ranges.
+    for (let i = 0; i < 12; i++) {
+      const r = await within(desk['backups:inspect']({ source: 'fx:acme_medium_zip.zip' }), 20_000);
+      expect(r).toMatchObject({ format: 'zip', odooVersion: '16.0', filestoreFiles: 612 });
+    }
+    // And the storage still serves other reads.
+    const dump = await within(desk['backups:inspect']({ source: 'fx:acme_medium_dump.dump' }), 20_000).catch((e: unknown) => e);
+    expect(dump).not.toBeInstanceOf(Error);
+  }, 300_000);
+});
