@@ -7,6 +7,7 @@
  */
 import { AppError, type ErrorKind } from '../errors';
 import type { HttpFailure } from './http';
+import { formatBytes } from '../../contract/units';
 
 /** The database-manager operations, as named in messages. */
 export type ManagerOp = 'backup' | 'restore' | 'duplicate' | 'drop' | 'rename' | 'list' | 'version' | 'check';
@@ -89,8 +90,6 @@ export function odooMessageError(op: ManagerOp, message: string, opts: { disable
   return err('Fatal', `Odoo's ${op} failed: "${message}".`, 'See the Odoo server log for details.');
 }
 
-const MB = 1024 * 1024;
-
 /** The classified error for a non-success HTTP answer (its page already read into `text`). */
 export function httpAnswerError(op: ManagerOp, status: number, server: string | undefined, text: string, ctx: { url: string; db?: string; bytes?: number }): AppError {
   const page = parseManagerPage(text);
@@ -124,7 +123,7 @@ export function httpAnswerError(op: ManagerOp, status: number, server: string | 
 
 /** HTTP 413: which limit refused the upload, and what to change. */
 function tooLargeError(server: string | undefined, text: string, ctx: { url: string; bytes?: number }, details: Record<string, unknown>): AppError {
-  const size = ctx.bytes !== undefined ? ` (${(ctx.bytes / MB).toFixed(1)} MiB)` : '';
+  const size = ctx.bytes !== undefined ? ` (${formatBytes(ctx.bytes)})` : '';
   const isNginx = /nginx/i.test(server ?? '') || /<center>nginx/i.test(text);
   const isWerkzeug = /werkzeug/i.test(server ?? '') || /exceeds the capacity limit/i.test(text);
   if (isWerkzeug && !isNginx) {
@@ -150,7 +149,7 @@ export function networkError(op: ManagerOp, f: HttpFailure, ctx: { url: string; 
     });
   }
   if (f.stage === 'upload') {
-    return new AppError('Transient', `The connection to ${ctx.url} was closed while sending the backup, after ${(f.bytesSent / MB).toFixed(1)} MiB${f.timedOut ? ` (${f.message})` : ''}.`, {
+    return new AppError('Transient', `The connection to ${ctx.url} was closed while sending the backup, after ${formatBytes(f.bytesSent)}${f.timedOut ? ` (${f.message})` : ''}.`, {
       hint: 'A proxy or Odoo may refuse uploads this large without saying so (client_max_body_size in nginx, Odoo 17\'s 128 MiB cap), or the server restarted; check its logs.',
       details,
     });

@@ -18,6 +18,7 @@ import type { JobContext } from '../jobs/job';
 import type { OdooManagerClient } from './manager-client';
 import { prepareUpload, type UploadSource } from './upload-source';
 import { odooMajor, type OdooServerVersion } from './version';
+import { formatBytes } from '../../contract/units';
 
 /** Odoo's database name rule (DBNAME_PATTERN), plus PostgreSQL's 63-byte limit. */
 const DBNAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -155,7 +156,7 @@ const MiB = 1024 * 1024;
 async function checkLimits(o: RemoteRestoreOptions, up: UploadSource, server: OdooServerVersion, ctx: JobContext, warn: (m: string) => void): Promise<void> {
   const size = up.size ?? up.rawSize;
   if (size === undefined) return;
-  ctx.progress({ phase: 'preflight', label: `Checking that ${o.instance} takes ${(size / MiB).toFixed(0)} MiB` });
+  ctx.progress({ phase: 'preflight', label: `Checking that ${o.instance} takes ${formatBytes(size)}` });
   const refused = await o.client.probeUploadLimit(size, ctx.signal, o.probeWaitMs ?? 2000);
   if (refused) throw refused;
   if (server.major === 17 && size > 128 * MiB) {
@@ -172,7 +173,7 @@ async function uploadAndLoad(o: RemoteRestoreOptions, up: UploadSource, name: st
   const label = `Uploading to ${o.instance}${up.kind === 'packed-zip' ? ' (packing an Odoo zip on the way)' : up.encrypted ? ' (decrypting on the way)' : ''}`;
   const onSent = (n: number): void => {
     if (total !== undefined) ctx.progress({ phase: 'upload', label, done: Math.min(n, total), total, unit: 'bytes' }); // n counts the few form bytes too
-    else ctx.progress({ phase: 'upload', label, done: up.rawBytes(), ...(up.rawSize !== undefined ? { total: up.rawSize } : {}), unit: 'bytes', message: `${(n / MiB).toFixed(1)} MiB sent` });
+    else ctx.progress({ phase: 'upload', label, done: up.rawBytes(), ...(up.rawSize !== undefined ? { total: up.rawSize } : {}), unit: 'bytes', message: `${formatBytes(n)} sent` });
   };
   const onUploaded = (): void => {
     uploadedAt = Date.now();
