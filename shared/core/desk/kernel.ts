@@ -30,6 +30,8 @@ export interface DeskOptions {
    * validation). Without it (serve), the face opens the URL it finds in the connect job's progress.
    */
   readonly openUrl?: (url: string) => Promise<void>;
+  /** Wraps every storage provider the Desk opens instead of `composeProvider` (tests count transfer slots). */
+  readonly wrapStorage?: OpenStorageDeps['wrap'];
 }
 
 /** The shared state of one Desk, handed to each area service. */
@@ -43,6 +45,7 @@ export class DeskKernel {
   readonly history: RunHistory;
   readonly fetchImpl: typeof fetch | undefined;
   readonly openUrl: ((url: string) => Promise<void>) | undefined;
+  private readonly wrapStorage: OpenStorageDeps['wrap'];
   private secretsPromise: Promise<SecretStore> | undefined;
   private readonly openSecrets: (home: string) => Promise<SecretStore>;
 
@@ -53,6 +56,7 @@ export class DeskKernel {
     this.history = RunHistory.forHome(this.home);
     this.fetchImpl = opts.fetch;
     this.openUrl = opts.openUrl;
+    this.wrapStorage = opts.wrapStorage;
     // The OS keychain, or the vault when the home has one (see secrets/index.ts).
     const vaultPassphrase = opts.vaultPassphrase;
     this.openSecrets = opts.openSecrets ?? ((home) => openSecretStore(home, vaultPassphrase ? { vaultPassphrase } : {}));
@@ -82,6 +86,11 @@ export class DeskKernel {
 
   /** What a storage provider is opened with: lazy secrets, the logger, the fetch override. */
   storageDeps(): OpenStorageDeps {
-    return { secrets: this.lazySecrets(), log: this.log, ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}) };
+    return {
+      secrets: this.lazySecrets(),
+      log: this.log,
+      ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}),
+      ...(this.wrapStorage ? { wrap: this.wrapStorage } : {}),
+    };
   }
 }

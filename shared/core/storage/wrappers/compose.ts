@@ -1,7 +1,7 @@
 /** `composeProvider`: the standard stack of wrappers around a raw provider, in one place. */
 import type { Logger } from '../../util/logger';
 import type { StorageProvider } from '../provider';
-import { withConcurrencyLimit } from './concurrency';
+import { Semaphore, withConcurrencyLimit } from './concurrency';
 import { withLogging } from './logging';
 import { withRetry, type RetryOptions } from './retry';
 
@@ -13,6 +13,8 @@ export interface ComposeOptions {
   readonly retry?: RetryOptions | false;
   /** Transfer limit (default the provider's `capabilities.maxConcurrency`). */
   readonly concurrency?: number | false;
+  /** The transfer slots to use instead of new ones of `concurrency` (lets a test watch `inUse`). */
+  readonly slots?: Semaphore;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface ComposeOptions {
  */
 export function composeProvider(provider: StorageProvider, options: ComposeOptions = {}): StorageProvider {
   let p = provider;
-  if (options.concurrency !== false) p = withConcurrencyLimit(p, options.concurrency ?? provider.capabilities.maxConcurrency);
+  if (options.concurrency !== false) p = withConcurrencyLimit(p, options.slots ?? options.concurrency ?? provider.capabilities.maxConcurrency);
   if (options.log !== undefined) p = withLogging(p, options.log);
   if (options.retry !== false) p = withRetry(p, { ...(options.log ? { log: options.log } : {}), ...(options.retry ?? {}) });
   return p;

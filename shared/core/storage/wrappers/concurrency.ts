@@ -56,9 +56,12 @@ export class Semaphore {
   }
 }
 
-/** Wraps `provider` so that at most `limit` reads/writes run at once (default: its `maxConcurrency`). */
-export function withConcurrencyLimit(provider: StorageProvider, limit = provider.capabilities.maxConcurrency): StorageProvider {
-  const sem = new Semaphore(limit);
+/**
+ * Wraps `provider` so that at most `limit` reads/writes run at once (default: its `maxConcurrency`);
+ * a `Semaphore` given instead of a number is used as the slots (shared, or watched by a test).
+ */
+export function withConcurrencyLimit(provider: StorageProvider, limit: number | Semaphore = provider.capabilities.maxConcurrency): StorageProvider {
+  const sem = typeof limit === 'number' ? new Semaphore(limit) : limit;
   return wrapProvider(provider, {
     async read(key, opts) {
       const release = await sem.acquire(opts?.signal);
