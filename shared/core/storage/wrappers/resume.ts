@@ -61,12 +61,15 @@ export async function resumableRead(provider: StorageProvider, key: string, opti
       ? provider.read(key, { signal, range: { offset: start + received, length: total - received } })
       : provider.read(key, { signal, range: { offset: start, length: total } });
 
-  const first = await open(0);
+  // Handed to the generator when it starts: a stream destroyed before its first read never
+  // starts it, so the close handler below destroys this one (it holds a transfer slot).
+  let first: Readable | undefined = await open(0);
 
   async function* bytes(): AsyncGenerator<Buffer> {
     let received = 0;
     let failures = 0;
     let stream: Readable | undefined = first;
+    first = undefined;
     let skip = 0; // bytes to drop after a from-the-start re-read
     for (;;) {
       try {
@@ -109,7 +112,9 @@ export async function resumableRead(provider: StorageProvider, key: string, opti
     }
   }
 
-  return Readable.from(bytes(), { objectMode: false });
+  const out = Readable.from(bytes(), { objectMode: false });
+  out.once('close', () => first?.destroy());
+  return out;
 }
 
 /** Options of `writeWithRetry`. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../../../shared/core/errors';
 import { withFaults } from '../../../../../shared/core/storage/memory/faults';
 import { createMemoryProvider } from '../../../../../shared/core/storage/memory/memory-provider';
+import { Semaphore, withConcurrencyLimit } from '../../../../../shared/core/storage/wrappers/concurrency';
 import { resumableRead, writeWithRetry } from '../../../../../shared/core/storage/wrappers/resume';
 import { wrapProvider } from '../../../../../shared/core/storage/wrappers/wrap';
 import { bodyOf, drain, expectKind, patternBytes } from '../../../../conformance/storage-suite';
@@ -136,5 +137,31 @@ describe('writeWithRetry', () => {
     faulty.failNext('write', new AppError('PermissionDenied', 'no'));
     await expectKind(() => writeWithRetry(faulty.provider, 'x', () => bodyOf(Buffer.from('x')), { baseDelayMs: 1 }), 'PermissionDenied');
     expect(faulty.calls.write).toBe(1);
+  });
+});
+
+describe('resumableRead gives its transfer slot back', () => {
+  /** A memory storage behind a concurrency limit whose slots the test watches. */
+  async function limited() {
+    const { base } = await setup();
+    const slots = new Semaphore(2);
+    return { provider: withConcurrencyLimit(base, slots), slots };
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 20));
+
+  it('when destroyed before anything was read from it', async () => {
+    const { provider, slots } = await limited();
+    for (let i = 0; i < 2; i++) (await resumableRead(provider, 'obj', { size: data.length })).destroy();
+    await settle();
+    expect(slots.inUse).toBe(0);
+  });
+
+  it('when destroyed half way, or read to the end', async () => {
+    const { provider, slots } = await limited();
+    const half = await resumableRead(provider, 'obj', { size: data.length });
+    for await (const _ of half) break;
+    expect((await drain(await resumableRead(provider, 'obj', { size: data.length }))).equals(data)).toBe(true);
+    await settle();
+    expect(slots.inUse).toBe(0);
   });
 });
