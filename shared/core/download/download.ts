@@ -9,7 +9,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, cancelledError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
@@ -154,8 +154,9 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
     });
     const sink = createWriteStream(part, { flags: 'w', mode: 0o600, flush: true });
     if (opts.decrypt) {
-      const counted = input.pipe(tap);
-      input.on('error', (e) => tap.destroy(e));
+      // pipeline, not pipe: when decryption gives up (a wrong passphrase) and destroys `tap`, the
+      // storage stream is destroyed too, or it would hold its transfer slot for good.
+      const counted = streamPipeline(input, tap, () => undefined);
       const plain: Readable = await decryptStream(counted, opts.decrypt, { signal });
       await pipeline(plain, counter, sink, { signal });
     } else {
