@@ -1,7 +1,7 @@
 /** `composeProvider`: the standard stack of wrappers around a raw provider, in one place. */
 import type { Logger } from '../../util/logger';
 import type { StorageProvider } from '../provider';
-import { Semaphore, withConcurrencyLimit } from './concurrency';
+import { withConcurrencyLimit, type Semaphore } from './concurrency';
 import { withLogging } from './logging';
 import { withRetry, type RetryOptions } from './retry';
 

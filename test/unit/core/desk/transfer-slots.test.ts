@@ -5,7 +5,7 @@
  * folder of real fixtures (its own storage name, so one leak shows in one test) and the slots in
  * use must be back to 0 once it has settled.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,7 +65,7 @@ async function givesSlotsBack(flow: (s: string) => Promise<unknown>): Promise<vo
 async function jobEnd(jobId: string): Promise<string> {
   for (;;) {
     const job = desk.jobs.get(jobId)!;
-    if (job.state !== 'running' && job.state !== 'queued') return job.state;
+    if (job.state !== 'running') return job.state;
     await new Promise((r) => setTimeout(r, 20));
   }
 }
