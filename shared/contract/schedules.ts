@@ -172,7 +172,15 @@ export const scheduleMethods = {
   'schedules:run-now': { args: z.object({ name: z.string() }), result: z.object({ jobId: z.string() }) },
   /** Runs a restore drill now (a job; its result is a `drillResultSchema`): a backup ref, or the newest backup of `db` on `storage`. */
   'drills:run': {
-    args: z.object({ ref: z.string().optional(), storage: z.string().optional(), db: z.string().optional() }),
+    args: z.object({
+      ref: z.string().optional(),
+      storage: z.string().optional(),
+      db: z.string().optional(),
+      /** The passphrase of an encrypted backup (else the one remembered for its storage). */
+      passphrase: z.string().optional(),
+      /** Remember `passphrase` for the backup's storage once it has opened the backup. */
+      rememberPassphrase: z.boolean().optional(),
+    }),
     result: z.object({ jobId: z.string() }),
   },
 } as const;

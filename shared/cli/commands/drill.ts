@@ -1,11 +1,12 @@
 /**
- * `drill REF | --storage S --db DB [--json]`: restores a backup into the private PostgreSQL
+ * `drill REF | --storage S --db DB [--passphrase-file F | --passphrase-env V] [--remember-passphrase] [--json]`: restores a backup into the private PostgreSQL
  * under a throwaway name, checks it is a working Odoo database, records it, and drops it.
  */
 import type { Command } from 'commander';
 import type { DrillResult } from '../../contract/schedules';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
+import { addPassphraseOptions, passphraseFrom } from './passphrase';
 
 function print(ctx: CliContext, r: DrillResult): void {
   ctx.out(`${r.ok ? 'PASSED' : 'FAILED'}: restore drill of ${r.ref} (restored as ${r.restoredAs}, dropped)`);
@@ -18,24 +19,36 @@ function print(ctx: CliContext, r: DrillResult): void {
   ctx.out(`  took ${(t.totalMs / 1000).toFixed(1)} s (find ${(t.findMs / 1000).toFixed(1)} s, restore ${(t.restoreMs / 1000).toFixed(1)} s, checks ${(t.checkMs / 1000).toFixed(1)} s, drop ${(t.dropMs / 1000).toFixed(1)} s)`);
 }
 
+/** The options of `drill`. */
+interface DrillOptions {
+  storage?: string;
+  db?: string;
+  json?: boolean;
+  passphraseFile?: string;
+  passphraseEnv?: string;
+  rememberPassphrase?: boolean;
+}
+
 /** The `drill` command. */
 export const drillCommand: CommandModule = {
   register(program: Command, ctx: CliContext) {
-    program
-      .command('drill [ref]')
-      .description('restore drill: restore a backup (REF, or the newest of --db on --storage) into the private PostgreSQL, check it is a working Odoo database (modules, admin user, every filestore file and its SHA-1), record it in the history, and drop it; attachments only in S3/Swift are restored keep-remote, read-only (never fetched) and reported')
-      .option('--storage <name>', 'the storage holding the backups')
-      .option('--db <name>', 'the database whose newest backup to drill')
-      .option('--json', 'print the result as JSON')
-      .action(async (ref: string | undefined, o: { storage?: string; db?: string; json?: boolean }, cmd: Command) => {
-        if (ref === undefined && (o.storage === undefined || o.db === undefined)) {
-          throw new UsageError('Give a backup REF, or --storage NAME and --db DB.', 'For example: backup-desk drill --storage nas --db acme');
-        }
-        const desk = await ctx.desk(cmd);
-        const r = await ctx.runJob(desk, desk.drills.start({ ref, storage: o.storage, db: o.db }));
-        if (o.json) ctx.out(JSON.stringify(r, null, 2));
-        else print(ctx, r);
-        if (!r.ok) ctx.exitCode = 1;
-      });
+    addPassphraseOptions(
+      program
+        .command('drill [ref]')
+        .description('restore drill: restore a backup (REF, or the newest of --db on --storage) into the private PostgreSQL, check it is a working Odoo database (modules, admin user, every filestore file and its SHA-1), record it in the history, and drop it; attachments only in S3/Swift are restored keep-remote, read-only (never fetched) and reported; an encrypted backup opens with the passphrase given, else the one remembered for its storage (scheduled drills also try the passphrase of the scheduled backup job that writes it)')
+        .option('--storage <name>', 'the storage holding the backups')
+        .option('--db <name>', 'the database whose newest backup to drill')
+        .option('--json', 'print the result as JSON'),
+    ).action(async (ref: string | undefined, o: DrillOptions, cmd: Command) => {
+      if (ref === undefined && (o.storage === undefined || o.db === undefined)) {
+        throw new UsageError('Give a backup REF, or --storage NAME and --db DB.', 'For example: backup-desk drill --storage nas --db acme');
+      }
+      const passphrase = await passphraseFrom(ctx, o, false);
+      const desk = await ctx.desk(cmd);
+      const r = await ctx.runJob(desk, desk.drills.start({ ref, storage: o.storage, db: o.db, passphrase, rememberPassphrase: o.rememberPassphrase }));
+      if (o.json) ctx.out(JSON.stringify(r, null, 2));
+      else print(ctx, r);
+      if (!r.ok) ctx.exitCode = 1;
+    });
   },
 };

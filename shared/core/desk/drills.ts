@@ -38,6 +38,12 @@ export interface DrillRequest {
   readonly db?: string | undefined;
   /** Extra facts for the history (e.g. the scheduled job's name). */
   readonly details?: Readonly<Record<string, unknown>>;
+  /** The passphrase of an encrypted backup; else the one remembered for its storage. */
+  readonly passphrase?: string | undefined;
+  /** Remember `passphrase` for the storage once it has opened the backup. */
+  readonly rememberPassphrase?: boolean | undefined;
+  /** Tried when neither is there (a scheduled drill: the passphrase of the job that writes these backups). */
+  readonly fallbackPassphrase?: string | undefined;
 }
 
 /** Runs restore drills. */
@@ -69,7 +75,7 @@ export class DrillService {
     const recorder = await this.k.history.start(start).catch(warn);
     let result: DrillResult;
     try {
-      result = await this.restoreCheckDrop(ref, db, ctx, findMs, t0);
+      result = await this.restoreCheckDrop(req, ref, db, ctx, findMs, t0);
     } catch (err) {
       const e = toAppError(err);
       await recorder?.finish({ outcome: e.kind === 'Cancelled' ? 'cancelled' : 'failed', error: e }).catch(warn);
@@ -81,6 +87,13 @@ export class DrillService {
     const error = failed.length > 0 ? new AppError('Fatal', `The restore drill of ${ref} failed: ${failed.map((c) => c.message).join('; ')}`) : undefined;
     await recorder?.finish({ outcome: result.ok ? 'ok' : 'failed', details, ...(error ? { error } : {}) }).catch(warn);
     return result;
+  }
+
+  /** The passphrase to open `ref` with: the given one, else the storage's remembered one, else the fallback. */
+  private async passphraseChoice(req: DrillRequest, ref: string): Promise<{ given: string | undefined; remember: boolean; useRemembered: boolean }> {
+    if (req.passphrase !== undefined) return { given: req.passphrase, remember: req.rememberPassphrase === true, useRemembered: false };
+    const fallback = req.fallbackPassphrase !== undefined && (await this.passphrases.remembered(ref)) === undefined ? req.fallbackPassphrase : undefined;
+    return { given: fallback, remember: false, useRemembered: true };
   }
 
   /** The newest backup of `db` on `storage`. */
@@ -98,7 +111,7 @@ export class DrillService {
     return newest.ref;
   }
 
-  private async restoreCheckDrop(ref: string, db: string, ctx: JobContext, findMs: number, t0: number): Promise<DrillResult> {
+  private async restoreCheckDrop(req: DrillRequest, ref: string, db: string, ctx: JobContext, findMs: number, t0: number): Promise<DrillResult> {
     const target = await resolveTarget({ type: 'embedded' }, this.restores.embedded);
     const pgUrl = target.pgUrl as string;
     const dataDir = target.dataDir as string;
@@ -106,7 +119,7 @@ export class DrillService {
     const filestore = join(dataDir, 'filestore', name);
     let done: Awaited<ReturnType<DrillService['restoreAndCheck']>>;
     try {
-      done = await this.restoreAndCheck(ref, name, pgUrl, dataDir, filestore, ctx);
+      done = await this.restoreAndCheck(req, ref, name, pgUrl, dataDir, filestore, ctx);
     } finally {
       await this.drop(pgUrl, name, filestore);
     }
@@ -117,11 +130,11 @@ export class DrillService {
   }
 
   /** Restores `ref` as `name` into the embedded server and checks it (the caller drops it). */
-  private async restoreAndCheck(ref: string, name: string, pgUrl: string, dataDir: string, filestore: string, ctx: JobContext) {
+  private async restoreAndCheck(req: DrillRequest, ref: string, name: string, pgUrl: string, dataDir: string, filestore: string, ctx: JobContext) {
     const t1 = Date.now();
     ctx.progress({ phase: 'restore', label: `Restoring into the private PostgreSQL as ${name}` });
     const r = await this.locator.resolve(ref, ctx.signal);
-    const choice = { given: undefined, remember: false, useRemembered: true };
+    const choice = await this.passphraseChoice(req, ref);
     const restored = await this.passphrases.withPassphrase(ref, choice, (passphrase) =>
       // Attachments only in S3/Swift: kept remote, read-only (never fetched, location repointed, neutralized), so a drill cannot touch production.
       restoreEngine.restore({ source: r.source, db: name, targetUrl: pgUrl, dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, attachments: { otherwise: 'keep-remote' }, ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),

@@ -57,7 +57,8 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     this.scheduler = new Scheduler({ home: k.home, runner, log: k.log.child({ area: 'scheduler' }), ...opts });
     this.setRunner('drill', async (job, ctx) => {
       if (job.work.kind !== 'drill') throw new AppError('Fatal', 'Not a drill job.');
-      const r = await drills.run({ storage: job.work.storage, db: job.work.db, details: { schedule: job.name, trigger: ctx.trigger } }, ctx);
+      const fallbackPassphrase = await this.writerPassphrase(job.work.storage, job.work.db);
+      const r = await drills.run({ storage: job.work.storage, db: job.work.db, fallbackPassphrase, details: { schedule: job.name, trigger: ctx.trigger } }, ctx);
       if (!r.ok) throw new AppError('Fatal', `The restore drill of ${r.ref} failed: ${r.checks.filter((c) => !c.ok).map((c) => c.message).join('; ')}`);
       return { refs: [r.ref], destinations: ['embedded'], details: { timings: r.timings } };
     });
@@ -93,6 +94,16 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
       ...(w.attachments ? { attachments: w.attachments } : {}),
       ...(w.attachmentsStorage ? { attachmentsStorage: w.attachmentsStorage } : {}),
     });
+  }
+
+  /** The passphrase of a scheduled backup job that writes `db` to `storage` encrypted, if one does (kept in the keychain). */
+  private async writerPassphrase(storage: string, db: string): Promise<string | undefined> {
+    const writers = (await this.scheduler.store.list()).filter((j) => j.work.kind === 'backup' && j.work.db === db && j.work.to.includes(storage) && j.work.encrypt?.passphrase);
+    for (const j of writers) {
+      const pw = await (await this.k.secrets()).get(scheduleSecretScope(j.name), 'passphrase').catch(() => undefined);
+      if (pw) return pw;
+    }
+    return undefined;
   }
 
   /** Plugs in what runs one kind of work (`backup`: the backups service; `drill`: drills). */

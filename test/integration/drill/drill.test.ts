@@ -6,7 +6,7 @@
  * `schedule add --drill`, `schedule list`, `schedule run`, `schedule remove`.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import { connect } from '../../../shared/core/pg/connection';
 import { EmbeddedPg, findServerBinaries } from '../../../shared/core/pg/embedded';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { fixtureDirWith } from '../../helpers/fixtures';
+import { gpgEncryptSymmetric, makeGpgHome } from '../../helpers/gpg';
 import { runCliInProcess } from '../../helpers/cli-in-process';
 
 const run = promisify(execFile);
@@ -27,6 +28,8 @@ let home: string;
 let good: string;
 let broken: string;
 let removedFile: string;
+let encrypted: string;
+const ENC_PW = 'drill passphrase 7';
 const secrets = new MemorySecretStore();
 
 beforeAll(async () => {
@@ -43,6 +46,14 @@ beforeAll(async () => {
   const target = join(broken, 'acme_small_2026-11-24_12-30-00.zip');
   await copyFile(join(fixtureDir, 'acme_small_zip.zip'), target);
   await run('zip', ['-q', '-d', target, `filestore/${removedFile}`]);
+  encrypted = join(tmp, 'encrypted');
+  await mkdir(encrypted);
+  const gpg = await makeGpgHome();
+  try {
+    await gpgEncryptSymmetric(gpg, join(fixtureDir, 'acme_small_zip.zip'), join(encrypted, 'acme_small_2026-11-25_12-30-00.zip.gpg'), ENC_PW);
+  } finally {
+    await gpg.close();
+  }
 });
 afterAll(async () => {
   if (!tmp) return;
@@ -97,6 +108,27 @@ describe.skipIf(!fixtureDir || !hasServer)('restore drills', () => {
     const hist = JSON.parse((await cli(['history', '--json'])).out) as { kind: string; outcome: string; error: { message: string } | null }[];
     expect(hist[0]).toMatchObject({ kind: 'drill', outcome: 'failed' });
     expect(hist[0]?.error?.message).toContain('filestore attachments are missing');
+  });
+
+  it('drills an encrypted backup with the passphrase given (or says it needs one); a scheduled drill uses the passphrase of the scheduled backup job that writes it', async () => {
+    expect((await cli(['storage', 'add', 'enc', '--type', 'local', '--path', encrypted])).code).toBe(0);
+    const none = await cli(['drill', '--storage', 'enc', '--db', 'acme_small']);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/encrypted .*a passphrase is needed/);
+    const pwFile = join(tmp, 'enc-pw');
+    await writeFile(pwFile, `${ENC_PW}\n`, { mode: 0o600 });
+    const given = await cli(['drill', '--storage', 'enc', '--db', 'acme_small', '--passphrase-file', pwFile]);
+    expect(given.err).not.toMatch(/error/i);
+    expect(given.out).toMatch(/^PASSED: restore drill of enc:acme_small_2026-11-25_12-30-00\.zip\.gpg/);
+    expect(given.code).toBe(0);
+    // Nothing remembered for the storage: a scheduled drill finds the passphrase of the job that writes these backups.
+    const job = await cli(['schedule', 'add', 'nightly', '--db', 'acme_small', '--source', 'postgres://odoo@db.invalid/', '--to', 'enc', '--encrypt', '--passphrase-file', pwFile, '--every', 'daily', '--disabled']);
+    expect(job.code, job.err).toBe(0);
+    expect((await cli(['schedule', 'add', 'enc-drill', '--drill', '--storage', 'enc', '--db', 'acme_small', '--every', 'Sun 05:00'])).code).toBe(0);
+    const ran = await cli(['schedule', 'run', 'enc-drill']);
+    expect(ran.out + ran.err).toContain('enc-drill: ok');
+    expect(ran.code).toBe(0);
+    for (const name of ['nightly', 'enc-drill']) expect((await cli(['schedule', 'remove', name])).code).toBe(0);
   });
 
   it('runs as a scheduled job: add --drill, list, run, remove', async () => {
