@@ -28,10 +28,10 @@ function WhereFields({ where, onChange }: { where: Where; onChange: (w: Where) =
   return (
     <>
       <Field label="PostgreSQL server" help='postgres://USER@HOST:PORT/ (password in ~/.pgpass), "embedded", or empty for the libpq environment' htmlFor={`${id}-server`}>
-        <input id={`${id}-server`} value={where.server} onChange={(e) => onChange({ ...where, server: e.target.value })} />
+        <input type="text" id={`${id}-server`} value={where.server} onChange={(e) => onChange({ ...where, server: e.target.value })} />
       </Field>
       <Field label="Odoo data dir" help="the filestore is in DIR/filestore/DB (empty: Odoo's default)" htmlFor={`${id}-data`}>
-        <input id={`${id}-data`} value={where.dataDir} onChange={(e) => onChange({ ...where, dataDir: e.target.value })} />
+        <input type="text" id={`${id}-data`} value={where.dataDir} onChange={(e) => onChange({ ...where, dataDir: e.target.value })} />
       </Field>
     </>
   );
@@ -69,23 +69,25 @@ function DuplicateForm({ onStarted }: { onStarted: () => void }) {
   const { busy, error, run } = useStart(onStarted);
   const start = () => run(api['attachments:duplicate']({ db: db.trim(), newDb: copy.trim(), target: targetOf(where), ...(storage.trim() ? { storage: storage.trim() } : {}) }));
   return (
-    <section className="card" aria-label="Duplicate with the bucket/container">
+    <section className="card form-card" aria-label="Duplicate with the bucket/container">
       <h2>Duplicate a database with its bucket/container</h2>
       <p className="muted small">Every object is copied into the copy&apos;s own bucket/container and SHA-1 checked; the copy appears under its name only once complete. Stop Odoo first: PostgreSQL copies a database nobody is connected to.</p>
       <Field label="Database" htmlFor={`${id}-db`}>
-        <input id={`${id}-db`} value={db} onChange={(e) => setDb(e.target.value)} />
+        <input type="text" id={`${id}-db`} value={db} onChange={(e) => setDb(e.target.value)} />
       </Field>
       <Field label="Name of the copy" htmlFor={`${id}-copy`}>
-        <input id={`${id}-copy`} value={copy} onChange={(e) => setCopy(e.target.value)} />
+        <input type="text" id={`${id}-copy`} value={copy} onChange={(e) => setCopy(e.target.value)} />
       </Field>
       <Field label="Storage with the credentials" help="empty: the configured storage whose bucket/container is the database's" htmlFor={`${id}-storage`}>
-        <input id={`${id}-storage`} value={storage} onChange={(e) => setStorage(e.target.value)} />
+        <input type="text" id={`${id}-storage`} value={storage} onChange={(e) => setStorage(e.target.value)} />
       </Field>
       <WhereFields where={where} onChange={setWhere} />
       <ErrorMessage error={error} />
-      <button type="button" className="btn" disabled={busy || !db.trim() || !copy.trim()} onClick={start}>
-        Duplicate
-      </button>
+      <div className="form-actions">
+        <button type="button" className="btn primary" disabled={busy || !db.trim() || !copy.trim()} onClick={start}>
+          Duplicate
+        </button>
+      </div>
     </section>
   );
 }
@@ -105,25 +107,27 @@ function DropForm({ onStarted }: { onStarted: () => void }) {
   const name = db.trim();
   const drop = () => run(api['attachments:drop']({ db: name, confirm, target: targetOf(where), ...(storage.trim() ? { storage: storage.trim() } : {}) }));
   return (
-    <section className="card" aria-label="Drop with the bucket/container">
+    <section className="card form-card" aria-label="Drop with the bucket/container">
       <h2>Drop a database with its bucket/container</h2>
       <p className="muted small">Refused while another database on the server still references that bucket/container. This cannot be undone.</p>
       <Field label="Database" htmlFor={`${id}-db`}>
-        <input id={`${id}-db`} value={db} onChange={(e) => setDb(e.target.value)} />
+        <input type="text" id={`${id}-db`} value={db} onChange={(e) => setDb(e.target.value)} />
       </Field>
       <Field label="Storage with the credentials" help="empty: the configured storage whose bucket/container is the database's" htmlFor={`${id}-storage`}>
-        <input id={`${id}-storage`} value={storage} onChange={(e) => setStorage(e.target.value)} />
+        <input type="text" id={`${id}-storage`} value={storage} onChange={(e) => setStorage(e.target.value)} />
       </Field>
       <WhereFields where={where} onChange={setWhere} />
       {name ? (
         <Field label={`Type “${name}” to drop it, its filestore and its objects`} htmlFor={`${id}-confirm`}>
-          <input id={`${id}-confirm`} value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" />
+          <input type="text" id={`${id}-confirm`} value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" />
         </Field>
       ) : null}
       <ErrorMessage error={error} />
-      <button type="button" className="btn danger" disabled={busy || !name || confirm !== name} onClick={drop}>
-        {name ? `Drop ${name}` : 'Drop'}
-      </button>
+      <div className="form-actions">
+        <button type="button" className="btn danger" disabled={busy || !name || confirm !== name} onClick={drop}>
+          {name ? `Drop ${name}` : 'Drop'}
+        </button>
+      </div>
     </section>
   );
 }
