@@ -205,7 +205,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     const fn = opts.api[m] as (args: unknown) => Promise<unknown>;
     const result = await fn.call(opts.api, parsed.data);
-    sendJson(res, 200, result ?? {});
+    // A method that returns nothing answers `{}`; a `null` result ("none") stays null.
+    sendJson(res, 200, result === undefined ? {} : result);
   };
 
   const handleEvents = (req: IncomingMessage, res: ServerResponse): void => {

@@ -16,6 +16,7 @@ function fakeApi(jobs: JobManager): DeskApi {
       throw new AppError('NotFound', `No storage named ${name}.`, { hint: 'List storages first.' });
     },
     'restore:check-name': async ({ db }) => ({ valid: true, exists: db === 'taken', message: undefined }),
+    'rotation:get-policy': async () => null,
     'download:start': async ({ ref }) => {
       const h = jobs.start('download', `Download ${ref}`, async (ctx) => {
         ctx.progress({ phase: 'download', done: 5, total: 10, unit: 'bytes' });
@@ -83,6 +84,12 @@ describe('serve', () => {
     const res = await call('app:info', {});
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ version: '0.0.0-test' });
+  });
+
+  it('answers a null result as null (a storage without a rotation policy), not as an empty object', async () => {
+    const res = await call('rotation:get-policy', { storage: 'nas' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toBeNull();
   });
 
   it('refuses a missing or wrong token with 401 and an ApiError', async () => {
