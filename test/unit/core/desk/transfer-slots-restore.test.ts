@@ -1,0 +1,92 @@
+/**
+ * Restores give their storage's transfer slots back, whatever their end: complete (zip, dump,
+ * folder backup), cancelled in preflight or while loading, failed on an SQL error or a corrupt
+ * zip entry. Real fixtures on a local folder storage, a throwaway PostgreSQL.
+ */
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Desk } from '../../../../shared/core/desk/open-desk';
+import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { fixtureDirWith } from '../../../helpers/fixtures';
+import { writeTinyZip } from '../../../helpers/gpg';
+import { startPgCluster, type PgCluster } from '../../../helpers/pg-cluster';
+import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
+
+const FIX = fixtureDirWith('acme_medium_zip.zip');
+const ZIP = 'acme_2024-01-01_00-00-00.zip';
+const MEDIUM = 'acme_2024-01-05_00-00-00.zip';
+const DUMP = 'acme_2024-01-02_00-00-00.dump';
+const BAD_SQL = 'acme_2024-01-03_00-00-00.zip';
+const CORRUPT = 'acme_2024-01-04_00-00-00.zip';
+const FOLDER = 'acme_folder/';
+let tmp: string;
+let data: string;
+let cluster: PgCluster;
+let slots: TransferSlots;
+let desk: Desk;
+let n = 0;
+
+beforeAll(async () => {
+  if (!FIX) return;
+  cluster = await startPgCluster();
+  tmp = await mkdtemp(join(tmpdir(), 'bd-slots-restore-'));
+  data = join(tmp, 'data');
+  await mkdir(join(data, FOLDER, 'filestore', 'ab'), { recursive: true });
+  await copyFile(join(FIX, 'acme_small_zip.zip'), join(data, ZIP));
+  await copyFile(join(FIX, 'acme_medium_zip.zip'), join(data, MEDIUM));
+  await copyFile(join(FIX, 'acme_small_dump.dump'), join(data, DUMP));
+  await writeTinyZip(join(data, BAD_SQL), { 'dump.sql': 'CREATE TABLE t (a int);\nSELECT no_such_function();\n', 'manifest.json': '{"db_name":"acme","version":"16.0"}' });
+  const zip = await readFile(join(FIX, 'acme_small_zip.zip'));
+  zip.fill(0x55, Math.floor(zip.length / 2), Math.floor(zip.length / 2) + 4096);
+  await writeFile(join(data, CORRUPT), zip);
+  await copyFile(join(FIX, 'acme_small_dump.dump'), join(data, FOLDER, 'db.dump'));
+  await writeFile(join(data, FOLDER, 'manifest.json'), '{"db_name":"acme","version":"16.0"}');
+  for (const f of ['ab0001', 'ab0002', 'ab0003']) await writeFile(join(data, FOLDER, 'filestore', 'ab', f), f.repeat(1000));
+  slots = transferSlots();
+  desk = await Desk.open({ home: join(tmp, 'home'), secrets: new MemorySecretStore(), wrapStorage: slots.wrap });
+}, 120_000);
+afterAll(async () => {
+  await desk?.close();
+  await cluster?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** Starts a restore of `key` from a fresh storage; its storage and job. */
+async function restore(key: string): Promise<{ s: string; jobId: string }> {
+  const s = `nas${++n}`;
+  await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
+  const { jobId } = await desk['restore:start']({ source: `${s}:${key}`, db: `slots${n}`, target: { type: 'postgres', url: cluster.url, dataDir: join(tmp, 'odoo') } });
+  return { s, jobId };
+}
+
+/** Waits for a job to end; its final state. */
+async function jobEnd(jobId: string, until: (phase: string | undefined) => boolean = () => false): Promise<string> {
+  for (;;) {
+    const job = desk.jobs.get(jobId)!;
+    if (job.state !== 'running' || until(job.progress?.phase)) return job.state;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Restores `key`, optionally cancelling once `cancelAt` says so; expects `state` and every slot back. */
+async function givesSlotsBack(key: string, state: string, cancelAt?: (phase: string | undefined) => boolean): Promise<void> {
+  const { s, jobId } = await restore(key);
+  if (cancelAt) {
+    await jobEnd(jobId, cancelAt);
+    await desk['jobs:cancel']({ jobId });
+  }
+  expect(await jobEnd(jobId)).toBe(state);
+  expect(await slots.settled(s)).toBe(0);
+}
+
+describe.skipIf(!FIX)('transfer slots after a restore from a storage', () => {
+  it('zip, complete', () => givesSlotsBack(ZIP, 'succeeded'));
+  it('dump, complete', () => givesSlotsBack(DUMP, 'succeeded'));
+  it('folder backup, complete', () => givesSlotsBack(FOLDER, 'succeeded'));
+  it('cancelled in preflight', () => givesSlotsBack(MEDIUM, 'cancelled', (p) => p === 'preflight'));
+  it('cancelled while loading', () => givesSlotsBack(MEDIUM, 'cancelled', (p) => p === 'database' || p === 'filestore'));
+  it('failed on an SQL error', () => givesSlotsBack(BAD_SQL, 'failed'));
+  it('failed on a corrupt zip entry', () => givesSlotsBack(CORRUPT, 'failed'));
+});
