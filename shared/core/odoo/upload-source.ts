@@ -8,7 +8,7 @@
  *   `filestore/…` — which Odoo restores like its own.
  * Nothing is written to disk and memory stays flat: the zip writer takes entries one at a time.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
@@ -87,14 +87,10 @@ async function zipManifestVersion(source: BackupSource, signal: AbortSignal): Pr
 async function packMultiPart(mp: MultiPartBackup, opts: { decrypt?: DecryptKeys; signal: AbortSignal }): Promise<UploadSource> {
   const manifest = mp.manifest ? await readSmall(mp.manifest, opts.signal) : undefined;
   const opened = await openBackup(mp.dump, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: opts.signal });
-  let sql: AsyncIterable<Buffer>;
-  if (opened.format === 'sql') sql = opened.stream;
-  else if (opened.format === 'sql-gz') sql = gunzip(opened.stream, mp.dump.name);
-  else if (opened.format === 'dump') sql = await dumpToSql(opened, opts.signal);
-  else {
-    opened.stream.destroy();
-    throw new AppError('InvalidInput', `${mp.dump.name} in ${mp.name} is not a database dump.`, { hint: 'Choose an Odoo backup.' });
-  }
+  const sql = await sqlOf(opened, mp, opts.signal).catch((err: unknown) => {
+    opened.stream.destroy(); // no pg_restore, not a dump: the storage read is given back
+    throw err;
+  });
   const entries: ZipEntry[] = [streamEntry('dump.sql', () => sql)];
   if (manifest) entries.push({ name: 'manifest.json', deflate: true, data: { kind: 'buffer', buffer: manifest } });
   let filestoreBytes = 0;
@@ -113,6 +109,14 @@ async function packMultiPart(mp: MultiPartBackup, opts: { decrypt?: DecryptKeys;
     rawSize: undefined,
     close: () => opened.stream.destroy(),
   };
+}
+
+/** The dump of a multi-part backup as a plain SQL script. */
+async function sqlOf(opened: OpenedBackup, mp: MultiPartBackup, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
+  if (opened.format === 'sql') return opened.stream;
+  if (opened.format === 'sql-gz') return gunzip(opened.stream, mp.dump.name);
+  if (opened.format === 'dump') return dumpToSql(opened, signal);
+  throw new AppError('InvalidInput', `${mp.dump.name} in ${mp.name} is not a database dump.`, { hint: 'Choose an Odoo backup.' });
 }
 
 /** Every file of the filestore folder as a `filestore/<path>` entry, opened only when the writer reaches it. */
@@ -162,11 +166,29 @@ async function dumpToSql(opened: OpenedBackup, signal: AbortSignal): Promise<Asy
   opened.stream.pipe(child.stdin);
   child.stdin.on('error', () => undefined); // pg_restore may stop reading early; its exit status tells
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let failed: Error | undefined;
+  // A cancel kills pg_restore with an 'error' event (as does a failed spawn): unheard, it would end the process.
+  child.on('error', (err) => {
+    if (!signal.aborted) failed = err;
+  });
   return (async function* () {
-    for await (const c of child.stdout) yield c as Buffer;
+    let complete = false;
+    try {
+      for await (const c of child.stdout) yield c as Buffer;
+      complete = true;
+    } finally {
+      // The upload stopped early (refused, cut, cancelled): so do pg_restore and the storage read under it.
+      if (!complete) stopEarly(opened.stream, child);
+    }
     const code = await exited;
+    if (failed) throw new AppError('Fatal', `pg_restore could not be run: ${failed.message}`);
     if (code !== 0) throw new AppError('Integrity', `pg_restore could not read the dump (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`, { hint: 'The dump is damaged, or newer than this pg_restore.' });
   })();
+}
+
+function stopEarly(input: Readable, child: ChildProcess): void {
+  input.destroy();
+  if (child.exitCode === null && child.signalCode === null) child.kill();
 }
 
 async function readSmall(source: BackupSource, signal: AbortSignal): Promise<Buffer> {
