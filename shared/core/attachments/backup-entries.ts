@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream';
 import type { ZipEntry } from '../backup/zip-writer';
 import { openPgSource, type PgSourceOptions, type SourceOutput } from '../backup/pg-source';
 import type { SnapshotFacts } from '../backup/snapshot';
@@ -68,7 +69,8 @@ async function load(name: string, sha1: string, o: ObjectEntriesOptions, dir: ()
     if (!input) return problem('missing', `${handle.label}/${handle.key} does not exist.`);
     const meter = sha1Meter();
     const parts: Buffer[] = [];
-    for await (const c of input.pipe(meter)) parts.push(c as Buffer);
+    // pipeline, not pipe: a failed read fails the meter (a piped one waited for good, the error unheard).
+    for await (const c of pipeline(input, meter, () => undefined)) parts.push(c as Buffer);
     if (meter.digest() !== sha1) return problem('corrupt', `${handle.label}/${handle.key}: content SHA-1 is ${meter.digest()}, not the ${sha1} it is named after.`);
     const buffer = Buffer.concat(parts);
     return { entry: { name: entryName, deflate: false, data: { kind: 'buffer', buffer } }, storeFname: name, bytes: buffer.length };

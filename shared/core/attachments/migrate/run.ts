@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream';
 import type pg from 'pg';
 import { AppError, cancelledError, isAppError, toAppError } from '../../errors';
 import type { JobContext } from '../../jobs/job';
@@ -72,7 +73,8 @@ export async function objectSha1(handle: ObjectHandle, signal: AbortSignal): Pro
   const input = await openObject(handle, signal);
   if (!input) return undefined;
   const meter = sha1Meter();
-  for await (const _ of input.pipe(meter)) void _;
+  // pipeline, not pipe: a failed read fails the meter (a piped one waited for good, the error unheard).
+  for await (const _ of pipeline(input, meter, () => undefined)) void _;
   return meter.digest();
 }
 

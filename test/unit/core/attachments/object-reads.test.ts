@@ -1,0 +1,56 @@
+/**
+ * Reading an attachment object through its SHA-1 meter ends when the read fails: the failure of
+ * the storage stream reaches the reader (it was piped, so the meter waited for good and the backup
+ * or migration hung), and the storage's transfer slot is given back.
+ */
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { objectStorageEntries } from '../../../../shared/core/attachments';
+import { objectSha1 } from '../../../../shared/core/attachments/migrate/run';
+import type { ObjectHandle } from '../../../../shared/core/attachments/resolver';
+import { AppError } from '../../../../shared/core/errors';
+import { createMemoryProvider } from '../../../../shared/core/storage/memory/memory-provider';
+import { Semaphore, withConcurrencyLimit } from '../../../../shared/core/storage/wrappers/concurrency';
+import { wrapProvider } from '../../../../shared/core/storage/wrappers/wrap';
+
+const SHA = 'a'.repeat(40);
+
+/** An object whose read delivers one chunk and then fails (not a transient failure: no resume). */
+async function failingHandle(): Promise<{ handle: ObjectHandle; slots: Semaphore }> {
+  const base = createMemoryProvider();
+  await base.write!(SHA, Readable.from([Buffer.alloc(100_000, 1)]));
+  const failing = wrapProvider(base, {
+    read: async () =>
+      new Readable({
+        read() {
+          this.push(Buffer.alloc(1000, 1));
+          this.destroy(new AppError('Integrity', 'the object changed during the transfer'));
+        },
+      }),
+  });
+  const slots = new Semaphore(4);
+  return { handle: { provider: withConcurrencyLimit(failing, slots), key: SHA, storage: 'b', label: 's3://b' }, slots };
+}
+
+/** Rejects when `p` takes longer than `ms` (a hang shows as a failure). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms))]);
+}
+
+describe('attachment object reads that fail', () => {
+  it('objectSha1 (migration) fails with the read and gives the slot back', async () => {
+    const { handle, slots } = await failingHandle();
+    await expect(within(objectSha1(handle, new AbortController().signal), 5000)).rejects.toMatchObject({ kind: 'Integrity' });
+    expect(slots.inUse).toBe(0);
+  });
+
+  it('objectStorageEntries (backup) fails with the read and gives the slot back', async () => {
+    const { handle, slots } = await failingHandle();
+    const { entries } = objectStorageEntries({ names: [`s3://b/${SHA}`], resolver: { handleFor: async () => handle, close: async () => undefined } });
+    const drain = async (): Promise<void> => {
+      for await (const _ of entries) void _;
+    };
+    await expect(within(drain(), 5000)).rejects.toMatchObject({ kind: 'Integrity' });
+    expect(slots.inUse).toBe(0);
+  });
+});
