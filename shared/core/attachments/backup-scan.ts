@@ -6,7 +6,7 @@
  * custom-format dumps through `pg_restore -a -t ir_attachment -t ir_config_parameter -f -`.
  */
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import yauzl from 'yauzl';
@@ -132,7 +132,8 @@ export async function scanBackupAttachments(source: BackupSource | MultiPartBack
       return await scanZipStream(opened.stream, main.name, opts);
     }
     if (opened.format === 'sql') return finish(await scanSqlDump(opened.stream, opts), held);
-    if (opened.format === 'sql-gz') return finish(await scanSqlDump(opened.stream.pipe(createGunzip()), opts), held);
+    // pipeline, not pipe: a read that fails half way fails the scan (piped, its error went unheard and the scan waited for good).
+    if (opened.format === 'sql-gz') return finish(await scanSqlDump(streamPipeline(opened.stream, createGunzip(), () => undefined), opts), held);
     if (opened.format === 'dump') {
       // An encrypted dump is piped in decrypted; a plain local one is given to pg_restore by path.
       const src: BackupSource = opened.encrypted ? { name: main.name, size: main.size, seekable: false, open: main.open.bind(main) } : main;

@@ -1,11 +1,15 @@
 /**
- * Reading an attachment object through its SHA-1 meter ends when the read fails: the failure of
- * the storage stream reaches the reader (it was piped, so the meter waited for good and the backup
- * or migration hung), and the storage's transfer slot is given back.
+ * Reading an attachment object through its SHA-1 meter, or a gzipped dump through gunzip for an
+ * attachments scan, ends when the read fails: the failure of the storage stream reaches the reader
+ * (it was piped, so the reader waited for good and the backup, migration or scan hung), and the
+ * storage's transfer slot is given back.
  */
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { objectStorageEntries } from '../../../../shared/core/attachments';
+import type { BackupSource } from '../../../../shared/core/archive/source';
+import { objectStorageEntries, scanBackupAttachments } from '../../../../shared/core/attachments';
 import { objectSha1 } from '../../../../shared/core/attachments/migrate/run';
 import type { ObjectHandle } from '../../../../shared/core/attachments/resolver';
 import { AppError } from '../../../../shared/core/errors';
@@ -52,5 +56,26 @@ describe('attachment object reads that fail', () => {
     };
     await expect(within(drain(), 5000)).rejects.toMatchObject({ kind: 'Integrity' });
     expect(slots.inUse).toBe(0);
+  });
+});
+
+describe('a backup scan whose read fails half way', () => {
+  it('fails (a gzipped SQL dump: the read was piped into gunzip and the scan waited for good)', async () => {
+    const sql = gzipSync(Buffer.from(`-- Dumped from database version 15.0\n-- ${randomBytes(100_000).toString('hex')}\n`));
+    const source: BackupSource = {
+      name: 'acme.sql.gz',
+      size: sql.length,
+      seekable: false,
+      open: async () => {
+        let sent = 0;
+        return new Readable({
+          read() {
+            if (sent < 3) this.push(sql.subarray(sent++ * 8192, sent * 8192));
+            else this.destroy(new AppError('Transient', 'the connection was lost'));
+          },
+        });
+      },
+    };
+    await expect(within(scanBackupAttachments(source), 5000)).rejects.toMatchObject({ kind: 'Transient' });
   });
 });
