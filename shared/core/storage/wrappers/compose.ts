@@ -23,7 +23,9 @@ export interface ComposeOptions {
  */
 export function composeProvider(provider: StorageProvider, options: ComposeOptions = {}): StorageProvider {
   let p = provider;
-  if (options.concurrency !== false) p = withConcurrencyLimit(p, options.slots ?? options.concurrency ?? provider.capabilities.maxConcurrency);
+  if (options.concurrency !== false) {
+    p = withConcurrencyLimit(p, options.slots ?? options.concurrency ?? provider.capabilities.maxConcurrency, options.log ? { log: options.log } : {});
+  }
   if (options.log !== undefined) p = withLogging(p, options.log);
   if (options.retry !== false) p = withRetry(p, { ...(options.log ? { log: options.log } : {}), ...(options.retry ?? {}) });
   return p;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryProvider } from '../../../../../shared/core/storage/memory/memory-provider';
 import { Semaphore, withConcurrencyLimit } from '../../../../../shared/core/storage/wrappers/concurrency';
 import { wrapProvider } from '../../../../../shared/core/storage/wrappers/wrap';
+import { nullLogger } from '../../../../../shared/core/util/logger';
 import { bodyOf, drain, expectKind } from '../../../../conformance/storage-suite';
 
 describe('withConcurrencyLimit', () => {
@@ -79,5 +80,24 @@ describe('withConcurrencyLimit', () => {
     (await w3)();
     expect(order).toEqual([2, 3]);
     expect(s.inUse).toBe(0);
+  });
+});
+
+describe('withConcurrencyLimit: a long wait for a slot', () => {
+  it('is logged once, with what waits and how many slots are held', async () => {
+    const base = createMemoryProvider();
+    await base.write!('k', bodyOf(Buffer.from('x')));
+    const lines: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+    const log = { ...nullLogger, warn: (message: string, fields?: Record<string, unknown>) => lines.push({ message, ...(fields ? { fields } : {}) }) };
+    const p = withConcurrencyLimit(base, 1, { log, slowWaitMs: 30 });
+    const held = await p.read('k');
+    const waiting = p.read('k');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(lines).toEqual([{ message: 'Still waiting for a transfer slot of this storage', fields: { op: 'read k', waitedMs: 30, inUse: 1 } }]);
+    held.destroy();
+    (await waiting).destroy();
+    // A wait that ends in time says nothing.
+    (await p.read('k')).destroy();
+    expect(lines).toHaveLength(1);
   });
 });
