@@ -40,14 +40,23 @@ export class FilestoreWriter {
     private readonly onFile: (files: number) => void,
   ) {}
 
-  /** Writes one file at `rel` (relative to the filestore) from `data`. */
+  /** Writes one file at `rel` (relative to the filestore) from `data` (destroyed when it cannot be written). */
   async write(rel: string, data: AsyncIterable<Buffer> | Readable): Promise<void> {
-    const safe = safeRelative(rel);
-    const dest = join(await this.staging.folder(), ...safe.split('/'));
-    await mkdirCached(dirname(dest));
+    const dest = await this.destination(rel).catch((err: unknown) => {
+      // A storage read left open would hold its transfer slot for good.
+      if (data instanceof Readable) data.destroy();
+      throw err;
+    });
     await pipeline(data instanceof Readable ? data : Readable.from(data), createWriteStream(dest, { flags: 'wx' }), { signal: this.signal });
     this.files++;
     this.onFile(this.files);
+  }
+
+  /** The path `rel` is written to, its folder made. */
+  private async destination(rel: string): Promise<string> {
+    const dest = join(await this.staging.folder(), ...safeRelative(rel).split('/'));
+    await mkdirCached(dirname(dest));
+    return dest;
   }
 
   /** Copies every file of a multi-part backup's filestore folder. */
