@@ -13,7 +13,7 @@ import yauzl from 'yauzl';
 import type { AttachmentReport } from '../../contract/attachments';
 import { AppError } from '../errors';
 import type { DecryptKeys } from '../crypto';
-import type { BackupSource, MultiPartBackup } from '../archive/source';
+import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
 import { SourceReader } from '../archive/inspect';
 import { readZipStream } from '../archive/zip-stream';
 import { parseDumpHeader } from '../archive/dump-header';
@@ -108,6 +108,16 @@ async function scanCustomDump(source: BackupSource, head: Buffer, stream: Readab
   return scan;
 }
 
+/** The SHA-1s of a filestore folder's files. */
+async function heldInFolder(folder: FolderSource, signal: AbortSignal | undefined): Promise<Set<string>> {
+  const held = new Set<string>();
+  for await (const f of folder.list(signal)) {
+    const sha = shaOfMember(f.path);
+    if (sha) held.add(sha);
+  }
+  return held;
+}
+
 /**
  * Where the attachments of a backup live, or undefined when it holds no Odoo attachment table.
  * Reads the dump's attachment rows (never the filestore's contents).
@@ -116,14 +126,9 @@ export async function scanBackupAttachments(source: BackupSource | MultiPartBack
   const multi = (source as MultiPartBackup).kind === 'multipart' ? (source as MultiPartBackup) : undefined;
   const main = multi ? multi.dump : (source as BackupSource);
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
-  const held = new Set<string>();
-  if (multi?.filestore) {
-    for await (const f of multi.filestore.list(opts.signal)) {
-      const sha = shaOfMember(f.path);
-      if (sha) held.add(sha);
-    }
-  }
   try {
+    // Inside the try: a listing that fails still closes the dump's read.
+    const held = multi?.filestore ? await heldInFolder(multi.filestore, opts.signal) : new Set<string>();
     if (opened.format === 'zip') {
       if (!opened.encrypted && main.seekable && main.size !== undefined) {
         opened.stream.destroy();

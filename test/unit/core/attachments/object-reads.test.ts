@@ -2,16 +2,17 @@
  * Reading an attachment object through its SHA-1 meter, or a gzipped dump through gunzip for an
  * attachments scan, ends when the read fails: the failure of the storage stream reaches the reader
  * (it was piped, so the reader waited for good and the backup, migration or scan hung), and the
- * storage's transfer slot is given back.
+ * storage's transfer slot is given back; so does a scan whose filestore listing fails.
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { BackupSource } from '../../../../shared/core/archive/source';
+import type { BackupSource, FolderSource } from '../../../../shared/core/archive/source';
 import { objectStorageEntries, scanBackupAttachments } from '../../../../shared/core/attachments';
 import { objectSha1 } from '../../../../shared/core/attachments/migrate/run';
 import type { ObjectHandle } from '../../../../shared/core/attachments/resolver';
+import { providerSource } from '../../../../shared/core/desk/sources';
 import { AppError } from '../../../../shared/core/errors';
 import { createMemoryProvider } from '../../../../shared/core/storage/memory/memory-provider';
 import { Semaphore, withConcurrencyLimit } from '../../../../shared/core/storage/wrappers/concurrency';
@@ -77,5 +78,24 @@ describe('a backup scan whose read fails half way', () => {
       },
     };
     await expect(within(scanBackupAttachments(source), 5000)).rejects.toMatchObject({ kind: 'Transient' });
+  });
+});
+
+describe('a backup scan whose filestore listing fails', () => {
+  it('gives the read of its dump back', async () => {
+    const base = createMemoryProvider({ chunkSize: 4096 });
+    await base.write!('db.dump', Readable.from([Buffer.from('-- Dumped from database version 15.0\n'.repeat(20_000))]));
+    const slots = new Semaphore(4);
+    const dump = providerSource(withConcurrencyLimit(base, slots), 'db.dump', undefined);
+    const filestore: FolderSource = {
+      name: 'filestore',
+      list: () => ({
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new AppError('Transient', 'the listing failed')) }),
+      }),
+      open: () => Promise.reject(new Error('not reached')),
+    };
+    await expect(scanBackupAttachments({ kind: 'multipart', name: 'acme', dump, filestore })).rejects.toMatchObject({ kind: 'Transient' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(slots.inUse).toBe(0);
   });
 });
