@@ -36,6 +36,13 @@ beforeAll(async () => {
   await copyFile(join(FIX, 'acme_small_dump.dump'), join(data, DUMP));
   await copyFile(join(FIX, 'acme_small_dump.dump'), join(data, BAD_SUM));
   await writeFile(join(data, `${BAD_SUM}.sha256`), `${'0'.repeat(64)}  ${BAD_SUM}\n`);
+  // For the catalog: a generic name whose head is read, an odoo_backup_sh pair (.info read), a folder backup (manifest read).
+  await copyFile(join(FIX, 'acme_small_dump.dump'), join(data, 'nightly.backup'));
+  await copyFile(join(FIX, 'acme_small_zip.zip'), join(data, 'shop.2024-05-01_10-00-00.zip'));
+  await writeFile(join(data, 'shop.2024-05-01_10-00-00.info'), '[common]\ndatabase = shop\nencrypted = False\n');
+  await mkdir(join(data, 'acme_folder'));
+  await copyFile(join(FIX, 'acme_small_dump.dump'), join(data, 'acme_folder', 'db.dump'));
+  await writeFile(join(data, 'acme_folder', 'manifest.json'), '{"db_name":"acme","version":"16.0"}');
   gpg = await makeGpgHome();
   await gpgEncryptSymmetric(gpg, join(FIX, 'acme_small_zip.zip'), join(data, ENC), 'correct horse');
   slots = transferSlots();
@@ -81,7 +88,16 @@ describe.skipIf(!FIX)('transfer slots after each flow (local folder)', () => {
   it('inspect: encrypted zip, right passphrase', () => givesSlotsBack((s) => desk['backups:inspect']({ source: `${s}:${ENC}`, passphrase: 'correct horse' })));
   it('inspect: encrypted zip, wrong passphrase', () => givesSlotsBack((s) => expect(desk['backups:inspect']({ source: `${s}:${ENC}`, passphrase: 'wrong' })).rejects.toMatchObject({ kind: 'AuthFailed' })));
   it('inspect: encrypted zip, no passphrase', () => givesSlotsBack(async (s) => expect(await desk['backups:inspect']({ source: `${s}:${ENC}` })).toMatchObject({ encrypted: true, contentsRead: false })));
-  it('catalog listing', () => givesSlotsBack((s) => desk['catalog:list']({ storages: [s], includeStrays: true })));
+  it('catalog listing (heads, .info, .sha256 and manifest read)', () =>
+    givesSlotsBack(async (s) => {
+      const cat = await desk['catalog:list']({ storages: [s], includeStrays: true });
+      expect(cat.backups.map((b) => b.ref)).toEqual(expect.arrayContaining([`${s}:nightly.backup`, `${s}:shop.2024-05-01_10-00-00.zip`, `${s}:acme_folder/`]));
+    }));
+  it('inspect: folder backup, and a backup found through its .info companion', () =>
+    givesSlotsBack(async (s) => {
+      expect(await desk['backups:inspect']({ source: `${s}:acme_folder/` })).toMatchObject({ format: 'folder', odooVersion: '16.0' });
+      expect(await desk['backups:inspect']({ source: `${s}:shop.2024-05-01_10-00-00.zip` })).toMatchObject({ format: 'zip' });
+    }));
 
   it('download: complete', () => givesSlotsBack((s) => download({ ref: `${s}:${ZIP}`, out: join(tmp, `dl-${s}.zip`) })));
   it('download: failed verification', () =>
