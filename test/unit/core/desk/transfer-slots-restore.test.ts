@@ -1,13 +1,15 @@
 /**
  * Restores give their storage's transfer slots back, whatever their end: complete (zip, dump,
  * folder backup), cancelled in preflight or while loading, failed on an SQL error or a corrupt
- * zip entry. Real fixtures on a local folder storage, a throwaway PostgreSQL.
+ * zip entry; and restore drills (into the private PostgreSQL), passed and failed. Real fixtures on
+ * a local folder storage, a throwaway PostgreSQL.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Desk } from '../../../../shared/core/desk/open-desk';
+import { EmbeddedPg, findServerBinaries } from '../../../../shared/core/pg/embedded';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { fixtureDirWith } from '../../../helpers/fixtures';
 import { writeTinyZip } from '../../../helpers/gpg';
@@ -15,6 +17,7 @@ import { startPgCluster, type PgCluster } from '../../../helpers/pg-cluster';
 import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
 const FIX = fixtureDirWith('acme_medium_zip.zip');
+const hasServer = (await findServerBinaries()) !== undefined;
 const ZIP = 'acme_2024-01-01_00-00-00.zip';
 const MEDIUM = 'acme_2024-01-05_00-00-00.zip';
 const DUMP = 'acme_2024-01-02_00-00-00.dump';
@@ -49,6 +52,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await desk?.close();
+  if (tmp) await new EmbeddedPg({ home: join(tmp, 'home') }).destroy().catch(() => undefined);
   await cluster?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -89,4 +93,17 @@ describe.skipIf(!FIX)('transfer slots after a restore from a storage', () => {
   it('cancelled while loading', () => givesSlotsBack(MEDIUM, 'cancelled', (p) => p === 'database' || p === 'filestore'));
   it('failed on an SQL error', () => givesSlotsBack(BAD_SQL, 'failed'));
   it('failed on a corrupt zip entry', () => givesSlotsBack(CORRUPT, 'failed'));
+});
+
+describe.skipIf(!FIX || !hasServer)('transfer slots after a restore drill', () => {
+  /** Drills `key` from a fresh storage; expects `state` and every slot back. */
+  async function drill(key: string, state: string): Promise<void> {
+    const s = `nas${++n}`;
+    await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
+    const { jobId } = await desk['drills:run']({ ref: `${s}:${key}` });
+    expect(await jobEnd(jobId)).toBe(state);
+    expect(await slots.settled(s)).toBe(0);
+  }
+  it('passed', () => drill(ZIP, 'succeeded'));
+  it('failed (a corrupt entry)', () => drill(CORRUPT, 'failed'));
 });
