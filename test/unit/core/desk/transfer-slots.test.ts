@@ -93,6 +93,8 @@ describe.skipIf(!FIX)('transfer slots after each flow (local folder)', () => {
       const cat = await desk['catalog:list']({ storages: [s], includeStrays: true });
       expect(cat.backups.map((b) => b.ref)).toEqual(expect.arrayContaining([`${s}:nightly.backup`, `${s}:shop.2024-05-01_10-00-00.zip`, `${s}:acme_folder/`]));
     }));
+  it('rotation (a dry run over a catalog that reads .info files)', () =>
+    givesSlotsBack(async (s) => expect(await desk['rotation:run']({ storage: s, db: 'shop', policy: { keepLast: 1 }, dryRun: true })).toBeDefined()));
   it('inspect: folder backup, and a backup found through its .info companion', () =>
     givesSlotsBack(async (s) => {
       expect(await desk['backups:inspect']({ source: `${s}:acme_folder/` })).toMatchObject({ format: 'folder', odooVersion: '16.0' });
