@@ -9,7 +9,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
+import { pipeline as streamPipeline, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, cancelledError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
@@ -152,15 +152,16 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
       maxResumes: opts.maxResumes ?? 5,
       onResume: (offset, attempt, err) => ctx.log('warn', `Connection lost at byte ${offset} (${err.message}); resuming (attempt ${attempt}).`),
     });
-    const sink = createWriteStream(part, { flags: 'w', mode: 0o600, flush: true });
+    // Opened only once there is something to write (a file opened before a failed decryption stayed open).
+    const sink = (): Writable => createWriteStream(part, { flags: 'w', mode: 0o600, flush: true });
     if (opts.decrypt) {
       // pipeline, not pipe: when decryption gives up (a wrong passphrase) and destroys `tap`, the
       // storage stream is destroyed too, or it would hold its transfer slot for good.
       const counted = streamPipeline(input, tap, () => undefined);
       const plain: Readable = await decryptStream(counted, opts.decrypt, { signal });
-      await pipeline(plain, counter, sink, { signal });
+      await pipeline(plain, counter, sink(), { signal });
     } else {
-      await pipeline(input, tap, counter, sink, { signal });
+      await pipeline(input, tap, counter, sink(), { signal });
     }
     if (signal.aborted) throw cancelledError('The download');
     ctx.progress({ phase: 'verify', label: 'Verifying' });

@@ -5,7 +5,7 @@
  * folder of real fixtures (its own storage name, so one leak shows in one test) and the slots in
  * use must be back to 0 once it has settled.
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,12 @@ async function jobEnd(jobId: string): Promise<string> {
   }
 }
 
+/** Files this process has open (Linux), or undefined elsewhere. */
+async function openFiles(): Promise<number | undefined> {
+  await new Promise((r) => setTimeout(r, 50));
+  return (await readdir('/proc/self/fd').catch(() => undefined))?.length;
+}
+
 /** Starts a download and waits for it. */
 async function download(args: Parameters<Desk['download:start']>[0]): Promise<string> {
   return jobEnd((await desk['download:start'](args)).jobId);
@@ -106,8 +112,12 @@ describe.skipIf(!FIX)('transfer slots after each flow (local folder)', () => {
     givesSlotsBack(async (s) => expect(await download({ ref: `${s}:${BAD_SUM}`, out: join(tmp, `dl-${s}.dump`) })).toBe('failed')));
   it('download: decrypted', () =>
     givesSlotsBack(async (s) => expect(await download({ ref: `${s}:${ENC}`, out: join(tmp, `dl-${s}.zip`), decrypt: true, passphrase: 'correct horse' })).toBe('succeeded')));
-  it('download: wrong passphrase', () =>
-    givesSlotsBack(async (s) => expect(await download({ ref: `${s}:${ENC}`, out: join(tmp, `dl-${s}.zip`), decrypt: true, passphrase: 'wrong' })).toBe('failed')));
+  it('download: wrong passphrase (and no file left open)', () =>
+    givesSlotsBack(async (s) => {
+      const before = await openFiles();
+      for (let i = 0; i < 3; i++) expect(await download({ ref: `${s}:${ENC}`, out: join(tmp, `dl-${s}.zip`), decrypt: true, passphrase: 'wrong' })).toBe('failed');
+      if (before !== undefined) expect(await openFiles()).toBeLessThan(before + 3);
+    }));
   it('download: cancelled half way', () =>
     givesSlotsBack(async (s) => {
       const { jobId } = await desk['download:start']({ ref: `${s}:${ZIP}`, out: join(tmp, `dl-${s}.zip`) });
