@@ -1,8 +1,8 @@
 /**
  * Restores give their storage's transfer slots back, whatever their end: complete (zip, dump,
- * folder backup), cancelled in preflight or while loading, failed on an SQL error or a corrupt
- * zip entry; and restore drills (into the private PostgreSQL), passed and failed. Real fixtures on
- * a local folder storage, a throwaway PostgreSQL.
+ * folder backup, encrypted zip), cancelled in preflight or while loading, failed on an SQL error,
+ * a corrupt zip entry or a wrong passphrase; and restore drills (into the private PostgreSQL),
+ * passed and failed. Real fixtures on a local folder storage, a throwaway PostgreSQL.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { Desk } from '../../../../shared/core/desk/open-desk';
 import { EmbeddedPg, findServerBinaries } from '../../../../shared/core/pg/embedded';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { fixtureDirWith } from '../../../helpers/fixtures';
-import { writeTinyZip } from '../../../helpers/gpg';
+import { gpgEncryptSymmetric, makeGpgHome, writeTinyZip } from '../../../helpers/gpg';
 import { startPgCluster, type PgCluster } from '../../../helpers/pg-cluster';
 import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
@@ -24,6 +24,7 @@ const DUMP = 'acme_2024-01-02_00-00-00.dump';
 const BAD_SQL = 'acme_2024-01-03_00-00-00.zip';
 const CORRUPT = 'acme_2024-01-04_00-00-00.zip';
 const FOLDER = 'acme_folder/';
+const ENC = 'acme_2024-01-06_00-00-00.zip.gpg';
 let tmp: string;
 let data: string;
 let cluster: PgCluster;
@@ -47,6 +48,12 @@ beforeAll(async () => {
   await copyFile(join(FIX, 'acme_small_dump.dump'), join(data, FOLDER, 'db.dump'));
   await writeFile(join(data, FOLDER, 'manifest.json'), '{"db_name":"acme","version":"16.0"}');
   for (const f of ['ab0001', 'ab0002', 'ab0003']) await writeFile(join(data, FOLDER, 'filestore', 'ab', f), f.repeat(1000));
+  const gpg = await makeGpgHome();
+  try {
+    await gpgEncryptSymmetric(gpg, join(FIX, 'acme_small_zip.zip'), join(data, ENC), 'correct horse');
+  } finally {
+    await gpg.close();
+  }
   slots = transferSlots();
   desk = await Desk.open({ home: join(tmp, 'home'), secrets: new MemorySecretStore(), wrapStorage: slots.wrap });
 }, 120_000);
@@ -58,10 +65,11 @@ afterAll(async () => {
 });
 
 /** Starts a restore of `key` from a fresh storage; its storage and job. */
-async function restore(key: string): Promise<{ s: string; jobId: string }> {
+async function restore(key: string, passphrase?: string): Promise<{ s: string; jobId: string }> {
   const s = `nas${++n}`;
   await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
-  const { jobId } = await desk['restore:start']({ source: `${s}:${key}`, db: `slots${n}`, target: { type: 'postgres', url: cluster.url, dataDir: join(tmp, 'odoo') } });
+  const target = { type: 'postgres' as const, url: cluster.url, dataDir: join(tmp, 'odoo') };
+  const { jobId } = await desk['restore:start']({ source: `${s}:${key}`, db: `slots${n}`, target, ...(passphrase !== undefined ? { passphrase } : {}) });
   return { s, jobId };
 }
 
@@ -75,8 +83,8 @@ async function jobEnd(jobId: string, until: (phase: string | undefined) => boole
 }
 
 /** Restores `key`, optionally cancelling once `cancelAt` says so; expects `state` and every slot back. */
-async function givesSlotsBack(key: string, state: string, cancelAt?: (phase: string | undefined) => boolean): Promise<void> {
-  const { s, jobId } = await restore(key);
+async function givesSlotsBack(key: string, state: string, cancelAt?: (phase: string | undefined) => boolean, passphrase?: string): Promise<void> {
+  const { s, jobId } = await restore(key, passphrase);
   if (cancelAt) {
     await jobEnd(jobId, cancelAt);
     await desk['jobs:cancel']({ jobId });
@@ -93,6 +101,8 @@ describe.skipIf(!FIX)('transfer slots after a restore from a storage', () => {
   it('cancelled while loading', () => givesSlotsBack(MEDIUM, 'cancelled', (p) => p === 'database' || p === 'filestore'));
   it('failed on an SQL error', () => givesSlotsBack(BAD_SQL, 'failed'));
   it('failed on a corrupt zip entry', () => givesSlotsBack(CORRUPT, 'failed'));
+  it('encrypted zip, complete', () => givesSlotsBack(ENC, 'succeeded', undefined, 'correct horse'));
+  it('encrypted zip, wrong passphrase', () => givesSlotsBack(ENC, 'failed', undefined, 'wrong'));
 });
 
 describe.skipIf(!FIX || !hasServer)('transfer slots after a restore drill', () => {
