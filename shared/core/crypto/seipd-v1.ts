@@ -24,6 +24,7 @@ import { keepFreedBuffersMapped } from './heap-reuse';
 import { PacketLevel, type LevelAction } from './packet-level';
 import { PacketSplitter, type PacketEvent } from './packet-splitter';
 import { readAhead } from './read-ahead';
+import { inflateStoredFirst } from './stored-inflate';
 
 /**
  * Size of the decryption runs and of the inflate output chunks. 256 KiB measured best: 32×
@@ -158,13 +159,21 @@ async function* decryptedRuns(source: AsyncIterable<Uint8Array>, cfbName: string
   }
 }
 
-/** Inflates a ZIP (raw deflate) or ZLIB stream on libuv's thread pool, in large chunks. */
-async function* inflate(src: AsyncIterable<Buffer>, algo: number): AsyncGenerator<Buffer> {
-  const opts = { chunkSize: RUN, highWaterMark: INFLATE_SLACK };
-  const z = algo === 1 ? createInflateRaw(opts) : createInflate(opts);
+/** Inflates raw deflate or a ZLIB stream on libuv's thread pool, in large chunks (`dictionary`: the window so far). */
+async function* inflate(src: AsyncIterable<Buffer>, raw: boolean, dictionary?: Buffer): AsyncGenerator<Buffer> {
+  const opts = { chunkSize: RUN, highWaterMark: INFLATE_SLACK, ...(dictionary ? { dictionary } : {}) };
+  const z = raw ? createInflateRaw(opts) : createInflate(opts);
   const done = pipeline(Readable.from(src, { objectMode: false, highWaterMark: INFLATE_SLACK }), z);
   done.catch(() => undefined);
-  for await (const c of z) yield c as Buffer;
+  let ended = false;
+  try {
+    // Not destroyed at its end: bytes after the deflate stream (a ZLIB trailer when the stored
+    // path handed over mid-stream) must still flow in, or the packet's rest would be left unread.
+    for await (const c of z.iterator({ destroyOnReturn: false })) yield c as Buffer;
+    ended = true;
+  } finally {
+    if (!ended) z.destroy();
+  }
   await done;
 }
 
@@ -220,7 +229,7 @@ async function* literalData(src: AsyncIterable<Buffer>, state: { literal: boolea
       if (depth > 2) throw new Error('Too deeply nested compressed data');
       if (a.algo !== 0 && a.algo !== 1 && a.algo !== 2) throw new Error(`Unsupported compression algorithm ${String(a.algo)}`);
       const body = compressedBody(feed);
-      yield* literalData(a.algo === 0 ? body : inflate(body, a.algo), state, depth + 1);
+      yield* literalData(a.algo === 0 ? body : inflateStoredFirst(body, a.algo === 2, inflate), state, depth + 1);
     } else {
       throw new Error('Misformed compressed packet');
     }
