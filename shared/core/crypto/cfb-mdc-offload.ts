@@ -115,8 +115,11 @@ interface JobHooks {
 
 /** What the decryption yields: plaintext runs in order, then the MDC hash of all but the last 20 bytes. */
 export interface CfbMdc {
-  /** Takes ciphertext (copied: the caller may reuse it); resolves once it is queued. */
-  push(data: Buffer): Promise<void>;
+  /**
+   * Takes ciphertext (copied: the caller may reuse it). Returns a promise only when it had to
+   * wait for a free buffer (gpg's 8 KiB packets make this a hot path: no await per piece).
+   */
+  push(data: Buffer): Promise<void> | undefined;
   /** Plaintext decrypted so far and not yet taken. */
   takeReady(): Buffer[];
   /** Ends the ciphertext; resolves with the SHA-1 of the plaintext less its last 20 bytes, once all plaintext is ready. */
@@ -180,16 +183,26 @@ class OffloadedCfbMdc implements CfbMdc {
     w.postMessage({ id: this.id, op: 'start', ecb: ecbOf(cfbName), key: Uint8Array.from(key) });
   }
 
-  async push(data: Buffer): Promise<void> {
+  push(data: Buffer): Promise<void> | undefined {
     let off = 0;
     while (off < data.length) {
-      if (!this.cur) await this.takeSlot();
+      if (!this.cur) {
+        if (this.free.length === 0 || this.error) return this.pushAsync(data.subarray(off));
+        this.cur = this.free.shift()!;
+      }
       const k = Math.min(SLOT - this.curFill, data.length - off);
       data.copy(this.cur!, this.curFill, off, off + k);
       this.curFill += k;
       off += k;
       if (this.curFill === SLOT) this.send();
     }
+    return undefined;
+  }
+
+  /** `push` once a buffer is free again. */
+  private async pushAsync(data: Buffer): Promise<void> {
+    await this.takeSlot();
+    await this.push(data);
   }
 
   takeReady(): Buffer[] {
@@ -269,11 +282,11 @@ class InlineCfbMdc implements CfbMdc {
     this.cfb = new CfbDecryptor(cfbName, key, SLOT);
   }
 
-  push(data: Buffer): Promise<void> {
+  push(data: Buffer): undefined {
     const runs: Buffer[] = [];
     this.cfb.push(data, runs);
     this.take(runs);
-    return Promise.resolve();
+    return undefined;
   }
 
   takeReady(): Buffer[] {

@@ -141,7 +141,10 @@ async function* decryptedRuns(source: AsyncIterable<Uint8Array>, cfbName: string
     for await (const chunk of source) {
       split.feed(asBuffer(chunk), events);
       outer.handle(events, cipher);
-      for (const c of cipher) await dec.push(c);
+      for (const c of cipher) {
+        const wait = dec.push(c);
+        if (wait) await wait;
+      }
       cipher.length = 0;
       yield* pass(dec.takeReady());
     }
