@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../../shared/core/errors';
 import type { ObjectInfo, StorageProvider } from '../../shared/core/storage/provider';
+import { Semaphore, withConcurrencyLimit } from '../../shared/core/storage/wrappers/concurrency';
 import { resumableRead, writeWithRetry } from '../../shared/core/storage/wrappers/resume';
 
 /** What a provider's setup hands the suite. */
@@ -46,6 +47,7 @@ export const SUITE_STEPS = [
   'cancel-list',
   'cancel-read',
   'cancel-write',
+  'reads-close',
   'resume-read',
   'resume-write',
   'remove',
@@ -433,6 +435,26 @@ export function describeStorageProvider(name: string, setup: () => Promise<Provi
         await expectKind(async () => drain(await p.read(k('small.bin'), { signal: pre.signal })), 'Cancelled');
         // The provider still works after a cancelled transfer.
         expect(sha(await drain(await p.read(k('large.bin'))))).toBe(sha(large));
+      },
+      needsWrite,
+    );
+
+    step(
+      'reads-close',
+      'every read closes when it is done with (read to the end, destroyed unread or half way, aborted): what gives its transfer slot back',
+      async () => {
+        const slots = new Semaphore(8);
+        const limited = withConcurrencyLimit(p, slots);
+        await drain(await limited.read(k('large.bin'), { range: { offset: 1000, length: 5000 } }));
+        (await limited.read(k('large.bin'))).destroy();
+        const half = await limited.read(k('large.bin'));
+        for await (const _ of half) break;
+        const ac = new AbortController();
+        const aborted = await limited.read(k('large.bin'), { signal: ac.signal });
+        aborted.once('data', () => ac.abort());
+        await drain(aborted).catch(() => undefined);
+        for (let i = 0; i < 100 && slots.inUse > 0; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(slots.inUse).toBe(0);
       },
       needsWrite,
     );
