@@ -1,12 +1,14 @@
 /**
  * Restores give their storage's transfer slots back, whatever their end: complete (zip, dump,
  * folder backup, encrypted zip), cancelled in preflight or while loading, failed on an SQL error,
- * a corrupt zip entry or a wrong passphrase; and restore drills (into the private PostgreSQL),
+ * a corrupt zip entry or gzip stream, or a wrong passphrase; and restore drills (into the private PostgreSQL),
  * passed and failed. Real fixtures on a local folder storage, a throwaway PostgreSQL.
  */
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Desk } from '../../../../shared/core/desk/open-desk';
 import { EmbeddedPg, findServerBinaries } from '../../../../shared/core/pg/embedded';
@@ -25,6 +27,7 @@ const BAD_SQL = 'acme_2024-01-03_00-00-00.zip';
 const CORRUPT = 'acme_2024-01-04_00-00-00.zip';
 const FOLDER = 'acme_folder/';
 const ENC = 'acme_2024-01-06_00-00-00.zip.gpg';
+const BAD_GZ = 'broken.sql.gz';
 let tmp: string;
 let data: string;
 let cluster: PgCluster;
@@ -48,6 +51,9 @@ beforeAll(async () => {
   await copyFile(join(FIX, 'acme_small_dump.dump'), join(data, FOLDER, 'db.dump'));
   await writeFile(join(data, FOLDER, 'manifest.json'), '{"db_name":"acme","version":"16.0"}');
   for (const f of ['ab0001', 'ab0002', 'ab0003']) await writeFile(join(data, FOLDER, 'filestore', 'ab', f), f.repeat(1000));
+  const gz = gzipSync(Buffer.from(`CREATE TABLE t (a text);\nCOPY t (a) FROM stdin;\n${randomBytes(400_000).toString('hex')}\n\\.\n`));
+  gz.fill(0x55, gz.length >> 1, (gz.length >> 1) + 4096);
+  await writeFile(join(data, BAD_GZ), gz);
   const gpg = await makeGpgHome();
   try {
     await gpgEncryptSymmetric(gpg, join(FIX, 'acme_small_zip.zip'), join(data, ENC), 'correct horse');
@@ -82,8 +88,8 @@ async function jobEnd(jobId: string, until: (phase: string | undefined) => boole
   }
 }
 
-/** Restores `key`, optionally cancelling once `cancelAt` says so; expects `state` and every slot back. */
-async function givesSlotsBack(key: string, state: string, cancelAt?: (phase: string | undefined) => boolean, passphrase?: string): Promise<void> {
+/** Restores `key`, optionally cancelling once `cancelAt` says so; expects `state` and every slot back; the job's error message. */
+async function givesSlotsBack(key: string, state: string, cancelAt?: (phase: string | undefined) => boolean, passphrase?: string): Promise<string | undefined> {
   const { s, jobId } = await restore(key, passphrase);
   if (cancelAt) {
     await jobEnd(jobId, cancelAt);
@@ -91,6 +97,7 @@ async function givesSlotsBack(key: string, state: string, cancelAt?: (phase: str
   }
   expect(await jobEnd(jobId)).toBe(state);
   expect(await slots.settled(s)).toBe(0);
+  return desk.jobs.get(jobId)?.error?.message;
 }
 
 describe.skipIf(!FIX)('transfer slots after a restore from a storage', () => {
@@ -99,8 +106,9 @@ describe.skipIf(!FIX)('transfer slots after a restore from a storage', () => {
   it('folder backup, complete', () => givesSlotsBack(FOLDER, 'succeeded'));
   it('cancelled in preflight', () => givesSlotsBack(MEDIUM, 'cancelled', (p) => p === 'preflight'));
   it('cancelled while loading', () => givesSlotsBack(MEDIUM, 'cancelled', (p) => p === 'database' || p === 'filestore'));
-  it('failed on an SQL error', () => givesSlotsBack(BAD_SQL, 'failed'));
   it('failed on a corrupt zip entry', () => givesSlotsBack(CORRUPT, 'failed'));
+  it('failed on a corrupt gzipped SQL dump', async () => expect(await givesSlotsBack(BAD_GZ, 'failed')).toMatch(/gzip/));
+  it('failed on an SQL error (the error is the SQL one)', async () => expect(await givesSlotsBack(BAD_SQL, 'failed')).toMatch(/no_such_function/));
   it('encrypted zip, complete', () => givesSlotsBack(ENC, 'succeeded', undefined, 'correct horse'));
   it('encrypted zip, wrong passphrase', () => givesSlotsBack(ENC, 'failed', undefined, 'wrong'));
 });
