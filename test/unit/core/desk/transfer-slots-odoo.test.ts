@@ -1,6 +1,6 @@
 /**
  * Restores to a running Odoo (the upload source over a storage) give the storage's transfer
- * slots back: a zip sent as it is, a folder backup packed into a zip on the way (dump through
+ * slots back: a zip sent as it is or decrypted on the way (or not: a wrong passphrase), a folder backup packed into a zip on the way (dump through
  * pg_restore, filestore files read one by one), an upload Odoo refuses half way (nginx's 413),
  * an upload cut by Odoo's limit_time_real, and one cancelled mid-upload: in the dump (while
  * pg_restore runs) or in the filestore (8 MB of incompressible files after a small dump).
@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { fixtureDirWith } from '../../../helpers/fixtures';
+import { gpgEncryptSymmetric, makeGpgHome } from '../../../helpers/gpg';
 import { startFakeOdoo, type FakeOdoo } from '../../../helpers/fake-services/odoo-manager';
 import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
@@ -20,6 +21,7 @@ const FIX = fixtureDirWith('acme_medium_zip.zip');
 const ZIP = 'acme_2024-01-01_00-00-00.zip';
 const FOLDER = 'acme_folder/';
 const BIG_DUMP = 'acme_big/';
+const ENC = 'acme_2024-01-02_00-00-00.zip.gpg';
 let tmp: string;
 let data: string;
 let slots: TransferSlots;
@@ -39,6 +41,12 @@ beforeAll(async () => {
   await copyFile(join(FIX, 'acme_medium_dump.dump'), join(data, BIG_DUMP, 'db.dump'));
   await writeFile(join(data, BIG_DUMP, 'manifest.json'), '{"db_name":"acme","version":"16.0"}');
   for (let i = 0; i < 40; i++) await writeFile(join(data, FOLDER, 'filestore', 'ab', `ab${i}`), randomBytes(200_000));
+  const gpg = await makeGpgHome();
+  try {
+    await gpgEncryptSymmetric(gpg, join(FIX, 'acme_small_zip.zip'), join(data, ENC), 'correct horse');
+  } finally {
+    await gpg.close();
+  }
   fake = await startFakeOdoo({ version: '16.0', masterPassword: 'master' });
   slots = transferSlots();
   desk = await Desk.open({ home: join(tmp, 'home'), secrets: new MemorySecretStore(), wrapStorage: slots.wrap });
@@ -61,10 +69,10 @@ async function jobEnd(jobId: string, until: () => boolean = () => false): Promis
 }
 
 /** Restores `key` from a fresh storage to the fake Odoo (cancelling once `cancelWhen` holds); expects `state` and every slot back. */
-async function givesSlotsBack(key: string, state: string, cancelWhen?: () => boolean): Promise<void> {
+async function givesSlotsBack(key: string, state: string, cancelWhen?: () => boolean, passphrase?: string): Promise<void> {
   const s = `nas${++n}`;
   await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
-  const { jobId } = await desk['restore:start']({ source: `${s}:${key}`, db: `slots${n}`, target: { type: 'odoo', instance: 'prod' } });
+  const { jobId } = await desk['restore:start']({ source: `${s}:${key}`, db: `slots${n}`, target: { type: 'odoo', instance: 'prod' }, ...(passphrase !== undefined ? { passphrase } : {}) });
   if (cancelWhen) {
     await jobEnd(jobId, cancelWhen);
     await desk['jobs:cancel']({ jobId });
@@ -76,6 +84,8 @@ async function givesSlotsBack(key: string, state: string, cancelWhen?: () => boo
 describe.skipIf(!FIX)('transfer slots after a restore to a running Odoo', () => {
   it('zip, complete', () => givesSlotsBack(ZIP, 'succeeded'));
   it('folder backup packed into a zip, complete', () => givesSlotsBack(FOLDER, 'succeeded'));
+  it('encrypted zip, decrypted on the way', () => givesSlotsBack(ENC, 'succeeded', undefined, 'correct horse'));
+  it('encrypted zip, wrong passphrase', () => givesSlotsBack(ENC, 'failed', undefined, 'wrong'));
   it('zip refused half way (413)', async () => {
     fake.set({ proxyMaxBodySize: 100_000 });
     await givesSlotsBack(ZIP, 'failed');
