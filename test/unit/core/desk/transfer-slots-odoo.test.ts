@@ -1,9 +1,10 @@
 /**
  * Restores to a running Odoo (the upload source over a storage) give the storage's transfer
- * slots back: a zip sent as it is or decrypted on the way (or not: a wrong passphrase), a folder backup packed into a zip on the way (dump through
- * pg_restore, filestore files read one by one), an upload Odoo refuses half way (nginx's 413),
- * an upload cut by Odoo's limit_time_real, and one cancelled mid-upload: in the dump (while
- * pg_restore runs) or in the filestore (8 MB of incompressible files after a small dump).
+ * slots back: a zip sent as it is or decrypted on the way (or not: a wrong passphrase), a folder
+ * backup packed into a zip on the way (dump through pg_restore, filestore files read one by one),
+ * an upload Odoo refuses half way (nginx's 413), an upload cut by Odoo's limit_time_real, and one
+ * cancelled mid-upload: in the dump (while pg_restore runs) or in the filestore (8 MB of
+ * incompressible files after a small dump).
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
