@@ -38,17 +38,23 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
       this.emit('update', snap);
     };
     let lastEmit = 0;
+    /** The newest update the throttle held back (emitted before the next phase: where this one got to). */
+    let held: JobSnapshot | undefined;
     const ctx: JobContext = {
       signal: ctrl.signal,
       progress: (p: JobProgress) => {
         const now = Date.now();
         const phaseChanged = snap.progress?.phase !== p.phase;
+        if (phaseChanged && held) this.emit('update', held);
+        held = undefined;
         snap = { ...snap, progress: p };
         this.jobs.set(id, { snap, ctrl });
-        // Throttle to ~10 updates a second, but never drop a phase change.
+        // Throttle to ~10 updates a second, but never drop a phase change nor a phase's last figures.
         if (phaseChanged || now - lastEmit >= 100) {
           lastEmit = now;
           this.emit('update', snap);
+        } else {
+          held = snap;
         }
       },
       log: (level, message) => {

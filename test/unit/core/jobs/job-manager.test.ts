@@ -19,6 +19,20 @@ describe('JobManager', () => {
     expect(seen).toContain('two');
   });
 
+  it('throttles progress but emits where each phase got to before the next phase starts', async () => {
+    const jobs = new JobManager();
+    const seen: string[] = [];
+    jobs.on('update', (s) => seen.push(`${s.progress?.phase ?? s.state}:${s.progress?.done ?? '-'}`));
+    const h = jobs.start('test', 'Loads', async (ctx) => {
+      ctx.progress({ phase: 'database' });
+      for (let done = 1; done <= 5; done++) ctx.progress({ phase: 'database', done, total: 5 }); // within 100 ms: held back
+      ctx.progress({ phase: 'indexes', done: 0 });
+      return 1;
+    });
+    await h.result;
+    expect(seen.slice(0, 3)).toEqual(['database:-', 'database:5', 'indexes:0']);
+  });
+
   it('cancels a running job and records it as cancelled', async () => {
     const jobs = new JobManager();
     const h = jobs.start('test', 'Waits', async (ctx) => {
