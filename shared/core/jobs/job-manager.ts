@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { serializeError, toAppError } from '../errors';
 import type { JobContext, JobLogEntry, JobProgress, JobSnapshot, JobState } from './job';
+import { phaseThrottle } from './phase-throttle';
 
 /** Events a `JobManager` emits: every change of a job, and its end. */
 export interface JobManagerEvents {
@@ -37,25 +38,14 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
       this.jobs.set(id, { snap, ctrl });
       this.emit('update', snap);
     };
-    let lastEmit = 0;
-    /** The newest update the throttle held back (emitted before the next phase: where this one got to). */
-    let held: JobSnapshot | undefined;
+    // ~10 updates a second, but never a dropped phase change nor a phase's last figures.
+    const emitProgress = phaseThrottle((sn: JobSnapshot) => this.emit('update', sn), (sn) => sn.progress?.phase, 100);
     const ctx: JobContext = {
       signal: ctrl.signal,
       progress: (p: JobProgress) => {
-        const now = Date.now();
-        const phaseChanged = snap.progress?.phase !== p.phase;
-        if (phaseChanged && held) this.emit('update', held);
-        held = undefined;
         snap = { ...snap, progress: p };
         this.jobs.set(id, { snap, ctrl });
-        // Throttle to ~10 updates a second, but never drop a phase change nor a phase's last figures.
-        if (phaseChanged || now - lastEmit >= 100) {
-          lastEmit = now;
-          this.emit('update', snap);
-        } else {
-          held = snap;
-        }
+        emitProgress(snap);
       },
       log: (level, message) => {
         log.push({ at: new Date().toISOString(), level, message });

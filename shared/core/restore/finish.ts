@@ -17,7 +17,7 @@ export interface FinishedFacts {
 /** Runs the after-restore steps; `hasFilestore` says whether the backup had filestore files. */
 export async function finishDatabase(run: RestoreRun, loader: pg.Client, known: { odooVersion: string | undefined; hasFilestore: boolean }): Promise<FinishedFacts> {
   const { opts } = run;
-  run.ctx.progress({ phase: 'finalize', label: 'Finishing' });
+  run.report({ phase: 'finalize', label: 'Finishing' }, true);
   run.check();
   // The dump changed session settings (search_path = '', …): back to the connection's defaults.
   await loader.query('RESET ALL');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { cancelledError, toAppError } from '../errors';
 import type { JobContext, JobProgress } from '../jobs/job';
+import { phaseThrottle } from '../jobs/phase-throttle';
 import { connectAdmin } from '../pg/connection';
 import { describeBackup, type BackupDescription } from './describe';
 import { FilestoreWriter } from './filestore-writer';
@@ -24,16 +25,9 @@ import { assertDatabaseName, defaultOdooDataDir } from './targets';
 
 export type { RestoreOptions, RestoreResult } from './pipeline';
 
-/** Throttled progress reporting (at most every 200 ms, unless forced). */
+/** Throttled progress reporting (at most every 200 ms, unless forced; phase changes and a phase's last figures always go out). */
 function progressReporter(ctx: JobContext): (p: JobProgress, force?: boolean) => void {
-  let last = 0;
-  return (p, force = false) => {
-    const now = Date.now();
-    if (force || now - last >= 200) {
-      last = now;
-      ctx.progress(p);
-    }
-  };
+  return phaseThrottle((p: JobProgress) => ctx.progress(p), (p) => p.phase, 200);
 }
 
 /** The run the stages share. */
@@ -68,7 +62,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
   const onAbort = (): void => staging.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    ctx.progress({ phase: 'preflight', label: 'Checking the target' });
+    run.report({ phase: 'preflight', label: 'Checking the target' }, true);
     run.check();
     // Open (and, when encrypted, start decrypting: a wrong passphrase fails here) before creating anything.
     const desc = await describeBackup(opts.source, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal, warn: run.warn, onStream: (s) => staging.streams.push(s), measureFilestore: opts.filestore });
@@ -76,7 +70,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     const server = await preflight(run, staging.admin, desc, dataDir);
     const result = await loadAndSwap(run, staging.admin, server, desc);
     signal.removeEventListener('abort', onAbort);
-    ctx.progress({ phase: 'finalize', label: 'Done', done: 1, total: 1 });
+    run.report({ phase: 'finalize', label: 'Done', done: 1, total: 1 }, true);
     return { ...result, durationMs: Date.now() - started };
   } catch (err) {
     signal.removeEventListener('abort', onAbort);
@@ -92,7 +86,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
 async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServer, desc: BackupDescription): Promise<Omit<RestoreResult, 'durationMs'>> {
   const { opts, staging } = run;
   const loader = await staging.createDatabase(admin);
-  run.ctx.progress({ phase: 'database', label: 'Loading the database' });
+  run.report({ phase: 'database', label: 'Loading the database' }, true);
   const total = desc.filestoreFiles !== undefined ? { total: desc.filestoreFiles } : {};
   const files = new FilestoreWriter(staging, run.signal, (n) => run.report({ phase: 'filestore', label: 'Restoring the filestore', done: n, ...total, unit: 'items' }));
   const loaded = await load(run, server, desc, files);
