@@ -9,15 +9,14 @@
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../shared/cli/cli';
 import type { DrillResult } from '../../../shared/contract/schedules';
 import { EmbeddedPg, findServerBinaries } from '../../../shared/core/pg/embedded';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
+import { runCliInProcess } from '../../helpers/cli-in-process';
 
 const run = promisify(execFile);
 const hasServer = (await findServerBinaries()) !== undefined;
@@ -25,16 +24,7 @@ let w: ObjectStorageWorld;
 let home: string;
 const secrets = new MemorySecretStore();
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env: {} }, undefined, { secrets });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCliInProcess(home, args, { secrets });
 
 /** A local storage holding `zip` under a name the catalog reads as a backup of `w.db`. */
 async function storageWith(name: string, zip: string): Promise<void> {

@@ -6,29 +6,18 @@
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../shared/cli/cli';
 import type { ScheduleStatus } from '../../../shared/contract/schedules';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { SWIFT_TEST_USER } from '../../helpers/fake-services/swift';
 import { ATTACH_BUCKET, ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
+import { runCliInProcess } from '../../helpers/cli-in-process';
 
 let w: ObjectStorageWorld;
 let home: string;
 const secrets = new MemorySecretStore();
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const env = { S3_SECRET: w.s3.secretAccessKey, SWIFT_PW: SWIFT_TEST_USER.password };
-  const code = await runCli(['--home', home, ...args], { stdin: Readable.from(['']), stdout, stderr, env }, undefined, { secrets });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCliInProcess(home, args, { secrets, env: { S3_SECRET: w.s3.secretAccessKey, SWIFT_PW: SWIFT_TEST_USER.password } });
 
 describe.skipIf(!OBJECT_STORAGE_FIXTURE)('scheduled backups with --attachments include', () => {
   beforeAll(async () => {
