@@ -11,10 +11,9 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../shared/cli/cli';
 import type { MigrationSummary } from '../../../shared/contract/attachments';
 import { localFileSource } from '../../../shared/core/archive';
 import { storageResolver } from '../../../shared/core/attachments';
@@ -26,6 +25,7 @@ import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import type { StorageProvider } from '../../../shared/core/storage/provider';
 import { SWIFT_TEST_USER } from '../../helpers/fake-services/swift';
 import { ATTACH_BUCKET, ATTACH_CONTAINER, OBJECT_STORAGE_FIXTURE, startObjectStorageWorld, type ObjectStorageWorld } from '../../helpers/object-storage-db';
+import { runCliInProcess } from '../../helpers/cli-in-process';
 
 let w: ObjectStorageWorld;
 
@@ -80,16 +80,7 @@ async function rowsOf(db: string): Promise<Record<string, number>> {
 const secrets = new MemorySecretStore();
 
 /** The CLI in-process on one home (storages `prod-s3`, `prod-swift` once added). */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const env = { SWIFT_PW: SWIFT_TEST_USER.password, S3_SECRET: w.s3.secretAccessKey };
-  const code = await runCli(['--home', join(w.work, 'dup-home'), ...args], { stdin: Readable.from(['']), stdout, stderr, env }, undefined, { secrets });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCliInProcess(join(w.work, 'dup-home'), args, { secrets, env: { SWIFT_PW: SWIFT_TEST_USER.password, S3_SECRET: w.s3.secretAccessKey } });
 
 describe.skipIf(!OBJECT_STORAGE_FIXTURE)('duplicating a database with its bucket/container', () => {
   beforeAll(async () => {
