@@ -4,8 +4,7 @@
  * zip central directory and manifest through ranged reads (yauzl) when the source is seekable, the
  * custom-format header and TOC from the first megabytes, or one sequential pass otherwise.
  */
-import { PassThrough, pipeline, type Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import type { Readable } from 'node:stream';
 import type { InspectResult } from '../../contract/api';
 import { AppError, toAppError } from '../errors';
 import { detectEncryption, type DecryptKeys } from '../crypto';
@@ -14,44 +13,16 @@ import { majorOf, parseDumpHeader } from './dump-header';
 import { sniffFormat } from './sniff';
 import type { BackupSource, MultiPartBackup } from './source';
 import { readZipStream } from './zip-stream';
+import { openZipRandomAccess } from './source-reader';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** yauzl's random-access reader over a `BackupSource` (local file or ranged storage reads). */
-export class SourceReader extends yauzl.RandomAccessReader {
-  constructor(
-    private readonly source: BackupSource,
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    super();
-  }
-  /**
-   * yauzl destroys a range's stream once it has what it wants (an entry head, a stopped entry):
-   * the source stream under it is then destroyed too, or it would stay open for good (holding its
-   * storage's transfer slot, so a long-lived app would run out of them).
-   */
-  override _readStreamForRange(start: number, end: number): Readable {
-    const out = new PassThrough();
-    this.source.open({ offset: start, length: end - start }, this.signal).then(
-      (s) => {
-        if (out.destroyed) {
-          s.destroy();
-          return;
-        }
-        pipeline(s, out, () => undefined);
-      },
-      (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))),
-    );
-    return out;
-  }
-}
 
 /**
  * The first `max` bytes of member `name` of a zip read through ranged reads (central directory
  * first), or undefined when the member is absent. For preflight checks on seekable sources.
  */
 export async function readZipMemberHead(source: BackupSource, size: number, name: string, max: number, signal?: AbortSignal): Promise<Buffer | undefined> {
-  const zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  const zip = await openZipRandomAccess(source, size, signal);
   try {
     for await (const entry of zip.eachEntry()) {
       if (entry.fileName !== name) continue;
@@ -77,7 +48,7 @@ export interface FilestoreSize {
  * central directory declares (read through ranged reads; nothing is inflated).
  */
 export async function zipFilestoreSize(source: BackupSource, size: number, signal?: AbortSignal): Promise<FilestoreSize> {
-  const zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  const zip = await openZipRandomAccess(source, size, signal);
   try {
     let bytes = 0;
     let files = 0;
@@ -137,7 +108,7 @@ function sqlHeader(out: Mutable<InspectResult>, head: Buffer): void {
 }
 
 async function inspectZipRandomAccess(source: BackupSource, size: number, out: Mutable<InspectResult>, warnings: string[], signal?: AbortSignal): Promise<void> {
-  const zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  const zip = await openZipRandomAccess(source, size, signal);
   try {
     let files = 0;
     let bytes = 0;

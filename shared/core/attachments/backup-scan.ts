@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import yauzl from 'yauzl';
 import type { AttachmentReport } from '../../contract/attachments';
 import { AppError } from '../errors';
 import type { DecryptKeys } from '../crypto';
 import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
-import { SourceReader } from '../archive/inspect';
+import { openZipRandomAccess } from '../archive/source-reader';
 import { readZipStream } from '../archive/zip-stream';
 import { parseDumpHeader } from '../archive/dump-header';
 import { openBackup } from '../restore/open-backup';
@@ -50,7 +49,7 @@ function finish(scan: DumpScan, held: ReadonlySet<string>): AttachmentReport | u
 }
 
 async function scanZipRandomAccess(source: BackupSource, size: number, opts: BackupScanOptions): Promise<AttachmentReport | undefined> {
-  const zip = await yauzl.fromRandomAccessReaderPromise(new SourceReader(source, opts.signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  const zip = await openZipRandomAccess(source, size, opts.signal);
   const held = new Set<string>();
   let scan: DumpScan | undefined;
   try {

@@ -1,0 +1,95 @@
+/**
+ * yauzl's random-access reader over a `BackupSource` (a local file or ranged storage reads).
+ *
+ * Why a block cache: yauzl walks a zip's central directory with two tiny reads per entry (its
+ * fixed header, then its name), each a ranged read of its own — 6,000 opens (or GETs) for a
+ * filestore of 3,000 files, 1.9 s on a local file and far longer on S3. Once reads run on from
+ * where the previous one ended (a sequential walk), a whole block is fetched and later reads are
+ * served from it; isolated reads (an entry's local header) stay exact, so scattered entries do
+ * not pull in blocks they do not need.
+ */
+import { PassThrough, pipeline, type Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import type { BackupSource } from './source';
+
+/** Bytes fetched at once during a sequential walk. */
+const BLOCK = 256 * 1024;
+/** Contiguous reads in a row before blocks are fetched (the first pair may be a lone local header). */
+const STREAK = 2;
+
+/** yauzl's random-access reader over a `BackupSource`, caching blocks during sequential walks. */
+export class SourceReader extends yauzl.RandomAccessReader {
+  private lastEnd = -1;
+  private streak = 0;
+  private block: { start: number; data: Buffer } | undefined;
+
+  constructor(
+    private readonly source: BackupSource,
+    private readonly size: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    super();
+  }
+
+  /**
+   * yauzl destroys a range's stream once it has what it wants (an entry head, a stopped entry):
+   * the source stream under it is then destroyed too, or it would stay open for good (holding its
+   * storage's transfer slot, so a long-lived app would run out of them).
+   */
+  override _readStreamForRange(start: number, end: number): Readable {
+    const out = new PassThrough();
+    this.source.open({ offset: start, length: end - start }, this.signal).then(
+      (s) => {
+        if (out.destroyed) {
+          s.destroy();
+          return;
+        }
+        pipeline(s, out, () => undefined);
+      },
+      (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))),
+    );
+    return out;
+  }
+
+  /** A small read: from the cached block when it holds it, else exact, or a new block once the reads are sequential. */
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+    this.streak = position === this.lastEnd ? this.streak + 1 : 0;
+    this.lastEnd = position + length;
+    if (this.copyFromBlock(buffer, offset, length, position)) {
+      process.nextTick(callback, null);
+      return;
+    }
+    if (this.streak < STREAK || length >= BLOCK) {
+      super.read(buffer, offset, length, position, callback);
+      return;
+    }
+    this.fetchBlock(position).then(
+      () => callback(this.copyFromBlock(buffer, offset, length, position) ? null : new Error('The zip ended before the data yauzl asked for.')),
+      (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))),
+    );
+  }
+
+  private copyFromBlock(buffer: Buffer, offset: number, length: number, position: number): boolean {
+    const b = this.block;
+    if (!b || position < b.start || position + length > b.start + b.data.length) return false;
+    b.data.copy(buffer, offset, position - b.start, position - b.start + length);
+    return true;
+  }
+
+  private async fetchBlock(start: number): Promise<void> {
+    const length = Math.max(0, Math.min(BLOCK, this.size - start));
+    const parts: Buffer[] = [];
+    const s = await this.source.open({ offset: start, length }, this.signal);
+    try {
+      for await (const c of s as AsyncIterable<Buffer>) parts.push(c);
+    } finally {
+      s.destroy();
+    }
+    this.block = { start, data: Buffer.concat(parts) };
+  }
+}
+
+/** Opens a seekable zip of `size` bytes for random access (entries read lazily, one at a time). */
+export function openZipRandomAccess(source: BackupSource, size: number, signal?: AbortSignal): Promise<yauzl.ZipFile> {
+  return yauzl.fromRandomAccessReaderPromise(new SourceReader(source, size, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+}
