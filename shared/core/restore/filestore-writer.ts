@@ -33,6 +33,7 @@ async function mkdirCached(dir: string): Promise<void> {
 export class FilestoreWriter {
   /** Files written so far. */
   files = 0;
+  private muted = false;
 
   constructor(
     private readonly staging: Staging,
@@ -49,6 +50,17 @@ export class FilestoreWriter {
     });
     await pipeline(data instanceof Readable ? data : Readable.from(data), createWriteStream(dest, { flags: 'wx' }), { signal: this.signal });
     this.files++;
+    if (!this.muted) this.onFile(this.files);
+  }
+
+  /** Stops reporting files (while they are written beside the database load, whose progress shows). */
+  mute(): void {
+    this.muted = true;
+  }
+
+  /** Reports files again, starting with the count so far. */
+  unmute(): void {
+    this.muted = false;
     this.onFile(this.files);
   }
 

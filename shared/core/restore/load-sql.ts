@@ -24,6 +24,8 @@ export interface SqlInput {
   readonly total: number | undefined;
   /** Progress counts the raw (compressed) bytes read instead of the SQL bytes. */
   readonly rawBytes?: () => number;
+  /** Called once when the post-data section (index and key builds) begins. */
+  readonly onPostData?: () => void;
 }
 
 /** The label of the post-data phase: the dump is read, its indexes and constraints are being built. */
@@ -52,7 +54,10 @@ export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlI
     progress(true);
   })();
   const onPostData = (built: number): void => {
-    if (!postData) progress(true);
+    if (!postData) {
+      progress(true);
+      input.onPostData?.();
+    }
     postData = true;
     run.report({ ...INDEX_PHASE, done: built, unit: 'items' }, built === 0);
   };

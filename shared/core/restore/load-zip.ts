@@ -1,11 +1,13 @@
 /**
  * The zip loader stage: one pass over an Odoo zip as it streams by — `dump.sql` into the SQL
- * loader, `manifest.json` read for the Odoo version, `filestore/…` to the filestore writer.
- * Every entry's CRC and size are checked by the zip reader.
+ * loader, `manifest.json` read for the Odoo version, `filestore/…` to the filestore writer. A
+ * plain seekable zip has its filestore written during the load instead, by a second reader
+ * (`filestore-alongside.ts`). Every entry's CRC and size are checked by the zip reader.
  */
 import { AppError, isAppError } from '../errors';
 import type { BackupDescription } from './describe';
 import { readSmall } from './describe';
+import { filestoreAlongside, type FilestoreAlongside } from './filestore-alongside';
 import type { FilestoreWriter } from './filestore-writer';
 import { loadSql, type SqlInput } from './load-sql';
 import type { RestoreRun, TargetServer } from './pipeline';
@@ -18,8 +20,30 @@ export interface ZipLoadResult {
   readonly hasFilestore: boolean;
 }
 
-/** Loads a described zip into the staging database and folder. */
+/** Loads a described zip into the staging database and folder (the filestore beside the load when the zip allows). */
 export async function loadZip(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter): Promise<ZipLoadResult> {
+  const alongside = filestoreAlongside(run, desc, files);
+  if (!alongside) return sequentialPass(run, server, desc, files, undefined);
+  files.mute();
+  let seq: ZipLoadResult;
+  try {
+    seq = await sequentialPass(run, server, desc, files, alongside);
+  } catch (err) {
+    // A failed filestore write stopped the load: that failure is the one to report.
+    const walkErr = await alongside.stop();
+    throw walkErr !== undefined && !isAppError(walkErr, 'Cancelled') ? walkErr : err;
+  }
+  filestorePhase(run, desc);
+  files.unmute();
+  const walked = await alongside.finish();
+  return { odooVersion: (walked.manifest !== undefined ? manifestVersion(walked.manifest, run) : undefined) ?? seq.odooVersion, hasFilestore: walked.hasFilestore };
+}
+
+/**
+ * The one sequential pass over the zip: `dump.sql` into the SQL loader, `manifest.json` read, the
+ * filestore written — or, when it is written `alongside`, the pass ends after `dump.sql`.
+ */
+async function sequentialPass(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter, alongside: FilestoreAlongside | undefined): Promise<ZipLoadResult> {
   let sawDump = false;
   let odooVersion: string | undefined;
   let hasFilestore = false;
@@ -27,13 +51,14 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
     run.check();
     if (entry.name === 'dump.sql') {
       sawDump = true;
-      await loadDumpSql(run, server, entry.data(), dumpSqlProgress(desc, entry.size));
-      run.report({ phase: 'filestore', label: 'Restoring the filestore', done: 0, ...(desc.filestoreFiles !== undefined ? { total: desc.filestoreFiles } : {}), unit: 'items' }, true);
+      await loadDumpSql(run, server, entry.data(), { ...dumpSqlProgress(desc, entry.size), ...(alongside ? { onPostData: alongside.start } : {}) });
+      if (alongside) break;
+      filestorePhase(run, desc);
     } else if (entry.name === 'manifest.json') {
       odooVersion = manifestVersion(await readSmall(entry.data(), 4 * 1024 * 1024), run) ?? odooVersion;
     } else if (entry.name.startsWith('filestore/') && !entry.directory) {
       hasFilestore = true;
-      if (run.opts.filestore) await files.write(entry.name.slice('filestore/'.length), entry.data());
+      if (run.opts.filestore && !alongside) await files.write(entry.name.slice('filestore/'.length), entry.data());
     }
   }
   if (!sawDump) {
@@ -44,11 +69,16 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
   return { odooVersion, hasFilestore };
 }
 
+/** Starts the filestore phase of the progress. */
+function filestorePhase(run: RestoreRun, desc: BackupDescription): void {
+  run.report({ phase: 'filestore', label: 'Restoring the filestore', done: 0, ...(desc.filestoreFiles !== undefined ? { total: desc.filestoreFiles } : {}), unit: 'items' }, true);
+}
+
 /**
  * Loads `dump.sql`. When the load fails while the entry's CRC is still unchecked, the rest of
  * the entry is read first: a corrupt archive is reported as such, not as an SQL error.
  */
-async function loadDumpSql(run: RestoreRun, server: TargetServer, data: AsyncIterable<Buffer>, measure: Pick<SqlInput, 'total' | 'rawBytes'>): Promise<void> {
+async function loadDumpSql(run: RestoreRun, server: TargetServer, data: AsyncIterable<Buffer>, measure: Pick<SqlInput, 'total' | 'rawBytes' | 'onPostData'>): Promise<void> {
   const it = data[Symbol.asyncIterator]();
   // The loader's early exit must not end the entry: its remaining bytes are still to be checked.
   const shielded: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };

@@ -3,7 +3,7 @@
  * in every format, and every failure path: each must leave no temporary database or folder behind
  * and the previous database untouched.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -153,6 +153,35 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
     const blob = await query<{ h: string; len: number }>(db, 'SELECT md5(data) AS h, length(data) AS len FROM bd_blob WHERE id = 1');
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     expect(blob[0]).toEqual({ h: createHash('md5').update(all).digest('hex'), len: 256 });
+    await assertNoLeftovers();
+  });
+
+  it('a seekable zip: the filestore comes from a second reader of the central directory while the indexes build; the sequential pass stops after dump.sql', async () => {
+    const bigFs = join(work, 'big-filestore');
+    for (let i = 0; i < 24; i++) {
+      await mkdir(join(bigFs, `${i % 4}a`), { recursive: true });
+      await writeFile(join(bigFs, `${i % 4}a`, `f${i}`), randomBytes(256 * 1024));
+    }
+    const zip = join(work, 'big-filestore.zip');
+    await writeOdooZip(zip, dumpSql, 'src', bigFs);
+    const file = localFileSource(zip);
+    const size = (await stat(zip)).size;
+    let sequentialBytes = 0;
+    const counted: BackupSource = {
+      ...file,
+      size,
+      async open(range, signal) {
+        const s = await file.open(range, signal);
+        if (!range) s.on('data', (c: Buffer) => (sequentialBytes += c.length));
+        return s;
+      },
+    };
+    const r = await restoreBackup(opts(counted, fresh()), silentContext());
+    expect(r).toMatchObject({ filestoreFiles: 24, odooVersion: '16.0' });
+    expect(await sha1Tree(r.filestorePath!)).toEqual(await sha1Tree(bigFs));
+    // dump.sql was read through; most of the 6 MB of files after it were not.
+    expect(sequentialBytes).toBeGreaterThan((await stat(dumpSql)).size / 10);
+    expect(sequentialBytes).toBeLessThan(size - 3 * 1024 * 1024);
     await assertNoLeftovers();
   });
 
@@ -309,6 +338,42 @@ describe('restore failures leave nothing behind', () => {
     const err = await fails(opts(streamOnly(f), fresh()));
     expect(err.kind).toBe('Integrity');
     expect(err.message).toMatch(/CRC-32|corrupt|size mismatch/);
+  });
+
+  it('a flipped byte in the filestore of a seekable zip (written beside the load): CRC mismatch, Integrity', async () => {
+    const buf = Buffer.from(await readFile(goodZip));
+    const at = buf.indexOf(Buffer.from('filestore/')) + 400;
+    buf[at] = buf[at]! ^ 0xff;
+    const f = join(work, 'flip-seekable.zip');
+    await writeFile(f, buf);
+    const err = await fails(opts(localFileSource(f), fresh()));
+    expect(err.kind).toBe('Integrity');
+    expect(err.message).toMatch(/CRC-32 mismatch in "filestore\//);
+  });
+
+  it('an unsafe filestore path in a seekable zip stops the load: Integrity, nothing written outside', async () => {
+    const f = join(work, 'escape.zip');
+    await writeZip(f, [
+      { name: 'dump.sql', path: dumpSql },
+      { name: 'manifest.json', data: Buffer.from(manifestFor('src')) },
+      { name: 'filestore/ab/ok', data: Buffer.from('fine') },
+      { name: 'filestore/../../escaped', data: Buffer.from('evil') },
+    ]);
+    const err = await fails(opts(localFileSource(f), fresh()));
+    expect(err.kind).toBe('Integrity');
+    expect(await readdir(dataDir)).not.toContain('escaped');
+  });
+
+  it('an index that fails while the filestore is written beside it: the walk stops, the index error is reported', async () => {
+    const text = await readFile(dumpSql);
+    const at = text.indexOf(Buffer.from('\nCREATE INDEX ')) + 1;
+    const f = join(work, 'bad-index-zip.sql');
+    await writeFile(f, Buffer.concat([text.subarray(0, at), Buffer.from('CREATE INDEX bad_idx ON public.res_partner USING btree (no_such_column);\n'), text.subarray(at)]));
+    const z = join(work, 'bad-index.zip');
+    await writeOdooZip(z, f, 'src', srcFs);
+    const err = await fails(opts(localFileSource(z), fresh()));
+    expect(err.kind).toBe('Fatal');
+    expect(err.message).toContain('no_such_column');
   });
 
   it('a file that is no backup: InvalidInput', async () => {
