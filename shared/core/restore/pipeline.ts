@@ -7,7 +7,8 @@
  * 2. `preflight.ts`   check that description against the target (privileges, name, folder, free space, versions, extensions, tools);
  * 3. `staging.ts`     the temporary database and folder the load writes into (and their roll back);
  * 4. a loader:        `load-zip.ts` / `load-sql.ts` (our SQL stream loader) / `load-pg-restore.ts`;
- *    with `filestore-writer.ts` writing the filestore as it streams by;
+ *    with `filestore-writer.ts` writing the filestore as it streams by (or, for a plain seekable
+ *    zip, `filestore-alongside.ts` writing it from a second reader while the indexes build);
  * 5. `finish.ts`      Odoo's after-restore steps on the temporary database (identity, neutralize, facts);
  * 6. `swap.ts`        swap the temporaries into place, or roll everything back.
  * A backup pipeline mirrors them: source → archive writer → encrypt → storage writers → commit.
