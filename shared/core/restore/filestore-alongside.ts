@@ -42,7 +42,7 @@ export interface FilestoreAlongside {
 }
 
 /** The zip's source when it can be read at random (plain, seekable, of known size), else undefined. */
-function randomAccessSource(run: RestoreRun, desc: BackupDescription): (BackupSource & { size: number }) | undefined {
+export function randomAccessSource(run: RestoreRun, desc: BackupDescription): (BackupSource & { size: number }) | undefined {
   const src = run.opts.source as BackupSource | MultiPartBackup;
   if (desc.format !== 'zip' || desc.encrypted || desc.multi || 'kind' in src) return undefined;
   if (!src.seekable || src.size === undefined || desc.filestoreFiles === undefined) return undefined;

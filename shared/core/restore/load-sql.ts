@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { connect } from '../pg/connection';
 import { countingStream } from './open-backup';
 import type { RestoreRun, TargetServer } from './pipeline';
+import type { EarlyBuildSource } from './early-builds';
 import { checkServerVersion } from './preflight';
 import { loadSqlItems } from './sql-loader';
 import { parseSqlStream } from './sql-stream';
@@ -26,6 +27,8 @@ export interface SqlInput {
   readonly rawBytes?: () => number;
   /** Called once when the post-data section (index and key builds) begins. */
   readonly onPostData?: () => void;
+  /** Index builds known ahead, started as their tables are loaded (early-builds.ts). */
+  readonly early?: EarlyBuildSource;
 }
 
 /** The label of the post-data phase: the dump is read, its indexes and constraints are being built. */
@@ -54,12 +57,13 @@ export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlI
     progress(true);
   })();
   const onPostData = (built: number): void => {
-    if (!postData) {
+    const first = !postData;
+    if (first) {
       progress(true);
       input.onPostData?.();
     }
     postData = true;
-    run.report({ ...INDEX_PHASE, done: built, unit: 'items' }, built === 0);
+    run.report({ ...INDEX_PHASE, done: built, unit: 'items' }, first);
   };
   const tempDb = staging.tempDb!;
   await loadSqlItems(parseSqlStream(versionGate(all, server.version, opts.pgUrl)), staging.loader!, {
@@ -68,6 +72,7 @@ export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlI
     warn: (m) => run.warn(m),
     parallel: { workers: Math.max(2, Math.min(4, cpus().length)), open: () => connect(opts.pgUrl, tempDb) },
     onPostData,
+    ...(input.early ? { early: input.early } : {}),
   });
 }
 

@@ -7,7 +7,8 @@
 import { AppError, isAppError } from '../errors';
 import type { BackupDescription } from './describe';
 import { readSmall } from './describe';
-import { filestoreAlongside, type FilestoreAlongside } from './filestore-alongside';
+import { scoutBuilds, type EarlyBuildSource } from './early-builds';
+import { filestoreAlongside, randomAccessSource, type FilestoreAlongside } from './filestore-alongside';
 import type { FilestoreWriter } from './filestore-writer';
 import { loadSql, type SqlInput } from './load-sql';
 import type { RestoreRun, TargetServer } from './pipeline';
@@ -22,12 +23,24 @@ export interface ZipLoadResult {
 
 /** Loads a described zip into the staging database and folder (the filestore beside the load when the zip allows). */
 export async function loadZip(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter): Promise<ZipLoadResult> {
+  const scoutStop = new AbortController();
+  const zip = randomAccessSource(run, desc);
+  const early = zip ? scoutBuilds(zip, AbortSignal.any([run.signal, scoutStop.signal])) : undefined;
+  try {
+    return await loadZipWith(run, server, desc, files, early);
+  } finally {
+    scoutStop.abort();
+  }
+}
+
+/** `loadZip` with the scouted builds, if any. */
+async function loadZipWith(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter, early: EarlyBuildSource | undefined): Promise<ZipLoadResult> {
   const alongside = filestoreAlongside(run, desc, files);
-  if (!alongside) return sequentialPass(run, server, desc, files, undefined);
+  if (!alongside) return sequentialPass(run, server, desc, files, undefined, early);
   files.mute();
   let seq: ZipLoadResult;
   try {
-    seq = await sequentialPass(run, server, desc, files, alongside);
+    seq = await sequentialPass(run, server, desc, files, alongside, early);
   } catch (err) {
     // A failed filestore write stopped the load: that failure is the one to report.
     const walkErr = await alongside.stop();
@@ -43,7 +56,7 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
  * The one sequential pass over the zip: `dump.sql` into the SQL loader, `manifest.json` read, the
  * filestore written — or, when it is written `alongside`, the pass ends after `dump.sql`.
  */
-async function sequentialPass(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter, alongside: FilestoreAlongside | undefined): Promise<ZipLoadResult> {
+async function sequentialPass(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter, alongside: FilestoreAlongside | undefined, early: EarlyBuildSource | undefined): Promise<ZipLoadResult> {
   let sawDump = false;
   let odooVersion: string | undefined;
   let hasFilestore = false;
@@ -51,7 +64,7 @@ async function sequentialPass(run: RestoreRun, server: TargetServer, desc: Backu
     run.check();
     if (entry.name === 'dump.sql') {
       sawDump = true;
-      await loadDumpSql(run, server, entry.data(), { ...dumpSqlProgress(desc, entry.size), ...(alongside ? { onPostData: alongside.start } : {}) });
+      await loadDumpSql(run, server, entry.data(), { ...dumpSqlProgress(desc, entry.size), ...(alongside ? { onPostData: alongside.start } : {}), ...(early ? { early } : {}) });
       if (alongside) break;
       filestorePhase(run, desc);
     } else if (entry.name === 'manifest.json') {
@@ -78,7 +91,7 @@ function filestorePhase(run: RestoreRun, desc: BackupDescription): void {
  * Loads `dump.sql`. When the load fails while the entry's CRC is still unchecked, the rest of
  * the entry is read first: a corrupt archive is reported as such, not as an SQL error.
  */
-async function loadDumpSql(run: RestoreRun, server: TargetServer, data: AsyncIterable<Buffer>, measure: Pick<SqlInput, 'total' | 'rawBytes' | 'onPostData'>): Promise<void> {
+async function loadDumpSql(run: RestoreRun, server: TargetServer, data: AsyncIterable<Buffer>, measure: Pick<SqlInput, 'total' | 'rawBytes' | 'onPostData' | 'early'>): Promise<void> {
   const it = data[Symbol.asyncIterator]();
   // The loader's early exit must not end the entry: its remaining bytes are still to be checked.
   const shielded: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };

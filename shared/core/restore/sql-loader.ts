@@ -1,7 +1,10 @@
 /**
  * Executes the items of a plain SQL dump against one connection: statements are batched into
- * multi-statement simple queries (one round-trip for many small DDL statements), COPY data streams
- * through pg-copy-streams as raw bytes, psql meta-commands pg_dump writes are skipped or refused.
+ * multi-statement simple queries (one round-trip for many small DDL statements; thousands of
+ * foreign keys in a few transactions), COPY data streams through pg-copy-streams as raw bytes,
+ * psql meta-commands pg_dump writes are skipped or refused. Index builds run on extra
+ * connections (parallel-builds.ts), where the dump has them or, when they are known ahead, as
+ * soon as their table's COPY is done (early-builds.ts).
  *
  * The first error stops the load. A failed batch has been rolled back as a whole (a multi-statement
  * query is one implicit transaction), so it is replayed statement by statement to name the culprit
@@ -12,7 +15,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { AppError, cancelledError } from '../errors';
-import { ParallelBuilds, parallelClass } from './parallel-builds';
+import { copyTable, type EarlyBuildSource } from './early-builds';
+import { ParallelBuilds, parallelClass, SESSION_SETUP } from './parallel-builds';
 import { sqlError, statementPreview, type PgErrorLike } from './sql-errors';
 import type { SqlItem, SqlMetaItem } from './sql-stream';
 
@@ -38,13 +42,15 @@ export interface LoadOptions {
    */
   readonly parallel?: { readonly workers: number; readonly open: () => Promise<pg.Client> };
   /**
-   * Called when the post-data section (index and key builds) begins, with 0, then after each
-   * build that finished on a parallel worker, with how many have.
+   * Called when the post-data section (index and key builds) begins, with how many builds have
+   * finished (started early, see `early`), then after each build that finished on a parallel
+   * worker, with how many have.
    */
   readonly onPostData?: (built: number) => void;
+  /** Index builds known ahead (early-builds.ts): a table's builds start once its COPY is done. */
+  readonly early?: EarlyBuildSource;
 }
 
-const SESSION_SETUP = /^(SET\s|SELECT\s+pg_catalog\.set_config\()/i;
 
 /** What was loaded. */
 export interface LoadStats {
@@ -137,25 +143,32 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
   };
   const batch = new StatementBatch(client, opts, dumpName, stats, check);
   let built = 0;
-  const builds = opts.parallel ? new ParallelBuilds(opts.parallel, dumpName, signal, () => opts.onPostData?.(++built)) : undefined;
   let postData = false;
+  // Builds that finish before the post-data section (started early) are counted, not yet reported.
+  const builds = opts.parallel ? new ParallelBuilds(opts.parallel, dumpName, signal, () => (built++, postData && opts.onPostData?.(built))) : undefined;
+  const early = builds ? opts.early : undefined;
   try {
     for await (const item of items) {
       check();
       const cls = item.kind === 'sql' ? parallelClass(item.text) : undefined;
       if (cls && !postData) {
         postData = true;
-        opts.onPostData?.(0);
+        opts.onPostData?.(built);
       }
-      if (cls && builds && item.kind === 'sql') {
+      if (cls === 'index' && early?.taken(item.line)) {
+        // Started when its table was loaded.
+      } else if (cls === 'index' && builds && item.kind === 'sql') {
         await batch.flush();
         stats.statements++;
-        await builds.dispatch(cls, item.text, item.line);
+        early?.ranInPlace(item.line);
+        await builds.dispatch(item.text, item.line);
       } else {
-        if (builds?.pending) await builds.barrier();
+        if (builds?.pending) await (postData ? builds.barrier() : builds.raiseFailure());
         if (item.kind === 'sql') await addStatement(item.text, item.line, batch, builds);
-        else if (item.kind === 'copy') await copyIn(client, item, batch, stats, { dumpName, signal, check });
-        else if (SKIPPED_META.has(item.command)) continue;
+        else if (item.kind === 'copy') {
+          await copyIn(client, item, batch, stats, { dumpName, signal, check });
+          startBuildsOf(item.text, early, builds, stats);
+        } else if (SKIPPED_META.has(item.command)) continue;
         else await refuseMeta(item, batch, dumpName);
       }
       opts.onItem?.(item);
@@ -169,6 +182,16 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
   }
   await builds?.close();
   return stats;
+}
+
+/** Queues the builds of a table whose COPY has just finished, when the scout knows them. */
+function startBuildsOf(copyText: string, early: EarlyBuildSource | undefined, builds: ParallelBuilds | undefined, stats: LoadStats): void {
+  const table = early && builds ? copyTable(copyText) : undefined;
+  if (!table) return;
+  for (const b of early!.take(table)) {
+    stats.statements++;
+    builds!.enqueue(b.text, b.line);
+  }
 }
 
 /** A plain statement: remembered as session setup for the parallel workers, extensions checked first, then batched. */
