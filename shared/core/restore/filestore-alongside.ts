@@ -29,6 +29,8 @@ export interface AlongsideResult {
   readonly manifest: string | undefined;
   /** True when the zip has `filestore/` files. */
   readonly hasFilestore: boolean;
+  /** Bytes of the zip this reader read (its entries and their headers). */
+  readonly bytesRead: number;
 }
 
 /** A walk, started when the database load leaves a core free. */
@@ -82,7 +84,16 @@ export function filestoreAlongside(run: RestoreRun, desc: BackupDescription, fil
 
 /** Writes every `filestore/` entry of the zip; reads `manifest.json`. */
 async function walk(src: BackupSource & { size: number }, name: string, files: FilestoreWriter, signal: AbortSignal): Promise<AlongsideResult> {
-  const zip = await openZipRandomAccess(src, src.size, signal);
+  let bytesRead = 0;
+  const counted: BackupSource & { size: number } = {
+    ...src,
+    async open(range, sig) {
+      const s = await src.open(range, sig);
+      s.on('data', (c: Buffer) => (bytesRead += c.length));
+      return s;
+    },
+  };
+  const zip = await openZipRandomAccess(counted, src.size, signal);
   let manifest: string | undefined;
   let hasFilestore = false;
   try {
@@ -95,7 +106,7 @@ async function walk(src: BackupSource & { size: number }, name: string, files: F
         await files.write(entry.fileName.slice('filestore/'.length), checked(await zip.openReadStreamPromise(entry), entry, name));
       }
     }
-    return { manifest, hasFilestore };
+    return { manifest, hasFilestore, bytesRead };
   } catch (err) {
     throw readError(err as Error, name, 'its central directory');
   } finally {

@@ -19,6 +19,8 @@ export interface ZipLoadResult {
   readonly odooVersion: string | undefined;
   /** True when the zip has filestore files (restored or not). */
   readonly hasFilestore: boolean;
+  /** Bytes read by the second reader that wrote the filestore (the sequential pass counts its own). */
+  readonly bytesReadBeside?: number;
 }
 
 /** Loads a described zip into the staging database and folder (the filestore beside the load when the zip allows). */
@@ -49,7 +51,7 @@ async function loadZipWith(run: RestoreRun, server: TargetServer, desc: BackupDe
   filestorePhase(run, desc);
   files.unmute();
   const walked = await alongside.finish();
-  return { odooVersion: (walked.manifest !== undefined ? manifestVersion(walked.manifest, run) : undefined) ?? seq.odooVersion, hasFilestore: walked.hasFilestore };
+  return { odooVersion: (walked.manifest !== undefined ? manifestVersion(walked.manifest, run) : undefined) ?? seq.odooVersion, hasFilestore: walked.hasFilestore, bytesReadBeside: walked.bytesRead };
 }
 
 /**

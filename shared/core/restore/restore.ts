@@ -107,7 +107,7 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
     format: desc.multi ? 'folder' : desc.format === 'sql-gz' ? 'sql' : desc.format,
     tables: facts.tables,
     filestoreFiles: files.files,
-    bytesRead: desc.format === 'dump' && desc.localPath && !desc.encrypted ? (desc.size ?? desc.rawBytes()) : desc.rawBytes(),
+    bytesRead: desc.format === 'dump' && desc.localPath && !desc.encrypted ? (desc.size ?? desc.rawBytes()) : desc.rawBytes() + (loaded.bytesReadBeside ?? 0),
     ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
     warnings: run.warnings,
     ...(attachments ? { attachments } : {}),
@@ -115,7 +115,7 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
 }
 
 /** The loader for the backup's format: zip, plain SQL (gzipped or not), or a custom dump through pg_restore. */
-async function load(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter): Promise<{ odooVersion?: string | undefined; hasFilestore: boolean }> {
+async function load(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter): Promise<{ odooVersion?: string | undefined; hasFilestore: boolean; bytesReadBeside?: number }> {
   if (desc.format === 'zip') return loadZip(run, server, desc, files);
   if (desc.format === 'dump') {
     await loadPgRestore(run, server, desc);
