@@ -16,6 +16,7 @@ import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store'
 import { fixtureDirWith } from '../../../helpers/fixtures';
 import { gpgEncryptSymmetric, makeGpgHome } from '../../../helpers/gpg';
 import { startFakeOdoo, type FakeOdoo } from '../../../helpers/fake-services/odoo-manager';
+import { jobEnd } from '../../../helpers/job-end';
 import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
 const FIX = fixtureDirWith('acme_medium_zip.zip');
@@ -60,25 +61,16 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-/** Waits for a job to end (or for `until`); its state then. */
-async function jobEnd(jobId: string, until: () => boolean = () => false): Promise<string> {
-  for (;;) {
-    const job = desk.jobs.get(jobId)!;
-    if (job.state !== 'running' || until()) return job.state;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Restores `key` from a fresh storage to the fake Odoo (cancelling once `cancelWhen` holds); expects `state` and every slot back. */
 async function givesSlotsBack(key: string, state: string, cancelWhen?: () => boolean, passphrase?: string): Promise<void> {
   const s = `nas${++n}`;
   await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
   const { jobId } = await desk['restore:start']({ source: `${s}:${key}`, db: `slots${n}`, target: { type: 'odoo', instance: 'prod' }, ...(passphrase !== undefined ? { passphrase } : {}) });
   if (cancelWhen) {
-    await jobEnd(jobId, cancelWhen);
+    await jobEnd(desk, jobId, cancelWhen);
     await desk['jobs:cancel']({ jobId });
   }
-  expect(await jobEnd(jobId)).toBe(state);
+  expect(await jobEnd(desk, jobId)).toBe(state);
   expect(await slots.settled(s)).toBe(0);
 }
 

@@ -16,6 +16,7 @@ import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store'
 import { fixtureDirWith } from '../../../helpers/fixtures';
 import { gpgEncryptSymmetric, makeGpgHome, writeTinyZip } from '../../../helpers/gpg';
 import { startPgCluster, type PgCluster } from '../../../helpers/pg-cluster';
+import { jobEnd } from '../../../helpers/job-end';
 import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
 const FIX = fixtureDirWith('acme_medium_zip.zip');
@@ -79,23 +80,14 @@ async function restore(key: string, passphrase?: string): Promise<{ s: string; j
   return { s, jobId };
 }
 
-/** Waits for a job to end; its final state. */
-async function jobEnd(jobId: string, until: (phase: string | undefined) => boolean = () => false): Promise<string> {
-  for (;;) {
-    const job = desk.jobs.get(jobId)!;
-    if (job.state !== 'running' || until(job.progress?.phase)) return job.state;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Restores `key`, optionally cancelling once `cancelAt` says so; expects `state` and every slot back; the job's error message. */
 async function givesSlotsBack(key: string, state: string, cancelAt?: (phase: string | undefined) => boolean, passphrase?: string): Promise<string | undefined> {
   const { s, jobId } = await restore(key, passphrase);
   if (cancelAt) {
-    await jobEnd(jobId, cancelAt);
+    await jobEnd(desk, jobId, (job) => cancelAt(job.progress?.phase));
     await desk['jobs:cancel']({ jobId });
   }
-  expect(await jobEnd(jobId)).toBe(state);
+  expect(await jobEnd(desk, jobId)).toBe(state);
   expect(await slots.settled(s)).toBe(0);
   return desk.jobs.get(jobId)?.error?.message;
 }
@@ -119,7 +111,7 @@ describe.skipIf(!FIX || !hasServer)('transfer slots after a restore drill', () =
     const s = `nas${++n}`;
     await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
     const { jobId } = await desk['drills:run']({ ref: `${s}:${key}` });
-    expect(await jobEnd(jobId)).toBe(state);
+    expect(await jobEnd(desk, jobId)).toBe(state);
     expect(await slots.settled(s)).toBe(0);
   }
   it('passed', () => drill(ZIP, 'succeeded'));

@@ -11,6 +11,7 @@ import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { fixtureDirWith } from '../../../helpers/fixtures';
 import { startS3Server, type S3TestServer } from '../../../helpers/s3-server';
+import { jobEnd } from '../../../helpers/job-end';
 import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
 const FIX = fixtureDirWith('acme_medium_zip.zip');
@@ -47,15 +48,6 @@ async function givesSlotsBack(flow: (s: string) => Promise<unknown>): Promise<vo
   expect(await slots.settled(s)).toBe(0);
 }
 
-/** Waits for a job to end (or for `until`); its state then. */
-async function jobEnd(jobId: string, until: () => boolean = () => false): Promise<string> {
-  for (;;) {
-    const job = desk.jobs.get(jobId)!;
-    if (job.state !== 'running' || until()) return job.state;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 describe.skipIf(!FIX)('transfer slots after each flow (S3)', () => {
   it('inspect: zip through ranged reads, several times', () =>
     givesSlotsBack(async (s) => {
@@ -65,17 +57,17 @@ describe.skipIf(!FIX)('transfer slots after each flow (S3)', () => {
   it('catalog listing', () => givesSlotsBack((s) => desk['catalog:list']({ storages: [s] })));
   it('storage test', () => givesSlotsBack(async (s) => expect((await desk['storages:test']({ name: s })).ok).toBe(true)));
   it('download: complete', () =>
-    givesSlotsBack(async (s) => expect(await jobEnd((await desk['download:start']({ ref: `${s}:${ZIP}`, out: join(tmp, `${s}.zip`) })).jobId)).toBe('succeeded')));
+    givesSlotsBack(async (s) => expect(await jobEnd(desk, (await desk['download:start']({ ref: `${s}:${ZIP}`, out: join(tmp, `${s}.zip`) })).jobId)).toBe('succeeded')));
   it('download: resumed after a dropped connection', () =>
     givesSlotsBack(async (s) => {
       s3.interruptNext('read', 2_000_000);
-      expect(await jobEnd((await desk['download:start']({ ref: `${s}:${ZIP}`, out: join(tmp, `${s}.zip`) })).jobId)).toBe('succeeded');
+      expect(await jobEnd(desk, (await desk['download:start']({ ref: `${s}:${ZIP}`, out: join(tmp, `${s}.zip`) })).jobId)).toBe('succeeded');
     }));
   it('download: cancelled half way', () =>
     givesSlotsBack(async (s) => {
       const { jobId } = await desk['download:start']({ ref: `${s}:${DUMP}`, out: join(tmp, `${s}.dump`) });
-      await jobEnd(jobId, () => (desk.jobs.get(jobId)?.progress?.done ?? 0) > 0);
+      await jobEnd(desk, jobId, (job) => (job.progress?.done ?? 0) > 0);
       await desk['jobs:cancel']({ jobId });
-      expect(await jobEnd(jobId)).toBe('cancelled');
+      expect(await jobEnd(desk, jobId)).toBe('cancelled');
     }));
 });

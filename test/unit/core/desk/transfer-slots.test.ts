@@ -13,6 +13,7 @@ import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { fixtureDirWith } from '../../../helpers/fixtures';
 import { gpgEncryptSymmetric, makeGpgHome, type GpgHome } from '../../../helpers/gpg';
+import { jobEnd } from '../../../helpers/job-end';
 import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
 const FIX = fixtureDirWith('acme_small_zip.zip');
@@ -68,15 +69,6 @@ async function givesSlotsBack(flow: (s: string) => Promise<unknown>): Promise<vo
   expect(await slots.settled(s)).toBe(0);
 }
 
-/** Waits for a job to end; its final state. */
-async function jobEnd(jobId: string): Promise<string> {
-  for (;;) {
-    const job = desk.jobs.get(jobId)!;
-    if (job.state !== 'running') return job.state;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Files this process has open (Linux), or undefined elsewhere. */
 async function openFiles(): Promise<number | undefined> {
   await new Promise((r) => setTimeout(r, 50));
@@ -85,7 +77,7 @@ async function openFiles(): Promise<number | undefined> {
 
 /** Starts a download and waits for it. */
 async function download(args: Parameters<Desk['download:start']>[0]): Promise<string> {
-  return jobEnd((await desk['download:start'](args)).jobId);
+  return jobEnd(desk, (await desk['download:start'](args)).jobId);
 }
 
 describe.skipIf(!FIX)('transfer slots after each flow (local folder)', () => {
@@ -123,6 +115,6 @@ describe.skipIf(!FIX)('transfer slots after each flow (local folder)', () => {
       const { jobId } = await desk['download:start']({ ref: `${s}:${ZIP}`, out: join(tmp, `dl-${s}.zip`) });
       while ((desk.jobs.get(jobId)?.progress?.done ?? 0) === 0 && desk.jobs.get(jobId)?.state === 'running') await new Promise((r) => setTimeout(r, 1));
       await desk['jobs:cancel']({ jobId });
-      expect(await jobEnd(jobId)).toBe('cancelled');
+      expect(await jobEnd(desk, jobId)).toBe('cancelled');
     }));
 });
