@@ -8,9 +8,12 @@
  * served from it; isolated reads (an entry's local header) stay exact, so scattered entries do
  * not pull in blocks they do not need.
  */
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { PassThrough, pipeline, Transform, type Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
+import { AppError } from '../errors';
 import type { BackupSource } from './source';
+import { corrupt } from './zip-stream';
 
 /** Bytes fetched at once during a sequential walk. */
 const BLOCK = 256 * 1024;
@@ -89,7 +92,42 @@ export class SourceReader extends yauzl.RandomAccessReader {
   }
 }
 
+/** A zip that can be read at random: a seekable source of known size. */
+export type RandomAccessZip = BackupSource & { readonly size: number };
+
 /** Opens a seekable zip of `size` bytes for random access (entries read lazily, one at a time). */
 export function openZipRandomAccess(source: BackupSource, size: number, signal?: AbortSignal): Promise<yauzl.ZipFile> {
   return yauzl.fromRandomAccessReaderPromise(new SourceReader(source, size, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+}
+
+/** yauzl's and inflate's complaints (no code, or a `Z_…` one) mean a damaged zip (`Integrity`); other errors pass as they are. */
+export function zipReadError(err: Error, zipName: string, what: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (err instanceof AppError || (code !== undefined && !code.startsWith('Z_'))) return err;
+  return corrupt(`${zipName} is corrupt: ${what.startsWith('its ') ? what : `"${what}"`} cannot be read (${err.message}).`, { entry: what });
+}
+
+/**
+ * An entry's bytes, failing as `Integrity` at the end when their CRC-32 is not the central
+ * directory's (yauzl checks sizes, not CRCs; the sequential reader of zip-stream.ts checks both).
+ */
+export async function openCheckedEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, zipName: string): Promise<Readable> {
+  const data = await zip.openReadStreamPromise(entry);
+  let crc = 0;
+  const check = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      crc = crc32(chunk, crc);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      if (crc >>> 0 === entry.crc32 >>> 0) return cb();
+      cb(corrupt(`${zipName} is corrupt: CRC-32 mismatch in "${entry.fileName}".`, { entry: entry.fileName }));
+    },
+  });
+  data.on('error', (err) => check.destroy(zipReadError(err, zipName, entry.fileName)));
+  check.on('close', () => data.destroy());
+  // A small entry can fail its check before the consumer attaches (e.g. while a writer makes its
+  // folder): the consumer then finds `check` errored; the error must not go uncaught meanwhile.
+  check.on('error', () => undefined);
+  return data.pipe(check);
 }

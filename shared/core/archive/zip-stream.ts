@@ -36,7 +36,8 @@ const SIG_EOCD = 0x06054b50;
 const SIG_EOCD64 = 0x06064b50;
 const SIG_LOCATOR64 = 0x07064b50;
 
-function corrupt(message: string, details?: Record<string, unknown>): AppError {
+/** An `Integrity` error for a damaged or incomplete archive. */
+export function corrupt(message: string, details?: Record<string, unknown>): AppError {
   return new AppError('Integrity', message, {
     hint: 'The archive is damaged or incomplete; download it again or use another backup.',
     ...(details ? { details } : {}),

@@ -11,8 +11,7 @@
  * inflate would compete with the load for the CPU) is not scouted, nor one whose scout fails or
  * has not finished when a table is loaded: those builds then run where the dump has them.
  */
-import { openZipRandomAccess } from '../archive/source-reader';
-import type { BackupSource } from '../archive/source';
+import { openZipRandomAccess, type RandomAccessZip } from '../archive/source-reader';
 import { parallelClass } from './parallel-builds';
 import { parseSqlStream, type SqlItem } from './sql-stream';
 
@@ -89,7 +88,7 @@ class Scouted implements EarlyBuildSource {
  * Starts scouting `dump.sql` of a seekable zip on a second reader; returns at once. The scout
  * stops with `signal`; any failure of it only means no early builds.
  */
-export function scoutBuilds(zip: BackupSource & { size: number }, signal: AbortSignal): EarlyBuildSource {
+export function scoutBuilds(zip: RandomAccessZip, signal: AbortSignal): EarlyBuildSource {
   const scouted = new Scouted();
   scouted.settled = scout(zip, signal).then(
     (found) => void (found && scouted.fill(found)),
@@ -121,7 +120,7 @@ export async function buildsByTable(items: AsyncIterable<SqlItem>, signal?: Abor
 
 
 /** Reads the zip's `dump.sql` for its build statements, by table; undefined when it is not worth it. */
-async function scout(zip: BackupSource & { size: number }, signal: AbortSignal): Promise<Map<string, EarlyBuild[]> | undefined> {
+async function scout(zip: RandomAccessZip, signal: AbortSignal): Promise<Map<string, EarlyBuild[]> | undefined> {
   const z = await openZipRandomAccess(zip, zip.size, signal);
   try {
     for await (const entry of z.eachEntry()) {

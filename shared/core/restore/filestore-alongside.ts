@@ -12,12 +12,9 @@
  * abort) and is the error reported; a failed load stops the walk and waits for it, so the roll
  * back never races a write into the folder it removes.
  */
-import { Transform, type Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
-import type yauzl from 'yauzl';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
-import { openZipRandomAccess } from '../archive/source-reader';
-import { AppError, cancelledError } from '../errors';
+import { openCheckedEntry, openZipRandomAccess, zipReadError, type RandomAccessZip } from '../archive/source-reader';
+import { cancelledError } from '../errors';
 import type { BackupDescription } from './describe';
 import { readSmall } from './describe';
 import type { FilestoreWriter } from './filestore-writer';
@@ -43,17 +40,16 @@ export interface FilestoreAlongside {
   stop(): Promise<unknown>;
 }
 
-/** The zip's source when it can be read at random (plain, seekable, of known size), else undefined. */
-export function randomAccessSource(run: RestoreRun, desc: BackupDescription): (BackupSource & { size: number }) | undefined {
+/** The zip's source when it can be read at random, else undefined. */
+export function randomAccessSource(run: RestoreRun, desc: BackupDescription): RandomAccessZip | undefined {
   const src = run.opts.source as BackupSource | MultiPartBackup;
   if (desc.format !== 'zip' || desc.encrypted || desc.multi || 'kind' in src) return undefined;
   if (!src.seekable || src.size === undefined || desc.filestoreFiles === undefined) return undefined;
-  return src as BackupSource & { size: number };
+  return src as RandomAccessZip;
 }
 
-/** A walk that writes the filestore beside the load, when the backup allows it and the filestore is wanted. */
-export function filestoreAlongside(run: RestoreRun, desc: BackupDescription, files: FilestoreWriter): FilestoreAlongside | undefined {
-  const src = randomAccessSource(run, desc);
+/** A walk that writes the filestore of the zip `src` (see `randomAccessSource`) beside the load, when the filestore is wanted. */
+export function filestoreAlongside(run: RestoreRun, src: RandomAccessZip | undefined, desc: BackupDescription, files: FilestoreWriter): FilestoreAlongside | undefined {
   if (!src || !run.opts.filestore) return undefined;
   const stopper = new AbortController();
   const signal = AbortSignal.any([run.signal, stopper.signal]);
@@ -83,9 +79,9 @@ export function filestoreAlongside(run: RestoreRun, desc: BackupDescription, fil
 }
 
 /** Writes every `filestore/` entry of the zip; reads `manifest.json`. */
-async function walk(src: BackupSource & { size: number }, name: string, files: FilestoreWriter, signal: AbortSignal): Promise<AlongsideResult> {
+async function walk(src: RandomAccessZip, name: string, files: FilestoreWriter, signal: AbortSignal): Promise<AlongsideResult> {
   let bytesRead = 0;
-  const counted: BackupSource & { size: number } = {
+  const counted: RandomAccessZip = {
     ...src,
     async open(range, sig) {
       const s = await src.open(range, sig);
@@ -100,44 +96,16 @@ async function walk(src: BackupSource & { size: number }, name: string, files: F
     for await (const entry of zip.eachEntry()) {
       if (signal.aborted) throw cancelledError('The restore');
       if (entry.fileName === 'manifest.json') {
-        manifest = await readSmall(checked(await zip.openReadStreamPromise(entry), entry, name), 4 * 1024 * 1024);
+        manifest = await readSmall(await openCheckedEntry(zip, entry, name), 4 * 1024 * 1024);
       } else if (entry.fileName.startsWith('filestore/') && !entry.fileName.endsWith('/')) {
         hasFilestore = true;
-        await files.write(entry.fileName.slice('filestore/'.length), checked(await zip.openReadStreamPromise(entry), entry, name));
+        await files.write(entry.fileName.slice('filestore/'.length), await openCheckedEntry(zip, entry, name));
       }
     }
     return { manifest, hasFilestore, bytesRead };
   } catch (err) {
-    throw readError(err as Error, name, 'its central directory');
+    throw zipReadError(err as Error, name, 'its central directory');
   } finally {
     zip.close();
   }
-}
-
-/** yauzl's and inflate's complaints (no code, or a `Z_…` one) mean a damaged zip; other errors pass as they are. */
-function readError(err: Error, zipName: string, entry: string): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (err instanceof AppError || (code !== undefined && !code.startsWith('Z_'))) return err;
-  return new AppError('Integrity', `${zipName} is corrupt: ${entry.startsWith('its ') ? entry : `"${entry}"`} cannot be read (${err.message}).`, { hint: 'The backup is damaged; download it again or use another backup.', details: { entry } });
-}
-
-/** The entry's bytes, failing as `Integrity` at the end when their CRC-32 is not the directory's. */
-function checked(data: Readable, entry: yauzl.Entry, zipName: string): Readable {
-  let crc = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      crc = crc32(chunk, crc);
-      cb(null, chunk);
-    },
-    flush(cb) {
-      if (crc >>> 0 === entry.crc32 >>> 0) return cb();
-      cb(new AppError('Integrity', `${zipName} is corrupt: CRC-32 mismatch in "${entry.fileName}".`, { hint: 'The backup is damaged; download it again or use another backup.', details: { entry: entry.fileName } }));
-    },
-  });
-  data.on('error', (err) => check.destroy(readError(err, zipName, entry.fileName)));
-  check.on('close', () => data.destroy());
-  // A small entry can fail its check before the consumer attaches (the writer first makes its
-  // folder): the consumer then finds `check` errored; the error must not go uncaught meanwhile.
-  check.on('error', () => undefined);
-  return data.pipe(check);
 }

@@ -29,15 +29,14 @@ export async function loadZip(run: RestoreRun, server: TargetServer, desc: Backu
   const zip = randomAccessSource(run, desc);
   const early = zip ? scoutBuilds(zip, AbortSignal.any([run.signal, scoutStop.signal])) : undefined;
   try {
-    return await loadZipWith(run, server, desc, files, early);
+    return await loadZipWith(run, server, desc, files, early, filestoreAlongside(run, zip, desc, files));
   } finally {
     scoutStop.abort();
   }
 }
 
-/** `loadZip` with the scouted builds, if any. */
-async function loadZipWith(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter, early: EarlyBuildSource | undefined): Promise<ZipLoadResult> {
-  const alongside = filestoreAlongside(run, desc, files);
+/** `loadZip` with the scouted builds and the filestore walk, when the zip allows them. */
+async function loadZipWith(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter, early: EarlyBuildSource | undefined, alongside: FilestoreAlongside | undefined): Promise<ZipLoadResult> {
   if (!alongside) return sequentialPass(run, server, desc, files, undefined, early);
   files.mute();
   let seq: ZipLoadResult;
