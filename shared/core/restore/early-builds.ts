@@ -12,30 +12,14 @@
  * has not finished when a table is loaded: those builds then run where the dump has them.
  */
 import { openZipRandomAccess, type RandomAccessZip } from '../archive/source-reader';
-import { parallelClass } from './parallel-builds';
+import { buildTable, parallelClass } from './statement-kinds';
 import { parseSqlStream, type SqlItem } from './sql-stream';
 
 /** Largest `dump.sql` scouted (uncompressed bytes). */
 const SCOUT_MAX_BYTES = 256 * 1024 * 1024;
 
-const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
-const QUALIFIED = String.raw`${IDENT}(?:\.${IDENT})?`;
-const COPY_TABLE = new RegExp(String.raw`^COPY\s+(${QUALIFIED})\s`);
-const INDEX_TABLE = new RegExp(String.raw`^CREATE\s+(?:UNIQUE\s+)?INDEX\s+${IDENT}\s+ON\s+(?:ONLY\s+)?(${QUALIFIED})\s`, 'i');
 /** Statements that change no table definition: sequence values, large objects, comments (Odoo comments its SQL constraints). */
 const HARMLESS_IN_DATA = /^(SELECT\s+pg_catalog\.(setval|lo_create|lo_open|lowrite|lo_close)\(|COMMENT\s+ON\s)/i;
-const KEY_TABLE = new RegExp(String.raw`^ALTER\s+TABLE\s+(?:ONLY\s+)?(${QUALIFIED})\s+ADD\s+CONSTRAINT\s+${IDENT}\s+(?:PRIMARY\s+KEY|UNIQUE)\s`, 'i');
-
-/** The table a `COPY … FROM stdin` loads, as the dump names it. */
-export function copyTable(text: string): string | undefined {
-  return COPY_TABLE.exec(text)?.[1];
-}
-
-/** The one table an index build or PRIMARY KEY/UNIQUE constraint is on, as the dump names it; undefined for anything else. */
-export function buildTable(text: string): string | undefined {
-  if (parallelClass(text) !== 'index') return undefined;
-  return (INDEX_TABLE.exec(text) ?? KEY_TABLE.exec(text))?.[1];
-}
 
 /** A build statement and its line in the dump. */
 export interface EarlyBuild {

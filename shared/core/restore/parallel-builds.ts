@@ -6,27 +6,17 @@
  * barrier). Foreign keys are not built here: they run batched on the loader's own connection,
  * a few transactions for thousands of them (on 2 cores, 1,900 of an Odoo database took 3.5 s as
  * separate statements and 1.8 s in one transaction; in parallel they queue on the locks of the
- * tables every one references, such as res_users). The first failure is raised at the next
- * barrier, or by `raiseFailure`.
+ * tables every one references, such as res_users) — beside the builds still running, when
+ * neither of a key's tables has one (foreign-keys-beside.ts). The first failure is raised at the
+ * next barrier, or by `raiseFailure`.
  */
 import type pg from 'pg';
 import { cancelledError } from '../errors';
 import { sqlError } from './sql-errors';
+import { buildTable } from './statement-kinds';
 
 /** The statements a worker replays before its first build: the dump's session settings. */
 export const SESSION_SETUP = /^(SET\s|SELECT\s+pg_catalog\.set_config\()/i;
-
-/**
- * What kind of post-data statement `text` is: an index build (a CREATE INDEX, a PRIMARY KEY or
- * UNIQUE constraint: each locks one table and may run beside the others), a foreign key, or
- * neither (undefined).
- */
-export function parallelClass(text: string): 'index' | 'fk' | undefined {
-  if (/^CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)/i.test(text)) return 'index';
-  const m = /^ALTER\s+TABLE\s+(?:ONLY\s+)?[^;]*?\s+ADD\s+CONSTRAINT\s+\S+\s+(PRIMARY\s+KEY|UNIQUE|FOREIGN\s+KEY)\s/i.exec(text);
-  if (!m || text.indexOf(';') !== text.length - 1) return undefined;
-  return /^FOREIGN/i.test(m[1]!) ? 'fk' : 'index';
-}
 
 interface Worker {
   client: pg.Client;
@@ -41,6 +31,7 @@ interface Worker {
 interface Queued {
   readonly text: string;
   readonly line: number;
+  readonly table: string | undefined;
 }
 
 /** Parallel index builds on up to `workers` extra sessions of the same database. */
@@ -48,7 +39,8 @@ export class ParallelBuilds {
   /** Session setup statements of the dump (`SET …`), replayed on each worker before its first build. */
   readonly setup: string[] = [];
   private readonly workers: Worker[] = [];
-  private running = new Set<Promise<void>>();
+  /** The builds running, with the table each is on. */
+  private running = new Map<Promise<void>, string | undefined>();
   private error: unknown;
   private queue: Queued[] = [];
   private pumping: Promise<void> | undefined;
@@ -75,10 +67,20 @@ export class ParallelBuilds {
     for (;;) {
       if (this.queue.length > 0 && !this.error) await this.pump();
       if (this.running.size === 0 && (this.queue.length === 0 || this.error)) break;
-      await Promise.allSettled([...this.running]);
+      await Promise.allSettled([...this.running.keys()]);
     }
     this.queue = [];
     this.raiseFailure();
+  }
+
+  /**
+   * Settles when a build ends or a worker comes free — at once when nothing is queued or running,
+   * or a build failed. A promise that waits, never a spin: a worker still connecting needs I/O.
+   */
+  async buildEnded(): Promise<void> {
+    if (this.error !== undefined || this.closed || (this.running.size === 0 && this.queue.length === 0)) return;
+    if (this.queue.length > 0) void this.pump();
+    await new Promise<void>((resolve) => this.freed.push(resolve));
   }
 
   /** Raises the first failure of a build without waiting for the others. */
@@ -95,8 +97,18 @@ export class ParallelBuilds {
    * table is loaded while the rest of the data still loads.
    */
   enqueue(text: string, line: number): void {
-    this.queue.push({ text, line });
+    this.queue.push({ text, line, table: buildTable(text) });
     void this.pump();
+  }
+
+  /** The tables that have a build queued or running (a foreign key on one would wait for its lock); undefined when one such build's table is not known. */
+  busyTables(): Set<string> | undefined {
+    const tables = new Set<string>();
+    for (const t of [...this.queue.map((q) => q.table), ...this.running.values()]) {
+      if (t === undefined) return undefined;
+      tables.add(t);
+    }
+    return tables;
   }
 
   /** Starts queued builds as workers come free (one pump at a time). */
@@ -115,6 +127,7 @@ export class ParallelBuilds {
         }
       } catch (err) {
         this.error ??= err;
+        this.released();
       } finally {
         this.pumping = undefined;
       }
@@ -144,7 +157,7 @@ export class ParallelBuilds {
       },
     );
     worker.busy = job;
-    this.running.add(job);
+    this.running.set(job, buildTable(text));
     void job.finally(() => {
       worker.busy = undefined;
       this.running.delete(job);
@@ -160,14 +173,14 @@ export class ParallelBuilds {
     this.queue = [];
     this.closed = true;
     this.released();
-    this.running = new Set();
+    this.running = new Map();
     for (const w of this.workers) void w.client.end().catch(() => undefined);
   }
 
   /** Waits for what runs, then closes every worker session. */
   async close(): Promise<void> {
-    if (this.running.size > 0) await Promise.allSettled([...this.running]);
-    this.running = new Set();
+    if (this.running.size > 0) await Promise.allSettled([...this.running.keys()]);
+    this.running = new Map();
     for (const w of this.workers) await w.client.end().catch(() => undefined);
   }
 

@@ -15,12 +15,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { AppError, cancelledError } from '../errors';
-import { copyTable, type EarlyBuildSource } from './early-builds';
-import { ParallelBuilds, parallelClass, SESSION_SETUP } from './parallel-builds';
+import { BesideBuilds } from './beside-builds';
+import { type EarlyBuildSource } from './early-builds';
+import { ParallelBuilds, SESSION_SETUP } from './parallel-builds';
+import { besideStatement, copyTable, parallelClass } from './statement-kinds';
 import { sqlError, statementPreview, type PgErrorLike } from './sql-errors';
 import type { SqlItem, SqlMetaItem } from './sql-stream';
 
-export { parallelClass } from './parallel-builds';
+export { parallelClass } from './statement-kinds';
 export { statementPreview } from './sql-errors';
 
 /** Options of `loadSqlItems`. */
@@ -76,6 +78,11 @@ class StatementBatch {
     private readonly stats: LoadStats,
     private readonly check: () => void,
   ) {}
+
+  /** Statements batched and not yet sent. */
+  get size(): number {
+    return this.batch.length;
+  }
 
   /** Adds a statement; sends the batch once it is full. */
   async add(text: string, line: number): Promise<void> {
@@ -147,6 +154,7 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
   // Builds that finish before the post-data section (started early) are counted, not yet reported.
   const builds = opts.parallel ? new ParallelBuilds(opts.parallel, dumpName, signal, () => (built++, postData && opts.onPostData?.(built))) : undefined;
   const early = builds ? opts.early : undefined;
+  const beside = builds ? new BesideBuilds(batch, builds) : undefined;
   try {
     for await (const item of items) {
       check();
@@ -155,6 +163,7 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
         postData = true;
         opts.onPostData?.(built);
       }
+      const late = postData && builds?.pending && item.kind === 'sql' ? besideStatement(item.text) : undefined;
       if (cls === 'index' && early?.taken(item.line)) {
         // Started when its table was loaded.
       } else if (cls === 'index' && builds && item.kind === 'sql') {
@@ -162,8 +171,11 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
         stats.statements++;
         early?.ranInPlace(item.line);
         await builds.dispatch(item.text, item.line);
+      } else if (late && beside && item.kind === 'sql') {
+        await beside.offer(item.text, item.line, late);
       } else {
-        if (builds?.pending) await (postData ? builds.barrier() : builds.raiseFailure());
+        if (postData && beside) await beside.drain();
+        else builds?.raiseFailure();
         if (item.kind === 'sql') await addStatement(item.text, item.line, batch, builds);
         else if (item.kind === 'copy') {
           await copyIn(client, item, batch, stats, { dumpName, signal, check });
@@ -174,7 +186,9 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
       opts.onItem?.(item);
     }
     await batch.flush();
-    await builds?.barrier();
+    await beside?.drain();
+    await batch.flush();
+    console.log('SQLDONE', (performance.now()/1000).toFixed(2));
   } catch (err) {
     // Any error ends the load at once: builds still running are not waited for.
     builds?.abandon();

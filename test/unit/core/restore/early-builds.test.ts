@@ -3,7 +3,7 @@
  * table the dump names; nothing from a statement on that could change what a build sees.
  */
 import { describe, expect, it } from 'vitest';
-import { buildsByTable, buildTable, copyTable } from '../../../../shared/core/restore/early-builds';
+import { buildsByTable } from '../../../../shared/core/restore/early-builds';
 import { parseSqlStream } from '../../../../shared/core/restore/sql-stream';
 
 async function* once(text: string): AsyncGenerator<Buffer> {
@@ -19,17 +19,6 @@ const PRE = 'SET client_encoding = \'UTF8\';\nCREATE TABLE public.a (id integer 
 const DATA = 'COPY public.a (id, v) FROM stdin;\n1\tx\n\\.\nCOPY public."B b" (id) FROM stdin;\n1\n\\.\nSELECT pg_catalog.setval(\'public.a_id_seq\', 1, true);\n';
 
 describe('early builds', () => {
-  it('names the table of a COPY and of an index or key build, quoted names too', () => {
-    expect(copyTable('COPY public.res_partner (id, name) FROM stdin;')).toBe('public.res_partner');
-    expect(copyTable('COPY public."B b" (id) FROM stdin;')).toBe('public."B b"');
-    expect(buildTable('CREATE UNIQUE INDEX x ON public.a USING btree (v);')).toBe('public.a');
-    expect(buildTable('CREATE INDEX x ON ONLY public."B b" USING btree (id);')).toBe('public."B b"');
-    expect(buildTable('ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_pkey PRIMARY KEY (id);')).toBe('public.a');
-    expect(buildTable('ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_v_uniq UNIQUE (v);')).toBe('public.a');
-    expect(buildTable('ALTER TABLE ONLY public.b\n    ADD CONSTRAINT b_fk FOREIGN KEY (id) REFERENCES public.a(id);')).toBeUndefined();
-    expect(buildTable('CREATE INDEX CONCURRENTLY x ON public.a (v);')).toBeUndefined();
-  });
-
   it('takes the builds after the data section began, by table; comments, sequence values and foreign keys do not stop it', async () => {
     const post = [
       'ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_pkey PRIMARY KEY (id);',
