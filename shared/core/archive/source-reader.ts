@@ -100,6 +100,13 @@ export function openZipRandomAccess(source: BackupSource, size: number, signal?:
   return yauzl.fromRandomAccessReaderPromise(new SourceReader(source, size, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
 }
 
+/** `Integrity` when an entry's CRC-32 or size is not what the central directory says, else undefined. */
+export function entryMismatch(entry: yauzl.Entry, zipName: string, crc: number, size: number): AppError | undefined {
+  if (crc >>> 0 === entry.crc32 >>> 0 && size === entry.uncompressedSize) return undefined;
+  const what = size === entry.uncompressedSize ? 'CRC-32 mismatch' : `size mismatch (${size} bytes, ${entry.uncompressedSize} expected)`;
+  return corrupt(`${zipName} is corrupt: ${what} in "${entry.fileName}".`, { entry: entry.fileName });
+}
+
 /** yauzl's and inflate's complaints (no code, or a `Z_…` one) mean a damaged zip (`Integrity`); other errors pass as they are. */
 export function zipReadError(err: Error, zipName: string, what: string): Error {
   const code = (err as NodeJS.ErrnoException).code;
@@ -112,16 +119,21 @@ export function zipReadError(err: Error, zipName: string, what: string): Error {
  * directory's (yauzl checks sizes, not CRCs; the sequential reader of zip-stream.ts checks both).
  */
 export async function openCheckedEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, zipName: string): Promise<Readable> {
-  const data = await zip.openReadStreamPromise(entry);
+  return checkedEntry(await zip.openReadStreamPromise(entry), entry, zipName);
+}
+
+/** An entry's inflated bytes `data`, failing as `Integrity` at the end when their CRC-32 or size is not the central directory's. */
+export function checkedEntry(data: Readable, entry: yauzl.Entry, zipName: string): Readable {
   let crc = 0;
+  let size = 0;
   const check = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       crc = crc32(chunk, crc);
+      size += chunk.length;
       cb(null, chunk);
     },
     flush(cb) {
-      if (crc >>> 0 === entry.crc32 >>> 0) return cb();
-      cb(corrupt(`${zipName} is corrupt: CRC-32 mismatch in "${entry.fileName}".`, { entry: entry.fileName }));
+      cb(entryMismatch(entry, zipName, crc, size));
     },
   });
   data.on('error', (err) => check.destroy(zipReadError(err, zipName, entry.fileName)));

@@ -1,8 +1,9 @@
 /**
  * The filestore written WHILE the database loads, for a zip that can be read twice cheaply (a
- * plain, seekable zip of known size: a local file or ranged storage reads). A second reader walks
- * the zip's central directory and writes every `filestore/…` entry, CRC-32 checked, into the
- * staging folder while the indexes and keys build — before, the files waited for the last build
+ * plain, seekable zip of known size: a local file or ranged storage reads). A second reader takes
+ * the `filestore/…` entries from the zip's central directory, reads them in one sequential pass
+ * (archive/zip-in-order.ts) and writes them, CRC-32 checked, a few at a time, into the staging
+ * folder while the indexes and keys build — before, the files waited for the last build
  * (zip order: `dump.sql` comes first). It starts at the post-data section, not with the COPYs:
  * during the data load the server and our parsing already keep both cores busy (measured: the
  * walk beside the COPYs slowed them by twice its own time), while an index build mostly runs on
@@ -13,7 +14,9 @@
  * back never races a write into the folder it removes.
  */
 import type { BackupSource, MultiPartBackup } from '../archive/source';
-import { openCheckedEntry, openZipRandomAccess, zipReadError, type RandomAccessZip } from '../archive/source-reader';
+import type yauzl from 'yauzl';
+import { openZipRandomAccess, zipReadError, type RandomAccessZip } from '../archive/source-reader';
+import { readInOrder } from '../archive/zip-in-order';
 import { cancelledError } from '../errors';
 import type { BackupDescription } from './describe';
 import { readSmall } from './describe';
@@ -89,23 +92,71 @@ async function walk(src: RandomAccessZip, name: string, files: FilestoreWriter, 
       return s;
     },
   };
-  const zip = await openZipRandomAccess(counted, src.size, signal);
+  const wanted = await wantedEntries(counted, name, signal);
   let manifest: string | undefined;
-  let hasFilestore = false;
+  const writes = new InFlight(WRITES_AT_ONCE);
+  try {
+    await readInOrder(counted, wanted, name, signal, async (entry, data) => {
+      if (signal.aborted) throw cancelledError('The restore');
+      writes.raise();
+      if (entry.fileName === 'manifest.json') manifest = Buffer.isBuffer(data) ? data.toString('utf8') : await readSmall(data, 4 * 1024 * 1024);
+      else if (Buffer.isBuffer(data)) await writes.add(() => files.write(filestorePath(entry), data));
+      else await files.write(filestorePath(entry), data);
+    });
+  } finally {
+    await writes.settled();
+  }
+  writes.raise();
+  return { manifest, hasFilestore: wanted.some((e) => e.fileName !== 'manifest.json'), bytesRead };
+}
+
+/** The zip's `manifest.json` and `filestore/` files, from its central directory. */
+async function wantedEntries(src: RandomAccessZip, name: string, signal: AbortSignal): Promise<yauzl.Entry[]> {
+  const zip = await openZipRandomAccess(src, src.size, signal);
+  const wanted: yauzl.Entry[] = [];
   try {
     for await (const entry of zip.eachEntry()) {
       if (signal.aborted) throw cancelledError('The restore');
-      if (entry.fileName === 'manifest.json') {
-        manifest = await readSmall(await openCheckedEntry(zip, entry, name), 4 * 1024 * 1024);
-      } else if (entry.fileName.startsWith('filestore/') && !entry.fileName.endsWith('/')) {
-        hasFilestore = true;
-        await files.write(entry.fileName.slice('filestore/'.length), await openCheckedEntry(zip, entry, name));
-      }
+      if (entry.fileName === 'manifest.json' || (entry.fileName.startsWith('filestore/') && !entry.fileName.endsWith('/'))) wanted.push(entry);
     }
-    return { manifest, hasFilestore, bytesRead };
+    return wanted;
   } catch (err) {
     throw zipReadError(err as Error, name, 'its central directory');
   } finally {
     zip.close();
+  }
+}
+
+/** The path of a `filestore/…` entry inside the filestore. */
+function filestorePath(entry: yauzl.Entry): string {
+  return entry.fileName.slice('filestore/'.length);
+}
+
+/** Small files written at once: each is mostly waiting on the disk (a create, a write, a close). */
+const WRITES_AT_ONCE = 8;
+
+/** Up to `limit` tasks at once; the first failure is kept and raised by `raise`. */
+class InFlight {
+  private readonly running = new Set<Promise<void>>();
+  private failure: { err: unknown } | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  /** Starts `task`, first waiting while `limit` run. */
+  async add(task: () => Promise<void>): Promise<void> {
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    const p = task().catch((err: unknown) => void (this.failure ??= { err }));
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  /** Raises the first failure so far. */
+  raise(): void {
+    if (this.failure) throw this.failure.err;
+  }
+
+  /** Waits until none runs. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.race(this.running);
   }
 }

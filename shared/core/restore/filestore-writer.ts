@@ -4,7 +4,7 @@
  * paths and never overwriting a file.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,14 +41,15 @@ export class FilestoreWriter {
     private readonly onFile: (files: number) => void,
   ) {}
 
-  /** Writes one file at `rel` (relative to the filestore) from `data` (destroyed when it cannot be written). */
-  async write(rel: string, data: AsyncIterable<Buffer> | Readable): Promise<void> {
+  /** Writes one file at `rel` (relative to the filestore) from `data`, whole or streamed (destroyed when it cannot be written). */
+  async write(rel: string, data: Buffer | AsyncIterable<Buffer> | Readable): Promise<void> {
     const dest = await this.destination(rel).catch((err: unknown) => {
       // A storage read left open would hold its transfer slot for good.
       if (data instanceof Readable) data.destroy();
       throw err;
     });
-    await pipeline(data instanceof Readable ? data : Readable.from(data), createWriteStream(dest, { flags: 'wx' }), { signal: this.signal });
+    if (Buffer.isBuffer(data)) await writeFile(dest, data, { flag: 'wx', signal: this.signal });
+    else await pipeline(data instanceof Readable ? data : Readable.from(data), createWriteStream(dest, { flags: 'wx' }), { signal: this.signal });
     this.files++;
     if (!this.muted) this.onFile(this.files);
   }

@@ -36,6 +36,7 @@ export class Staging {
   tempDbCreated = false;
   /** The temporary filestore folder, once made. */
   tempFs: string | undefined;
+  private folderMade: Promise<string> | undefined;
   /** Streams reading the backup (destroyed on failure). */
   readonly streams: Readable[] = [];
   private readonly id = randomBytes(4).toString('hex');
@@ -59,15 +60,16 @@ export class Staging {
     return this.loader;
   }
 
-  /** The temporary filestore folder, made on first use. */
-  async folder(): Promise<string> {
-    if (!this.tempFs) {
+  /** The temporary filestore folder, made on first use (once, however many files ask at once). */
+  folder(): Promise<string> {
+    this.folderMade ??= (async () => {
       await mkdir(this.filestoreRoot, { recursive: true });
       const dir = join(this.filestoreRoot, `.bd-tmp-${this.id}-${this.db}`);
       await mkdir(dir);
       this.tempFs = dir;
-    }
-    return this.tempFs;
+      return dir;
+    })();
+    return this.folderMade;
   }
 
   /** On cancel: stop reading, stop pg_restore, end the sessions on the temporary database. */
