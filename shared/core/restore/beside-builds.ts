@@ -4,9 +4,10 @@
  * that needs a primary key in between; the loader used to wait for the last build at the first
  * of them (on the Odoo 17 fixture, 1.6 s of builds and then 1.3 s of foreign keys, one after the
  * other). A foreign key locks its own table and the one it references; a comment on a constraint
- * needs that constraint. Such a statement is sent at once, in small batches, when no build is
- * queued or running on its tables and — a comment — nothing held before it touches them; the
- * others are held and run in the dump's order once the builds are done. What cannot be told
+ * needs that constraint. Such a statement is sent, in small batches, when no build is queued or
+ * running on its tables and — a comment — nothing held before it touches them, as soon as a
+ * worker is idle (while both are busy it would only take CPU from them, on 2 cores); the others
+ * are held and run in the dump's order once the builds are done. What cannot be told
  * from a statement's text (its tables, or the late view's) is held too. Their order changes,
  * not what they do: no foreign key depends on another post-data statement than a build.
  */
@@ -65,6 +66,7 @@ export class BesideBuilds {
   /** Moves the held statements nothing holds up into the batch; sends it once it has `flushAt`. */
   private async sendReady(flushAt: number): Promise<void> {
     this.builds.raiseFailure();
+    if (this.builds.saturated) return;
     const busy = this.builds.busyTables();
     const ready = busy ? this.goingAhead(busy) : [];
     this.held = this.held.filter((h) => !ready.includes(h));

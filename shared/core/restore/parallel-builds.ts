@@ -101,6 +101,11 @@ export class ParallelBuilds {
     void this.pump();
   }
 
+  /** True while every worker has a build (or builds wait for one): a statement run beside them would only take CPU from them. */
+  get saturated(): boolean {
+    return this.queue.length > 0 || this.running.size >= this.opts.workers;
+  }
+
   /** The tables that have a build queued or running (a foreign key on one would wait for its lock); undefined when one such build's table is not known. */
   busyTables(): Set<string> | undefined {
     const tables = new Set<string>();
