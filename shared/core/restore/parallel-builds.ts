@@ -7,7 +7,7 @@
  * a few transactions for thousands of them (on 2 cores, 1,900 of an Odoo database took 3.5 s as
  * separate statements and 1.8 s in one transaction; in parallel they queue on the locks of the
  * tables every one references, such as res_users) — beside the builds still running, when
- * neither of a key's tables has one (foreign-keys-beside.ts). The first failure is raised at the
+ * neither of a key's tables has one and a worker is idle (beside-builds.ts). The first failure is raised at the
  * next barrier, or by `raiseFailure`.
  */
 import type pg from 'pg';

@@ -188,7 +188,6 @@ export async function loadSqlItems(items: AsyncIterable<SqlItem>, client: pg.Cli
     await batch.flush();
     await beside?.drain();
     await batch.flush();
-    console.log('SQLDONE', (performance.now()/1000).toFixed(2));
   } catch (err) {
     // Any error ends the load at once: builds still running are not waited for.
     builds?.abandon();
