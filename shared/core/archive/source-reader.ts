@@ -115,14 +115,10 @@ export function zipReadError(err: Error, zipName: string, what: string): Error {
 }
 
 /**
- * An entry's bytes, failing as `Integrity` at the end when their CRC-32 is not the central
- * directory's (yauzl checks sizes, not CRCs; the sequential reader of zip-stream.ts checks both).
+ * An entry's inflated bytes `data`, failing as `Integrity` at the end when their CRC-32 or size is
+ * not the central directory's (yauzl checks sizes, not CRCs; the sequential reader of zip-stream.ts
+ * checks both).
  */
-export async function openCheckedEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, zipName: string): Promise<Readable> {
-  return checkedEntry(await zip.openReadStreamPromise(entry), entry, zipName);
-}
-
-/** An entry's inflated bytes `data`, failing as `Integrity` at the end when their CRC-32 or size is not the central directory's. */
 export function checkedEntry(data: Readable, entry: yauzl.Entry, zipName: string): Readable {
   let crc = 0;
   let size = 0;

@@ -70,8 +70,8 @@ function wholeEntry(raw: Buffer, entry: yauzl.Entry, zipName: string): Buffer {
     if (entry.compressionMethod === 8) data = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 });
   } catch (err) {
     // More bytes than the central directory says: no need to inflate the rest to know.
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') data = Buffer.alloc(entry.uncompressedSize + 1);
-    else throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
+    throw corrupt(`${zipName} is corrupt: "${entry.fileName}" inflates past the ${entry.uncompressedSize} bytes its header declares.`, { entry: entry.fileName });
   }
   const mismatch = entryMismatch(entry, zipName, crc32(data), data.length);
   if (mismatch) throw mismatch;
