@@ -68,15 +68,16 @@ export class BesideBuilds {
     this.builds.raiseFailure();
     if (this.builds.saturated) return;
     const busy = this.builds.busyTables();
-    const ready = busy ? this.goingAhead(busy) : [];
-    this.held = this.held.filter((h) => !ready.includes(h));
+    const { ready, still } = busy ? this.goingAhead(busy) : { ready: [], still: this.held };
+    this.held = still;
     for (const h of ready) await this.batch.add(h.text, h.line);
     if (this.batch.size >= flushAt) await this.batch.flush();
   }
 
-  /** The held statements that may go ahead now (see the module comment). */
-  private goingAhead(busy: Set<string>): Held[] {
+  /** The held statements that may go ahead now (see the module comment), and those still held. */
+  private goingAhead(busy: Set<string>): { ready: Held[]; still: Held[] } {
     const ready: Held[] = [];
+    const still: Held[] = [];
     const heldTables = new Set<string>();
     let unknownHeld = false;
     for (const h of this.held) {
@@ -84,12 +85,12 @@ export class BesideBuilds {
       const free = tables !== undefined && !tables.some((t) => busy.has(t));
       if (free && (h.stmt.kind === 'fk' || (!unknownHeld && !tables.some((t) => heldTables.has(t))))) {
         ready.push(h);
-      } else if (tables) {
-        for (const t of tables) heldTables.add(t);
-      } else {
-        unknownHeld = true;
+        continue;
       }
+      still.push(h);
+      if (tables) for (const t of tables) heldTables.add(t);
+      else unknownHeld = true;
     }
-    return ready;
+    return { ready, still };
   }
 }

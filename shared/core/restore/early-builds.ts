@@ -7,7 +7,8 @@
  * scout reads `dump.sql` ahead on a second reader (COPY data skipped: ~0.2 s for a 30 MB dump)
  * and notes each table's index and key builds; when the load has finished a table's COPY, its
  * builds start on the parallel workers while the other tables load. Foreign keys and every
- * other post-data statement keep their place. A dump too large to read twice cheaply (its
+ * other post-data statement stay in the post-data section (beside-builds.ts may run some of them
+ * before its last build). A dump too large to read twice cheaply (its
  * inflate would compete with the load for the CPU) is not scouted, nor one whose scout fails or
  * has not finished when a table is loaded: those builds then run where the dump has them.
  */

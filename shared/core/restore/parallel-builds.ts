@@ -7,8 +7,8 @@
  * a few transactions for thousands of them (on 2 cores, 1,900 of an Odoo database took 3.5 s as
  * separate statements and 1.8 s in one transaction; in parallel they queue on the locks of the
  * tables every one references, such as res_users) — beside the builds still running, when
- * neither of a key's tables has one and a worker is idle (beside-builds.ts). The first failure is raised at the
- * next barrier, or by `raiseFailure`.
+ * neither of a key's tables has one and a worker is idle (beside-builds.ts). The first failure
+ * is raised at the next barrier, or by `raiseFailure`.
  */
 import type pg from 'pg';
 import { cancelledError } from '../errors';
@@ -128,7 +128,7 @@ export class ParallelBuilds {
             this.released();
             break;
           }
-          this.start(worker, q.text, q.line);
+          this.start(worker, q);
         }
       } catch (err) {
         this.error ??= err;
@@ -149,11 +149,11 @@ export class ParallelBuilds {
       this.released();
       await this.barrier();
     }
-    this.start(worker, text, line);
+    this.start(worker, { text, line, table: buildTable(text) });
   }
 
-  /** Runs `text` on `worker` (claimed by the caller), recording the first failure. */
-  private start(worker: Worker, text: string, line: number): void {
+  /** Runs the build on `worker` (claimed by the caller), recording the first failure. */
+  private start(worker: Worker, { text, line, table }: Queued): void {
     worker.claimed = false;
     const job = this.build(worker, text).then(
       () => this.built(),
@@ -162,7 +162,7 @@ export class ParallelBuilds {
       },
     );
     worker.busy = job;
-    this.running.set(job, buildTable(text));
+    this.running.set(job, table);
     void job.finally(() => {
       worker.busy = undefined;
       this.running.delete(job);
