@@ -6,7 +6,7 @@
  * is checked as the sequential reader checks it: its local header's signature, then its size
  * and CRC-32 against the central directory's.
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
 import type yauzl from 'yauzl';
 import { AppError } from '../errors';
@@ -60,7 +60,8 @@ async function entryData(reader: ByteReader, start: number, entry: yauzl.Entry, 
   assertReadable(entry, zipName);
   if (entry.compressedSize <= WHOLE_MAX && entry.uncompressedSize <= WHOLE_MAX) return wholeEntry(await reader.readExact(entry.compressedSize, zipName), entry, zipName);
   const raw = Readable.from(passBytes(reader, entry.compressedSize, zipName, entry.fileName), { objectMode: false });
-  return checkedEntry(entry.compressionMethod === 8 ? raw.pipe(createInflateRaw()) : raw, entry, zipName);
+  // pipeline, not pipe: a failed read (a cancel) must reach the consumer, not go unhandled on `raw`.
+  return checkedEntry(entry.compressionMethod === 8 ? pipeline(raw, createInflateRaw(), () => undefined) : raw, entry, zipName);
 }
 
 /** A small entry's bytes, inflated and checked. */

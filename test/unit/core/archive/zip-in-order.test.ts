@@ -118,6 +118,24 @@ describe('readInOrder', () => {
     expect(err?.message).toContain('CRC-32 mismatch in "filestore/ff/big"');
   });
 
+  it('a read that fails half-way through the streamed file reaches the consumer (nothing goes unhandled)', async () => {
+    const { src } = await zipped();
+    const failing: RandomAccessZip = {
+      ...src,
+      async open(range, signal) {
+        const s = await src.open(range, signal);
+        let seen = 0;
+        s.on('data', (c: Buffer) => {
+          seen += c.length;
+          if (seen > 1.5 * 1024 * 1024) s.destroy(Object.assign(new Error('the disk went away'), { code: 'EIO' }));
+        });
+        return s;
+      },
+    };
+    const err = await readAll(failing, () => 0).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toBe('the disk went away');
+  });
+
   it('an entry whose local header is not where the central directory says is Integrity', async () => {
     const { src, opens } = await zipped({}, (b) => {
       b.write('XXXX', b.indexOf('filestore/01/f5') - 30);
