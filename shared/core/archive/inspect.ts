@@ -5,6 +5,7 @@
  * custom-format header and TOC from the first megabytes, or one sequential pass otherwise.
  */
 import type { Readable } from 'node:stream';
+import type yauzl from 'yauzl';
 import type { InspectResult } from '../../contract/api';
 import { AppError, toAppError } from '../errors';
 import { detectEncryption, type DecryptKeys } from '../crypto';
@@ -43,24 +44,28 @@ export interface FilestoreSize {
   readonly bytes: number;
 }
 
-/**
- * The `filestore/` files of a zip and the bytes they inflate to: the uncompressed sizes its
- * central directory declares (read through ranged reads; nothing is inflated).
- */
-export async function zipFilestoreSize(source: BackupSource, size: number, signal?: AbortSignal): Promise<FilestoreSize> {
+/** The file entries of a seekable zip of `size` bytes, from its central directory (read through ranged reads; nothing is inflated). */
+export async function zipDirectory(source: BackupSource, size: number, signal?: AbortSignal): Promise<yauzl.Entry[]> {
   const zip = await openZipRandomAccess(source, size, signal);
   try {
-    let bytes = 0;
-    let files = 0;
-    for await (const entry of zip.eachEntry()) {
-      if (!entry.fileName.startsWith('filestore/') || entry.fileName.endsWith('/')) continue;
-      bytes += entry.uncompressedSize;
-      files++;
-    }
-    return { files, bytes };
+    const entries: yauzl.Entry[] = [];
+    for await (const entry of zip.eachEntry()) if (!entry.fileName.endsWith('/')) entries.push(entry);
+    return entries;
   } finally {
     zip.close();
   }
+}
+
+/** The `filestore/` files among a zip's entries and the bytes they inflate to (the uncompressed sizes its central directory declares). */
+export function zipFilestoreSize(entries: readonly yauzl.Entry[]): FilestoreSize {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of entries) {
+    if (!entry.fileName.startsWith('filestore/')) continue;
+    bytes += entry.uncompressedSize;
+    files++;
+  }
+  return { files, bytes };
 }
 
 function isMultiPart(s: BackupSource | MultiPartBackup): s is MultiPartBackup {

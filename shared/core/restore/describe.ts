@@ -7,7 +7,8 @@
 import type { Readable } from 'node:stream';
 import { majorOf, parseDumpHeader, type DumpHeader } from '../archive/dump-header';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
-import { zipFilestoreSize, type FilestoreSize } from '../archive/inspect';
+import type yauzl from 'yauzl';
+import { zipDirectory, zipFilestoreSize, type FilestoreSize } from '../archive/inspect';
 import { readZipStream, type ZipStreamEntry } from '../archive/zip-stream';
 import type { DecryptKeys } from '../crypto';
 import { AppError } from '../errors';
@@ -50,6 +51,8 @@ export interface BackupDescription {
   readonly filestoreBytes?: number;
   /** How many files the filestore holds, known when `filestoreBytes` is. */
   readonly filestoreFiles?: number;
+  /** A plain seekable zip's file entries, from its central directory (read once, here). */
+  readonly zipDirectory?: readonly yauzl.Entry[];
   /** Raw bytes read from the source so far (for progress). */
   rawBytes(): number;
 }
@@ -80,7 +83,8 @@ export async function describeBackup(
     encrypted: opened.encrypted,
     ...(opened.encryption ? { encryption: opened.encryption } : {}),
     ...(multi?.manifest ? await manifestVersion(multi.manifest, opts) : {}),
-    ...(fs ? { filestoreBytes: fs.bytes, filestoreFiles: fs.files } : {}),
+    ...(fs ? { filestoreBytes: fs.size.bytes, filestoreFiles: fs.size.files } : {}),
+    ...(fs?.directory ? { zipDirectory: fs.directory } : {}),
     rawBytes: opened.rawBytes,
   };
   if (opened.format === 'sql-gz') return { ...base, format: 'sql-gz', stream: opened.stream };
@@ -104,9 +108,15 @@ export async function describeBackup(
 /**
  * The files and bytes of a backup's filestore, when that can be told without reading the backup through:
  * a multi-part backup's folder listing, a plain seekable zip's central directory (`filestore/`
- * entries). Undefined otherwise (encrypted or streamed zips; an unreadable directory is left to the load).
+ * entries; the directory is kept for the load). Undefined otherwise (encrypted or streamed zips;
+ * an unreadable directory is left to the load).
  */
-async function measureFilestore(multi: MultiPartBackup | undefined, main: BackupSource, opened: { format: string; encrypted: boolean }, signal: AbortSignal): Promise<FilestoreSize | undefined> {
+async function measureFilestore(
+  multi: MultiPartBackup | undefined,
+  main: BackupSource,
+  opened: { format: string; encrypted: boolean },
+  signal: AbortSignal,
+): Promise<{ size: FilestoreSize; directory?: yauzl.Entry[] } | undefined> {
   try {
     if (multi) {
       let bytes = 0;
@@ -115,10 +125,11 @@ async function measureFilestore(multi: MultiPartBackup | undefined, main: Backup
         bytes += f.size;
         files++;
       }
-      return { files, bytes };
+      return { size: { files, bytes } };
     }
     if (opened.format !== 'zip' || opened.encrypted || !main.seekable || main.size === undefined) return undefined;
-    return await zipFilestoreSize(main, main.size, signal);
+    const directory = await zipDirectory(main, main.size, signal);
+    return { size: zipFilestoreSize(directory), directory };
   } catch {
     return undefined;
   }

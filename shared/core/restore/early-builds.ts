@@ -12,7 +12,10 @@
  * inflate would compete with the load for the CPU) is not scouted, nor one whose scout fails or
  * has not finished when a table is loaded: those builds then run where the dump has them.
  */
-import { openZipRandomAccess, type RandomAccessZip } from '../archive/source-reader';
+import { Readable } from 'node:stream';
+import type yauzl from 'yauzl';
+import type { RandomAccessZip } from '../archive/source-reader';
+import { readInOrder } from '../archive/zip-in-order';
 import { buildTable, parallelClass } from './statement-kinds';
 import { parseSqlStream, type SqlItem } from './sql-stream';
 
@@ -70,12 +73,12 @@ class Scouted implements EarlyBuildSource {
 }
 
 /**
- * Starts scouting `dump.sql` of a seekable zip on a second reader; returns at once. The scout
+ * Starts scouting `dump.sql` (its entry `dump`) of a seekable zip on a second reader; returns at once. The scout
  * stops with `signal`; any failure of it only means no early builds.
  */
-export function scoutBuilds(zip: RandomAccessZip, signal: AbortSignal): EarlyBuildSource {
+export function scoutBuilds(zip: RandomAccessZip, dump: yauzl.Entry, signal: AbortSignal): EarlyBuildSource {
   const scouted = new Scouted();
-  scouted.settled = scout(zip, signal).then(
+  scouted.settled = scout(zip, dump, signal).then(
     (found) => void (found && scouted.fill(found)),
     () => undefined,
   );
@@ -104,17 +107,12 @@ export async function buildsByTable(items: AsyncIterable<SqlItem>, signal?: Abor
 }
 
 
-/** Reads the zip's `dump.sql` for its build statements, by table; undefined when it is not worth it. */
-async function scout(zip: RandomAccessZip, signal: AbortSignal): Promise<Map<string, EarlyBuild[]> | undefined> {
-  const z = await openZipRandomAccess(zip, zip.size, signal);
-  try {
-    for await (const entry of z.eachEntry()) {
-      if (entry.fileName !== 'dump.sql') continue;
-      if (entry.uncompressedSize > SCOUT_MAX_BYTES) return undefined;
-      return await buildsByTable(parseSqlStream(await z.openReadStreamPromise(entry)), signal);
-    }
-    return undefined;
-  } finally {
-    z.close();
-  }
+/** Reads the zip's `dump.sql` (its entry `dump`) for its build statements, by table; undefined when it is not worth it. */
+async function scout(zip: RandomAccessZip, dump: yauzl.Entry, signal: AbortSignal): Promise<Map<string, EarlyBuild[]> | undefined> {
+  if (dump.uncompressedSize > SCOUT_MAX_BYTES) return undefined;
+  let found: Map<string, EarlyBuild[]> | undefined;
+  await readInOrder(zip, [dump], dump.fileName, signal, async (_entry, data) => {
+    found = await buildsByTable(parseSqlStream(Buffer.isBuffer(data) ? Readable.from([data]) : data), signal);
+  });
+  return found;
 }

@@ -1,7 +1,8 @@
 /**
  * The filestore written WHILE the database loads, for a zip that can be read twice cheaply (a
  * plain, seekable zip of known size: a local file or ranged storage reads). A second reader takes
- * the `filestore/…` entries from the zip's central directory, reads them in one sequential pass
+ * the `filestore/…` entries from the zip's central directory (as describe.ts read it), reads them
+ * in one sequential pass
  * (archive/zip-in-order.ts) and writes them, CRC-32 checked, a few at a time, into the staging
  * folder while the indexes and keys build — before, the files waited for the last build
  * (zip order: `dump.sql` comes first). It starts at the post-data section, not with the COPYs:
@@ -15,7 +16,7 @@
  */
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type yauzl from 'yauzl';
-import { openZipRandomAccess, zipReadError, type RandomAccessZip } from '../archive/source-reader';
+import type { RandomAccessZip } from '../archive/source-reader';
 import { readInOrder } from '../archive/zip-in-order';
 import { cancelledError } from '../errors';
 import type { BackupDescription } from './describe';
@@ -43,11 +44,11 @@ export interface FilestoreAlongside {
   stop(): Promise<unknown>;
 }
 
-/** The zip's source when it can be read at random, else undefined. */
+/** The zip's source when it can be read at random (and its central directory was read), else undefined. */
 export function randomAccessSource(run: RestoreRun, desc: BackupDescription): RandomAccessZip | undefined {
   const src = run.opts.source as BackupSource | MultiPartBackup;
   if (desc.format !== 'zip' || desc.encrypted || desc.multi || 'kind' in src) return undefined;
-  if (!src.seekable || src.size === undefined || desc.filestoreFiles === undefined) return undefined;
+  if (!src.seekable || src.size === undefined || desc.zipDirectory === undefined) return undefined;
   return src as RandomAccessZip;
 }
 
@@ -60,7 +61,7 @@ export function filestoreAlongside(run: RestoreRun, src: RandomAccessZip | undef
   let failure: unknown;
   const start = (): Promise<AlongsideResult> => {
     if (done) return done;
-    done = walk(src, desc.name, files, signal);
+    done = walk(src, desc.name, wantedEntries(desc.zipDirectory ?? []), files, signal);
     done.catch((err: unknown) => {
       if (stopper.signal.aborted || run.signal.aborted) return;
       // A failed write stops the load at once (the error raised is this one, see loadZip).
@@ -82,7 +83,7 @@ export function filestoreAlongside(run: RestoreRun, src: RandomAccessZip | undef
 }
 
 /** Writes every `filestore/` entry of the zip; reads `manifest.json`. */
-async function walk(src: RandomAccessZip, name: string, files: FilestoreWriter, signal: AbortSignal): Promise<AlongsideResult> {
+async function walk(src: RandomAccessZip, name: string, wanted: readonly yauzl.Entry[], files: FilestoreWriter, signal: AbortSignal): Promise<AlongsideResult> {
   let bytesRead = 0;
   const counted: RandomAccessZip = {
     ...src,
@@ -92,7 +93,6 @@ async function walk(src: RandomAccessZip, name: string, files: FilestoreWriter, 
       return s;
     },
   };
-  const wanted = await wantedEntries(counted, name, signal);
   let manifest: string | undefined;
   const writes = new InFlight(WRITES_AT_ONCE);
   try {
@@ -110,21 +110,9 @@ async function walk(src: RandomAccessZip, name: string, files: FilestoreWriter, 
   return { manifest, hasFilestore: wanted.some((e) => e.fileName !== 'manifest.json'), bytesRead };
 }
 
-/** The zip's `manifest.json` and `filestore/` files, from its central directory. */
-async function wantedEntries(src: RandomAccessZip, name: string, signal: AbortSignal): Promise<yauzl.Entry[]> {
-  const zip = await openZipRandomAccess(src, src.size, signal);
-  const wanted: yauzl.Entry[] = [];
-  try {
-    for await (const entry of zip.eachEntry()) {
-      if (signal.aborted) throw cancelledError('The restore');
-      if (entry.fileName === 'manifest.json' || (entry.fileName.startsWith('filestore/') && !entry.fileName.endsWith('/'))) wanted.push(entry);
-    }
-    return wanted;
-  } catch (err) {
-    throw zipReadError(err as Error, name, 'its central directory');
-  } finally {
-    zip.close();
-  }
+/** The zip's `manifest.json` and `filestore/` files. */
+function wantedEntries(directory: readonly yauzl.Entry[]): yauzl.Entry[] {
+  return directory.filter((e) => e.fileName === 'manifest.json' || e.fileName.startsWith('filestore/'));
 }
 
 /** The path of a `filestore/…` entry inside the filestore. */

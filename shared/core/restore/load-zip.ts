@@ -27,7 +27,8 @@ export interface ZipLoadResult {
 export async function loadZip(run: RestoreRun, server: TargetServer, desc: BackupDescription, files: FilestoreWriter): Promise<ZipLoadResult> {
   const scoutStop = new AbortController();
   const zip = randomAccessSource(run, desc);
-  const early = zip ? scoutBuilds(zip, AbortSignal.any([run.signal, scoutStop.signal])) : undefined;
+  const dump = desc.zipDirectory?.find((e) => e.fileName === 'dump.sql');
+  const early = zip && dump ? scoutBuilds(zip, dump, AbortSignal.any([run.signal, scoutStop.signal])) : undefined;
   try {
     return await loadZipWith(run, server, desc, files, early, filestoreAlongside(run, zip, desc, files));
   } finally {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource } from '../../../shared/core/archive';
+import { zipDirectory } from '../../../shared/core/archive/inspect';
 import { scoutBuilds } from '../../../shared/core/restore/early-builds';
 import { loadSqlItems } from '../../../shared/core/restore/sql-loader';
 import { parseSqlStream, type SqlItem } from '../../../shared/core/restore/sql-stream';
@@ -55,7 +56,9 @@ async function load(sql: string, beforeCopyOfB: (db: string) => Promise<void>): 
   await psql(cluster.url, `CREATE DATABASE ${db}`);
   const zip = join(work, `${db}.zip`);
   await writeZip(zip, [{ name: 'dump.sql', data: Buffer.from(sql) }]);
-  const early = scoutBuilds({ ...localFileSource(zip), size: statSync(zip).size }, new AbortController().signal);
+  const src = { ...localFileSource(zip), size: statSync(zip).size };
+  const dumpEntry = (await zipDirectory(src, src.size)).find((e) => e.fileName === 'dump.sql')!;
+  const early = scoutBuilds(src, dumpEntry, new AbortController().signal);
   await early.settled;
   const client = new pg.Client({ connectionString: cluster.urlFor(db) });
   await client.connect();
