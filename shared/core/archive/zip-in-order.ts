@@ -12,7 +12,7 @@ import type yauzl from 'yauzl';
 import { AppError } from '../errors';
 import { ByteReader } from './byte-reader';
 import { checkedEntry, entryMismatch, zipReadError, type RandomAccessZip } from './source-reader';
-import { corrupt } from './zip-stream';
+import { corrupt, INFLATE_CHUNK } from './zip-stream';
 
 /** Entries this small (compressed and not) are read whole and inflated at once; larger ones stream. */
 const WHOLE_MAX = 1 << 20;
@@ -61,7 +61,7 @@ async function entryData(reader: ByteReader, start: number, entry: yauzl.Entry, 
   if (entry.compressedSize <= WHOLE_MAX && entry.uncompressedSize <= WHOLE_MAX) return wholeEntry(await reader.readExact(entry.compressedSize, zipName), entry, zipName);
   const raw = Readable.from(passBytes(reader, entry.compressedSize, zipName, entry.fileName), { objectMode: false });
   // pipeline, not pipe: a failed read (a cancel) must reach the consumer, not go unhandled on `raw`.
-  return checkedEntry(entry.compressionMethod === 8 ? pipeline(raw, createInflateRaw(), () => undefined) : raw, entry, zipName);
+  return checkedEntry(entry.compressionMethod === 8 ? pipeline(raw, createInflateRaw({ chunkSize: INFLATE_CHUNK }), () => undefined) : raw, entry, zipName);
 }
 
 /** A small entry's bytes, inflated and checked. */

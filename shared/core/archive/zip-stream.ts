@@ -29,6 +29,13 @@ export interface ZipStreamEntry {
   data(): AsyncIterable<Buffer>;
 }
 
+/**
+ * Output chunk of the inflaters that stream an entry. zlib's default (16 KiB) and 64 KiB cost
+ * a thread-pool round trip, a fresh buffer and a consumer pass per chunk: inflating the generated
+ * 900 MB dump.sql took 5.2 s of CPU with 64 KiB chunks, 4.0 s with 1 MiB ones.
+ */
+export const INFLATE_CHUNK = 1024 * 1024;
+
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_DESCRIPTOR = 0x08074b50;
@@ -211,7 +218,7 @@ async function* inflate(
   setCompressed: (n: number) => void,
   onOut: (c: Buffer) => void,
 ): AsyncGenerator<Buffer> {
-  const inf = createInflateRaw({ chunkSize: 64 * 1024 });
+  const inf = createInflateRaw({ chunkSize: INFLATE_CHUNK });
   let fed = 0;
   let feedError: unknown;
   // zlib never calls back a write that is pending when the stream is destroyed (the consumer
