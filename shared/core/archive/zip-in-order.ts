@@ -9,14 +9,12 @@
 import { pipeline, Readable } from 'node:stream';
 import { createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
 import type yauzl from 'yauzl';
-import { AppError } from '../errors';
 import { ByteReader } from './byte-reader';
 import { checkedEntry, entryMismatch, zipReadError, type RandomAccessZip } from './source-reader';
-import { corrupt, INFLATE_CHUNK } from './zip-stream';
+import { assertReadableEntry, corrupt, INFLATE_CHUNK, SIG_LOCAL } from './zip-stream';
 
 /** Entries this small (compressed and not) are read whole and inflated at once; larger ones stream. */
 const WHOLE_MAX = 1 << 20;
-const LOCAL_HEADER = 0x04034b50;
 
 /** An entry's bytes: whole and already checked, or a stream checked at its end (read it to the end before the next entry). */
 export type EntryData = Buffer | Readable;
@@ -55,9 +53,9 @@ async function entryData(reader: ByteReader, start: number, entry: yauzl.Entry, 
   const at = entry.relativeOffsetOfLocalHeader - start;
   if (at < reader.position || !(await reader.skip(at - reader.position))) throw corrupt(`${zipName} is corrupt: the entry "${entry.fileName}" lies outside the file.`, { entry: entry.fileName });
   const head = await reader.readExact(30, zipName);
-  if (head.readUInt32LE(0) !== LOCAL_HEADER) throw corrupt(`${zipName} is corrupt: no local header where "${entry.fileName}" should begin.`, { entry: entry.fileName });
+  if (head.readUInt32LE(0) !== SIG_LOCAL) throw corrupt(`${zipName} is corrupt: no local header where "${entry.fileName}" should begin.`, { entry: entry.fileName });
   await reader.readExact(head.readUInt16LE(26) + head.readUInt16LE(28), zipName);
-  assertReadable(entry, zipName);
+  assertReadableEntry(zipName, entry.fileName, entry.isEncrypted(), entry.compressionMethod);
   if (entry.compressedSize <= WHOLE_MAX && entry.uncompressedSize <= WHOLE_MAX) return wholeEntry(await reader.readExact(entry.compressedSize, zipName), entry, zipName);
   const raw = Readable.from(passBytes(reader, entry.compressedSize, zipName, entry.fileName), { objectMode: false });
   // pipeline, not pipe: a failed read (a cancel) must reach the consumer, not go unhandled on `raw`.
@@ -77,15 +75,6 @@ function wholeEntry(raw: Buffer, entry: yauzl.Entry, zipName: string): Buffer {
   const mismatch = entryMismatch(entry, zipName, crc32(data), data.length);
   if (mismatch) throw mismatch;
   return data;
-}
-
-/** `Unsupported` for an encrypted entry or a compression other than none or deflate. */
-function assertReadable(entry: yauzl.Entry, zipName: string): void {
-  if (entry.isEncrypted() || (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)) {
-    throw new AppError('Unsupported', `${zipName} stores "${entry.fileName}" ${entry.isEncrypted() ? 'with zip encryption' : `with compression method ${entry.compressionMethod}`}, which cannot be read.`, {
-      hint: 'Make the backup again with standard zip compression (as Odoo writes it).',
-    });
-  }
 }
 
 /** The next `n` bytes of `reader`, as they come. */

@@ -36,7 +36,8 @@ export interface ZipStreamEntry {
  */
 export const INFLATE_CHUNK = 1024 * 1024;
 
-const SIG_LOCAL = 0x04034b50;
+/** A local file header's signature. */
+export const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_DESCRIPTOR = 0x08074b50;
 const SIG_EOCD = 0x06054b50;
@@ -121,16 +122,7 @@ export async function* readZipStream(input: AsyncIterable<Uint8Array>, opts: { n
       const z = zip64Extra(extra, usize === 0xffffffff, csize === 0xffffffff);
       if (z.u !== undefined) usize = z.u;
       if (z.c !== undefined) csize = z.c;
-      if ((flags & 0x1) !== 0) {
-        throw new AppError('Unsupported', `${label} uses zip encryption (entry "${name}"), which is not supported.`, {
-          hint: 'Extract it with a zip tool that knows the password, then restore the extracted backup.',
-        });
-      }
-      if (method !== 0 && method !== 8) {
-        throw new AppError('Unsupported', `Entry "${name}" uses compression method ${method}; only stored and deflate are supported.`, {
-          hint: 'Re-create the archive with standard deflate compression.',
-        });
-      }
+      assertReadableEntry(label, name, (flags & 0x1) !== 0, method);
       const hasDescriptor = (flags & 0x8) !== 0;
       const sizesKnown = !hasDescriptor || csize !== 0 || (method === 0 && usize !== 0);
       if (hasDescriptor && method === 0 && !sizesKnown) {
@@ -207,6 +199,20 @@ export async function* readZipStream(input: AsyncIterable<Uint8Array>, opts: { n
     }
   } finally {
     await r.close();
+  }
+}
+
+/** `Unsupported` for an entry of `label` that is encrypted or compressed otherwise than stored or deflate. */
+export function assertReadableEntry(label: string, name: string, encrypted: boolean, method: number): void {
+  if (encrypted) {
+    throw new AppError('Unsupported', `${label} uses zip encryption (entry "${name}"), which is not supported.`, {
+      hint: 'Extract it with a zip tool that knows the password, then restore the extracted backup.',
+    });
+  }
+  if (method !== 0 && method !== 8) {
+    throw new AppError('Unsupported', `Entry "${name}" uses compression method ${method}; only stored and deflate are supported.`, {
+      hint: 'Re-create the archive with standard deflate compression.',
+    });
   }
 }
 

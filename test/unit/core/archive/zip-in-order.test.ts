@@ -136,6 +136,20 @@ describe('readInOrder', () => {
     expect(err?.message).toBe('the disk went away');
   });
 
+  it('an entry compressed with another method than stored or deflate is Unsupported, named', async () => {
+    const { src, opens } = await zipped({}, (b) => {
+      // manifest.json's method (bzip2: 12) in its local header (offset 8) and its central directory record (offset 10).
+      const name = Buffer.from('manifest.json');
+      for (let at = b.indexOf(name); at !== -1; at = b.indexOf(name, at + 1)) {
+        if (b.readUInt32LE(at - 30) === 0x04034b50) b.writeUInt16LE(12, at - 30 + 8);
+        else if (b.readUInt32LE(at - 46) === 0x02014b50) b.writeUInt16LE(12, at - 46 + 10);
+      }
+    });
+    const err = await readAll(src, opens).then(() => undefined, (e: unknown) => e as AppError);
+    expect(err?.kind).toBe('Unsupported');
+    expect(err?.message).toContain('Entry "manifest.json" uses compression method 12');
+  });
+
   it('an entry whose local header is not where the central directory says is Integrity', async () => {
     const { src, opens } = await zipped({}, (b) => {
       b.write('XXXX', b.indexOf('filestore/01/f5') - 30);
