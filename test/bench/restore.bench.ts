@@ -89,11 +89,9 @@ async function runOurs(cluster: PgCluster, file: string, db: string, work: strin
   return JSON.parse(child.trim().split('\n').pop()!) as { ms: number; maxRssBytes: number };
 }
 
-let settleUrl = '';
-
 /** Untimed, before every run: the server's dirty buffers and the kernel's dirty pages written out. */
-async function settle(): Promise<void> {
-  await psql(settleUrl, 'CHECKPOINT');
+async function settle(cluster: PgCluster): Promise<void> {
+  await psql(cluster.url, 'CHECKPOINT');
   await run('sync', []);
 }
 
@@ -105,11 +103,11 @@ function median(xs: number[]): number {
 }
 
 /** Best of ROUNDS rounds of ours and a baseline, alternating which goes first. */
-async function bestOf(name: string, baseline: string, inMB: number, target: number, ours: (n: number) => Promise<{ ms: number; maxRssBytes: number }>, base: (n: number) => Promise<number>): Promise<Row> {
+async function bestOf(cluster: PgCluster, name: string, baseline: string, inMB: number, target: number, ours: (n: number) => Promise<{ ms: number; maxRssBytes: number }>, base: (n: number) => Promise<number>): Promise<Row> {
   const row: Row = { name, baseline, inMB, oursMs: Infinity, baseMs: Infinity, oursAll: [], baseAll: [], rssMB: 0, target };
   for (let r = 0; r < ROUNDS; r++) {
     const o = async (): Promise<void> => {
-      await settle();
+      await settle(cluster);
       const x = await ours(r);
       row.oursAll.push(x.ms);
       row.oursMs = Math.min(row.oursMs, x.ms);
@@ -117,7 +115,7 @@ async function bestOf(name: string, baseline: string, inMB: number, target: numb
       process.stderr.write(`  [${name}] round ${r + 1}: ours ${(x.ms / 1000).toFixed(2)} s\n`);
     };
     const b = async (): Promise<void> => {
-      await settle();
+      await settle(cluster);
       const ms = await base(r);
       row.baseAll.push(ms);
       row.baseMs = Math.min(row.baseMs, ms);
@@ -143,7 +141,7 @@ async function benchZip(cluster: PgCluster, name: string, zip: string, tag: stri
       await psql(cluster.url, `DROP DATABASE ${db}`);
       return t.ms;
     };
-    return await bestOf(name, 'psql -q -f dump.sql', (await stat(dump)).size / MB, target, (n) => runOurs(cluster, zip, `ours_${tag}_${n}`, work), psqlAlone);
+    return await bestOf(cluster, name, 'psql -q -f dump.sql', (await stat(dump)).size / MB, target, (n) => runOurs(cluster, zip, `ours_${tag}_${n}`, work), psqlAlone);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -161,7 +159,7 @@ async function benchDump(cluster: PgCluster, name: string, file: string, tag: st
       await psql(cluster.url, `DROP DATABASE ${db}`);
       return t.ms;
     };
-    return await bestOf(name, 'pg_restore -j2', (await stat(file)).size / MB, 1.05, (n) => runOurs(cluster, file, `ours_${tag}_${n}`, work), base);
+    return await bestOf(cluster, name, 'pg_restore -j2', (await stat(file)).size / MB, 1.05, (n) => runOurs(cluster, file, `ours_${tag}_${n}`, work), base);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -169,7 +167,6 @@ async function benchDump(cluster: PgCluster, name: string, file: string, tag: st
 
 async function main(): Promise<void> {
   const cluster = await startPgCluster({ durable: true });
-  settleUrl = cluster.url;
   const rows: Row[] = [];
   const only = process.env.BENCH_ONLY?.split(',');
   const want = (tag: string): boolean => !only || only.includes(tag);
