@@ -2,7 +2,7 @@
  * A real OpenSSH `sshd` on a free loopback port for tests, in a temp folder: its own config
  * (`-f`), an ed25519 host key, authorized_keys with a plain and a passphrase-protected client
  * key, `internal-sftp`, root login (tests run as root). Keys are generated in-process with
- * ssh2's key generator, so no passphrase ever appears on a command line.
+ * ssh2's key generator (through `ed25519KeyPair`), so no passphrase ever appears on a command line.
  *
  * Clients connect through a TCP relay (`port`) that can drop the connection after N bytes
  * in either direction (`interruptNext`), like a flaky network; `directPort` is sshd itself.
@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
+import { ed25519KeyPair } from './ssh-keys';
 
 /** A running test sshd. */
 export interface TestSshd {
@@ -65,10 +65,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   // sshd refuses to start without its privilege separation folder.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch(() => undefined);
 
-  const hostKeys = sshUtils.generateKeyPairSync('ed25519');
-  const client = sshUtils.generateKeyPairSync('ed25519', { comment: 'backup-desk-test' });
+  const hostKeys = ed25519KeyPair();
+  const client = ed25519KeyPair({ comment: 'backup-desk-test' });
   const passphrase = `test-${Math.random().toString(36).slice(2)}`;
-  const encrypted = sshUtils.generateKeyPairSync('ed25519', { passphrase, cipher: 'aes256-ctr', rounds: 4, comment: 'backup-desk-test-enc' });
+  const encrypted = ed25519KeyPair({ passphrase, cipher: 'aes256-ctr', rounds: 4, comment: 'backup-desk-test-enc' });
   const hostKeyFile = path.join(dir, 'ssh_host_ed25519_key');
   await writeFile(hostKeyFile, hostKeys.private, { mode: 0o600 });
   await writeFile(`${hostKeyFile}.pub`, hostKeys.public);

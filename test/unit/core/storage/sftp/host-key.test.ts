@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
+import { ed25519KeyPair } from '../../../../helpers/ssh-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addKnownHost,
@@ -15,8 +15,8 @@ import {
 } from '../../../../../shared/core/storage/sftp/host-key';
 
 let dir: string;
-const key = sshUtils.generateKeyPairSync('ed25519');
-const other = sshUtils.generateKeyPairSync('ed25519');
+const key = ed25519KeyPair();
+const other = ed25519KeyPair();
 const blobOf = (pub: string): Buffer => Buffer.from(pub.split(/\s+/)[1] ?? '', 'base64');
 
 beforeAll(async () => {

@@ -8,6 +8,7 @@ import { nullLogger } from '../../../../../shared/core/util/logger';
 import { sftpFactory } from '../../../../../shared/core/storage/sftp';
 import { sftpConfigSchema, type SftpConfig } from '../../../../../shared/core/storage/sftp/config';
 import { createSftpProvider, type SftpAuth, type SftpStorageProvider } from '../../../../../shared/core/storage/sftp/sftp-provider';
+import { ed25519KeyPair } from '../../../../helpers/ssh-keys';
 import { startSshd, type TestSshd } from '../../../../helpers/sshd';
 import { bodyOf, collect, drain, expectKind, patternBytes } from '../../../../conformance/storage-suite';
 import type { StorageProvider, TemporaryObject } from '../../../../../shared/core/storage/provider';
@@ -49,7 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of open) await p.close();
   await sshd?.stop();
-  await rm(tmp, { recursive: true, force: true });
+  if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
 describe('SFTP host key verification against a real sshd', () => {
@@ -77,9 +78,8 @@ describe('SFTP host key verification against a real sshd', () => {
     expect(await readFile(plain, 'utf8')).not.toContain('127.0.0.1');
     expect((await providerFor({ hostKeyFingerprint: undefined, knownHostsFile: plain }).stat('kh/a.txt')).size).toBe(1);
 
-    const { utils } = await import('ssh2');
     const changed = path.join(tmp, 'known_hosts_changed');
-    await writeFile(changed, `[127.0.0.1]:${sshd.port} ${utils.generateKeyPairSync('ed25519').public}\n`);
+    await writeFile(changed, `[127.0.0.1]:${sshd.port} ${ed25519KeyPair().public}\n`);
     const err = await expectKind(() => providerFor({ hostKeyFingerprint: undefined, knownHostsFile: changed }).stat('kh/a.txt'), 'AuthFailed');
     expect(err.message).toMatch(/HOST KEY CHANGED/);
     expect(err.hint).toContain('ssh-keygen -R');
@@ -102,8 +102,7 @@ describe('SFTP login', () => {
     await p.write!('enc.txt', bodyOf(Buffer.from('enc')));
     expect((await drain(await p.read('enc.txt'))).toString()).toBe('enc');
     await expectKind(() => providerFor({}, { privateKey: sshd.encryptedClientKey, passphrase: 'wrong' }).stat('enc.txt'), 'AuthFailed');
-    const { utils } = await import('ssh2');
-    const stranger = utils.generateKeyPairSync('ed25519').private;
+    const stranger = ed25519KeyPair().private;
     const err = await expectKind(() => providerFor({}, { privateKey: stranger }).stat('enc.txt'), 'AuthFailed');
     expect(err.hint).toMatch(/authorized_keys/);
   });
