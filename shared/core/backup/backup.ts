@@ -9,7 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import { encryptStream } from '../crypto';
-import { AppError, cancelledError, serializeError, type SerializedError } from '../errors';
+import { AppError, cancelledError, serializeError, throwIfAborted, type SerializedError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { withOdooStopped, type ColdOptions } from './cold';
 import { checkDestination, commitCompanion, writeArchive, type BackupDestination } from './commit';
@@ -105,6 +105,7 @@ async function runPipeline(o: BackupOptions, ctx: JobContext, keys: LayoutKeys, 
   ctx.progress({ phase: 'prepare', label: 'Checking the destinations' });
   const { ready, refused } = await preflight(o, keys, ctx.signal);
   if (ready.length === 0) throw allFailed(refused);
+  throwIfAborted(ctx.signal, 'The backup');
   ctx.progress({ phase: 'prepare', label: 'Opening the database snapshot' });
   const source = await o.openSource(ctx);
   warnings.push(...source.notes);

@@ -39,6 +39,10 @@ interface Live<T> {
 
 function startSink<T>(sink: FanOutSink<T>): Live<T> {
   const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+  // A sink may still be setting up (making a folder, opening an upload) when the source fails and
+  // its stream is destroyed with the error: the sink learns of it when it reads, and its outcome
+  // comes through `done`; without a listener the 'error' event would crash the process.
+  pipe.on('error', () => undefined);
   const live: Live<T> = { name: sink.name, pipe, failed: false, done: Promise.resolve() as never };
   (live as { done: Promise<SinkOutcome<T>> }).done = Promise.resolve()
     .then(() => sink.write(pipe))

@@ -68,7 +68,9 @@ export function startPgDump(o: PgDumpOptions): PgDumpRun {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
   const onAbort = (): void => kill();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
+  // A signal that fired already never fires 'abort' again.
+  if (o.signal?.aborted) kill();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
   const done = new Promise<void>((resolve, reject) => {
     child.once('error', (err) => reject(new AppError('MissingTool', `pg_dump could not start: ${err.message}`, { cause: err })));
     child.once('close', (code, sig) => {

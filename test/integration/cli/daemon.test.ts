@@ -68,7 +68,7 @@ describe('backup-desk daemon (built CLI, real backups)', () => {
     await new Promise((r) => setTimeout(r, 150));
     d.child.kill('SIGTERM');
     const r = await d.done;
-    expect(r.code).toBe(0);
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
     const log = lines(r.stdout);
     expect(log[0]?.event).toBe('started');
     expect(log.at(-1)?.event).toBe('stopped');
@@ -99,7 +99,7 @@ describe('backup-desk daemon (built CLI, real backups)', () => {
     await waitFor(() => /"event":"started"/.test(d.stdout()));
     d.child.kill('SIGTERM');
     const r = await d.done;
-    expect(r.code).toBe(0);
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
     expect(lines(r.stdout).map((l) => l.event).filter((e) => e !== 'next-run' && e !== 'overdue')).toEqual(['started', 'jobs', 'stopping', 'stopped']);
   });
 });
