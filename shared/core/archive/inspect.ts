@@ -5,7 +5,7 @@
  * custom-format header and TOC from the first megabytes, or one sequential pass otherwise.
  */
 import type { Readable } from 'node:stream';
-import type yauzl from 'yauzl';
+import { dirEntry, type ZipDirEntry } from './zip-dir-entry';
 import type { InspectResult } from '../../contract/api';
 import { AppError, toAppError } from '../errors';
 import { detectEncryption, type DecryptKeys } from '../crypto';
@@ -45,11 +45,11 @@ export interface FilestoreSize {
 }
 
 /** The file entries of a seekable zip of `size` bytes, from its central directory (read through ranged reads; nothing is inflated). */
-export async function zipDirectory(source: BackupSource, size: number, signal?: AbortSignal): Promise<yauzl.Entry[]> {
+export async function zipDirectory(source: BackupSource, size: number, signal?: AbortSignal): Promise<ZipDirEntry[]> {
   const zip = await openZipRandomAccess(source, size, signal);
   try {
-    const entries: yauzl.Entry[] = [];
-    for await (const entry of zip.eachEntry()) if (!entry.fileName.endsWith('/')) entries.push(entry);
+    const entries: ZipDirEntry[] = [];
+    for await (const entry of zip.eachEntry()) if (!entry.fileName.endsWith('/')) entries.push(dirEntry(entry));
     return entries;
   } finally {
     zip.close();
@@ -57,7 +57,7 @@ export async function zipDirectory(source: BackupSource, size: number, signal?: 
 }
 
 /** The `filestore/` files among a zip's entries and the bytes they inflate to (the uncompressed sizes its central directory declares). */
-export function zipFilestoreSize(entries: readonly yauzl.Entry[]): FilestoreSize {
+export function zipFilestoreSize(entries: readonly ZipDirEntry[]): FilestoreSize {
   let bytes = 0;
   let files = 0;
   for (const entry of entries) {

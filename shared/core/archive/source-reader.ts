@@ -11,6 +11,7 @@
 import { PassThrough, pipeline, Transform, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
+import type { ZipDirEntry } from './zip-dir-entry';
 import { AppError } from '../errors';
 import type { BackupSource } from './source';
 import { corrupt } from './zip-stream';
@@ -100,8 +101,11 @@ export function openZipRandomAccess(source: BackupSource, size: number, signal?:
   return yauzl.fromRandomAccessReaderPromise(new SourceReader(source, size, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
 }
 
+/** What checking an entry's bytes needs of it (a yauzl entry or a compact `ZipDirEntry`). */
+export type CheckedFacts = Pick<ZipDirEntry, 'fileName' | 'crc32' | 'uncompressedSize'>;
+
 /** `Integrity` when an entry's CRC-32 or size is not what the central directory says, else undefined. */
-export function entryMismatch(entry: yauzl.Entry, zipName: string, crc: number, size: number): AppError | undefined {
+export function entryMismatch(entry: CheckedFacts, zipName: string, crc: number, size: number): AppError | undefined {
   if (crc >>> 0 === entry.crc32 >>> 0 && size === entry.uncompressedSize) return undefined;
   const what = size === entry.uncompressedSize ? 'CRC-32 mismatch' : `size mismatch (${size} bytes, ${entry.uncompressedSize} expected)`;
   return corrupt(`${zipName} is corrupt: ${what} in "${entry.fileName}".`, { entry: entry.fileName });
@@ -119,7 +123,7 @@ export function zipReadError(err: Error, zipName: string, what: string): Error {
  * not the central directory's (yauzl checks sizes, not CRCs; the sequential reader of zip-stream.ts
  * checks both).
  */
-export function checkedEntry(data: Readable, entry: yauzl.Entry, zipName: string): Readable {
+export function checkedEntry(data: Readable, entry: CheckedFacts, zipName: string): Readable {
   let crc = 0;
   let size = 0;
   const check = new Transform({

@@ -8,7 +8,7 @@
  */
 import { pipeline, Readable } from 'node:stream';
 import { createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
-import type yauzl from 'yauzl';
+import type { ZipDirEntry } from './zip-dir-entry';
 import { ByteReader } from './byte-reader';
 import { checkedEntry, entryMismatch, zipReadError, type RandomAccessZip } from './source-reader';
 import { assertReadableEntry, corrupt, INFLATE_CHUNK, SIG_LOCAL } from './zip-stream';
@@ -25,10 +25,10 @@ export type EntryData = Buffer | Readable;
  */
 export async function readInOrder(
   src: RandomAccessZip,
-  entries: readonly yauzl.Entry[],
+  entries: readonly ZipDirEntry[],
   zipName: string,
   signal: AbortSignal | undefined,
-  onEntry: (entry: yauzl.Entry, data: EntryData) => Promise<void>,
+  onEntry: (entry: ZipDirEntry, data: EntryData) => Promise<void>,
 ): Promise<void> {
   const sorted = [...entries].sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader);
   if (sorted.length === 0) return;
@@ -49,13 +49,13 @@ export async function readInOrder(
 }
 
 /** Moves `reader` to `entry`'s data (past its local header) and returns that data, inflated. */
-async function entryData(reader: ByteReader, start: number, entry: yauzl.Entry, zipName: string): Promise<EntryData> {
+async function entryData(reader: ByteReader, start: number, entry: ZipDirEntry, zipName: string): Promise<EntryData> {
   const at = entry.relativeOffsetOfLocalHeader - start;
   if (at < reader.position || !(await reader.skip(at - reader.position))) throw corrupt(`${zipName} is corrupt: the entry "${entry.fileName}" lies outside the file.`, { entry: entry.fileName });
   const head = await reader.readExact(30, zipName);
   if (head.readUInt32LE(0) !== SIG_LOCAL) throw corrupt(`${zipName} is corrupt: no local header where "${entry.fileName}" should begin.`, { entry: entry.fileName });
   await reader.readExact(head.readUInt16LE(26) + head.readUInt16LE(28), zipName);
-  assertReadableEntry(zipName, entry.fileName, entry.isEncrypted(), entry.compressionMethod);
+  assertReadableEntry(zipName, entry.fileName, entry.encrypted, entry.compressionMethod);
   if (entry.compressedSize <= WHOLE_MAX && entry.uncompressedSize <= WHOLE_MAX) return wholeEntry(await reader.readExact(entry.compressedSize, zipName), entry, zipName);
   const raw = Readable.from(passBytes(reader, entry.compressedSize, zipName, entry.fileName), { objectMode: false });
   // pipeline, not pipe: a failed read (a cancel) must reach the consumer, not go unhandled on `raw`.
@@ -63,7 +63,7 @@ async function entryData(reader: ByteReader, start: number, entry: yauzl.Entry, 
 }
 
 /** A small entry's bytes, inflated and checked. */
-function wholeEntry(raw: Buffer, entry: yauzl.Entry, zipName: string): Buffer {
+function wholeEntry(raw: Buffer, entry: ZipDirEntry, zipName: string): Buffer {
   let data = raw;
   try {
     if (entry.compressionMethod === 8) data = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 });

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { majorOf, parseDumpHeader, type DumpHeader } from '../archive/dump-header';
 import type { BackupSource, MultiPartBackup } from '../archive/source';
-import type yauzl from 'yauzl';
+import type { ZipDirEntry } from '../archive/zip-dir-entry';
 import { zipDirectory, zipFilestoreSize, type FilestoreSize } from '../archive/inspect';
 import { readZipStream, type ZipStreamEntry } from '../archive/zip-stream';
 import type { DecryptKeys } from '../crypto';
@@ -52,7 +52,7 @@ export interface BackupDescription {
   /** How many files the filestore holds, known when `filestoreBytes` is. */
   readonly filestoreFiles?: number;
   /** A plain seekable zip's file entries, from its central directory (read once, here). */
-  readonly zipDirectory?: readonly yauzl.Entry[];
+  readonly zipDirectory?: readonly ZipDirEntry[];
   /** Raw bytes read from the source so far (for progress). */
   rawBytes(): number;
 }
@@ -116,7 +116,7 @@ async function measureFilestore(
   main: BackupSource,
   opened: { format: string; encrypted: boolean },
   signal: AbortSignal,
-): Promise<{ size: FilestoreSize; directory?: yauzl.Entry[] } | undefined> {
+): Promise<{ size: FilestoreSize; directory?: ZipDirEntry[] } | undefined> {
   try {
     if (multi) {
       let bytes = 0;

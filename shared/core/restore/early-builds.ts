@@ -13,7 +13,7 @@
  * has not finished when a table is loaded: those builds then run where the dump has them.
  */
 import { Readable } from 'node:stream';
-import type yauzl from 'yauzl';
+import type { ZipDirEntry } from '../archive/zip-dir-entry';
 import type { RandomAccessZip } from '../archive/source-reader';
 import { readInOrder } from '../archive/zip-in-order';
 import { buildTable, parallelClass } from './statement-kinds';
@@ -76,7 +76,7 @@ class Scouted implements EarlyBuildSource {
  * Starts scouting `dump.sql` (its entry `dump`) of a seekable zip on a second reader; returns at once. The scout
  * stops with `signal`; any failure of it only means no early builds.
  */
-export function scoutBuilds(zip: RandomAccessZip, dump: yauzl.Entry, signal: AbortSignal): EarlyBuildSource {
+export function scoutBuilds(zip: RandomAccessZip, dump: ZipDirEntry, signal: AbortSignal): EarlyBuildSource {
   const scouted = new Scouted();
   scouted.settled = scout(zip, dump, signal).then(
     (found) => void (found && scouted.fill(found)),
@@ -108,7 +108,7 @@ export async function buildsByTable(items: AsyncIterable<SqlItem>, signal?: Abor
 
 
 /** Reads the zip's `dump.sql` (its entry `dump`) for its build statements, by table; undefined when it is not worth it. */
-async function scout(zip: RandomAccessZip, dump: yauzl.Entry, signal: AbortSignal): Promise<Map<string, EarlyBuild[]> | undefined> {
+async function scout(zip: RandomAccessZip, dump: ZipDirEntry, signal: AbortSignal): Promise<Map<string, EarlyBuild[]> | undefined> {
   if (dump.uncompressedSize > SCOUT_MAX_BYTES) return undefined;
   let found: Map<string, EarlyBuild[]> | undefined;
   await readInOrder(zip, [dump], dump.fileName, signal, async (_entry, data) => {

@@ -15,7 +15,7 @@
  * back never races a write into the folder it removes.
  */
 import type { BackupSource, MultiPartBackup } from '../archive/source';
-import type yauzl from 'yauzl';
+import type { ZipDirEntry } from '../archive/zip-dir-entry';
 import type { RandomAccessZip } from '../archive/source-reader';
 import { readInOrder } from '../archive/zip-in-order';
 import { cancelledError } from '../errors';
@@ -83,7 +83,7 @@ export function filestoreAlongside(run: RestoreRun, src: RandomAccessZip | undef
 }
 
 /** Writes every `filestore/` entry of the zip; reads `manifest.json`. */
-async function walk(src: RandomAccessZip, name: string, wanted: readonly yauzl.Entry[], files: FilestoreWriter, signal: AbortSignal): Promise<AlongsideResult> {
+async function walk(src: RandomAccessZip, name: string, wanted: readonly ZipDirEntry[], files: FilestoreWriter, signal: AbortSignal): Promise<AlongsideResult> {
   let bytesRead = 0;
   const counted: RandomAccessZip = {
     ...src,
@@ -111,12 +111,12 @@ async function walk(src: RandomAccessZip, name: string, wanted: readonly yauzl.E
 }
 
 /** The zip's `manifest.json` and `filestore/` files. */
-function wantedEntries(directory: readonly yauzl.Entry[]): yauzl.Entry[] {
+function wantedEntries(directory: readonly ZipDirEntry[]): ZipDirEntry[] {
   return directory.filter((e) => e.fileName === 'manifest.json' || e.fileName.startsWith('filestore/'));
 }
 
 /** The path of a `filestore/…` entry inside the filestore. */
-function filestorePath(entry: yauzl.Entry): string {
+function filestorePath(entry: ZipDirEntry): string {
   return entry.fileName.slice('filestore/'.length);
 }
 

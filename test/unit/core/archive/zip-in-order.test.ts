@@ -10,10 +10,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource } from '../../../../shared/core/archive';
 import { openZipRandomAccess, type RandomAccessZip } from '../../../../shared/core/archive/source-reader';
+import { dirEntry, type ZipDirEntry } from '../../../../shared/core/archive/zip-dir-entry';
 import { readInOrder } from '../../../../shared/core/archive/zip-in-order';
 import type { AppError } from '../../../../shared/core/errors';
 import { writeZip } from '../../../helpers/odoo-shaped-db';
@@ -51,10 +51,10 @@ async function zipped(opts: Parameters<typeof writeZip>[2] = {}, edit?: (b: Buff
 }
 
 /** The zip's entries other than dump.sql, from its central directory. */
-async function entriesOf(src: RandomAccessZip): Promise<yauzl.Entry[]> {
+async function entriesOf(src: RandomAccessZip): Promise<ZipDirEntry[]> {
   const zip = await openZipRandomAccess(src, src.size);
-  const out: yauzl.Entry[] = [];
-  for await (const e of zip.eachEntry()) if (e.fileName !== 'dump.sql') out.push(e);
+  const out: ZipDirEntry[] = [];
+  for await (const e of zip.eachEntry()) if (e.fileName !== 'dump.sql') out.push(dirEntry(e));
   zip.close();
   return out;
 }
