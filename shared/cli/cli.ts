@@ -34,10 +34,11 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
-/** Prints an error the standard way. */
-function printError(ctx: CliContext, message: string, hint: string | undefined, command?: unknown): void {
+/** Prints an error the standard way: the hint in the CLI's own words (`details.cliHint`) when the error has them. */
+function printError(ctx: CliContext, message: string, hint: string | undefined, command?: unknown, cliHint?: unknown): void {
   ctx.err(`error: ${message}`);
-  if (hint) ctx.err(`hint: ${hint}`);
+  const h = typeof cliHint === 'string' ? cliHint : hint;
+  if (h) ctx.err(`hint: ${h}`);
   // The command that does what the hint says (errors keep it apart so the GUI's words stay the GUI's).
   if (typeof command === 'string') ctx.err(`  run: ${command}`);
 }
@@ -76,7 +77,7 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
       ctx.err('cancelled');
       return 130;
     }
-    printError(ctx, e.message, e.hint, e.details?.command);
+    printError(ctx, e.message, e.hint, e.details?.command, e.details?.cliHint);
     return 1;
   } finally {
     await ctx.close().catch(() => undefined);

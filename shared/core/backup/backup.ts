@@ -167,7 +167,7 @@ function allFailed(destinations: readonly DestinationResult[]): AppError {
 
 /** Makes one backup; throws when no destination got it (and then nothing is left on any). */
 export async function runBackup(o: BackupOptions, ctx: JobContext): Promise<BackupResult> {
-  if (o.destinations.length === 0) throw new AppError('InvalidInput', 'No storage to write the backup to.', { hint: 'Give at least one --to STORAGE.' });
+  if (o.destinations.length === 0) throw new AppError('InvalidInput', 'No storage to write the backup to.', { hint: 'Choose at least one storage to write it to.', details: { cliHint: 'Give at least one --to STORAGE.' } });
   checkLayout(o.layout, o);
   const started = Date.now();
   const time = new Date(Math.floor((o.time ?? new Date()).getTime() / 1000) * 1000);

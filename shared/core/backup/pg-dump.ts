@@ -89,7 +89,7 @@ export function classifyPgDumpFailure(stderr: string, code: number | null, sig: 
   const text = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' ').replace(/^pg_dump: error: /, '');
   const what = `pg_dump failed (${sig ? `killed by ${sig}` : `exit ${code}`}): ${text || 'no message'}`;
   if (/password authentication failed|no password supplied/i.test(text)) return new AppError('AuthFailed', what, { hint: 'Give the password through PGPASSWORD or ~/.pgpass.' });
-  if (/does not exist/i.test(text) && /database/i.test(text)) return new AppError('NotFound', what, { hint: 'Check the database name (--db).' });
+  if (/does not exist/i.test(text) && /database/i.test(text)) return new AppError('NotFound', what, { hint: 'Check the database name.', details: { cliHint: 'Check the database name (--db).' } });
   if (/permission denied/i.test(text)) return new AppError('PermissionDenied', what, { hint: 'Use a role that can read every table of the database (its owner, or a superuser).' });
   if (/could not connect|Connection refused|server closed the connection/i.test(text)) return new AppError('Transient', what, { hint: 'Check that PostgreSQL is running and reachable.' });
   return new AppError('Fatal', what);

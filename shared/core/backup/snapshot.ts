@@ -33,7 +33,8 @@ async function readFacts(client: pg.Client, db: string): Promise<Omit<SnapshotFa
   const has = await client.query<{ t: string | null }>("SELECT to_regclass('public.ir_module_module')::text AS t");
   if (!has.rows[0]?.t) {
     throw new AppError('InvalidInput', `Database "${db}" is not an Odoo database (it has no ir_module_module table).`, {
-      hint: 'Check the database name (--db); use pg_dump directly for databases that are not Odoo’s.',
+      hint: 'Check the database name; use pg_dump directly for databases that are not Odoo’s.',
+      details: { cliHint: 'Check the database name (--db); use pg_dump directly for databases that are not Odoo’s.' },
     });
   }
   const mods = await client.query<{ name: string; latest_version: string | null }>("SELECT name, latest_version FROM ir_module_module WHERE state = 'installed'");

@@ -24,10 +24,13 @@ export const scheduleSecretScope = (name: string): string => `schedule:${name}`;
 /** Refuses `attachments: include` where a backup could not carry the objects (as `backup` would, but at save time). */
 function checkAttachmentsOption(work: ScheduledWork): void {
   if (work.kind !== 'backup') return;
-  if (work.attachmentsStorage && !work.attachments) throw new AppError('InvalidInput', 'attachmentsStorage goes with attachments: include.', { hint: 'Add --attachments include, or drop --attachments-storage.' });
+  if (work.attachmentsStorage && !work.attachments) throw new AppError('InvalidInput', 'attachmentsStorage goes with attachments: include.', { hint: 'Include the attachments, or name no storage for them.', details: { cliHint: 'Add --attachments include, or drop --attachments-storage.' } });
   if (work.attachments !== 'include') return;
   if (work.source.startsWith('odoo:') || work.format !== 'zip' || work.noFilestore) {
-    throw new AppError('InvalidInput', 'Including the attachments kept in S3/Swift needs a zip backup of a PostgreSQL database with its filestore.', { hint: 'Use --format zip with the filestore and a postgres:// source (not odoo:INSTANCE).' });
+    throw new AppError('InvalidInput', 'Including the attachments kept in S3/Swift needs a zip backup of a PostgreSQL database with its filestore.', {
+      hint: 'Make a zip backup with the filestore, from a PostgreSQL server (not through an Odoo instance).',
+      details: { cliHint: 'Use --format zip with the filestore and a postgres:// source (not odoo:INSTANCE).' },
+    });
   }
 }
 
@@ -78,7 +81,10 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     let encrypt: BackupRequest['encrypt'];
     if (w.encrypt) {
       const passphrase = w.encrypt.passphrase ? await (await this.k.secrets()).get(scheduleSecretScope(job.name), 'passphrase') : undefined;
-      if (w.encrypt.passphrase && !passphrase) throw new AppError('AuthFailed', `The passphrase of the scheduled job "${job.name}" is not in the keychain.`, { hint: `Add it again: backup-desk schedule add ${job.name} --replace --encrypt …` });
+      if (w.encrypt.passphrase && !passphrase) throw new AppError('AuthFailed', `The passphrase of the scheduled job "${job.name}" is not in the keychain.`, {
+        hint: 'Edit the job and give its passphrase again.',
+        details: { cliHint: `Add it again: backup-desk schedule add ${job.name} --replace --encrypt …` },
+      });
       const publicKeys = await Promise.all((w.encrypt.recipients ?? []).map((f) => readFile(f, 'utf8')));
       encrypt = { ...(passphrase ? { passphrase } : {}), ...(publicKeys.length ? { publicKeys } : {}) };
     }

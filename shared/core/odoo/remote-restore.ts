@@ -118,11 +118,17 @@ export async function preflightRemote(o: RemoteRestoreOptions, ctx: JobContext):
   const version = await o.client.version(ctx.signal);
   await o.client.checkMasterPassword(ctx.signal);
   if (o.neutralize && version.major < 16) {
-    throw new AppError('Unsupported', `Odoo ${version.version} cannot neutralize a restored database (Odoo 16.0 and later can).`, { hint: 'Restore without --neutralize, or restore into PostgreSQL directly (our own neutralization works for every version).' });
+    throw new AppError('Unsupported', `Odoo ${version.version} cannot neutralize a restored database (Odoo 16.0 and later can).`, {
+      hint: 'Restore without neutralizing, or restore into PostgreSQL directly (our own neutralization works for every version).',
+      details: { cliHint: 'Restore without --neutralize, or restore into PostgreSQL directly (our own neutralization works for every version).' },
+    });
   }
   const exists = await o.client.databaseExists(o.db, ctx.signal);
   if (exists && !o.replace) {
-    throw new AppError('Conflict', `A database named "${o.db}" already exists on ${o.instance} (${o.client.url}).`, { hint: 'Choose another name, or replace it (--replace; the old one is dropped only once the new one is complete).' });
+    throw new AppError('Conflict', `A database named "${o.db}" already exists on ${o.instance} (${o.client.url}).`, {
+      hint: 'Choose another name, or replace it (the old one is dropped only once the new one is complete).',
+      details: { cliHint: 'Choose another name, or replace it (--replace; the old one is dropped only once the new one is complete).' },
+    });
   }
   return { version, exists };
 }

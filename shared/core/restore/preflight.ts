@@ -27,10 +27,10 @@ export async function preflight(run: RestoreRun, admin: pg.Client, desc: BackupD
   }
   await warnOfLeftovers(run, admin, dataDir);
   if ((await databaseExists(admin, opts.db)) && !opts.replace) {
-    throw new AppError('Conflict', `A database named "${opts.db}" already exists on ${targetLabel(opts.pgUrl)}.`, { hint: 'Choose another name, or replace it (--replace).' });
+    throw new AppError('Conflict', `A database named "${opts.db}" already exists on ${targetLabel(opts.pgUrl)}.`, { hint: 'Choose another name, or replace the existing database.', details: { cliHint: 'Choose another name, or replace it (--replace).' } });
   }
   if (opts.filestore && !opts.replace && (await pathExists(run.finalFs))) {
-    throw new AppError('Conflict', `The filestore folder ${run.finalFs} already exists.`, { hint: 'Choose another database name, remove that folder, or replace (--replace).' });
+    throw new AppError('Conflict', `The filestore folder ${run.finalFs} already exists.`, { hint: 'Choose another database name, remove that folder, or replace the existing database and its filestore.', details: { cliHint: 'Choose another database name, remove that folder, or replace (--replace).' } });
   }
   if (opts.filestore && desc.filestoreBytes) await checkFilestoreSpace(dataDir, desc.filestoreBytes, opts.freeBytes);
   const server = { version, superuser: priv.rows[0]?.superuser === true };

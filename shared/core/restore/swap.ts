@@ -41,7 +41,7 @@ async function placeFilestore(run: RestoreRun): Promise<{ oldFs: string | undefi
   if (!staging.tempFs) return undefined;
   let oldFs: string | undefined;
   if (await pathExists(finalFs)) {
-    if (!opts.replace) throw new AppError('Conflict', `The filestore folder ${finalFs} appeared during the restore.`, { hint: 'Remove it or restore with --replace.' });
+    if (!opts.replace) throw new AppError('Conflict', `The filestore folder ${finalFs} appeared during the restore.`, { hint: 'Remove it, or restore again replacing the existing one.', details: { cliHint: 'Remove it or restore with --replace.' } });
     oldFs = join(dirname(finalFs), `.bd-old-${randomBytes(4).toString('hex')}-${opts.db}`);
     await rename(finalFs, oldFs);
   }
@@ -60,7 +60,7 @@ async function placeDatabase(run: RestoreRun, admin: pg.Client): Promise<void> {
   const { staging, opts } = run;
   let oldDb: string | undefined;
   if (await databaseExists(admin, opts.db)) {
-    if (!opts.replace) throw new AppError('Conflict', `A database named "${opts.db}" appeared during the restore.`, { hint: 'Choose another name or restore with --replace.' });
+    if (!opts.replace) throw new AppError('Conflict', `A database named "${opts.db}" appeared during the restore.`, { hint: 'Choose another name, or restore again replacing the existing database.', details: { cliHint: 'Choose another name or restore with --replace.' } });
     oldDb = tmpName('bd_old', opts.db);
     await renameDatabase(admin, opts.db, oldDb);
   }

@@ -38,7 +38,7 @@ async function removeKey(provider: StorageProvider, key: string, signal: AbortSi
  */
 export async function deleteBackups(provider: StorageProvider, doomed: readonly RotationCandidate[], signal?: AbortSignal): Promise<{ deleted: RotationCandidate[]; failed: { ref: string; error: string }[] }> {
   if (!provider.capabilities.remove || !provider.remove) {
-    throw new AppError('Unsupported', 'This storage cannot delete files, so it cannot be rotated.', { hint: 'Rotate it with the storage’s own tools, or use --dry-run to see what would go.' });
+    throw new AppError('Unsupported', 'This storage cannot delete files, so it cannot be rotated.', { hint: 'Rotate it with the storage’s own tools, or preview what would go (a dry run).', details: { cliHint: 'Rotate it with the storage’s own tools, or use --dry-run to see what would go.' } });
   }
   const deleted: RotationCandidate[] = [];
   const failed: { ref: string; error: string }[] = [];

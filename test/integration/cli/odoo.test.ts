@@ -88,6 +88,8 @@ describe('backup-desk odoo and restore --target odoo:NAME (built CLI, vault, fak
     const again = await run(['restore', backup, '--db', 'acme17', '--target', 'odoo:prod']);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists/);
+    // the CLI prints the hint in its own words (the flag), the app the same hint without it
+    expect(again.stderr).toMatch(/^hint: Choose another name, or replace it \(--replace; the old one is dropped only once the new one is complete\)\.$/m);
 
     const dup = await run(['odoo', 'duplicate', 'prod', 'acme17', 'acme17-test', '--neutralize']);
     expect(dup.code, dup.stderr).toBe(0);

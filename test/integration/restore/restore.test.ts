@@ -434,7 +434,9 @@ describe('restore failures leave nothing behind', () => {
     expect(await checkDatabaseName(cluster.url, 'bad name!')).toMatchObject({ valid: false });
     const err = await fails(opts(localFileSource(goodZip), db));
     expect(err.kind).toBe('Conflict');
-    expect(err.hint).toMatch(/replace/);
+    // the hint every face shows names no CLI flag; the CLI's own words are kept apart
+    expect(err.hint).toBe('Choose another name, or replace the existing database.');
+    expect(err.details?.cliHint).toBe('Choose another name, or replace it (--replace).');
     const db2 = fresh();
     await mkdir(join(dataDir, 'filestore', db2), { recursive: true });
     expect((await fails(opts(localFileSource(goodZip), db2))).message).toMatch(/filestore folder/);
