@@ -21,7 +21,10 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
   const settings: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args.settings)) {
     if (secretFields.has(k)) {
-      throw new AppError('InvalidInput', `"${k}" is a secret and cannot be given as a setting.`, { hint: 'Pass secrets separately (a prompt, --secret-stdin or --secret-env).' });
+      throw new AppError('InvalidInput', `"${k}" is a secret and cannot be given as a setting.`, {
+        hint: 'Give secrets in their own fields, never as settings.',
+        details: { cliHint: 'Pass secrets separately (a prompt, --secret-stdin or --secret-env).' },
+      });
     }
     if (v !== undefined && v !== '') settings[k] = v;
   }
@@ -37,7 +40,8 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
     const missing = factory.fields.filter((f) => f.secret && f.required && !secrets[f.name]);
     if (missing.length) {
       throw new AppError('InvalidInput', `Missing secret ${missing.map((f) => `"${f.name}"`).join(', ')} for a ${factory.label} storage.`, {
-        hint: 'Give it at the prompt, with --secret-stdin or with --secret-env.',
+        hint: 'Fill in the secret fields of the storage.',
+        details: { cliHint: 'Give it at the prompt, with --secret-stdin or with --secret-env.' },
       });
     }
   }

@@ -21,12 +21,14 @@ export const s3Factory: ProviderFactory<S3Config> = {
     const secretAccessKey = await deps.secrets.get(secretScope, S3_SECRET_KEY);
     if (!accessKeyId) {
       throw new AppError('InvalidInput', `The S3 storage for bucket "${config.bucket}" has no access key id.`, {
-        hint: 'Set --access-key-id (the key id is not secret) when adding the storage.',
+        hint: 'Add the storage again with its access key id (the key id is not secret).',
+        details: { cliHint: 'Set --access-key-id (the key id is not secret) when adding the storage.' },
       });
     }
     if (!secretAccessKey) {
       throw new AppError('AuthFailed', `No secret access key is stored for the S3 storage of bucket "${config.bucket}".`, {
-        hint: 'Enter the secret access key again (prompt, --secret-stdin or --secret-env VAR).',
+        hint: 'Enter the secret access key again: remove the storage and add it again.',
+        details: { cliHint: 'Enter the secret access key again (prompt, --secret-stdin or --secret-env VAR).' },
       });
     }
     const { createS3Provider } = await import('./s3-provider');

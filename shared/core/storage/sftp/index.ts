@@ -25,7 +25,8 @@ export const sftpFactory: ProviderFactory<SftpConfig> = {
       const password = await secret(SFTP_SECRETS.password);
       if (!password) {
         throw new AppError('AuthFailed', `No password is stored for the SFTP storage ${config.username}@${config.host}.`, {
-          hint: 'Enter the password again (prompt, --secret-stdin or --secret-env VAR).',
+          hint: 'Enter the password again: remove the storage and add it again.',
+          details: { cliHint: 'Enter the password again (prompt, --secret-stdin or --secret-env VAR).' },
         });
       }
       auth = { password };
@@ -35,13 +36,15 @@ export const sftpFactory: ProviderFactory<SftpConfig> = {
         privateKey = await secret(SFTP_SECRETS.privateKey);
         if (!privateKey) {
           throw new AppError('AuthFailed', `No private key is stored for the SFTP storage ${config.username}@${config.host}.`, {
-            hint: 'Store the key again, or use --auth key-file with --private-key-path.',
+            hint: 'Store the key again (remove the storage and add it again), or log in with a key file instead.',
+            details: { cliHint: 'Store the key again, or use --auth key-file with --private-key-path.' },
           });
         }
       } else {
         if (!config.privateKeyPath) {
           throw new AppError('InvalidInput', 'The SFTP storage logs in with a key file but no --private-key-path is set.', {
-            hint: 'Set --private-key-path (e.g. ~/.ssh/id_ed25519), or use --auth password.',
+            hint: 'Add the storage again with its key file (e.g. ~/.ssh/id_ed25519), or log in with a password.',
+            details: { cliHint: 'Set --private-key-path (e.g. ~/.ssh/id_ed25519), or use --auth password.' },
           });
         }
         privateKey = await readPrivateKeyFile(config.privateKeyPath);

@@ -103,8 +103,12 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
     switch (p.kind) {
       case 'pin-mismatch':
         return new AppError('AuthFailed', `HOST KEY CHANGED: ${target} presented ${p.fingerprint}, but ${p.expected} is pinned for this storage. Someone may be intercepting the connection.`, {
-          hint: `Do not connect until you have checked the key on the server (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). If it really changed, pin the new one with --host-key ${p.fingerprint}.`,
-          details: { fingerprint: p.fingerprint, pinned: p.expected },
+          hint: `Do not connect until you have checked the key on the server (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). If it really changed, pin the new one (${p.fingerprint}) as the storage's host key.`,
+          details: {
+            fingerprint: p.fingerprint,
+            pinned: p.expected,
+            cliHint: `Do not connect until you have checked the key on the server (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). If it really changed, pin the new one with --host-key ${p.fingerprint}.`,
+          },
         });
       case 'changed':
         return new AppError('AuthFailed', `HOST KEY CHANGED: the host key of ${target} (${p.fingerprint}) differs from the one in ${p.file}. Someone may be intercepting the connection.`, {
@@ -118,8 +122,12 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
         });
       case 'unknown':
         return new AppError('AuthFailed', `The host key of ${target} is not known. Its fingerprint is ${p.fingerprint}.`, {
-          hint: `Compare it with the server's (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then pin it with --host-key ${p.fingerprint}, add it to ${p.file}, or add the storage with --trust-on-first-use.`,
-          details: { fingerprint: p.fingerprint, knownHostsFile: p.file },
+          hint: `Compare it with the server's (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then pin it as the storage's host key, add it to ${p.file}, or let the storage trust the host key on first connect.`,
+          details: {
+            fingerprint: p.fingerprint,
+            knownHostsFile: p.file,
+            cliHint: `Compare it with the server's (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then pin it with --host-key ${p.fingerprint}, add it to ${p.file}, or add the storage with --trust-on-first-use.`,
+          },
         });
     }
   };
