@@ -86,8 +86,11 @@ export function resolveOAuthClient(kind: OAuthKind, settings: Readonly<Record<st
   const clientId = str(settings.clientId) ?? str(env[preset.clientIdEnv]);
   if (!clientId) {
     throw new AppError('InvalidInput', `Storage "${storageName}" has no OAuth client id.`, {
-      hint: `Register your own ${preset.label} app (see docs/oauth-clients.md) and set it: \`backup-desk storage add … --client-id ID\`, or set ${preset.clientIdEnv}.`,
-      details: { setting: 'clientId' },
+      hint: `Register your own ${preset.label} app (see docs/oauth-clients.md) and give its client id when adding the storage, or set ${preset.clientIdEnv}.`,
+      details: {
+        setting: 'clientId',
+        cliHint: `Register your own ${preset.label} app (see docs/oauth-clients.md) and set it: \`backup-desk storage add … --client-id ID\`, or set ${preset.clientIdEnv}.`,
+      },
     });
   }
   const authUrl = checkUrl(str(settings.authUrl) ?? preset.authUrl, 'authUrl', storageName);

@@ -169,7 +169,8 @@ export function serviceAccountTokenSource(spec: ServiceAccountSpec, secrets: Sec
     const raw = await secrets.get(scope, 'serviceAccountKey');
     if (!raw) {
       throw new AppError('AuthFailed', `Storage "${spec.storageName}" has no service-account key.`, {
-        hint: `Import it again: \`backup-desk storage connect ${spec.storageName} --service-account-file KEY.json\`.`,
+        hint: 'Import the service-account key again (connect the storage again).',
+        details: { cliHint: `Import it again: \`backup-desk storage connect ${spec.storageName} --service-account-file KEY.json\`.` },
       });
     }
     const key = JSON.parse(raw) as ServiceAccountKey;

@@ -126,7 +126,8 @@ export class OdooInstanceStore {
     const pw = await (await this.secrets()).get(instanceSecretScope(inst), SECRET_NAMES.masterPassword);
     if (pw === undefined || pw === '') {
       throw new AppError('AuthFailed', `No master password is stored for the Odoo instance "${inst.name}".`, {
-        hint: `Remove and add it again (\`backup-desk odoo remove ${inst.name}\`, then \`backup-desk odoo add ${inst.name} --url ${inst.url}\`).`,
+        hint: 'Remove the instance and add it again with its master password.',
+        details: { cliHint: `Remove and add it again (\`backup-desk odoo remove ${inst.name}\`, then \`backup-desk odoo add ${inst.name} --url ${inst.url}\`).` },
       });
     }
     return pw;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeInBrowser, connectStorage } from '../../../../shared/core/auth/oauth-flow';
 import { connectionStatus, markNeedsReconnect } from '../../../../shared/core/auth/connection-status';
+import type { AppError } from '../../../../shared/core/errors';
 import { resolveOAuthClient } from '../../../../shared/core/auth/oauth-providers';
 import { s256Challenge } from '../../../../shared/core/auth/pkce';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
@@ -203,5 +204,17 @@ describe('OAuth authorization code + PKCE against a local authorization server',
     expect(c.tokenUrl).toBe('https://oauth2.googleapis.com/token');
     expect(c.authParams.scope).toBe('https://www.googleapis.com/auth/drive');
     expect(resolveOAuthClient('dropbox', {}, 'x', { BACKUP_DESK_DROPBOX_CLIENT_ID: 'envid' }).clientId).toBe('envid');
+  });
+
+  it('without a client id says how to get one, in the app’s words and (apart) the CLI’s', () => {
+    let err: AppError | undefined;
+    try {
+      resolveOAuthClient('dropbox', {}, 'box', {});
+    } catch (e) {
+      err = e as AppError;
+    }
+    expect(err?.kind).toBe('InvalidInput');
+    expect(err?.hint).toBe('Register your own Dropbox app (see docs/oauth-clients.md) and give its client id when adding the storage, or set BACKUP_DESK_DROPBOX_CLIENT_ID.');
+    expect(err?.details?.cliHint).toMatch(/`backup-desk storage add … --client-id ID`/);
   });
 });
