@@ -107,7 +107,7 @@ export class AttachmentService implements AreaApi<typeof attachmentsMethods> {
   /** Records and starts the drop of a database with its own bucket/container (after the typed confirmation and the guard). */
   async startDrop(args: ApiArgs<'attachments:drop'>): Promise<JobStart & { id: string }> {
     const a = apiMethods['attachments:drop'].args.parse(args);
-    if (a.confirm !== a.db) throw new AppError('InvalidInput', `Type the database's name, "${a.db}", to drop it with its bucket/container.`, { hint: `--confirm ${a.db}` });
+    if (a.confirm !== a.db) throw new AppError('InvalidInput', `Type the database's name, "${a.db}", to drop it with its bucket/container.`, { details: { cliHint: `--confirm ${a.db}` } });
     const t = await resolveTarget(a.target, this.restores.embedded);
     const client = await connectDb(t.pgUrl, a.db);
     const own = await ownStore(client, a.db, a.store).finally(() => client.end().catch(() => undefined));
@@ -152,7 +152,10 @@ export class AttachmentService implements AreaApi<typeof attachmentsMethods> {
       return (await resolver.handleFor(own.kind === 's3' ? { kind: 's3', bucket: own.name, key } : { kind: 'swift', container: own.name, key })).storage;
     } catch (err) {
       if (!isAppError(err, 'NotFound')) throw err;
-      throw new AppError('NotFound', `No configured storage is for ${own.kind}://${own.name}.`, { hint: `Name a ${own.kind} storage whose credentials reach it with --storage NAME.` });
+      throw new AppError('NotFound', `No configured storage is for ${own.kind}://${own.name}.`, {
+        hint: `Name a ${own.kind} storage whose credentials reach it (the storage with the credentials), or add one.`,
+        details: { cliHint: `Name a ${own.kind} storage whose credentials reach it with --storage NAME.` },
+      });
     } finally {
       await resolver.close();
     }

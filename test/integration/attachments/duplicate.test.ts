@@ -233,6 +233,7 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('duplicating a database with its bucket
     const noStorage = await dup('--db', 'shop', '--as', 'shop3');
     expect(noStorage.code).toBe(1);
     expect(noStorage.err).toContain('No configured storage is for s3://odoo-shop');
+    expect(noStorage.err).toContain('hint: Name a s3 storage whose credentials reach it with --storage NAME.');
     // the world's database shares buckets named after nothing: there is no "own" one to copy
     const shared = await dup('--db', w.db, '--as', 'objcopy', '--storage', 'prod-s3');
     expect(shared.code).toBe(1);
