@@ -83,6 +83,9 @@ export async function readPrivateKeyFile(file: string): Promise<Buffer> {
   }
 }
 
+/** How to read the host key on the server, for the hints. */
+const SERVER_KEY = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
+
 /** Creates an SFTP provider; it connects on first use. */
 export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: SftpProviderOptions = {}): SftpStorageProvider {
   const log = options.log ?? nullLogger;
@@ -103,11 +106,11 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
     switch (p.kind) {
       case 'pin-mismatch':
         return new AppError('AuthFailed', `HOST KEY CHANGED: ${target} presented ${p.fingerprint}, but ${p.expected} is pinned for this storage. Someone may be intercepting the connection.`, {
-          hint: `Do not connect until you have checked the key on the server (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). If it really changed, pin the new one (${p.fingerprint}) as the storage's host key.`,
+          hint: `Do not connect until you have checked the key on the server (${SERVER_KEY}). If it really changed, pin the new one (${p.fingerprint}) as the storage's host key.`,
           details: {
             fingerprint: p.fingerprint,
             pinned: p.expected,
-            cliHint: `Do not connect until you have checked the key on the server (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). If it really changed, pin the new one with --host-key ${p.fingerprint}.`,
+            cliHint: `Do not connect until you have checked the key on the server (${SERVER_KEY}). If it really changed, pin the new one with --host-key ${p.fingerprint}.`,
           },
         });
       case 'changed':
@@ -122,11 +125,11 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
         });
       case 'unknown':
         return new AppError('AuthFailed', `The host key of ${target} is not known. Its fingerprint is ${p.fingerprint}.`, {
-          hint: `Compare it with the server's (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then pin it as the storage's host key, add it to ${p.file}, or let the storage trust the host key on first connect.`,
+          hint: `Compare it with the server's (${SERVER_KEY}), then pin it as the storage's host key, add it to ${p.file}, or let the storage trust the host key on first connect.`,
           details: {
             fingerprint: p.fingerprint,
             knownHostsFile: p.file,
-            cliHint: `Compare it with the server's (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then pin it with --host-key ${p.fingerprint}, add it to ${p.file}, or add the storage with --trust-on-first-use.`,
+            cliHint: `Compare it with the server's (${SERVER_KEY}), then pin it with --host-key ${p.fingerprint}, add it to ${p.file}, or add the storage with --trust-on-first-use.`,
           },
         });
     }
