@@ -9,6 +9,7 @@ import type { SecretStore } from '../core/secrets/secret-store';
 import { promptHidden, type CliIo } from './io';
 import { ProgressRenderer } from './progress';
 import { jsonLogger } from '../core/util/logger';
+import { onAbort } from '../core/util/abort';
 
 /** A mistake in how the command was called: exit status 2. */
 export class UsageError extends Error {
@@ -92,10 +93,10 @@ export class CliContext {
       }
       logged = snap.log.length;
     };
-    const onAbort = (): void => void desk.jobs.cancel(job.jobId);
     desk.jobs.on('update', onUpdate);
     desk.jobs.on('update', onLog);
-    this.interrupt.signal.addEventListener('abort', onAbort);
+    // Ctrl-C pressed while the command was still setting up cancels the job too.
+    const stopListening = onAbort(this.interrupt.signal, () => void desk.jobs.cancel(job.jobId));
     try {
       return await job.result;
     } catch (err) {
@@ -105,7 +106,7 @@ export class CliContext {
       progress.finishLine();
       desk.jobs.off('update', onUpdate);
       desk.jobs.off('update', onLog);
-      this.interrupt.signal.removeEventListener('abort', onAbort);
+      stopListening();
     }
   }
 }

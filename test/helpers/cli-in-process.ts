@@ -19,6 +19,8 @@ export interface InProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly stdin?: string;
   readonly secrets?: SecretStore;
+  /** The interrupt (Ctrl-C) the run listens to. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** Runs `backup-desk --home HOME args…` in this process and captures what it prints. */
@@ -30,6 +32,6 @@ export async function runCliInProcess(home: string, args: readonly string[], opt
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
   const io = { stdin: Readable.from([opts.stdin ?? '']), stdout, stderr, env: opts.env ?? {} };
-  const code = await runCli(['--home', home, ...args], io, undefined, { secrets: opts.secrets ?? new MemorySecretStore() });
+  const code = await runCli(['--home', home, ...args], io, opts.interrupt, { secrets: opts.secrets ?? new MemorySecretStore() });
   return { code, out, err };
 }

@@ -1,5 +1,7 @@
 /** The CLI in-process (fast): argument handling, secrets from env/stdin, exit statuses, output streams. */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +16,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string; secrets?: MemorySecretStore; home?: string } = {}) {
+async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string; secrets?: MemorySecretStore; home?: string; interrupt?: AbortSignal } = {}) {
   const home = opts.home ?? (await mkdtemp(join(tmp, 'h-')));
   return { ...(await runCliInProcess(home, args, opts)), home };
 }
@@ -125,5 +127,22 @@ describe('exit statuses and streams', () => {
     const badFile = await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-file', join(tmp, 'none')]);
     expect(badFile.code).toBe(1);
     expect(badFile.err).toMatch(/Passphrase file not found/);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('pressed before the job has started cancels it: the download leaves no file and exits 130', async () => {
+    const store = await mkdtemp(join(tmp, 'store-'));
+    await writeFile(join(store, 'acme_2024-05-01_10-00-00.dump'), randomBytes(4 * 1024 * 1024));
+    const home = await mkdtemp(join(tmp, 'h-'));
+    expect((await cli(['storage', 'add', 'nas', '--type', 'local', '--path', store], { home })).code).toBe(0);
+    const out = join(tmp, 'early-ctrl-c.dump');
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const r = await cli(['download', 'nas:acme_2024-05-01_10-00-00.dump', '--out', out], { home, interrupt: interrupt.signal });
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/^cancelled$/m);
+    expect(existsSync(out)).toBe(false);
+    expect(await readdir(tmp).then((names) => names.filter((n) => n.startsWith('early-ctrl-c')))).toEqual([]);
   });
 });
