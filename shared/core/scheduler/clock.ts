@@ -1,4 +1,5 @@
 /** Time for the scheduler, injectable so tests can move it (and jump it, like a laptop waking). */
+import { onAbort } from '../util/abort';
 
 /** A cancellable timer. */
 export interface TimerHandle {
@@ -26,12 +27,12 @@ export const systemClock: Clock = {
   sleep(ms, signal) {
     return new Promise((resolve) => {
       const t = setTimeout(done, Math.max(0, ms));
+      const stopListening = onAbort(signal, done);
       function done(): void {
         clearTimeout(t);
-        signal?.removeEventListener('abort', done);
+        stopListening();
         resolve();
       }
-      signal?.addEventListener('abort', done, { once: true });
     });
   },
 };
