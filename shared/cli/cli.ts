@@ -11,6 +11,7 @@ import { COMMANDS } from './commands';
 import { CliContext, UsageError } from './context';
 import type { CliIo } from './io';
 import type { SecretStore } from '../core/secrets/secret-store';
+import { onAbort } from '../core/util/abort';
 
 /** Builds the program with every registered command. */
 export function buildProgram(ctx: CliContext): Command {
@@ -51,10 +52,8 @@ export interface RunCliOptions {
 /** Runs the CLI with `argv` (without node and script); resolves with the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo, interrupt?: AbortSignal, options: RunCliOptions = {}): Promise<number> {
   const ctx = new CliContext(io, options.secrets);
-  if (interrupt) {
-    if (interrupt.aborted) ctx.interrupt.abort();
-    else interrupt.addEventListener('abort', () => ctx.interrupt.abort(), { once: true });
-  }
+  if (interrupt?.aborted) ctx.interrupt.abort();
+  else onAbort(interrupt, () => ctx.interrupt.abort());
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });

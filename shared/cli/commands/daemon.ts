@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import type { CommandModule } from './index';
+import { aborted } from '../../core/util/abort';
 
 /** The `daemon` command. */
 export const daemonCommand: CommandModule = {
@@ -31,10 +32,7 @@ export const daemonCommand: CommandModule = {
           await s.start();
           const jobs = await s.status();
           line('info', 'jobs', { jobs: jobs.map((j) => ({ job: j.name, every: j.every, tz: j.tz, nextRunAt: j.nextRunAt, overdueSince: j.overdueSince })) });
-          await new Promise<void>((resolve) => {
-            if (ctx.interrupt.signal.aborted) resolve();
-            else ctx.interrupt.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
+          await aborted(ctx.interrupt.signal);
           line('info', 'stopping', { cancelRunning: !o.finish });
           await s.stop({ abort: !o.finish });
           line('info', 'stopped');

@@ -7,6 +7,7 @@ import { findUiDir, openInBrowser } from '../../serve/launch';
 import { startServer } from '../../serve/server';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
+import { aborted } from '../../core/util/abort';
 
 /** The `serve` command. */
 export const serveCommand: CommandModule = {
@@ -34,10 +35,7 @@ export const serveCommand: CommandModule = {
         ctx.err(`Odoo Backup Desk is being served at ${srv.origin}/ — open the URL above (it holds the access token). Press Ctrl-C to stop.`);
         if (opts.open) await openInBrowser(srv.url).catch((e: unknown) => ctx.err(`warning: could not open a browser: ${(e as Error).message}`));
         const signal = ctx.interrupt.signal;
-        await new Promise<void>((resolve) => {
-          if (signal.aborted) resolve();
-          else signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await aborted(signal);
         for (const j of desk.jobs.list()) if (j.state === 'running') desk.jobs.cancel(j.id);
         await srv.close();
       });

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { AppError, cancelledError } from '../errors';
 import { libpqEnv } from '../pg/connection';
 import { clientPackageFor, findNewestPgTool, type PgTool } from '../pg/tools';
+import { onAbort } from '../util/abort';
 
 /** The newest pg_dump (in `binDirs`, default this machine's usual places), checked against the server's major version. */
 export async function requirePgDump(serverMajor: number, binDirs?: readonly string[]): Promise<PgTool> {
@@ -67,14 +68,11 @@ export function startPgDump(o: PgDumpOptions): PgDumpRun {
   const kill = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
-  const onAbort = (): void => kill();
-  // A signal that fired already never fires 'abort' again.
-  if (o.signal?.aborted) kill();
-  else o.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopListening = onAbort(o.signal, kill);
   const done = new Promise<void>((resolve, reject) => {
     child.once('error', (err) => reject(new AppError('MissingTool', `pg_dump could not start: ${err.message}`, { cause: err })));
     child.once('close', (code, sig) => {
-      o.signal?.removeEventListener('abort', onAbort);
+      stopListening();
       if (o.signal?.aborted) return reject(cancelledError('The backup'));
       if (code === 0) return resolve();
       reject(classifyPgDumpFailure(stderr, code, sig));

@@ -22,6 +22,7 @@ import type { ReadableStreamReadResult } from 'node:stream/web';
 import { decryptSeipdV1, fastPathApplies, prepareFastPath } from './seipd-v1';
 import { passwordSessionKeys } from './s2k';
 import { peekInput, stallGuard, webToNode } from './streams';
+import { onAbort } from '../util/abort';
 
 /** What can open a message: a passphrase and/or private keys (armored, each with its passphrase). */
 export interface DecryptKeys {
@@ -87,22 +88,20 @@ function integrityError(err: unknown): AppError {
 }
 
 /** Rejects with `Cancelled` when the signal fires before `p` settles. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, abortAll: () => void): Promise<T> {
   if (!signal) return p;
   return new Promise<T>((resolve, reject) => {
-    const abort = (): void => {
-      onAbort();
+    const stopListening = onAbort(signal, () => {
+      abortAll();
       reject(cancelledError('Decryption'));
-    };
-    if (signal.aborted) return abort();
-    signal.addEventListener('abort', abort, { once: true });
+    });
     p.then(
       (v) => {
-        signal.removeEventListener('abort', abort);
+        stopListening();
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', abort);
+        stopListening();
         reject(e);
       },
     );
@@ -317,13 +316,7 @@ export async function decryptStream(input: Readable, keys: DecryptKeys, opts: { 
       throw integrityError(err);
     }
     const out = webToNode(reader, mapError, first, () => void p.close());
-    if (signal) {
-      const onAbort = (): void => {
-        out.destroy(cancelledError('Decryption'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      out.once('close', () => signal.removeEventListener('abort', onAbort));
-    }
+    out.once('close', onAbort(signal, () => out.destroy(cancelledError('Decryption'))));
     return out;
   };
   try {

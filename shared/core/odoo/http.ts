@@ -7,6 +7,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { cancelledError } from '../errors';
+import { onAbort } from '../util/abort';
 
 /** One request. */
 export interface HttpExchange {
@@ -72,7 +73,7 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       if (st.settled) return;
       st.settled = true;
       clearTimeout(st.timer);
-      x.signal?.removeEventListener('abort', onAbort);
+      stopListening();
       fn();
     };
     const fail = (message: string, code: string | undefined, timedOut: boolean, cause?: unknown): void => {
@@ -80,11 +81,10 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       settle(() => reject(new HttpFailure(message, stage, code, st.sent, timedOut, { cause })));
       req.destroy();
     };
-    const onAbort = (): void => {
+    const stopListening = onAbort(x.signal, () => {
       settle(() => reject(cancelledError()));
       req.destroy();
-    };
-    x.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     st.timer = setTimeout(() => fail(`no connection to ${url.host} within ${Math.round((x.connectTimeoutMs ?? 30_000) / 1000)} s`, 'ETIMEDOUT', true), x.connectTimeoutMs ?? 30_000);
     req.on('socket', (sock) => {
       const connected = (): void => {

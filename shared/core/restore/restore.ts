@@ -22,6 +22,7 @@ import { preflight } from './preflight';
 import { Staging } from './staging';
 import { swapIntoPlace } from './swap';
 import { assertDatabaseName, defaultOdooDataDir } from './targets';
+import { onAbort } from '../util/abort';
 
 export type { RestoreOptions, RestoreResult } from './pipeline';
 
@@ -59,8 +60,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
   const dataDir = opts.dataDir ?? defaultOdooDataDir();
   const run = newRun(opts, ctx, dataDir);
   const { staging, signal } = run;
-  const onAbort = (): void => staging.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
+  const stopListening = onAbort(signal, () => staging.abort());
   try {
     run.report({ phase: 'preflight', label: 'Checking the target' }, true);
     run.check();
@@ -69,11 +69,11 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     staging.admin = await connectAdmin(opts.pgUrl);
     const server = await preflight(run, staging.admin, desc, dataDir);
     const result = await loadAndSwap(run, staging.admin, server, desc);
-    signal.removeEventListener('abort', onAbort);
+    stopListening();
     run.report({ phase: 'finalize', label: 'Done', done: 1, total: 1 }, true);
     return { ...result, durationMs: Date.now() - started };
   } catch (err) {
-    signal.removeEventListener('abort', onAbort);
+    stopListening();
     const e = signal.aborted ? cancelledError('The restore') : toAppError(err);
     await staging.rollBack(ctx);
     throw e;

@@ -19,6 +19,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock';
 import { HomeLocks, type HeldLock } from './home-lock';
 import { JobStore, type JobState } from './job-store';
 import { DEFAULT_RETRY_DELAYS_MS, dueRun, overdueSince, scheduleOf, type Trigger } from './timing';
+import { onAbort } from '../util/abort';
 
 /** What a run produced, for the history. */
 export interface RunSummary {
@@ -265,10 +266,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const lock = await this.locks.tryAcquire(`job-${job.name}`, owner);
     if (!lock) return this.ended(job, trigger, 'skipped', 'It is running in another process (the app or the daemon).');
     const controller = new AbortController();
-    if (caller?.signal) {
-      if (caller.signal.aborted) controller.abort();
-      else caller.signal.addEventListener('abort', () => controller.abort(), { once: true });
-    }
+    onAbort(caller?.signal, () => controller.abort());
     this.controllers.set(job.name, controller);
     let sourceLock: HeldLock | undefined;
     try {

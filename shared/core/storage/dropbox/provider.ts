@@ -16,6 +16,7 @@ import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, S
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 import { guardReadStream } from '../wrappers/streams';
 import { classifyDropboxError, errorSummary, isUnauthorized } from './errors';
+import { onAbort } from '../../util/abort';
 
 /** Where the SDK sends content requests (the test fetch rewrites this host). */
 const CONTENT_URL = 'https://content.dropboxapi.com/2/';
@@ -172,10 +173,7 @@ export class DropboxProvider implements StorageProvider {
     const path = this.path(key);
     const chunk = this.o.chunkBytes;
     const reader = new ByteReader(body);
-    const onAbort = (): void => {
-      body.destroy();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = onAbort(signal, () => body.destroy());
     try {
       const first = await reader.readUpTo(chunk);
       throwIfAborted(signal, `Writing "${key}"`);
@@ -206,7 +204,7 @@ export class DropboxProvider implements StorageProvider {
       if (signal?.aborted) throw cancelledError(`Writing "${key}"`);
       throw e;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
       await reader.close().catch(() => undefined);
     }
   }

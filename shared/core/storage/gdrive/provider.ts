@@ -25,6 +25,7 @@ import { backoffDelay } from '../wrappers/backoff';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 import { guardReadStream, sleep } from '../wrappers/streams';
 import { classifyDriveError, driveHttpError, isDriveUnauthorized } from './errors';
+import { onAbort } from '../../util/abort';
 
 /** Drive's folder MIME type. */
 export const FOLDER_MIME = 'application/vnd.google-apps.folder';
@@ -287,10 +288,7 @@ export class GdriveProvider implements StorageProvider {
     const { signal } = options;
     throwIfAborted(signal, `Writing "${key}"`);
     const reader = new ByteReader(body);
-    const onAbort = (): void => {
-      body.destroy();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = onAbort(signal, () => body.destroy());
     try {
       const { dir, name } = this.split(key);
       const parent = (await this.folder(dir, true, signal))!;
@@ -337,7 +335,7 @@ export class GdriveProvider implements StorageProvider {
       if (signal?.aborted) throw cancelledError(`Writing "${key}"`);
       throw this.classify(e, key, signal);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
       await reader.close().catch(() => undefined);
     }
   }

@@ -18,6 +18,7 @@ import type {
   WriteOptions,
 } from '../provider';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
+import { onAbort } from '../../util/abort';
 
 /** One stored object. */
 interface MemoryObject {
@@ -142,11 +143,7 @@ export function createMemoryProvider(options: MemoryProviderOptions = {}): Stora
         });
       },
     });
-    const onAbort = (): void => {
-      stream.destroy(cancelledError('Reading'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    stream.once('close', () => signal?.removeEventListener('abort', onAbort));
+    stream.once('close', onAbort(signal, () => stream.destroy(cancelledError('Reading'))));
     return stream;
   }
 
@@ -156,14 +153,11 @@ export function createMemoryProvider(options: MemoryProviderOptions = {}): Stora
     const signal = opts.signal;
     const chunks: Buffer[] = [];
     let sent = 0;
-    const onAbort = (): void => {
-      body.destroy(cancelledError('Writing'));
-    };
     if (signal?.aborted) {
       body.destroy();
       throw cancelledError('Writing');
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = onAbort(signal, () => body.destroy(cancelledError('Writing')));
     try {
       for await (const chunk of body) {
         const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
@@ -178,7 +172,7 @@ export function createMemoryProvider(options: MemoryProviderOptions = {}): Stora
       if (err instanceof AppError) throw err;
       throw new AppError('Fatal', `Reading the data to store as "${key}" failed: ${(err as Error).message}`, { cause: err });
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
     }
     assertOpen();
     const data = Buffer.concat(chunks);

@@ -32,6 +32,7 @@ import { guardReadStream } from '../wrappers/streams';
 import { normalizePrefix, type S3Config } from './config';
 import { classifyS3Error } from './errors';
 import { s3Temporaries } from './temporaries';
+import { onAbort } from '../../util/abort';
 
 /** Credentials resolved from config + secret store. */
 export interface S3Credentials {
@@ -300,8 +301,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
       void upload.abort();
       if (!body.destroyed) body.destroy();
     }
-    const onAbort = (): void => stopAll();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = onAbort(signal, stopAll);
     upload.on('httpUploadProgress', (p) => {
       if (p.loaded !== undefined) opts.onProgress?.(p.loaded);
     });
@@ -328,7 +328,7 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
       if (signal?.aborted) throw cancelledError(`Writing "${key}"`);
       throw fail(firstFailure, key);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
     }
     return infoFromHead(key, await head(key));
   }

@@ -15,6 +15,7 @@ import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers
 import { guardReadStream } from '../wrappers/streams';
 import type { SwiftClient } from './client';
 import { classifySwiftError } from './errors';
+import { onAbort } from '../../util/abort';
 
 /** What the provider needs besides the client. */
 export interface SwiftProviderOptions {
@@ -182,10 +183,7 @@ export class SwiftProvider implements StorageProvider {
     throwIfAborted(signal, `Writing "${key}"`);
     const name = this.o.prefix + key;
     const reader = new ByteReader(body);
-    const onAbort = (): void => {
-      body.destroy();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = onAbort(signal, () => body.destroy());
     try {
       const oldSegments = await this.segmentsOf(name, signal);
       let sent = 0;
@@ -214,7 +212,7 @@ export class SwiftProvider implements StorageProvider {
       if (signal?.aborted) throw cancelledError(`Writing "${key}"`);
       throw this.writeError(this.classify(e, key, signal), key);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
       await reader.close().catch(() => undefined);
     }
   }

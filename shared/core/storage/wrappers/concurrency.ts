@@ -1,6 +1,7 @@
 /** `withConcurrencyLimit`: at most N transfers (reads until their stream closes, writes) at once. */
 import { finished } from 'node:stream';
 import { cancelledError } from '../../errors';
+import { onAbort } from '../../util/abort';
 import type { Logger } from '../../util/logger';
 import type { StorageProvider } from '../provider';
 import { wrapProvider } from './wrap';
@@ -29,17 +30,16 @@ export class Semaphore {
     await new Promise<void>((resolve, reject) => {
       const entry = {
         grant: () => {
-          signal?.removeEventListener('abort', onAbort);
+          stopListening();
           resolve();
         },
         reject,
       };
-      const onAbort = (): void => {
+      const stopListening = onAbort(signal, () => {
         const i = this.waiting.indexOf(entry);
         if (i >= 0) this.waiting.splice(i, 1);
         reject(cancelledError('Waiting for a transfer slot'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      });
       this.waiting.push(entry);
     });
     return this.releaser();

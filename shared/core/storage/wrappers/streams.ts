@@ -4,6 +4,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { AppError, cancelledError, toAppError } from '../../errors';
+import { onAbort } from '../../util/abort';
 
 /** Turns a raw SDK/protocol/network error into a classified `AppError`. */
 export type ErrorClassifier = (err: unknown) => AppError;
@@ -77,7 +78,6 @@ export function guardReadStream(source: Readable, options: GuardReadOptions): Re
     if (!source.destroyed) source.destroy();
     out.destroy(err);
   };
-  const onAbort = (): void => fail(cancelledError(what));
   const onError = (err: unknown): void => fail(signal?.aborted ? cancelledError(what) : safeClassify(classify, err));
   const onData = (chunk: Buffer): void => {
     received += chunk.length;
@@ -107,17 +107,13 @@ export function guardReadStream(source: Readable, options: GuardReadOptions): Re
     }
   };
   function cleanup(): void {
-    signal?.removeEventListener('abort', onAbort);
+    stopListening();
     source.off('error', onError);
     source.off('data', onData);
     source.off('close', onClose);
     out.off('close', onOutClose);
   }
-  if (signal?.aborted) {
-    queueMicrotask(onAbort);
-  } else {
-    signal?.addEventListener('abort', onAbort, { once: true });
-  }
+  const stopListening = onAbort(signal, () => fail(cancelledError(what)));
   source.on('error', onError);
   source.on('data', onData);
   source.once('end', onEnd);
@@ -155,13 +151,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       return;
     }
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
       resolve();
     }, ms);
-    const onAbort = (): void => {
+    const stopListening = onAbort(signal, () => {
       clearTimeout(timer);
       reject(cancelledError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    });
   });
 }
