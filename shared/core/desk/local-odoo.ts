@@ -98,7 +98,7 @@ export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: strin
       }
     } else if (!chosen.role) {
       warnings.push(
-        `The database and its objects belong to "${me}", the role this restore connected as, and no Odoo was found on this machine. If Odoo connects as another role it will get "permission denied": restore with that role as the owner (the db_user of its odoo.conf; CLI: --owner ROLE).`,
+        `The database and its objects belong to "${me}", the role this restore connected as, and no Odoo was found on this machine. If Odoo connects as another role it will get "permission denied": restore again with that role as the owner (the db_user of its odoo.conf): in the app, the restore's "Owner (role)" field; on the command line, --owner ROLE.`,
       );
     }
   } finally {

@@ -45,7 +45,8 @@ export async function assertRoleExists(admin: pg.Client, role: string): Promise<
   const r = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
   if ((r.rowCount ?? 0) === 0) {
     throw new AppError('InvalidInput', `The role "${role}" (the owner the restored database should get) does not exist on this server.`, {
-      hint: `Create it first (CREATE ROLE ${quoteIdent(role)} LOGIN CREATEDB PASSWORD '…'), or make the owner a role that exists: the one Odoo connects as (CLI: --owner ROLE).`,
+      hint: `Create it first (CREATE ROLE ${quoteIdent(role)} LOGIN CREATEDB PASSWORD '…'), or make the owner a role that exists: the one Odoo connects as.`,
+      details: { cliHint: `Create it first (CREATE ROLE ${quoteIdent(role)} LOGIN CREATEDB PASSWORD '…'), or give --owner a role that exists: the one Odoo connects as.` },
     });
   }
 }

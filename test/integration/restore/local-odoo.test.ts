@@ -120,7 +120,7 @@ describe('restore into the Odoo on this machine', () => {
     expect(r.code).toBe(0);
     if (!(await detectLocalOdoo())) {
       expect(r.out).toContain('owner: postgres (the database and all its objects)');
-      expect(r.err).toMatch(/warning: The database and its objects belong to "postgres".*--owner ROLE/);
+      expect(r.err).toMatch(/warning: The database and its objects belong to "postgres".*on the command line, --owner ROLE\./);
     }
     const bad = await cli(['restore', zip, '--db', 'shop_bad', '--target', pg.url, '--data-dir', join(tmp, 'bad-data'), '--no-filestore', '--owner', 'nobody_here']);
     expect(bad.code).toBe(1);

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppError } from '../../../shared/core/errors';
 import { connect } from '../../../shared/core/pg/connection';
 import { chownFilestore, transferOwnership } from '../../../shared/core/restore/ownership';
 import { checkFilestoreSpace, freeBytes } from '../../../shared/core/restore/space';
@@ -86,7 +87,12 @@ describe('ownership of a restored database', () => {
     const admin = await connect(pg.url, 'postgres');
     const inDb = await connect(pg.url, 'shop');
     try {
-      await expect(transferOwnership(admin, inDb, 'shop', 'odoo17')).rejects.toThrow(/The role "odoo17" .* does not exist/);
+      const err = (await transferOwnership(admin, inDb, 'shop', 'odoo17').catch((e: unknown) => e)) as AppError;
+      expect(err.message).toMatch(/The role "odoo17" .* does not exist/);
+      // The app's hint names no CLI flag; the CLI's does.
+      expect(err.hint).toMatch(/CREATE ROLE "odoo17" LOGIN/);
+      expect(err.hint).not.toMatch(/--owner/);
+      expect(err.details?.cliHint).toMatch(/give --owner a role that exists/);
     } finally {
       await inDb.end();
       await admin.end();
