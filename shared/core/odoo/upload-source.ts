@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { gunzipped } from '../archive/gunzip';
 import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
 import { readZipMemberHead } from '../archive/inspect';
 import { writeZip, type ZipEntry } from '../backup/zip-writer';
@@ -65,7 +65,7 @@ export async function prepareUpload(source: BackupSource | MultiPartBackup, opts
     return { ...common, data: opened.stream, size: opened.encrypted ? undefined : source.size, filename: `backup.${opened.format}`, kind: opened.format, odooVersion: version };
   }
   if (opened.format === 'sql' || opened.format === 'sql-gz') {
-    const sql = opened.format === 'sql-gz' ? gunzip(opened.stream, source.name) : opened.stream;
+    const sql = opened.format === 'sql-gz' ? gunzipped(opened.stream, source.name) : opened.stream;
     const entries = [streamEntry('dump.sql', () => sql)];
     return { ...common, data: writeZip(once(entries)), size: undefined, filename: 'backup.zip', kind: 'packed-zip', odooVersion: undefined };
   }
@@ -114,7 +114,7 @@ async function packMultiPart(mp: MultiPartBackup, opts: { decrypt?: DecryptKeys;
 /** The dump of a multi-part backup as a plain SQL script. */
 async function sqlOf(opened: OpenedBackup, mp: MultiPartBackup, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
   if (opened.format === 'sql') return opened.stream;
-  if (opened.format === 'sql-gz') return gunzip(opened.stream, mp.dump.name);
+  if (opened.format === 'sql-gz') return gunzipped(opened.stream, mp.dump.name);
   if (opened.format === 'dump') return dumpToSql(opened, signal);
   throw new AppError('InvalidInput', `${mp.dump.name} in ${mp.name} is not a database dump.`, { hint: 'Choose an Odoo backup.' });
 }
@@ -144,18 +144,6 @@ async function* once<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
 }
 
-function gunzip(input: Readable, name: string): AsyncIterable<Buffer> {
-  const gz = createGunzip({ chunkSize: 256 * 1024 });
-  input.on('error', (err) => gz.destroy(err));
-  input.pipe(gz);
-  return (async function* () {
-    try {
-      for await (const c of gz as AsyncIterable<Buffer>) yield c;
-    } catch (err) {
-      throw new AppError('Integrity', `${name} is corrupt or truncated (gzip: ${(err as Error).message}).`, { hint: 'The backup is damaged or incomplete; use another backup.' });
-    }
-  })();
-}
 
 /** A custom-format dump as a plain SQL script, through the local `pg_restore -f -` (stdin in, stdout out). */
 async function dumpToSql(opened: OpenedBackup, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {

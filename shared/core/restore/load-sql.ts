@@ -4,10 +4,7 @@
  * "Dumped from" header against the server on the way.
  */
 import { cpus } from 'node:os';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { majorOf } from '../archive/dump-header';
-import { AppError } from '../errors';
 import { connect } from '../pg/connection';
 import { countingStream } from './open-backup';
 import type { RestoreRun, TargetServer } from './pipeline';
@@ -96,19 +93,3 @@ function versionGate(input: AsyncIterable<Buffer>, server: { major: number; text
   })();
 }
 
-/** The bytes of a gzip stream; a corrupt or truncated one fails as `Integrity`. */
-export function gunzipped(input: Readable, name: string): AsyncIterable<Buffer> {
-  const gz = createGunzip({ chunkSize: 256 * 1024 });
-  input.on('error', (err) => gz.destroy(err));
-  input.pipe(gz);
-  return (async function* () {
-    try {
-      for await (const c of gz as AsyncIterable<Buffer>) yield c;
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError('Integrity', `${name} is corrupt or truncated (gzip: ${(err as Error).message}).`, {
-        hint: 'The backup is damaged or incomplete; download it again or use another backup.',
-      });
-    }
-  })();
-}
