@@ -130,3 +130,13 @@ export function RememberPassphrase({ id, checked, onChange, storage }: { id: str
     </label>
   );
 }
+
+/** The big icon of a finished job's result: a tick, a stop square (cancelled) or an exclamation mark (failed). */
+export function ResultIcon({ state }: { state: 'succeeded' | 'cancelled' | 'failed' }) {
+  const [tone, mark] = state === 'succeeded' ? ['ok', '✓'] : state === 'cancelled' ? ['neutral', '■'] : ['bad', '!'];
+  return (
+    <div className={`result-icon ${tone}`} aria-hidden="true">
+      {mark}
+    </div>
+  );
+}

@@ -4,7 +4,7 @@ import type { ApiError, BackupRequest, BackupResultDto } from '../../../../share
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes, formatRate } from '../../components/format';
-import { ErrorMessage, Field, Modal, ProgressBar } from '../../components/ui';
+import { ErrorMessage, Field, Modal, ProgressBar, ResultIcon } from '../../components/ui';
 
 /** Props of the dialog. */
 export interface BackupDialogProps {
@@ -180,9 +180,7 @@ function BackupOutcome({ state, result, error, onClose }: { state: string; resul
     <div className="result" aria-live="polite">
       {state === 'succeeded' && result ? (
         <>
-          <div className="result-icon ok" aria-hidden="true">
-            ✓
-          </div>
+          <ResultIcon state="succeeded" />
           <h3>Backed up {result.db}</h3>
           <dl className="facts">
             <dt>Written to</dt>
@@ -210,9 +208,7 @@ function BackupOutcome({ state, result, error, onClose }: { state: string; resul
         </>
       ) : (
         <>
-          <div className={`result-icon ${state === 'cancelled' ? 'neutral' : 'bad'}`} aria-hidden="true">
-            {state === 'cancelled' ? '■' : '!'}
-          </div>
+          <ResultIcon state={state === 'cancelled' ? 'cancelled' : 'failed'} />
           <h3>{state === 'cancelled' ? 'Backup cancelled' : 'The backup failed'}</h3>
           <p className="muted">Nothing half-written was left on any storage.</p>
           <ErrorMessage error={error} />

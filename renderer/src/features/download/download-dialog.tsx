@@ -4,7 +4,7 @@ import type { ApiError, ApiResult, BackupEntry } from '../../../../shared/contra
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { baseName, formatBytes, formatDuration, formatRate } from '../../components/format';
-import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase } from '../../components/ui';
+import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
 
 /** Where a download goes by default: `<home>/downloads/<file name>` (without `.enc`/`.gpg` when decrypting). */
 export function defaultDestination(home: string | undefined, key: string, decrypt: boolean): string {
@@ -159,9 +159,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
         <div className="result" aria-live="polite">
           {done.state === 'succeeded' ? (
             <>
-              <div className="result-icon ok" aria-hidden="true">
-                ✓
-              </div>
+              <ResultIcon state="succeeded" />
               <h3>{decrypt ? 'Downloaded and decrypted' : 'Downloaded'}</h3>
               {result.passphraseNotRemembered ? (
                 <p className="warn-text" role="alert">
@@ -206,9 +204,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
             </>
           ) : (
             <>
-              <div className={`result-icon ${done.state === 'cancelled' ? 'neutral' : 'bad'}`} aria-hidden="true">
-                {done.state === 'cancelled' ? '■' : '!'}
-              </div>
+              <ResultIcon state={done.state === 'cancelled' ? 'cancelled' : 'failed'} />
               <h3>{done.state === 'cancelled' ? 'Download cancelled' : 'The download failed'}</h3>
               <p className="muted">No partial file was left at the destination.</p>
               <ErrorMessage error={done.error} />

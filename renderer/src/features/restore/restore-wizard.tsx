@@ -7,7 +7,7 @@ import { DBNAME_PATTERN, type ApiError, type ApiResult, type RestoreTargetSpec }
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal } from '../../components/format';
-import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase } from '../../components/ui';
+import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
 
 /** The backup to restore: a catalog entry or a local file. */
 export interface RestoreSource {
@@ -599,9 +599,7 @@ function RestoreProgress({
     if (job.state === 'succeeded') {
       return (
         <section className="wizard-step result" aria-live="polite">
-          <div className="result-icon ok" aria-hidden="true">
-            ✓
-          </div>
+          <ResultIcon state="succeeded" />
           <h3 tabIndex={-1}>“{db}” is restored</h3>
           <p>
             The database <strong>{db}</strong> is ready on {targetLabel}.
@@ -629,9 +627,7 @@ function RestoreProgress({
     }
     return (
       <section className="wizard-step result">
-        <div className={`result-icon ${job.state === 'cancelled' ? 'neutral' : 'bad'}`} aria-hidden="true">
-          {job.state === 'cancelled' ? '■' : '!'}
-        </div>
+        <ResultIcon state={job.state === 'cancelled' ? 'cancelled' : 'failed'} />
         <h3 tabIndex={-1}>{job.state === 'cancelled' ? 'Restore cancelled' : 'The restore did not complete'}</h3>
         {typeof job.error?.details?.halfBuilt === 'string' && typeof job.error.details.instance === 'string' ? (
           <HalfBuilt instance={job.error.details.instance} db={job.error.details.halfBuilt} />
