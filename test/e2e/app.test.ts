@@ -8,24 +8,19 @@
  * Odoo (always), an odoo_backup_sh-style gpg-encrypted copy of it (always), and
  * $ODOO_FIXTURES_DIR/acme_small_zip.zip (when set).
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeOdooBackupShPair } from '../helpers/gpg';
 import { createOdooShapedDb, dbSnapshot, pgDumpPlain, writeOdooZip } from '../helpers/odoo-shaped-db';
 import { psql, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { startServe, type ServeProcess } from './helpers/serve-process';
 import { fixtureDirWith } from '../helpers/fixtures';
-import { screenshotDir } from './helpers/screenshots';
+import { buildIfStale, openBrowserPage, tidyAfterTest, type BrowserPage } from './helpers/browser';
 
-const run = promisify(execFile);
-const root = join(import.meta.dirname, '..', '..');
-const shots = screenshotDir();
 const FIXTURES = fixtureDirWith('acme_small_zip.zip');
 const PASSPHRASE = 'correct horse battery staple';
 const TINY_ZIP = 'tiny_2024-05-01_10-00-00.zip';
@@ -39,19 +34,15 @@ describe('the app in Chromium against `serve`', () => {
   let home: string;
   let store: string;
   let serve: ServeProcess;
-  let browser: Browser;
+  let ui: BrowserPage;
   let page: Page;
   let expected: Awaited<ReturnType<typeof dbSnapshot>>;
 
-  const shot = async (name: string): Promise<void> => {
-    await page.waitForTimeout(150); // let transitions settle
-    await page.screenshot({ path: join(shots, `${name}.png`) });
-  };
-  const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: new RegExp(`^${label}`) });
+  const shot = (name: string): Promise<void> => ui.shot(name);
+  const nav = (label: string): Locator => ui.nav(label);
 
   beforeAll(async () => {
-    // NODE_ENV=test (set by vitest) would make Vite build React's slow development bundle.
-    const build = run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: root, env: { ...process.env, NODE_ENV: 'production' } });
+    const build = buildIfStale();
     [pg] = await Promise.all([startPgCluster(), build]);
     work = await mkdtemp(join(tmpdir(), 'bd-e2e-'));
     home = join(work, 'home');
@@ -71,29 +62,14 @@ describe('the app in Chromium against `serve`', () => {
     await writeFile(join(store, 'notes.txt'), 'not a backup\n');
     if (FIXTURES) await copyFile(join(FIXTURES, 'acme_small_zip.zip'), join(store, 'acme_small_2024-06-01_03-00-00.zip'));
     serve = await startServe(home, { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGDATABASE: 'postgres' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: false });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await mkdir(shots, { recursive: true });
+    ui = await openBrowserPage(800);
+    page = ui.page;
   });
 
-  // A failed step leaves its screen as /tmp/bd-e2e-failed-<step>.png, and no dialog open for the next.
-  afterEach(async (ctx) => {
-    if (!page) return;
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: join(tmpdir(), `bd-e2e-failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
-    for (let i = 0; i < 3 && (await page.getByRole('dialog').count()) > 0; i++) await page.keyboard.press('Escape');
-    const close = page.getByRole('button', { name: 'Close details' });
-    if ((await close.count()) > 0) await close.click();
-  });
+  afterEach(async (ctx) => tidyAfterTest(page, ctx.task.name, ctx.task.result?.state === 'fail'));
 
   afterAll(async () => {
-    await browser?.close();
+    await ui?.browser.close();
     await serve?.stop();
     await pg?.stop();
     if (work) await rm(work, { recursive: true, force: true });

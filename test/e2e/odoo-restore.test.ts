@@ -14,17 +14,16 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOdoo, type FakeOdoo } from '../helpers/fake-services/odoo-manager';
 import { fixtureDirWith } from '../helpers/fixtures';
 import { writeTinyZip } from '../helpers/gpg';
-import { screenshotDir } from './helpers/screenshots';
+import { buildIfStale, openBrowserPage, tidyAfterTest, type BrowserPage } from './helpers/browser';
 import { startServe, type ServeProcess } from './helpers/serve-process';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
-const shots = screenshotDir();
 const MASTER = `master ${randomUUID()}`;
 const FIX16 = fixtureDirWith('acme_small_zip.zip');
 const FIX17 = fixtureDirWith('acme17_zip.zip');
@@ -46,15 +45,12 @@ describe('restore into a running Odoo through the wizard, in Chromium against `s
   let home: string;
   let store: string;
   let serve: ServeProcess;
-  let browser: Browser;
+  let ui: BrowserPage;
   let page: Page;
 
-  const shot = async (name: string): Promise<void> => {
-    await page.waitForTimeout(150);
-    await page.screenshot({ path: join(shots, `${name}.png`) });
-  };
+  const shot = (name: string): Promise<void> => ui.shot(name);
   const backupRow = (db: string): Locator => page.getByRole('grid', { name: 'Backups' }).getByRole('row').filter({ has: page.getByRole('gridcell', { name: db, exact: true }) });
-  const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: new RegExp(`^${label}`) });
+  const nav = (label: string): Locator => ui.nav(label);
 
   /** Opens the wizard on the catalog backup of database `source` and walks it to the summary with an Odoo target. */
   const wizardToOdoo = async (source: string, db: string, opts: { neutralize?: boolean } = {}): Promise<Locator> => {
@@ -77,7 +73,7 @@ describe('restore into a running Odoo through the wizard, in Chromium against `s
   };
 
   beforeAll(async () => {
-    const build = run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: root, env: { ...process.env, NODE_ENV: 'production' } });
+    const build = buildIfStale();
     fake = await startFakeOdoo({ version: '16.0', masterPassword: MASTER, databases: [{ name: 'prod_db' }] });
     work = await mkdtemp(join(tmpdir(), 'bd-e2e-odoo-'));
     home = join(work, 'home');
@@ -91,29 +87,17 @@ describe('restore into a running Odoo through the wizard, in Chromium against `s
     await build;
     await run(process.execPath, [join(root, 'bin', 'backup-desk.js'), '--home', home, 'secrets', 'vault', 'init', '--cost', '15'], { cwd: root, env: { ...process.env, ...env } });
     serve = await startServe(home, env);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', acceptDownloads: false });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await mkdir(shots, { recursive: true });
+    ui = await openBrowserPage(900);
+    page = ui.page;
   });
 
   afterEach(async (ctx) => {
-    if (!page) return;
-    if (ctx.task.result?.state === 'fail') await page.screenshot({ path: join(tmpdir(), `bd-e2e-failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
-    fake.set({ proxyMaxBodySize: undefined, failRestore: false });
-    for (let i = 0; i < 3 && (await page.getByRole('dialog').count()) > 0; i++) await page.keyboard.press('Escape');
-    const close = page.getByRole('button', { name: 'Close details' });
-    if ((await close.count()) > 0) await close.click();
+    fake?.set({ proxyMaxBodySize: undefined, failRestore: false });
+    await tidyAfterTest(page, ctx.task.name, ctx.task.result?.state === 'fail');
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await ui?.browser.close();
     await serve?.stop();
     await fake?.close();
     if (work) await rm(work, { recursive: true, force: true });
