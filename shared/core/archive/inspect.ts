@@ -15,6 +15,7 @@ import { sniffFormat } from './sniff';
 import type { BackupSource, MultiPartBackup } from './source';
 import { readZipStream } from './zip-stream';
 import { openZipRandomAccess } from './source-reader';
+import { filestorePath } from './odoo-zip';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -61,7 +62,7 @@ export function zipFilestoreSize(entries: readonly ZipDirEntry[]): FilestoreSize
   let bytes = 0;
   let files = 0;
   for (const entry of entries) {
-    if (!entry.fileName.startsWith('filestore/')) continue;
+    if (filestorePath(entry.fileName) === undefined) continue;
     bytes += entry.uncompressedSize;
     files++;
   }
@@ -130,7 +131,7 @@ async function inspectZipRandomAccess(source: BackupSource, size: number, out: M
         const { head, stream } = await peekStream(s, 8192);
         stream.destroy();
         sqlHeader(out, head);
-      } else if (name.startsWith('filestore/') && !name.endsWith('/')) {
+      } else if (filestorePath(name) !== undefined && !name.endsWith('/')) {
         files++;
         bytes += entry.uncompressedSize;
       }
@@ -156,7 +157,7 @@ async function inspectZipStream(input: Readable, name: string, out: Mutable<Insp
       let head = Buffer.alloc(0);
       for await (const c of entry.data()) if (head.length < 8192) head = Buffer.concat([head, c]);
       if (!out.pgVersion) sqlHeader(out, head);
-    } else if (entry.name.startsWith('filestore/') && !entry.directory) {
+    } else if (filestorePath(entry.name) !== undefined && !entry.directory) {
       files++;
       for await (const c of entry.data()) bytes += c.length;
     }

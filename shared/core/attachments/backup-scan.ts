@@ -20,6 +20,7 @@ import { openBackup } from '../restore/open-backup';
 import { requirePgRestore } from '../pg/tools';
 import { scanSqlDump, type DumpScan } from './dump-scan';
 import { parseStoreFname } from './store-fname';
+import { filestorePath } from '../archive/odoo-zip';
 
 /** Options of a backup scan. */
 export interface BackupScanOptions {
@@ -34,7 +35,7 @@ export interface BackupScanOptions {
  * is one. Odoo's garbage-collection marks (`checklist/ab/<sha>`, empty files) are not objects.
  */
 export function shaOfMember(name: string): string | undefined {
-  const at = parseStoreFname(name.startsWith('filestore/') ? name.slice('filestore/'.length) : name);
+  const at = parseStoreFname(filestorePath(name) ?? name);
   return at.kind === 'filestore' && at.sha1 !== undefined && at.path.indexOf('/') <= 3 ? at.sha1 : undefined;
 }
 
@@ -62,7 +63,7 @@ async function scanZipRandomAccess(source: BackupSource, size: number, opts: Bac
         } finally {
           s.destroy();
         }
-      } else if (entry.fileName.startsWith('filestore/')) {
+      } else if (filestorePath(entry.fileName) !== undefined) {
         const sha = shaOfMember(entry.fileName);
         if (sha) held.add(sha);
       }
@@ -78,7 +79,7 @@ async function scanZipStream(input: Readable, name: string, opts: BackupScanOpti
   let scan: DumpScan | undefined;
   for await (const entry of readZipStream(input, { name })) {
     if (entry.name === 'dump.sql') scan = await scanSqlDump(entry.data(), { ...opts, readToEnd: true });
-    else if (entry.name.startsWith('filestore/')) {
+    else if (filestorePath(entry.name) !== undefined) {
       const sha = shaOfMember(entry.name);
       if (sha) held.add(sha);
     }

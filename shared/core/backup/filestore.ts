@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { AppError } from '../errors';
 import { SAMPLE_BYTES, worthDeflating } from './compressibility';
 import type { ZipEntry } from './zip-writer';
+import { filestorePath } from '../archive/odoo-zip';
 
 /** Files up to this size are read whole. */
 export const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
@@ -113,7 +114,7 @@ export interface FilestoreEntriesOptions {
 export async function* filestoreEntries(dir: string, opts: FilestoreEntriesOptions = {}): AsyncGenerator<ZipEntry> {
   for await (const e of readAhead(walkFilestore(dir), entryUnlessGone, 1)) {
     if (!e) continue;
-    opts.onFile?.({ rel: e.name.slice('filestore/'.length), size: e.data.kind === 'buffer' ? e.data.buffer.length : (e.data.size ?? 0) });
+    opts.onFile?.({ rel: filestorePath(e.name) ?? e.name, size: e.data.kind === 'buffer' ? e.data.buffer.length : (e.data.size ?? 0) });
     yield e;
   }
   if (opts.extra) yield* opts.extra;

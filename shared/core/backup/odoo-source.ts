@@ -13,6 +13,7 @@ import { AppError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import type { OdooBackupStream } from '../odoo';
 import type { SourceOutput } from './pg-source';
+import { filestorePath } from '../archive/odoo-zip';
 
 /** What a zip check found. */
 interface ZipFacts {
@@ -24,7 +25,8 @@ async function checkZip(input: AsyncIterable<Buffer>, label: string, facts: ZipF
   for await (const e of readZipStream(input, { name: label })) {
     const parts: Buffer[] = [];
     for await (const c of e.data()) if (e.name === 'manifest.json') parts.push(c);
-    if (e.name.startsWith('filestore/') && !e.directory) facts.members.add(e.name.slice('filestore/'.length));
+    const inFilestore = filestorePath(e.name);
+    if (inFilestore !== undefined && !e.directory) facts.members.add(inFilestore);
     if (e.name === 'manifest.json') {
       try {
         facts.manifest = JSON.parse(Buffer.concat(parts).toString('utf8')) as ZipFacts['manifest'];

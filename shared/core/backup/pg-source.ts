@@ -12,6 +12,7 @@ import { manifestJson, odooPgVersion, odooRelease } from './manifest';
 import { requirePgDump, startPgDump } from './pg-dump';
 import { openSnapshot, type SnapshotFacts } from './snapshot';
 import type { ZipEntry } from './zip-writer';
+import { filestorePath } from '../archive/odoo-zip';
 
 /** Where the database and its filestore are. */
 export interface PgSourceOptions {
@@ -62,7 +63,8 @@ export async function openPgSource(o: PgSourceOptions, ctx: JobContext): Promise
       if (withFilestore && !(await stat(dir).then((s) => s.isDirectory(), () => false))) notes.push(`There is no filestore folder ${dir}: the backup has the database only.`);
       const filestore = withFilestore ? filestoreEntries(dir, o.extraEntries ? { extra: o.extraEntries(snap) } : {}) : undefined;
       stream = odooZipStream({ dump, manifest: manifestJson(o.db, snap), ...(filestore ? { filestore } : {}), ...(o.level !== undefined ? { level: o.level } : {}) }, (e) => {
-        if (archived && e.name.startsWith('filestore/')) archived.add(e.name.slice('filestore/'.length));
+        const inFilestore = filestorePath(e.name);
+        if (archived && inFilestore !== undefined) archived.add(inFilestore);
       });
     } else {
       stream = odooDumpStream(dump);

@@ -23,6 +23,7 @@ import type { BackupDescription } from './describe';
 import { readSmall } from './describe';
 import type { FilestoreWriter } from './filestore-writer';
 import type { RestoreRun } from './pipeline';
+import { filestorePath } from '../archive/odoo-zip';
 
 /** What the walk found besides the files it wrote. */
 export interface AlongsideResult {
@@ -100,8 +101,8 @@ async function walk(src: RandomAccessZip, name: string, wanted: readonly ZipDirE
       if (signal.aborted) throw cancelledError('The restore');
       writes.raise();
       if (entry.fileName === 'manifest.json') manifest = Buffer.isBuffer(data) ? data.toString('utf8') : await readSmall(data, 4 * 1024 * 1024);
-      else if (Buffer.isBuffer(data)) await writes.add(() => files.write(filestorePath(entry), data));
-      else await files.write(filestorePath(entry), data);
+      else if (Buffer.isBuffer(data)) await writes.add(() => files.write(pathInFilestore(entry), data));
+      else await files.write(pathInFilestore(entry), data);
     });
   } finally {
     await writes.settled();
@@ -112,12 +113,12 @@ async function walk(src: RandomAccessZip, name: string, wanted: readonly ZipDirE
 
 /** The zip's `manifest.json` and `filestore/` files. */
 function wantedEntries(directory: readonly ZipDirEntry[]): ZipDirEntry[] {
-  return directory.filter((e) => e.fileName === 'manifest.json' || e.fileName.startsWith('filestore/'));
+  return directory.filter((e) => e.fileName === 'manifest.json' || filestorePath(e.fileName) !== undefined);
 }
 
-/** The path of a `filestore/…` entry inside the filestore. */
-function filestorePath(entry: ZipDirEntry): string {
-  return entry.fileName.slice('filestore/'.length);
+/** The path inside the filestore of a `filestore/…` entry. */
+function pathInFilestore(entry: ZipDirEntry): string {
+  return filestorePath(entry.fileName) ?? entry.fileName;
 }
 
 /** Small files written at once: each is mostly waiting on the disk (a create, a write, a close). */

@@ -12,6 +12,7 @@ import { filestoreAlongside, randomAccessSource, type FilestoreAlongside } from 
 import type { FilestoreWriter } from './filestore-writer';
 import { loadSql, type SqlInput } from './load-sql';
 import type { RestoreRun, TargetServer } from './pipeline';
+import { filestorePath } from '../archive/odoo-zip';
 
 /** What the zip held besides the database. */
 export interface ZipLoadResult {
@@ -71,9 +72,9 @@ async function sequentialPass(run: RestoreRun, server: TargetServer, desc: Backu
       filestorePhase(run, desc);
     } else if (entry.name === 'manifest.json') {
       odooVersion = manifestVersion(await readSmall(entry.data(), 4 * 1024 * 1024), run) ?? odooVersion;
-    } else if (entry.name.startsWith('filestore/') && !entry.directory) {
+    } else if (filestorePath(entry.name) !== undefined && !entry.directory) {
       hasFilestore = true;
-      if (run.opts.filestore && !alongside) await files.write(entry.name.slice('filestore/'.length), entry.data());
+      if (run.opts.filestore && !alongside) await files.write(filestorePath(entry.name)!, entry.data());
     }
   }
   if (!sawDump) {
