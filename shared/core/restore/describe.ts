@@ -74,7 +74,8 @@ export async function describeBackup(
   const main = multi ? multi.dump : (source as BackupSource);
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: opts.signal });
   opts.onStream(opened.stream);
-  const fs = opts.measureFilestore ? await measureFilestore(multi, main, opened, opts.signal) : undefined;
+  const directory = multi ? undefined : await seekableZipDirectory(main, opened, opts.signal);
+  const fs = opts.measureFilestore ? await measureFilestore(multi, directory, opts.signal) : undefined;
   const base = {
     name: main.name,
     size: main.size,
@@ -83,8 +84,8 @@ export async function describeBackup(
     encrypted: opened.encrypted,
     ...(opened.encryption ? { encryption: opened.encryption } : {}),
     ...(multi?.manifest ? await manifestVersion(multi.manifest, opts) : {}),
-    ...(fs ? { filestoreBytes: fs.size.bytes, filestoreFiles: fs.size.files } : {}),
-    ...(fs?.directory ? { zipDirectory: fs.directory } : {}),
+    ...(fs ? { filestoreBytes: fs.bytes, filestoreFiles: fs.files } : {}),
+    ...(directory ? { zipDirectory: directory } : {}),
     rawBytes: opened.rawBytes,
   };
   if (opened.format === 'sql-gz') return { ...base, format: 'sql-gz', stream: opened.stream };
@@ -106,30 +107,31 @@ export async function describeBackup(
 }
 
 /**
- * The files and bytes of a backup's filestore, when that can be told without reading the backup through:
- * a multi-part backup's folder listing, a plain seekable zip's central directory (`filestore/`
- * entries; the directory is kept for the load). Undefined otherwise (encrypted or streamed zips;
- * an unreadable directory is left to the load).
+ * A plain seekable zip's central directory, read once here and kept for the load (the scout of
+ * early index builds and the filestore written beside the load use it). Undefined for other
+ * backups (encrypted or streamed zips, dumps), and when it cannot be read (left to the load).
  */
-async function measureFilestore(
-  multi: MultiPartBackup | undefined,
-  main: BackupSource,
-  opened: { format: string; encrypted: boolean },
-  signal: AbortSignal,
-): Promise<{ size: FilestoreSize; directory?: ZipDirEntry[] } | undefined> {
+async function seekableZipDirectory(main: BackupSource, opened: { format: string; encrypted: boolean }, signal: AbortSignal): Promise<ZipDirEntry[] | undefined> {
+  if (opened.format !== 'zip' || opened.encrypted || !main.seekable || main.size === undefined) return undefined;
+  return zipDirectory(main, main.size, signal).catch(() => undefined);
+}
+
+/**
+ * The files and bytes of a backup's filestore, when that can be told without reading the backup
+ * through: a multi-part backup's folder listing, a plain seekable zip's central directory
+ * (`filestore/` entries). Undefined otherwise (encrypted or streamed zips, an unreadable listing).
+ */
+async function measureFilestore(multi: MultiPartBackup | undefined, directory: readonly ZipDirEntry[] | undefined, signal: AbortSignal): Promise<FilestoreSize | undefined> {
+  if (directory) return zipFilestoreSize(directory);
+  if (!multi) return undefined;
   try {
-    if (multi) {
-      let bytes = 0;
-      let files = 0;
-      for await (const f of multi.filestore?.list(signal) ?? []) {
-        bytes += f.size;
-        files++;
-      }
-      return { size: { files, bytes } };
+    let bytes = 0;
+    let files = 0;
+    for await (const f of multi.filestore?.list(signal) ?? []) {
+      bytes += f.size;
+      files++;
     }
-    if (opened.format !== 'zip' || opened.encrypted || !main.seekable || main.size === undefined) return undefined;
-    const directory = await zipDirectory(main, main.size, signal);
-    return { size: zipFilestoreSize(directory), directory };
+    return { files, bytes };
   } catch {
     return undefined;
   }

@@ -8,7 +8,8 @@
  * (zip order: `dump.sql` comes first). It starts at the post-data section, not with the COPYs:
  * during the data load the server and our parsing already keep both cores busy (measured: the
  * walk beside the COPYs slowed them by twice its own time), while an index build mostly runs on
- * one. The walk also reads `manifest.json`, so the sequential pass may stop after `dump.sql`.
+ * one. The walk also reads `manifest.json`, so the sequential pass may stop after `dump.sql`;
+ * without the filestore, the walk reads only that.
  *
  * Failure on either side stops the other: a failed write stops the load (through the staging's
  * abort) and is the error reported; a failed load stops the walk and waits for it, so the roll
@@ -53,16 +54,23 @@ export function randomAccessSource(run: RestoreRun, desc: BackupDescription): Ra
   return src as RandomAccessZip;
 }
 
-/** A walk that writes the filestore of the zip `src` (see `randomAccessSource`) beside the load, when the filestore is wanted. */
+/**
+ * A walk that writes the filestore of the zip `src` (see `randomAccessSource`) beside the load;
+ * for a restore without the filestore it reads only `manifest.json`, so that the zip's files are
+ * not read through after the database.
+ */
 export function filestoreAlongside(run: RestoreRun, src: RandomAccessZip | undefined, desc: BackupDescription, files: FilestoreWriter): FilestoreAlongside | undefined {
-  if (!src || !run.opts.filestore) return undefined;
+  if (!src) return undefined;
+  const directory = desc.zipDirectory ?? [];
+  const wanted = directory.filter((e) => e.fileName === 'manifest.json' || (run.opts.filestore && filestorePath(e.fileName) !== undefined));
+  const hasFilestore = directory.some((e) => filestorePath(e.fileName) !== undefined && !e.fileName.endsWith('/'));
   const stopper = new AbortController();
   const signal = AbortSignal.any([run.signal, stopper.signal]);
   let done: Promise<AlongsideResult> | undefined;
   let failure: unknown;
   const start = (): Promise<AlongsideResult> => {
     if (done) return done;
-    done = walk(src, desc.name, wantedEntries(desc.zipDirectory ?? []), files, signal);
+    done = walk(src, desc.name, wanted, files, signal).then((r) => ({ ...r, hasFilestore }));
     done.catch((err: unknown) => {
       if (stopper.signal.aborted || run.signal.aborted) return;
       // A failed write stops the load at once (the error raised is this one, see loadZip).
@@ -83,8 +91,8 @@ export function filestoreAlongside(run: RestoreRun, src: RandomAccessZip | undef
   };
 }
 
-/** Writes every `filestore/` entry of the zip; reads `manifest.json`. */
-async function walk(src: RandomAccessZip, name: string, wanted: readonly ZipDirEntry[], files: FilestoreWriter, signal: AbortSignal): Promise<AlongsideResult> {
+/** Writes the `wanted` entries of the zip that are in its `filestore/`; reads `manifest.json`. */
+async function walk(src: RandomAccessZip, name: string, wanted: readonly ZipDirEntry[], files: FilestoreWriter, signal: AbortSignal): Promise<Omit<AlongsideResult, 'hasFilestore'>> {
   let bytesRead = 0;
   const counted: RandomAccessZip = {
     ...src,
@@ -108,12 +116,7 @@ async function walk(src: RandomAccessZip, name: string, wanted: readonly ZipDirE
     await writes.settled();
   }
   writes.raise();
-  return { manifest, hasFilestore: wanted.some((e) => e.fileName !== 'manifest.json'), bytesRead };
-}
-
-/** The zip's `manifest.json` and `filestore/` files. */
-function wantedEntries(directory: readonly ZipDirEntry[]): ZipDirEntry[] {
-  return directory.filter((e) => e.fileName === 'manifest.json' || filestorePath(e.fileName) !== undefined);
+  return { manifest, bytesRead };
 }
 
 /** The path inside the filestore of a `filestore/…` entry. */

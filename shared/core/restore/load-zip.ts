@@ -49,7 +49,7 @@ async function loadZipWith(run: RestoreRun, server: TargetServer, desc: BackupDe
     const walkErr = await alongside.stop();
     throw walkErr !== undefined && !isAppError(walkErr, 'Cancelled') ? walkErr : err;
   }
-  filestorePhase(run, desc);
+  if (run.opts.filestore) filestorePhase(run, desc);
   files.unmute();
   const walked = await alongside.finish();
   return { odooVersion: (walked.manifest !== undefined ? manifestVersion(walked.manifest, run) : undefined) ?? seq.odooVersion, hasFilestore: walked.hasFilestore, bytesReadBeside: walked.bytesRead };
