@@ -31,6 +31,8 @@ export class CliContext {
   exitCode = 0;
   /** Set by a command for which an interrupt (SIGTERM, Ctrl-C) is a normal stop (`daemon`): exit with `exitCode`, not 130. */
   interruptIsStop = false;
+  /** The warnings printed so far (see `warn`). */
+  private readonly warned = new Set<string>();
 
   constructor(
     readonly io: CliIo,
@@ -45,6 +47,13 @@ export class CliContext {
   /** Writes a message (stderr). */
   err(text: string): void {
     this.io.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  /** Writes `warning: message` (stderr), once: a job's warning is shown as it happens and is in its result too. */
+  warn(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.err(`warning: ${message}`);
   }
 
   /** The Desk for the command's `--home` (opened once). */
@@ -88,7 +97,8 @@ export class CliContext {
       for (const l of snap.log.slice(logged)) {
         if (l.level !== 'info') {
           progress.finishLine();
-          this.err(`${l.level === 'warn' ? 'warning' : 'error'}: ${l.message}`);
+          if (l.level === 'warn') this.warn(l.message);
+          else this.err(`error: ${l.message}`);
         }
       }
       logged = snap.log.length;

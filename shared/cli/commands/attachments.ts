@@ -32,7 +32,7 @@ function targetOf(opts: { target?: string; dataDir?: string }): RestoreTargetSpe
 
 function printResult(ctx: CliContext, r: unknown): void {
   const x = r as { id?: string; status?: string; objects?: number; rewrittenRows?: number; problems?: Array<{ storeFname: string; reason: string; message: string }>; warnings?: string[] };
-  for (const w of x.warnings ?? []) ctx.err(`warning: ${w}`);
+  for (const w of x.warnings ?? []) ctx.warn(w);
   for (const p of x.problems ?? []) ctx.err(`${p.reason}: ${p.storeFname}: ${p.message}`);
   ctx.out(`migration ${x.id ?? '?'} ${x.status ?? ''}: ${x.objects ?? 0} objects, ${x.rewrittenRows ?? 0} attachment rows rewritten${x.problems?.length ? `, ${x.problems.length} not moved` : ''}`);
 }
@@ -71,7 +71,7 @@ function registerDuplicate(group: Command, ctx: CliContext): void {
       });
       ctx.err(`duplicate ${job.id} (resume it with \`backup-desk attachments resume ${job.id}\`, or undo it with \`backup-desk attachments rollback ${job.id}\`, if it is interrupted)`);
       const r = (await ctx.runJob(desk, job)) as { id: string; status: string; objects: number; problems: Array<{ storeFname: string; reason: string; message: string }>; warnings: string[] };
-      for (const w of r.warnings) ctx.err(`warning: ${w}`);
+      for (const w of r.warnings) ctx.warn(w);
       for (const p of r.problems) ctx.err(`${p.reason}: ${p.storeFname}: ${p.message}`);
       ctx.out(`duplicate ${r.id} ${r.status}: ${opts.as} is a copy of ${opts.db}; ${r.objects} objects copied${r.problems.length ? `, ${r.problems.length} not copied` : ''}`);
     });
@@ -104,7 +104,7 @@ function registerDrop(group: Command, ctx: CliContext): void {
       const job = await desk.attachments.startDrop({ db: opts.db, confirm: opts.confirm, target: targetOf(opts), ...(opts.storage ? { storage: opts.storage } : {}), ...(opts.store ? { store: opts.store } : {}) });
       ctx.err(`drop ${job.id} (finish it with \`backup-desk attachments resume ${job.id}\` if it is interrupted)`);
       const r = (await ctx.runJob(desk, job)) as { id: string; status: string; objects: number; warnings: string[] };
-      for (const w of r.warnings) ctx.err(`warning: ${w}`);
+      for (const w of r.warnings) ctx.warn(w);
       ctx.out(`drop ${r.id} ${r.status}: ${opts.db} dropped; ${r.objects} objects removed`);
     });
 }

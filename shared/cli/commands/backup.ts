@@ -132,7 +132,7 @@ export const backupCommand: CommandModule = {
         const desk = await ctx.desk(cmd);
         const job = desk.startBackup({ ...req, ...(encrypt ? { encrypt } : {}), ...(cold ? { cold } : {}) });
         const result = (await ctx.runJob(desk, job)) as BackupResultDto;
-        for (const w of result.warnings) ctx.err(`warning: ${w}`);
+        for (const w of result.warnings) ctx.warn(w);
         if (o.json) ctx.out(JSON.stringify(result, null, 2));
         else printResult(ctx, result);
         if (result.destinations.some((d) => !d.ok)) ctx.exitCode = 1;

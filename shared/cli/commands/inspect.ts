@@ -71,7 +71,7 @@ export const inspectCommand: CommandModule = {
       ];
       for (const [k, v] of rows) if (v !== undefined) ctx.out(`${(k + ':').padEnd(14)}${v}`);
       if (r.attachments) for (const [i, line] of formatAttachmentReport(r.attachments).entries()) ctx.out(i === 0 ? `${'attachments:'.padEnd(14)}${line}` : line);
-      for (const w of r.warnings ?? []) ctx.err(`warning: ${w}`);
+      for (const w of r.warnings ?? []) ctx.warn(w);
     });
   },
 };

@@ -104,7 +104,7 @@ export const restoreCommand: CommandModule = {
         // The printed psql line must work: the private server stays up until `backup-desk embedded stop`.
         if (embedded) desk.embedded.keepRunning();
         const warnings = (result as { warnings?: unknown } | undefined)?.warnings;
-        if (Array.isArray(warnings)) for (const w of warnings) ctx.err(`warning: ${String(w)}`);
+        if (Array.isArray(warnings)) for (const w of warnings) ctx.warn(String(w));
         ctx.out(describeResult(opts.db, result));
       },
     );
