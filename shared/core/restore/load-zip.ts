@@ -49,8 +49,10 @@ async function loadZipWith(run: RestoreRun, server: TargetServer, desc: BackupDe
     const walkErr = await alongside.stop();
     throw walkErr !== undefined && !isAppError(walkErr, 'Cancelled') ? walkErr : err;
   }
-  if (run.opts.filestore) filestorePhase(run, desc);
-  files.unmute();
+  if (run.opts.filestore) {
+    filestorePhase(run, desc);
+    files.unmute();
+  }
   const walked = await alongside.finish();
   return { odooVersion: (walked.manifest !== undefined ? manifestVersion(walked.manifest, run) : undefined) ?? seq.odooVersion, hasFilestore: walked.hasFilestore, bytesReadBeside: walked.bytesRead };
 }

@@ -260,9 +260,11 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
     await writeOdooZip(zip, dumpSql, 'src', fs);
     const size = (await stat(zip)).size;
     const db = fresh();
-    const r = await restoreBackup(opts(localFileSource(zip), db, { filestore: false }), silentContext());
+    const phases = new Set<string>();
+    const r = await restoreBackup(opts(localFileSource(zip), db, { filestore: false }), { ...silentContext(), progress: (p) => phases.add(p.phase) });
     sameAsSource(await dbSnapshot(cluster.url, db));
     expect(r).toMatchObject({ odooVersion: '16.0', filestoreFiles: 0 });
+    expect([...phases]).not.toContain('filestore');
     expect(r.warnings.join('\n')).toMatch(/25 attachments .*not restored/);
     // The 10 MiB of files were neither written nor read (they were read through, CRC-checked, before).
     expect(r.bytesRead).toBeLessThan(size - 8 * 1024 * 1024);
