@@ -4,19 +4,14 @@
  * (exit 130) and a kill -9 half-way leave nothing that `list` shows, and `cleanup` removes the
  * temporary file the kill left.
  */
-import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOdooShapedDb } from '../../helpers/odoo-shaped-db';
-import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+import type { PgCluster } from '../../helpers/pg-cluster';
+import { removeShop, shopToBackUp } from '../../helpers/shop-to-back-up';
 import { runCli, startCli, waitFor as waitUntil } from '../../helpers/cli-process';
 
-const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../../..');
 
 const start = startCli;
 const cli = runCli;
@@ -30,22 +25,9 @@ describe('backup-desk backup (built CLI)', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
-    cluster = await startPgCluster();
-    tmp = await mkdtemp(join(tmpdir(), 'bd-cli-backup-'));
-    home = join(tmp, 'home');
-    store = join(tmp, 'store');
-    dataDir = join(tmp, 'data');
-    await mkdir(store, { recursive: true });
-    // ~40 MB of filestore: time enough to interrupt it half-way
-    await createOdooShapedDb(cluster.url, 'shop', { partners: 5000, blobs: 0, blobBytes: 0, files: 80, fileBytes: 500_000 }, join(dataDir, 'filestore', 'shop'));
-    const add = await cli(home, ['storage', 'add', 'nas', '--type', 'local', '--path', store]);
-    if (add.code !== 0) throw new Error(add.stderr);
+    ({ cluster, tmp, home, store, dataDir } = await shopToBackUp('bd-cli-backup-'));
   }, 300_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => removeShop({ cluster, tmp }));
 
   const backupArgs = (...extra: string[]): string[] => ['backup', '--db', 'shop', '--source', cluster.url, '--data-dir', dataDir, '--to', 'nas', ...extra];
 

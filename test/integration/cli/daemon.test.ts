@@ -4,18 +4,13 @@
  * (never two at once); SIGTERM in the middle of a backup cancels it, the daemon exits 0, and
  * `list` shows exactly the backups that completed — nothing half-written.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOdooShapedDb } from '../../helpers/odoo-shaped-db';
-import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+import type { PgCluster } from '../../helpers/pg-cluster';
+import { removeShop, shopToBackUp } from '../../helpers/shop-to-back-up';
 import { runCli, startCli, waitFor as waitUntil } from '../../helpers/cli-process';
 
-const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../../..');
 
 const start = startCli;
 const cli = runCli;
@@ -38,22 +33,9 @@ describe('backup-desk daemon (built CLI, real backups)', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
-    cluster = await startPgCluster();
-    tmp = await mkdtemp(join(tmpdir(), 'bd-daemon-'));
-    home = join(tmp, 'home');
-    store = join(tmp, 'store');
-    dataDir = join(tmp, 'data');
-    await mkdir(store, { recursive: true });
-    // ~40 MB of filestore: a backup takes long enough to stop it half-way
-    await createOdooShapedDb(cluster.url, 'shop', { partners: 5000, blobs: 0, blobBytes: 0, files: 80, fileBytes: 500_000 }, join(dataDir, 'filestore', 'shop'));
-    const add = await cli(home, ['storage', 'add', 'nas', '--type', 'local', '--path', store]);
-    if (add.code !== 0) throw new Error(add.stderr);
+    ({ cluster, tmp, home, store, dataDir } = await shopToBackUp('bd-daemon-'));
   }, 300_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => removeShop({ cluster, tmp }));
 
   it('makes backups on a per-second schedule, one at a time; SIGTERM mid-backup exits 0 and leaves nothing half-written listed', async () => {
     const add = await cli(home, ['schedule', 'add', 'every-second', '--every', '*:*:*', '--tz', 'UTC', '--db', 'shop', '--source', cluster.url, '--data-dir', dataDir, '--to', 'nas', '--layout', 'backup-desk']);
