@@ -52,6 +52,7 @@ export interface RunCliOptions {
 /** Runs the CLI with `argv` (without node and script); resolves with the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo, interrupt?: AbortSignal, options: RunCliOptions = {}): Promise<number> {
   const ctx = new CliContext(io, options.secrets);
+  // An interrupt that came already is passed on at once: commands look before their first await.
   if (interrupt?.aborted) ctx.interrupt.abort();
   else onAbort(interrupt, () => ctx.interrupt.abort());
   const program = buildProgram(ctx);
