@@ -18,6 +18,7 @@
 import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { ZipDirEntry } from '../archive/zip-dir-entry';
 import type { RandomAccessZip } from '../archive/source-reader';
+import { zipFilestoreSize } from '../archive/inspect';
 import { readInOrder } from '../archive/zip-in-order';
 import { cancelledError } from '../errors';
 import type { BackupDescription } from './describe';
@@ -63,7 +64,7 @@ export function filestoreAlongside(run: RestoreRun, src: RandomAccessZip | undef
   if (!src) return undefined;
   const directory = desc.zipDirectory ?? [];
   const wanted = directory.filter((e) => e.fileName === 'manifest.json' || (run.opts.filestore && filestorePath(e.fileName) !== undefined));
-  const hasFilestore = directory.some((e) => filestorePath(e.fileName) !== undefined && !e.fileName.endsWith('/'));
+  const hasFilestore = zipFilestoreSize(directory).files > 0;
   const stopper = new AbortController();
   const signal = AbortSignal.any([run.signal, stopper.signal]);
   let done: Promise<AlongsideResult> | undefined;
