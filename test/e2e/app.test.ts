@@ -324,7 +324,16 @@ describe('the app in Chromium against `serve`', () => {
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe('rgb(21, 23, 28)');
     await shot('backups-dark');
+    // A theme forced in Settings wins over the OS's (light-dark() follows color-scheme).
+    await nav('Settings').click();
+    await page.getByRole('radio', { name: 'Light' }).check();
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(246, 247, 249)');
+    await page.getByRole('radio', { name: 'Follow the system' }).check();
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(21, 23, 28)');
     await page.emulateMedia({ colorScheme: 'light' });
+    await page.getByRole('radio', { name: 'Dark' }).check();
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(21, 23, 28)');
+    await page.getByRole('radio', { name: 'Follow the system' }).check();
   });
 
   it('adds a storage through the form and scrolls smoothly through 10,000 backups', async () => {
