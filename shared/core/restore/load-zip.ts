@@ -74,9 +74,11 @@ async function sequentialPass(run: RestoreRun, server: TargetServer, desc: Backu
       filestorePhase(run, desc);
     } else if (entry.name === 'manifest.json') {
       odooVersion = manifestVersion(await readSmall(entry.data(), 4 * 1024 * 1024), run) ?? odooVersion;
-    } else if (filestorePath(entry.name) !== undefined && !entry.directory) {
+    } else {
+      const rel = entry.directory ? undefined : filestorePath(entry.name);
+      if (rel === undefined) continue;
       hasFilestore = true;
-      if (run.opts.filestore && !alongside) await files.write(filestorePath(entry.name)!, entry.data());
+      if (run.opts.filestore && !alongside) await files.write(rel, entry.data());
     }
   }
   if (!sawDump) {
