@@ -30,10 +30,22 @@ function targetOf(opts: { target?: string; dataDir?: string }): RestoreTargetSpe
   return t === 'embedded' ? { type: 'embedded', ...dataDir } : { type: 'postgres', ...(t ? { url: t } : {}), ...dataDir };
 }
 
+/** An object a job could not handle. */
+interface ObjectProblem {
+  storeFname: string;
+  reason: string;
+  message: string;
+}
+
+/** Prints a job's warnings and the objects it could not handle, on stderr. */
+function printIssues(ctx: CliContext, r: { warnings?: string[]; problems?: ObjectProblem[] }): void {
+  for (const w of r.warnings ?? []) ctx.warn(w);
+  for (const p of r.problems ?? []) ctx.err(`${p.reason}: ${p.storeFname}: ${p.message}`);
+}
+
 function printResult(ctx: CliContext, r: unknown): void {
-  const x = r as { id?: string; status?: string; objects?: number; rewrittenRows?: number; problems?: Array<{ storeFname: string; reason: string; message: string }>; warnings?: string[] };
-  for (const w of x.warnings ?? []) ctx.warn(w);
-  for (const p of x.problems ?? []) ctx.err(`${p.reason}: ${p.storeFname}: ${p.message}`);
+  const x = r as { id?: string; status?: string; objects?: number; rewrittenRows?: number; problems?: ObjectProblem[]; warnings?: string[] };
+  printIssues(ctx, x);
   ctx.out(`migration ${x.id ?? '?'} ${x.status ?? ''}: ${x.objects ?? 0} objects, ${x.rewrittenRows ?? 0} attachment rows rewritten${x.problems?.length ? `, ${x.problems.length} not moved` : ''}`);
 }
 
@@ -70,9 +82,8 @@ function registerDuplicate(group: Command, ctx: CliContext): void {
         ...(opts.toStore ? { toStore: opts.toStore } : {}),
       });
       ctx.err(`duplicate ${job.id} (resume it with \`backup-desk attachments resume ${job.id}\`, or undo it with \`backup-desk attachments rollback ${job.id}\`, if it is interrupted)`);
-      const r = (await ctx.runJob(desk, job)) as { id: string; status: string; objects: number; problems: Array<{ storeFname: string; reason: string; message: string }>; warnings: string[] };
-      for (const w of r.warnings) ctx.warn(w);
-      for (const p of r.problems) ctx.err(`${p.reason}: ${p.storeFname}: ${p.message}`);
+      const r = (await ctx.runJob(desk, job)) as { id: string; status: string; objects: number; problems: ObjectProblem[]; warnings: string[] };
+      printIssues(ctx, r);
       ctx.out(`duplicate ${r.id} ${r.status}: ${opts.as} is a copy of ${opts.db}; ${r.objects} objects copied${r.problems.length ? `, ${r.problems.length} not copied` : ''}`);
     });
 }
@@ -104,7 +115,7 @@ function registerDrop(group: Command, ctx: CliContext): void {
       const job = await desk.attachments.startDrop({ db: opts.db, confirm: opts.confirm, target: targetOf(opts), ...(opts.storage ? { storage: opts.storage } : {}), ...(opts.store ? { store: opts.store } : {}) });
       ctx.err(`drop ${job.id} (finish it with \`backup-desk attachments resume ${job.id}\` if it is interrupted)`);
       const r = (await ctx.runJob(desk, job)) as { id: string; status: string; objects: number; warnings: string[] };
-      for (const w of r.warnings) ctx.warn(w);
+      printIssues(ctx, r);
       ctx.out(`drop ${r.id} ${r.status}: ${opts.db} dropped; ${r.objects} objects removed`);
     });
 }
