@@ -1,7 +1,7 @@
 /** Shared `--passphrase-file` / `--passphrase-env` / `--remember-passphrase` handling (passphrases never come from argv). */
 import type { Command } from 'commander';
-import { Desk } from '../../core/desk';
 import { UsageError, type CliContext } from '../context';
+import { readPassphrase } from '../passphrase-sources';
 
 /** Adds the passphrase options to a command. */
 export function addPassphraseOptions(cmd: Command): Command {
@@ -24,11 +24,14 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
     throw new UsageError(`Environment variable ${opts.passphraseEnv} is not set.`, `Set ${opts.passphraseEnv} to the passphrase, or use --passphrase-file.`);
   }
   const prompt = required && ctx.io.stdin.isTTY ? (q: string) => ctx.prompt(q) : undefined;
-  const pw = await Desk.readPassphrase({
-    ...(opts.passphraseFile !== undefined ? { file: opts.passphraseFile } : {}),
-    ...(opts.passphraseEnv !== undefined ? { env: opts.passphraseEnv } : {}),
-    ...(prompt ? { prompt } : {}),
-  });
+  const pw = await readPassphrase(
+    {
+      ...(opts.passphraseFile !== undefined ? { file: opts.passphraseFile } : {}),
+      ...(opts.passphraseEnv !== undefined ? { env: opts.passphraseEnv } : {}),
+      ...(prompt ? { prompt } : {}),
+    },
+    ctx.io.env,
+  );
   if (pw === undefined && required) {
     throw new UsageError(
       opts.rememberPassphrase ? '--remember-passphrase needs a passphrase to remember.' : 'This needs the passphrase of the encrypted backup.',

@@ -7,7 +7,6 @@ import { sniff, type EncryptionInfo } from './packets';
 export { decryptStream, decryptToFile, type DecryptKeys } from './decrypt';
 export { encryptStream, type EncryptOptions } from './encrypt';
 export { readPrivateKeyFile } from './keys';
-export { readPassphrase, type PassphraseSources } from './passphrase';
 export type { EncryptionInfo, EncryptionMethod } from './packets';
 
 /**

@@ -4,7 +4,6 @@
  */
 import type { AreaApi, DeskApi, MethodTable } from '../../contract/api';
 import { appMethods, attachmentsMethods, backupMethods, catalogMethods, historyMethods, jobsMethods, odooMethods, restoreMethods, rotationMethods, scheduleMethods, storagesMethods, transferMethods } from '../../contract/api';
-import { readPassphrase } from '../crypto';
 import { LEFTOVER_MIN_AGE_MS } from '../restore';
 import { DeskCore } from './desk';
 import { DeskKernel, type DeskOptions } from './kernel';
@@ -48,8 +47,6 @@ export type Desk = DeskCore & SignalledApi;
 /** Opens Desks (`await Desk.open({ home })`), and what a face needs before it opens one. */
 export const Desk = {
   open: openDesk,
-  /** Reads a passphrase from a file, an environment variable or a prompt (never argv). */
-  readPassphrase,
   /** Default minimum age of a leftover of an interrupted restore, in ms. */
   leftoverMinAgeMs: LEFTOVER_MIN_AGE_MS,
 };

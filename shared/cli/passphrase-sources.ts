@@ -3,7 +3,7 @@
  * never argv. The value is never logged and never part of an error message.
  */
 import { readFile } from 'node:fs/promises';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 
 /** The passphrase sources, in order of precedence: file, env, prompt. */
 export interface PassphraseSources {
@@ -17,8 +17,8 @@ export interface PassphraseSources {
 
 const dropOneNewline = (s: string): string => s.replace(/\r?\n$/, '');
 
-/** Reads the passphrase from the first source given; undefined when none is given. */
-export async function readPassphrase(opts: PassphraseSources): Promise<string | undefined> {
+/** Reads the passphrase from the first source given (`env` names a variable of `environment`); undefined when none is given. */
+export async function readPassphrase(opts: PassphraseSources, environment: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
   if (opts.file !== undefined) {
     let text: string;
     try {
@@ -41,7 +41,7 @@ export async function readPassphrase(opts: PassphraseSources): Promise<string | 
     return pw;
   }
   if (opts.env !== undefined) {
-    const value = process.env[opts.env];
+    const value = environment[opts.env];
     if (value === undefined) {
       throw new AppError('NotFound', `Environment variable ${opts.env} is not set.`, { hint: `Set ${opts.env} to the passphrase, or use --passphrase-file.` });
     }
