@@ -12,7 +12,7 @@ import type { StorageProvider, TemporaryObject } from '../storage/provider';
  * not even connected to by a search (Dropbox upload sessions and Drive resumable uploads cannot be
  * listed and expire on their own).
  */
-export const KINDS_WITH_TEMPORARIES: ReadonlySet<string> = new Set(['local', 'sftp', 's3']);
+export const KINDS_WITH_TEMPORARIES: ReadonlySet<string> = new Set(['local', 'sftp', 's3', 'swift']);
 
 /** One temporary object on one configured storage. */
 export interface StorageTemporary {

@@ -10,12 +10,13 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { AppError, cancelledError, throwIfAborted } from '../../errors';
 import { ByteReader } from '../../archive/byte-reader';
 import type { Logger } from '../../util/logger';
-import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, StorageProvider, StorageRoot, WriteOptions } from '../provider';
+import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, StorageProvider, StorageRoot, StorageTemporaries, WriteOptions } from '../provider';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 import { guardReadStream } from '../wrappers/streams';
 import type { SwiftClient } from './client';
 import { classifySwiftError } from './errors';
 import { onAbort } from '../../util/abort';
+import { swiftTemporaries, type SegmentEntry } from './temporaries';
 
 /** What the provider needs besides the client. */
 export interface SwiftProviderOptions {
@@ -48,6 +49,11 @@ export function objectPath(container: string, name: string): string {
   return `/${encodeURIComponent(container)}/${name.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/** A listing's `last_modified` (UTC, often without a zone suffix). */
+function listedDate(text: string): Date {
+  return new Date(/Z|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
+}
+
 /** Swift storage. */
 export class SwiftProvider implements StorageProvider {
   readonly kind = 'swift' as const;
@@ -55,6 +61,9 @@ export class SwiftProvider implements StorageProvider {
 
   /** The container itself: created with a PUT (201 new, 202 existing), deleted when empty (409 otherwise). */
   readonly bucketRoot: StorageRoot;
+
+  /** Segments of large-object uploads that a kill left behind (temporaries.ts). */
+  readonly temporaries: StorageTemporaries;
 
   constructor(private readonly o: SwiftProviderOptions) {
     const c = o.container;
@@ -77,6 +86,31 @@ export class SwiftProvider implements StorageProvider {
         await res.body?.cancel();
       },
     };
+    this.temporaries = swiftTemporaries({
+      segmentContainer: o.segmentContainer,
+      prefix: o.prefix,
+      listContainer: (container, prefix, signal) => this.segmentEntries(container, prefix, signal),
+      segmentsOf: (name, signal) => this.segmentsOf(name, signal),
+      deleteObject: (container, name, signal) => this.deleteObject(container, name, signal),
+    });
+  }
+
+  /** The objects of the segment container below `prefix`; none when it does not exist. */
+  private async *segmentEntries(container: string, prefix: string, signal?: AbortSignal): AsyncGenerator<SegmentEntry> {
+    for await (const e of this.entries(container, prefix, `container ${container}`, { limit: 10_000, missing: () => undefined, ...(signal ? { signal } : {}) })) {
+      yield { name: e.name, bytes: e.bytes, modified: listedDate(e.last_modified) };
+    }
+  }
+
+  /** Deletes one object of `container`; `NotFound` when it is absent. */
+  private async deleteObject(container: string, name: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.o.client.request('DELETE', objectPath(container, name), name, signal ? { signal } : {});
+    if (res.status === 404) {
+      await res.body?.cancel();
+      throw new AppError('NotFound', `"${name}" is no longer in container ${container}.`, { hint: 'Nothing to remove.' });
+    }
+    if (!res.ok) await this.o.client.fail(res, name, signal);
+    await res.body?.cancel();
   }
 
   private classify(e: unknown, what: string, signal?: AbortSignal): AppError {
@@ -88,35 +122,48 @@ export class SwiftProvider implements StorageProvider {
     assertValidPrefix(prefix);
     const { signal } = options;
     const limit = Math.max(1, Math.min(10_000, options.pageSize ?? 10_000));
-    const full = this.o.prefix + prefix;
+    const missing = (): AppError => new AppError('NotFound', `The Swift container "${this.o.container}" does not exist.`, { hint: 'Create it, or fix the container name in the storage settings.' });
+    for await (const e of this.entries(this.o.container, this.o.prefix + prefix, prefix || '/', { limit, missing, ...(signal ? { signal } : {}) })) {
+      yield {
+        key: e.name.slice(this.o.prefix.length),
+        size: e.bytes,
+        modified: listedDate(e.last_modified),
+        etag: e.hash,
+        ...(e.slo_etag === undefined && /^[0-9a-f]{32}$/.test(e.hash) ? { checksum: { algorithm: 'md5' as const, value: e.hash } } : {}),
+      };
+    }
+  }
+
+  /**
+   * The objects of `container` whose names start with `full`, by marker-paginated JSON listings.
+   * A missing container raises `missing()`, or ends the listing when that gives nothing.
+   */
+  private async *entries(container: string, full: string, what: string, o: { limit: number; missing: () => AppError | undefined; signal?: AbortSignal }): AsyncGenerator<ListingEntry & { name: string }> {
+    const { signal, limit } = o;
     let marker = '';
     for (;;) {
       throwIfAborted(signal, 'The Swift listing');
-      const res = await this.o.client.request('GET', `/${encodeURIComponent(this.o.container)}`, prefix || '/', {
+      const res = await this.o.client.request('GET', `/${encodeURIComponent(container)}`, what, {
         query: { format: 'json', prefix: full, limit: String(limit), ...(marker ? { marker } : {}) },
         ...(signal ? { signal } : {}),
       });
       if (res.status === 404) {
         await res.body?.cancel();
-        throw new AppError('NotFound', `The Swift container "${this.o.container}" does not exist.`, { hint: 'Create it, or fix the container name in the storage settings.' });
+        const err = o.missing();
+        if (err) throw err;
+        return;
       }
-      if (!res.ok) await this.o.client.fail(res, prefix || '/', signal);
+      if (!res.ok) await this.o.client.fail(res, what, signal);
       let page: ListingEntry[];
       try {
         page = res.status === 204 ? [] : ((await res.json()) as ListingEntry[]);
       } catch (e) {
-        throw this.classify(e, prefix || '/', signal);
+        throw this.classify(e, what, signal);
       }
       for (const e of page) {
         if (e.name === undefined) continue;
         throwIfAborted(signal, 'The Swift listing');
-        yield {
-          key: e.name.slice(this.o.prefix.length),
-          size: e.bytes,
-          modified: new Date(/Z|[+-]\d\d:?\d\d$/.test(e.last_modified) ? e.last_modified : `${e.last_modified}Z`),
-          etag: e.hash,
-          ...(e.slo_etag === undefined && /^[0-9a-f]{32}$/.test(e.hash) ? { checksum: { algorithm: 'md5' as const, value: e.hash } } : {}),
-        };
+        yield e as ListingEntry & { name: string };
       }
       if (page.length < limit || page.length === 0) return;
       marker = page[page.length - 1]!.name ?? page[page.length - 1]!.subdir ?? '';
