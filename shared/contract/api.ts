@@ -23,6 +23,7 @@ import { restoreMethods } from './restores';
 import { storagesMethods } from './storages';
 import { transferMethods } from './transfers';
 import { scheduleMethods } from './schedules';
+import { verifyMethods } from './verify';
 
 export * from './common';
 export * from './app';
@@ -37,6 +38,7 @@ export * from './rotation';
 export * from './backups';
 export * from './schedules';
 export * from './odoo';
+export * from './verify';
 
 /**
  * Every request/response method: `args` validates input at the boundary (IPC, HTTP),
@@ -55,6 +57,7 @@ export const apiMethods = {
   ...backupMethods,
   ...scheduleMethods,
   ...odooMethods,
+  ...verifyMethods,
 } as const;
 
 /** The method names. */

@@ -10,6 +10,7 @@ import { inspectCommand } from './inspect';
 import { restoreCommand } from './restore';
 import { backupCommand } from './backup';
 import { downloadCommand } from './download';
+import { verifyCommand } from './verify';
 import { serveCommand } from './serve';
 import { storageConnectCommand } from './storage-connect';
 import { secretsCommand } from './secrets';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandModule[] = [
   restoreCommand,
   backupCommand,
   downloadCommand,
+  verifyCommand,
   serveCommand,
   storageConnectCommand,
   secretsCommand,

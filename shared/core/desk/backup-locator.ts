@@ -47,13 +47,14 @@ export class BackupLocator {
         hint: looksLikeRef ? 'Refs look like NAME:KEY, where NAME is a storage from `backup-desk storage list`.' : 'Check the path.',
       });
     }
-    if (st.isDirectory()) return this.resolveOn(new LocalProvider(path), undefined, '', signal);
+    if (st.isDirectory()) return this.resolveOn(new LocalProvider(path), undefined, '', signal, basename(path));
     const r = await this.resolveOn(new LocalProvider(dirname(path)), undefined, basename(path), signal);
     // A plain local file: the archive module's own source (it knows local files are seekable files).
     return 'kind' in r.source ? r : { ...r, source: localFileSource(path) };
   }
 
-  private async resolveOn(provider: StorageProvider, storage: string | undefined, key: string, signal?: AbortSignal): Promise<ResolvedBackup> {
+  /** `rootName` names a backup that is the whole folder (`key` empty): a local folder's own name. */
+  private async resolveOn(provider: StorageProvider, storage: string | undefined, key: string, signal?: AbortSignal, rootName?: string): Promise<ResolvedBackup> {
     const isFolder = key === '' || key.endsWith('/');
     const n = isFolder ? undefined : classifyName(basename(key.replace(/\/$/, '')));
     // Single files need no listing, except plain SQL dumps that may have a filestore folder
@@ -75,14 +76,17 @@ export class BackupLocator {
       return { source: providerSource(provider, key, scan.objects.find((o) => o.key === key)!.size), entry: undefined, provider, key, storage };
     }
     if (!entry) {
+      const label = key === '' ? (rootName ?? '.') : key;
       const stray = scan.strays.find((s) => s.key === key);
-      if (stray) throw new AppError('InvalidInput', `"${key}" is not a backup: ${stray.stray}.`, { hint: 'Choose a backup from `backup-desk list`.' });
+      if (stray) throw new AppError('InvalidInput', `"${label}" is not a backup: ${stray.stray}.`, { hint: 'Choose a backup from `backup-desk list`.' });
       if (!scan.objects.some((o) => o.key === key || o.key.startsWith(key))) {
-        throw new AppError('NotFound', `"${key}" does not exist on ${storage ? `storage "${storage}"` : 'disk'}.`, { hint: 'Check the ref with `backup-desk list`.' });
+        throw new AppError('NotFound', `"${label}" does not exist on ${storage ? `storage "${storage}"` : 'disk'}.`, { hint: 'Check the ref with `backup-desk list`.' });
       }
-      throw new AppError('InvalidInput', `"${key}" is not a backup.`, { hint: 'Choose a backup from `backup-desk list`.' });
+      throw new AppError('InvalidInput', `"${label}" is not a backup.`, {
+        hint: key === '' ? 'A folder backup holds a dump (db.dump, or a .sql file) with manifest.json and filestore/ beside it; give the backup file itself otherwise.' : 'Choose a backup from `backup-desk list`.',
+      });
     }
-    return { source: multiPartOrFile(provider, entry, entry.key === '' ? (storage ?? 'local') : basename(entry.key.replace(/\/$/, '')), scan.objects), entry, provider, key, storage };
+    return { source: multiPartOrFile(provider, entry, entry.key === '' ? (rootName ?? storage ?? 'local') : basename(entry.key.replace(/\/$/, '')), scan.objects), entry, provider, key, storage };
   }
 }
 

@@ -37,6 +37,7 @@ import { OdooInstanceStore, OdooService } from '../odoo';
 import type { RotationService } from '../rotation';
 import { StorageService, type ParsedRef } from './storages';
 import { TransferService, type DownloadArgs } from './transfers';
+import { VerifyService } from './verify';
 
 /** The area services of one Desk, and the few calls the faces make beside the contract. */
 export class DeskCore {
@@ -49,6 +50,8 @@ export class DeskCore {
   readonly locator: BackupLocator;
   readonly catalog: CatalogService;
   readonly transfers: TransferService;
+  /** Verifying a backup without restoring it. */
+  readonly verify: VerifyService;
   readonly restores: RestoreService;
   readonly attachments: AttachmentService;
   readonly jobService: JobService;
@@ -80,6 +83,7 @@ export class DeskCore {
     this.locator = new BackupLocator(this.storages);
     this.catalog = new CatalogService(k, this.storages, this.locator, this.passphrases);
     this.transfers = new TransferService(k, this.storages, this.locator, this.passphrases);
+    this.verify = new VerifyService(k, this.storages, this.locator, this.passphrases, this.catalog);
     this.odoo = new OdooService(new OdooInstanceStore(k.home, () => k.secrets()), k.jobs, k.log);
     this.restores = new RestoreService(k, this.storages, this.locator, this.passphrases, this.catalog, this.odoo);
     this.attachments = new AttachmentService(k, this.restores, this.storages);

@@ -1,0 +1,66 @@
+/** Turns what a verification read into its report: the checks that passed and the problems found. */
+import type { VerifyReport } from '../../contract/verify';
+import type { DumpCheck } from './dump-check';
+import type { FilestoreResult } from './filestore-check';
+
+/** What reading a backup found, before judging it. */
+export interface Findings {
+  readonly name: string;
+  readonly format: VerifyReport['format'];
+  readonly encrypted: boolean;
+  readonly dump: DumpCheck;
+  /** The manifest's text, when the backup has one. */
+  readonly manifest?: string;
+  readonly filestore?: FilestoreResult;
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** The Odoo version and database a manifest names; a problem when it is not JSON. */
+function readManifest(text: string, problems: string[]): VerifyReport['manifest'] {
+  try {
+    const m = JSON.parse(text) as { version?: unknown; db_name?: unknown };
+    return { ...(typeof m.version === 'string' ? { odooVersion: m.version } : {}), ...(typeof m.db_name === 'string' ? { database: m.db_name } : {}) };
+  } catch {
+    problems.push('manifest.json is not valid JSON: Odoo\'s database manager will refuse this backup.');
+    return undefined;
+  }
+}
+
+/** The filestore's checks and problems. */
+function judgeFilestore(fs: FilestoreResult, checks: string[], problems: string[]): void {
+  const allMatch = fs.hashed > 0 && fs.corruptCount === 0;
+  checks.push(`Filestore: ${plural(fs.files, 'file')} read${allMatch ? `; each of the ${plural(fs.hashed, 'file')} named by a SHA-1 holds the content that SHA-1 names` : ''}.`);
+  if (fs.corruptCount > 0) {
+    problems.push(`${plural(fs.corruptCount, 'filestore file')} ${fs.corruptCount === 1 ? 'does' : 'do'} not match the SHA-1 in ${fs.corruptCount === 1 ? 'its name' : 'their names'} (damaged): ${fs.corrupt.slice(0, 5).join(', ')}${fs.corruptCount > 5 ? ', …' : ''}.`);
+  }
+  if (fs.missingCount > 0) {
+    problems.push(`${plural(fs.missingCount, 'file')} that attachments reference ${fs.missingCount === 1 ? 'is' : 'are'} not in the filestore (a restore loses ${fs.missingCount === 1 ? 'it' : 'them'}): ${fs.missing.slice(0, 5).join(', ')}${fs.missingCount > 5 ? ', …' : ''}.`);
+  } else if (fs.referenced > 0) {
+    checks.push(`Every one of the ${plural(fs.referenced, 'file')} that attachments reference is in the filestore.`);
+  }
+}
+
+/** The report of a verification. */
+export function judge(f: Findings): VerifyReport {
+  const checks: string[] = [];
+  const problems: string[] = [];
+  if (f.encrypted) checks.push("Decrypted; the OpenPGP message's integrity check passed.");
+  if (f.format === 'zip') checks.push('Every zip member read; CRC-32 and sizes match.');
+  const d = f.dump;
+  checks.push(`Database dump read to its end${d.pgVersion ? ` (PostgreSQL ${d.pgVersion})` : ''}: ${plural(d.statements, 'statement')}, ${plural(d.tables, 'table')} with data, ${plural(d.rows, 'row')}.`);
+  if (!d.complete) problems.push('The dump lacks pg_dump\'s closing line ("PostgreSQL database dump complete"): pg_dump may have stopped before the end, and tables may be missing.');
+  const manifest = f.manifest !== undefined ? readManifest(f.manifest, problems) : undefined;
+  if (f.filestore) judgeFilestore(f.filestore, checks, problems);
+  return {
+    ok: problems.length === 0,
+    name: f.name,
+    format: f.format,
+    encrypted: f.encrypted,
+    dump: { ...(d.pgVersion ? { pgVersion: d.pgVersion } : {}), complete: d.complete, statements: d.statements, tables: d.tables, rows: d.rows },
+    ...(manifest ? { manifest } : {}),
+    ...(f.filestore ? { filestore: f.filestore } : {}),
+    problems,
+    checks,
+  };
+}

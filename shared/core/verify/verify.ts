@@ -1,0 +1,139 @@
+/**
+ * Verifies a backup without restoring it: reads it through once — decrypting it (the OpenPGP
+ * integrity check must pass), every zip member (CRC-32 and size), the whole dump through the
+ * restore's parser (or `pg_restore` for a custom-format dump), the manifest, and every filestore
+ * file (hashed against its SHA-1 name) — then checks that every file the attachments reference
+ * is there. Damage that makes the backup unreadable is raised (`Integrity`); what a restore would
+ * lose or get wrong is reported as problems.
+ */
+import { spawn } from 'node:child_process';
+import { pipeline as streamPipeline, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { VerifyReport } from '../../contract/verify';
+import { parseDumpHeader } from '../archive/dump-header';
+import { filestorePath } from '../archive/odoo-zip';
+import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
+import { readZipStream } from '../archive/zip-stream';
+import type { DecryptKeys } from '../crypto';
+import { AppError, throwIfAborted } from '../errors';
+import type { JobContext } from '../jobs/job';
+import { requirePgRestore } from '../pg/tools';
+import { openBackup, type OpenedBackup } from '../restore/open-backup';
+import { checkSqlDump, type DumpCheck } from './dump-check';
+import { FilestoreCheck } from './filestore-check';
+import { judge, type Findings } from './judge';
+
+/** Options of a verification. */
+export interface VerifyOptions {
+  readonly decrypt?: DecryptKeys;
+}
+
+/** Reads `source` through and says what it found; progress in bytes of the backup read. */
+export async function verifyBackup(source: BackupSource | MultiPartBackup, opts: VerifyOptions, ctx: JobContext): Promise<VerifyReport> {
+  const multi = (source as MultiPartBackup).kind === 'multipart' ? (source as MultiPartBackup) : undefined;
+  const main = multi ? multi.dump : (source as BackupSource);
+  const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: ctx.signal });
+  const timer = setInterval(() => ctx.progress({ phase: 'verify', label: 'Reading the backup', done: opened.rawBytes(), ...(main.size !== undefined ? { total: main.size } : {}), unit: 'bytes' }), 250);
+  try {
+    const findings = await readAll(main, opened, multi, ctx.signal);
+    return judge({ ...findings, name: source.name, encrypted: opened.encrypted });
+  } finally {
+    clearInterval(timer);
+    opened.stream.destroy();
+  }
+}
+
+/** Reads the opened backup by its format. */
+async function readAll(main: BackupSource, opened: OpenedBackup, multi: MultiPartBackup | undefined, signal: AbortSignal): Promise<Omit<Findings, 'name' | 'encrypted'>> {
+  const files = multi?.filestore ? new FilestoreCheck(signal) : undefined;
+  const folder = async (dump: DumpCheck, format: Findings['format']): Promise<Omit<Findings, 'name' | 'encrypted'>> => {
+    if (multi?.filestore && files) await readFolder(multi.filestore, files, signal);
+    return { format: multi ? 'folder' : format, dump, ...(files ? { filestore: files.result(dump.referenced) } : {}) };
+  };
+  switch (opened.format) {
+    case 'zip':
+      return readZip(opened.stream, main.name, signal);
+    case 'sql':
+      return folder(await checkSqlDump(opened.stream, signal), 'sql');
+    case 'sql-gz':
+      return folder(await checkSqlDump(streamPipeline(opened.stream, createGunzip(), () => undefined), signal), 'sql-gz');
+    case 'dump':
+      return folder(await readCustomDump(main.name, opened, signal), 'dump');
+    default:
+      throw new AppError('InvalidInput', `${main.name} is not a backup: neither a zip, a PostgreSQL dump nor an OpenPGP message.`, { hint: 'Choose an Odoo backup (.zip, .dump, .sql, .sql.gz, or one of these encrypted).' });
+  }
+}
+
+/** Every member of a zip, in one pass: `dump.sql`, `manifest.json`, the filestore, the rest drained (each CRC-checked). */
+async function readZip(stream: Readable, name: string, signal: AbortSignal): Promise<Omit<Findings, 'name' | 'encrypted'>> {
+  const files = new FilestoreCheck(signal);
+  let dump: DumpCheck | undefined;
+  let manifest: string | undefined;
+  let hasFilestore = false;
+  for await (const entry of readZipStream(stream, { name })) {
+    throwIfAborted(signal, 'Verifying');
+    const rel = entry.directory ? undefined : filestorePath(entry.name);
+    if (entry.name === 'dump.sql') dump = await checkSqlDump(entry.data(), signal);
+    else if (entry.name === 'manifest.json') manifest = (await readAllBytes(entry.data(), 4 * 1024 * 1024)).toString('utf8');
+    else if (rel !== undefined) {
+      hasFilestore = true;
+      await files.add(rel, entry.data());
+    } else for await (const _ of entry.data()) throwIfAborted(signal, 'Verifying');
+  }
+  if (!dump) throw new AppError('InvalidInput', `${name} is a zip but holds no dump.sql: it is not an Odoo backup.`, { hint: 'Choose an Odoo backup made by the database manager or a backup module.' });
+  return { format: 'zip', dump, ...(manifest !== undefined ? { manifest } : {}), ...(hasFilestore || dump.referenced.size > 0 ? { filestore: files.result(dump.referenced) } : {}) };
+}
+
+/** A small member's bytes (at most `max`). */
+async function readAllBytes(data: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of data) {
+    n += c.length;
+    if (n <= max) parts.push(c);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Every file of a filestore folder, hashed. */
+async function readFolder(folder: FolderSource, files: FilestoreCheck, signal: AbortSignal): Promise<void> {
+  for await (const f of folder.list(signal)) {
+    const s = await folder.open(f.path, signal);
+    try {
+      await files.add(f.path, s);
+    } finally {
+      s.destroy();
+    }
+  }
+}
+
+/** A custom-format dump, turned into SQL by `pg_restore -f -` (which reads and inflates every data block). */
+async function readCustomDump(name: string, opened: OpenedBackup, signal: AbortSignal): Promise<DumpCheck> {
+  const tool = await requirePgRestore(parseDumpHeader(opened.head)?.version);
+  // Fed through stdin (also from a local file), so that the bytes read count as progress.
+  const child = spawn(tool.path, ['-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'], signal });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  exited.catch(() => undefined);
+  const feeding = pipeline(opened.stream, child.stdin!).catch(() => undefined);
+  const failed = async (): Promise<boolean> => (await exited.catch(() => 1)) !== 0;
+  const dump = await checkSqlDump(child.stdout!, signal).catch(async (err: unknown) => {
+    throwIfAborted(signal, 'Verifying');
+    throw (await failed()) ? pgRestoreFailed(name, stderr) : err;
+  });
+  await feeding;
+  throwIfAborted(signal, 'Verifying');
+  if (await failed()) throw pgRestoreFailed(name, stderr);
+  return dump;
+}
+
+function pgRestoreFailed(name: string, stderr: string): AppError {
+  return new AppError('Integrity', `${name} is damaged: pg_restore could not read it (${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}).`, {
+    hint: 'Restore another backup; this one cannot be restored whole.',
+  });
+}
