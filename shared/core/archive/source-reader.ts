@@ -98,7 +98,11 @@ export type RandomAccessZip = BackupSource & { readonly size: number };
 
 /** Opens a seekable zip of `size` bytes for random access (entries read lazily, one at a time). */
 export function openZipRandomAccess(source: BackupSource, size: number, signal?: AbortSignal): Promise<yauzl.ZipFile> {
-  return yauzl.fromRandomAccessReaderPromise(new SourceReader(source, size, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  return yauzl.fromRandomAccessReaderPromise(new SourceReader(source, size, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false }).catch((err: unknown) => {
+    // yauzl's own findings (no end-of-central-directory record, a bad signature) say the zip is damaged.
+    if (err instanceof AppError || !(err instanceof Error)) throw err;
+    throw corrupt(`${source.name} is not a complete zip archive: ${err.message.replace(/\.$/, '')}.`);
+  });
 }
 
 /** What checking an entry's bytes needs of it (a yauzl entry or a compact `ZipDirEntry`). */

@@ -80,3 +80,22 @@ async function readAll(s: AsyncIterable<Buffer>): Promise<Buffer> {
   for await (const c of s) parts.push(c);
   return Buffer.concat(parts);
 }
+
+describe('a damaged zip', () => {
+  it('is an Integrity error that says so, for inspect too (it was yauzl\'s bare message)', async () => {
+    const head = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(2000, 7)]);
+    const file = join(tmp, 'cut.zip');
+    await writeFile(file, head);
+    const err = await openZipRandomAccess(localFileSource(file), head.length).then(
+      () => undefined,
+      (e: unknown) => e as { kind?: string; message?: string; hint?: string },
+    );
+    expect(err).toMatchObject({ kind: 'Integrity', message: expect.stringMatching(/^cut\.zip is not a complete zip archive: End of central directory record signature not found/) });
+    expect(err?.hint).toMatch(/damaged or incomplete/);
+    const inspected = await desk['backups:inspect']({ source: file }).then(
+      () => undefined,
+      (e: unknown) => e as { kind?: string },
+    );
+    expect(inspected?.kind).toBe('Integrity');
+  });
+});
