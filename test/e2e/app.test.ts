@@ -166,6 +166,25 @@ describe('the app in Chromium against `serve`', () => {
     await page.getByRole('button', { name: 'Close details' }).click();
   });
 
+  it('verifies the encrypted copy: a wrong passphrase says so, the right one reads it through', async () => {
+    await page.getByRole('grid', { name: 'Backups' }).getByRole('row').filter({ hasText: 'Yes' }).dblclick();
+    await page.getByRole('complementary').getByRole('button', { name: 'Verify…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verify backup' });
+    await dialog.getByLabel('Passphrase', { exact: true }).fill('not the passphrase');
+    await dialog.getByRole('button', { name: 'Verify', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'The backup could not be read' }).waitFor({ timeout: 30_000 });
+    expect(await dialog.getByRole('alert').textContent()).toMatch(/passphrase/i);
+    await dialog.getByRole('button', { name: 'Try again' }).click();
+    await dialog.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+    await dialog.getByRole('button', { name: 'Verify', exact: true }).click();
+    await dialog.getByRole('heading', { name: 'The backup is sound' }).waitFor({ timeout: 30_000 });
+    const checks = await dialog.getByTestId('verify-checks').textContent();
+    expect(checks).toMatch(/integrity check passed.*Every zip member read.*Database dump read to its end.*Filestore: 8 files read.*Every one of the 4 files that attachments reference is in the filestore/);
+    await shot('verify-done');
+    await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await page.getByRole('button', { name: 'Close details' }).click();
+  });
+
   it('restores a backup through the wizard into PostgreSQL', async () => {
     const grid = page.getByRole('grid', { name: 'Backups' });
     await grid.getByRole('row').filter({ hasText: 'Odoo manager' }).filter({ hasText: 'tiny' }).dblclick();

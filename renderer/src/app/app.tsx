@@ -7,6 +7,7 @@ import { ActivityView } from '../features/activity/activity-view';
 import { AttachmentsView } from '../features/attachments/attachments-view';
 import { BackupsView } from '../features/backups/backups-view';
 import { DownloadDialog } from '../features/download/download-dialog';
+import { VerifyDialog } from '../features/verify/verify-dialog';
 import { BackupDialog } from '../features/backup/backup-dialog';
 import { DroppedFile, type OpenedItem } from '../features/first-run/dropped-file';
 import { FirstRun } from '../features/first-run/first-run';
@@ -52,6 +53,7 @@ export function App() {
   const [restore, setRestore] = useState<RestoreSource | undefined>(undefined);
   const [restorePreset, setRestorePreset] = useState<RestorePreset | undefined>(undefined);
   const [download, setDownload] = useState<BackupEntry | undefined>(undefined);
+  const [verify, setVerify] = useState<BackupEntry | undefined>(undefined);
   const [backupNow, setBackupNow] = useState(false);
   const [dropped, setDropped] = useState<OpenedItem | undefined>(undefined);
   const [dragging, setDragging] = useState(false);
@@ -199,6 +201,7 @@ export function App() {
             {...(storages ? { storageCount: storages.length } : {})}
             onRestore={(e) => setRestore(entryToSource(e))}
             onDownload={(e) => setDownload(e)}
+            onVerify={(e) => setVerify(e)}
             onBackup={() => setBackupNow(true)}
           />
         ) : screen === 'storages' ? (
@@ -260,6 +263,7 @@ export function App() {
         />
       ) : null}
       {download ? <DownloadDialog entry={download} home={info?.home} onClose={() => setDownload(undefined)} /> : null}
+      {verify ? <VerifyDialog entry={verify} onClose={() => setVerify(undefined)} /> : null}
       <VaultUnlock />
     </div>
   );

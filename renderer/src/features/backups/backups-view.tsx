@@ -15,6 +15,8 @@ export interface BackupsViewProps {
   readonly onRefresh: () => void;
   readonly onRestore: (entry: BackupEntry) => void;
   readonly onDownload: (entry: BackupEntry) => void;
+  /** Opens the verify dialog for a backup. */
+  readonly onVerify?: (entry: BackupEntry) => void;
   /** Opens "Back up now" (absent: no button). */
   readonly onBackup?: () => void;
   readonly utc?: boolean;
@@ -23,7 +25,7 @@ export interface BackupsViewProps {
 }
 
 /** Every backup across every storage. */
-export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload, onBackup, utc = false, storageCount }: BackupsViewProps) {
+export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload, onVerify, onBackup, utc = false, storageCount }: BackupsViewProps) {
   const [query, setQuery] = useState<TableQuery>(DEFAULT_QUERY);
   const [tab, setTab] = useState<'backups' | 'strays'>('backups');
   const [selected, setSelected] = useState<string | undefined>(undefined);
@@ -154,6 +156,7 @@ export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload
                 onClose={() => setDetail(undefined)}
                 onRestore={onRestore}
                 onDownload={onDownload}
+                {...(onVerify ? { onVerify } : {})}
                 onInspected={(ref, r) => r.odooVersion && setLearned((l) => (l[ref] === r.odooVersion ? l : { ...l, [ref]: r.odooVersion! }))}
               />
             ) : null}

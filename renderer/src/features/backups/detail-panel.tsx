@@ -12,6 +12,8 @@ export interface DetailPanelProps {
   readonly onClose: () => void;
   readonly onRestore: (entry: BackupEntry) => void;
   readonly onDownload: (entry: BackupEntry) => void;
+  /** Opens the verify dialog (absent: no Verify button). */
+  readonly onVerify?: (entry: BackupEntry) => void;
   /** Called with what an inspect read, so the table can show it (the Odoo version) at once. */
   readonly onInspected?: (ref: string, result: InspectResult) => void;
 }
@@ -55,7 +57,7 @@ function DrillFact({ run }: { run: Run | null | undefined }) {
 }
 
 /** Catalog facts and inspection of one backup. */
-export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected }: DetailPanelProps) {
+export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, onInspected }: DetailPanelProps) {
   const api = useApi();
   const [inspect, setInspect] = useState<InspectResult | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
@@ -116,6 +118,11 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onInspected
         <button type="button" className="btn" onClick={() => onDownload(entry)}>
           {entry.encrypted ? 'Download & decrypt…' : 'Download…'}
         </button>
+        {onVerify ? (
+          <button type="button" className="btn" onClick={() => onVerify(entry)}>
+            Verify…
+          </button>
+        ) : null}
       </div>
       <dl className="facts">
         <dt>File</dt>

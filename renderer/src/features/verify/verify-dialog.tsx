@@ -1,0 +1,146 @@
+/** Verify one backup without restoring it: passphrase when encrypted, progress, cancel, then what was checked and what is wrong. */
+import { useId, useState } from 'react';
+import type { ApiError, BackupEntry, VerifyReport } from '../../../../shared/contract/api';
+import { toApiError } from '../../api';
+import { useApi, useJob } from '../../app/api-context';
+import { baseName, formatBytes, formatDuration, formatRate } from '../../components/format';
+import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
+
+/** Props of the dialog. */
+export interface VerifyDialogProps {
+  readonly entry: BackupEntry;
+  readonly onClose: () => void;
+}
+
+/** The verify dialog: starts at once for a plain backup, asks for the passphrase of an encrypted one first. */
+export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
+  const api = useApi();
+  const ids = { pass: useId(), remember: useId() };
+  const [passphrase, setPassphrase] = useState('');
+  const [remember, setRemember] = useState(false);
+  const [jobId, setJobId] = useState<string | undefined>(undefined);
+  const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
+  const { job, rate } = useJob(jobId);
+
+  const start = (): void => {
+    setStartErr(undefined);
+    // An empty passphrase lets the core use the one remembered for the storage.
+    const pass = passphrase !== '' ? { passphrase, ...(remember ? { rememberPassphrase: true } : {}) } : {};
+    api['backups:verify']({ source: entry.ref, ...pass }).then(
+      (r) => setJobId(r.jobId),
+      (e: unknown) => setStartErr(toApiError(e)),
+    );
+  };
+
+  const running = job?.state === 'running' || (jobId !== undefined && !job);
+  const done = job && job.state !== 'running' ? job : undefined;
+  return (
+    <Modal title="Verify backup" onClose={running ? () => undefined : onClose}>
+      <p className="source-card compact">
+        <strong>{baseName(entry.key)}</strong>
+        <span className="muted">
+          {entry.storage} · {formatBytes(entry.size)}
+          {entry.encrypted ? ' · encrypted' : ''}
+        </span>
+      </p>
+      {!jobId ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            start();
+          }}
+        >
+          <p className="muted">
+            Reads the whole backup once, without restoring it: every archive member, the database dump to its end, every filestore file against the SHA-1 in its name, and
+            whether every file the attachments reference is there. Nothing is written.
+          </p>
+          {entry.encrypted ? (
+            <>
+              <Field label="Passphrase" htmlFor={ids.pass} help="Leave it empty to use the passphrase remembered for this storage. Not stored unless you tick the box below.">
+                <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+              </Field>
+              <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={entry.storage} />
+            </>
+          ) : null}
+          <ErrorMessage error={startErr} />
+          <div className="wizard-nav">
+            <button type="button" className="btn" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="btn primary" disabled={remember && !passphrase}>
+              Verify
+            </button>
+          </div>
+        </form>
+      ) : done ? (
+        <VerifyResult state={done.state} report={done.result as VerifyReport | undefined} error={done.error} onAgain={() => setJobId(undefined)} onClose={onClose} />
+      ) : (
+        <div aria-live="polite">
+          <p>{job?.progress?.label ?? 'Starting…'}</p>
+          <ProgressBar value={job?.progress?.done} max={job?.progress?.total ?? entry.size} label="Verify progress" />
+          <dl className="facts stats">
+            <dt>Read</dt>
+            <dd data-testid="verify-done">
+              {formatBytes(job?.progress?.done ?? 0)} of {formatBytes(job?.progress?.total ?? entry.size)}
+            </dd>
+            <dt>Speed</dt>
+            <dd>{formatRate(rate.bytesPerSecond)}</dd>
+            <dt>Time left</dt>
+            <dd>{formatDuration(rate.secondsLeft)}</dd>
+          </dl>
+          <div className="wizard-nav">
+            <button type="button" className="btn danger" onClick={() => jobId && void api['jobs:cancel']({ jobId })}>
+              Cancel verify
+            </button>
+          </div>
+        </div>
+      )}
+    </Modal>
+  );
+}
+
+/** The end of a verification: the checks and problems, or why it could not be read. */
+function VerifyResult(props: { state: string; report: VerifyReport | undefined; error: ApiError | undefined; onAgain: () => void; onClose: () => void }) {
+  const { state, report, error } = props;
+  const title = state === 'cancelled' ? 'Verify cancelled' : state === 'failed' ? 'The backup could not be read' : report?.ok ? 'The backup is sound' : 'The backup has problems';
+  const icon = state === 'succeeded' ? (report?.ok ? 'succeeded' : 'failed') : state === 'cancelled' ? 'cancelled' : 'failed';
+  return (
+    <div className="result" aria-live="polite">
+      <ResultIcon state={icon} />
+      <h3>{title}</h3>
+      {report ? (
+        <ul className="checks listed" data-testid="verify-checks">
+          {report.problems.map((p) => (
+            <li key={p} className="bad">
+              <span aria-hidden="true">✗</span>
+              <span>{p}</span>
+            </li>
+          ))}
+          {report.checks.map((c) => (
+            <li key={c} className="ok">
+              <span aria-hidden="true">✓</span>
+              <span>{c}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {report?.manifest?.odooVersion ? (
+        <p className="muted">
+          Odoo {report.manifest.odooVersion}
+          {report.manifest.database ? `, database ${report.manifest.database}` : ''}
+        </p>
+      ) : null}
+      {state === 'cancelled' ? <p className="muted">Stopped before the end; nothing was written.</p> : <ErrorMessage error={error} />}
+      {state !== 'succeeded' ? (
+        <button type="button" className="btn" onClick={props.onAgain}>
+          Try again
+        </button>
+      ) : null}
+      <div className="wizard-nav">
+        <button type="button" className="btn primary" onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+    </div>
+  );
+}
