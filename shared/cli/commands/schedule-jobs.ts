@@ -57,6 +57,8 @@ function workFrom(o: AddOptions): ScheduledWork {
   if (o.to.length === 0) throw new UsageError('A backup job needs at least one --to STORAGE.');
   if ((o.coldStop === undefined) !== (o.coldStart === undefined)) throw new UsageError('--cold-stop and --cold-start go together.');
   const drillEvery = positiveInt(o.drillEvery, '--drill-every');
+  // As for `backup`: a passphrase given means an encrypted backup.
+  const withPassphrase = o.encrypt === true || o.passphraseFile !== undefined || o.passphraseEnv !== undefined;
   return {
     kind: 'backup',
     db: o.db,
@@ -66,7 +68,7 @@ function workFrom(o: AddOptions): ScheduledWork {
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.filestore ? {} : { noFilestore: true }),
     ...(o.layout ? { layout: o.layout } : {}),
-    ...(o.encrypt || o.recipient.length > 0 ? { encrypt: { ...(o.encrypt ? { passphrase: true } : {}), ...(o.recipient.length ? { recipients: o.recipient } : {}) } } : {}),
+    ...(withPassphrase || o.recipient.length > 0 ? { encrypt: { ...(withPassphrase ? { passphrase: true } : {}), ...(o.recipient.length ? { recipients: o.recipient } : {}) } } : {}),
     ...(o.coldStop && o.coldStart ? { cold: { stopCommand: o.coldStop, startCommand: o.coldStart, ...(o.cleanSessions ? { cleanSessions: true } : {}) } } : {}),
     ...(o.rotate ? { rotate: true } : {}),
     ...(drillEvery ? { drillEvery } : {}),
@@ -91,8 +93,8 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .option('--layout <layout>', 'odoo-backup-sh, odoo-manager or backup-desk')
     .option('--encrypt', 'encrypt with a passphrase, kept in the keychain for this job (from --passphrase-file/--passphrase-env or a prompt)')
     .option('--recipient <keyfile>', 'encrypt to this public key (repeat for several)', collect, [])
-    .option('--passphrase-file <file>', 'read the passphrase from a file')
-    .option('--passphrase-env <var>', 'read the passphrase from an environment variable')
+    .option('--passphrase-file <file>', 'read the encryption passphrase from a file (implies --encrypt)')
+    .option('--passphrase-env <var>', 'read the encryption passphrase from an environment variable (implies --encrypt)')
     .option('--cold-stop <command>', 'stop Odoo before the backup (with --cold-start)')
     .option('--cold-start <command>', 'start Odoo after the backup, even when it failed')
     .option('--clean-sessions', 'remove stale session files while Odoo is stopped')

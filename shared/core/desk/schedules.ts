@@ -34,6 +34,26 @@ function checkAttachmentsOption(work: ScheduledWork): void {
   }
 }
 
+/**
+ * Refuses at save time what would only fail when the job runs: a source URL with a password (the
+ * job's settings are kept in plain text), a storage that is not configured, a schedule that never runs.
+ */
+function checkRunnable(work: ScheduledWork, storages: readonly string[], next: Date | undefined, every: string): void {
+  if (work.kind === 'backup' && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(work.source)) {
+    throw new AppError('InvalidInput', "The source URL contains a password, and a schedule's settings are kept in plain text.", {
+      hint: "Drop the password from the URL and give it through ~/.pgpass or PGPASSFILE for the user the scheduler runs as.",
+    });
+  }
+  const named = work.kind === 'backup' ? [...work.to, ...(work.attachmentsStorage ? [work.attachmentsStorage] : [])] : [work.storage];
+  const unknown = named.filter((n) => !storages.includes(n));
+  if (unknown.length > 0) {
+    throw new AppError('InvalidInput', `There is no storage named ${unknown.map((n) => `"${n}"`).join(', ')}.`, {
+      hint: storages.length ? `Configured storages: ${storages.join(', ')}.` : 'Add the storage first.',
+    });
+  }
+  if (!next) throw new AppError('InvalidInput', `"${every}" never comes: the job would never run.`, { hint: 'Check the date (a 31st of February, a 30th of February…).' });
+}
+
 /** Runs one kind of work for a scheduled job. */
 export type WorkRunner = (job: ScheduledJob, ctx: JobContext & { readonly trigger: Trigger }) => Promise<RunSummary>;
 
@@ -49,6 +69,7 @@ export interface SchedulesOptions {
 export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
   readonly scheduler: Scheduler;
   private readonly runners = new Map<ScheduledWork['kind'], WorkRunner>();
+  private readonly now: () => number;
 
   constructor(
     private readonly k: DeskKernel,
@@ -57,6 +78,7 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     opts: SchedulesOptions = {},
   ) {
     const runner: JobRunner = { run: (job, ctx) => this.runWork(job, ctx) };
+    this.now = () => opts.clock?.now() ?? Date.now();
     this.scheduler = new Scheduler({ home: k.home, runner, log: k.log.child({ area: 'scheduler' }), ...opts });
     this.setRunner('drill', async (job, ctx) => {
       if (job.work.kind !== 'drill') throw new AppError('Fatal', 'Not a drill job.');
@@ -147,8 +169,10 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
   async 'schedules:save'(args: ApiArgs<'schedules:save'>): Promise<ApiResult<'schedules:save'>> {
     const a = apiMethods['schedules:save'].args.parse(args);
     const tz = a.tz ?? localZone();
-    parseSchedule(a.every, { timeZone: tz }); // InvalidInput with the reason
+    const schedule = parseSchedule(a.every, { timeZone: tz }); // InvalidInput with the reason
     checkAttachmentsOption(a.work);
+    const storages = (await this.k.config.read()).storages.map((e) => e.name);
+    checkRunnable(a.work, storages, schedule.next(new Date(this.now())), a.every.trim());
     if (a.work.kind === 'backup' && a.work.encrypt?.passphrase && !a.passphrase) {
       const kept = await (await this.k.secrets()).get(scheduleSecretScope(a.name), 'passphrase');
       if (!kept) throw new AppError('InvalidInput', 'An encrypted scheduled backup needs its passphrase.', { hint: 'Give it once; it is kept in the keychain for this job.' });

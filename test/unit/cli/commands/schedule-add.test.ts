@@ -1,0 +1,64 @@
+/**
+ * `backup-desk schedule add` in-process: what would only fail when the job runs is refused when it
+ * is added (a password in the source URL, a storage that does not exist, a schedule that never
+ * comes), and a passphrase given means an encrypted job, as it does for `backup`.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
+import { runCliInProcess } from '../../../helpers/cli-in-process';
+
+let home: string;
+const secrets = new MemorySecretStore();
+const cli = (args: string[]) => runCliInProcess(home, args, { secrets });
+const base = ['--every', 'daily', '--db', 'shop', '--source', 'postgres://odoo@127.0.0.1:5432/', '--to', 'nas'];
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'bd-sched-add-'));
+  await mkdir(join(home, 'store'));
+  await writeFile(join(home, 'pass'), 'job secret\n');
+  expect((await cli(['storage', 'add', 'nas', '--type', 'local', '--path', join(home, 'store')])).code).toBe(0);
+});
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+const saved = async (): Promise<string> => readFile(join(home, 'schedules.json'), 'utf8').catch(() => '');
+
+describe('schedule add', () => {
+  it('refuses a password in the source URL before saving anything', async () => {
+    const r = await cli(['schedule', 'add', 'pw', ...base.slice(0, 4), '--source', 'postgres://odoo:hunter2@127.0.0.1:5432/', '--to', 'nas']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('The source URL contains a password');
+    expect(r.err).toMatch(/hint: .*~\/\.pgpass/);
+    expect(await saved()).not.toContain('hunter2');
+  });
+
+  it('refuses a storage that is not configured, naming the ones that are', async () => {
+    const r = await cli(['schedule', 'add', 'ghost', ...base, '--to', 'nosuch']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('There is no storage named "nosuch".');
+    expect(r.err).toContain('Configured storages: nas.');
+    expect(await saved()).not.toContain('ghost');
+  });
+
+  it('refuses a schedule that never comes', async () => {
+    for (const every of ['0 0 31 2 *', '*-02-30 00:00']) {
+      const r = await cli(['schedule', 'add', 'never', ...base.slice(2), '--every', every]);
+      expect(r.code, every).toBe(2);
+      expect(r.err).toContain('the job would never run');
+    }
+    expect(await saved()).not.toContain('"never"');
+  });
+
+  it('makes a job encrypted when a passphrase is given, as backup does', async () => {
+    const r = await cli(['schedule', 'add', 'enc', ...base, '--passphrase-file', join(home, 'pass')]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const jobs = JSON.parse(await saved()) as { jobs: Array<{ name: string; work: { encrypt?: { passphrase?: boolean } } }> };
+    expect(jobs.jobs.find((j) => j.name === 'enc')?.work.encrypt).toEqual({ passphrase: true });
+    expect(await saved()).not.toContain('job secret');
+  });
+});
