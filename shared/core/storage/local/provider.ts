@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, opendir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, opendir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -47,11 +47,11 @@ export class LocalProvider implements StorageProvider {
     return join(this.root, ...parts);
   }
 
-  /** @inheritdoc */
-  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
-    const signal = options.signal;
-    assertValidPrefix(prefix);
-    throwIfAborted(signal, 'Listing');
+  /**
+   * `NotFound` unless the storage folder exists: it is never created here, so that a backup to an
+   * unmounted disk or share fails instead of filling the mount point on this machine's own disk.
+   */
+  private async assertRoot(): Promise<void> {
     try {
       const st = await stat(this.root);
       if (!st.isDirectory()) throw new AppError('NotFound', `The storage folder ${this.root} is not a folder.`, { hint: 'Point the storage at a folder.' });
@@ -59,12 +59,20 @@ export class LocalProvider implements StorageProvider {
       const e = classifyFsError(err, `The storage folder ${this.root}`);
       if (e.kind === 'NotFound') {
         throw new AppError('NotFound', `The storage folder ${this.root} does not exist.`, {
-          hint: 'Mount or create the folder, or change the storage with `storage remove` + `storage add`.',
+          hint: 'Mount or create the folder (is the disk or share mounted?), or change the storage with `storage remove` + `storage add`.',
           cause: err,
         });
       }
       throw e;
     }
+  }
+
+  /** @inheritdoc */
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    const signal = options.signal;
+    assertValidPrefix(prefix);
+    throwIfAborted(signal, 'Listing');
+    await this.assertRoot();
     // Walk only the folder the prefix is in; then filter by the full prefix.
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
@@ -177,8 +185,10 @@ export class LocalProvider implements StorageProvider {
     const path = this.pathOf(key);
     const dir = dirname(path);
     const tmp = join(dir, `.${path.slice(dir.length + sep.length)}${LOCAL_TEMP_MARKER}${randomUUID()}`);
+    await this.assertRoot();
+    let created: string | undefined;
     try {
-      await mkdir(dir, { recursive: true });
+      created = await mkdir(dir, { recursive: true });
       let sent = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
@@ -198,6 +208,7 @@ export class LocalProvider implements StorageProvider {
       return { key, size: st.size, modified: st.mtime };
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
+      if (created !== undefined) await removeEmptyUpTo(dir, created);
       throw classifyFsError(err, `"${key}" in ${this.root}`);
     }
   }
@@ -218,5 +229,12 @@ export class LocalProvider implements StorageProvider {
   /** @inheritdoc */
   async close(): Promise<void> {
     /* nothing to release */
+  }
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty (the folders a failed write created). */
+async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
+  for (let d = dir; d === top || d.startsWith(top + sep); d = dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false))) return;
   }
 }
