@@ -58,7 +58,7 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    if (ctx.interrupt.signal.aborted && !ctx.interruptIsStop) {
+    if (ctx.interrupt.signal.aborted && !ctx.interruptIsStop && !ctx.interruptTooLate) {
       ctx.err('cancelled');
       return 130;
     }

@@ -31,6 +31,8 @@ export class CliContext {
   exitCode = 0;
   /** Set by a command for which an interrupt (SIGTERM, Ctrl-C) is a normal stop (`daemon`): exit with `exitCode`, not 130. */
   interruptIsStop = false;
+  /** Ctrl-C came after a job had passed the point where it could still stop: its result stands. */
+  interruptTooLate = false;
   /** The warnings printed so far (see `warn`). */
   private readonly warned = new Set<string>();
 
@@ -108,7 +110,14 @@ export class CliContext {
     // Ctrl-C pressed while the command was still setting up cancels the job too.
     const stopListening = onAbort(this.interrupt.signal, () => void desk.jobs.cancel(job.jobId));
     try {
-      return await job.result;
+      const result = await job.result;
+      if (this.interrupt.signal.aborted) {
+        // The job finished all the same (a restore past its swap, a backup past its commit): say so, and exit as it did.
+        progress.finishLine();
+        this.warn('Ctrl-C came too late to cancel: the work had already been done, and it stands.');
+        this.interruptTooLate = true;
+      }
+      return result;
     } catch (err) {
       if (this.interrupt.signal.aborted) throw cancelledError();
       throw err;

@@ -5,6 +5,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough, Readable } from 'node:stream';
+import { CliContext } from '../../../shared/cli/context';
+import { Desk } from '../../../shared/core/desk';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { runCliInProcess } from '../../helpers/cli-in-process';
 
@@ -144,5 +147,27 @@ describe('Ctrl-C', () => {
     expect(r.err).toMatch(/^cancelled$/m);
     expect(existsSync(out)).toBe(false);
     expect(await readdir(tmp).then((names) => names.filter((n) => n.startsWith('early-ctrl-c')))).toEqual([]);
+  });
+
+  it('pressed after a job could still stop: its result stands, and the CLI says so instead of "cancelled"', async () => {
+    const desk = await Desk.open({ home: await mkdtemp(join(tmp, 'h-')), secrets: new MemorySecretStore() });
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const ctx = new CliContext({ stdin: Readable.from(['']), stdout: new PassThrough(), stderr, env: {} });
+    let release!: () => void;
+    const past = new Promise<void>((r) => (release = r));
+    // A job past its point of no return (a restore after its swap): it finishes whatever happens.
+    const h = desk.jobs.start('restore', 'Restore', async () => {
+      await past;
+      return 'restored';
+    });
+    const running = ctx.runJob(desk, { jobId: h.id, result: h.result });
+    ctx.interrupt.abort();
+    release();
+    expect(await running).toBe('restored');
+    expect(ctx.interruptTooLate).toBe(true);
+    expect(err).toContain('Ctrl-C came too late to cancel: the work had already been done, and it stands.');
+    await desk.close();
   });
 });
