@@ -76,8 +76,19 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR')) {
     return cancelledError();
   }
+  const invalid = zodIssues(err);
+  if (invalid) {
+    return new AppError('InvalidInput', invalid.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '), { hint: 'Correct the value and try again.', cause: err });
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new AppError('Fatal', message, { cause: err });
+}
+
+/** The issues of a schema validation error (zod's), whose message is their JSON dump; else undefined. */
+function zodIssues(err: unknown): { path: PropertyKey[]; message: string }[] | undefined {
+  if (!(err instanceof Error) || err.name !== 'ZodError') return undefined;
+  const issues = (err as { issues?: unknown }).issues;
+  return Array.isArray(issues) ? (issues as { path: PropertyKey[]; message: string }[]) : undefined;
 }
 
 /** Serializes an error for IPC/HTTP/job history. */
