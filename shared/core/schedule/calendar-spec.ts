@@ -293,9 +293,10 @@ function parseTime(c: Cursor, m: Mutable): void {
 function splitZone(text: string): { body: string; zone: string | undefined } {
   if (/ utc$/i.test(text)) return { body: text.slice(0, -4), zone: UTC_ZONE };
   const space = text.lastIndexOf(' ');
-  if (space >= 0 && isValidZone(text.slice(space + 1))) {
-    return { body: text.slice(0, space), zone: text.slice(space + 1) };
-  }
+  const last = space >= 0 ? text.slice(space + 1) : '';
+  if (space >= 0 && isValidZone(last)) return { body: text.slice(0, space), zone: last };
+  // An Area/Location word that is no zone this machine knows: say that, not that a number was expected there.
+  if (/^[A-Za-z]+(?:\/[A-Za-z0-9_+-]+)+$/.test(last)) throw invalid(text, `"${last}" is not a time zone this machine knows (IANA names such as Europe/Berlin)`);
   return { body: text, zone: undefined };
 }
 
@@ -392,7 +393,7 @@ function invalidReason(s: CalendarSpec): string | undefined {
   const [field, , from, to] = bad;
   if (field === 'day' && s.endOfMonth) return 'with "~" the day counts back from the month\'s end, 1 to 28';
   if (field === 'second') return 'seconds go from 0 to 59, and a repetition must fit in the minute';
-  return `a ${field} goes from ${from} to ${to}, and a repetition must fit in that range`;
+  return `${field === 'hour' ? 'an' : 'a'} ${field} goes from ${from} to ${to}, and a repetition must fit in that range`;
 }
 
 function pad(n: number, width: number): string {

@@ -54,6 +54,11 @@ describe('parseSchedule', () => {
       expect((caught as { hint?: string }).hint).toBeTruthy();
     }
   });
+
+  it('says which part is wrong: an unknown zone in the spec, an hour out of range', () => {
+    expect(() => parseSchedule('daily Mars/Olympus', { timeZone: 'UTC' })).toThrow('"Mars/Olympus" is not a time zone this machine knows');
+    expect(() => parseSchedule('25:00', { timeZone: 'UTC' })).toThrow('an hour goes from 0 to 23');
+  });
 });
 
 describe('a schedule in plain words', () => {
