@@ -6,7 +6,7 @@ const LABELS: Readonly<Record<string, string>> = { database: 'in the database', 
 
 /** The report as lines: a summary, one table row per location, then the notes. */
 export function formatAttachmentReport(r: AttachmentReport): string[] {
-  const head = `${r.total.count} (${formatBytes(r.total.bytes)}); ir_attachment.location = ${r.location}${r.locationSet ? '' : ' (default)'}${r.module ? `, module ${r.module}` : ''}; ${r.selfContained ? 'self-contained' : 'NOT self-contained'}`;
+  const head = `${r.total.count} (${formatBytes(r.total.bytes)}); ir_attachment.location = ${r.location}${r.locationSet ? '' : ' (default)'}${r.module ? `, module ${r.module}` : ''}; ${r.filestoreLeftOut ? 'NOT self-contained: no filestore' : r.selfContained ? 'self-contained' : 'NOT self-contained'}`;
   const rows = r.groups.map((g) => [
     LABELS[g.where] ?? `${g.where === 'openstack' ? 'swift (openstack)' : g.where}://${g.store ?? '?'}`,
     String(g.count),

@@ -43,8 +43,10 @@ export const attachmentReportSchema = z.object({
   total: z.object({ count: z.number(), bytes: z.number() }),
   /** Attachments whose bytes are neither in the database nor in the (backup's) filestore. */
   remote: z.object({ count: z.number(), bytes: z.number(), objects: z.number(), missingFromBackup: z.number().optional() }),
-  /** True when every attachment's content is in the database or the filestore (the backup's, for a backup). */
+  /** True unless attachments kept in object storage (S3, Swift…) are missing from it (from the backup's filestore, for a backup). */
   selfContained: z.boolean(),
+  /** Of a backup without a filestore (a .dump, a database-only backup): the attachments kept in the filestore, whose files it does not hold. */
+  filestoreLeftOut: z.number().optional(),
   /** Plain-language facts and cautions. */
   notes: z.array(z.string()),
 });

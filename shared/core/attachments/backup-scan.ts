@@ -39,19 +39,20 @@ export function shaOfMember(name: string): string | undefined {
   return at.kind === 'filestore' && at.sha1 !== undefined && at.path.indexOf('/') <= 3 ? at.sha1 : undefined;
 }
 
-/** The report, counting remote objects present in `held` (SHA-1s of the backup's filestore). */
-function finish(scan: DumpScan, held: ReadonlySet<string>): AttachmentReport | undefined {
+/** The report, counting remote objects present in `held` (SHA-1s of the backup's filestore); `hasFilestore` false for a backup without one. */
+function finish(scan: DumpScan, held: ReadonlySet<string>, hasFilestore: boolean): AttachmentReport | undefined {
   if (!scan.sawAttachments) return undefined;
   return scan.tally.finish((name) => {
     const at = parseStoreFname(name);
     const sha = 'sha1' in at ? at.sha1 : undefined;
     return sha !== undefined && held.has(sha);
-  });
+  }, hasFilestore);
 }
 
 async function scanZipRandomAccess(source: BackupSource, size: number, opts: BackupScanOptions): Promise<AttachmentReport | undefined> {
   const zip = await openZipRandomAccess(source, size, opts.signal);
   const held = new Set<string>();
+  let files = 0;
   let scan: DumpScan | undefined;
   try {
     for await (const entry of zip.eachEntry()) {
@@ -64,6 +65,7 @@ async function scanZipRandomAccess(source: BackupSource, size: number, opts: Bac
           s.destroy();
         }
       } else if (filestorePath(entry.fileName) !== undefined) {
+        files++;
         const sha = shaOfMember(entry.fileName);
         if (sha) held.add(sha);
       }
@@ -71,20 +73,22 @@ async function scanZipRandomAccess(source: BackupSource, size: number, opts: Bac
   } finally {
     zip.close();
   }
-  return scan ? finish(scan, held) : undefined;
+  return scan ? finish(scan, held, files > 0) : undefined;
 }
 
 async function scanZipStream(input: Readable, name: string, opts: BackupScanOptions): Promise<AttachmentReport | undefined> {
   const held = new Set<string>();
+  let files = 0;
   let scan: DumpScan | undefined;
   for await (const entry of readZipStream(input, { name })) {
     if (entry.name === 'dump.sql') scan = await scanSqlDump(entry.data(), { ...opts, readToEnd: true });
     else if (filestorePath(entry.name) !== undefined) {
+      files++;
       const sha = shaOfMember(entry.name);
       if (sha) held.add(sha);
     }
   }
-  return scan ? finish(scan, held) : undefined;
+  return scan ? finish(scan, held, files > 0) : undefined;
 }
 
 /** The data of `ir_attachment` and `ir_config_parameter` of a custom-format dump, as plain SQL. */
@@ -136,13 +140,13 @@ export async function scanBackupAttachments(source: BackupSource | MultiPartBack
       }
       return await scanZipStream(opened.stream, main.name, opts);
     }
-    if (opened.format === 'sql') return finish(await scanSqlDump(opened.stream, opts), held);
+    if (opened.format === 'sql') return finish(await scanSqlDump(opened.stream, opts), held, multi?.filestore !== undefined);
     // pipeline, not pipe: a read that fails half way fails the scan (piped, its error went unheard and the scan waited for good).
-    if (opened.format === 'sql-gz') return finish(await scanSqlDump(streamPipeline(opened.stream, createGunzip(), () => undefined), opts), held);
+    if (opened.format === 'sql-gz') return finish(await scanSqlDump(streamPipeline(opened.stream, createGunzip(), () => undefined), opts), held, multi?.filestore !== undefined);
     if (opened.format === 'dump') {
       // An encrypted dump is piped in decrypted; a plain local one is given to pg_restore by path.
       const src: BackupSource = opened.encrypted ? { name: main.name, size: main.size, seekable: false, open: main.open.bind(main) } : main;
-      return finish(await scanCustomDump(src, opened.head, opened.stream, opts), held);
+      return finish(await scanCustomDump(src, opened.head, opened.stream, opts), held, multi?.filestore !== undefined);
     }
     return undefined;
   } finally {

@@ -113,7 +113,7 @@ export class AttachmentTally {
    * object (by its SHA-1); without it the report is about a database, whose remote objects
    * are by definition not local.
    */
-  finish(inBackup?: (storeFname: string) => boolean): AttachmentReport {
+  finish(inBackup?: (storeFname: string) => boolean, filestoreInBackup?: boolean): AttachmentReport {
     const location = this.params.location?.trim() || 'file';
     const groups: AttachmentGroup[] = [];
     const remote = { count: 0, bytes: 0, objects: 0, missingFromBackup: 0 };
@@ -136,6 +136,9 @@ export class AttachmentTally {
       }
       groups.push(out);
     }
+    // A backup without its filestore (a .dump, a database-only backup) lacks the files of the filestore's attachments too.
+    const filesLeftOut = filestoreInBackup === false ? (groups.find((g) => g.where === 'filestore')?.count ?? 0) : 0;
+    // `selfContained` speaks of object storage (what a restore would have to fetch); the filestore's absence is a note.
     const selfContained = inBackup ? remote.missingFromBackup === 0 : remote.objects === 0;
     const module = moduleOf(location, groups);
     const report: AttachmentReport = {
@@ -147,9 +150,11 @@ export class AttachmentTally {
       total: { count: groups.reduce((a, g) => a + g.count, 0), bytes: groups.reduce((a, g) => a + g.bytes, 0) },
       remote: { count: remote.count, bytes: remote.bytes, objects: remote.objects, ...(inBackup ? { missingFromBackup: remote.missingFromBackup } : {}) },
       selfContained,
+      ...(filesLeftOut > 0 ? { filestoreLeftOut: filesLeftOut } : {}),
       notes: [],
     };
-    return { ...report, notes: notesOf(report, !!inBackup) };
+    const leftOut = filesLeftOut > 0 ? [`No filestore: this backup holds the database only (a .dump, or one made without the filestore), so the files of the ${filesLeftOut} attachments kept in the filestore are not in it.`] : [];
+    return { ...report, notes: [...leftOut, ...notesOf(report, !!inBackup)] };
   }
 }
 

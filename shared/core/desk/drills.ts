@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DrillResult } from '../../contract/schedules';
-import { checkAdminUser, checkFilestore, checkModules, type DrillCheck } from '../drill';
+import { checkAdminUser, checkFilestore, checkModules, noFilestore, type DrillCheck } from '../drill';
 import { AppError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import type { RestoreAttachmentsSummary } from '../attachments';
@@ -142,17 +142,20 @@ export class DrillService {
     const restoreMs = Date.now() - t1;
     const t2 = Date.now();
     ctx.progress({ phase: 'check', label: 'Checking the restored database' });
-    const checks = await this.check(pgUrl, name, filestore, ctx.signal);
+    // A custom-format or SQL dump holds the database only: its attachments' files cannot be checked, which is no failure of the backup.
+    const databaseOnly = (restored.format === 'dump' || restored.format === 'sql') && restored.filestoreFiles === 0;
+    const checks = await this.check(pgUrl, name, databaseOnly ? undefined : filestore, ctx.signal);
     const checkMs = Date.now() - t2;
     const attachments = restored.attachments ? drillAttachments(restored.attachments) : undefined;
     if (attachments && attachments.notInBackup > 0) ctx.log('warn', attachments.message);
     return { checks, restoreMs, checkMs, odooVersion: restored.odooVersion, attachments, droppingAt: Date.now() };
   }
 
-  private async check(pgUrl: string, name: string, filestore: string, signal: AbortSignal): Promise<DrillCheck[]> {
+  /** The checks of the restored database; `filestore` undefined for a backup that holds none. */
+  private async check(pgUrl: string, name: string, filestore: string | undefined, signal: AbortSignal): Promise<DrillCheck[]> {
     const client = await connect(pgUrl, name);
     try {
-      return [await checkModules(client), await checkAdminUser(client), await checkFilestore(client, filestore, signal)];
+      return [await checkModules(client), await checkAdminUser(client), filestore !== undefined ? await checkFilestore(client, filestore, signal) : await noFilestore(client)];
     } finally {
       await client.end().catch(() => undefined);
     }

@@ -76,3 +76,10 @@ export async function checkFilestore(client: pg.Client, filestore: string, signa
     ? { name: 'filestore', ok: true, message: `${total} filestore attachments present, SHA-1 verified` }
     : { name: 'filestore', ok: false, message: `${bad} of ${total} filestore attachments are missing or differ`, problems };
 }
+
+/** For a backup that holds the database only: says how many attachments' files it leaves out (not a failure). */
+export async function noFilestore(client: pg.Client): Promise<DrillCheck> {
+  const r = await client.query<{ n: string }>("SELECT count(*) AS n FROM ir_attachment WHERE store_fname IS NOT NULL AND store_fname <> '' AND store_fname NOT LIKE '%://%'");
+  const n = Number(r.rows[0]?.n ?? 0);
+  return { name: 'filestore', ok: true, message: `not part of this backup: a .dump or SQL dump holds the database only${n > 0 ? ` (the files of ${n} attachments are not in it)` : ''}` };
+}

@@ -1,2 +1,2 @@
 /** Restore drills: the checks that prove a restored backup is a working Odoo database. */
-export { checkAdminUser, checkFilestore, checkModules, type DrillCheck } from './checks';
+export { checkAdminUser, checkFilestore, checkModules, noFilestore, type DrillCheck } from './checks';

@@ -110,6 +110,20 @@ describe.skipIf(!fixtureDir || !hasServer)('restore drills', () => {
     expect(hist[0]?.error?.message).toContain('filestore attachments are missing');
   });
 
+  it("passes a .dump backup, saying its filestore is not part of it instead of failing on every attachment", async () => {
+    const dumpFile = fixtureDirWith('acme_small_dump.dump');
+    if (!dumpFile) return;
+    const dumps = join(tmp, 'dumps');
+    await mkdir(dumps);
+    await copyFile(join(dumpFile, 'acme_small_dump.dump'), join(dumps, 'acme_small_2026-11-26_12-30-00.dump'));
+    expect((await cli(['storage', 'add', 'dumps', '--type', 'local', '--path', dumps])).code).toBe(0);
+    const r = await cli(['drill', '--storage', 'dumps', '--db', 'acme_small', '--json']);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.out) as DrillResult;
+    expect(res.checks.map((c) => [c.name, c.ok])).toEqual([['modules', true], ['admin-user', true], ['filestore', true]]);
+    expect(res.checks[2]?.message).toBe('not part of this backup: a .dump or SQL dump holds the database only (the files of 204 attachments are not in it)');
+  });
+
   it('drills an encrypted backup with the passphrase given (or says it needs one); a scheduled drill uses the passphrase of the scheduled backup job that writes it', async () => {
     expect((await cli(['storage', 'add', 'enc', '--type', 'local', '--path', encrypted])).code).toBe(0);
     const none = await cli(['drill', '--storage', 'enc', '--db', 'acme_small']);

@@ -80,4 +80,12 @@ describe('scanSqlDump', () => {
     expect(r).toMatchObject({ location: 'file', locationSet: false, selfContained: true, notes: [] });
     expect(r.module).toBeUndefined();
   });
+
+  it("of a backup without its filestore (a .dump), says the filestore's files are not in it", async () => {
+    const rows = [`1\ta\tbinary\taa/${A}\t${A}\t\\N\t5`, `2\tb\tbinary\t\\N\t\\N\t\\\\x41\t1`];
+    const r = (await scanSqlDump(chunks(dump(undefined, rows)))).tally.finish(() => false, false);
+    expect(r.filestoreLeftOut).toBe(1);
+    expect(r.notes[0]).toBe('No filestore: this backup holds the database only (a .dump, or one made without the filestore), so the files of the 1 attachments kept in the filestore are not in it.');
+    expect((await scanSqlDump(chunks(dump(undefined, rows)))).tally.finish(() => false, true).filestoreLeftOut).toBeUndefined();
+  });
 });
