@@ -6,7 +6,7 @@ import type { AreaApi, restoreMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
 import { trackRun } from '../history';
 import { EmbeddedPg } from '../pg/embedded';
-import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover, type RemoveLeftoversResult } from '../restore';
+import { checkDatabaseNameSyntax, defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover, type RemoveLeftoversResult } from '../restore';
 import { toAppError } from '../errors';
 import { storageResolver, type ObjectResolver } from '../attachments';
 import { openStorage } from '../storage/registry';
@@ -117,6 +117,8 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
   /** @inheritdoc */
   async 'restore:check-name'(args: ApiArgs<'restore:check-name'>): Promise<ApiResult<'restore:check-name'>> {
     if (args.target.type === 'odoo') return this.odoo.checkName(args.target.instance, args.db);
+    // A private PostgreSQL not made yet holds no database: checking a name must not create it (initdb, 40 MB).
+    if (args.target.type === 'embedded' && !(await this.embedded.initialised())) return checkDatabaseNameSyntax(args.db);
     return restoreEngine.checkName((await resolveTarget(args.target, this.embedded)).pgUrl, args.db);
   }
 

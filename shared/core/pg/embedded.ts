@@ -182,7 +182,7 @@ export class EmbeddedPg {
   private readonly log: Logger;
   private starting: Promise<EmbeddedPgInfo> | undefined;
   private binaries: PgServerBinaries | undefined;
-  /** Set once `start` was called: `stop` leaves alone a server this instance never used (another process's). */
+  /** Set when this instance started the server: `stop` leaves alone one that was running already (another process's, `embedded start`'s). */
   private used = false;
 
   constructor(opts: { home: string; log?: Logger }) {
@@ -270,7 +270,6 @@ export class EmbeddedPg {
 
   /** Starts the server (initialising the cluster the first time); concurrent calls share one start. */
   async start(): Promise<EmbeddedPgInfo> {
-    this.used = true;
     const pending = this.starting;
     if (pending) {
       const info = await pending.catch(() => undefined);
@@ -368,6 +367,7 @@ export class EmbeddedPg {
       }
       this.log.info('starting the private PostgreSQL', { socket: this.socketDir });
       await this.asServerUser(bins.pgCtl, ['-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60', 'start']);
+      this.used = true;
     }
     let version: string;
     try {
@@ -387,7 +387,7 @@ export class EmbeddedPg {
   }
 
   /**
-   * Stops the server if this instance started or used it (fast shutdown: open sessions are ended);
+   * Stops the server if this instance started it (fast shutdown: open sessions are ended);
    * `force` stops it whoever started it.
    */
   async stop(opts: { force?: boolean } = {}): Promise<void> {

@@ -12,7 +12,7 @@ export {
   type FindLeftoversOptions,
   type RemoveLeftoversResult,
 } from './leftovers';
-export { checkDatabaseName, defaultOdooDataDir, detectLocalTargets } from './targets';
+export { checkDatabaseName, checkDatabaseNameSyntax, defaultOdooDataDir, detectLocalTargets } from './targets';
 export { parseSqlStream, type SqlItem, type SqlCopyItem, type SqlMetaItem, type SqlStatementItem } from './sql-stream';
 export { loadSqlItems, type LoadOptions, type LoadStats } from './sql-loader';
 export { neutralize, regenerateIdentity } from './odoo-post';

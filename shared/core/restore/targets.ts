@@ -32,9 +32,8 @@ export function defaultOdooDataDir(): string {
 
 /** Validates a target database name (Odoo's DBNAME_PATTERN) and tells whether it exists. */
 export async function checkDatabaseName(pgUrl: string | undefined, db: string): Promise<{ valid: boolean; exists: boolean; message?: string }> {
-  if (!DBNAME_PATTERN.test(db) || Buffer.byteLength(db) > 63) {
-    return { valid: false, exists: false, message: 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 63 bytes).' };
-  }
+  const syntax = checkDatabaseNameSyntax(db);
+  if (!syntax.valid) return syntax;
   const admin = await connectAdmin(pgUrl);
   try {
     const r = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
@@ -45,6 +44,14 @@ export async function checkDatabaseName(pgUrl: string | undefined, db: string): 
   }
 }
 
+
+/** Whether `db` is a valid Odoo database name, without asking a server (`exists` is then false). */
+export function checkDatabaseNameSyntax(db: string): { valid: boolean; exists: boolean; message?: string } {
+  if (!DBNAME_PATTERN.test(db) || Buffer.byteLength(db) > 63) {
+    return { valid: false, exists: false, message: 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 63 bytes).' };
+  }
+  return { valid: true, exists: false };
+}
 
 /** Throws `InvalidInput` when `db` is not a valid Odoo database name. */
 export function assertDatabaseName(db: string): void {

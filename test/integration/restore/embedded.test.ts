@@ -112,7 +112,14 @@ describe.skipIf(!hasServer || process.platform === 'win32')('embedded restore ta
     expect(emb?.detail).toMatch(/^private PostgreSQL \d+\.\d+ in .+; started on demand$/);
     expect(await desk.embedded.isRunning()).toBe(false);
 
-    // The name check starts the server and asks it.
+    // Not made yet: the name check says a valid name is free without creating the cluster (initdb, 40 MB).
+    expect(await desk['restore:check-name']({ db: 'emb_one', target: { type: 'embedded' } })).toEqual({ valid: true, exists: false });
+    expect((await desk['restore:check-name']({ db: 'bad name!', target: { type: 'embedded' } })).valid).toBe(false);
+    await expect(stat(join(home, 'embedded-pg', 'data', 'PG_VERSION'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await desk.embedded.isRunning()).toBe(false);
+    // Once made, the name check starts the server and asks it.
+    await desk.embedded.start();
+    await desk.embedded.stop();
     expect(await desk['restore:check-name']({ db: 'emb_one', target: { type: 'embedded' } })).toEqual({ valid: true, exists: false });
     const pid = await desk.embedded.livePid();
     expect(pid).toBeGreaterThan(0);
@@ -172,6 +179,17 @@ describe.skipIf(!hasServer || process.platform === 'win32')('embedded restore ta
       await desk2.close();
     }
     expect(await desk2.embedded.isRunning()).toBe(false);
+  }, 60_000);
+
+  it('leaves running a server it found running (started by `embedded start` or another process), and stops one it started', async () => {
+    const first = new EmbeddedPg({ home });
+    await first.start();
+    const second = new EmbeddedPg({ home });
+    await second.start();
+    await second.stop();
+    expect(await first.isRunning()).toBe(true);
+    await first.stop();
+    expect(await first.isRunning()).toBe(false);
   }, 60_000);
 
   it('recovers from a stale postmaster.pid left by a crash', async () => {
