@@ -130,14 +130,16 @@ export const cleanupCommand: CommandModule = {
       )
       .option('--target <url>', 'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.)')
       .option('--data-dir <dir>', "Odoo data dir whose filestore/ to look in (default: Odoo's default for this OS)")
-      .option('--storage <name>', 'a storage to search for temporary files of interrupted backups (repeatable; default: every storage)', collect)
+      .option('--storage <name>', 'a storage to search for temporary files of interrupted backups (repeatable; default: every storage); alone, without --target or --data-dir, only storages are searched', collect)
       .option('--older-than <minutes>', 'only leftovers at least this old (younger ones may belong to a restore or backup still running)', String(Desk.leftoverMinAgeMs / 60_000))
       .option('--yes', 'remove them (without it, only list what would be removed)')
       .action(async (opts: CleanupOptions, cmd: Command) => {
         const minutes = checkOptions(opts);
         const desk = await ctx.desk(cmd);
         for (const n of opts.storage ?? []) await desk.storageEntry(n); // a misspelt name fails before anything is searched
-        await part(ctx, 'leftovers of interrupted restores', () => cleanRestores(desk, ctx, opts, minutes));
+        // --storage alone asks about storages only; --target or --data-dir (or neither flag) about restores too.
+        const storagesOnly = opts.storage !== undefined && opts.target === undefined && opts.dataDir === undefined;
+        if (!storagesOnly) await part(ctx, 'leftovers of interrupted restores', () => cleanRestores(desk, ctx, opts, minutes));
         await part(ctx, 'temporary files of interrupted backups', () => cleanStorages(desk, ctx, opts, minutes));
       });
   },

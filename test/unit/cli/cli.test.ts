@@ -133,6 +133,18 @@ describe('exit statuses and streams', () => {
   });
 });
 
+describe('cleanup', () => {
+  it('with --storage alone searches only the storages, not a PostgreSQL server for restore leftovers', async () => {
+    const store = await mkdtemp(join(tmp, 'store-'));
+    const home = await mkdtemp(join(tmp, 'h-'));
+    expect((await cli(['storage', 'add', 'nas', '--type', 'local', '--path', store], { home })).code).toBe(0);
+    const r = await cli(['cleanup', '--storage', 'nas'], { home });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('no temporary files of interrupted backups on nas\n');
+  });
+});
+
 describe('Ctrl-C', () => {
   it('pressed before the job has started cancels it: the download leaves no file and exits 130', async () => {
     const store = await mkdtemp(join(tmp, 'store-'));
