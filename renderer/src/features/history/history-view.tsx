@@ -94,8 +94,8 @@ export function HistoryView({ reloadKey = 0, utc = false }: { reloadKey?: number
               <th scope="col">Kind</th>
               <th scope="col">Database</th>
               <th scope="col">Outcome</th>
-              <th scope="col">Size</th>
-              <th scope="col">Took</th>
+              <th scope="col" className="num">Size</th>
+              <th scope="col" className="num">Took</th>
               <th scope="col">Where</th>
               <th scope="col">Details</th>
             </tr>

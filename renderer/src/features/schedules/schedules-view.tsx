@@ -83,7 +83,7 @@ export function SchedulesView({ reloadKey = 0, utc = false }: { reloadKey?: numb
       <header className="screen-header">
         <div>
           <h1>Schedules</h1>
-          <p className="muted">Backups and restore drills that run on their own, here in the app or in `backup-desk daemon`.</p>
+          <p className="muted">Backups and restore drills that run on their own, here in the app or in <code>backup-desk daemon</code>.</p>
         </div>
         <div className="header-actions">
           <button type="button" className="btn" onClick={load}>
@@ -153,7 +153,7 @@ function JobRow({ s, utc, open, runs, onToggle, onEdit, onRun, onRemove }: RowPr
           {s.running ? <Badge tone="info">Running</Badge> : s.lastOutcome ? <Badge tone={OUTCOME_TONE[s.lastOutcome]}>{s.lastOutcome}</Badge> : <span className="muted">not run yet</span>}
           {s.overdueSince ? <Badge tone="warn">Overdue</Badge> : null}
           {s.lastError ? <span className="block small error-text">{s.lastError}</span> : null}
-          {s.retryAt ? <span className="block small">retry at {formatLocal(s.retryAt, utc)}</span> : null}
+          {s.retryAt ? <span className="block small">{Date.parse(s.retryAt) > Date.now() ? 'retry at' : 'retry was due at'} {formatLocal(s.retryAt, utc)}{Date.parse(s.retryAt) > Date.now() ? '' : ' (no scheduler was running then)'}</span> : null}
         </td>
         <td className="row-actions">
           <button type="button" className="btn small" onClick={onRun} disabled={s.running}>

@@ -60,5 +60,7 @@ describe('schedule add', () => {
     const jobs = JSON.parse(await saved()) as { jobs: Array<{ name: string; work: { encrypt?: { passphrase?: boolean } } }> };
     expect(jobs.jobs.find((j) => j.name === 'enc')?.work.encrypt).toEqual({ passphrase: true });
     expect(await saved()).not.toContain('job secret');
+    // Never run yet: not "ok".
+    expect((await cli(['schedule', 'list'])).out).toMatch(/^enc +backup shop → nas +daily +\S+ \S+ +- +waiting$/m);
   });
 });
