@@ -11,7 +11,7 @@ import type { BackupRequest, BackupResultDto } from '../../contract/backups';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
-import { passphraseFrom } from './passphrase';
+import { passphraseFrom, promptNewPassphrase } from './passphrase';
 import { urlHasPassword } from './restore';
 
 /** The flags as commander gives them. */
@@ -64,7 +64,7 @@ async function encryptionOf(ctx: CliContext, o: BackupFlags): Promise<BackupRequ
     // Neither given nor askable: the passphrase remembered for the first storage (the keychain).
     return { rememberedFrom: o.to[0]! };
   }
-  const pw = passphrase ?? (publicKeys.length ? undefined : await ctx.prompt('Backup passphrase: '));
+  const pw = passphrase ?? (publicKeys.length ? undefined : await promptNewPassphrase(ctx, 'Backup passphrase: '));
   return { ...(pw ? { passphrase: pw } : {}), ...(publicKeys.length ? { publicKeys } : {}) };
 }
 

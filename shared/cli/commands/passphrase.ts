@@ -14,8 +14,19 @@ export function addPassphraseOptions(cmd: Command): Command {
     );
 }
 
-/** The passphrase from the options; a prompt on a terminal when `required`; undefined otherwise. */
-export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, required: boolean): Promise<string | undefined> {
+/** Asks for a new passphrase twice on the terminal (a typo would make every backup made with it unreadable). */
+export async function promptNewPassphrase(ctx: CliContext, question: string): Promise<string> {
+  const first = await ctx.prompt(question);
+  const again = await ctx.prompt('Repeat it: ');
+  if (first !== again) throw new UsageError('The two passphrases differ: nothing was done.', 'Type the same passphrase twice, or give it with --passphrase-file.');
+  return first;
+}
+
+/**
+ * The passphrase from the options; a prompt on a terminal when `required` (asked twice when `confirm`:
+ * a new passphrase to encrypt with); undefined otherwise.
+ */
+export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, required: boolean, confirm = false): Promise<string | undefined> {
   required ||= opts.rememberPassphrase === true;
   if (opts.passphraseFile !== undefined && opts.passphraseEnv !== undefined) {
     throw new UsageError('Give either --passphrase-file or --passphrase-env, not both.');
@@ -23,7 +34,7 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
   if (opts.passphraseEnv !== undefined && ctx.io.env[opts.passphraseEnv] === undefined) {
     throw new UsageError(`Environment variable ${opts.passphraseEnv} is not set.`, `Set ${opts.passphraseEnv} to the passphrase, or use --passphrase-file.`);
   }
-  const prompt = required && ctx.io.stdin.isTTY ? (q: string) => ctx.prompt(q) : undefined;
+  const prompt = required && ctx.io.stdin.isTTY ? (q: string) => (confirm ? promptNewPassphrase(ctx, q) : ctx.prompt(q)) : undefined;
   const pw = await readPassphrase(
     {
       ...(opts.passphraseFile !== undefined ? { file: opts.passphraseFile } : {}),

@@ -33,6 +33,14 @@ describe('Back up now', { timeout: 30_000 }, () => {
     await user.click(screen.getByLabelText(/Encrypt/));
     expect(go).toBeDisabled(); // no passphrase yet
     await user.type(screen.getByLabelText('Passphrase'), 'pw');
+    // Typed once only, or twice but differently: still refused (a typo would make the backup unreadable).
+    expect(go).toBeDisabled();
+    await user.type(screen.getByLabelText('Repeat the passphrase'), 'pv');
+    expect(go).toBeDisabled();
+    expect(screen.getByRole('alert')).toHaveTextContent('The two passphrases differ.');
+    await user.clear(screen.getByLabelText('Repeat the passphrase'));
+    await user.type(screen.getByLabelText('Repeat the passphrase'), 'pw');
+    expect(screen.queryByText('The two passphrases differ.')).toBeNull();
     await user.click(go);
     expect(fake.calls.find(([m]) => m === 'backup:start')![1]).toEqual({
       db: 'acme',

@@ -27,6 +27,8 @@ interface Form {
   layout: BackupRequest['layout'];
   encrypt: boolean;
   passphrase: string;
+  /** The passphrase typed again: a typo would make the backup unreadable. */
+  passphraseAgain: string;
 }
 
 /** The request the form describes. */
@@ -49,13 +51,13 @@ export function requestOf(f: Form): BackupRequest {
 /** The "Back up now" dialog. */
 export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   const api = useApi();
-  const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId(), pass: useId() };
-  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.slice(0, 1), format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '' });
+  const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId(), pass: useId(), again: useId() };
+  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.slice(0, 1), format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '', passphraseAgain: '' });
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job, rate } = useJob(jobId);
   const set = (patch: Partial<Form>): void => setF((x) => ({ ...x, ...patch }));
-  const valid = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(f.db.trim()) && f.to.length > 0 && (!f.encrypt || f.passphrase !== '') && (f.sourceType === 'postgres' || f.instance.trim() !== '');
+  const valid = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(f.db.trim()) && f.to.length > 0 && (!f.encrypt || (f.passphrase !== '' && f.passphrase === f.passphraseAgain)) && (f.sourceType === 'postgres' || f.instance.trim() !== '');
 
   const start = (): void => {
     setStartErr(undefined);
@@ -138,9 +140,19 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
             <span>Encrypt (OpenPGP: gpg decrypts it)</span>
           </label>
           {f.encrypt ? (
-            <Field label="Passphrase" htmlFor={id.pass}>
-              <input id={id.pass} type="password" autoComplete="new-password" value={f.passphrase} onChange={(e) => set({ passphrase: e.target.value })} />
-            </Field>
+            <>
+              <Field label="Passphrase" htmlFor={id.pass}>
+                <input id={id.pass} type="password" autoComplete="new-password" value={f.passphrase} onChange={(e) => set({ passphrase: e.target.value })} />
+              </Field>
+              <Field label="Repeat the passphrase" htmlFor={id.again} help="Without it the backup cannot be restored: keep it somewhere safe.">
+                <input id={id.again} type="password" autoComplete="new-password" value={f.passphraseAgain} onChange={(e) => set({ passphraseAgain: e.target.value })} aria-invalid={f.passphraseAgain !== '' && f.passphraseAgain !== f.passphrase} />
+              </Field>
+              {f.passphraseAgain !== '' && f.passphraseAgain !== f.passphrase ? (
+                <p className="error-text small" role="alert">
+                  The two passphrases differ.
+                </p>
+              ) : null}
+            </>
           ) : null}
           <ErrorMessage error={startErr} />
           <div className="wizard-nav">
