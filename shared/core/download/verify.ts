@@ -56,7 +56,7 @@ export async function verifyZip(path: string, what: string): Promise<{ entries: 
   return new Promise((resolve, reject) => {
     const fail = (err: unknown): void =>
       reject(
-        new AppError('Integrity', `${what} is not a complete zip archive: ${(err as Error)?.message ?? String(err)}.`, {
+        new AppError('Integrity', `${what} is not a complete zip archive: ${((err as Error)?.message ?? String(err)).replace(/\.$/, '')}.`, {
           hint: 'The backup is truncated or corrupt (a common cause: a proxy cut a large download). Download it again, or check the original.',
           cause: err,
         }),

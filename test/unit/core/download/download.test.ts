@@ -81,7 +81,7 @@ describe('downloadBackup', () => {
     };
     expect((await fail({ provider: p, key: 'x.zip', out: join(o, 'a.zip'), expectedSize: zip.length + 1 })).message).toMatch(/listing said/);
     expect((await fail({ provider: p, key: 'x.zip', out: join(o, 'a.zip'), sidecarSha256: '0'.repeat(64) })).message).toMatch(/sha256 \(sidecar\) checksum/);
-    expect((await fail({ provider: p, key: 'cut.zip', out: join(o, 'a.zip') })).message).toMatch(/not a complete zip archive/);
+    expect((await fail({ provider: p, key: 'cut.zip', out: join(o, 'a.zip') })).message).toMatch(/not a complete zip archive: .*[^.]\.$/);
   });
 
   it('decrypts gpg-encrypted backups on the way; a wrong passphrase leaves nothing', async () => {
