@@ -133,7 +133,7 @@ function describeResult(db: string, result: unknown): string {
     const secs = r.seconds ?? (r.durationMs !== undefined ? r.durationMs / 1000 : undefined);
     if (secs !== undefined) parts.push(`in ${secs.toFixed(1)} s`);
     const att = (result as { attachments?: { mode: string; remoteObjects: number; downloaded: number; fromBackup: number; problems: unknown[] } }).attachments;
-    if (att) parts.push(`attachments in S3/Swift: ${att.mode} (${att.remoteObjects} objects${att.mode === 'bring-home' ? `: ${att.downloaded} downloaded, ${att.fromBackup} from the backup, ${att.problems.length} not brought home` : ''})`);
+    if (att && (att.remoteObjects > 0 || att.mode !== 'skip')) parts.push(`attachments in S3/Swift: ${att.mode} (${att.remoteObjects} objects${att.mode === 'bring-home' ? `: ${att.downloaded} downloaded, ${att.fromBackup} from the backup, ${att.problems.length} not brought home` : ''})`);
     // Where it went, and how to reach it (the private server is left running for that line to work).
     if (t?.socketDir !== undefined) {
       return `${parts.join(', ')}\nconnect: ${embeddedPsqlLine(t.socketDir, t.port ?? 5432, r.db ?? db)}\nthe private PostgreSQL keeps running; stop it with \`backup-desk embedded stop\``;

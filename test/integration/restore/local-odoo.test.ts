@@ -122,6 +122,8 @@ describe('restore into the Odoo on this machine', () => {
   it('without --owner and no Odoo found, it warns what Odoo will need; an unknown --owner is refused with the statement to create it', async () => {
     const r = await cli(['restore', zip, '--db', 'shop_plain', '--target', pg.url, '--data-dir', join(tmp, 'plain-data'), '--no-filestore']);
     expect(r.code).toBe(0);
+    // Nothing in S3/Swift was asked about: the result does not mention it.
+    expect(r.out).not.toContain('S3/Swift');
     if (!(await detectLocalOdoo())) {
       expect(r.out).toContain('owner: postgres (the database and all its objects)');
       expect(r.err).toMatch(/warning: The database and its objects belong to "postgres".*on the command line, --owner ROLE\./);

@@ -200,9 +200,13 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
               <dt>Filestore</dt>
               <dd>
                 {inspect.filestoreFiles === undefined && (inspect.format === 'dump' || inspect.format === 'sql') ? (
-                  <Badge tone="neutral">none: a .{inspect.format} holds the database only</Badge>
+                  <>
+                    <Badge tone="neutral">none</Badge> <span className="muted">a .{inspect.format} holds the database only</span>
+                  </>
                 ) : inspect.filestoreFiles === undefined ? (
-                  <Badge tone="warn">none — attachments will be missing</Badge>
+                  <>
+                    <Badge tone="warn">none</Badge> <span className="muted">attachments will be missing</span>
+                  </>
                 ) : (
                   `${inspect.filestoreFiles} files${inspect.filestoreBytes !== undefined ? `, ${formatBytes(inspect.filestoreBytes)}` : ''}`
                 )}
