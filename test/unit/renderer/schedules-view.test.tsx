@@ -81,6 +81,7 @@ describe('SchedulesView', () => {
           : { ok: false, runs: [], error: `"${a.every}" is not a valid calendar event` };
       },
       'schedules:save': async () => JOB,
+      'storages:list': async () => [{ name: 'nas' }, { name: 's3' }, { name: 'box' }] as never,
     });
     render(
       <ApiProvider client={f.client}>
@@ -91,7 +92,9 @@ describe('SchedulesView', () => {
     await userEvent.type(screen.getByLabelText('Name'), 'weekend');
     await userEvent.type(screen.getByLabelText('Database'), 'prod');
     await userEvent.type(screen.getByLabelText('Source'), 'postgres://odoo@db/');
-    await userEvent.type(screen.getByLabelText('Storages'), 'nas, s3');
+    // The configured storages to tick, not names to type.
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'nas' }));
+    await userEvent.click(screen.getByRole('checkbox', { name: 's3' }));
     const when = screen.getByLabelText('When');
     await userEvent.clear(when);
     await userEvent.type(when, 'Sat,Sun');
@@ -114,7 +117,7 @@ describe('SchedulesView: attachments kept in S3/Swift', () => {
     const f = fakeClient({
       'schedules:list': async () => [WITH],
       'history:list': async () => [],
-      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: [] }),
+      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
       'schedules:save': async () => WITH,
     });
     render(
@@ -157,5 +160,31 @@ describe('SchedulesView: attachments kept in S3/Swift', () => {
     await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
     const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown> };
     expect(saved.work).toMatchObject({ kind: 'backup', db: 'prod', attachments: 'include', attachmentsStorage: 'prod-swift' });
+  });
+});
+
+describe('ScheduleEditor: what only the CLI sets', () => {
+  it('is named under the form and kept on Save', async () => {
+    const ENC: ScheduleStatus = { ...JOB, work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'dump', layout: 'odoo-manager', encrypt: { passphrase: true }, rotate: true } };
+    const f = fakeClient({
+      'schedules:list': async () => [ENC],
+      'history:list': async () => [],
+      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
+      'schedules:save': async () => ENC,
+      'storages:list': async () => [{ name: 'nas' }] as never,
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    expect(await screen.findByTestId('cli-settings')).toHaveTextContent(
+      "Also, as set with the CLI and kept on Save: encrypted with a passphrase kept in the keychain; dump format; odoo-manager layout; each storage's rotation applied after it.",
+    );
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
+    const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown> };
+    expect(saved.work).toMatchObject({ format: 'dump', layout: 'odoo-manager', encrypt: { passphrase: true }, rotate: true, to: ['nas'] });
   });
 });

@@ -85,7 +85,7 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
             <legend>From</legend>
             <label className="choice">
               <input type="radio" name="source" checked={f.sourceType === 'postgres'} onChange={() => set({ sourceType: 'postgres' })} />
-              <span>PostgreSQL and the filestore on this machine’s reach</span>
+              <span>A PostgreSQL server and the Odoo filestore this machine can reach</span>
             </label>
             <label className="choice">
               <input type="radio" name="source" checked={f.sourceType === 'odoo'} onChange={() => set({ sourceType: 'odoo' })} />

@@ -16,7 +16,7 @@ interface Draft {
   db: string;
   source: string;
   dataDir: string;
-  to: string;
+  to: string[];
   storage: string;
   every: string;
   tz: string;
@@ -34,7 +34,7 @@ function draftOf(job: ScheduleStatus | undefined): Draft {
     db: w?.db ?? '',
     source: w?.kind === 'backup' ? w.source : '',
     dataDir: w?.kind === 'backup' ? (w.dataDir ?? '') : '',
-    to: w?.kind === 'backup' ? w.to.join(', ') : '',
+    to: w?.kind === 'backup' ? w.to : [],
     storage: w?.kind === 'drill' ? w.storage : '',
     every: job?.every ?? 'daily',
     tz: job?.tz ?? LOCAL_ZONE,
@@ -53,13 +53,36 @@ function workOf(d: Draft, previous: ScheduleStatus | undefined): ScheduledWork {
     kind: 'backup',
     db: d.db.trim(),
     source: d.source.trim(),
-    to: d.to.split(',').map((s) => s.trim()).filter(Boolean),
+    to: d.to,
     format: prev.format ?? 'zip',
     ...(d.dataDir.trim() ? { dataDir: d.dataDir.trim() } : {}),
     ...(Number.isInteger(drillEvery) && drillEvery > 0 ? { drillEvery } : {}),
     ...(d.attachments ? { attachments: 'include' as const } : {}),
     ...(d.attachments && d.attachmentsStorage.trim() ? { attachmentsStorage: d.attachmentsStorage.trim() } : {}),
   };
+}
+
+/** The configured storages' names (empty until listed). */
+function useStorageNames(): string[] {
+  const api = useApi();
+  const [names, setNames] = useState<string[]>([]);
+  useEffect(() => {
+    api['storages:list']({}).then((l) => setNames(l.map((x) => x.name)), () => setNames([]));
+  }, [api]);
+  return names;
+}
+
+/** What a backup job has that this dialog does not edit (set with the CLI), kept as it is on Save. */
+export function cliOnlySettings(w: ScheduledWork | undefined): string[] {
+  if (w?.kind !== 'backup') return [];
+  return [
+    ...(w.encrypt ? [`encrypted${w.encrypt.passphrase ? ' with a passphrase kept in the keychain' : ''}${w.encrypt.recipients?.length ? ` to ${w.encrypt.recipients.length} public key(s)` : ''}`] : []),
+    ...(w.format !== 'zip' ? [`${w.format} format`] : []),
+    ...(w.layout ? [`${w.layout} layout`] : []),
+    ...(w.noFilestore ? ['database only (no filestore)'] : []),
+    ...(w.rotate ? ["each storage's rotation applied after it"] : []),
+    ...(w.cold ? ['Odoo stopped during the backup'] : []),
+  ];
 }
 
 /** The live reading of a spec while it is typed (debounced). */
@@ -110,6 +133,8 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [saving, setSaving] = useState(false);
   const preview = usePreview(d.every, d.tz);
+  const storages = useStorageNames();
+  const kept = cliOnlySettings(job?.work);
   const set = (patch: Partial<Draft>) => setD({ ...d, ...patch });
   const save = () => {
     setSaving(true);
@@ -150,9 +175,19 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
             <Field label="Odoo data dir" help="the filestore is in DIR/filestore/DB (empty: Odoo's default)" htmlFor={`${id}-data`}>
               <input id={`${id}-data`} value={d.dataDir} onChange={(e) => set({ dataDir: e.target.value })} />
             </Field>
-            <Field label="Storages" help="names, separated by commas" htmlFor={`${id}-to`}>
-              <input id={`${id}-to`} value={d.to} onChange={(e) => set({ to: e.target.value })} required />
-            </Field>
+            <fieldset>
+              <legend>Storages (all at once)</legend>
+              {storages.length === 0 ? <p className="muted">Add a storage first.</p> : null}
+              {[...new Set([...storages, ...d.to])].map((n) => (
+                <label key={n} className="choice">
+                  <input type="checkbox" checked={d.to.includes(n)} onChange={(e) => set({ to: e.target.checked ? [...d.to, n] : d.to.filter((x) => x !== n) })} />
+                  <span>
+                    {n}
+                    {storages.includes(n) ? '' : ' (no longer configured)'}
+                  </span>
+                </label>
+              ))}
+            </fieldset>
             <Field label="Attachments in S3/Swift" help="copy every object the database keeps in a bucket or container into each backup (SHA-1 checked), so it restores without the bucket" htmlFor={`${id}-attach`}>
               <input id={`${id}-attach`} type="checkbox" checked={d.attachments} onChange={(e) => set({ attachments: e.target.checked })} />
             </Field>
@@ -167,7 +202,14 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
           </>
         ) : (
           <Field label="Storage" help="where the backups are" htmlFor={`${id}-storage`}>
-            <input id={`${id}-storage`} value={d.storage} onChange={(e) => set({ storage: e.target.value })} required />
+            <select id={`${id}-storage`} value={d.storage} onChange={(e) => set({ storage: e.target.value })} required>
+              <option value="">Choose a storage…</option>
+              {[...new Set([...storages, ...(d.storage ? [d.storage] : [])])].map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
           </Field>
         )}
         <Field label="When" help='a calendar event ("Mon..Fri 02:00", "*:0/15", "daily") or a cron expression ("0 2 * * *")' htmlFor={`${id}-every`}>
@@ -177,12 +219,17 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
           <input id={`${id}-tz`} value={d.tz} onChange={(e) => set({ tz: e.target.value })} />
         </Field>
         <PreviewBox preview={preview} utc={utc} />
+        {kept.length ? (
+          <p className="muted small" data-testid="cli-settings">
+            Also, as set with the CLI and kept on Save: {kept.join('; ')}.
+          </p>
+        ) : null}
         <ErrorMessage error={error} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="btn primary" disabled={saving || preview?.ok === false}>
+          <button type="submit" className="btn primary" disabled={saving || preview?.ok === false || (preview?.ok === true && preview.runs.length === 0) || (d.kind === 'backup' && d.to.length === 0)}>
             {saving ? 'Saving…' : 'Save'}
           </button>
         </div>
