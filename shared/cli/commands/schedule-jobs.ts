@@ -20,11 +20,11 @@ interface AddOptions {
   source?: string;
   dataDir?: string;
   filestore: boolean;
-  to: string[];
+  to?: string[];
   format: 'zip' | 'dump';
   layout?: 'odoo-backup-sh' | 'odoo-manager' | 'backup-desk';
   encrypt?: boolean;
-  recipient: string[];
+  recipient?: string[];
   passphraseFile?: string;
   passphraseEnv?: string;
   coldStop?: string;
@@ -38,7 +38,7 @@ interface AddOptions {
   disabled?: boolean;
 }
 
-const collect = (v: string, all: string[]): string[] => [...all, v];
+const collect = (v: string, all: string[] | undefined): string[] => [...(all ?? []), v];
 
 function positiveInt(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
@@ -54,7 +54,9 @@ function workFrom(o: AddOptions): ScheduledWork {
     return { kind: 'drill', storage: o.storage, db: o.db };
   }
   if (!o.source) throw new UsageError('A backup job needs --source postgres://USER@HOST:PORT/ or --source odoo:INSTANCE.');
-  if (o.to.length === 0) throw new UsageError('A backup job needs at least one --to STORAGE.');
+  const to = o.to ?? [];
+  const recipients = o.recipient ?? [];
+  if (to.length === 0) throw new UsageError('A backup job needs at least one --to STORAGE.');
   if ((o.coldStop === undefined) !== (o.coldStart === undefined)) throw new UsageError('--cold-stop and --cold-start go together.');
   const drillEvery = positiveInt(o.drillEvery, '--drill-every');
   // As for `backup`: a passphrase given means an encrypted backup.
@@ -63,12 +65,12 @@ function workFrom(o: AddOptions): ScheduledWork {
     kind: 'backup',
     db: o.db,
     source: o.source,
-    to: o.to,
+    to,
     format: o.format,
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.filestore ? {} : { noFilestore: true }),
     ...(o.layout ? { layout: o.layout } : {}),
-    ...(withPassphrase || o.recipient.length > 0 ? { encrypt: { ...(withPassphrase ? { passphrase: true } : {}), ...(o.recipient.length ? { recipients: o.recipient } : {}) } } : {}),
+    ...(withPassphrase || recipients.length > 0 ? { encrypt: { ...(withPassphrase ? { passphrase: true } : {}), ...(recipients.length ? { recipients } : {}) } } : {}),
     ...(o.coldStop && o.coldStart ? { cold: { stopCommand: o.coldStop, startCommand: o.coldStart, ...(o.cleanSessions ? { cleanSessions: true } : {}) } } : {}),
     ...(o.rotate ? { rotate: true } : {}),
     ...(drillEvery ? { drillEvery } : {}),
@@ -88,11 +90,11 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .option('--source <source>', 'postgres://USER@HOST:PORT/ (no password: use ~/.pgpass) or odoo:INSTANCE')
     .option('--data-dir <dir>', "Odoo's data dir (filestore in DIR/filestore/DB)")
     .option('--no-filestore', 'back up the database only')
-    .option('--to <storage>', 'a storage to write to (repeat for several)', collect, [])
+    .option('--to <storage>', 'a storage to write to (repeat for several)', collect)
     .option('--format <format>', 'zip or dump', 'zip')
     .option('--layout <layout>', 'odoo-backup-sh, odoo-manager or backup-desk')
     .option('--encrypt', 'encrypt with a passphrase, kept in the keychain for this job (from --passphrase-file/--passphrase-env or a prompt)')
-    .option('--recipient <keyfile>', 'encrypt to this public key (repeat for several)', collect, [])
+    .option('--recipient <keyfile>', 'encrypt to this public key (repeat for several)', collect)
     .option('--passphrase-file <file>', 'read the encryption passphrase from a file (implies --encrypt)')
     .option('--passphrase-env <var>', 'read the encryption passphrase from an environment variable (implies --encrypt)')
     .option('--cold-stop <command>', 'stop Odoo before the backup (with --cold-start)')
