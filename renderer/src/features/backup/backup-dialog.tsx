@@ -3,8 +3,9 @@ import { useId, useState } from 'react';
 import type { ApiError, BackupRequest, BackupResultDto } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
-import { formatBytes, formatRate } from '../../components/format';
-import { ErrorMessage, Field, Modal, ProgressBar, ResultIcon } from '../../components/ui';
+import { formatBytes } from '../../components/format';
+import { ErrorMessage, Field, Modal, ResultIcon } from '../../components/ui';
+import { JobProgressPanel } from '../../components/job-panels';
 
 /** Props of the dialog. */
 export interface BackupDialogProps {
@@ -167,21 +168,16 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
       ) : done ? (
         <BackupOutcome state={done.state} result={done.result as BackupResultDto | undefined} error={done.error} onClose={onClose} />
       ) : (
-        <div aria-live="polite">
-          <p>{job?.progress?.label ?? 'Starting…'}</p>
-          <ProgressBar value={job?.progress?.done} max={job?.progress?.total} label="Backup progress" />
-          <dl className="facts stats">
-            <dt>Written</dt>
-            <dd data-testid="bk-done">{formatBytes(job?.progress?.done ?? 0)}</dd>
-            <dt>Speed</dt>
-            <dd>{formatRate(rate.bytesPerSecond)}</dd>
-          </dl>
-          <div className="wizard-nav">
-            <button type="button" className="btn danger" onClick={() => jobId && void api['jobs:cancel']({ jobId })}>
-              Cancel backup
-            </button>
-          </div>
-        </div>
+        <JobProgressPanel
+          heading={job?.progress?.label ?? 'Starting…'}
+          progress={job?.progress}
+          rate={rate}
+          barLabel="Backup progress"
+          doneLabel="Written"
+          testIdPrefix="bk"
+          cancelLabel="Cancel backup"
+          onCancel={() => jobId && void api['jobs:cancel']({ jobId })}
+        />
       )}
     </Modal>
   );

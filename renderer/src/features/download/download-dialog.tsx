@@ -3,8 +3,9 @@ import { useEffect, useId, useState } from 'react';
 import type { ApiError, ApiResult, BackupEntry } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
-import { baseName, formatBytes, formatDuration, formatRate } from '../../components/format';
-import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
+import { BackupCard, JobProgressPanel } from '../../components/job-panels';
+import { baseName, formatBytes } from '../../components/format';
+import { ErrorMessage, Field, Modal, RememberPassphrase, ResultIcon } from '../../components/ui';
 
 /** Where a download goes by default: `<home>/downloads/<file name>` (without `.enc`/`.gpg` when decrypting). */
 export function defaultDestination(home: string | undefined, key: string, decrypt: boolean): string {
@@ -80,13 +81,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
 
   return (
     <Modal title={decrypt ? 'Download & decrypt' : 'Download'} onClose={running ? () => undefined : onClose}>
-      <p className="source-card compact">
-        <strong>{baseName(entry.key)}</strong>
-        <span className="muted">
-          {entry.storage} · {formatBytes(entry.size)}
-          {entry.encrypted ? ' · encrypted' : ''}
-        </span>
-      </p>
+      <BackupCard entry={entry} />
       {!jobId ? (
         <form
           onSubmit={(e) => {
@@ -220,25 +215,17 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
           </div>
         </div>
       ) : (
-        <div aria-live="polite">
-          <p>{p?.label ?? (p?.phase ? capital(p.phase) : 'Starting…')}</p>
-          <ProgressBar value={p?.done} max={p?.total ?? entry.size} label="Download progress" />
-          <dl className="facts stats">
-            <dt>Done</dt>
-            <dd data-testid="dl-done">
-              {formatBytes(p?.done ?? 0)} of {formatBytes(p?.total ?? entry.size)}
-            </dd>
-            <dt>Speed</dt>
-            <dd data-testid="dl-speed">{formatRate(rate.bytesPerSecond)}</dd>
-            <dt>Time left</dt>
-            <dd data-testid="dl-eta">{formatDuration(rate.secondsLeft)}</dd>
-          </dl>
-          <div className="wizard-nav">
-            <button type="button" className="btn danger" onClick={() => jobId && void api['jobs:cancel']({ jobId })}>
-              Cancel download
-            </button>
-          </div>
-        </div>
+        <JobProgressPanel
+          heading={p?.label ?? (p?.phase ? capital(p.phase) : 'Starting…')}
+          progress={p}
+          rate={rate}
+          total={entry.size}
+          barLabel="Download progress"
+          doneLabel="Done"
+          testIdPrefix="dl"
+          cancelLabel="Cancel download"
+          onCancel={() => jobId && void api['jobs:cancel']({ jobId })}
+        />
       )}
     </Modal>
   );

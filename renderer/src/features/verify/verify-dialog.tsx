@@ -3,8 +3,8 @@ import { useId, useState } from 'react';
 import type { ApiError, BackupEntry, VerifyReport } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
-import { baseName, formatBytes, formatDuration, formatRate } from '../../components/format';
-import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
+import { BackupCard, JobProgressPanel } from '../../components/job-panels';
+import { ErrorMessage, Field, Modal, RememberPassphrase, ResultIcon } from '../../components/ui';
 
 /** Props of the dialog. */
 export interface VerifyDialogProps {
@@ -36,13 +36,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
   const done = job && job.state !== 'running' ? job : undefined;
   return (
     <Modal title="Verify backup" onClose={running ? () => undefined : onClose}>
-      <p className="source-card compact">
-        <strong>{baseName(entry.key)}</strong>
-        <span className="muted">
-          {entry.storage} · {formatBytes(entry.size)}
-          {entry.encrypted ? ' · encrypted' : ''}
-        </span>
-      </p>
+      <BackupCard entry={entry} />
       {!jobId ? (
         <form
           onSubmit={(e) => {
@@ -75,25 +69,17 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
       ) : done ? (
         <VerifyResult state={done.state} report={done.result as VerifyReport | undefined} error={done.error} onAgain={() => setJobId(undefined)} onClose={onClose} />
       ) : (
-        <div aria-live="polite">
-          <p>{job?.progress?.label ?? 'Starting…'}</p>
-          <ProgressBar value={job?.progress?.done} max={job?.progress?.total ?? entry.size} label="Verify progress" />
-          <dl className="facts stats">
-            <dt>Read</dt>
-            <dd data-testid="verify-done">
-              {formatBytes(job?.progress?.done ?? 0)} of {formatBytes(job?.progress?.total ?? entry.size)}
-            </dd>
-            <dt>Speed</dt>
-            <dd>{formatRate(rate.bytesPerSecond)}</dd>
-            <dt>Time left</dt>
-            <dd>{formatDuration(rate.secondsLeft)}</dd>
-          </dl>
-          <div className="wizard-nav">
-            <button type="button" className="btn danger" onClick={() => jobId && void api['jobs:cancel']({ jobId })}>
-              Cancel verify
-            </button>
-          </div>
-        </div>
+        <JobProgressPanel
+          heading={job?.progress?.label ?? 'Starting…'}
+          progress={job?.progress}
+          rate={rate}
+          total={entry.size}
+          barLabel="Verify progress"
+          doneLabel="Read"
+          testIdPrefix="verify"
+          cancelLabel="Cancel verify"
+          onCancel={() => jobId && void api['jobs:cancel']({ jobId })}
+        />
       )}
     </Modal>
   );
