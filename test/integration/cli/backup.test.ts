@@ -128,4 +128,15 @@ describe('backup-desk backup (built CLI)', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no storage named "nowhere"/i);
   });
+
+  it('refuses a --data-dir without the filestore the attachments point to (a typo), writing nothing; --no-filestore backs up the database only', async () => {
+    const before = await readdir(store);
+    const typo = await cli(home, ['backup', '--db', 'shop', '--source', cluster.url, '--data-dir', join(tmp, 'datta'), '--to', 'nas']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(`There is no filestore folder ${join(tmp, 'datta', 'filestore', 'shop')}, though the database's attachments point to 80 files in it`);
+    expect(typo.stderr).toMatch(/hint: .*--data-dir.*--no-filestore/);
+    expect(await readdir(store)).toEqual(before);
+    const dbOnly = await cli(home, ['backup', '--db', 'shop', '--source', cluster.url, '--no-filestore', '--to', 'nas']);
+    expect(dbOnly.code).toBe(0);
+  });
 });
