@@ -2,7 +2,7 @@ import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiResult, BackupEntry } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
-import { DetailPanel } from '../../../renderer/src/features/backups/detail-panel';
+import { DetailPanel, withInspected } from '../../../renderer/src/features/backups/detail-panel';
 import { fakeClient } from './fake-client';
 
 afterEach(cleanup);
@@ -55,5 +55,15 @@ describe('the backup detail panel shows the restore drills that proved the backu
     show([{ ...drill(ENTRY.ref, 'ok'), details: { attachments: { mode: 'keep-remote', objects: 10, fromBackup: 6, notInBackup: 4, message: 'Not self-contained: 4 of 10…' } } }]);
     expect(await screen.findByText(/^passed /)).toBeTruthy();
     expect(screen.getByText(/4 attachment objects only in S3\/Swift were not checked \(restored read-only\)/)).toBeTruthy();
+  });
+});
+
+describe('withInspected', () => {
+  const entry = { ref: 'nas:acme17_zip.zip', storage: 'nas', key: 'acme17_zip.zip', database: 'acme17_zip', createdAt: '2026-12-01T00:00:00.000Z', format: 'zip', encrypted: false, size: 1, convention: 'generic' } as BackupEntry;
+  it("starts a restore of a generically named backup from the database its manifest names, and keeps a named one's", () => {
+    const inspected = { database: 'acme17', attachments: { selfContained: true } } as never;
+    expect(withInspected(entry, inspected)).toMatchObject({ database: 'acme17', selfContained: true });
+    expect(withInspected({ ...entry, convention: 'odoo-manager', database: 'acme' } as BackupEntry, inspected).database).toBe('acme');
+    expect(withInspected(entry, undefined)).toBe(entry);
   });
 });

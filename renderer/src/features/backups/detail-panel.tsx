@@ -112,7 +112,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
         </button>
       </header>
       <div className="detail-actions">
-        <button type="button" className="btn primary" onClick={() => onRestore(inspect?.attachments ? { ...entry, selfContained: inspect.attachments.selfContained } : entry)}>
+        <button type="button" className="btn primary" onClick={() => onRestore(withInspected(entry, inspect))}>
           Restore…
         </button>
         <button type="button" className="btn" onClick={() => onDownload(entry)}>
@@ -268,6 +268,20 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
       </section>
     </aside>
   );
+}
+
+/**
+ * The entry as the restore wizard should start from it, with what inspect read inside: whether it is
+ * self-contained, and the database named in its manifest when the file name follows no convention
+ * (the catalog only guessed it from the name: acme17_zip for acme17_zip.zip).
+ */
+export function withInspected(entry: BackupEntry, inspect: InspectResult | undefined): BackupEntry {
+  if (!inspect) return entry;
+  return {
+    ...entry,
+    ...(inspect.attachments ? { selfContained: inspect.attachments.selfContained } : {}),
+    ...(entry.convention === 'generic' && inspect.database ? { database: inspect.database } : {}),
+  };
 }
 
 /** PostgreSQL's major version in a text like "15.20", "15.0", "PostgreSQL 16.4 (Debian…)". */
