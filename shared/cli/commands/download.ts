@@ -1,8 +1,9 @@
 /** `download REF --out PATH [--decrypt]`: a verified copy of a backup on this machine. */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { AppError } from '../../core/errors';
-import type { CliContext } from '../context';
+import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
 import { addPassphraseOptions, passphraseFrom } from './passphrase';
@@ -20,6 +21,10 @@ export const downloadCommand: CommandModule = {
     ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, cmd: Command) => {
       const desk = await ctx.desk(cmd);
       const out = resolve(opts.out);
+      // A mistyped --out must not create a tree of folders: the folder it goes in has to exist.
+      if (!(await isFolder(out)) && !(await isFolder(dirname(out)))) {
+        throw new UsageError(`The folder ${dirname(out)} does not exist.`, 'Create it first, or give --out a path in an existing folder.');
+      }
       // Checked before asking for a passphrase, and said in the CLI's words.
       const dest = await desk['download:check-destination']({ ref, out, decrypt: opts.decrypt === true });
       if (dest.existing) throw new AppError('Conflict', `${dest.path} already exists.`, { hint: 'Choose another --out path, or remove it first.' });
@@ -33,3 +38,11 @@ export const downloadCommand: CommandModule = {
     });
   },
 };
+
+/** True when `path` is an existing folder. */
+function isFolder(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}

@@ -110,6 +110,12 @@ describe('exit statuses and streams', () => {
     expect(r.code).toBe(1);
     expect(r.err).toBe(`error: ${out} already exists.\nhint: Choose another --out path, or remove it first.\n`);
     expect(await readFile(out, 'utf8')).toBe('mine');
+    // A mistyped folder is not created.
+    const typo = join(tmp, 'no-such-folder', 'sub', 'shop.dump');
+    const t = await cli(['download', 'nas:shop_2024-01-02_03-04-05.dump', '--out', typo], { home });
+    expect(t.code).toBe(2);
+    expect(t.err).toContain(`error: The folder ${join(tmp, 'no-such-folder', 'sub')} does not exist.`);
+    expect(existsSync(join(tmp, 'no-such-folder'))).toBe(false);
   });
 
   it('inspect of a database-only backup (.sql, .dump) says it holds no filestore', async () => {
