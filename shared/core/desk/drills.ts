@@ -68,7 +68,7 @@ export class DrillService {
     const t0 = Date.now();
     ctx.progress({ phase: 'find', label: 'Finding the newest backup' });
     const ref = req.ref ?? (await this.newest(req, ctx.signal));
-    const db = req.db ?? (await this.locator.resolve(ref, ctx.signal)).entry?.database ?? 'odoo';
+    const db = req.db ?? (await this.locator.resolve(ref, ctx.signal)).entry?.database ?? databaseFromName(ref);
     const findMs = Date.now() - t0;
     const start = { kind: 'drill' as const, db, refs: [ref], destinations: ['embedded'], details: { ...(req.storage ? { storage: req.storage } : {}), ...(req.details ?? {}) } };
     const warn = (err: unknown): void => this.k.log.warn('could not write the run history', { error: toAppError(err).message });
@@ -175,4 +175,11 @@ export class DrillService {
     }
     await rm(filestore, { recursive: true, force: true });
   }
+}
+
+/** A database name for a backup the catalog could not name: its file name without the backup extensions (`acme17_zip.zip` → `acme17_zip`). */
+export function databaseFromName(ref: string): string {
+  const file = ref.slice(ref.lastIndexOf(':') + 1).split(/[\\/]/).pop() ?? '';
+  const bare = file.replace(/(\.(gpg|pgp|asc|enc))?$/i, '').replace(/\.(zip|dump|sql|sql\.gz|tar)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+  return /^[A-Za-z0-9]/.test(bare) ? bare.slice(0, 40) : 'odoo';
 }
