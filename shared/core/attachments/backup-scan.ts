@@ -5,9 +5,7 @@
  * Zips are read through the central directory when the source is seekable, else in one pass;
  * custom-format dumps through `pg_restore -a -t ir_attachment -t ir_config_parameter -f -`.
  */
-import { spawn } from 'node:child_process';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { AttachmentReport } from '../../contract/attachments';
 import { AppError } from '../errors';
@@ -17,6 +15,7 @@ import { openZipRandomAccess } from '../archive/source-reader';
 import { readZipStream } from '../archive/zip-stream';
 import { parseDumpHeader } from '../archive/dump-header';
 import { openBackup } from '../restore/open-backup';
+import { readPgRestoreSql } from '../pg/pg-restore-sql';
 import { requirePgRestore } from '../pg/tools';
 import { scanSqlDump, type DumpScan } from './dump-scan';
 import { parseStoreFname } from './store-fname';
@@ -93,23 +92,18 @@ async function scanZipStream(input: Readable, name: string, opts: BackupScanOpti
 
 /** The data of `ir_attachment` and `ir_config_parameter` of a custom-format dump, as plain SQL. */
 async function scanCustomDump(source: BackupSource, head: Buffer, stream: Readable, opts: BackupScanOptions): Promise<DumpScan> {
-  const header = parseDumpHeader(head);
-  const tool = await requirePgRestore(header?.version);
+  const tool = await requirePgRestore(parseDumpHeader(head)?.version);
   const useFile = source.localPath !== undefined;
-  const args = ['-a', '-t', 'ir_attachment', '-t', 'ir_config_parameter', '-f', '-', ...(useFile ? [source.localPath!] : [])];
-  const child = spawn(tool.path, args, { stdio: [useFile ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  const feeding = useFile ? (stream.destroy(), Promise.resolve()) : pipeline(stream, child.stdin!).catch(() => undefined);
-  const scan = await scanSqlDump(child.stdout!, { ...opts, readToEnd: true });
-  await feeding;
-  const code = await exited;
-  if (code !== 0) throw new AppError('Integrity', `pg_restore could not read the dump's attachments: ${stderr.trim().split('\n').slice(-2).join(' ')}`, { hint: 'The dump is damaged or incomplete.' });
-  return scan;
+  if (useFile) stream.destroy();
+  return readPgRestoreSql(
+    {
+      tool: tool.path,
+      args: ['-a', '-t', 'ir_attachment', '-t', 'ir_config_parameter', '-f', '-'],
+      ...(useFile ? { path: source.localPath! } : { input: stream }),
+      failed: (tail) => new AppError('Integrity', `pg_restore could not read the dump's attachments: ${tail}`, { hint: 'The dump is damaged or incomplete.' }),
+    },
+    (sql) => scanSqlDump(sql, { ...opts, readToEnd: true }),
+  );
 }
 
 /** The SHA-1s of a filestore folder's files. */

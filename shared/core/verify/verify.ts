@@ -6,9 +6,7 @@
  * is there. Damage that makes the backup unreadable is raised (`Integrity`); what a restore would
  * lose or get wrong is reported as problems.
  */
-import { spawn } from 'node:child_process';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { VerifyReport } from '../../contract/verify';
 import { parseDumpHeader } from '../archive/dump-header';
@@ -18,7 +16,9 @@ import { readZipStream } from '../archive/zip-stream';
 import type { DecryptKeys } from '../crypto';
 import { AppError, throwIfAborted } from '../errors';
 import type { JobContext } from '../jobs/job';
+import { readPgRestoreSql } from '../pg/pg-restore-sql';
 import { requirePgRestore } from '../pg/tools';
+import { readSmall } from '../restore/describe';
 import { openBackup, type OpenedBackup } from '../restore/open-backup';
 import { checkSqlDump, type DumpCheck } from './dump-check';
 import { FilestoreCheck } from './filestore-check';
@@ -75,7 +75,7 @@ async function readZip(stream: Readable, name: string, signal: AbortSignal): Pro
     throwIfAborted(signal, 'Verifying');
     const rel = entry.directory ? undefined : filestorePath(entry.name);
     if (entry.name === 'dump.sql') dump = await checkSqlDump(entry.data(), signal);
-    else if (entry.name === 'manifest.json') manifest = (await readAllBytes(entry.data(), 4 * 1024 * 1024)).toString('utf8');
+    else if (entry.name === 'manifest.json') manifest = await readSmall(entry.data(), 4 * 1024 * 1024);
     else if (rel !== undefined) {
       hasFilestore = true;
       await files.add(rel, entry.data());
@@ -83,17 +83,6 @@ async function readZip(stream: Readable, name: string, signal: AbortSignal): Pro
   }
   if (!dump) throw new AppError('InvalidInput', `${name} is a zip but holds no dump.sql: it is not an Odoo backup.`, { hint: 'Choose an Odoo backup made by the database manager or a backup module.' });
   return { format: 'zip', dump, ...(manifest !== undefined ? { manifest } : {}), ...(hasFilestore || dump.referenced.size > 0 ? { filestore: files.result(dump.referenced) } : {}) };
-}
-
-/** A small member's bytes (at most `max`). */
-async function readAllBytes(data: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of data) {
-    n += c.length;
-    if (n <= max) parts.push(c);
-  }
-  return Buffer.concat(parts);
 }
 
 /** Every file of a filestore folder, hashed. */
@@ -112,28 +101,14 @@ async function readFolder(folder: FolderSource, files: FilestoreCheck, signal: A
 async function readCustomDump(name: string, opened: OpenedBackup, signal: AbortSignal): Promise<DumpCheck> {
   const tool = await requirePgRestore(parseDumpHeader(opened.head)?.version);
   // Fed through stdin (also from a local file), so that the bytes read count as progress.
-  const child = spawn(tool.path, ['-f', '-'], { stdio: ['pipe', 'pipe', 'pipe'], signal });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  exited.catch(() => undefined);
-  const feeding = pipeline(opened.stream, child.stdin!).catch(() => undefined);
-  const failed = async (): Promise<boolean> => (await exited.catch(() => 1)) !== 0;
-  const dump = await checkSqlDump(child.stdout!, signal).catch(async (err: unknown) => {
-    throwIfAborted(signal, 'Verifying');
-    throw (await failed()) ? pgRestoreFailed(name, stderr) : err;
-  });
-  await feeding;
-  throwIfAborted(signal, 'Verifying');
-  if (await failed()) throw pgRestoreFailed(name, stderr);
-  return dump;
-}
-
-function pgRestoreFailed(name: string, stderr: string): AppError {
-  return new AppError('Integrity', `${name} is damaged: pg_restore could not read it (${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}).`, {
-    hint: 'Restore another backup; this one cannot be restored whole.',
-  });
+  return readPgRestoreSql(
+    {
+      tool: tool.path,
+      args: ['-f', '-'],
+      input: opened.stream,
+      signal,
+      failed: (tail) => new AppError('Integrity', `${name} is damaged: pg_restore could not read it (${tail || 'no message'}).`, { hint: 'Restore another backup; this one cannot be restored whole.' }),
+    },
+    (sql) => checkSqlDump(sql, signal),
+  );
 }
