@@ -3,7 +3,7 @@ export * from './store-fname';
 export { AttachmentTally, STORAGE_PARAM_KEYS, type AttachmentRow, type StorageParams } from './report';
 export { copyColumns, copyRows, copyTable, decodeCopyText, type CopyField } from './copy-rows';
 export { scanSqlDump, type DumpScan } from './dump-scan';
-export { scanBackupAttachments, type BackupScanOptions } from './backup-scan';
+export { scanBackupAttachments, shaOfMember, type BackupScanOptions } from './backup-scan';
 export { scanDatabaseAttachments, readStorageParams, remoteNames, hasAttachmentTable, serialQuery, type Query, type RemoteName } from './db-scan';
 export { storageResolver, storeLabel, type ObjectHandle, type ObjectResolver, type ResolverDeps } from './resolver';
 export { fetchObjectTo, openObject, sha1Meter, type FetchOutcome } from './fetch-object';

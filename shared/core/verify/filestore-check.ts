@@ -4,7 +4,7 @@
  * Garbage-collection marks (`checklist/…`, empty) and files named otherwise are only counted.
  */
 import { createHash } from 'node:crypto';
-import { parseStoreFname } from '../attachments';
+import { shaOfMember } from '../attachments';
 import { throwIfAborted } from '../errors';
 
 /** How many corrupt or missing files a report names. */
@@ -34,8 +34,7 @@ export class FilestoreCheck {
 
   /** Reads one file (`path` relative to the filestore) to its end. */
   async add(path: string, data: AsyncIterable<Buffer>): Promise<void> {
-    const at = parseStoreFname(path);
-    const sha = at.kind === 'filestore' && at.sha1 !== undefined && path.indexOf('/') <= 3 ? at.sha1 : undefined;
+    const sha = shaOfMember(path);
     const hash = sha ? createHash('sha1') : undefined;
     for await (const c of data) {
       throwIfAborted(this.signal, 'Verifying');
