@@ -5,6 +5,7 @@
  * afterwards on request. Faces reach it through the Desk; the scheduler calls `run` directly.
  */
 import type { BackupRequest } from '../../contract/backups';
+import { pgUrlHasPassword } from '../pg/connection';
 import { AppError, toAppError } from '../errors';
 import { trackRun, type RunHistory } from '../history';
 import type { JobContext } from '../jobs/job';
@@ -137,7 +138,7 @@ export class BackupService {
   private async openSource(req: BackupRequest, ctx: JobContext, objects?: IncludedObjects): Promise<SourceOutput> {
     const s = req.source;
     if (s.type === 'odoo') return openOdooSource((signal) => this.d.odooBackup(s.instance, req.db, req.format, signal), ctx);
-    if (s.url && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(s.url)) {
+    if (s.url && pgUrlHasPassword(s.url)) {
       throw new AppError('InvalidInput', 'The source URL contains a password.', { hint: 'Give the password through PGPASSWORD or ~/.pgpass, never in the URL.' });
     }
     const o = { db: req.db, ...(s.url ? { pgUrl: s.url } : {}), dataDir: this.dataDir(req), filestore: s.filestore, format: req.format };

@@ -6,6 +6,7 @@
 import type { AreaApi, scheduleMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult } from '../../contract/api';
 import type { ScheduledJob, ScheduledWork } from '../../contract/schedules';
+import { pgUrlHasPassword } from '../pg/connection';
 import { AppError, isAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { localZone, nextRuns, parseSchedule } from '../schedule';
@@ -39,7 +40,7 @@ function checkAttachmentsOption(work: ScheduledWork): void {
  * job's settings are kept in plain text), a storage that is not configured, a schedule that never runs.
  */
 function checkRunnable(work: ScheduledWork, storages: readonly string[], next: Date | undefined, every: string): void {
-  if (work.kind === 'backup' && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(work.source)) {
+  if (work.kind === 'backup' && pgUrlHasPassword(work.source)) {
     throw new AppError('InvalidInput', "The source URL contains a password, and a schedule's settings are kept in plain text.", {
       hint: "Drop the password from the URL and give it through ~/.pgpass or PGPASSFILE for the user the scheduler runs as.",
     });

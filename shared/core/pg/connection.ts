@@ -17,6 +17,11 @@ export interface PgUrlParts {
   sslmode?: string;
 }
 
+/** True when a `postgres://` URL carries a password (`user:secret@`), which must never be stored or shown. */
+export function pgUrlHasPassword(url: string): boolean {
+  return /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(url);
+}
+
 /** Parses a `postgres://` (or `postgresql://`) URL; throws `InvalidInput` on anything else. */
 export function parsePgUrl(pgUrl: string): PgUrlParts {
   let u: URL;
