@@ -48,13 +48,14 @@ export interface SourceOutput {
 }
 
 /**
- * Refuses a backup with the filestore when its folder is missing while attachments point into it (a
- * mistyped or forgotten data dir): every such backup would lack all their files, and look fine.
+ * Whether the filestore folder is there; refuses a backup when it is missing while attachments
+ * point into it (a mistyped or forgotten data dir): every such backup would lack all their files,
+ * and look fine.
  */
-async function assertFilestoreFolder(dir: string, storeFnames: ReadonlySet<string>): Promise<void> {
-  if (await stat(dir).then((s) => s.isDirectory(), () => false)) return;
+async function filestoreFolderExists(dir: string, storeFnames: ReadonlySet<string>): Promise<boolean> {
+  if (await stat(dir).then((s) => s.isDirectory(), () => false)) return true;
   const inFilestore = [...storeFnames].filter((f) => !f.includes('://')).length;
-  if (inFilestore === 0) return;
+  if (inFilestore === 0) return false;
   throw new AppError('NotFound', `There is no filestore folder ${dir}, though the database's attachments point to ${inFilestore} files in it: the backup would lack them all.`, {
     hint: "Give Odoo's data dir (data_dir in odoo.conf), whose filestore/<database> holds the files; or back up the database only.",
     details: { cliHint: "Give Odoo's data dir with --data-dir (data_dir in odoo.conf); or back up the database only with --no-filestore." },
@@ -70,13 +71,13 @@ export async function openPgSource(o: PgSourceOptions, ctx: JobContext): Promise
     const notes: string[] = [];
     if (snap.attachmentLocation !== 'file') notes.push(`Attachments are stored in "${snap.attachmentLocation}" (ir_attachment.location), not only in the filestore.`);
     const withFilestore = o.format === 'zip' && o.filestore;
-    if (withFilestore) await assertFilestoreFolder(join(o.dataDir ?? '', 'filestore', o.db), snap.storeFnames);
+    const dir = join(o.dataDir ?? '', 'filestore', o.db);
+    const folderThere = withFilestore ? await filestoreFolderExists(dir, snap.storeFnames) : false;
     const dump = startPgDump({ tool, pgUrl: o.pgUrl, db: o.db, format: o.format === 'zip' ? 'plain' : 'custom', snapshot: snap.snapshot, signal: ctx.signal });
     const archived = withFilestore ? new Set<string>() : undefined;
     let stream: Readable;
     if (o.format === 'zip') {
-      const dir = join(o.dataDir ?? '', 'filestore', o.db);
-      if (withFilestore && !(await stat(dir).then((s) => s.isDirectory(), () => false))) notes.push(`There is no filestore folder ${dir}: the backup has the database only (no attachment points into it).`);
+      if (withFilestore && !folderThere) notes.push(`There is no filestore folder ${dir}: the backup has the database only (no attachment points into it).`);
       const filestore = withFilestore ? filestoreEntries(dir, o.extraEntries ? { extra: o.extraEntries(snap) } : {}) : undefined;
       stream = odooZipStream({ dump, manifest: manifestJson(o.db, snap), ...(filestore ? { filestore } : {}), ...(o.level !== undefined ? { level: o.level } : {}) }, (e) => {
         const inFilestore = filestorePath(e.name);
