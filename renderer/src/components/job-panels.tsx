@@ -1,6 +1,6 @@
 /** The pieces the job dialogs share: the backup they act on, and a running job's progress with cancel. */
 import type { BackupEntry, JobSnapshotDto } from '../../../shared/contract/api';
-import type { Rate } from '../app/api-context';
+import { useApi, type Rate } from '../app/api-context';
 import { baseName, formatBytes, formatDuration, formatRate } from './format';
 import { ProgressBar } from './ui';
 
@@ -17,7 +17,7 @@ export function BackupCard({ entry }: { entry: BackupEntry }) {
   );
 }
 
-/** What a running job shows: its step, a bar, bytes so far (of the total when known), speed, time left, and Cancel. */
+/** What a running job shows: its step, a bar, bytes so far (of the total when known), speed, time left, and Cancel (of `jobId`). */
 export function JobProgressPanel(p: {
   readonly heading: string;
   readonly progress: JobSnapshotDto['progress'];
@@ -29,8 +29,10 @@ export function JobProgressPanel(p: {
   readonly doneLabel: string;
   readonly testIdPrefix: string;
   readonly cancelLabel: string;
-  readonly onCancel: () => void;
+  /** The job the Cancel button cancels. */
+  readonly jobId: string;
 }) {
+  const api = useApi();
   const total = p.progress?.total ?? p.total;
   return (
     <div aria-live="polite">
@@ -52,7 +54,7 @@ export function JobProgressPanel(p: {
         ) : null}
       </dl>
       <div className="wizard-nav">
-        <button type="button" className="btn danger" onClick={p.onCancel}>
+        <button type="button" className="btn danger" onClick={() => void api['jobs:cancel']({ jobId: p.jobId })}>
           {p.cancelLabel}
         </button>
       </div>

@@ -176,7 +176,7 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
           doneLabel="Written"
           testIdPrefix="bk"
           cancelLabel="Cancel backup"
-          onCancel={() => jobId && void api['jobs:cancel']({ jobId })}
+          jobId={jobId}
         />
       )}
     </Modal>

@@ -224,7 +224,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
           doneLabel="Done"
           testIdPrefix="dl"
           cancelLabel="Cancel download"
-          onCancel={() => jobId && void api['jobs:cancel']({ jobId })}
+          jobId={jobId}
         />
       )}
     </Modal>

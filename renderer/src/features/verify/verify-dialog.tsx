@@ -78,7 +78,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
           doneLabel="Read"
           testIdPrefix="verify"
           cancelLabel="Cancel verify"
-          onCancel={() => jobId && void api['jobs:cancel']({ jobId })}
+          jobId={jobId}
         />
       )}
     </Modal>
