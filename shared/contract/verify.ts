@@ -47,6 +47,8 @@ export const verifyReportSchema = z.object({
   problems: z.array(z.string()),
   /** What was checked, one line each. */
   checks: z.array(z.string()),
+  /** What the user should know that is not a problem, such as a dump holding no filestore. */
+  notes: z.array(z.string()),
 });
 /** What a verification found. */
 export type VerifyReport = z.infer<typeof verifyReportSchema>;

@@ -21,6 +21,7 @@ function print(ctx: CliContext, r: VerifyReport): void {
   ctx.out(`${r.ok ? 'OK' : 'PROBLEMS'}: ${r.name}`);
   for (const c of r.checks) ctx.out(`  ok   ${c}`);
   for (const p of r.problems) ctx.out(`  FAIL ${p}`);
+  for (const n of r.notes) ctx.out(`  note ${n}`);
   if (r.manifest?.odooVersion) ctx.out(`  Odoo ${r.manifest.odooVersion}${r.manifest.database ? `, database ${r.manifest.database}` : ''}`);
 }
 

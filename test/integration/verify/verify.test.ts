@@ -83,7 +83,13 @@ describe.runIf(backups.length > 0)('verify on the fixtures', () => {
       expect(r.filestore).toMatchObject({ files: expected.filestore.file_count, bytes: expected.filestore.total_bytes, corruptCount: 0 });
       expect(r.filestore!.referenced).toBe(expected.ir_attachment.distinct_store_fname);
       expect(r.filestore!.missingCount).toBe(expected.ir_attachment.referenced_files_missing_from_filestore.length);
-    } else expect(r.filestore).toBeUndefined();
+      expect(r.notes).toEqual([]);
+    } else {
+      expect(r.filestore).toBeUndefined();
+      // A sound dump still says that it holds no filestore, and how many files that leaves out.
+      const files = expected.ir_attachment.distinct_store_fname;
+      expect(r.notes).toEqual([expect.stringMatching(new RegExp(`^No filestore: .*; the ${files.toLocaleString('en-US')} files its attachments reference in the filestore are not in it\\.`))]);
+    }
   });
 });
 
@@ -208,6 +214,7 @@ describe.runIf(zipFixture !== undefined && dumpFixture !== undefined)('verify on
       expect(r).toMatchObject({ name: 'acme-folder', format: 'folder', ok: true });
       expect(r.filestore!.files).toBeGreaterThan(0);
       expect(r.filestore!.corruptCount).toBe(0);
+      expect(r.notes).toEqual([]);
     } finally {
       await desk.close();
     }

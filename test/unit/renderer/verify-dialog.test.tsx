@@ -28,6 +28,7 @@ const REPORT: VerifyReport = {
   filestore: { files: 4, bytes: 400, hashed: 2, corrupt: [], corruptCount: 0, referenced: 3, missing: ['ab/ab00'], missingCount: 1 },
   problems: ['1 file that attachments reference is not in the filestore (a restore loses it): ab/ab00.'],
   checks: ['Every zip member read; CRC-32 and sizes match.', 'Database dump read to its end (PostgreSQL 16.4): 10 statements, 3 tables with data, 20 rows.'],
+  notes: ['No filestore: a note the user should read.'],
 };
 
 function setup(entry: BackupEntry = ENTRY) {
@@ -59,7 +60,8 @@ describe('Verify dialog', { timeout: 30_000 }, () => {
     act(() => fake.emit('job:done', snap('v-1', { state: 'succeeded', result: REPORT })));
     expect(await screen.findByText('The backup has problems')).toBeInTheDocument();
     const items = screen.getByTestId('verify-checks').querySelectorAll('li');
-    expect([...items].map((li) => li.className)).toEqual(['bad', 'ok', 'ok']);
+    expect([...items].map((li) => li.className)).toEqual(['bad', 'ok', 'ok', 'note']);
+    expect(items[3]).toHaveTextContent('No filestore: a note the user should read.');
     expect(items[0]).toHaveTextContent('not in the filestore (a restore loses it): ab/ab00.');
     expect(screen.getByText('Odoo 17.0, database acme')).toBeInTheDocument();
   });

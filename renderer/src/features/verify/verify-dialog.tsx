@@ -108,6 +108,12 @@ function VerifyResult(props: { state: string; report: VerifyReport | undefined; 
               <span>{c}</span>
             </li>
           ))}
+          {report.notes.map((n) => (
+            <li key={n} className="note">
+              <span aria-hidden="true">ⓘ</span>
+              <span>{n}</span>
+            </li>
+          ))}
         </ul>
       ) : null}
       {report?.manifest?.odooVersion ? (
