@@ -108,11 +108,21 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
     format: desc.multi ? 'folder' : desc.format === 'sql-gz' ? 'sql' : desc.format,
     tables: facts.tables,
     filestoreFiles: files.files,
-    bytesRead: desc.format === 'dump' && desc.localPath && !desc.encrypted ? (desc.size ?? desc.rawBytes()) : desc.rawBytes() + (loaded.bytesReadBeside ?? 0),
+    bytesRead: bytesRead(desc, loaded.bytesReadBeside),
     ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
     warnings: run.warnings,
     ...(attachments ? { attachments } : {}),
   };
+}
+
+/**
+ * The backup's bytes read: pg_restore reads a local dump itself; the filestore's reader beside
+ * the load re-reads what the sequential pass read ahead, so the sum is capped at the backup's size.
+ */
+function bytesRead(desc: BackupDescription, beside: number | undefined): number {
+  if (desc.format === 'dump' && desc.localPath && !desc.encrypted) return desc.size ?? desc.rawBytes();
+  const sum = desc.rawBytes() + (beside ?? 0);
+  return desc.size !== undefined ? Math.min(desc.size, sum) : sum;
 }
 
 /** The loader for the backup's format: zip, plain SQL (gzipped or not), or a custom dump through pg_restore. */

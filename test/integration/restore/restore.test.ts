@@ -182,9 +182,10 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
     // dump.sql was read through; most of the 6 MB of files after it were not.
     expect(sequentialBytes).toBeGreaterThan((await stat(dumpSql)).size / 10);
     expect(sequentialBytes).toBeLessThan(size - 3 * 1024 * 1024);
-    // What the result says was read counts both readers: the whole backup, not just dump.sql.
+    // What the result says was read counts both readers: the whole backup, not just dump.sql, and
+    // never more than the backup (the second reader re-reads what the first read ahead).
     expect(r.bytesRead).toBeGreaterThan(size - 64 * 1024);
-    expect(r.bytesRead).toBeLessThan(size + 2 * 1024 * 1024);
+    expect(r.bytesRead).toBeLessThanOrEqual(size);
     await assertNoLeftovers();
   });
 
