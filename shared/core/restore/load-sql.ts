@@ -40,9 +40,11 @@ export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlI
   const { staging, opts } = run;
   let done = 0;
   let postData = false;
-  const progress = (force: boolean): void => {
+  const progress = (force: boolean, ended = false): void => {
     if (postData) return;
-    run.report({ phase: 'database', label: 'Loading the database', done: input.rawBytes ? input.rawBytes() : done, ...(input.total !== undefined ? { total: input.total } : {}), unit: 'bytes' }, force);
+    const read = input.rawBytes ? input.rawBytes() : done;
+    // Once the data is in, the load is done: what is left to read is the builds' own statements.
+    run.report({ phase: 'database', label: 'Loading the database', done: ended && input.total !== undefined ? Math.max(read, input.total) : read, ...(input.total !== undefined ? { total: input.total } : {}), unit: 'bytes' }, force);
   };
   const counted = countingStream(input.data, (n) => {
     done += n;
@@ -56,7 +58,7 @@ export async function loadSql(run: RestoreRun, server: TargetServer, input: SqlI
   const onPostData = (built: number): void => {
     const first = !postData;
     if (first) {
-      progress(true);
+      progress(true, true);
       input.onPostData?.();
     }
     postData = true;

@@ -34,9 +34,11 @@ export async function verifyBackup(source: BackupSource | MultiPartBackup, opts:
   const multi = (source as MultiPartBackup).kind === 'multipart' ? (source as MultiPartBackup) : undefined;
   const main = multi ? multi.dump : (source as BackupSource);
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: ctx.signal });
-  const timer = setInterval(() => ctx.progress({ phase: 'verify', label: 'Reading the backup', done: opened.rawBytes(), ...(main.size !== undefined ? { total: main.size } : {}), unit: 'bytes' }), 250);
+  const report = (): void => ctx.progress({ phase: 'verify', label: 'Reading the backup', done: opened.rawBytes(), ...(main.size !== undefined ? { total: main.size } : {}), unit: 'bytes' });
+  const timer = setInterval(report, 250);
   try {
     const findings = await readAll(main, opened, multi, ctx.signal);
+    report(); // the end, which the timer may have missed
     return judge({ ...findings, name: source.name, encrypted: opened.encrypted });
   } finally {
     clearInterval(timer);
