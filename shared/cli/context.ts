@@ -91,7 +91,8 @@ export class CliContext {
   async runJob<T>(desk: Desk, job: { jobId: string; result: Promise<T> }): Promise<T> {
     const progress = new ProgressRenderer(this.io.stderr);
     const onUpdate = (snap: JobSnapshot): void => {
-      if (snap.id === job.jobId && snap.progress && snap.state === 'running') progress.update(snap.progress);
+      // A job's last report may come with its end (updates are throttled): a success shows it too.
+      if (snap.id === job.jobId && snap.progress && (snap.state === 'running' || snap.state === 'succeeded')) progress.update(snap.progress);
     };
     let logged = 0;
     const onLog = (snap: JobSnapshot): void => {
@@ -122,7 +123,7 @@ export class CliContext {
       if (this.interrupt.signal.aborted) throw cancelledError();
       throw err;
     } finally {
-      progress.finishLine();
+      progress.end();
       desk.jobs.off('update', onUpdate);
       desk.jobs.off('update', onLog);
       stopListening();

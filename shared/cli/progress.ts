@@ -28,6 +28,8 @@ export class ProgressRenderer {
 
   /** A plain line held back by the throttle: printed when its phase ends, so logs show where each phase got to. */
   private held: string | undefined;
+  /** The last plain line written. */
+  private lastLine: string | undefined;
 
   private amount(p: JobProgress, v: number): string {
     return p.unit === 'bytes' ? formatBytes(v) : String(v);
@@ -87,12 +89,21 @@ export class ProgressRenderer {
     if (rate !== undefined && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
     if (p.message) line += ` ${p.message}`;
     if (!phaseChanged && t - this.lastPlain < this.plainEveryMs) {
-      this.held = line + '\n';
+      // Held back by the throttle; a line that says nothing new is not held.
+      this.held = line + '\n' === this.lastLine ? undefined : line + '\n';
       return;
     }
     this.lastPlain = t;
     this.held = undefined;
-    this.out.write(line + '\n');
+    this.lastLine = line + '\n';
+    this.out.write(this.lastLine);
+  }
+
+  /** At the job's end: ends a redrawn line, or prints the plain line the throttle held back. */
+  end(): void {
+    this.finishLine();
+    if (this.held !== undefined) this.out.write(this.held);
+    this.held = undefined;
   }
 
   /** Ends a redrawn line (before other output, and at the end). */

@@ -71,7 +71,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     const server = await preflight(run, staging.admin, desc, dataDir);
     const result = await loadAndSwap(run, staging.admin, server, desc);
     stopListening();
-    run.report({ phase: 'finalize', label: 'Done', done: 1, total: 1 }, true);
+    run.report({ phase: 'finalize', label: 'In place under its name', done: 1, total: 1 }, true);
     return { ...result, durationMs: Date.now() - started };
   } catch (err) {
     stopListening();

@@ -44,6 +44,23 @@ describe('ProgressRenderer', () => {
     expect(s.writes).toEqual(['Loading: 10% (1 of 10)\n', 'Loading: 50% (5 of 10)\n']);
     expect(s.writes.join('')).not.toContain('\r');
   });
+
+  it('prints the last plain line the throttle held back when the job ends', () => {
+    let now = 0;
+    const s = sink(false);
+    const r = new ProgressRenderer(s.out, () => now, 5000);
+    r.update({ phase: 'verify', label: 'Reading', done: 1, total: 10, unit: 'items' });
+    now = 1000;
+    r.update({ phase: 'verify', label: 'Reading', done: 10, total: 10, unit: 'items' });
+    r.end();
+    r.end();
+    expect(s.writes).toEqual(['Reading: 10% (1 of 10)\n', 'Reading: 100% (10 of 10)\n']);
+    // …but not a line that says nothing new.
+    r.update({ phase: 'finalize', label: 'Finishing' });
+    r.update({ phase: 'finalize', label: 'Finishing' });
+    r.end();
+    expect(s.writes.slice(2)).toEqual(['Finishing:\n']);
+  });
 });
 
 describe('restore progress on stderr', () => {
