@@ -25,6 +25,11 @@ export type BackupSourceSpec = z.infer<typeof backupSourceSchema>;
 /** The layouts a backup can be written in. */
 export const backupLayoutSchema = z.enum(['odoo-backup-sh', 'odoo-manager', 'backup-desk']);
 
+/** The layout a backup gets when none is named: odoo_backup_sh's for a zip, the database manager's for a dump (odoo_backup_sh holds zips only). */
+export function defaultLayout(format: 'zip' | 'dump'): z.infer<typeof backupLayoutSchema> {
+  return format === 'dump' ? 'odoo-manager' : 'odoo-backup-sh';
+}
+
 /** A backup request. */
 export const backupRequestSchema = z.object({
   db: z.string().regex(DB_NAME, 'Use letters, digits, "_", "." or "-", starting with a letter or digit.'),
@@ -32,7 +37,8 @@ export const backupRequestSchema = z.object({
   /** Storage names to write to (at least one). */
   to: z.array(z.string().min(1)).min(1),
   format: z.enum(['zip', 'dump']).default('zip'),
-  layout: backupLayoutSchema.default('odoo-backup-sh'),
+  /** Names on the storage; default `defaultLayout(format)`. */
+  layout: backupLayoutSchema.optional(),
   /** OpenPGP encryption: a passphrase and/or armored recipient public keys; `rememberedFrom` uses the passphrase remembered for that storage. */
   encrypt: z
     .object({

@@ -22,7 +22,7 @@ interface BackupFlags {
   filestore: boolean;
   to: string[];
   format: 'zip' | 'dump';
-  layout: BackupRequest['layout'];
+  layout?: BackupRequest['layout'];
   encrypt?: boolean;
   passphraseFile?: string;
   passphraseEnv?: string;
@@ -100,7 +100,7 @@ export const backupCommand: CommandModule = {
       .option('--no-filestore', 'the database only')
       .requiredOption('--to <storage>', 'a storage to write to (repeat for several: all are written at once)', collect)
       .addOption(new Option('--format <format>', 'zip (Odoo zip with filestore) or dump (pg_dump custom format)').choices(['zip', 'dump']).default('zip'))
-      .addOption(new Option('--layout <layout>', 'names on the storage').choices(['odoo-backup-sh', 'odoo-manager', 'backup-desk']).default('odoo-backup-sh'))
+      .addOption(new Option('--layout <layout>', 'names on the storage (default: odoo-backup-sh for a zip, odoo-manager for a dump; odoo-backup-sh holds zips only)').choices(['odoo-backup-sh', 'odoo-manager', 'backup-desk']))
       .option('--encrypt', 'encrypt with OpenPGP (gpg reads it): the passphrase from --passphrase-file/--passphrase-env, a prompt, or the one remembered for the first --to storage')
       .option('--passphrase-file <file>', 'read the encryption passphrase from a file (implies --encrypt)')
       .option('--passphrase-env <var>', 'read the encryption passphrase from an environment variable (implies --encrypt)')
@@ -122,7 +122,7 @@ export const backupCommand: CommandModule = {
           source: sourceOf(o),
           to: o.to,
           format: o.format,
-          layout: o.layout,
+          ...(o.layout ? { layout: o.layout } : {}),
           rotate: o.rotate === true,
           ...(o.attachments ? { attachments: o.attachments } : {}),
           ...(o.attachmentsStorage ? { attachmentsStorage: o.attachmentsStorage } : {}),

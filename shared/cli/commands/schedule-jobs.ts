@@ -92,7 +92,7 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .option('--no-filestore', 'back up the database only')
     .option('--to <storage>', 'a storage to write to (repeat for several)', collect)
     .option('--format <format>', 'zip or dump', 'zip')
-    .option('--layout <layout>', 'odoo-backup-sh, odoo-manager or backup-desk')
+    .option('--layout <layout>', 'odoo-backup-sh, odoo-manager or backup-desk (default: odoo-backup-sh for a zip, odoo-manager for a dump)')
     .option('--encrypt', 'encrypt with a passphrase, kept in the keychain for this job (from --passphrase-file/--passphrase-env or a prompt)')
     .option('--recipient <keyfile>', 'encrypt to this public key (repeat for several)', collect)
     .option('--passphrase-file <file>', 'read the encryption passphrase from a file (implies --encrypt)')

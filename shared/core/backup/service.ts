@@ -4,7 +4,8 @@
  * pipeline run, the run recorded in the history, and each destination's rotation policy applied
  * afterwards on request. Faces reach it through the Desk; the scheduler calls `run` directly.
  */
-import type { BackupRequest } from '../../contract/backups';
+import { defaultLayout, type BackupRequest } from '../../contract/backups';
+import type { BackupLayout } from './layouts';
 import { pgUrlHasPassword } from '../pg/connection';
 import { AppError, toAppError } from '../errors';
 import { trackRun, type RunHistory } from '../history';
@@ -34,7 +35,7 @@ export interface BackupServiceDeps {
   /** Providers for attachment buckets/containers (`--attachments include`); `named` is `--attachments-storage`. */
   objectResolver?(named: string | undefined): Promise<ObjectResolver>;
   /** Applies a storage's stored rotation policy after a backup (undefined when it has none). */
-  rotateAfterBackup?(req: { storage: string; db: string; layout: BackupRequest['layout']; signal?: AbortSignal }): Promise<{ delete: string[] } | undefined>;
+  rotateAfterBackup?(req: { storage: string; db: string; layout: BackupLayout; signal?: AbortSignal }): Promise<{ delete: string[] } | undefined>;
 }
 
 /** `--attachments include`: the resolver, and (once the source opened) what it included. */
@@ -50,6 +51,9 @@ function includeWarnings(r: ObjectEntriesReport): string[] {
   return [`Incomplete: ${r.problems.length} of ${r.total} attachment objects kept in object storage are not in the backup: ${listed.join('; ')}${r.problems.length > 20 ? '; …' : ''}`];
 }
 
+/** A backup request with its layout resolved. */
+type Resolved = BackupRequest & { readonly layout: BackupLayout };
+
 /** The backups area. */
 export class BackupService {
   constructor(private readonly d: BackupServiceDeps) {}
@@ -61,7 +65,8 @@ export class BackupService {
   }
 
   /** Runs a backup in the caller's job, recorded in the history. */
-  async run(req: BackupRequest, ctx: JobContext): Promise<BackupResult> {
+  async run(request: BackupRequest, ctx: JobContext): Promise<BackupResult> {
+    const req: Resolved = { ...request, layout: request.layout ?? defaultLayout(request.format) };
     const start = { kind: 'backup' as const, db: req.db, destinations: req.to, details: { source: req.source.type === 'odoo' ? `odoo:${req.source.instance}` : 'postgres', format: req.format, layout: req.layout } };
     const summarize = (r: BackupResult) => ({
       bytes: r.size,
@@ -71,7 +76,7 @@ export class BackupService {
     return trackRun(this.d.history, start, () => this.execute(req, ctx), { summarize, log: this.d.log });
   }
 
-  private async execute(req: BackupRequest, ctx: JobContext): Promise<BackupResult> {
+  private async execute(req: Resolved, ctx: JobContext): Promise<BackupResult> {
     const destinations = await this.destinations(req.to);
     const encrypt = await this.encryption(req);
     const objects = await this.objects(req);
@@ -89,7 +94,7 @@ export class BackupService {
   }
 
   /** The resolver of `--attachments include` (checked before anything starts). */
-  private async objects(req: BackupRequest): Promise<IncludedObjects | undefined> {
+  private async objects(req: Resolved): Promise<IncludedObjects | undefined> {
     if (req.attachments !== 'include') return undefined;
     if (req.source.type !== 'postgres' || req.format !== 'zip' || !req.source.filestore || !this.d.objectResolver) {
       throw new AppError('InvalidInput', '--attachments include needs a zip backup of a PostgreSQL database with its filestore.', { hint: 'Use --format zip with the filestore (not --no-filestore, not odoo:INSTANCE).' });
@@ -97,7 +102,7 @@ export class BackupService {
     return { resolver: await this.d.objectResolver(req.attachmentsStorage) };
   }
 
-  private async pipeline(req: BackupRequest, ctx: JobContext, destinations: BackupDestination[], encrypt: BackupEncryption | undefined, objects: IncludedObjects | undefined): Promise<BackupResult> {
+  private async pipeline(req: Resolved, ctx: JobContext, destinations: BackupDestination[], encrypt: BackupEncryption | undefined, objects: IncludedObjects | undefined): Promise<BackupResult> {
     const result = await runBackup(
       {
         db: req.db,
@@ -114,7 +119,7 @@ export class BackupService {
     return result;
   }
 
-  private dataDir(req: BackupRequest): string {
+  private dataDir(req: Resolved): string {
     return (req.source.type === 'postgres' ? req.source.dataDir : undefined) ?? defaultOdooDataDir();
   }
 
@@ -123,7 +128,7 @@ export class BackupService {
     return Promise.all(unique.map(async (name) => ({ name, provider: await this.d.provider(name) })));
   }
 
-  private async encryption(req: BackupRequest): Promise<BackupEncryption | undefined> {
+  private async encryption(req: Resolved): Promise<BackupEncryption | undefined> {
     const e = req.encrypt;
     if (!e) return undefined;
     let passphrase = e.passphrase;
@@ -135,7 +140,7 @@ export class BackupService {
     return { ...(passphrase ? { passphrase } : {}), ...(e.publicKeys?.length ? { publicKeys: e.publicKeys } : {}) };
   }
 
-  private async openSource(req: BackupRequest, ctx: JobContext, objects?: IncludedObjects): Promise<SourceOutput> {
+  private async openSource(req: Resolved, ctx: JobContext, objects?: IncludedObjects): Promise<SourceOutput> {
     const s = req.source;
     if (s.type === 'odoo') return openOdooSource((signal) => this.d.odooBackup(s.instance, req.db, req.format, signal), ctx);
     if (s.url && pgUrlHasPassword(s.url)) {
@@ -148,7 +153,7 @@ export class BackupService {
     return out;
   }
 
-  private async rotate(req: BackupRequest, result: BackupResult, ctx: JobContext): Promise<void> {
+  private async rotate(req: Resolved, result: BackupResult, ctx: JobContext): Promise<void> {
     if (!this.d.rotateAfterBackup) return;
     for (const d of result.destinations.filter((x) => x.ok)) {
       try {

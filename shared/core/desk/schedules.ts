@@ -14,7 +14,9 @@ import { Scheduler, type JobRunner, type RunSummary } from '../scheduler';
 import type { Trigger } from '../scheduler/timing';
 import type { Clock } from '../scheduler/clock';
 import { readFile } from 'node:fs/promises';
-import { backupRequestSchema, type BackupRequest } from '../../contract/backups';
+import { backupRequestSchema, defaultLayout, type BackupRequest } from '../../contract/backups';
+import { DBNAME_PATTERN } from '../../contract/common';
+import { checkLayout } from '../backup/layouts';
 import type { BackupService } from '../backup/service';
 import type { DeskKernel } from './kernel';
 import type { DrillService } from './drills';
@@ -44,6 +46,10 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
     throw new AppError('InvalidInput', "The source URL contains a password, and a schedule's settings are kept in plain text.", {
       hint: "Drop the password from the URL and give it through ~/.pgpass or PGPASSFILE for the user the scheduler runs as.",
     });
+  }
+  if (work.kind === 'backup') {
+    if (!DBNAME_PATTERN.test(work.db)) throw new AppError('InvalidInput', `"${work.db}" is not a valid Odoo database name.`, { hint: 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at least 2 characters).' });
+    checkLayout(work.layout ?? defaultLayout(work.format), work);
   }
   const named = work.kind === 'backup' ? [...work.to, ...(work.attachmentsStorage ? [work.attachmentsStorage] : [])] : [work.storage];
   const unknown = named.filter((n) => !storages.includes(n));

@@ -120,6 +120,20 @@ describe('backup-desk backup (built CLI)', () => {
     expect(bad.stderr).toMatch(/sha256/i);
   });
 
+  it('--format dump without --layout writes the database manager\'s names (odoo_backup_sh holds zips only); an explicit odoo-backup-sh is refused', async () => {
+    const r = await cli(home, ['backup', '--db', 'shop', '--source', cluster.url, '--no-filestore', '--to', 'nas', '--format', 'dump', '--json']);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const { key, companionKey } = (JSON.parse(r.stdout) as { destinations: Array<{ key: string; companionKey: string }> }).destinations[0]!;
+    expect(key).toMatch(/^shop_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.dump$/);
+    expect(companionKey).toBe(`${key}.sha256`);
+    const before = await readdir(store);
+    const sh = await cli(home, ['backup', '--db', 'shop', '--source', cluster.url, '--no-filestore', '--to', 'nas', '--format', 'dump', '--layout', 'odoo-backup-sh']);
+    expect(sh.code).toBe(1);
+    expect(sh.stderr).toContain('The odoo_backup_sh layout holds zip backups only.');
+    expect(await readdir(store)).toEqual(before);
+  });
+
   it('refuses a password in --source, and a storage that does not exist', async () => {
     const pw = await cli(home, ['backup', '--db', 'shop', '--source', 'postgres://u:secret@127.0.0.1/', '--to', 'nas']);
     expect(pw.code).toBe(2);

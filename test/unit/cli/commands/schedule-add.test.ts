@@ -53,6 +53,17 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('"never"');
   });
 
+  it('refuses a database name a backup would refuse, and a dump in the odoo_backup_sh layout; a dump alone gets the manager\'s layout when it runs', async () => {
+    const short = await cli(['schedule', 'add', 'short', ...base.slice(0, 2), '--db', 'x', ...base.slice(4)]);
+    expect(short.code).toBe(2);
+    expect(short.err).toContain('"x" is not a valid Odoo database name.');
+    const sh = await cli(['schedule', 'add', 'shdump', ...base, '--format', 'dump', '--layout', 'odoo-backup-sh']);
+    expect(sh.code).toBe(2);
+    expect(sh.err).toContain('The odoo_backup_sh layout holds zip backups only.');
+    expect(await saved()).not.toMatch(/"(short|shdump)"/);
+    expect((await cli(['schedule', 'add', 'dump', ...base, '--format', 'dump'])).code).toBe(0);
+  });
+
   it('makes a job encrypted when a passphrase is given, as backup does', async () => {
     const r = await cli(['schedule', 'add', 'enc', ...base, '--passphrase-file', join(home, 'pass')]);
     expect(r.err).toBe('');
