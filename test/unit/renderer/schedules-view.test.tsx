@@ -163,9 +163,73 @@ describe('SchedulesView: attachments kept in S3/Swift', () => {
   });
 });
 
+describe('ScheduleEditor: format, names, filestore and encryption', () => {
+  const setup = (jobs: ScheduleStatus[]) => {
+    const f = fakeClient({
+      'schedules:list': async () => jobs,
+      'history:list': async () => [],
+      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
+      'schedules:save': async () => JOB,
+      'storages:list': async () => [{ name: 'nas' }] as never,
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    return f;
+  };
+  const savedArgs = async (f: ReturnType<typeof setup>) => {
+    await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
+    return f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown>; passphrase?: string };
+  };
+
+  it('makes a job encrypted only with the passphrase typed twice alike, and sends it to be kept', async () => {
+    const f = setup([JOB]);
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    const save = screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
+    await userEvent.click(screen.getByLabelText('Encrypt with a passphrase (OpenPGP; kept in the keychain for this job)'));
+    expect(save.disabled).toBe(true); // no passphrase yet
+    await userEvent.type(screen.getByLabelText('Passphrase'), 'long secret');
+    await userEvent.type(screen.getByLabelText('Repeat the passphrase'), 'long secreT');
+    expect(screen.getByRole('alert')).toHaveTextContent('The two passphrases differ.');
+    expect(save.disabled).toBe(true);
+    await userEvent.clear(screen.getByLabelText('Repeat the passphrase'));
+    await userEvent.type(screen.getByLabelText('Repeat the passphrase'), 'long secret');
+    await userEvent.click(save);
+    const a = await savedArgs(f);
+    expect(a.passphrase).toBe('long secret');
+    expect(a.work).toMatchObject({ format: 'zip', encrypt: { passphrase: true } });
+    expect(a.work).not.toHaveProperty('noFilestore');
+  });
+
+  it('a dump: no filestore choice and no odoo_backup_sh names (reset when chosen before); a zip without its filestore', async () => {
+    const f = setup([{ ...JOB, work: { ...JOB.work, layout: 'odoo-backup-sh' } as ScheduleStatus['work'] }]);
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    expect((screen.getByLabelText('Names') as HTMLSelectElement).value).toBe('odoo-backup-sh');
+    await userEvent.click(screen.getByLabelText('Include the filestore'));
+    await userEvent.selectOptions(screen.getByLabelText('Format'), 'dump');
+    expect(screen.queryByLabelText('Include the filestore')).toBeNull();
+    const names = screen.getByLabelText('Names') as HTMLSelectElement;
+    expect(names.value).toBe('');
+    expect([...names.options].map((o) => o.value)).toEqual(['', 'odoo-manager', 'backup-desk']);
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    const a = await savedArgs(f);
+    expect(a.work).toMatchObject({ format: 'dump' });
+    expect(a.work).not.toHaveProperty('layout');
+    expect(a.work).not.toHaveProperty('noFilestore');
+    cleanup();
+    const g = setup([JOB]);
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    await userEvent.click(screen.getByLabelText('Include the filestore'));
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect((await savedArgs(g)).work).toMatchObject({ format: 'zip', noFilestore: true });
+  });
+});
+
 describe('ScheduleEditor: what only the CLI sets', () => {
-  it('is named under the form and kept on Save', async () => {
-    const ENC: ScheduleStatus = { ...JOB, work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'dump', layout: 'odoo-manager', encrypt: { passphrase: true }, rotate: true } };
+  it('shows the rest in the form, names what only the CLI sets, and keeps both on Save (the passphrase stays in the keychain)', async () => {
+    const ENC: ScheduleStatus = { ...JOB, work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'dump', layout: 'odoo-manager', encrypt: { passphrase: true, recipients: ['/keys/ops.asc'] }, rotate: true } };
     const f = fakeClient({
       'schedules:list': async () => [ENC],
       'history:list': async () => [],
@@ -179,12 +243,15 @@ describe('ScheduleEditor: what only the CLI sets', () => {
       </ApiProvider>,
     );
     await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
-    expect(await screen.findByTestId('cli-settings')).toHaveTextContent(
-      "Also, as set with the CLI and kept on Save: encrypted with a passphrase kept in the keychain; dump format; odoo-manager layout; each storage's rotation applied after it.",
-    );
+    expect(await screen.findByTestId('cli-settings')).toHaveTextContent("Also, as set with the CLI and kept on Save: encrypted to 1 public key; each storage's rotation applied after it.");
+    expect((screen.getByLabelText('Format') as HTMLSelectElement).value).toBe('dump');
+    expect((screen.getByLabelText('Names') as HTMLSelectElement).value).toBe('odoo-manager');
+    expect((screen.getByLabelText('Encrypt with a passphrase (OpenPGP; kept in the keychain for this job)') as HTMLInputElement).checked).toBe(true);
+    expect(screen.getByText('Leave both empty to keep the passphrase in the keychain.')).toBeTruthy();
     await userEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
-    const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown> };
-    expect(saved.work).toMatchObject({ format: 'dump', layout: 'odoo-manager', encrypt: { passphrase: true }, rotate: true, to: ['nas'] });
+    const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown>; passphrase?: string };
+    expect(saved.work).toMatchObject({ format: 'dump', layout: 'odoo-manager', encrypt: { passphrase: true, recipients: ['/keys/ops.asc'] }, rotate: true, to: ['nas'] });
+    expect(saved).not.toHaveProperty('passphrase');
   });
 });

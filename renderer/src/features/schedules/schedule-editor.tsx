@@ -1,7 +1,7 @@
 /** Add or edit a scheduled job, with the spec read back live: its words and its next runs. */
 import { useEffect, useId, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
-import type { SchedulePreview, ScheduleStatus, ScheduledWork } from '../../../../shared/contract/schedules';
+import type { ScheduledBackup, SchedulePreview, ScheduleStatus, ScheduledWork } from '../../../../shared/contract/schedules';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { formatLocal } from '../../components/format';
@@ -24,7 +24,18 @@ interface Draft {
   /** Also copy the attachments kept in S3/Swift into each backup. */
   attachments: boolean;
   attachmentsStorage: string;
+  format: 'zip' | 'dump';
+  /** Empty: the format's default. */
+  layout: '' | BackupLayout;
+  filestore: boolean;
+  /** Encrypted with a passphrase kept in the keychain for this job. */
+  encrypt: boolean;
+  /** A new passphrase (empty: keep the one in the keychain), typed twice. */
+  passphrase: string;
+  passphraseAgain: string;
 }
+
+type BackupLayout = NonNullable<ScheduledBackup['layout']>;
 
 function draftOf(job: ScheduleStatus | undefined): Draft {
   const w = job?.work;
@@ -41,20 +52,36 @@ function draftOf(job: ScheduleStatus | undefined): Draft {
     drillEvery: w?.kind === 'backup' && w.drillEvery ? String(w.drillEvery) : '',
     attachments: w?.kind === 'backup' && w.attachments === 'include',
     attachmentsStorage: w?.kind === 'backup' ? (w.attachmentsStorage ?? '') : '',
+    format: w?.kind === 'backup' ? w.format : 'zip',
+    layout: w?.kind === 'backup' ? (w.layout ?? '') : '',
+    filestore: !(w?.kind === 'backup' && w.noFilestore),
+    encrypt: w?.kind === 'backup' && w.encrypt?.passphrase === true,
+    passphrase: '',
+    passphraseAgain: '',
   };
+}
+
+/** The encryption of the saved job: a passphrase as ticked, public keys (set with the CLI) kept. */
+function encryptOf(d: Draft, prev: ScheduledBackup['encrypt']): ScheduledBackup['encrypt'] {
+  const recipients = prev?.recipients?.length ? { recipients: prev.recipients } : {};
+  return d.encrypt || prev?.recipients?.length ? { ...(d.encrypt ? { passphrase: true } : {}), ...recipients } : undefined;
 }
 
 function workOf(d: Draft, previous: ScheduleStatus | undefined): ScheduledWork {
   if (d.kind === 'drill') return { kind: 'drill', storage: d.storage.trim(), db: d.db.trim() };
-  const { attachments: _a, attachmentsStorage: _s, ...prev } = previous?.work.kind === 'backup' ? previous.work : { format: undefined };
+  const { attachments: _a, attachmentsStorage: _s, layout: _l, noFilestore: _n, encrypt: prevEncrypt, ...prev } = previous?.work.kind === 'backup' ? previous.work : { encrypt: undefined };
   const drillEvery = Number(d.drillEvery);
+  const encrypt = encryptOf(d, prevEncrypt);
   return {
     ...prev,
     kind: 'backup',
     db: d.db.trim(),
     source: d.source.trim(),
     to: d.to,
-    format: prev.format ?? 'zip',
+    format: d.format,
+    ...(d.layout ? { layout: d.layout } : {}),
+    ...(d.format === 'zip' && !d.filestore ? { noFilestore: true } : {}),
+    ...(encrypt ? { encrypt } : {}),
     ...(d.dataDir.trim() ? { dataDir: d.dataDir.trim() } : {}),
     ...(Number.isInteger(drillEvery) && drillEvery > 0 ? { drillEvery } : {}),
     ...(d.attachments ? { attachments: 'include' as const } : {}),
@@ -76,10 +103,7 @@ function useStorageNames(): string[] {
 export function cliOnlySettings(w: ScheduledWork | undefined): string[] {
   if (w?.kind !== 'backup') return [];
   return [
-    ...(w.encrypt ? [`encrypted${w.encrypt.passphrase ? ' with a passphrase kept in the keychain' : ''}${w.encrypt.recipients?.length ? ` to ${w.encrypt.recipients.length} public key(s)` : ''}`] : []),
-    ...(w.format !== 'zip' ? [`${w.format} format`] : []),
-    ...(w.layout ? [`${w.layout} layout`] : []),
-    ...(w.noFilestore ? ['database only (no filestore)'] : []),
+    ...(w.encrypt?.recipients?.length ? [`encrypted to ${w.encrypt.recipients.length} public key${w.encrypt.recipients.length === 1 ? '' : 's'}`] : []),
     ...(w.rotate ? ["each storage's rotation applied after it"] : []),
     ...(w.cold ? ['Odoo stopped during the backup'] : []),
   ];
@@ -125,6 +149,65 @@ function PreviewBox({ preview, utc }: { preview: SchedulePreview | undefined; ut
   );
 }
 
+/** True when the encryption part of the draft can be saved: a new passphrase typed twice alike, or the kept one. */
+function passphraseReady(d: Draft, job: ScheduleStatus | undefined): boolean {
+  if (d.kind !== 'backup' || !d.encrypt) return true;
+  const kept = job?.work.kind === 'backup' && job.work.encrypt?.passphrase === true;
+  if (d.passphrase === '' && d.passphraseAgain === '') return kept;
+  return d.passphrase !== '' && d.passphrase === d.passphraseAgain;
+}
+
+/** Format, names on the storage, filestore and encryption of a scheduled backup. */
+function ArchiveFields({ d, set, keptPassphrase }: { d: Draft; set: (patch: Partial<Draft>) => void; keptPassphrase: boolean }) {
+  const id = useId();
+  const differ = d.passphraseAgain !== '' && d.passphraseAgain !== d.passphrase;
+  return (
+    <>
+      <div className="row">
+        <Field label="Format" htmlFor={`${id}-fmt`}>
+          <select id={`${id}-fmt`} value={d.format} onChange={(e) => { const format = e.target.value as Draft['format']; set({ format, ...(format === 'dump' && d.layout === 'odoo-backup-sh' ? { layout: '' } : {}) }); }}>
+            <option value="zip">Odoo zip (with filestore)</option>
+            <option value="dump">pg_dump custom format (database only)</option>
+          </select>
+        </Field>
+        <Field label="Names" htmlFor={`${id}-layout`}>
+          <select id={`${id}-layout`} value={d.layout} onChange={(e) => set({ layout: e.target.value as Draft['layout'] })}>
+            <option value="">{d.format === 'zip' ? 'Default: odoo_backup_sh (.zip + .info)' : 'Default: Odoo database manager'}</option>
+            {d.format === 'zip' ? <option value="odoo-backup-sh">odoo_backup_sh (.zip + .info)</option> : null}
+            <option value="odoo-manager">Odoo database manager</option>
+            <option value="backup-desk">Backup Desk (folder per database + sidecar)</option>
+          </select>
+        </Field>
+      </div>
+      {d.format === 'zip' ? (
+        <label className="choice">
+          <input type="checkbox" checked={d.filestore} onChange={(e) => set({ filestore: e.target.checked })} />
+          <span>Include the filestore</span>
+        </label>
+      ) : null}
+      <label className="choice">
+        <input type="checkbox" checked={d.encrypt} onChange={(e) => set({ encrypt: e.target.checked })} />
+        <span>Encrypt with a passphrase (OpenPGP; kept in the keychain for this job)</span>
+      </label>
+      {d.encrypt ? (
+        <>
+          <Field label="Passphrase" htmlFor={`${id}-pass`} help={keptPassphrase ? 'Leave both empty to keep the passphrase in the keychain.' : undefined}>
+            <input id={`${id}-pass`} type="password" autoComplete="new-password" value={d.passphrase} onChange={(e) => set({ passphrase: e.target.value })} />
+          </Field>
+          <Field label="Repeat the passphrase" htmlFor={`${id}-again`} help="Without it the backups cannot be restored: keep it somewhere safe.">
+            <input id={`${id}-again`} type="password" autoComplete="new-password" value={d.passphraseAgain} aria-invalid={differ} onChange={(e) => set({ passphraseAgain: e.target.value })} />
+          </Field>
+          {differ ? (
+            <p className="error-text small" role="alert">
+              The two passphrases differ.
+            </p>
+          ) : null}
+        </>
+      ) : null}
+    </>
+  );
+}
+
 /** The add/edit dialog. */
 export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleStatus | undefined; utc: boolean; onClose: () => void; onSaved: () => void }) {
   const api = useApi();
@@ -139,7 +222,8 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
   const save = () => {
     setSaving(true);
     setError(undefined);
-    api['schedules:save']({ name: d.name.trim(), work: workOf(d, job), every: d.every, tz: d.tz.trim() || LOCAL_ZONE, replace: job !== undefined }).then(
+    const passphrase = d.kind === 'backup' && d.encrypt && d.passphrase !== '' ? { passphrase: d.passphrase } : {};
+    api['schedules:save']({ name: d.name.trim(), work: workOf(d, job), every: d.every, tz: d.tz.trim() || LOCAL_ZONE, replace: job !== undefined, ...passphrase }).then(
       () => onSaved(),
       (e: unknown) => {
         setSaving(false);
@@ -188,6 +272,7 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
                 </label>
               ))}
             </fieldset>
+            <ArchiveFields d={d} set={set} keptPassphrase={job?.work.kind === 'backup' && job.work.encrypt?.passphrase === true} />
             <Field label="Attachments in S3/Swift" help="copy every object the database keeps in a bucket or container into each backup (SHA-1 checked), so it restores without the bucket" htmlFor={`${id}-attach`}>
               <input id={`${id}-attach`} type="checkbox" checked={d.attachments} onChange={(e) => set({ attachments: e.target.checked })} />
             </Field>
@@ -229,7 +314,7 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="btn primary" disabled={saving || preview?.ok === false || (preview?.ok === true && preview.runs.length === 0) || (d.kind === 'backup' && d.to.length === 0)}>
+          <button type="submit" className="btn primary" disabled={saving || preview?.ok === false || (preview?.ok === true && preview.runs.length === 0) || (d.kind === 'backup' && d.to.length === 0) || !passphraseReady(d, job)}>
             {saving ? 'Saving…' : 'Save'}
           </button>
         </div>
