@@ -110,7 +110,7 @@ function VerifyResult(props: { state: string; report: VerifyReport | undefined; 
           ))}
           {report.notes.map((n) => (
             <li key={n} className="note">
-              <span aria-hidden="true">ⓘ</span>
+              <span aria-hidden="true">i</span>
               <span>{n}</span>
             </li>
           ))}
