@@ -34,13 +34,16 @@ export const storageSummarySchema = z.object({
 /** A configured storage. */
 export type StorageSummary = z.infer<typeof storageSummarySchema>;
 
+/** A storage's name: letters, digits, `_`, `.`, `-`, starting with a letter or digit. */
+export const STORAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
 /** The storages area's methods. */
 export const storagesMethods = {
   'storages:kinds': { args: emptySchema, result: z.array(storageKindSchema) },
   'storages:list': { args: emptySchema, result: z.array(storageSummarySchema) },
   'storages:add': {
     args: z.object({
-      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'Use letters, digits, "_", "." or "-".'),
+      name: z.string().regex(STORAGE_NAME, 'Use letters, digits, "_", "." or "-".'),
       kind: z.string(),
       settings: z.record(z.string(), z.unknown()),
       secrets: z.record(z.string(), z.string()).default({}),

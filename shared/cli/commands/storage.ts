@@ -1,5 +1,6 @@
 /** `storage add|list|remove|forget-passphrase|test`: configure storages. Flags of `add` come from each factory's `fields`. */
 import { Option, type Command } from 'commander';
+import { STORAGE_NAME } from '../../contract/storages';
 import type { SettingField } from '../../core/storage/provider';
 import { listFactories } from '../../core/storage/registry';
 import { UsageError, type CliContext } from '../context';
@@ -116,6 +117,7 @@ export const storageCommand: CommandModule = {
       add.addOption(field.type === 'boolean' ? new Option(flag, desc) : new Option(`${flag} <value>`, desc));
     }
     add.action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
+      if (!STORAGE_NAME.test(name)) throw new UsageError(`"${name}" is not a valid storage name.`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit.');
       const kind = String(opts.type);
       const factory = factories.find((f) => f.kind === kind)!;
       const own = new Set(factory.fields.map((f) => f.name));

@@ -60,6 +60,9 @@ describe('storage add secrets', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/--bucket is not a setting of a local storage/);
     expect((await cli(['storage', 'add', 'l', '--type', 'local'])).code).toBe(2);
+    const badName = await cli(['storage', 'add', 'my/nas', '--type', 'local', '--path', tmp]);
+    expect(badName.code).toBe(2);
+    expect(badName.err).toMatch(/^error: "my\/nas" is not a valid storage name\.$/m);
   });
 
   it('has no option that takes a secret on the command line', async () => {
