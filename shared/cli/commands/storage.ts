@@ -165,12 +165,13 @@ export const storageCommand: CommandModule = {
 
     storage
       .command('remove')
-      .description('remove a storage from the configuration and delete its stored secrets (its files are not touched)')
+      .description('remove a storage from the configuration with its rotation policy, and delete its stored secrets (its files are not touched); refused while a scheduled job uses it')
       .argument('<name>')
       .action(async (name: string, _opts: unknown, cmd: Command) => {
         const desk = await ctx.desk(cmd);
+        const policy = await desk.rotation.rotationPolicyFor(name).catch(() => undefined);
         await desk['storages:remove']({ name });
-        ctx.out(`removed storage ${name}`);
+        ctx.out(`removed storage ${name}${policy ? ' and its rotation policy' : ''} (its files are not touched)`);
       });
 
     storage

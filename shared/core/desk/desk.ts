@@ -96,6 +96,7 @@ export class DeskCore {
     this.backups = new BackupDeskService(k, this.storages, this.rotation);
     this.drills = new DrillService(k, this.locator, this.passphrases, this.catalog, this.restores);
     this.schedules = new SchedulesDeskService(k, this.drills, this.backups.service);
+    this.storages.usedBy = (name) => this.schedules.jobsUsingStorage(name);
   }
 
   /**

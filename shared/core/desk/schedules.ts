@@ -167,6 +167,12 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     }
   }
 
+  /** The names of the jobs that write to, read from or drill on `storage`. */
+  async jobsUsingStorage(storage: string): Promise<string[]> {
+    const uses = (w: ScheduledWork): boolean => (w.kind === 'backup' ? w.to.includes(storage) || w.attachmentsStorage === storage : w.storage === storage);
+    return (await this.scheduler.store.list()).filter((j) => uses(j.work)).map((j) => j.name);
+  }
+
   /** @inheritdoc */
   async 'schedules:list'(): Promise<ApiResult<'schedules:list'>> {
     return this.scheduler.status();

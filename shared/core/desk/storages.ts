@@ -29,6 +29,9 @@ export interface ParsedRef {
 export class StorageService implements AreaApi<typeof storagesMethods> {
   private readonly providers = new Map<string, { entry: StorageEntry; provider: Promise<StorageProvider> }>();
 
+  /** The scheduled jobs that use a storage (wired by the Desk): a storage they use is not removed. */
+  usedBy: (name: string) => Promise<string[]> = async () => [];
+
   constructor(private readonly k: DeskKernel) {}
 
   /** Every configured storage entry. */
@@ -192,6 +195,13 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
 
   /** Removes a storage from the config and deletes its secrets; never touches its files. */
   async remove(name: string): Promise<void> {
+    const jobs = await this.usedBy(name);
+    if (jobs.length > 0) {
+      throw new AppError('Conflict', `Storage "${name}" is used by the scheduled job${jobs.length === 1 ? '' : 's'} ${jobs.map((j) => `"${j}"`).join(', ')}: removing it would make ${jobs.length === 1 ? 'that job' : 'them'} fail at every run.`, {
+        hint: `Edit or remove ${jobs.length === 1 ? 'that job' : 'those jobs'} first (Schedules), then remove the storage.`,
+        details: { cliHint: `Remove or change ${jobs.length === 1 ? 'that job' : 'those jobs'} first (backup-desk schedule remove ${jobs[0]}, or schedule add ${jobs[0]} --replace … with other storages), then remove the storage.` },
+      });
+    }
     const entry = await this.k.config.update((cfg) => {
       const e = cfg.storages.find((s) => s.name === name);
       if (!e) {

@@ -64,6 +64,15 @@ describe('schedule add', () => {
     expect((await cli(['schedule', 'add', 'dump', ...base, '--format', 'dump'])).code).toBe(0);
   });
 
+  it('storage remove is refused while a job uses the storage, naming the jobs', async () => {
+    await cli(['schedule', 'add', 'uses-nas', ...base]);
+    const r = await cli(['storage', 'remove', 'nas']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: Storage "nas" is used by the scheduled jobs .*"uses-nas"/m);
+    expect(r.err).toMatch(/^hint: Remove or change those jobs first \(backup-desk schedule remove /m);
+    expect((await cli(['storage', 'list'])).out).toMatch(/^nas /m);
+  });
+
   it('makes a job encrypted when a passphrase is given, as backup does', async () => {
     const r = await cli(['schedule', 'add', 'enc', ...base, '--passphrase-file', join(home, 'pass')]);
     expect(r.err).toBe('');
