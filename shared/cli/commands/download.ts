@@ -30,11 +30,13 @@ export const downloadCommand: CommandModule = {
       if (dest.existing) throw new AppError('Conflict', `${dest.path} already exists.`, { hint: 'Choose another --out path, or remove it first.' });
       // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
       const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
-      const passphrase = opts.decrypt ? await passphraseFrom(ctx, opts, given || (await desk.rememberedPassphrase(ref)) === undefined) : undefined;
+      // No passphrase is asked for a backup whose name says it is not encrypted: it is saved as it is.
+      const ask = opts.decrypt === true && (given || desk.looksEncrypted(ref));
+      const passphrase = ask ? await passphraseFrom(ctx, opts, given || (await desk.rememberedPassphrase(ref)) === undefined) : undefined;
       const decrypt = opts.decrypt ? { decrypt: passphrase !== undefined ? { passphrase } : {} } : {};
       const job = desk.startDownload({ ref, out, ...decrypt, ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}) });
       const r = await ctx.runJob(desk, job);
-      ctx.out(`downloaded ${r.path} (${formatBytes(r.bytes)}; verified: ${r.verified.join(', ')})`);
+      ctx.out(`downloaded ${r.path} (${formatBytes(r.bytes)}; verified: ${r.verified.join(', ')})${opts.decrypt && !r.decrypted ? '; it is not encrypted: saved as it is' : ''}`);
     });
   },
 };

@@ -15,7 +15,9 @@ import { AppError, cancelledError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import type { ObjectChecksum, StorageProvider } from '../storage/provider';
 import { resumableRead } from '../storage/wrappers/resume';
+import { sniffFormat } from '../archive/sniff';
 import { decryptStream, type DecryptKeys } from '../crypto';
+import { peekStream } from '../restore/open-backup';
 import { stripEncryption } from '../catalog/conventions';
 import { checksummer, readHead, verifyZip, type Checksummer } from './verify';
 
@@ -47,6 +49,8 @@ export interface DownloadResult {
   readonly bytes: number;
   /** Checks that passed, for the user: e.g. `size`, `sha256`, `zip`. */
   readonly verified: string[];
+  /** True when it was decrypted (asked to decrypt a backup that is not encrypted, it is saved as it is). */
+  readonly decrypted: boolean;
 }
 
 /** Creates the folder `path` goes into (like `mkdir -p`), classifying what stops it. */
@@ -129,6 +133,7 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
 
   let received = 0;
   let written = 0;
+  let decrypted = false;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       received += chunk.length;
@@ -157,8 +162,10 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
     if (opts.decrypt) {
       // pipeline, not pipe: when decryption gives up (a wrong passphrase) and destroys `tap`, the
       // storage stream is destroyed too, or it would hold its transfer slot for good.
-      const counted = streamPipeline(input, tap, () => undefined);
-      const plain: Readable = await decryptStream(counted, opts.decrypt, { signal });
+      const first = await peekStream(streamPipeline(input, tap, () => undefined), 64);
+      decrypted = sniffFormat(first.head) === 'openpgp';
+      // A backup that is not encrypted is saved as it is (a script may pass --decrypt for every backup).
+      const plain: Readable = decrypted ? await decryptStream(first.stream, opts.decrypt, { signal }) : first.stream;
       await pipeline(plain, counter, sink(), { signal });
     } else {
       await pipeline(input, tap, counter, sink(), { signal });
@@ -193,7 +200,7 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
     if (signal.aborted) throw cancelledError('The download');
     await rename(part, path);
     ctx.log('info', `Downloaded "${key}" to ${path} (${verified.join(', ')}).`);
-    return { path, storedBytes: received, bytes: written, verified };
+    return { path, storedBytes: received, bytes: written, verified, decrypted };
   } catch (err) {
     await rm(part, { force: true }).catch(() => undefined);
     if (signal.aborted) throw cancelledError('The download');
@@ -272,7 +279,7 @@ export async function downloadFolder(opts: FolderDownloadOptions, ctx: JobContex
     if (signal.aborted) throw cancelledError('The download');
     await replaceFolder(part, path);
     ctx.log('info', `Downloaded ${opts.items.length} files to ${path}.`);
-    return { path, storedBytes: done, bytes: done, verified: [`size of ${opts.items.length} files`] };
+    return { path, storedBytes: done, bytes: done, verified: [`size of ${opts.items.length} files`], decrypted: false };
   } catch (err) {
     await rm(part, { recursive: true, force: true }).catch(() => undefined);
     if (signal.aborted) throw cancelledError('The download');

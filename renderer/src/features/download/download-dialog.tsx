@@ -76,8 +76,8 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const running = job?.state === 'running' || (jobId !== undefined && !job);
   const p = job?.progress;
   const done = job && job.state !== 'running' ? job : undefined;
-  const result = (done?.result ?? {}) as { path?: string; bytes?: number; sha256?: string; verified?: string[]; passphraseNotRemembered?: string };
-  const checks = [...(decrypt && done?.state === 'succeeded' ? ['decrypted'] : []), ...(Array.isArray(result.verified) ? result.verified : [])];
+  const result = (done?.result ?? {}) as { path?: string; bytes?: number; sha256?: string; verified?: string[]; passphraseNotRemembered?: string; decrypted?: boolean };
+  const checks = [...(decrypt && done?.state === 'succeeded' ? [result.decrypted === false ? 'not-encrypted' : 'decrypted'] : []), ...(Array.isArray(result.verified) ? result.verified : [])];
 
   return (
     <Modal title={decrypt ? 'Download & decrypt' : 'Download'} onClose={running ? () => undefined : onClose}>
@@ -255,6 +255,7 @@ function ReplaceQuestion({ check, onReplace, onKeep }: { check: DestinationCheck
 /** What a verification the core reports (`size`, `sha256`, `zip (N entries)`, `dump header`) means, in plain words. */
 export function checkLabel(c: string): string {
   if (c === 'decrypted') return 'Decrypted; the OpenPGP integrity check passed';
+  if (c === 'not-encrypted') return 'It was not encrypted: saved as it is';
   if (c === 'size') return 'Size matches the storage listing';
   if (c === 'dump header') return 'PostgreSQL dump header is valid';
   const zip = /^zip \((\d+) entries\)$/.exec(c);

@@ -94,11 +94,22 @@ describe('downloadBackup', () => {
     expect(r.path).toBe(join(o, 'acme_2024-01-01_00-00-00.zip'));
     expect(r.storedBytes).toBe(enc.length);
     expect(r.verified).toEqual(['size', 'sha256 (sidecar)', 'md5 (storage)', 'zip (2 entries)']);
+    expect(r.decrypted).toBe(true);
     expect((await readFile(r.path)).equals(zip)).toBe(true);
     const o2 = await mkdtemp(join(dir, 'o-'));
     const e = await downloadBackup({ provider: p, key: 'db/acme_2024-01-01_00-00-00.zip.gpg', out: o2, decrypt: { passphrase: 'wrong' } }, ctx().c).catch((x: unknown) => x);
     expect(isAppError(e, 'AuthFailed')).toBe(true);
     expect(await readdir(o2)).toEqual([]);
+  });
+
+  it('asked to decrypt a backup that is not encrypted, saves it as it is and says so', async () => {
+    const p = createMemoryProvider();
+    await put(p, 'acme_2024-01-01_00-00-00.zip', zip);
+    const o = await mkdtemp(join(dir, 'o-'));
+    const r = await downloadBackup({ provider: p, key: 'acme_2024-01-01_00-00-00.zip', out: o, decrypt: {} }, ctx().c);
+    expect(r).toMatchObject({ path: join(o, 'acme_2024-01-01_00-00-00.zip'), decrypted: false, bytes: zip.length });
+    expect(r.verified).toContain('zip (2 entries)');
+    expect((await readFile(r.path)).equals(zip)).toBe(true);
   });
 
   it('cancels cleanly mid-transfer', async () => {
