@@ -48,7 +48,8 @@ export class TransferService implements AreaApi<typeof transferMethods> {
         let notRemembered: string | undefined;
         const choice = { given: keys.passphrase, remember: args.rememberPassphrase, useRemembered: !hasKey, warn: (m: string) => ((notRemembered = m), ctx.log('warn', m)) };
         const result = await this.passphrases.withPassphrase(args.ref, choice, async (passphrase) => {
-          if (passphrase === undefined && !hasKey) throw noPassphrase();
+          // Without one, a backup whose name says it is plain is downloaded as it is (it is checked on the way).
+          if (passphrase === undefined && !hasKey && this.passphrases.looksEncrypted(args.ref)) throw noPassphrase();
           return this.run(args, { ...keys, ...(passphrase !== undefined ? { passphrase } : {}) }, ctx);
         });
         // Said where the person asked for it (the dialog), not only in the activity log.
@@ -137,7 +138,7 @@ export class TransferService implements AreaApi<typeof transferMethods> {
   /** @inheritdoc */
   async 'download:start'(args: ApiArgs<'download:start'>): Promise<ApiResult<'download:start'>> {
     const req = apiMethods['download:start'].args.parse(args);
-    if (req.decrypt && req.passphrase === undefined && (await this.passphrases.remembered(req.ref)) === undefined) throw noPassphrase();
+    if (req.decrypt && req.passphrase === undefined && this.passphrases.looksEncrypted(req.ref) && (await this.passphrases.remembered(req.ref)) === undefined) throw noPassphrase();
     const decrypt = req.decrypt ? { decrypt: req.passphrase !== undefined ? { passphrase: req.passphrase } : {} } : {};
     const flags = { ...(req.rememberPassphrase ? { rememberPassphrase: true } : {}), ...(req.overwrite ? { overwrite: true } : {}) };
     return { jobId: this.startDownload({ ref: req.ref, out: req.out, ...decrypt, ...flags }).jobId };

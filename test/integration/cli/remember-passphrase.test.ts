@@ -66,6 +66,15 @@ describe('backup-desk download --remember-passphrase (built CLI, vault)', () => 
     expect((await runCli(cli, ['storage', '--help'], { env })).stdout).toMatch(/forget-passphrase/);
   }, 60_000);
 
+  it('--decrypt of a backup that is not encrypted asks for nothing and saves it as it is', async () => {
+    await writeFile(join(home, '..', 'data', NAME), plain);
+    const r = await runCli(cli, ['--home', home, 'download', `nas:${NAME}`, '--out', join(work, 'as-is.zip'), '--decrypt'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/it is not encrypted: saved as it is$/m);
+    expect((await readFile(join(work, 'as-is.zip'))).equals(plain)).toBe(true);
+    await rm(join(home, '..', 'data', NAME));
+  }, 60_000);
+
   it('remembers only a passphrase that opened the backup, then needs none until it is forgotten', async () => {
     const wrong = await download('w.zip', ['--passphrase-env', 'BD_PW', '--remember-passphrase'], 'not it');
     expect(wrong.code).toBe(1);
