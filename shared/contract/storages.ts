@@ -54,6 +54,8 @@ export const storagesMethods = {
   'storages:remove': { args: z.object({ name: z.string() }), result: emptySchema },
   /** Signs an OAuth storage (Dropbox, Google Drive) in through the browser: a job whose progress carries the sign-in URL. */
   'storages:connect': { args: z.object({ name: z.string() }), result: jobIdSchema },
+  /** Whether a backup passphrase is remembered for a storage (the passphrase itself never crosses). */
+  'storages:passphrase-remembered': { args: z.object({ name: z.string() }), result: z.object({ remembered: z.boolean() }) },
   /** Forgets the backup passphrase remembered for a storage (no-op when none is). */
   'storages:forget-passphrase': { args: z.object({ name: z.string() }), result: z.object({ forgotten: z.boolean() }) },
 } as const;

@@ -120,10 +120,10 @@ export function RememberPassphrase({ id, checked, onChange, storage }: { id: str
     <label className="choice" htmlFor={id}>
       <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
       {storage === undefined ? (
-        <span>Remember for this storage (in the keychain)</span>
+        <span>Remember for this storage (kept with its credentials)</span>
       ) : (
         <span>
-          <strong>Remember for this storage (in the keychain)</strong>
+          <strong>Remember for this storage (kept with its credentials)</strong>
           <span className="muted block">Kept only once it has opened this backup; later downloads and restores from {storage} need no passphrase.</span>
         </span>
       )}

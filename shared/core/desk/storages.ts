@@ -324,6 +324,13 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
   }
 
   /** @inheritdoc */
+  async 'storages:passphrase-remembered'(args: ApiArgs<'storages:passphrase-remembered'>): Promise<ApiResult<'storages:passphrase-remembered'>> {
+    const entry = await this.entry(args.name);
+    const pw = await (await this.k.secrets()).get(entry.secretScope, SECRET_NAMES.backupPassphrase).catch(() => undefined);
+    return { remembered: pw !== undefined };
+  }
+
+  /** @inheritdoc */
   async 'storages:forget-passphrase'(args: ApiArgs<'storages:forget-passphrase'>): Promise<ApiResult<'storages:forget-passphrase'>> {
     return { forgotten: await this.forgetPassphrase(args.name) };
   }

@@ -88,8 +88,8 @@ export async function openBackup(source: BackupSource, opts: { decrypt?: Decrypt
   if (!opts.decrypt || (!opts.decrypt.passphrase && !(opts.decrypt.privateKeys && opts.decrypt.privateKeys.length > 0))) {
     first.stream.destroy();
     throw new AppError('AuthFailed', `${source.name} is encrypted (OpenPGP${method ? `, ${method}` : ''}); a ${method === 'public-key' ? 'private key' : 'passphrase'} is needed.`, {
-      hint: method === 'public-key' ? 'Give the private key (and its passphrase) to decrypt it.' : 'Give the passphrase (prompt, --passphrase-file or --passphrase-env).',
-      details: { encryption: method ?? 'unknown' },
+      hint: method === 'public-key' ? 'Give the private key (and its passphrase) to decrypt it.' : 'Type the passphrase the backup was encrypted with (none is remembered for its storage).',
+      details: { encryption: method ?? 'unknown', ...(method === 'public-key' ? {} : { cliHint: 'Give the passphrase (prompt, --passphrase-file or --passphrase-env).' }) },
     });
   }
   const plain = await decryptStream(first.stream, opts.decrypt, opts.signal ? { signal: opts.signal } : {});

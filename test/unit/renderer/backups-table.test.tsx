@@ -158,6 +158,7 @@ describe('Backups table', { timeout: 30_000 }, () => {
   it('an encrypted backup inspected without its passphrase keeps asking for it and states nothing about its contents; a .dump says it holds no filestore', async () => {
     const user = userEvent.setup();
     const { client } = fakeClient({
+      'storages:passphrase-remembered': async () => ({ remembered: true }),
       'backups:inspect': async (a: { source: string; passphrase?: string }) =>
         a.source.endsWith('.gpg')
           ? { name: 'x', format: 'zip' as const, encrypted: true, contentsRead: false, warnings: ['The backup is encrypted; give the passphrase or key to see inside.'] }

@@ -22,6 +22,7 @@ type Check = ApiResult<'download:check-destination'>;
 
 function setup(entry: BackupEntry = ENC, check: (out: string) => Check = (out) => ({ path: out, replaceable: false })) {
   const fake = fakeClient({
+    'storages:passphrase-remembered': async () => ({ remembered: true }),
     'download:check-destination': async ({ out }) => check(out),
     'download:start': async () => ({ jobId: 'dl-1' }),
     'jobs:get': async () => snap('dl-1', { kind: 'download' }),
@@ -54,7 +55,8 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     const fake = setup();
     expect(screen.getByLabelText('Save to')).toHaveValue('/home/me/.local/share/odoo-backup-desk/downloads/acme.2024-03-01_02-00-00.zip');
     const go = screen.getByRole('button', { name: 'Download & decrypt' });
-    // Enabled without a passphrase: the core then uses the one remembered for the storage.
+    // Enabled without a passphrase once one is known to be remembered for the storage: the core then uses it.
+    expect(await screen.findByText(/^Leave it empty to use the passphrase remembered for s3\./)).toBeInTheDocument();
     expect(go).toBeEnabled();
     await user.type(screen.getByLabelText('Passphrase'), 's3cret');
     await user.click(go);
@@ -105,7 +107,7 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
   it('sends "remember for this storage" with the passphrase, and no passphrase when left empty', async () => {
     const user = userEvent.setup();
     const fake = setup();
-    const remember = screen.getByLabelText(/Remember for this storage \(in the keychain\)/);
+    const remember = screen.getByLabelText(/Remember for this storage \(kept with its credentials\)/);
     expect(remember).not.toBeChecked();
     await user.click(remember);
     const go = screen.getByRole('button', { name: 'Download & decrypt' });

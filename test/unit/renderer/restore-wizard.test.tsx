@@ -10,6 +10,7 @@ const SOURCE: RestoreSource = { source: 'local:acme_2024-01-01_00-00-00.zip', la
 
 function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = SOURCE, preset?: RestorePreset, onClose: () => void = () => undefined) {
   const fake = fakeClient({
+    'storages:passphrase-remembered': async () => ({ remembered: true }),
     'targets:detect': async () => [
       { id: 'local-pg', label: 'PostgreSQL 15 on 127.0.0.1:5432', target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/postgres' }, available: true },
       { id: 'embedded', label: 'Embedded PostgreSQL', target: { type: 'embedded' }, available: false, detail: 'No server binaries found.' },
@@ -197,7 +198,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     await user.click(screen.getByRole('button', { name: 'Next' }));
     const next = screen.getByRole('button', { name: 'Next' });
     expect(next).toBeEnabled(); // empty: the remembered passphrase is used
-    await user.click(screen.getByRole('checkbox', { name: /Remember for this storage \(in the keychain\)/ }));
+    await user.click(screen.getByRole('checkbox', { name: /Remember for this storage \(kept with its credentials\)/ }));
     expect(next).toBeDisabled(); // nothing to remember yet
     await user.type(screen.getByLabelText('Passphrase'), 'pw 1');
     await user.click(next);

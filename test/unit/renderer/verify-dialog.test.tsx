@@ -31,8 +31,9 @@ const REPORT: VerifyReport = {
   notes: ['No filestore: a note the user should read.'],
 };
 
-function setup(entry: BackupEntry = ENTRY) {
+function setup(entry: BackupEntry = ENTRY, remembered = true) {
   const fake = fakeClient({
+    'storages:passphrase-remembered': async () => ({ remembered }),
     'backups:verify': async () => ({ jobId: 'v-1' }),
     'jobs:get': async () => snap('v-1', { kind: 'verify' }),
     'jobs:cancel': async () => ({ cancelled: true }),
@@ -64,6 +65,17 @@ describe('Verify dialog', { timeout: 30_000 }, () => {
     expect(items[3]).toHaveTextContent('No filestore: a note the user should read.');
     expect(items[0]).toHaveTextContent('not in the filestore (a restore loses it): ab/ab00.');
     expect(screen.getByText('Odoo 17.0, database acme')).toBeInTheDocument();
+  });
+
+  it('with no passphrase remembered for the storage, says so and waits for one to be typed', async () => {
+    const user = userEvent.setup();
+    const fake = setup({ ...ENTRY, encrypted: true }, false);
+    expect(await screen.findByText('No passphrase is remembered for nas: type it. Not stored unless you tick the box below.')).toBeInTheDocument();
+    const verify = screen.getByRole('button', { name: 'Verify' });
+    expect(verify).toBeDisabled();
+    await user.type(screen.getByLabelText('Passphrase'), 's3cret');
+    expect(verify).toBeEnabled();
+    expect(fake.calls.find(([m]) => m === 'storages:passphrase-remembered')![1]).toEqual({ name: 'nas' });
   });
 
   it('sends the passphrase of an encrypted backup (and none when left empty), and cancels', async () => {

@@ -5,6 +5,7 @@ import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { CONVENTION_LABELS, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
 import { Badge, ErrorMessage, RememberPassphrase } from '../../components/ui';
+import { passphraseHelp, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
 
 /** Props of the detail panel. */
 export interface DetailPanelProps {
@@ -63,6 +64,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [passphrase, setPassphrase] = useState('');
+  const remembered = usePassphraseRemembered(entry.encrypted ? entry.storage : undefined);
   const [remember, setRemember] = useState(false);
   const rememberId = useId();
   const [showModules, setShowModules] = useState(false);
@@ -171,11 +173,11 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
             <label htmlFor={passId}>Passphrase to look inside</label>
             <div className="row">
               <input id={passId} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-              <button type="submit" className="btn" disabled={(remember && !passphrase) || busy}>
+              <button type="submit" className="btn" disabled={(remember && !passphrase) || busy || passphraseMissing(entry.storage, remembered, passphrase)}>
                 Inspect
               </button>
             </div>
-            <span className="muted block">Leave it empty to use the passphrase remembered for this storage.</span>
+            <span className="muted block">{passphraseHelp(entry.storage, remembered).replace(/ Not stored unless you tick the box below\.$/, '')}</span>
             <RememberPassphrase id={rememberId} checked={remember} onChange={setRemember} />
           </form>
         ) : null}

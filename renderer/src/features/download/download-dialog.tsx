@@ -6,6 +6,7 @@ import { useApi, useJob } from '../../app/api-context';
 import { BackupCard, JobProgressPanel } from '../../components/job-panels';
 import { baseName, formatBytes } from '../../components/format';
 import { ErrorMessage, Field, Modal, RememberPassphrase, ResultIcon } from '../../components/ui';
+import { PassphraseField, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
 
 /** Where a download goes by default: `<home>/downloads/<file name>` (without `.enc`/`.gpg` when decrypting). */
 export function defaultDestination(home: string | undefined, key: string, decrypt: boolean): string {
@@ -39,6 +40,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const [out, setOut] = useState(() => defaultDestination(home, entry.key, entry.encrypted));
   const [outTouched, setOutTouched] = useState(false);
   const [passphrase, setPassphrase] = useState('');
+  const remembered = usePassphraseRemembered(entry.encrypted ? entry.storage : undefined);
   const [remember, setRemember] = useState(false);
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
@@ -130,9 +132,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
           ) : null}
           {decrypt ? (
             <>
-              <Field label="Passphrase" htmlFor={ids.pass} help="Leave it empty to use the passphrase remembered for this storage. Not stored unless you tick the box below.">
-                <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-              </Field>
+              <PassphraseField id={ids.pass} value={passphrase} onChange={setPassphrase} storage={entry.storage} remembered={remembered} />
               <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={entry.storage} />
             </>
           ) : null}
@@ -144,7 +144,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
               <button type="button" className="btn" onClick={onClose}>
                 Cancel
               </button>
-              <button type="submit" className="btn primary" disabled={!out.trim() || (remember && !passphrase)}>
+              <button type="submit" className="btn primary" disabled={!out.trim() || (remember && !passphrase) || (decrypt && entry.encrypted && passphraseMissing(entry.storage, remembered, passphrase))}>
                 {decrypt ? 'Download & decrypt' : 'Download'}
               </button>
             </div>

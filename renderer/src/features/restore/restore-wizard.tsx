@@ -8,6 +8,7 @@ import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal } from '../../components/format';
 import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
+import { PassphraseField, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
 
 /** The backup to restore: a catalog entry or a local file. */
 export interface RestoreSource {
@@ -102,6 +103,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   const [attachments, setAttachments] = useState<AttachmentsChoice>('bring-home');
   // A catalog ref (not a local path): its storage may have a remembered passphrase, or remember one.
   const onStorage = initial.storage !== undefined;
+  const remembered = usePassphraseRemembered(initial.encrypted ? initial.storage : undefined);
   // The role that will own the database: the local Odoo's (db_user of its odoo.conf) unless changed; empty = the connecting role.
   const [owner, setOwner] = useState('');
   const [ownerTouched, setOwnerTouched] = useState(false);
@@ -168,7 +170,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   }, [exists]);
 
   const nameOk = !problem && check.state === 'done';
-  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || passphrase !== '' || (onStorage && !remember)) && owner.trim().length <= 63;
+  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || (!passphraseMissing(initial.storage, remembered, passphrase) && !(remember && passphrase === ''))) && owner.trim().length <= 63;
 
   const start = (): void => {
     if (!target) return;
@@ -396,17 +398,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
             </fieldset>
           ) : null}
           {initial.encrypted ? (
-            <Field
-              label="Passphrase"
-              htmlFor={ids.pass}
-              help={
-                onStorage
-                  ? 'The backup is encrypted. Leave it empty to use the passphrase remembered for this storage; not stored unless you tick the box below.'
-                  : 'The backup is encrypted. The passphrase is used for this restore only and is not stored.'
-              }
-            >
-              <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-            </Field>
+            <PassphraseField id={ids.pass} value={passphrase} onChange={setPassphrase} storage={initial.storage} remembered={remembered} intro="The backup is encrypted. " />
           ) : null}
           {initial.encrypted && onStorage ? (
             <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={initial.storage} />

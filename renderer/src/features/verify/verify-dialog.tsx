@@ -4,7 +4,8 @@ import type { ApiError, BackupEntry, VerifyReport } from '../../../../shared/con
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { BackupCard, JobProgressPanel } from '../../components/job-panels';
-import { ErrorMessage, Field, Modal, RememberPassphrase, ResultIcon } from '../../components/ui';
+import { ErrorMessage, Modal, RememberPassphrase, ResultIcon } from '../../components/ui';
+import { PassphraseField, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
 
 /** Props of the dialog. */
 export interface VerifyDialogProps {
@@ -17,6 +18,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
   const api = useApi();
   const ids = { pass: useId(), remember: useId() };
   const [passphrase, setPassphrase] = useState('');
+  const remembered = usePassphraseRemembered(entry.encrypted ? entry.storage : undefined);
   const [remember, setRemember] = useState(false);
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
@@ -50,9 +52,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
           </p>
           {entry.encrypted ? (
             <>
-              <Field label="Passphrase" htmlFor={ids.pass} help="Leave it empty to use the passphrase remembered for this storage. Not stored unless you tick the box below.">
-                <input id={ids.pass} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-              </Field>
+              <PassphraseField id={ids.pass} value={passphrase} onChange={setPassphrase} storage={entry.storage} remembered={remembered} />
               <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={entry.storage} />
             </>
           ) : null}
@@ -61,7 +61,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
             <button type="button" className="btn" onClick={onClose}>
               Cancel
             </button>
-            <button type="submit" className="btn primary" disabled={remember && !passphrase}>
+            <button type="submit" className="btn primary" disabled={(remember && !passphrase) || (entry.encrypted && passphraseMissing(entry.storage, remembered, passphrase))}>
               Verify
             </button>
           </div>

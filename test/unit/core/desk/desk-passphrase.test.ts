@@ -62,11 +62,13 @@ describe('Desk: remembered backup passphrases', () => {
       // Right passphrase without remember: not stored either.
       await download(desk, { passphrase: 'correct horse' });
       expect(await secrets.get(scope, SECRET_NAMES.backupPassphrase)).toBeUndefined();
+      expect(await desk['storages:passphrase-remembered']({ name: 'nas' })).toEqual({ remembered: false });
 
       // Right passphrase + remember: stored under the storage's scope.
       const first = await download(desk, { passphrase: 'correct horse', rememberPassphrase: true });
       expect((await readFile(first.path)).equals(plainZip)).toBe(true);
       expect(await secrets.get(scope, SECRET_NAMES.backupPassphrase)).toBe('correct horse');
+      expect(await desk['storages:passphrase-remembered']({ name: 'nas' })).toEqual({ remembered: true });
 
       // Next download, no passphrase: the remembered one decrypts it.
       const second = await download(desk, {});

@@ -1,0 +1,45 @@
+/** The passphrase of an encrypted backup: whether one is remembered for its storage, the field, and "remember". */
+import { useEffect, useState } from 'react';
+import { useApi } from '../app/api-context';
+import { Field } from './ui';
+
+/** Whether a backup passphrase is remembered for `storage`: undefined while asked, and for a file on this machine. */
+export function usePassphraseRemembered(storage: string | undefined): boolean | undefined {
+  const api = useApi();
+  const [remembered, setRemembered] = useState<boolean | undefined>(undefined);
+  useEffect(() => {
+    if (storage === undefined) return undefined;
+    let live = true;
+    api['storages:passphrase-remembered']({ name: storage }).then(
+      (r) => live && setRemembered(r.remembered),
+      () => live && setRemembered(false),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, storage]);
+  return remembered;
+}
+
+/** True when the passphrase must be typed: none is remembered for the storage (or it is a local file) and none was typed. */
+export function passphraseMissing(storage: string | undefined, remembered: boolean | undefined, passphrase: string): boolean {
+  return passphrase === '' && (storage === undefined || remembered !== true);
+}
+
+/** The help under the passphrase field: what an empty field does, given what is remembered. */
+export function passphraseHelp(storage: string | undefined, remembered: boolean | undefined, intro = ''): string {
+  if (storage === undefined) return `${intro}The passphrase is used this once and is not stored.`;
+  if (remembered === undefined) return `${intro}Checking whether a passphrase is remembered for ${storage}…`;
+  return remembered
+    ? `${intro}Leave it empty to use the passphrase remembered for ${storage}. Not stored unless you tick the box below.`
+    : `${intro}No passphrase is remembered for ${storage}: type it. Not stored unless you tick the box below.`;
+}
+
+/** The passphrase field of an encrypted backup, its help saying whether one is remembered. */
+export function PassphraseField(props: { id: string; value: string; onChange: (v: string) => void; storage: string | undefined; remembered: boolean | undefined; intro?: string }) {
+  return (
+    <Field label="Passphrase" htmlFor={props.id} help={passphraseHelp(props.storage, props.remembered, props.intro)}>
+      <input id={props.id} type="password" autoComplete="off" value={props.value} onChange={(e) => props.onChange(e.target.value)} />
+    </Field>
+  );
+}
