@@ -26,7 +26,7 @@ export type FreeSpaceSource = (path: string) => Promise<number | undefined>;
 export async function checkFilestoreSpace(dataDir: string, needed: number, space: FreeSpaceSource = freeBytes): Promise<void> {
   const free = await space(dataDir);
   if (free === undefined || needed + SPACE_MARGIN_BYTES <= free) return;
-  throw new AppError('InvalidInput', `The filestore needs ${formatBytes(needed)} but the disk holding ${dataDir} has only ${formatBytes(free)} free.`, {
+  throw new AppError('InvalidInput', `The filestore needs ${formatBytes(needed)}, and ${formatBytes(SPACE_MARGIN_BYTES)} more are kept free for Odoo's own writes, but the disk holding ${dataDir} has only ${formatBytes(free)} free.`, {
     hint: `Free at least ${formatBytes(needed + SPACE_MARGIN_BYTES - free)} there, restore into another data dir, or restore the database only (without the filestore).`,
     details: { neededBytes: needed, freeBytes: free, dataDir },
   });

@@ -317,7 +317,7 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
       const phases: string[] = [];
       const err = await fails(opts(source, db, { freeBytes: tight }), { ...silentContext(), progress: (p) => phases.push(p.phase) });
       expect(err.kind).toBe('InvalidInput');
-      expect(err.message).toBe(`The filestore needs ${formatBytes(fsBytes)} but the disk holding ${dataDir} has only ${formatBytes(40_000)} free.`);
+      expect(err.message).toBe(`The filestore needs ${formatBytes(fsBytes)}, and 64 MB more are kept free for Odoo's own writes, but the disk holding ${dataDir} has only ${formatBytes(40_000)} free.`);
       expect(err.details).toMatchObject({ neededBytes: fsBytes, freeBytes: 40_000 });
       expect(phases).not.toContain('database');
       expect(await databases()).not.toContain(db);
