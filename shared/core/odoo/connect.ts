@@ -12,7 +12,7 @@ export interface OpenedInstance {
 export async function openInstance(store: OdooInstanceStore, name: string, opts: Omit<OdooManagerOptions, 'url' | 'masterPassword'> = {}): Promise<OpenedInstance> {
   const instance = await store.get(name);
   const masterPassword = await store.masterPassword(instance);
-  return { instance, client: new OdooManagerClient({ ...opts, url: instance.url, masterPassword }) };
+  return { instance, client: new OdooManagerClient({ ...opts, url: instance.url, masterPassword, instance: instance.name }) };
 }
 
 /**

@@ -28,6 +28,8 @@ export interface OdooManagerOptions {
   readonly responseTimeoutMs?: number;
   /** Longest wait for version/list answers (default 30 s). */
   readonly quickTimeoutMs?: number;
+  /** The instance's name in hints (`odoo set-password NAME`). */
+  readonly instance?: string;
 }
 
 /** A database on the server. */
@@ -128,7 +130,7 @@ export class OdooManagerClient {
     const ans = await this.send('backup', { url: `${this.url}/web/database/backup`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()), ...(signal ? { signal } : {}) }, started);
     const type = String(ans.headers['content-type'] ?? '');
     if (ans.status !== 200 || /^text\/html/i.test(type)) {
-      throw httpAnswerError('backup', ans.status, header(ans, 'server'), await readText(ans.body), { url: this.url, db });
+      throw httpAnswerError('backup', ans.status, header(ans, 'server'), await readText(ans.body), { ...this.at, db });
     }
     const length = Number(ans.headers['content-length']);
     return { stream: ans.body, filename: dispositionFilename(header(ans, 'content-disposition')) ?? `${db}.${format}`, format, size: Number.isFinite(length) && length > 0 ? length : undefined };
@@ -202,17 +204,22 @@ export class OdooManagerClient {
     try {
       const ans = await exchange({ url: `${this.url}/web/database/restore`, method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=backup-desk-probe' }, body: wait, contentLength: bytes, ...(signal ? { signal } : {}) });
       const text = await readText(ans.body);
-      return ans.status === 413 ? httpAnswerError('restore', 413, header(ans, 'server'), text, { url: this.url, bytes }) : undefined;
+      return ans.status === 413 ? httpAnswerError('restore', 413, header(ans, 'server'), text, { ...this.at, bytes }) : undefined;
     } catch (err) {
       if (err instanceof HttpFailure && err.stage !== 'connect') return undefined;
-      if (err instanceof HttpFailure) throw networkError('restore', err, { url: this.url });
+      if (err instanceof HttpFailure) throw networkError('restore', err, { ...this.at });
       throw err;
     }
   }
 
+  /** Where errors happened: the server's URL and the instance's name. */
+  private get at(): { url: string; instance?: string } {
+    return { url: this.url, ...(this.opts.instance ? { instance: this.opts.instance } : {}) };
+  }
+
   private password(op: ManagerOp): string {
     const pw = this.opts.masterPassword;
-    if (pw === undefined || pw === '') throw new AppError('AuthFailed', `The ${op} needs the master password of ${this.url}, and none is stored.`, { hint: 'Store it with `backup-desk odoo set-password NAME`.' });
+    if (pw === undefined || pw === '') throw new AppError('AuthFailed', `The ${op} needs the master password of ${this.url}, and none is stored.`, { hint: `Store it with \`backup-desk odoo set-password ${this.opts.instance ?? 'NAME'}\`.` });
     return pw;
   }
 
@@ -234,14 +241,14 @@ export class OdooManagerClient {
     if (ans.status >= 300 && ans.status < 400) {
       throw new AppError('Fatal', `${this.url} answered the ${op} with a redirect to ${location || '(nowhere)'} instead of the database manager.`, { hint: 'Check the URL: it must reach Odoo itself (a login page or another site redirects elsewhere).', details: { status: ans.status, op } });
     }
-    throw httpAnswerError(op, ans.status, header(ans, 'server'), text, { url: this.url, db, ...(ans.bodyComplete ? {} : { bytes: ans.bytesSent }) });
+    throw httpAnswerError(op, ans.status, header(ans, 'server'), text, { ...this.at, db, ...(ans.bodyComplete ? {} : { bytes: ans.bytesSent }) });
   }
 
   private async send(op: ManagerOp, x: HttpExchange, started = Date.now(), size?: number): Promise<HttpAnswer> {
     try {
       return await exchange(x);
     } catch (err) {
-      if (err instanceof HttpFailure) throw networkError(op, err, { url: this.url, elapsedMs: Date.now() - started, ...(size !== undefined ? { bytes: size } : {}) });
+      if (err instanceof HttpFailure) throw networkError(op, err, { ...this.at, elapsedMs: Date.now() - started, ...(size !== undefined ? { bytes: size } : {}) });
       throw err;
     }
   }
@@ -258,7 +265,7 @@ export class OdooManagerClient {
       parsed = undefined;
     }
     if (ans.status !== 200 || parsed === undefined || typeof parsed !== 'object' || parsed === null) {
-      throw httpAnswerError(op, ans.status === 200 ? 404 : ans.status, header(ans, 'server'), text, { url: this.url });
+      throw httpAnswerError(op, ans.status === 200 ? 404 : ans.status, header(ans, 'server'), text, { ...this.at });
     }
     if (parsed.error) throw this.rpcError(op, parsed.error);
     return parsed.result ?? null;
@@ -271,10 +278,10 @@ export class OdooManagerClient {
       return new AppError('NotFound', `${this.url} has no ${op === 'check' ? 'master-password check' : op} method (${message}).`, { hint: 'An Odoo older than 12.0, or not Odoo.' });
     }
     if (/AccessDenied/.test(name)) {
-      if (op === 'list') return odooMessageError('list', 'Access Denied', { disabled: true, url: this.url });
-      return odooMessageError(op, 'Access Denied', { url: this.url });
+      if (op === 'list') return odooMessageError('list', 'Access Denied', { disabled: true, ...this.at });
+      return odooMessageError(op, 'Access Denied', { ...this.at });
     }
-    return odooMessageError(op, message, { url: this.url });
+    return odooMessageError(op, message, { ...this.at });
   }
 }
 

@@ -62,7 +62,7 @@ function stripPrefix(msg: string): string {
 }
 
 /** The classified error for an Odoo message from a manager page (or a JSON-RPC error). */
-export function odooMessageError(op: ManagerOp, message: string, opts: { disabled?: boolean; url: string; db?: string }): AppError {
+export function odooMessageError(op: ManagerOp, message: string, opts: { disabled?: boolean; url: string; db?: string; instance?: string }): AppError {
   const inner = stripPrefix(message);
   const details = { odooMessage: message, op, url: opts.url, ...(opts.db ? { db: opts.db } : {}) };
   const err = (kind: ErrorKind, text: string, hint: string): AppError => new AppError(kind, text, { hint, details });
@@ -70,7 +70,7 @@ export function odooMessageError(op: ManagerOp, message: string, opts: { disable
     if (opts.disabled) {
       return err('PermissionDenied', `The database manager of ${opts.url} is disabled (list_db = False).`, 'Set list_db = True in the server\'s Odoo configuration, or restore through PostgreSQL directly (--target postgres://…).');
     }
-    return err('AuthFailed', `Odoo refused the master password (${op}: "${message}").`, 'Check the master password (admin_passwd in the server\'s odoo.conf) and store the right one with `backup-desk odoo set-password NAME`.');
+    return err('AuthFailed', `Odoo refused the master password (${op}: "${message}").`, `Check the master password (admin_passwd in the server's odoo.conf) and store the right one with \`backup-desk odoo set-password ${opts.instance ?? 'NAME'}\`.`);
   }
   if (/^Database already exists$/i.test(inner) || /already exists/i.test(inner)) {
     return err('Conflict', `A database${opts.db ? ` named "${opts.db}"` : ''} already exists on ${opts.url} (Odoo: "${message}").`, 'Choose another name, or replace it (--replace drops it first).');
@@ -91,12 +91,12 @@ export function odooMessageError(op: ManagerOp, message: string, opts: { disable
 }
 
 /** The classified error for a non-success HTTP answer (its page already read into `text`). */
-export function httpAnswerError(op: ManagerOp, status: number, server: string | undefined, text: string, ctx: { url: string; db?: string; bytes?: number }): AppError {
+export function httpAnswerError(op: ManagerOp, status: number, server: string | undefined, text: string, ctx: { url: string; db?: string; bytes?: number; instance?: string }): AppError {
   const page = parseManagerPage(text);
   if (page.error && (status === 200 || (status >= 400 && status < 500 && status !== 413))) {
-    return odooMessageError(op, page.error, { disabled: page.disabled, url: ctx.url, ...(ctx.db ? { db: ctx.db } : {}) });
+    return odooMessageError(op, page.error, { disabled: page.disabled, url: ctx.url, ...(ctx.db ? { db: ctx.db } : {}), ...(ctx.instance ? { instance: ctx.instance } : {}) });
   }
-  if (status === 200 && page.disabled) return odooMessageError(op, 'Access Denied', { disabled: true, url: ctx.url });
+  if (status === 200 && page.disabled) return odooMessageError(op, 'Access Denied', { disabled: true, url: ctx.url, ...(ctx.instance ? { instance: ctx.instance } : {}) });
   const what = page.title ?? `HTTP ${status}`;
   const details = { status, op, url: ctx.url, ...(server ? { server } : {}), ...(ctx.bytes !== undefined ? { bytes: ctx.bytes } : {}) };
   if (status === 413) return tooLargeError(server, text, ctx, details);

@@ -44,7 +44,11 @@ export class OdooService {
     if (a.check) {
       const client = new OdooManagerClient({ url, masterPassword: a.masterPassword });
       const v = await client.version();
-      await client.checkMasterPassword();
+      await client.checkMasterPassword().catch((err: unknown) => {
+        // Not added yet: there is nothing to set a password on; the hint says to add it again.
+        if (!isAppError(err, 'AuthFailed')) throw err;
+        throw new AppError('AuthFailed', err.message, { hint: "Check the master password (admin_passwd in the server's odoo.conf) and add the instance again; it was not added.", ...(err.details ? { details: err.details } : {}) });
+      });
       this.log.info('odoo instance checked', { instance: a.name, version: v.version });
     }
     const inst = await this.store.add(a.name, url, a.masterPassword);

@@ -58,6 +58,7 @@ describe('backup-desk odoo and restore --target odoo:NAME (built CLI, vault, fak
     const wrong = await run(['odoo', 'add', 'prod', '--url', fake.url, '--secret-env', 'ODOO_PW'], { ODOO_PW: 'not it' });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/refused the master password/);
+    expect(wrong.stderr).toMatch(/^hint: .*add the instance again; it was not added\.$/m);
     const add = await run(['odoo', 'add', 'prod', '--url', `${fake.url}/web/database/manager`, '--secret-env', 'ODOO_PW'], { ODOO_PW: MASTER });
     expect(add.code, add.stderr).toBe(0);
     expect(add.stdout).toContain(`added Odoo instance prod (${fake.url})`);
@@ -70,6 +71,12 @@ describe('backup-desk odoo and restore --target odoo:NAME (built CLI, vault, fak
     const dbs = JSON.parse((await run(['odoo', 'dbs', 'prod', '--json'])).stdout) as { version: string; databases: Array<{ name: string }> };
     expect(dbs.version).toBe('17.0');
     expect(dbs.databases.map((d) => d.name)).toEqual(['prod']);
+    // A wrong stored password: the hint names the instance to set it on.
+    expect((await run(['odoo', 'set-password', 'prod', '--no-check', '--secret-env', 'ODOO_PW'], { ODOO_PW: 'stale' })).code).toBe(0);
+    const stale = await run(['odoo', 'duplicate', 'prod', 'prod', 'prod_copy']);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/^hint: .*`backup-desk odoo set-password prod`\.$/m);
+    expect((await run(['odoo', 'set-password', 'prod', '--secret-env', 'ODOO_PW'], { ODOO_PW: MASTER })).code).toBe(0);
     for (const r of [add, test]) expect(r.argvs.join('\n')).not.toContain(MASTER);
     expect(await readFile(join(home, 'odoo-instances.json'), 'utf8')).not.toContain(MASTER);
   }, 120_000);
