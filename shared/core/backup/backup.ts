@@ -36,6 +36,8 @@ export interface BackupOptions {
   readonly openSource: (ctx: JobContext) => Promise<SourceOutput>;
   readonly encrypt?: BackupEncryption;
   readonly cold?: Omit<ColdOptions, 'log' | 'warn'>;
+  /** A quick check that the source can be read (its database exists), run before Odoo is stopped for a cold backup. */
+  readonly checkSource?: () => Promise<void>;
   /** The backup's timestamp (default: now). */
   readonly time?: Date;
 }
@@ -175,5 +177,7 @@ export async function runBackup(o: BackupOptions, ctx: JobContext): Promise<Back
   const warnings: string[] = [];
   const work = (): Promise<BackupResult> => runPipeline(o, ctx, keys, time, started, warnings);
   if (!o.cold) return work();
+  // Odoo is not stopped for a backup that cannot start: a missing database, an unreachable server.
+  await o.checkSource?.();
   return withOdooStopped({ ...o.cold, log: (m) => ctx.log('info', m), warn: (m) => warnings.push(m) }, work);
 }

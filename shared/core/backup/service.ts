@@ -19,6 +19,7 @@ import { runBackup, type BackupEncryption, type BackupResult } from './backup';
 import type { BackupDestination } from './commit';
 import { openOdooSource } from './odoo-source';
 import { openPgSource, type SourceOutput } from './pg-source';
+import { checkDatabase } from './snapshot';
 import { openPgSourceWithObjects, type ObjectEntriesReport, type ObjectResolver } from '../attachments';
 
 /** What the service needs from the rest of the core. */
@@ -49,6 +50,11 @@ function includeWarnings(r: ObjectEntriesReport): string[] {
   if (r.problems.length === 0) return [];
   const listed = r.problems.slice(0, 20).map((p) => `${p.storeFname} (${p.reason}: ${p.message})`);
   return [`Incomplete: ${r.problems.length} of ${r.total} attachment objects kept in object storage are not in the backup: ${listed.join('; ')}${r.problems.length > 20 ? '; …' : ''}`];
+}
+
+/** The PostgreSQL URL of a request's source (undefined: libpq's environment). */
+function pgUrlOf(req: BackupRequest): string | undefined {
+  return req.source.type === 'postgres' ? req.source.url : undefined;
 }
 
 /** A backup request with its layout resolved. */
@@ -110,6 +116,7 @@ export class BackupService {
         layout: req.layout,
         destinations,
         openSource: (c) => this.openSource(req, c, objects),
+        ...(req.source.type === 'postgres' ? { checkSource: () => checkDatabase(pgUrlOf(req), req.db) } : {}),
         ...(encrypt ? { encrypt } : {}),
         ...(req.cold ? { cold: { stopCommand: req.cold.stopCommand, startCommand: req.cold.startCommand, ...(req.cold.cleanSessions ? { cleanSessionsIn: this.dataDir(req) } : {}) } } : {}),
       },

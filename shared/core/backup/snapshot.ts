@@ -53,6 +53,12 @@ async function readFacts(client: pg.Client, db: string): Promise<Omit<SnapshotFa
   return { modules: mods.rows.map((m) => [m.name, m.latest_version] as const), storeFnames, attachmentLocation };
 }
 
+/** Connects to `db` and disconnects: the database exists and can be reached (errors classified as `connect`'s). */
+export async function checkDatabase(pgUrl: string | undefined, db: string): Promise<void> {
+  const client = await connect(pgUrl, db);
+  await client.end().catch(() => undefined);
+}
+
 /** Opens a snapshot of `db` on the server given by `pgUrl` (or libpq's environment). */
 export async function openSnapshot(pgUrl: string | undefined, db: string): Promise<DbSnapshot> {
   const client = await connect(pgUrl, db);

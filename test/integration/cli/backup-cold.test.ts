@@ -58,6 +58,8 @@ describe('backup-desk backup --cold (built CLI, real commands)', () => {
   });
   beforeEach(async () => {
     await rm(log, { force: true });
+    // Backups are named to the second: each test starts in a second of its own, after the last one's backup.
+    await new Promise((r) => setTimeout(r, 1010 - (Date.now() % 1000)));
   });
 
   it('stops Odoo before the dump and starts it after the archive is written; --clean-sessions removes only stale sessions', async () => {
@@ -81,13 +83,22 @@ describe('backup-desk backup --cold (built CLI, real commands)', () => {
 
   it('starts Odoo again after a failed backup, and exits non-zero', async () => {
     const before = (await readdir(store)).length;
-    const r = await runCli(home, coldArgs('no_such_db'));
+    // A data dir without the filestore the attachments point to: found once the snapshot is open, after the stop.
+    const args = coldArgs('shop').map((a) => (a === dataDir ? join(tmp, 'no-data-dir') : a));
+    const r = await runCli(home, args);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/no_such_db/);
+    expect(r.stderr, r.stderr).toMatch(/There is no filestore folder/);
     expect(await logLines()).toEqual(['stop archives=1', 'start archives=1 sessions=1']);
     expect((await readdir(store)).length).toBe(before);
     const hist = JSON.parse((await runCli(home, ['history', '--json'])).stdout) as Array<{ kind: string; db: string; outcome: string }>;
-    expect(hist[0]).toMatchObject({ kind: 'backup', db: 'no_such_db', outcome: 'failed' });
+    expect(hist[0]).toMatchObject({ kind: 'backup', db: 'shop', outcome: 'failed' });
+  }, 120_000);
+
+  it('does not stop Odoo for a database that does not exist', async () => {
+    const r = await runCli(home, coldArgs('no_such_db'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no_such_db/);
+    expect(await logLines()).toEqual([]);
   }, 120_000);
 
   it('starts Odoo again when the backup is interrupted half-way (Ctrl-C)', async () => {
