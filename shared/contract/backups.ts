@@ -97,6 +97,20 @@ export const backupResultSchema = z.object({
   odooVersion: z.string().optional(),
   pgVersion: z.string().optional(),
   warnings: z.array(z.string()),
+  /** `rotate`: what each storage's rotation did after the backup (`policy` false: the storage has none, nothing was deleted). */
+  rotation: z
+    .array(
+      z.object({
+        storage: z.string(),
+        policy: z.boolean(),
+        kept: z.number(),
+        /** Refs deleted, newest first. */
+        deleted: z.array(z.string()),
+        bytes: z.number(),
+        failed: z.array(z.object({ ref: z.string(), error: z.string() })),
+      }),
+    )
+    .optional(),
   /** `--attachments include`: the objects kept in object storage, and those that could not be included (the backup is then incomplete). */
   attachments: z
     .object({

@@ -85,7 +85,15 @@ function printResult(ctx: CliContext, r: BackupResultDto): void {
   for (const d of r.destinations) ctx.out(d.ok ? `  ${d.ref}` : `  ${d.storage}: FAILED — ${d.error?.message ?? 'failed'}`);
   ctx.out(`verification: ${r.verification.message}`);
   if (r.attachments) ctx.out(`attachments in object storage: ${r.attachments.included} of ${r.attachments.total} objects in the backup${r.attachments.problems.length ? ` — INCOMPLETE, ${r.attachments.problems.length} missing (see the warnings)` : ''}`);
+  for (const x of r.rotation ?? []) ctx.out(rotationLine(x));
   if (ok.length < r.destinations.length) ctx.err(`${ok.length} of ${r.destinations.length} storages got the backup.`);
+}
+
+/** What one storage's rotation did after the backup, in a line. */
+function rotationLine(x: NonNullable<BackupResultDto['rotation']>[number]): string {
+  if (!x.policy) return `rotation on ${x.storage}: no rotation policy is stored for it, nothing deleted (set one with \`storage rotation ${x.storage} …\`)`;
+  const deleted = x.deleted.length ? `deleted ${x.deleted.length} (${formatBytes(x.bytes)} freed): ${x.deleted.map((ref) => ref.slice(ref.indexOf(':') + 1)).join(', ')}` : 'deleted none';
+  return `rotation on ${x.storage}: kept ${x.kept}, ${deleted}${x.failed.length ? `; ${x.failed.length} could not be deleted (see the warnings)` : ''}`;
 }
 
 /** The `backup` command. */

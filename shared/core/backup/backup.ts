@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { encryptStream } from '../crypto';
 import { AppError, cancelledError, serializeError, throwIfAborted, type SerializedError } from '../errors';
 import type { JobContext } from '../jobs/job';
+import type { BackupResultDto } from '../../contract/backups';
 import { withOdooStopped, type ColdOptions } from './cold';
 import { checkDestination, commitCompanion, writeArchive, type BackupDestination } from './commit';
 import { fanOut, type FanOutSink } from './fan-out';
@@ -72,6 +73,8 @@ export interface BackupResult {
   readonly warnings: string[];
   /** `--attachments include`: objects kept in object storage, copied into the archive or not (see shared/core/attachments). */
   readonly attachments?: { total: number; included: number; bytes: number; problems: Array<{ storeFname: string; reason: string; message: string }> };
+  /** `rotate`: what each storage's rotation did afterwards. */
+  readonly rotation?: BackupResultDto['rotation'];
 }
 
 async function encrypted(stream: Readable, enc: BackupEncryption | undefined, layout: BackupLayout): Promise<Readable> {

@@ -5,6 +5,7 @@
  * afterwards on request. Faces reach it through the Desk; the scheduler calls `run` directly.
  */
 import { defaultLayout, type BackupRequest } from '../../contract/backups';
+import type { RotationResult } from '../../contract/rotation';
 import type { BackupLayout } from './layouts';
 import { pgUrlHasPassword } from '../pg/connection';
 import { AppError, toAppError } from '../errors';
@@ -36,7 +37,7 @@ export interface BackupServiceDeps {
   /** Providers for attachment buckets/containers (`--attachments include`); `named` is `--attachments-storage`. */
   objectResolver?(named: string | undefined): Promise<ObjectResolver>;
   /** Applies a storage's stored rotation policy after a backup (undefined when it has none). */
-  rotateAfterBackup?(req: { storage: string; db: string; layout: BackupLayout; signal?: AbortSignal }): Promise<{ delete: string[] } | undefined>;
+  rotateAfterBackup?(req: { storage: string; db: string; layout: BackupLayout; signal?: AbortSignal }): Promise<Pick<RotationResult, 'keep' | 'delete' | 'bytes' | 'failed'> | undefined>;
 }
 
 /** `--attachments include`: the resolver, and (once the source opened) what it included. */
@@ -122,8 +123,7 @@ export class BackupService {
       },
       ctx,
     );
-    if (req.rotate) await this.rotate(req, result, ctx);
-    return result;
+    return req.rotate ? { ...result, rotation: await this.rotate(req, result, ctx) } : result;
   }
 
   private dataDir(req: Resolved): string {
@@ -160,15 +160,20 @@ export class BackupService {
     return out;
   }
 
-  private async rotate(req: Resolved, result: BackupResult, ctx: JobContext): Promise<void> {
-    if (!this.d.rotateAfterBackup) return;
+  /** Applies each storage's rotation after the backup; what it did goes into the result (`rotation`). */
+  private async rotate(req: Resolved, result: BackupResult, ctx: JobContext): Promise<NonNullable<BackupResult['rotation']>> {
+    if (!this.d.rotateAfterBackup) return [];
+    const done: NonNullable<BackupResult['rotation']> = [];
     for (const d of result.destinations.filter((x) => x.ok)) {
       try {
         const r = await this.d.rotateAfterBackup({ storage: d.storage, db: req.db, layout: req.layout, signal: ctx.signal });
+        done.push(r ? { storage: d.storage, policy: true, kept: r.keep.length, deleted: r.delete, bytes: r.bytes, failed: r.failed } : { storage: d.storage, policy: false, kept: 0, deleted: [], bytes: 0, failed: [] });
         if (r) ctx.log('info', `Rotation on "${d.storage}": ${r.delete.length} backup(s) deleted.`);
+        for (const f of r?.failed ?? []) result.warnings.push(`Rotation on "${d.storage}" could not delete ${f.ref}: ${f.error}`);
       } catch (err) {
         result.warnings.push(`Rotation on "${d.storage}" failed: ${toAppError(err).message}`);
       }
     }
+    return done;
   }
 }

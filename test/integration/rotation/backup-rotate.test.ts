@@ -87,5 +87,18 @@ describe('backup --rotate', () => {
     expect(byKind.backup).toMatchObject({ outcome: 'ok', refs: [`nas:${freshStem}.zip`] });
     expect(byKind.backup!.bytes).toBeGreaterThan(0);
     expect(byKind.rotation).toMatchObject({ outcome: 'ok', refs: old.slice(2).map((s) => `nas:${s}.zip`) });
+    // The result says what the rotation did, as `rotate` would.
+    const rotation = (JSON.parse(b.stdout) as { rotation: Array<{ bytes: number }> }).rotation;
+    expect(rotation).toEqual([{ storage: 'nas', policy: true, kept: 3, deleted: old.slice(2).map((s) => `nas:${s}.zip`), bytes: expect.any(Number), failed: [] }]);
+    expect(rotation[0]!.bytes).toBeGreaterThan(0);
+    // In words: the next backup deletes the oldest kept one; a storage without a policy says so.
+    await mkdir(join(tmp, 'plain-store'));
+    expect((await cli(home, ['storage', 'add', 'plain', '--type', 'local', '--path', join(tmp, 'plain-store')])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1010 - (Date.now() % 1000)));
+    const t = await cli(home, ['backup', '--db', 'shop', '--source', cluster.url, '--data-dir', join(tmp, 'data'), '--to', 'nas', '--to', 'plain', '--rotate']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain(`rotation on nas: kept 3, deleted 1 (`);
+    expect(t.stdout).toContain(`): ${old[1]}.zip`);
+    expect(t.stdout).toMatch(/^rotation on plain: no rotation policy is stored for it, nothing deleted/m);
   });
 });
