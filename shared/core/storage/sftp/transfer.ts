@@ -139,6 +139,26 @@ export function pipelinedWriteStream(sftp: SFTPWrapper, remotePath: string, opti
     while (inflight > n && failure === undefined) await new Promise<void>((r) => waiters.push(r));
     if (failure !== undefined) throw failure;
   };
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  /** Sends the held bytes in full requests (and, at the end, the rest). */
+  const send = async (all: boolean): Promise<void> => {
+    const data = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+    const whole = all ? data.length : data.length - (data.length % chunkSize);
+    held = whole < data.length ? [data.subarray(whole)] : [];
+    heldBytes = data.length - whole;
+    for (let off = 0; off < whole; off += chunkSize) {
+      await waitBelow(concurrency - 1);
+      const piece = data.subarray(off, Math.min(off + chunkSize, whole));
+      inflight++;
+      sftp.write(handle!, piece, 0, piece.length, pos, (err) => {
+        inflight--;
+        if (err) failure ??= err;
+        wake();
+      });
+      pos += piece.length;
+    }
+  };
   const stream = new Writable({
     highWaterMark: chunkSize * concurrency,
     construct(cb) {
@@ -155,24 +175,17 @@ export function pipelinedWriteStream(sftp: SFTPWrapper, remotePath: string, opti
         (err: Error) => cb(err),
       );
     },
+    // Small writes (a zip's headers, small files) are gathered into full requests: one request
+    // per tiny chunk made a backup of many small files several times slower than `sftp put`.
     write(chunk: Buffer, _enc, cb) {
-      const h = handle!;
-      void (async () => {
-        for (let off = 0; off < chunk.length; off += chunkSize) {
-          await waitBelow(concurrency - 1);
-          const piece = chunk.subarray(off, off + chunkSize);
-          inflight++;
-          sftp.write(h, piece, 0, piece.length, pos, (err) => {
-            inflight--;
-            if (err) failure ??= err;
-            wake();
-          });
-          pos += piece.length;
-        }
-      })().then(() => cb(failure ?? null), (err: Error) => cb(err));
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes < chunkSize) return cb(failure ?? null);
+      send(false).then(() => cb(failure ?? null), (err: Error) => cb(err));
     },
     final(cb) {
-      waitBelow(0)
+      send(true)
+        .then(() => waitBelow(0))
         .then(() => call<void>((c) => sftp.close(handle!, c)))
         .then(
           () => {
