@@ -117,6 +117,9 @@ export async function preflightRemote(o: RemoteRestoreOptions, ctx: JobContext):
   }
   const version = await o.client.version(ctx.signal);
   await o.client.checkMasterPassword(ctx.signal);
+  // With list_db = False the manager refuses the restore only once the whole backup is uploaded;
+  // db.list is refused the same way, up front (PermissionDenied, saying so).
+  await o.client.listDatabases(ctx.signal);
   if (o.neutralize && version.major < 16) {
     throw new AppError('Unsupported', `Odoo ${version.version} cannot neutralize a restored database (Odoo 16.0 and later can).`, {
       hint: 'Restore without neutralizing, or restore into PostgreSQL directly (our own neutralization works for every version).',

@@ -205,6 +205,16 @@ describe('restore into a running Odoo through its database manager', () => {
     expect(fake.databases.has('big')).toBe(false);
   });
 
+  it('stops before uploading when the server\'s database manager is disabled (list_db = False)', async () => {
+    const { fake, base } = await setup({ version: '17.0', listDb: false });
+    const dump = join(await tmp(), 'x.dump');
+    await writeFile(dump, Buffer.concat([Buffer.from('PGDMP'), Buffer.alloc(64 * 1024)]));
+    const e = await failure(restoreToOdoo({ ...base, source: localFileSource(dump), db: 'nope', knownOdooVersion: '17.0' }, silentContext()));
+    expect(e.kind).toBe('PermissionDenied');
+    expect(e.message).toMatch(/database manager of .* is disabled \(list_db = False\)/);
+    expect(fake.uploads).toHaveLength(0);
+  });
+
   it('refuses an encrypted backup whose Odoo version the catalog knows, naming both versions, before uploading', async () => {
     const { fake, base } = await setup({ version: '17.0' });
     const enc = await encryptedTinyZip('16.0');
