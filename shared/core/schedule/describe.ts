@@ -99,7 +99,7 @@ function timeWords(s: CalendarSpec): string {
   if (s.minute === null && zeroSeconds) return `every minute${hourScope}`;
   if (minuteStep !== undefined && zeroSeconds) {
     const from = minuteStep.start === 0 ? '' : ` from :${pad2(minuteStep.start)}`;
-    return `every ${minuteStep.repeat} minutes${from}${hourScope}`;
+    return `every ${minuteStep.repeat === 1 ? 'minute' : `${minuteStep.repeat} minutes`}${from}${hourScope}`;
   }
   if (s.hour === null && minutes && zeroSeconds) return `every hour at ${joinWords(minutes.map((m) => `:${pad2(m)}`))}`;
   const h = s.hour === null ? 'every hour' : `hour ${chainWords(s.hour, pad2, 'hour')}`;

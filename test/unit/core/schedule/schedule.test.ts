@@ -72,6 +72,9 @@ describe('a schedule in plain words', () => {
     expect(words('daily')).toBe('Every day at 00:00 (Europe/Berlin time)');
     expect(words('weekly')).toBe('Mondays at 00:00 (Europe/Berlin time)');
     expect(words('*:0/15')).toBe('Every 15 minutes (Europe/Berlin time)');
+    expect(words('*:0/1')).toBe('Every minute (Europe/Berlin time)');
+    expect(words('*/1 * * * *')).toBe('Every minute (Europe/Berlin time)');
+    expect(words('*:5/1')).toBe('Every minute from :05 (Europe/Berlin time)');
     expect(words('Mon..Fri 02:00')).toBe('Monday to Friday at 02:00 (Europe/Berlin time)');
     expect(words('*-*~1 23:00')).toBe('On the last day of every month at 23:00 (Europe/Berlin time)');
     expect(words('*-02~03')).toBe('On the 3rd last day of February at 00:00 (Europe/Berlin time)');
