@@ -83,7 +83,13 @@ export function SchedulesView({ reloadKey = 0, utc = false }: { reloadKey?: numb
       <header className="screen-header">
         <div>
           <h1>Schedules</h1>
-          <p className="muted">Backups and restore drills that run on their own, here in the app or in <code>backup-desk daemon</code>.</p>
+          {api.host === 'electron' ? (
+            <p className="muted">Backups and restore drills that run on their own, here in the app (it keeps running in the tray when its window is closed) or in <code>backup-desk daemon</code>.</p>
+          ) : (
+            <p className="muted">
+              Backups and restore drills that run on their own: in the desktop app or in <code>backup-desk daemon</code>. This browser page does not run them; without one of those running, the next runs below do not happen.
+            </p>
+          )}
         </div>
         <div className="header-actions">
           <button type="button" className="btn" onClick={load}>
