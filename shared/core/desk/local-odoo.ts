@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import type pg from 'pg';
 import type { ApiResult } from '../../contract/api';
-import { AppError, toAppError } from '../errors';
+import { AppError, isAppError, toAppError } from '../errors';
 import { detectLocalOdoo, odooDatabaseUrl, ownerOf, type LocalOdoo } from '../local-odoo';
 import { connect, connectAdmin, targetInfo } from '../pg/connection';
 import { assertRoleExists, chownFilestore, transferOwnership } from '../restore/ownership';
@@ -125,4 +125,13 @@ export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: strin
     psql: `psql -h ${t.host} -p ${t.port} -U ${owner} ${o.db}`,
     warnings,
   };
+}
+
+/** A login refused by the local Odoo's PostgreSQL: the hint points at its odoo.conf, where the role and password came from. */
+export function withOdooConfHint(err: unknown, odoo: LocalOdoo | undefined): unknown {
+  if (!odoo || !isAppError(err, 'AuthFailed') || !/refused the login/.test(err.message)) return err;
+  return new AppError('AuthFailed', err.message, {
+    hint: `The role${odoo.hasPassword ? ' and password' : ''} came from ${odoo.confPath} (db_user${odoo.hasPassword ? ', db_password' : ''}): check ${odoo.hasPassword ? 'them' : 'it'} there, or restore into another target.`,
+    cause: err,
+  });
 }

@@ -2,6 +2,7 @@
  * The restores area of the Desk: restore targets (a PostgreSQL server, or the private embedded
  * one), name checks, the restore job, and the leftovers of restores that were killed.
  */
+import type { z } from 'zod';
 import type { AreaApi, restoreMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
 import { trackRun } from '../history';
@@ -12,13 +13,18 @@ import { storageResolver, type ObjectResolver } from '../attachments';
 import { openStorage } from '../storage/registry';
 import type { BackupLocator } from './backup-locator';
 import type { CatalogService } from './catalog';
-import { embeddedTargetEntry, resolveTarget, restoreEngine, withTargetInfo } from './engine';
-import { checkOwnerRole, localOdooTargetEntry, makeUsableByOdoo } from './local-odoo';
+import { embeddedTargetEntry, resolveTarget, restoreEngine, withTargetInfo, type ResolvedTarget } from './engine';
+import type { ResolvedBackup } from './backup-locator';
+import type { JobContext } from '../jobs/job';
+import { checkOwnerRole, localOdooTargetEntry, makeUsableByOdoo, withOdooConfHint } from './local-odoo';
 import type { DeskKernel } from './kernel';
 import type { PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
 import type { OdooService } from '../odoo';
 import { startOdooRestore } from './odoo-restores';
+
+/** The parsed arguments of a method (defaults applied). */
+type ApiArgsParsed<M extends keyof typeof apiMethods> = z.infer<(typeof apiMethods)[M]['args']>;
 
 /** Where `findLeftovers` looks: a server (default: libpq's environment) and an Odoo data dir (default: Odoo's). */
 export interface LeftoverQuery {
@@ -63,39 +69,46 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
         // What the listing left unread (odoo_backup_sh's .info cross-check) was read by the locator: say it.
         for (const w of r.entry?.warnings ?? []) ctx.log('warn', w);
         const target = await resolveTarget(req.target, this.embedded);
-        if (req.owner && !target.embedded) await checkOwnerRole(target.pgUrl, req.owner);
-        if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
-        let notRemembered: string | undefined;
-        const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ((notRemembered = m), ctx.log('warn', m)) };
-        // Attachments kept in S3/Swift are read through the configured storages (bring-home only).
-        const resolver = req.attachments === 'bring-home' ? await this.objectResolver(req.attachmentsStorage) : undefined;
-        const attachments = { ...(req.attachments ? { mode: req.attachments } : {}), ...(resolver ? { resolver } : {}), ...(r.entry?.database ? { sourceDb: r.entry.database } : {}) };
-        const result = await this.passphrases.withPassphrase(req.source, choice, (passphrase) =>
-          restoreEngine.restore(
-            {
-              source: r.source,
-              db: req.db,
-              ...(target.pgUrl ? { targetUrl: target.pgUrl } : {}),
-              ...(target.dataDir ? { dataDir: target.dataDir } : {}),
-              mode: req.mode,
-              neutralize: req.neutralize,
-              replace: req.replace,
-              filestore: req.filestore,
-              ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}),
-              attachments,
-            },
-            ctx,
-          ),
-        ).finally(() => resolver?.close());
-        if (notRemembered) result.warnings.push(notRemembered); // shown with the result, where "remember" was ticked
-        await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
-        if (target.embedded) return withTargetInfo(result, target);
-        ctx.progress({ phase: 'ownership', label: 'Making it usable by Odoo (owner, filestore permissions)' });
-        const ready = await makeUsableByOdoo({ pgUrl: target.pgUrl, db: req.db, ...(req.owner ? { owner: req.owner } : {}), ...(target.localOdoo ? { localOdoo: target.localOdoo } : {}), ...(result.filestorePath ? { filestorePath: result.filestorePath } : {}) });
-        return { ...result, warnings: [...result.warnings, ...ready.warnings], owner: ready.owner, psql: ready.psql, ...(ready.filestoreOwner ? { filestoreOwner: ready.filestoreOwner } : {}), ...(ready.odooUrl ? { odooUrl: ready.odooUrl } : {}) };
+        return this.restoreInto(req, r, target, ctx).catch((err: unknown) => {
+          throw withOdooConfHint(err, target.localOdoo);
+        });
       }), { summarize, log: this.k.log }),
     );
     return { jobId: handle.id, result: handle.result };
+  }
+
+  /** The restore job's work once the backup and the target are known. */
+  private async restoreInto(req: ApiArgsParsed<'restore:start'>, r: ResolvedBackup, target: ResolvedTarget, ctx: JobContext) {
+    if (req.owner && !target.embedded) await checkOwnerRole(target.pgUrl, req.owner);
+    if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
+    let notRemembered: string | undefined;
+    const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ((notRemembered = m), ctx.log('warn', m)) };
+    // Attachments kept in S3/Swift are read through the configured storages (bring-home only).
+    const resolver = req.attachments === 'bring-home' ? await this.objectResolver(req.attachmentsStorage) : undefined;
+    const attachments = { ...(req.attachments ? { mode: req.attachments } : {}), ...(resolver ? { resolver } : {}), ...(r.entry?.database ? { sourceDb: r.entry.database } : {}) };
+    const result = await this.passphrases.withPassphrase(req.source, choice, (passphrase) =>
+      restoreEngine.restore(
+        {
+          source: r.source,
+          db: req.db,
+          ...(target.pgUrl ? { targetUrl: target.pgUrl } : {}),
+          ...(target.dataDir ? { dataDir: target.dataDir } : {}),
+          mode: req.mode,
+          neutralize: req.neutralize,
+          replace: req.replace,
+          filestore: req.filestore,
+          ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}),
+          attachments,
+        },
+        ctx,
+      ),
+    ).finally(() => resolver?.close());
+    if (notRemembered) result.warnings.push(notRemembered); // shown with the result, where "remember" was ticked
+    await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
+    if (target.embedded) return withTargetInfo(result, target);
+    ctx.progress({ phase: 'ownership', label: 'Making it usable by Odoo (owner, filestore permissions)' });
+    const ready = await makeUsableByOdoo({ pgUrl: target.pgUrl, db: req.db, ...(req.owner ? { owner: req.owner } : {}), ...(target.localOdoo ? { localOdoo: target.localOdoo } : {}), ...(result.filestorePath ? { filestorePath: result.filestorePath } : {}) });
+    return { ...result, warnings: [...result.warnings, ...ready.warnings], owner: ready.owner, psql: ready.psql, ...(ready.filestoreOwner ? { filestoreOwner: ready.filestoreOwner } : {}), ...(ready.odooUrl ? { odooUrl: ready.odooUrl } : {}) };
   }
 
   /** Providers for attachment buckets/containers over the configured storages (`named`: `--attachments-storage`). */

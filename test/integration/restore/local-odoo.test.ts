@@ -110,6 +110,15 @@ describe('restore into the Odoo on this machine', () => {
     }
   }, 60_000);
 
+  it('a login its PostgreSQL refuses points at the odoo.conf the role came from', async () => {
+    const bad = join(tmp, 'odoo-ghost.conf');
+    await writeFile(bad, `[options]\ndb_host = 127.0.0.1\ndb_port = ${pg.port}\ndb_user = ghost_role\ndata_dir = ${dataDir}\n`, { mode: 0o600 });
+    const r = await cli(['restore', zip, '--db', 'shop_ghost', '--odoo-conf', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: .*refused the login: .*ghost_role/m);
+    expect(r.err).toContain(`hint: The role came from ${bad} (db_user): check it there, or restore into another target.`);
+  }, 60_000);
+
   it('--owner ROLE on a server URL: connected as the superuser, the database is given to the role, which can then work in it', async () => {
     const r = await cli(['restore', zip, '--db', 'shop_owned', '--target', pg.url, '--data-dir', join(tmp, 'other-data'), '--owner', 'odoo_other']);
     expect(r.code).toBe(0);
