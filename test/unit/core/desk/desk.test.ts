@@ -142,7 +142,7 @@ describe('Desk', () => {
     expect(await desk['jobs:get']({ jobId: bad.jobId })).toMatchObject({ state: 'failed', error: { kind: 'Conflict' } });
     expect(await desk['jobs:cancel']({ jobId: bad.jobId })).toEqual({ cancelled: false });
     await expect(desk['jobs:get']({ jobId: 'nope' })).rejects.toMatchObject({ kind: 'NotFound' });
-    await expect(desk['download:start']({ ref: 'nas:x', out, decrypt: true })).rejects.toMatchObject({ kind: 'InvalidInput' });
+    await expect(desk['download:start']({ ref: 'nas:x.zip.gpg', out, decrypt: true })).rejects.toMatchObject({ kind: 'InvalidInput' });
     await desk.close();
   });
 
