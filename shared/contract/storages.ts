@@ -50,6 +50,11 @@ export const storagesMethods = {
     }),
     result: storageSummarySchema,
   },
+  /** Replaces some secrets of a storage (a rotated key, a mistyped password); the others and its settings are kept. */
+  'storages:set-secrets': {
+    args: z.object({ name: z.string(), secrets: z.record(z.string(), z.string().min(1)) }),
+    result: storageSummarySchema,
+  },
   'storages:test': { args: z.object({ name: z.string() }), result: z.object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })) }) },
   'storages:remove': { args: z.object({ name: z.string() }), result: emptySchema },
   /** Signs an OAuth storage (Dropbox, Google Drive) in through the browser: a job whose progress carries the sign-in URL. */

@@ -149,6 +149,25 @@ export const storageCommand: CommandModule = {
     });
 
     storage
+      .command('set-secret')
+      .description('replace the secrets of a storage (a rotated key, a mistyped password): asked for, or from --secret-stdin / --secret-env; its settings, rotation policy and schedules stay')
+      .argument('<name>')
+      .option('--secret-stdin', 'read the secret from stdin (several: one FIELD=VALUE line each)')
+      .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect)
+      .action(async (name: string, opts: { secretStdin?: boolean; secretEnv?: string[] }, cmd: Command) => {
+        const desk = await ctx.desk(cmd);
+        const entry = (await desk['storages:list']({})).find((s) => s.name === name);
+        if (!entry) throw new UsageError(`There is no storage named "${name}".`, 'See `backup-desk storage list`.');
+        const factory = factories.find((f) => f.kind === entry.kind)!;
+        if (factory.oauth) throw new UsageError(`Storage ${name} signs in through the browser; it has no secrets.`, `Run \`backup-desk storage connect ${name}\` instead.`);
+        const fields = factory.fields.filter((f) => f.secret);
+        if (fields.length === 0) throw new UsageError(`Storage ${name} (${entry.kind}) has no secrets.`);
+        const secrets = await readSecrets(ctx, entry.kind, fields, opts);
+        await desk['storages:set-secrets']({ name, secrets });
+        ctx.out(`stored the new secret${Object.keys(secrets).length === 1 ? '' : 's'} of storage ${name} (${Object.keys(secrets).join(', ')}); check it with \`backup-desk storage test ${name}\``);
+      });
+
+    storage
       .command('list')
       .description('list the configured storages')
       .option('--json', 'print JSON')

@@ -10,14 +10,15 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { rotationPolicySchema } from '../../contract/rotation';
+import { STORAGE_NAME } from '../../contract/storages';
 import { AppError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-file';
 
 /** The config file's name inside the home folder. */
 export const CONFIG_FILE = 'config.json';
 
-/** Storage names: used in refs (`NAME:KEY`), so no `:` and no spaces. */
-export const STORAGE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Storage names: used in refs (`NAME:KEY`), so no `:` and no spaces (the contract's rule). */
+export const STORAGE_NAME_PATTERN = STORAGE_NAME;
 
 /** One configured storage, as stored (never secrets). */
 export const storageEntrySchema = z.object({

@@ -29,13 +29,7 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
     if (v !== undefined && v !== '') settings[k] = v;
   }
   const secrets = args.secrets ?? {};
-  for (const k of Object.keys(secrets)) {
-    if (!secretFields.has(k)) {
-      throw new AppError('InvalidInput', `A ${factory.label} storage has no secret "${k}".`, {
-        hint: secretFields.size ? `Its secrets are: ${[...secretFields].join(', ')}.` : 'It needs no secrets.',
-      });
-    }
-  }
+  checkSecretNames(factory, secrets);
   if (!factory.oauth) {
     const missing = factory.fields.filter((f) => f.secret && f.required && !secrets[f.name]);
     if (missing.length) {
@@ -53,4 +47,16 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
     });
   }
   return { factory, settings: parsed.data as Record<string, unknown>, secrets };
+}
+
+/** Refuses a secret the storage type does not have, naming the ones it has. */
+export function checkSecretNames(factory: RegisteredFactory, secrets: Record<string, string>): void {
+  const secretFields = new Set(factory.fields.filter((f) => f.secret).map((f) => f.name));
+  for (const k of Object.keys(secrets)) {
+    if (!secretFields.has(k)) {
+      throw new AppError('InvalidInput', `A ${factory.label} storage has no secret "${k}".`, {
+        hint: secretFields.size ? `Its secrets are: ${[...secretFields].join(', ')}.` : 'It needs no secrets.',
+      });
+    }
+  }
 }

@@ -39,6 +39,21 @@ describe('storage add secrets', () => {
     expect(await secrets.get(scope, 'secretAccessKey')).toBe('sekrit-from-env');
   });
 
+  it('storage set-secret replaces the secret (from the environment), keeping the storage; a storage without secrets says so', async () => {
+    const secrets = new MemorySecretStore();
+    const r = await cli([...S3, '--secret-env', 'MY_S3_SECRET'], { env: { MY_S3_SECRET: 'mistyped' }, secrets });
+    expect(r.code).toBe(0);
+    const set = await cli(['storage', 'set-secret', 'cloud', '--secret-env', 'MY_S3_SECRET'], { env: { MY_S3_SECRET: 'the right one' }, secrets, home: r.home });
+    expect(set.err).toBe('');
+    expect(set.out).toBe('stored the new secret of storage cloud (secretAccessKey); check it with `backup-desk storage test cloud`\n');
+    const scope = (JSON.parse(await readFile(join(r.home, 'config.json'), 'utf8')) as { storages: { secretScope: string }[] }).storages[0]!.secretScope;
+    expect(await secrets.get(scope, 'secretAccessKey')).toBe('the right one');
+    expect((await cli(['storage', 'add', 'l', '--type', 'local', '--path', tmp], { home: r.home, secrets })).code).toBe(0);
+    const none = await cli(['storage', 'set-secret', 'l'], { home: r.home, secrets });
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/^error: Storage l \(local\) has no secrets\.$/m);
+  });
+
   it('reads secrets from --secret-stdin, also as FIELD=VALUE lines', async () => {
     const secrets = new MemorySecretStore();
     const r = await cli([...S3, '--secret-stdin'], { stdin: 'from-stdin\n', secrets });

@@ -117,3 +117,40 @@ describe('Storages screen', () => {
     expect(screen.queryByText(/never changes or deletes/)).toBeNull();
   });
 });
+
+describe('Change secret', () => {
+  afterEach(cleanup);
+
+  it('replaces only the secrets typed, then tests the storage; a storage without secrets has no such button', async () => {
+    const user = userEvent.setup();
+    const fake = fakeClient({
+      'storages:kinds': async () => KINDS,
+      'storages:set-secrets': async (a) => ({ name: a.name, kind: 's3', description: 'x', settings: {} }),
+      'storages:test': async () => ({ ok: true, checks: [{ name: 'list', ok: true, message: 'listed' }] }),
+      'rotation:get-policy': async () => null,
+    });
+    let changed = 0;
+    render(
+      <ApiProvider client={fake.client}>
+        <StoragesView
+          storages={[
+            { name: 'cloud', kind: 's3', description: 's3://backups', settings: {} },
+            { name: 'nas', kind: 'local', description: '/srv/backups', settings: {} },
+          ]}
+          onChanged={() => changed++}
+        />
+      </ApiProvider>,
+    );
+    const buttons = await screen.findAllByRole('button', { name: 'Change secret' });
+    expect(buttons).toHaveLength(1);
+    await user.click(buttons[0]!);
+    const save = screen.getByRole('button', { name: 'Save and test' });
+    expect(save).toBeDisabled();
+    await user.type(screen.getByLabelText('Secret access key'), 'the right one');
+    await user.click(save);
+    await screen.findByText('listed', { exact: false });
+    expect(fake.calls.find(([m]) => m === 'storages:set-secrets')![1]).toEqual({ name: 'cloud', secrets: { secretAccessKey: 'the right one' } });
+    expect(fake.calls.some(([m, a]) => m === 'storages:test' && (a as { name: string }).name === 'cloud')).toBe(true);
+    expect(changed).toBe(1);
+  });
+});

@@ -6,6 +6,7 @@ import { useApi } from '../../app/api-context';
 import { Badge, ErrorMessage, Modal } from '../../components/ui';
 import { RotationPolicyLine } from '../rotation/rotation-policy';
 import { ConnectStorage } from './connect-storage';
+import { SecretForm } from './secret-form';
 import { CONNECT_METHOD, StorageForm, type StorageKind } from './storage-form';
 
 type TestResult = ApiResult<'storages:test'>;
@@ -24,6 +25,7 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [tests, setTests] = useState<Record<string, TestResult | 'running' | ApiError>>({});
   const [removing, setRemoving] = useState<string | undefined>(undefined);
+  const [changing, setChanging] = useState<StorageSummary | undefined>(undefined);
 
   useEffect(() => {
     api['storages:kinds']({}).then(setKinds, (e: unknown) => setError(toApiError(e)));
@@ -52,6 +54,8 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
 
   const kindLabel = (k: string): string => kinds?.find((x) => x.kind === k)?.label ?? k;
   const isOAuth = (k: string): boolean => kinds?.find((x) => x.kind === k)?.oauth === true;
+  const hasSecrets = (k: string): boolean => !isOAuth(k) && (kinds?.find((x) => x.kind === k)?.fields.some((f) => f.secret) ?? false);
+  const changingKind = changing ? kinds?.find((x) => x.kind === changing.kind) : undefined;
 
   return (
     <div className="screen">
@@ -98,6 +102,11 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
                 <button type="button" className="btn" onClick={() => test(s.name)} disabled={t === 'running'}>
                   Test
                 </button>
+                {hasSecrets(s.kind) ? (
+                  <button type="button" className="btn" onClick={() => setChanging(s)}>
+                    Change secret
+                  </button>
+                ) : null}
                 <button type="button" className="btn danger-outline" onClick={() => setRemoving(s.name)}>
                   Remove
                 </button>
@@ -116,6 +125,20 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
               setAdding(false);
               onChanged();
               test(name);
+            }}
+          />
+        </Modal>
+      ) : null}
+      {changing && changingKind ? (
+        <Modal title={`Change the secret of “${changing.name}”`} onClose={() => setChanging(undefined)}>
+          <SecretForm
+            name={changing.name}
+            kind={changingKind}
+            onCancel={() => setChanging(undefined)}
+            onSaved={() => {
+              setChanging(undefined);
+              onChanged();
+              test(changing.name);
             }}
           />
         </Modal>

@@ -58,7 +58,8 @@ export function classifyS3Error(err: unknown, ctx: S3ErrorContext): AppError {
   if (name === 'SignatureDoesNotMatch') {
     return new AppError('AuthFailed', `The S3 server at ${ctx.endpoint} rejected the request signature.`, {
       ...base,
-      hint: 'The secret access key is wrong for this access key id: enter it again.',
+      hint: 'The secret access key is wrong for this access key id: set it again (Storages: Change secret).',
+      details: { ...base.details, cliHint: 'The secret access key is wrong for this access key id: set it again with `backup-desk storage set-secret` and the storage\'s name.' },
     });
   }
   if (name === 'ExpiredToken' || name === 'InvalidToken' || name === 'TokenRefreshRequired') {

@@ -63,6 +63,19 @@ describe('Desk on S3', () => {
     expect(after.strays.some((x) => x.key.includes('backup-desk-probe'))).toBe(false);
   });
 
+  it('a mistyped secret key is replaced with storages:set-secrets, which drops the connection made with the old one', async () => {
+    const args = s3.storageArgs('typo', './');
+    const right = args.secrets.secretAccessKey!;
+    await desk['storages:add']({ ...args, secrets: { ...args.secrets, secretAccessKey: `${right}x` } });
+    const before = await desk['storages:test']({ name: 'typo' });
+    expect(before.ok).toBe(false);
+    await expect(desk['storages:set-secrets']({ name: 'typo', secrets: { nope: 'x' } })).rejects.toMatchObject({ kind: 'InvalidInput', message: 'A S3-compatible storage has no secret "nope".' });
+    const s = await desk['storages:set-secrets']({ name: 'typo', secrets: { secretAccessKey: right } });
+    expect(s).toMatchObject({ name: 'typo', kind: 's3', settings: args.settings });
+    expect((await desk['storages:test']({ name: 'typo' })).ok).toBe(true);
+    await desk['storages:remove']({ name: 'typo' });
+  });
+
   it('downloads with the storage MD5 verified; a truncated object leaves nothing', async () => {
     const out = await mkdtemp(join(tmp, 'out-'));
     const ok = desk.startDownload({ ref: refs[1]!, out });
