@@ -123,7 +123,7 @@ interface EmbeddedInfo {
 function describeResult(db: string, result: unknown): string {
   const remote = result as { target?: unknown; instance?: string; url?: string; serverVersion?: string; bytesSent?: number; uploadSeconds?: number; serverSeconds?: number; sent?: string; replaced?: boolean } | undefined;
   if (remote?.target === 'odoo') {
-    return `restored database ${db} on ${remote.instance} (Odoo ${remote.serverVersion}, ${remote.url})${remote.replaced ? ', replacing the old one' : ''}: ${formatBytes(remote.bytesSent ?? 0)} uploaded${remote.sent === 'packed-zip' ? ' as an Odoo zip packed on the way' : ''} in ${(remote.uploadSeconds ?? 0).toFixed(1)} s, loaded by Odoo in ${(remote.serverSeconds ?? 0).toFixed(1)} s`;
+    return `restored database ${db} on ${remote.instance} (Odoo ${remote.serverVersion}, ${remote.url})${remote.replaced ? ', replacing the old one' : ''}: ${formatBytes(remote.bytesSent ?? 0)} uploaded${remote.sent === 'packed-zip' ? ' as an Odoo zip packed on the way' : ''} and loaded by Odoo in ${((remote.uploadSeconds ?? 0) + (remote.serverSeconds ?? 0)).toFixed(1)} s (all sent after ${(remote.uploadSeconds ?? 0).toFixed(1)} s)`;
   }
   if (result && typeof result === 'object') {
     const r = result as { db?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number; target?: EmbeddedInfo; owner?: string; filestoreOwner?: string; odooUrl?: string; psql?: string };

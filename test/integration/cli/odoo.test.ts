@@ -86,7 +86,7 @@ describe('backup-desk odoo and restore --target odoo:NAME (built CLI, vault, fak
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/restored database acme17 on prod \(Odoo 17\.0/);
     // Sizes in the one unit system of every face (decimal MB, as `list` shows them).
-    expect(r.stdout).toMatch(/: 5\.1 MB uploaded in /);
+    expect(r.stdout).toMatch(/: 5\.1 MB uploaded and loaded by Odoo in \d+\.\d s \(all sent after \d+\.\d s\)/);
     const up = fake.uploads.at(-1)!;
     expect(up.sha256).toBe(createHash('sha256').update(await readFile(backup)).digest('hex'));
     expect('neutralize_database' in up.fields).toBe(false);

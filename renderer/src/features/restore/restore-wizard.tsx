@@ -724,8 +724,8 @@ const RESULT_FACTS: Record<string, [string, (v: unknown) => string | undefined]>
   durationMs: ['Took', (v) => formatDuration(Number(v) / 1000)],
   serverVersion: ['Odoo server', String],
   bytesSent: ['Uploaded', (v) => formatBytes(Number(v))],
-  uploadSeconds: ['Upload took', (v) => formatDuration(Number(v))],
-  serverSeconds: ['Odoo loaded it in', (v) => formatDuration(Number(v))],
+  uploadSeconds: ['All sent after', (v) => formatDuration(Number(v))],
+  serverSeconds: ['Odoo answered (received and loaded it) after', (v) => `${formatDuration(Number(v))} more`],
   owner: ['Owner (role)', String],
   filestoreOwner: ['Filestore owner', String],
 };
