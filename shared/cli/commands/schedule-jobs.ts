@@ -130,9 +130,22 @@ async function asUsageErrorAsync<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What sets a scheduled backup apart, in brackets: " (dump, encrypted, rotate, drill every 7)". */
+function backupTraits(w: Extract<ScheduleStatus['work'], { kind: 'backup' }>): string {
+  const t = [
+    ...(w.format === 'dump' ? ['dump'] : w.noFilestore ? ['no filestore'] : []),
+    ...(w.encrypt ? ['encrypted'] : []),
+    ...(w.attachments ? ['+attachments'] : []),
+    ...(w.cold ? ['cold'] : []),
+    ...(w.rotate ? ['rotate'] : []),
+    ...(w.drillEvery ? [`drill every ${w.drillEvery}`] : []),
+  ];
+  return t.length ? ` (${t.join(', ')})` : '';
+}
+
 /** One line of `schedule list`. */
 function row(s: ScheduleStatus): string[] {
-  const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}${s.work.attachments ? ' +attachments' : ''}` : `drill ${s.work.db} on ${s.work.storage}`;
+  const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}${backupTraits(s.work)}` : `drill ${s.work.db} on ${s.work.storage}`;
   const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
   // "ok" only for a job whose last run went well; a failed one says when it is tried again.
   const failing = s.lastOutcome !== null && s.lastOutcome !== 'ok';

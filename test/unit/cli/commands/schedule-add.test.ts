@@ -81,6 +81,6 @@ describe('schedule add', () => {
     expect(jobs.jobs.find((j) => j.name === 'enc')?.work.encrypt).toEqual({ passphrase: true });
     expect(await saved()).not.toContain('job secret');
     // Never run yet: not "ok".
-    expect((await cli(['schedule', 'list'])).out).toMatch(/^enc +backup shop → nas +daily +\S+ \S+ +- +waiting$/m);
+    expect((await cli(['schedule', 'list'])).out).toMatch(/^enc +backup shop → nas \(encrypted\) +daily +\S+ \S+ +- +waiting$/m);
   });
 });
