@@ -11,7 +11,7 @@ import type { ZipDirEntry } from '../archive/zip-dir-entry';
 import { zipDirectory, zipFilestoreSize, type FilestoreSize } from '../archive/inspect';
 import { readZipStream, type ZipStreamEntry } from '../archive/zip-stream';
 import type { DecryptKeys } from '../crypto';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { openBackup, peekStream } from './open-backup';
 
 /** What the head of an SQL dump says (plain `.sql`, or `dump.sql` in a zip). */
@@ -113,7 +113,12 @@ export async function describeBackup(
  */
 async function seekableZipDirectory(main: BackupSource, opened: { format: string; encrypted: boolean }, signal: AbortSignal): Promise<ZipDirEntry[] | undefined> {
   if (opened.format !== 'zip' || opened.encrypted || !main.seekable || main.size === undefined) return undefined;
-  return zipDirectory(main, main.size, signal).catch(() => undefined);
+  // A zip whose central directory is missing or broken (a truncated file) is refused here, before
+  // anything is created: Odoo's own restore cannot read it either. Other failures are left to the load.
+  return zipDirectory(main, main.size, signal).catch((err: unknown) => {
+    if (isAppError(err, 'Integrity')) throw err;
+    return undefined;
+  });
 }
 
 /**

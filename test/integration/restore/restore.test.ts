@@ -350,10 +350,14 @@ describe('restore failures leave nothing behind', () => {
     const f = join(work, 'trunc.zip');
     await writeFile(f, buf.subarray(0, Math.floor(buf.length * 0.8)));
     const db = fresh();
-    const err = await fails(opts(localFileSource(f), db));
+    const phases: string[] = [];
+    const err = await fails(opts(localFileSource(f), db), { ...silentContext(), progress: (p) => phases.push(p.phase) });
     expect(err.kind).toBe('Integrity');
+    expect(err.message).toMatch(/^trunc\.zip is not a complete zip archive: /);
     expect(err.hint).toMatch(/download it again|another backup/);
     expect(await databases()).not.toContain(db);
+    // Found in preflight, from the central directory, before anything was created or loaded.
+    expect(phases).not.toContain('database');
   });
 
   it.each([
