@@ -125,6 +125,7 @@ export const backupCommand: CommandModule = {
       .action(async (o: BackupFlags, cmd: Command) => {
         if (!DBNAME_PATTERN.test(o.db)) throw new UsageError(`"${o.db}" is not a valid Odoo database name.`);
         if (o.filestore === false && o.dataDir) throw new UsageError('Give either --data-dir or --no-filestore.');
+        if (o.format === 'dump' && o.layout === 'odoo-backup-sh') throw new UsageError('The odoo_backup_sh layout holds zip backups only.', 'Use --layout odoo-manager or --layout backup-desk with --format dump (odoo-manager is the default for a dump).');
         const req: BackupRequest = {
           db: o.db,
           source: sourceOf(o),

@@ -129,7 +129,7 @@ describe('backup-desk backup (built CLI)', () => {
     expect(companionKey).toBe(`${key}.sha256`);
     const before = await readdir(store);
     const sh = await cli(home, ['backup', '--db', 'shop', '--source', cluster.url, '--no-filestore', '--to', 'nas', '--format', 'dump', '--layout', 'odoo-backup-sh']);
-    expect(sh.code).toBe(1);
+    expect(sh.code).toBe(2);
     expect(sh.stderr).toContain('The odoo_backup_sh layout holds zip backups only.');
     expect(await readdir(store)).toEqual(before);
   });
