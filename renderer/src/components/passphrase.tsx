@@ -1,5 +1,5 @@
 /** The passphrase of an encrypted backup: whether one is remembered for its storage, the field, and "remember". */
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useApi } from '../app/api-context';
 import { Field } from './ui';
 
@@ -41,5 +41,26 @@ export function PassphraseField(props: { id: string; value: string; onChange: (v
     <Field label="Passphrase" htmlFor={props.id} help={passphraseHelp(props.storage, props.remembered, props.intro)}>
       <input id={props.id} type="password" autoComplete="off" value={props.value} onChange={(e) => props.onChange(e.target.value)} />
     </Field>
+  );
+}
+
+/** A new encryption passphrase, typed twice; says so when the two differ. */
+export function NewPassphraseFields(props: { value: string; again: string; onChange: (patch: { passphrase?: string; passphraseAgain?: string }) => void; help?: string | undefined; keepSafe: string }) {
+  const id = useId();
+  const differ = props.again !== '' && props.again !== props.value;
+  return (
+    <>
+      <Field label="Passphrase" htmlFor={`${id}-pass`} help={props.help}>
+        <input id={`${id}-pass`} type="password" autoComplete="new-password" value={props.value} onChange={(e) => props.onChange({ passphrase: e.target.value })} />
+      </Field>
+      <Field label="Repeat the passphrase" htmlFor={`${id}-again`} help={props.keepSafe}>
+        <input id={`${id}-again`} type="password" autoComplete="new-password" value={props.again} aria-invalid={differ} onChange={(e) => props.onChange({ passphraseAgain: e.target.value })} />
+      </Field>
+      {differ ? (
+        <p className="error-text small" role="alert">
+          The two passphrases differ.
+        </p>
+      ) : null}
+    </>
   );
 }

@@ -5,6 +5,7 @@ import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes } from '../../components/format';
 import { ErrorMessage, Field, Modal, ResultIcon } from '../../components/ui';
+import { NewPassphraseFields } from '../../components/passphrase';
 import { JobProgressPanel } from '../../components/job-panels';
 
 /** Props of the dialog. */
@@ -52,7 +53,7 @@ export function requestOf(f: Form): BackupRequest {
 /** The "Back up now" dialog. */
 export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   const api = useApi();
-  const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId(), pass: useId(), again: useId() };
+  const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId() };
   const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.slice(0, 1), format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '', passphraseAgain: '' });
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
@@ -140,21 +141,7 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
             <input type="checkbox" checked={f.encrypt} onChange={(e) => set({ encrypt: e.target.checked })} />
             <span>Encrypt (OpenPGP: gpg decrypts it)</span>
           </label>
-          {f.encrypt ? (
-            <>
-              <Field label="Passphrase" htmlFor={id.pass}>
-                <input id={id.pass} type="password" autoComplete="new-password" value={f.passphrase} onChange={(e) => set({ passphrase: e.target.value })} />
-              </Field>
-              <Field label="Repeat the passphrase" htmlFor={id.again} help="Without it the backup cannot be restored: keep it somewhere safe.">
-                <input id={id.again} type="password" autoComplete="new-password" value={f.passphraseAgain} onChange={(e) => set({ passphraseAgain: e.target.value })} aria-invalid={f.passphraseAgain !== '' && f.passphraseAgain !== f.passphrase} />
-              </Field>
-              {f.passphraseAgain !== '' && f.passphraseAgain !== f.passphrase ? (
-                <p className="error-text small" role="alert">
-                  The two passphrases differ.
-                </p>
-              ) : null}
-            </>
-          ) : null}
+          {f.encrypt ? <NewPassphraseFields value={f.passphrase} again={f.passphraseAgain} onChange={set} keepSafe="Without it the backup cannot be restored: keep it somewhere safe." /> : null}
           <ErrorMessage error={startErr} />
           <div className="wizard-nav">
             <button type="button" className="btn" onClick={onClose}>

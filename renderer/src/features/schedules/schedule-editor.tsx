@@ -5,6 +5,7 @@ import type { ScheduledBackup, SchedulePreview, ScheduleStatus, ScheduledWork } 
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { formatLocal } from '../../components/format';
+import { NewPassphraseFields } from '../../components/passphrase';
 import { ErrorMessage, Field, Modal } from '../../components/ui';
 
 /** The zone this browser/machine is in. */
@@ -160,7 +161,6 @@ function passphraseReady(d: Draft, job: ScheduleStatus | undefined): boolean {
 /** Format, names on the storage, filestore and encryption of a scheduled backup. */
 function ArchiveFields({ d, set, keptPassphrase }: { d: Draft; set: (patch: Partial<Draft>) => void; keptPassphrase: boolean }) {
   const id = useId();
-  const differ = d.passphraseAgain !== '' && d.passphraseAgain !== d.passphrase;
   return (
     <>
       <div className="row">
@@ -190,19 +190,13 @@ function ArchiveFields({ d, set, keptPassphrase }: { d: Draft; set: (patch: Part
         <span>Encrypt with a passphrase (OpenPGP; kept in the keychain for this job)</span>
       </label>
       {d.encrypt ? (
-        <>
-          <Field label="Passphrase" htmlFor={`${id}-pass`} help={keptPassphrase ? 'Leave both empty to keep the passphrase in the keychain.' : undefined}>
-            <input id={`${id}-pass`} type="password" autoComplete="new-password" value={d.passphrase} onChange={(e) => set({ passphrase: e.target.value })} />
-          </Field>
-          <Field label="Repeat the passphrase" htmlFor={`${id}-again`} help="Without it the backups cannot be restored: keep it somewhere safe.">
-            <input id={`${id}-again`} type="password" autoComplete="new-password" value={d.passphraseAgain} aria-invalid={differ} onChange={(e) => set({ passphraseAgain: e.target.value })} />
-          </Field>
-          {differ ? (
-            <p className="error-text small" role="alert">
-              The two passphrases differ.
-            </p>
-          ) : null}
-        </>
+        <NewPassphraseFields
+          value={d.passphrase}
+          again={d.passphraseAgain}
+          onChange={set}
+          help={keptPassphrase ? 'Leave both empty to keep the passphrase in the keychain.' : undefined}
+          keepSafe="Without it the backups cannot be restored: keep it somewhere safe."
+        />
       ) : null}
     </>
   );
