@@ -188,7 +188,7 @@ describe('ScheduleEditor: format, names, filestore and encryption', () => {
     const f = setup([JOB]);
     await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
     const save = screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
-    await userEvent.click(screen.getByLabelText('Encrypt with a passphrase (OpenPGP; kept in the keychain for this job)'));
+    await userEvent.click(screen.getByLabelText("Encrypt with a passphrase (OpenPGP; stored for this job with the app's other secrets)"));
     expect(save.disabled).toBe(true); // no passphrase yet
     await userEvent.type(screen.getByLabelText('Passphrase'), 'long secret');
     await userEvent.type(screen.getByLabelText('Repeat the passphrase'), 'long secreT');
@@ -246,8 +246,8 @@ describe('ScheduleEditor: what only the CLI sets', () => {
     expect(await screen.findByTestId('cli-settings')).toHaveTextContent("Also, as set with the CLI and kept on Save: encrypted to 1 public key; each storage's rotation applied after it.");
     expect((screen.getByLabelText('Format') as HTMLSelectElement).value).toBe('dump');
     expect((screen.getByLabelText('Names') as HTMLSelectElement).value).toBe('odoo-manager');
-    expect((screen.getByLabelText('Encrypt with a passphrase (OpenPGP; kept in the keychain for this job)') as HTMLInputElement).checked).toBe(true);
-    expect(screen.getByText('Leave both empty to keep the passphrase in the keychain.')).toBeTruthy();
+    expect((screen.getByLabelText("Encrypt with a passphrase (OpenPGP; stored for this job with the app's other secrets)") as HTMLInputElement).checked).toBe(true);
+    expect(screen.getByText('Leave both empty to keep the stored passphrase.')).toBeTruthy();
     await userEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
     const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown>; passphrase?: string };

@@ -187,14 +187,14 @@ function ArchiveFields({ d, set, keptPassphrase }: { d: Draft; set: (patch: Part
       ) : null}
       <label className="choice">
         <input type="checkbox" checked={d.encrypt} onChange={(e) => set({ encrypt: e.target.checked })} />
-        <span>Encrypt with a passphrase (OpenPGP; kept in the keychain for this job)</span>
+        <span>Encrypt with a passphrase (OpenPGP; stored for this job with the app's other secrets)</span>
       </label>
       {d.encrypt ? (
         <NewPassphraseFields
           value={d.passphrase}
           again={d.passphraseAgain}
           onChange={set}
-          help={keptPassphrase ? 'Leave both empty to keep the passphrase in the keychain.' : undefined}
+          help={keptPassphrase ? 'Leave both empty to keep the stored passphrase.' : undefined}
           keepSafe="Without it the backups cannot be restored: keep it somewhere safe."
         />
       ) : null}
