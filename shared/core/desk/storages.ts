@@ -282,11 +282,13 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
     } catch (err) {
       const e = toAppError(err);
       onError(e);
-      checks.push({ name: 'connect', ok: false, message: `${e.message}${e.hint ? ` ${e.hint}` : ''}` });
-      for (const c of ['list', 'write', 'read', 'delete']) checks.push({ name: c, ok: false, message: 'skipped: could not connect' });
+      checks.push({ name: 'open', ok: false, message: `${e.message}${e.hint ? ` ${e.hint}` : ''}` });
+      for (const c of ['list', 'write', 'read', 'delete']) checks.push({ name: c, ok: false, message: 'skipped: could not open the storage' });
       return { ok: false, checks };
     }
-    checks.push({ name: 'connect', ok: true, message: 'connected' });
+    // Opening reads the settings and secrets (and logs in where the protocol has a session, SFTP);
+    // an HTTP server (S3, Swift, Dropbox, Drive) is first contacted by the listing below.
+    checks.push({ name: 'open', ok: true, message: 'settings and secrets read' });
     return probeStorage(provider, checks, onError, signal);
   }
 

@@ -108,7 +108,7 @@ describe('Desk storages:connect (OAuth)', { timeout: 30_000 }, () => {
       expect(await statusOf(desk, 'dbx')).toBe('ok');
       expect((await desk['catalog:list']({})).backups).toHaveLength(1);
       const test = await desk['storages:test']({ name: 'dbx' });
-      expect(test.checks.map((c) => [c.name, c.ok])).toEqual([['connect', true], ['list', true], ['write', true], ['read', true], ['delete', true]]);
+      expect(test.checks.map((c) => [c.name, c.ok])).toEqual([['open', true], ['list', true], ['write', true], ['read', true], ['delete', true]]);
 
       // A storage test that meets a revoked grant marks it too.
       oauth.revoke();

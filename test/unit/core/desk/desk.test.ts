@@ -121,7 +121,7 @@ describe('Desk', () => {
     await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
     const r = await desk['storages:test']({ name: 'nas' });
     expect(r.ok).toBe(true);
-    expect(r.checks.map((c) => c.name)).toEqual(['connect', 'list', 'write', 'read', 'delete']);
+    expect(r.checks.map((c) => c.name)).toEqual(['open', 'list', 'write', 'read', 'delete']);
     await desk['storages:add']({ name: 'ro', kind: 'memory', settings: { name: 'ro-test', readOnly: true } });
     const ro = await desk['storages:test']({ name: 'ro' });
     expect(ro.ok).toBe(false);
