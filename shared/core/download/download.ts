@@ -18,6 +18,7 @@ import { resumableRead } from '../storage/wrappers/resume';
 import { sniffFormat } from '../archive/sniff';
 import { decryptStream, type DecryptKeys } from '../crypto';
 import { peekStream } from '../restore/open-backup';
+import { forgetPart, notePart, replayPart, resumableBytes } from './part-resume';
 import { stripEncryption } from '../catalog/conventions';
 import { checksummer, readHead, verifyZip, type Checksummer } from './verify';
 
@@ -148,17 +149,26 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
       cb(null, chunk);
     },
   });
-  ctx.progress({ phase: 'download', label: 'Downloading', done: 0, total: size, unit: 'bytes' });
   try {
-    await rm(part, { force: true });
+    // What a killed run left of this very object is kept, and the download goes on from there.
+    const canResume = !opts.decrypt && provider.capabilities.rangeReads;
+    const already = await resumableBytes(part, info, canResume);
+    if (already > 0) {
+      await replayPart(part, already, (chunk) => checks.forEach((c) => c.sum.update(chunk)));
+      received = written = already;
+      ctx.log('info', `Going on with the download of "${key}" from byte ${already}, where an earlier run stopped.`);
+    } else if (canResume) await notePart(part, info);
+    ctx.progress({ phase: 'download', label: 'Downloading', done: received, total: size, unit: 'bytes' });
     const input = await resumableRead(provider, key, {
       signal,
       size,
+      ...(already > 0 ? { range: { offset: already } } : {}),
+      ...(info.etag !== undefined ? { etag: info.etag } : {}),
       maxResumes: opts.maxResumes ?? 5,
       onResume: (offset, attempt, err) => ctx.log('warn', `Connection lost at byte ${offset} (${err.message}); resuming (attempt ${attempt}).`),
     });
     // Opened only once there is something to write (a file opened before a failed decryption stayed open).
-    const sink = (): Writable => createWriteStream(part, { flags: 'w', mode: 0o600, flush: true });
+    const sink = (): Writable => createWriteStream(part, { flags: already > 0 ? 'a' : 'w', mode: 0o600, flush: true });
     if (opts.decrypt) {
       // pipeline, not pipe: when decryption gives up (a wrong passphrase) and destroys `tap`, the
       // storage stream is destroyed too, or it would hold its transfer slot for good.
@@ -199,10 +209,12 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
     }
     if (signal.aborted) throw cancelledError('The download');
     await rename(part, path);
+    await forgetPart(part);
     ctx.log('info', `Downloaded "${key}" to ${path} (${verified.join(', ')}).`);
     return { path, storedBytes: received, bytes: written, verified, decrypted };
   } catch (err) {
-    await rm(part, { force: true }).catch(() => undefined);
+    // A failure or a cancel leaves nothing (only a killed run leaves a `.part` to go on from).
+    await forgetPart(part).catch(() => undefined);
     if (signal.aborted) throw cancelledError('The download');
     throw toAppError(err);
   }

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadBackup } from '../../../../shared/core/download/download';
+import { notePart } from '../../../../shared/core/download/part-resume';
 import { verifyZip } from '../../../../shared/core/download/verify';
 import { isAppError } from '../../../../shared/core/errors';
 import type { JobContext, JobProgress } from '../../../../shared/core/jobs/job';
@@ -66,6 +67,33 @@ describe('downloadBackup', () => {
     expect(r.verified).toContain('md5 (storage)');
     expect(logs.some((l) => /Connection lost at byte \d+.*resuming/.test(l))).toBe(true);
     expect(faulty.calls.read).toBeGreaterThanOrEqual(2);
+  });
+
+  it('goes on from the .part a killed run left of the same object (checksums still over all of it); a changed object starts afresh', async () => {
+    const p = createMemoryProvider();
+    await put(p, 'k.zip', zip);
+    let bytesRead = 0;
+    const counting: StorageProvider = { ...p, read: async (key, o) => (await p.read(key, o)).on('data', (c: Buffer) => (bytesRead += c.length)) };
+    const out = join(await mkdtemp(join(dir, 'o-')), 'k.zip');
+    // What a run killed half-way leaves: the first bytes, and which object they are of.
+    const half = Math.floor(zip.length / 2);
+    await writeFile(`${out}.part`, zip.subarray(0, half));
+    await notePart(`${out}.part`, await p.stat('k.zip'));
+    const { c, logs } = ctx();
+    const r = await downloadBackup({ provider: counting, key: 'k.zip', out }, c);
+    expect(bytesRead).toBe(zip.length - half);
+    expect((await readFile(out)).equals(zip)).toBe(true);
+    expect(r.verified).toEqual(['size', 'md5 (storage)', 'zip (2 entries)']);
+    expect(logs.some((l) => l.includes(`from byte ${half}, where an earlier run stopped`))).toBe(true);
+    expect((await readdir(dirname(out))).sort()).toEqual(['k.zip']);
+    // The object changed since (another upload under that name): the stale .part is not used.
+    const out2 = join(await mkdtemp(join(dir, 'o-')), 'k.zip');
+    await writeFile(`${out2}.part`, Buffer.alloc(half, 1));
+    await notePart(`${out2}.part`, { ...(await p.stat('k.zip')), etag: 'an older version' });
+    bytesRead = 0;
+    await downloadBackup({ provider: counting, key: 'k.zip', out: out2 }, ctx().c);
+    expect(bytesRead).toBe(zip.length);
+    expect((await readFile(out2)).equals(zip)).toBe(true);
   });
 
   it('refuses and deletes everything when the size, a checksum or the zip does not check out', async () => {
