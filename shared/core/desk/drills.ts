@@ -142,8 +142,9 @@ export class DrillService {
     const restoreMs = Date.now() - t1;
     const t2 = Date.now();
     ctx.progress({ phase: 'check', label: 'Checking the restored database' });
-    // A custom-format or SQL dump holds the database only: its attachments' files cannot be checked, which is no failure of the backup.
-    const databaseOnly = (restored.format === 'dump' || restored.format === 'sql') && restored.filestoreFiles === 0;
+    // A dump, or a zip made without its filestore, holds the database only: its attachments' files
+    // cannot be checked, which is no failure of the backup.
+    const databaseOnly = restored.filestoreFiles === 0;
     const checks = await this.check(pgUrl, name, databaseOnly ? undefined : filestore, ctx.signal);
     const checkMs = Date.now() - t2;
     const attachments = restored.attachments ? drillAttachments(restored.attachments) : undefined;

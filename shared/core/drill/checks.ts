@@ -81,5 +81,5 @@ export async function checkFilestore(client: pg.Client, filestore: string, signa
 export async function noFilestore(client: pg.Client): Promise<DrillCheck> {
   const r = await client.query<{ n: string }>("SELECT count(*) AS n FROM ir_attachment WHERE store_fname IS NOT NULL AND store_fname <> '' AND store_fname NOT LIKE '%://%'");
   const n = Number(r.rows[0]?.n ?? 0);
-  return { name: 'filestore', ok: true, message: `not part of this backup: a .dump or SQL dump holds the database only${n > 0 ? ` (the files of ${n} attachments are not in it)` : ''}` };
+  return { name: 'filestore', ok: true, message: `not part of this backup, which holds the database only (a .dump, an SQL dump or a zip made without it)${n > 0 ? `: the files of ${n} attachments are not in it` : ''}` };
 }

@@ -43,9 +43,9 @@ function judgeFilestore(fs: FilestoreResult, checks: string[], problems: string[
 
 /** The note for a dump that holds the database only: its attachments' files are not part of it. */
 function noFilestoreNote(f: Findings): string[] {
-  if (f.filestore || f.format === 'zip') return [];
   const n = f.dump.referenced.size;
-  const kind = f.format === 'dump' ? 'a custom-format dump (.dump)' : 'an SQL dump';
+  if (f.filestore || (f.format === 'zip' && n === 0)) return [];
+  const kind = f.format === 'dump' ? 'a custom-format dump (.dump)' : f.format === 'zip' ? 'this zip was made without one and' : 'an SQL dump';
   return [`No filestore: ${kind} holds the database only${n > 0 ? `; the ${plural(n, 'file')} its attachments reference in the filestore ${n === 1 ? 'is' : 'are'} not in it` : ''}. Keep the filestore beside it to restore the attachments.`];
 }
 

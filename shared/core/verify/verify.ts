@@ -84,7 +84,9 @@ async function readZip(stream: Readable, name: string, signal: AbortSignal): Pro
     } else for await (const _ of entry.data()) throwIfAborted(signal, 'Verifying');
   }
   if (!dump) throw new AppError('InvalidInput', `${name} is a zip but holds no dump.sql: it is not an Odoo backup.`, { hint: 'Choose an Odoo backup made by the database manager or a backup module.' });
-  return { format: 'zip', dump, ...(manifest !== undefined ? { manifest } : {}), ...(hasFilestore || dump.referenced.size > 0 ? { filestore: files.result(dump.referenced) } : {}) };
+  // A zip without any filestore file was made database-only (as `backup --no-filestore` does):
+  // like a .dump, it is judged for what it holds, and the files it leaves out are a note.
+  return { format: 'zip', dump, ...(manifest !== undefined ? { manifest } : {}), ...(hasFilestore ? { filestore: files.result(dump.referenced) } : {}) };
 }
 
 /** Every file of a filestore folder, hashed. */

@@ -121,7 +121,21 @@ describe.skipIf(!fixtureDir || !hasServer)('restore drills', () => {
     expect(r.code).toBe(0);
     const res = JSON.parse(r.out) as DrillResult;
     expect(res.checks.map((c) => [c.name, c.ok])).toEqual([['modules', true], ['admin-user', true], ['filestore', true]]);
-    expect(res.checks[2]?.message).toBe('not part of this backup: a .dump or SQL dump holds the database only (the files of 204 attachments are not in it)');
+    expect(res.checks[2]?.message).toBe('not part of this backup, which holds the database only (a .dump, an SQL dump or a zip made without it): the files of 204 attachments are not in it');
+  });
+
+  it('passes a zip made without its filestore (backup --no-filestore) the same way', async () => {
+    const dbOnly = join(tmp, 'db-only');
+    await mkdir(dbOnly);
+    const zip = join(dbOnly, 'acme_small_2026-11-27_12-30-00.zip');
+    await copyFile(join(fixtureDir!, 'acme_small_zip.zip'), zip);
+    await run('zip', ['-q', '-d', zip, 'filestore/*']);
+    expect((await cli(['storage', 'add', 'dbonly', '--type', 'local', '--path', dbOnly])).code).toBe(0);
+    const r = await cli(['drill', '--storage', 'dbonly', '--db', 'acme_small', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const res = JSON.parse(r.out) as DrillResult;
+    expect(res.checks.map((c) => [c.name, c.ok])).toEqual([['modules', true], ['admin-user', true], ['filestore', true]]);
+    expect(res.checks[2]?.message).toMatch(/^not part of this backup, which holds the database only .*: the files of 204 attachments are not in it$/);
   });
 
   it('drills an encrypted backup with the passphrase given (or says it needs one); a scheduled drill uses the passphrase of the scheduled backup job that writes it', async () => {

@@ -203,6 +203,15 @@ describe.runIf(zipFixture !== undefined && dumpFixture !== undefined)('verify on
     expect(e.message).toContain('is not a backup');
   });
 
+  it('a zip made without its filestore is sound, with the note a .dump gets (not a missing file per attachment)', async () => {
+    await rewriteZip(zipFixture!.file, at('db-only.zip'), (n, d) => (n.startsWith('filestore/') ? undefined : d));
+    const r = await verify(at('db-only.zip'));
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.filestore).toBeUndefined();
+    expect(r.notes).toEqual([expect.stringMatching(/^No filestore: this zip was made without one and holds the database only; the [\d,]+ files its attachments reference in the filestore are not in it\./)]);
+  });
+
   it('reads a folder backup (custom dump + filestore/) through the Desk, by its folder name', async () => {
     const folder = at('acme-folder');
     await mkdir(folder);
