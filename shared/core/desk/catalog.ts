@@ -82,6 +82,7 @@ export class CatalogService implements AreaApi<typeof catalogMethods> {
     const result = await this.storages.withAuthNote(args.source, () =>
       this.passphrases.withPassphrase(args.source, choice, (passphrase) =>
         restoreEngine.inspect(r.source, { ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}), ...(signal ? { signal } : {}) }),
+        (info) => info.encrypted === true,
       ),
     );
     await this.rememberFacts(r, { odooVersion: result.odooVersion, pgVersion: result.pgVersion, selfContained: result.attachments?.selfContained });

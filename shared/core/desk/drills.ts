@@ -138,6 +138,7 @@ export class DrillService {
     const restored = await this.passphrases.withPassphrase(ref, choice, (passphrase) =>
       // Attachments only in S3/Swift: kept remote, read-only (never fetched, location repointed, neutralized), so a drill cannot touch production.
       restoreEngine.restore({ source: r.source, db: name, targetUrl: pgUrl, dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, attachments: { otherwise: 'keep-remote' }, ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),
+      (res) => res.encrypted,
     );
     const restoreMs = Date.now() - t1;
     const t2 = Date.now();

@@ -33,6 +33,7 @@ export function startOdooRestore(d: OdooRestoreDeps, req: RestoreRequest, instan
       const known = r.entry?.odooVersion ?? (await d.catalog.knownFacts(r))?.odooVersion;
       const result = await d.passphrases.withPassphrase(req.source, choice, (passphrase) =>
         d.odoo.restore(instance, { source: r.source, db: req.db, mode: req.mode, neutralize: req.neutralize, replace: req.replace, ...(known ? { knownOdooVersion: known } : {}), ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),
+        (res) => res.encrypted,
       );
       if (result.odooVersion) await d.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
       return result;

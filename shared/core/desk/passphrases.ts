@@ -51,7 +51,7 @@ export class PassphraseService {
    * `remember` is set, the given passphrase is stored for the storage: a wrong one never is.
    * A remembered passphrase that is wrong fails as `AuthFailed` saying so and how to replace it.
    */
-  async withPassphrase<T>(ref: string, opts: PassphraseChoice, open: (passphrase: string | undefined) => Promise<T>): Promise<T> {
+  async withPassphrase<T>(ref: string, opts: PassphraseChoice, open: (passphrase: string | undefined) => Promise<T>, decrypted: (result: T) => boolean = () => true): Promise<T> {
     const entry = await this.storages.refStorage(ref);
     if (opts.remember && !entry) {
       throw new AppError('InvalidInput', `"${ref}" is not on a configured storage, so there is no storage to remember its passphrase for.`, {
@@ -77,7 +77,11 @@ export class PassphraseService {
       }
       throw err;
     }
-    if (opts.remember && entry && opts.given !== undefined) await this.remember(entry.name, entry.secretScope, opts.given, opts.warn);
+    if (opts.remember && entry && opts.given !== undefined) {
+      // Kept only once it has opened the backup: a backup that is not encrypted proves nothing.
+      if (decrypted(result)) await this.remember(entry.name, entry.secretScope, opts.given, opts.warn);
+      else opts.warn?.(`The backup is not encrypted, so the passphrase was not remembered for storage "${entry.name}".`);
+    }
     return result;
   }
 

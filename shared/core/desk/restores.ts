@@ -102,6 +102,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
         },
         ctx,
       ),
+      (res) => res.encrypted,
     ).finally(() => resolver?.close());
     if (notRemembered) result.warnings.push(notRemembered); // shown with the result, where "remember" was ticked
     await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });

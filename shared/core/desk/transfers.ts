@@ -51,7 +51,7 @@ export class TransferService implements AreaApi<typeof transferMethods> {
           // Without one, a backup whose name says it is plain is downloaded as it is (it is checked on the way).
           if (passphrase === undefined && !hasKey && this.passphrases.looksEncrypted(args.ref)) throw noPassphrase();
           return this.run(args, { ...keys, ...(passphrase !== undefined ? { passphrase } : {}) }, ctx);
-        });
+        }, (r) => r.decrypted);
         // Said where the person asked for it (the dialog), not only in the activity log.
         return notRemembered ? { ...result, passphraseNotRemembered: notRemembered } : result;
       }),

@@ -26,7 +26,7 @@ export class VerifyService implements AreaApi<typeof verifyMethods> {
       this.storages.withAuthNote(a.source, async () => {
         const r = await this.locator.resolve(a.source, ctx.signal);
         const choice = { given: a.passphrase, remember: a.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
-        const report = await this.passphrases.withPassphrase(a.source, choice, (passphrase) => verifyBackup(r.source, passphrase !== undefined ? { decrypt: { passphrase } } : {}, ctx));
+        const report = await this.passphrases.withPassphrase(a.source, choice, (passphrase) => verifyBackup(r.source, passphrase !== undefined ? { decrypt: { passphrase } } : {}, ctx), (rep) => rep.encrypted);
         if (report.manifest?.odooVersion || report.dump.pgVersion) await this.catalog.rememberFacts(r, { odooVersion: report.manifest?.odooVersion, pgVersion: report.dump.pgVersion });
         return report;
       }),

@@ -52,6 +52,8 @@ export interface RemoteRestoreResult {
   readonly odooVersion: string | undefined;
   /** What was sent: the backup as is, or a zip packed here. */
   readonly sent: 'zip' | 'dump' | 'packed-zip';
+  /** True when the backup was an OpenPGP message, decrypted on the way. */
+  readonly encrypted: boolean;
   readonly bytesSent: number;
   readonly uploadSeconds: number;
   readonly serverSeconds: number;
@@ -99,6 +101,7 @@ export async function restoreToOdoo(o: RemoteRestoreOptions, ctx: JobContext): P
     serverVersion: pre.version.version,
     odooVersion: upload.odooVersion ?? o.knownOdooVersion,
     sent: upload.kind,
+    encrypted: upload.encrypted,
     ...timing,
     mode: o.mode,
     neutralized: o.neutralize,

@@ -59,6 +59,8 @@ export interface RestoreResult {
   bytesRead: number;
   durationMs: number;
   odooVersion?: string;
+  /** True when the backup was an OpenPGP message (decrypted on the way). */
+  encrypted: boolean;
   warnings: string[];
   /** What the attachments stage did, when the database keeps attachments in object storage. */
   attachments?: RestoreAttachmentsSummary;

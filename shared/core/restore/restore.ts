@@ -109,6 +109,7 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
     tables: facts.tables,
     filestoreFiles: files.files,
     bytesRead: bytesRead(desc, loaded.bytesReadBeside),
+    encrypted: desc.encrypted,
     ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
     warnings: run.warnings,
     ...(attachments ? { attachments } : {}),

@@ -713,6 +713,7 @@ const RESULT_FACTS: Record<string, [string, (v: unknown) => string | undefined]>
   mode: ['Identity', (v) => (v === 'move' ? 'Moved: keeps its identity' : 'A copy with a new identity')],
   neutralized: ['Neutralized', (v) => (v ? 'Yes: no mail, no scheduled actions' : 'No')],
   replaced: ['Replaced', (v) => (v ? 'The existing database of that name' : undefined)],
+  encrypted: ['Encrypted', (v) => (v ? 'Yes: decrypted on the way, its integrity check passed' : undefined)],
   db: ['Database', String],
   database: ['Database', String],
   filestorePath: ['Filestore', String],

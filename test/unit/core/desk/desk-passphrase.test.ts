@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,22 @@ describe('Desk: remembered backup passphrases', () => {
       await desk.close();
     }
   }, 60_000);
+
+  it('never remembers a passphrase given for a backup that is not encrypted (it opened nothing), and says so', async () => {
+    const { desk, secrets, scope } = await setup();
+    try {
+      await writeFile(join(data, 'plain_2024-01-01_00-00-00.zip'), plainZip);
+      const out = join(await mkdtemp(join(tmp, 'out-')), 'plain.zip');
+      const dl = await desk.startDownload({ ref: 'nas:plain_2024-01-01_00-00-00.zip', out, decrypt: { passphrase: 'not a passphrase' }, rememberPassphrase: true }).result;
+      expect(dl).toMatchObject({ decrypted: false, passphraseNotRemembered: 'The backup is not encrypted, so the passphrase was not remembered for storage "nas".' });
+      const v = await desk.verify.startVerify({ source: 'nas:plain_2024-01-01_00-00-00.zip', passphrase: 'not a passphrase', rememberPassphrase: true }).result;
+      expect(v.encrypted).toBe(false);
+      expect(await secrets.get(scope, SECRET_NAMES.backupPassphrase)).toBeUndefined();
+    } finally {
+      await rm(join(data, 'plain_2024-01-01_00-00-00.zip'), { force: true });
+      await desk.close();
+    }
+  });
 
   it('a remembered passphrase that is wrong fails as AuthFailed saying so and how to replace or forget it', async () => {
     const { desk, secrets, scope } = await setup();
