@@ -174,6 +174,15 @@ async function runPgRestore(staging: Staging, tool: string, run: PgRestoreRun): 
 
 /** A failed pg_restore, with a hint chosen from its last lines. */
 function pgRestoreFailed(code: number | null, detail: string): AppError {
+  // A dump that ends early or whose data blocks do not inflate is the file's fault, not the server's.
+  const damaged = /end of file|could not read (from )?input file|did not find magic string|could not uncompress data|corrupt/i;
+  const line = detail.split('\n').find((l) => damaged.test(l));
+  if (line !== undefined) {
+    return new AppError('Integrity', `The dump is damaged or incomplete: pg_restore could not read it (${line.replace(/^pg_restore: (error: )?/, '')}).`, {
+      hint: 'Download it again, or restore another backup; nothing was left of this restore.',
+      details: { stderr: detail },
+    });
+  }
   return new AppError('Fatal', `pg_restore failed (exit ${code}): ${detail}`, {
     hint: /unsupported version|input file appears to be a text format dump/i.test(detail)
       ? 'Install newer PostgreSQL client tools (postgresql-client-NN).'

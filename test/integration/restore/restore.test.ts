@@ -360,6 +360,19 @@ describe('restore failures leave nothing behind', () => {
     expect(phases).not.toContain('database');
   });
 
+  it('a truncated custom-format dump: Integrity, saying the file is damaged (not that the server cannot load it)', async () => {
+    const dump = join(work, 'trunc-src.dump');
+    await pgDumpCustom(cluster.url, 'src', dump, cluster.binDir);
+    const buf = await readFile(dump);
+    await writeFile(dump, buf.subarray(0, Math.floor(buf.length * 0.6)));
+    const db = fresh();
+    const err = await fails(opts(localFileSource(dump), db));
+    expect(err.kind).toBe('Integrity');
+    expect(err.message).toMatch(/^The dump is damaged or incomplete: pg_restore could not read it \(.*end of file\)\.$/);
+    expect(await databases()).not.toContain(db);
+    await assertNoLeftovers();
+  });
+
   it.each([
     ['streamed (after the database loaded)', streamOnly, /CRC-32|corrupt|size mismatch/],
     ['seekable (written beside the load)', localFileSource, /CRC-32 mismatch in "filestore\//],
