@@ -45,7 +45,7 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
   );
   if (pw === undefined && required) {
     throw new UsageError(
-      opts.rememberPassphrase ? '--remember-passphrase needs a passphrase to remember.' : 'This needs the passphrase of the encrypted backup.',
+      opts.rememberPassphrase ? '--remember-passphrase needs a passphrase to remember.' : confirm ? 'This needs the passphrase to encrypt the backups with.' : 'This needs the passphrase of the encrypted backup.',
       'Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).',
     );
   }

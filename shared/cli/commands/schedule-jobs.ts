@@ -111,7 +111,9 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .action(async (name: string, o: AddOptions, cmd: Command) => {
       const work = workFrom(o);
       const grace = positiveInt(o.grace, '--grace');
-      const passphrase = work.kind === 'backup' && work.encrypt?.passphrase ? await passphraseFrom(ctx, o, true, true) : undefined;
+      // Replacing a job without a passphrase given keeps the one stored for it.
+      const keep = o.replace === true && o.passphraseFile === undefined && o.passphraseEnv === undefined;
+      const passphrase = work.kind === 'backup' && work.encrypt?.passphrase ? await passphraseFrom(ctx, o, !keep, true) : undefined;
       const desk = await ctx.desk(cmd);
       const st = await asUsageErrorAsync(() =>
         desk['schedules:save']({ name, work, every: o.every, tz: o.tz ?? localZone(), replace: !!o.replace, enabled: !o.disabled, ...(grace ? { graceSeconds: grace * 60 } : {}), ...(passphrase ? { passphrase } : {}) }),

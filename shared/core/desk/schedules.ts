@@ -7,7 +7,7 @@ import type { AreaApi, scheduleMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult } from '../../contract/api';
 import type { ScheduledJob, ScheduledWork } from '../../contract/schedules';
 import { pgUrlHasPassword } from '../pg/connection';
-import { AppError, isAppError } from '../errors';
+import { AppError, isAppError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { localZone, nextRuns, parseSchedule } from '../schedule';
 import { Scheduler, type JobRunner, type RunSummary } from '../scheduler';
@@ -59,6 +59,11 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
     });
   }
   if (!next) throw new AppError('InvalidInput', `"${every}" never comes: the job would never run.`, { hint: 'Check the date (a 31st of February, a 30th of February…).' });
+}
+
+/** True when `job` encrypts its backups with a passphrase stored for it. */
+function hadPassphrase(job: ScheduledJob | undefined): boolean {
+  return job?.work.kind === 'backup' && job.work.encrypt?.passphrase === true;
 }
 
 /** Runs one kind of work for a scheduled job. */
@@ -202,10 +207,21 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     };
     await this.scheduler.store.save(job, a.replace ?? false);
     if (a.passphrase) await (await this.k.secrets()).set(scheduleSecretScope(a.name), 'passphrase', a.passphrase);
+    // A job no longer encrypted with a passphrase keeps none.
+    else if (hadPassphrase(existing) && !hadPassphrase(job)) await this.forgetJobPassphrase(a.name);
     await this.scheduler.reload();
     const status = (await this.scheduler.status()).find((s) => s.name === a.name);
     if (!status) throw new AppError('Fatal', `The job "${a.name}" was not saved.`);
     return status;
+  }
+
+  /** Deletes the passphrase stored for a job (best effort: a failure is logged). */
+  private async forgetJobPassphrase(name: string): Promise<void> {
+    try {
+      await (await this.k.secrets()).deleteScope(scheduleSecretScope(name));
+    } catch (err) {
+      this.k.log.warn('could not delete the passphrase of a scheduled job', { job: name, error: toAppError(err).message });
+    }
   }
 
   /** @inheritdoc */

@@ -82,5 +82,15 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('job secret');
     // Never run yet: not "ok".
     expect((await cli(['schedule', 'list'])).out).toMatch(/^enc +backup shop → nas \(encrypted\) +daily +\S+ \S+ +- +waiting$/m);
+    // Replaced without a passphrase given: the stored one is kept; a new job must be given one.
+    const again = await cli(['schedule', 'add', 'enc', ...base, '--encrypt', '--replace', '--every', 'weekly']);
+    expect(again.err).toBe('');
+    expect(await secrets.get('schedule:enc', 'passphrase')).toBe('job secret');
+    const fresh = await cli(['schedule', 'add', 'enc2', ...base, '--encrypt']);
+    expect(fresh.code).toBe(2);
+    expect(fresh.err).toMatch(/^error: This needs the passphrase to encrypt the backups with\.$/m);
+    // No longer encrypted: its passphrase is not kept.
+    expect((await cli(['schedule', 'add', 'enc', ...base, '--replace'])).code).toBe(0);
+    expect(await secrets.get('schedule:enc', 'passphrase')).toBeUndefined();
   });
 });
