@@ -81,6 +81,9 @@ export function toAppError(err: unknown): AppError {
     return new AppError('InvalidInput', invalid.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '), { hint: 'Correct the value and try again.', cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
+  if ((err as { code?: string } | undefined)?.code === 'ENOSPC') {
+    return new AppError('Fatal', `The disk is full (${message}).`, { hint: 'Free some space on that disk, or write to another one, and try again; nothing half-written was kept.', cause: err });
+  }
   return new AppError('Fatal', message, { cause: err });
 }
 

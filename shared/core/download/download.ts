@@ -19,6 +19,8 @@ import { sniffFormat } from '../archive/sniff';
 import { decryptStream, type DecryptKeys } from '../crypto';
 import { peekStream } from '../restore/open-backup';
 import { forgetPart, notePart, replayPart, resumableBytes } from './part-resume';
+import { freeBytes, type FreeSpaceSource } from '../restore/space';
+import { formatBytes } from '../../contract/units';
 import { stripEncryption } from '../catalog/conventions';
 import { checksummer, readHead, verifyZip, type Checksummer } from './verify';
 
@@ -34,6 +36,8 @@ export interface DownloadOptions {
   readonly sidecarSha256?: string;
   /** Decrypt on the way (the output is the plaintext). */
   readonly decrypt?: DecryptKeys;
+  /** Where free space is read from (tests inject their own figures). */
+  readonly freeSpace?: FreeSpaceSource;
   /** How many times a dropped transfer is resumed (default 5). */
   readonly maxResumes?: number;
   /** Replace an existing output file. */
@@ -149,10 +153,12 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
       cb(null, chunk);
     },
   });
+  // What a killed run left of this very object is kept, and the download goes on from there
+  // (a refusal for want of room keeps it too).
+  const canResume = !opts.decrypt && provider.capabilities.rangeReads;
+  const already = await resumableBytes(part, info, canResume);
+  await checkRoom(path, size - already, opts.freeSpace ?? freeBytes);
   try {
-    // What a killed run left of this very object is kept, and the download goes on from there.
-    const canResume = !opts.decrypt && provider.capabilities.rangeReads;
-    const already = await resumableBytes(part, info, canResume);
     if (already > 0) {
       await replayPart(part, already, (chunk) => checks.forEach((c) => c.sum.update(chunk)));
       received = written = already;
@@ -218,6 +224,16 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
     if (signal.aborted) throw cancelledError('The download');
     throw toAppError(err);
   }
+}
+
+/** Refuses, with the figures, a download the destination's disk cannot hold (unknown free space is no refusal). */
+async function checkRoom(path: string, bytes: number, space: FreeSpaceSource): Promise<void> {
+  const free = await space(dirname(path));
+  if (free === undefined || bytes <= free) return;
+  throw new AppError('InvalidInput', `The backup needs ${formatBytes(bytes)} but the disk holding ${dirname(path)} has only ${formatBytes(free)} free.`, {
+    hint: 'Free some space there, or save it to another disk.',
+    details: { neededBytes: bytes, freeBytes: free },
+  });
 }
 
 /** One file of a multi-file backup. */

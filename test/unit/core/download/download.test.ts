@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadBackup } from '../../../../shared/core/download/download';
 import { notePart } from '../../../../shared/core/download/part-resume';
+import { formatBytes } from '../../../../shared/contract/units';
 import { verifyZip } from '../../../../shared/core/download/verify';
 import { isAppError } from '../../../../shared/core/errors';
 import type { JobContext, JobProgress } from '../../../../shared/core/jobs/job';
@@ -94,6 +95,15 @@ describe('downloadBackup', () => {
     await downloadBackup({ provider: counting, key: 'k.zip', out: out2 }, ctx().c);
     expect(bytesRead).toBe(zip.length);
     expect((await readFile(out2)).equals(zip)).toBe(true);
+  });
+
+  it('refuses a download the destination disk cannot hold, with both figures, before writing anything', async () => {
+    const p = createMemoryProvider();
+    await put(p, 'big.zip', zip);
+    const o = await mkdtemp(join(dir, 'o-'));
+    const e = await downloadBackup({ provider: p, key: 'big.zip', out: o, freeSpace: async () => 1000 }, ctx().c).catch((x: unknown) => x);
+    expect(e).toMatchObject({ kind: 'InvalidInput', message: `The backup needs ${formatBytes(zip.length)} but the disk holding ${o} has only 1.0 kB free.` });
+    expect(await readdir(o)).toEqual([]);
   });
 
   it('refuses and deletes everything when the size, a checksum or the zip does not check out', async () => {
