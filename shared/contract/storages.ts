@@ -12,6 +12,8 @@ export const settingFieldSchema = z.object({
   help: z.string().optional(),
   options: z.array(z.string()).optional(),
   default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  /** Several lines (a private key): a text area, not a one-line input. */
+  multiline: z.boolean().optional(),
 });
 
 /** A storage type and its settings. */

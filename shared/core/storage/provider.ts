@@ -194,6 +194,8 @@ export interface SettingField {
   readonly help?: string;
   readonly options?: readonly string[];
   readonly default?: string | number | boolean;
+  /** Several lines (a private key): a text area in the app. */
+  readonly multiline?: boolean;
 }
 
 /** Creates providers of one kind from validated, non-secret config. */

@@ -1,4 +1,4 @@
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
@@ -152,5 +152,37 @@ describe('Change secret', () => {
     expect(fake.calls.find(([m]) => m === 'storages:set-secrets')![1]).toEqual({ name: 'cloud', secrets: { secretAccessKey: 'the right one' } });
     expect(fake.calls.some(([m, a]) => m === 'storages:test' && (a as { name: string }).name === 'cloud')).toBe(true);
     expect(changed).toBe(1);
+  });
+});
+
+describe('a multi-line secret (an SFTP private key)', () => {
+  afterEach(cleanup);
+
+  it('is typed in a text area, and its line breaks reach the core', async () => {
+    const user = userEvent.setup();
+    const SFTP: StorageKind = {
+      kind: 'sftp',
+      label: 'SFTP',
+      oauth: false,
+      fields: [{ name: 'privateKey', label: 'Private key (content)', type: 'string', required: false, secret: true, multiline: true }],
+    };
+    const fake = fakeClient({
+      'storages:kinds': async () => [SFTP],
+      'storages:set-secrets': async (a) => ({ name: a.name, kind: 'sftp', description: 'x', settings: {} }),
+      'storages:test': async () => ({ ok: true, checks: [] }),
+      'rotation:get-policy': async () => null,
+    });
+    render(
+      <ApiProvider client={fake.client}>
+        <StoragesView storages={[{ name: 'nas', kind: 'sftp', description: 'sftp://nas', settings: {} }]} onChanged={() => undefined} />
+      </ApiProvider>,
+    );
+    await user.click(await screen.findByRole('button', { name: 'Change secret' }));
+    const key = screen.getByLabelText('Private key (content)');
+    expect(key.tagName).toBe('TEXTAREA');
+    await user.type(key, '-----BEGIN KEY-----{Enter}AAAA{Enter}-----END KEY-----');
+    await user.click(screen.getByRole('button', { name: 'Save and test' }));
+    await waitFor(() => expect(fake.calls.some(([m]) => m === 'storages:set-secrets')).toBe(true));
+    expect(fake.calls.find(([m]) => m === 'storages:set-secrets')![1]).toEqual({ name: 'nas', secrets: { privateKey: '-----BEGIN KEY-----\nAAAA\n-----END KEY-----' } });
   });
 });

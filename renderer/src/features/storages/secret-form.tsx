@@ -33,7 +33,11 @@ export function SecretForm({ name, kind, onCancel, onSaved }: { name: string; ki
       <p className="muted">Type the new value; a field left empty keeps what is stored. The settings of {name} stay as they are.</p>
       {fields.map((f) => (
         <Field key={f.name} label={f.label} htmlFor={`${id}-${f.name}`} help={f.help}>
-          <input id={`${id}-${f.name}`} type="password" autoComplete="new-password" value={values[f.name] ?? ''} onChange={(e) => setValues({ ...values, [f.name]: e.target.value })} />
+          {f.multiline ? (
+            <textarea id={`${id}-${f.name}`} className="secret-text" rows={6} spellCheck={false} autoComplete="off" value={values[f.name] ?? ''} onChange={(e) => setValues({ ...values, [f.name]: e.target.value })} />
+          ) : (
+            <input id={`${id}-${f.name}`} type="password" autoComplete="new-password" value={values[f.name] ?? ''} onChange={(e) => setValues({ ...values, [f.name]: e.target.value })} />
+          )}
         </Field>
       ))}
       <ErrorMessage error={error} />

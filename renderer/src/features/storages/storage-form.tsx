@@ -182,6 +182,9 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
               </select>
             ) : (
               <div className="row">
+                {f.multiline ? (
+                  <textarea id={id} className="secret-text" rows={6} spellCheck={false} autoComplete="off" aria-required={f.required} value={String(v ?? '')} onChange={(e) => setValues((o) => ({ ...o, [f.name]: e.target.value }))} />
+                ) : (
                 <input
                   id={id}
                   type={f.secret ? 'password' : f.type === 'number' ? 'number' : 'text'}
@@ -191,6 +194,7 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
                   value={String(v ?? '')}
                   onChange={(e) => setValues((o) => ({ ...o, [f.name]: e.target.value }))}
                 />
+                )}
                 {f.type === 'path' && api.pickFolder ? (
                   <button
                     type="button"
@@ -205,7 +209,7 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
           </Field>
         );
       })}
-      {def?.fields.some((f) => f.secret) ? <p className="muted small">Secrets are kept in the system keychain, never in the config file.</p> : null}
+      {def?.fields.some((f) => f.secret) ? <p className="muted small">Secrets are kept in the system keychain (or the app's encrypted vault), never in the config file.</p> : null}
       <ErrorMessage error={error} />
       <div className="wizard-nav">
         <button type="button" className="btn" onClick={onCancel}>

@@ -45,7 +45,7 @@ export const sftpFields: readonly SettingField[] = [
   { name: 'privateKeyPath', label: 'Private key file', type: 'path', required: false, secret: false, help: 'For "key-file", e.g. ~/.ssh/id_ed25519' },
   { name: 'password', label: 'Password', type: 'string', required: false, secret: true, help: 'For "password".' },
   { name: 'passphrase', label: 'Key passphrase', type: 'string', required: false, secret: true, help: 'When the private key is encrypted.' },
-  { name: 'privateKey', label: 'Private key (content)', type: 'string', required: false, secret: true, help: 'For "key": the key itself is kept in the keychain.' },
+  { name: 'privateKey', label: 'Private key (content)', type: 'string', required: false, secret: true, multiline: true, help: 'For "key": paste the whole key, BEGIN and END lines included; it is kept with the app\'s secrets (keychain or vault).' },
   { name: 'hostKeyFingerprint', label: 'Host key (SHA256:…)', type: 'string', required: false, secret: false, help: 'Pin the server key; see ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server.' },
   { name: 'knownHostsFile', label: 'known_hosts file', type: 'path', required: false, secret: false, help: 'Default ~/.ssh/known_hosts' },
   { name: 'trustOnFirstUse', label: 'Trust the host key on first connect', type: 'boolean', required: false, secret: false, default: false, help: 'Saves the key to known_hosts; later changes are refused.' },
