@@ -14,6 +14,8 @@ export const settingFieldSchema = z.object({
   default: z.union([z.string(), z.number(), z.boolean()]).optional(),
   /** Several lines (a private key): a text area, not a one-line input. */
   multiline: z.boolean().optional(),
+  /** A setting that goes with the secrets (an access key ID): changed with them (`storages:set-secrets`). */
+  credential: z.boolean().optional(),
 });
 
 /** A storage type and its settings. */
@@ -52,9 +54,12 @@ export const storagesMethods = {
     }),
     result: storageSummarySchema,
   },
-  /** Replaces some secrets of a storage (a rotated key, a mistyped password); the others and its settings are kept. */
+  /**
+   * Replaces some secrets of a storage (a rotated key, a mistyped password), and the settings that
+   * go with them (`credential` fields: an access key ID, a user name); everything else is kept.
+   */
   'storages:set-secrets': {
-    args: z.object({ name: z.string(), secrets: z.record(z.string(), z.string().min(1)) }),
+    args: z.object({ name: z.string(), secrets: z.record(z.string(), z.string().min(1)), credentials: z.record(z.string(), z.string().min(1)).optional() }),
     result: storageSummarySchema,
   },
   'storages:test': { args: z.object({ name: z.string() }), result: z.object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })) }) },

@@ -60,3 +60,19 @@ export function checkSecretNames(factory: RegisteredFactory, secrets: Record<str
     }
   }
 }
+
+/** A storage's settings with its `credential` fields replaced (an access key ID…), checked by the type's schema. */
+export function credentialSettings(factory: RegisteredFactory, current: Record<string, unknown>, credentials: Record<string, string>): Record<string, unknown> {
+  const allowed = new Set(factory.fields.filter((f) => f.credential).map((f) => f.name));
+  for (const k of Object.keys(credentials)) {
+    if (!allowed.has(k)) {
+      throw new AppError('InvalidInput', `"${k}" cannot be changed with the secrets of a ${factory.label} storage.`, {
+        hint: allowed.size ? `What goes with its secrets: ${[...allowed].join(', ')}.` : 'Only its secrets can be changed.',
+      });
+    }
+  }
+  const settings = { ...current, ...credentials };
+  const parsed = factory.configSchema.safeParse(settings);
+  if (!parsed.success) throw new AppError('InvalidInput', `Invalid value: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return settings;
+}

@@ -16,7 +16,7 @@ import type { StorageProvider } from '../storage/provider';
 import { getFactory, listFactories, openStorage, parseSettings } from '../storage/registry';
 import type { DeskKernel } from './kernel';
 import { probeStorage } from './storage-probe';
-import { checkNewStorage, checkSecretNames } from './storage-settings';
+import { checkNewStorage, checkSecretNames, credentialSettings } from './storage-settings';
 import { findStorageTemporaries, KINDS_WITH_TEMPORARIES, removeStorageTemporaries, type StorageTemporary, type TemporariesFound, type TemporariesRemoved } from './storage-temporaries';
 
 /** A parsed `NAME:KEY` catalog reference. */
@@ -194,17 +194,33 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
   }
 
   /** Replaces some secrets of a storage; its cached connection is dropped so the next use logs in with them. */
-  async setSecrets(name: string, secrets: Record<string, string>): Promise<StorageSummary> {
+  async setSecrets(name: string, secrets: Record<string, string>, credentials: Record<string, string> = {}): Promise<StorageSummary> {
     const entry = await this.entry(name);
     const factory = getFactory(entry.kind);
     if (factory.oauth) throw new AppError('InvalidInput', `Storage "${name}" signs in through the browser; it has no secrets to set.`, { hint: 'Connect it again instead.' });
     checkSecretNames(factory, secrets);
-    if (Object.keys(secrets).length === 0) throw new AppError('InvalidInput', 'No secret was given.', { hint: `Its secrets are: ${factory.fields.filter((f) => f.secret).map((f) => f.name).join(', ')}.` });
+    const settings = credentialSettings(factory, entry.settings, credentials);
+    if (Object.keys(secrets).length === 0 && Object.keys(credentials).length === 0) {
+      throw new AppError('InvalidInput', 'No secret was given.', { hint: `Its secrets are: ${factory.fields.filter((f) => f.secret).map((f) => f.name).join(', ')}.` });
+    }
     const store = await this.k.secrets();
     for (const [key, v] of Object.entries(secrets)) await store.set(entry.secretScope, key, v);
+    const updated = Object.keys(credentials).length ? await this.updateSettings(name, settings) : entry;
     await this.dropProvider(name);
-    this.k.log.info('storage secrets replaced', { storage: name, secrets: Object.keys(secrets) });
-    return this.summary(entry);
+    this.k.log.info('storage secrets replaced', { storage: name, secrets: Object.keys(secrets), settings: Object.keys(credentials) });
+    return this.summary(updated);
+  }
+
+  /** Stores new settings for a storage (its name, kind, secrets and rotation policy stay). */
+  private async updateSettings(name: string, settings: Record<string, unknown>): Promise<StorageEntry> {
+    return this.k.config.update((cfg) => {
+      const i = cfg.storages.findIndex((s) => s.name === name);
+      if (i < 0) throw new AppError('NotFound', `There is no storage named "${name}".`);
+      const storages = [...cfg.storages];
+      const next = { ...storages[i]!, settings };
+      storages[i] = next;
+      return { config: { ...cfg, storages }, result: next };
+    });
   }
 
   /** Removes a storage from the config and deletes its secrets; never touches its files. */
@@ -325,7 +341,7 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
   /** @inheritdoc */
   async 'storages:set-secrets'(args: ApiArgs<'storages:set-secrets'>): Promise<ApiResult<'storages:set-secrets'>> {
     const a = apiMethods['storages:set-secrets'].args.parse(args);
-    return this.setSecrets(a.name, a.secrets);
+    return this.setSecrets(a.name, a.secrets, a.credentials);
   }
 
   /** @inheritdoc */

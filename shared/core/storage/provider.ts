@@ -196,6 +196,8 @@ export interface SettingField {
   readonly default?: string | number | boolean;
   /** Several lines (a private key): a text area in the app. */
   readonly multiline?: boolean;
+  /** A setting that goes with the secrets (an access key ID): changed with them by `storages:set-secrets`. */
+  readonly credential?: boolean;
 }
 
 /** Creates providers of one kind from validated, non-secret config. */

@@ -45,9 +45,15 @@ describe('storage add secrets', () => {
     expect(r.code).toBe(0);
     const set = await cli(['storage', 'set-secret', 'cloud', '--secret-env', 'MY_S3_SECRET'], { env: { MY_S3_SECRET: 'the right one' }, secrets, home: r.home });
     expect(set.err).toBe('');
-    expect(set.out).toBe('stored the new secret of storage cloud (secretAccessKey); check it with `backup-desk storage test cloud`\n');
+    expect(set.out).toBe('stored the new secretAccessKey of storage cloud; check it with `backup-desk storage test cloud`\n');
     const scope = (JSON.parse(await readFile(join(r.home, 'config.json'), 'utf8')) as { storages: { secretScope: string }[] }).storages[0]!.secretScope;
     expect(await secrets.get(scope, 'secretAccessKey')).toBe('the right one');
+    // A rotated key: a new access key ID goes with the new secret; the other settings stay.
+    const rotated = await cli(['storage', 'set-secret', 'cloud', '--access-key-id', 'AKNEW', '--secret-env', 'MY_S3_SECRET'], { env: { MY_S3_SECRET: 'rotated' }, secrets, home: r.home });
+    expect(rotated.out).toBe('stored the new accessKeyId, secretAccessKey of storage cloud; check it with `backup-desk storage test cloud`\n');
+    const settings = (JSON.parse(await readFile(join(r.home, 'config.json'), 'utf8')) as { storages: { settings: Record<string, unknown> }[] }).storages[0]!.settings;
+    expect(settings).toMatchObject({ accessKeyId: 'AKNEW', bucket: 'backups', region: 'eu-west-1' });
+    expect(await secrets.get(scope, 'secretAccessKey')).toBe('rotated');
     expect((await cli(['storage', 'add', 'l', '--type', 'local', '--path', tmp], { home: r.home, secrets })).code).toBe(0);
     const none = await cli(['storage', 'set-secret', 'l'], { home: r.home, secrets });
     expect(none.code).toBe(2);

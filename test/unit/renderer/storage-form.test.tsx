@@ -17,6 +17,7 @@ const KINDS: StorageKind[] = [
       { name: 'region', label: 'Region', type: 'select', required: false, secret: false, options: ['us-east-1', 'eu-west-3'] },
       { name: 'port', label: 'Port', type: 'number', required: false, secret: false },
       { name: 'pathStyle', label: 'Path-style URLs', type: 'boolean', required: false, secret: false, default: true },
+      { name: 'accessKeyId', label: 'Access key ID', type: 'string', required: false, secret: false, credential: true },
       { name: 'secretAccessKey', label: 'Secret access key', type: 'string', required: true, secret: true },
     ],
   },
@@ -134,7 +135,7 @@ describe('Change secret', () => {
       <ApiProvider client={fake.client}>
         <StoragesView
           storages={[
-            { name: 'cloud', kind: 's3', description: 's3://backups', settings: {} },
+            { name: 'cloud', kind: 's3', description: 's3://backups', settings: { accessKeyId: 'AKOLD' } },
             { name: 'nas', kind: 'local', description: '/srv/backups', settings: {} },
           ]}
           onChanged={() => changed++}
@@ -146,10 +147,15 @@ describe('Change secret', () => {
     await user.click(buttons[0]!);
     const save = screen.getByRole('button', { name: 'Save and test' });
     expect(save).toBeDisabled();
+    // The access key ID goes with the secret: shown as it is, changed for a rotated key.
+    const keyId = screen.getByLabelText('Access key ID');
+    expect(keyId).toHaveValue('AKOLD');
+    await user.clear(keyId);
+    await user.type(keyId, 'AKNEW');
     await user.type(screen.getByLabelText('Secret access key'), 'the right one');
     await user.click(save);
     await screen.findByText('listed', { exact: false });
-    expect(fake.calls.find(([m]) => m === 'storages:set-secrets')![1]).toEqual({ name: 'cloud', secrets: { secretAccessKey: 'the right one' } });
+    expect(fake.calls.find(([m]) => m === 'storages:set-secrets')![1]).toEqual({ name: 'cloud', secrets: { secretAccessKey: 'the right one' }, credentials: { accessKeyId: 'AKNEW' } });
     expect(fake.calls.some(([m, a]) => m === 'storages:test' && (a as { name: string }).name === 'cloud')).toBe(true);
     expect(changed).toBe(1);
   });

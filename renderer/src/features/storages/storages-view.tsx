@@ -134,6 +134,7 @@ export function StoragesView({ storages, onChanged }: StoragesViewProps) {
           <SecretForm
             name={changing.name}
             kind={changingKind}
+            settings={changing.settings}
             onCancel={() => setChanging(undefined)}
             onSaved={() => {
               setChanging(undefined);

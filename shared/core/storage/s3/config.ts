@@ -38,7 +38,7 @@ export const s3Fields: readonly SettingField[] = [
   { name: 'bucket', label: 'Bucket', type: 'string', required: true, secret: false },
   { name: 'prefix', label: 'Folder (prefix)', type: 'string', required: false, secret: false, default: '', help: 'Empty for the whole bucket. odoo_backup_sh with an empty Path stores keys like "./db.zip": they show at the bucket root as such, or without "./" with the folder set to "./".' },
   { name: 'forcePathStyle', label: 'Path-style addressing', type: 'boolean', required: false, secret: false, default: false, help: 'Needed by MinIO and most self-hosted servers.' },
-  { name: 'accessKeyId', label: 'Access key ID', type: 'string', required: true, secret: false },
+  { name: 'accessKeyId', label: 'Access key ID', type: 'string', required: true, secret: false, credential: true },
   { name: 'secretAccessKey', label: 'Secret access key', type: 'string', required: true, secret: true },
 ];
 

@@ -39,7 +39,7 @@ export const SFTP_SECRETS = { password: 'password', passphrase: 'passphrase', pr
 export const sftpFields: readonly SettingField[] = [
   { name: 'host', label: 'Host', type: 'string', required: true, secret: false },
   { name: 'port', label: 'Port', type: 'number', required: false, secret: false, default: 22 },
-  { name: 'username', label: 'User', type: 'string', required: true, secret: false },
+  { name: 'username', label: 'User', type: 'string', required: true, secret: false, credential: true },
   { name: 'path', label: 'Folder', type: 'string', required: false, secret: false, default: '', help: 'Absolute, or relative to the login folder.' },
   { name: 'auth', label: 'Log in with', type: 'select', required: true, secret: false, options: SFTP_AUTH_METHODS, default: 'key-file' },
   { name: 'privateKeyPath', label: 'Private key file', type: 'path', required: false, secret: false, help: 'For "key-file", e.g. ~/.ssh/id_ed25519' },

@@ -56,7 +56,7 @@ export type SwiftConfig = z.infer<typeof swiftConfigSchema>;
 export const swiftFields: readonly SettingField[] = [
   { name: 'authUrl', label: 'Auth URL', type: 'string', required: true, secret: false, help: 'Keystone v3 (…/v3) or tempauth (…/auth/v1.0).' },
   { name: 'authVersion', label: 'Auth version', type: 'select', required: false, secret: false, options: ['v3', 'v1'], help: 'Guessed from the URL when omitted.' },
-  { name: 'username', label: 'User name', type: 'string', required: true, secret: false },
+  { name: 'username', label: 'User name', type: 'string', required: true, secret: false, credential: true },
   { name: 'password', label: 'Password / key', type: 'string', required: true, secret: true, help: 'Keystone password, or the tempauth key.' },
   { name: 'userDomain', label: 'User domain', type: 'string', required: false, secret: false, default: 'Default' },
   { name: 'projectName', label: 'Project', type: 'string', required: false, secret: false, help: 'Project (tenant) name; or give projectId.' },

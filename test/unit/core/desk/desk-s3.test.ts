@@ -73,6 +73,11 @@ describe('Desk on S3', () => {
     const s = await desk['storages:set-secrets']({ name: 'typo', secrets: { secretAccessKey: right } });
     expect(s).toMatchObject({ name: 'typo', kind: 's3', settings: args.settings });
     expect((await desk['storages:test']({ name: 'typo' })).ok).toBe(true);
+    // What goes with the secrets (the access key ID) can change with them; nothing else can.
+    await expect(desk['storages:set-secrets']({ name: 'typo', secrets: {}, credentials: { bucket: 'other' } })).rejects.toMatchObject({ kind: 'InvalidInput', message: expect.stringContaining('"bucket" cannot be changed with the secrets') });
+    const moved = await desk['storages:set-secrets']({ name: 'typo', secrets: {}, credentials: { accessKeyId: 'AKIDNEW' } });
+    expect(moved.settings).toMatchObject({ ...args.settings, accessKeyId: 'AKIDNEW' });
+    expect((await desk['storages:test']({ name: 'typo' })).ok).toBe(false); // s3rver does not know that key
     await desk['storages:remove']({ name: 'typo' });
   });
 
