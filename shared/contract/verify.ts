@@ -19,7 +19,7 @@ export const verifyReportSchema = z.object({
     /** True when pg_dump's closing line is there: the dump was written to its end. */
     complete: z.boolean(),
     statements: z.number(),
-    /** COPY blocks (tables with data). */
+    /** COPY blocks: the tables whose data the dump holds, empty or not. */
     tables: z.number(),
     /** Data rows. */
     rows: z.number(),

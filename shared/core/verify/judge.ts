@@ -56,7 +56,7 @@ export function judge(f: Findings): VerifyReport {
   if (f.encrypted) checks.push("Decrypted; the OpenPGP message's integrity check passed.");
   if (f.format === 'zip') checks.push('Every zip member read; CRC-32 and sizes match.');
   const d = f.dump;
-  checks.push(`Database dump read to its end${d.pgVersion ? ` (PostgreSQL ${d.pgVersion})` : ''}: ${plural(d.statements, 'statement')}, ${plural(d.tables, 'table')} with data, ${plural(d.rows, 'row')}.`);
+  checks.push(`Database dump read to its end${d.pgVersion ? ` (PostgreSQL ${d.pgVersion})` : ''}: ${plural(d.statements, 'statement')}, the data of ${plural(d.tables, 'table')}, ${plural(d.rows, 'row')}.`);
   if (!d.complete) problems.push('The dump lacks pg_dump\'s closing line ("PostgreSQL database dump complete"): pg_dump may have stopped before the end, and tables may be missing.');
   const manifest = f.manifest !== undefined ? readManifest(f.manifest, problems) : undefined;
   if (f.filestore) judgeFilestore(f.filestore, checks, problems);
