@@ -243,6 +243,7 @@ describe('ScheduleEditor: what only the CLI sets', () => {
       </ApiProvider>,
     );
     await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    expect(screen.getByText('Back up prod to nas (pg_dump format, encrypted, then rotated)')).toBeTruthy();
     expect(await screen.findByTestId('cli-settings')).toHaveTextContent("Also, as set with the CLI and kept on Save: encrypted to 1 public key; each storage's rotation applied after it.");
     expect((screen.getByLabelText('Format') as HTMLSelectElement).value).toBe('dump');
     expect((screen.getByLabelText('Names') as HTMLSelectElement).value).toBe('odoo-manager');

@@ -11,9 +11,17 @@ import { ScheduleEditor } from './schedule-editor';
 
 const OUTCOME_TONE = { ok: 'good', failed: 'bad', cancelled: 'neutral', skipped: 'neutral' } as const;
 
-/** What a job does, in a few words. */
+/** What a job does, in a few words: a backup's database, storages and what sets it apart. */
 function what(s: ScheduleStatus): string {
-  return s.work.kind === 'backup' ? `Back up ${s.work.db} to ${s.work.to.join(', ')}${s.work.attachments ? ', with its attachments from S3/Swift' : ''}` : `Restore drill of ${s.work.db} on ${s.work.storage}`;
+  if (s.work.kind !== 'backup') return `Restore drill of ${s.work.db} on ${s.work.storage}`;
+  const w = s.work;
+  const traits = [
+    ...(w.format === 'dump' ? ['pg_dump format'] : w.noFilestore ? ['database only'] : []),
+    ...(w.encrypt ? ['encrypted'] : []),
+    ...(w.rotate ? ['then rotated'] : []),
+    ...(w.drillEvery ? [`a drill every ${w.drillEvery} backups`] : []),
+  ];
+  return `Back up ${w.db} to ${w.to.join(', ')}${w.attachments ? ', with its attachments from S3/Swift' : ''}${traits.length ? ` (${traits.join(', ')})` : ''}`;
 }
 
 /** A job's runs in the history: those it recorded, else those of the same kind, database and storages. */
