@@ -9,7 +9,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pipeline as streamPipeline, Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline as streamPipeline, Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, cancelledError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
@@ -165,7 +165,8 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
       ctx.log('info', `Going on with the download of "${key}" from byte ${already}, where an earlier run stopped.`);
     } else if (canResume) await notePart(part, info);
     ctx.progress({ phase: 'download', label: 'Downloading', done: received, total: size, unit: 'bytes' });
-    const input = await resumableRead(provider, key, {
+    // A run killed while verifying left every byte: only the checks are left to do.
+    const input = already === size ? Readable.from([]) : await resumableRead(provider, key, {
       signal,
       size,
       ...(already > 0 ? { range: { offset: already } } : {}),

@@ -36,7 +36,7 @@ function sameObject(a: PartMeta, b: PartMeta): boolean {
 export async function resumableBytes(part: string, info: ObjectInfo, canResume: boolean): Promise<number> {
   const saved = await readFile(partMetaPath(part), 'utf8').then((t) => JSON.parse(t) as PartMeta, () => undefined);
   const have = await stat(part).then((s) => s.size, () => 0);
-  if (canResume && saved && sameObject(saved, metaOf(info)) && have > 0 && have < info.size) return have;
+  if (canResume && saved && sameObject(saved, metaOf(info)) && have > 0 && have <= info.size) return have;
   await forgetPart(part);
   return 0;
 }

@@ -87,6 +87,14 @@ describe('downloadBackup', () => {
     expect(r.verified).toEqual(['size', 'md5 (storage)', 'zip (2 entries)']);
     expect(logs.some((l) => l.includes(`from byte ${half}, where an earlier run stopped`))).toBe(true);
     expect((await readdir(dirname(out))).sort()).toEqual(['k.zip']);
+    // Killed while verifying: every byte is there, only the checks run again.
+    const out3 = join(await mkdtemp(join(dir, 'o-')), 'k.zip');
+    await writeFile(`${out3}.part`, zip);
+    await notePart(`${out3}.part`, await p.stat('k.zip'));
+    bytesRead = 0;
+    expect((await downloadBackup({ provider: counting, key: 'k.zip', out: out3 }, ctx().c)).verified).toEqual(['size', 'md5 (storage)', 'zip (2 entries)']);
+    expect(bytesRead).toBe(0);
+    expect((await readFile(out3)).equals(zip)).toBe(true);
     // The object changed since (another upload under that name): the stale .part is not used.
     const out2 = join(await mkdtemp(join(dir, 'o-')), 'k.zip');
     await writeFile(`${out2}.part`, Buffer.alloc(half, 1));
