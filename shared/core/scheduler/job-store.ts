@@ -90,7 +90,12 @@ export class JobStore {
     if (i >= 0) jobs[i] = job;
     else jobs.push(job);
     await this.write(jobs);
-    if (i >= 0) await this.writeState(job.name, emptyJobState());
+    // A replaced job starts its schedule afresh but keeps what its last run did (shown, and the
+    // basis of "overdue"), as a user editing a job expects.
+    if (i >= 0) {
+      const { lastRunAt, lastOutcome, lastError, lastSuccessAt } = await this.state(job.name);
+      await this.writeState(job.name, { ...emptyJobState(), lastRunAt, lastOutcome, lastError, lastSuccessAt });
+    }
   }
 
   /** Removes a job and its state; false when there was none. */
