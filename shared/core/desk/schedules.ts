@@ -15,8 +15,8 @@ import type { Trigger } from '../scheduler/timing';
 import type { Clock } from '../scheduler/clock';
 import { readFile } from 'node:fs/promises';
 import { backupRequestSchema, defaultLayout, type BackupRequest } from '../../contract/backups';
-import { DBNAME_PATTERN } from '../../contract/common';
 import { checkLayout } from '../backup/layouts';
+import { assertDatabaseName } from '../restore/targets';
 import type { BackupService } from '../backup/service';
 import type { DeskKernel } from './kernel';
 import type { DrillService } from './drills';
@@ -48,7 +48,7 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
     });
   }
   if (work.kind === 'backup') {
-    if (!DBNAME_PATTERN.test(work.db)) throw new AppError('InvalidInput', `"${work.db}" is not a valid Odoo database name.`, { hint: 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at least 2 characters).' });
+    assertDatabaseName(work.db);
     checkLayout(work.layout ?? defaultLayout(work.format), work);
   }
   const named = work.kind === 'backup' ? [...work.to, ...(work.attachmentsStorage ? [work.attachmentsStorage] : [])] : [work.storage];
