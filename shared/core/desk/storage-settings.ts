@@ -71,8 +71,8 @@ export function credentialSettings(factory: RegisteredFactory, current: Record<s
       });
     }
   }
-  const settings = { ...current, ...credentials };
-  const parsed = factory.configSchema.safeParse(settings);
+  const parsed = factory.configSchema.safeParse({ ...current, ...credentials });
   if (!parsed.success) throw new AppError('InvalidInput', `Invalid value: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return settings;
+  // Stored as parsed (trimmed, defaults applied), as `storages:add` stores a new storage's settings.
+  return parsed.data as Record<string, unknown>;
 }
