@@ -154,27 +154,27 @@ export const storageCommand: CommandModule = {
       .argument('<name>')
       .option('--secret-stdin', 'read the secret from stdin (several: one FIELD=VALUE line each)')
       .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
-    const credentialFields = new Map(factories.flatMap((f) => f.fields.filter((x) => x.credential).map((x) => [x.name, { field: x, kind: f.kind }] as const)));
-    for (const [fname, { field }] of credentialFields) setSecret.option(`--${kebab(fname)} <value>`, `new ${field.label} (goes with the secrets)`);
+    // The settings that go with the secrets (an access key ID, a user name), one flag each.
+    const credentialFields = new Map(factories.flatMap((f) => f.fields.filter((x) => x.credential).map((x) => [x.name, x] as const)));
+    for (const [fname, field] of credentialFields) setSecret.option(`--${kebab(fname)} <value>`, `new ${field.label} (goes with the secrets)`);
     setSecret.action(async (name: string, opts: { secretStdin?: boolean; secretEnv?: string[] } & Record<string, unknown>, cmd: Command) => {
-        const desk = await ctx.desk(cmd);
-        const entry = (await desk['storages:list']({})).find((s) => s.name === name);
-        if (!entry) throw new UsageError(`There is no storage named "${name}".`, 'See `backup-desk storage list`.');
-        const factory = factories.find((f) => f.kind === entry.kind)!;
-        if (factory.oauth) throw new UsageError(`Storage ${name} signs in through the browser; it has no secrets.`, `Run \`backup-desk storage connect ${name}\` instead.`);
-        const fields = factory.fields.filter((f) => f.secret);
-        if (fields.length === 0) throw new UsageError(`Storage ${name} (${entry.kind}) has no secrets.`);
-        const credentials: Record<string, string> = {};
-        for (const fname of credentialFields.keys()) {
-          if (opts[fname] === undefined) continue;
-          if (!factory.fields.some((f) => f.name === fname && f.credential)) throw new UsageError(`--${kebab(fname)} is not a setting of a ${entry.kind} storage.`);
-          credentials[fname] = String(opts[fname]);
-        }
-        const secrets = await readSecrets(ctx, entry.kind, fields, opts);
-        await desk['storages:set-secrets']({ name, secrets, ...(Object.keys(credentials).length ? { credentials } : {}) });
-        const what = [...Object.keys(credentials), ...Object.keys(secrets)];
-        ctx.out(`stored the new ${what.join(', ')} of storage ${name}; check it with \`backup-desk storage test ${name}\``);
-      });
+      const desk = await ctx.desk(cmd);
+      const entry = await desk.storageEntry(name); // NotFound, naming the configured ones
+      const factory = factories.find((f) => f.kind === entry.kind)!;
+      if (factory.oauth) throw new UsageError(`Storage ${name} signs in through the browser; it has no secrets.`, `Run \`backup-desk storage connect ${name}\` instead.`);
+      const fields = factory.fields.filter((f) => f.secret);
+      if (fields.length === 0) throw new UsageError(`Storage ${name} (${entry.kind}) has no secrets.`);
+      const credentials: Record<string, string> = {};
+      for (const fname of credentialFields.keys()) {
+        if (opts[fname] === undefined) continue;
+        if (!factory.fields.some((f) => f.name === fname && f.credential)) throw new UsageError(`--${kebab(fname)} is not a setting of a ${entry.kind} storage.`);
+        credentials[fname] = String(opts[fname]);
+      }
+      const secrets = await readSecrets(ctx, entry.kind, fields, opts);
+      await desk['storages:set-secrets']({ name, secrets, ...(Object.keys(credentials).length ? { credentials } : {}) });
+      const what = [...Object.keys(credentials), ...Object.keys(secrets)];
+      ctx.out(`stored the new ${what.join(', ')} of storage ${name}; check it with \`backup-desk storage test ${name}\``);
+    });
 
     storage
       .command('list')
