@@ -177,7 +177,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
                 Inspect
               </button>
             </div>
-            <span className="muted block">{passphraseHelp(entry.storage, remembered).replace(/ Not stored unless you tick the box below\.$/, '')}</span>
+            <span className="muted block">{passphraseHelp(entry.storage, remembered)}</span>
             <RememberPassphrase id={rememberId} checked={remember} onChange={setRemember} />
           </form>
         ) : null}
