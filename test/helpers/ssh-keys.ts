@@ -3,7 +3,11 @@
  * leading zero byte of the DER bit string, so a public key that begins with 0x00 comes out
  * 31 bytes long and OpenSSH refuses it ("error in libcrypto"). Such a pair is drawn again.
  */
-import { utils as sshUtils } from 'ssh2';
+// The default import (not a named one): ssh2 is CommonJS, and Node's ESM loader (tsx, for the
+// benchmarks) cannot name its exports.
+import ssh2 from 'ssh2';
+
+const sshUtils = ssh2.utils;
 
 type KeyOptions = Parameters<typeof sshUtils.generateKeyPairSync>[1];
 
