@@ -42,6 +42,27 @@ function coerce(field: SettingField, raw: unknown, kind: string): unknown {
   return String(raw);
 }
 
+/**
+ * The secrets in `--secret-stdin`'s text: the whole text is the one `missing` secret (a password
+ * such as `key=abc` included) unless it starts with the name of a field and `=`; otherwise one
+ * FIELD=VALUE line each.
+ */
+function stdinSecrets(text: string, missing: readonly SettingField[], names: readonly string[]): Record<string, string> {
+  const fieldOf = (line: string): string | undefined => {
+    const eq = line.indexOf('=');
+    return eq > 0 && names.includes(line.slice(0, eq)) ? line.slice(0, eq) : undefined;
+  };
+  if (missing.length === 1 && !fieldOf(text)) return { [missing[0]!.name]: text };
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    const field = fieldOf(line);
+    if (!field) throw new UsageError(`--secret-stdin: with several secrets, give one FIELD=VALUE line each (fields: ${names.join(', ')}).`);
+    out[field] = line.slice(field.length + 1);
+  }
+  return out;
+}
+
 /** Collects the secret values for `fields` from --secret-stdin, --secret-env or a prompt. */
 async function readSecrets(ctx: CliContext, kind: string, fields: readonly SettingField[], opts: { secretStdin?: boolean; secretEnv?: string[] }): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -69,21 +90,7 @@ async function readSecrets(ctx: CliContext, kind: string, fields: readonly Setti
       out[field] = value;
     }
   }
-  if (opts.secretStdin) {
-    const text = (await readStdin(ctx.io)).replace(/\r?\n$/, '');
-    const missing = fields.filter((f) => out[f.name] === undefined);
-    if (missing.length === 1 && !/^[A-Za-z][A-Za-z0-9]*=/.test(text)) {
-      out[missing[0]!.name] = text;
-    } else {
-      for (const line of text.split(/\r?\n/)) {
-        if (line.trim() === '') continue;
-        const eq = line.indexOf('=');
-        const field = eq > 0 ? line.slice(0, eq) : '';
-        if (!names.includes(field)) throw new UsageError(`--secret-stdin: with several secrets, give one FIELD=VALUE line each (fields: ${names.join(', ')}).`);
-        out[field] = line.slice(eq + 1);
-      }
-    }
-  }
+  if (opts.secretStdin) Object.assign(out, stdinSecrets((await readStdin(ctx.io)).replace(/\r?\n$/, ''), fields.filter((f) => out[f.name] === undefined), names));
   const wanted = fields.filter((f) => out[f.name] === undefined && (f.required || (!opts.secretStdin && !opts.secretEnv?.length)));
   for (const f of wanted) {
     if (!ctx.io.stdin.isTTY) {

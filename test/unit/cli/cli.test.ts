@@ -68,6 +68,13 @@ describe('storage add secrets', () => {
     expect(await secrets.get(scope, 'secretAccessKey')).toBe('from-stdin');
     const r2 = await cli([...S3, '--secret-stdin'], { stdin: 'secretAccessKey=line-form\n', secrets });
     expect(r2.code).toBe(0);
+    const scope2 = (JSON.parse(await readFile(join(r2.home, 'config.json'), 'utf8')) as { storages: { secretScope: string }[] }).storages[0]!.secretScope;
+    expect(await secrets.get(scope2, 'secretAccessKey')).toBe('line-form');
+    // A secret that merely looks like WORD=VALUE is the secret, whole.
+    const r3 = await cli([...S3, '--secret-stdin'], { stdin: 'wJal=rXUtn/K7MDENG\n', secrets });
+    expect(r3.code).toBe(0);
+    const scope3 = (JSON.parse(await readFile(join(r3.home, 'config.json'), 'utf8')) as { storages: { secretScope: string }[] }).storages[0]!.secretScope;
+    expect(await secrets.get(scope3, 'secretAccessKey')).toBe('wJal=rXUtn/K7MDENG');
   });
 
   it('usage errors exit 2: no terminal and no secret source, unknown field, flags of another type, missing env', async () => {
