@@ -3,7 +3,8 @@
  *
  * On one throwaway PostgreSQL cluster, for the `acme_medium` database (the fixture restored once,
  * when ODOO_FIXTURES_DIR is set) and a generated Odoo-shaped database with a >= 500 MB filestore:
- *   - ours: runBackup() to one local storage, in a child process (wall time, peak RSS);
+ *   - ours: runBackup() to one local storage, in a child process bundled as the app is
+ *     (lib/bundle-child.ts; wall time, peak RSS);
  *   - the baseline: `pg_dump -Fp` to a file, then `zip -r` of dump.sql + filestore/;
  *   - ours to three local storages at once (one read of the source).
  * Prints ours ÷ baseline, three ÷ one and our peak RSS; best of BENCH_ROUNDS alternating rounds.
@@ -19,6 +20,7 @@ import { silentContext } from '../../shared/core/jobs/job';
 import { restoreBackup } from '../../shared/core/restore';
 import { createOdooShapedDb } from '../helpers/odoo-shaped-db';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
+import { bundleChild } from './lib/bundle-child';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -71,10 +73,14 @@ async function baseline(cluster: PgCluster, c: Case, work: string): Promise<numb
   return performance.now() - t0;
 }
 
+/** The bundled measuring child (bundle-child.ts: plain node, as users run it). */
+let backupChild: Promise<string> | undefined;
+
 async function ours(cluster: PgCluster, c: Case, work: string, count: number): Promise<{ ms: number; maxRssBytes: number; size: number }> {
   const dests = Array.from({ length: count }, (_, i) => join(work, `dest${count}-${i}`));
   for (const d of dests) await mkdir(d);
-  const out = await sh(process.execPath, ['--import', 'tsx', join(ROOT, 'test/bench/lib/backup-child.ts'), JSON.stringify({ db: c.db, pgUrl: cluster.url, dataDir: c.dataDir, dests })]);
+  backupChild ??= bundleChild(join(ROOT, 'test/bench/lib/backup-child.ts'));
+  const out = await sh(process.execPath, [await backupChild, JSON.stringify({ db: c.db, pgUrl: cluster.url, dataDir: c.dataDir, dests })]);
   return JSON.parse(out.trim().split('\n').pop()!) as { ms: number; maxRssBytes: number; size: number };
 }
 
