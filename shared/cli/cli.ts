@@ -5,7 +5,7 @@
  * (`error: …` + `hint: …`) to stderr.
  */
 import { Command, CommanderError } from 'commander';
-import { toAppError } from '../core/errors';
+import { issueText, schemaIssues, toAppError, type SchemaIssue } from '../core/errors';
 import { APP_VERSION } from '../core/desk/version';
 import { COMMANDS } from './commands';
 import { CliContext, UsageError } from './context';
@@ -44,6 +44,16 @@ function printError(ctx: CliContext, message: string, hint: string | undefined, 
   if (typeof command === 'string') ctx.err(`  run: ${command}`);
 }
 
+/** The flag (`--db`) or argument (`<name>`) an invalid value came from, when `command` has one of that name; else its path. */
+function argumentLabel(issue: SchemaIssue, command: Command | undefined): string {
+  const leaf = [...issue.path].reverse().find((p): p is string => typeof p === 'string');
+  const option = leaf === undefined ? undefined : command?.options.find((o) => o.attributeName() === leaf);
+  if (option) return option.long ?? option.flags;
+  const argument = command?.registeredArguments.find((a) => a.name() === leaf);
+  if (argument) return `<${argument.name()}>`;
+  return issue.path.length ? issue.path.join('.') : 'The input';
+}
+
 /** Options of `runCli` (tests inject a secret store). */
 export interface RunCliOptions {
   readonly secrets?: SecretStore;
@@ -56,6 +66,10 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
   if (interrupt?.aborted) ctx.interrupt.abort();
   else onAbort(interrupt, () => ctx.interrupt.abort());
   const program = buildProgram(ctx);
+  let active: Command | undefined;
+  program.hook('preAction', (_program, command) => {
+    active = command;
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     if (ctx.interrupt.signal.aborted && !ctx.interruptIsStop && !ctx.interruptTooLate) {
@@ -70,6 +84,12 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
     }
     if (err instanceof UsageError) {
       printError(ctx, err.message, err.hint ?? 'Run the command with --help to see its usage.');
+      return 2;
+    }
+    const invalid = schemaIssues(err);
+    if (invalid) {
+      // The command's arguments, checked against the contract: a usage error, told in its flags.
+      printError(ctx, `${invalid.map((i) => `${argumentLabel(i, active)} ${issueText(i)}`).join('; ')}.`, 'Run the command with --help to see its usage.');
       return 2;
     }
     const e = toAppError(err);

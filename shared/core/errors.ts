@@ -76,9 +76,9 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR')) {
     return cancelledError();
   }
-  const invalid = zodIssues(err);
+  const invalid = schemaIssues(err);
   if (invalid) {
-    return new AppError('InvalidInput', invalid.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '), { hint: 'Correct the value and try again.', cause: err });
+    return new AppError('InvalidInput', invalid.map((i) => (i.path.length ? `${i.path.join('.')}: ${issueText(i)}` : issueText(i))).join('; '), { hint: 'Correct the value and try again.', cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
   if ((err as { code?: string } | undefined)?.code === 'ENOSPC') {
@@ -87,11 +87,36 @@ export function toAppError(err: unknown): AppError {
   return new AppError('Fatal', message, { cause: err });
 }
 
+/** One issue of a schema validation error, as zod reports it. */
+export interface SchemaIssue {
+  readonly path: PropertyKey[];
+  readonly message: string;
+  readonly code?: string;
+  readonly origin?: string;
+  readonly minimum?: number | bigint;
+  readonly maximum?: number | bigint;
+  readonly values?: unknown[];
+}
+
 /** The issues of a schema validation error (zod's), whose message is their JSON dump; else undefined. */
-function zodIssues(err: unknown): { path: PropertyKey[]; message: string }[] | undefined {
+export function schemaIssues(err: unknown): SchemaIssue[] | undefined {
   if (!(err instanceof Error) || err.name !== 'ZodError') return undefined;
   const issues = (err as { issues?: unknown }).issues;
-  return Array.isArray(issues) ? (issues as { path: PropertyKey[]; message: string }[]) : undefined;
+  return Array.isArray(issues) ? (issues as SchemaIssue[]) : undefined;
+}
+
+/** What is wrong with a value, in words ("must not be empty"), not zod's ("Too small: expected string to have >=1 characters"). */
+export function issueText(i: SchemaIssue): string {
+  const n = (x: number | bigint | undefined): string => String(x);
+  if (i.code === 'too_small' && i.origin === 'string') return i.minimum === 1 ? 'must not be empty' : `must have at least ${n(i.minimum)} characters`;
+  if (i.code === 'too_small' && (i.origin === 'array' || i.origin === 'set')) return i.minimum === 1 ? 'needs at least one value' : `needs at least ${n(i.minimum)} values`;
+  if (i.code === 'too_small') return `must be at least ${n(i.minimum)}`;
+  if (i.code === 'too_big' && i.origin === 'string') return `must have at most ${n(i.maximum)} characters`;
+  if (i.code === 'too_big' && (i.origin === 'array' || i.origin === 'set')) return `takes at most ${n(i.maximum)} values`;
+  if (i.code === 'too_big') return `must be at most ${n(i.maximum)}`;
+  if (i.code === 'invalid_type' && /received undefined$/.test(i.message)) return 'is missing';
+  if (i.code === 'invalid_value' && i.values?.length) return `must be one of ${i.values.map(String).join(', ')}`;
+  return i.message;
 }
 
 /** Serializes an error for IPC/HTTP/job history. */

@@ -13,6 +13,12 @@ describe('toAppError', () => {
     expect(e.hint).toBe('Correct the value and try again.');
   });
 
+  it('says in words what zod says in its own terms', () => {
+    const schema = z.object({ db: z.string().min(1), to: z.array(z.string()).min(1), keep: z.number().int().min(1).max(10), format: z.enum(['zip', 'dump']), tz: z.string() });
+    const parsed = schema.safeParse({ db: '', to: [], keep: 20, format: 'tar' });
+    expect(toAppError(parsed.error).message).toBe('db: must not be empty; to: needs at least one value; keep: must be at most 10; format: must be one of zip, dump; tz: is missing');
+  });
+
   it('keeps AppErrors, and makes anything else Fatal with its message', () => {
     const known = new AppError('NotFound', 'gone');
     expect(toAppError(known)).toBe(known);

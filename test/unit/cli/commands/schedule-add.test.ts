@@ -44,6 +44,14 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('ghost');
   });
 
+  it('names the flag of a value the contract refuses, as a usage error (exit 2), in words', async () => {
+    const r = await cli(['schedule', 'add', 'empty', ...base.slice(0, 2), '--db', '', ...base.slice(4)]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: --db must not be empty\.$/m);
+    expect(r.err).toMatch(/^hint: Run the command with --help/m);
+    expect(await saved()).not.toContain('"empty"');
+  });
+
   it('refuses a schedule that never comes', async () => {
     for (const every of ['0 0 31 2 *', '*-02-30 00:00']) {
       const r = await cli(['schedule', 'add', 'never', ...base.slice(2), '--every', every]);
