@@ -50,14 +50,20 @@ export interface Rate {
   readonly secondsLeft: number | undefined;
 }
 
-/** One job's live snapshot (undefined until known), with a smoothed rate. */
-export function useJob(jobId: string | undefined): { job: JobSnapshotDto | undefined; rate: Rate } {
+/**
+ * One job's live snapshot (undefined until known), with a smoothed rate and every phase it has
+ * reported, in order (gathered from each update: React renders only the last of the updates
+ * that arrive together, so a short phase would be missed if read from `job` at render time).
+ */
+export function useJob(jobId: string | undefined): { job: JobSnapshotDto | undefined; rate: Rate; phases: string[] } {
   const api = useApi();
   const [job, setJob] = useState<JobSnapshotDto | undefined>(undefined);
   const [rate, setRate] = useState<Rate>({ bytesPerSecond: undefined, secondsLeft: undefined });
+  const [phases, setPhases] = useState<string[]>([]);
   const last = useRef<{ t: number; done: number; phase: string } | undefined>(undefined);
   useEffect(() => {
     setJob(undefined);
+    setPhases([]);
     last.current = undefined;
     if (!jobId) return;
     let latestDone = false;
@@ -67,6 +73,8 @@ export function useJob(jobId: string | undefined): { job: JobSnapshotDto | undef
       if (snap.state !== 'running') latestDone = true;
       setJob(snap);
       const p = snap.progress;
+      const phase = p?.phase;
+      if (phase) setPhases((seen) => (seen.includes(phase) ? seen : [...seen, phase]));
       const doneBytes = p?.unit === 'bytes' ? p.done : undefined;
       if (p && doneBytes !== undefined) {
         const now = performance.now();
@@ -98,5 +106,5 @@ export function useJob(jobId: string | undefined): { job: JobSnapshotDto | undef
       b();
     };
   }, [api, jobId]);
-  return { job, rate };
+  return { job, rate, phases };
 }

@@ -1,4 +1,4 @@
-import { act, cleanup, render, screen } from '@testing-library/react';
+import { act, cleanup, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DBNAME_PATTERN, type ApiResult } from '../../../shared/contract/api';
@@ -258,6 +258,25 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     const phases = screen.getAllByRole('listitem').map((li) => li.textContent);
     expect(phases).toContain('✓ Loading the database');
     expect(phases).toContain('● Building indexes and constraints');
+  });
+
+  it('lists every phase the job went through, also those whose updates arrived together (React renders only the last)', async () => {
+    const user = userEvent.setup();
+    const fake = setup([]);
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    await screen.findByRole('button', { name: 'Cancel restore' });
+    act(() => {
+      fake.emit('job:update', snap('job-1', { progress: { phase: 'preflight', done: 0, unit: 'items' } }));
+      fake.emit('job:update', snap('job-1', { progress: { phase: 'database', label: 'Loading the database', done: 30, total: 30, unit: 'bytes' } }));
+      fake.emit('job:update', snap('job-1', { progress: { phase: 'indexes', label: 'Building indexes and constraints', done: 0, unit: 'items' } }));
+    });
+    const phases = within(document.querySelector<HTMLElement>('ol.phases')!);
+    expect(phases.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['✓ Checking', '✓ Loading the database', '● Building indexes and constraints']);
   });
 
   it('"Cancel restore" cancels the job (also in the index phase); the dialog closes only once the job has ended', async () => {

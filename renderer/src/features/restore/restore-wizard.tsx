@@ -109,7 +109,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   const [ownerTouched, setOwnerTouched] = useState(false);
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
-  const { job } = useJob(jobId);
+  const { job, phases } = useJob(jobId);
 
   useEffect(() => {
     api['targets:detect']({}).then(
@@ -488,6 +488,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
       {step === 'progress' ? (
         <RestoreProgress
           job={job}
+          phases={phases}
           db={name}
           targetLabel={targetLabel}
           onCancel={() => jobId && void api['jobs:cancel']({ jobId })}
@@ -565,6 +566,7 @@ const PHASES: ReadonlyArray<[string, string]> = [
 
 function RestoreProgress({
   job,
+  phases,
   db,
   targetLabel,
   onCancel,
@@ -572,17 +574,14 @@ function RestoreProgress({
   onBack,
 }: {
   job: ReturnType<typeof useJob>['job'];
+  phases: string[];
   db: string;
   targetLabel: string;
   onCancel: () => void;
   onClose: () => void;
   onBack: () => void;
 }) {
-  const [seen, setSeen] = useState<string[]>([]);
   const phase = job?.progress?.phase;
-  useEffect(() => {
-    if (phase) setSeen((s) => (s.includes(phase) ? s : [...s, phase]));
-  }, [phase]);
   const labels = new Map(PHASES);
   if (job?.progress?.label && phase) labels.set(phase, job.progress.label);
 
@@ -644,7 +643,7 @@ function RestoreProgress({
     <section className="wizard-step" aria-live="polite">
       <h3 tabIndex={-1}>Restoring “{db}”…</h3>
       <ol className="phases">
-        {seen.map((ph) => (
+        {phases.map((ph) => (
           <li key={ph} className={ph === phase ? 'current' : 'done'}>
             <span aria-hidden="true">{ph === phase ? '●' : '✓'}</span> {labels.get(ph) ?? ph}
           </li>
