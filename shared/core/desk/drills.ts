@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DrillResult } from '../../contract/schedules';
+import { guessDatabase } from '../catalog/conventions';
 import { checkAdminUser, checkFilestore, checkModules, noFilestore, type DrillCheck } from '../drill';
 import { AppError, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
@@ -179,9 +180,9 @@ export class DrillService {
   }
 }
 
-/** A database name for a backup the catalog could not name: its file name without the backup extensions (`acme17_zip.zip` → `acme17_zip`). */
+/** A database name for a backup the catalog could not name: the catalog's guess from its file name (`acme17_zip.zip` → `acme17_zip`), else `odoo`. */
 export function databaseFromName(ref: string): string {
   const file = ref.slice(ref.lastIndexOf(':') + 1).split(/[\\/]/).pop() ?? '';
-  const bare = file.replace(/(\.(gpg|pgp|asc|enc))?$/i, '').replace(/\.(zip|dump|sql|sql\.gz|tar)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+  const bare = (guessDatabase(file) ?? '').replace(/[^A-Za-z0-9_.-]/g, '_');
   return /^[A-Za-z0-9]/.test(bare) ? bare.slice(0, 40) : 'odoo';
 }
