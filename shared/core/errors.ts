@@ -142,3 +142,12 @@ export function deserializeError(s: SerializedError): AppError {
 export function assertNever(value: never, what = 'value'): never {
   throw new AppError('Fatal', `Unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/** The InvalidInput error for API arguments that do not match a method's schema (the same words over IPC and `serve`). */
+export function invalidArgumentsError(method: string, error: { issues: readonly SchemaIssue[] }): AppError {
+  const issues = error.issues.map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${issueText(i)}`);
+  return new AppError('InvalidInput', `Invalid arguments for ${method}: ${issues.join('; ')}`, {
+    hint: 'Correct the highlighted values and try again.',
+    details: { method, issues },
+  });
+}

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { API_METHOD_NAMES, apiMethods, type ApiError, type ApiMethod, type DeskApi, type JobSnapshotDto } from '../contract/api';
-import { AppError, serializeError, type ErrorKind } from '../core/errors';
+import { AppError, invalidArgumentsError, serializeError, type ErrorKind } from '../core/errors';
 import { nullLogger, type Logger } from '../core/util/logger';
 import { allowedHosts, hostAllowed, isLoopback, newToken, originAllowed, presentedToken, tokenMatches } from './auth';
 
@@ -196,13 +196,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const m = method as ApiMethod;
     const body = await readJson(req);
     const parsed = apiMethods[m].args.safeParse(body);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`);
-      return sendError(
-        res,
-        new AppError('InvalidInput', `Invalid arguments for ${m}: ${issues.join('; ')}`, { hint: 'Correct the highlighted values and try again.', details: { issues } }),
-      );
-    }
+    if (!parsed.success) return sendError(res, invalidArgumentsError(m, parsed.error));
     const fn = opts.api[m] as (args: unknown) => Promise<unknown>;
     const result = await fn.call(opts.api, parsed.data);
     // A method that returns nothing answers `{}`; a `null` result ("none") stays null.

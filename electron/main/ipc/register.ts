@@ -10,7 +10,7 @@
  */
 import type { z } from 'zod';
 import { API_METHOD_NAMES, apiMethods, type ApiError, type ApiMethod, type DeskApi, type JobSnapshotDto } from '../../../shared/contract/api';
-import { AppError, serializeError } from '../../../shared/core/errors';
+import { AppError, invalidArgumentsError, serializeError } from '../../../shared/core/errors';
 import type { JobSnapshot } from '../../../shared/core/jobs/job';
 import { nullLogger, type Logger } from '../../../shared/core/util/logger';
 import { HOST_METHOD_NAMES, hostMethods, type JOB_EVENT_CHANNELS, type HostApi, type HostMethod, type IpcReply } from '../../common/protocol';
@@ -50,14 +50,6 @@ export function senderCheck(opts: { readonly location: AppLocation; readonly isO
   };
 }
 
-/** The InvalidInput error for arguments that do not match a method's schema (worded as `serve` does). */
-export function invalidArgsError(method: string, error: z.ZodError): AppError {
-  const issues = error.issues.map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`);
-  return new AppError('InvalidInput', `Invalid arguments for ${method}: ${issues.join('; ')}`, {
-    hint: 'Correct the highlighted values and try again.',
-    details: { method, issues },
-  });
-}
 
 const untrusted = (channel: string): ApiError => ({
   kind: 'PermissionDenied',
@@ -94,7 +86,7 @@ function registerTable(
         return { ok: false, error: serializeError(new AppError('InvalidInput', `${name} takes one object argument, got ${args.length}.`)) };
       }
       const parsed = schema.safeParse(args[0] === undefined ? {} : args[0]);
-      if (!parsed.success) return { ok: false, error: serializeError(invalidArgsError(name, parsed.error)) };
+      if (!parsed.success) return { ok: false, error: serializeError(invalidArgumentsError(name, parsed.error)) };
       try {
         const fn = impl[name] as (a: unknown) => Promise<unknown>;
         const value = await fn.call(impl, parsed.data);

@@ -108,7 +108,7 @@ describe('serve', () => {
     expect(res.status).toBe(400);
     const err = (await res.json()) as { kind: string; message: string };
     expect(err.kind).toBe('InvalidInput');
-    expect(err.message).toContain('target');
+    expect(err.message).toBe('Invalid arguments for restore:check-name: target: is missing');
     const bad = await fetch(`${srv.origin}/api/app:info`, { method: 'POST', headers: { Authorization: `Bearer ${srv.token}` }, body: '{nope' });
     expect(bad.status).toBe(400);
     const ok = await call('restore:check-name', { db: 'taken', target: { type: 'embedded' } });
