@@ -29,11 +29,22 @@ function settingOptions(): Map<string, { field: SettingField; kinds: string[] }>
   return byName;
 }
 
+/** How a storage type reads in a sentence: "an S3 storage", "a local storage". */
+function aStorage(kind: string): string {
+  const name = ({ s3: 'S3', sftp: 'SFTP', gdrive: 'Google Drive', swift: 'Swift', dropbox: 'Dropbox' } as Record<string, string>)[kind] ?? kind;
+  return `${/^[aeiou]|^S3|^SFTP/i.test(name) ? 'an' : 'a'} ${name} storage`;
+}
+
+/** `text` with its first letter in upper case. */
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function coerce(field: SettingField, raw: unknown, kind: string): unknown {
   if (field.type === 'boolean') return raw === true || raw === 'true' || raw === '1' || raw === 'yes';
   if (field.type === 'number') {
     const n = Number(raw);
-    if (!Number.isFinite(n)) throw new UsageError(`--${kebab(field.name)} must be a number for a ${kind} storage (got "${String(raw)}").`);
+    if (!Number.isFinite(n)) throw new UsageError(`--${kebab(field.name)} must be a number for ${aStorage(kind)} (got "${String(raw)}").`);
     return n;
   }
   if (field.type === 'select' && field.options && !field.options.includes(String(raw))) {
@@ -68,7 +79,7 @@ async function readSecrets(ctx: CliContext, kind: string, fields: readonly Setti
   const out: Record<string, string> = {};
   const names = fields.map((f) => f.name);
   if (fields.length === 0) {
-    if (opts.secretStdin || opts.secretEnv?.length) throw new UsageError(`A ${kind} storage has no secrets: drop --secret-stdin / --secret-env.`);
+    if (opts.secretStdin || opts.secretEnv?.length) throw new UsageError(`${capital(aStorage(kind))} has no secrets: drop --secret-stdin / --secret-env.`);
     return out;
   }
   if (opts.secretEnv?.length) {
@@ -80,11 +91,11 @@ async function readSecrets(ctx: CliContext, kind: string, fields: readonly Setti
         field = spec.slice(0, eq);
         variable = spec.slice(eq + 1);
       } else {
-        if (fields.length !== 1) throw new UsageError(`A ${kind} storage has several secrets (${names.join(', ')}): use --secret-env FIELD=VAR for each.`);
+        if (fields.length !== 1) throw new UsageError(`${capital(aStorage(kind))} has several secrets (${names.join(', ')}): use --secret-env FIELD=VAR for each.`);
         field = fields[0]!.name;
         variable = spec;
       }
-      if (!names.includes(field)) throw new UsageError(`A ${kind} storage has no secret "${field}"; its secrets are: ${names.join(', ')}.`);
+      if (!names.includes(field)) throw new UsageError(`${capital(aStorage(kind))} has no secret "${field}"; its secrets are: ${names.join(', ')}.`);
       const value = ctx.io.env[variable];
       if (value === undefined || value === '') throw new UsageError(`Environment variable ${variable} (for ${field}) is not set or empty.`);
       out[field] = value;
@@ -132,12 +143,12 @@ export const storageCommand: CommandModule = {
       for (const [fname, { field }] of options) {
         const v = opts[fname];
         if (v === undefined) continue;
-        if (!own.has(fname)) throw new UsageError(`--${kebab(fname)} is not a setting of a ${kind} storage.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => `--${kebab(f.name)}`).join(', ') || 'none'}.`);
+        if (!own.has(fname)) throw new UsageError(`--${kebab(fname)} is not a setting of ${aStorage(kind)}.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => `--${kebab(f.name)}`).join(', ') || 'none'}.`);
         settings[fname] = coerce(field, v, kind);
       }
       for (const f of factory.fields) {
         if (!f.secret && f.required && settings[f.name] === undefined && f.default === undefined) {
-          throw new UsageError(`A ${kind} storage needs --${kebab(f.name)}.`);
+          throw new UsageError(`${capital(aStorage(kind))} needs --${kebab(f.name)}.`);
         }
         if (f.type === 'path' && typeof settings[f.name] === 'string') {
           const { resolve } = await import('node:path');
@@ -146,7 +157,7 @@ export const storageCommand: CommandModule = {
       }
       const secretFields = factory.oauth ? [] : factory.fields.filter((f) => f.secret);
       if (factory.oauth && (opts.secretStdin || opts.secretEnv)) {
-        throw new UsageError(`A ${kind} storage is connected through your browser, not with secrets.`, `Add it, then run \`backup-desk storage connect ${name}\`.`);
+        throw new UsageError(`${capital(aStorage(kind))} is connected through your browser, not with secrets.`, `Add it, then run \`backup-desk storage connect ${name}\`.`);
       }
       const secrets = await readSecrets(ctx, kind, secretFields, opts as { secretStdin?: boolean; secretEnv?: string[] });
       const desk = await ctx.desk(cmd);
@@ -174,7 +185,7 @@ export const storageCommand: CommandModule = {
       const credentials: Record<string, string> = {};
       for (const fname of credentialFields.keys()) {
         if (opts[fname] === undefined) continue;
-        if (!factory.fields.some((f) => f.name === fname && f.credential)) throw new UsageError(`--${kebab(fname)} is not a setting of a ${entry.kind} storage.`);
+        if (!factory.fields.some((f) => f.name === fname && f.credential)) throw new UsageError(`--${kebab(fname)} is not a setting of ${aStorage(entry.kind)}.`);
         credentials[fname] = String(opts[fname]);
       }
       const secrets = await readSecrets(ctx, entry.kind, fields, opts);

@@ -54,7 +54,7 @@ export function checkSecretNames(factory: RegisteredFactory, secrets: Record<str
   const secretFields = new Set(factory.fields.filter((f) => f.secret).map((f) => f.name));
   for (const k of Object.keys(secrets)) {
     if (!secretFields.has(k)) {
-      throw new AppError('InvalidInput', `A ${factory.label} storage has no secret "${k}".`, {
+      throw new AppError('InvalidInput', `${factory.label} storages have no secret "${k}".`, {
         hint: secretFields.size ? `Its secrets are: ${[...secretFields].join(', ')}.` : 'It needs no secrets.',
       });
     }

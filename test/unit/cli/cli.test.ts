@@ -88,6 +88,7 @@ describe('storage add secrets', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/--bucket is not a setting of a local storage/);
     expect((await cli(['storage', 'add', 'l', '--type', 'local'])).code).toBe(2);
+    expect((await cli(S3.filter((a) => a !== '--access-key-id' && a !== 'AKID'))).err).toMatch(/^error: An S3 storage needs --access-key-id\.$/m);
     const badName = await cli(['storage', 'add', 'my/nas', '--type', 'local', '--path', tmp]);
     expect(badName.code).toBe(2);
     expect(badName.err).toMatch(/^error: "my\/nas" is not a valid storage name\.$/m);

@@ -69,7 +69,7 @@ describe('Desk on S3', () => {
     await desk['storages:add']({ ...args, secrets: { ...args.secrets, secretAccessKey: `${right}x` } });
     const before = await desk['storages:test']({ name: 'typo' });
     expect(before.ok).toBe(false);
-    await expect(desk['storages:set-secrets']({ name: 'typo', secrets: { nope: 'x' } })).rejects.toMatchObject({ kind: 'InvalidInput', message: 'A S3-compatible storage has no secret "nope".' });
+    await expect(desk['storages:set-secrets']({ name: 'typo', secrets: { nope: 'x' } })).rejects.toMatchObject({ kind: 'InvalidInput', message: 'S3-compatible storages have no secret "nope".' });
     const s = await desk['storages:set-secrets']({ name: 'typo', secrets: { secretAccessKey: right } });
     expect(s).toMatchObject({ name: 'typo', kind: 's3', settings: args.settings });
     expect((await desk['storages:test']({ name: 'typo' })).ok).toBe(true);
