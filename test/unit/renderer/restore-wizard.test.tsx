@@ -29,6 +29,16 @@ function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = S
   return fake;
 }
 
+
+/** Walks the wizard with its defaults to a free name ("acme") and presses "Restore now". */
+async function restoreToFreeName(user: ReturnType<typeof userEvent.setup>): Promise<void> {
+  await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+  await user.click(screen.getByRole('button', { name: 'Next' }));
+  await screen.findByText('✓ “acme” is free.');
+  await user.click(screen.getByRole('button', { name: 'Next' }));
+  await user.click(screen.getByRole('button', { name: 'Next' }));
+  await user.click(screen.getByRole('button', { name: 'Restore now' }));
+}
 describe('dbNameProblem (Odoo rule)', () => {
   it('agrees with DBNAME_PATTERN and explains what is wrong', () => {
     for (const ok of ['acme', 'acme.prod', 'a-b_c.1', '16db']) {
@@ -220,12 +230,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
   it('shows what went wrong and what to do when the restore fails', async () => {
     const user = userEvent.setup();
     const fake = setup([]);
-    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await screen.findByText('✓ “acme” is free.');
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    await restoreToFreeName(user);
     act(() =>
       fake.emit(
         'job:done',
@@ -239,12 +244,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
   it('shows the bytes of an encrypted backup, and names the index-build phase once the dump is read', async () => {
     const user = userEvent.setup();
     const fake = setup([], { ...SOURCE, source: 'nas:acme_2024-01-01_00-00-00.zip.gpg', encrypted: true, storage: 'nas' });
-    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await screen.findByText('✓ “acme” is free.');
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    await restoreToFreeName(user);
     await screen.findByRole('button', { name: 'Cancel restore' });
     // The core reports an encrypted backup's bytes against its size; without a size, the bytes read still show.
     act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'database', label: 'Loading the database', done: 12_000_000, total: 30_000_000, unit: 'bytes' } })));
@@ -263,12 +263,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
   it('lists every phase the job went through, also those whose updates arrived together (React renders only the last)', async () => {
     const user = userEvent.setup();
     const fake = setup([]);
-    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await screen.findByText('✓ “acme” is free.');
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    await restoreToFreeName(user);
     await screen.findByRole('button', { name: 'Cancel restore' });
     act(() => {
       fake.emit('job:update', snap('job-1', { progress: { phase: 'preflight', done: 0, unit: 'items' } }));
@@ -283,12 +278,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     const user = userEvent.setup();
     const onClose = vi.fn();
     const fake = setup([], SOURCE, undefined, onClose);
-    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await screen.findByText('✓ “acme” is free.');
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await user.click(screen.getByRole('button', { name: 'Next' }));
-    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    await restoreToFreeName(user);
     const cancel = await screen.findByRole('button', { name: 'Cancel restore' });
     act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'indexes', label: 'Building indexes and constraints', done: 2, unit: 'items' } })));
     expect(await screen.findByText('Building indexes and constraints')).toBeInTheDocument();
