@@ -1,7 +1,7 @@
 /** Checking a `storages:add` request against its storage type: secrets apart from settings, nothing missing, settings valid. */
 import type { ApiArgs } from '../../contract/api';
 import { STORAGE_NAME_PATTERN } from '../config';
-import { AppError } from '../errors';
+import { AppError, issueText } from '../errors';
 import { getFactory, type RegisteredFactory } from '../storage/registry';
 
 /** A `storages:add` request split and validated: parsed settings, and the secrets to store. */
@@ -33,7 +33,7 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
   if (!factory.oauth) {
     const missing = factory.fields.filter((f) => f.secret && f.required && !secrets[f.name]);
     if (missing.length) {
-      throw new AppError('InvalidInput', `Missing secret ${missing.map((f) => `"${f.name}"`).join(', ')} for a ${factory.label} storage.`, {
+      throw new AppError('InvalidInput', `${factory.label} storages need the secret${missing.length > 1 ? 's' : ''} ${missing.map((f) => `"${f.name}"`).join(', ')}.`, {
         hint: 'Fill in the secret fields of the storage.',
         details: { cliHint: 'Give it at the prompt, with --secret-stdin or with --secret-env.' },
       });
@@ -41,8 +41,8 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
   }
   const parsed = factory.configSchema.safeParse(settings);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`).join('; ');
-    throw new AppError('InvalidInput', `Invalid settings for a ${factory.label} storage: ${issues}`, {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${issueText(i)}`).join('; ');
+    throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${issues}`, {
       hint: `Its settings are: ${factory.fields.filter((f) => !f.secret).map((f) => `${f.name}${f.required ? ' (required)' : ''}`).join(', ')}.`,
     });
   }

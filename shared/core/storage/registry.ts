@@ -3,7 +3,7 @@
  * explicitly (rclone's `backend/all`, without side effects). To add a provider, add one
  * import and one entry to `FACTORIES`.
  */
-import { AppError } from '../errors';
+import { AppError, issueText } from '../errors';
 import type { Logger } from '../util/logger';
 import type { SecretStore } from '../secrets/secret-store';
 import type { ProviderDeps, ProviderFactory, StorageProvider } from './provider';
@@ -83,7 +83,7 @@ export function parseSettings(entry: Pick<OpenableStorage, 'name' | 'kind' | 'se
   const factory = getFactory(entry.kind);
   const parsed = factory.configSchema.safeParse(entry.settings);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`).join('; ');
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${issueText(i)}`).join('; ');
     throw new AppError('InvalidInput', `The settings of storage "${entry.name}" are invalid: ${issues}`, {
       hint: 'Remove the storage and add it again with correct settings.',
     });
