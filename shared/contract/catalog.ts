@@ -100,5 +100,14 @@ export const catalogMethods = {
     args: z.object({ storages: z.array(z.string()).optional(), db: z.string().optional(), includeStrays: z.boolean().optional() }),
     result: catalogSchema,
   },
-  'backups:inspect': { args: z.object({ source: z.string(), passphrase: z.string().optional(), rememberPassphrase: z.boolean().optional() }), result: inspectResultSchema },
+  'backups:inspect': {
+    args: z.object({
+      source: z.string(),
+      passphrase: z.string().optional(),
+      rememberPassphrase: z.boolean().optional(),
+      /** False: skip reading the dump for where the attachments live (seconds on a large backup); the rest comes from the manifest and the zip's directory. */
+      attachments: z.boolean().optional(),
+    }),
+    result: inspectResultSchema,
+  },
 } as const;

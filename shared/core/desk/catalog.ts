@@ -81,7 +81,7 @@ export class CatalogService implements AreaApi<typeof catalogMethods> {
     const choice = { given: args.passphrase, remember: args.rememberPassphrase, useRemembered: true, warn: (m: string) => (notRemembered = m) };
     const result = await this.storages.withAuthNote(args.source, () =>
       this.passphrases.withPassphrase(args.source, choice, (passphrase) =>
-        restoreEngine.inspect(r.source, { ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}), ...(signal ? { signal } : {}) }),
+        restoreEngine.inspect(r.source, { ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}), ...(signal ? { signal } : {}), ...(args.attachments === false ? { attachments: false } : {}) }),
         (info) => info.encrypted === true,
       ),
     );

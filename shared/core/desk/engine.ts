@@ -32,7 +32,7 @@ export interface EngineRestoreOptions {
 
 /** What the engine does. */
 export interface RestoreEngine {
-  inspect(source: BackupSource | MultiPartBackup, opts: { decrypt?: DecryptKeys; signal?: AbortSignal }): Promise<InspectResult>;
+  inspect(source: BackupSource | MultiPartBackup, opts: { decrypt?: DecryptKeys; signal?: AbortSignal; attachments?: boolean }): Promise<InspectResult>;
   restore(opts: EngineRestoreOptions, ctx: JobContext): Promise<RestoreResult>;
   checkName(pgUrl: string | undefined, db: string): Promise<{ valid: boolean; exists: boolean; message?: string }>;
   detectTargets(): Promise<ApiResult<'targets:detect'>>;
@@ -42,7 +42,7 @@ export interface RestoreEngine {
 export const restoreEngine: RestoreEngine = {
   inspect: async (source, opts) => {
     const r = await inspectBackup(source, opts);
-    if (r.encrypted && !opts.decrypt) return r;
+    if ((r.encrypted && !opts.decrypt) || opts.attachments === false) return r;
     try {
       const attachments = await scanBackupAttachments(source, { ...opts, ...(r.database ? { dbName: r.database } : {}) });
       return attachments ? { ...r, attachments } : r;

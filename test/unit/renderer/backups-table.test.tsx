@@ -1,4 +1,4 @@
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackupEntry, Catalog } from '../../../shared/contract/api';
@@ -182,6 +182,34 @@ describe('Backups table', { timeout: 30_000 }, () => {
     expect(within(panel).queryByText('Filestore')).toBeNull();
     await user.click(within(rowOf('local:acme.dump')).getAllByRole('gridcell')[1]!);
     expect(await within(screen.getByRole('complementary')).findByText('a .dump holds the database only')).toBeInTheDocument();
+  });
+
+  it('shows what the manifest says at once and where the attachments live once the dump is read (a plain backup is inspected twice; an encrypted one once)', async () => {
+    const user = userEvent.setup();
+    let release: () => void = () => undefined;
+    const calls: unknown[] = [];
+    const { client } = fakeClient({
+      'backups:inspect': async (a: { source: string; attachments?: boolean }) => {
+        calls.push(a);
+        const base = { name: 'x', format: 'zip' as const, encrypted: false, odooVersion: '17.0', filestoreFiles: 3 };
+        if (a.attachments === false) return base;
+        await new Promise<void>((r) => (release = r));
+        return { ...base, attachments: { location: 'file', locationSet: false, groups: [], total: { count: 3, bytes: 3000 }, remote: { count: 0, bytes: 0, objects: 0 }, selfContained: true, notes: [] } };
+      },
+    });
+    render(
+      <ApiProvider client={client}>
+        <BackupsView catalog={catalog(2)} loading={false} onRefresh={() => undefined} onRestore={() => undefined} onDownload={() => undefined} />
+      </ApiProvider>,
+    );
+    await user.click(within(dataRows()[0]!).getAllByRole('gridcell')[1]!);
+    const panel = await screen.findByRole('complementary');
+    expect(await within(panel).findByText('3 files')).toBeInTheDocument();
+    expect(within(panel).getByText('reading the dump…')).toBeInTheDocument();
+    act(() => release());
+    await waitFor(() => expect(within(panel).queryByText('reading the dump…')).toBeNull());
+    expect(within(panel).getByText('Attachments')).toBeInTheDocument();
+    expect(calls).toEqual([expect.objectContaining({ attachments: false }), expect.not.objectContaining({ attachments: false })]);
   });
 
   it('shows strays in their own view', async () => {

@@ -1,5 +1,5 @@
 /** The side panel for one backup: catalog facts, and what `backups:inspect` finds inside. */
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { ApiError, ApiResult, AttachmentReport, BackupEntry, InspectResult } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
@@ -63,6 +63,9 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
   const [inspect, setInspect] = useState<InspectResult | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const [attachmentsPending, setAttachmentsPending] = useState(false);
+  /** The backup on show: answers for another one (the user moved on) are dropped. */
+  const shown = useRef(entry.ref);
   const [passphrase, setPassphrase] = useState('');
   const remembered = usePassphraseRemembered(entry.encrypted ? entry.storage : undefined);
   const [remember, setRemember] = useState(false);
@@ -75,16 +78,46 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
     api['targets:detect']({}).then((t) => setTarget(t.find((x) => x.available)), () => undefined);
   }, [api]);
 
+  /**
+   * Inspects the backup. Plain backups are read twice: first without the attachments (the
+   * manifest and the zip's directory: at once), then with them, which means reading the dump
+   * (seconds on a large backup) — the panel shows the rest meanwhile. An encrypted backup is
+   * read once, whole: each reading would decrypt it again.
+   */
   const run = (pass?: string): void => {
+    const ref = entry.ref;
+    const args = { source: ref, ...(pass ? { passphrase: pass, ...(remember ? { rememberPassphrase: true } : {}) } : {}) };
+    const current = (): boolean => shown.current === ref;
     setBusy(true);
     setError(undefined);
-    api['backups:inspect']({ source: entry.ref, ...(pass ? { passphrase: pass, ...(remember ? { rememberPassphrase: true } : {}) } : {}) }).then(
+    const full = (): void => {
+      api['backups:inspect'](args).then(
+        (r) => {
+          if (!current()) return;
+          setInspect(r);
+          setBusy(false);
+          setAttachmentsPending(false);
+          onInspected?.(ref, r);
+        },
+        (e: unknown) => {
+          if (!current()) return;
+          setError(toApiError(e));
+          setBusy(false);
+          setAttachmentsPending(false);
+        },
+      );
+    };
+    if (entry.encrypted) return full();
+    api['backups:inspect']({ ...args, attachments: false }).then(
       (r) => {
+        if (!current()) return;
         setInspect(r);
         setBusy(false);
-        onInspected?.(entry.ref, r);
+        setAttachmentsPending(true);
+        full();
       },
       (e: unknown) => {
+        if (!current()) return;
         setError(toApiError(e));
         setBusy(false);
       },
@@ -92,9 +125,11 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
   };
 
   useEffect(() => {
+    shown.current = entry.ref;
     setInspect(undefined);
     setError(undefined);
     setPassphrase('');
+    setAttachmentsPending(false);
     if (!entry.encrypted) run();
   }, [entry.ref]);
 
@@ -219,6 +254,13 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
                   <dd>
                     {attachmentsLine(inspect.attachments)}{' '}
                     {inspect.attachments.selfContained ? null : <Badge tone="warn">not self-contained: some are only in object storage</Badge>}
+                  </dd>
+                </>
+              ) : attachmentsPending ? (
+                <>
+                  <dt>Attachments</dt>
+                  <dd className="muted" role="status">
+                    reading the dump…
                   </dd>
                 </>
               ) : null}

@@ -6,6 +6,7 @@ import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import type { JobSnapshotDto } from '../../../../shared/contract/api';
 import { startFakeOdoo } from '../../../helpers/fake-services/odoo-manager';
+import { fixtureDirWith } from '../../../helpers/fixtures';
 import { makeOdooBackupShPair, writeTinyZip } from '../../../helpers/gpg';
 
 let tmp: string;
@@ -51,6 +52,21 @@ describe('Desk: the catalog shows what inspect learned', () => {
     await writeTinyZip(file, { 'dump.sql': '-- x\n', 'manifest.json': '{"version":"17.0"}' });
     expect((await desk['backups:inspect']({ source: file })).odooVersion).toBe('17.0');
     await expect(access(join(home, 'cache', 'backup-facts.json'))).rejects.toThrow();
+    await desk.close();
+  });
+});
+
+describe('Desk: inspect without the attachments', () => {
+  const dir = fixtureDirWith('acme17_zip.zip');
+  it.skipIf(!dir)('leaves out where the attachments live (the dump is not read) and keeps the rest', async () => {
+    const desk = await Desk.open({ home: join(tmp, 'home-quick'), secrets: new MemorySecretStore() });
+    const file = join(dir!, 'acme17_zip.zip');
+    const quick = await desk['backups:inspect']({ source: file, attachments: false });
+    const full = await desk['backups:inspect']({ source: file });
+    expect(quick.attachments).toBeUndefined();
+    expect(full.attachments?.total.count).toBeGreaterThan(0);
+    const { attachments: _, ...rest } = full;
+    expect(quick).toEqual(rest);
     await desk.close();
   });
 });
