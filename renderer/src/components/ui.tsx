@@ -2,9 +2,9 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { ApiError } from '../../../shared/contract/api';
 
-/** An error as a message saying what happened and what to do. */
+/** An error as a message saying what happened and what to do; none for a cancel, which the person asked for (the result's heading says so). */
 export function ErrorMessage({ error, onRetry }: { error: ApiError | undefined; onRetry?: () => void }) {
-  if (!error) return null;
+  if (!error || error.kind === 'Cancelled') return null;
   return (
     <div className="error-box" role="alert">
       <strong className="error-title">{error.message}</strong>

@@ -102,6 +102,7 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     act(() => fake.emit('job:done', snap('dl-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The download was cancelled.' } })));
     expect(await screen.findByText('Download cancelled')).toBeInTheDocument();
     expect(screen.getByText('No partial file was left at the destination.')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('sends "remember for this storage" with the passphrase, and no passphrase when left empty', async () => {

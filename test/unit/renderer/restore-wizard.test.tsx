@@ -292,6 +292,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     act(() => fake.emit('job:done', snap('job-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The restore was cancelled.' } })));
     expect(await screen.findByText('Restore cancelled')).toBeInTheDocument();
     expect(screen.getByText(/Nothing was left half-restored/)).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).toBeNull(); // a cancel the person asked for is no error
     await user.click(screen.getAllByRole('button', { name: 'Close' }).find((b) => b.classList.contains('primary'))!);
     expect(onClose).toHaveBeenCalledTimes(1);
     await user.keyboard('{Escape}');
