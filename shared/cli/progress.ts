@@ -83,11 +83,13 @@ export class ProgressRenderer {
       this.drawn = true;
       return;
     }
-    let line = `${label}:`;
-    if (pct !== undefined) line += ` ${pct.toFixed(0)}%`;
-    if (p.done !== undefined) line += ` (${this.count(p, p.done, ' of ')})`;
-    if (rate !== undefined && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
-    if (p.message) line += ` ${p.message}`;
+    let figures = '';
+    if (pct !== undefined) figures += ` ${pct.toFixed(0)}%`;
+    if (p.done !== undefined) figures += ` (${this.count(p, p.done, ' of ')})`;
+    if (rate !== undefined && p.unit === 'bytes') figures += ` ${formatBytes(rate)}/s`;
+    if (p.message) figures += ` ${p.message}`;
+    // "Finishing…" for a phase without figures, not "Finishing:" followed by nothing.
+    const line = figures ? `${label}:${figures}` : `${label}…`;
     if (!phaseChanged && t - this.lastPlain < this.plainEveryMs) {
       // Held back by the throttle; a line that says nothing new is not held.
       this.held = line + '\n' === this.lastLine ? undefined : line + '\n';

@@ -59,7 +59,7 @@ describe('ProgressRenderer', () => {
     r.update({ phase: 'finalize', label: 'Finishing' });
     r.update({ phase: 'finalize', label: 'Finishing' });
     r.end();
-    expect(s.writes.slice(2)).toEqual(['Finishing:\n']);
+    expect(s.writes.slice(2)).toEqual(['Finishing…\n']);
   });
 });
 
@@ -92,11 +92,11 @@ describe('restore progress on stderr', () => {
     r.update({ phase: 'indexes', label: 'Building indexes and constraints', done: 7, unit: 'items' });
     r.update({ phase: 'finalize', label: 'Finishing' });
     expect(s.writes).toEqual([
-      'Loading the database:\n',
+      'Loading the database…\n',
       'Loading the database: 100% (30 MB of 30 MB) 15 MB/s\n',
       'Building indexes and constraints: (0 done)\n',
       'Building indexes and constraints: (7 done)\n',
-      'Finishing:\n',
+      'Finishing…\n',
     ]);
   });
 });
