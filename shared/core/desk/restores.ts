@@ -7,6 +7,7 @@ import type { AreaApi, restoreMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
 import { trackRun } from '../history';
 import { EmbeddedPg } from '../pg/embedded';
+import { targetLabel as pgTargetLabel } from '../pg/connection';
 import { checkDatabaseNameSyntax, defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover, type RemoveLeftoversResult } from '../restore';
 import { toAppError } from '../errors';
 import { storageResolver, type ObjectResolver } from '../attachments';
@@ -153,7 +154,7 @@ function targetLabel(t: RestoreTargetSpec): string {
   if (t.type === 'embedded') return 'embedded';
   if (t.type === 'local-odoo') return `the Odoo on this machine${t.conf ? ` (${t.conf})` : ''}`;
   if (t.type === 'odoo') return `odoo:${t.instance}`;
-  if (!t.url) return 'postgres (default)';
+  if (!t.url) return `libpq environment (${pgTargetLabel(undefined)})`;
   try {
     const u = new URL(t.url);
     return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname === '/' ? '' : u.pathname}`;

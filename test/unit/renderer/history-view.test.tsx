@@ -69,6 +69,13 @@ describe('HistoryView', () => {
     expect(res.getByText('A database named "copy" already exists.')).toBeInTheDocument();
   });
 
+  it('shows a cancelled run as cancelled, without its "was cancelled" error in red', async () => {
+    setup([{ ...RUNS[1]!, id: '3', outcome: 'cancelled', error: { kind: 'Cancelled', message: 'The restore was cancelled.' } }]);
+    const rows = await screen.findAllByRole('row');
+    expect(within(rows[1]!).getByText('Cancelled')).toBeInTheDocument();
+    expect(within(rows[1]!).queryByText('The restore was cancelled.')).toBeNull();
+  });
+
   it('filters by database and kind through the contract', async () => {
     const fake = setup();
     await screen.findAllByRole('row');

@@ -37,7 +37,7 @@ function RunRow({ run, utc }: { run: Run; utc: boolean }) {
       <td>{run.destinations.join(', ')}</td>
       <td>
         <span className="small">{what(run)}</span>
-        {run.error ? <span className="block small error-text">{run.error.message}</span> : null}
+        {run.error && run.outcome !== 'cancelled' ? <span className="block small error-text">{run.error.message}</span> : null}
       </td>
     </tr>
   );

@@ -73,4 +73,25 @@ describe('backup-desk history', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ kind: 'restore', db: 'copy1', outcome: 'failed', refs: [file], destinations: ['postgres://odoo@127.0.0.1:1/postgres'], error: { kind: expect.any(String), message: expect.any(String) } });
   });
+
+  it('records a restore into the libpq environment with the server it names', async () => {
+    const home = await mkdtemp(join(tmp, 'h-'));
+    const file = join(tmp, 'not-a-backup-either.zip');
+    await writeFile(file, 'this is not a zip');
+    const saved = { host: process.env.PGHOST, port: process.env.PGPORT };
+    process.env.PGHOST = '127.0.0.1';
+    process.env.PGPORT = '1';
+    try {
+      const desk = await Desk.open({ home, secrets: new MemorySecretStore() });
+      await expect(desk.startRestore({ source: file, db: 'copy2', target: { type: 'postgres' } }).result).rejects.toBeTruthy();
+      await desk.close();
+    } finally {
+      for (const [k, v] of [['PGHOST', saved.host], ['PGPORT', saved.port]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    const runs = JSON.parse((await cli(home, ['history', '--json'])).out) as Record<string, unknown>[];
+    expect(runs[0]).toMatchObject({ kind: 'restore', db: 'copy2', destinations: ['libpq environment (127.0.0.1:1)'] });
+  });
 });
