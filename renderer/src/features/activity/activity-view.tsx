@@ -69,10 +69,10 @@ export function ActivityView({ jobs }: { jobs: readonly JobSnapshotDto[] }) {
       <header className="screen-header">
         <div>
           <h1>Activity</h1>
-          <p className="muted">Downloads, restores and checks — running now and recently finished.</p>
+          <p className="muted">Backups, restores, downloads, checks and drills — running now and recently finished.</p>
         </div>
       </header>
-      {jobs.length === 0 ? <p className="empty">Nothing has run yet. Restores and downloads appear here with their progress.</p> : null}
+      {jobs.length === 0 ? <p className="empty">Nothing has run yet. Backups, restores and downloads appear here with their progress.</p> : null}
       {running.length ? (
         <section aria-label="Running">
           <h2 className="section-title">Running</h2>
