@@ -37,8 +37,16 @@ function checkAttachmentsOption(work: ScheduledWork): void {
   }
 }
 
+/** Refuses a source a run would refuse: neither a postgres:// URL nor odoo:INSTANCE. */
+function checkSource(source: string): void {
+  if (/^postgres(ql)?:\/\//.test(source) || /^odoo:./.test(source)) return;
+  throw new AppError('InvalidInput', `The source must be a postgres:// URL or odoo:INSTANCE (got "${source}").`, {
+    hint: 'For example postgres://odoo@localhost:5432/ (password in ~/.pgpass), or odoo:prod for an Odoo added under Odoo instances.',
+  });
+}
+
 /**
- * Refuses at save time what would only fail when the job runs: a source URL with a password (the
+ * Refuses at save time what would only fail when the job runs: a source that is no postgres:// URL or odoo:INSTANCE, one with a password (the
  * job's settings are kept in plain text), a storage that is not configured, a schedule that never runs.
  */
 function checkRunnable(work: ScheduledWork, storages: readonly string[], next: Date | undefined, every: string): void {
@@ -48,6 +56,7 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
     });
   }
   if (work.kind === 'backup') {
+    checkSource(work.source);
     assertDatabaseName(work.db);
     checkLayout(work.layout ?? defaultLayout(work.format), work);
   }

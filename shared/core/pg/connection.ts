@@ -28,10 +28,10 @@ export function parsePgUrl(pgUrl: string): PgUrlParts {
   try {
     u = new URL(pgUrl);
   } catch {
-    throw new AppError('InvalidInput', 'The target is not a valid postgres:// URL.', { hint: 'Use postgres://USER@HOST:PORT/ (password via PGPASSWORD or ~/.pgpass).' });
+    throw new AppError('InvalidInput', 'The PostgreSQL server address is not a valid postgres:// URL.', { hint: 'Use postgres://USER@HOST:PORT/ (password via PGPASSWORD or ~/.pgpass).' });
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-    throw new AppError('InvalidInput', `The target URL must start with postgres:// (got ${u.protocol}//).`, { hint: 'Use postgres://USER@HOST:PORT/' });
+    throw new AppError('InvalidInput', `A PostgreSQL server URL must start with postgres:// (got ${u.protocol}//).`, { hint: 'Use postgres://USER@HOST:PORT/' });
   }
   const q = u.searchParams;
   const host = q.get('host') ?? (u.hostname ? decodeURIComponent(u.hostname) : undefined);

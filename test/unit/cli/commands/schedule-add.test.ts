@@ -44,6 +44,13 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('ghost');
   });
 
+  it('refuses a source that is neither a postgres:// URL nor odoo:INSTANCE, as a backup would', async () => {
+    const r = await cli(['schedule', 'add', 'mysql', ...base.slice(0, 4), '--source', 'mysql://x', '--to', 'nas']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('The source must be a postgres:// URL or odoo:INSTANCE (got "mysql://x").');
+    expect(await saved()).not.toContain('"mysql"');
+  });
+
   it('names the flag of a value the contract refuses, as a usage error (exit 2), in words', async () => {
     const r = await cli(['schedule', 'add', 'empty', ...base.slice(0, 2), '--db', '', ...base.slice(4)]);
     expect(r.code).toBe(2);
