@@ -20,7 +20,8 @@ function row(r: Run): string[] {
     r.outcome,
     r.bytes === null ? '' : formatBytes(r.bytes),
     r.durationMs === null ? '' : formatDuration(r.durationMs / 1000),
-    r.error ? `${what ? `${what}: ` : ''}${r.error.message}` : what,
+    // A cancel is in the outcome column already.
+    r.error && r.outcome !== 'cancelled' ? `${what ? `${what}: ` : ''}${r.error.message}` : what,
   ];
 }
 

@@ -149,9 +149,9 @@ function backupTraits(w: Extract<ScheduleStatus['work'], { kind: 'backup' }>): s
 function row(s: ScheduleStatus): string[] {
   const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}${backupTraits(s.work)}` : `drill ${s.work.db} on ${s.work.storage}`;
   const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
-  // "ok" only for a job whose last run went well; a failed one says when it is tried again.
-  const failing = s.lastOutcome !== null && s.lastOutcome !== 'ok';
-  const enabledState = failing ? (s.retryAt ? `FAILING, retry ${s.retryAt.slice(0, 16).replace('T', ' ')}Z` : 'FAILING') : s.lastOutcome === null ? 'waiting' : 'ok';
+  // A failed run says when it is tried again; a cancelled or skipped one is no failure.
+  const failing = s.lastOutcome === 'failed';
+  const enabledState = failing ? (s.retryAt ? `FAILING, retry ${s.retryAt.slice(0, 16).replace('T', ' ')}Z` : 'FAILING') : (s.lastOutcome ?? 'waiting');
   const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? enabledState : 'disabled';
   return [s.name, what, s.every, s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-', last, state];
 }

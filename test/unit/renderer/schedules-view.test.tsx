@@ -69,6 +69,18 @@ describe('SchedulesView', () => {
     expect(item?.textContent).toMatch(/^2026-01-05 01:00.* — failed, .+ — The storage did not answer\.$/);
   });
 
+  it('shows a cancelled last run as cancelled, without its "was cancelled" message in red', async () => {
+    const f = fakeClient({ 'schedules:list': async () => [{ ...JOB, overdueSince: null, lastOutcome: 'cancelled' as const, lastError: 'The backup was cancelled.' }], 'history:list': async () => [] });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    expect(within(row).getByText('cancelled')).toBeTruthy();
+    expect(within(row).queryByText('The backup was cancelled.')).toBeNull();
+  });
+
   it('reads the spec back live while it is typed, and saves the job', async () => {
     const previews: string[] = [];
     const f = fakeClient({

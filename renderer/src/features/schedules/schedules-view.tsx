@@ -63,7 +63,7 @@ function JobHistory({ job, runs, utc }: { job: ScheduleStatus; runs: readonly Ru
             {r.outcome}
             {r.durationMs !== null ? `, ${formatDuration(r.durationMs / 1000)}` : ''}
             {r.bytes !== null ? `, ${formatBytes(r.bytes)}` : ''}
-            {r.error ? <span className="error-text"> — {r.error.message}</span> : null}
+            {r.error && r.outcome !== 'cancelled' ? <span className="error-text"> — {r.error.message}</span> : null}
           </li>
         ))}
       </ul>
@@ -166,7 +166,7 @@ function JobRow({ s, utc, open, runs, onToggle, onEdit, onRun, onRemove }: RowPr
         <td>
           {s.running ? <Badge tone="info">Running</Badge> : s.lastOutcome ? <Badge tone={OUTCOME_TONE[s.lastOutcome]}>{s.lastOutcome}</Badge> : <span className="muted">not run yet</span>}
           {s.overdueSince ? <Badge tone="warn">Overdue</Badge> : null}
-          {s.lastError ? <span className="block small error-text">{s.lastError}</span> : null}
+          {s.lastError && s.lastOutcome === 'failed' ? <span className="block small error-text">{s.lastError}</span> : null}
           {s.retryAt ? <span className="block small">{Date.parse(s.retryAt) > Date.now() ? 'retry at' : 'retry was due at'} {formatLocal(s.retryAt, utc)}{Date.parse(s.retryAt) > Date.now() ? '' : ' (no scheduler was running then)'}</span> : null}
         </td>
         <td className="row-actions">

@@ -29,7 +29,7 @@ describe('backup-desk history', () => {
     const h = RunHistory.forHome(home);
     await h.record({ kind: 'backup', db: 'prod', outcome: 'ok', bytes: 2048, refs: ['s3:prod.2026-01-01_00-00-00.zip'], destinations: ['s3'], startedAt: new Date('2026-01-01T00:00:00Z'), endedAt: new Date('2026-01-01T00:01:05Z') });
     await h.record({ kind: 'rotation', db: 'prod', outcome: 'failed', error: new AppError('Transient', 'S3 timed out'), startedAt: new Date('2026-01-02T00:00:00Z'), endedAt: new Date('2026-01-02T00:00:01Z') });
-    await h.record({ kind: 'restore', db: 'test', outcome: 'cancelled', error: new AppError('Cancelled', 'cancelled'), startedAt: new Date('2026-01-03T00:00:00Z'), endedAt: new Date('2026-01-03T00:00:01Z') });
+    await h.record({ kind: 'restore', db: 'test', outcome: 'cancelled', error: new AppError('Cancelled', 'The restore was cancelled.'), startedAt: new Date('2026-01-03T00:00:00Z'), endedAt: new Date('2026-01-03T00:00:01Z') });
 
     const json = await cli(home, ['history', '--json']);
     expect(json.code).toBe(0);
@@ -48,6 +48,8 @@ describe('backup-desk history', () => {
     expect(text.out.split('\n')[0]).toMatch(/^STARTED\s+KIND\s+DATABASE\s+OUTCOME/);
     expect(text.out).toMatch(/2026-01-01 00:00:00Z\s+backup\s+prod\s+ok\s+2\.0 kB\s+1:05\s+s3:prod\.2026-01-01_00-00-00\.zip/);
     expect(text.out).toMatch(/rotation\s+prod\s+failed.*S3 timed out/);
+    expect(text.out).toMatch(/restore\s+test\s+cancelled/);
+    expect(text.out).not.toContain('was cancelled'); // the outcome says it
   });
 
   it('says so when nothing was recorded, and refuses an unknown --kind (exit 2)', async () => {
