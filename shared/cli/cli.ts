@@ -54,6 +54,21 @@ function argumentLabel(issue: SchemaIssue, command: Command | undefined): string
   return issue.path.length ? issue.path.join('.') : 'The input';
 }
 
+/**
+ * An option given an empty value (`--path ''`, `--data-dir ''`) is a usage error: left as it is,
+ * it would quietly mean the current folder or the default (a storage of the folder the command
+ * ran in, a download written there).
+ */
+function refuseEmptyValues(command: Command): void {
+  const values = command.opts();
+  for (const o of command.options) {
+    const v: unknown = values[o.attributeName()];
+    if (v === '' || (Array.isArray(v) && v.includes(''))) {
+      throw new UsageError(`${o.long ?? o.flags} must not be empty.`, 'Leave the option out for its default, or give it a value.');
+    }
+  }
+}
+
 /** Options of `runCli` (tests inject a secret store). */
 export interface RunCliOptions {
   readonly secrets?: SecretStore;
@@ -69,6 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
   let active: Command | undefined;
   program.hook('preAction', (_program, command) => {
     active = command;
+    refuseEmptyValues(command);
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });

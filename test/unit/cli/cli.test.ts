@@ -88,6 +88,10 @@ describe('storage add secrets', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/--bucket is not a setting of a local storage/);
     expect((await cli(['storage', 'add', 'l', '--type', 'local'])).code).toBe(2);
+    // An empty value would mean the folder the command runs in.
+    const empty = await cli(['storage', 'add', 'l', '--type', 'local', '--path', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.err).toMatch(/^error: --path must not be empty\.$/m);
     expect((await cli(S3.filter((a) => a !== '--access-key-id' && a !== 'AKID'))).err).toMatch(/^error: An S3 storage needs --access-key-id\.$/m);
     const badName = await cli(['storage', 'add', 'my/nas', '--type', 'local', '--path', tmp]);
     expect(badName.code).toBe(2);

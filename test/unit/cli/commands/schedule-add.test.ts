@@ -51,11 +51,15 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('"mysql"');
   });
 
-  it('names the flag of a value the contract refuses, as a usage error (exit 2), in words', async () => {
-    const r = await cli(['schedule', 'add', 'empty', ...base.slice(0, 2), '--db', '', ...base.slice(4)]);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^error: --db must not be empty\.$/m);
-    expect(r.err).toMatch(/^hint: Run the command with --help/m);
+  it('refuses an empty value as a usage error (exit 2) naming its flag, before anything is saved', async () => {
+    for (const [flag, at] of [['--db', 3], ['--source', 5], ['--to', 7]] as const) {
+      const args = ['schedule', 'add', 'empty', ...base];
+      args[at + 3] = '';
+      const r = await cli(args);
+      expect(r.code, flag).toBe(2);
+      expect(r.err).toMatch(new RegExp(`^error: ${flag} must not be empty\\.$`, 'm'));
+      expect(r.err).toMatch(/^hint: Leave the option out for its default/m);
+    }
     expect(await saved()).not.toContain('"empty"');
   });
 
