@@ -69,6 +69,12 @@ function refuseEmptyValues(command: Command): void {
   }
 }
 
+/** "--db must not be empty", or with the schema's own sentence "<name>: Use letters, digits…" (no trailing full stop). */
+function describeIssue(issue: SchemaIssue, command: Command | undefined): string {
+  const text = issueText(issue).replace(/\.$/, '');
+  return `${argumentLabel(issue, command)}${/^[A-Z]/.test(text) ? ': ' : ' '}${text}`;
+}
+
 /** Options of `runCli` (tests inject a secret store). */
 export interface RunCliOptions {
   readonly secrets?: SecretStore;
@@ -105,7 +111,7 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
     const invalid = schemaIssues(err);
     if (invalid) {
       // The command's arguments, checked against the contract: a usage error, told in its flags.
-      printError(ctx, `${invalid.map((i) => `${argumentLabel(i, active)} ${issueText(i)}`).join('; ')}.`, 'Run the command with --help to see its usage.');
+      printError(ctx, invalid.map((i) => describeIssue(i, active)).join('; ').replace(/\.?$/, '.'), 'Run the command with --help to see its usage.');
       return 2;
     }
     const e = toAppError(err);

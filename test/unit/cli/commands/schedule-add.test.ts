@@ -51,6 +51,12 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('"mysql"');
   });
 
+  it('names the argument of a value the contract refuses, in one sentence', async () => {
+    const r = await cli(['schedule', 'add', 'bad name', ...base]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: <name>: Use letters, digits, "_", "\." or "-" \(at most 64\)\.$/m);
+  });
+
   it('refuses an empty value as a usage error (exit 2) naming its flag, before anything is saved', async () => {
     for (const [flag, at] of [['--db', 3], ['--source', 5], ['--to', 7]] as const) {
       const args = ['schedule', 'add', 'empty', ...base];
