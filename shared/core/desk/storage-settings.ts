@@ -41,9 +41,12 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
   }
   const parsed = factory.configSchema.safeParse(settings);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${issueText(i)}`).join('; ');
-    throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${issues}`, {
-      hint: `Its settings are: ${factory.fields.filter((f) => !f.secret).map((f) => `${f.name}${f.required ? ' (required)' : ''}`).join(', ')}.`,
+    const label = (key: PropertyKey | undefined): string => factory.fields.find((f) => f.name === key)?.label ?? (key === undefined ? 'Settings' : String(key));
+    const issues = parsed.error.issues.map((i) => `${label(i.path[0])}: ${issueText(i).replace(/\.$/, '')}`).join('; ');
+    const fields = factory.fields.filter((f) => !f.secret);
+    throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${issues}.`, {
+      hint: `Its settings are: ${fields.map((f) => `${f.label}${f.required ? ' (required)' : ''}`).join(', ')}.`,
+      details: { cliHint: `Its settings are: ${fields.map((f) => `--${f.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${f.required ? ' (required)' : ''}`).join(', ')}.` },
     });
   }
   return { factory, settings: parsed.data as Record<string, unknown>, secrets };

@@ -83,8 +83,8 @@ export function parseSettings(entry: Pick<OpenableStorage, 'name' | 'kind' | 'se
   const factory = getFactory(entry.kind);
   const parsed = factory.configSchema.safeParse(entry.settings);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${issueText(i)}`).join('; ');
-    throw new AppError('InvalidInput', `The settings of storage "${entry.name}" are invalid: ${issues}`, {
+    const issues = parsed.error.issues.map((i) => `${factory.fields.find((f) => f.name === i.path[0])?.label ?? (i.path.join('.') || 'settings')}: ${issueText(i).replace(/\.$/, '')}`).join('; ');
+    throw new AppError('InvalidInput', `The settings of storage "${entry.name}" are invalid: ${issues}.`, {
       hint: 'Remove the storage and add it again with correct settings.',
     });
   }

@@ -57,7 +57,7 @@ describe('Desk', () => {
 
     const s3 = { name: 'cloud', kind: 's3', settings: { bucket: 'backups', region: 'eu-west-1', accessKeyId: 'AKIDEXAMPLE' } };
     await expect(desk['storages:add']({ ...s3, secrets: {} })).rejects.toMatchObject({ kind: 'InvalidInput', message: 'S3-compatible storages need the secret "secretAccessKey".' });
-    await expect(desk['storages:add']({ ...s3, settings: { ...s3.settings, bucket: '' }, secrets: { secretAccessKey: 'x' } })).rejects.toMatchObject({ kind: 'InvalidInput', message: expect.stringMatching(/^Invalid S3-compatible storage settings: bucket: /) });
+    await expect(desk['storages:add']({ ...s3, settings: { ...s3.settings, bucket: '' }, secrets: { secretAccessKey: 'x' } })).rejects.toMatchObject({ kind: 'InvalidInput', message: expect.stringMatching(/^Invalid S3-compatible storage settings: Bucket: [^;]*[^.]\.$/), details: { cliHint: expect.stringContaining('--force-path-style') } });
     await expect(desk['storages:add']({ ...s3, settings: { ...s3.settings, secretAccessKey: 'x' } })).rejects.toMatchObject({ kind: 'InvalidInput' });
     const added = await desk['storages:add']({ ...s3, secrets: { secretAccessKey: 'TOP-SECRET-VALUE' } });
     expect(added).toMatchObject({ name: 'cloud', kind: 's3', status: 'ok' });
