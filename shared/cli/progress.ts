@@ -68,25 +68,27 @@ export class ProgressRenderer {
     if (this.out.isTTY) {
       if (!phaseChanged && t - this.lastDraw < 100 && !(p.total !== undefined && p.done === p.total)) return;
       this.lastDraw = t;
-      const width = Math.max(10, Math.min(30, (this.out.columns ?? 80) - 60));
+      // A terminal that reports no width (0, as under `script`) is taken as 80 columns.
+      const columns = this.out.columns || 80;
+      const width = Math.max(10, Math.min(30, columns - 60));
       let line = label;
       if (pct !== undefined) {
         const fill = Math.round((pct / 100) * width);
         line += ` [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${pct.toFixed(0).padStart(3)}%`;
       }
       if (p.done !== undefined) line += ` ${this.count(p, p.done, p.unit === 'bytes' ? '/' : ' of ')}`;
-      if (rate !== undefined && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
+      if (rate && p.unit === 'bytes') line += ` ${formatBytes(rate)}/s`;
       if (eta !== undefined) line += ` ETA ${formatDuration(eta)}`;
       if (p.message) line += ` ${p.message}`;
-      const cols = this.out.columns ?? 120;
-      this.out.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
+      if (line === label) line += '…';
+      this.out.write(`\r\x1b[K${line.slice(0, columns - 1)}`);
       this.drawn = true;
       return;
     }
     let figures = '';
     if (pct !== undefined) figures += ` ${pct.toFixed(0)}%`;
     if (p.done !== undefined) figures += ` (${this.count(p, p.done, ' of ')})`;
-    if (rate !== undefined && p.unit === 'bytes') figures += ` ${formatBytes(rate)}/s`;
+    if (rate && p.unit === 'bytes') figures += ` ${formatBytes(rate)}/s`;
     if (p.message) figures += ` ${p.message}`;
     // "Finishing…" for a phase without figures, not "Finishing:" followed by nothing.
     const line = figures ? `${label}:${figures}` : `${label}…`;

@@ -25,6 +25,18 @@ describe('ProgressRenderer', () => {
     expect(s.writes.at(-1)).toBe('\n');
   });
 
+  it('on a terminal that reports 0 columns, cuts nothing short; a phase without figures reads "Finishing…"; no "0 B/s"', () => {
+    let now = 0;
+    const s = { writes: [] as string[] };
+    const r = new ProgressRenderer({ write: (x: string) => s.writes.push(x), isTTY: true, columns: 0 }, () => now);
+    r.update({ phase: 'finalize', label: 'Finishing' });
+    expect(s.writes.at(-1)).toBe('\r\x1b[KFinishing…');
+    r.update({ phase: 'companions', label: 'Writing the companions', done: 2_500_000, total: 2_500_000, unit: 'bytes' });
+    now = 1000;
+    r.update({ phase: 'companions', label: 'Writing the companions', done: 2_500_000, total: 2_500_000, unit: 'bytes' });
+    expect(s.writes.at(-1)).toMatch(/100% 2\.5 MB\/2\.5 MB$/);
+  });
+
   it('counts files as "216 of 612" on a terminal', () => {
     const s = sink(true);
     const r = new ProgressRenderer(s.out, () => 0);
