@@ -54,16 +54,16 @@ function coerce(field: SettingField, raw: unknown, kind: string): unknown {
 }
 
 /**
- * The secrets in `--secret-stdin`'s text: the whole text is the one `missing` secret (a password
- * such as `key=abc` included) unless it starts with the name of a field and `=`; otherwise one
- * FIELD=VALUE line each.
+ * The secrets in `--secret-stdin`'s text: one FIELD=VALUE line each when it starts with a
+ * field's name and `=`; otherwise the whole text (a password such as `key=abc`, a private key's
+ * lines) is the first of `missing` (the secrets this configuration uses, in the form's order).
  */
 function stdinSecrets(text: string, missing: readonly SettingField[], names: readonly string[]): Record<string, string> {
   const fieldOf = (line: string): string | undefined => {
     const eq = line.indexOf('=');
     return eq > 0 && names.includes(line.slice(0, eq)) ? line.slice(0, eq) : undefined;
   };
-  if (missing.length === 1 && !fieldOf(text)) return { [missing[0]!.name]: text };
+  if (missing.length > 0 && !fieldOf(text)) return { [missing[0]!.name]: text };
   const out: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
     if (line.trim() === '') continue;
@@ -74,8 +74,15 @@ function stdinSecrets(text: string, missing: readonly SettingField[], names: rea
   return out;
 }
 
+/** True when `field` applies to these settings (SFTP's password only when it logs in with one); `fields` are all of the type's. */
+function applies(field: SettingField, settings: Record<string, unknown>, fields: readonly SettingField[]): boolean {
+  if (!field.when) return true;
+  const value = settings[field.when.field] ?? fields.find((f) => f.name === field.when!.field)?.default;
+  return field.when.is.includes(String(value));
+}
+
 /** Collects the secret values for `fields` from --secret-stdin, --secret-env or a prompt. */
-async function readSecrets(ctx: CliContext, kind: string, fields: readonly SettingField[], opts: { secretStdin?: boolean; secretEnv?: string[] }): Promise<Record<string, string>> {
+async function readSecrets(ctx: CliContext, kind: string, fields: readonly SettingField[], opts: { secretStdin?: boolean; secretEnv?: string[] }, config: { settings: Record<string, unknown>; fields: readonly SettingField[] }): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const names = fields.map((f) => f.name);
   if (fields.length === 0) {
@@ -101,7 +108,10 @@ async function readSecrets(ctx: CliContext, kind: string, fields: readonly Setti
       out[field] = value;
     }
   }
-  if (opts.secretStdin) Object.assign(out, stdinSecrets((await readStdin(ctx.io)).replace(/\r?\n$/, ''), fields.filter((f) => out[f.name] === undefined), names));
+  if (opts.secretStdin) {
+    const missing = fields.filter((f) => out[f.name] === undefined && applies(f, config.settings, config.fields));
+    Object.assign(out, stdinSecrets((await readStdin(ctx.io)).replace(/\r?\n$/, ''), missing, names));
+  }
   const wanted = fields.filter((f) => out[f.name] === undefined && (f.required || (!opts.secretStdin && !opts.secretEnv?.length)));
   for (const f of wanted) {
     if (!ctx.io.stdin.isTTY) {
@@ -127,7 +137,7 @@ export const storageCommand: CommandModule = {
       .description('add a storage (secrets are asked for, or read with --secret-stdin / --secret-env; never from the command line)')
       .argument('<name>', 'a name for it (letters, digits, "_", "." or "-"); refs are NAME:KEY')
       .addOption(new Option('--type <type>', 'storage type').choices(factories.map((f) => f.kind)).makeOptionMandatory())
-      .option('--secret-stdin', 'read the secret from stdin (several: one FIELD=VALUE line each)')
+      .option('--secret-stdin', 'read the secret from stdin: all of it is the one this storage uses (SFTP: the password or the private key, per --auth), or one FIELD=VALUE line each')
       .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
     for (const [name, { field, kinds }] of options) {
       const flag = `--${kebab(name)}`;
@@ -159,7 +169,7 @@ export const storageCommand: CommandModule = {
       if (factory.oauth && (opts.secretStdin || opts.secretEnv)) {
         throw new UsageError(`${capital(aStorage(kind))} is connected through your browser, not with secrets.`, `Add it, then run \`backup-desk storage connect ${name}\`.`);
       }
-      const secrets = await readSecrets(ctx, kind, secretFields, opts as { secretStdin?: boolean; secretEnv?: string[] });
+      const secrets = await readSecrets(ctx, kind, secretFields, opts as { secretStdin?: boolean; secretEnv?: string[] }, { settings, fields: factory.fields });
       const desk = await ctx.desk(cmd);
       const s = await desk['storages:add']({ name, kind, settings, secrets });
       ctx.out(`added storage ${s.name} (${s.kind}: ${s.description})`);
@@ -170,7 +180,7 @@ export const storageCommand: CommandModule = {
       .command('set-secret')
       .description('replace the secrets of a storage (a rotated key, a mistyped password): asked for, or from --secret-stdin / --secret-env; with a rotated key, its new --access-key-id (or user name) too; its other settings, rotation policy and schedules stay')
       .argument('<name>')
-      .option('--secret-stdin', 'read the secret from stdin (several: one FIELD=VALUE line each)')
+      .option('--secret-stdin', 'read the secret from stdin: all of it is the one this storage uses (SFTP: the password or the private key, per --auth), or one FIELD=VALUE line each')
       .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
     // The settings that go with the secrets (an access key ID, a user name), one flag each.
     const credentialFields = new Map(factories.flatMap((f) => f.fields.filter((x) => x.credential).map((x) => [x.name, x] as const)));
@@ -188,7 +198,7 @@ export const storageCommand: CommandModule = {
         if (!factory.fields.some((f) => f.name === fname && f.credential)) throw new UsageError(`--${kebab(fname)} is not a setting of ${aStorage(entry.kind)}.`);
         credentials[fname] = String(opts[fname]);
       }
-      const secrets = await readSecrets(ctx, entry.kind, fields, opts);
+      const secrets = await readSecrets(ctx, entry.kind, fields, opts, { settings: entry.settings, fields: factory.fields });
       await desk['storages:set-secrets']({ name, secrets, ...(Object.keys(credentials).length ? { credentials } : {}) });
       const what = [...Object.keys(credentials), ...Object.keys(secrets)];
       ctx.out(`stored the new ${what.join(', ')} of storage ${name}; check it with \`backup-desk storage test ${name}\``);

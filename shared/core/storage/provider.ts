@@ -198,6 +198,8 @@ export interface SettingField {
   readonly multiline?: boolean;
   /** A setting that goes with the secrets (an access key ID): changed with them by `storages:set-secrets`. */
   readonly credential?: boolean;
+  /** Used only when another setting has one of these values (SFTP's password: when "Log in with" is password). */
+  readonly when?: { readonly field: string; readonly is: readonly string[] };
 }
 
 /** Creates providers of one kind from validated, non-secret config. */

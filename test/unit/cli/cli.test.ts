@@ -77,6 +77,20 @@ describe('storage add secrets', () => {
     expect(await secrets.get(scope3, 'secretAccessKey')).toBe('wJal=rXUtn/K7MDENG');
   });
 
+  it('--secret-stdin for SFTP is the secret its way of logging in uses: the password, else the private key (all its lines)', async () => {
+    const secrets = new MemorySecretStore();
+    const sftp = (auth: string) => ['storage', 'add', `sf-${auth}`, '--type', 'sftp', '--host', '127.0.0.1', '--username', 'u', '--path', '/x', '--auth', auth, '--secret-stdin'];
+    const scopeOf = async (home: string) => (JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as { storages: { secretScope: string }[] }).storages[0]!.secretScope;
+    const pw = await cli(sftp('password'), { stdin: 'plain=pass\n', secrets });
+    expect(pw.code).toBe(0);
+    expect(await secrets.get(await scopeOf(pw.home), 'password')).toBe('plain=pass');
+    const pem = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----';
+    const key = await cli(sftp('key'), { stdin: `${pem}\n`, secrets });
+    expect(key.code).toBe(0);
+    expect(await secrets.get(await scopeOf(key.home), 'privateKey')).toBe(pem);
+    expect(await secrets.get(await scopeOf(key.home), 'password')).toBeUndefined();
+  });
+
   it('usage errors exit 2: no terminal and no secret source, unknown field, flags of another type, missing env', async () => {
     const none = await cli(S3);
     expect(none.code).toBe(2);
