@@ -16,7 +16,8 @@ export async function resolveLocalOdoo(spec: { conf?: string; dataDir?: string }
   const found = await detectLocalOdoo(spec.conf ? { confPath: spec.conf } : {});
   if (!found) {
     throw new AppError('NotFound', 'No Odoo configuration was found on this machine (/etc/odoo/odoo.conf, /etc/odoo*.conf, ~/.odoorc, ~/.openerp_serverrc).', {
-      hint: 'Give the path of your odoo.conf (--odoo-conf FILE), or choose a PostgreSQL server as the target.',
+      hint: 'Choose a PostgreSQL server as the target, or give the path of the odoo.conf your Odoo runs with.',
+      details: { cliHint: 'Give the path of your odoo.conf (--odoo-conf FILE), or choose a PostgreSQL server as the target (--target).' },
     });
   }
   return { pgUrl: found.connectUrl, dataDir: spec.dataDir ?? found.odoo.dataDir, localOdoo: found.odoo };

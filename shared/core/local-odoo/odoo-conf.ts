@@ -69,7 +69,7 @@ export async function readOdooConf(path: string): Promise<OdooConf> {
     if (code === 'EACCES' || code === 'EPERM') {
       throw new AppError('PermissionDenied', `Cannot read the Odoo configuration ${path}: permission denied.`, { hint: 'Run as a user who may read it (the Odoo user, or root).', cause: err });
     }
-    throw new AppError('NotFound', `The Odoo configuration file ${path} was not found.`, { hint: 'Give the path of your odoo.conf with --odoo-conf FILE.', cause: err });
+    throw new AppError('NotFound', `The Odoo configuration file ${path} was not found.`, { hint: 'Give the path of the odoo.conf your Odoo runs with.', details: { cliHint: 'Give the path of your odoo.conf with --odoo-conf FILE.' }, cause: err });
   }
   return parseOdooConf(text, path);
 }

@@ -122,7 +122,11 @@ export function classifyPgError(err: unknown, pgUrl: string | undefined, what = 
         cause: err,
       });
     case '3D000':
-      return new AppError('NotFound', `${what} at ${label}: ${msg}`, { hint: 'Check the database name (--db, or the one in the URL) and that it exists on that server.', cause: err });
+      return new AppError('NotFound', `${what} at ${label}: ${msg}`, {
+        hint: 'Check the database name and that it exists on that server.',
+        details: { cliHint: 'Check the database name (--db, or the one in the URL) and that it exists on that server.' },
+        cause: err,
+      });
     case '57P01':
     case '57P03':
       return new AppError('Transient', `${what} at ${label} is shutting down or starting: ${msg}`, { hint: 'Try again in a moment.', cause: err });

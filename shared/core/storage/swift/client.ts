@@ -63,14 +63,16 @@ export function selectEndpoint(catalog: readonly CatalogService[], iface: string
     const hit = ofIface.find((e) => e.region === region || e.region_id === region);
     if (!hit) {
       throw new AppError('InvalidInput', `The Swift catalog has no ${iface} endpoint in region "${region}" (regions: ${regions.join(', ') || 'none'}).`, {
-        hint: `Set one of those regions: \`backup-desk storage edit ${storage} --region NAME\`.`,
+        hint: 'Add the storage again with one of those regions as its Region.',
+        details: { cliHint: `Add it again with one of those regions: \`backup-desk storage remove ${storage}\`, then \`storage add ${storage} --type swift … --region NAME\`.` },
       });
     }
     return hit.url!;
   }
   if (regions.length > 1) {
     throw new AppError('InvalidInput', `The Swift catalog lists several regions (${regions.join(', ')}); choose one.`, {
-      hint: `Set the region: \`backup-desk storage edit ${storage} --region NAME\`.`,
+      hint: 'Add the storage again with one of those regions as its Region.',
+      details: { cliHint: `Add it again with a region: \`backup-desk storage remove ${storage}\`, then \`storage add ${storage} --type swift … --region NAME\`.` },
     });
   }
   const only = ofIface[0];
@@ -108,14 +110,15 @@ export class SwiftClient {
     const password = await this.o.password();
     if (password === undefined || password === '') {
       throw new AppError('AuthFailed', `Swift storage "${this.o.storageName}" has no password/key stored.`, {
-        hint: `Store it: \`backup-desk storage edit ${this.o.storageName} --secret-stdin\`.`,
+        hint: 'Store it with "Change secret" on the Storages screen.',
+        details: { cliHint: `Store it: \`backup-desk storage set-secret ${this.o.storageName}\`.` },
       });
     }
     const fail = (status: number): AppError =>
       status === 401 || status === 403
         ? new AppError('AuthFailed', `${c.authVersion === 'v3' ? 'Keystone' : 'Swift tempauth'} rejected the user, project or password of storage "${this.o.storageName}".`, {
-            hint: `Check them: \`backup-desk storage edit ${this.o.storageName}\`.`,
-            details: { status },
+            hint: 'Check them; a changed password goes in with "Change secret" on the Storages screen.',
+            details: { status, cliHint: `Check them; a changed password: \`backup-desk storage set-secret ${this.o.storageName}\`.` },
           })
         : status === 404 || status === 405
           ? new AppError('InvalidInput', `Nothing answers authentication at ${c.authUrl} (HTTP ${status}).`, { hint: 'Check the auth URL (…/v3 for Keystone, …/auth/v1.0 for tempauth) and the auth version.' })

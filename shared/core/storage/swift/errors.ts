@@ -24,8 +24,8 @@ export function classifySwiftError(err: unknown, what: string, storage: string, 
     if (s === 404) return new AppError('NotFound', `"${what}" was not found on Swift.`, { hint: 'Check the container and folder; the object may have been deleted.', details });
     if (s === 401) {
       return new AppError('AuthFailed', `Swift rejected the credentials of storage "${storage}".`, {
-        hint: `Check the user, project and password: \`backup-desk storage edit ${storage}\`.`,
-        details,
+        hint: 'Check the user, project and password; a changed password goes in with "Change secret" on the Storages screen.',
+        details: { ...details, cliHint: `Check the user, project and password; a changed password: \`backup-desk storage set-secret ${storage}\`.` },
       });
     }
     if (s === 403) return new AppError('PermissionDenied', `Swift refused access to "${what}".`, { hint: 'Check the user\'s role on the project and the container ACLs.', details });

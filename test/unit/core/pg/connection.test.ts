@@ -27,5 +27,10 @@ describe('pg connection helpers', () => {
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
     expect(classifyPgError(Object.assign(new Error('password authentication failed'), { code: '28P01' }), undefined).kind).toBe('AuthFailed');
     expect(quoteIdent('a"b')).toBe('"a""b"');
+    // A missing database: the app's words in the hint, the CLI's flags only in cliHint.
+    const missing = classifyPgError(Object.assign(new Error('database "nope" does not exist'), { code: '3D000' }), 'postgres://u@127.0.0.1:5432/nope');
+    expect(missing.kind).toBe('NotFound');
+    expect(missing.hint).not.toMatch(/--/);
+    expect(missing.details?.cliHint).toMatch(/--db/);
   });
 });

@@ -108,7 +108,9 @@ describe('Swift provider', () => {
     const wrong = await open({}, 'wrong');
     const e2 = await caught(wrong.stat('a.zip'));
     expect(e2.kind).toBe('AuthFailed');
-    expect(e2.hint).toMatch(/storage edit sw/);
+    // Commands that exist: the app's words in the hint, the CLI's in cliHint.
+    expect(e2.hint).toMatch(/"Change secret" on the Storages screen/);
+    expect(e2.details?.cliHint).toMatch(/`backup-desk storage set-secret sw`/);
   });
 
   it('authenticates with v1 tempauth', async () => {
