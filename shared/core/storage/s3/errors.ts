@@ -94,7 +94,7 @@ export function classifyS3Error(err: unknown, ctx: S3ErrorContext): AppError {
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH') {
     return new AppError('Transient', `Cannot reach the S3 endpoint ${ctx.endpoint} (${code}).`, {
       ...base,
-      hint: `Check the endpoint URL ${ctx.endpoint}, your network and any proxy.`,
+      hint: /^https?:\/\//.test(ctx.endpoint) ? `Check the endpoint URL ${ctx.endpoint}, your network and any proxy.` : `Check your network and any proxy (${ctx.endpoint}).`,
     });
   }
   if (isTransientNetworkError(err)) {

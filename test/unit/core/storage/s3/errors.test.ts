@@ -34,6 +34,8 @@ describe('classifyS3Error', () => {
     expect(refused.kind).toBe('Transient');
     expect(refused.hint).toContain('http://127.0.0.1:9000');
     expect(classifyS3Error(Object.assign(new Error('x'), { code: 'ENOTFOUND' }), ctx).hint).toContain('127.0.0.1:9000');
+    // AWS itself has no endpoint URL to check.
+    expect(classifyS3Error(Object.assign(new Error('x'), { code: 'ENOTFOUND' }), { ...ctx, endpoint: 'AWS S3 (us-east-1)' }).hint).toBe('Check your network and any proxy (AWS S3 (us-east-1)).');
     expect(classifyS3Error(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), ctx).kind).toBe('Transient');
     expect(classifyS3Error(Object.assign(new Error('t'), { name: 'TimeoutError' }), ctx).kind).toBe('Transient');
   });
