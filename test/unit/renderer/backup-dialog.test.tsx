@@ -29,6 +29,10 @@ describe('Back up now', { timeout: 30_000 }, () => {
     expect(go).toBeDisabled(); // no database yet
     await user.type(screen.getByLabelText('Database'), 'acme');
     await user.type(screen.getByLabelText('Odoo data dir'), '/var/lib/odoo');
+    // Of several storages none is ticked for the user (the first may be one not to write to).
+    expect(screen.getByLabelText('nas')).not.toBeChecked();
+    expect(go).toBeDisabled();
+    await user.click(screen.getByLabelText('nas'));
     await user.click(screen.getByLabelText('s3'));
     await user.click(screen.getByLabelText(/Encrypt/));
     expect(go).toBeDisabled(); // no passphrase yet
@@ -75,6 +79,7 @@ describe('Back up now', { timeout: 30_000 }, () => {
     const user = userEvent.setup();
     const fake = setup();
     await user.type(screen.getByLabelText('Database'), 'acme');
+    await user.click(screen.getByLabelText('nas'));
     await user.click(screen.getByRole('button', { name: 'Back up now' }));
     act(() => fake.emit('job:update', snap('bk-1', { progress: { phase: 'backup', done: 1, unit: 'bytes' } })));
     await user.click(await screen.findByRole('button', { name: 'Cancel backup' }));

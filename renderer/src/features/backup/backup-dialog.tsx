@@ -54,7 +54,7 @@ export function requestOf(f: Form): BackupRequest {
 export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   const api = useApi();
   const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId() };
-  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.slice(0, 1), format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '', passphraseAgain: '' });
+  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.length === 1 ? [...storages] : [], format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '', passphraseAgain: '' });
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job, rate } = useJob(jobId);
