@@ -8,7 +8,7 @@ import { fakeClient, snap } from './fake-client';
 
 const SOURCE: RestoreSource = { source: 'local:acme_2024-01-01_00-00-00.zip', label: 'acme_2024-01-01_00-00-00.zip', database: 'acme', encrypted: false, format: 'zip', size: 1234 };
 
-function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = SOURCE, preset?: RestorePreset, onClose: () => void = () => undefined) {
+function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = SOURCE, preset?: RestorePreset, onClose: () => void = () => undefined, overrides: Parameters<typeof fakeClient>[0] = {}) {
   const fake = fakeClient({
     'storages:passphrase-remembered': async () => ({ remembered: true }),
     'targets:detect': async () => [
@@ -20,6 +20,7 @@ function setup(existing: string[] = ['acme', 'prod'], initial: RestoreSource = S
     'restore:start': async () => ({ jobId: 'job-1' }),
     'jobs:get': async () => snap('job-1'),
     'jobs:cancel': async () => ({ cancelled: true }),
+    ...overrides,
   });
   render(
     <ApiProvider client={fake.client}>
@@ -96,6 +97,23 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(await screen.findByText('✓ “acme” is free.')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Back' }));
     expect(screen.getByRole('radio', { name: /Odoo server erp/ })).toBeChecked();
+  });
+
+  it('refuses a server URL that is no postgres:// URL on the target step; a server that cannot be reached is the target\'s problem, not the name\'s', async () => {
+    const user = userEvent.setup();
+    setup([], SOURCE, undefined, undefined, {
+      'restore:check-name': async () => Promise.reject({ kind: 'Transient', message: 'PostgreSQL is not reachable at db:5432 (ECONNREFUSED).' }),
+    });
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('radio', { name: /Another PostgreSQL server/ }));
+    await user.type(screen.getByLabelText('Server URL'), 'mysql://db');
+    expect(screen.getByText(/Give a postgres:\/\/ URL/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
+    await user.clear(screen.getByLabelText('Server URL'));
+    await user.type(screen.getByLabelText('Server URL'), 'postgres://odoo@db:5432/postgres');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('PostgreSQL is not reachable at db:5432');
+    expect(screen.getByLabelText('Database name')).not.toHaveAttribute('aria-invalid', 'true');
   });
 
   it('validates the name live and flags an existing database', async () => {

@@ -130,13 +130,15 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
 
   const target: RestoreTargetSpec | undefined = useMemo(() => {
     const withDir = <T extends RestoreTargetSpec>(t: T): T => (dataDir.trim() && t.type !== 'odoo' ? { ...t, dataDir: dataDir.trim() } : t);
-    if (targetId === 'custom') return customUrl.trim() ? withDir({ type: 'postgres', url: customUrl.trim() }) : undefined;
+    if (targetId === 'custom') return customUrl.trim() && !urlProblem(customUrl) ? withDir({ type: 'postgres', url: customUrl.trim() }) : undefined;
     const t = targets?.find((x) => x.id === targetId)?.target;
     return t ? withDir(t) : undefined;
   }, [targetId, customUrl, dataDir, targets]);
   const targetLabel = targetId === 'custom' ? `PostgreSQL at ${redactUrl(customUrl)}` : (targets?.find((x) => x.id === targetId)?.label ?? '');
 
   const problem = dbNameProblem(name);
+  // The server refused the name itself; any other failure (unreachable, a login refused) is about the target, not the name.
+  const nameRefused = check.state === 'error' && check.error.kind === 'InvalidInput';
   // The owner applies where this app creates the database itself (not the private server, not an Odoo's manager).
   const ownerApplies = target?.type === 'postgres' || target?.type === 'local-odoo';
   const ownerRole = ownerApplies ? owner.trim() : '';
@@ -266,7 +268,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
             </label>
           </fieldset>
           {targetId === 'custom' ? (
-            <Field label="Server URL" htmlFor={ids.url} help="For example postgres://odoo@db.example.com:5432/postgres. A password is better kept in ~/.pgpass than in the URL.">
+            <Field label="Server URL" htmlFor={ids.url} help="For example postgres://odoo@db.example.com:5432/postgres. A password is better kept in ~/.pgpass than in the URL." error={urlProblem(customUrl)}>
               <input id={ids.url} type="text" value={customUrl} onChange={(e) => setCustomUrl(e.target.value)} placeholder="postgres://user@host:5432/postgres" />
             </Field>
           ) : null}
@@ -295,7 +297,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
             label="Database name"
             htmlFor={ids.name}
             help="Letters, digits, “_”, “.” and “-”, starting with a letter or digit (Odoo's rule)."
-            error={problem ?? (check.state === 'error' ? check.error.message : undefined)}
+            error={problem ?? (nameRefused ? check.error.message : undefined)}
           >
             <input
               id={ids.name}
@@ -303,11 +305,12 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
               autoFocus
               spellCheck={false}
               value={name}
-              aria-invalid={problem !== undefined || check.state === 'error'}
+              aria-invalid={problem !== undefined || nameRefused}
               aria-describedby={`${ids.name}-help ${ids.name}-status`}
               onChange={(e) => setName(e.target.value.trim())}
             />
           </Field>
+          {check.state === 'error' && !nameRefused ? <ErrorMessage error={check.error} /> : null}
           <p id={`${ids.name}-status`} className="name-status" role="status" aria-live="polite">
             {problem ? null : check.state === 'checking' ? (
               'Checking the server…'
@@ -547,6 +550,12 @@ function SourceSummary({ s, compact = false }: { s: RestoreSource; compact?: boo
       </span>
     </div>
   );
+}
+
+/** What is wrong with a typed server URL, if anything (the check of the name would only say it later, as if the name were wrong). */
+export function urlProblem(url: string): string | undefined {
+  const u = url.trim();
+  return u && !/^postgres(ql)?:\/\/./.test(u) ? 'Give a postgres:// URL, such as postgres://odoo@db.example.com:5432/postgres.' : undefined;
 }
 
 /** Known restore phases, in order, with plain labels. */
