@@ -100,7 +100,7 @@ async function scanCustomDump(source: BackupSource, head: Buffer, stream: Readab
       tool: tool.path,
       args: ['-a', '-t', 'ir_attachment', '-t', 'ir_config_parameter', '-f', '-'],
       ...(useFile ? { path: source.localPath! } : { input: stream }),
-      failed: (tail) => new AppError('Integrity', `pg_restore could not read the dump's attachments: ${tail}`, { hint: 'The dump is damaged or incomplete.' }),
+      failed: (tail) => new AppError('Integrity', `pg_restore could not read the dump's attachments: ${tail.replace(/^pg_restore: (error: )?/, '')}`, { hint: 'The dump is damaged or incomplete.' }),
     },
     (sql) => scanSqlDump(sql, { ...opts, readToEnd: true }),
   );

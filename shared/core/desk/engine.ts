@@ -49,7 +49,9 @@ export const restoreEngine: RestoreEngine = {
     } catch (err) {
       const e = toAppError(err);
       if (e.kind === 'Cancelled') throw e;
-      return { ...r, warnings: [...(r.warnings ?? []), `Where the attachments live could not be read: ${e.message}`] };
+      // A dump that breaks off is more than a missing attachments line: say so first.
+      const warning = e.kind === 'Integrity' ? `The backup looks damaged or incomplete: ${e.message.replace(/\.?$/, '.')} Verify it before relying on it.` : `Where the attachments live could not be read: ${e.message}`;
+      return { ...r, warnings: [...(r.warnings ?? []), warning] };
     }
   },
   restore: (o, ctx) =>

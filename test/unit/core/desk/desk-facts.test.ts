@@ -1,4 +1,4 @@
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,19 @@ describe('Desk: inspect without the attachments', () => {
     expect(full.attachments?.total.count).toBeGreaterThan(0);
     const { attachments: _, ...rest } = full;
     expect(quick).toEqual(rest);
+    await desk.close();
+  });
+});
+
+describe('Desk: inspect of a damaged dump', () => {
+  const dir = fixtureDirWith('acme_medium_dump.dump');
+  it.skipIf(!dir)('says first that the backup looks damaged, not only that the attachments could not be read', async () => {
+    const desk = await Desk.open({ home: join(tmp, 'home-trunc'), secrets: new MemorySecretStore() });
+    const whole = await readFile(join(dir!, 'acme_medium_dump.dump'));
+    const cut = join(tmp, 'cut.dump');
+    await writeFile(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const r = await desk['backups:inspect']({ source: cut });
+    expect(r.warnings?.some((w) => /^The backup looks damaged or incomplete: pg_restore could not read the dump's attachments: (?!pg_restore).*\. Verify it before relying on it\.$/.test(w)), JSON.stringify(r.warnings)).toBe(true);
     await desk.close();
   });
 });
