@@ -89,6 +89,8 @@ export function useJob(jobId: string | undefined): { job: JobSnapshotDto | undef
           last.current = { t: now, done: doneBytes, phase: p.phase };
         } else if (!prev || prev.phase !== p.phase) {
           last.current = { t: now, done: doneBytes, phase: p.phase };
+          // A new phase (the download's check after its transfer) has a speed of its own.
+          if (prev) setRate({ bytesPerSecond: undefined, secondsLeft: undefined });
         }
       }
     };

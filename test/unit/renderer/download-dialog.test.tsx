@@ -79,6 +79,11 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     expect(screen.getByTestId('dl-speed')).toHaveTextContent('10 MB/s');
     expect(screen.getByTestId('dl-eta')).toHaveTextContent('8 s');
     expect(screen.getByRole('progressbar', { name: 'Download progress' })).toHaveAttribute('aria-valuenow', '20');
+    // The check after the transfer starts at 0 with no speed yet: not the transfer's, with "0 s" left.
+    now.mockReturnValue(3000);
+    act(() => fake.emit('job:update', snap('dl-1', { progress: { phase: 'verify', label: 'Verifying', done: 0, total: 100_000_000, unit: 'bytes' } })));
+    expect(screen.getByTestId('dl-speed')).not.toHaveTextContent('10 MB/s');
+    expect(screen.getByTestId('dl-eta')).not.toHaveTextContent(/\d s/);
     now.mockRestore();
     act(() =>
       fake.emit('job:done', snap('dl-1', { state: 'succeeded', result: { path: '/tmp/acme.zip', storedBytes: 100_000_000, bytes: 99_000_000, verified: ['size', 'sha256', 'zip (12 entries)'] } })),
