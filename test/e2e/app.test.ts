@@ -315,7 +315,7 @@ describe('the app in Chromium against `serve`', () => {
   it('shows the other screens: activity, history, storages, settings, and the dark theme', async () => {
     await nav('Activity').click();
     await page.getByRole('heading', { name: 'Activity' }).waitFor();
-    await page.getByRole('region', { name: 'History' }).waitFor();
+    await page.getByRole('region', { name: 'Finished' }).waitFor();
     await shot('activity');
     await nav('History').click();
     await page.getByRole('heading', { name: 'History', level: 1 }).waitFor();

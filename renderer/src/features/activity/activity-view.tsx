@@ -80,8 +80,8 @@ export function ActivityView({ jobs }: { jobs: readonly JobSnapshotDto[] }) {
         </section>
       ) : null}
       {past.length ? (
-        <section aria-label="History">
-          <h2 className="section-title">History</h2>
+        <section aria-label="Finished">
+          <h2 className="section-title">Finished</h2>
           <ul className="card-list">{past.map(row)}</ul>
         </section>
       ) : null}
