@@ -65,8 +65,9 @@ type Resolved = BackupRequest & { readonly layout: BackupLayout };
 export class BackupService {
   constructor(private readonly d: BackupServiceDeps) {}
 
-  /** Starts a backup job. */
-  start(req: BackupRequest): JobHandle<BackupResult> {
+  /** Starts a backup job (a storage named twice is written once). */
+  start(given: BackupRequest): JobHandle<BackupResult> {
+    const req = { ...given, to: [...new Set(given.to)] };
     const src = req.source.type === 'odoo' ? `odoo:${req.source.instance}` : 'PostgreSQL';
     return this.d.jobs.start('backup', `Back up ${req.db} (${src}) to ${req.to.join(', ')}`, (ctx) => this.run(req, ctx));
   }
