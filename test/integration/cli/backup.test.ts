@@ -100,6 +100,8 @@ describe('backup-desk backup (built CLI)', () => {
     const human = await cli(home, backupArgs('--to', 'nas', '--layout', 'backup-desk'));
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^backed up shop \(zip\) — .*sha256 [0-9a-f]{64}, in \d+\.\d s\n {2}nas:shop\/shop_.*\.zip\nverification: All 80 files/);
+    const again = JSON.parse((await cli(home, ['history', '--json'])).stdout) as Array<{ destinations: string[] }>;
+    expect(again[0]!.destinations).toEqual(['nas']);
   });
 
   it('odoo-manager layout: list shows the sha256 of its .sha256 file, download checks it, a wrong one fails the download', async () => {
