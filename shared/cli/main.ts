@@ -1,10 +1,15 @@
 /** Entry point of the built CLI (`bin/backup-desk.js` runs dist/cli/main.js). */
+import { cancelOpenRunsNow } from '../core/history';
 import { runCli } from './cli';
 
 const interrupt = new AbortController();
 process.on('SIGINT', () => {
   // First Ctrl-C cancels the running job cleanly; a second one quits at once.
-  if (interrupt.signal.aborted) process.exit(130);
+  if (interrupt.signal.aborted) {
+    // Quitting at once: the runs still open are cancelled ones, not "interrupted" failures.
+    cancelOpenRunsNow();
+    process.exit(130);
+  }
   process.stderr.write('\ncancelling… (press Ctrl-C again to quit at once)\n');
   interrupt.abort();
 });

@@ -10,9 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { runSchema, type Run, type RunError, type RunFilter, type RunKind } from '../../contract/history';
-import { AppError, toAppError } from '../errors';
+import { AppError, cancelledError, toAppError } from '../errors';
 import { nullLogger, type Logger } from '../util/logger';
-import { appendLine, historyPath, readLines } from './run-log';
+import { appendLine, appendLineSync, historyPath, readLines } from './run-log';
 
 /** What is known when a run begins. */
 export interface RunStart {
@@ -101,6 +101,25 @@ export class RunRecorder {
     })();
     return this.finished;
   }
+
+  /** Records the end at once, synchronously (the process is about to exit); nothing once an end was recorded. */
+  finishNow(end: RunEnd): void {
+    if (this.finished) return;
+    this.finished = Promise.resolve(checkedRun(mergeEvents([this.startLine]).get(this.id)));
+    appendLineSync(this.history.file, { v: VERSION, e: 'end', id: this.id, ...endFields(end) });
+  }
+}
+
+/** The runs this process has started and not yet ended. */
+const openRuns = new Set<RunRecorder>();
+
+/**
+ * Records every run this process still has open as cancelled, synchronously: for a process that
+ * quits at once (a second Ctrl-C), whose runs would otherwise be shown as failed ("interrupted").
+ */
+export function cancelOpenRunsNow(): void {
+  for (const run of openRuns) run.finishNow({ outcome: 'cancelled', error: cancelledError('The run') });
+  openRuns.clear();
 }
 
 /** A merged record that must be a valid run (we just wrote it). */
@@ -238,6 +257,7 @@ export async function trackRun<T>(history: RunHistory, start: RunStart, fn: (run
   const log = opts.log ?? nullLogger;
   const warn = (err: unknown): void => log.warn('could not write the run history', { error: toAppError(err).message });
   const recorder = await history.start(start).catch((err: unknown) => void warn(err));
+  if (recorder) openRuns.add(recorder);
   let value: T;
   try {
     value = await fn(recorder ?? undefined);
@@ -245,6 +265,8 @@ export async function trackRun<T>(history: RunHistory, start: RunStart, fn: (run
     const e = toAppError(err);
     await recorder?.finish({ outcome: e.kind === 'Cancelled' ? 'cancelled' : 'failed', error: e }).catch(warn);
     throw err;
+  } finally {
+    if (recorder) openRuns.delete(recorder);
   }
   await recorder?.finish({ outcome: 'ok', ...(opts.summarize ? opts.summarize(value) : {}) }).catch(warn);
   return value;

@@ -12,6 +12,7 @@
  *   event: they are never fatal);
  * - each append is fsynced before it resolves.
  */
+import { appendFileSync, closeSync, fstatSync, fsyncSync, openSync, readSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -59,6 +60,26 @@ export async function appendLine(file: string, value: unknown): Promise<void> {
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw fileError(file, 'write to', err);
+  }
+}
+
+/**
+ * `appendLine` for a process about to exit at once (a second Ctrl-C), where nothing async runs
+ * any more: the same whole line, newline-led after a torn one, fsynced. Failures are ignored.
+ */
+export function appendLineSync(file: string, value: unknown): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'a+', 0o600);
+    const { size } = fstatSync(fd);
+    const last = Buffer.alloc(1);
+    const lead = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a ? '\n' : '';
+    appendFileSync(fd, `${lead}${JSON.stringify(value)}\n`);
+    fsyncSync(fd);
+  } catch {
+    /* the run is then shown as interrupted, as before */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

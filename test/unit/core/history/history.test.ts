@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSchema } from '../../../../shared/contract/history';
 import { AppError, cancelledError } from '../../../../shared/core/errors';
-import { historyPath, RunHistory, trackRun } from '../../../../shared/core/history';
+import { cancelOpenRunsNow, historyPath, RunHistory, trackRun } from '../../../../shared/core/history';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '../../../..');
@@ -98,6 +98,19 @@ describe('RunHistory', () => {
     const line = { v: 1, e: 'start', id: 'dead', kind: 'backup', db: 'a', startedAt: '2026-01-01T00:00:00.000Z', refs: [], destinations: [], details: {}, pid, host: (await import('node:os')).hostname() };
     await writeFile(historyPath(home), JSON.stringify(line) + '\n');
     expect(await history.list()).toMatchObject([{ id: 'dead', outcome: 'failed', endedAt: null, error: { message: expect.stringMatching(/Interrupted/) } }]);
+  });
+
+  it('records the runs still open as cancelled, at once, for a process that quits (a second Ctrl-C); a torn last line stays apart', async () => {
+    let release: () => void = () => undefined;
+    const pending = trackRun(history, { kind: 'restore', db: 'big' }, () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 50)); // the start is written
+    await appendFile(historyPath(home), '{"v":1,"e":"start","id":"torn","kind":"bac');
+    cancelOpenRunsNow();
+    expect(await history.list()).toMatchObject([{ kind: 'restore', db: 'big', outcome: 'cancelled', error: { kind: 'Cancelled' } }]);
+    // The work's own end afterwards records nothing more.
+    release();
+    await pending;
+    expect(await history.list()).toMatchObject([{ kind: 'restore', outcome: 'cancelled' }]);
   });
 
   it('keeps every line whole when several processes append at once', async () => {
