@@ -1,17 +1,13 @@
 /** `storage add|list|remove|forget-passphrase|test`: configure storages. Flags of `add` come from each factory's `fields`. */
 import { Option, type Command } from 'commander';
 import { STORAGE_NAME } from '../../contract/storages';
-import type { SettingField } from '../../core/storage/provider';
+import { settingFlag, type SettingField } from '../../core/storage/provider';
 import { listFactories } from '../../core/storage/registry';
 import { UsageError, type CliContext } from '../context';
 import { readStdin } from '../io';
 import { table } from '../format';
 import { commandGroup, type CommandModule } from './index';
 
-/** `secretAccessKey` -> `secret-access-key`. */
-export function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -44,11 +40,11 @@ function coerce(field: SettingField, raw: unknown, kind: string): unknown {
   if (field.type === 'boolean') return raw === true || raw === 'true' || raw === '1' || raw === 'yes';
   if (field.type === 'number') {
     const n = Number(raw);
-    if (!Number.isFinite(n)) throw new UsageError(`--${kebab(field.name)} must be a number for ${aStorage(kind)} (got "${String(raw)}").`);
+    if (!Number.isFinite(n)) throw new UsageError(`${settingFlag(field.name)} must be a number for ${aStorage(kind)} (got "${String(raw)}").`);
     return n;
   }
   if (field.type === 'select' && field.options && !field.options.includes(String(raw))) {
-    throw new UsageError(`--${kebab(field.name)} must be one of ${field.options.join(', ')} (got "${String(raw)}").`);
+    throw new UsageError(`${settingFlag(field.name)} must be one of ${field.options.join(', ')} (got "${String(raw)}").`);
   }
   return String(raw);
 }
@@ -140,7 +136,7 @@ export const storageCommand: CommandModule = {
       .option('--secret-stdin', 'read the secret from stdin: all of it is the one this storage uses (SFTP: the password or the private key, per --auth), or one FIELD=VALUE line each')
       .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
     for (const [name, { field, kinds }] of options) {
-      const flag = `--${kebab(name)}`;
+      const flag = settingFlag(name);
       const desc = `${field.label}${field.help ? ` — ${field.help}` : ''} [${kinds.join(', ')}]`;
       add.addOption(field.type === 'boolean' ? new Option(flag, desc) : new Option(`${flag} <value>`, desc));
     }
@@ -153,12 +149,12 @@ export const storageCommand: CommandModule = {
       for (const [fname, { field }] of options) {
         const v = opts[fname];
         if (v === undefined) continue;
-        if (!own.has(fname)) throw new UsageError(`--${kebab(fname)} is not a setting of ${aStorage(kind)}.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => `--${kebab(f.name)}`).join(', ') || 'none'}.`);
+        if (!own.has(fname)) throw new UsageError(`${settingFlag(fname)} is not a setting of ${aStorage(kind)}.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => `${settingFlag(f.name)}`).join(', ') || 'none'}.`);
         settings[fname] = coerce(field, v, kind);
       }
       for (const f of factory.fields) {
         if (!f.secret && f.required && settings[f.name] === undefined && f.default === undefined) {
-          throw new UsageError(`${capital(aStorage(kind))} needs --${kebab(f.name)}.`);
+          throw new UsageError(`${capital(aStorage(kind))} needs ${settingFlag(f.name)}.`);
         }
         if (f.type === 'path' && typeof settings[f.name] === 'string') {
           const { resolve } = await import('node:path');
@@ -184,7 +180,7 @@ export const storageCommand: CommandModule = {
       .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
     // The settings that go with the secrets (an access key ID, a user name), one flag each.
     const credentialFields = new Map(factories.flatMap((f) => f.fields.filter((x) => x.credential).map((x) => [x.name, x] as const)));
-    for (const [fname, field] of credentialFields) setSecret.option(`--${kebab(fname)} <value>`, `new ${field.label} (goes with the secrets)`);
+    for (const [fname, field] of credentialFields) setSecret.option(`${settingFlag(fname)} <value>`, `new ${field.label} (goes with the secrets)`);
     setSecret.action(async (name: string, opts: { secretStdin?: boolean; secretEnv?: string[] } & Record<string, unknown>, cmd: Command) => {
       const desk = await ctx.desk(cmd);
       const entry = await desk.storageEntry(name); // NotFound, naming the configured ones
@@ -195,7 +191,7 @@ export const storageCommand: CommandModule = {
       const credentials: Record<string, string> = {};
       for (const fname of credentialFields.keys()) {
         if (opts[fname] === undefined) continue;
-        if (!factory.fields.some((f) => f.name === fname && f.credential)) throw new UsageError(`--${kebab(fname)} is not a setting of ${aStorage(entry.kind)}.`);
+        if (!factory.fields.some((f) => f.name === fname && f.credential)) throw new UsageError(`${settingFlag(fname)} is not a setting of ${aStorage(entry.kind)}.`);
         credentials[fname] = String(opts[fname]);
       }
       const secrets = await readSecrets(ctx, entry.kind, fields, opts, { settings: entry.settings, fields: factory.fields });

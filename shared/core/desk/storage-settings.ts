@@ -1,8 +1,9 @@
 /** Checking a `storages:add` request against its storage type: secrets apart from settings, nothing missing, settings valid. */
 import type { ApiArgs } from '../../contract/api';
 import { STORAGE_NAME_PATTERN } from '../config';
-import { AppError, issueText } from '../errors';
-import { getFactory, type RegisteredFactory } from '../storage/registry';
+import { AppError } from '../errors';
+import { settingFlag } from '../storage/provider';
+import { getFactory, settingsIssues, type RegisteredFactory } from '../storage/registry';
 
 /** A `storages:add` request split and validated: parsed settings, and the secrets to store. */
 export interface CheckedStorage {
@@ -41,12 +42,10 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
   }
   const parsed = factory.configSchema.safeParse(settings);
   if (!parsed.success) {
-    const label = (key: PropertyKey | undefined): string => factory.fields.find((f) => f.name === key)?.label ?? (key === undefined ? 'Settings' : String(key));
-    const issues = parsed.error.issues.map((i) => `${label(i.path[0])}: ${issueText(i).replace(/\.$/, '')}`).join('; ');
     const fields = factory.fields.filter((f) => !f.secret);
-    throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${issues}.`, {
+    throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues)}.`, {
       hint: `Its settings are: ${fields.map((f) => `${f.label}${f.required ? ' (required)' : ''}`).join(', ')}.`,
-      details: { cliHint: `Its settings are: ${fields.map((f) => `--${f.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${f.required ? ' (required)' : ''}`).join(', ')}.` },
+      details: { cliHint: `Its settings are: ${fields.map((f) => `${settingFlag(f.name)}${f.required ? ' (required)' : ''}`).join(', ')}.` },
     });
   }
   return { factory, settings: parsed.data as Record<string, unknown>, secrets };
@@ -69,13 +68,13 @@ export function credentialSettings(factory: RegisteredFactory, current: Record<s
   const allowed = new Set(factory.fields.filter((f) => f.credential).map((f) => f.name));
   for (const k of Object.keys(credentials)) {
     if (!allowed.has(k)) {
-      throw new AppError('InvalidInput', `"${k}" cannot be changed with the secrets of a ${factory.label} storage.`, {
+      throw new AppError('InvalidInput', `"${k}" cannot be changed with the secrets of ${factory.label} storages.`, {
         hint: allowed.size ? `What goes with its secrets: ${[...allowed].join(', ')}.` : 'Only its secrets can be changed.',
       });
     }
   }
   const parsed = factory.configSchema.safeParse({ ...current, ...credentials });
-  if (!parsed.success) throw new AppError('InvalidInput', `Invalid value: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues)}.`);
   // Stored as parsed (trimmed, defaults applied), as `storages:add` stores a new storage's settings.
   return parsed.data as Record<string, unknown>;
 }

@@ -182,6 +182,11 @@ export interface ProviderDeps {
   readonly storageName?: string;
 }
 
+/** The CLI flag of a setting: `secretAccessKey` -> `--secret-access-key`. */
+export function settingFlag(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 /** Describes one setting of a provider, to drive forms and `storage add` flags. */
 export interface SettingField {
   /** Config key (camelCase), also the CLI flag in kebab-case. */

@@ -3,7 +3,7 @@
  * explicitly (rclone's `backend/all`, without side effects). To add a provider, add one
  * import and one entry to `FACTORIES`.
  */
-import { AppError, issueText } from '../errors';
+import { AppError, issueText, type SchemaIssue } from '../errors';
 import type { Logger } from '../util/logger';
 import type { SecretStore } from '../secrets/secret-store';
 import type { ProviderDeps, ProviderFactory, StorageProvider } from './provider';
@@ -78,13 +78,18 @@ export interface OpenStorageDeps {
   readonly wrap?: (provider: StorageProvider, ctx: { name: string; log: Logger }) => StorageProvider;
 }
 
+/** What is wrong with a storage's settings, each by its form label ("Bucket: Bucket names are…; Region: is missing"), without a final full stop. */
+export function settingsIssues(factory: Pick<RegisteredFactory, 'fields'>, issues: readonly SchemaIssue[]): string {
+  const label = (key: PropertyKey | undefined): string => factory.fields.find((f) => f.name === key)?.label ?? (key === undefined ? 'Settings' : String(key));
+  return issues.map((i) => `${label(i.path[0])}: ${issueText(i).replace(/\.$/, '')}`).join('; ');
+}
+
 /** Validates a storage's settings with its factory's schema; `InvalidInput` naming the storage. */
 export function parseSettings(entry: Pick<OpenableStorage, 'name' | 'kind' | 'settings'>): unknown {
   const factory = getFactory(entry.kind);
   const parsed = factory.configSchema.safeParse(entry.settings);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${factory.fields.find((f) => f.name === i.path[0])?.label ?? (i.path.join('.') || 'settings')}: ${issueText(i).replace(/\.$/, '')}`).join('; ');
-    throw new AppError('InvalidInput', `The settings of storage "${entry.name}" are invalid: ${issues}.`, {
+    throw new AppError('InvalidInput', `The settings of storage "${entry.name}" are invalid: ${settingsIssues(factory, parsed.error.issues)}.`, {
       hint: 'Remove the storage and add it again with correct settings.',
     });
   }
