@@ -7,6 +7,9 @@ import { z } from 'zod';
 /** Odoo's rule for database names (`DBNAME_PATTERN` in odoo/service/db.py). */
 export const DBNAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
+/** The start of a PostgreSQL server URL (`postgres://` or `postgresql://`), as libpq takes it. */
+export const PG_URL_PREFIX = /^postgres(ql)?:\/\//;
+
 /** Error kinds as they cross the contract. */
 export const errorKindSchema = z.enum([
   'NotFound',

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { DBNAME_PATTERN } from '../../contract/api';
+import { DBNAME_PATTERN, PG_URL_PREFIX } from '../../contract/api';
 import type { BackupRequest, BackupResultDto } from '../../contract/backups';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
@@ -46,7 +46,7 @@ function sourceOf(o: BackupFlags): BackupRequest['source'] {
     if (o.dataDir) throw new UsageError('--data-dir is for PostgreSQL sources: a backup through Odoo gets the filestore from Odoo.');
     return { type: 'odoo', instance: s.slice('odoo:'.length) };
   }
-  if (s !== undefined && !/^postgres(ql)?:\/\//.test(s)) throw new UsageError(`--source must be a postgres:// URL or odoo:INSTANCE (got "${s}").`, 'For example --source postgres://odoo@localhost:5432/ or --source odoo:prod.');
+  if (s !== undefined && !PG_URL_PREFIX.test(s)) throw new UsageError(`--source must be a postgres:// URL or odoo:INSTANCE (got "${s}").`, 'For example --source postgres://odoo@localhost:5432/ or --source odoo:prod.');
   if (s !== undefined && urlHasPassword(s)) {
     throw new UsageError('--source must not contain a password: a command line is visible to other users of this machine.', 'Give it through PGPASSWORD, PGPASSFILE or ~/.pgpass.');
   }

@@ -15,6 +15,7 @@ import type { Trigger } from '../scheduler/timing';
 import type { Clock } from '../scheduler/clock';
 import { readFile } from 'node:fs/promises';
 import { backupRequestSchema, defaultLayout, type BackupRequest } from '../../contract/backups';
+import { PG_URL_PREFIX } from '../../contract/common';
 import { checkLayout } from '../backup/layouts';
 import { assertDatabaseName } from '../restore/targets';
 import type { BackupService } from '../backup/service';
@@ -37,12 +38,18 @@ function checkAttachmentsOption(work: ScheduledWork): void {
   }
 }
 
-/** Refuses a source a run would refuse: neither a postgres:// URL nor odoo:INSTANCE. */
-function checkSource(source: string): void {
-  if (/^postgres(ql)?:\/\//.test(source) || /^odoo:./.test(source)) return;
-  throw new AppError('InvalidInput', `The source must be a postgres:// URL or odoo:INSTANCE (got "${source}").`, {
-    hint: 'For example postgres://odoo@localhost:5432/ (password in ~/.pgpass), or odoo:prod for an Odoo added under Odoo instances.',
-  });
+/**
+ * The backup source a job's `source` names: `odoo:INSTANCE`, a postgres:// URL, or `postgres`
+ * (libpq's defaults); `InvalidInput` for anything else, at save time as at run time.
+ */
+function jobSource(w: Extract<ScheduledWork, { kind: 'backup' }>): BackupRequest['source'] {
+  if (/^odoo:./.test(w.source)) return { type: 'odoo', instance: w.source.slice('odoo:'.length) };
+  if (w.source !== 'postgres' && !PG_URL_PREFIX.test(w.source)) {
+    throw new AppError('InvalidInput', `The source must be a postgres:// URL or odoo:INSTANCE (got "${w.source}").`, {
+      hint: 'For example postgres://odoo@localhost:5432/ (password in ~/.pgpass), or odoo:prod for an Odoo added under Odoo instances.',
+    });
+  }
+  return { type: 'postgres', ...(w.source === 'postgres' ? {} : { url: w.source }), ...(w.dataDir ? { dataDir: w.dataDir } : {}), filestore: !w.noFilestore };
 }
 
 /**
@@ -56,7 +63,7 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
     });
   }
   if (work.kind === 'backup') {
-    checkSource(work.source);
+    jobSource(work);
     assertDatabaseName(work.db);
     checkLayout(work.layout ?? defaultLayout(work.format), work);
   }
@@ -118,9 +125,7 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
   private async backupRequest(job: ScheduledJob): Promise<BackupRequest> {
     if (job.work.kind !== 'backup') throw new AppError('Fatal', 'Not a backup job.');
     const w = job.work;
-    const source = w.source.startsWith('odoo:')
-      ? { type: 'odoo' as const, instance: w.source.slice('odoo:'.length) }
-      : { type: 'postgres' as const, ...(w.source === 'postgres' ? {} : { url: w.source }), ...(w.dataDir ? { dataDir: w.dataDir } : {}), filestore: !w.noFilestore };
+    const source = jobSource(w);
     let encrypt: BackupRequest['encrypt'];
     if (w.encrypt) {
       const passphrase = w.encrypt.passphrase ? await (await this.k.secrets()).get(scheduleSecretScope(job.name), 'passphrase') : undefined;

@@ -3,7 +3,7 @@
  * The name is checked live against Odoo's rule and, on the chosen server, for existing databases.
  */
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import { DBNAME_PATTERN, type ApiError, type ApiResult, type RestoreTargetSpec } from '../../../../shared/contract/api';
+import { DBNAME_PATTERN, PG_URL_PREFIX, type ApiError, type ApiResult, type RestoreTargetSpec } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal } from '../../components/format';
@@ -555,7 +555,7 @@ function SourceSummary({ s, compact = false }: { s: RestoreSource; compact?: boo
 /** What is wrong with a typed server URL, if anything (the check of the name would only say it later, as if the name were wrong). */
 export function urlProblem(url: string): string | undefined {
   const u = url.trim();
-  return u && !/^postgres(ql)?:\/\/./.test(u) ? 'Give a postgres:// URL, such as postgres://odoo@db.example.com:5432/postgres.' : undefined;
+  return u && !PG_URL_PREFIX.test(u) ? 'Give a postgres:// URL, such as postgres://odoo@db.example.com:5432/postgres.' : undefined;
 }
 
 /** Known restore phases, in order, with plain labels. */
