@@ -95,9 +95,9 @@ export class RunRecorder {
   /** Records the end of the run; later calls return the first result. */
   finish(end: RunEnd): Promise<Run> {
     this.finished ??= (async () => {
-      const endLine = { v: VERSION, e: 'end', id: this.id, ...endFields(end) };
+      const endLine = this.endLine(end);
       await appendLine(this.history.file, endLine);
-      return checkedRun(mergeEvents([this.startLine, endLine]).get(this.id));
+      return this.ended(endLine);
     })();
     return this.finished;
   }
@@ -105,8 +105,18 @@ export class RunRecorder {
   /** Records the end at once, synchronously (the process is about to exit); nothing once an end was recorded. */
   finishNow(end: RunEnd): void {
     if (this.finished) return;
-    this.finished = Promise.resolve(checkedRun(mergeEvents([this.startLine]).get(this.id)));
-    appendLineSync(this.history.file, { v: VERSION, e: 'end', id: this.id, ...endFields(end) });
+    const endLine = this.endLine(end);
+    appendLineSync(this.history.file, endLine);
+    this.finished = Promise.resolve().then(() => this.ended(endLine));
+  }
+
+  private endLine(end: RunEnd): Record<string, unknown> {
+    return { v: VERSION, e: 'end', id: this.id, ...endFields(end) };
+  }
+
+  /** The run as its start and `endLine` make it. */
+  private ended(endLine: Record<string, unknown>): Run {
+    return checkedRun(mergeEvents([this.startLine, endLine]).get(this.id));
   }
 }
 

@@ -111,6 +111,10 @@ describe('RunHistory', () => {
     release();
     await pending;
     expect(await history.list()).toMatchObject([{ kind: 'restore', outcome: 'cancelled' }]);
+    // A run ended at once answers a later finish with that end.
+    const rec = await history.start({ kind: 'backup', db: 'x' });
+    rec.finishNow({ outcome: 'cancelled', error: cancelledError('The backup') });
+    expect(await rec.finish({ outcome: 'ok' })).toMatchObject({ outcome: 'cancelled', error: { kind: 'Cancelled' } });
   });
 
   it('keeps every line whole when several processes append at once', async () => {
