@@ -149,7 +149,7 @@ export const storageCommand: CommandModule = {
       for (const [fname, { field }] of options) {
         const v = opts[fname];
         if (v === undefined) continue;
-        if (!own.has(fname)) throw new UsageError(`${settingFlag(fname)} is not a setting of ${aStorage(kind)}.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => `${settingFlag(f.name)}`).join(', ') || 'none'}.`);
+        if (!own.has(fname)) throw new UsageError(`${settingFlag(fname)} is not a setting of ${aStorage(kind)}.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => settingFlag(f.name)).join(', ') || 'none'}.`);
         settings[fname] = coerce(field, v, kind);
       }
       for (const f of factory.fields) {
