@@ -15,7 +15,7 @@ const nodeBan = { group: ['node:*', ...NODE_BUILTINS], message: 'The renderer an
 const electronBan = { name: 'electron', message: 'The core never imports electron: put host code in electron/.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.dist-build-*/**', '.dist-old-*/**', '.tsbuild/**', 'node_modules/**', 'release/**', 'docs/**'] },
+  { ignores: ['dist/**', '.dist-build-*/**', '.dist-old-*/**', '.tsbuild/**', 'node_modules/**', 'release/**', 'docs/**', '.bench/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
