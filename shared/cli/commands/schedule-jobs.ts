@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import type { ScheduledWork, ScheduleStatus } from '../../contract/schedules';
+import { AppError } from '../../core/errors';
 import { localZone } from '../../core/schedule';
 import { UsageError, type CliContext } from '../context';
 import { table } from '../format';
@@ -176,7 +177,7 @@ function registerRemoveRun(group: Command, ctx: CliContext): void {
     .description('remove a scheduled job (and its passphrase in the keychain); backups are untouched')
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const { removed } = await (await ctx.desk(cmd))['schedules:remove']({ name });
-      if (!removed) throw new UsageError(`No scheduled job named "${name}".`, 'See `backup-desk schedule list`.');
+      if (!removed) throw new AppError('NotFound', `No scheduled job named "${name}".`, { hint: 'See `backup-desk schedule list`.' });
       ctx.out(`removed ${name}`);
     });
   group

@@ -10,6 +10,7 @@ import { AppError } from '../errors';
 import type { StorageProvider } from '../storage/provider';
 import type { OpenableStorage } from '../storage/registry';
 import { keyOf, storeOf, type StoredAt } from './store-fname';
+import { unknownStorageError } from '../storage/unknown-storage';
 
 /** Where an object is read or written: a connected provider and the key in it. */
 export interface ObjectHandle {
@@ -57,7 +58,7 @@ function noStorage(at: StoredAt, hint: string): AppError {
 function pick(at: StoredAt, deps: ResolverDeps): OpenableStorage {
   if (deps.named !== undefined) {
     const e = deps.storages.find((s) => s.name === deps.named);
-    if (!e) throw new AppError('NotFound', `There is no storage named "${deps.named}".`, { hint: `Configured storages: ${deps.storages.map((s) => s.name).join(', ') || 'none'}.` });
+    if (!e) throw unknownStorageError([deps.named], deps.storages.map((s) => s.name));
     const want = kindFor(at);
     if (want && e.kind !== want) throw new AppError('InvalidInput', `Storage "${e.name}" is ${e.kind}; ${storeLabel(at)} needs a ${want} storage.`, { hint: 'Name a storage of the right type with --attachments-storage.' });
     return e;

@@ -21,6 +21,7 @@ import { assertDatabaseName } from '../restore/targets';
 import type { BackupService } from '../backup/service';
 import type { DeskKernel } from './kernel';
 import type { DrillService } from './drills';
+import { unknownStorageError } from '../storage/unknown-storage';
 
 /** The keychain scope of a scheduled job's secrets (the backup passphrase). */
 export const scheduleSecretScope = (name: string): string => `schedule:${name}`;
@@ -69,11 +70,7 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
   }
   const named = work.kind === 'backup' ? [...work.to, ...(work.attachmentsStorage ? [work.attachmentsStorage] : [])] : [work.storage];
   const unknown = named.filter((n) => !storages.includes(n));
-  if (unknown.length > 0) {
-    throw new AppError('InvalidInput', `There is no storage named ${unknown.map((n) => `"${n}"`).join(', ')}.`, {
-      hint: storages.length ? `Configured storages: ${storages.join(', ')}.` : 'Add the storage first.',
-    });
-  }
+  if (unknown.length > 0) throw unknownStorageError(unknown, storages);
   if (!next) throw new AppError('InvalidInput', `"${every}" never comes: the job would never run.`, { hint: 'Check the date (a 31st of February, a 30th of February…).' });
 }
 

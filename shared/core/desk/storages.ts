@@ -18,6 +18,7 @@ import type { DeskKernel } from './kernel';
 import { probeStorage } from './storage-probe';
 import { checkNewStorage, checkSecretNames, credentialSettings } from './storage-settings';
 import { findStorageTemporaries, KINDS_WITH_TEMPORARIES, removeStorageTemporaries, type StorageTemporary, type TemporariesFound, type TemporariesRemoved } from './storage-temporaries';
+import { unknownStorageError } from '../storage/unknown-storage';
 
 /** A parsed `NAME:KEY` catalog reference. */
 export interface ParsedRef {
@@ -43,11 +44,7 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
   async entry(name: string): Promise<StorageEntry> {
     const all = await this.entries();
     const e = all.find((s) => s.name === name);
-    if (!e) {
-      throw new AppError('NotFound', `There is no storage named "${name}".`, {
-        hint: all.length ? `Configured storages: ${all.map((s) => s.name).join(', ')}.` : 'Add one with `backup-desk storage add`.',
-      });
-    }
+    if (!e) throw unknownStorageError([name], all.map((s) => s.name));
     return e;
   }
 
@@ -215,7 +212,7 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
   private async updateSettings(name: string, settings: Record<string, unknown>): Promise<StorageEntry> {
     return this.k.config.update((cfg) => {
       const i = cfg.storages.findIndex((s) => s.name === name);
-      if (i < 0) throw new AppError('NotFound', `There is no storage named "${name}".`);
+      if (i < 0) throw unknownStorageError([name], cfg.storages.map((s) => s.name));
       const storages = [...cfg.storages];
       const next = { ...storages[i]!, settings };
       storages[i] = next;
@@ -234,11 +231,7 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
     }
     const entry = await this.k.config.update((cfg) => {
       const e = cfg.storages.find((s) => s.name === name);
-      if (!e) {
-        throw new AppError('NotFound', `There is no storage named "${name}".`, {
-          hint: cfg.storages.length ? `Configured storages: ${cfg.storages.map((s) => s.name).join(', ')}.` : 'Nothing is configured.',
-        });
-      }
+      if (!e) throw unknownStorageError([name], cfg.storages.map((s) => s.name));
       return { config: { ...cfg, storages: cfg.storages.filter((s) => s.name !== name) }, result: e };
     });
     await this.dropProvider(name);

@@ -91,11 +91,7 @@ export class OdooInstanceStore {
   async get(name: string): Promise<OdooInstance> {
     const all = await this.list();
     const inst = all.find((i) => i.name === name);
-    if (!inst) {
-      throw new AppError('NotFound', `There is no Odoo instance named "${name}".`, {
-        hint: all.length ? `Configured: ${all.map((i) => i.name).join(', ')}.` : 'Add one with `backup-desk odoo add NAME --url URL`.',
-      });
-    }
+    if (!inst) throw unknownInstanceError(name, all);
     return inst;
   }
 
@@ -137,7 +133,7 @@ export class OdooInstanceStore {
   async remove(name: string): Promise<void> {
     await this.update(async (f) => {
       const inst = f.instances.find((i) => i.name === name);
-      if (!inst) throw new AppError('NotFound', `There is no Odoo instance named "${name}".`);
+      if (!inst) throw unknownInstanceError(name, f.instances);
       await (await this.secrets()).deleteScope(instanceSecretScope(inst));
       return { file: { ...f, instances: f.instances.filter((i) => i !== inst) }, result: undefined };
     });
@@ -175,4 +171,13 @@ export class OdooInstanceStore {
     this.chain = run.catch(() => undefined);
     return run;
   }
+}
+
+/** `NotFound` for an instance name that is not configured, naming the configured ones (or how to add one). */
+function unknownInstanceError(name: string, all: readonly { name: string }[]): AppError {
+  const configured = all.length ? `Configured: ${all.map((i) => i.name).join(', ')}.` : undefined;
+  return new AppError('NotFound', `There is no Odoo instance named "${name}".`, {
+    hint: configured ?? 'Add one under Odoo instances first.',
+    details: { cliHint: configured ?? 'Add one with `backup-desk odoo add NAME --url URL` first.' },
+  });
 }

@@ -11,6 +11,7 @@ import type { StorageProvider } from '../storage/provider';
 import type { Logger } from '../util/logger';
 import { policyHasRules } from './plan';
 import { rotateStorage } from './rotate';
+import { unknownStorageError } from '../storage/unknown-storage';
 
 /** What the rotation service uses. */
 export interface RotationDeps {
@@ -32,12 +33,6 @@ export interface RotationRequest {
   readonly signal?: AbortSignal;
 }
 
-/** `NotFound` for a storage name that is not configured. */
-function noStorage(name: string, known: readonly string[]): AppError {
-  return new AppError('NotFound', `There is no storage named "${name}".`, {
-    hint: known.length ? `Configured storages: ${known.join(', ')}.` : 'Add one with `backup-desk storage add NAME --type …`.',
-  });
-}
 
 /** Rotation policies and runs for one home. */
 export class RotationService {
@@ -47,7 +42,7 @@ export class RotationService {
   async rotationPolicyFor(storage: string): Promise<RotationPolicy | undefined> {
     const cfg = await this.deps.config.read();
     const entry = cfg.storages.find((s) => s.name === storage);
-    if (!entry) throw noStorage(storage, cfg.storages.map((s) => s.name));
+    if (!entry) throw unknownStorageError([storage], cfg.storages.map((s) => s.name));
     return entry.rotation;
   }
 
@@ -58,7 +53,7 @@ export class RotationService {
     }
     return this.deps.config.update((cfg) => {
       const i = cfg.storages.findIndex((s) => s.name === storage);
-      if (i < 0) throw noStorage(storage, cfg.storages.map((s) => s.name));
+      if (i < 0) throw unknownStorageError([storage], cfg.storages.map((s) => s.name));
       const { rotation: _old, ...rest } = cfg.storages[i]!;
       const storages = [...cfg.storages];
       storages[i] = policy ? { ...rest, rotation: policy } : rest;

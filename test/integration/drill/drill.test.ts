@@ -174,7 +174,7 @@ describe.skipIf(!fixtureDir || !hasServer)('restore drills', () => {
     const hist = JSON.parse((await cli(['history', '--json'])).out) as { kind: string; details: { schedule?: string } }[];
     expect(hist[0]).toMatchObject({ kind: 'drill', details: { schedule: 'weekly-drill' } });
     expect((await cli(['schedule', 'remove', 'weekly-drill'])).out).toBe('removed weekly-drill\n');
-    expect((await cli(['schedule', 'remove', 'weekly-drill'])).code).toBe(2);
+    expect((await cli(['schedule', 'remove', 'weekly-drill'])).code).toBe(1);
     expect(JSON.parse((await cli(['schedule', 'list', '--json'])).out)).toEqual([]);
   });
 });

@@ -38,7 +38,7 @@ describe('schedule add', () => {
 
   it('refuses a storage that is not configured, naming the ones that are', async () => {
     const r = await cli(['schedule', 'add', 'ghost', ...base, '--to', 'nosuch']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.err).toContain('There is no storage named "nosuch".');
     expect(r.err).toContain('Configured storages: nas.');
     expect(await saved()).not.toContain('ghost');
