@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { DrillResult } from '../../contract/schedules';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
-import { addPassphraseOptions, passphraseFrom } from './passphrase';
+import { addPassphraseOptions, backupPassphrase, passphraseFrom } from './passphrase';
 
 function print(ctx: CliContext, r: DrillResult): void {
   ctx.out(`${r.ok ? 'PASSED' : 'FAILED'}: restore drill of ${r.ref} (restored as ${r.restoredAs}, dropped)`);
@@ -43,8 +43,9 @@ export const drillCommand: CommandModule = {
       if (ref === undefined && (o.storage === undefined || o.db === undefined)) {
         throw new UsageError('Give a backup REF, or --storage NAME and --db DB.', 'For example: backup-desk drill --storage nas --db acme');
       }
-      const passphrase = await passphraseFrom(ctx, o, false);
       const desk = await ctx.desk(cmd);
+      // As restore and verify for a REF; the newest backup of --db is known only once listed.
+      const passphrase = ref !== undefined ? await backupPassphrase(ctx, desk, ref, o) : await passphraseFrom(ctx, o, false);
       const r = await ctx.runJob(desk, desk.drills.start({ ref, storage: o.storage, db: o.db, passphrase, rememberPassphrase: o.rememberPassphrase }));
       if (o.json) ctx.out(JSON.stringify(r, null, 2));
       else print(ctx, r);

@@ -51,3 +51,19 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
   }
   return pw;
 }
+
+/** What `backupPassphrase` asks of the Desk. */
+interface PassphraseLookup {
+  looksEncrypted(refOrPath: string): boolean;
+  rememberedPassphrase(ref: string): Promise<string | undefined>;
+}
+
+/**
+ * The passphrase to open the backup `source` (a ref or a file): required (a prompt on a terminal,
+ * else a usage error) when its name says it is encrypted and no passphrase is remembered for its
+ * storage — or when one was given anyway (a file or variable that cannot be read is an error).
+ */
+export async function backupPassphrase(ctx: CliContext, desk: PassphraseLookup, source: string, opts: { passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }): Promise<string | undefined> {
+  const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
+  return passphraseFrom(ctx, opts, desk.looksEncrypted(source) && (given || (await desk.rememberedPassphrase(source)) === undefined));
+}

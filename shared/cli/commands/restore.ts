@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { DBNAME_PATTERN } from '../../contract/api';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
-import { addPassphraseOptions, passphraseFrom } from './passphrase';
+import { addPassphraseOptions, backupPassphrase } from './passphrase';
 import { embeddedPsqlLine } from './embedded';
 import { formatBytes } from '../../contract/units';
 
@@ -75,10 +75,7 @@ export const restoreCommand: CommandModule = {
           throw new UsageError(`--target must be a postgres:// URL, "embedded", "local-odoo" or odoo:NAME (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
         }
         const desk = await ctx.desk(cmd);
-        const encrypted = desk.looksEncrypted(source);
-        // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
-        const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
-        const passphrase = await passphraseFrom(ctx, opts, encrypted && (given || (await desk.rememberedPassphrase(source)) === undefined));
+        const passphrase = await backupPassphrase(ctx, desk, source, opts);
         const { resolve } = await import('node:path');
         const job = desk.startRestore({
           source,

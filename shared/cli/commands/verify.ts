@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { VerifyReport } from '../../contract/verify';
 import type { CliContext } from '../context';
 import type { CommandModule } from './index';
-import { addPassphraseOptions, passphraseFrom } from './passphrase';
+import { addPassphraseOptions, backupPassphrase } from './passphrase';
 
 /** The options of `verify`. */
 interface VerifyOptions {
@@ -36,9 +36,7 @@ export const verifyCommand: CommandModule = {
         .option('--json', 'print the result as JSON'),
     ).action(async (source: string, o: VerifyOptions, cmd: Command) => {
       const desk = await ctx.desk(cmd);
-      // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
-      const given = o.passphraseFile !== undefined || o.passphraseEnv !== undefined;
-      const passphrase = await passphraseFrom(ctx, o, desk.looksEncrypted(source) && (given || (await desk.rememberedPassphrase(source)) === undefined));
+      const passphrase = await backupPassphrase(ctx, desk, source, o);
       const job = desk.verify.startVerify({ source, ...(passphrase !== undefined ? { passphrase } : {}), ...(o.rememberPassphrase ? { rememberPassphrase: true } : {}) });
       const r = await ctx.runJob(desk, job);
       if (o.json) ctx.out(JSON.stringify(r, null, 2));
