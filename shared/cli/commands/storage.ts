@@ -1,6 +1,7 @@
 /** `storage add|list|remove|forget-passphrase|test`: configure storages. Flags of `add` come from each factory's `fields`. */
 import { Option, type Command } from 'commander';
 import { STORAGE_NAME } from '../../contract/storages';
+import { isAppError } from '../../core/errors';
 import { settingFlag, type SettingField } from '../../core/storage/provider';
 import { listFactories } from '../../core/storage/registry';
 import { UsageError, type CliContext } from '../context';
@@ -167,7 +168,7 @@ export const storageCommand: CommandModule = {
       }
       const secrets = await readSecrets(ctx, kind, secretFields, opts as { secretStdin?: boolean; secretEnv?: string[] }, { settings, fields: factory.fields });
       const desk = await ctx.desk(cmd);
-      const s = await desk['storages:add']({ name, kind, settings, secrets });
+      const s = await settingsAsUsage(desk['storages:add']({ name, kind, settings, secrets }));
       ctx.out(`added storage ${s.name} (${s.kind}: ${s.description})`);
       if (factory.oauth) ctx.err(`next: run \`backup-desk storage connect ${name}\` to sign in.`);
     });
@@ -195,7 +196,7 @@ export const storageCommand: CommandModule = {
         credentials[fname] = String(opts[fname]);
       }
       const secrets = await readSecrets(ctx, entry.kind, fields, opts, { settings: entry.settings, fields: factory.fields });
-      await desk['storages:set-secrets']({ name, secrets, ...(Object.keys(credentials).length ? { credentials } : {}) });
+      await settingsAsUsage(desk['storages:set-secrets']({ name, secrets, ...(Object.keys(credentials).length ? { credentials } : {}) }));
       const what = [...Object.keys(credentials), ...Object.keys(secrets)];
       ctx.out(`stored the new ${what.join(', ')} of storage ${name}; check it with \`backup-desk storage test ${name}\``);
     });
@@ -253,3 +254,16 @@ export const storageCommand: CommandModule = {
       });
   },
 };
+
+/** Settings the storage type's schema refused are a usage error (exit 2), told in flags (`details.cliMessage`). */
+async function settingsAsUsage<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isAppError(err, 'InvalidInput') && typeof err.details?.cliMessage === 'string') {
+      const hint = err.details.cliHint;
+      throw new UsageError(err.details.cliMessage, typeof hint === 'string' ? hint : err.hint);
+    }
+    throw err;
+  }
+}

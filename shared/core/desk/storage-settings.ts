@@ -45,7 +45,10 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
     const fields = factory.fields.filter((f) => !f.secret);
     throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues)}.`, {
       hint: `Its settings are: ${fields.map((f) => `${f.label}${f.required ? ' (required)' : ''}`).join(', ')}.`,
-      details: { cliHint: `Its settings are: ${fields.map((f) => `${settingFlag(f.name)}${f.required ? ' (required)' : ''}`).join(', ')}.` },
+      details: {
+        cliMessage: `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues, settingFlag)}.`,
+        cliHint: `Its settings are: ${fields.map((f) => `${settingFlag(f.name)}${f.required ? ' (required)' : ''}`).join(', ')}.`,
+      },
     });
   }
   return { factory, settings: parsed.data as Record<string, unknown>, secrets };
@@ -74,7 +77,11 @@ export function credentialSettings(factory: RegisteredFactory, current: Record<s
     }
   }
   const parsed = factory.configSchema.safeParse({ ...current, ...credentials });
-  if (!parsed.success) throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues)}.`);
+  if (!parsed.success) {
+    throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues)}.`, {
+      details: { cliMessage: `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues, settingFlag)}.` },
+    });
+  }
   // Stored as parsed (trimmed, defaults applied), as `storages:add` stores a new storage's settings.
   return parsed.data as Record<string, unknown>;
 }

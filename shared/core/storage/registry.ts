@@ -78,9 +78,16 @@ export interface OpenStorageDeps {
   readonly wrap?: (provider: StorageProvider, ctx: { name: string; log: Logger }) => StorageProvider;
 }
 
-/** What is wrong with a storage's settings, each by its form label ("Bucket: Bucket names are…; Region: is missing"), without a final full stop. */
-export function settingsIssues(factory: Pick<RegisteredFactory, 'fields'>, issues: readonly SchemaIssue[]): string {
-  const label = (key: PropertyKey | undefined): string => factory.fields.find((f) => f.name === key)?.label ?? (key === undefined ? 'Settings' : String(key));
+/**
+ * What is wrong with a storage's settings, each by its form label ("Bucket: Bucket names are…;
+ * Region: is missing") or, with `name`, as that names a field (the CLI: its flag), without a final full stop.
+ */
+export function settingsIssues(factory: Pick<RegisteredFactory, 'fields'>, issues: readonly SchemaIssue[], name?: (field: string) => string): string {
+  const label = (key: PropertyKey | undefined): string => {
+    if (key === undefined) return 'Settings';
+    if (name && typeof key === 'string') return name(key);
+    return factory.fields.find((f) => f.name === key)?.label ?? String(key);
+  };
   return issues.map((i) => `${label(i.path[0])}: ${issueText(i).replace(/\.$/, '')}`).join('; ');
 }
 

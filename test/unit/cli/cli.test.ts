@@ -112,6 +112,17 @@ describe('storage add secrets', () => {
     expect(badName.err).toMatch(/^error: "my\/nas" is not a valid storage name\.$/m);
   });
 
+  it('settings the storage type refuses are usage errors too (exit 2), told by their flags; nothing is added', async () => {
+    const s3 = await cli(['storage', 'add', 'cloud', '--type', 's3', '--bucket', 'b', '--endpoint', 'minio:9000', '--access-key-id', 'AKID', '--secret-stdin'], { stdin: 'sekrit' });
+    expect(s3.code).toBe(2);
+    expect(s3.err).toMatch(/^error: Invalid S3-compatible storage settings: --endpoint: The endpoint must be an http\(s\):\/\/ URL, or empty for AWS; --bucket: Bucket names are 3-255 /m);
+    expect(s3.err).toMatch(/^hint: Its settings are: --endpoint, --region \(required\), --bucket \(required\)/m);
+    const swift = await cli(['storage', 'add', 'os', '--type', 'swift', '--auth-url', 'keystone:5000', '--username', 'u', '--container', 'c', '--secret-stdin'], { stdin: 'pw', home: s3.home });
+    expect(swift.code).toBe(2);
+    expect(swift.err).toMatch(/^error: Invalid OpenStack Swift storage settings: --auth-url: Give the Keystone or tempauth URL, starting with http:\/\/ or https:\/\/\.$/m);
+    expect((await cli(['storage', 'list', '--json'], { home: s3.home })).out).toBe('[]\n');
+  });
+
   it('has no option that takes a secret on the command line', async () => {
     const r = await cli(['storage', 'add', '--help']);
     expect(r.code).toBe(0);
@@ -186,6 +197,37 @@ describe('exit statuses and streams', () => {
     const badFile = await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-file', join(tmp, 'none')]);
     expect(badFile.code).toBe(1);
     expect(badFile.err).toMatch(/Passphrase file not found/);
+  });
+
+  it('an encrypted backup without a passphrase (and no terminal) is the same usage error for restore, verify and drill, before any work', async () => {
+    const home = await mkdtemp(join(tmp, 'h-'));
+    for (const args of [['restore', 'x.zip.gpg', '--db', 'ok_name'], ['verify', 'x.zip.gpg'], ['drill', 'x.zip.gpg']]) {
+      const r = await cli(args, { home });
+      expect(r, args[0]).toMatchObject({ code: 2, out: '' });
+      expect(r.err, args[0]).toBe('error: This needs the passphrase of the encrypted backup.\nhint: Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).\n');
+    }
+  });
+
+  it('a storage or scheduled job that does not exist is the work failing (exit 1) for every command that names one', async () => {
+    const home = await mkdtemp(join(tmp, 'h-'));
+    expect((await cli(['storage', 'add', 'nas', '--type', 'local', '--path', tmp], { home })).code).toBe(0);
+    const named = [
+      ['list', '--storage', 'nope'],
+      ['storage', 'remove', 'nope'],
+      ['rotate', '--storage', 'nope', '--db', 'acme'],
+      ['cleanup', '--storage', 'nope'],
+      ['schedule', 'add', 'nightly', '--db', 'acme', '--source', 'postgres://odoo@127.0.0.1:1/', '--to', 'nope', '--every', 'daily'],
+    ];
+    for (const args of named) {
+      const r = await cli(args, { home });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toBe('error: There is no storage named "nope".\nhint: Configured storages: nas.\n');
+    }
+    for (const args of [['schedule', 'remove', 'nope'], ['schedule', 'run', 'nope']]) {
+      const r = await cli(args, { home });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toMatch(/^error: No scheduled job named "nope"\.\n/);
+    }
   });
 });
 

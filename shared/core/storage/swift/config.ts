@@ -6,7 +6,7 @@ import type { SettingField } from '../provider';
 export const swiftConfigSchema = z
   .object({
     /** Keystone v3 URL (`https://keystone:5000/v3`) or tempauth URL (`https://swift:8080/auth/v1.0`). */
-    authUrl: z.url(),
+    authUrl: z.url({ protocol: /^https?$/, error: 'Give the Keystone or tempauth URL, starting with http:// or https://.' }),
     /** `v3` (Keystone password) or `v1` (tempauth); guessed from the URL when omitted. */
     authVersion: z.enum(['v3', 'v1']).optional(),
     /** Keystone user name, or the tempauth `account:user`. */
@@ -21,7 +21,7 @@ export const swiftConfigSchema = z
     /** Catalog interface to use. */
     interface: z.enum(['public', 'internal', 'admin']).default('public'),
     /** Use this storage URL instead of the catalog's (e.g. `https://swift.example/v1/AUTH_abc`). */
-    storageUrl: z.url().optional(),
+    storageUrl: z.url({ protocol: /^https?$/, error: 'Give the storage URL, starting with http:// or https://.' }).optional(),
     container: z.string().min(1, 'The container is required.').refine((c) => !c.includes('/'), 'A container name cannot contain "/".'),
     /** Folder inside the container (object-name prefix). */
     prefix: z
