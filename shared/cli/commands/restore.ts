@@ -102,6 +102,7 @@ export const restoreCommand: CommandModule = {
         if (embedded) desk.embedded.keepRunning();
         const warnings = (result as { warnings?: unknown } | undefined)?.warnings;
         if (Array.isArray(warnings)) for (const w of warnings) ctx.warn(String(w));
+        if ((result as { ownerFallback?: boolean } | undefined)?.ownerFallback) ctx.err(`hint: restore again with --owner ROLE, the role Odoo connects as (db_user in its odoo.conf).`);
         ctx.out(describeResult(opts.db, result));
       },
     );

@@ -65,6 +65,8 @@ export interface OdooReadiness {
   /** A psql line that reaches the database (no password in it). */
   readonly psql: string;
   readonly warnings: string[];
+  /** True when no owner was asked and no Odoo found: the connecting role owns it (a warning says so). */
+  readonly ownerFallback?: boolean;
 }
 
 /** Who should own the restored database: the asked role, else the local Odoo's (when it exists on this server). */
@@ -86,6 +88,7 @@ export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: strin
   const warnings: string[] = [];
   const admin = await connectAdmin(o.pgUrl);
   let owner: string;
+  let ownerFallback = false;
   try {
     const me = (await admin.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u;
     const chosen = await chooseOwner(admin, o.owner, o.localOdoo, o.localOdoo !== undefined);
@@ -98,9 +101,9 @@ export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: strin
         await inDb.end().catch(() => undefined);
       }
     } else if (!chosen.role) {
-      warnings.push(
-        `The database and its objects belong to "${me}", the role this restore connected as, and no Odoo was found on this machine. If Odoo connects as another role it will get "permission denied": restore again with that role as the owner (the db_user of its odoo.conf): in the app, the restore's "Owner (role)" field; on the command line, --owner ROLE.`,
-      );
+      // Each face adds how to choose the owner (ownerFallback): the app's field, the CLI's --owner.
+      warnings.push(`The database and its objects belong to "${me}", the role this restore connected as, and no Odoo was found on this machine. If Odoo connects as another role it will get "permission denied".`);
+      ownerFallback = true;
     }
   } finally {
     await admin.end().catch(() => undefined);
@@ -125,6 +128,7 @@ export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: strin
     ...(o.localOdoo ? { odooUrl: odooDatabaseUrl(o.localOdoo, o.db) } : {}),
     psql: `psql -h ${t.host} -p ${t.port} -U ${owner} ${o.db}`,
     warnings,
+    ...(ownerFallback ? { ownerFallback } : {}),
   };
 }
 

@@ -110,7 +110,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
     if (target.embedded) return withTargetInfo(result, target);
     ctx.progress({ phase: 'ownership', label: 'Making it usable by Odoo (owner, filestore permissions)' });
     const ready = await makeUsableByOdoo({ pgUrl: target.pgUrl, db: req.db, ...(req.owner ? { owner: req.owner } : {}), ...(target.localOdoo ? { localOdoo: target.localOdoo } : {}), ...(result.filestorePath ? { filestorePath: result.filestorePath } : {}) });
-    return { ...result, warnings: [...result.warnings, ...ready.warnings], owner: ready.owner, psql: ready.psql, ...(ready.filestoreOwner ? { filestoreOwner: ready.filestoreOwner } : {}), ...(ready.odooUrl ? { odooUrl: ready.odooUrl } : {}) };
+    return { ...result, warnings: [...result.warnings, ...ready.warnings], owner: ready.owner, psql: ready.psql, ...(ready.ownerFallback ? { ownerFallback: true } : {}), ...(ready.filestoreOwner ? { filestoreOwner: ready.filestoreOwner } : {}), ...(ready.odooUrl ? { odooUrl: ready.odooUrl } : {}) };
   }
 
   /** Providers for attachment buckets/containers over the configured storages (`named`: `--attachments-storage`). */

@@ -135,7 +135,8 @@ describe('restore into the Odoo on this machine', () => {
     expect(r.out).not.toContain('S3/Swift');
     if (!(await detectLocalOdoo())) {
       expect(r.out).toContain('owner: postgres (the database and all its objects)');
-      expect(r.err).toMatch(/warning: The database and its objects belong to "postgres".*on the command line, --owner ROLE\./);
+      expect(r.err).toMatch(/^warning: The database and its objects belong to "postgres", .* it will get "permission denied"\.\nhint: restore again with --owner ROLE, the role Odoo connects as \(db_user in its odoo\.conf\)\.$/m);
+      expect(r.err).not.toMatch(/Owner \(role\)/);
     }
     // Shown while the restore runs and kept in its result: printed once.
     expect(r.err.match(/warning: 1 attachments point into the filestore, which was not restored/g)).toHaveLength(1);

@@ -609,6 +609,7 @@ function RestoreProgress({
               {result.warnings.map((w) => (
                 <li key={String(w)}>{String(w)}</li>
               ))}
+              {result.ownerFallback === true ? <li>Restore again with that role in “Owner (role)”: the db_user of Odoo’s odoo.conf.</li> : null}
             </ul>
           ) : null}
           <HowToOpen result={result} />
