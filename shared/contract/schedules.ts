@@ -36,6 +36,18 @@ export const scheduledBackupSchema = z.object({
 /** What a scheduled backup does. */
 export type ScheduledBackup = z.infer<typeof scheduledBackupSchema>;
 
+/** What sets a scheduled backup apart, in the words the app and the CLI both show ("pg_dump format", "encrypted", "then rotated"…). */
+export function scheduledBackupTraits(w: ScheduledBackup): string[] {
+  return [
+    ...(w.format === 'dump' ? ['pg_dump format'] : w.noFilestore ? ['database only'] : []),
+    ...(w.encrypt ? ['encrypted'] : []),
+    ...(w.attachments ? ['with its attachments from S3/Swift'] : []),
+    ...(w.cold ? ['Odoo stopped meanwhile'] : []),
+    ...(w.rotate ? ['then rotated'] : []),
+    ...(w.drillEvery ? [`a drill every ${w.drillEvery} backups`] : []),
+  ];
+}
+
 /** What a scheduled restore drill does: restore the newest backup of `db` on `storage` and check it. */
 export const scheduledDrillSchema = z.object({
   kind: z.literal('drill'),

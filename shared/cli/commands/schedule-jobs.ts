@@ -3,7 +3,7 @@
  * (run by the app or by `backup-desk daemon`).
  */
 import { Option, type Command } from 'commander';
-import type { ScheduledWork, ScheduleStatus } from '../../contract/schedules';
+import { scheduledBackupTraits, type ScheduledWork, type ScheduleStatus } from '../../contract/schedules';
 import { AppError } from '../../core/errors';
 import { localZone } from '../../core/schedule';
 import { UsageError, type CliContext } from '../context';
@@ -133,16 +133,9 @@ async function asUsageErrorAsync<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** What sets a scheduled backup apart, in brackets: " (dump, encrypted, rotate, drill every 7)". */
+/** What sets a scheduled backup apart, in brackets: " (pg_dump format, encrypted, then rotated)" — the app's words. */
 function backupTraits(w: Extract<ScheduleStatus['work'], { kind: 'backup' }>): string {
-  const t = [
-    ...(w.format === 'dump' ? ['dump'] : w.noFilestore ? ['no filestore'] : []),
-    ...(w.encrypt ? ['encrypted'] : []),
-    ...(w.attachments ? ['+attachments'] : []),
-    ...(w.cold ? ['cold'] : []),
-    ...(w.rotate ? ['rotate'] : []),
-    ...(w.drillEvery ? [`drill every ${w.drillEvery}`] : []),
-  ];
+  const t = scheduledBackupTraits(w);
   return t.length ? ` (${t.join(', ')})` : '';
 }
 

@@ -48,7 +48,7 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('scheduled backups with --attachments i
     expect(add.code).toBe(0);
     const listed = JSON.parse((await cli('schedule', 'list', '--json')).out) as ScheduleStatus[];
     expect(listed[0]?.work).toMatchObject({ kind: 'backup', attachments: 'include' });
-    expect((await cli('schedule', 'list')).out).toMatch(/nightly +backup objsrc → out \(\+attachments\)/);
+    expect((await cli('schedule', 'list')).out).toMatch(/nightly +backup objsrc → out \(with its attachments from S3\/Swift\)/);
 
     const ran = await cli('schedule', 'run', 'nightly');
     expect(ran.err).not.toMatch(/error/i);

@@ -138,7 +138,7 @@ describe('SchedulesView: attachments kept in S3/Swift', () => {
       </ApiProvider>,
     );
     const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
-    expect(within(row).getByText('Back up prod to nas, with its attachments from S3/Swift')).toBeTruthy();
+    expect(within(row).getByText('Back up prod to nas (with its attachments from S3/Swift)')).toBeTruthy();
     await userEvent.click(within(row).getByRole('button', { name: 'Edit' }));
     const box = screen.getByLabelText('Attachments in S3/Swift') as HTMLInputElement;
     expect(box.checked).toBe(true);

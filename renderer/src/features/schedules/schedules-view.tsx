@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
 import type { Run } from '../../../../shared/contract/history';
-import type { ScheduleStatus } from '../../../../shared/contract/schedules';
+import { scheduledBackupTraits, type ScheduleStatus } from '../../../../shared/contract/schedules';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal, formatUtcTitle } from '../../components/format';
@@ -14,14 +14,8 @@ const OUTCOME_TONE = { ok: 'good', failed: 'bad', cancelled: 'neutral', skipped:
 /** What a job does, in a few words: a backup's database, storages and what sets it apart. */
 function what(s: ScheduleStatus): string {
   if (s.work.kind !== 'backup') return `Restore drill of ${s.work.db} on ${s.work.storage}`;
-  const w = s.work;
-  const traits = [
-    ...(w.format === 'dump' ? ['pg_dump format'] : w.noFilestore ? ['database only'] : []),
-    ...(w.encrypt ? ['encrypted'] : []),
-    ...(w.rotate ? ['then rotated'] : []),
-    ...(w.drillEvery ? [`a drill every ${w.drillEvery} backups`] : []),
-  ];
-  return `Back up ${w.db} to ${w.to.join(', ')}${w.attachments ? ', with its attachments from S3/Swift' : ''}${traits.length ? ` (${traits.join(', ')})` : ''}`;
+  const traits = scheduledBackupTraits(s.work);
+  return `Back up ${s.work.db} to ${s.work.to.join(', ')}${traits.length ? ` (${traits.join(', ')})` : ''}`;
 }
 
 /** A job's runs in the history: those it recorded, else those of the same kind, database and storages. */
