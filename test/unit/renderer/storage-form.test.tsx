@@ -191,4 +191,33 @@ describe('a multi-line secret (an SFTP private key)', () => {
     await waitFor(() => expect(fake.calls.some(([m]) => m === 'storages:set-secrets')).toBe(true));
     expect(fake.calls.find(([m]) => m === 'storages:set-secrets')![1]).toEqual({ name: 'nas', secrets: { privateKey: '-----BEGIN KEY-----\nAAAA\n-----END KEY-----' } });
   });
+
+  it('is the same text area when the storage is added, beside a password box that is never autofilled', async () => {
+    const user = userEvent.setup();
+    const sftp: StorageKind = {
+      kind: 'sftp',
+      label: 'SFTP',
+      oauth: false,
+      fields: [
+        { name: 'password', label: 'Password', type: 'string', required: false, secret: true },
+        { name: 'privateKey', label: 'Private key (content)', type: 'string', required: false, secret: true, multiline: true },
+      ],
+    };
+    const fake = fakeClient({ 'storages:add': async (a) => ({ name: a.name, kind: a.kind, description: 'x', settings: a.settings }) });
+    render(
+      <ApiProvider client={fake.client}>
+        <StorageForm kinds={[sftp]} existingNames={[]} onAdded={() => undefined} onCancel={() => undefined} />
+      </ApiProvider>,
+    );
+    const key = screen.getByLabelText('Private key (content) (optional)');
+    expect(key.tagName).toBe('TEXTAREA');
+    expect(key).toHaveAttribute('autocomplete', 'off');
+    expect(screen.getByLabelText('Password (optional)')).toHaveAttribute('type', 'password');
+    expect(screen.getByLabelText('Password (optional)')).toHaveAttribute('autocomplete', 'new-password');
+    await user.type(screen.getByLabelText('Name'), 'box');
+    await user.type(key, 'line 1{Enter}line 2');
+    await user.click(screen.getByRole('button', { name: 'Add storage' }));
+    await waitFor(() => expect(fake.calls.some(([m]) => m === 'storages:add')).toBe(true));
+    expect(fake.calls.find(([m]) => m === 'storages:add')![1]).toMatchObject({ name: 'box', kind: 'sftp', secrets: { privateKey: 'line 1\nline 2' } });
+  });
 });

@@ -5,6 +5,7 @@ import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { ErrorMessage, Field } from '../../components/ui';
 import type { StorageKind } from './storage-form';
+import { SecretInput } from './secret-input';
 
 /** The secret fields of a storage kind, typed anew; only those filled in are replaced. */
 export function SecretForm({ name, kind, settings, onCancel, onSaved }: { name: string; kind: StorageKind; settings: Record<string, unknown>; onCancel: () => void; onSaved: () => void }) {
@@ -43,11 +44,7 @@ export function SecretForm({ name, kind, settings, onCancel, onSaved }: { name: 
       ))}
       {fields.map((f) => (
         <Field key={f.name} label={f.label} htmlFor={`${id}-${f.name}`} help={f.help}>
-          {f.multiline ? (
-            <textarea id={`${id}-${f.name}`} className="secret-text" rows={6} spellCheck={false} autoComplete="off" value={values[f.name] ?? ''} onChange={(e) => setValues({ ...values, [f.name]: e.target.value })} />
-          ) : (
-            <input id={`${id}-${f.name}`} type="password" autoComplete="new-password" value={values[f.name] ?? ''} onChange={(e) => setValues({ ...values, [f.name]: e.target.value })} />
-          )}
+          <SecretInput id={`${id}-${f.name}`} multiline={f.multiline} value={values[f.name] ?? ''} onChange={(value) => setValues({ ...values, [f.name]: value })} />
         </Field>
       ))}
       <ErrorMessage error={error} />

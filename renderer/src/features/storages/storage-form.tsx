@@ -6,6 +6,7 @@ import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { ErrorMessage, Field } from '../../components/ui';
 import { ConnectStorage } from './connect-storage';
+import { SecretInput } from './secret-input';
 
 /** A storage type and its settings. */
 export type StorageKind = z.infer<typeof storageKindSchema>;
@@ -182,18 +183,17 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
               </select>
             ) : (
               <div className="row">
-                {f.multiline ? (
-                  <textarea id={id} className="secret-text" rows={6} spellCheck={false} autoComplete="off" aria-required={f.required} value={String(v ?? '')} onChange={(e) => setValues((o) => ({ ...o, [f.name]: e.target.value }))} />
+                {f.secret ? (
+                  <SecretInput id={id} multiline={f.multiline} required={f.required} value={String(v ?? '')} onChange={(value) => setValues((o) => ({ ...o, [f.name]: value }))} />
                 ) : (
-                <input
-                  id={id}
-                  type={f.secret ? 'password' : f.type === 'number' ? 'number' : 'text'}
-                  autoComplete={f.secret ? 'off' : undefined}
-                  spellCheck={false}
-                  aria-required={f.required}
-                  value={String(v ?? '')}
-                  onChange={(e) => setValues((o) => ({ ...o, [f.name]: e.target.value }))}
-                />
+                  <input
+                    id={id}
+                    type={f.type === 'number' ? 'number' : 'text'}
+                    spellCheck={false}
+                    aria-required={f.required}
+                    value={String(v ?? '')}
+                    onChange={(e) => setValues((o) => ({ ...o, [f.name]: e.target.value }))}
+                  />
                 )}
                 {f.type === 'path' && api.pickFolder ? (
                   <button
