@@ -134,6 +134,16 @@ describe('Backups table', { timeout: 30_000 }, () => {
     expect(document.getElementById(grid.getAttribute('aria-activedescendant')!)).toHaveAttribute('aria-rowindex', '31');
   });
 
+  it('counts one backup on one storage in the singular', () => {
+    const { client } = fakeClient({});
+    render(
+      <ApiProvider client={client}>
+        <BackupsView catalog={catalog(1)} loading={false} onRefresh={() => undefined} onRestore={() => undefined} onDownload={() => undefined} storageCount={1} />
+      </ApiProvider>,
+    );
+    expect(screen.getByText(/^1 backup · .* · 1 storage$/)).toBeInTheDocument();
+  });
+
   it('opens a row\'s detail with one click; the Odoo version an inspect read fills the column at once; the header counts configured storages', async () => {
     const user = userEvent.setup();
     const { client } = fakeClient({

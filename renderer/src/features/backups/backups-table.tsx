@@ -8,7 +8,7 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Badge } from '../../components/ui';
-import { CONVENTION_LABELS, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
+import { CONVENTION_LABELS, countOf, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
 import type { SortKey, TableRow } from './table-model';
 
 /** Height of one row in px (must match `.vt-row` in the CSS). */
@@ -190,7 +190,7 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
                   </span>
                   <strong>{row.database}</strong>
                   <span className="muted">
-                    {row.count} backup{row.count === 1 ? '' : 's'} · latest {formatLocal(row.latest, utc)} · {formatBytes(row.size)}
+                    {countOf(row.count, 'backup')} · latest {formatLocal(row.latest, utc)} · {formatBytes(row.size)}
                   </span>
                 </div>
               </div>
@@ -202,7 +202,7 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
               <div role="gridcell" className="vt-cell c-db" title={b.key}>
                 {b.database}
                 {b.warnings?.length ? (
-                  <span className="warn-dot" title={b.warnings.join('\n')} aria-label={`${b.warnings.length} warning(s)`}>
+                  <span className="warn-dot" title={b.warnings.join('\n')} aria-label={countOf(b.warnings.length, 'warning')}>
                     !
                   </span>
                 ) : null}

@@ -1,7 +1,7 @@
 /** The Backups screen: toolbar (search, filters, grouping), the table or the strays list, and the detail panel. */
 import { useDeferredValue, useId, useMemo, useState } from 'react';
 import type { BackupEntry, BackupFormat, Catalog } from '../../../../shared/contract/api';
-import { formatBytes } from '../../components/format';
+import { countOf, formatBytes } from '../../components/format';
 import { ErrorMessage } from '../../components/ui';
 import { BackupsTable } from './backups-table';
 import { DetailPanel } from './detail-panel';
@@ -61,7 +61,7 @@ export function BackupsView({ catalog, loading, onRefresh, onRestore, onDownload
         <div>
           <h1>Backups</h1>
           <p className="muted" aria-live="polite">
-            {loading && !catalog ? 'Reading your storages…' : `${backups.length} backups · ${formatBytes(totalSize)} · ${nStorages} storage${nStorages === 1 ? '' : 's'}`}
+            {loading && !catalog ? 'Reading your storages…' : `${countOf(backups.length, 'backup')} · ${formatBytes(totalSize)} · ${countOf(nStorages, 'storage')}`}
           </p>
         </div>
         <div className="header-actions">

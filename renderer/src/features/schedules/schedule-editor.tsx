@@ -4,7 +4,7 @@ import type { ApiError } from '../../../../shared/contract/api';
 import type { ScheduledBackup, SchedulePreview, ScheduleStatus, ScheduledWork } from '../../../../shared/contract/schedules';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
-import { formatLocal } from '../../components/format';
+import { countOf, formatLocal } from '../../components/format';
 import { NewPassphraseFields } from '../../components/passphrase';
 import { ErrorMessage, Field, Modal } from '../../components/ui';
 
@@ -104,7 +104,7 @@ function useStorageNames(): string[] {
 export function cliOnlySettings(w: ScheduledWork | undefined): string[] {
   if (w?.kind !== 'backup') return [];
   return [
-    ...(w.encrypt?.recipients?.length ? [`encrypted to ${w.encrypt.recipients.length} public key${w.encrypt.recipients.length === 1 ? '' : 's'}`] : []),
+    ...(w.encrypt?.recipients?.length ? [`encrypted to ${countOf(w.encrypt.recipients.length, 'public key')}`] : []),
     ...(w.rotate ? ["each storage's rotation applied after it"] : []),
     ...(w.cold ? ['Odoo stopped during the backup'] : []),
   ];
