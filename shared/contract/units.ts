@@ -13,3 +13,8 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(Math.abs(v) < 10 ? 1 : 0)} ${units[i]}`;
 }
+
+/** A count and its noun, plural unless it is one: "1 backup", "3 backups" (nouns with a plain -s plural). */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

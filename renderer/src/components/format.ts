@@ -2,14 +2,11 @@
 
 import { formatBytes as formatSize } from '../../../shared/contract/units';
 
+export { countOf } from '../../../shared/contract/units';
+
 /** Bytes as "12.3 MB" (the decimal units the CLI uses too); "—" when unknown. */
 export function formatBytes(n: number | undefined): string {
   return n === undefined || !Number.isFinite(n) ? '—' : formatSize(n);
-}
-
-/** A count and its noun, plural unless it is one: "1 backup", "3 backups". */
-export function countOf(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** An ISO date in local time, e.g. "2024-03-05 14:07". */

@@ -15,6 +15,7 @@ import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
 import { urlHasPassword } from './restore';
+import { countOf } from '../../contract/units';
 
 interface CleanupOptions {
   target?: string;
@@ -62,14 +63,14 @@ async function cleanRestores(desk: Desk, ctx: CliContext, opts: CleanupOptions, 
   const found = all.filter((l) => !isYoung(l));
   const young = all.length - found.length;
   if (young > 0) {
-    ctx.err(`${young} leftover(s) younger than ${minutes} min not shown: they may belong to a restore still running (--older-than 0 includes them).`);
+    ctx.err(`${countOf(young, 'leftover')} younger than ${minutes} min not shown: ${young === 1 ? 'it' : 'they'} may belong to a restore still running (--older-than 0 includes ${young === 1 ? 'it' : 'them'}).`);
   }
   if (found.length === 0) {
     ctx.out(young > 0 ? 'no leftovers of interrupted restores old enough to remove' : 'no leftovers of interrupted restores');
     return;
   }
   if (!opts.yes) {
-    ctx.out(`would remove ${found.length} leftover(s) of interrupted restores:`);
+    ctx.out(`would remove ${countOf(found.length, 'leftover')} of interrupted restores:`);
     for (const l of found) ctx.out(`  ${describe(l)}`);
     ctx.out('run again with --yes to remove them');
     return;
@@ -91,14 +92,15 @@ async function cleanStorages(desk: Desk, ctx: CliContext, opts: CleanupOptions, 
   if (failed.length > 0) ctx.exitCode = 1;
   if (young.length > 0) {
     const where = [...new Set(young.map((t) => t.storage))].join(', ');
-    ctx.err(`${young.length} temporary file(s) younger than ${minutes} min left alone on ${where}: they may belong to a backup still running (--older-than 0 includes them).`);
+    const it = young.length === 1 ? 'it' : 'they';
+    ctx.err(`${countOf(young.length, 'temporary file')} younger than ${minutes} min left alone on ${where}: ${it} may belong to a backup still running (--older-than 0 includes ${it === 'it' ? 'it' : 'them'}).`);
   }
   if (found.length === 0) {
     ctx.out(`no temporary files of interrupted backups${young.length > 0 ? ' old enough to remove' : ''} on ${names.join(', ')}`);
     return;
   }
   if (!opts.yes) {
-    ctx.out(`would remove ${found.length} temporary file(s) of interrupted backups:`);
+    ctx.out(`would remove ${countOf(found.length, 'temporary file')} of interrupted backups:`);
     for (const t of found) ctx.out(`  ${describeTemp(t)}`);
     ctx.out('run again with --yes to remove them');
     return;

@@ -22,6 +22,7 @@ import { openOdooSource } from './odoo-source';
 import { openPgSource, type SourceOutput } from './pg-source';
 import { checkDatabase } from './snapshot';
 import { openPgSourceWithObjects, type ObjectEntriesReport, type ObjectResolver } from '../attachments';
+import { countOf } from '../../contract/units';
 
 /** What the service needs from the rest of the core. */
 export interface BackupServiceDeps {
@@ -169,7 +170,7 @@ export class BackupService {
       try {
         const r = await this.d.rotateAfterBackup({ storage: d.storage, db: req.db, layout: req.layout, signal: ctx.signal });
         done.push(r ? { storage: d.storage, policy: true, kept: r.keep.length, deleted: r.delete, bytes: r.bytes, failed: r.failed } : { storage: d.storage, policy: false, kept: 0, deleted: [], bytes: 0, failed: [] });
-        if (r) ctx.log('info', `Rotation on "${d.storage}": ${r.delete.length} backup(s) deleted.`);
+        if (r) ctx.log('info', `Rotation on "${d.storage}": ${countOf(r.delete.length, 'backup')} deleted.`);
         for (const f of r?.failed ?? []) result.warnings.push(`Rotation on "${d.storage}" could not delete ${f.ref}: ${f.error}`);
       } catch (err) {
         result.warnings.push(`Rotation on "${d.storage}" failed: ${toAppError(err).message}`);

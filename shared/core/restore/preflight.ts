@@ -87,8 +87,8 @@ async function checkExtensions(admin: pg.Client, extensions: string[], pgUrl: st
   const have = new Set(r.rows.map((x) => x.name));
   const missing = extensions.filter((e) => e !== 'plpgsql' && !have.has(e));
   if (missing.length > 0) {
-    throw new AppError('MissingTool', `The backup needs the PostgreSQL extension(s) ${missing.join(', ')}, not available on ${targetLabel(pgUrl)}.`, {
-      hint: 'Install them on the database server (usually the postgresql-contrib package), then restore again.',
+    throw new AppError('MissingTool', `The backup needs the PostgreSQL ${missing.length === 1 ? 'extension' : 'extensions'} ${missing.join(', ')}, not available on ${targetLabel(pgUrl)}.`, {
+      hint: `Install ${missing.length === 1 ? 'it' : 'them'} on the database server (usually the postgresql-contrib package), then restore again.`,
       details: { missing },
     });
   }

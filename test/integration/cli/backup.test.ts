@@ -62,13 +62,13 @@ describe('backup-desk backup (built CLI)', () => {
       cli(home, ['cleanup', '--target', cluster.url, '--data-dir', dataDir, ...extra]);
     const young = await cleanup('--yes');
     expect(young.code).toBe(0);
-    expect(young.stderr).toMatch(/^1 temporary file\(s\) younger than 10 min left alone on nas: they may belong to a backup still running \(--older-than 0 includes them\)\.$/m);
+    expect(young.stderr).toMatch(/^1 temporary file younger than 10 min left alone on nas: it may belong to a backup still running \(--older-than 0 includes it\)\.$/m);
     expect(young.stdout).toContain('no temporary files of interrupted backups old enough to remove on nas');
     expect(await readdir(store)).toEqual([temp]);
 
     const listed = await cleanup('--older-than', '0');
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/would remove 1 temporary file\(s\) of interrupted backups:/);
+    expect(listed.stdout).toMatch(/would remove 1 temporary file of interrupted backups:/);
     expect(listed.stdout).toContain(`nas: ${temp} (unfinished upload of ${temp!.slice(1, temp!.indexOf('.backup-desk-tmp-'))};`);
     expect(await readdir(store)).toEqual([temp]);
 

@@ -89,7 +89,7 @@ describe('leftovers of interrupted restores', () => {
     expect(byDefault.code).toBe(0);
     expect(byDefault.stdout).toContain('.bd-tmp-deadbeef-shop');
     expect(byDefault.stdout).not.toContain('bd_tmp_deadbeef_shop'); // younger than 10 minutes
-    expect(byDefault.stderr).toMatch(/^2 leftover\(s\) younger than 10 min not shown: they may belong to a restore still running \(--older-than 0 includes them\)\.$/m);
+    expect(byDefault.stderr).toMatch(/^2 leftovers younger than 10 min not shown: they may belong to a restore still running \(--older-than 0 includes them\)\.$/m);
 
     const listed = await cli(['cleanup', '--target', target, '--data-dir', dataDir, '--older-than', '0']);
     expect(listed.code).toBe(0);
