@@ -15,6 +15,7 @@ import { appMethods } from './app';
 import { backupMethods } from './backups';
 import { attachmentsMethods } from './attachments';
 import { catalogMethods } from './catalog';
+import { cleanupMethods } from './cleanup';
 import { historyMethods } from './history';
 import { jobsMethods } from './jobs';
 import { rotationMethods } from './rotation';
@@ -39,6 +40,7 @@ export * from './backups';
 export * from './schedules';
 export * from './odoo';
 export * from './verify';
+export * from './cleanup';
 
 /**
  * Every request/response method: `args` validates input at the boundary (IPC, HTTP),
@@ -58,6 +60,7 @@ export const apiMethods = {
   ...scheduleMethods,
   ...odooMethods,
   ...verifyMethods,
+  ...cleanupMethods,
 } as const;
 
 /** The method names. */

@@ -38,6 +38,7 @@ import type { RotationService } from '../rotation';
 import { StorageService, type ParsedRef } from './storages';
 import { TransferService, type DownloadArgs } from './transfers';
 import { VerifyService } from './verify';
+import { CleanupService } from './cleanup';
 
 /** The area services of one Desk, and the few calls the faces make beside the contract. */
 export class DeskCore {
@@ -71,6 +72,8 @@ export class DeskCore {
   readonly backups: BackupDeskService;
   /** Odoo instances reached through their database manager (`odoo:*`, the `odoo` restore target). */
   readonly odoo: OdooService;
+  /** What interrupted restores and backups left behind (`cleanup:*`). */
+  readonly cleanup: CleanupService;
 
   constructor(readonly kernel: DeskKernel) {
     const k = kernel;
@@ -97,6 +100,7 @@ export class DeskCore {
     this.drills = new DrillService(k, this.locator, this.passphrases, this.catalog, this.restores);
     this.schedules = new SchedulesDeskService(k, this.drills, this.backups.service);
     this.storages.usedBy = (name) => this.schedules.jobsUsingStorage(name);
+    this.cleanup = new CleanupService(this.storages, this.embedded);
   }
 
   /**

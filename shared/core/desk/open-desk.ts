@@ -3,7 +3,7 @@
  * composed into the one typed API every face calls (`Desk`).
  */
 import type { AreaApi, DeskApi, MethodTable } from '../../contract/api';
-import { appMethods, attachmentsMethods, backupMethods, catalogMethods, historyMethods, jobsMethods, odooMethods, restoreMethods, rotationMethods, scheduleMethods, storagesMethods, transferMethods, verifyMethods } from '../../contract/api';
+import { appMethods, attachmentsMethods, backupMethods, catalogMethods, cleanupMethods, historyMethods, jobsMethods, odooMethods, restoreMethods, rotationMethods, scheduleMethods, storagesMethods, transferMethods, verifyMethods } from '../../contract/api';
 import { LEFTOVER_MIN_AGE_MS } from '../restore';
 import { DeskCore } from './desk';
 import { DeskKernel, type DeskOptions } from './kernel';
@@ -33,6 +33,7 @@ async function openDesk(opts: DeskOptions): Promise<Desk> {
     ...bindArea(core.schedules, scheduleMethods),
     ...bindArea(core.odoo, odooMethods),
     ...bindArea(core.verify, verifyMethods),
+    ...bindArea(core.cleanup, cleanupMethods),
   };
   return Object.assign(core, api);
 }

@@ -81,6 +81,11 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
     await Promise.all(all.map(async (p) => (await p.provider.catch(() => undefined))?.close().catch(() => undefined)));
   }
 
+  /** The configured storages whose kind can list unfinished uploads (the ones a search looks on). */
+  async storagesWithTemporaries(): Promise<string[]> {
+    return (await this.entries()).filter((e) => KINDS_WITH_TEMPORARIES.has(e.kind)).map((e) => e.name);
+  }
+
   /** Temporaries of interrupted writes on `names` (default: every storage of a kind that keeps any), split at `minAgeMs`. */
   async findTemporaries(minAgeMs: number, names?: readonly string[]): Promise<TemporariesFound> {
     const entries = names ? await Promise.all(names.map((n) => this.entry(n))) : await this.entries();

@@ -1,0 +1,122 @@
+/**
+ * The cleanup area of the Desk (`cleanup:find`, `cleanup:remove`): what interrupted runs left —
+ * temporary databases and filestore folders of restores on a PostgreSQL target, unfinished uploads
+ * of backups on the storages — for the app, as `backup-desk cleanup` does it on the command line.
+ * A removal searches again and removes only what it finds again, so a list the face kept (or
+ * forged) can never name anything but an old leftover of ours.
+ */
+import type { AreaApi, cleanupMethods } from '../../contract/api';
+import { apiMethods, type ApiArgs, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
+import type { BackupTemporary, CleanupFound, RestoreLeftover } from '../../contract/cleanup';
+import { toAppError } from '../errors';
+import { targetLabel } from '../pg/connection';
+import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover } from '../restore';
+import type { EmbeddedPg } from '../pg/embedded';
+import { resolveTarget } from './engine';
+import type { StorageTemporary } from './storage-temporaries';
+import type { StorageService } from './storages';
+
+/** One search: the target's leftovers (all ages) and the storages' temporaries, split at the age limit. */
+interface Search {
+  readonly found: CleanupFound;
+  readonly pgUrl: string | undefined;
+  readonly leftovers: Leftover[];
+  readonly temporaries: StorageTemporary[];
+}
+
+/** The cleanup area: implements `cleanup:find` and `cleanup:remove`. */
+export class CleanupService implements AreaApi<typeof cleanupMethods> {
+  constructor(
+    private readonly storages: StorageService,
+    private readonly embedded: EmbeddedPg,
+  ) {}
+
+  /** @inheritdoc */
+  async 'cleanup:find'(args: ApiArgs<'cleanup:find'>): Promise<ApiResult<'cleanup:find'>> {
+    const a = apiMethods['cleanup:find'].args.parse(args);
+    return (await this.search(a.target, minAge(a.minAgeMinutes))).found;
+  }
+
+  /** @inheritdoc */
+  async 'cleanup:remove'(args: ApiArgs<'cleanup:remove'>): Promise<ApiResult<'cleanup:remove'>> {
+    const a = apiMethods['cleanup:remove'].args.parse(args);
+    const s = await this.search(a.target, minAge(a.minAgeMinutes));
+    const failed: { what: string; message: string }[] = [];
+    const leftovers = a.leftovers.flatMap((l) => {
+      const again = s.leftovers.find((x) => x.kind === l.kind && x.name === l.name);
+      if (!again) failed.push({ what: `${l.kind} ${l.name}`, message: 'not found again as an old leftover of an interrupted restore: left as it is' });
+      return again ? [again] : [];
+    });
+    const temporaries = a.temporaries.flatMap((t) => {
+      const again = s.temporaries.find((x) => x.storage === t.storage && x.temp.id === t.id);
+      if (!again) failed.push({ what: `${t.storage}: ${t.id}`, message: 'not found again as an old unfinished upload: left as it is' });
+      return again ? [again] : [];
+    });
+    let removed = 0;
+    if (leftovers.length > 0) {
+      const r = await removeLeftovers(s.pgUrl, leftovers);
+      removed += r.removed.length;
+      failed.push(...r.failed.map((f) => ({ what: `${f.leftover.kind} ${f.leftover.name}`, message: f.error })));
+    }
+    if (temporaries.length > 0) {
+      const r = await this.storages.removeTemporaries(temporaries);
+      removed += r.removed.length;
+      failed.push(...r.failed.map((f) => ({ what: `${f.temp.storage}: ${f.temp.temp.id}`, message: f.error.message })));
+    }
+    return { removed, failed };
+  }
+
+  /** Searches the target and the storages; either failing is reported in the result, not raised. */
+  private async search(target: RestoreTargetSpec, minAgeMs: number): Promise<Search> {
+    const [restores, backups] = await Promise.all([this.searchTarget(target, minAgeMs), this.searchStorages(minAgeMs)]);
+    return {
+      found: { restores: restores.found, backups: backups.found },
+      pgUrl: restores.pgUrl,
+      leftovers: restores.old,
+      temporaries: backups.old,
+    };
+  }
+
+  /** Leftovers of restores on the target's server and in its data dir's filestore. */
+  private async searchTarget(target: RestoreTargetSpec, minAgeMs: number): Promise<{ found: CleanupFound['restores']; pgUrl: string | undefined; old: Leftover[] }> {
+    let pgUrl: string | undefined;
+    let dataDir = defaultOdooDataDir();
+    try {
+      const t = await resolveTarget(target, this.embedded);
+      pgUrl = t.pgUrl;
+      dataDir = t.dataDir ?? dataDir;
+      const all = await findLeftovers(pgUrl, dataDir, { minAgeMs: 0 });
+      // A leftover of unknown age (no superuser rights to read it) counts as old, as the CLI's search does.
+      const old = all.filter((l) => l.ageMs === undefined || l.ageMs >= minAgeMs);
+      return { found: { server: targetLabel(pgUrl), dataDir, leftovers: old.map(leftoverDto), young: all.length - old.length }, pgUrl, old };
+    } catch (err) {
+      const e = toAppError(err);
+      return { found: { server: targetLabel(pgUrl), dataDir, leftovers: [], young: 0, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}` }, pgUrl, old: [] };
+    }
+  }
+
+  /** Unfinished uploads on every storage whose kind can list them. */
+  private async searchStorages(minAgeMs: number): Promise<{ found: CleanupFound['backups']; old: StorageTemporary[] }> {
+    const searched = await this.storages.storagesWithTemporaries();
+    const r = await this.storages.findTemporaries(minAgeMs, searched);
+    return {
+      found: { storages: searched, temporaries: r.found.map(temporaryDto), young: r.young.length, failed: r.failed.map((f) => ({ storage: f.storage, message: f.error.message })) },
+      old: r.found,
+    };
+  }
+}
+
+/** The age limit in ms (default: `LEFTOVER_MIN_AGE_MS`). */
+function minAge(minutes: number | undefined): number {
+  return minutes === undefined ? LEFTOVER_MIN_AGE_MS : minutes * 60_000;
+}
+
+/** A leftover as the contract carries it. */
+function leftoverDto(l: Leftover): RestoreLeftover {
+  return { kind: l.kind, name: l.name, ...(l.ageMs !== undefined ? { ageMs: l.ageMs } : {}) };
+}
+
+/** A storage temporary as the contract carries it. */
+function temporaryDto(t: StorageTemporary): BackupTemporary {
+  return { storage: t.storage, id: t.temp.id, forKey: t.temp.forKey, ...(t.temp.size !== undefined ? { size: t.temp.size } : {}), ageMs: t.ageMs };
+}
