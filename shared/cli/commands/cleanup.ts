@@ -1,5 +1,5 @@
 /**
- * `cleanup [--target URL] [--data-dir DIR] [--storage NAME…] [--older-than MIN] [--yes]`: lists
+ * `cleanup [--target URL|embedded|local-odoo] [--data-dir DIR] [--storage NAME…] [--older-than MIN] [--yes]`: lists
  * (and with --yes removes) the leftovers of interrupted runs — of restores, temporary
  * `bd_tmp_*`/`bd_old_*` databases and `.bd-tmp-*`/`.bd-old-*` filestore folders; of backups, the
  * temporary files (uncommitted uploads) a killed backup left on the storages, which `list` never
@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { Desk, type Leftover } from '../../core/desk';
+import { resolveTarget } from '../../core/desk/engine';
 import { KINDS_WITH_TEMPORARIES, type StorageTemporary } from '../../core/desk/storage-temporaries';
 import { toAppError } from '../../core/errors';
 import { UsageError, type CliContext } from '../context';
@@ -44,21 +45,29 @@ function checkOptions(opts: CleanupOptions): number {
       "Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq's environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.",
     );
   }
-  if (opts.target !== undefined && !/^postgres(ql)?:\/\//.test(opts.target)) {
-    throw new UsageError(`--target must be a postgres:// URL (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres');
+  if (opts.target !== undefined && !NAMED_TARGETS.has(opts.target) && !/^postgres(ql)?:\/\//.test(opts.target)) {
+    throw new UsageError(`--target must be a postgres:// URL, "embedded" or "local-odoo" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
   }
   const minutes = Number(opts.olderThan);
   if (!Number.isFinite(minutes) || minutes < 0) throw new UsageError(`--older-than must be a number of minutes (got "${opts.olderThan}").`, 'For example --older-than 30');
   return minutes;
 }
 
+/** The targets named rather than given as a URL, as `restore --target` takes them. */
+const NAMED_TARGETS: ReadonlySet<string> = new Set(['embedded', 'local-odoo']);
+
+/** The server and data dir `--target`/`--data-dir` name: a URL, the private PostgreSQL, or the Odoo on this machine (its odoo.conf). */
+async function pgTarget(desk: Desk, opts: CleanupOptions): Promise<{ targetUrl?: string; dataDir?: string }> {
+  const dataDir = opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {};
+  if (opts.target === undefined || !NAMED_TARGETS.has(opts.target)) return { ...(opts.target !== undefined ? { targetUrl: opts.target } : {}), ...dataDir };
+  const t = await resolveTarget(opts.target === 'embedded' ? { type: 'embedded', ...dataDir } : { type: 'local-odoo', ...dataDir }, desk.embedded);
+  return { ...(t.pgUrl ? { targetUrl: t.pgUrl } : {}), ...(t.dataDir ? { dataDir: t.dataDir } : {}) };
+}
+
 /** Leftovers of interrupted restores: temporary databases and filestore folders. */
 async function cleanRestores(desk: Desk, ctx: CliContext, opts: CleanupOptions, minutes: number): Promise<void> {
-  const { leftovers: all } = await desk.findLeftovers({
-    ...(opts.target !== undefined ? { targetUrl: opts.target } : {}),
-    ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}),
-    minAgeMs: 0,
-  });
+  const where = await pgTarget(desk, opts);
+  const { leftovers: all } = await desk.findLeftovers({ ...where, minAgeMs: 0 });
   const isYoung = (l: Leftover): boolean => l.ageMs !== undefined && l.ageMs < minutes * 60_000;
   const found = all.filter((l) => !isYoung(l));
   const young = all.length - found.length;
@@ -75,7 +84,7 @@ async function cleanRestores(desk: Desk, ctx: CliContext, opts: CleanupOptions, 
     ctx.out('run again with --yes to remove them');
     return;
   }
-  const r = await desk.removeLeftovers(opts.target, found);
+  const r = await desk.removeLeftovers(where.targetUrl, found);
   for (const l of r.removed) ctx.out(`removed ${describe(l)}`);
   for (const f of r.failed) ctx.err(`could not remove ${describe(f.leftover)}: ${f.error}`);
   if (r.failed.length > 0) ctx.exitCode = 1;
@@ -130,7 +139,7 @@ export const cleanupCommand: CommandModule = {
       .description(
         'list leftovers of interrupted runs: of restores (temporary databases bd_tmp_*/bd_old_*, filestore folders .bd-tmp-*/.bd-old-*) and of backups (temporary files of unfinished uploads on the storages); --yes removes them',
       )
-      .option('--target <url>', 'PostgreSQL server as a postgres:// URL (default: libpq environment, PGHOST etc.)')
+      .option('--target <target>', 'PostgreSQL server: a postgres:// URL, "embedded" (the private PostgreSQL) or "local-odoo" (the Odoo on this machine) (default: libpq environment, PGHOST etc.)')
       .option('--data-dir <dir>', "Odoo data dir whose filestore/ to look in (default: Odoo's default for this OS)")
       .option('--storage <name>', 'a storage to search for temporary files of interrupted backups (repeatable; default: every storage); alone, without --target or --data-dir, only storages are searched', collect)
       .option('--older-than <minutes>', 'only leftovers at least this old (younger ones may belong to a restore or backup still running)', String(Desk.leftoverMinAgeMs / 60_000))

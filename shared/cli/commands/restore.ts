@@ -102,7 +102,9 @@ export const restoreCommand: CommandModule = {
         if (embedded) desk.embedded.keepRunning();
         const warnings = (result as { warnings?: unknown } | undefined)?.warnings;
         if (Array.isArray(warnings)) for (const w of warnings) ctx.warn(String(w));
-        if ((result as { ownerFallback?: boolean } | undefined)?.ownerFallback) ctx.err(`hint: restore again with --owner ROLE, the role Odoo connects as (db_user in its odoo.conf).`);
+        const flags = result as { ownerFallback?: boolean; leftoversFound?: boolean } | undefined;
+        if (flags?.ownerFallback) ctx.err(`hint: restore again with --owner ROLE, the role Odoo connects as (db_user in its odoo.conf).`);
+        if (flags?.leftoversFound) ctx.err(`hint: \`backup-desk cleanup${cleanupFlags(opts)}\` lists them; with --yes it removes them.`);
         ctx.out(describeResult(opts.db, result));
       },
     );
@@ -143,4 +145,10 @@ function describeResult(db: string, result: unknown): string {
     return lines.join('\n');
   }
   return `restored database ${db}`;
+}
+
+/** The `cleanup` flags that search where this restore went (the same --target and --data-dir). */
+function cleanupFlags(opts: { target?: string; odooConf?: string; dataDir?: string }): string {
+  const target = opts.target ?? (opts.odooConf !== undefined ? 'local-odoo' : undefined);
+  return `${target !== undefined ? ` --target ${target}` : ''}${opts.dataDir !== undefined ? ` --data-dir ${opts.dataDir}` : ''}`;
 }

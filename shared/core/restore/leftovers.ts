@@ -141,12 +141,12 @@ export async function removeLeftovers(pgUrl: string | undefined, leftovers: read
   return result;
 }
 
-/** A one-line warning naming the leftovers, with what to do; for the restore preflight. */
+/** A one-line warning naming the leftovers, for the restore preflight (each face adds how to remove them: `leftoversFound`). */
 export function describeLeftovers(leftovers: readonly Leftover[]): string {
   const dbs = leftovers.filter((l) => l.kind === 'database').map((l) => l.name);
   const folders = leftovers.filter((l) => l.kind === 'folder').map((l) => l.name);
   const parts: string[] = [];
   if (dbs.length) parts.push(`${dbs.length === 1 ? 'database' : 'databases'} ${dbs.join(', ')}`);
   if (folders.length) parts.push(`${folders.length === 1 ? 'folder' : 'folders'} ${folders.join(', ')}`);
-  return `Leftovers of an interrupted restore found: ${parts.join('; ')}. They are not in use; remove them with \`backup-desk cleanup --target URL --data-dir DIR\` (lists them) and then with --yes.`;
+  return `Leftovers of an interrupted restore found: ${parts.join('; ')}. They are not in use and only take space.`;
 }

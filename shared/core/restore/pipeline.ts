@@ -62,6 +62,8 @@ export interface RestoreResult {
   /** True when the backup was an OpenPGP message (decrypted on the way). */
   encrypted: boolean;
   warnings: string[];
+  /** True when leftovers of interrupted restores were found on the target (a warning names them). */
+  leftoversFound?: boolean;
   /** What the attachments stage did, when the database keeps attachments in object storage. */
   attachments?: RestoreAttachmentsSummary;
 }
@@ -85,6 +87,8 @@ export interface RestoreRun {
   readonly warnings: string[];
   /** Records a warning for the result (and the job log). */
   warn(message: string): void;
+  /** Set when preflight found leftovers of interrupted restores (each face says how to remove them). */
+  leftoversFound?: boolean;
   /** Throttled progress (`force` for phase changes). */
   report(p: JobProgress, force?: boolean): void;
   /** Throws `Cancelled` once the job was cancelled. */

@@ -58,7 +58,10 @@ async function checkDump(admin: pg.Client, desc: BackupDescription, server: Targ
 async function warnOfLeftovers(run: RestoreRun, admin: pg.Client, dataDir: string): Promise<void> {
   try {
     const left = await findLeftovers(run.opts.pgUrl, dataDir, { admin });
-    if (left.length > 0) run.warn(describeLeftovers(left));
+    if (left.length > 0) {
+      run.warn(describeLeftovers(left));
+      run.leftoversFound = true;
+    }
   } catch (err) {
     run.ctx.log('info', `Looking for leftovers of interrupted restores failed: ${(err as Error).message}`);
   }

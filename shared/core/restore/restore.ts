@@ -112,6 +112,7 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
     encrypted: desc.encrypted,
     ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
     warnings: run.warnings,
+    ...(run.leftoversFound ? { leftoversFound: true } : {}),
     ...(attachments ? { attachments } : {}),
   };
 }

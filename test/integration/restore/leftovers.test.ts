@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource } from '../../../shared/core/archive';
 import { silentContext } from '../../../shared/core/jobs/job';
 import { restoreBackup } from '../../../shared/core/restore';
+import { Desk } from '../../../shared/core/desk';
+import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { psql, startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
 
 const run = promisify(execFile);
@@ -76,11 +78,20 @@ describe('leftovers of interrupted restores', () => {
     expect(w).toBeDefined();
     expect(w).toContain('.bd-tmp-deadbeef-shop');
     expect(w).toContain('.bd-old-0123abcd-shop');
-    expect(w).toContain('backup-desk cleanup');
+    // How to remove them is each face's to say (the CLI's cleanup command, the app's Settings).
+    expect(r.leftoversFound).toBe(true);
+    expect(w).not.toContain('backup-desk');
     expect(w).not.toContain('bd_tmp_deadbeef_shop');
     expect(w).not.toContain('busy');
     expect(w).not.toContain('notes');
-  }, 30_000);
+    // The CLI says how to remove them there: cleanup with this restore's own --target and --data-dir.
+    for (let i = 0; i < 300 && !existsSync(BUILT); i++) await new Promise((res) => setTimeout(res, 200));
+    const viaCli = await cli(['restore', sql, '--db', 'restored_cli', '--target', cluster.url, '--data-dir', dataDir, '--no-filestore']);
+    expect(viaCli.code).toBe(0);
+    expect(viaCli.stderr).toMatch(/^warning: Leftovers of an interrupted restore found: .*\.bd-tmp-deadbeef-shop.* They are not in use and only take space\.$/m);
+    expect(viaCli.stderr).toContain(`hint: \`backup-desk cleanup --target ${cluster.url} --data-dir ${dataDir}\` lists them; with --yes it removes them.`);
+    await psql(cluster.url, 'DROP DATABASE restored_cli');
+  }, 60_000);
 
   it('backup-desk cleanup lists, then with --yes removes only our unused temp databases and folders', async () => {
     for (let i = 0; i < 300 && !existsSync(BUILT); i++) await new Promise((r) => setTimeout(r, 200));
@@ -108,6 +119,58 @@ describe('leftovers of interrupted restores', () => {
 
     const again = await cli(['cleanup', '--target', target, '--data-dir', dataDir, '--older-than', '0']);
     expect(again.stdout).toContain('no leftovers');
+  }, 60_000);
+
+  it('the Desk\'s cleanup:find and cleanup:remove (the app\'s Clean up) remove only what a search finds again', async () => {
+    await psql(cluster.url, 'CREATE DATABASE bd_tmp_feedface_desk');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const folder = join(dataDir, 'filestore', '.bd-tmp-feedface-desk');
+    await mkdir(folder, { recursive: true });
+    await utimes(folder, hourAgo, hourAgo);
+    const store = join(work, 'store');
+    await mkdir(join(store, 'acme'), { recursive: true });
+    const temp = join(store, 'acme', '.acme_2026-12-01.zip.backup-desk-tmp-0b0e4f3a-6d3c-4a55-9f0e-2f6c1b8f7e11');
+    await writeFile(temp, 'half a backup');
+    await utimes(temp, hourAgo, hourAgo);
+    await writeFile(join(store, 'acme', 'acme_2026-11-30.zip'), 'a complete backup');
+    const desk = await Desk.open({ home: join(work, 'desk-home'), secrets: new MemorySecretStore() });
+    try {
+      await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: store }, secrets: {} });
+      const target = { type: 'postgres' as const, url: cluster.url, dataDir };
+      const byDefault = await desk['cleanup:find']({ target });
+      // The database was made a moment ago: it may be a restore still running.
+      expect(byDefault.restores.leftovers.map((l) => l.name)).not.toContain('bd_tmp_feedface_desk');
+      expect(byDefault.restores.young).toBeGreaterThanOrEqual(1);
+      expect(byDefault.restores.leftovers.map((l) => l.name)).toContain(folder);
+      expect(byDefault.backups).toMatchObject({ storages: ['nas'], young: 0, failed: [] });
+      expect(byDefault.backups.temporaries).toEqual([expect.objectContaining({ storage: 'nas', id: 'acme/.acme_2026-12-01.zip.backup-desk-tmp-0b0e4f3a-6d3c-4a55-9f0e-2f6c1b8f7e11', forKey: 'acme/acme_2026-12-01.zip', size: 13 })]);
+
+      const found = await desk['cleanup:find']({ target, minAgeMinutes: 0 });
+      expect(found.restores.leftovers.map((l) => l.name)).toContain('bd_tmp_feedface_desk');
+      expect(found.restores.leftovers.map((l) => l.name)).not.toContain('bd_tmp_cafebabe_busy'); // in use
+      // A face's list is not trusted: what a search does not find again stays, and says why.
+      const r = await desk['cleanup:remove']({
+        target,
+        minAgeMinutes: 0,
+        leftovers: [{ kind: 'database', name: 'bd_tmp_feedface_desk' }, { kind: 'folder', name: folder }, { kind: 'database', name: 'shop' }, { kind: 'database', name: 'bd_tmp_cafebabe_busy' }],
+        temporaries: [{ storage: 'nas', id: byDefault.backups.temporaries[0]!.id }, { storage: 'nas', id: 'acme/acme_2026-11-30.zip' }],
+      });
+      expect(r.removed).toBe(3);
+      expect(r.failed.map((f) => f.what).sort()).toEqual(['database bd_tmp_cafebabe_busy', 'database shop', 'nas: acme/acme_2026-11-30.zip']);
+      expect(r.failed[0]!.message).toMatch(/not found again/);
+      expect(await databases()).not.toContain('bd_tmp_feedface_desk');
+      expect(await databases()).toEqual(expect.arrayContaining(['shop', 'bd_tmp_cafebabe_busy']));
+      expect(existsSync(folder)).toBe(false);
+      expect(await readdir(join(store, 'acme'))).toEqual(['acme_2026-11-30.zip']);
+      // An unreachable server is reported in the result; the storages are still searched.
+      const down = await desk['cleanup:find']({ target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:1/postgres', dataDir } });
+      expect(down.restores).toMatchObject({ server: '127.0.0.1:1', leftovers: [] });
+      expect(down.restores.error).toMatch(/127\.0\.0\.1:1/);
+      expect(down.backups.storages).toEqual(['nas']);
+      await expect(desk['cleanup:find']({ target: { type: 'odoo', instance: 'prod' } } as never)).rejects.toThrow(/keeps no leftovers/);
+    } finally {
+      await desk.close();
+    }
   }, 60_000);
 
   it('refuses a --target with a password (exit 2)', async () => {
