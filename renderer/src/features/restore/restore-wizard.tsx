@@ -610,6 +610,7 @@ function RestoreProgress({
                 <li key={String(w)}>{String(w)}</li>
               ))}
               {result.ownerFallback === true ? <li>Restore again with that role in “Owner (role)”: the db_user of Odoo’s odoo.conf.</li> : null}
+              {result.leftoversFound === true ? <li>Remove them under Settings → Clean up after interrupted runs.</li> : null}
             </ul>
           ) : null}
           <HowToOpen result={result} />

@@ -1,7 +1,8 @@
-/** The Settings screen: appearance and time display (kept in this browser/profile), and facts about the app. */
+/** The Settings screen: appearance and time display (kept in this browser/profile), cleaning up after interrupted runs, and facts about the app. */
 import { useEffect, useState } from 'react';
 import type { ApiResult } from '../../../../shared/contract/api';
 import { useApi } from '../../app/api-context';
+import { CleanupCard } from './cleanup-card';
 
 /** UI preferences. */
 export interface UiPrefs {
@@ -67,6 +68,7 @@ export function SettingsView({ prefs, onPrefs }: { prefs: UiPrefs; onPrefs: (p: 
           </label>
         </fieldset>
       </section>
+      <CleanupCard />
       <section className="card settings-card" aria-labelledby="about">
         <h2 id="about">About this installation</h2>
         {info ? (

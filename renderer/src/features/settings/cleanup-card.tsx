@@ -1,0 +1,174 @@
+/** Settings → Clean up: what interrupted restores and backups left behind, found and removed (as `backup-desk cleanup` does). */
+import { useEffect, useId, useState } from 'react';
+import type { ApiError, ApiResult } from '../../../../shared/contract/api';
+import type { CleanupFound } from '../../../../shared/contract/cleanup';
+import { toApiError } from '../../api';
+import { useApi } from '../../app/api-context';
+import { countOf, formatBytes } from '../../components/format';
+import { ErrorMessage } from '../../components/ui';
+
+type Target = ApiResult<'targets:detect'>[number];
+
+/** " (42 min old)", " (3 h old)", " (5 days old)"; nothing when the age is unknown. */
+function age(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  const min = Math.round(ms / 60_000);
+  if (min < 120) return ` (${min} min old)`;
+  const h = Math.round(min / 60);
+  return h < 48 ? ` (${h} h old)` : ` (${Math.round(h / 24)} days old)`;
+}
+
+/** The card: a target to search, the search, what it found, and one removal of all of it. */
+export function CleanupCard() {
+  const api = useApi();
+  const id = useId();
+  const [targets, setTargets] = useState<Target[] | undefined>(undefined);
+  const [targetId, setTargetId] = useState('');
+  const [found, setFound] = useState<CleanupFound | undefined>(undefined);
+  const [busy, setBusy] = useState<'search' | 'remove' | undefined>(undefined);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [outcome, setOutcome] = useState<ApiResult<'cleanup:remove'> | undefined>(undefined);
+
+  useEffect(() => {
+    api['targets:detect']({}).then(
+      (all) => {
+        const usable = all.filter((t) => t.target.type !== 'odoo');
+        setTargets(usable);
+        setTargetId((cur) => cur || (usable.find((t) => t.available) ?? usable[0])?.id || '');
+      },
+      (e: unknown) => (setError(toApiError(e)), setTargets([])),
+    );
+  }, [api]);
+
+  const target = targets?.find((t) => t.id === targetId)?.target;
+  const search = async (): Promise<void> => {
+    if (!target) return;
+    setBusy('search');
+    setError(undefined);
+    setConfirming(false);
+    try {
+      setFound(await api['cleanup:find']({ target }));
+    } catch (e) {
+      setError(toApiError(e));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  const remove = async (): Promise<void> => {
+    if (!target || !found) return;
+    setBusy('remove');
+    setError(undefined);
+    try {
+      const leftovers = found.restores.leftovers.map(({ kind, name }) => ({ kind, name }));
+      const temporaries = found.backups.temporaries.map(({ storage, id: tid }) => ({ storage, id: tid }));
+      setOutcome(await api['cleanup:remove']({ target, leftovers, temporaries }));
+      setFound(await api['cleanup:find']({ target }));
+    } catch (e) {
+      setError(toApiError(e));
+    } finally {
+      setBusy(undefined);
+      setConfirming(false);
+    }
+  };
+
+  const total = found ? found.restores.leftovers.length + found.backups.temporaries.length : 0;
+  return (
+    <section className="card settings-card" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>Clean up after interrupted runs</h2>
+      <p className="muted">
+        A restore or backup stopped by a crash, a kill or a power cut can leave a temporary database, a filestore folder or an unfinished upload behind. They are never listed as backups, but take space. Only
+        this app&apos;s own temporary names are looked for; anything younger than 10 minutes may belong to a run still going and is left alone.
+      </p>
+      <div className="row">
+        <label htmlFor={`${id}-t`}>PostgreSQL target</label>
+        <select id={`${id}-t`} value={targetId} disabled={!targets?.length || busy !== undefined} onChange={(e) => (setTargetId(e.target.value), setFound(undefined), setOutcome(undefined))}>
+          {(targets ?? []).map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.label}
+              {t.available ? '' : ' (not available)'}
+            </option>
+          ))}
+        </select>
+        <button type="button" className="btn" disabled={!target || busy !== undefined} onClick={() => void search()}>
+          {busy === 'search' ? 'Looking…' : found ? 'Look again' : 'Look for leftovers'}
+        </button>
+      </div>
+      <ErrorMessage error={error} />
+      {outcome ? <RemoveOutcome outcome={outcome} /> : null}
+      {found ? <Found found={found} /> : null}
+      {found && total > 0 ? (
+        confirming ? (
+          <div className="row cleanup-confirm" role="group" aria-label="Confirm the removal">
+            <span>Remove {countOf(total, 'item')} for good? A database dropped or an upload deleted cannot be brought back.</span>
+            <button type="button" className="btn danger" disabled={busy !== undefined} onClick={() => void remove()}>
+              {busy === 'remove' ? 'Removing…' : 'Remove'}
+            </button>
+            <button type="button" className="btn" disabled={busy !== undefined} onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        ) : (
+          <div className="row">
+            <button type="button" className="btn danger" onClick={() => (setOutcome(undefined), setConfirming(true))}>
+              Remove {countOf(total, 'item')}…
+            </button>
+          </div>
+        )
+      ) : null}
+    </section>
+  );
+}
+
+/** What the search found, restores and backups apart. */
+function Found({ found }: { found: CleanupFound }) {
+  const { restores: r, backups: b } = found;
+  return (
+    <div className="cleanup-found">
+      <h3>Interrupted restores on {r.server}</h3>
+      {r.error ? <p className="error-text">Could not look there: {r.error}</p> : null}
+      {!r.error && r.leftovers.length === 0 ? <p className="muted">Nothing left by interrupted restores (filestore folders looked for in {r.dataDir}).</p> : null}
+      <ul className="plain-list">
+        {r.leftovers.map((l) => (
+          <li key={`${l.kind} ${l.name}`}>
+            {l.kind === 'database' ? 'Database' : 'Filestore folder'} <span className="mono wrap">{l.name}</span>
+            {age(l.ageMs)}
+          </li>
+        ))}
+      </ul>
+      {r.young > 0 ? <p className="muted">{countOf(r.young, 'younger leftover')} left alone: a restore may still be running.</p> : null}
+      <h3>Interrupted backups on the storages</h3>
+      {b.storages.length === 0 ? <p className="muted">No storage of a kind whose unfinished uploads can be listed (local folders, SFTP, S3, Swift).</p> : null}
+      {b.storages.length > 0 && b.temporaries.length === 0 && b.failed.length === 0 ? <p className="muted">No unfinished uploads on {b.storages.join(', ')}.</p> : null}
+      <ul className="plain-list">
+        {b.temporaries.map((t) => (
+          <li key={`${t.storage} ${t.id}`}>
+            {t.storage}: <span className="mono wrap">{t.id}</span> — unfinished upload of {t.forKey}
+            {t.size !== undefined ? `, ${formatBytes(t.size)}` : ''}
+            {age(t.ageMs)}
+          </li>
+        ))}
+      </ul>
+      {b.failed.map((f) => (
+        <p key={f.storage} className="error-text">
+          Could not look on {f.storage}: {f.message}
+        </p>
+      ))}
+      {b.young > 0 ? <p className="muted">{countOf(b.young, 'younger upload')} left alone: a backup may still be running.</p> : null}
+    </div>
+  );
+}
+
+/** What a removal did. */
+function RemoveOutcome({ outcome }: { outcome: ApiResult<'cleanup:remove'> }) {
+  return (
+    <div role="status">
+      <p>Removed {countOf(outcome.removed, 'item')}.</p>
+      {outcome.failed.map((f) => (
+        <p key={f.what} className="error-text">
+          Not removed: {f.what}: {f.message}
+        </p>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+/** Settings → Clean up: searches the chosen PostgreSQL target and the storages, lists what interrupted runs left, removes it after a confirmation. */
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CleanupFound } from '../../../shared/contract/cleanup';
+import { ApiProvider } from '../../../renderer/src/app/api-context';
+import { CleanupCard } from '../../../renderer/src/features/settings/cleanup-card';
+import { fakeClient } from './fake-client';
+
+const FOUND: CleanupFound = {
+  restores: { server: '127.0.0.1:5432', dataDir: '/var/lib/odoo', leftovers: [{ kind: 'database', name: 'bd_tmp_deadbeef_shop', ageMs: 3 * 3600_000 }, { kind: 'folder', name: '/var/lib/odoo/filestore/.bd-tmp-deadbeef-shop' }], young: 1 },
+  backups: { storages: ['nas', 'cloud'], temporaries: [{ storage: 'nas', id: 'acme/.acme.zip.backup-desk-tmp-x', forKey: 'acme/acme.zip', size: 2_500_000, ageMs: 45 * 60_000 }], young: 0, failed: [{ storage: 'cloud', message: 'The bucket does not exist.' }] },
+};
+const EMPTY: CleanupFound = { restores: { ...FOUND.restores, leftovers: [], young: 0 }, backups: { storages: ['nas'], temporaries: [], young: 0, failed: [] } };
+
+function setup() {
+  let searches = 0;
+  const fake = fakeClient({
+    'targets:detect': async () => [
+      { id: 'odoo:prod', label: 'Odoo prod', target: { type: 'odoo', instance: 'prod' }, available: true },
+      { id: 'libpq', label: 'PostgreSQL (libpq environment)', target: { type: 'postgres' }, available: true },
+      { id: 'embedded', label: 'Private PostgreSQL (embedded)', target: { type: 'embedded' }, available: false },
+    ],
+    'cleanup:find': async () => (searches++ === 0 ? FOUND : EMPTY),
+    'cleanup:remove': async () => ({ removed: 3, failed: [] }),
+  });
+  render(
+    <ApiProvider client={fake.client}>
+      <CleanupCard />
+    </ApiProvider>,
+  );
+  return fake;
+}
+
+describe('Clean up after interrupted runs', () => {
+  afterEach(cleanup);
+
+  it('offers the PostgreSQL targets only, and lists what a search found with ages, sizes and what could not be searched', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    const select = await screen.findByLabelText('PostgreSQL target');
+    await waitFor(() => expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual(['PostgreSQL (libpq environment)', 'Private PostgreSQL (embedded) (not available)']));
+    await user.click(screen.getByRole('button', { name: 'Look for leftovers' }));
+    expect(await screen.findByText('bd_tmp_deadbeef_shop')).toBeInTheDocument();
+    expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres' } });
+    expect(screen.getByText('Interrupted restores on 127.0.0.1:5432')).toBeInTheDocument();
+    expect(screen.getByText(/\(3 h old\)/)).toBeInTheDocument();
+    expect(screen.getByText(/unfinished upload of acme\/acme\.zip, 2\.5 MB \(45 min old\)/)).toBeInTheDocument();
+    expect(screen.getByText('1 younger leftover left alone: a restore may still be running.')).toBeInTheDocument();
+    expect(screen.getByText('Could not look on cloud: The bucket does not exist.')).toBeInTheDocument();
+  });
+
+  it('removes everything listed only after a confirmation, then searches again', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.click(await screen.findByRole('button', { name: 'Look for leftovers' }));
+    await user.click(await screen.findByRole('button', { name: 'Remove 3 items…' }));
+    expect(fake.calls.some(([m]) => m === 'cleanup:remove')).toBe(false);
+    const confirm = screen.getByRole('group', { name: 'Confirm the removal' });
+    expect(within(confirm).getByText(/cannot be brought back/)).toBeInTheDocument();
+    await user.click(within(confirm).getByRole('button', { name: 'Remove' }));
+    expect(await screen.findByText('Removed 3 items.')).toBeInTheDocument();
+    expect(fake.calls.find(([m]) => m === 'cleanup:remove')![1]).toEqual({
+      target: { type: 'postgres' },
+      leftovers: [{ kind: 'database', name: 'bd_tmp_deadbeef_shop' }, { kind: 'folder', name: '/var/lib/odoo/filestore/.bd-tmp-deadbeef-shop' }],
+      temporaries: [{ storage: 'nas', id: 'acme/.acme.zip.backup-desk-tmp-x' }],
+    });
+    expect(await screen.findByText('No unfinished uploads on nas.')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /^Remove/ })).toBeNull();
+  });
+});
