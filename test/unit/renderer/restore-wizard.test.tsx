@@ -177,7 +177,17 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(await screen.findByRole('progressbar', { name: /Loading the database/ })).toHaveAttribute('aria-valuenow', '10');
     act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'filestore', done: 1, total: 2, unit: 'items' } })));
     expect(screen.getByText('Copying the filestore')).toBeInTheDocument();
-    const result = { database: 'acme', db: 'acme', filestorePath: '/data/filestore/acme', owner: 'odoo', odooUrl: 'http://localhost:8069/web?db=acme', psql: 'psql -h 127.0.0.1 -p 5432 -U odoo acme' };
+    const result = {
+      database: 'acme',
+      db: 'acme',
+      filestorePath: '/data/filestore/acme',
+      owner: 'odoo',
+      odooUrl: 'http://localhost:8069/web?db=acme',
+      psql: 'psql -h 127.0.0.1 -p 5432 -U odoo acme',
+      warnings: ['Leftovers of an interrupted restore found: folder /data/filestore/.bd-tmp-deadbeef-acme. They are not in use and only take space.'],
+      leftoversFound: true,
+      ownerFallback: true,
+    };
     act(() => fake.emit('job:done', snap('job-1', { state: 'succeeded', result })));
     expect(await screen.findByText('“acme” is restored')).toBeInTheDocument();
     expect(screen.getByText('/data/filestore/acme')).toBeInTheDocument();
@@ -185,6 +195,12 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(screen.getByRole('link', { name: 'http://localhost:8069/web?db=acme' })).toHaveAttribute('href', 'http://localhost:8069/web?db=acme');
     expect(screen.getByText('psql -h 127.0.0.1 -p 5432 -U odoo acme')).toBeInTheDocument();
     expect(screen.getByText('Owner (role)').nextElementSibling).toHaveTextContent('odoo');
+    // The result's flags become the app's own lines under the warnings, never facts of their own.
+    const warnings = screen.getByRole('list', { name: 'Warnings' });
+    expect(within(warnings).getByText('Remove them under Settings → Clean up after interrupted runs.')).toBeInTheDocument();
+    expect(within(warnings).getByText(/Restore again with that role in “Owner \(role\)”/)).toBeInTheDocument();
+    expect(screen.queryByText('Leftovers Found')).toBeNull();
+    expect(screen.queryByText('Owner Fallback')).toBeNull();
   });
 
   it('warns before it starts when the backup is not self-contained, and sends the chosen attachments mode', async () => {

@@ -740,8 +740,8 @@ const RESULT_FACTS: Record<string, [string, (v: unknown) => string | undefined]>
   owner: ['Owner (role)', String],
   filestoreOwner: ['Filestore owner', String],
 };
-/** Shown as "how to open it", not as facts. */
-const NOT_FACTS = new Set(['odooUrl', 'psql', 'passphraseNotRemembered', 'target']);
+/** Shown as "how to open it", or flags the result page turns into a line of its own (ownerFallback, leftoversFound): not facts. */
+const NOT_FACTS = new Set(['odooUrl', 'psql', 'passphraseNotRemembered', 'target', 'ownerFallback', 'leftoversFound']);
 
 /** How to open a restored database: the local Odoo's URL, a psql line, or how to reach the private PostgreSQL. */
 export function HowToOpen({ result }: { result: Record<string, unknown> }) {
