@@ -609,8 +609,8 @@ function RestoreProgress({
               {result.warnings.map((w) => (
                 <li key={String(w)}>{String(w)}</li>
               ))}
-              {result.ownerFallback === true ? <li>Restore again with that role in “Owner (role)”: the db_user of Odoo’s odoo.conf.</li> : null}
-              {result.leftoversFound === true ? <li>Remove them under Settings → Clean up after interrupted runs.</li> : null}
+              {result.ownerFallback === true ? <li>If Odoo connects as another role, restore again with it in “Owner (role)”: the db_user of Odoo’s odoo.conf.</li> : null}
+              {result.leftoversFound === true ? <li>The leftovers can be removed under Settings → Clean up after interrupted runs.</li> : null}
             </ul>
           ) : null}
           <HowToOpen result={result} />
