@@ -104,7 +104,7 @@ export const restoreCommand: CommandModule = {
         if (Array.isArray(warnings)) for (const w of warnings) ctx.warn(String(w));
         const flags = result as { ownerFallback?: boolean; leftoversFound?: boolean } | undefined;
         if (flags?.ownerFallback) ctx.err(`hint: restore again with --owner ROLE, the role Odoo connects as (db_user in its odoo.conf).`);
-        if (flags?.leftoversFound) ctx.err(`hint: \`backup-desk cleanup${cleanupFlags(opts)}\` lists them; with --yes it removes them.`);
+        if (flags?.leftoversFound) ctx.err(`hint: \`backup-desk cleanup${cleanupFlags(opts)}\` lists the leftovers; with --yes it removes them.`);
         ctx.out(describeResult(opts.db, result));
       },
     );

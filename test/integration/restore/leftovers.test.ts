@@ -89,7 +89,7 @@ describe('leftovers of interrupted restores', () => {
     const viaCli = await cli(['restore', sql, '--db', 'restored_cli', '--target', cluster.url, '--data-dir', dataDir, '--no-filestore']);
     expect(viaCli.code).toBe(0);
     expect(viaCli.stderr).toMatch(/^warning: Leftovers of an interrupted restore found: .*\.bd-tmp-deadbeef-shop.* They are not in use and only take space\.$/m);
-    expect(viaCli.stderr).toContain(`hint: \`backup-desk cleanup --target ${cluster.url} --data-dir ${dataDir}\` lists them; with --yes it removes them.`);
+    expect(viaCli.stderr).toContain(`hint: \`backup-desk cleanup --target ${cluster.url} --data-dir ${dataDir}\` lists the leftovers; with --yes it removes them.`);
     await psql(cluster.url, 'DROP DATABASE restored_cli');
   }, 60_000);
 
