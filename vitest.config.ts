@@ -22,6 +22,9 @@ export default defineConfig({
           environment: 'jsdom',
           include: ['test/unit/renderer/**/*.test.tsx'],
           setupFiles: ['test/helpers/renderer-setup.ts'],
+          // Typing into forms in jsdom while the integration tests load both cores: 5 s (the
+          // default) timed out once on a test that takes 0.3 s alone.
+          testTimeout: 30_000,
         },
       },
       {

@@ -81,6 +81,10 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
   private async searchTarget(target: RestoreTargetSpec, minAgeMs: number): Promise<{ found: CleanupFound['restores']; pgUrl: string | undefined; old: Leftover[] }> {
     let pgUrl: string | undefined;
     let dataDir = defaultOdooDataDir();
+    // A private PostgreSQL not made yet holds nothing: looking must not create it (initdb, 40 MB).
+    if (target.type === 'embedded' && !(await this.embedded.initialised())) {
+      return { found: { server: 'the private PostgreSQL (not created yet)', dataDir: target.dataDir ?? this.embedded.odooDataDir, leftovers: [], young: 0 }, pgUrl, old: [] };
+    }
     try {
       const t = await resolveTarget(target, this.embedded);
       pgUrl = t.pgUrl;
@@ -88,10 +92,10 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
       const all = await findLeftovers(pgUrl, dataDir, { minAgeMs: 0 });
       // A leftover of unknown age (no superuser rights to read it) counts as old, as the CLI's search does.
       const old = all.filter((l) => l.ageMs === undefined || l.ageMs >= minAgeMs);
-      return { found: { server: targetLabel(pgUrl), dataDir, leftovers: old.map(leftoverDto), young: all.length - old.length }, pgUrl, old };
+      return { found: { server: serverLabel(target, pgUrl), dataDir, leftovers: old.map(leftoverDto), young: all.length - old.length }, pgUrl, old };
     } catch (err) {
       const e = toAppError(err);
-      return { found: { server: targetLabel(pgUrl), dataDir, leftovers: [], young: 0, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}` }, pgUrl, old: [] };
+      return { found: { server: serverLabel(target, pgUrl), dataDir, leftovers: [], young: 0, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}` }, pgUrl, old: [] };
     }
   }
 
@@ -104,6 +108,11 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
       old: r.found,
     };
   }
+}
+
+/** The server searched, in words: "127.0.0.1:5432", or the private PostgreSQL (whose socket path says nothing). */
+function serverLabel(target: RestoreTargetSpec, pgUrl: string | undefined): string {
+  return target.type === 'embedded' ? 'the private PostgreSQL' : targetLabel(pgUrl);
 }
 
 /** The age limit in ms (default: `LEFTOVER_MIN_AGE_MS`). */

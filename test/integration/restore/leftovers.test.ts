@@ -168,6 +168,10 @@ describe('leftovers of interrupted restores', () => {
       expect(down.restores.error).toMatch(/127\.0\.0\.1:1/);
       expect(down.backups.storages).toEqual(['nas']);
       await expect(desk['cleanup:find']({ target: { type: 'odoo', instance: 'prod' } } as never)).rejects.toThrow(/keeps no leftovers/);
+      // A private PostgreSQL not made yet holds nothing, and looking does not make it.
+      const embedded = await desk['cleanup:find']({ target: { type: 'embedded' } });
+      expect(embedded.restores).toMatchObject({ server: 'the private PostgreSQL (not created yet)', leftovers: [], young: 0 });
+      expect(existsSync(join(work, 'desk-home', 'embedded-pg'))).toBe(false);
     } finally {
       await desk.close();
     }
