@@ -17,7 +17,7 @@ import { onAbort } from '../core/util/abort';
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('backup-desk');
   program
-    .description('See every Odoo backup on all your storages in one list; download, decrypt and restore it into PostgreSQL/Odoo.')
+    .description('Make Odoo backups (now or on a schedule) to several storages, see every Odoo backup on all of them in one list, verify, download, decrypt and restore one into PostgreSQL or a running Odoo.')
     .version(APP_VERSION, '-V, --version', 'print the version')
     .option('--home <dir>', 'config and state folder (default: $BACKUP_DESK_HOME, else the OS app-data folder)')
     .exitOverride()

@@ -140,7 +140,7 @@ export const cleanupCommand: CommandModule = {
         'list leftovers of interrupted runs: of restores (temporary databases bd_tmp_*/bd_old_*, filestore folders .bd-tmp-*/.bd-old-*) and of backups (temporary files of unfinished uploads on the storages); --yes removes them',
       )
       .option('--target <target>', 'PostgreSQL server: a postgres:// URL, "embedded" (the private PostgreSQL) or "local-odoo" (the Odoo on this machine) (default: libpq environment, PGHOST etc.)')
-      .option('--data-dir <dir>', "Odoo data dir whose filestore/ to look in (default: Odoo's default for this OS)")
+      .option('--data-dir <dir>', "Odoo data dir whose filestore/ to look in (default: the target's: Odoo's default for this OS, the local Odoo's data_dir, or the private PostgreSQL's)")
       .option('--storage <name>', 'a storage to search for temporary files of interrupted backups (repeatable; default: every storage); alone, without --target or --data-dir, only storages are searched', collect)
       .option('--older-than <minutes>', 'only leftovers at least this old (younger ones may belong to a restore or backup still running)', String(Desk.leftoverMinAgeMs / 60_000))
       .option('--yes', 'remove them (without it, only list what would be removed)')
