@@ -9,7 +9,7 @@
  * $ODOO_FIXTURES_DIR/acme_small_zip.zip (when set).
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -61,7 +61,8 @@ describe('the app in Chromium against `serve`', () => {
     await makeOdooBackupShPair(store, 'tiny', join(store, TINY_ZIP), PASSPHRASE, TINY_TS);
     await writeFile(join(store, 'notes.txt'), 'not a backup\n');
     if (FIXTURES) await copyFile(join(FIXTURES, 'acme_small_zip.zip'), join(store, 'acme_small_2024-06-01_03-00-00.zip'));
-    serve = await startServe(home, { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGDATABASE: 'postgres' });
+    // HOME too: Odoo's default data dir (where Clean up looks for filestore leftovers) is the test's own.
+    serve = await startServe(home, { HOME: work, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGDATABASE: 'postgres' });
     ui = await openBrowserPage(800);
     page = ui.page;
   });
@@ -337,6 +338,21 @@ describe('the app in Chromium against `serve`', () => {
     await page.getByRole('heading', { name: 'About this installation' }).waitFor();
     await page.getByText(home).waitFor();
     await shot('settings');
+    // A backup killed mid-write left its hidden temporary file an hour ago: Clean up finds it and removes it, after a confirmation.
+    const temp = join(store, '.tiny_2024-06-01_10-00-00.zip.backup-desk-tmp-0b0e4f3a-6d3c-4a55-9f0e-2f6c1b8f7e11');
+    await writeFile(temp, 'half a backup');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await utimes(temp, hourAgo, hourAgo);
+    await page.getByRole('button', { name: 'Look for leftovers' }).click();
+    await page.getByText(/unfinished upload of tiny_2024-06-01_10-00-00\.zip, 13 B \(60 min old\)/).waitFor({ timeout: 15_000 });
+    await page.getByText(`Interrupted restores on ${pg.host}:${pg.port}`).waitFor();
+    await page.getByText(`Nothing left by interrupted restores (filestore folders looked for in ${join(work, '.local', 'share', 'Odoo')}).`).waitFor();
+    await shot('settings-cleanup');
+    await page.getByRole('button', { name: 'Remove 1 item…' }).click();
+    await page.getByRole('group', { name: 'Confirm the removal' }).getByRole('button', { name: 'Remove', exact: true }).click();
+    await page.getByText('Removed 1 item.').waitFor({ timeout: 15_000 });
+    await page.getByText(/^No unfinished uploads on /).waitFor();
+    await expect(stat(temp)).rejects.toThrow(/ENOENT/);
     await page.emulateMedia({ colorScheme: 'dark' });
     await nav('Backups').click();
     await page.getByRole('grid', { name: 'Backups' }).getByRole('row').filter({ hasText: 'tiny' }).first().waitFor();
