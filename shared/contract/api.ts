@@ -67,6 +67,8 @@ export const apiMethods = {
 export type ApiMethod = keyof typeof apiMethods;
 /** A method's validated argument type. */
 export type ApiArgs<M extends ApiMethod> = z.input<(typeof apiMethods)[M]['args']>;
+/** A method's argument as its schema parsed it (defaults filled in). */
+export type ApiArgsParsed<M extends ApiMethod> = z.infer<(typeof apiMethods)[M]['args']>;
 /** A method's result type. */
 export type ApiResult<M extends ApiMethod> = z.infer<(typeof apiMethods)[M]['result']>;
 

@@ -5,6 +5,7 @@
  * removal finds them again first (a run that just started, a name that is not ours, stays).
  */
 import { z } from 'zod';
+import { jobIdSchema } from './common';
 import { restoreTargetSchema } from './restores';
 
 /** A PostgreSQL target to search (an Odoo server keeps no leftovers of ours). */
@@ -56,14 +57,19 @@ export const cleanupFoundSchema = z.object({
 /** What a search found. */
 export type CleanupFound = z.infer<typeof cleanupFoundSchema>;
 
+/** What a removal did: how many were removed, and what was not, with why. */
+export const cleanupRemovedSchema = z.object({ removed: z.number(), failed: z.array(z.object({ what: z.string(), message: z.string() })) });
+/** What a removal did. */
+export type CleanupRemoved = z.infer<typeof cleanupRemovedSchema>;
+
 /** The cleanup area's methods. */
 export const cleanupMethods = {
-  /** Searches a restore target and every storage for what interrupted runs left (older than `minAgeMinutes`, default 10). */
+  /** A job searching a restore target and every storage for what interrupted runs left (older than `minAgeMinutes`, default 10); its result is a `CleanupFound`. */
   'cleanup:find': {
     args: z.object({ target: cleanupTargetSchema, minAgeMinutes: z.number().min(0).optional() }),
-    result: cleanupFoundSchema,
+    result: jobIdSchema,
   },
-  /** Removes what `cleanup:find` listed — each found again first; what is not found again is reported, not removed. */
+  /** A job removing what `cleanup:find` listed — each found again first; what is not found again is reported, not removed. Its result is a `CleanupRemoved`. */
   'cleanup:remove': {
     args: z.object({
       target: cleanupTargetSchema,
@@ -71,6 +77,6 @@ export const cleanupMethods = {
       leftovers: z.array(restoreLeftoverSchema.pick({ kind: true, name: true })),
       temporaries: z.array(backupTemporarySchema.pick({ storage: true, id: true })),
     }),
-    result: z.object({ removed: z.number(), failed: z.array(z.object({ what: z.string(), message: z.string() })) }),
+    result: jobIdSchema,
   },
 } as const;

@@ -6,13 +6,15 @@
  * forged) can never name anything but an old leftover of ours.
  */
 import type { AreaApi, cleanupMethods } from '../../contract/api';
-import { apiMethods, type ApiArgs, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
-import type { BackupTemporary, CleanupFound, RestoreLeftover } from '../../contract/cleanup';
-import { toAppError } from '../errors';
+import { apiMethods, type ApiArgs, type ApiArgsParsed, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
+import type { BackupTemporary, CleanupFound, CleanupRemoved, RestoreLeftover } from '../../contract/cleanup';
+import { throwIfAborted, toAppError } from '../errors';
+import type { JobContext } from '../jobs/job';
 import { targetLabel } from '../pg/connection';
 import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover } from '../restore';
 import type { EmbeddedPg } from '../pg/embedded';
 import { resolveTarget } from './engine';
+import type { DeskKernel } from './kernel';
 import type { StorageTemporary } from './storage-temporaries';
 import type { StorageService } from './storages';
 
@@ -24,51 +26,68 @@ interface Search {
   readonly temporaries: StorageTemporary[];
 }
 
-/** The cleanup area: implements `cleanup:find` and `cleanup:remove`. */
+/** The cleanup area: implements `cleanup:find` and `cleanup:remove`, each a job (a search may walk a large storage; a removal may delete a large folder). */
 export class CleanupService implements AreaApi<typeof cleanupMethods> {
   constructor(
+    private readonly k: DeskKernel,
     private readonly storages: StorageService,
     private readonly embedded: EmbeddedPg,
   ) {}
 
+  /** Starts a search job; its result is a `CleanupFound`. */
+  startFind(args: ApiArgs<'cleanup:find'>): { jobId: string; result: Promise<CleanupFound> } {
+    const a = apiMethods['cleanup:find'].args.parse(args);
+    const handle = this.k.jobs.start('cleanup', 'Look for leftovers of interrupted runs', async (ctx) => (await this.search(a.target, minAge(a.minAgeMinutes), ctx)).found);
+    return { jobId: handle.id, result: handle.result as Promise<CleanupFound> };
+  }
+
+  /** Starts a removal job; its result says how many were removed and what was not (and why). */
+  startRemove(args: ApiArgs<'cleanup:remove'>): { jobId: string; result: Promise<CleanupRemoved> } {
+    const a = apiMethods['cleanup:remove'].args.parse(args);
+    const handle = this.k.jobs.start('cleanup', 'Remove leftovers of interrupted runs', (ctx) => this.remove(a, ctx));
+    return { jobId: handle.id, result: handle.result as Promise<CleanupRemoved> };
+  }
+
   /** @inheritdoc */
   async 'cleanup:find'(args: ApiArgs<'cleanup:find'>): Promise<ApiResult<'cleanup:find'>> {
-    const a = apiMethods['cleanup:find'].args.parse(args);
-    return (await this.search(a.target, minAge(a.minAgeMinutes))).found;
+    return { jobId: this.startFind(args).jobId };
   }
 
   /** @inheritdoc */
   async 'cleanup:remove'(args: ApiArgs<'cleanup:remove'>): Promise<ApiResult<'cleanup:remove'>> {
-    const a = apiMethods['cleanup:remove'].args.parse(args);
-    const s = await this.search(a.target, minAge(a.minAgeMinutes));
-    const failed: { what: string; message: string }[] = [];
+    return { jobId: this.startRemove(args).jobId };
+  }
+
+  /** Searches again, then removes what the request names and the search found again. */
+  private async remove(a: ApiArgsParsed<'cleanup:remove'>, ctx: JobContext): Promise<CleanupRemoved> {
+    const s = await this.search(a.target, minAge(a.minAgeMinutes), ctx);
+    const failed: CleanupRemoved['failed'] = [];
+    const notAgain = (what: string, kind: string): void => void failed.push({ what, message: `not found again as an old ${kind}: left as it is` });
     const leftovers = a.leftovers.flatMap((l) => {
       const again = s.leftovers.find((x) => x.kind === l.kind && x.name === l.name);
-      if (!again) failed.push({ what: `${l.kind} ${l.name}`, message: 'not found again as an old leftover of an interrupted restore: left as it is' });
+      if (!again) notAgain(`${l.kind} ${l.name}`, 'leftover of an interrupted restore');
       return again ? [again] : [];
     });
     const temporaries = a.temporaries.flatMap((t) => {
       const again = s.temporaries.find((x) => x.storage === t.storage && x.temp.id === t.id);
-      if (!again) failed.push({ what: `${t.storage}: ${t.id}`, message: 'not found again as an old unfinished upload: left as it is' });
+      if (!again) notAgain(`${t.storage}: ${t.id}`, 'unfinished upload');
       return again ? [again] : [];
     });
-    let removed = 0;
-    if (leftovers.length > 0) {
-      const r = await removeLeftovers(s.pgUrl, leftovers);
-      removed += r.removed.length;
-      failed.push(...r.failed.map((f) => ({ what: `${f.leftover.kind} ${f.leftover.name}`, message: f.error })));
-    }
-    if (temporaries.length > 0) {
-      const r = await this.storages.removeTemporaries(temporaries);
-      removed += r.removed.length;
-      failed.push(...r.failed.map((f) => ({ what: `${f.temp.storage}: ${f.temp.temp.id}`, message: f.error.message })));
-    }
-    return { removed, failed };
+    ctx.progress({ phase: 'remove', label: 'Removing', done: 0, total: leftovers.length + temporaries.length, unit: 'items' });
+    const left = leftovers.length > 0 ? await removeLeftovers(s.pgUrl, leftovers) : { removed: [], failed: [] };
+    throwIfAborted(ctx.signal, 'The cleanup');
+    const temps = await this.storages.removeTemporaries(temporaries, ctx.signal);
+    failed.push(...left.failed.map((f) => ({ what: `${f.leftover.kind} ${f.leftover.name}`, message: f.error })));
+    failed.push(...temps.failed.map((f) => ({ what: `${f.temp.storage}: ${f.temp.temp.id}`, message: f.error.message })));
+    return { removed: left.removed.length + temps.removed.length, failed };
   }
 
   /** Searches the target and the storages; either failing is reported in the result, not raised. */
-  private async search(target: RestoreTargetSpec, minAgeMs: number): Promise<Search> {
-    const [restores, backups] = await Promise.all([this.searchTarget(target, minAgeMs), this.searchStorages(minAgeMs)]);
+  private async search(target: RestoreTargetSpec, minAgeMs: number, ctx: JobContext): Promise<Search> {
+    ctx.progress({ phase: 'restores', label: 'Looking on the PostgreSQL target' });
+    const restores = await this.searchTarget(target, minAgeMs);
+    throwIfAborted(ctx.signal, 'The cleanup');
+    const backups = await this.searchStorages(minAgeMs, ctx);
     return {
       found: { restores: restores.found, backups: backups.found },
       pgUrl: restores.pgUrl,
@@ -100,9 +119,10 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
   }
 
   /** Unfinished uploads on every storage whose kind can list them. */
-  private async searchStorages(minAgeMs: number): Promise<{ found: CleanupFound['backups']; old: StorageTemporary[] }> {
+  private async searchStorages(minAgeMs: number, ctx: JobContext): Promise<{ found: CleanupFound['backups']; old: StorageTemporary[] }> {
     const searched = await this.storages.storagesWithTemporaries();
-    const r = await this.storages.findTemporaries(minAgeMs, searched);
+    const onStorage = (name: string, i: number): void => ctx.progress({ phase: 'storages', label: `Looking on ${name}`, done: i, total: searched.length, unit: 'items' });
+    const r = await this.storages.findTemporaries(minAgeMs, searched, { signal: ctx.signal, onStorage });
     return {
       found: { storages: searched, temporaries: r.found.map(temporaryDto), young: r.young.length, failed: r.failed.map((f) => ({ storage: f.storage, message: f.error.message })) },
       old: r.found,

@@ -100,7 +100,7 @@ export class DeskCore {
     this.drills = new DrillService(k, this.locator, this.passphrases, this.catalog, this.restores);
     this.schedules = new SchedulesDeskService(k, this.drills, this.backups.service);
     this.storages.usedBy = (name) => this.schedules.jobsUsingStorage(name);
-    this.cleanup = new CleanupService(this.storages, this.embedded);
+    this.cleanup = new CleanupService(k, this.storages, this.embedded);
   }
 
   /**

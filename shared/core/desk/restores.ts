@@ -2,9 +2,8 @@
  * The restores area of the Desk: restore targets (a PostgreSQL server, or the private embedded
  * one), name checks, the restore job, and the leftovers of restores that were killed.
  */
-import type { z } from 'zod';
 import type { AreaApi, restoreMethods } from '../../contract/api';
-import { apiMethods, type ApiArgs, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
+import { apiMethods, type ApiArgs, type ApiArgsParsed, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
 import { trackRun } from '../history';
 import { EmbeddedPg } from '../pg/embedded';
 import { targetLabel as pgTargetLabel } from '../pg/connection';
@@ -25,7 +24,6 @@ import type { OdooService } from '../odoo';
 import { startOdooRestore } from './odoo-restores';
 
 /** The parsed arguments of a method (defaults applied). */
-type ApiArgsParsed<M extends keyof typeof apiMethods> = z.infer<(typeof apiMethods)[M]['args']>;
 
 /** Where `findLeftovers` looks: a server (default: libpq's environment) and an Odoo data dir (default: Odoo's). */
 export interface LeftoverQuery {

@@ -4,7 +4,7 @@
  * take space. Found per storage through `provider.temporaries`; one younger than the age limit
  * may belong to a write still running and is only counted, never removed.
  */
-import { toAppError, type AppError } from '../errors';
+import { cancelledError, throwIfAborted, toAppError, type AppError } from '../errors';
 import type { StorageProvider, TemporaryObject } from '../storage/provider';
 
 /**
@@ -37,33 +37,45 @@ export interface TemporariesRemoved {
   readonly failed: { readonly temp: StorageTemporary; readonly error: AppError }[];
 }
 
-/** Searches `storages` (those whose provider keeps temporaries) for temporaries, split at `minAgeMs`. */
+/** How a search runs: its clock, a signal that stops it, a call before each storage. */
+export interface TemporariesSearch {
+  readonly now?: number;
+  readonly signal?: AbortSignal;
+  readonly onStorage?: (storage: string, index: number) => void;
+}
+
+/** Searches `storages` (those whose provider keeps temporaries) for temporaries, split at `minAgeMs`; a stop raises `Cancelled`. */
 export async function findStorageTemporaries(
   storages: readonly string[],
   provider: (name: string) => Promise<StorageProvider>,
   minAgeMs: number,
-  now = Date.now(),
+  o: TemporariesSearch = {},
 ): Promise<TemporariesFound> {
   const out: TemporariesFound = { found: [], young: [], failed: [] };
-  for (const storage of storages) {
+  const now = o.now ?? Date.now();
+  for (const [i, storage] of storages.entries()) {
+    throwIfAborted(o.signal, 'Looking for unfinished uploads');
+    o.onStorage?.(storage, i);
     try {
       const temps = (await provider(storage)).temporaries;
       if (!temps) continue;
-      for await (const temp of temps.list()) {
+      for await (const temp of temps.list(o.signal ? { signal: o.signal } : {})) {
         const t: StorageTemporary = { storage, temp, ageMs: Math.max(0, now - temp.modified.getTime()) };
         (t.ageMs >= minAgeMs ? out.found : out.young).push(t);
       }
     } catch (err) {
+      if (o.signal?.aborted) throw cancelledError('Looking for unfinished uploads');
       out.failed.push({ storage, error: toAppError(err) });
     }
   }
   return out;
 }
 
-/** Removes temporaries found by `findStorageTemporaries`; one already gone counts as removed. */
-export async function removeStorageTemporaries(found: readonly StorageTemporary[], provider: (name: string) => Promise<StorageProvider>): Promise<TemporariesRemoved> {
+/** Removes temporaries found by `findStorageTemporaries`; one already gone counts as removed; a stop (`signal`) ends it between two. */
+export async function removeStorageTemporaries(found: readonly StorageTemporary[], provider: (name: string) => Promise<StorageProvider>, signal?: AbortSignal): Promise<TemporariesRemoved> {
   const out: TemporariesRemoved = { removed: [], failed: [] };
   for (const t of found) {
+    throwIfAborted(signal, 'Removing unfinished uploads');
     try {
       const temps = (await provider(t.storage)).temporaries;
       await temps?.remove(t.temp);

@@ -17,7 +17,7 @@ import { getFactory, listFactories, openStorage, parseSettings } from '../storag
 import type { DeskKernel } from './kernel';
 import { probeStorage } from './storage-probe';
 import { checkNewStorage, checkSecretNames, credentialSettings } from './storage-settings';
-import { findStorageTemporaries, KINDS_WITH_TEMPORARIES, removeStorageTemporaries, type StorageTemporary, type TemporariesFound, type TemporariesRemoved } from './storage-temporaries';
+import { findStorageTemporaries, KINDS_WITH_TEMPORARIES, removeStorageTemporaries, type StorageTemporary, type TemporariesFound, type TemporariesRemoved, type TemporariesSearch } from './storage-temporaries';
 import { unknownStorageError } from '../storage/unknown-storage';
 
 /** A parsed `NAME:KEY` catalog reference. */
@@ -87,15 +87,15 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
   }
 
   /** Temporaries of interrupted writes on `names` (default: every storage of a kind that keeps any), split at `minAgeMs`. */
-  async findTemporaries(minAgeMs: number, names?: readonly string[]): Promise<TemporariesFound> {
+  async findTemporaries(minAgeMs: number, names?: readonly string[], search: TemporariesSearch = {}): Promise<TemporariesFound> {
     const entries = names ? await Promise.all(names.map((n) => this.entry(n))) : await this.entries();
     const searched = entries.filter((e) => KINDS_WITH_TEMPORARIES.has(e.kind)).map((e) => e.name);
-    return findStorageTemporaries(searched, (n) => this.provider(n), minAgeMs);
+    return findStorageTemporaries(searched, (n) => this.provider(n), minAgeMs, search);
   }
 
-  /** Removes temporaries that `findTemporaries` found. */
-  removeTemporaries(found: readonly StorageTemporary[]): Promise<TemporariesRemoved> {
-    return removeStorageTemporaries(found, (n) => this.provider(n));
+  /** Removes temporaries that `findTemporaries` found (a stop ends it between two). */
+  removeTemporaries(found: readonly StorageTemporary[], signal?: AbortSignal): Promise<TemporariesRemoved> {
+    return removeStorageTemporaries(found, (n) => this.provider(n), signal);
   }
 
   /** Parses `NAME:KEY` when NAME is a configured storage; undefined otherwise. */

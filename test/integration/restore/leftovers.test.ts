@@ -121,7 +121,7 @@ describe('leftovers of interrupted restores', () => {
     expect(again.stdout).toContain('no leftovers');
   }, 60_000);
 
-  it('the Desk\'s cleanup:find and cleanup:remove (the app\'s Clean up) remove only what a search finds again', async () => {
+  it('the Desk\'s cleanup:find and cleanup:remove jobs (the app\'s Clean up) remove only what a search finds again', async () => {
     await psql(cluster.url, 'CREATE DATABASE bd_tmp_feedface_desk');
     const hourAgo = new Date(Date.now() - 3600_000);
     const folder = join(dataDir, 'filestore', '.bd-tmp-feedface-desk');
@@ -137,7 +137,7 @@ describe('leftovers of interrupted restores', () => {
     try {
       await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: store }, secrets: {} });
       const target = { type: 'postgres' as const, url: cluster.url, dataDir };
-      const byDefault = await desk['cleanup:find']({ target });
+      const byDefault = await desk.cleanup.startFind({ target }).result;
       // The database was made a moment ago: it may be a restore still running.
       expect(byDefault.restores.leftovers.map((l) => l.name)).not.toContain('bd_tmp_feedface_desk');
       expect(byDefault.restores.young).toBeGreaterThanOrEqual(1);
@@ -145,16 +145,16 @@ describe('leftovers of interrupted restores', () => {
       expect(byDefault.backups).toMatchObject({ storages: ['nas'], young: 0, failed: [] });
       expect(byDefault.backups.temporaries).toEqual([expect.objectContaining({ storage: 'nas', id: 'acme/.acme_2026-12-01.zip.backup-desk-tmp-0b0e4f3a-6d3c-4a55-9f0e-2f6c1b8f7e11', forKey: 'acme/acme_2026-12-01.zip', size: 13 })]);
 
-      const found = await desk['cleanup:find']({ target, minAgeMinutes: 0 });
+      const found = await desk.cleanup.startFind({ target, minAgeMinutes: 0 }).result;
       expect(found.restores.leftovers.map((l) => l.name)).toContain('bd_tmp_feedface_desk');
       expect(found.restores.leftovers.map((l) => l.name)).not.toContain('bd_tmp_cafebabe_busy'); // in use
       // A face's list is not trusted: what a search does not find again stays, and says why.
-      const r = await desk['cleanup:remove']({
+      const r = await desk.cleanup.startRemove({
         target,
         minAgeMinutes: 0,
         leftovers: [{ kind: 'database', name: 'bd_tmp_feedface_desk' }, { kind: 'folder', name: folder }, { kind: 'database', name: 'shop' }, { kind: 'database', name: 'bd_tmp_cafebabe_busy' }],
         temporaries: [{ storage: 'nas', id: byDefault.backups.temporaries[0]!.id }, { storage: 'nas', id: 'acme/acme_2026-11-30.zip' }],
-      });
+      }).result;
       expect(r.removed).toBe(3);
       expect(r.failed.map((f) => f.what).sort()).toEqual(['database bd_tmp_cafebabe_busy', 'database shop', 'nas: acme/acme_2026-11-30.zip']);
       expect(r.failed[0]!.message).toMatch(/not found again/);
@@ -163,13 +163,18 @@ describe('leftovers of interrupted restores', () => {
       expect(existsSync(folder)).toBe(false);
       expect(await readdir(join(store, 'acme'))).toEqual(['acme_2026-11-30.zip']);
       // An unreachable server is reported in the result; the storages are still searched.
-      const down = await desk['cleanup:find']({ target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:1/postgres', dataDir } });
+      const down = await desk.cleanup.startFind({ target: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:1/postgres', dataDir } }).result;
       expect(down.restores).toMatchObject({ server: '127.0.0.1:1', leftovers: [] });
       expect(down.restores.error).toMatch(/127\.0\.0\.1:1/);
       expect(down.backups.storages).toEqual(['nas']);
-      await expect(desk['cleanup:find']({ target: { type: 'odoo', instance: 'prod' } } as never)).rejects.toThrow(/keeps no leftovers/);
+      expect(() => desk.cleanup.startFind({ target: { type: 'odoo', instance: 'prod' } } as never)).toThrow(/keeps no leftovers/);
       // A private PostgreSQL not made yet holds nothing, and looking does not make it.
-      const embedded = await desk['cleanup:find']({ target: { type: 'embedded' } });
+      // A search is a job: cancelled, it ends as such and removes nothing.
+      const cancelled = desk.cleanup.startFind({ target });
+      await desk['jobs:cancel']({ jobId: cancelled.jobId });
+      await expect(cancelled.result).rejects.toMatchObject({ kind: 'Cancelled' });
+      expect((await desk['jobs:get']({ jobId: cancelled.jobId })).state).toBe('cancelled');
+      const embedded = await desk.cleanup.startFind({ target: { type: 'embedded' } }).result;
       expect(embedded.restores).toMatchObject({ server: 'the private PostgreSQL (not created yet)', leftovers: [], young: 0 });
       expect(existsSync(join(work, 'desk-home', 'embedded-pg'))).toBe(false);
     } finally {

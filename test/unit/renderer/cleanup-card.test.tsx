@@ -1,11 +1,12 @@
 /** Settings → Clean up: searches the chosen PostgreSQL target and the storages, lists what interrupted runs left, removes it after a confirmation. */
-import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobSnapshotDto } from '../../../shared/contract/api';
 import type { CleanupFound } from '../../../shared/contract/cleanup';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { CleanupCard } from '../../../renderer/src/features/settings/cleanup-card';
-import { fakeClient } from './fake-client';
+import { fakeClient, snap } from './fake-client';
 
 const FOUND: CleanupFound = {
   restores: { server: '127.0.0.1:5432', dataDir: '/var/lib/odoo', leftovers: [{ kind: 'database', name: 'bd_tmp_deadbeef_shop', ageMs: 3 * 3600_000 }, { kind: 'folder', name: '/var/lib/odoo/filestore/.bd-tmp-deadbeef-shop' }], young: 1 },
@@ -13,16 +14,27 @@ const FOUND: CleanupFound = {
 };
 const EMPTY: CleanupFound = { restores: { ...FOUND.restores, leftovers: [], young: 0 }, backups: { storages: ['nas'], temporaries: [], young: 0, failed: [] } };
 
-function setup() {
+/** The card over a fake client whose cleanup jobs end at once (their snapshots through jobs:get), or stay running when `running`. */
+function setup(running?: JobSnapshotDto['progress']) {
   let searches = 0;
+  const jobs = new Map<string, JobSnapshotDto>();
   const fake = fakeClient({
     'targets:detect': async () => [
       { id: 'odoo:prod', label: 'Odoo prod', target: { type: 'odoo', instance: 'prod' }, available: true },
       { id: 'libpq', label: 'PostgreSQL (libpq environment)', target: { type: 'postgres' }, available: true },
       { id: 'embedded', label: 'Private PostgreSQL (embedded)', target: { type: 'embedded' }, available: false },
     ],
-    'cleanup:find': async () => (searches++ === 0 ? FOUND : EMPTY),
-    'cleanup:remove': async () => ({ removed: 3, failed: [] }),
+    'cleanup:find': async () => {
+      const id = `find-${++searches}`;
+      jobs.set(id, running ? snap(id, { progress: running }) : snap(id, { state: 'succeeded', result: searches === 1 ? FOUND : EMPTY }));
+      return { jobId: id };
+    },
+    'cleanup:remove': async () => {
+      jobs.set('remove-1', snap('remove-1', { state: 'succeeded', result: { removed: 3, failed: [] } }));
+      return { jobId: 'remove-1' };
+    },
+    'jobs:get': async ({ jobId }) => jobs.get(jobId)!,
+    'jobs:cancel': async () => ({ cancelled: true }),
   });
   render(
     <ApiProvider client={fake.client}>
@@ -67,5 +79,19 @@ describe('Clean up after interrupted runs', () => {
     });
     expect(await screen.findByText('No unfinished uploads on nas.')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Remove/ })).toBeNull();
+  });
+
+  it('shows a search while it runs, and cancels it', async () => {
+    const user = userEvent.setup();
+    const fake = setup({ phase: 'storages', label: 'Looking on nas', done: 0, total: 2, unit: 'items' });
+    await user.click(await screen.findByRole('button', { name: 'Look for leftovers' }));
+    expect(await screen.findByText('Looking on nas')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Look for leftovers' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(fake.calls.find(([m]) => m === 'jobs:cancel')![1]).toEqual({ jobId: 'find-1' });
+    act(() => fake.emit('job:done', snap('find-1', { state: 'cancelled' })));
+    expect(await screen.findByText('The search was cancelled.')).toBeInTheDocument();
+    expect(screen.queryByText('Looking on nas')).toBeNull();
+    expect(screen.getByRole('button', { name: 'Look for leftovers' })).toBeEnabled();
   });
 });

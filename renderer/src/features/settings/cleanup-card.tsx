@@ -1,11 +1,11 @@
 /** Settings → Clean up: what interrupted restores and backups left behind, found and removed (as `backup-desk cleanup` does). */
 import { useEffect, useId, useState } from 'react';
-import type { ApiError, ApiResult } from '../../../../shared/contract/api';
-import type { CleanupFound } from '../../../../shared/contract/cleanup';
+import type { ApiError, ApiResult, JobSnapshotDto } from '../../../../shared/contract/api';
+import type { CleanupFound, CleanupRemoved } from '../../../../shared/contract/cleanup';
 import { toApiError } from '../../api';
-import { useApi } from '../../app/api-context';
+import { useApi, useJob } from '../../app/api-context';
 import { countOf, formatBytes } from '../../components/format';
-import { ErrorMessage } from '../../components/ui';
+import { ErrorMessage, ProgressBar } from '../../components/ui';
 
 type Target = ApiResult<'targets:detect'>[number];
 
@@ -18,17 +18,18 @@ function age(ms: number | undefined): string {
   return h < 48 ? ` (${h} h old)` : ` (${Math.round(h / 24)} days old)`;
 }
 
-/** The card: a target to search, the search, what it found, and one removal of all of it. */
+/** The card: a target to search, the search, what it found, and one removal of all of it (each a job, with progress and cancel). */
 export function CleanupCard() {
   const api = useApi();
   const id = useId();
   const [targets, setTargets] = useState<Target[] | undefined>(undefined);
   const [targetId, setTargetId] = useState('');
-  const [found, setFound] = useState<CleanupFound | undefined>(undefined);
-  const [busy, setBusy] = useState<'search' | 'remove' | undefined>(undefined);
+  const [findId, setFindId] = useState<string | undefined>(undefined);
+  const [removeId, setRemoveId] = useState<string | undefined>(undefined);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [outcome, setOutcome] = useState<ApiResult<'cleanup:remove'> | undefined>(undefined);
+  const { job: finding } = useJob(findId);
+  const { job: removing } = useJob(removeId);
 
   useEffect(() => {
     api['targets:detect']({}).then(
@@ -42,36 +43,28 @@ export function CleanupCard() {
   }, [api]);
 
   const target = targets?.find((t) => t.id === targetId)?.target;
-  const search = async (): Promise<void> => {
-    if (!target) return;
-    setBusy('search');
+  const start = (call: Promise<{ jobId: string }>, then: (jobId: string) => void): void => {
     setError(undefined);
-    setConfirming(false);
-    try {
-      setFound(await api['cleanup:find']({ target }));
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setBusy(undefined);
-    }
+    call.then((r) => then(r.jobId), (e: unknown) => setError(toApiError(e)));
   };
-  const remove = async (): Promise<void> => {
+  const search = (): void => {
+    if (target) start(api['cleanup:find']({ target }), (j) => (setConfirming(false), setFindId(j)));
+  };
+  const found = finding?.state === 'succeeded' ? (finding.result as CleanupFound) : undefined;
+  const remove = (): void => {
     if (!target || !found) return;
-    setBusy('remove');
-    setError(undefined);
-    try {
-      const leftovers = found.restores.leftovers.map(({ kind, name }) => ({ kind, name }));
-      const temporaries = found.backups.temporaries.map(({ storage, id: tid }) => ({ storage, id: tid }));
-      setOutcome(await api['cleanup:remove']({ target, leftovers, temporaries }));
-      setFound(await api['cleanup:find']({ target }));
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setBusy(undefined);
-      setConfirming(false);
-    }
+    const leftovers = found.restores.leftovers.map(({ kind, name }) => ({ kind, name }));
+    const temporaries = found.backups.temporaries.map(({ storage, id: tid }) => ({ storage, id: tid }));
+    start(api['cleanup:remove']({ target, leftovers, temporaries }), (j) => (setConfirming(false), setRemoveId(j)));
   };
+  // Once a removal ends, what is left is searched for again.
+  const removedDone = removing && removing.state !== 'running' ? removing.id : undefined;
+  useEffect(() => {
+    if (removedDone) search();
+    // Only when a removal ends (search is a new function each render).
+  }, [removedDone]);
 
+  const busy = [finding, removing].find((j) => j?.state === 'running') ?? (findId && !finding ? ({ id: findId } as const) : undefined);
   const total = found ? found.restores.leftovers.length + found.backups.temporaries.length : 0;
   return (
     <section className="card settings-card" aria-labelledby={`${id}-h`}>
@@ -82,7 +75,7 @@ export function CleanupCard() {
       </p>
       <div className="row">
         <label htmlFor={`${id}-t`}>PostgreSQL target</label>
-        <select id={`${id}-t`} value={targetId} disabled={!targets?.length || busy !== undefined} onChange={(e) => (setTargetId(e.target.value), setFound(undefined), setOutcome(undefined))}>
+        <select id={`${id}-t`} value={targetId} disabled={!targets?.length || busy !== undefined} onChange={(e) => (setTargetId(e.target.value), setFindId(undefined), setRemoveId(undefined))}>
           {(targets ?? []).map((t) => (
             <option key={t.id} value={t.id}>
               {t.label}
@@ -90,33 +83,57 @@ export function CleanupCard() {
             </option>
           ))}
         </select>
-        <button type="button" className="btn" disabled={!target || busy !== undefined} onClick={() => void search()}>
-          {busy === 'search' ? 'Looking…' : found ? 'Look again' : 'Look for leftovers'}
+        <button type="button" className="btn" disabled={!target || busy !== undefined} onClick={search}>
+          {found ? 'Look again' : 'Look for leftovers'}
         </button>
       </div>
-      <ErrorMessage error={error} />
-      {outcome ? <RemoveOutcome outcome={outcome} /> : null}
-      {found ? <Found found={found} /> : null}
-      {found && total > 0 ? (
-        confirming ? (
-          <div className="row cleanup-confirm" role="group" aria-label="Confirm the removal">
-            <span>Remove {countOf(total, 'item')} for good? A database dropped or an upload deleted cannot be brought back.</span>
-            <button type="button" className="btn danger" disabled={busy !== undefined} onClick={() => void remove()}>
-              {busy === 'remove' ? 'Removing…' : 'Remove'}
-            </button>
-            <button type="button" className="btn" disabled={busy !== undefined} onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </div>
-        ) : (
-          <div className="row">
-            <button type="button" className="btn danger" onClick={() => (setOutcome(undefined), setConfirming(true))}>
-              Remove {countOf(total, 'item')}…
-            </button>
-          </div>
-        )
-      ) : null}
+      {busy ? <Running job={busy.id === removeId ? removing : finding} jobId={busy.id} /> : null}
+      <ErrorMessage error={error ?? (finding?.state === 'failed' ? finding.error : undefined) ?? (removing?.state === 'failed' ? removing.error : undefined)} />
+      {finding?.state === 'cancelled' ? <p className="muted">The search was cancelled.</p> : null}
+      {removing?.state === 'cancelled' ? <p className="muted">The removal was cancelled; what it had removed is gone, the rest is listed again.</p> : null}
+      {removing?.state === 'succeeded' ? <RemoveOutcome outcome={removing.result as CleanupRemoved} /> : null}
+      {found && !busy ? <Found found={found} /> : null}
+      {found && !busy && total > 0 ? <RemoveButton total={total} confirming={confirming} onAsk={() => (setRemoveId(undefined), setConfirming(true))} onCancel={() => setConfirming(false)} onRemove={remove} /> : null}
     </section>
+  );
+}
+
+/** A running search or removal: what it is doing, how far, and Cancel. */
+function Running({ job, jobId }: { job: JobSnapshotDto | undefined; jobId: string }) {
+  const api = useApi();
+  const p = job?.progress;
+  return (
+    <div className="row" aria-live="polite">
+      <span>{p?.label ?? 'Starting…'}</span>
+      {p?.total ? <ProgressBar value={p.done} max={p.total} label={p.label ?? 'Progress'} /> : null}
+      <button type="button" className="btn" onClick={() => void api['jobs:cancel']({ jobId }).catch(() => undefined)}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+/** "Remove N items…", then the confirmation. */
+function RemoveButton(p: { total: number; confirming: boolean; onAsk: () => void; onCancel: () => void; onRemove: () => void }) {
+  if (!p.confirming) {
+    return (
+      <div className="row">
+        <button type="button" className="btn danger" onClick={p.onAsk}>
+          Remove {countOf(p.total, 'item')}…
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="row cleanup-confirm" role="group" aria-label="Confirm the removal">
+      <span>Remove {countOf(p.total, 'item')} for good? A database dropped or an upload deleted cannot be brought back.</span>
+      <button type="button" className="btn danger" onClick={p.onRemove}>
+        Remove
+      </button>
+      <button type="button" className="btn" onClick={p.onCancel}>
+        Cancel
+      </button>
+    </div>
   );
 }
 
@@ -160,7 +177,7 @@ function Found({ found }: { found: CleanupFound }) {
 }
 
 /** What a removal did. */
-function RemoveOutcome({ outcome }: { outcome: ApiResult<'cleanup:remove'> }) {
+function RemoveOutcome({ outcome }: { outcome: CleanupRemoved }) {
   return (
     <div role="status">
       <p>Removed {countOf(outcome.removed, 'item')}.</p>
