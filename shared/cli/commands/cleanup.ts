@@ -96,7 +96,7 @@ async function cleanStorages(desk: Desk, ctx: CliContext, opts: CleanupOptions, 
   const names = entries.filter((e) => KINDS_WITH_TEMPORARIES.has(e.kind)).map((e) => e.name);
   for (const e of entries) if (opts.storage && !KINDS_WITH_TEMPORARIES.has(e.kind)) ctx.err(`storage "${e.name}" is not searched: the app cannot find unfinished uploads on a ${e.kind} storage`);
   if (names.length === 0) return;
-  const { found, young, failed } = await desk.storages.findTemporaries(minutes * 60_000, names);
+  const { found, young, failed } = await desk.storages.findTemporaries(minutes * 60_000, names, { signal: ctx.interrupt.signal });
   for (const f of failed) ctx.err(`could not search storage "${f.storage}" for temporary files: ${f.error.message}`);
   if (failed.length > 0) ctx.exitCode = 1;
   if (young.length > 0) {
@@ -114,7 +114,7 @@ async function cleanStorages(desk: Desk, ctx: CliContext, opts: CleanupOptions, 
     ctx.out('run again with --yes to remove them');
     return;
   }
-  const r = await desk.storages.removeTemporaries(found);
+  const r = await desk.storages.removeTemporaries(found, ctx.interrupt.signal);
   for (const t of r.removed) ctx.out(`removed ${describeTemp(t)}`);
   for (const f of r.failed) ctx.err(`could not remove ${describeTemp(f.temp)}: ${f.error.message}`);
   if (r.failed.length > 0) ctx.exitCode = 1;
@@ -126,6 +126,7 @@ async function part(ctx: CliContext, what: string, fn: () => Promise<void>): Pro
     await fn();
   } catch (err) {
     const e = toAppError(err);
+    if (e.kind === 'Cancelled' || ctx.interrupt.signal.aborted) throw e; // Ctrl-C: the command stops (exit 130)
     ctx.err(`could not look for ${what}: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}`);
     ctx.exitCode = 1;
   }

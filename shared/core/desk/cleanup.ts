@@ -121,7 +121,8 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
   /** Unfinished uploads on every storage whose kind can list them. */
   private async searchStorages(minAgeMs: number, ctx: JobContext): Promise<{ found: CleanupFound['backups']; old: StorageTemporary[] }> {
     const searched = await this.storages.storagesWithTemporaries();
-    const onStorage = (name: string, i: number): void => ctx.progress({ phase: 'storages', label: `Looking on ${name}`, done: i, total: searched.length, unit: 'items' });
+    // One phase per storage: a phase change always goes out at once, where a second update within 100 ms of the first would wait for the next.
+    const onStorage = (name: string, i: number): void => ctx.progress({ phase: `storage ${i}`, label: `Looking on ${name}`, done: i, total: searched.length, unit: 'items' });
     const r = await this.storages.findTemporaries(minAgeMs, searched, { signal: ctx.signal, onStorage });
     return {
       found: { storages: searched, temporaries: r.found.map(temporaryDto), young: r.young.length, failed: r.failed.map((f) => ({ storage: f.storage, message: f.error.message })) },

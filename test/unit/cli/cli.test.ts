@@ -270,6 +270,21 @@ describe('Ctrl-C', () => {
     expect(await readdir(tmp).then((names) => names.filter((n) => n.startsWith('early-ctrl-c')))).toEqual([]);
   });
 
+  it('stops cleanup\'s walk of the storages (exit 130), reporting no search as done and removing nothing', async () => {
+    const store = await mkdtemp(join(tmp, 'store-'));
+    const temp = join(store, '.acme.zip.backup-desk-tmp-0b0e4f3a-6d3c-4a55-9f0e-2f6c1b8f7e11');
+    await writeFile(temp, 'half');
+    const home = await mkdtemp(join(tmp, 'h-'));
+    expect((await cli(['storage', 'add', 'nas', '--type', 'local', '--path', store], { home })).code).toBe(0);
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const r = await cli(['cleanup', '--storage', 'nas', '--older-than', '0', '--yes'], { home, interrupt: interrupt.signal });
+    expect(r).toMatchObject({ code: 130, out: '' });
+    expect(r.err).toMatch(/^cancelled$/m);
+    expect(r.err).not.toMatch(/could not look/);
+    expect(existsSync(temp)).toBe(true);
+  });
+
   it('pressed after a job could still stop: its result stands, and the CLI says so instead of "cancelled"', async () => {
     const desk = await Desk.open({ home: await mkdtemp(join(tmp, 'h-')), secrets: new MemorySecretStore() });
     const stderr = new PassThrough();
