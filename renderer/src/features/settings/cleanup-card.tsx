@@ -103,7 +103,7 @@ function Running({ job, jobId }: { job: JobSnapshotDto | undefined; jobId: strin
   const api = useApi();
   const p = job?.progress;
   return (
-    <div className="row" aria-live="polite">
+    <div className="row cleanup-running" aria-live="polite">
       <span>{p?.label ?? 'Starting…'}</span>
       {p?.total ? <ProgressBar value={p.done} max={p.total} label={p.label ?? 'Progress'} /> : null}
       <button type="button" className="btn" onClick={() => void api['jobs:cancel']({ jobId }).catch(() => undefined)}>
