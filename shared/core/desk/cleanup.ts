@@ -18,6 +18,12 @@ import type { DeskKernel } from './kernel';
 import type { StorageTemporary } from './storage-temporaries';
 import type { StorageService } from './storages';
 
+/** Where a search looks: the target or not, and every storage or only these. */
+interface SearchScope {
+  readonly target: boolean;
+  readonly storages?: readonly string[];
+}
+
 /** One search: the target's leftovers (all ages) and the storages' temporaries, split at the age limit. */
 interface Search {
   readonly found: CleanupFound;
@@ -60,7 +66,9 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
 
   /** Searches again, then removes what the request names and the search found again. */
   private async remove(a: ApiArgsParsed<'cleanup:remove'>, ctx: JobContext): Promise<CleanupRemoved> {
-    const s = await this.search(a.target, minAge(a.minAgeMinutes), ctx);
+    // Only where the request points: the target for leftovers, the storages its uploads are on.
+    const scope = { target: a.leftovers.length > 0, storages: [...new Set(a.temporaries.map((t) => t.storage))] };
+    const s = await this.search(a.target, minAge(a.minAgeMinutes), ctx, scope);
     const failed: CleanupRemoved['failed'] = [];
     const notAgain = (what: string, kind: string): void => void failed.push({ what, message: `not found again as an old ${kind}: left as it is` });
     const leftovers = a.leftovers.flatMap((l) => {
@@ -83,11 +91,11 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
   }
 
   /** Searches the target and the storages; either failing is reported in the result, not raised. */
-  private async search(target: RestoreTargetSpec, minAgeMs: number, ctx: JobContext): Promise<Search> {
+  private async search(target: RestoreTargetSpec, minAgeMs: number, ctx: JobContext, scope: SearchScope = { target: true }): Promise<Search> {
     ctx.progress({ phase: 'restores', label: 'Looking on the PostgreSQL target' });
-    const restores = await this.searchTarget(target, minAgeMs);
+    const restores = scope.target ? await this.searchTarget(target, minAgeMs) : { found: { server: '', dataDir: '', leftovers: [], young: 0 }, pgUrl: undefined, old: [] };
     throwIfAborted(ctx.signal, 'The cleanup');
-    const backups = await this.searchStorages(minAgeMs, ctx);
+    const backups = await this.searchStorages(minAgeMs, ctx, scope.storages);
     return {
       found: { restores: restores.found, backups: backups.found },
       pgUrl: restores.pgUrl,
@@ -119,8 +127,8 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
   }
 
   /** Unfinished uploads on every storage whose kind can list them. */
-  private async searchStorages(minAgeMs: number, ctx: JobContext): Promise<{ found: CleanupFound['backups']; old: StorageTemporary[] }> {
-    const searched = await this.storages.storagesWithTemporaries();
+  private async searchStorages(minAgeMs: number, ctx: JobContext, only?: readonly string[]): Promise<{ found: CleanupFound['backups']; old: StorageTemporary[] }> {
+    const searched = (await this.storages.storagesWithTemporaries()).filter((n) => !only || only.includes(n));
     // One phase per storage: a phase change always goes out at once, where a second update within 100 ms of the first would wait for the next.
     const onStorage = (name: string, i: number): void => ctx.progress({ phase: `storage ${i}`, label: `Looking on ${name}`, done: i, total: searched.length, unit: 'items' });
     const r = await this.storages.findTemporaries(minAgeMs, searched, { signal: ctx.signal, onStorage });
