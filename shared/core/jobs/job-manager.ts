@@ -40,9 +40,16 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
     };
     // ~10 updates a second, but never a dropped phase change nor a phase's last figures.
     const emitProgress = phaseThrottle((sn: JobSnapshot) => this.emit('update', sn), (sn) => sn.progress?.phase, 100);
+    // Progress reported after the job ended (a stage's own throttle firing late) is dropped: it would undo the final state.
+    let ended = false;
+    const end = (): void => {
+      ended = true;
+      emitProgress.stop();
+    };
     const ctx: JobContext = {
       signal: ctrl.signal,
       progress: (p: JobProgress) => {
+        if (ended) return;
         snap = { ...snap, progress: p };
         this.jobs.set(id, { snap, ctrl });
         emitProgress(snap);
@@ -56,12 +63,14 @@ export class JobManager extends EventEmitter<JobManagerEvents> {
     const result = (async () => {
       try {
         const value = await fn(ctx);
+        end();
         set({ state: 'succeeded', finishedAt: new Date().toISOString(), result: value });
         this.emit('done', snap);
         return value;
       } catch (err) {
         const e = toAppError(err);
         const state: JobState = e.kind === 'Cancelled' || ctrl.signal.aborted ? 'cancelled' : 'failed';
+        end();
         set({ state, finishedAt: new Date().toISOString(), error: serializeError(e) });
         this.emit('done', snap);
         throw e;

@@ -33,6 +33,43 @@ describe('JobManager', () => {
     expect(seen.slice(0, 3)).toEqual(['database:-', 'database:5', 'indexes:0']);
   });
 
+  it('sends a held-back update once its interval is over when no other follows (a slow step after a quick one)', async () => {
+    const jobs = new JobManager();
+    const seen: string[] = [];
+    jobs.on('update', (s) => seen.push(`${s.progress?.label ?? s.state}`));
+    let release!: () => void;
+    const h = jobs.start('test', 'Walks', async (ctx) => {
+      ctx.progress({ phase: 'storages', label: 'Looking on nas', done: 0, total: 2 });
+      ctx.progress({ phase: 'storages', label: 'Looking on big', done: 1, total: 2 }); // held back: within 100 ms
+      await new Promise<void>((r) => (release = r)); // the slow walk of "big"
+      return 1;
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toEqual(['Looking on nas']);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(seen).toEqual(['Looking on nas', 'Looking on big']);
+    release();
+    await h.result;
+  });
+
+  it('drops progress reported after the job ended: its final state stands', async () => {
+    const jobs = new JobManager();
+    const seen: string[] = [];
+    jobs.on('update', (s) => seen.push(`${s.state}:${s.progress?.phase ?? '-'}`));
+    let late!: (p: { phase: string }) => void;
+    const h = jobs.start('test', 'Ends', async (ctx) => {
+      ctx.progress({ phase: 'one' });
+      ctx.progress({ phase: 'one' }); // held back, then dropped by the end
+      late = (p) => ctx.progress(p);
+      return 1;
+    });
+    await h.result;
+    late({ phase: 'after' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(seen).toEqual(['running:one', 'succeeded:one']);
+    expect(jobs.get(h.id)).toMatchObject({ state: 'succeeded', progress: { phase: 'one' } });
+  });
+
   it('cancels a running job and records it as cancelled', async () => {
     const jobs = new JobManager();
     const h = jobs.start('test', 'Waits', async (ctx) => {

@@ -24,6 +24,20 @@ describe('phaseThrottle', () => {
     expect(out).toEqual(['load:-', 'load:4', 'files:0', 'files:2']);
   });
 
+  it('emits a held-back update at the end of its interval when none follows; stop drops it', async () => {
+    const { out, t } = collect(20);
+    t({ phase: 'load', done: 1 });
+    t({ phase: 'load', done: 2 });
+    expect(out).toEqual(['load:1']);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(out).toEqual(['load:1', 'load:2']);
+    t({ phase: 'load', done: 3 });
+    t({ phase: 'load', done: 4 });
+    t.stop();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(out).toEqual(['load:1', 'load:2', 'load:3']);
+  });
+
   it('emits every update once the interval has passed', async () => {
     const { out, t } = collect(5);
     t({ phase: 'load', done: 1 });
