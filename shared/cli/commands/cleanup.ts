@@ -1,5 +1,5 @@
 /**
- * `cleanup [--target URL|embedded|local-odoo] [--data-dir DIR] [--storage NAME…] [--older-than MIN] [--yes]`: lists
+ * `cleanup [--target URL|embedded|local-odoo] [--odoo-conf FILE] [--data-dir DIR] [--storage NAME…] [--older-than MIN] [--yes]`: lists
  * (and with --yes removes) the leftovers of interrupted runs — of restores, temporary
  * `bd_tmp_*`/`bd_old_*` databases and `.bd-tmp-*`/`.bd-old-*` filestore folders; of backups, the
  * temporary files (uncommitted uploads) a killed backup left on the storages, which `list` never
@@ -20,6 +20,7 @@ import { countOf } from '../../contract/units';
 
 interface CleanupOptions {
   target?: string;
+  odooConf?: string;
   dataDir?: string;
   storage?: string[];
   olderThan: string;
@@ -48,6 +49,9 @@ function checkOptions(opts: CleanupOptions): number {
   if (opts.target !== undefined && !NAMED_TARGETS.has(opts.target) && !/^postgres(ql)?:\/\//.test(opts.target)) {
     throw new UsageError(`--target must be a postgres:// URL, "embedded" or "local-odoo" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
   }
+  if (opts.odooConf !== undefined && opts.target !== undefined && opts.target !== 'local-odoo') {
+    throw new UsageError('--odoo-conf goes with the Odoo on this machine as the target, not with --target URL|embedded.', 'Drop --target, or use --target local-odoo.');
+  }
   const minutes = Number(opts.olderThan);
   if (!Number.isFinite(minutes) || minutes < 0) throw new UsageError(`--older-than must be a number of minutes (got "${opts.olderThan}").`, 'For example --older-than 30');
   return minutes;
@@ -59,8 +63,10 @@ const NAMED_TARGETS: ReadonlySet<string> = new Set(['embedded', 'local-odoo']);
 /** The server and data dir `--target`/`--data-dir` name: a URL, the private PostgreSQL, or the Odoo on this machine (its odoo.conf). */
 async function pgTarget(desk: Desk, opts: CleanupOptions): Promise<{ targetUrl?: string; dataDir?: string }> {
   const dataDir = opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {};
-  if (opts.target === undefined || !NAMED_TARGETS.has(opts.target)) return { ...(opts.target !== undefined ? { targetUrl: opts.target } : {}), ...dataDir };
-  const t = await resolveTarget(opts.target === 'embedded' ? { type: 'embedded', ...dataDir } : { type: 'local-odoo', ...dataDir }, desk.embedded);
+  const target = opts.target ?? (opts.odooConf !== undefined ? 'local-odoo' : undefined);
+  if (target === undefined || !NAMED_TARGETS.has(target)) return { ...(target !== undefined ? { targetUrl: target } : {}), ...dataDir };
+  const conf = opts.odooConf !== undefined ? { conf: resolve(opts.odooConf) } : {};
+  const t = await resolveTarget(target === 'embedded' ? { type: 'embedded', ...dataDir } : { type: 'local-odoo', ...conf, ...dataDir }, desk.embedded);
   return { ...(t.pgUrl ? { targetUrl: t.pgUrl } : {}), ...(t.dataDir ? { dataDir: t.dataDir } : {}) };
 }
 
@@ -141,6 +147,7 @@ export const cleanupCommand: CommandModule = {
         'list leftovers of interrupted runs: of restores (temporary databases bd_tmp_*/bd_old_*, filestore folders .bd-tmp-*/.bd-old-*) and of backups (temporary files of unfinished uploads on the storages); --yes removes them',
       )
       .option('--target <target>', 'PostgreSQL server: a postgres:// URL, "embedded" (the private PostgreSQL) or "local-odoo" (the Odoo on this machine) (default: libpq environment, PGHOST etc.)')
+      .option('--odoo-conf <file>', 'the odoo.conf of the Odoo on this machine (implies --target local-odoo; default: /etc/odoo/odoo.conf, /etc/odoo*.conf, ~/.odoorc, ~/.openerp_serverrc)')
       .option('--data-dir <dir>', "Odoo data dir whose filestore/ to look in (default: the target's: Odoo's default for this OS, the local Odoo's data_dir, or the private PostgreSQL's)")
       .option('--storage <name>', 'a storage to search for temporary files of interrupted backups (repeatable; default: every storage); alone, without --target or --data-dir, only storages are searched', collect)
       .option('--older-than <minutes>', 'only leftovers at least this old (younger ones may belong to a restore or backup still running)', String(Desk.leftoverMinAgeMs / 60_000))
@@ -150,7 +157,7 @@ export const cleanupCommand: CommandModule = {
         const desk = await ctx.desk(cmd);
         for (const n of opts.storage ?? []) await desk.storageEntry(n); // a misspelt name fails before anything is searched
         // --storage alone asks about storages only; --target or --data-dir (or neither flag) about restores too.
-        const storagesOnly = opts.storage !== undefined && opts.target === undefined && opts.dataDir === undefined;
+        const storagesOnly = opts.storage !== undefined && opts.target === undefined && opts.odooConf === undefined && opts.dataDir === undefined;
         if (!storagesOnly) await part(ctx, 'leftovers of interrupted restores', () => cleanRestores(desk, ctx, opts, minutes));
         await part(ctx, 'temporary files of interrupted backups', () => cleanStorages(desk, ctx, opts, minutes));
       });

@@ -147,8 +147,8 @@ function describeResult(db: string, result: unknown): string {
   return `restored database ${db}`;
 }
 
-/** The `cleanup` flags that search where this restore went (the same --target and --data-dir). */
+/** The `cleanup` flags that search where this restore went (the same --target, --odoo-conf and --data-dir). */
 function cleanupFlags(opts: { target?: string; odooConf?: string; dataDir?: string }): string {
-  const target = opts.target ?? (opts.odooConf !== undefined ? 'local-odoo' : undefined);
-  return `${target !== undefined ? ` --target ${target}` : ''}${opts.dataDir !== undefined ? ` --data-dir ${opts.dataDir}` : ''}`;
+  const flags = [...(opts.target !== undefined ? ['--target', opts.target] : []), ...(opts.odooConf !== undefined ? ['--odoo-conf', opts.odooConf] : []), ...(opts.dataDir !== undefined ? ['--data-dir', opts.dataDir] : [])];
+  return flags.map((f) => ` ${f}`).join('');
 }

@@ -251,6 +251,14 @@ describe('cleanup', () => {
     const none = await cli(['cleanup', '--target', 'local-odoo', '--data-dir', join(tmp, 'no-data')], { home, env: { ODOO_RC: join(tmp, 'no-such-odoo.conf') } });
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/^could not look for leftovers of interrupted restores: /);
+    // --odoo-conf names that Odoo's configuration (as for restore), and goes with no other target.
+    const conf = join(tmp, 'missing', 'odoo.conf');
+    const missing = await cli(['cleanup', '--odoo-conf', conf], { home });
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`could not look for leftovers of interrupted restores: The Odoo configuration file ${conf} was not found.`);
+    const both = await cli(['cleanup', '--odoo-conf', conf, '--target', 'embedded'], { home });
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/^error: --odoo-conf goes with the Odoo on this machine as the target/);
   });
 });
 
