@@ -54,7 +54,7 @@ describe('Clean up after interrupted runs', () => {
     await waitFor(() => expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual(['PostgreSQL (libpq environment)', 'Private PostgreSQL (embedded) (not available)']));
     await user.click(screen.getByRole('button', { name: 'Look for leftovers' }));
     expect(await screen.findByText('bd_tmp_deadbeef_shop')).toBeInTheDocument();
-    expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres' } });
+    expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres' }, minAgeMinutes: 10 });
     expect(screen.getByText('Interrupted restores on 127.0.0.1:5432')).toBeInTheDocument();
     expect(screen.getByText(/\(3 h old\)/)).toBeInTheDocument();
     expect(screen.getByText(/unfinished upload of acme\/acme\.zip, 2\.5 MB \(45 min old\)/)).toBeInTheDocument();
@@ -74,11 +74,29 @@ describe('Clean up after interrupted runs', () => {
     expect(await screen.findByText('Removed 3 items.')).toBeInTheDocument();
     expect(fake.calls.find(([m]) => m === 'cleanup:remove')![1]).toEqual({
       target: { type: 'postgres' },
+      minAgeMinutes: 10,
       leftovers: [{ kind: 'database', name: 'bd_tmp_deadbeef_shop' }, { kind: 'folder', name: '/var/lib/odoo/filestore/.bd-tmp-deadbeef-shop' }],
       temporaries: [{ storage: 'nas', id: 'acme/.acme.zip.backup-desk-tmp-x' }],
     });
     expect(await screen.findByText('No unfinished uploads on nas.')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Remove/ })).toBeNull();
+  });
+
+  it('looks for younger leftovers when asked (a crash just now), and removes with the age its search used', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    const age = await screen.findByLabelText('Older than (minutes)');
+    await user.clear(age);
+    expect(screen.getByRole('button', { name: 'Look for leftovers' })).toBeDisabled();
+    await user.type(age, '0');
+    await user.click(screen.getByRole('button', { name: 'Look for leftovers' }));
+    expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres' }, minAgeMinutes: 0 });
+    await user.click(await screen.findByRole('button', { name: 'Remove 3 items…' }));
+    await user.clear(age); // changed after the search: the removal still uses the search's age
+    await user.type(age, '30');
+    await user.click(within(screen.getByRole('group', { name: 'Confirm the removal' })).getByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(fake.calls.some(([m]) => m === 'cleanup:remove')).toBe(true));
+    expect(fake.calls.find(([m]) => m === 'cleanup:remove')![1]).toMatchObject({ minAgeMinutes: 0 });
   });
 
   it('shows a search while it runs, and cancels it', async () => {

@@ -27,6 +27,9 @@ export function CleanupCard() {
   const [findId, setFindId] = useState<string | undefined>(undefined);
   const [removeId, setRemoveId] = useState<string | undefined>(undefined);
   const [confirming, setConfirming] = useState(false);
+  // Younger than this, a leftover may belong to a run still going; the removal uses the age its search used.
+  const [minutes, setMinutes] = useState('10');
+  const [searchedAge, setSearchedAge] = useState(10);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const { job: finding } = useJob(findId);
   const { job: removing } = useJob(removeId);
@@ -43,19 +46,22 @@ export function CleanupCard() {
   }, [api]);
 
   const target = targets?.find((t) => t.id === targetId)?.target;
+  const ageValid = minutes.trim() !== '' && Number.isFinite(Number(minutes)) && Number(minutes) >= 0;
   const start = (call: Promise<{ jobId: string }>, then: (jobId: string) => void): void => {
     setError(undefined);
     call.then((r) => then(r.jobId), (e: unknown) => setError(toApiError(e)));
   };
   const search = (): void => {
-    if (target) start(api['cleanup:find']({ target }), (j) => (setConfirming(false), setFindId(j)));
+    const age = Number(minutes);
+    if (!target || !ageValid) return;
+    start(api['cleanup:find']({ target, minAgeMinutes: age }), (j) => (setConfirming(false), setSearchedAge(age), setFindId(j)));
   };
   const found = finding?.state === 'succeeded' ? (finding.result as CleanupFound) : undefined;
   const remove = (): void => {
     if (!target || !found) return;
     const leftovers = found.restores.leftovers.map(({ kind, name }) => ({ kind, name }));
     const temporaries = found.backups.temporaries.map(({ storage, id: tid }) => ({ storage, id: tid }));
-    start(api['cleanup:remove']({ target, leftovers, temporaries }), (j) => (setConfirming(false), setRemoveId(j)));
+    start(api['cleanup:remove']({ target, minAgeMinutes: searchedAge, leftovers, temporaries }), (j) => (setConfirming(false), setRemoveId(j)));
   };
   // Once a removal ends, what is left is searched for again.
   const removedDone = removing && removing.state !== 'running' ? removing.id : undefined;
@@ -71,7 +77,7 @@ export function CleanupCard() {
       <h2 id={`${id}-h`}>Clean up after interrupted runs</h2>
       <p className="muted">
         A restore or backup stopped by a crash, a kill or a power cut can leave a temporary database, a filestore folder or an unfinished upload behind. They are never listed as backups, but take space. Only
-        this app&apos;s own temporary names are looked for; anything younger than 10 minutes may belong to a run still going and is left alone.
+        this app&apos;s own temporary names are looked for; anything younger than the age set here (10 minutes unless you change it) may belong to a run still going and is left alone.
       </p>
       <div className="row">
         <label htmlFor={`${id}-t`}>PostgreSQL target</label>
@@ -83,7 +89,9 @@ export function CleanupCard() {
             </option>
           ))}
         </select>
-        <button type="button" className="btn" disabled={!target || busy !== undefined} onClick={search}>
+        <label htmlFor={`${id}-age`}>Older than (minutes)</label>
+        <input id={`${id}-age`} className="cleanup-age" type="number" min={0} value={minutes} disabled={busy !== undefined} aria-invalid={!ageValid} onChange={(e) => setMinutes(e.target.value)} />
+        <button type="button" className="btn" disabled={!target || !ageValid || busy !== undefined} onClick={search}>
           {found ? 'Look again' : 'Look for leftovers'}
         </button>
       </div>
