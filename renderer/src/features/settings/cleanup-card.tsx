@@ -89,6 +89,8 @@ export function CleanupCard() {
             </option>
           ))}
         </select>
+      </div>
+      <div className="row">
         <label htmlFor={`${id}-age`}>Older than (minutes)</label>
         <input id={`${id}-age`} className="cleanup-age" type="number" min={0} value={minutes} disabled={busy !== undefined} aria-invalid={!ageValid} onChange={(e) => setMinutes(e.target.value)} />
         <button type="button" className="btn" disabled={!target || !ageValid || busy !== undefined} onClick={search}>
