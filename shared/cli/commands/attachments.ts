@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { DBNAME_PATTERN, type RestoreTargetSpec } from '../../contract/api';
+import { DBNAME_PATTERN, PG_URL_PREFIX, type RestoreTargetSpec } from '../../contract/api';
 import { UsageError, type CliContext } from '../context';
 import { table } from '../format';
 import type { CommandModule } from './index';
@@ -23,7 +23,7 @@ interface MigrateOpts {
 
 function targetOf(opts: { target?: string; dataDir?: string }): RestoreTargetSpec {
   const t = opts.target;
-  if (t !== undefined && t !== 'embedded' && (!/^postgres(ql)?:\/\//.test(t) || urlHasPassword(t))) {
+  if (t !== undefined && t !== 'embedded' && (!PG_URL_PREFIX.test(t) || urlHasPassword(t))) {
     throw new UsageError('--target must be a postgres:// URL without a password, or "embedded".', 'Give the password through PGPASSWORD or ~/.pgpass.');
   }
   const dataDir = opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {};

@@ -16,6 +16,7 @@ import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
 import { urlHasPassword } from './restore';
+import { PG_URL_PREFIX } from '../../contract/api';
 import { countOf } from '../../contract/units';
 
 interface CleanupOptions {
@@ -46,7 +47,7 @@ function checkOptions(opts: CleanupOptions): number {
       "Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq's environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.",
     );
   }
-  if (opts.target !== undefined && !NAMED_TARGETS.has(opts.target) && !/^postgres(ql)?:\/\//.test(opts.target)) {
+  if (opts.target !== undefined && !NAMED_TARGETS.has(opts.target) && !PG_URL_PREFIX.test(opts.target)) {
     throw new UsageError(`--target must be a postgres:// URL, "embedded" or "local-odoo" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
   }
   if (opts.odooConf !== undefined && opts.target !== undefined && opts.target !== 'local-odoo') {

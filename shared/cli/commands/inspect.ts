@@ -1,5 +1,6 @@
 /** `inspect REF|FILE`: what is inside a backup. */
 import type { Command } from 'commander';
+import { PG_URL_PREFIX } from '../../contract/api';
 import { UsageError, type CliContext } from '../context';
 import { urlHasPassword } from './restore';
 import { formatBytes } from '../format';
@@ -19,7 +20,7 @@ interface InspectOpts {
 /** `inspect --db NAME [--target …]`: where a database's attachments live. */
 async function inspectDatabase(ctx: CliContext, cmd: Command, opts: InspectOpts): Promise<void> {
   const t = opts.target;
-  if (t !== undefined && t !== 'embedded' && (!/^postgres(ql)?:\/\//.test(t) || urlHasPassword(t))) {
+  if (t !== undefined && t !== 'embedded' && (!PG_URL_PREFIX.test(t) || urlHasPassword(t))) {
     throw new UsageError('--target must be a postgres:// URL without a password, or "embedded".', 'Give the password through PGPASSWORD or ~/.pgpass.');
   }
   const desk = await ctx.desk(cmd);

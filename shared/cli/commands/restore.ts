@@ -1,6 +1,6 @@
 /** `restore REF|FILE --db NAME …`: restore a backup into PostgreSQL + the Odoo filestore. */
 import { Option, type Command } from 'commander';
-import { DBNAME_PATTERN } from '../../contract/api';
+import { DBNAME_PATTERN, PG_URL_PREFIX } from '../../contract/api';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
 import { addPassphraseOptions, backupPassphrase } from './passphrase';
@@ -71,7 +71,7 @@ export const restoreCommand: CommandModule = {
             'Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq\'s environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.',
           );
         }
-        if (opts.target !== undefined && !embedded && !localOdoo && odoo === undefined && !/^postgres(ql)?:\/\//.test(opts.target)) {
+        if (opts.target !== undefined && !embedded && !localOdoo && odoo === undefined && !PG_URL_PREFIX.test(opts.target)) {
           throw new UsageError(`--target must be a postgres:// URL, "embedded", "local-odoo" or odoo:NAME (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
         }
         const desk = await ctx.desk(cmd);
