@@ -50,7 +50,6 @@ export function senderCheck(opts: { readonly location: AppLocation; readonly isO
   };
 }
 
-
 const untrusted = (channel: string): ApiError => ({
   kind: 'PermissionDenied',
   message: `The request ${channel} was refused: it did not come from the app's own window.`,

@@ -9,7 +9,6 @@ import { readStdin } from '../io';
 import { table } from '../format';
 import { commandGroup, type CommandModule } from './index';
 
-
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** Every non-secret setting of every storage type, by field name (a name shared by types appears once). */

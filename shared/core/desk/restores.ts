@@ -23,8 +23,6 @@ import type { StorageService } from './storages';
 import type { OdooService } from '../odoo';
 import { startOdooRestore } from './odoo-restores';
 
-/** The parsed arguments of a method (defaults applied). */
-
 /** Where `findLeftovers` looks: a server (default: libpq's environment) and an Odoo data dir (default: Odoo's). */
 export interface LeftoverQuery {
   readonly targetUrl?: string;

@@ -1,7 +1,7 @@
 /** Checking a `storages:add` request against its storage type: secrets apart from settings, nothing missing, settings valid. */
 import type { ApiArgs } from '../../contract/api';
 import { STORAGE_NAME_PATTERN } from '../config';
-import { AppError } from '../errors';
+import { AppError, type SchemaIssue } from '../errors';
 import { settingFlag } from '../storage/provider';
 import { getFactory, settingsIssues, type RegisteredFactory } from '../storage/registry';
 
@@ -41,16 +41,7 @@ export function checkNewStorage(args: ApiArgs<'storages:add'>): CheckedStorage {
     }
   }
   const parsed = factory.configSchema.safeParse(settings);
-  if (!parsed.success) {
-    const fields = factory.fields.filter((f) => !f.secret);
-    throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues)}.`, {
-      hint: `Its settings are: ${fields.map((f) => `${f.label}${f.required ? ' (required)' : ''}`).join(', ')}.`,
-      details: {
-        cliMessage: `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues, settingFlag)}.`,
-        cliHint: `Its settings are: ${fields.map((f) => `${settingFlag(f.name)}${f.required ? ' (required)' : ''}`).join(', ')}.`,
-      },
-    });
-  }
+  if (!parsed.success) throw invalidSettingsError(factory, parsed.error.issues, true);
   return { factory, settings: parsed.data as Record<string, unknown>, secrets };
 }
 
@@ -77,11 +68,23 @@ export function credentialSettings(factory: RegisteredFactory, current: Record<s
     }
   }
   const parsed = factory.configSchema.safeParse({ ...current, ...credentials });
-  if (!parsed.success) {
-    throw new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues)}.`, {
-      details: { cliMessage: `Invalid ${factory.label} storage settings: ${settingsIssues(factory, parsed.error.issues, settingFlag)}.` },
-    });
-  }
+  if (!parsed.success) throw invalidSettingsError(factory, parsed.error.issues, false);
   // Stored as parsed (trimmed, defaults applied), as `storages:add` stores a new storage's settings.
   return parsed.data as Record<string, unknown>;
+}
+
+/**
+ * `InvalidInput` for settings the type's schema refused: each issue by its form label, and for
+ * the CLI by its flag (`details.cliMessage`); `listFields` adds the type's settings as the hint.
+ */
+function invalidSettingsError(factory: RegisteredFactory, issues: readonly SchemaIssue[], listFields: boolean): AppError {
+  const fields = factory.fields.filter((f) => !f.secret);
+  const list = (name: (f: (typeof fields)[number]) => string): string => `Its settings are: ${fields.map((f) => `${name(f)}${f.required ? ' (required)' : ''}`).join(', ')}.`;
+  return new AppError('InvalidInput', `Invalid ${factory.label} storage settings: ${settingsIssues(factory, issues)}.`, {
+    ...(listFields ? { hint: list((f) => f.label) } : {}),
+    details: {
+      cliMessage: `Invalid ${factory.label} storage settings: ${settingsIssues(factory, issues, settingFlag)}.`,
+      ...(listFields ? { cliHint: list((f) => settingFlag(f.name)) } : {}),
+    },
+  });
 }

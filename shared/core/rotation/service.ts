@@ -33,7 +33,6 @@ export interface RotationRequest {
   readonly signal?: AbortSignal;
 }
 
-
 /** Rotation policies and runs for one home. */
 export class RotationService {
   constructor(private readonly deps: RotationDeps) {}
