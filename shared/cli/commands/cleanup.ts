@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { Desk, type Leftover } from '../../core/desk';
+import { oldEnough } from '../../core/restore';
 import { resolveTarget } from '../../core/desk/engine';
 import { KINDS_WITH_TEMPORARIES, type StorageTemporary } from '../../core/desk/storage-temporaries';
 import { toAppError } from '../../core/errors';
@@ -75,8 +76,7 @@ async function pgTarget(desk: Desk, opts: CleanupOptions): Promise<{ targetUrl?:
 async function cleanRestores(desk: Desk, ctx: CliContext, opts: CleanupOptions, minutes: number): Promise<void> {
   const where = await pgTarget(desk, opts);
   const { leftovers: all } = await desk.findLeftovers({ ...where, minAgeMs: 0 });
-  const isYoung = (l: Leftover): boolean => l.ageMs !== undefined && l.ageMs < minutes * 60_000;
-  const found = all.filter((l) => !isYoung(l));
+  const found = all.filter((l) => oldEnough(l, minutes * 60_000));
   const young = all.length - found.length;
   if (young > 0) {
     ctx.err(`${countOf(young, 'leftover')} younger than ${minutes} min not shown: ${young === 1 ? 'it' : 'they'} may belong to a restore still running (--older-than 0 includes ${young === 1 ? 'it' : 'them'}).`);

@@ -11,11 +11,11 @@ import type { BackupTemporary, CleanupFound, CleanupRemoved, RestoreLeftover } f
 import { throwIfAborted, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { targetLabel } from '../pg/connection';
-import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover } from '../restore';
+import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, oldEnough, removeLeftovers, type Leftover } from '../restore';
 import type { EmbeddedPg } from '../pg/embedded';
 import { resolveTarget } from './engine';
 import type { DeskKernel } from './kernel';
-import type { StorageTemporary } from './storage-temporaries';
+import { findStorageTemporaries, type StorageTemporary } from './storage-temporaries';
 import type { StorageService } from './storages';
 
 /** Where a search looks: the target or not, and every storage or only these. */
@@ -92,8 +92,7 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
 
   /** Searches the target and the storages; either failing is reported in the result, not raised. */
   private async search(target: RestoreTargetSpec, minAgeMs: number, ctx: JobContext, scope: SearchScope = { target: true }): Promise<Search> {
-    ctx.progress({ phase: 'restores', label: 'Looking on the PostgreSQL target' });
-    const restores = scope.target ? await this.searchTarget(target, minAgeMs) : { found: { server: '', dataDir: '', leftovers: [], young: 0 }, pgUrl: undefined, old: [] };
+    const restores = scope.target ? await this.searchTarget(target, minAgeMs, ctx) : { found: { server: '', dataDir: '', leftovers: [], young: 0 }, pgUrl: undefined, old: [] };
     throwIfAborted(ctx.signal, 'The cleanup');
     const backups = await this.searchStorages(minAgeMs, ctx, scope.storages);
     return {
@@ -105,7 +104,8 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
   }
 
   /** Leftovers of restores on the target's server and in its data dir's filestore. */
-  private async searchTarget(target: RestoreTargetSpec, minAgeMs: number): Promise<{ found: CleanupFound['restores']; pgUrl: string | undefined; old: Leftover[] }> {
+  private async searchTarget(target: RestoreTargetSpec, minAgeMs: number, ctx: JobContext): Promise<{ found: CleanupFound['restores']; pgUrl: string | undefined; old: Leftover[] }> {
+    ctx.progress({ phase: 'restores', label: 'Looking on the PostgreSQL target' });
     let pgUrl: string | undefined;
     let dataDir = defaultOdooDataDir();
     // A private PostgreSQL not made yet holds nothing: looking must not create it (initdb, 40 MB).
@@ -117,8 +117,7 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
       pgUrl = t.pgUrl;
       dataDir = t.dataDir ?? dataDir;
       const all = await findLeftovers(pgUrl, dataDir, { minAgeMs: 0 });
-      // A leftover of unknown age (no superuser rights to read it) counts as old, as the CLI's search does.
-      const old = all.filter((l) => l.ageMs === undefined || l.ageMs >= minAgeMs);
+      const old = all.filter((l) => oldEnough(l, minAgeMs));
       return { found: { server: serverLabel(target, pgUrl), dataDir, leftovers: old.map(leftoverDto), young: all.length - old.length }, pgUrl, old };
     } catch (err) {
       const e = toAppError(err);
@@ -131,7 +130,7 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
     const searched = (await this.storages.storagesWithTemporaries()).filter((n) => !only || only.includes(n));
     // One phase per storage: a phase change always goes out at once, where a second update within 100 ms of the first would wait for the next.
     const onStorage = (name: string, i: number): void => ctx.progress({ phase: `storage ${i}`, label: `Looking on ${name}`, done: i, total: searched.length, unit: 'items' });
-    const r = await this.storages.findTemporaries(minAgeMs, searched, { signal: ctx.signal, onStorage });
+    const r = await findStorageTemporaries(searched, (n) => this.storages.provider(n), minAgeMs, { signal: ctx.signal, onStorage });
     return {
       found: { storages: searched, temporaries: r.found.map(temporaryDto), young: r.young.length, failed: r.failed.map((f) => ({ storage: f.storage, message: f.error.message })) },
       old: r.found,

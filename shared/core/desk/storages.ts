@@ -81,16 +81,15 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
     await Promise.all(all.map(async (p) => (await p.provider.catch(() => undefined))?.close().catch(() => undefined)));
   }
 
-  /** The configured storages whose kind can list unfinished uploads (the ones a search looks on). */
-  async storagesWithTemporaries(): Promise<string[]> {
-    return (await this.entries()).filter((e) => KINDS_WITH_TEMPORARIES.has(e.kind)).map((e) => e.name);
+  /** The storages of `names` (default: every configured one; `NotFound` for an unknown name) whose kind can list unfinished uploads: the ones a search looks on. */
+  async storagesWithTemporaries(names?: readonly string[]): Promise<string[]> {
+    const entries = names ? await Promise.all(names.map((n) => this.entry(n))) : await this.entries();
+    return entries.filter((e) => KINDS_WITH_TEMPORARIES.has(e.kind)).map((e) => e.name);
   }
 
   /** Temporaries of interrupted writes on `names` (default: every storage of a kind that keeps any), split at `minAgeMs`. */
   async findTemporaries(minAgeMs: number, names?: readonly string[], search: TemporariesSearch = {}): Promise<TemporariesFound> {
-    const entries = names ? await Promise.all(names.map((n) => this.entry(n))) : await this.entries();
-    const searched = entries.filter((e) => KINDS_WITH_TEMPORARIES.has(e.kind)).map((e) => e.name);
-    return findStorageTemporaries(searched, (n) => this.provider(n), minAgeMs, search);
+    return findStorageTemporaries(await this.storagesWithTemporaries(names), (n) => this.provider(n), minAgeMs, search);
   }
 
   /** Removes temporaries that `findTemporaries` found (a stop ends it between two). */

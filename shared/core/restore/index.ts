@@ -5,6 +5,7 @@ export {
   listLeftovers,
   removeLeftovers,
   describeLeftovers,
+  oldEnough,
   LEFTOVER_DB_PATTERN,
   LEFTOVER_FOLDER_PATTERN,
   LEFTOVER_MIN_AGE_MS,

@@ -28,6 +28,11 @@ export interface Leftover {
   ageMs?: number;
 }
 
+/** True when `l` is at least `minAgeMs` old; one of unknown age (no right to read it) counts as old, as `findLeftovers` counts it. */
+export function oldEnough(l: Leftover, minAgeMs: number): boolean {
+  return l.ageMs === undefined || l.ageMs >= minAgeMs;
+}
+
 /** Options of `findLeftovers`. */
 export interface FindLeftoversOptions {
   /** Skip leftovers younger than this (default `LEFTOVER_MIN_AGE_MS`). */
