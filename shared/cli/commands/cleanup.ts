@@ -7,7 +7,6 @@
  * PostgreSQL reachable, a storage offline) is reported and the other still runs.
  */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { Desk, type Leftover } from '../../core/desk';
 import { oldEnough } from '../../core/restore';
 import { resolveTarget } from '../../core/desk/engine';
@@ -16,7 +15,7 @@ import { toAppError } from '../../core/errors';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
-import { urlHasPassword } from './restore';
+import { pgTargetSpec, urlHasPassword } from './restore';
 import { PG_URL_PREFIX } from '../../contract/api';
 import { countOf } from '../../contract/units';
 
@@ -64,11 +63,7 @@ const NAMED_TARGETS: ReadonlySet<string> = new Set(['embedded', 'local-odoo']);
 
 /** The server and data dir `--target`/`--data-dir` name: a URL, the private PostgreSQL, or the Odoo on this machine (its odoo.conf). */
 async function pgTarget(desk: Desk, opts: CleanupOptions): Promise<{ targetUrl?: string; dataDir?: string }> {
-  const dataDir = opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {};
-  const target = opts.target ?? (opts.odooConf !== undefined ? 'local-odoo' : undefined);
-  if (target === undefined || !NAMED_TARGETS.has(target)) return { ...(target !== undefined ? { targetUrl: target } : {}), ...dataDir };
-  const conf = opts.odooConf !== undefined ? { conf: resolve(opts.odooConf) } : {};
-  const t = await resolveTarget(target === 'embedded' ? { type: 'embedded', ...dataDir } : { type: 'local-odoo', ...conf, ...dataDir }, desk.embedded);
+  const t = await resolveTarget(pgTargetSpec(opts), desk.embedded);
   return { ...(t.pgUrl ? { targetUrl: t.pgUrl } : {}), ...(t.dataDir ? { dataDir: t.dataDir } : {}) };
 }
 

@@ -1,6 +1,7 @@
 /** `restore REF|FILE --db NAME …`: restore a backup into PostgreSQL + the Odoo filestore. */
 import { Option, type Command } from 'commander';
-import { DBNAME_PATTERN, PG_URL_PREFIX } from '../../contract/api';
+import { resolve } from 'node:path';
+import { DBNAME_PATTERN, PG_URL_PREFIX, type RestoreTargetSpec } from '../../contract/api';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
 import { addPassphraseOptions, backupPassphrase } from './passphrase';
@@ -76,17 +77,10 @@ export const restoreCommand: CommandModule = {
         }
         const desk = await ctx.desk(cmd);
         const passphrase = await backupPassphrase(ctx, desk, source, opts);
-        const { resolve } = await import('node:path');
         const job = desk.startRestore({
           source,
           db: opts.db,
-          target: odoo !== undefined
-            ? { type: 'odoo', instance: odoo }
-            : embedded
-            ? { type: 'embedded', ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) }
-            : localOdoo
-              ? { type: 'local-odoo', ...(opts.odooConf ? { conf: resolve(opts.odooConf) } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) }
-              : { type: 'postgres', ...(opts.target ? { url: opts.target } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) },
+          target: odoo !== undefined ? { type: 'odoo', instance: odoo } : pgTargetSpec(opts),
           ...(opts.owner ? { owner: opts.owner } : {}),
           mode: opts.move ? 'move' : 'copy',
           neutralize: opts.neutralize === true,
@@ -151,4 +145,16 @@ function describeResult(db: string, result: unknown): string {
 function cleanupFlags(opts: { target?: string; odooConf?: string; dataDir?: string }): string {
   const flags = [...(opts.target !== undefined ? ['--target', opts.target] : []), ...(opts.odooConf !== undefined ? ['--odoo-conf', opts.odooConf] : []), ...(opts.dataDir !== undefined ? ['--data-dir', opts.dataDir] : [])];
   return flags.map((f) => ` ${f}`).join('');
+}
+
+/**
+ * The PostgreSQL target that `--target`, `--odoo-conf` and `--data-dir` name (not odoo:NAME): the
+ * private PostgreSQL, the Odoo on this machine (its odoo.conf), or a server (a URL, else libpq's
+ * environment); paths made absolute.
+ */
+export function pgTargetSpec(o: { target?: string; odooConf?: string; dataDir?: string }): RestoreTargetSpec {
+  const dataDir = o.dataDir ? { dataDir: resolve(o.dataDir) } : {};
+  if (o.target === 'embedded') return { type: 'embedded', ...dataDir };
+  if (o.target === 'local-odoo' || (o.odooConf !== undefined && o.target === undefined)) return { type: 'local-odoo', ...(o.odooConf ? { conf: resolve(o.odooConf) } : {}), ...dataDir };
+  return { type: 'postgres', ...(o.target ? { url: o.target } : {}), ...dataDir };
 }
