@@ -18,6 +18,11 @@ function age(ms: number | undefined): string {
   return h < 48 ? ` (${h} h old)` : ` (${Math.round(h / 24)} days old)`;
 }
 
+/** `jobId` while its job has not ended (also before its first snapshot arrives), else undefined. */
+function live(jobId: string | undefined, job: JobSnapshotDto | undefined): string | undefined {
+  return jobId !== undefined && (!job || job.state === 'running') ? jobId : undefined;
+}
+
 /** The card: a target to search, the search, what it found, and one removal of all of it (each a job, with progress and cancel). */
 export function CleanupCard() {
   const api = useApi();
@@ -70,7 +75,7 @@ export function CleanupCard() {
     // Only when a removal ends (search is a new function each render).
   }, [removedDone]);
 
-  const busy = [finding, removing].find((j) => j?.state === 'running') ?? (findId && !finding ? ({ id: findId } as const) : undefined);
+  const busyId = live(removeId, removing) ?? live(findId, finding);
   const total = found ? found.restores.leftovers.length + found.backups.temporaries.length : 0;
   return (
     <section className="card settings-card" aria-labelledby={`${id}-h`}>
@@ -81,7 +86,7 @@ export function CleanupCard() {
       </p>
       <div className="row">
         <label htmlFor={`${id}-t`}>PostgreSQL target</label>
-        <select id={`${id}-t`} value={targetId} disabled={!targets?.length || busy !== undefined} onChange={(e) => (setTargetId(e.target.value), setFindId(undefined), setRemoveId(undefined))}>
+        <select id={`${id}-t`} value={targetId} disabled={!targets?.length || busyId !== undefined} onChange={(e) => (setTargetId(e.target.value), setFindId(undefined), setRemoveId(undefined))}>
           {(targets ?? []).map((t) => (
             <option key={t.id} value={t.id}>
               {t.label}
@@ -92,18 +97,18 @@ export function CleanupCard() {
       </div>
       <div className="row">
         <label htmlFor={`${id}-age`}>Older than (minutes)</label>
-        <input id={`${id}-age`} className="cleanup-age" type="number" min={0} value={minutes} disabled={busy !== undefined} aria-invalid={!ageValid} onChange={(e) => setMinutes(e.target.value)} />
-        <button type="button" className="btn" disabled={!target || !ageValid || busy !== undefined} onClick={search}>
+        <input id={`${id}-age`} className="cleanup-age" type="number" min={0} value={minutes} disabled={busyId !== undefined} aria-invalid={!ageValid} onChange={(e) => setMinutes(e.target.value)} />
+        <button type="button" className="btn" disabled={!target || !ageValid || busyId !== undefined} onClick={search}>
           {found ? 'Look again' : 'Look for leftovers'}
         </button>
       </div>
-      {busy ? <Running job={busy.id === removeId ? removing : finding} jobId={busy.id} /> : null}
+      {busyId ? <Running job={busyId === removeId ? removing : finding} jobId={busyId} /> : null}
       <ErrorMessage error={error ?? (finding?.state === 'failed' ? finding.error : undefined) ?? (removing?.state === 'failed' ? removing.error : undefined)} />
       {finding?.state === 'cancelled' ? <p className="muted">The search was cancelled.</p> : null}
       {removing?.state === 'cancelled' ? <p className="muted">The removal was cancelled; what it had removed is gone, the rest is listed again.</p> : null}
       {removing?.state === 'succeeded' ? <RemoveOutcome outcome={removing.result as CleanupRemoved} /> : null}
-      {found && !busy ? <Found found={found} /> : null}
-      {found && !busy && total > 0 ? <RemoveButton total={total} confirming={confirming} onAsk={() => (setRemoveId(undefined), setConfirming(true))} onCancel={() => setConfirming(false)} onRemove={remove} /> : null}
+      {found && !busyId ? <Found found={found} /> : null}
+      {found && !busyId && total > 0 ? <RemoveButton total={total} confirming={confirming} onAsk={() => (setRemoveId(undefined), setConfirming(true))} onCancel={() => setConfirming(false)} onRemove={remove} /> : null}
     </section>
   );
 }
