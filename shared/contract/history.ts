@@ -44,6 +44,11 @@ export const runSchema = z.object({
 /** One run in the history. */
 export type Run = z.infer<typeof runSchema>;
 
+/** The error a run failed with, to show beside it; none for a cancelled run (its outcome says it all). */
+export function runFailure(r: Run): Run['error'] {
+  return r.outcome === 'cancelled' ? null : r.error;
+}
+
 /** Filters of a history listing (all optional; newest first). */
 export const runFilterSchema = z.object({
   db: z.string().optional(),

@@ -1,6 +1,6 @@
 /** `history`: past backups, restores, rotations and drills, newest first. */
 import type { Command } from 'commander';
-import { runKindSchema, type Run } from '../../contract/history';
+import { runFailure, runKindSchema, type Run } from '../../contract/history';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes, formatDuration, table } from '../format';
 import type { CommandModule } from './index';
@@ -13,6 +13,7 @@ function when(iso: string): string {
 /** One table row of a run. */
 function row(r: Run): string[] {
   const what = r.refs.length === 1 ? r.refs[0]! : r.refs.length > 1 ? `${r.refs.length} refs` : '';
+  const failure = runFailure(r);
   return [
     when(r.startedAt),
     r.kind,
@@ -20,8 +21,7 @@ function row(r: Run): string[] {
     r.outcome,
     r.bytes === null ? '' : formatBytes(r.bytes),
     r.durationMs === null ? '' : formatDuration(r.durationMs / 1000),
-    // A cancel is in the outcome column already.
-    r.error && r.outcome !== 'cancelled' ? `${what ? `${what}: ` : ''}${r.error.message}` : what,
+    failure ? `${what ? `${what}: ` : ''}${failure.message}` : what,
   ];
 }
 

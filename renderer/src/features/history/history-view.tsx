@@ -1,7 +1,7 @@
 /** The History screen: past backups, restores, rotations and drills from the run history, newest first. */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
-import type { Run, RunFilter, RunKind } from '../../../../shared/contract/history';
+import { runFailure, type Run, type RunFilter, type RunKind } from '../../../../shared/contract/history';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal, formatUtcTitle } from '../../components/format';
@@ -20,6 +20,7 @@ function what(r: Run): string {
 
 /** One run as a table row. */
 function RunRow({ run, utc }: { run: Run; utc: boolean }) {
+  const failure = runFailure(run);
   return (
     <tr>
       <td>
@@ -37,7 +38,7 @@ function RunRow({ run, utc }: { run: Run; utc: boolean }) {
       <td>{run.destinations.join(', ')}</td>
       <td>
         <span className="small">{what(run)}</span>
-        {run.error && run.outcome !== 'cancelled' ? <span className="block small error-text">{run.error.message}</span> : null}
+        {failure ? <span className="block small error-text">{failure.message}</span> : null}
       </td>
     </tr>
   );

@@ -1,7 +1,7 @@
 /** The Schedules screen: scheduled backups and drills with next run, last result and overdue state; add, edit, run now, history per job. */
 import { useCallback, useEffect, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
-import type { Run } from '../../../../shared/contract/history';
+import { runFailure, type Run } from '../../../../shared/contract/history';
 import { scheduledBackupTraits, type ScheduleStatus } from '../../../../shared/contract/schedules';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
@@ -51,15 +51,18 @@ function JobHistory({ job, runs, utc }: { job: ScheduleStatus; runs: readonly Ru
     <div className="job-history">
       <RunChart runs={mine} />
       <ul className="small">
-        {mine.slice(0, 10).map((r) => (
-          <li key={r.id}>
-            {formatLocal(r.startedAt, utc)} — {r.kind === 'drill' ? 'drill ' : ''}
-            {r.outcome}
-            {r.durationMs !== null ? `, ${formatDuration(r.durationMs / 1000)}` : ''}
-            {r.bytes !== null ? `, ${formatBytes(r.bytes)}` : ''}
-            {r.error && r.outcome !== 'cancelled' ? <span className="error-text"> — {r.error.message}</span> : null}
-          </li>
-        ))}
+        {mine.slice(0, 10).map((r) => {
+          const failure = runFailure(r);
+          return (
+            <li key={r.id}>
+              {formatLocal(r.startedAt, utc)} — {r.kind === 'drill' ? 'drill ' : ''}
+              {r.outcome}
+              {r.durationMs !== null ? `, ${formatDuration(r.durationMs / 1000)}` : ''}
+              {r.bytes !== null ? `, ${formatBytes(r.bytes)}` : ''}
+              {failure ? <span className="error-text"> — {failure.message}</span> : null}
+            </li>
+          );
+        })}
       </ul>
     </div>
   );
