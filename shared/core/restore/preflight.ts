@@ -14,6 +14,7 @@ import type { BackupDescription } from './describe';
 import { describeLeftovers, findLeftovers } from './leftovers';
 import type { RestoreRun, TargetServer } from './pipeline';
 import { checkFilestoreSpace } from './space';
+import { systemDatabaseMessage } from './targets';
 
 /** Runs every check on the open admin connection; returns what the later stages need to know of the server. */
 export async function preflight(run: RestoreRun, admin: pg.Client, desc: BackupDescription, dataDir: string): Promise<TargetServer> {
@@ -26,6 +27,8 @@ export async function preflight(run: RestoreRun, admin: pg.Client, desc: BackupD
     });
   }
   await warnOfLeftovers(run, admin, dataDir);
+  const system = await systemDatabaseMessage(admin, opts.db, opts.pgUrl);
+  if (system) throw new AppError('InvalidInput', system, { hint: 'Choose another database name.' });
   if ((await databaseExists(admin, opts.db)) && !opts.replace) {
     throw new AppError('Conflict', `A database named "${opts.db}" already exists on ${targetLabel(opts.pgUrl)}.`, { hint: 'Choose another name, or replace the existing database.', details: { cliHint: 'Choose another name, or replace it (--replace).' } });
   }

@@ -1,4 +1,5 @@
 /** Odoo's default data dir and local PostgreSQL targets. */
+import type pg from 'pg';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../errors';
@@ -36,6 +37,8 @@ export async function checkDatabaseName(pgUrl: string | undefined, db: string): 
   if (!syntax.valid) return syntax;
   const admin = await connectAdmin(pgUrl);
   try {
+    const system = await systemDatabaseMessage(admin, db, pgUrl);
+    if (system) return { valid: false, exists: true, message: system };
     const r = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
     const exists = (r.rowCount ?? 0) > 0;
     return exists ? { valid: true, exists, message: `A database named "${db}" already exists on ${targetLabel(pgUrl)}.` } : { valid: true, exists };
@@ -51,6 +54,20 @@ export function checkDatabaseNameSyntax(db: string): { valid: boolean; exists: b
     return { valid: false, exists: false, message: 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 63 bytes).' };
   }
   return { valid: true, exists: false };
+}
+
+/** PostgreSQL's own databases, never a restore's target (Odoo's database list leaves them out too). */
+const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1']);
+
+/**
+ * Why `db` may not be restored into, when it is one of PostgreSQL's own databases or a
+ * template: replacing template1 would put the backup into every database created afterwards.
+ */
+export async function systemDatabaseMessage(admin: pg.Client, db: string, pgUrl: string | undefined): Promise<string | undefined> {
+  const r = await admin.query<{ t: boolean }>('SELECT datistemplate AS t FROM pg_database WHERE datname = $1', [db]);
+  const template = r.rows[0]?.t === true;
+  if (!template && !SYSTEM_DATABASES.has(db)) return undefined;
+  return `"${db}" is ${template ? 'a template database' : "one of PostgreSQL's own databases"} on ${targetLabel(pgUrl)}: a backup is never restored into it.`;
 }
 
 /** Throws `InvalidInput` when `db` is not a valid Odoo database name. */

@@ -484,6 +484,22 @@ describe('restore failures leave nothing behind', () => {
     expect((await fails(opts(localFileSource(goodZip), 'no spaces allowed'))).kind).toBe('InvalidInput');
   });
 
+  it("PostgreSQL's own databases and templates are never a target, not even with replace", async () => {
+    await psql(cluster.url, 'CREATE DATABASE tpl_db IS_TEMPLATE true');
+    for (const db of ['template1', 'postgres', 'tpl_db']) {
+      expect(await checkDatabaseName(cluster.url, db)).toMatchObject({ valid: false, message: expect.stringMatching(/never restored into/) });
+      const err = await fails(opts(localFileSource(goodZip), db, { replace: true }));
+      expect(err.kind).toBe('InvalidInput');
+      expect(err.message).toMatch(db === 'postgres' ? /PostgreSQL's own databases/ : /a template database/);
+    }
+    // template1 still makes empty databases; nothing was loaded or renamed
+    expect(await databases()).toEqual(expect.arrayContaining(['template1', 'postgres', 'tpl_db']));
+    const probe = fresh();
+    await psql(cluster.url, `CREATE DATABASE ${probe}`);
+    expect(await query(probe, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).toEqual([{ n: 0 }]);
+    await assertNoLeftovers();
+  });
+
   it('replace: old data stays until the new restore succeeded; a failed replace leaves it intact', async () => {
     const db = fresh();
     await psql(cluster.url, `CREATE DATABASE ${db}`);
