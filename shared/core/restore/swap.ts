@@ -55,22 +55,20 @@ async function placeFilestore(run: RestoreRun): Promise<{ oldFs: string | undefi
   return { oldFs };
 }
 
-/** Renames the staging database to its name (the old one aside first, dropped after). */
+/**
+ * Renames the staging database to its name. With `replace`, the old one goes aside in the same
+ * transaction (PostgreSQL renames databases transactionally): a kill at any moment leaves either
+ * the old database under the name or the new one, never neither. The old one is dropped after.
+ */
 async function placeDatabase(run: RestoreRun, admin: pg.Client): Promise<void> {
   const { staging, opts } = run;
   let oldDb: string | undefined;
   if (await databaseExists(admin, opts.db)) {
     if (!opts.replace) throw new AppError('Conflict', `A database named "${opts.db}" appeared during the restore.`, { hint: 'Choose another name, or restore again replacing the existing database.', details: { cliHint: 'Choose another name or restore with --replace.' } });
     oldDb = tmpName('bd_old', opts.db);
-    await renameDatabase(admin, opts.db, oldDb);
   }
-  try {
-    await renameDatabase(admin, staging.tempDb!, opts.db);
-    staging.tempDbCreated = false;
-  } catch (err) {
-    if (oldDb) await admin.query(`ALTER DATABASE ${quoteIdent(oldDb)} RENAME TO ${quoteIdent(opts.db)}`).catch(() => undefined);
-    throw err;
-  }
+  await renameDatabases(admin, [...(oldDb ? [[opts.db, oldDb] as const] : []), [staging.tempDb!, opts.db]]);
+  staging.tempDbCreated = false;
   if (oldDb) await dropAside(run, admin, oldDb);
 }
 
@@ -84,14 +82,16 @@ async function dropAside(run: RestoreRun, admin: pg.Client, oldDb: string): Prom
   }
 }
 
-/** Renames a database, ending other sessions on it first (Odoo may reconnect: a few tries). */
-async function renameDatabase(admin: pg.Client, from: string, to: string): Promise<void> {
+/** Renames databases in one transaction, ending other sessions on them first (Odoo may reconnect: a few tries). */
+async function renameDatabases(admin: pg.Client, renames: readonly (readonly [from: string, to: string])[]): Promise<void> {
+  const sql = `BEGIN; ${renames.map(([from, to]) => `ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)};`).join(' ')} COMMIT;`;
   for (let attempt = 1; ; attempt++) {
-    await terminate(admin, from);
+    for (const [from] of renames) await terminate(admin, from);
     try {
-      await admin.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+      await admin.query(sql);
       return;
     } catch (err) {
+      await admin.query('ROLLBACK').catch(() => undefined);
       // 55006: object_in_use ("database is being accessed by other users")
       if ((err as { code?: string }).code !== '55006' || attempt >= 5) throw err;
       await new Promise((r) => setTimeout(r, 200 * attempt));
