@@ -15,4 +15,4 @@ describeStorageProvider('local', async () => {
     cleanup: () => rm(dir, { recursive: true, force: true }),
     interruptNextTransfer: (direction, afterBytes) => faulty.interruptNext(direction, afterBytes),
   };
-});
+}, { ifAbsent: true });

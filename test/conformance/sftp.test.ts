@@ -20,4 +20,4 @@ describeStorageProvider('sftp', async () => {
     cleanup: () => sshd.stop(),
     interruptNextTransfer: (direction, afterBytes) => sshd.interruptNext(direction, afterBytes),
   };
-});
+}, { ifAbsent: true });

@@ -8,7 +8,7 @@
  * `SkipDisallowed`), so CI can insist that a provider really ran.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../../shared/core/errors';
 import type { ObjectInfo, StorageProvider } from '../../shared/core/storage/provider';
@@ -40,6 +40,7 @@ export const SUITE_STEPS = [
   'round-trip-empty',
   'round-trip-large',
   'overwrite',
+  'if-absent',
   'ranged-read',
   'list-paged',
   'names',
@@ -71,6 +72,8 @@ export interface SuiteOptions {
   readonly basePrefix?: string;
   /** The provider resumes a dropped upload itself (upload sessions), so no whole-write retry is expected. */
   readonly writeResumesInternally?: boolean;
+  /** The provider honours `ifAbsent` atomically at commit (local folders, SFTP); others skip that step. */
+  readonly ifAbsent?: boolean;
   /** Names the storage cannot hold, removed from the `names` step (with a reason each). */
   readonly unsupportedNames?: Readonly<Record<string, string>>;
 }
@@ -303,6 +306,25 @@ export function describeStorageProvider(name: string, setup: () => Promise<Provi
         expect(listed).toHaveLength(1);
       },
       needsWrite,
+    );
+
+    step(
+      'if-absent',
+      'with ifAbsent, a write that finishes after another writer made the key fails with Conflict and leaves the other one intact',
+      async () => {
+        const key = k('if-absent.zip');
+        const held = new PassThrough();
+        const first = p.write!(key, held, { ifAbsent: true });
+        held.write(Buffer.from('the slower writer, '));
+        await put(key, Buffer.from('the faster writer'));
+        held.end(Buffer.from('which loses'));
+        await expectKind(() => first, 'Conflict');
+        expect((await drain(await p.read(key))).toString()).toBe('the faster writer');
+        await expectKind(() => p.write!(key, bodyOf(Buffer.from('again')), { ifAbsent: true }), 'Conflict');
+        expect((await collect(p.list(prefix))).filter((o) => o.key.startsWith(k('if-absent')))).toHaveLength(1);
+        await fx?.assertNoPartialUploads?.();
+      },
+      () => needsWrite() ?? (opts.ifAbsent ? undefined : 'the storage has no atomic create-only write; backups stat their keys beforehand'),
     );
 
     step(

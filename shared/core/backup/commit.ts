@@ -30,13 +30,26 @@ export async function checkDestination(d: BackupDestination, keys: LayoutKeys, s
       if (isAppError(err, 'NotFound')) continue;
       throw err;
     }
-    throw new AppError('Conflict', `"${key}" already exists on storage "${d.name}".`, { hint: 'Another backup of this database was made in the same second; run it again.' });
+    throw takenError(d, key);
   }
 }
 
-/** Writes the archive stream to `key`; resolves once the object is committed. */
+/** `Conflict`: `key` is already on the destination. */
+function takenError(d: BackupDestination, key: string): AppError {
+  return new AppError('Conflict', `"${key}" already exists on storage "${d.name}".`, { hint: 'Another backup of this database was made in the same second; run it again.' });
+}
+
+/**
+ * Writes the archive stream to `key`; resolves once the object is committed. Never replaces an
+ * object that appeared there since `checkDestination` (a backup of the same second by another
+ * process) where the storage can tell atomically (`ifAbsent`).
+ */
 export async function writeArchive(d: BackupDestination, key: string, body: Readable, signal?: AbortSignal): Promise<ObjectInfo> {
-  return d.provider.write!(key, body, { ...(signal ? { signal } : {}), contentType: 'application/octet-stream' });
+  try {
+    return await d.provider.write!(key, body, { ...(signal ? { signal } : {}), contentType: 'application/octet-stream', ifAbsent: true });
+  } catch (err) {
+    throw isAppError(err, 'Conflict') ? takenError(d, key) : err;
+  }
 }
 
 /** Removes `key`, quietly (best effort: used to take back an archive that cannot be completed). */
@@ -58,7 +71,7 @@ export async function commitCompanion(d: BackupDestination, keys: LayoutKeys, te
     if (signal?.aborted) throw new AppError('Cancelled', 'The backup was cancelled.');
     if (!keys.companion || text === undefined) return undefined;
     const body = Buffer.from(text, 'utf8');
-    return await d.provider.write!(keys.companion, Readable.from([body]), { size: body.length, contentType: 'text/plain', ...(signal ? { signal } : {}) });
+    return await d.provider.write!(keys.companion, Readable.from([body]), { size: body.length, contentType: 'text/plain', ifAbsent: true, ...(signal ? { signal } : {}) });
   } catch (err) {
     const e = toAppError(err);
     if (!(await removeQuietly(d, keys.archive))) {

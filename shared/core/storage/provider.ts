@@ -109,6 +109,12 @@ export interface WriteOptions extends CallOptions {
   readonly onProgress?: (sentBytes: number) => void;
   /** Content type to record, where the storage keeps one. */
   readonly contentType?: string;
+  /**
+   * Fail with `Conflict` instead of replacing an object already at `key`. Local folders and SFTP
+   * decide it atomically when the write is committed (a backup made at the same second elsewhere
+   * is never overwritten); the other storages ignore it (callers stat the key beforehand).
+   */
+  readonly ifAbsent?: boolean;
 }
 
 /** A temporary object an interrupted write left behind (hidden from `list`). */

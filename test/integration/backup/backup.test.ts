@@ -5,6 +5,7 @@
  * comparing both with the source table by table and file by file.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,6 +139,35 @@ describe.skipIf(!FIX)('backup of a real Odoo database (PostgreSQL + filestore)',
     expect(r.odooVersion).toBe('16.0');
     expect(await dbSnapshot(cluster.url, 'ours')).toEqual(await dbSnapshot(cluster.url, db));
     expect(await sha1Tree(join(dataDir, 'filestore', 'ours'))).toEqual(await sha1Tree(join(dataDir, 'filestore', db)));
+  });
+
+  it('two backups of the same second to one folder: one is written, the other fails with Conflict and replaces nothing', async () => {
+    const store = join(work, 'same-second');
+    await mkdir(store);
+    const time = new Date('2026-12-07T18:00:00Z');
+    const once = () =>
+      runBackup(
+        {
+          db,
+          format: 'zip',
+          layout: 'odoo-backup-sh',
+          time,
+          destinations: [{ name: 'same', provider: new LocalProvider(store) }],
+          openSource: (c) => openPgSource({ db, pgUrl: cluster.url, dataDir, filestore: true, format: 'zip' }, c),
+        },
+        silentContext(),
+      );
+    const [a, b] = await Promise.allSettled([once(), once()]);
+    const won = [a, b].filter((r): r is PromiseFulfilledResult<BackupResult> => r.status === 'fulfilled');
+    const lost = [a, b].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.reason).toMatchObject({ kind: 'Conflict', hint: expect.stringMatching(/same second/) });
+    const names = (await readdir(store)).sort();
+    expect(names).toEqual(['acme.2026-12-07_18-00-00.info', 'acme.2026-12-07_18-00-00.zip']);
+    const stored = createHash('sha256').update(await readFile(join(store, names[1]!))).digest('hex');
+    expect(stored).toBe(won[0]!.value.sha256);
+    expect(await readFile(join(store, names[0]!), 'utf8')).toContain(won[0]!.value.sha256);
   });
 
   it('names the referenced files missing from the filestore (a warning), and --format dump restores too', async () => {

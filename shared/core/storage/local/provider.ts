@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, opendir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, opendir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -203,7 +203,7 @@ export class LocalProvider implements StorageProvider {
       if (options.size !== undefined && options.size !== sent) {
         throw new AppError('Integrity', `Wrote ${sent} bytes to "${key}" but ${options.size} were expected.`);
       }
-      await rename(tmp, path);
+      await commitFile(tmp, path, options.ifAbsent === true, key);
       const st = await stat(path);
       return { key, size: st.size, modified: st.mtime };
     } catch (err) {
@@ -237,4 +237,24 @@ async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
   for (let d = dir; d === top || d.startsWith(top + sep); d = dirname(d)) {
     if (!(await rmdir(d).then(() => true, () => false))) return;
   }
+}
+
+/**
+ * Renames the finished temporary file into place. With `ifAbsent` a hard link makes it appear
+ * only where nothing is (EEXIST is atomic: two writers of one key cannot both win); a folder
+ * whose file system has no hard links falls back to a check, then the rename.
+ */
+async function commitFile(tmp: string, path: string, ifAbsent: boolean, key: string): Promise<void> {
+  if (!ifAbsent) return rename(tmp, path);
+  try {
+    await link(tmp, path);
+    await unlink(tmp);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
+  }
+  if (await stat(path).then(() => true, () => false)) throw new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
+  await rename(tmp, path);
 }

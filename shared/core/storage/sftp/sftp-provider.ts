@@ -401,6 +401,29 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
     }
   }
 
+  /** Renames over whatever is at `finalPath` (atomic with posix-rename@openssh.com). */
+  async function renameReplacing(c: Connection, tmp: string, finalPath: string): Promise<void> {
+    try {
+      await call<void>((cb) => c.sftp.ext_openssh_rename(tmp, finalPath, cb));
+    } catch (err) {
+      if (!/not supported|unsupported/i.test((err as Error).message ?? '')) throw err;
+      // Servers without posix-rename: replace non-atomically.
+      await call<void>((cb) => c.sftp.unlink(finalPath, cb)).catch(() => undefined);
+      await call<void>((cb) => c.sftp.rename(tmp, finalPath, cb));
+    }
+  }
+
+  /** SFTP's own rename, which fails when the target exists (OpenSSH links, then unlinks: atomic); `Conflict` then. */
+  async function renameIfAbsent(c: Connection, tmp: string, finalPath: string, key: string): Promise<void> {
+    try {
+      await call<void>((cb) => c.sftp.rename(tmp, finalPath, cb));
+    } catch (err) {
+      const exists = await call<unknown>((cb) => c.sftp.lstat(finalPath, cb)).then(() => true, () => false);
+      if (exists) throw new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
+      throw err;
+    }
+  }
+
   async function write(key: string, body: Readable, opts: WriteOptions = {}): Promise<ObjectInfo> {
     assertValidKey(key);
     const { signal } = opts;
@@ -432,14 +455,8 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
       // `finish` of the pipelined stream means every byte was acknowledged and the file closed.
       await pipeline(body, counter, ws, ...(signal ? [{ signal }] : []));
       throwIfAborted(signal, `Writing "${key}"`);
-      try {
-        await call<void>((cb) => c.sftp.ext_openssh_rename(tmp, finalPath, cb));
-      } catch (err) {
-        if (!/not supported|unsupported/i.test((err as Error).message ?? '')) throw err;
-        // Servers without posix-rename: replace non-atomically.
-        await call<void>((cb) => c.sftp.unlink(finalPath, cb)).catch(() => undefined);
-        await call<void>((cb) => c.sftp.rename(tmp, finalPath, cb));
-      }
+      if (opts.ifAbsent) await renameIfAbsent(c, tmp, finalPath, key);
+      else await renameReplacing(c, tmp, finalPath);
     } catch (err) {
       ws.destroy();
       await removeQuietly(tmp);
