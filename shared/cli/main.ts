@@ -8,6 +8,7 @@ process.on('SIGINT', () => {
   if (interrupt.signal.aborted) {
     // Quitting at once: the runs still open are cancelled ones, not "interrupted" failures.
     cancelOpenRunsNow();
+    process.stderr.write('quit at once: what the work had started may be left behind (a temporary database bd_tmp_*, a .bd-tmp-* folder, a temporary upload); `backup-desk cleanup --older-than 0` lists them, and removes them with --yes.\n');
     process.exit(130);
   }
   process.stderr.write('\ncancelling… (press Ctrl-C again to quit at once)\n');

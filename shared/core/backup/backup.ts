@@ -138,7 +138,8 @@ async function runPipeline(o: BackupOptions, ctx: JobContext, keys: LayoutKeys, 
       }
     }),
   );
-  if (ctx.signal.aborted) throw cancelledError('The backup');
+  // A cancel that came after a companion was committed is too late for that storage: the backup
+  // stands there (and is reported); where it came before, the archive was taken back (Cancelled).
   const destinations = [...results, ...refused];
   if (!destinations.some((d) => d.ok)) throw allFailed(destinations);
   const verification = verifyFilestore(source.referenced, source.archived);

@@ -183,6 +183,34 @@ describe('backup to several storages at once', () => {
     expect(await s3.incompleteUploads()).toEqual([]);
   });
 
+  it('a cancel after the archive, before its companion, takes the archive back; after the companion it is too late and the backup stands', async () => {
+    /** A local folder that calls `after(key)` once a write of `key` is committed. */
+    const tapped = async (after: (key: string) => void): Promise<BackupDestination> => {
+      const dir = join(work, `tapped${++n}`);
+      await mkdir(dir);
+      const inner = new LocalProvider(dir);
+      const provider = Object.create(inner) as LocalProvider;
+      provider.write = async (key, body, o) => {
+        const info = await inner.write(key, body, o);
+        after(key);
+        return info;
+      };
+      return { name: 'local', provider };
+    };
+    const early = new AbortController();
+    const d1 = await tapped((key) => key.endsWith('.zip') && early.abort());
+    const err = await runBackup(options([d1]), silentContext(early.signal)).then(() => undefined, (e: unknown) => e);
+    expect(isAppError(err, 'Cancelled')).toBe(true);
+    expect(await keysOf(d1.provider)).toEqual([]);
+
+    const late = new AbortController();
+    const d2 = await tapped((key) => key.endsWith('.info') && late.abort());
+    const r = await runBackup(options([d2]), silentContext(late.signal));
+    expect(r.destinations).toEqual([expect.objectContaining({ ok: true })]);
+    expect(await keysOf(d2.provider)).toEqual([r.destinations[0]!.companionKey, r.destinations[0]!.key].sort());
+    expect((await scanStorage(d2.name, d2.provider)).backups).toHaveLength(1);
+  });
+
   it('fails as a whole, leaving nothing, when no destination can take it', async () => {
     const blocked = join(work, 'not-a-folder');
     await writeFile(blocked, 'x');
