@@ -28,13 +28,14 @@ export async function readPgRestoreSql<T>(o: PgRestoreSqlOptions, read: (sql: Re
   const child = spawn(o.tool, [...o.args, ...(o.input ? [] : [o.path!])], { stdio: [o.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], ...(o.signal ? { signal: o.signal } : {}) });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  let killedBy: NodeJS.Signals | null = null;
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', resolve);
+    child.on('close', (code, sig) => ((killedBy = sig), resolve(code)));
   });
   exited.catch(() => undefined);
   const failed = async (): Promise<boolean> => (await exited.catch(() => 1)) !== 0;
-  const failure = (): AppError => o.failed(stderr.trim().split('\n').slice(-2).join(' '));
+  const failure = (): AppError => o.failed(stderr.trim().split('\n').slice(-2).join(' ') || exitNote(killedBy));
   const feeding = o.input ? pipeline(o.input, child.stdin!).catch(() => undefined) : Promise.resolve();
   const result = await read(child.stdout!).catch(async (err: unknown) => {
     throwIfAborted(o.signal);
@@ -44,4 +45,9 @@ export async function readPgRestoreSql<T>(o: PgRestoreSqlOptions, read: (sql: Re
   throwIfAborted(o.signal);
   if (await failed()) throw failure();
   return result;
+}
+
+/** What to say of a pg_restore that printed nothing: it crashed (a damaged dump can make it fault), or stopped silently. */
+export function exitNote(killedBy: NodeJS.Signals | null): string {
+  return killedBy ? `it crashed with ${killedBy}` : 'it stopped without a message';
 }

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, cancelledError, toAppError } from '../errors';
 import { libpqEnv } from '../pg/connection';
+import { exitNote } from '../pg/pg-restore-sql';
 import { requirePgRestore } from '../pg/tools';
 import type { BackupDescription } from './describe';
 import { INDEX_PHASE } from './load-sql';
@@ -146,9 +147,10 @@ async function runPgRestore(staging: Staging, tool: string, run: PgRestoreRun): 
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => log.feed(d));
+  let killedBy: NodeJS.Signals | null = null;
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve(code));
+    child.on('close', (code, sig) => ((killedBy = sig), resolve(code)));
   });
   let feedError: unknown;
   if (run.input) {
@@ -169,13 +171,18 @@ async function runPgRestore(staging: Staging, tool: string, run: PgRestoreRun): 
   if (feedError && (feedError as { code?: string }).code !== 'EPIPE') {
     throw feedError instanceof AppError ? feedError : toAppError(feedError);
   }
-  if (code !== 0) throw pgRestoreFailed(code, (log.errors || log.tail).trim().split('\n').slice(-6).join('\n'));
+  if (code !== 0) throw pgRestoreFailed(code, (log.errors || log.tail).trim().split('\n').slice(-6).join('\n'), killedBy);
 }
 
 /** A failed pg_restore, with a hint chosen from its last lines. */
-function pgRestoreFailed(code: number | null, detail: string): AppError {
-  // A dump that ends early or whose data blocks do not inflate is the file's fault, not the server's.
+function pgRestoreFailed(code: number | null, detail: string, killedBy: NodeJS.Signals | null): AppError {
+  // A dump that ends early or whose data blocks do not inflate is the file's fault, not the server's;
+  // so is one that makes pg_restore crash (SIGSEGV on zeroed bytes).
   const damaged = /end of file|could not read (from )?input file|did not find magic string|could not uncompress data|corrupt/i;
+  if (!detail.trim() && killedBy) {
+    return new AppError('Integrity', `The dump is damaged: pg_restore crashed with ${killedBy} reading it.`, { hint: 'Download it again, or restore another backup; nothing was left of this restore.' });
+  }
+  if (!detail.trim()) detail = exitNote(killedBy);
   const line = detail.split('\n').find((l) => damaged.test(l));
   if (line !== undefined) {
     return new AppError('Integrity', `The dump is damaged or incomplete: pg_restore could not read it (${line.replace(/^pg_restore: (error: )?/, '')}).`, {
@@ -183,7 +190,7 @@ function pgRestoreFailed(code: number | null, detail: string): AppError {
       details: { stderr: detail },
     });
   }
-  return new AppError('Fatal', `pg_restore failed (exit ${code}): ${detail}`, {
+  return new AppError('Fatal', `pg_restore failed (${killedBy ? `killed by ${killedBy}` : `exit ${code}`}): ${detail}`, {
     hint: /unsupported version|input file appears to be a text format dump/i.test(detail)
       ? 'Install newer PostgreSQL client tools (postgresql-client-NN).'
       : /must be owner of extension/i.test(detail)
@@ -204,9 +211,10 @@ async function writeTocWithoutExtensionComments(tool: string, file: string, list
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  let killedBy: NodeJS.Signals | null = null;
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve(code));
+    child.on('close', (code, sig) => ((killedBy = sig), resolve(code)));
   });
   const skipped: string[] = [];
   // TOC lines look like `3345; 0 0 COMMENT - EXTENSION plpgsql ` (id; catalog oid, object oid, description).
@@ -229,7 +237,7 @@ async function writeTocWithoutExtensionComments(tool: string, file: string, list
   });
   if (signal.aborted) throw cancelledError('The restore');
   if (code !== 0) {
-    throw new AppError('Integrity', `pg_restore could not read the table of contents of ${basename(file)}: ${stderr.trim().split('\n').slice(-3).join(' ')}`, {
+    throw new AppError('Integrity', `pg_restore could not read the table of contents of ${basename(file)}: ${stderr.trim().split('\n').slice(-3).join(' ') || exitNote(killedBy)}`, {
       hint: 'The dump is damaged or incomplete; download it again or use another backup.',
     });
   }

@@ -111,7 +111,7 @@ async function readCustomDump(name: string, opened: OpenedBackup, signal: AbortS
       args: ['-f', '-'],
       input: opened.stream,
       signal,
-      failed: (tail) => new AppError('Integrity', `${name} is damaged: pg_restore could not read it (${tail || 'no message'}).`, { hint: 'Restore another backup; this one cannot be restored whole.' }),
+      failed: (tail) => new AppError('Integrity', `${name} is damaged: pg_restore could not read it (${tail}).`, { hint: 'Restore another backup; this one cannot be restored whole.' }),
     },
     (sql) => checkSqlDump(sql, signal),
   );

@@ -3,6 +3,7 @@
  * in every format, and every failure path: each must leave no temporary database or folder behind
  * and the previous database untouched.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -369,6 +370,29 @@ describe('restore failures leave nothing behind', () => {
     const err = await fails(opts(localFileSource(dump), db));
     expect(err.kind).toBe('Integrity');
     expect(err.message).toMatch(/^The dump is damaged or incomplete: pg_restore could not read it \(.*end of file\)\.$/);
+    expect(await databases()).not.toContain(db);
+    await assertNoLeftovers();
+  });
+
+  it('a custom-format dump that makes pg_restore crash: Integrity, saying it crashed on a damaged file (it said "exit null" and nothing else)', async (ctx) => {
+    const dump = join(work, 'crash-src.dump');
+    await pgDumpCustom(cluster.url, 'src', dump, cluster.binDir);
+    const good = await readFile(dump);
+    const pgRestore = cluster.binDir ? join(cluster.binDir, 'pg_restore') : 'pg_restore';
+    // Three zeroed bytes somewhere in the TOC make pg_restore fault; find such a place for this build.
+    let crashing: Buffer | undefined;
+    for (let at = 2000; at < Math.min(good.length, 40_000) && !crashing; at += 500) {
+      const bad = Buffer.from(good);
+      bad.fill(0, at, at + 3);
+      await writeFile(dump, bad);
+      if (spawnSync(pgRestore, ['-f', '/dev/null', dump]).signal) crashing = bad;
+    }
+    if (!crashing) return ctx.skip('no 3 zeroed bytes made this pg_restore crash');
+    const db = fresh();
+    const err = await fails(opts(localFileSource(dump), db));
+    expect(err.kind).toBe('Integrity');
+    expect(err.message).toMatch(/^The dump is damaged: pg_restore crashed with SIG[A-Z]+ reading it\.$/);
+    expect(err.hint).toMatch(/another backup/);
     expect(await databases()).not.toContain(db);
     await assertNoLeftovers();
   });
