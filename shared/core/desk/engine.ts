@@ -11,7 +11,7 @@ import type { JobContext } from '../jobs/job';
 import type { EmbeddedPg, EmbeddedPgInfo } from '../pg/embedded';
 import type { LocalOdoo } from '../local-odoo';
 import { resolveLocalOdoo } from './local-odoo';
-import { checkDatabaseName, detectLocalTargets, restoreBackup, type RestoreResult } from '../restore';
+import { checkDatabaseName, detectLocalTargets, restoreBackup, type RestoreOptions, type RestoreResult } from '../restore';
 import { scanBackupAttachments, type RestoreAttachmentsOptions } from '../attachments';
 import { AppError, toAppError } from '../errors';
 
@@ -28,6 +28,8 @@ export interface EngineRestoreOptions {
   readonly decrypt?: DecryptKeys;
   /** Attachments kept in object storage (S3/Swift). */
   readonly attachments?: RestoreAttachmentsOptions;
+  /** Runs on the complete restore under its temporary names, before the swap (see RestoreOptions). */
+  readonly beforeSwap?: RestoreOptions['beforeSwap'];
 }
 
 /** What the engine does. */
@@ -67,6 +69,7 @@ export const restoreEngine: RestoreEngine = {
         filestore: o.filestore,
         ...(o.decrypt ? { decrypt: o.decrypt } : {}),
         ...(o.attachments ? { attachments: o.attachments } : {}),
+        ...(o.beforeSwap ? { beforeSwap: o.beforeSwap } : {}),
       },
       ctx,
     ),

@@ -82,9 +82,10 @@ async function chooseOwner(admin: pg.Client, asked: string | undefined, odoo: Lo
 /**
  * Makes a restored database usable by Odoo at once: the database and every object in it owned by
  * Odoo's role (asked with --owner, else the local Odoo's, else left to the connecting role with a
- * warning), the filestore owned by the data dir's owner with Odoo's modes.
+ * warning), the filestore owned by the data dir's owner with Odoo's modes. `stagedDb` and
+ * `filestorePath` may be the restore's temporary names (before its swap); `db` is the final name.
  */
-export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: string; owner?: string; localOdoo?: LocalOdoo; filestorePath?: string }): Promise<OdooReadiness> {
+export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: string; stagedDb?: string; owner?: string; localOdoo?: LocalOdoo; filestorePath?: string }): Promise<OdooReadiness> {
   const warnings: string[] = [];
   const admin = await connectAdmin(o.pgUrl);
   let owner: string;
@@ -94,9 +95,9 @@ export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: strin
     const chosen = await chooseOwner(admin, o.owner, o.localOdoo, o.localOdoo !== undefined);
     owner = chosen.role ?? me;
     if (owner !== me) {
-      const inDb = await connect(o.pgUrl, o.db);
+      const inDb = await connect(o.pgUrl, o.stagedDb ?? o.db);
       try {
-        await transferOwnership(admin, inDb, o.db, owner);
+        await transferOwnership(admin, inDb, o.stagedDb ?? o.db, owner, o.db);
       } finally {
         await inDb.end().catch(() => undefined);
       }

@@ -7,7 +7,7 @@ import { apiMethods, type ApiArgs, type ApiArgsParsed, type ApiResult, type Rest
 import { trackRun } from '../history';
 import { EmbeddedPg } from '../pg/embedded';
 import { targetLabel as pgTargetLabel } from '../pg/connection';
-import { checkDatabaseNameSyntax, defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover, type RemoveLeftoversResult } from '../restore';
+import { checkDatabaseNameSyntax, defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover, type RemoveLeftoversResult, type StagedRestore } from '../restore';
 import { toAppError } from '../errors';
 import { storageResolver, type ObjectResolver } from '../attachments';
 import { openStorage } from '../storage/registry';
@@ -16,7 +16,7 @@ import type { CatalogService } from './catalog';
 import { embeddedTargetEntry, resolveTarget, restoreEngine, withTargetInfo, type ResolvedTarget } from './engine';
 import type { ResolvedBackup } from './backup-locator';
 import type { JobContext } from '../jobs/job';
-import { checkOwnerRole, localOdooTargetEntry, makeUsableByOdoo, withOdooConfHint } from './local-odoo';
+import { checkOwnerRole, localOdooTargetEntry, makeUsableByOdoo, withOdooConfHint, type OdooReadiness } from './local-odoo';
 import type { DeskKernel } from './kernel';
 import type { PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
@@ -83,6 +83,15 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
     // Attachments kept in S3/Swift are read through the configured storages (bring-home only).
     const resolver = req.attachments === 'bring-home' ? await this.objectResolver(req.attachmentsStorage) : undefined;
     const attachments = { ...(req.attachments ? { mode: req.attachments } : {}), ...(resolver ? { resolver } : {}), ...(r.entry?.database ? { sourceDb: r.entry.database } : {}) };
+    // Ownership is settled on the temporary database and folder, before the swap: a kill never
+    // leaves the final name owned by the wrong role.
+    let ready: OdooReadiness | undefined;
+    const beforeSwap = target.embedded
+      ? undefined
+      : async (staged: StagedRestore): Promise<void> => {
+          ctx.progress({ phase: 'ownership', label: 'Making it usable by Odoo (owner, filestore permissions)' });
+          ready = await makeUsableByOdoo({ pgUrl: target.pgUrl, db: req.db, stagedDb: staged.db, ...(req.owner ? { owner: req.owner } : {}), ...(target.localOdoo ? { localOdoo: target.localOdoo } : {}), ...(staged.filestorePath ? { filestorePath: staged.filestorePath } : {}) });
+        };
     const result = await this.passphrases.withPassphrase(req.source, choice, (passphrase) =>
       restoreEngine.restore(
         {
@@ -96,6 +105,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
           filestore: req.filestore,
           ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}),
           attachments,
+          ...(beforeSwap ? { beforeSwap } : {}),
         },
         ctx,
       ),
@@ -103,9 +113,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
     ).finally(() => resolver?.close());
     if (notRemembered) result.warnings.push(notRemembered); // shown with the result, where "remember" was ticked
     await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
-    if (target.embedded) return withTargetInfo(result, target);
-    ctx.progress({ phase: 'ownership', label: 'Making it usable by Odoo (owner, filestore permissions)' });
-    const ready = await makeUsableByOdoo({ pgUrl: target.pgUrl, db: req.db, ...(req.owner ? { owner: req.owner } : {}), ...(target.localOdoo ? { localOdoo: target.localOdoo } : {}), ...(result.filestorePath ? { filestorePath: result.filestorePath } : {}) });
+    if (target.embedded || !ready) return withTargetInfo(result, target);
     return { ...result, warnings: [...result.warnings, ...ready.warnings], owner: ready.owner, psql: ready.psql, ...(ready.ownerFallback ? { ownerFallback: true } : {}), ...(ready.filestoreOwner ? { filestoreOwner: ready.filestoreOwner } : {}), ...(ready.odooUrl ? { odooUrl: ready.odooUrl } : {}) };
   }
 

@@ -1,5 +1,6 @@
 /** The restore engine's public API. */
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './restore';
+export type { StagedRestore } from './pipeline';
 export {
   findLeftovers,
   listLeftovers,

@@ -56,7 +56,7 @@ export async function assertRoleExists(admin: pg.Client, role: string): Promise<
  * `inDb` one to `db` itself. Needs a superuser, or a member of `role` that owns the objects.
  * Resolves with how many objects changed owner.
  */
-export async function transferOwnership(admin: pg.Client, inDb: pg.Client, db: string, role: string): Promise<number> {
+export async function transferOwnership(admin: pg.Client, inDb: pg.Client, db: string, role: string, shownAs: string = db): Promise<number> {
   await assertRoleExists(admin, role);
   const stmts = (await inDb.query<{ sql: string }>(OWNERSHIP_SQL, [role])).rows.map((r) => r.sql);
   try {
@@ -66,7 +66,7 @@ export async function transferOwnership(admin: pg.Client, inDb: pg.Client, db: s
     await admin.query(`ALTER DATABASE ${quoteIdent(db)} OWNER TO ${quoteIdent(role)}`);
   } catch (err) {
     await inDb.query('ROLLBACK').catch(() => undefined);
-    throw new AppError('PermissionDenied', `Could not make "${role}" the owner of database "${db}" and its objects: ${(err as Error).message}`, {
+    throw new AppError('PermissionDenied', `Could not make "${role}" the owner of database "${shownAs}" and its objects: ${(err as Error).message}`, {
       hint: `Restore as a superuser (or as a member of "${role}"), or as "${role}" itself.`,
       cause: err,
     });

@@ -47,6 +47,20 @@ export interface RestoreOptions {
   attachments?: RestoreAttachmentsOptions;
   /** Where preflight reads the data dir's free space (default: the file system's own figures). */
   freeBytes?: FreeSpaceSource;
+  /**
+   * Last step before the swap, on the complete database and filestore under their temporary
+   * names (e.g. giving them to Odoo's role): a kill never leaves the final name half-prepared,
+   * and a failure here rolls the restore back like any other.
+   */
+  beforeSwap?: (staged: StagedRestore) => Promise<void>;
+}
+
+/** The restored database and filestore under their temporary names, before the swap. */
+export interface StagedRestore {
+  /** The temporary database (`bd_tmp_…`). */
+  readonly db: string;
+  /** The temporary filestore folder, when a filestore is restored. */
+  readonly filestorePath?: string;
 }
 
 /** What a restore did. */

@@ -101,6 +101,8 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
   run.check();
   await loader.end();
   staging.loader = undefined;
+  if (opts.beforeSwap) await opts.beforeSwap({ db: staging.tempDb!, ...(staging.tempFs ? { filestorePath: staging.tempFs } : {}) });
+  run.check();
   const placedFs = await swapIntoPlace(run, admin);
   return {
     db: opts.db,

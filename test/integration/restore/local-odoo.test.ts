@@ -128,6 +128,28 @@ describe('restore into the Odoo on this machine', () => {
     expect(await query(other, 'shop_owned', 'SELECT login FROM res_users ORDER BY id')).toEqual([{ login: 'admin' }, { login: 'demo' }]);
   }, 60_000);
 
+  it('the owner is settled while the database still has its temporary name: it never shows under its name owned by another role', async () => {
+    const desk = await Desk.open({ home: join(tmp, 'home-early'), secrets: new MemorySecretStore() });
+    const watcher = await connect(pg.url, 'postgres');
+    try {
+      const { jobId } = await desk['restore:start']({ source: zip, db: 'shop_early', target: { type: 'postgres', url: pg.url }, mode: 'copy', neutralize: false, replace: false, filestore: false, owner: 'odoo_other' });
+      // Watch the name as often as the server answers until the job ends (before, it stood there owned by postgres until the owner changed).
+      const owners = new Set<string>();
+      while (desk.jobs.get(jobId)!.state === 'running') {
+        const r = await watcher.query<{ o: string }>("SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = 'shop_early'");
+        if (r.rows[0]) owners.add(r.rows[0].o);
+      }
+      expect(desk.jobs.get(jobId)!.state).toBe('succeeded');
+      const final = await watcher.query<{ o: string }>("SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = 'shop_early'");
+      owners.add(final.rows[0]!.o);
+      expect([...owners]).toEqual(['odoo_other']);
+      expect(desk.jobs.get(jobId)!.result).toMatchObject({ owner: 'odoo_other', psql: expect.stringMatching(/ -U odoo_other shop_early$/) });
+    } finally {
+      await watcher.end();
+      await desk.close();
+    }
+  }, 60_000);
+
   it('without --owner and no Odoo found, it warns what Odoo will need; an unknown --owner is refused with the statement to create it', async () => {
     const r = await cli(['restore', zip, '--db', 'shop_plain', '--target', pg.url, '--data-dir', join(tmp, 'plain-data'), '--no-filestore']);
     expect(r.code).toBe(0);
