@@ -99,6 +99,18 @@ describe('Clean up after interrupted runs', () => {
     expect(fake.calls.find(([m]) => m === 'cleanup:remove')![1]).toMatchObject({ minAgeMinutes: 0 });
   });
 
+  it('looks in the Odoo data folder given (where a restore put its filestore), and removes there', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.type(await screen.findByLabelText('Odoo data folder (optional)'), '/srv/odoo-data');
+    await user.click(screen.getByRole('button', { name: 'Look for leftovers' }));
+    expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres', dataDir: '/srv/odoo-data' }, minAgeMinutes: 10 });
+    await user.click(await screen.findByRole('button', { name: 'Remove 3 items…' }));
+    await user.click(within(screen.getByRole('group', { name: 'Confirm the removal' })).getByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(fake.calls.some(([m]) => m === 'cleanup:remove')).toBe(true));
+    expect(fake.calls.find(([m]) => m === 'cleanup:remove')![1]).toMatchObject({ target: { type: 'postgres', dataDir: '/srv/odoo-data' } });
+  });
+
   it('shows a search while it runs, and cancels it', async () => {
     const user = userEvent.setup();
     const fake = setup({ phase: 'storages', label: 'Looking on nas', done: 0, total: 2, unit: 'items' });

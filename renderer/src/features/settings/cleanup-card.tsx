@@ -34,6 +34,7 @@ export function CleanupCard() {
   const [confirming, setConfirming] = useState(false);
   // Younger than this, a leftover may belong to a run still going; the removal uses the age its search used.
   const [minutes, setMinutes] = useState('10');
+  const [dataDir, setDataDir] = useState('');
   const [searchedAge, setSearchedAge] = useState(10);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const { job: finding } = useJob(findId);
@@ -50,7 +51,9 @@ export function CleanupCard() {
     );
   }, [api]);
 
-  const target = targets?.find((t) => t.id === targetId)?.target;
+  const chosen = targets?.find((t) => t.id === targetId)?.target;
+  // A restore into a data folder of its own leaves its filestore folders there: look in it too.
+  const target = chosen && chosen.type !== 'odoo' && dataDir.trim() ? { ...chosen, dataDir: dataDir.trim() } : chosen;
   const ageValid = minutes.trim() !== '' && Number.isFinite(Number(minutes)) && Number(minutes) >= 0;
   const start = (call: Promise<{ jobId: string }>, then: (jobId: string) => void): void => {
     setError(undefined);
@@ -94,6 +97,10 @@ export function CleanupCard() {
             </option>
           ))}
         </select>
+      </div>
+      <div className="row">
+        <label htmlFor={`${id}-dir`}>Odoo data folder (optional)</label>
+        <input id={`${id}-dir`} type="text" value={dataDir} disabled={busyId !== undefined} placeholder="the target's own, else ~/.local/share/Odoo" onChange={(e) => (setDataDir(e.target.value), setFindId(undefined), setRemoveId(undefined))} />
       </div>
       <div className="row">
         <label htmlFor={`${id}-age`}>Older than (minutes)</label>
