@@ -1,4 +1,7 @@
 /** The transfers area of the Desk: verified, resumable downloads, optionally decrypting on the way. */
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { AreaApi, transferMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult } from '../../contract/api';
 import type { BackupSource } from '../archive/source';
@@ -129,18 +132,41 @@ export class TransferService implements AreaApi<typeof transferMethods> {
     return items;
   }
 
+  /** The app's downloads folder (`<home>/downloads`), where the app's download dialog saves by default. */
+  private get downloadsFolder(): string {
+    return join(this.k.home, 'downloads');
+  }
+
   /** @inheritdoc */
   async 'download:check-destination'(args: ApiArgs<'download:check-destination'>, signal?: AbortSignal): Promise<ApiResult<'download:check-destination'>> {
     const req = apiMethods['download:check-destination'].args.parse(args);
+    await assertOutPath(req.out, this.downloadsFolder);
     return this.checkDestination(req.ref, req.out, req.decrypt, signal);
   }
 
   /** @inheritdoc */
   async 'download:start'(args: ApiArgs<'download:start'>): Promise<ApiResult<'download:start'>> {
     const req = apiMethods['download:start'].args.parse(args);
+    await assertOutPath(req.out, this.downloadsFolder);
     if (req.decrypt && req.passphrase === undefined && this.passphrases.looksEncrypted(req.ref) && (await this.passphrases.remembered(req.ref)) === undefined) throw noPassphrase();
     const decrypt = req.decrypt ? { decrypt: req.passphrase !== undefined ? { passphrase: req.passphrase } : {} } : {};
     const flags = { ...(req.rememberPassphrase ? { rememberPassphrase: true } : {}), ...(req.overwrite ? { overwrite: true } : {}) };
     return { jobId: this.startDownload({ ref: req.ref, out: req.out, ...decrypt, ...flags }).jobId };
+  }
+}
+
+/**
+ * `InvalidInput` for a destination the app cannot mean: a relative path (relative to what? the
+ * server's working folder is nowhere the user sees), or one whose folder does not exist (a typo
+ * must not create a tree of folders) — but for the app's own downloads folder, its default, which
+ * the first download creates. The CLI resolves its --out against the shell's folder first.
+ */
+async function assertOutPath(out: string, downloads: string): Promise<void> {
+  if (!isAbsolute(out)) {
+    throw new AppError('InvalidInput', `"${out}" is not a full path.`, { hint: `Give the whole path of a folder or file, e.g. ${join(homedir(), 'Downloads', basename(out))}.` });
+  }
+  const folder = async (p: string): Promise<boolean> => (await stat(p).catch(() => undefined))?.isDirectory() === true;
+  if (!(await folder(out)) && dirname(out) !== downloads && !(await folder(dirname(out)))) {
+    throw new AppError('InvalidInput', `The folder ${dirname(out)} does not exist.`, { hint: 'Create it first, or choose a destination in an existing folder.' });
   }
 }

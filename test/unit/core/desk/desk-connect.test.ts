@@ -183,7 +183,7 @@ describe('Desk storages:connect (OAuth)', { timeout: 30_000 }, () => {
       expect(await connectionStatus(home, 'box')).toBe('ok');
       oauth.revoke();
       dbx.expireAllTokens();
-      const dl = await desk['download:start']({ ref: 'box:acme_2024-02-02_00-00-00.dump', out: join(home, 'dl', 'a.dump') });
+      const dl = await desk['download:start']({ ref: 'box:acme_2024-02-02_00-00-00.dump', out: join(home, 'a.dump') });
       expect((await waitFor(desk, dl.jobId, finished)).error).toMatchObject({ kind: 'AuthFailed' });
       expect(await connectionStatus(home, 'box')).toBe('needs-reconnect');
 

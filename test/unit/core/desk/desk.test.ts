@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +162,26 @@ describe('Desk', () => {
     expect(await readFile(join(out, 'plain', 'plain.dump.sql'), 'utf8')).toBe('-- sql');
     await expect(desk.startDownload({ ref: 'nas:click/', out }).result).rejects.toMatchObject({ kind: 'Conflict' });
     expect((await readdir(out)).sort()).toEqual(['click', 'plain']);
+  });
+
+  it("refuses a destination the app cannot mean: a relative path (the server's own folder) or one in a folder that does not exist (created nothing)", async () => {
+    const { desk } = await newDesk();
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    const ref = 'nas:acme_2024-01-01_00-00-00.zip';
+    for (const call of ['download:check-destination', 'download:start'] as const) {
+      await expect(desk[call]({ ref, out: 'rel.zip' })).rejects.toMatchObject({ kind: 'InvalidInput', message: '"rel.zip" is not a full path.', hint: expect.stringMatching(/Downloads\/rel\.zip/) });
+      const missing = join(tmp, 'no-such-folder', 'deeper', 'x.zip');
+      await expect(desk[call]({ ref, out: missing })).rejects.toMatchObject({ kind: 'InvalidInput', message: `The folder ${join(tmp, 'no-such-folder', 'deeper')} does not exist.` });
+    }
+    expect(existsSync(join(tmp, 'no-such-folder'))).toBe(false);
+    expect(existsSync(join(process.cwd(), 'rel.zip'))).toBe(false);
+    // The app's own downloads folder, its dialog's default, is made by the first download.
+    const first = join(desk.home, 'downloads', 'acme_2024-01-01_00-00-00.zip');
+    expect(await desk['download:check-destination']({ ref, out: first })).toEqual({ path: first, replaceable: false });
+    const { jobId } = await desk['download:start']({ ref, out: first });
+    await new Promise<void>((res) => desk.jobs.on('done', (snap) => snap.id === jobId && res()));
+    expect(desk.jobs.get(jobId)!.state).toBe('succeeded');
+    expect(existsSync(first)).toBe(true);
   });
 
   it('says what is at a destination before downloading, and replaces it only with overwrite (same kind only)', async () => {
