@@ -36,7 +36,8 @@ export interface CompanionFacts {
   readonly sha256?: string;
 }
 
-const truncated = (what: string, said: number, has: number): string => `${what} gives a size of ${said} bytes but the object has ${has}: it may be truncated.`;
+const truncated = (what: string, said: number, has: number): string =>
+  `${what} gives a size of ${said} bytes but the object has ${has}: ${has < said ? 'it may be truncated' : 'bytes were added to it, or it was changed after the backup was made'}.`;
 
 function fromInfo(n: NameInfo, o: ObjectInfo, text: string): CompanionFacts {
   const warnings: string[] = [];

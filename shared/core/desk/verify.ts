@@ -26,7 +26,9 @@ export class VerifyService implements AreaApi<typeof verifyMethods> {
       this.storages.withAuthNote(a.source, async () => {
         const r = await this.locator.resolve(a.source, ctx.signal);
         const choice = { given: a.passphrase, remember: a.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
-        const report = await this.passphrases.withPassphrase(a.source, choice, (passphrase) => verifyBackup(r.source, passphrase !== undefined ? { decrypt: { passphrase } } : {}, ctx), (rep) => rep.encrypted);
+        // The sha256 its companion records (an `.info`, sidecar or `.sha256` file, as the catalog read it) is checked too.
+        const expected = r.entry?.sha256 ? { expectedSha256: r.entry.sha256 } : {};
+        const report = await this.passphrases.withPassphrase(a.source, choice, (passphrase) => verifyBackup(r.source, { ...expected, ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx), (rep) => rep.encrypted);
         if (report.manifest?.odooVersion || report.dump.pgVersion) await this.catalog.rememberFacts(r, { odooVersion: report.manifest?.odooVersion, pgVersion: report.dump.pgVersion });
         return report;
       }),

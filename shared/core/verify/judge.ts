@@ -12,6 +12,8 @@ export interface Findings {
   /** The manifest's text, when the backup has one. */
   readonly manifest?: string;
   readonly filestore?: FilestoreResult;
+  /** The sha256 its companion records and the one of the bytes read, when the companion records one. */
+  readonly checksum?: { readonly expected: string; readonly actual: string };
 }
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -53,6 +55,8 @@ function noFilestoreNote(f: Findings): string[] {
 export function judge(f: Findings): VerifyReport {
   const checks: string[] = [];
   const problems: string[] = [];
+  if (f.checksum?.expected === f.checksum?.actual && f.checksum) checks.push('Its sha256 is the one its companion (.info, sidecar or .sha256 file) records.');
+  else if (f.checksum) problems.push(`Its sha256 (${f.checksum.actual}) is not the one its companion records (${f.checksum.expected}): the file changed after the backup was made (bytes added, cut or altered).`);
   if (f.encrypted) checks.push("Decrypted; the OpenPGP message's integrity check passed.");
   if (f.format === 'zip') checks.push('Every zip member read; CRC-32 and sizes match.');
   const d = f.dump;

@@ -6,7 +6,8 @@
  * is there. Damage that makes the backup unreadable is raised (`Integrity`); what a restore would
  * lose or get wrong is reported as problems.
  */
-import { pipeline as streamPipeline, type Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { VerifyReport } from '../../contract/verify';
 import { parseDumpHeader } from '../archive/dump-header';
@@ -27,23 +28,52 @@ import { judge, type Findings } from './judge';
 /** Options of a verification. */
 export interface VerifyOptions {
   readonly decrypt?: DecryptKeys;
+  /** The sha256 the backup's companion records (lower-case hex): the bytes read are checked against it. */
+  readonly expectedSha256?: string;
 }
 
 /** Reads `source` through and says what it found; progress in bytes of the backup read. */
 export async function verifyBackup(source: BackupSource | MultiPartBackup, opts: VerifyOptions, ctx: JobContext): Promise<VerifyReport> {
   const multi = (source as MultiPartBackup).kind === 'multipart' ? (source as MultiPartBackup) : undefined;
-  const main = multi ? multi.dump : (source as BackupSource);
+  const hash = opts.expectedSha256 ? createHash('sha256') : undefined;
+  const main = hashed(multi ? multi.dump : (source as BackupSource), hash);
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: ctx.signal });
   const report = (): void => ctx.progress({ phase: 'verify', label: 'Reading the backup', done: opened.rawBytes(), ...(main.size !== undefined ? { total: main.size } : {}), unit: 'bytes' });
   const timer = setInterval(report, 250);
   try {
     const findings = await readAll(main, opened, multi, ctx.signal);
     report(); // the end, which the timer may have missed
-    return judge({ ...findings, name: source.name, encrypted: opened.encrypted });
+    const checksum = hash ? { expected: opts.expectedSha256!.toLowerCase(), actual: await restOfHash(opened, hash) } : undefined;
+    return judge({ ...findings, name: source.name, encrypted: opened.encrypted, ...(checksum ? { checksum } : {}) });
   } finally {
     clearInterval(timer);
     opened.stream.destroy();
   }
+}
+
+/** `source` whose whole-file reads also feed `hash` (ranged reads do not: they are not the file's bytes in order). */
+function hashed(source: BackupSource, hash: Hash | undefined): BackupSource {
+  if (!hash) return source;
+  return {
+    ...source,
+    name: source.name,
+    size: source.size,
+    seekable: source.seekable,
+    open: async (range, signal) => {
+      const s = await source.open(range, signal);
+      if (range) return s;
+      const tap = new Transform({ transform: (c: Buffer, _e, done) => (hash.update(c), done(null, c)) });
+      return streamPipeline(s, tap, () => undefined);
+    },
+  };
+}
+
+/** The hash once every byte has passed (a reader may stop before the end: what is left is read now). */
+async function restOfHash(opened: OpenedBackup, hash: Hash): Promise<string> {
+  for await (const _ of opened.stream) {
+    // draining: the hash sees the bytes through its tap
+  }
+  return hash.digest('hex');
 }
 
 /** Reads the opened backup by its format. */

@@ -6,6 +6,7 @@
  * folder backup — each found, and said so.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -210,6 +211,29 @@ describe.runIf(zipFixture !== undefined && dumpFixture !== undefined)('verify on
     expect(r.ok).toBe(true);
     expect(r.filestore).toBeUndefined();
     expect(r.notes).toEqual([expect.stringMatching(/^No filestore: this zip was made without one and holds the database only; the [\d,]+ files its attachments reference in the filestore are not in it\./)]);
+  });
+
+  it('through the Desk, checks the sha256 its companion records: one byte appended is a problem, though the zip still reads', async () => {
+    const store = at('store-sha');
+    await mkdir(store);
+    const name = 'acme_2024-01-01_00-00-00.zip';
+    const bytes = await readFile(zipFixture!.file);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    await writeFile(join(store, name), bytes);
+    await writeFile(join(store, `${name}.sha256`), `${sha}  ${name}\n# bytes: ${bytes.length}\n`);
+    const desk = await Desk.open({ home: at('home-sha'), secrets: new MemorySecretStore() });
+    try {
+      await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: store } });
+      const sound = await desk.verify.startVerify({ source: `nas:${name}` }).result;
+      expect(sound.ok).toBe(true);
+      expect(sound.checks).toContain('Its sha256 is the one its companion (.info, sidecar or .sha256 file) records.');
+      await writeFile(join(store, name), Buffer.concat([bytes, Buffer.from('x')]));
+      const changed = await desk.verify.startVerify({ source: `nas:${name}` }).result;
+      expect(changed.ok).toBe(false);
+      expect(changed.problems).toEqual([expect.stringMatching(new RegExp(`^Its sha256 \\([0-9a-f]{64}\\) is not the one its companion records \\(${sha}\\): the file changed after the backup was made`))]);
+    } finally {
+      await desk.close();
+    }
   });
 
   it('reads a folder backup (custom dump + filestore/) through the Desk, by its folder name', async () => {
