@@ -45,9 +45,17 @@ export interface FilestoreSize {
   readonly bytes: number;
 }
 
-/** The file entries of a seekable zip of `size` bytes, from its central directory (read through ranged reads; nothing is inflated). */
-export async function zipDirectory(source: BackupSource, size: number, signal?: AbortSignal): Promise<ZipDirEntry[]> {
-  const zip = await openZipRandomAccess(source, size, signal);
+/** What to say of bytes after a zip's end record. */
+export function trailingNote(bytes: number): string {
+  return `${bytes} byte${bytes === 1 ? '' : 's'} after the end of the zip archive ${bytes === 1 ? 'was' : 'were'} ignored (as Odoo and unzip ignore them): the file was changed after it was made.`;
+}
+
+/**
+ * The file entries of a seekable zip of `size` bytes, from its central directory (read through
+ * ranged reads; nothing is inflated). `warn` hears of bytes after the zip's end, which are ignored.
+ */
+export async function zipDirectory(source: BackupSource, size: number, signal?: AbortSignal, warn?: (message: string) => void): Promise<ZipDirEntry[]> {
+  const zip = await openZipRandomAccess(source, size, signal, (n) => warn?.(trailingNote(n)));
   try {
     const entries: ZipDirEntry[] = [];
     for await (const entry of zip.eachEntry()) if (!entry.fileName.endsWith('/')) entries.push(dirEntry(entry));
@@ -114,7 +122,7 @@ function sqlHeader(out: Mutable<InspectResult>, head: Buffer): void {
 }
 
 async function inspectZipRandomAccess(source: BackupSource, size: number, out: Mutable<InspectResult>, warnings: string[], signal?: AbortSignal): Promise<void> {
-  const zip = await openZipRandomAccess(source, size, signal);
+  const zip = await openZipRandomAccess(source, size, signal, (n) => warnings.push(trailingNote(n)));
   try {
     let files = 0;
     let bytes = 0;

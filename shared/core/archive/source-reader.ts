@@ -96,13 +96,36 @@ export class SourceReader extends yauzl.RandomAccessReader {
 /** A zip that can be read at random: a seekable source of known size. */
 export type RandomAccessZip = BackupSource & { readonly size: number };
 
-/** Opens a seekable zip of `size` bytes for random access (entries read lazily, one at a time). */
-export function openZipRandomAccess(source: BackupSource, size: number, signal?: AbortSignal): Promise<yauzl.ZipFile> {
-  return yauzl.fromRandomAccessReaderPromise(new SourceReader(source, size, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false }).catch((err: unknown) => {
-    // yauzl's own findings (no end-of-central-directory record, a bad signature) say the zip is damaged.
-    if (err instanceof AppError || !(err instanceof Error)) throw err;
-    throw corrupt(`${source.name} is not a complete zip archive: ${err.message.replace(/\.$/, '')}.`);
-  });
+/**
+ * Opens a seekable zip of `size` bytes for random access (entries read lazily, one at a time).
+ * Bytes after the end record (a transfer that appended some) are ignored, as Python's zipfile —
+ * what Odoo restores with — and unzip ignore them; `onTrailing` hears how many.
+ */
+export async function openZipRandomAccess(source: BackupSource, size: number, signal?: AbortSignal, onTrailing?: (bytes: number) => void): Promise<yauzl.ZipFile> {
+  try {
+    return await openAt(source, size, signal);
+  } catch (err) {
+    // yauzl found the end record `trailing` bytes before the end, with a comment shorter than that.
+    const m = err instanceof Error && !(err instanceof AppError) ? /^Invalid comment length\. Expected: (\d+)\. Found: (\d+)/.exec(err.message) : null;
+    const trailing = m ? Number(m[1]) - Number(m[2]) : 0;
+    if (trailing <= 0) throw zipError(err, source.name);
+    const zip = await openAt(source, size - trailing, signal).catch((e: unknown) => {
+      throw zipError(e, source.name);
+    });
+    onTrailing?.(trailing);
+    return zip;
+  }
+}
+
+/** yauzl over the first `size` bytes of `source`. */
+function openAt(source: BackupSource, size: number, signal: AbortSignal | undefined): Promise<yauzl.ZipFile> {
+  return yauzl.fromRandomAccessReaderPromise(new SourceReader(source, size, signal), size, { lazyEntries: true, autoClose: false, strictFileNames: false });
+}
+
+/** yauzl's own findings (no end-of-central-directory record, a bad signature) say the zip is damaged. */
+function zipError(err: unknown, name: string): unknown {
+  if (err instanceof AppError || !(err instanceof Error)) return err;
+  return corrupt(`${name} is not a complete zip archive: ${err.message.replace(/\.$/, '')}.`);
 }
 
 /** What checking an entry's bytes needs of it (a yauzl entry or a compact `ZipDirEntry`). */

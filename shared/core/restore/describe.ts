@@ -74,7 +74,7 @@ export async function describeBackup(
   const main = multi ? multi.dump : (source as BackupSource);
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: opts.signal });
   opts.onStream(opened.stream);
-  const directory = multi ? undefined : await seekableZipDirectory(main, opened, opts.signal);
+  const directory = multi ? undefined : await seekableZipDirectory(main, opened, opts.signal, opts.warn);
   const fs = opts.measureFilestore ? await measureFilestore(multi, directory, opts.signal) : undefined;
   const base = {
     name: main.name,
@@ -111,11 +111,11 @@ export async function describeBackup(
  * early index builds and the filestore written beside the load use it). Undefined for other
  * backups (encrypted or streamed zips, dumps), and when it cannot be read (left to the load).
  */
-async function seekableZipDirectory(main: BackupSource, opened: { format: string; encrypted: boolean }, signal: AbortSignal): Promise<ZipDirEntry[] | undefined> {
+async function seekableZipDirectory(main: BackupSource, opened: { format: string; encrypted: boolean }, signal: AbortSignal, warn: (m: string) => void): Promise<ZipDirEntry[] | undefined> {
   if (opened.format !== 'zip' || opened.encrypted || !main.seekable || main.size === undefined) return undefined;
   // A zip whose central directory is missing or broken (a truncated file) is refused here, before
   // anything is created: Odoo's own restore cannot read it either. Other failures are left to the load.
-  return zipDirectory(main, main.size, signal).catch((err: unknown) => {
+  return zipDirectory(main, main.size, signal, warn).catch((err: unknown) => {
     if (isAppError(err, 'Integrity')) throw err;
     return undefined;
   });

@@ -361,6 +361,15 @@ describe('restore failures leave nothing behind', () => {
     expect(phases).not.toContain('database');
   });
 
+  it('a zip with bytes appended after its end restores as Odoo would restore it, saying the bytes were ignored', async () => {
+    const f = join(work, 'appended.zip');
+    await writeFile(f, Buffer.concat([await readFile(goodZip), Buffer.from('x\n')]));
+    const db = fresh();
+    const r = await restoreBackup(opts(localFileSource(f), db), silentContext());
+    expect(r.warnings).toContain('2 bytes after the end of the zip archive were ignored (as Odoo and unzip ignore them): the file was changed after it was made.');
+    expect(await dbSnapshot(cluster.url, db)).toEqual(await dbSnapshot(cluster.url, 'src'));
+  });
+
   it('a truncated custom-format dump: Integrity, saying the file is damaged (not that the server cannot load it)', async () => {
     const dump = join(work, 'trunc-src.dump');
     await pgDumpCustom(cluster.url, 'src', dump, cluster.binDir);
