@@ -121,7 +121,7 @@ export const backupCommand: CommandModule = {
       .addOption(new Option('--attachments <mode>', 'include: also copy every attachment object the database keeps in S3/Swift into the archive\'s filestore (SHA-1 checked), so the backup restores without the bucket').choices(['include']))
       .option('--attachments-storage <name>', 'with --attachments include: the configured storage whose credentials read those buckets/containers (default: the storage whose bucket/container matches)')
       .option('--json', 'print the result as JSON')
-      .addHelpText('after', '\nLayouts: odoo-backup-sh (default) = <db>.<UTC stamp>.zip[.enc] + .info at the storage root; odoo-manager = <db>_<UTC stamp>.zip|.dump[.gpg];\nbackup-desk = <db>/<db>_<stamp>.zip|.dump[.gpg] + .json sidecar. Nothing is listed until the backup is complete.\nExit status: 0 every storage got it, 1 some or all did not, 130 cancelled (nothing left behind).')
+      .addHelpText('after', '\nLayouts: odoo-backup-sh (default) = <db>.<UTC stamp>.zip[.enc] + .info at the storage root; odoo-manager = <db>_<UTC stamp>.zip|.dump[.gpg];\nbackup-desk = <db>/<db>_<stamp>.zip|.dump[.gpg] + .json sidecar. Nothing is listed until the archive is complete\n(a kill -9 in the instant between the archive and its companion leaves the complete archive listed, flagged: companion missing).\nExit status: 0 every storage got it, 1 some or all did not, 130 cancelled (nothing left behind).')
       .action(async (o: BackupFlags, cmd: Command) => {
         if (!DBNAME_PATTERN.test(o.db)) throw new UsageError(`"${o.db}" is not a valid Odoo database name.`);
         if (o.filestore === false && o.dataDir) throw new UsageError('Give either --data-dir or --no-filestore.');
