@@ -101,7 +101,17 @@ describe('SchedulesView', () => {
       </ApiProvider>,
     );
     await userEvent.click(await screen.findByRole('button', { name: 'New schedule' }));
+    // A name the core would refuse is said under the field as it is typed, and Save waits for a good one.
+    await userEvent.type(screen.getByLabelText('Name'), 'nightly acme!');
+    expect(screen.getByLabelText('Name')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByText('Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 64).')).toBeInTheDocument();
+    await userEvent.clear(screen.getByLabelText('Name'));
     await userEvent.type(screen.getByLabelText('Name'), 'weekend');
+    expect(screen.getByLabelText('Name')).toHaveAttribute('aria-invalid', 'false');
+    await userEvent.type(screen.getByLabelText('Restore drill after every Nth backup'), '-3');
+    expect(screen.getByText('A whole number of backups, 1 or more (empty: no automatic drills).')).toBeInTheDocument();
+    expect((screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement).disabled).toBe(true);
+    await userEvent.clear(screen.getByLabelText('Restore drill after every Nth backup'));
     await userEvent.type(screen.getByLabelText('Database'), 'prod');
     await userEvent.type(screen.getByLabelText('Source'), 'postgres://odoo@db/');
     // The configured storages to tick, not names to type.

@@ -1,7 +1,7 @@
 /** Add or edit a scheduled job, with the spec read back live: its words and its next runs. */
 import { useEffect, useId, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
-import type { ScheduledBackup, SchedulePreview, ScheduleStatus, ScheduledWork } from '../../../../shared/contract/schedules';
+import { scheduleNameSchema, type ScheduledBackup, type SchedulePreview, type ScheduleStatus, type ScheduledWork } from '../../../../shared/contract/schedules';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { countOf, formatLocal } from '../../components/format';
@@ -211,6 +211,9 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
   const [saving, setSaving] = useState(false);
   const preview = usePreview(d.every, d.tz);
   const storages = useStorageNames();
+  // Checked as typed, under the field: the core's own check names the method, not the field.
+  const nameError = d.name.trim() !== '' && !scheduleNameSchema.safeParse(d.name.trim()).success ? 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 64).' : undefined;
+  const drillError = d.kind === 'backup' && d.drillEvery.trim() !== '' && !/^[1-9][0-9]*$/.test(d.drillEvery.trim()) ? 'A whole number of backups, 1 or more (empty: no automatic drills).' : undefined;
   const kept = cliOnlySettings(job?.work);
   const set = (patch: Partial<Draft>) => setD({ ...d, ...patch });
   const save = () => {
@@ -233,8 +236,8 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
           save();
         }}
       >
-        <Field label="Name" htmlFor={`${id}-name`}>
-          <input id={`${id}-name`} value={d.name} disabled={job !== undefined} onChange={(e) => set({ name: e.target.value })} required />
+        <Field label="Name" htmlFor={`${id}-name`} error={nameError}>
+          <input id={`${id}-name`} value={d.name} disabled={job !== undefined} onChange={(e) => set({ name: e.target.value })} required aria-invalid={nameError !== undefined} aria-describedby={nameError ? `${id}-name-error` : undefined} />
         </Field>
         <Field label="What" htmlFor={`${id}-kind`}>
           <select id={`${id}-kind`} value={d.kind} onChange={(e) => set({ kind: e.target.value as Draft['kind'] })}>
@@ -275,8 +278,8 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
                 <input id={`${id}-attach-storage`} value={d.attachmentsStorage} onChange={(e) => set({ attachmentsStorage: e.target.value })} />
               </Field>
             ) : null}
-            <Field label="Restore drill after every Nth backup" help="empty: no automatic drills" htmlFor={`${id}-drill`}>
-              <input id={`${id}-drill`} inputMode="numeric" value={d.drillEvery} onChange={(e) => set({ drillEvery: e.target.value })} />
+            <Field label="Restore drill after every Nth backup" help="empty: no automatic drills" htmlFor={`${id}-drill`} error={drillError}>
+              <input id={`${id}-drill`} inputMode="numeric" value={d.drillEvery} onChange={(e) => set({ drillEvery: e.target.value })} aria-invalid={drillError !== undefined} aria-describedby={drillError ? `${id}-drill-error` : undefined} />
             </Field>
           </>
         ) : (
@@ -308,7 +311,7 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="btn primary" disabled={saving || preview?.ok === false || (preview?.ok === true && preview.runs.length === 0) || (d.kind === 'backup' && d.to.length === 0) || !passphraseReady(d, job)}>
+          <button type="submit" className="btn primary" disabled={saving || nameError !== undefined || drillError !== undefined || preview?.ok === false || (preview?.ok === true && preview.runs.length === 0) || (d.kind === 'backup' && d.to.length === 0) || !passphraseReady(d, job)}>
             {saving ? 'Saving…' : 'Save'}
           </button>
         </div>
