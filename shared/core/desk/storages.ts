@@ -2,6 +2,7 @@
  * The storages area of the Desk: configured storages (add, list, test, remove), their
  * connected providers, OAuth connect, the "needs reconnect" state, and refs `NAME:KEY`.
  */
+import { resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { AreaApi, StorageSummary, storagesMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiResult } from '../../contract/api';
@@ -174,7 +175,7 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
     const { name, kind } = args;
     const { factory, settings, secrets } = checkNewStorage(args);
     const taken = (): AppError => new AppError('Conflict', `A storage named "${name}" already exists.`, { hint: 'Choose another name, or remove the existing one first.' });
-    if ((await this.entries()).some((s) => s.name === name)) throw taken();
+    assertNewStorage(await this.entries(), name, kind, settings);
     const id = randomUUID();
     const secretScope = `storage:${id}`;
     await factory.preflight?.(settings, this.k.storageDeps());
@@ -183,7 +184,7 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
       for (const [key, v] of Object.entries(secrets)) await store!.set(secretScope, key, v);
       const entry: StorageEntry = { id, name, kind, settings, secretScope, createdAt: new Date().toISOString() };
       await this.k.config.update((cfg) => {
-        if (cfg.storages.some((s) => s.name === name)) throw taken();
+        if (cfg.storages.some((s) => s.name.toLowerCase() === name.toLowerCase())) throw taken();
         return { config: { ...cfg, storages: [...cfg.storages, entry] }, result: undefined };
       });
       this.k.log.info('storage added', { storage: name, kind });
@@ -369,4 +370,36 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
   async 'storages:forget-passphrase'(args: ApiArgs<'storages:forget-passphrase'>): Promise<ApiResult<'storages:forget-passphrase'>> {
     return { forgotten: await this.forgetPassphrase(args.name) };
   }
+}
+
+/**
+ * `Conflict` for a storage that would repeat one already configured: a name that differs only in
+ * case (refs `NAME:KEY` would be ambiguous to read), or the same place (a folder, bucket and
+ * prefix, SFTP folder or Swift container and prefix), whose backups would all be listed twice.
+ */
+function assertNewStorage(existing: readonly StorageEntry[], name: string, kind: string, settings: Record<string, unknown>): void {
+  const same = existing.find((e) => e.name.toLowerCase() === name.toLowerCase());
+  if (same) {
+    throw new AppError('Conflict', same.name === name ? `A storage named "${name}" already exists.` : `A storage named "${same.name}" already exists; names that differ only in case are not told apart.`, {
+      hint: 'Choose another name, or remove the existing one first.',
+    });
+  }
+  const place = placeOf(kind, settings);
+  const twin = place === undefined ? undefined : existing.find((e) => placeOf(e.kind, e.settings) === place);
+  if (twin) {
+    throw new AppError('Conflict', `Storage "${twin.name}" is that place already (${place!.slice(place!.indexOf(' ') + 1)}): its backups would all be listed twice.`, {
+      hint: `Use the storage "${twin.name}", or remove it first.`,
+    });
+  }
+}
+
+/** Where a storage keeps its objects, as one comparable string; undefined where it cannot be told before signing in (Dropbox, Drive). */
+function placeOf(kind: string, s: Record<string, unknown>): string | undefined {
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const folder = (v: unknown): string => str(v).replace(/^\.\//, '').replace(/\/+$/, '');
+  if (kind === 'local') return `local ${resolvePath(str(s.path))}`;
+  if (kind === 's3') return `s3 ${str(s.endpoint).replace(/\/+$/, '').toLowerCase() || 'aws'}/${str(s.bucket)}/${folder(s.prefix)}`;
+  if (kind === 'sftp') return `sftp ${str(s.username)}@${str(s.host).toLowerCase()}:${typeof s.port === 'number' ? s.port : 22}/${folder(s.path)}`;
+  if (kind === 'swift') return `swift ${str(s.authUrl).replace(/\/+$/, '')} ${str(s.container)}/${folder(s.prefix)}`;
+  return undefined;
 }

@@ -164,6 +164,22 @@ describe('Desk', () => {
     expect((await readdir(out)).sort()).toEqual(['click', 'plain']);
   });
 
+  it('refuses a storage that repeats one: a name that differs only in case, or the same folder (its backups would be listed twice)', async () => {
+    const { desk } = await newDesk();
+    await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
+    await expect(desk['storages:add']({ name: 'NAS', kind: 'local', settings: { path: await mkdtemp(join(tmp, 'other-')) } })).rejects.toMatchObject({
+      kind: 'Conflict',
+      message: 'A storage named "nas" already exists; names that differ only in case are not told apart.',
+    });
+    await expect(desk['storages:add']({ name: 'again', kind: 'local', settings: { path: `${data}/` } })).rejects.toMatchObject({
+      kind: 'Conflict',
+      message: `Storage "nas" is that place already (${data}): its backups would all be listed twice.`,
+      hint: 'Use the storage "nas", or remove it first.',
+    });
+    await desk['storages:add']({ name: 'other', kind: 'local', settings: { path: await mkdtemp(join(tmp, 'other-')) } });
+    expect((await desk['storages:list']({})).map((x) => x.name).sort()).toEqual(['nas', 'other']);
+  });
+
   it("refuses a destination the app cannot mean: a relative path (the server's own folder) or one in a folder that does not exist (created nothing)", async () => {
     const { desk } = await newDesk();
     await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: data } });
