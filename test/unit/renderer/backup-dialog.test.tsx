@@ -87,4 +87,19 @@ describe('Back up now', { timeout: 30_000 }, () => {
     act(() => fake.emit('job:done', snap('bk-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The backup was cancelled.' } })));
     expect(await screen.findByText('Backup cancelled')).toBeInTheDocument();
   });
+
+  it('after a failure, Back to the form brings the form back as it was filled in, to correct and start again', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.type(screen.getByLabelText('Database'), 'acme');
+    await user.click(screen.getByLabelText('nas'));
+    await user.click(screen.getByRole('button', { name: 'Back up now' }));
+    act(() => fake.emit('job:done', snap('bk-1', { state: 'failed', error: { kind: 'Transient', message: 'Cannot reach PostgreSQL at 127.0.0.1:55999.', hint: 'Start PostgreSQL or check the target host and port.' } })));
+    expect(await screen.findByText('The backup failed')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Back to the form' }));
+    expect(screen.getByLabelText('Database')).toHaveValue('acme');
+    expect(screen.getByLabelText('nas')).toBeChecked();
+    await user.click(screen.getByRole('button', { name: 'Back up now' }));
+    expect(fake.calls.filter(([m]) => m === 'backup:start')).toHaveLength(2);
+  });
 });

@@ -153,7 +153,7 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
           </div>
         </form>
       ) : done ? (
-        <BackupOutcome state={done.state} result={done.result as BackupResultDto | undefined} error={done.error} onClose={onClose} />
+        <BackupOutcome state={done.state} result={done.result as BackupResultDto | undefined} error={done.error} onClose={onClose} onBack={() => setJobId(undefined)} />
       ) : (
         <JobProgressPanel
           heading={job?.progress?.label ?? 'Starting…'}
@@ -170,7 +170,8 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   );
 }
 
-function BackupOutcome({ state, result, error, onClose }: { state: string; result: BackupResultDto | undefined; error: ApiError | undefined; onClose: () => void }) {
+/** A backup's end: what was written where, or why not; after a failure or cancel, Back returns to the form as it was filled in. */
+function BackupOutcome({ state, result, error, onClose, onBack }: { state: string; result: BackupResultDto | undefined; error: ApiError | undefined; onClose: () => void; onBack: () => void }) {
   return (
     <div className="result" aria-live="polite">
       {state === 'succeeded' && result ? (
@@ -210,6 +211,11 @@ function BackupOutcome({ state, result, error, onClose }: { state: string; resul
         </>
       )}
       <div className="wizard-nav">
+        {state === 'succeeded' ? null : (
+          <button type="button" className="btn" onClick={onBack}>
+            Back to the form
+          </button>
+        )}
         <button type="button" className="btn primary" onClick={onClose}>
           Close
         </button>
