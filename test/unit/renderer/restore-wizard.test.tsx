@@ -198,7 +198,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     // The result's flags become the app's own lines under the warnings, never facts of their own.
     const warnings = screen.getByRole('list', { name: 'Warnings' });
     expect(within(warnings).getByText('The leftovers can be removed under Settings → Clean up after interrupted runs.')).toBeInTheDocument();
-    expect(within(warnings).getByText(/If Odoo connects as another role, restore again with it in “Owner \(role\)”/)).toBeInTheDocument();
+    expect(within(warnings).getByText(/To give it to Odoo’s role instead, restore again with that role in “Owner \(role\)”/)).toBeInTheDocument();
     expect(screen.queryByText('Leftovers Found')).toBeNull();
     expect(screen.queryByText('Owner Fallback')).toBeNull();
   });

@@ -609,7 +609,7 @@ function RestoreProgress({
               {result.warnings.map((w) => (
                 <li key={String(w)}>{String(w)}</li>
               ))}
-              {result.ownerFallback === true ? <li>If Odoo connects as another role, restore again with it in “Owner (role)”: the db_user of Odoo’s odoo.conf.</li> : null}
+              {result.ownerFallback === true ? <li>To give it to Odoo’s role instead, restore again with that role in “Owner (role)”: the db_user of Odoo’s odoo.conf.</li> : null}
               {result.leftoversFound === true ? <li>The leftovers can be removed under Settings → Clean up after interrupted runs.</li> : null}
             </ul>
           ) : null}
