@@ -90,7 +90,10 @@ export async function neutralize(client: pg.Client): Promise<string[]> {
     if (c.has('smtp_authentication')) values.smtp_authentication = 'login';
     if (c.has('sequence')) values.sequence = 10;
     const names = Object.keys(values).filter((k) => c.has(k));
-    if (names.includes('name') && names.includes('smtp_host') && names.includes('smtp_port')) {
+    // A backup of a copy neutralized before has the dummy already: switched on again, not added twice.
+    const again = names.includes('name') && names.includes('smtp_host') ? await client.query("UPDATE ir_mail_server SET active = true WHERE name = 'neutralization - disable emails' AND smtp_host = 'invalid'") : undefined;
+    if (again?.rowCount) done.push('switched the dummy mail server "neutralization - disable emails" (invalid:1025) back on');
+    else if (names.includes('name') && names.includes('smtp_host') && names.includes('smtp_port')) {
       await run(
         'added the dummy mail server "neutralization - disable emails" (invalid:1025)',
         `INSERT INTO ir_mail_server (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`,

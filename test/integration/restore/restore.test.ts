@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource, type BackupSource, type FolderSource, type MultiPartBackup } from '../../../shared/core/archive';
-import { checkDatabaseName, restoreBackup, type RestoreOptions } from '../../../shared/core/restore';
+import { checkDatabaseName, neutralize, restoreBackup, type RestoreOptions } from '../../../shared/core/restore';
 import type { AppError } from '../../../shared/core/errors';
 import { formatBytes } from '../../../shared/contract/units';
 import { SPACE_MARGIN_BYTES } from '../../../shared/core/restore/space';
@@ -210,6 +210,18 @@ describe('restore of pg_dump-made Odoo-shaped backups', () => {
       { cron_name: 'odoo_backup_sh: make backups', active: false },
     ]);
     expect(await query(db, 'SELECT active FROM odoo_backup_sh_config')).toEqual([{ active: false }]);
+    // Neutralized again (a backup of that copy, restored neutralized): still one dummy server, on.
+    const c = new pg.Client({ connectionString: cluster.urlFor(db) });
+    await c.connect();
+    try {
+      expect(await neutralize(c)).toContain('switched the dummy mail server "neutralization - disable emails" (invalid:1025) back on');
+    } finally {
+      await c.end();
+    }
+    expect(await query(db, 'SELECT name, active FROM ir_mail_server ORDER BY id')).toEqual([
+      { name: 'Production SMTP', active: false },
+      { name: 'neutralization - disable emails', active: true },
+    ]);
   });
 
   it('streams a non-seekable zip with data descriptors (as a download or decrypt would deliver it)', async () => {
