@@ -96,6 +96,8 @@ function timeWords(s: CalendarSpec): string {
   const zeroSeconds = seconds?.length === 1 && seconds[0] === 0;
   const hourScope = s.hour === null ? '' : ` during ${singles(s.hour)?.length === 1 ? 'hour' : 'hours'} ${chainWords(s.hour, pad2, 'hour')}`;
   if (s.minute === null && everySecond) return `every second${hourScope}`;
+  const secondStep = s.second === null ? undefined : step(s.second);
+  if (s.minute === null && secondStep?.start === 0 && secondStep.repeat % USEC_PER_SEC === 0) return `every ${secondStep.repeat / USEC_PER_SEC} seconds${hourScope}`;
   if (s.minute === null && zeroSeconds) return `every minute${hourScope}`;
   if (minuteStep !== undefined && zeroSeconds) {
     const from = minuteStep.start === 0 ? '' : ` from :${pad2(minuteStep.start)}`;
@@ -104,7 +106,8 @@ function timeWords(s: CalendarSpec): string {
   if (s.hour === null && minutes && zeroSeconds) return `every hour at ${joinWords(minutes.map((m) => `:${pad2(m)}`))}`;
   const h = s.hour === null ? 'every hour' : `hour ${chainWords(s.hour, pad2, 'hour')}`;
   const m = s.minute === null ? 'every minute' : `minute ${chainWords(s.minute, pad2, 'minute')}`;
-  const sec = s.second === null ? 'every second' : `second ${chainWords(s.second, secondName, 'second')}`;
+  // Seconds are kept in microseconds: a repetition is named in seconds.
+  const sec = s.second === null ? 'every second' : `second ${chainWords(s.second.map((x) => ({ ...x, repeat: x.repeat > 0 ? x.repeat / USEC_PER_SEC : x.repeat })), secondName, 'second')}`;
   return `at ${h}, ${m}, ${sec}`;
 }
 

@@ -81,6 +81,9 @@ describe('a schedule in plain words', () => {
     expect(words('quarterly')).toBe('On the 1st of January, April, July and October at 00:00 (Europe/Berlin time)');
     expect(words('hourly UTC')).toBe('Every hour at :00 (UTC time)');
     expect(words('*-*-* 12:30:15')).toBe('Every day at 12:30:15 (Europe/Berlin time)');
+    // Seconds are kept in microseconds: their repetitions are said in seconds.
+    expect(words('*:*:0/20')).toBe('Every 20 seconds (Europe/Berlin time)');
+    expect(words('*:0/15:10/20')).toBe('Every day at every hour, minute every 15th minute from 00, second every 20th second from 10 (Europe/Berlin time)');
   });
 
   it('reads simple cron expressions the same way, and names the rest as cron', () => {
