@@ -3,6 +3,8 @@
  * composes every provider with the standard wrappers over a semaphore this helper keeps, so a test
  * can check that every read gave its slot back once a flow has settled.
  */
+import { symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StorageProvider } from '../../shared/core/storage/provider';
 import { composeProvider } from '../../shared/core/storage/wrappers/compose';
 import { Semaphore } from '../../shared/core/storage/wrappers/concurrency';
@@ -36,4 +38,11 @@ export function transferSlots(): TransferSlots {
       return inUse(name);
     },
   };
+}
+
+/** `data` under a path of the storage `name`'s own, a link below `tmp` (one folder is one storage: the same path twice is refused). */
+export async function ownPath(tmp: string, data: string, name: string): Promise<string> {
+  const p = join(tmp, `via-${name}`);
+  await symlink(data, p);
+  return p;
 }

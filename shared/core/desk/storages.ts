@@ -374,8 +374,9 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
 
 /**
  * `Conflict` for a storage that would repeat one already configured: a name that differs only in
- * case (refs `NAME:KEY` would be ambiguous to read), or the same place (a folder, bucket and
- * prefix, SFTP folder or Swift container and prefix), whose backups would all be listed twice.
+ * case (refs `NAME:KEY` would be ambiguous to read), or the same folder, here or over SFTP, whose
+ * backups would all be listed twice. A bucket or container may be added twice: with other
+ * credentials (a read-only key beside one that writes) it is another way in.
  */
 function assertNewStorage(existing: readonly StorageEntry[], name: string, kind: string, settings: Record<string, unknown>): void {
   const same = existing.find((e) => e.name.toLowerCase() === name.toLowerCase());
@@ -393,13 +394,10 @@ function assertNewStorage(existing: readonly StorageEntry[], name: string, kind:
   }
 }
 
-/** Where a storage keeps its objects, as one comparable string; undefined where it cannot be told before signing in (Dropbox, Drive). */
+/** The folder a local or SFTP storage lists, as one comparable string; undefined for the other kinds. */
 function placeOf(kind: string, s: Record<string, unknown>): string | undefined {
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-  const folder = (v: unknown): string => str(v).replace(/^\.\//, '').replace(/\/+$/, '');
   if (kind === 'local') return `local ${resolvePath(str(s.path))}`;
-  if (kind === 's3') return `s3 ${str(s.endpoint).replace(/\/+$/, '').toLowerCase() || 'aws'}/${str(s.bucket)}/${folder(s.prefix)}`;
-  if (kind === 'sftp') return `sftp ${str(s.username)}@${str(s.host).toLowerCase()}:${typeof s.port === 'number' ? s.port : 22}/${folder(s.path)}`;
-  if (kind === 'swift') return `swift ${str(s.authUrl).replace(/\/+$/, '')} ${str(s.container)}/${folder(s.prefix)}`;
+  if (kind === 'sftp') return `sftp ${str(s.username)}@${str(s.host).toLowerCase()}:${typeof s.port === 'number' ? s.port : 22}/${str(s.path).replace(/^\.\//, '').replace(/\/+$/, '')}`;
   return undefined;
 }

@@ -17,7 +17,7 @@ import { fixtureDirWith } from '../../../helpers/fixtures';
 import { gpgEncryptSymmetric, makeGpgHome } from '../../../helpers/gpg';
 import { startFakeOdoo, type FakeOdoo } from '../../../helpers/fake-services/odoo-manager';
 import { jobEnd } from '../../../helpers/job-end';
-import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
+import { ownPath, transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
 const FIX = fixtureDirWith('acme_medium_zip.zip');
 const ZIP = 'acme_2024-01-01_00-00-00.zip';
@@ -64,7 +64,7 @@ afterAll(async () => {
 /** Restores `key` from a fresh storage to the fake Odoo (cancelling once `cancelWhen` holds); expects `state` and every slot back. */
 async function givesSlotsBack(key: string, state: string, cancelWhen?: () => boolean, passphrase?: string): Promise<void> {
   const s = `nas${++n}`;
-  await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
+  await desk['storages:add']({ name: s, kind: 'local', settings: { path: await ownPath(tmp, data, s) } });
   const { jobId } = await desk['restore:start']({ source: `${s}:${key}`, db: `slots${n}`, target: { type: 'odoo', instance: 'prod' }, ...(passphrase !== undefined ? { passphrase } : {}) });
   if (cancelWhen) {
     await jobEnd(desk, jobId, cancelWhen);

@@ -17,7 +17,7 @@ import { fixtureDirWith } from '../../../helpers/fixtures';
 import { gpgEncryptSymmetric, makeGpgHome, writeTinyZip } from '../../../helpers/gpg';
 import { startPgCluster, type PgCluster } from '../../../helpers/pg-cluster';
 import { jobEnd } from '../../../helpers/job-end';
-import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
+import { ownPath, transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
 const FIX = fixtureDirWith('acme_medium_zip.zip');
 const hasServer = (await findServerBinaries()) !== undefined;
@@ -74,7 +74,7 @@ afterAll(async () => {
 /** Starts a restore of `key` from a fresh storage; its storage and job. */
 async function restore(key: string, passphrase?: string): Promise<{ s: string; jobId: string }> {
   const s = `nas${++n}`;
-  await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
+  await desk['storages:add']({ name: s, kind: 'local', settings: { path: await ownPath(tmp, data, s) } });
   const target = { type: 'postgres' as const, url: cluster.url, dataDir: join(tmp, 'odoo') };
   const { jobId } = await desk['restore:start']({ source: `${s}:${key}`, db: `slots${n}`, target, ...(passphrase !== undefined ? { passphrase } : {}) });
   return { s, jobId };
@@ -109,7 +109,7 @@ describe.skipIf(!FIX || !hasServer)('transfer slots after a restore drill', () =
   /** Drills `key` from a fresh storage; expects `state` and every slot back. */
   async function drill(key: string, state: string): Promise<void> {
     const s = `nas${++n}`;
-    await desk['storages:add']({ name: s, kind: 'local', settings: { path: data } });
+    await desk['storages:add']({ name: s, kind: 'local', settings: { path: await ownPath(tmp, data, s) } });
     const { jobId } = await desk['drills:run']({ ref: `${s}:${key}` });
     expect(await jobEnd(desk, jobId)).toBe(state);
     expect(await slots.settled(s)).toBe(0);

@@ -14,7 +14,7 @@ import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store'
 import { fixtureDirWith } from '../../../helpers/fixtures';
 import { gpgEncryptSymmetric, makeGpgHome, type GpgHome } from '../../../helpers/gpg';
 import { jobEnd } from '../../../helpers/job-end';
-import { transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
+import { ownPath, transferSlots, type TransferSlots } from '../../../helpers/transfer-slots';
 
 const FIX = fixtureDirWith('acme_small_zip.zip');
 const ZIP = 'acme_2024-01-01_00-00-00.zip';
@@ -58,7 +58,7 @@ afterAll(async () => {
 /** A storage of its own over the fixtures folder. */
 async function storage(): Promise<string> {
   const name = `nas${++n}`;
-  await desk['storages:add']({ name, kind: 'local', settings: { path: data } });
+  await desk['storages:add']({ name, kind: 'local', settings: { path: await ownPath(tmp, data, name) } });
   return name;
 }
 
