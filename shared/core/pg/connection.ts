@@ -131,6 +131,13 @@ export function classifyPgError(err: unknown, pgUrl: string | undefined, what = 
     case '57P03':
       return new AppError('Transient', `${what} at ${label} is shutting down or starting: ${msg}`, { hint: 'Try again in a moment.', cause: err });
     default:
+      // No answer in time, or the connection cut before PostgreSQL spoke (a firewall, something else on that port).
+      if (e.code === undefined && /^(Connection terminated (unexpectedly|due to connection timeout)|timeout expired)$/.test(msg)) {
+        return new AppError('Transient', `${what} at ${label} did not answer (${msg.toLowerCase()}).`, {
+          hint: `Check that PostgreSQL runs there and that a firewall lets this machine reach ${label}.`,
+          cause: err,
+        });
+      }
       return new AppError('Fatal', `${what} at ${label}: ${msg}`, { cause: err });
   }
 }

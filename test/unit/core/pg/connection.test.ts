@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { classifyPgError, clientConfig, connect, libpqEnv, parsePgUrl, quoteIdent, targetLabel } from '../../../../shared/core/pg/connection';
 import { freePort } from '../../../helpers/pg-cluster';
@@ -32,5 +33,18 @@ describe('pg connection helpers', () => {
     expect(missing.kind).toBe('NotFound');
     expect(missing.hint).not.toMatch(/--/);
     expect(missing.details?.cliHint).toMatch(/--db/);
+  });
+
+  it('a server that closes the connection before PostgreSQL speaks (something else on the port, a firewall) is unreachable, with what to check', async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const err = await connect(`postgres://u@127.0.0.1:${port}/postgres`).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'Transient', message: `PostgreSQL at 127.0.0.1:${port} did not answer (connection terminated unexpectedly).` });
+      expect((err as { hint: string }).hint).toBe(`Check that PostgreSQL runs there and that a firewall lets this machine reach 127.0.0.1:${port}.`);
+    } finally {
+      server.close();
+    }
   });
 });
