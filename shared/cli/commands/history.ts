@@ -47,7 +47,8 @@ export const historyCommand: CommandModule = {
           return;
         }
         if (runs.length === 0) {
-          ctx.err('no runs recorded yet');
+          const filters = [...(opts.db ? [`of database ${opts.db}`] : []), ...(kind?.data ? [`of kind ${kind.data}`] : [])];
+          ctx.err(filters.length ? `no runs ${filters.join(' ')} recorded` : 'no runs recorded yet');
           return;
         }
         ctx.out(table(['STARTED', 'KIND', 'DATABASE', 'OUTCOME', 'SIZE', 'TOOK', 'REFS / ERROR'], runs.map(row)).trimEnd());

@@ -55,8 +55,8 @@ export const restoreCommand: CommandModule = {
         opts: { db: string; target?: string; odooConf?: string; owner?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean; attachments?: 'bring-home' | 'keep-remote' | 'skip'; attachmentsStorage?: string },
         cmd: Command,
       ) => {
-        if (!DBNAME_PATTERN.test(opts.db)) {
-          throw new UsageError(`"${opts.db}" is not a valid Odoo database name.`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at least 2 characters).');
+        if (!DBNAME_PATTERN.test(opts.db) || Buffer.byteLength(opts.db) > 63) {
+          throw new UsageError(`"${opts.db}" is not a valid Odoo database name.`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit (2 to 63 characters).');
         }
         const embedded = opts.target === 'embedded';
         const localOdoo = opts.target === 'local-odoo' || (opts.odooConf !== undefined && opts.target === undefined);

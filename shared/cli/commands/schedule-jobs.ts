@@ -178,8 +178,8 @@ function registerRemoveRun(group: Command, ctx: CliContext): void {
     .description('run a scheduled job now (not twice at once: a run in the app or daemon makes this one wait or stop)')
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const desk = await ctx.desk(cmd);
-      const end = (await ctx.runJob(desk, desk.schedules.startRun(name))) as { outcome: string };
-      ctx.out(`${name}: ${end.outcome}`);
+      const end = (await ctx.runJob(desk, desk.schedules.startRun(name))) as { outcome: string; refs?: readonly string[] };
+      ctx.out(`${name}: ${end.outcome}${end.refs?.length ? ` — ${end.refs.join(', ')}` : ''}`);
     });
 }
 

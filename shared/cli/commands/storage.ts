@@ -243,6 +243,7 @@ export const storageCommand: CommandModule = {
       .option('--json', 'print JSON')
       .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
         const desk = await ctx.desk(cmd);
+        await desk.storageEntry(name); // an unknown storage is NotFound, not five failed checks
         const r = await desk.testStorage(name, ctx.interrupt.signal);
         if (opts.json) ctx.out(JSON.stringify(r, null, 2));
         else for (const c of r.checks) ctx.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(8)}${c.message}`);

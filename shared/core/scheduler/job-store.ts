@@ -85,7 +85,7 @@ export class JobStore {
     const jobs = await this.list();
     const i = jobs.findIndex((j) => j.name === job.name);
     if (i >= 0 && !replace) {
-      throw new AppError('Conflict', `A scheduled job named "${job.name}" already exists.`, { hint: 'Pick another name, or remove the job first.' });
+      throw new AppError('Conflict', `A scheduled job named "${job.name}" already exists.`, { hint: 'Pick another name, or edit that job.', details: { cliHint: 'Pick another name, or replace it (--replace).' } });
     }
     if (i >= 0) jobs[i] = job;
     else jobs.push(job);

@@ -44,6 +44,8 @@ export interface RunEndEvent {
   readonly outcome: 'ok' | 'failed' | 'cancelled' | 'skipped';
   readonly error?: string;
   readonly at: string;
+  /** What an ok run made (`storage:key` of each backup written, or the drilled backup). */
+  readonly refs?: readonly string[];
 }
 
 /** A caller waiting for a run it asked for: its cancel and where its progress goes. */
@@ -313,7 +315,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  private async succeeded(job: ScheduledJob, trigger: Trigger, _summary: RunSummary): Promise<RunEndEvent> {
+  private async succeeded(job: ScheduledJob, trigger: Trigger, summary: RunSummary): Promise<RunEndEvent> {
     const st = await this.store.state(job.name);
     const at = new Date(this.clock.now()).toISOString();
     const drills = job.work.kind === 'backup' && job.work.drillEvery !== undefined;
@@ -330,7 +332,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       backupsSinceDrill: drillDue ? 0 : count,
     });
     if (drillDue && job.work.kind === 'backup') void this.enqueue(drillAfter(job), 'after-backup');
-    return this.ended(job, trigger, 'ok');
+    return this.ended(job, trigger, 'ok', undefined, summary.refs);
   }
 
   private async failed(job: ScheduledJob, trigger: Trigger, err: unknown): Promise<RunEndEvent> {
@@ -355,8 +357,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return this.ended(job, trigger, cancelled ? 'cancelled' : 'failed', e.message);
   }
 
-  private ended(job: ScheduledJob, trigger: Trigger, outcome: RunEndEvent['outcome'], error?: string): RunEndEvent {
-    const ev: RunEndEvent = { name: job.name, trigger, outcome, at: new Date(this.clock.now()).toISOString(), ...(error ? { error } : {}) };
+  private ended(job: ScheduledJob, trigger: Trigger, outcome: RunEndEvent['outcome'], error?: string, refs?: readonly string[]): RunEndEvent {
+    const ev: RunEndEvent = { name: job.name, trigger, outcome, at: new Date(this.clock.now()).toISOString(), ...(error ? { error } : {}), ...(refs?.length ? { refs } : {}) };
     this.log[outcome === 'failed' ? 'warn' : 'info']('scheduled job ended', { job: job.name, trigger, outcome, ...(error ? { error } : {}) });
     this.emit('run-end', ev);
     return ev;

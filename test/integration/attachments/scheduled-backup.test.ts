@@ -57,6 +57,7 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('scheduled backups with --attachments i
     const backup = hist.find((h) => h.kind === 'backup');
     expect(backup).toMatchObject({ outcome: 'ok', details: { verification: 'complete' } });
     const ref = backup!.refs[0]!;
+    expect(ran.out).toContain(`nightly: ok — ${ref}`); // the run says what it made
     const inspected = JSON.parse((await cli('inspect', ref, '--json')).out) as { attachments: { selfContained: boolean; remote: { objects: number; missingFromBackup: number } } };
     expect(inspected.attachments).toMatchObject({ selfContained: true, remote: { objects: 10, missingFromBackup: 0 } });
     const catalog = JSON.parse((await cli('list', '--json')).out) as Array<{ ref: string; selfContained?: boolean }>;
