@@ -116,6 +116,11 @@ describe('backup-desk storage', () => {
     const bad = await cli(h2, ['storage', 'test', 'ro']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/FAIL\s+list\s+The storage folder .* does not exist/);
+    // A storage that is not configured is one NotFound, in the CLI's words, not a row of failed checks.
+    const unknown = await cli(h2, ['storage', 'test', 't2']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr).toMatch(/^error: There is no storage named "t2"\.\nhint: Configured storages: ro\.\n$/);
   });
 
   it('usage errors exit 2', async () => {

@@ -57,6 +57,7 @@ describe('backup-desk history', () => {
     const empty = await cli(home, ['history']);
     expect(empty.code).toBe(0);
     expect(empty.err).toMatch(/no runs recorded yet/);
+    expect((await cli(home, ['history', '--db', 'nodb', '--kind', 'backup'])).err).toMatch(/^no runs of database nodb of kind backup recorded$/m);
     expect((await cli(home, ['history', '--json'])).out.trim()).toBe('[]');
     const bad = await cli(home, ['history', '--kind', 'backups']);
     expect(bad.code).toBe(2);
