@@ -1,4 +1,5 @@
 /** The pieces the job dialogs share: the backup they act on, and a running job's progress with cancel. */
+import { useState } from 'react';
 import type { BackupEntry, JobSnapshotDto } from '../../../shared/contract/api';
 import { useApi, type Rate } from '../app/api-context';
 import { baseName, formatBytes, formatDuration, formatRate } from './format';
@@ -54,10 +55,18 @@ export function JobProgressPanel(p: {
         ) : null}
       </dl>
       <div className="wizard-nav">
-        <button type="button" className="btn danger" onClick={() => void api['jobs:cancel']({ jobId: p.jobId })}>
-          {p.cancelLabel}
-        </button>
+        <CancelButton label={p.cancelLabel} onCancel={() => void api['jobs:cancel']({ jobId: p.jobId })} />
       </div>
     </div>
+  );
+}
+
+/** A job's Cancel button: once pressed it says "Cancelling…" and waits, disabled, for the job to stop. */
+export function CancelButton({ label, onCancel }: { label: string; onCancel: () => void }) {
+  const [asked, setAsked] = useState(false);
+  return (
+    <button type="button" className="btn danger" disabled={asked} aria-label={label} onClick={() => (setAsked(true), onCancel())}>
+      {asked ? 'Cancelling…' : label}
+    </button>
   );
 }

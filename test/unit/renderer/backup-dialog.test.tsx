@@ -84,6 +84,9 @@ describe('Back up now', { timeout: 30_000 }, () => {
     act(() => fake.emit('job:update', snap('bk-1', { progress: { phase: 'backup', done: 1, unit: 'bytes' } })));
     await user.click(await screen.findByRole('button', { name: 'Cancel backup' }));
     expect(fake.calls.some(([m, a]) => m === 'jobs:cancel' && (a as { jobId: string }).jobId === 'bk-1')).toBe(true);
+    // Pressed once, it says so and waits for the job to stop.
+    expect(screen.getByRole('button', { name: 'Cancel backup' })).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Cancel backup' })).toHaveTextContent('Cancelling…');
     act(() => fake.emit('job:done', snap('bk-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The backup was cancelled.' } })));
     expect(await screen.findByText('Backup cancelled')).toBeInTheDocument();
   });

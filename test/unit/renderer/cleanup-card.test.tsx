@@ -58,7 +58,7 @@ describe('Clean up after interrupted runs', () => {
     expect(screen.getByText('Interrupted restores on 127.0.0.1:5432')).toBeInTheDocument();
     expect(screen.getByText(/\(3 h old\)/)).toBeInTheDocument();
     expect(screen.getByText(/unfinished upload of acme\/acme\.zip, 2\.5 MB \(45 min old\)/)).toBeInTheDocument();
-    expect(screen.getByText('1 younger leftover left alone: a restore may still be running.')).toBeInTheDocument();
+    expect(screen.getByText('1 younger leftover left alone: a restore may still be running (set “Older than” to 0 if none is).')).toBeInTheDocument();
     expect(screen.getByText('Could not look on cloud: The bucket does not exist.')).toBeInTheDocument();
   });
 

@@ -45,7 +45,7 @@ function DrillAttachmentsNote({ run }: { run: Run }) {
 /** Whether a restore drill proved this backup restores into a working Odoo database. */
 function DrillFact({ run }: { run: Run | null | undefined }) {
   if (run === undefined) return <span className="muted">…</span>;
-  if (run === null) return <span className="muted">never drilled (backup-desk drill, or a drill schedule)</span>;
+  if (run === null) return <span className="muted">never drilled (a restore drill schedule checks its backups)</span>;
   const when = formatLocal(run.endedAt ?? run.startedAt);
   if (run.outcome === 'ok') return <><Badge tone="good">{`passed ${when}`}</Badge><DrillAttachmentsNote run={run} /></>;
   if (run.outcome === 'running') return <Badge tone="info">running</Badge>;

@@ -82,7 +82,7 @@ function AddInstance({ onAdded }: { onAdded: () => void }) {
       <Field label="URL" htmlFor={ids.url} help="The address you open Odoo at.">
         <input id={ids.url} type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://odoo.example.com" />
       </Field>
-      <Field label="Master password" htmlFor={ids.pw} help="Odoo's admin_passwd; kept in the keychain, checked against the server first.">
+      <Field label="Master password" htmlFor={ids.pw} help="Odoo's admin_passwd; kept with this app's secrets (the keychain, or the vault), checked against the server first.">
         <input id={ids.pw} type="password" autoComplete="off" value={pw} onChange={(e) => setPw(e.target.value)} />
       </Field>
       <ErrorMessage error={error} />

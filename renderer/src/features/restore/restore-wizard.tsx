@@ -9,6 +9,7 @@ import { useApi, useJob } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal } from '../../components/format';
 import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
 import { PassphraseField, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
+import { CancelButton } from '../../components/job-panels';
 
 /** The backup to restore: a catalog entry or a local file. */
 export interface RestoreSource {
@@ -666,9 +667,7 @@ function RestoreProgress({
         {p ? ` ${progressAmount(p)}` : ''}
       </p>
       <div className="wizard-nav">
-        <button type="button" className="btn danger" onClick={onCancel}>
-          Cancel restore
-        </button>
+        <CancelButton label="Cancel restore" onCancel={onCancel} />
       </div>
     </section>
   );

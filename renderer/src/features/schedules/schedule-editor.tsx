@@ -271,7 +271,10 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
             </fieldset>
             <ArchiveFields d={d} set={set} keptPassphrase={job?.work.kind === 'backup' && job.work.encrypt?.passphrase === true} />
             <Field label="Attachments in S3/Swift" help="copy every object the database keeps in a bucket or container into each backup (SHA-1 checked), so it restores without the bucket" htmlFor={`${id}-attach`}>
-              <input id={`${id}-attach`} type="checkbox" checked={d.attachments} onChange={(e) => set({ attachments: e.target.checked })} />
+              <label className="choice">
+                <input id={`${id}-attach`} type="checkbox" checked={d.attachments} onChange={(e) => set({ attachments: e.target.checked })} />
+                <span>Include them in each backup</span>
+              </label>
             </Field>
             {d.attachments ? (
               <Field label="Storage for the attachments" help="the configured storage whose credentials read the bucket/container (empty: the one whose bucket/container matches)" htmlFor={`${id}-attach-storage`}>

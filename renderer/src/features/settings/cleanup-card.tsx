@@ -175,7 +175,7 @@ function Found({ found }: { found: CleanupFound }) {
           </li>
         ))}
       </ul>
-      {r.young > 0 ? <p className="muted">{countOf(r.young, 'younger leftover')} left alone: a restore may still be running.</p> : null}
+      {r.young > 0 ? <p className="muted">{countOf(r.young, 'younger leftover')} left alone: a restore may still be running (set “Older than” to 0 if none is).</p> : null}
       <h3>Interrupted backups on the storages</h3>
       {b.storages.length === 0 ? <p className="muted">No storage of a kind whose unfinished uploads can be listed (local folders, SFTP, S3, Swift).</p> : null}
       {b.storages.length > 0 && b.temporaries.length === 0 && b.failed.length === 0 ? <p className="muted">No unfinished uploads on {b.storages.join(', ')}.</p> : null}
@@ -193,7 +193,7 @@ function Found({ found }: { found: CleanupFound }) {
           Could not look on {f.storage}: {f.message}
         </p>
       ))}
-      {b.young > 0 ? <p className="muted">{countOf(b.young, 'younger upload')} left alone: a backup may still be running.</p> : null}
+      {b.young > 0 ? <p className="muted">{countOf(b.young, 'younger upload')} left alone: a backup may still be running (set “Older than” to 0 if none is).</p> : null}
     </div>
   );
 }
