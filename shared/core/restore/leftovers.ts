@@ -7,7 +7,7 @@
  * that is in use) or younger than `minAgeMs` is taken to belong to a restore still running.
  */
 import { lstat, readdir, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type pg from 'pg';
 import { classifyPgError, connectAdmin, quoteIdent } from '../pg/connection';
 import { defaultOdooDataDir } from './targets';
@@ -126,6 +126,7 @@ export async function removeLeftovers(pgUrl: string | undefined, leftovers: read
       try {
         if (l.kind === 'database') {
           if (!LEFTOVER_DB_PATTERN.test(l.name)) throw new Error('not a temporary database name of this app');
+          await keepLoneOldDatabase(admin!, l.name);
           await admin!.query(`DROP DATABASE IF EXISTS ${quoteIdent(l.name)}`);
         } else {
           if (!LEFTOVER_FOLDER_PATTERN.test(basename(l.name)) || basename(join(l.name, '..')) !== 'filestore') {
@@ -133,6 +134,7 @@ export async function removeLeftovers(pgUrl: string | undefined, leftovers: read
           }
           const s = await lstat(l.name);
           if (!s.isDirectory()) throw new Error('not a folder');
+          await keepLoneOldFolder(l.name);
           await rm(l.name, { recursive: true, force: true });
         }
         result.removed.push(l);
@@ -144,6 +146,27 @@ export async function removeLeftovers(pgUrl: string | undefined, leftovers: read
     await admin?.end().catch(() => undefined);
   }
   return result;
+}
+
+/**
+ * Refuses to drop `bd_old_<id>_<db>` while `<db>` does not exist: it is the previous database,
+ * put aside by a replace that was stopped before the new one took its name — the only copy left.
+ */
+async function keepLoneOldDatabase(admin: pg.Client, name: string): Promise<void> {
+  const m = /^bd_old_[0-9a-f]{8}_/.exec(name);
+  if (!m) return;
+  const db = name.slice(m[0].length);
+  if (((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount ?? 0) > 0) return;
+  throw new Error(`kept: it is the previous "${db}", put aside by a restore that was stopped, and no database "${db}" exists; rename it back: ALTER DATABASE ${quoteIdent(name)} RENAME TO ${quoteIdent(db)}`);
+}
+
+/** Likewise for `.bd-old-<id>-<db>` while the filestore folder `<db>` beside it does not exist. */
+async function keepLoneOldFolder(path: string): Promise<void> {
+  const m = /^\.bd-old-[0-9a-f]{8}-/.exec(basename(path));
+  if (!m) return;
+  const original = join(dirname(path), basename(path).slice(m[0].length));
+  if (await lstat(original).then(() => true, () => false)) return;
+  throw new Error(`kept: it is the previous filestore of "${basename(original)}", put aside by a restore that was stopped, and ${original} does not exist; rename it back to ${original}`);
 }
 
 /** A one-line warning naming the leftovers, for the restore preflight (each face adds how to remove them: `leftoversFound`). */

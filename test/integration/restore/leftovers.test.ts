@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileSource } from '../../../shared/core/archive';
 import { silentContext } from '../../../shared/core/jobs/job';
-import { restoreBackup } from '../../../shared/core/restore';
+import { findLeftovers, removeLeftovers, restoreBackup } from '../../../shared/core/restore';
 import { Desk } from '../../../shared/core/desk';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { psql, startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
@@ -188,4 +188,22 @@ describe('leftovers of interrupted restores', () => {
     expect(r.stderr).toMatch(/must not contain a password/);
     expect(r.stdout + r.stderr).not.toContain('s3cret');
   }, 30_000);
+
+  it('keeps a database or filestore put aside by a replace whose new one never took the name: the only copy left, to be renamed back', async () => {
+    await psql(cluster.url, 'CREATE DATABASE bd_old_1111aaaa_gone');
+    const aside = join(dataDir, 'filestore', '.bd-old-1111aaaa-gone');
+    await mkdir(join(aside, 'ab'), { recursive: true });
+    const found = (await findLeftovers(cluster.url, dataDir, { minAgeMs: 0 })).filter((l) => l.name.includes('1111aaaa'));
+    expect(found.map((l) => l.kind).sort()).toEqual(['database', 'folder']);
+    const r = await removeLeftovers(cluster.url, found);
+    expect(r.removed).toEqual([]);
+    expect(r.failed.map((f) => f.error).sort()).toEqual([
+      `kept: it is the previous "gone", put aside by a restore that was stopped, and no database "gone" exists; rename it back: ALTER DATABASE "bd_old_1111aaaa_gone" RENAME TO "gone"`,
+      `kept: it is the previous filestore of "gone", put aside by a restore that was stopped, and ${join(dataDir, 'filestore', 'gone')} does not exist; rename it back to ${join(dataDir, 'filestore', 'gone')}`,
+    ]);
+    expect(await databases()).toContain('bd_old_1111aaaa_gone');
+    expect(existsSync(join(aside, 'ab'))).toBe(true);
+    await psql(cluster.url, 'DROP DATABASE bd_old_1111aaaa_gone');
+    await rm(aside, { recursive: true });
+  });
 });
