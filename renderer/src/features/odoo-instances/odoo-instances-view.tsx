@@ -74,7 +74,7 @@ function AddInstance({ onAdded }: { onAdded: () => void }) {
     );
   };
   return (
-    <form className="card" aria-label="Add an Odoo instance" onSubmit={(e) => (e.preventDefault(), add())}>
+    <form className="card form-card" aria-label="Add an Odoo instance" onSubmit={(e) => (e.preventDefault(), add())}>
       <h3>Add an Odoo instance</h3>
       <Field label="Name" htmlFor={ids.name} help="Letters, digits, “_”, “.” or “-”.">
         <input id={ids.name} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="production" />
@@ -315,9 +315,11 @@ export function OdooInstancesView({ restoreHere }: { restoreHere?: RestoreHerePr
   useEffect(load, [load]);
   return (
     <div className="screen">
-      <header className="screen-head">
-        <h2>Odoo instances</h2>
-        <p className="muted">Running Odoo servers reached through their database manager: restore a backup into them, back up, duplicate and drop their databases.</p>
+      <header className="screen-header">
+        <div>
+          <h1>Odoo instances</h1>
+          <p className="muted">Running Odoo servers reached through their database manager: restore a backup into them, back up, duplicate and drop their databases.</p>
+        </div>
       </header>
       <ErrorMessage error={error} onRetry={load} />
       {list?.map((i) => <InstanceCard key={i.name} inst={i} here={restoreHere} onRemoved={load} />)}
