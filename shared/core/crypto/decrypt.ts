@@ -366,3 +366,17 @@ export async function decryptToFile(
     throw toAppError(err);
   }
 }
+
+/**
+ * A damaged-content error (`Integrity`: a zip CRC, a dump that breaks off) found in data that was
+ * decrypted on the way, said as what it is: OpenPGP streams the plaintext and checks its own
+ * integrity only at the message's end, so a damaged encrypted file shows first as damaged content.
+ */
+export function damagedWhileDecrypted(e: AppError, encrypted: boolean): AppError {
+  if (!encrypted || e.kind !== 'Integrity' || /OpenPGP|decrypt/i.test(e.message)) return e;
+  return new AppError('Integrity', `${e.message.replace(/\.?$/, '.')} The backup was decrypted on the way, so the encrypted file itself is damaged or was altered.`, {
+    hint: e.hint ?? 'Download it again, or restore another backup.',
+    cause: e,
+    ...(e.details ? { details: e.details } : {}),
+  });
+}

@@ -4,7 +4,7 @@
  */
 import { sniff, type EncryptionInfo } from './packets';
 
-export { decryptStream, decryptToFile, type DecryptKeys } from './decrypt';
+export { damagedWhileDecrypted, decryptStream, decryptToFile, type DecryptKeys } from './decrypt';
 export { encryptStream, type EncryptOptions } from './encrypt';
 export { readPrivateKeyFile } from './keys';
 export type { EncryptionInfo, EncryptionMethod } from './packets';

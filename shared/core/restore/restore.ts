@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type pg from 'pg';
+import { damagedWhileDecrypted } from '../crypto';
 import { cancelledError, toAppError } from '../errors';
 import type { JobContext, JobProgress } from '../jobs/job';
 import { phaseThrottle } from '../jobs/phase-throttle';
@@ -62,11 +63,13 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
   const run = newRun(opts, ctx, dataDir);
   const { staging, signal } = run;
   const stopListening = onAbort(signal, () => staging.abort());
+  let encrypted = false;
   try {
     run.report({ phase: 'preflight', label: 'Checking the target' }, true);
     run.check();
     // Open (and, when encrypted, start decrypting: a wrong passphrase fails here) before creating anything.
     const desc = await describeBackup(opts.source, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal, warn: run.warn, onStream: (s) => staging.streams.push(s), measureFilestore: opts.filestore });
+    encrypted = desc.encrypted;
     staging.admin = await connectAdmin(opts.pgUrl);
     const server = await preflight(run, staging.admin, desc, dataDir);
     const result = await loadAndSwap(run, staging.admin, server, desc);
@@ -75,7 +78,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     return { ...result, durationMs: Date.now() - started };
   } catch (err) {
     stopListening();
-    const e = signal.aborted ? cancelledError('The restore') : toAppError(err);
+    const e = signal.aborted ? cancelledError('The restore') : damagedWhileDecrypted(toAppError(err), encrypted);
     await staging.rollBack(ctx);
     throw e;
   } finally {

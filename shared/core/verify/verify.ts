@@ -14,7 +14,7 @@ import { parseDumpHeader } from '../archive/dump-header';
 import { filestorePath } from '../archive/odoo-zip';
 import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
 import { readZipStream } from '../archive/zip-stream';
-import type { DecryptKeys } from '../crypto';
+import { damagedWhileDecrypted, type DecryptKeys } from '../crypto';
 import { AppError, throwIfAborted } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { readPgRestoreSql } from '../pg/pg-restore-sql';
@@ -41,7 +41,9 @@ export async function verifyBackup(source: BackupSource | MultiPartBackup, opts:
   const report = (): void => ctx.progress({ phase: 'verify', label: 'Reading the backup', done: opened.rawBytes(), ...(main.size !== undefined ? { total: main.size } : {}), unit: 'bytes' });
   const timer = setInterval(report, 250);
   try {
-    const findings = await readAll(main, opened, multi, ctx.signal);
+    const findings = await readAll(main, opened, multi, ctx.signal).catch((err: unknown) => {
+      throw err instanceof AppError ? damagedWhileDecrypted(err, opened.encrypted) : err;
+    });
     report(); // the end, which the timer may have missed
     const checksum = hash ? { expected: opts.expectedSha256!.toLowerCase(), actual: await restOfHash(opened, hash) } : undefined;
     return judge({ ...findings, name: source.name, encrypted: opened.encrypted, ...(checksum ? { checksum } : {}) });

@@ -135,9 +135,12 @@ describe('restore of encrypted backups', () => {
     await writeFile(join(work, 'tampered.gpg'), tampered);
     const e1 = (await restoreBackup(opts(join(work, 'tampered.gpg'), { decrypt: { passphrase: PASS } }), silentContext()).catch((e: unknown) => e)) as AppError;
     expect(['Integrity']).toContain(e1.kind);
+    // Whatever broke first in the decrypted data, it is the encrypted file that is damaged: said so.
+    expect(e1.message).toMatch(/^tampered\.gpg is corrupt: CRC-32 mismatch in "[^"]+"\. The backup was decrypted on the way, so the encrypted file itself is damaged or was altered\.$/);
     await writeFile(join(work, 'truncated.gpg'), bytes.subarray(0, Math.floor(bytes.length * 0.9)));
     const e2 = (await restoreBackup(opts(join(work, 'truncated.gpg'), { decrypt: { passphrase: PASS } }), silentContext()).catch((e: unknown) => e)) as AppError;
     expect(e2.kind).toBe('Integrity');
+    expect(e2.message).toMatch(/OpenPGP|truncated|decrypted on the way, so the encrypted file itself is damaged or was altered\.$/);
     expect(await leftovers()).toEqual(before);
   });
 });
