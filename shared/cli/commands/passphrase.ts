@@ -1,4 +1,5 @@
 /** Shared `--passphrase-file` / `--passphrase-env` / `--remember-passphrase` handling (passphrases never come from argv). */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError, type CliContext } from '../context';
 import { readPassphrase } from '../passphrase-sources';
@@ -33,6 +34,10 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
   }
   if (opts.passphraseEnv !== undefined && ctx.io.env[opts.passphraseEnv] === undefined) {
     throw new UsageError(`Environment variable ${opts.passphraseEnv} is not set.`, `Set ${opts.passphraseEnv} to the passphrase, or use --passphrase-file.`);
+  }
+  // A flag that points at nothing is a usage error, whichever flag it is.
+  if (opts.passphraseFile !== undefined && !existsSync(opts.passphraseFile)) {
+    throw new UsageError(`Passphrase file not found: ${opts.passphraseFile}`, 'Check the path given to --passphrase-file.');
   }
   const prompt = required && ctx.io.stdin.isTTY ? (q: string) => (confirm ? promptNewPassphrase(ctx, q) : ctx.prompt(q)) : undefined;
   const pw = await readPassphrase(

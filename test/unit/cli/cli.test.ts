@@ -194,9 +194,12 @@ describe('exit statuses and streams', () => {
     const noPw = await cli(['restore', 'x.zip.gpg', '--db', 'ok_name']);
     expect(noPw.code).toBe(2);
     expect(noPw.err).toMatch(/passphrase/);
+    // A --passphrase-file that points at nothing is a usage error, like an unset --passphrase-env.
     const badFile = await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-file', join(tmp, 'none')]);
-    expect(badFile.code).toBe(1);
+    expect(badFile.code).toBe(2);
     expect(badFile.err).toMatch(/Passphrase file not found/);
+    expect((await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-env', 'BD_TEST_SURELY_UNSET'])).code).toBe(2);
+    expect((await cli(['restore', 'x.zip', '--db', 'a'.repeat(64)])).code).toBe(2);
   });
 
   it('an encrypted backup without a passphrase (and no terminal) is the same usage error for restore, verify and drill, before any work', async () => {
