@@ -9,20 +9,26 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { BackupEntry, Catalog } from '../../contract/api';
 import { writeFileAtomic } from '../util/atomic-file';
+import { GENERIC_WARNING } from './parse';
 
 /** Facts remembered about one backup. */
 export interface BackupFacts {
+  /** The database the backup holds, as its manifest or dump names it (a generic file name only guesses it). */
+  readonly database?: string;
   readonly odooVersion?: string;
   readonly pgVersion?: string;
   /** False when the backup's attachments are partly in object storage only (inspect's attachments report). */
   readonly selfContained?: boolean;
 }
 
-const factsSchema = z.object({ odooVersion: z.string().optional(), pgVersion: z.string().optional(), selfContained: z.boolean().optional(), at: z.string() });
+const factsSchema = z.object({ database: z.string().optional(), odooVersion: z.string().optional(), pgVersion: z.string().optional(), selfContained: z.boolean().optional(), at: z.string() });
 const fileSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), factsSchema) });
 
 /** The catalog warning of a backup known not to hold all its attachments. */
 export const NOT_SELF_CONTAINED = 'Not self-contained: some attachments are only in object storage (S3/Swift), not in this backup.';
+
+/** The generic-name warning once inspect has read the database's name in the backup. */
+export const GENERIC_KNOWN_WARNING = 'The name follows no known convention: the database is the one its contents name, and the date is the file\u2019s modification time.';
 
 /** How many backups the cache remembers (oldest forgotten first). */
 export const FACTS_CACHE_LIMIT = 20_000;
@@ -58,13 +64,14 @@ export class BackupFactsCache {
 
   /** Remembers facts about the backup `ref` of `size` bytes (only the fields given). */
   async remember(ref: string, size: number, facts: BackupFacts): Promise<void> {
-    if (!facts.odooVersion && !facts.pgVersion && facts.selfContained === undefined) return;
+    if (!facts.database && !facts.odooVersion && !facts.pgVersion && facts.selfContained === undefined) return;
     const map = await this.load();
     const k = keyOf(ref, size);
     const prev = map.get(k);
     map.delete(k); // re-insert: Map order is our age order
     map.set(k, {
       ...prev,
+      ...(facts.database ? { database: facts.database } : {}),
       ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
       ...(facts.pgVersion ? { pgVersion: facts.pgVersion } : {}),
       ...(facts.selfContained !== undefined ? { selfContained: facts.selfContained } : {}),
@@ -85,7 +92,7 @@ export class BackupFactsCache {
   async lookup(ref: string, size: number): Promise<BackupFacts | undefined> {
     const f = (await this.load()).get(keyOf(ref, size));
     return f
-      ? { ...(f.odooVersion ? { odooVersion: f.odooVersion } : {}), ...(f.pgVersion ? { pgVersion: f.pgVersion } : {}), ...(f.selfContained !== undefined ? { selfContained: f.selfContained } : {}) }
+      ? { ...(f.database ? { database: f.database } : {}), ...(f.odooVersion ? { odooVersion: f.odooVersion } : {}), ...(f.pgVersion ? { pgVersion: f.pgVersion } : {}), ...(f.selfContained !== undefined ? { selfContained: f.selfContained } : {}) }
       : undefined;
   }
 
@@ -98,6 +105,10 @@ export class BackupFactsCache {
       if (!f) return b;
       let out = b;
       if (!b.odooVersion && f.odooVersion) out = { ...out, odooVersion: f.odooVersion };
+      // A name in no known convention only guessed the database: what inspect read in the backup replaces the guess.
+      if (b.convention === 'generic' && f.database && f.database !== b.database) {
+        out = { ...out, database: f.database, warnings: (out.warnings ?? []).map((w) => (w === GENERIC_WARNING ? GENERIC_KNOWN_WARNING : w)) };
+      }
       if (f.selfContained !== undefined && b.selfContained === undefined) {
         out = { ...out, selfContained: f.selfContained };
         if (!f.selfContained) out = { ...out, warnings: [...(out.warnings ?? []), NOT_SELF_CONTAINED] };

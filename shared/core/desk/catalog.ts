@@ -37,11 +37,12 @@ export class CatalogService implements AreaApi<typeof catalogMethods> {
    * Remembers facts learned about a backup on a storage, keyed like its catalog entry (ref and
    * size); local files are not cached. A cache that cannot be written only costs a log line.
    */
-  async rememberFacts(r: ResolvedBackup, facts: { odooVersion?: string | undefined; pgVersion?: string | undefined; selfContained?: boolean | undefined }): Promise<void> {
+  async rememberFacts(r: ResolvedBackup, facts: { database?: string | undefined; odooVersion?: string | undefined; pgVersion?: string | undefined; selfContained?: boolean | undefined }): Promise<void> {
     const k = factsKey(r);
     if (!k) return;
     try {
       await this.facts.remember(k.ref, k.size, {
+        ...(facts.database ? { database: facts.database } : {}),
         ...(facts.odooVersion ? { odooVersion: facts.odooVersion } : {}),
         ...(facts.pgVersion ? { pgVersion: facts.pgVersion } : {}),
         ...(facts.selfContained !== undefined ? { selfContained: facts.selfContained } : {}),
@@ -85,7 +86,7 @@ export class CatalogService implements AreaApi<typeof catalogMethods> {
         (info) => info.encrypted === true,
       ),
     );
-    await this.rememberFacts(r, { odooVersion: result.odooVersion, pgVersion: result.pgVersion, selfContained: result.attachments?.selfContained });
+    await this.rememberFacts(r, { database: result.database, odooVersion: result.odooVersion, pgVersion: result.pgVersion, selfContained: result.attachments?.selfContained });
     const warnings = [...(notRemembered ? [notRemembered] : []), ...(result.warnings ?? []), ...(r.entry?.warnings ?? [])];
     return { ...result, ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}) };
   }

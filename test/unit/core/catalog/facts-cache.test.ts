@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackupEntry, Catalog } from '../../../../shared/contract/api';
-import { BackupFactsCache, NOT_SELF_CONTAINED } from '../../../../shared/core/catalog/facts-cache';
+import { BackupFactsCache, GENERIC_KNOWN_WARNING, NOT_SELF_CONTAINED } from '../../../../shared/core/catalog/facts-cache';
+import { GENERIC_WARNING } from '../../../../shared/core/catalog/parse';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -28,6 +29,21 @@ describe('BackupFactsCache', () => {
     const out = await fresh.annotate(catalog([entry('box:acme_2024.zip', 1234), entry('box:other.zip', 99)]));
     expect(out.backups.map((b) => b.odooVersion)).toEqual(['16.0', undefined]);
     expect(await fresh.lookup('box:acme_2024.zip', 1234)).toEqual({ odooVersion: '16.0', pgVersion: '15.0' });
+  });
+
+  it('a file whose name follows no convention gets the database its contents name, once inspected; a named one keeps its own', async () => {
+    const h = await home();
+    const c = BackupFactsCache.forHome(h);
+    await c.remember('nas:acme17_zip.zip', 5000, { database: 'acme17', odooVersion: '17.0' });
+    await c.remember('nas:shop_2024-01-01_00-00-00.zip', 6000, { database: 'other' });
+    const out = await BackupFactsCache.forHome(h).annotate(
+      catalog([
+        entry('nas:acme17_zip.zip', 5000, { database: 'acme17_zip', convention: 'generic', warnings: [GENERIC_WARNING] }),
+        entry('nas:shop_2024-01-01_00-00-00.zip', 6000, { database: 'shop' }),
+      ]),
+    );
+    expect(out.backups[0]).toMatchObject({ database: 'acme17', odooVersion: '17.0', warnings: [GENERIC_KNOWN_WARNING] });
+    expect(out.backups[1]!.database).toBe('shop');
   });
 
   it('gives no stale facts to a different object under the same name (size differs)', async () => {
