@@ -287,7 +287,7 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(screen.getByTestId('restore-amount')).toHaveTextContent('12 MB read');
     act(() => fake.emit('job:update', snap('job-1', { progress: { phase: 'indexes', label: 'Building indexes and constraints', done: 3, unit: 'items' } })));
     expect(screen.getByRole('progressbar', { name: 'Restore progress: Building indexes and constraints' })).not.toHaveAttribute('aria-valuenow');
-    expect(screen.getByTestId('restore-amount')).toHaveTextContent('3 done');
+    expect(screen.getByTestId('restore-amount')).toHaveTextContent('3 indexes and keys built');
     expect(screen.getByTestId('restore-amount')).not.toHaveTextContent('30 MB');
     const phases = screen.getAllByRole('listitem').map((li) => li.textContent);
     expect(phases).toContain('✓ Loading the database');

@@ -674,10 +674,12 @@ function RestoreProgress({
 }
 
 /** How far a phase got: "10 MB of 100 MB", "1 of 2", or without a total "12 MB read" / "3 done". */
-export function progressAmount(p: { done?: number | undefined; total?: number | undefined; unit?: 'bytes' | 'items' | undefined }): string {
+export function progressAmount(p: { phase?: string; done?: number | undefined; total?: number | undefined; unit?: 'bytes' | 'items' | undefined }): string {
   if (p.done === undefined) return '';
   if (p.unit === 'bytes') return p.total ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${formatBytes(p.done)} read`;
-  return p.total ? `${p.done} of ${p.total}` : `${p.done} done`;
+  // Index and key builds come without a total: say what was counted.
+  const what = p.phase === 'indexes' ? ' indexes and keys built' : ' done';
+  return p.total ? `${p.done} of ${p.total}` : `${p.done}${what}`;
 }
 
 /** Odoo left a half-built database behind: say so and offer to drop it (typed confirmation). */
