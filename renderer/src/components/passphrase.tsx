@@ -61,6 +61,14 @@ export function NewPassphraseFields(props: { value: string; again: string; onCha
           The two passphrases differ.
         </p>
       ) : null}
+      {props.value !== '' && props.value.length < SHORT_PASSPHRASE ? (
+        <p className="warning small" data-testid="passphrase-short">
+          A passphrase this short can be guessed by anyone who gets a copy of the backups: use {SHORT_PASSPHRASE} characters or more, e.g. a few unrelated words.
+        </p>
+      ) : null}
     </>
   );
 }
+
+/** Below this length a new passphrase gets a warning (not a refusal: it is the user's call). */
+const SHORT_PASSPHRASE = 10;

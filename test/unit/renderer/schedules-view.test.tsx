@@ -212,7 +212,11 @@ describe('ScheduleEditor: format, names, filestore and encryption', () => {
     const save = screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
     await userEvent.click(screen.getByLabelText("Encrypt with a passphrase (OpenPGP; stored for this job with the app's other secrets)"));
     expect(save.disabled).toBe(true); // no passphrase yet
-    await userEvent.type(screen.getByLabelText('Passphrase'), 'long secret');
+    // A short passphrase is warned about as it is typed (not refused).
+    await userEvent.type(screen.getByLabelText('Passphrase'), 'long');
+    expect(screen.getByTestId('passphrase-short')).toHaveTextContent(/can be guessed .* 10 characters or more/);
+    await userEvent.type(screen.getByLabelText('Passphrase'), ' secret');
+    expect(screen.queryByTestId('passphrase-short')).toBeNull();
     await userEvent.type(screen.getByLabelText('Repeat the passphrase'), 'long secreT');
     expect(screen.getByRole('alert')).toHaveTextContent('The two passphrases differ.');
     expect(save.disabled).toBe(true);
