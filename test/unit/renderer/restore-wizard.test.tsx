@@ -90,6 +90,19 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(fake.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ db: 'prod', target: { type: 'odoo', instance: 'erp' }, replace: true });
   });
 
+  it('a custom-format dump: no filestore to choose, said before the restore; the summary says the backup has none', async () => {
+    const user = userEvent.setup();
+    setup([], { ...SOURCE, format: 'dump' });
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(screen.getByTestId('dump-no-filestore')).toHaveTextContent('it holds the database only');
+    expect(screen.queryByText('Database only')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(screen.getByText('None in this backup (a PostgreSQL dump holds the database only)')).toBeInTheDocument();
+  });
+
   it('opened from an Odoo instance for a new database: the backup\'s name, nothing to replace', async () => {
     const user = userEvent.setup();
     setup(['prod'], SOURCE, { instance: 'erp' });

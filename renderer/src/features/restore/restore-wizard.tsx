@@ -367,7 +367,12 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
               <span className="muted block">Switches off outgoing mail servers, scheduled actions and backup schedules in the copy, so it cannot e-mail customers or run jobs.</span>
             </span>
           </label>
-          {target?.type === 'odoo' ? null : (
+          {target?.type === 'odoo' ? null : initial.format === 'dump' ? (
+            // A custom-format dump holds the database only: nothing to choose, and the consequence said before the restore.
+            <p className="warning" data-testid="dump-no-filestore">
+              This backup is a PostgreSQL dump: it holds the database only. Attachments kept in the filestore will be missing unless you copy that filestore to the new database’s folder yourself.
+            </p>
+          ) : (
             <label className="choice">
               <input type="checkbox" checked={!filestore} onChange={(e) => setFilestore(!e.target.checked)} />
               <span>
@@ -461,7 +466,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
             ) : (
               <>
                 <dt>Filestore</dt>
-                <dd>{filestore ? `Restored${dataDir ? ` to ${dataDir}/filestore/${name}` : ''}` : 'Skipped (database only)'}</dd>
+                <dd>{initial.format === 'dump' ? 'None in this backup (a PostgreSQL dump holds the database only)' : filestore ? `Restored${dataDir ? ` to ${dataDir}/filestore/${name}` : ''}` : 'Skipped (database only)'}</dd>
               </>
             )}
             {ownerApplies ? (
