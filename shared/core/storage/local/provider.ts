@@ -253,7 +253,8 @@ async function commitFile(tmp: string, path: string, ifAbsent: boolean, key: str
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
+    // A file system without hard links (FAT, some network mounts) says so in one of these.
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS'].includes(code ?? '')) throw err;
   }
   if (await stat(path).then(() => true, () => false)) throw new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
   await rename(tmp, path);
