@@ -374,7 +374,7 @@ export async function decryptToFile(
  */
 export function damagedWhileDecrypted(e: AppError, encrypted: boolean): AppError {
   if (!encrypted || e.kind !== 'Integrity' || /OpenPGP|decrypt/i.test(e.message)) return e;
-  return new AppError('Integrity', `${e.message.replace(/\.?$/, '.')} The backup was decrypted on the way, so the encrypted file itself is damaged or was altered.`, {
+  return new AppError('Integrity', `${e.message.replace(/\.?$/, '.')} It was found in data decrypted on the way: the encrypted file may be damaged or altered (OpenPGP checks that only at the message's end).`, {
     hint: e.hint ?? 'Download it again, or restore another backup.',
     cause: e,
     ...(e.details ? { details: e.details } : {}),

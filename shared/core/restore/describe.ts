@@ -10,9 +10,9 @@ import type { BackupSource, MultiPartBackup } from '../archive/source';
 import type { ZipDirEntry } from '../archive/zip-dir-entry';
 import { zipDirectory, zipFilestoreSize, type FilestoreSize } from '../archive/inspect';
 import { readZipStream, type ZipStreamEntry } from '../archive/zip-stream';
-import type { DecryptKeys } from '../crypto';
+import { damagedWhileDecrypted, type DecryptKeys } from '../crypto';
 import { AppError, isAppError } from '../errors';
-import { openBackup, peekStream } from './open-backup';
+import { openBackup, peekStream, type OpenedBackup } from './open-backup';
 
 /** What the head of an SQL dump says (plain `.sql`, or `dump.sql` in a zip). */
 export interface SqlHead {
@@ -74,6 +74,21 @@ export async function describeBackup(
   const main = multi ? multi.dump : (source as BackupSource);
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: opts.signal });
   opts.onStream(opened.stream);
+  try {
+    return await describeOpened(main, multi, opened, opts);
+  } catch (err) {
+    // Damage found while peeking into decrypted data is the encrypted file's.
+    throw err instanceof AppError ? damagedWhileDecrypted(err, opened.encrypted) : err;
+  }
+}
+
+/** The description of a backup once opened (and decrypting). */
+async function describeOpened(
+  main: BackupSource,
+  multi: MultiPartBackup | undefined,
+  opened: OpenedBackup,
+  opts: { signal: AbortSignal; warn: (m: string) => void; onStream: (s: Readable) => void; measureFilestore?: boolean },
+): Promise<BackupDescription> {
   const directory = multi ? undefined : await seekableZipDirectory(main, opened, opts.signal, opts.warn);
   const fs = opts.measureFilestore ? await measureFilestore(multi, directory, opts.signal) : undefined;
   const base = {

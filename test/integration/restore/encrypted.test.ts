@@ -136,11 +136,12 @@ describe('restore of encrypted backups', () => {
     const e1 = (await restoreBackup(opts(join(work, 'tampered.gpg'), { decrypt: { passphrase: PASS } }), silentContext()).catch((e: unknown) => e)) as AppError;
     expect(['Integrity']).toContain(e1.kind);
     // Whatever broke first in the decrypted data, it is the encrypted file that is damaged: said so.
-    expect(e1.message).toMatch(/^tampered\.gpg is corrupt: CRC-32 mismatch in "[^"]+"\. The backup was decrypted on the way, so the encrypted file itself is damaged or was altered\.$/);
+    // (The zip is made anew each run, so where the flip lands, and what breaks first, varies.)
+    expect(e1.message).toMatch(/^The encrypted backup (failed|is damaged)|^tampered\.gpg .+\. It was found in data decrypted on the way: the encrypted file may be damaged or altered \(OpenPGP checks that only at the message's end\)\.$/);
     await writeFile(join(work, 'truncated.gpg'), bytes.subarray(0, Math.floor(bytes.length * 0.9)));
     const e2 = (await restoreBackup(opts(join(work, 'truncated.gpg'), { decrypt: { passphrase: PASS } }), silentContext()).catch((e: unknown) => e)) as AppError;
     expect(e2.kind).toBe('Integrity');
-    expect(e2.message).toMatch(/OpenPGP|truncated|decrypted on the way, so the encrypted file itself is damaged or was altered\.$/);
+    expect(e2.message).toMatch(/^The encrypted backup (failed|is damaged)|found in data decrypted on the way/);
     expect(await leftovers()).toEqual(before);
   });
 });
