@@ -153,8 +153,8 @@ export async function removeLeftovers(pgUrl: string | undefined, leftovers: read
  * put aside by a replace that was stopped before the new one took its name — the only copy left.
  */
 async function keepLoneOldDatabase(admin: pg.Client, name: string): Promise<void> {
-  const m = /^bd_old_[0-9a-f]{8}_/.exec(name);
-  if (!m) return;
+  const m = LEFTOVER_DB_PATTERN.exec(name);
+  if (m?.[1] !== 'old') return;
   const db = name.slice(m[0].length);
   if (((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount ?? 0) > 0) return;
   throw new Error(`kept: it is the previous "${db}", put aside by a restore that was stopped, and no database "${db}" exists; rename it back: ALTER DATABASE ${quoteIdent(name)} RENAME TO ${quoteIdent(db)}`);
@@ -162,8 +162,8 @@ async function keepLoneOldDatabase(admin: pg.Client, name: string): Promise<void
 
 /** Likewise for `.bd-old-<id>-<db>` while the filestore folder `<db>` beside it does not exist. */
 async function keepLoneOldFolder(path: string): Promise<void> {
-  const m = /^\.bd-old-[0-9a-f]{8}-/.exec(basename(path));
-  if (!m) return;
+  const m = LEFTOVER_FOLDER_PATTERN.exec(basename(path));
+  if (m?.[1] !== 'old') return;
   const original = join(dirname(path), basename(path).slice(m[0].length));
   if (await lstat(original).then(() => true, () => false)) return;
   throw new Error(`kept: it is the previous filestore of "${basename(original)}", put aside by a restore that was stopped, and ${original} does not exist; rename it back to ${original}`);

@@ -18,6 +18,7 @@
  *   wrappers (`storage/wrappers/`), never inside a provider.
  * - Optional methods exist exactly when `capabilities` says so; the conformance suite checks.
  */
+import { AppError } from '../errors';
 import type { Readable } from 'node:stream';
 import type { ZodType } from 'zod';
 import type { Logger } from '../util/logger';
@@ -226,4 +227,9 @@ export interface ProviderFactory<C> {
   create(config: C, secretScope: string, deps: ProviderDeps): Promise<StorageProvider>;
   /** A short description of where the storage points, for lists and logs (never secrets). */
   describe(config: C): string;
+}
+
+/** `Conflict` of a write with `ifAbsent` that found `key` taken: the one message every provider gives. */
+export function keyTakenError(key: string): AppError {
+  return new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
 }

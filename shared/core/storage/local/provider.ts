@@ -11,7 +11,8 @@ import { dirname, join, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, throwIfAborted } from '../../errors';
-import type { CallOptions, Capabilities, ListOptions, ObjectInfo, ReadOptions, StorageProvider, StorageTemporaries, WriteOptions } from '../provider';
+import { keyTakenError, type CallOptions, type Capabilities, type ListOptions, type ObjectInfo, type ReadOptions, type StorageProvider, type StorageTemporaries, type WriteOptions } from '../provider';
+import { pathExists } from '../../util/fs';
 import { classifyFsError } from './errors';
 import { localTemporaries } from './temporaries';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
@@ -252,10 +253,10 @@ async function commitFile(tmp: string, path: string, ifAbsent: boolean, key: str
     return;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
+    if (code === 'EEXIST') throw keyTakenError(key);
     // A file system without hard links (FAT, some network mounts) says so in one of these.
     if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS'].includes(code ?? '')) throw err;
   }
-  if (await stat(path).then(() => true, () => false)) throw new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
+  if (await pathExists(path)) throw keyTakenError(key);
   await rename(tmp, path);
 }

@@ -22,7 +22,7 @@ import SftpClient from 'ssh2-sftp-client';
 import type { ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { AppError, cancelledError, throwIfAborted } from '../../errors';
 import { nullLogger, type Logger } from '../../util/logger';
-import type { CallOptions, Capabilities, ListOptions, ObjectInfo, ReadOptions, StorageProvider, StorageTemporaries, TemporaryObject, WriteOptions } from '../provider';
+import { keyTakenError, type CallOptions, type Capabilities, type ListOptions, type ObjectInfo, type ReadOptions, type StorageProvider, type StorageTemporaries, type TemporaryObject, type WriteOptions } from '../provider';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 import { guardReadStream } from '../wrappers/streams';
 import type { SftpConfig } from './config';
@@ -419,7 +419,7 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
       await call<void>((cb) => c.sftp.rename(tmp, finalPath, cb));
     } catch (err) {
       const exists = await call<unknown>((cb) => c.sftp.lstat(finalPath, cb)).then(() => true, () => false);
-      if (exists) throw new AppError('Conflict', `"${key}" already exists; it was not replaced.`);
+      if (exists) throw keyTakenError(key);
       throw err;
     }
   }
