@@ -41,6 +41,7 @@ export const SUITE_STEPS = [
   'round-trip-large',
   'overwrite',
   'if-absent',
+  'before-commit',
   'ranged-read',
   'list-paged',
   'names',
@@ -119,6 +120,25 @@ export function bodyOf(data: Buffer, chunkSize = 256 * 1024): Readable {
       this.push(next);
     },
   });
+}
+
+/** `bodyOf(data)` that records when its consumer asked past the last byte. */
+export function endTracked(data: Buffer, chunkSize = 256 * 1024): Readable & { endReached: boolean } {
+  let pos = 0;
+  const body = new Readable({
+    read() {
+      if (pos >= data.length) {
+        body.endReached = true;
+        this.push(null);
+        return;
+      }
+      const next = data.subarray(pos, pos + chunkSize);
+      pos += next.length;
+      this.push(next);
+    },
+  }) as Readable & { endReached: boolean };
+  body.endReached = false;
+  return body;
 }
 
 /** Reads a stream completely. */
@@ -325,6 +345,41 @@ export function describeStorageProvider(name: string, setup: () => Promise<Provi
         await fx?.assertNoPartialUploads?.();
       },
       () => needsWrite() ?? (opts.ifAbsent ? undefined : 'the storage has no atomic create-only write; backups stat their keys beforehand'),
+    );
+
+    step(
+      'before-commit',
+      'beforeCommit runs once, after the whole body was taken and before the object is visible; when it fails nothing is stored',
+      async () => {
+        const cases = [
+          { name: 'small', data: Buffer.from('a small companion-sized body'), sized: true },
+          { name: 'large', data: large, sized: true },
+          { name: 'large-unsized', data: large, sized: false },
+          { name: 'empty', data: Buffer.alloc(0), sized: false },
+        ];
+        for (const c of cases) {
+          const key = k(`before-commit/${c.name}.bin`);
+          const body = endTracked(c.data);
+          let calls = 0;
+          const beforeCommit = async (): Promise<void> => {
+            calls++;
+            expect(body.endReached, `${c.name}: called before the body's end was reached`).toBe(true);
+            await expectKind(() => p.stat(key), 'NotFound');
+          };
+          const info = await p.write!(key, body, { ...(c.sized ? { size: c.data.length } : {}), beforeCommit });
+          expect(calls, c.name).toBe(1);
+          expect(info.size).toBe(c.data.length);
+          expect(sha(await drain(await p.read(key)))).toBe(sha(c.data));
+          const refusedKey = k(`before-commit/refused-${c.name}.bin`);
+          const refusal = new AppError('Conflict', 'the companion was already there');
+          const err = await expectKind(() => p.write!(refusedKey, endTracked(c.data), { ...(c.sized ? { size: c.data.length } : {}), beforeCommit: () => Promise.reject(refusal) }), 'Conflict');
+          expect(err.message).toContain('the companion was already there');
+          await expectKind(() => p.stat(refusedKey), 'NotFound');
+        }
+        expect((await collect(p.list(k('before-commit/')))).map((o) => o.key).sort()).toEqual(cases.map((c) => k(`before-commit/${c.name}.bin`)).sort());
+        await fx?.assertNoPartialUploads?.();
+      },
+      needsWrite,
     );
 
     step(

@@ -116,6 +116,14 @@ export interface WriteOptions extends CallOptions {
    * is never overwritten); the other storages ignore it (callers stat the key beforehand).
    */
   readonly ifAbsent?: boolean;
+  /**
+   * Called once, after the whole body was taken and stored out of sight, right before the object
+   * becomes visible under `key` (a rename, a multipart completion, an upload session's finish).
+   * When it rejects, nothing is committed, the write's temporaries are removed where the storage
+   * can, and `write` rejects with its error. Backups write their companion here, so that an
+   * archive is never listed without it.
+   */
+  readonly beforeCommit?: () => Promise<void>;
 }
 
 /** A temporary object an interrupted write left behind (hidden from `list`). */

@@ -179,6 +179,7 @@ export class DropboxProvider implements StorageProvider {
       throwIfAborted(signal, `Writing "${key}"`);
       const mode = { '.tag': 'overwrite' as const };
       if (first.length < chunk || (await reader.atEnd())) {
+        await options.beforeCommit?.();
         const m = await this.call(key, signal, async (d) => (await d.filesUpload({ path, mode, contents: first }, { signal })).result);
         options.onProgress?.(first.length);
         return this.toInfo(m, key);
@@ -192,6 +193,7 @@ export class DropboxProvider implements StorageProvider {
         throwIfAborted(signal, `Writing "${key}"`);
         const last = next.length < chunk || (await reader.atEnd());
         if (last) {
+          await options.beforeCommit?.();
           const m = await this.sendChunk(key, signal, sessionId, offset, next, path);
           options.onProgress?.(offset + next.length);
           return this.toInfo(m as files.FileMetadata, key);

@@ -316,6 +316,7 @@ export class GdriveProvider implements StorageProvider {
         throwIfAborted(signal, `Writing "${key}"`);
         const last = data.length < this.o.chunkBytes || (await reader.atEnd());
         md5.update(data);
+        if (last) await options.beforeCommit?.();
         const total = last ? offset + data.length : undefined;
         const done = await this.sendChunk(session, offset, data, total, key, signal);
         offset += data.length;

@@ -204,6 +204,7 @@ export class LocalProvider implements StorageProvider {
       if (options.size !== undefined && options.size !== sent) {
         throw new AppError('Integrity', `Wrote ${sent} bytes to "${key}" but ${options.size} were expected.`);
       }
+      await options.beforeCommit?.();
       await commitFile(tmp, path, options.ifAbsent === true, key);
       const st = await stat(path);
       return { key, size: st.size, modified: st.mtime };

@@ -174,6 +174,7 @@ export function createMemoryProvider(options: MemoryProviderOptions = {}): Stora
     } finally {
       stopListening();
     }
+    await opts.beforeCommit?.();
     assertOpen();
     const data = Buffer.concat(chunks);
     const obj: MemoryObject = { data, modified: new Date(), md5: createHash('md5').update(data).digest('hex') };

@@ -12,6 +12,7 @@
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
@@ -19,6 +20,7 @@ import {
   HeadObjectCommand,
   DeleteObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   type BucketLocationConstraint,
   type HeadObjectCommandOutput,
@@ -271,10 +273,11 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
             return Promise.reject(Object.assign(new Error('The upload was stopped.'), { name: 'AbortError' }));
           }
           const mustFinish = command instanceof CreateMultipartUploadCommand || command instanceof AbortMultipartUploadCommand;
-          const p = (target.send as (c: unknown, o?: object) => Promise<{ UploadId?: string }>)(
-            command,
-            mustFinish ? sendOptions : { ...sendOptions, abortSignal: stop.signal },
-          );
+          const send = (): Promise<{ UploadId?: string }> =>
+            (target.send as (c: unknown, o?: object) => Promise<{ UploadId?: string }>)(command, mustFinish ? sendOptions : { ...sendOptions, abortSignal: stop.signal });
+          // The one request that makes the object visible: a single PUT, or the multipart completion.
+          const commits = command instanceof PutObjectCommand || command instanceof CompleteMultipartUploadCommand;
+          const p = commits && opts.beforeCommit ? opts.beforeCommit().then(send) : send();
           inflight.add(p);
           p.then(
             (r) => {

@@ -455,6 +455,7 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
       // `finish` of the pipelined stream means every byte was acknowledged and the file closed.
       await pipeline(body, counter, ws, ...(signal ? [{ signal }] : []));
       throwIfAborted(signal, `Writing "${key}"`);
+      await opts.beforeCommit?.();
       if (opts.ifAbsent) await renameIfAbsent(c, tmp, finalPath, key);
       else await renameReplacing(c, tmp, finalPath);
     } catch (err) {

@@ -291,22 +291,35 @@ export class SwiftProvider implements StorageProvider {
     const hash = createHash('md5');
     let size = 0;
     let payload: Buffer | AsyncIterable<Uint8Array>;
+    let refused: { error: unknown } | undefined;
     if (Buffer.isBuffer(body)) {
       hash.update(body);
       size = body.length;
       payload = body;
+      await options.beforeCommit?.();
     } else {
+      // The last chunk is held back until `beforeCommit` is done: the PUT ends (and the object
+      // appears) only after it, and a failure there breaks the request off instead.
       payload = (async function* () {
+        let held: Uint8Array | undefined;
         for await (const c of body) {
           hash.update(c);
           size += c.length;
-          yield c;
+          if (held) yield held;
+          held = c;
         }
+        await options.beforeCommit?.().catch((e: unknown) => {
+          refused = { error: e };
+          throw e;
+        });
+        if (held) yield held;
       })();
     }
     const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
     if (Buffer.isBuffer(body)) headers.etag = hash.copy().digest('hex');
-    const res = await this.o.client.request('PUT', objectPath(this.o.container, name), key, { headers, body: payload, ...(signal ? { signal } : {}) });
+    const res = await this.o.client.request('PUT', objectPath(this.o.container, name), key, { headers, body: payload, ...(signal ? { signal } : {}) }).catch((e: unknown) => {
+      throw refused ? refused.error : e;
+    });
     if (!res.ok) await this.o.client.fail(res, key, signal);
     await res.body?.cancel();
     const md5 = hash.digest('hex');
@@ -355,6 +368,7 @@ export class SwiftProvider implements StorageProvider {
       if (options.size !== undefined && size !== options.size) {
         throw new AppError('InvalidInput', `"${key}" was announced as ${options.size} bytes but the data had ${size}.`, { hint: 'The source changed while it was uploaded; try again.' });
       }
+      await options.beforeCommit?.();
       const res = await this.o.client.request('PUT', objectPath(this.o.container, name), key, {
         query: { 'multipart-manifest': 'put' },
         headers: { 'content-type': options.contentType ?? 'application/octet-stream' },
