@@ -3,7 +3,7 @@
  *   source (pg-source.ts: snapshot + pg_dump + filestore → archive.ts, zip-writer.ts)
  *   → encrypt (crypto's OpenPGP, gpg-compatible)
  *   → storage writers (fan-out.ts: one read, every destination at once)
- *   → commit (commit.ts: archive committed only when complete, companion last; layouts.ts)
+ *   → commit (commit.ts: the companion once the archive is stored, then the archive; layouts.ts)
  *   → verify (verify.ts: every referenced filestore file is in the archive).
  * `--cold` wraps it all (cold.ts). A cancel or failure at any point leaves nothing listed.
  */
@@ -13,9 +13,9 @@ import { AppError, cancelledError, serializeError, throwIfAborted, type Serializ
 import type { JobContext } from '../jobs/job';
 import type { BackupResultDto } from '../../contract/backups';
 import { withOdooStopped, type ColdOptions } from './cold';
-import { checkDestination, commitCompanion, writeArchive, type BackupDestination } from './commit';
-import { fanOut, type FanOutSink } from './fan-out';
-import { checkLayout, companionText, layoutKeys, type BackupLayout, type LayoutKeys } from './layouts';
+import { checkDestination, writeBackupTo, type BackupDestination } from './commit';
+import { fanOut, type FanOutSink, type SourceTotals } from './fan-out';
+import { checkLayout, companionText, layoutKeys, type BackupLayout, type CompanionFacts, type LayoutKeys } from './layouts';
 import { type SourceOutput } from './pg-source';
 import { verifyFilestore, type FilestoreVerification } from './verify';
 
@@ -106,6 +106,20 @@ function progressReporter(ctx: JobContext): (bytes: number) => void {
   };
 }
 
+/** What a companion records, from the options, the source and the totals of what was sent. */
+function companionFacts(o: BackupOptions, source: SourceOutput, time: Date, t: SourceTotals): Omit<CompanionFacts, 'storageKind'> {
+  return {
+    db: o.db,
+    time,
+    format: o.format,
+    encrypted: !!o.encrypt,
+    size: t.bytes,
+    sha256: t.sha256,
+    ...(source.odooVersion ? { odooVersion: source.odooVersion } : {}),
+    ...(source.pgVersion ? { pgVersion: source.pgVersion } : {}),
+  };
+}
+
 async function runPipeline(o: BackupOptions, ctx: JobContext, keys: LayoutKeys, time: Date, started: number, warnings: string[]): Promise<BackupResult> {
   ctx.progress({ phase: 'prepare', label: 'Checking the destinations' });
   const { ready, refused } = await preflight(o, keys, ctx.signal);
@@ -114,32 +128,30 @@ async function runPipeline(o: BackupOptions, ctx: JobContext, keys: LayoutKeys, 
   ctx.progress({ phase: 'prepare', label: 'Opening the database snapshot' });
   const source = await o.openSource(ctx);
   warnings.push(...source.notes);
-  let sent;
-  try {
+  let committing = false;
+  const facts = (t: SourceTotals): Omit<CompanionFacts, 'storageKind'> => {
+    if (!committing) ctx.progress({ phase: 'commit', label: 'Writing the companions, then committing', done: t.bytes, total: t.bytes, unit: 'bytes' });
+    committing = true;
+    return companionFacts(o, source, time, t);
+  };
+  let sent;  try {
     const stream = await encrypted(source.stream, o.encrypt, o.layout);
-    const sinks: FanOutSink<unknown>[] = ready.map((d) => ({ name: d.name, write: (body) => writeArchive(d, keys.archive, body, ctx.signal) }));
+    const sinks: FanOutSink<unknown>[] = ready.map((d) => ({
+      name: d.name,
+      write: (body, totals) => writeBackupTo(d, keys, body, totals, (t) => companionText(o.layout, keys, { ...facts(t), storageKind: d.provider.kind }), ctx.signal),
+    }));
     sent = await fanOut(stream, sinks, ctx.signal, progressReporter(ctx));
   } finally {
     await source.close();
   }
   if (sent.sourceError) throw sent.sourceError;
-  ctx.progress({ phase: 'commit', label: 'Writing the companions', done: sent.bytes, total: sent.bytes, unit: 'bytes' });
-  const facts = { db: o.db, time, format: o.format, encrypted: !!o.encrypt, size: sent.bytes, sha256: sent.sha256, ...(source.odooVersion ? { odooVersion: source.odooVersion } : {}), ...(source.pgVersion ? { pgVersion: source.pgVersion } : {}) };
-  const results = await Promise.all(
-    ready.map(async (d, i): Promise<DestinationResult> => {
-      const base = { storage: d.name, key: keys.archive, ...(keys.companion ? { companionKey: keys.companion } : {}) };
-      const out = sent.outcomes[i]!;
-      if (!out.ok) return { ...base, ok: false, error: serializeError(out.error) };
-      try {
-        await commitCompanion(d, keys, companionText(o.layout, keys, { ...facts, storageKind: d.provider.kind }), ctx.signal);
-        return { ...base, ok: true, ref: `${d.name}:${keys.archive}` };
-      } catch (err) {
-        return { ...base, ok: false, error: serializeError(err) };
-      }
-    }),
-  );
-  // A cancel that came after a companion was committed is too late for that storage: the backup
-  // stands there (and is reported); where it came before, the archive was taken back (Cancelled).
+  const results = sent.outcomes.map((out, i): DestinationResult => {
+    const d = ready[i]!;
+    const base = { storage: d.name, key: keys.archive, ...(keys.companion ? { companionKey: keys.companion } : {}) };
+    return out.ok ? { ...base, ok: true, ref: `${d.name}:${keys.archive}` } : { ...base, ok: false, error: serializeError(out.error) };
+  });
+  // A cancel that came after an archive was committed is too late for that storage: the backup
+  // stands there (and is reported); where it came before, nothing of it was left (Cancelled).
   const destinations = [...results, ...refused];
   if (!destinations.some((d) => d.ok)) throw allFailed(destinations);
   const verification = verifyFilestore(source.referenced, source.archived);

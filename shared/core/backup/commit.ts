@@ -1,14 +1,15 @@
 /**
  * Commit stage, per destination. The archive is written through the provider's atomic `write`
  * (a temporary name renamed at the end, or an upload completed only at the end), so until the
- * archive stream has ended successfully nothing is visible. The companion (`.info`, sidecar,
- * checksum file) is written LAST, once the archive is committed and its sha256 known; if that
- * fails or the backup is cancelled in between, the archive is removed again, so a half-made backup
- * is never left listed.
+ * archive stream has ended successfully nothing of it is visible. The companion (`.info`,
+ * sidecar, checksum file) is written in between: once the whole archive is stored and its sha256
+ * known, and before the archive is committed. An archive is therefore never listed without its
+ * companion; a kill in that instant leaves the companion alone (a stray "without its backup").
  */
 import { Readable } from 'node:stream';
-import { AppError, isAppError, toAppError } from '../errors';
+import { AppError, isAppError, throwIfAborted, toAppError } from '../errors';
 import type { ObjectInfo, StorageProvider } from '../storage/provider';
+import type { SourceTotals } from './fan-out';
 import type { LayoutKeys } from './layouts';
 
 /** A storage a backup is written to. */
@@ -39,21 +40,18 @@ function takenError(d: BackupDestination, key: string): AppError {
   return new AppError('Conflict', `"${key}" already exists on storage "${d.name}".`, { hint: 'Another backup of this database was made in the same second; run it again.' });
 }
 
-/**
- * Writes the archive stream to `key`; resolves once the object is committed. Never replaces an
- * object that appeared there since `checkDestination` (a backup of the same second by another
- * process) where the storage can tell atomically (`ifAbsent`).
- */
-export async function writeArchive(d: BackupDestination, key: string, body: Readable, signal?: AbortSignal): Promise<ObjectInfo> {
+/** Puts the companion's text under its key, never replacing one (the archive is not committed yet). */
+async function writeCompanion(d: BackupDestination, key: string, text: string, signal?: AbortSignal): Promise<void> {
+  const body = Buffer.from(text, 'utf8');
   try {
-    return await d.provider.write!(key, body, { ...(signal ? { signal } : {}), contentType: 'application/octet-stream', ifAbsent: true });
+    await d.provider.write!(key, Readable.from([body]), { size: body.length, contentType: 'text/plain', ifAbsent: true, ...(signal ? { signal } : {}) });
   } catch (err) {
     throw isAppError(err, 'Conflict') ? takenError(d, key) : err;
   }
 }
 
-/** Removes `key`, quietly (best effort: used to take back an archive that cannot be completed). */
-export async function removeQuietly(d: BackupDestination, key: string): Promise<boolean> {
+/** Removes `key`, quietly (best effort); true when it is gone. */
+async function removeQuietly(d: BackupDestination, key: string): Promise<boolean> {
   try {
     await d.provider.remove?.(key);
     return true;
@@ -63,20 +61,39 @@ export async function removeQuietly(d: BackupDestination, key: string): Promise<
 }
 
 /**
- * Writes the companion after the archive. On failure (cancel included) the archive is removed and
- * the error rethrown; `Fatal` when even that removal failed, naming the key to delete by hand.
+ * Writes one backup to `d`: the archive stream to `keys.archive`, and once the whole stream is
+ * stored but before the archive is committed (`beforeCommit`), the companion that `companion`
+ * makes from the source's totals. So the archive appears last and never without its companion; a
+ * failure or cancel before it leaves no archive, and the companion already written is removed
+ * again (`Fatal`, naming it, when even that fails). Never replaces an object that appeared since
+ * `checkDestination` (a backup of the same second by another process) where the storage can tell
+ * atomically (`ifAbsent`).
  */
-export async function commitCompanion(d: BackupDestination, keys: LayoutKeys, text: string | undefined, signal?: AbortSignal): Promise<ObjectInfo | undefined> {
+export async function writeBackupTo(
+  d: BackupDestination,
+  keys: LayoutKeys,
+  body: Readable,
+  totals: Promise<SourceTotals>,
+  companion: (totals: SourceTotals) => string | undefined,
+  signal?: AbortSignal,
+): Promise<ObjectInfo> {
+  let written: string | undefined;
+  const beforeCommit = async (): Promise<void> => {
+    const text = companion(await totals);
+    if (!keys.companion || text === undefined) return;
+    throwIfAborted(signal, 'The backup');
+    await writeCompanion(d, keys.companion, text, signal);
+    written = keys.companion;
+    throwIfAborted(signal, 'The backup'); // a cancel up to here still leaves nothing
+  };
   try {
-    if (signal?.aborted) throw new AppError('Cancelled', 'The backup was cancelled.');
-    if (!keys.companion || text === undefined) return undefined;
-    const body = Buffer.from(text, 'utf8');
-    return await d.provider.write!(keys.companion, Readable.from([body]), { size: body.length, contentType: 'text/plain', ifAbsent: true, ...(signal ? { signal } : {}) });
+    return await d.provider.write!(keys.archive, body, { ...(signal ? { signal } : {}), contentType: 'application/octet-stream', ifAbsent: true, beforeCommit });
   } catch (err) {
-    const e = toAppError(err);
-    if (!(await removeQuietly(d, keys.archive))) {
-      throw new AppError('Fatal', `${e.message} The archive "${keys.archive}" on "${d.name}" could not be removed either.`, {
-        hint: `Delete "${keys.archive}" from storage "${d.name}" by hand: it has no companion.`,
+    // A Conflict before the companion was written is the companion's (already said so); after, the archive's.
+    const e = isAppError(err, 'Conflict') && written !== undefined ? takenError(d, keys.archive) : toAppError(err);
+    if (written !== undefined && !(await removeQuietly(d, written))) {
+      throw new AppError('Fatal', `${e.message} Its companion "${written}" on "${d.name}" could not be removed either.`, {
+        hint: `Delete "${written}" from storage "${d.name}" by hand: its backup was not written.`,
         cause: err,
       });
     }

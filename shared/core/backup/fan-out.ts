@@ -12,10 +12,20 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { cancelledError, toAppError, type AppError } from '../errors';
 
-/** One destination: `write` consumes the stream and resolves once the object is committed. */
+/** What was read from the source, known once it has ended (before any destination's stream ends). */
+export interface SourceTotals {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * One destination: `write` consumes the stream and resolves once the object is committed.
+ * `totals` resolves when the whole source was read, before `body` ends (so a destination may
+ * wait for it before committing); it rejects when the source failed.
+ */
 export interface FanOutSink<T> {
   readonly name: string;
-  write(body: Readable): Promise<T>;
+  write(body: Readable, totals: Promise<SourceTotals>): Promise<T>;
 }
 
 /** The outcome for one destination. */
@@ -37,7 +47,7 @@ interface Live<T> {
   failed: boolean;
 }
 
-function startSink<T>(sink: FanOutSink<T>): Live<T> {
+function startSink<T>(sink: FanOutSink<T>, totals: Promise<SourceTotals>): Live<T> {
   const pipe = new PassThrough({ highWaterMark: 1 << 20 });
   // A sink may still be setting up (making a folder, opening an upload) when the source fails and
   // its stream is destroyed with the error: the sink learns of it when it reads, and its outcome
@@ -45,7 +55,7 @@ function startSink<T>(sink: FanOutSink<T>): Live<T> {
   pipe.on('error', () => undefined);
   const live: Live<T> = { name: sink.name, pipe, failed: false, done: Promise.resolve() as never };
   (live as { done: Promise<SinkOutcome<T>> }).done = Promise.resolve()
-    .then(() => sink.write(pipe))
+    .then(() => sink.write(pipe, totals))
     .then(
       (value): SinkOutcome<T> => ({ name: sink.name, ok: true, value }),
       (err: unknown): SinkOutcome<T> => {
@@ -74,9 +84,13 @@ async function drained<T>(l: Live<T>): Promise<void> {
 
 /** Sends `source` to every sink; never throws (the result tells what happened). */
 export async function fanOut<T>(source: Readable, sinks: readonly FanOutSink<T>[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<FanOutResult<T>> {
-  const lives = sinks.map(startSink);
+  let settle!: { resolve: (t: SourceTotals) => void; reject: (e: AppError) => void };
+  const totals = new Promise<SourceTotals>((resolve, reject) => (settle = { resolve, reject }));
+  totals.catch(() => undefined); // a sink that never asks must not leave it unhandled
+  const lives = sinks.map((s) => startSink(s, totals));
   const hash = createHash('sha256');
   let bytes = 0;
+  let sha256 = '';
   let sourceError: AppError | undefined;
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -90,8 +104,13 @@ export async function fanOut<T>(source: Readable, sinks: readonly FanOutSink<T>[
       await Promise.all(alive.map(drained));
     }
     if (signal?.aborted) throw cancelledError('The backup');
+    sha256 = hash.digest('hex');
+    // Only a source read to its end has totals (the loop also stops when every sink has failed).
+    if (lives.some((l) => !l.failed)) settle.resolve({ bytes, sha256 });
+    else settle.reject(toAppError(new Error('Every destination failed.')));
   } catch (err) {
     sourceError = signal?.aborted ? cancelledError('The backup') : toAppError(err);
+    settle.reject(sourceError);
   }
   const allFailed = lives.every((l) => l.failed);
   if (sourceError || allFailed) source.destroy();
@@ -103,7 +122,7 @@ export async function fanOut<T>(source: Readable, sinks: readonly FanOutSink<T>[
   const outcomes = await Promise.all(lives.map((l) => l.done));
   return {
     bytes,
-    sha256: hash.digest('hex'),
+    sha256: sha256 || hash.digest('hex'),
     outcomes: sourceError ? outcomes.map((o) => (o.ok ? { name: o.name, ok: false as const, error: sourceError } : o)) : outcomes,
     ...(sourceError ? { sourceError } : {}),
   };

@@ -183,32 +183,69 @@ describe('backup to several storages at once', () => {
     expect(await s3.incompleteUploads()).toEqual([]);
   });
 
-  it('a cancel after the archive, before its companion, takes the archive back; after the companion it is too late and the backup stands', async () => {
-    /** A local folder that calls `after(key)` once a write of `key` is committed. */
-    const tapped = async (after: (key: string) => void): Promise<BackupDestination> => {
-      const dir = join(work, `tapped${++n}`);
-      await mkdir(dir);
-      const inner = new LocalProvider(dir);
-      const provider = Object.create(inner) as LocalProvider;
-      provider.write = async (key, body, o) => {
-        const info = await inner.write(key, body, o);
-        after(key);
-        return info;
-      };
-      return { name: 'local', provider };
+  /** A local folder whose writes call `before(key)` before they start and `after(key)` once committed. */
+  const tapped = async (hooks: { before?: (key: string) => Promise<void>; after?: (key: string) => void }): Promise<BackupDestination> => {
+    const dir = join(work, `tapped${++n}`);
+    await mkdir(dir);
+    const inner = new LocalProvider(dir);
+    const provider = Object.create(inner) as LocalProvider;
+    provider.write = async (key, body, o) => {
+      await hooks.before?.(key);
+      const info = await inner.write(key, body, o);
+      hooks.after?.(key);
+      return info;
     };
+    return { name: 'local', provider };
+  };
+
+  it('writes the companion once the archive is stored and before the archive appears', async () => {
+    const box: { d?: BackupDestination } = {};
+    const seen: string[] = [];
+    const d = (box.d = await tapped({
+      before: async (key) => {
+        if (!key.endsWith('.info')) return;
+        // The whole archive is stored by now (its sha256 is in the companion), yet not listed.
+        seen.push(...(await keysOf(box.d!.provider)));
+      },
+    }));
+    const r = await runBackup(options([d]), silentContext());
+    expect(seen).toEqual([]);
+    expect(await keysOf(d.provider)).toEqual([r.destinations[0]!.companionKey, r.destinations[0]!.key].sort());
+    const info = await readFile(join((d.provider as LocalProvider).root, r.destinations[0]!.companionKey!), 'utf8');
+    expect(info).toContain(`backup_sha256 = ${r.sha256}`);
+  });
+
+  it('a cancel up to the archive\'s commit leaves nothing (the companion is taken back); after it, it is too late and the backup stands', async () => {
     const early = new AbortController();
-    const d1 = await tapped((key) => key.endsWith('.zip') && early.abort());
+    const d1 = await tapped({ after: (key) => key.endsWith('.info') && early.abort() });
     const err = await runBackup(options([d1]), silentContext(early.signal)).then(() => undefined, (e: unknown) => e);
     expect(isAppError(err, 'Cancelled')).toBe(true);
     expect(await keysOf(d1.provider)).toEqual([]);
+    expect(await readdir((d1.provider as LocalProvider).root)).toEqual([]); // no temporary archive either
 
     const late = new AbortController();
-    const d2 = await tapped((key) => key.endsWith('.info') && late.abort());
+    const d2 = await tapped({ after: (key) => key.endsWith('.zip') && late.abort() });
     const r = await runBackup(options([d2]), silentContext(late.signal));
     expect(r.destinations).toEqual([expect.objectContaining({ ok: true })]);
     expect(await keysOf(d2.provider)).toEqual([r.destinations[0]!.companionKey, r.destinations[0]!.key].sort());
     expect((await scanStorage(d2.name, d2.provider)).backups).toHaveLength(1);
+  });
+
+  it('a companion already there (another backup of the same second) stops the archive before it is committed', async () => {
+    const box: { d?: BackupDestination } = {};
+    const d = (box.d = await tapped({
+      before: async (key) => {
+        if (!key.endsWith('.info')) return;
+        await writeFile(join((box.d!.provider as LocalProvider).root, key), "the other backup's .info");
+      },
+    }));
+    const err = await runBackup(options([d]), silentContext()).then(() => undefined, (e: unknown) => e);
+    expect(isAppError(err, 'Conflict')).toBe(true);
+    expect((err as Error).message).toMatch(/\.info" already exists on storage "local"/);
+    const left = await readdir((d.provider as LocalProvider).root);
+    expect(left).toHaveLength(1); // only the other backup's .info: no archive, no temporary
+    expect(left[0]).toMatch(/\.info$/);
+    expect(await readFile(join((d.provider as LocalProvider).root, left[0]!), 'utf8')).toBe("the other backup's .info");
   });
 
   it('fails as a whole, leaving nothing, when no destination can take it', async () => {
