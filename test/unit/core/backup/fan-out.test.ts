@@ -73,4 +73,31 @@ describe('fanOut', () => {
     expect(r.outcomes).toMatchObject([{ ok: false, error: { kind: 'Cancelled' } }]);
     await new Promise((r) => setTimeout(r, 80));
   });
+
+  it('hands every sink the totals before its stream ends, and a rejection when the source fails', async () => {
+    const data = chunks(5, 100_000);
+    const all = Buffer.concat(data);
+    const seen: Array<{ endedFirst: boolean; bytes: number; sha256: string }> = [];
+    const waiting: FanOutSink<void> = {
+      name: 'waits',
+      async write(body, totals) {
+        let ended = false;
+        body.on('end', () => (ended = true));
+        body.resume();
+        const t = await totals;
+        seen.push({ endedFirst: ended, ...t });
+        await new Promise((r) => body.once('end', r));
+      },
+    };
+    const r = await fanOut(Readable.from(data), [waiting]);
+    expect(r.outcomes[0]?.ok).toBe(true);
+    expect(seen).toEqual([{ endedFirst: false, bytes: all.length, sha256: createHash('sha256').update(all).digest('hex') }]);
+
+    const failing = new Readable({ read() {} });
+    failing.push(Buffer.alloc(10));
+    setImmediate(() => failing.destroy(new Error('pg_dump failed')));
+    let told: unknown;
+    await fanOut(failing, [{ name: 'asks', write: async (body, totals) => { body.resume(); told = await totals.catch((e: unknown) => e); } }]);
+    expect((told as Error).message).toBe('pg_dump failed');
+  });
 });
