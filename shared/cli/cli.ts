@@ -32,7 +32,31 @@ export function buildProgram(ctx: CliContext): Command {
       '\nExit status: 0 success, 1 the work failed, 2 usage error, 130 cancelled (Ctrl-C).\nRefs are NAME:KEY as printed by `list` (NAME is a configured storage).\nBACKUP_DESK_LOG=debug|info|warn|error writes JSON log lines to stderr (never secrets).',
     );
   for (const m of COMMANDS) m.register(program, ctx);
+  argumentsBeforeOptions(program);
   return program;
+}
+
+/** The two commander checks `argumentsBeforeOptions` reorders (its own methods, not in its typings). */
+interface CommanderChecks {
+  _checkForMissingMandatoryOptions(): void;
+  _checkNumberOfArguments(): void;
+}
+
+/**
+ * Commander asks for a missing required option before a missing argument, so a bare `restore`
+ * said "required option '--db <name>' not specified" before it asked which backup. Every command
+ * with arguments checks them first (`command` and its subcommands, recursively).
+ */
+export function argumentsBeforeOptions(command: Command): void {
+  const checks = command as unknown as CommanderChecks;
+  if (command.registeredArguments.length > 0 && typeof checks._checkForMissingMandatoryOptions === 'function' && typeof checks._checkNumberOfArguments === 'function') {
+    const options = checks._checkForMissingMandatoryOptions.bind(command);
+    checks._checkForMissingMandatoryOptions = () => {
+      checks._checkNumberOfArguments();
+      options();
+    };
+  }
+  for (const sub of command.commands) argumentsBeforeOptions(sub);
 }
 
 /** Prints an error the standard way: the hint in the CLI's own words (`details.cliHint`) when the error has them. */

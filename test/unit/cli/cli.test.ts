@@ -146,6 +146,13 @@ describe('exit statuses and streams', () => {
     expect((await cli([])).code).toBe(2);
   });
 
+  it('asks for a missing argument before a missing required option (commander asks the other way round)', async () => {
+    expect(await cli(['restore'])).toMatchObject({ code: 2, err: "error: missing required argument 'ref|file'\n" });
+    expect(await cli(['schedule', 'add'])).toMatchObject({ code: 2, err: "error: missing required argument 'name'\n" });
+    expect(await cli(['restore', 'nas:x.zip'])).toMatchObject({ code: 2, err: "error: required option '--db <name>' not specified\n" });
+    expect(await cli(['backup'])).toMatchObject({ code: 2, err: "error: required option '--db <name>' not specified\n" }); // no arguments: options as before
+  });
+
   it('list prints what it could and exits 1 when a storage could not be listed', async () => {
     const home = await mkdtemp(join(tmp, 'h-'));
     const good = await mkdtemp(join(tmp, 'good-'));
