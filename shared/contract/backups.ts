@@ -31,6 +31,15 @@ export function defaultLayout(format: 'zip' | 'dump'): z.infer<typeof backupLayo
 }
 
 /** A backup request. */
+/** Below this length a new encryption passphrase gets a warning (not a refusal: it is the user's call). */
+export const SHORT_PASSPHRASE = 10;
+
+/** The warning every face shows for a new encryption passphrase that is too short; undefined when it is long enough. */
+export function shortPassphraseWarning(passphrase: string): string | undefined {
+  if (passphrase === '' || [...passphrase].length >= SHORT_PASSPHRASE) return undefined;
+  return `A passphrase this short can be guessed by anyone who gets a copy of the backups: use ${SHORT_PASSPHRASE} characters or more, e.g. a few unrelated words.`;
+}
+
 export const backupRequestSchema = z.object({
   db: z.string().regex(DB_NAME, 'Use letters, digits, "_", "." or "-", starting with a letter or digit.'),
   source: backupSourceSchema,

@@ -1,5 +1,6 @@
 /** The passphrase of an encrypted backup: whether one is remembered for its storage, the field, and "remember". */
 import { useEffect, useId, useState } from 'react';
+import { shortPassphraseWarning } from '../../../shared/contract/backups';
 import { useApi } from '../app/api-context';
 import { Field } from './ui';
 
@@ -48,6 +49,7 @@ export function PassphraseField(props: { id: string; value: string; onChange: (v
 export function NewPassphraseFields(props: { value: string; again: string; onChange: (patch: { passphrase?: string; passphraseAgain?: string }) => void; help?: string | undefined; keepSafe: string }) {
   const id = useId();
   const differ = props.again !== '' && props.again !== props.value;
+  const short = shortPassphraseWarning(props.value);
   return (
     <>
       <Field label="Passphrase" htmlFor={`${id}-pass`} help={props.help}>
@@ -61,14 +63,12 @@ export function NewPassphraseFields(props: { value: string; again: string; onCha
           The two passphrases differ.
         </p>
       ) : null}
-      {props.value !== '' && props.value.length < SHORT_PASSPHRASE ? (
+      {short ? (
         <p className="warning small" data-testid="passphrase-short">
-          A passphrase this short can be guessed by anyone who gets a copy of the backups: use {SHORT_PASSPHRASE} characters or more, e.g. a few unrelated words.
+          {short}
         </p>
       ) : null}
     </>
   );
 }
 
-/** Below this length a new passphrase gets a warning (not a refusal: it is the user's call). */
-const SHORT_PASSPHRASE = 10;

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DBNAME_PATTERN, PG_URL_PREFIX } from '../../contract/api';
-import type { BackupRequest, BackupResultDto } from '../../contract/backups';
+import { shortPassphraseWarning, type BackupRequest, type BackupResultDto } from '../../contract/backups';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
@@ -65,6 +65,8 @@ async function encryptionOf(ctx: CliContext, o: BackupFlags): Promise<BackupRequ
     return { rememberedFrom: o.to[0]! };
   }
   const pw = passphrase ?? (publicKeys.length ? undefined : await promptNewPassphrase(ctx, 'Backup passphrase: '));
+  const short = pw !== undefined ? shortPassphraseWarning(pw) : undefined;
+  if (short) ctx.warn(short);
   return { ...(pw ? { passphrase: pw } : {}), ...(publicKeys.length ? { publicKeys } : {}) };
 }
 

@@ -1,6 +1,7 @@
 /** Shared `--passphrase-file` / `--passphrase-env` / `--remember-passphrase` handling (passphrases never come from argv). */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { shortPassphraseWarning } from '../../contract/backups';
 import { UsageError, type CliContext } from '../context';
 import { readPassphrase } from '../passphrase-sources';
 
@@ -48,6 +49,8 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
     },
     ctx.io.env,
   );
+  const short = confirm && pw !== undefined ? shortPassphraseWarning(pw) : undefined;
+  if (short) ctx.warn(short);
   if (pw === undefined && required) {
     throw new UsageError(
       opts.rememberPassphrase ? '--remember-passphrase needs a passphrase to remember.' : confirm ? 'This needs the passphrase to encrypt the backups with.' : 'This needs the passphrase of the encrypted backup.',

@@ -118,4 +118,12 @@ describe('schedule add', () => {
     expect((await cli(['schedule', 'add', 'enc', ...base, '--replace'])).code).toBe(0);
     expect(await secrets.get('schedule:enc', 'passphrase')).toBeUndefined();
   });
+
+  it('warns of a short new passphrase, as the app does, and takes it', async () => {
+    await writeFile(join(home, 'short-pass'), 'abc123\n');
+    const r = await cli(['schedule', 'add', 'short', ...base, '--passphrase-file', join(home, 'short-pass')]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^warning: A passphrase this short can be guessed by anyone who gets a copy of the backups: use 10 characters or more/m);
+    expect(await secrets.get('schedule:short', 'passphrase')).toBe('abc123');
+  });
 });
