@@ -177,7 +177,8 @@ export const scheduleMethods = {
       /** The passphrase to keep in the keychain for an encrypted backup job. */
       passphrase: z.string().optional(),
     }),
-    result: scheduleStatusSchema,
+    /** The saved job; `warnings` when its source looks wrong now (a database not found, a server not answering). */
+    result: scheduleStatusSchema.extend({ warnings: z.array(z.string()).optional() }),
   },
   'schedules:remove': { args: z.object({ name: z.string() }), result: z.object({ removed: z.boolean() }) },
   /** Runs a job now, as a job with progress (queued behind a job on the same source). */

@@ -120,6 +120,7 @@ function registerAdd(group: Command, ctx: CliContext): void {
         desk['schedules:save']({ name, work, every: o.every, tz: o.tz ?? localZone(), replace: !!o.replace, enabled: !o.disabled, ...(grace ? { graceSeconds: grace * 60 } : {}), ...(passphrase ? { passphrase } : {}) }),
       );
       ctx.out(`added ${st.name}: ${st.description}; next run ${st.nextRunAt ?? 'never'}`);
+      for (const w of st.warnings ?? []) ctx.warn(w);
     });
 }
 

@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { backupRequestSchema, defaultLayout, type BackupRequest } from '../../contract/backups';
 import { PG_URL_PREFIX } from '../../contract/common';
 import { checkLayout } from '../backup/layouts';
+import { checkDatabase } from '../backup/snapshot';
 import { assertDatabaseName } from '../restore/targets';
 import type { BackupService } from '../backup/service';
 import type { DeskKernel } from './kernel';
@@ -72,6 +73,35 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
   const unknown = named.filter((n) => !storages.includes(n));
   if (unknown.length > 0) throw unknownStorageError(unknown, storages);
   if (!next) throw new AppError('InvalidInput', `"${every}" never comes: the job would never run.`, { hint: 'Check the date (a 31st of February, a 30th of February…).' });
+}
+
+/** How long saving a job waits to learn whether its database is there (the job is saved either way). */
+const SOURCE_CHECK_MS = 5_000;
+
+/**
+ * What saving a backup job finds wrong with its PostgreSQL source, as warnings: the job is saved
+ * either way (the database may be created later, the server may be down just now), but a
+ * mistyped database name should not wait for the first run, at night, to be noticed.
+ */
+async function sourceWarnings(work: ScheduledWork): Promise<string[]> {
+  if (work.kind !== 'backup') return [];
+  const source = jobSource(work);
+  if (source.type !== 'postgres') return [];
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SOURCE_CHECK_MS)));
+  const check = checkDatabase(source.url, work.db).then(() => undefined);
+  check.catch(() => undefined); // a check that ends after the wait must not go unhandled
+  try {
+    if ((await Promise.race([check, late])) === 'late') return [`Database "${work.db}" could not be checked within ${SOURCE_CHECK_MS / 1000} s: the job will only find out when it runs.`];
+    return [];
+  } catch (err) {
+    const e = toAppError(err);
+    const said = e.message.replace(/\.$/, '');
+    if (e.kind === 'NotFound') return [`${said}: the job will fail until that database exists (check its name).`];
+    return [`Database "${work.db}" could not be checked now (${said}): the job will only find out when it runs.`];
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** True when `job` encrypts its backups with a passphrase stored for it. */
@@ -223,7 +253,8 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     await this.scheduler.reload();
     const status = (await this.scheduler.status()).find((s) => s.name === a.name);
     if (!status) throw new AppError('Fatal', `The job "${a.name}" was not saved.`);
-    return status;
+    const warnings = await sourceWarnings(a.work);
+    return warnings.length ? { ...status, warnings } : status;
   }
 
   /** Deletes the passphrase stored for a job (best effort: a failure is logged). */
@@ -237,8 +268,10 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
 
   /** @inheritdoc */
   async 'schedules:remove'(args: ApiArgs<'schedules:remove'>): Promise<ApiResult<'schedules:remove'>> {
+    const existing = await this.scheduler.store.get(args.name);
     const removed = await this.scheduler.store.remove(args.name);
-    if (removed) await (await this.k.secrets()).deleteScope(scheduleSecretScope(args.name)).catch(() => undefined);
+    // Only a job that kept a passphrase needs the keychain (which may be locked or absent).
+    if (removed && hadPassphrase(existing)) await this.forgetJobPassphrase(args.name);
     await this.scheduler.reload();
     return { removed };
   }

@@ -74,6 +74,16 @@ describe('backup-desk daemon (built CLI, real backups)', () => {
     expect(st[0]).toMatchObject({ lastOutcome: 'cancelled', running: false });
   });
 
+  it('schedule add saves a job whose database is not there, and says at once that it will fail', async () => {
+    const add = await cli(home, ['schedule', 'add', 'typo', '--every', 'yearly', '--tz', 'UTC', '--db', 'shpo', '--source', cluster.url, '--data-dir', dataDir, '--to', 'nas']);
+    expect(add.code).toBe(0);
+    expect(add.stdout).toMatch(/^added typo: /);
+    expect(add.stderr).toMatch(/^warning: .*database "shpo" does not exist: the job will fail until that database exists \(check its name\)\.$/m);
+    expect((await cli(home, ['schedule', 'list'])).stdout).toMatch(/^typo /m);
+    const removed = await cli(home, ['schedule', 'remove', 'typo']);
+    expect(removed.code, removed.stderr).toBe(0);
+  });
+
   it('exits 0 at once on SIGTERM when idle', async () => {
     await cli(home, ['schedule', 'remove', 'every-second']);
     await cli(home, ['schedule', 'add', 'yearly', '--every', 'yearly', '--tz', 'UTC', '--db', 'shop', '--source', cluster.url, '--data-dir', dataDir, '--to', 'nas']);

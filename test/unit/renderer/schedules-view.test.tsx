@@ -132,6 +132,32 @@ describe('SchedulesView', () => {
   });
 });
 
+describe('SchedulesView: a saved job whose source looks wrong', () => {
+  it("says what the core warned of after saving, and closes on the user's word", async () => {
+    const warning = 'database "shpo" at 127.0.0.1:5432: database "shpo" does not exist: the job will fail until that database exists (check its name).';
+    const f = fakeClient({
+      'schedules:list': async () => [JOB],
+      'history:list': async () => [],
+      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
+      'schedules:save': async () => ({ ...JOB, warnings: [warning] }),
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    await userEvent.click(within(row).getByRole('button', { name: 'Edit' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    const dialog = await screen.findByRole('dialog', { name: 'nightly is saved' });
+    expect(within(dialog).getByTestId('schedule-warning').textContent).toBe(warning);
+    const lists = f.calls.filter(([m]) => m === 'schedules:list').length;
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Done' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    await waitFor(() => expect(f.calls.filter(([m]) => m === 'schedules:list').length).toBeGreaterThan(lists));
+  });
+});
+
 describe('SchedulesView: attachments kept in S3/Swift', () => {
   const WITH: ScheduleStatus = { ...JOB, work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'zip', attachments: 'include', attachmentsStorage: 'prod-s3' } };
 

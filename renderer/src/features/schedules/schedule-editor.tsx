@@ -202,13 +202,33 @@ function ArchiveFields({ d, set, keptPassphrase }: { d: Draft; set: (patch: Part
   );
 }
 
-/** The add/edit dialog. */
+/** After a save whose source looked wrong: the job is saved, and here is what will make it fail. */
+function SavedWithWarnings({ name, warnings, onClose }: { name: string; warnings: string[]; onClose: () => void }) {
+  return (
+    <Modal title={`${name} is saved`} onClose={onClose}>
+      <p role="status">The job is saved and will run at its time, but:</p>
+      {warnings.map((w) => (
+        <p key={w} className="warning" data-testid="schedule-warning">
+          {w}
+        </p>
+      ))}
+      <div className="dialog-actions">
+        <button type="button" className="btn primary" onClick={onClose} autoFocus>
+          Done
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** The form that adds or edits a scheduled job. */
 export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleStatus | undefined; utc: boolean; onClose: () => void; onSaved: () => void }) {
   const api = useApi();
   const id = useId();
   const [d, setD] = useState<Draft>(() => draftOf(job));
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [saving, setSaving] = useState(false);
+  const [savedWarnings, setSavedWarnings] = useState<string[] | undefined>(undefined);
   const preview = usePreview(d.every, d.tz);
   const storages = useStorageNames();
   // Checked as typed, under the field: the core's own check names the method, not the field.
@@ -221,13 +241,14 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
     setError(undefined);
     const passphrase = d.kind === 'backup' && d.encrypt && d.passphrase !== '' ? { passphrase: d.passphrase } : {};
     api['schedules:save']({ name: d.name.trim(), work: workOf(d, job), every: d.every, tz: d.tz.trim() || LOCAL_ZONE, replace: job !== undefined, ...passphrase }).then(
-      () => onSaved(),
+      (saved) => (saved.warnings?.length ? setSavedWarnings(saved.warnings) : onSaved()),
       (e: unknown) => {
         setSaving(false);
         setError(toApiError(e));
       },
     );
   };
+  if (savedWarnings) return <SavedWithWarnings name={d.name.trim()} warnings={savedWarnings} onClose={onSaved} />;
   return (
     <Modal title={job ? `Edit ${job.name}` : 'New scheduled job'} onClose={onClose} wide>
       <form
