@@ -58,9 +58,10 @@ function hashed(source: BackupSource, hash: Hash | undefined): BackupSource {
   if (!hash) return source;
   return {
     ...source,
-    name: source.name,
-    size: source.size,
-    seekable: source.seekable,
+    // A local file's size is known once it is first opened: read it through, never copy it.
+    get size() {
+      return source.size;
+    },
     open: async (range, signal) => {
       const s = await source.open(range, signal);
       if (range) return s;
