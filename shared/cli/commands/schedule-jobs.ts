@@ -95,6 +95,7 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .option('--format <format>', 'zip or dump', 'zip')
     .option('--layout <layout>', 'odoo-backup-sh, odoo-manager or backup-desk (default: odoo-backup-sh for a zip, odoo-manager for a dump)')
     .option('--encrypt', 'encrypt with a passphrase, kept in the keychain for this job (from --passphrase-file/--passphrase-env or a prompt)')
+    .option('--no-encrypt', 'with --replace: make the replaced encrypted job write unencrypted backups from now on')
     .option('--recipient <keyfile>', 'encrypt to this public key (repeat for several)', collect)
     .option('--passphrase-file <file>', 'read the encryption passphrase from a file (implies --encrypt)')
     .option('--passphrase-env <var>', 'read the encryption passphrase from an environment variable (implies --encrypt)')
@@ -116,12 +117,23 @@ function registerAdd(group: Command, ctx: CliContext): void {
       const keep = o.replace === true && o.passphraseFile === undefined && o.passphraseEnv === undefined;
       const passphrase = work.kind === 'backup' && work.encrypt?.passphrase ? await passphraseFrom(ctx, o, !keep, true) : undefined;
       const desk = await ctx.desk(cmd);
+      if (o.replace) await refuseSilentDecryption(name, work, o.encrypt === false, desk);
       const st = await asUsageErrorAsync(() =>
         desk['schedules:save']({ name, work, every: o.every, tz: o.tz ?? localZone(), replace: !!o.replace, enabled: !o.disabled, ...(grace ? { graceSeconds: grace * 60 } : {}), ...(passphrase ? { passphrase } : {}) }),
       );
       ctx.out(`added ${st.name}: ${st.description}; next run ${st.nextRunAt ?? 'never'}`);
       for (const w of st.warnings ?? []) ctx.warn(w);
     });
+}
+
+/**
+ * A replacement that would quietly stop encrypting: `--replace` takes the job's settings from the
+ * flags given, and one given only to change the time must not make tonight's backup plain text.
+ */
+async function refuseSilentDecryption(name: string, work: ScheduledWork, meant: boolean, desk: { 'schedules:list'(args: Record<string, never>): Promise<ScheduleStatus[]> }): Promise<void> {
+  const old = (await desk['schedules:list']({})).find((j) => j.name === name)?.work;
+  if (meant || old?.kind !== 'backup' || !old.encrypt || (work.kind === 'backup' && work.encrypt)) return;
+  throw new UsageError(`The job "${name}" encrypts its backups; replaced with these options, it would write them unencrypted.`, `Add --encrypt to keep the passphrase kept for it${old.encrypt.recipients?.length ? ' (and --recipient KEYFILE for its public keys)' : ''}, or --no-encrypt to mean it.`);
 }
 
 async function asUsageErrorAsync<T>(fn: () => Promise<T>): Promise<T> {

@@ -116,8 +116,15 @@ describe('schedule add', () => {
     const fresh = await cli(['schedule', 'add', 'enc2', ...base, '--encrypt']);
     expect(fresh.code).toBe(2);
     expect(fresh.err).toMatch(/^error: This needs the passphrase to encrypt the backups with\.$/m);
-    // No longer encrypted: its passphrase is not kept.
-    expect((await cli(['schedule', 'add', 'enc', ...base, '--replace'])).code).toBe(0);
+    // Replaced without any encryption flag (say, only to change the time): refused, not made plain.
+    const plain = await cli(['schedule', 'add', 'enc', ...base, '--replace', '--every', 'hourly']);
+    expect(plain.code).toBe(2);
+    expect(plain.err).toMatch(/^error: The job "enc" encrypts its backups; replaced with these options, it would write them unencrypted\.$/m);
+    expect(plain.err).toMatch(/^hint: Add --encrypt to keep the passphrase kept for it, or --no-encrypt to mean it\.$/m);
+    expect(await secrets.get('schedule:enc', 'passphrase')).toBe('job secret');
+    expect(JSON.parse(await saved()).jobs.find((j: { name: string }) => j.name === 'enc').work.encrypt).toEqual({ passphrase: true });
+    // Meant: no longer encrypted, and its passphrase is not kept.
+    expect((await cli(['schedule', 'add', 'enc', ...base, '--replace', '--no-encrypt'])).code).toBe(0);
     expect(await secrets.get('schedule:enc', 'passphrase')).toBeUndefined();
   });
 
