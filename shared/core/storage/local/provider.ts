@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, opendir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, opendir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -198,7 +198,9 @@ export class LocalProvider implements StorageProvider {
           cb(null, chunk);
         },
       });
-      const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+      // `flush`: the data is on the disk before the file is closed, so before it is committed: a
+      // power cut must not leave a listed backup whose blocks were never written.
+      const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true });
       if (options.signal) await pipeline(body, counter, sink, { signal: options.signal });
       else await pipeline(body, counter, sink);
       if (options.size !== undefined && options.size !== sent) {
@@ -206,6 +208,7 @@ export class LocalProvider implements StorageProvider {
       }
       await options.beforeCommit?.();
       await commitFile(tmp, path, options.ifAbsent === true, key);
+      await syncFolder(dir);
       const st = await stat(path);
       return { key, size: st.size, modified: st.mtime };
     } catch (err) {
@@ -231,6 +234,17 @@ export class LocalProvider implements StorageProvider {
   /** @inheritdoc */
   async close(): Promise<void> {
     /* nothing to release */
+  }
+}
+
+/** Makes a rename or link in `dir` durable (best effort: Windows cannot open a folder to sync it). */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync().catch(() => undefined);
+  } finally {
+    await handle.close();
   }
 }
 
