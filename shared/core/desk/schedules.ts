@@ -13,12 +13,13 @@ import { localZone, nextRuns, parseSchedule } from '../schedule';
 import { Scheduler, type JobRunner, type RunSummary } from '../scheduler';
 import type { Trigger } from '../scheduler/timing';
 import type { Clock } from '../scheduler/clock';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { backupRequestSchema, defaultLayout, type BackupRequest } from '../../contract/backups';
 import { PG_URL_PREFIX } from '../../contract/common';
 import { checkLayout } from '../backup/layouts';
 import { checkDatabase } from '../backup/snapshot';
-import { assertDatabaseName } from '../restore/targets';
+import { assertDatabaseName, defaultOdooDataDir } from '../restore/targets';
 import type { BackupService } from '../backup/service';
 import type { DeskKernel } from './kernel';
 import type { DrillService } from './drills';
@@ -93,7 +94,7 @@ async function sourceWarnings(work: ScheduledWork): Promise<string[]> {
   check.catch(() => undefined); // a check that ends after the wait must not go unhandled
   try {
     if ((await Promise.race([check, late])) === 'late') return [`Database "${work.db}" could not be checked within ${SOURCE_CHECK_MS / 1000} s: the job will only find out when it runs.`];
-    return [];
+    return await filestoreWarnings(work, source);
   } catch (err) {
     const e = toAppError(err);
     const said = e.message.replace(/\.$/, '');
@@ -102,6 +103,14 @@ async function sourceWarnings(work: ScheduledWork): Promise<string[]> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A zip backup job's filestore folder that is not there (this machine's view: the job runs here too). */
+async function filestoreWarnings(work: Extract<ScheduledWork, { kind: 'backup' }>, source: BackupRequest['source']): Promise<string[]> {
+  if (source.type !== 'postgres' || work.format !== 'zip' || work.noFilestore) return [];
+  const dir = join(source.dataDir ?? defaultOdooDataDir(), 'filestore', work.db);
+  if ((await stat(dir).catch(() => undefined))?.isDirectory()) return [];
+  return [`There is no filestore folder ${dir}: unless the database keeps no files there, the job will fail (check the Odoo data dir, or back up the database only).`];
 }
 
 /** True when `job` encrypts its backups with a passphrase stored for it. */

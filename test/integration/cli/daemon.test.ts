@@ -82,6 +82,10 @@ describe('backup-desk daemon (built CLI, real backups)', () => {
     expect((await cli(home, ['schedule', 'list'])).stdout).toMatch(/^typo /m);
     const removed = await cli(home, ['schedule', 'remove', 'typo']);
     expect(removed.code, removed.stderr).toBe(0);
+    const noFolder = await cli(home, ['schedule', 'add', 'nofs', '--every', 'yearly', '--tz', 'UTC', '--db', 'shop', '--source', cluster.url, '--data-dir', join(dataDir, 'typo'), '--to', 'nas']);
+    expect(noFolder.code).toBe(0);
+    expect(noFolder.stderr).toBe(`warning: There is no filestore folder ${join(dataDir, 'typo', 'filestore', 'shop')}: unless the database keeps no files there, the job will fail (check the Odoo data dir, or back up the database only).\n`);
+    expect((await cli(home, ['schedule', 'remove', 'nofs'])).code).toBe(0);
   });
 
   it('exits 0 at once on SIGTERM when idle', async () => {
