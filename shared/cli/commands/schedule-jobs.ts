@@ -88,7 +88,7 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .option('--tz <zone>', "time zone the schedule is read in (default: this machine's)")
     .option('--grace <minutes>', 'how late a success may be before the job counts as overdue (default: half the interval, at most 6 h)')
     .requiredOption('--db <name>', 'the database')
-    .option('--source <source>', 'postgres://USER@HOST:PORT/ (no password: use ~/.pgpass) or odoo:INSTANCE')
+    .option('--source <source>', 'required for a backup job: postgres://USER@HOST:PORT/ (no password: use ~/.pgpass) or odoo:INSTANCE')
     .option('--data-dir <dir>', "Odoo's data dir (filestore in DIR/filestore/DB)")
     .option('--no-filestore', 'back up the database only')
     .option('--to <storage>', 'a storage to write to (repeat for several)', collect)

@@ -143,7 +143,7 @@ export class BackupService {
     let passphrase = e.passphrase;
     if (!passphrase && e.rememberedFrom) {
       passphrase = await this.d.rememberedPassphrase(e.rememberedFrom);
-      if (!passphrase) throw new AppError('InvalidInput', `No backup passphrase is remembered for storage "${e.rememberedFrom}".`, { hint: 'Give one with --passphrase-env or --passphrase-file (restore … --remember-passphrase keeps one).' });
+      if (!passphrase) throw new AppError('InvalidInput', `No backup passphrase is remembered for storage "${e.rememberedFrom}".`, { hint: 'Give one with --passphrase-file or --passphrase-env (or run it in a terminal to be asked).' });
     }
     if (!passphrase && !e.publicKeys?.length) throw new AppError('InvalidInput', 'Encryption needs a passphrase or a recipient key.', { hint: 'Give --passphrase-env, --passphrase-file or --recipient KEYFILE.' });
     return { ...(passphrase ? { passphrase } : {}), ...(e.publicKeys?.length ? { publicKeys: e.publicKeys } : {}) };

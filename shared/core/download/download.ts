@@ -132,7 +132,7 @@ export async function downloadBackup(opts: DownloadOptions, ctx: JobContext): Pr
     });
   }
   const checks: { sum: Checksummer; expected: string; label: string }[] = [];
-  if (opts.sidecarSha256) checks.push({ sum: checksummer('sha256'), expected: opts.sidecarSha256.toLowerCase(), label: 'sha256 (sidecar)' });
+  if (opts.sidecarSha256) checks.push({ sum: checksummer('sha256'), expected: opts.sidecarSha256.toLowerCase(), label: 'sha256 (companion)' });
   const cs: ObjectChecksum | undefined = info.checksum;
   if (cs && !(cs.algorithm === 'sha256' && opts.sidecarSha256)) checks.push({ sum: checksummer(cs.algorithm), expected: cs.value.toLowerCase(), label: `${cs.algorithm} (storage)` });
 

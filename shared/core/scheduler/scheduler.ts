@@ -266,7 +266,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (this.stopping) return this.ended(job, trigger, 'cancelled', 'The scheduler stopped before the run could start.');
     const owner = `${this.opts.owner ?? 'scheduler'} pid ${process.pid}`;
     const lock = await this.locks.tryAcquire(`job-${job.name}`, owner);
-    if (!lock) return this.ended(job, trigger, 'skipped', 'It is running in another process (the app or the daemon).');
+    if (!lock) return this.ended(job, trigger, 'skipped', 'It is running in another process (the app, the daemon or another `schedule run`).');
     const controller = new AbortController();
     onAbort(caller?.signal, () => controller.abort());
     this.controllers.set(job.name, controller);

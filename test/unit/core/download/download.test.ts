@@ -126,7 +126,7 @@ describe('downloadBackup', () => {
       return e as Error;
     };
     expect((await fail({ provider: p, key: 'x.zip', out: join(o, 'a.zip'), expectedSize: zip.length + 1 })).message).toMatch(/listing said/);
-    expect((await fail({ provider: p, key: 'x.zip', out: join(o, 'a.zip'), sidecarSha256: '0'.repeat(64) })).message).toMatch(/sha256 \(sidecar\) checksum/);
+    expect((await fail({ provider: p, key: 'x.zip', out: join(o, 'a.zip'), sidecarSha256: '0'.repeat(64) })).message).toMatch(/sha256 \(companion\) checksum/);
     expect((await fail({ provider: p, key: 'cut.zip', out: join(o, 'a.zip') })).message).toMatch(/not a complete zip archive: .*[^.]\.$/);
   });
 
@@ -139,7 +139,7 @@ describe('downloadBackup', () => {
     const r = await downloadBackup({ provider: p, key: 'db/acme_2024-01-01_00-00-00.zip.gpg', out: o, decrypt: { passphrase: 'correct horse' }, sidecarSha256: createHash('sha256').update(enc).digest('hex') }, ctx().c);
     expect(r.path).toBe(join(o, 'acme_2024-01-01_00-00-00.zip'));
     expect(r.storedBytes).toBe(enc.length);
-    expect(r.verified).toEqual(['size', 'sha256 (sidecar)', 'md5 (storage)', 'zip (2 entries)']);
+    expect(r.verified).toEqual(['size', 'sha256 (companion)', 'md5 (storage)', 'zip (2 entries)']);
     expect(r.decrypted).toBe(true);
     expect((await readFile(r.path)).equals(zip)).toBe(true);
     const o2 = await mkdtemp(join(dir, 'o-'));
