@@ -1,7 +1,7 @@
 /** The contract of the catalog area: backups across storages, strays, and what inspect finds inside a backup. */
 import { z } from 'zod';
 import { attachmentReportSchema } from './attachments';
-import { apiErrorSchema } from './common';
+import { apiErrorSchema, privateKeySchema } from './common';
 
 /** Which tool's naming/layout a backup follows. */
 export const conventionSchema = z.enum([
@@ -104,6 +104,7 @@ export const catalogMethods = {
     args: z.object({
       source: z.string(),
       passphrase: z.string().optional(),
+      privateKey: privateKeySchema.optional(),
       rememberPassphrase: z.boolean().optional(),
       /** False: skip reading the dump for where the attachments live (seconds on a large backup); the rest comes from the manifest and the zip's directory. */
       attachments: z.boolean().optional(),

@@ -37,6 +37,12 @@ export type ApiError = z.infer<typeof apiErrorSchema>;
 
 /** What a method that starts long work returns: the job to follow (`job:update` / `job:done`). */
 export const jobIdSchema = z.object({ jobId: z.string() });
+
+/**
+ * An OpenPGP private key that opens backups encrypted to its public key (`backup --recipient`):
+ * the key as armored text, and its own passphrase when it is protected. Used this once, never stored.
+ */
+export const privateKeySchema = z.object({ armored: z.string().min(1), passphrase: z.string().optional() });
 /** The argument (or result) of a method that takes (or returns) nothing. */
 export const emptySchema = z.object({});
 

@@ -1,6 +1,6 @@
 /** The contract of the restores area: targets, name checks, and the restore job. */
 import { z } from 'zod';
-import { DBNAME_PATTERN, emptySchema, jobIdSchema } from './common';
+import { DBNAME_PATTERN, emptySchema, jobIdSchema, privateKeySchema } from './common';
 
 /** Where to restore. */
 export const restoreTargetSchema = z.discriminatedUnion('type', [
@@ -37,6 +37,8 @@ export const restoreRequestSchema = z.object({
   /** The role that owns the database and all its objects (default: the local Odoo's db_user when detected, else the connecting role). */
   owner: z.string().min(1).max(63).optional(),
   passphrase: z.string().optional(),
+  /** A private key that opens a backup encrypted to its public key. */
+  privateKey: privateKeySchema.optional(),
   /** Remember the passphrase for the backup's storage (keychain) once it opened the backup. */
   rememberPassphrase: z.boolean().optional(),
   /** Attachments kept in object storage: see `attachmentsModeSchema`. */

@@ -4,6 +4,7 @@
  * preview the UI shows while a spec is typed. Pure zod.
  */
 import { z } from 'zod';
+import { privateKeySchema } from './common';
 
 /** A job name: letters, digits, `_`, `.`, `-`. */
 export const scheduleNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'Use letters, digits, "_", "." or "-" (at most 64).');
@@ -191,6 +192,8 @@ export const scheduleMethods = {
       db: z.string().optional(),
       /** The passphrase of an encrypted backup (else the one remembered for its storage). */
       passphrase: z.string().optional(),
+      /** A private key that opens a backup encrypted to its public key. */
+      privateKey: privateKeySchema.optional(),
       /** Remember `passphrase` for the backup's storage once it has opened the backup. */
       rememberPassphrase: z.boolean().optional(),
     }),

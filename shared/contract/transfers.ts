@@ -1,6 +1,6 @@
 /** The contract of the transfers area: verified (and optionally decrypting) downloads. */
 import { z } from 'zod';
-import { jobIdSchema } from './common';
+import { jobIdSchema, privateKeySchema } from './common';
 
 /** A download request. */
 export const downloadRequestSchema = z.object({
@@ -8,6 +8,8 @@ export const downloadRequestSchema = z.object({
   out: z.string().min(1),
   decrypt: z.boolean().default(false),
   passphrase: z.string().optional(),
+  /** A private key that opens a backup encrypted to its public key. */
+  privateKey: privateKeySchema.optional(),
   /** Remember the passphrase for the backup's storage (keychain) once it opened the backup. */
   rememberPassphrase: z.boolean().optional(),
   /** Replace what is at the destination (a file by a file, a folder by a folder), once the new one is complete. */

@@ -1,6 +1,6 @@
 /** The contract of the verify area: a backup read through and checked without restoring it. */
 import { z } from 'zod';
-import { jobIdSchema } from './common';
+import { jobIdSchema, privateKeySchema } from './common';
 
 /** What a verification of one backup found. */
 export const verifyReportSchema = z.object({
@@ -57,7 +57,7 @@ export type VerifyReport = z.infer<typeof verifyReportSchema>;
 export const verifyMethods = {
   /** Starts reading a backup (`NAME:KEY` or a path on this machine) through; the job's result is a `VerifyReport`. */
   'backups:verify': {
-    args: z.object({ source: z.string().min(1), passphrase: z.string().optional(), rememberPassphrase: z.boolean().optional() }),
+    args: z.object({ source: z.string().min(1), passphrase: z.string().optional(), privateKey: privateKeySchema.optional(), rememberPassphrase: z.boolean().optional() }),
     result: jobIdSchema,
   },
 } as const;

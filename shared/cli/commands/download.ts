@@ -6,7 +6,8 @@ import { AppError } from '../../core/errors';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
-import { addPassphraseOptions, passphraseFrom } from './passphrase';
+import { decryptWith } from '../../core/desk/passphrases';
+import { addPassphraseOptions, passphraseFrom, privateKeyFrom, type PrivateKeyFlags } from './passphrase';
 
 /** The `download` command. */
 export const downloadCommand: CommandModule = {
@@ -18,7 +19,7 @@ export const downloadCommand: CommandModule = {
         .argument('<ref>', 'a ref NAME:KEY from `list`')
         .requiredOption('--out <path>', 'the file to write (or an existing folder to write into)')
         .option('--decrypt', 'decrypt an OpenPGP-encrypted backup on the way (the passphrase is asked for, given with the options below, or the one remembered for the storage)'),
-    ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }, cmd: Command) => {
+    ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean } & PrivateKeyFlags, cmd: Command) => {
       const desk = await ctx.desk(cmd);
       const out = resolve(opts.out);
       // A mistyped --out must not create a tree of folders: the folder it goes in has to exist.
@@ -31,9 +32,10 @@ export const downloadCommand: CommandModule = {
       // A passphrase remembered for the storage (--remember-passphrase earlier) makes one optional.
       const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
       // No passphrase is asked for a backup whose name says it is not encrypted: it is saved as it is.
-      const ask = opts.decrypt === true && (given || desk.looksEncrypted(ref));
+      const privateKey = opts.decrypt ? await privateKeyFrom(ctx, opts) : undefined;
+      const ask = opts.decrypt === true && (given || (desk.looksEncrypted(ref) && !privateKey));
       const passphrase = ask ? await passphraseFrom(ctx, opts, given || (await desk.rememberedPassphrase(ref)) === undefined) : undefined;
-      const decrypt = opts.decrypt ? { decrypt: passphrase !== undefined ? { passphrase } : {} } : {};
+      const decrypt = opts.decrypt ? { decrypt: decryptWith(passphrase, privateKey).decrypt ?? {} } : {};
       const job = desk.startDownload({ ref, out, ...decrypt, ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}) });
       const r = await ctx.runJob(desk, job);
       ctx.out(`downloaded ${r.path} (${formatBytes(r.bytes)}; verified: ${r.verified.join(', ')})${opts.decrypt && !r.decrypted ? '; it is not encrypted: saved as it is' : ''}`);

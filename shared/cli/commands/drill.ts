@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { DrillResult } from '../../contract/schedules';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
-import { addPassphraseOptions, backupPassphrase, passphraseFrom } from './passphrase';
+import { addPassphraseOptions, backupPassphrase, passphraseFrom, privateKeyFrom, type PrivateKeyFlags } from './passphrase';
 
 function print(ctx: CliContext, r: DrillResult): void {
   ctx.out(`${r.ok ? 'PASSED' : 'FAILED'}: restore drill of ${r.ref} (restored as ${r.restoredAs}, dropped)`);
@@ -20,7 +20,7 @@ function print(ctx: CliContext, r: DrillResult): void {
 }
 
 /** The options of `drill`. */
-interface DrillOptions {
+interface DrillOptions extends PrivateKeyFlags {
   storage?: string;
   db?: string;
   json?: boolean;
@@ -45,8 +45,9 @@ export const drillCommand: CommandModule = {
       }
       const desk = await ctx.desk(cmd);
       // As restore and verify for a REF; the newest backup of --db is known only once listed.
+      const privateKey = await privateKeyFrom(ctx, o);
       const passphrase = ref !== undefined ? await backupPassphrase(ctx, desk, ref, o) : await passphraseFrom(ctx, o, false);
-      const r = await ctx.runJob(desk, desk.drills.start({ ref, storage: o.storage, db: o.db, passphrase, rememberPassphrase: o.rememberPassphrase }));
+      const r = await ctx.runJob(desk, desk.drills.start({ ref, storage: o.storage, db: o.db, passphrase, privateKey, rememberPassphrase: o.rememberPassphrase }));
       if (o.json) ctx.out(JSON.stringify(r, null, 2));
       else print(ctx, r);
       if (!r.ok) ctx.exitCode = 1;

@@ -6,9 +6,9 @@ import { urlHasPassword } from './restore';
 import { formatBytes } from '../format';
 import { formatAttachmentReport } from '../attachments-format';
 import type { CommandModule } from './index';
-import { addPassphraseOptions, passphraseFrom } from './passphrase';
+import { addPassphraseOptions, passphraseFrom, privateKeyFrom, type PrivateKeyFlags } from './passphrase';
 
-interface InspectOpts {
+interface InspectOpts extends PrivateKeyFlags {
   json?: boolean;
   db?: string;
   target?: string;
@@ -54,9 +54,10 @@ export const inspectCommand: CommandModule = {
       if (opts.db !== undefined) return inspectDatabase(ctx, cmd, opts);
       if (source === undefined) throw new UsageError('Give a backup (REF or FILE) to inspect, or --db NAME for a database.');
       const passphrase = await passphraseFrom(ctx, opts, false);
+      const privateKey = await privateKeyFrom(ctx, opts);
       const desk = await ctx.desk(cmd);
       const remember = opts.rememberPassphrase ? { rememberPassphrase: true } : {};
-      const r = await desk['backups:inspect']({ source, ...(passphrase !== undefined ? { passphrase } : {}), ...remember }, ctx.interrupt.signal);
+      const r = await desk['backups:inspect']({ source, ...(passphrase !== undefined ? { passphrase } : {}), ...(privateKey ? { privateKey } : {}), ...remember }, ctx.interrupt.signal);
       if (opts.json) return ctx.out(JSON.stringify(r, null, 2));
       const rows: [string, string | undefined][] = [
         ['name', r.name],

@@ -4,16 +4,43 @@ import type { Command } from 'commander';
 import { shortPassphraseWarning } from '../../contract/backups';
 import { UsageError, type CliContext } from '../context';
 import { readPassphrase } from '../passphrase-sources';
+import { parsePrivateKey, readPrivateKeyFile } from '../../core/crypto/keys';
+import type { GivenPrivateKey } from '../../core/desk/passphrases';
 
 /** Adds the passphrase options to a command. */
 export function addPassphraseOptions(cmd: Command): Command {
   return cmd
     .option('--passphrase-file <file>', 'read the passphrase of an encrypted backup from a file')
     .option('--passphrase-env <var>', 'read the passphrase of an encrypted backup from an environment variable')
+    .option('--private-key <file>', 'open a backup encrypted to a public key (backup --recipient) with this private key file (armored or binary, as gpg --export-secret-keys writes it); used this once, never stored')
+    .option('--private-key-passphrase-file <file>', "the private key's own passphrase, when it is protected (else asked on a terminal)")
     .option(
       '--remember-passphrase',
       "remember the passphrase for the backup's storage (in the keychain or vault) once it has opened the backup; later runs on that storage need none (forget it with `storage forget-passphrase NAME`)",
     );
+}
+
+/** The private key options of `addPassphraseOptions`. */
+export interface PrivateKeyFlags {
+  privateKey?: string;
+  privateKeyPassphraseFile?: string;
+}
+
+/** The key `--private-key` names, read, with its own passphrase (a file, or a prompt on a terminal when the key is protected). */
+export async function privateKeyFrom(ctx: CliContext, opts: PrivateKeyFlags): Promise<GivenPrivateKey | undefined> {
+  if (opts.privateKey === undefined) {
+    if (opts.privateKeyPassphraseFile !== undefined) throw new UsageError('--private-key-passphrase-file goes with --private-key FILE.');
+    return undefined;
+  }
+  if (!existsSync(opts.privateKey)) throw new UsageError(`Private key file not found: ${opts.privateKey}`, 'Check the path given to --private-key.');
+  const armored = await readPrivateKeyFile(opts.privateKey);
+  if (opts.privateKeyPassphraseFile !== undefined) {
+    if (!existsSync(opts.privateKeyPassphraseFile)) throw new UsageError(`Passphrase file not found: ${opts.privateKeyPassphraseFile}`, 'Check the path given to --private-key-passphrase-file.');
+    return { armored, passphrase: (await readPassphrase({ file: opts.privateKeyPassphraseFile }, ctx.io.env))! };
+  }
+  const locked = !(await parsePrivateKey(armored)).isDecrypted();
+  if (locked && ctx.io.stdin.isTTY) return { armored, passphrase: await ctx.prompt('Passphrase of the private key: ') };
+  return { armored };
 }
 
 /** Asks for a new passphrase twice on the terminal (a typo would make every backup made with it unreadable). */
@@ -54,7 +81,9 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
   if (pw === undefined && required) {
     throw new UsageError(
       opts.rememberPassphrase ? '--remember-passphrase needs a passphrase to remember.' : confirm ? 'This needs the passphrase to encrypt the backups with.' : 'This needs the passphrase of the encrypted backup.',
-      'Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).',
+      confirm || opts.rememberPassphrase
+        ? 'Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).'
+        : 'Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked); for a backup encrypted to a public key, --private-key FILE.',
     );
   }
   return pw;
@@ -71,7 +100,9 @@ interface PassphraseLookup {
  * else a usage error) when its name says it is encrypted and no passphrase is remembered for its
  * storage — or when one was given anyway (a file or variable that cannot be read is an error).
  */
-export async function backupPassphrase(ctx: CliContext, desk: PassphraseLookup, source: string, opts: { passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean }): Promise<string | undefined> {
+export async function backupPassphrase(ctx: CliContext, desk: PassphraseLookup, source: string, opts: { passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean; privateKey?: string }): Promise<string | undefined> {
   const given = opts.passphraseFile !== undefined || opts.passphraseEnv !== undefined;
+  // A private key opens what was encrypted to its public key: then a passphrase is only taken when given.
+  if (opts.privateKey !== undefined && !given) return undefined;
   return passphraseFrom(ctx, opts, desk.looksEncrypted(source) && (given || (await desk.rememberedPassphrase(source)) === undefined));
 }

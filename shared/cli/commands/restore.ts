@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DBNAME_PATTERN, PG_URL_PREFIX, type RestoreTargetSpec } from '../../contract/api';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
-import { addPassphraseOptions, backupPassphrase } from './passphrase';
+import { addPassphraseOptions, backupPassphrase, privateKeyFrom, type PrivateKeyFlags } from './passphrase';
 import { embeddedPsqlLine } from './embedded';
 import { formatBytes } from '../../contract/units';
 
@@ -52,7 +52,7 @@ export const restoreCommand: CommandModule = {
     ).action(
       async (
         source: string,
-        opts: { db: string; target?: string; odooConf?: string; owner?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean; attachments?: 'bring-home' | 'keep-remote' | 'skip'; attachmentsStorage?: string },
+        opts: { db: string; target?: string; odooConf?: string; owner?: string; dataDir?: string; copy?: boolean; move?: boolean; neutralize?: boolean; replace?: boolean; filestore: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean; attachments?: 'bring-home' | 'keep-remote' | 'skip'; attachmentsStorage?: string } & PrivateKeyFlags,
         cmd: Command,
       ) => {
         if (!DBNAME_PATTERN.test(opts.db) || Buffer.byteLength(opts.db) > 63) {
@@ -76,6 +76,7 @@ export const restoreCommand: CommandModule = {
           throw new UsageError(`--target must be a postgres:// URL, "embedded", "local-odoo" or odoo:NAME (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
         }
         const desk = await ctx.desk(cmd);
+        const privateKey = await privateKeyFrom(ctx, opts);
         const passphrase = await backupPassphrase(ctx, desk, source, opts);
         const job = desk.startRestore({
           source,
@@ -87,6 +88,7 @@ export const restoreCommand: CommandModule = {
           replace: opts.replace === true,
           filestore: opts.filestore !== false,
           ...(passphrase !== undefined ? { passphrase } : {}),
+          ...(privateKey ? { privateKey } : {}),
           ...(opts.rememberPassphrase ? { rememberPassphrase: true } : {}),
           ...(opts.attachments ? { attachments: opts.attachments } : {}),
           ...(opts.attachmentsStorage ? { attachmentsStorage: opts.attachmentsStorage } : {}),

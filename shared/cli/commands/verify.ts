@@ -7,10 +7,10 @@ import type { Command } from 'commander';
 import type { VerifyReport } from '../../contract/verify';
 import type { CliContext } from '../context';
 import type { CommandModule } from './index';
-import { addPassphraseOptions, backupPassphrase } from './passphrase';
+import { addPassphraseOptions, backupPassphrase, privateKeyFrom, type PrivateKeyFlags } from './passphrase';
 
 /** The options of `verify`. */
-interface VerifyOptions {
+interface VerifyOptions extends PrivateKeyFlags {
   json?: boolean;
   passphraseFile?: string;
   passphraseEnv?: string;
@@ -36,8 +36,9 @@ export const verifyCommand: CommandModule = {
         .option('--json', 'print the result as JSON'),
     ).action(async (source: string, o: VerifyOptions, cmd: Command) => {
       const desk = await ctx.desk(cmd);
+      const privateKey = await privateKeyFrom(ctx, o);
       const passphrase = await backupPassphrase(ctx, desk, source, o);
-      const job = desk.verify.startVerify({ source, ...(passphrase !== undefined ? { passphrase } : {}), ...(o.rememberPassphrase ? { rememberPassphrase: true } : {}) });
+      const job = desk.verify.startVerify({ source, ...(passphrase !== undefined ? { passphrase } : {}), ...(privateKey ? { privateKey } : {}), ...(o.rememberPassphrase ? { rememberPassphrase: true } : {}) });
       const r = await ctx.runJob(desk, job);
       if (o.json) ctx.out(JSON.stringify(r, null, 2));
       else print(ctx, r);

@@ -9,7 +9,7 @@ import { AppError } from '../errors';
 import type { BackupLocator, ResolvedBackup } from './backup-locator';
 import { restoreEngine } from './engine';
 import type { DeskKernel } from './kernel';
-import type { PassphraseService } from './passphrases';
+import { decryptWith, type PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
 
 /** How the facts cache keys a backup on a storage (ref and size); undefined for local files. */
@@ -82,7 +82,7 @@ export class CatalogService implements AreaApi<typeof catalogMethods> {
     const choice = { given: args.passphrase, remember: args.rememberPassphrase, useRemembered: true, warn: (m: string) => (notRemembered = m) };
     const result = await this.storages.withAuthNote(args.source, () =>
       this.passphrases.withPassphrase(args.source, choice, (passphrase) =>
-        restoreEngine.inspect(r.source, { ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}), ...(signal ? { signal } : {}), ...(args.attachments === false ? { attachments: false } : {}) }),
+        restoreEngine.inspect(r.source, { ...decryptWith(passphrase, args.privateKey), ...(signal ? { signal } : {}), ...(args.attachments === false ? { attachments: false } : {}) }),
         (info) => info.encrypted === true,
       ),
     );

@@ -17,7 +17,7 @@ import type { BackupLocator } from './backup-locator';
 import type { CatalogService } from './catalog';
 import { resolveTarget, restoreEngine } from './engine';
 import type { DeskKernel } from './kernel';
-import type { PassphraseService } from './passphrases';
+import { decryptWith, type GivenPrivateKey, type PassphraseService } from './passphrases';
 import type { RestoreService } from './restores';
 
 /** What a drill says about attachments kept in object storage, from the restore's attachments stage. */
@@ -41,6 +41,8 @@ export interface DrillRequest {
   readonly details?: Readonly<Record<string, unknown>>;
   /** The passphrase of an encrypted backup; else the one remembered for its storage. */
   readonly passphrase?: string | undefined;
+  /** A private key that opens a backup encrypted to its public key (used this once). */
+  readonly privateKey?: GivenPrivateKey | undefined;
   /** Remember `passphrase` for the storage once it has opened the backup. */
   readonly rememberPassphrase?: boolean | undefined;
   /** Tried when neither is there (a scheduled drill: the passphrase of the job that writes these backups). */
@@ -138,7 +140,7 @@ export class DrillService {
     const choice = await this.passphraseChoice(req, ref);
     const restored = await this.passphrases.withPassphrase(ref, choice, (passphrase) =>
       // Attachments only in S3/Swift: kept remote, read-only (never fetched, location repointed, neutralized), so a drill cannot touch production.
-      restoreEngine.restore({ source: r.source, db: name, targetUrl: pgUrl, dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, attachments: { otherwise: 'keep-remote' }, ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),
+      restoreEngine.restore({ source: r.source, db: name, targetUrl: pgUrl, dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, attachments: { otherwise: 'keep-remote' }, ...decryptWith(passphrase, req.privateKey) }, ctx),
       (res) => res.encrypted,
     );
     const restoreMs = Date.now() - t1;

@@ -8,7 +8,7 @@ import type { OdooService, RemoteRestoreResult } from '../odoo';
 import type { BackupLocator } from './backup-locator';
 import type { CatalogService } from './catalog';
 import type { DeskKernel } from './kernel';
-import type { PassphraseService } from './passphrases';
+import { decryptWith, type PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
 
 /** What a remote restore needs from the Desk's other areas. */
@@ -32,7 +32,7 @@ export function startOdooRestore(d: OdooRestoreDeps, req: RestoreRequest, instan
       // The listing's version, else what an earlier inspect or restore learned (an encrypted backup tells nothing before it is read).
       const known = r.entry?.odooVersion ?? (await d.catalog.knownFacts(r))?.odooVersion;
       const result = await d.passphrases.withPassphrase(req.source, choice, (passphrase) =>
-        d.odoo.restore(instance, { source: r.source, db: req.db, mode: req.mode, neutralize: req.neutralize, replace: req.replace, ...(known ? { knownOdooVersion: known } : {}), ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx),
+        d.odoo.restore(instance, { source: r.source, db: req.db, mode: req.mode, neutralize: req.neutralize, replace: req.replace, ...(known ? { knownOdooVersion: known } : {}), ...decryptWith(passphrase, req.privateKey) }, ctx),
         (res) => res.encrypted,
       );
       if (result.odooVersion) await d.catalog.rememberFacts(r, { odooVersion: result.odooVersion });

@@ -4,10 +4,24 @@
  * remembered only once it has opened the backup.
  */
 import { stripEncryption } from '../catalog/conventions';
+import type { DecryptKeys } from '../crypto';
 import { AppError, toAppError } from '../errors';
 import { SECRET_NAMES } from '../secrets/names';
 import type { DeskKernel } from './kernel';
 import type { StorageService } from './storages';
+
+/** A private key given for one call (the contract's `privateKey`). */
+export interface GivenPrivateKey {
+  readonly armored: string;
+  readonly passphrase?: string | undefined;
+}
+
+/** The keys that open a backup: the passphrase picked (given or remembered) and a private key given for this once. */
+export function decryptWith(passphrase: string | undefined, privateKey: GivenPrivateKey | undefined): { decrypt?: DecryptKeys } {
+  if (passphrase === undefined && !privateKey) return {};
+  const key = privateKey ? { privateKeys: [{ armored: privateKey.armored, ...(privateKey.passphrase !== undefined ? { passphrase: privateKey.passphrase } : {}) }] } : {};
+  return { decrypt: { ...(passphrase !== undefined ? { passphrase } : {}), ...key } };
+}
 
 /** How `withPassphrase` picks and keeps a passphrase. */
 export interface PassphraseChoice {

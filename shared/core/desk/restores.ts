@@ -18,7 +18,7 @@ import type { ResolvedBackup } from './backup-locator';
 import type { JobContext } from '../jobs/job';
 import { checkOwnerRole, localOdooTargetEntry, makeUsableByOdoo, withOdooConfHint, type OdooReadiness } from './local-odoo';
 import type { DeskKernel } from './kernel';
-import type { PassphraseService } from './passphrases';
+import { decryptWith, type PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
 import type { OdooService } from '../odoo';
 import { startOdooRestore } from './odoo-restores';
@@ -103,7 +103,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
           neutralize: req.neutralize,
           replace: req.replace,
           filestore: req.filestore,
-          ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}),
+          ...decryptWith(passphrase, req.privateKey),
           attachments,
           ...(beforeSwap ? { beforeSwap } : {}),
         },

@@ -13,7 +13,7 @@ import type { JobContext } from '../jobs/job';
 import { readAll } from '../storage/wrappers/streams';
 import type { BackupLocator, ResolvedBackup } from './backup-locator';
 import type { DeskKernel } from './kernel';
-import type { PassphraseService } from './passphrases';
+import { decryptWith, type PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
 
 /** What `startDownload` takes. */
@@ -148,8 +148,8 @@ export class TransferService implements AreaApi<typeof transferMethods> {
   async 'download:start'(args: ApiArgs<'download:start'>): Promise<ApiResult<'download:start'>> {
     const req = apiMethods['download:start'].args.parse(args);
     await assertOutPath(req.out, this.downloadsFolder);
-    if (req.decrypt && req.passphrase === undefined && this.passphrases.looksEncrypted(req.ref) && (await this.passphrases.remembered(req.ref)) === undefined) throw noPassphrase();
-    const decrypt = req.decrypt ? { decrypt: req.passphrase !== undefined ? { passphrase: req.passphrase } : {} } : {};
+    if (req.decrypt && req.passphrase === undefined && !req.privateKey && this.passphrases.looksEncrypted(req.ref) && (await this.passphrases.remembered(req.ref)) === undefined) throw noPassphrase();
+    const decrypt = req.decrypt ? { decrypt: decryptWith(req.passphrase, req.privateKey).decrypt ?? {} } : {};
     const flags = { ...(req.rememberPassphrase ? { rememberPassphrase: true } : {}), ...(req.overwrite ? { overwrite: true } : {}) };
     return { jobId: this.startDownload({ ref: req.ref, out: req.out, ...decrypt, ...flags }).jobId };
   }

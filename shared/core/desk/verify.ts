@@ -6,7 +6,7 @@ import { verifyBackup } from '../verify';
 import type { BackupLocator } from './backup-locator';
 import type { CatalogService } from './catalog';
 import type { DeskKernel } from './kernel';
-import type { PassphraseService } from './passphrases';
+import { decryptWith, type PassphraseService } from './passphrases';
 import type { StorageService } from './storages';
 
 /** The verify area: implements `backups:verify`. */
@@ -28,7 +28,7 @@ export class VerifyService implements AreaApi<typeof verifyMethods> {
         const choice = { given: a.passphrase, remember: a.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
         // The sha256 its companion records (an `.info`, sidecar or `.sha256` file, as the catalog read it) is checked too.
         const expected = r.entry?.sha256 ? { expectedSha256: r.entry.sha256 } : {};
-        const report = await this.passphrases.withPassphrase(a.source, choice, (passphrase) => verifyBackup(r.source, { ...expected, ...(passphrase !== undefined ? { decrypt: { passphrase } } : {}) }, ctx), (rep) => rep.encrypted);
+        const report = await this.passphrases.withPassphrase(a.source, choice, (passphrase) => verifyBackup(r.source, { ...expected, ...decryptWith(passphrase, a.privateKey) }, ctx), (rep) => rep.encrypted);
         if (report.manifest?.odooVersion || report.dump.pgVersion) await this.catalog.rememberFacts(r, { odooVersion: report.manifest?.odooVersion, pgVersion: report.dump.pgVersion });
         return report;
       }),

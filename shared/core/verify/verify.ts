@@ -45,7 +45,8 @@ export async function verifyBackup(source: BackupSource | MultiPartBackup, opts:
       throw err instanceof AppError ? damagedWhileDecrypted(err, opened.encrypted) : err;
     });
     report(); // the end, which the timer may have missed
-    const checksum = hash ? { expected: opts.expectedSha256!.toLowerCase(), actual: await restOfHash(opened, hash) } : undefined;
+    const actual = hash ? await restOfHash(opened, hash, main.size) : undefined;
+    const checksum = actual !== undefined ? { expected: opts.expectedSha256!.toLowerCase(), actual } : undefined;
     return judge({ ...findings, name: source.name, encrypted: opened.encrypted, ...(checksum ? { checksum } : {}) });
   } finally {
     clearInterval(timer);
@@ -71,11 +72,20 @@ function hashed(source: BackupSource, hash: Hash | undefined): BackupSource {
   };
 }
 
-/** The hash once every byte has passed (a reader may stop before the end: what is left is read now). */
-async function restOfHash(opened: OpenedBackup, hash: Hash): Promise<string> {
-  for await (const _ of opened.stream) {
-    // draining: the hash sees the bytes through its tap
+/**
+ * The hash once every byte has passed (a reader may stop before the end: what is left is read
+ * now). The zip reader closes the stream once it has read the central directory; a decrypted
+ * stream it closed cannot be drained, but its decryptor had read the whole message by then (the
+ * last plaintext comes only after the integrity check at its end). Undefined when not every byte
+ * of the file was hashed: no verdict rather than a false one.
+ */
+async function restOfHash(opened: OpenedBackup, hash: Hash, size: number | undefined): Promise<string | undefined> {
+  if (!opened.stream.destroyed) {
+    for await (const _ of opened.stream) {
+      // draining: the hash sees the bytes through its tap
+    }
   }
+  if (size !== undefined && opened.rawBytes() !== size) return undefined;
   return hash.digest('hex');
 }
 

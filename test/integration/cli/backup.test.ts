@@ -5,10 +5,11 @@
  * temporary file the kill left.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgCluster } from '../../helpers/pg-cluster';
+import { gpgGenKey, makeGpgHome } from '../../helpers/gpg';
+import { psql, type PgCluster } from '../../helpers/pg-cluster';
 import { removeShop, shopToBackUp } from '../../helpers/shop-to-back-up';
 import { runCli, startCli, waitFor as waitUntil } from '../../helpers/cli-process';
 
@@ -84,6 +85,47 @@ describe('backup-desk backup (built CLI)', () => {
     expect(unknown.stdout).toBe('');
   });
 
+  it('a backup encrypted to a public key (--recipient) is read back with --private-key: verify, inspect, download --decrypt, restore', async () => {
+    const gpg = await makeGpgHome();
+    try {
+      const key = await gpgGenKey(gpg, 'ops <ops@example.com>', 'key secret 123');
+      await writeFile(join(tmp, 'ops.pub.asc'), key.armoredPublic);
+      await writeFile(join(tmp, 'ops.key'), key.binarySecret);
+      await writeFile(join(tmp, 'ops.key.pass'), 'key secret 123\n');
+      await writeFile(join(tmp, 'wrong.pass'), 'not the key secret\n');
+      const made = await cli(home, ['backup', '--db', 'shop', '--source', cluster.url, '--no-filestore', '--to', 'nas', '--recipient', join(tmp, 'ops.pub.asc'), '--layout', 'backup-desk', '--json']);
+      expect(made.code, made.stderr).toBe(0);
+      const ref = (JSON.parse(made.stdout) as { destinations: Array<{ ref: string }> }).destinations[0]!.ref;
+      expect(ref).toMatch(/\.zip\.gpg$/);
+      // Without the key, the CLI says what opens it.
+      const without = await cli(home, ['verify', ref]);
+      expect(without.code).toBe(2);
+      expect(without.stderr).toMatch(/^hint: .*--private-key FILE/m);
+      const withKey = ['--private-key', join(tmp, 'ops.key'), '--private-key-passphrase-file', join(tmp, 'ops.key.pass')];
+      const verified = await cli(home, ['verify', ref, ...withKey]);
+      expect(verified.code, verified.stderr + verified.stdout).toBe(0);
+      const inspected = JSON.parse((await cli(home, ['inspect', ref, '--json', ...withKey])).stdout) as { encrypted: boolean; database?: string };
+      expect(inspected).toMatchObject({ encrypted: true, database: 'shop' });
+      const out = join(tmp, 'from-key.zip');
+      const downloaded = await cli(home, ['download', ref, '--decrypt', '--out', out, ...withKey]);
+      expect(downloaded.code, downloaded.stderr).toBe(0);
+      expect((await readFile(out)).subarray(0, 2).toString('latin1')).toBe('PK');
+      const restored = await cli(home, ['restore', ref, '--db', 'shop_from_key', '--target', cluster.url, '--no-filestore', ...withKey]);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(await psql(cluster.urlFor('shop_from_key'), 'SELECT count(*) FROM res_partner')).toBe(await psql(cluster.urlFor('shop'), 'SELECT count(*) FROM res_partner'));
+      // The key's own passphrase wrong: said so, nothing restored.
+      const wrong = await cli(home, ['restore', ref, '--db', 'shop_wrong_key', '--target', cluster.url, '--no-filestore', '--private-key', join(tmp, 'ops.key'), '--private-key-passphrase-file', join(tmp, 'wrong.pass')]);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/^error: .*private key/im);
+      expect((await psql(cluster.urlFor('postgres'), "SELECT count(*) FROM pg_database WHERE datname LIKE '%shop_wrong_key%'")).trim()).toBe('0');
+    } finally {
+      await gpg.close();
+      // The tests after this one count what the storage holds.
+      await rm(join(store, 'shop'), { recursive: true, force: true });
+      await psql(cluster.urlFor('postgres'), 'DROP DATABASE IF EXISTS shop_from_key');
+    }
+  });
+
   it('backs up, prints the result (refs, size, sha256, verification) and list shows it', async () => {
     const r = await cli(home, backupArgs('--json'));
     expect(r.code).toBe(0);
@@ -116,7 +158,7 @@ describe('backup-desk backup (built CLI)', () => {
     const out = join(tmp, 'dl');
     const ok = await cli(home, ['download', ref, '--out', out]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/verified: size, sha256 \(sidecar\)/);
+    expect(ok.stdout).toMatch(/verified: size, sha256 \(companion\)/);
     await writeFile(join(store, companionKey), `${'0'.repeat(64)}  ${key}\n# bytes: ${res.size}\n`);
     const bad = await cli(home, ['download', ref, '--out', join(tmp, 'dl2')]);
     expect(bad.code).toBe(1);
