@@ -132,8 +132,8 @@ export function RememberPassphrase({ id, checked, onChange, storage }: { id: str
 }
 
 /** The big icon of a finished job's result: a tick, a stop square (cancelled) or an exclamation mark (failed). */
-export function ResultIcon({ state }: { state: 'succeeded' | 'cancelled' | 'failed' }) {
-  const [tone, mark] = state === 'succeeded' ? ['ok', '✓'] : state === 'cancelled' ? ['neutral', '■'] : ['bad', '!'];
+export function ResultIcon({ state }: { state: 'succeeded' | 'partial' | 'cancelled' | 'failed' }) {
+  const [tone, mark] = state === 'succeeded' ? ['ok', '✓'] : state === 'partial' ? ['warn', '!'] : state === 'cancelled' ? ['neutral', '■'] : ['bad', '!'];
   return (
     <div className={`result-icon ${tone}`} aria-hidden="true">
       {mark}

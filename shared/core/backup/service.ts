@@ -59,6 +59,20 @@ function pgUrlOf(req: BackupRequest): string | undefined {
   return req.source.type === 'postgres' ? req.source.url : undefined;
 }
 
+/**
+ * `Fatal` naming the storages a backup did not reach, when some did not: the backup stands on the
+ * others, but the run is not a success (one copy where the person asked for three).
+ */
+export function missedStorages(r: Pick<BackupResult, 'destinations'>): AppError | undefined {
+  const missed = r.destinations.filter((d) => !d.ok);
+  if (missed.length === 0) return undefined;
+  const got = r.destinations.filter((d) => d.ok).map((d) => d.storage);
+  const why = missed.map((d) => `${d.storage}: ${d.error?.message ?? 'failed'}`).join('; ');
+  return new AppError('Fatal', `${missed.length} of ${r.destinations.length} storages did not get the backup (${why}); it is on ${got.join(', ')}.`, {
+    hint: 'Fix what kept those storages from taking it, then back up again.',
+  });
+}
+
 /** A backup request with its layout resolved. */
 type Resolved = BackupRequest & { readonly layout: BackupLayout };
 
@@ -82,7 +96,7 @@ export class BackupService {
       refs: r.destinations.flatMap((x) => (x.ref ? [x.ref] : [])),
       details: { sha256: r.sha256, verification: r.verification.status, failedDestinations: r.destinations.filter((x) => !x.ok).map((x) => x.storage), warnings: r.warnings },
     });
-    return trackRun(this.d.history, start, () => this.execute(req, ctx), { summarize, log: this.d.log });
+    return trackRun(this.d.history, start, () => this.execute(req, ctx), { summarize, shortfall: missedStorages, log: this.d.log });
   }
 
   private async execute(req: Resolved, ctx: JobContext): Promise<BackupResult> {

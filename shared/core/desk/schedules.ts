@@ -20,7 +20,7 @@ import { PG_URL_PREFIX } from '../../contract/common';
 import { checkLayout } from '../backup/layouts';
 import { checkDatabase } from '../backup/snapshot';
 import { assertDatabaseName, defaultOdooDataDir } from '../restore/targets';
-import type { BackupService } from '../backup/service';
+import { missedStorages, type BackupService } from '../backup/service';
 import type { DeskKernel } from './kernel';
 import type { DrillService } from './drills';
 import { unknownStorageError } from '../storage/unknown-storage';
@@ -153,6 +153,9 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     });
     this.setRunner('backup', async (job, ctx) => {
       const r = await backups.run(await this.backupRequest(job), ctx);
+      // A backup some storages did not get is a failed run: retried, and alerted when it stays so.
+      const missed = missedStorages(r);
+      if (missed) throw missed;
       return { bytes: r.size, refs: r.destinations.flatMap((d) => (d.ref ? [d.ref] : [])), destinations: r.destinations.filter((d) => d.ok).map((d) => d.storage) };
     });
   }

@@ -256,6 +256,8 @@ export interface TrackOptions<T> {
   readonly summarize?: (value: T) => Omit<RunEnd, 'outcome' | 'error'>;
   /** Where history write failures are reported; they never fail the work itself. */
   readonly log?: Logger;
+  /** A result that is still a failure of the run (a backup that some of its storages did not get): recorded `failed` with this error. */
+  readonly shortfall?: (value: T) => AppError | undefined;
 }
 
 /**
@@ -278,6 +280,7 @@ export async function trackRun<T>(history: RunHistory, start: RunStart, fn: (run
   } finally {
     if (recorder) openRuns.delete(recorder);
   }
-  await recorder?.finish({ outcome: 'ok', ...(opts.summarize ? opts.summarize(value) : {}) }).catch(warn);
+  const shortfall = opts.shortfall?.(value);
+  await recorder?.finish({ outcome: shortfall ? 'failed' : 'ok', ...(shortfall ? { error: shortfall } : {}), ...(opts.summarize ? opts.summarize(value) : {}) }).catch(warn);
   return value;
 }

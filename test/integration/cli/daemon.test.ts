@@ -4,7 +4,7 @@
  * (never two at once); SIGTERM in the middle of a backup cancels it, the daemon exits 0, and
  * `list` shows exactly the backups that completed — nothing half-written.
  */
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgCluster } from '../../helpers/pg-cluster';
@@ -86,6 +86,23 @@ describe('backup-desk daemon (built CLI, real backups)', () => {
     expect(noFolder.code).toBe(0);
     expect(noFolder.stderr).toBe(`warning: There is no filestore folder ${join(dataDir, 'typo', 'filestore', 'shop')}: unless the database keeps no files there, the job will fail (check the Odoo data dir, or back up the database only).\n`);
     expect((await cli(home, ['schedule', 'remove', 'nofs'])).code).toBe(0);
+  });
+
+  it('a scheduled backup that one of its storages did not get is a failed run, though the other holds it', async () => {
+    const gone = join(tmp, 'gone-store');
+    await mkdir(gone);
+    expect((await cli(home, ['storage', 'add', 'gone', '--type', 'local', '--path', gone])).code).toBe(0);
+    expect((await cli(home, ['schedule', 'add', 'two', '--every', 'yearly', '--tz', 'UTC', '--db', 'shop', '--source', cluster.url, '--data-dir', dataDir, '--to', 'nas', '--to', 'gone', '--layout', 'backup-desk'])).code).toBe(0);
+    await rm(gone, { recursive: true });
+    const ran = await cli(home, ['schedule', 'run', 'two']);
+    expect(ran.code).toBe(1);
+    expect(ran.stdout + ran.stderr).toMatch(/1 of 2 storages did not get the backup \(gone: .*\); it is on nas\./);
+    const hist = JSON.parse((await cli(home, ['history', '--json'])).stdout) as Array<{ kind: string; outcome: string; refs: string[] }>;
+    expect(hist[0]).toMatchObject({ kind: 'backup', outcome: 'failed', refs: [expect.stringMatching(/^nas:shop\/shop_.*\.zip$/)] });
+    const status = (JSON.parse((await cli(home, ['schedule', 'list', '--json'])).stdout) as Array<{ name: string; lastOutcome: string | null }>).find((j) => j.name === 'two');
+    expect(status?.lastOutcome).toBe('failed');
+    expect((await cli(home, ['schedule', 'remove', 'two'])).code).toBe(0);
+    expect((await cli(home, ['storage', 'remove', 'gone'])).code).toBe(0);
   });
 
   it('exits 0 at once on SIGTERM when idle', async () => {

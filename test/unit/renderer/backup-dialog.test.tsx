@@ -68,7 +68,9 @@ describe('Back up now', { timeout: 30_000 }, () => {
       warnings: ['Storage "s3" did not get the backup: connection reset'],
     };
     act(() => fake.emit('job:done', snap('bk-1', { state: 'succeeded', result })));
-    expect(await screen.findByText('Backed up acme')).toBeInTheDocument();
+    // One of the two storages did not get it: not a plain success.
+    expect(await screen.findByText('Backed up acme to 1 of 2 storages')).toBeInTheDocument();
+    expect(document.querySelector('.result-icon')).toHaveClass('warn');
     expect(screen.getByText('nas:acme.2024-01-01_00-00-00.zip.enc')).toBeInTheDocument();
     expect(screen.getByText('s3: connection reset')).toBeInTheDocument();
     expect(screen.getByText('ab'.repeat(32))).toBeInTheDocument();

@@ -170,14 +170,17 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   );
 }
 
+/** How many of its storages a backup did not reach. */
+const missed = (r: BackupResultDto): number => r.destinations.filter((d) => !d.ok).length;
+
 /** A backup's end: what was written where, or why not; after a failure or cancel, Back returns to the form as it was filled in. */
 function BackupOutcome({ state, result, error, onClose, onBack }: { state: string; result: BackupResultDto | undefined; error: ApiError | undefined; onClose: () => void; onBack: () => void }) {
   return (
     <div className="result" aria-live="polite">
       {state === 'succeeded' && result ? (
         <>
-          <ResultIcon state="succeeded" />
-          <h3>Backed up {result.db}</h3>
+          <ResultIcon state={missed(result) ? 'partial' : 'succeeded'} />
+          <h3>{missed(result) ? `Backed up ${result.db} to ${result.destinations.length - missed(result)} of ${result.destinations.length} storages` : `Backed up ${result.db}`}</h3>
           <dl className="facts">
             <dt>Written to</dt>
             <dd>

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSchema } from '../../../../shared/contract/history';
 import { AppError, cancelledError } from '../../../../shared/core/errors';
 import { cancelOpenRunsNow, historyPath, RunHistory, trackRun } from '../../../../shared/core/history';
+import { missedStorages } from '../../../../shared/core/backup/service';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '../../../..');
@@ -147,6 +148,20 @@ describe('trackRun', () => {
     expect(byDb.a).toMatchObject({ outcome: 'ok', bytes: 42, refs: ['s:k'], error: null });
     expect(byDb.b).toMatchObject({ outcome: 'failed', error: { kind: 'Integrity', message: 'CRC mismatch' } });
     expect(byDb.c).toMatchObject({ outcome: 'cancelled', error: { kind: 'Cancelled' } });
+  });
+
+  it('records a result that falls short (a backup some storages did not get) as failed, with its error, and returns it', async () => {
+    const result = {
+      destinations: [
+        { storage: 'nas', ok: true, ref: 'nas:k', key: 'k' },
+        { storage: 'flaky', ok: false, key: 'k', error: { kind: 'NotFound' as const, message: 'the folder is gone' } },
+      ],
+    };
+    const v = await trackRun(history, { kind: 'backup', db: 'short' }, async () => result, { shortfall: missedStorages, summarize: () => ({ refs: ['nas:k'] }) });
+    expect(v).toBe(result);
+    const run = (await history.list()).find((r) => r.db === 'short');
+    expect(run).toMatchObject({ outcome: 'failed', refs: ['nas:k'], error: { kind: 'Fatal', message: '1 of 2 storages did not get the backup (flaky: the folder is gone); it is on nas.' } });
+    expect(missedStorages({ destinations: [result.destinations[0]!] })).toBeUndefined();
   });
 
   it('does not fail the work when the history cannot be written', async () => {
