@@ -77,6 +77,22 @@ describe('Back up now', { timeout: 30_000 }, () => {
     expect(screen.getByTestId('bk-verification')).toHaveTextContent('All 3 files');
   });
 
+  it('a pg_dump has no filestore and no odoo_backup_sh names, and says so; rotation afterwards is asked for', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.type(screen.getByLabelText('Database'), 'acme');
+    await user.click(screen.getByLabelText('nas'));
+    await user.selectOptions(screen.getByLabelText('Format'), 'dump');
+    expect((screen.getByLabelText('Names') as HTMLSelectElement).value).toBe('odoo-manager');
+    expect(screen.getByRole('option', { name: 'odoo_backup_sh (.zip + .info) — zip only' })).toBeDisabled();
+    const filestore = screen.getByLabelText('Include the filestore (a pg_dump file holds the database only)');
+    expect(filestore).toBeDisabled();
+    expect(filestore).not.toBeChecked();
+    await user.click(screen.getByLabelText(/Then apply each storage's rotation policy/));
+    await user.click(screen.getByRole('button', { name: 'Back up now' }));
+    expect(fake.calls.find(([m]) => m === 'backup:start')![1]).toMatchObject({ format: 'dump', layout: 'odoo-manager', rotate: true, source: { type: 'postgres', filestore: false } });
+  });
+
   it('cancels a running backup', async () => {
     const user = userEvent.setup();
     const fake = setup();

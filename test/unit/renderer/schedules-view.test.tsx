@@ -296,7 +296,8 @@ describe('ScheduleEditor: what only the CLI sets', () => {
     );
     await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
     expect(screen.getByText('Back up prod to nas (pg_dump format, encrypted, then rotated)')).toBeTruthy();
-    expect(await screen.findByTestId('cli-settings')).toHaveTextContent("Also, as set with the CLI and kept on Save: encrypted to 1 public key; each storage's rotation applied after it.");
+    expect(await screen.findByTestId('cli-settings')).toHaveTextContent('Also, as set with the CLI and kept on Save: encrypted to 1 public key.');
+    expect((screen.getByLabelText('Rotation') as HTMLInputElement).checked).toBe(true);
     expect((screen.getByLabelText('Format') as HTMLSelectElement).value).toBe('dump');
     expect((screen.getByLabelText('Names') as HTMLSelectElement).value).toBe('odoo-manager');
     expect((screen.getByLabelText("Encrypt with a passphrase (OpenPGP; stored for this job with the app's other secrets)") as HTMLInputElement).checked).toBe(true);
@@ -306,5 +307,32 @@ describe('ScheduleEditor: what only the CLI sets', () => {
     const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown>; passphrase?: string };
     expect(saved.work).toMatchObject({ format: 'dump', layout: 'odoo-manager', encrypt: { passphrase: true, recipients: ['/keys/ops.asc'] }, rotate: true, to: ['nas'] });
     expect(saved).not.toHaveProperty('passphrase');
+  });
+
+  it('drops what is emptied or unticked in the form (the drill count, the data dir, rotation) instead of keeping the old value', async () => {
+    const FULL: ScheduleStatus = { ...JOB, work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'zip', dataDir: '/srv/odoo', drillEvery: 7, rotate: true, cold: { stopCommand: 'systemctl stop odoo', startCommand: 'systemctl start odoo' } } };
+    const f = fakeClient({
+      'schedules:list': async () => [FULL],
+      'history:list': async () => [],
+      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
+      'schedules:save': async () => FULL,
+      'storages:list': async () => [{ name: 'nas' }] as never,
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    await userEvent.clear(screen.getByLabelText('Restore drill after every Nth backup'));
+    await userEvent.clear(screen.getByLabelText('Odoo data dir'));
+    await userEvent.click(screen.getByLabelText('Rotation'));
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
+    const saved = f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown> };
+    expect(saved.work).not.toHaveProperty('drillEvery');
+    expect(saved.work).not.toHaveProperty('dataDir');
+    expect(saved.work).not.toHaveProperty('rotate');
+    expect(saved.work).toMatchObject({ cold: { stopCommand: 'systemctl stop odoo' } }); // set with the CLI: kept
   });
 });

@@ -28,6 +28,8 @@ interface Form {
   format: 'zip' | 'dump';
   layout: BackupRequest['layout'];
   encrypt: boolean;
+  /** Apply each storage's rotation policy afterwards. */
+  rotate: boolean;
   passphrase: string;
   /** The passphrase typed again: a typo would make the backup unreadable. */
   passphraseAgain: string;
@@ -38,14 +40,14 @@ export function requestOf(f: Form): BackupRequest {
   const source: BackupRequest['source'] =
     f.sourceType === 'odoo'
       ? { type: 'odoo', instance: f.instance.trim() }
-      : { type: 'postgres', ...(f.url.trim() ? { url: f.url.trim() } : {}), ...(f.dataDir.trim() ? { dataDir: f.dataDir.trim() } : {}), filestore: f.filestore };
+      : { type: 'postgres', ...(f.url.trim() ? { url: f.url.trim() } : {}), ...(f.dataDir.trim() ? { dataDir: f.dataDir.trim() } : {}), filestore: f.filestore && f.format === 'zip' };
   return {
     db: f.db.trim(),
     source,
     to: f.to,
     format: f.format,
     layout: f.format === 'dump' && f.layout === 'odoo-backup-sh' ? 'odoo-manager' : f.layout,
-    rotate: false,
+    rotate: f.rotate,
     ...(f.encrypt ? { encrypt: { passphrase: f.passphrase } } : {}),
   };
 }
@@ -54,7 +56,7 @@ export function requestOf(f: Form): BackupRequest {
 export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   const api = useApi();
   const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId() };
-  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.length === 1 ? [...storages] : [], format: 'zip', layout: 'odoo-backup-sh', encrypt: false, passphrase: '', passphraseAgain: '' });
+  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.length === 1 ? [...storages] : [], format: 'zip', layout: 'odoo-backup-sh', encrypt: false, rotate: false, passphrase: '', passphraseAgain: '' });
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job, rate } = useJob(jobId);
@@ -103,8 +105,8 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
                 <input id={id.dir} type="text" value={f.dataDir} spellCheck={false} onChange={(e) => set({ dataDir: e.target.value })} />
               </Field>
               <label className="choice">
-                <input type="checkbox" checked={f.filestore} onChange={(e) => set({ filestore: e.target.checked })} />
-                <span>Include the filestore</span>
+                <input type="checkbox" checked={f.filestore && f.format === 'zip'} disabled={f.format === 'dump'} onChange={(e) => set({ filestore: e.target.checked })} />
+                <span>{f.format === 'dump' ? 'Include the filestore (a pg_dump file holds the database only)' : 'Include the filestore'}</span>
               </label>
             </>
           ) : (
@@ -124,19 +126,33 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
           </fieldset>
           <div className="row">
             <Field label="Format" htmlFor={id.fmt}>
-              <select id={id.fmt} value={f.format} onChange={(e) => set({ format: e.target.value as Form['format'] })}>
+              <select
+                id={id.fmt}
+                value={f.format}
+                onChange={(e) => {
+                  const format = e.target.value as Form['format'];
+                  // odoo_backup_sh names hold zips only: a dump takes the database manager's names, shown as such.
+                  set({ format, ...(format === 'dump' && f.layout === 'odoo-backup-sh' ? { layout: 'odoo-manager' as const } : {}) });
+                }}
+              >
                 <option value="zip">Odoo zip (with filestore)</option>
                 <option value="dump">pg_dump custom format</option>
               </select>
             </Field>
             <Field label="Names" htmlFor={id.layout}>
               <select id={id.layout} value={f.layout} onChange={(e) => set({ layout: e.target.value as Form['layout'] })}>
-                <option value="odoo-backup-sh">odoo_backup_sh (.zip + .info)</option>
+                <option value="odoo-backup-sh" disabled={f.format === 'dump'}>
+                  odoo_backup_sh (.zip + .info){f.format === 'dump' ? ' — zip only' : ''}
+                </option>
                 <option value="odoo-manager">Odoo database manager</option>
                 <option value="backup-desk">Backup Desk (folder per database + sidecar)</option>
               </select>
             </Field>
           </div>
+          <label className="choice">
+            <input type="checkbox" checked={f.rotate} onChange={(e) => set({ rotate: e.target.checked })} />
+            <span>Then apply each storage&apos;s rotation policy (Storages → Rotation): older backups it does not keep are deleted</span>
+          </label>
           <label className="choice">
             <input type="checkbox" checked={f.encrypt} onChange={(e) => set({ encrypt: e.target.checked })} />
             <span>Encrypt (OpenPGP: gpg decrypts it)</span>

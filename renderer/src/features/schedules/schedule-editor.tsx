@@ -25,6 +25,8 @@ interface Draft {
   /** Also copy the attachments kept in S3/Swift into each backup. */
   attachments: boolean;
   attachmentsStorage: string;
+  /** Apply each destination's rotation policy after the backup. */
+  rotate: boolean;
   format: 'zip' | 'dump';
   /** Empty: the format's default. */
   layout: '' | BackupLayout;
@@ -53,6 +55,7 @@ function draftOf(job: ScheduleStatus | undefined): Draft {
     drillEvery: w?.kind === 'backup' && w.drillEvery ? String(w.drillEvery) : '',
     attachments: w?.kind === 'backup' && w.attachments === 'include',
     attachmentsStorage: w?.kind === 'backup' ? (w.attachmentsStorage ?? '') : '',
+    rotate: w?.kind === 'backup' && w.rotate === true,
     format: w?.kind === 'backup' ? w.format : 'zip',
     layout: w?.kind === 'backup' ? (w.layout ?? '') : '',
     filestore: !(w?.kind === 'backup' && w.noFilestore),
@@ -70,7 +73,9 @@ function encryptOf(d: Draft, prev: ScheduledBackup['encrypt']): ScheduledBackup[
 
 function workOf(d: Draft, previous: ScheduleStatus | undefined): ScheduledWork {
   if (d.kind === 'drill') return { kind: 'drill', storage: d.storage.trim(), db: d.db.trim() };
-  const { attachments: _a, attachmentsStorage: _s, layout: _l, noFilestore: _n, encrypt: prevEncrypt, ...prev } = previous?.work.kind === 'backup' ? previous.work : { encrypt: undefined };
+  // What the dialog edits comes from the draft only (a field emptied there is dropped); the rest (set with the CLI) is kept.
+  const { attachments: _a, attachmentsStorage: _s, layout: _l, noFilestore: _n, dataDir: _d, drillEvery: _e, rotate: _r, encrypt: prevEncrypt, ...prev } =
+    previous?.work.kind === 'backup' ? previous.work : { encrypt: undefined };
   const drillEvery = Number(d.drillEvery);
   const encrypt = encryptOf(d, prevEncrypt);
   return {
@@ -87,6 +92,7 @@ function workOf(d: Draft, previous: ScheduleStatus | undefined): ScheduledWork {
     ...(Number.isInteger(drillEvery) && drillEvery > 0 ? { drillEvery } : {}),
     ...(d.attachments ? { attachments: 'include' as const } : {}),
     ...(d.attachments && d.attachmentsStorage.trim() ? { attachmentsStorage: d.attachmentsStorage.trim() } : {}),
+    ...(d.rotate ? { rotate: true } : {}),
   };
 }
 
@@ -105,7 +111,6 @@ export function cliOnlySettings(w: ScheduledWork | undefined): string[] {
   if (w?.kind !== 'backup') return [];
   return [
     ...(w.encrypt?.recipients?.length ? [`encrypted to ${countOf(w.encrypt.recipients.length, 'public key')}`] : []),
-    ...(w.rotate ? ["each storage's rotation applied after it"] : []),
     ...(w.cold ? ['Odoo stopped during the backup'] : []),
   ];
 }
@@ -291,6 +296,12 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
               ))}
             </fieldset>
             <ArchiveFields d={d} set={set} keptPassphrase={job?.work.kind === 'backup' && job.work.encrypt?.passphrase === true} />
+            <Field label="Rotation" help="delete the older backups each storage's rotation policy (Storages → Rotation) does not keep; storages without a policy are left alone" htmlFor={`${id}-rotate`}>
+              <label className="choice">
+                <input id={`${id}-rotate`} type="checkbox" checked={d.rotate} onChange={(e) => set({ rotate: e.target.checked })} />
+                <span>Apply it after each backup</span>
+              </label>
+            </Field>
             <Field label="Attachments in S3/Swift" help="copy every object the database keeps in a bucket or container into each backup (SHA-1 checked), so it restores without the bucket" htmlFor={`${id}-attach`}>
               <label className="choice">
                 <input id={`${id}-attach`} type="checkbox" checked={d.attachments} onChange={(e) => set({ attachments: e.target.checked })} />
