@@ -146,6 +146,7 @@ function PreviewBox({ preview, utc }: { preview: SchedulePreview | undefined; ut
       </p>
       {preview.normalized ? <p className="small muted">Normalized: <code>{preview.normalized}</code></p> : null}
       {preview.runs.length === 0 ? <p className="small">It never runs again.</p> : null}
+      {preview.runs.length > 0 && !utc ? <p className="small muted">Next runs, in this computer&apos;s time:</p> : null}
       <ol className="small" aria-label="Next runs">
         {preview.runs.map((r) => (
           <li key={r}>{formatLocal(r, utc)}</li>

@@ -116,7 +116,9 @@ export function SchedulesView({ reloadKey = 0, utc = false }: { reloadKey?: numb
               <th scope="col">Name</th>
               <th scope="col">What</th>
               <th scope="col">When</th>
-              <th scope="col">Next run</th>
+              <th scope="col">
+                Next run{utc ? null : <span className="muted small block">this computer&apos;s time</span>}
+              </th>
               <th scope="col">Last result</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
