@@ -24,7 +24,7 @@ export class CronExpression {
     try {
       this.cron = new Cron(pattern.trim(), { timezone: zone, paused: true, legacyMode: true });
     } catch (err) {
-      throw new AppError('InvalidInput', `"${pattern}" is not a valid cron expression: ${(err as Error).message}.`, {
+      throw new AppError('InvalidInput', `"${pattern}" is not a valid cron expression: ${(err as Error).message.replace(/^CronPattern: /, '')}.`, {
         hint: 'Use five fields "minute hour day-of-month month day-of-week" (a sixth, leading field is seconds), e.g. "0 2 * * *".',
         details: { spec: pattern },
         cause: err,

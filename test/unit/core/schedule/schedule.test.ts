@@ -23,6 +23,17 @@ describe('parseSchedule', () => {
     expect(iso(nextRuns(own, FROM, 1))).toEqual(['2026-01-01T05:00:00.000Z']);
   });
 
+  it("says what is wrong with a cron expression in its own words, not the library's", () => {
+    let err: unknown;
+    try {
+      parseSchedule('0 25 * * *', { timeZone: 'UTC' });
+    } catch (e) {
+      err = e;
+    }
+    expect(isAppError(err, 'InvalidInput')).toBe(true);
+    expect((err as Error).message).toBe('"0 25 * * *" is not a valid cron expression: Invalid value for hour: 25.');
+  });
+
   it('evaluates cron in the zone given, across a DST change', () => {
     const s = parseSchedule('0 2 * * *', { timeZone: 'America/New_York' });
     // 2026-03-08: New York moves from UTC-5 to UTC-4 (02:00 does not exist that day).
