@@ -158,7 +158,8 @@ function row(s: ScheduleStatus): string[] {
   const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
   // A failed run says when it is tried again; a cancelled or skipped one is no failure.
   const failing = s.lastOutcome === 'failed';
-  const enabledState = failing ? (s.retryAt ? `FAILING, retry ${s.retryAt.slice(0, 16).replace('T', ' ')}Z` : 'FAILING') : (s.lastOutcome ?? 'waiting');
+  const retry = s.retryAt ? `${Date.parse(s.retryAt) > Date.now() ? 'retry' : 'retry was due'} ${s.retryAt.slice(0, 16).replace('T', ' ')}Z` : undefined;
+  const enabledState = failing ? (retry ? `FAILING, ${retry}` : 'FAILING') : (s.lastOutcome ?? 'waiting');
   const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? enabledState : 'disabled';
   return [s.name, what, s.every, s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-', last, state];
 }
