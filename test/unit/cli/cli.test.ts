@@ -214,7 +214,7 @@ describe('exit statuses and streams', () => {
     for (const args of [['restore', 'x.zip.gpg', '--db', 'ok_name'], ['verify', 'x.zip.gpg'], ['drill', 'x.zip.gpg']]) {
       const r = await cli(args, { home });
       expect(r, args[0]).toMatchObject({ code: 2, out: '' });
-      expect(r.err, args[0]).toBe('error: This needs the passphrase of the encrypted backup.\nhint: Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked).\n');
+      expect(r.err, args[0]).toBe('error: This needs the passphrase of the encrypted backup.\nhint: Use --passphrase-file FILE or --passphrase-env VAR (or run it in a terminal to be asked); for a backup encrypted to a public key, --private-key FILE.\n');
     }
   });
 
