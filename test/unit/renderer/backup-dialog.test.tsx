@@ -75,6 +75,25 @@ describe('Back up now', { timeout: 30_000 }, () => {
     expect(screen.getByText('s3: connection reset')).toBeInTheDocument();
     expect(screen.getByText('ab'.repeat(32))).toBeInTheDocument();
     expect(screen.getByTestId('bk-verification')).toHaveTextContent('All 3 files');
+    expect(screen.queryByTestId('bk-rotation')).toBeNull(); // not asked for
+  });
+
+  it("says what the rotation afterwards deleted on each storage", async () => {
+    const fake = setup();
+    await userEvent.type(screen.getByLabelText('Database'), 'acme');
+    await userEvent.click(screen.getByLabelText('nas'));
+    await userEvent.click(screen.getByLabelText(/Then apply each storage's rotation policy/));
+    await userEvent.click(screen.getByRole('button', { name: 'Back up now' }));
+    expect(fake.calls.find(([m]) => m === 'backup:start')![1]).toMatchObject({ rotate: true });
+    const result = {
+      db: 'acme', format: 'zip', layout: 'odoo-backup-sh', encrypted: false, createdAt: '2024-01-01T00:00:00.000Z', size: 9_000_000, sha256: 'ab'.repeat(32), durationMs: 1000,
+      destinations: [{ storage: 'nas', ok: true, ref: 'nas:acme.2024-01-01_00-00-00.zip', key: 'acme.2024-01-01_00-00-00.zip' }],
+      verification: { status: 'complete', referenced: 3, archived: 3, missingCount: 0, missing: [], message: 'All 3 files the database references are in the backup.' },
+      warnings: [],
+      rotation: [{ storage: 'nas', policy: true, kept: 1, deleted: ['nas:a.zip', 'nas:b.zip'], bytes: 4_000_000, failed: [] }],
+    };
+    act(() => fake.emit('job:done', snap('bk-1', { state: 'succeeded', result })));
+    expect(await screen.findByTestId('bk-rotation')).toHaveTextContent('nas: kept 1, deleted 2 older backups (4.0 MB)');
   });
 
   it('a pg_dump has no filestore and no odoo_backup_sh names, and says so; rotation afterwards is asked for', async () => {

@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import type { ApiError, BackupRequest, BackupResultDto } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
-import { formatBytes } from '../../components/format';
+import { countOf, formatBytes } from '../../components/format';
 import { ErrorMessage, Field, Modal, ResultIcon } from '../../components/ui';
 import { NewPassphraseFields } from '../../components/passphrase';
 import { JobProgressPanel } from '../../components/job-panels';
@@ -186,6 +186,13 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   );
 }
 
+/** What the rotation did on one storage, in a line. */
+function rotationLine(r: NonNullable<BackupResultDto['rotation']>[number]): string {
+  if (!r.policy) return `${r.storage}: no rotation policy, nothing deleted`;
+  const failed = r.failed.length ? `; ${countOf(r.failed.length, 'deletion')} failed (${r.failed[0]!.error})` : '';
+  return `${r.storage}: kept ${r.kept}, deleted ${countOf(r.deleted.length, 'older backup')} (${formatBytes(r.bytes)})${failed}`;
+}
+
 /** How many of its storages a backup did not reach. */
 const missed = (r: BackupResultDto): number => r.destinations.filter((d) => !d.ok).length;
 
@@ -214,6 +221,18 @@ function BackupOutcome({ state, result, error, onClose, onBack }: { state: strin
             <dd className="mono wrap">{result.sha256}</dd>
             <dt>Verification</dt>
             <dd data-testid="bk-verification">{result.verification.message}</dd>
+            {result.rotation ? (
+              <>
+                <dt>Rotation</dt>
+                <dd data-testid="bk-rotation">
+                  {result.rotation.map((r) => (
+                    <span key={r.storage} className="block">
+                      {rotationLine(r)}
+                    </span>
+                  ))}
+                </dd>
+              </>
+            ) : null}
           </dl>
           {result.warnings.map((w) => (
             <p key={w} className="warning">
