@@ -72,3 +72,54 @@ export function NewPassphraseFields(props: { value: string; again: string; onCha
   );
 }
 
+/** A private key loaded in the browser: its armored text and file name, and its own passphrase. */
+export interface LoadedPrivateKey {
+  armored: string;
+  fileName: string;
+  passphrase: string;
+}
+
+const PRIVATE_ARMOR = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
+
+/** Reads a file as text (FileReader: every browser and Electron). */
+function readText(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result));
+    r.onerror = () => reject(r.error ?? new Error('unreadable'));
+    r.readAsText(file);
+  });
+}
+
+/**
+ * Opening a backup encrypted to a public key (backup --recipient) with its private key, as an
+ * alternative to the passphrase: an armored key file picked here, and its own passphrase. The key
+ * goes with this one request and is never stored.
+ */
+export function PrivateKeyField(props: { id: string; value: LoadedPrivateKey | undefined; onChange: (k: LoadedPrivateKey | undefined) => void }) {
+  const [error, setError] = useState<string | undefined>(undefined);
+  const pick = async (file: File | undefined): Promise<void> => {
+    setError(undefined);
+    if (!file) return props.onChange(undefined);
+    const text = await readText(file).catch(() => '');
+    if (!text.includes(PRIVATE_ARMOR)) {
+      props.onChange(undefined);
+      setError(`${file.name} is not an armored private key. Export it with: gpg --export-secret-keys --armor KEYID > key.asc`);
+      return;
+    }
+    props.onChange({ armored: text.slice(text.indexOf(PRIVATE_ARMOR)), fileName: file.name, passphrase: '' });
+  };
+  return (
+    <details className="private-key" open={props.value !== undefined}>
+      <summary>Encrypted to a public key? Open it with the private key instead</summary>
+      <Field label="Private key file" htmlFor={`${props.id}-file`} help="armored (.asc), as gpg --export-secret-keys --armor writes it; used for this restore only, never stored" error={error}>
+        <input id={`${props.id}-file`} type="file" accept=".asc,.key,.txt" onChange={(e) => void pick(e.target.files?.[0])} aria-invalid={error !== undefined} />
+      </Field>
+      {props.value ? (
+        <Field label="Passphrase of the private key" htmlFor={`${props.id}-keypass`} help="empty when the key has none">
+          <input id={`${props.id}-keypass`} type="password" autoComplete="off" value={props.value.passphrase} onChange={(e) => props.onChange({ ...props.value!, passphrase: e.target.value })} />
+        </Field>
+      ) : null}
+    </details>
+  );
+}

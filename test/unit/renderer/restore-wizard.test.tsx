@@ -274,6 +274,31 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
   });
 
+  it('opens a backup encrypted to a public key with a private key file instead of a passphrase', async () => {
+    const user = userEvent.setup();
+    const fake = setup([], { ...SOURCE, source: '/tmp/acme.zip.gpg', encrypted: true });
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    const next = screen.getByRole('button', { name: 'Next' });
+    expect(next).toBeDisabled(); // neither a passphrase nor a key yet
+    await user.click(screen.getByText('Encrypted to a public key? Open it with the private key instead'));
+    // A public key (or anything else) is refused, saying how to export the private one.
+    await user.upload(screen.getByLabelText('Private key file'), new File(['-----BEGIN PGP PUBLIC KEY BLOCK-----\n...'], 'ops.pub.asc'));
+    expect(await screen.findByText(/ops\.pub\.asc is not an armored private key\. Export it with: gpg --export-secret-keys --armor KEYID > key\.asc/)).toBeInTheDocument();
+    expect(next).toBeDisabled();
+    const armored = '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nxVgE…\n-----END PGP PRIVATE KEY BLOCK-----\n';
+    await user.upload(screen.getByLabelText('Private key file'), new File([`comment line\n${armored}`], 'ops.asc'));
+    await user.type(await screen.findByLabelText('Passphrase of the private key'), 'key secret');
+    expect(next).toBeEnabled();
+    await user.click(next);
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    const sent = fake.calls.find(([m]) => m === 'restore:start')![1] as { privateKey?: unknown; passphrase?: unknown };
+    expect(sent.privateKey).toEqual({ armored, passphrase: 'key secret' });
+    expect(sent).not.toHaveProperty('passphrase');
+  });
+
   it('shows what went wrong and what to do when the restore fails', async () => {
     const user = userEvent.setup();
     const fake = setup([]);

@@ -8,7 +8,7 @@ import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal } from '../../components/format';
 import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
-import { PassphraseField, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
+import { PassphraseField, PrivateKeyField, passphraseMissing, usePassphraseRemembered, type LoadedPrivateKey } from '../../components/passphrase';
 import { CancelButton } from '../../components/job-panels';
 
 /** The backup to restore: a catalog entry or a local file. */
@@ -100,6 +100,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   const [confirmName, setConfirmName] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [remember, setRemember] = useState(false);
+  const [privateKey, setPrivateKey] = useState<LoadedPrivateKey | undefined>(undefined);
   const remoteAttachments = initial.selfContained === false;
   const [attachments, setAttachments] = useState<AttachmentsChoice>('bring-home');
   // A catalog ref (not a local path): its storage may have a remembered passphrase, or remember one.
@@ -173,7 +174,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   }, [exists]);
 
   const nameOk = !problem && check.state === 'done';
-  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || (!passphraseMissing(initial.storage, remembered, passphrase) && !(remember && passphrase === ''))) && owner.trim().length <= 63;
+  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || privateKey !== undefined || (!passphraseMissing(initial.storage, remembered, passphrase) && !(remember && passphrase === ''))) && owner.trim().length <= 63;
 
   const start = (): void => {
     if (!target) return;
@@ -189,6 +190,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
       ...(remoteAttachments ? { attachments } : {}),
       ...(ownerRole ? { owner: ownerRole } : {}),
       ...(initial.encrypted && passphrase !== '' ? { passphrase, ...(onStorage && remember ? { rememberPassphrase: true } : {}) } : {}),
+      ...(initial.encrypted && privateKey ? { privateKey: { armored: privateKey.armored, ...(privateKey.passphrase !== '' ? { passphrase: privateKey.passphrase } : {}) } } : {}),
     }).then(
       (r) => {
         setJobId(r.jobId);
@@ -412,6 +414,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
           {initial.encrypted && onStorage ? (
             <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={initial.storage} />
           ) : null}
+          {initial.encrypted ? <PrivateKeyField id={ids.pass} value={privateKey} onChange={setPrivateKey} /> : null}
           {exists ? (
             <div className="danger-zone">
               <label className="choice">
