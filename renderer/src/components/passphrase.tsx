@@ -81,6 +81,11 @@ export interface LoadedPrivateKey {
 
 const PRIVATE_ARMOR = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
 
+/** The request's `privateKey` for a loaded key (its passphrase only when one was typed). */
+export function privateKeyArg(k: LoadedPrivateKey | undefined): { privateKey?: { armored: string; passphrase?: string } } {
+  return k ? { privateKey: { armored: k.armored, ...(k.passphrase !== '' ? { passphrase: k.passphrase } : {}) } } : {};
+}
+
 /** Reads a file as text (FileReader: every browser and Electron). */
 function readText(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -112,7 +117,7 @@ export function PrivateKeyField(props: { id: string; value: LoadedPrivateKey | u
   return (
     <details className="private-key" open={props.value !== undefined}>
       <summary>Encrypted to a public key? Open it with the private key instead</summary>
-      <Field label="Private key file" htmlFor={`${props.id}-file`} help="armored (.asc), as gpg --export-secret-keys --armor writes it; used for this restore only, never stored" error={error}>
+      <Field label="Private key file" htmlFor={`${props.id}-file`} help="armored (.asc), as gpg --export-secret-keys --armor writes it; used this once, never stored" error={error}>
         <input id={`${props.id}-file`} type="file" accept=".asc,.key,.txt" onChange={(e) => void pick(e.target.files?.[0])} aria-invalid={error !== undefined} />
       </Field>
       {props.value ? (

@@ -137,6 +137,22 @@ describe('Download & decrypt dialog', { timeout: 30_000 }, () => {
     });
   });
 
+  it('decrypts with a private key file when one is picked (its own passphrase sent with it)', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.click(screen.getByText('Encrypted to a public key? Open it with the private key instead'));
+    const armored = '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nxVgE…\n-----END PGP PRIVATE KEY BLOCK-----\n';
+    await user.upload(screen.getByLabelText('Private key file'), new File([armored], 'ops.asc'));
+    await user.type(await screen.findByLabelText('Passphrase of the private key'), 'key pw');
+    await user.click(screen.getByRole('button', { name: 'Download & decrypt' }));
+    expect(fake.calls.find(([m]) => m === 'download:start')![1]).toEqual({
+      ref: ENC.ref,
+      out: '/home/me/.local/share/odoo-backup-desk/downloads/acme.2024-03-01_02-00-00.zip',
+      decrypt: true,
+      privateKey: { armored, passphrase: 'key pw' },
+    });
+  });
+
   it('explains a wrong passphrase and lets the user try again', async () => {
     const user = userEvent.setup();
     const fake = setup();

@@ -78,6 +78,21 @@ describe('Verify dialog', { timeout: 30_000 }, () => {
     expect(fake.calls.find(([m]) => m === 'storages:passphrase-remembered')![1]).toEqual({ name: 'nas' });
   });
 
+  it('verifies a backup encrypted to a public key with a private key file instead of a passphrase', async () => {
+    const user = userEvent.setup();
+    const fake = setup({ ...ENTRY, ref: 'nas:acme.zip.gpg', key: 'acme.zip.gpg', encrypted: true }, false);
+    const go = screen.getByRole('button', { name: 'Verify' });
+    await screen.findByText(/No passphrase is remembered for nas/);
+    expect(go).toBeDisabled();
+    await user.click(screen.getByText('Encrypted to a public key? Open it with the private key instead'));
+    const armored = '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nxVgE…\n-----END PGP PRIVATE KEY BLOCK-----\n';
+    await user.upload(screen.getByLabelText('Private key file'), new File([armored], 'ops.asc'));
+    await screen.findByLabelText('Passphrase of the private key');
+    expect(go).toBeEnabled(); // an unprotected key needs no passphrase
+    await user.click(go);
+    expect(fake.calls.find(([m]) => m === 'backups:verify')![1]).toEqual({ source: 'nas:acme.zip.gpg', privateKey: { armored } });
+  });
+
   it('sends the passphrase of an encrypted backup (and none when left empty), and cancels', async () => {
     const user = userEvent.setup();
     const fake = setup({ ...ENTRY, encrypted: true });

@@ -6,7 +6,7 @@ import { useApi, useJob } from '../../app/api-context';
 import { BackupCard, JobProgressPanel } from '../../components/job-panels';
 import { baseName, formatBytes } from '../../components/format';
 import { ErrorMessage, Field, Modal, RememberPassphrase, ResultIcon } from '../../components/ui';
-import { PassphraseField, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
+import { PassphraseField, PrivateKeyField, passphraseMissing, privateKeyArg, usePassphraseRemembered, type LoadedPrivateKey } from '../../components/passphrase';
 
 /** Where a download goes by default: `<home>/downloads/<file name>` (without `.enc`/`.gpg` when decrypting). */
 export function defaultDestination(home: string | undefined, key: string, decrypt: boolean): string {
@@ -42,6 +42,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const [passphrase, setPassphrase] = useState('');
   const remembered = usePassphraseRemembered(entry.encrypted ? entry.storage : undefined);
   const [remember, setRemember] = useState(false);
+  const [privateKey, setPrivateKey] = useState<LoadedPrivateKey | undefined>(undefined);
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const [replace, setReplace] = useState<DestinationCheck | undefined>(undefined);
@@ -56,7 +57,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const begin = (overwrite: boolean): void => {
     // An empty passphrase lets the core use the one remembered for the storage.
     const pass = decrypt && passphrase !== '' ? { passphrase, ...(remember ? { rememberPassphrase: true } : {}) } : {};
-    api['download:start']({ ref: entry.ref, out, decrypt, ...pass, ...(overwrite ? { overwrite: true } : {}) }).then(
+    api['download:start']({ ref: entry.ref, out, decrypt, ...pass, ...(decrypt ? privateKeyArg(privateKey) : {}), ...(overwrite ? { overwrite: true } : {}) }).then(
       (r) => setJobId(r.jobId),
       (e: unknown) => setStartErr(toApiError(e)),
     );
@@ -134,6 +135,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
             <>
               <PassphraseField id={ids.pass} value={passphrase} onChange={setPassphrase} storage={entry.storage} remembered={remembered} />
               <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={entry.storage} />
+              {entry.encrypted ? <PrivateKeyField id={ids.pass} value={privateKey} onChange={setPrivateKey} /> : null}
             </>
           ) : null}
           <ErrorMessage error={startErr} />
@@ -144,7 +146,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
               <button type="button" className="btn" onClick={onClose}>
                 Cancel
               </button>
-              <button type="submit" className="btn primary" disabled={!out.trim() || (remember && !passphrase) || (decrypt && entry.encrypted && passphraseMissing(entry.storage, remembered, passphrase))}>
+              <button type="submit" className="btn primary" disabled={!out.trim() || (remember && !passphrase) || (decrypt && entry.encrypted && !privateKey && passphraseMissing(entry.storage, remembered, passphrase))}>
                 {decrypt ? 'Download & decrypt' : 'Download'}
               </button>
             </div>

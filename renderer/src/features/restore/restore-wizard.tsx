@@ -8,7 +8,7 @@ import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal } from '../../components/format';
 import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
-import { PassphraseField, PrivateKeyField, passphraseMissing, usePassphraseRemembered, type LoadedPrivateKey } from '../../components/passphrase';
+import { PassphraseField, PrivateKeyField, passphraseMissing, privateKeyArg, usePassphraseRemembered, type LoadedPrivateKey } from '../../components/passphrase';
 import { CancelButton } from '../../components/job-panels';
 
 /** The backup to restore: a catalog entry or a local file. */
@@ -190,7 +190,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
       ...(remoteAttachments ? { attachments } : {}),
       ...(ownerRole ? { owner: ownerRole } : {}),
       ...(initial.encrypted && passphrase !== '' ? { passphrase, ...(onStorage && remember ? { rememberPassphrase: true } : {}) } : {}),
-      ...(initial.encrypted && privateKey ? { privateKey: { armored: privateKey.armored, ...(privateKey.passphrase !== '' ? { passphrase: privateKey.passphrase } : {}) } } : {}),
+      ...(initial.encrypted ? privateKeyArg(privateKey) : {}),
     }).then(
       (r) => {
         setJobId(r.jobId);

@@ -5,7 +5,7 @@ import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { BackupCard, JobProgressPanel } from '../../components/job-panels';
 import { ErrorMessage, Modal, RememberPassphrase, ResultIcon } from '../../components/ui';
-import { PassphraseField, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
+import { PassphraseField, PrivateKeyField, passphraseMissing, privateKeyArg, usePassphraseRemembered, type LoadedPrivateKey } from '../../components/passphrase';
 
 /** Props of the dialog. */
 export interface VerifyDialogProps {
@@ -20,6 +20,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
   const [passphrase, setPassphrase] = useState('');
   const remembered = usePassphraseRemembered(entry.encrypted ? entry.storage : undefined);
   const [remember, setRemember] = useState(false);
+  const [privateKey, setPrivateKey] = useState<LoadedPrivateKey | undefined>(undefined);
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job, rate } = useJob(jobId);
@@ -28,7 +29,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
     setStartErr(undefined);
     // An empty passphrase lets the core use the one remembered for the storage.
     const pass = passphrase !== '' ? { passphrase, ...(remember ? { rememberPassphrase: true } : {}) } : {};
-    api['backups:verify']({ source: entry.ref, ...pass }).then(
+    api['backups:verify']({ source: entry.ref, ...pass, ...(entry.encrypted ? privateKeyArg(privateKey) : {}) }).then(
       (r) => setJobId(r.jobId),
       (e: unknown) => setStartErr(toApiError(e)),
     );
@@ -54,6 +55,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
             <>
               <PassphraseField id={ids.pass} value={passphrase} onChange={setPassphrase} storage={entry.storage} remembered={remembered} />
               <RememberPassphrase id={ids.remember} checked={remember} onChange={setRemember} storage={entry.storage} />
+              <PrivateKeyField id={ids.pass} value={privateKey} onChange={setPrivateKey} />
             </>
           ) : null}
           <ErrorMessage error={startErr} />
@@ -61,7 +63,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
             <button type="button" className="btn" onClick={onClose}>
               Cancel
             </button>
-            <button type="submit" className="btn primary" disabled={(remember && !passphrase) || (entry.encrypted && passphraseMissing(entry.storage, remembered, passphrase))}>
+            <button type="submit" className="btn primary" disabled={(remember && !passphrase) || (entry.encrypted && !privateKey && passphraseMissing(entry.storage, remembered, passphrase))}>
               Verify
             </button>
           </div>
