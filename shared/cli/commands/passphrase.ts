@@ -1,5 +1,5 @@
 /** Shared `--passphrase-file` / `--passphrase-env` / `--remember-passphrase` handling (passphrases never come from argv). */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { shortPassphraseWarning } from '../../contract/backups';
 import { UsageError, type CliContext } from '../context';
@@ -66,6 +66,9 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
   // A flag that points at nothing is a usage error, whichever flag it is.
   if (opts.passphraseFile !== undefined && !existsSync(opts.passphraseFile)) {
     throw new UsageError(`Passphrase file not found: ${opts.passphraseFile}`, 'Check the path given to --passphrase-file.');
+  }
+  if (opts.passphraseFile !== undefined && statSync(opts.passphraseFile).isFile() && readFileSync(opts.passphraseFile, 'utf8').replace(/\r?\n$/, '') === '') {
+    throw new UsageError(`The passphrase file ${opts.passphraseFile} is empty.`, 'Write the passphrase into the file.');
   }
   const prompt = required && ctx.io.stdin.isTTY ? (q: string) => (confirm ? promptNewPassphrase(ctx, q) : ctx.prompt(q)) : undefined;
   const pw = await readPassphrase(

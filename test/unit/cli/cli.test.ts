@@ -205,6 +205,10 @@ describe('exit statuses and streams', () => {
     const badFile = await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-file', join(tmp, 'none')]);
     expect(badFile.code).toBe(2);
     expect(badFile.err).toMatch(/Passphrase file not found/);
+    // An empty one too (a newline alone is empty).
+    await writeFile(join(tmp, 'empty-pass'), '\n');
+    const empty = await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-file', join(tmp, 'empty-pass')]);
+    expect(empty).toMatchObject({ code: 2, err: expect.stringMatching(/^error: The passphrase file .*empty-pass is empty\.$/m) as unknown as string });
     expect((await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-env', 'BD_TEST_SURELY_UNSET'])).code).toBe(2);
     expect((await cli(['restore', 'x.zip', '--db', 'a'.repeat(64)])).code).toBe(2);
   });
