@@ -26,6 +26,8 @@ export interface EngineRestoreOptions {
   readonly replace: boolean;
   readonly filestore: boolean;
   readonly decrypt?: DecryptKeys;
+  /** The sha256 the backup's companion records (see RestoreOptions). */
+  readonly expectedSha256?: string;
   /** Attachments kept in object storage (S3/Swift). */
   readonly attachments?: RestoreAttachmentsOptions;
   /** Runs on the complete restore under its temporary names, before the swap (see RestoreOptions). */
@@ -68,6 +70,7 @@ export const restoreEngine: RestoreEngine = {
         replace: o.replace,
         filestore: o.filestore,
         ...(o.decrypt ? { decrypt: o.decrypt } : {}),
+        ...(o.expectedSha256 ? { expectedSha256: o.expectedSha256 } : {}),
         ...(o.attachments ? { attachments: o.attachments } : {}),
         ...(o.beforeSwap ? { beforeSwap: o.beforeSwap } : {}),
       },

@@ -104,6 +104,8 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
           replace: req.replace,
           filestore: req.filestore,
           ...decryptWith(passphrase, req.privateKey),
+          // The sha256 its companion records (as the catalog read it), checked where the restore reads the whole file.
+          ...(r.entry?.sha256 ? { expectedSha256: r.entry.sha256 } : {}),
           attachments,
           ...(beforeSwap ? { beforeSwap } : {}),
         },

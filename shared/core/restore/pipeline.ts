@@ -43,6 +43,11 @@ export interface RestoreOptions {
   filestore: boolean;
   /** Needed when the source is OpenPGP-encrypted. */
   decrypt?: DecryptKeys;
+  /**
+   * The sha256 the backup's companion records (lower-case hex): when the restore reads the whole
+   * file in order (an encrypted or streamed backup), a different one is a warning.
+   */
+  expectedSha256?: string;
   /** Attachments kept in object storage (S3/Swift): bring home, keep remote or skip (shared/core/attachments/restore-stage.ts). */
   attachments?: RestoreAttachmentsOptions;
   /** Where preflight reads the data dir's free space (default: the file system's own figures). */

@@ -4,6 +4,7 @@
  * (+ filestore writer) → finish → swap. Any error or cancel rolls the staging area back
  * (temporary database and folder dropped); existing data is left untouched until the swap.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { damagedWhileDecrypted } from '../crypto';
@@ -17,6 +18,8 @@ import { finishDatabase } from './finish';
 import { attachmentsStage } from '../attachments/restore-stage';
 import { loadPgRestore } from './load-pg-restore';
 import { gunzipped } from '../archive/gunzip';
+import { hashingSource } from '../archive/hashing-source';
+import type { BackupSource, MultiPartBackup } from '../archive/source';
 import { loadSql } from './load-sql';
 import { loadZip } from './load-zip';
 import type { RestoreOptions, RestoreResult, RestoreRun, TargetServer } from './pipeline';
@@ -68,11 +71,13 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
     run.report({ phase: 'preflight', label: 'Checking the target' }, true);
     run.check();
     // Open (and, when encrypted, start decrypting: a wrong passphrase fails here) before creating anything.
-    const desc = await describeBackup(opts.source, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal, warn: run.warn, onStream: (s) => staging.streams.push(s), measureFilestore: opts.filestore });
+    const hash = opts.expectedSha256 && (opts.source as MultiPartBackup).kind !== 'multipart' ? createHash('sha256') : undefined;
+    const source = hash ? hashingSource(opts.source as BackupSource, hash) : opts.source;
+    const desc = await describeBackup(source, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal, warn: run.warn, onStream: (s) => staging.streams.push(s), measureFilestore: opts.filestore });
     encrypted = desc.encrypted;
     staging.admin = await connectAdmin(opts.pgUrl);
     const server = await preflight(run, staging.admin, desc, dataDir);
-    const result = await loadAndSwap(run, staging.admin, server, desc);
+    const result = await loadAndSwap(run, staging.admin, server, desc, hash);
     stopListening();
     run.report({ phase: 'finalize', label: 'In place under its name', done: 1, total: 1 }, true);
     return { ...result, durationMs: Date.now() - started };
@@ -87,7 +92,7 @@ export async function restoreBackup(opts: RestoreOptions, ctx: JobContext): Prom
 }
 
 /** Staging → load (+ filestore) → finish → swap. */
-async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServer, desc: BackupDescription): Promise<Omit<RestoreResult, 'durationMs'>> {
+async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServer, desc: BackupDescription, hash: Hash | undefined): Promise<Omit<RestoreResult, 'durationMs'>> {
   const { opts, staging } = run;
   const loader = await staging.createDatabase(admin);
   run.report({ phase: 'database', label: 'Loading the database' }, true);
@@ -95,6 +100,7 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
   const files = new FilestoreWriter(staging, run.signal, (n) => run.report({ phase: 'filestore', label: 'Restoring the filestore', done: n, ...total, unit: 'items' }));
   const loaded = await load(run, server, desc, files);
   run.check();
+  if (hash) checksumNote(run, desc, hash);
   // Multi-part: the filestore folder next to the dump.
   const multiFs = desc.multi?.filestore;
   if (multiFs && opts.filestore) await files.copyFolder(multiFs);
@@ -120,6 +126,20 @@ async function loadAndSwap(run: RestoreRun, admin: pg.Client, server: TargetServ
     ...(run.leftoversFound ? { leftoversFound: true } : {}),
     ...(attachments ? { attachments } : {}),
   };
+}
+
+/**
+ * Warns when the whole file was read in order and its sha256 is not the one its companion
+ * records: everything in it checked out (CRCs, the OpenPGP integrity check), but it is not the
+ * file that was made. No verdict when not every byte was hashed (a seekable zip's filestore is
+ * read beside, by ranges).
+ */
+function checksumNote(run: RestoreRun, desc: BackupDescription, hash: Hash): void {
+  const expected = run.opts.expectedSha256!.toLowerCase();
+  if (desc.size === undefined || desc.rawBytes() !== desc.size) return;
+  const actual = hash.digest('hex');
+  if (actual === expected) return;
+  run.warn(`Its sha256 (${actual.slice(0, 16)}…) is not the one its companion records (${expected.slice(0, 16)}…): everything in it checked out, but it is not the file that was made. Check where this copy comes from.`);
 }
 
 /**

@@ -7,13 +7,14 @@
  * lose or get wrong is reported as problems.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
+import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { VerifyReport } from '../../contract/verify';
 import { parseDumpHeader } from '../archive/dump-header';
 import { filestorePath } from '../archive/odoo-zip';
 import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
 import { readZipStream } from '../archive/zip-stream';
+import { hashingSource } from '../archive/hashing-source';
 import { damagedWhileDecrypted, type DecryptKeys } from '../crypto';
 import { AppError, throwIfAborted } from '../errors';
 import type { JobContext } from '../jobs/job';
@@ -36,7 +37,8 @@ export interface VerifyOptions {
 export async function verifyBackup(source: BackupSource | MultiPartBackup, opts: VerifyOptions, ctx: JobContext): Promise<VerifyReport> {
   const multi = (source as MultiPartBackup).kind === 'multipart' ? (source as MultiPartBackup) : undefined;
   const hash = opts.expectedSha256 ? createHash('sha256') : undefined;
-  const main = hashed(multi ? multi.dump : (source as BackupSource), hash);
+  const whole = multi ? multi.dump : (source as BackupSource);
+  const main = hash ? hashingSource(whole, hash) : whole;
   const opened = await openBackup(main, { ...(opts.decrypt ? { decrypt: opts.decrypt } : {}), signal: ctx.signal });
   const report = (): void => ctx.progress({ phase: 'verify', label: 'Reading the backup', done: opened.rawBytes(), ...(main.size !== undefined ? { total: main.size } : {}), unit: 'bytes' });
   const timer = setInterval(report, 250);
@@ -52,24 +54,6 @@ export async function verifyBackup(source: BackupSource | MultiPartBackup, opts:
     clearInterval(timer);
     opened.stream.destroy();
   }
-}
-
-/** `source` whose whole-file reads also feed `hash` (ranged reads do not: they are not the file's bytes in order). */
-function hashed(source: BackupSource, hash: Hash | undefined): BackupSource {
-  if (!hash) return source;
-  return {
-    ...source,
-    // A local file's size is known once it is first opened: read it through, never copy it.
-    get size() {
-      return source.size;
-    },
-    open: async (range, signal) => {
-      const s = await source.open(range, signal);
-      if (range) return s;
-      const tap = new Transform({ transform: (c: Buffer, _e, done) => (hash.update(c), done(null, c)) });
-      return streamPipeline(s, tap, () => undefined);
-    },
-  };
 }
 
 /**

@@ -126,6 +126,29 @@ describe('backup-desk backup (built CLI)', () => {
     }
   });
 
+  it('a restore that reads the whole file warns when its sha256 is not the one its companion records', async () => {
+    try {
+      await writeFile(join(tmp, 'pw'), 'restore check secret\n');
+      const made = await cli(home, ['backup', '--db', 'shop', '--source', cluster.url, '--no-filestore', '--to', 'nas', '--passphrase-file', join(tmp, 'pw'), '--layout', 'backup-desk', '--json']);
+      expect(made.code, made.stderr).toBe(0);
+      const ref = (JSON.parse(made.stdout) as { destinations: Array<{ ref: string }> }).destinations[0]!.ref;
+      const restore = (db: string) => cli(home, ['restore', ref, '--db', db, '--target', cluster.url, '--no-filestore', '--passphrase-file', join(tmp, 'pw')]);
+      const same = await restore('shop_sha_same');
+      expect(same.code, same.stderr).toBe(0);
+      expect(same.stderr).not.toMatch(/companion records/);
+      // The sidecar now records another sha256 (as if the file had been replaced by another one).
+      const sidecar = join(store, ref.slice('nas:'.length).replace(/\.zip\.gpg$/, '.json'));
+      const json = JSON.parse(await readFile(sidecar, 'utf8')) as { sha256: string };
+      await writeFile(sidecar, JSON.stringify({ ...json, sha256: 'f'.repeat(64) }));
+      const other = await restore('shop_sha_other');
+      expect(other.code, other.stderr).toBe(0);
+      expect(other.stderr).toMatch(/^warning: Its sha256 \([0-9a-f]{16}…\) is not the one its companion records \(ffffffffffffffff…\): everything in it checked out, but it is not the file that was made\./m);
+    } finally {
+      await rm(join(store, 'shop'), { recursive: true, force: true });
+      for (const db of ['shop_sha_same', 'shop_sha_other']) await psql(cluster.urlFor('postgres'), `DROP DATABASE IF EXISTS ${db}`);
+    }
+  });
+
   it('backs up, prints the result (refs, size, sha256, verification) and list shows it', async () => {
     const r = await cli(home, backupArgs('--json'));
     expect(r.code).toBe(0);
