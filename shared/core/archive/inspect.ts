@@ -13,7 +13,7 @@ import { openBackup, peekStream } from '../restore/open-backup';
 import { majorOf, parseDumpHeader } from './dump-header';
 import { sniffFormat } from './sniff';
 import type { BackupSource, MultiPartBackup } from './source';
-import { readZipStream } from './zip-stream';
+import { memberReadError, readZipStream } from './zip-stream';
 import { openZipRandomAccess } from './source-reader';
 import { filestorePath } from './odoo-zip';
 
@@ -136,7 +136,9 @@ async function inspectZipRandomAccess(source: BackupSource, size: number, out: M
       } else if (name === 'dump.sql') {
         sawDump = true;
         const s = await zip.openReadStreamPromise(entry);
-        const { head, stream } = await peekStream(s, 8192);
+        const { head, stream } = await peekStream(s, 8192).catch((err: unknown) => {
+          throw memberReadError(err, source.name, name);
+        });
         stream.destroy();
         sqlHeader(out, head);
       } else if (filestorePath(name) !== undefined && !name.endsWith('/')) {

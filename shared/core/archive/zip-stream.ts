@@ -52,6 +52,12 @@ export function corrupt(message: string, details?: Record<string, unknown>): App
   });
 }
 
+/** An error reading member `member` of `zipName` through yauzl: zlib's and yauzl's own (no AppError) mean the member is damaged. */
+export function memberReadError(err: unknown, zipName: string, member: string): AppError {
+  if (err instanceof AppError) return err;
+  return corrupt(`${zipName} is corrupt: "${member}" does not decompress (${(err as Error).message ?? String(err)}).`, { entry: member });
+}
+
 interface ReadRecord {
   name: string;
   crc: number;
@@ -216,6 +222,9 @@ export function assertReadableEntry(label: string, name: string, encrypted: bool
   }
 }
 
+/** What a write pending when the inflater closed settles with (not an error of its own). */
+const INFLATER_CLOSED = new Error('the inflater was closed');
+
 async function* inflate(
   r: ByteReader,
   csize: number | undefined,
@@ -228,10 +237,11 @@ async function* inflate(
   let fed = 0;
   let feedError: unknown;
   // zlib never calls back a write that is pending when the stream is destroyed (the consumer
-  // stopped early: an SQL error, a cancel): settle it on 'close' too, or the feeder never ends.
+  // stopped early: an SQL error, a cancel; or zlib failed on damaged data): settle it on 'close'
+  // too, or the feeder never ends. That is no error of the feeder's: whoever closed it says why.
   const write = (c: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
-      const onClose = (): void => reject(new AppError('Cancelled', `Reading "${name}" was stopped.`));
+      const onClose = (): void => reject(INFLATER_CLOSED);
       inf.once('close', onClose);
       inf.write(c, (err) => {
         inf.off('close', onClose);
@@ -269,6 +279,7 @@ async function* inflate(
         inf.end();
       }
     } catch (err) {
+      if (err === INFLATER_CLOSED) return;
       feedError = err;
       inf.destroy(err instanceof Error ? err : new Error(String(err)));
     }

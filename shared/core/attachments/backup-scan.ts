@@ -12,7 +12,7 @@ import { AppError } from '../errors';
 import type { DecryptKeys } from '../crypto';
 import type { BackupSource, FolderSource, MultiPartBackup } from '../archive/source';
 import { openZipRandomAccess } from '../archive/source-reader';
-import { readZipStream } from '../archive/zip-stream';
+import { memberReadError, readZipStream } from '../archive/zip-stream';
 import { parseDumpHeader } from '../archive/dump-header';
 import { openBackup } from '../restore/open-backup';
 import { readPgRestoreSql } from '../pg/pg-restore-sql';
@@ -59,7 +59,9 @@ async function scanZipRandomAccess(source: BackupSource, size: number, opts: Bac
       if (entry.fileName === 'dump.sql') {
         const s = await zip.openReadStreamPromise(entry);
         try {
-          scan = await scanSqlDump(s as AsyncIterable<Buffer>, opts);
+          scan = await scanSqlDump(s as AsyncIterable<Buffer>, opts).catch((err: unknown) => {
+            throw memberReadError(err, source.name, 'dump.sql');
+          });
         } finally {
           s.destroy();
         }

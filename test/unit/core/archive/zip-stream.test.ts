@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZipStream } from '../../../../shared/core/archive/zip-stream';
+import { inspectBackup } from '../../../../shared/core/archive/inspect';
+import { localFileSource } from '../../../../shared/core/archive/local-file';
 import { isAppError } from '../../../../shared/core/errors';
 import { writeZip, type ZipWriteOptions } from '../../../helpers/odoo-shaped-db';
+import { fixtureDirWith } from '../../../helpers/fixtures';
 
 const run = promisify(execFile);
 let dir: string;
@@ -100,6 +103,22 @@ describe('readZipStream', () => {
       expect(isAppError(err, 'Integrity')).toBe(true);
       expect((err as Error).message).toMatch(/truncated|corrupt/);
     }
+  });
+
+  it.skipIf(!fixtureDirWith('acme_small_zip.zip'))('says a real backup whose dump.sql does not inflate is corrupt (not "stopped", as when zlib failed under a pending write)', async () => {
+    const zip = await readFile(join(fixtureDirWith('acme_small_zip.zip')!, 'acme_small_zip.zip'));
+    zip.write('XXXX', 1000, 'latin1'); // inside the deflated dump.sql
+    for (const size of [65536, 1 << 20]) {
+      const err = await readAll(zip, size).catch((e: unknown) => e);
+      expect(isAppError(err, 'Integrity'), String(err)).toBe(true);
+      expect((err as Error).message).toMatch(/"dump\.sql" does not decompress \(invalid/);
+    }
+    // inspect reads its head through yauzl: the same words, not zlib's bare message.
+    const file = join(dir, 'damaged.zip');
+    await writeFile(file, zip);
+    const inspected = await inspectBackup(localFileSource(file)).catch((e: unknown) => e);
+    expect(isAppError(inspected, 'Integrity'), String(inspected)).toBe(true);
+    expect((inspected as Error).message).toBe('damaged.zip is corrupt: "dump.sql" does not decompress (invalid distance too far back).');
   });
 
   it('fails with InvalidInput on something that is not a zip', async () => {
