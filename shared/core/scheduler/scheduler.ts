@@ -91,6 +91,8 @@ const sourceKeyOf = (job: ScheduledJob): string =>
 
 /** Runs scheduled jobs; see the module comment for the rules. */
 export class Scheduler extends EventEmitter<SchedulerEvents> {
+  /** The drill each backup job queued after its last run, while it runs (`runNow` waits for it). */
+  private readonly followUps = new Map<string, Promise<unknown>>();
   readonly store: JobStore;
   private readonly locks: HomeLocks;
   private readonly clock: Clock;
@@ -169,7 +171,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (!job) throw new AppError('NotFound', `No scheduled job named "${name}".`, { hint: 'See `backup-desk schedule list`.' });
     const queued = this.enqueue(job, 'manual', this.clock.now(), caller);
     if (!queued) throw new AppError('Conflict', `"${name}" is already running or queued.`, { hint: 'Wait for it to finish.' });
-    return queued;
+    const end = await queued;
+    // A drill due after this backup ends before the caller hears of it: `schedule run` must not
+    // exit under it (which cancelled it and lost its turn).
+    await this.followUps.get(name)?.catch(() => undefined);
+    return end;
   }
 
   /** One check: queue what is due, notice what is overdue, plan the next check. */
@@ -331,7 +337,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       retryAt: null,
       backupsSinceDrill: drillDue ? 0 : count,
     });
-    if (drillDue && job.work.kind === 'backup') void this.enqueue(drillAfter(job), 'after-backup');
+    if (drillDue && job.work.kind === 'backup') {
+      const drill = this.enqueue(drillAfter(job), 'after-backup');
+      if (drill) this.followUps.set(job.name, drill.finally(() => this.followUps.delete(job.name)));
+    }
     return this.ended(job, trigger, 'ok', undefined, summary.refs);
   }
 

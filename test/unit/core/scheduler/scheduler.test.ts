@@ -243,6 +243,24 @@ describe('Scheduler', () => {
     await t.s.stop();
   });
 
+  it('runNow of a backup whose drill is due ends only once that drill has run', async () => {
+    const t = setup([job('d', 'yearly', { work: { kind: 'backup', db: 'acme', source: 'postgres://db1/', to: ['local'], format: 'zip', drillEvery: 1 } })]);
+    await t.save();
+    await t.s.start();
+    let drillDone = false;
+    t.runner.behave = async (j) => {
+      if (j.work.kind === 'drill') {
+        await new Promise((r) => setTimeout(r, 50));
+        drillDone = true;
+      }
+      return {};
+    };
+    expect((await t.s.runNow('d')).outcome).toBe('ok');
+    expect(drillDone).toBe(true);
+    expect(t.runner.calls.map((c) => `${c.name}:${c.kind}`)).toEqual(['d:backup', 'd.drill:drill']);
+    await t.s.stop();
+  });
+
   it('runNow runs at once and refuses a second one while the first runs', async () => {
     const t = setup([job('n', 'yearly')]);
     await t.save();
