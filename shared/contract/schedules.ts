@@ -45,7 +45,7 @@ export function scheduledBackupTraits(w: ScheduledBackup): string[] {
     ...(w.attachments ? ['with its attachments from S3/Swift'] : []),
     ...(w.cold ? ['Odoo stopped meanwhile'] : []),
     ...(w.rotate ? ['then rotated'] : []),
-    ...(w.drillEvery ? [`a drill every ${w.drillEvery} backups`] : []),
+    ...(w.drillEvery ? [w.drillEvery === 1 ? 'a drill after every backup' : `a drill every ${w.drillEvery} backups`] : []),
   ];
 }
 

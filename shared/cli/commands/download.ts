@@ -21,6 +21,7 @@ export const downloadCommand: CommandModule = {
         .option('--decrypt', 'decrypt an OpenPGP-encrypted backup on the way (the passphrase is asked for, given with the options below, or the one remembered for the storage)'),
     ).action(async (ref: string, opts: { out: string; decrypt?: boolean; passphraseFile?: string; passphraseEnv?: string; rememberPassphrase?: boolean } & PrivateKeyFlags, cmd: Command) => {
       const desk = await ctx.desk(cmd);
+      if (!opts.decrypt && opts.privateKey !== undefined) throw new UsageError('--private-key goes with --decrypt.', 'Add --decrypt to save the backup decrypted, or leave the key out to save it as it is.');
       const out = resolve(opts.out);
       // A mistyped --out must not create a tree of folders: the folder it goes in has to exist.
       if (!(await isFolder(out)) && !(await isFolder(dirname(out)))) {

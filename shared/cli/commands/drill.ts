@@ -43,6 +43,9 @@ export const drillCommand: CommandModule = {
       if (ref === undefined && (o.storage === undefined || o.db === undefined)) {
         throw new UsageError('Give a backup REF, or --storage NAME and --db DB.', 'For example: backup-desk drill --storage nas --db acme');
       }
+      if (ref !== undefined && (o.storage !== undefined || o.db !== undefined)) {
+        throw new UsageError('Give a backup REF, or --storage and --db, not both.', 'A REF names the backup itself; --storage and --db pick the newest backup of that database.');
+      }
       const desk = await ctx.desk(cmd);
       // As restore and verify for a REF; the newest backup of --db is known only once listed.
       const privateKey = await privateKeyFrom(ctx, o);

@@ -211,6 +211,11 @@ describe('exit statuses and streams', () => {
     expect(empty).toMatchObject({ code: 2, err: expect.stringMatching(/^error: The passphrase file .*empty-pass is empty\.$/m) as unknown as string });
     expect((await cli(['restore', 'x.zip.gpg', '--db', 'ok_name', '--passphrase-env', 'BD_TEST_SURELY_UNSET'])).code).toBe(2);
     expect((await cli(['restore', 'x.zip', '--db', 'a'.repeat(64)])).code).toBe(2);
+    // A drill of a REF and of the newest backup of --db at once; a key for a download left encrypted.
+    const both = await cli(['drill', 'nas:x.zip', '--storage', 'nas', '--db', 'other']);
+    expect(both).toMatchObject({ code: 2, err: expect.stringMatching(/^error: Give a backup REF, or --storage and --db, not both\.$/m) as unknown as string });
+    const keyNoDecrypt = await cli(['download', 'nas:x.zip.gpg', '--out', tmp, '--private-key', join(tmp, 'k.asc')]);
+    expect(keyNoDecrypt).toMatchObject({ code: 2, err: expect.stringMatching(/^error: --private-key goes with --decrypt\.$/m) as unknown as string });
   });
 
   it('an encrypted backup without a passphrase (and no terminal) is the same usage error for restore, verify and drill, before any work', async () => {
