@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { DrillResult } from '../../contract/schedules';
 import { UsageError, type CliContext } from '../context';
 import type { CommandModule } from './index';
+import { withJsonVerdict } from './json-verdict';
 import { addPassphraseOptions, backupPassphrase, passphraseFrom, privateKeyFrom, type PrivateKeyFlags } from './passphrase';
 
 function print(ctx: CliContext, r: DrillResult): void {
@@ -50,7 +51,7 @@ export const drillCommand: CommandModule = {
       // As restore and verify for a REF; the newest backup of --db is known only once listed.
       const privateKey = await privateKeyFrom(ctx, o);
       const passphrase = ref !== undefined ? await backupPassphrase(ctx, desk, ref, o) : await passphraseFrom(ctx, o, false);
-      const r = await ctx.runJob(desk, desk.drills.start({ ref, storage: o.storage, db: o.db, passphrase, privateKey, rememberPassphrase: o.rememberPassphrase }));
+      const r = await withJsonVerdict(ctx, o.json, ref ?? `${o.storage}:${o.db}`, () => ctx.runJob(desk, desk.drills.start({ ref, storage: o.storage, db: o.db, passphrase, privateKey, rememberPassphrase: o.rememberPassphrase })));
       if (o.json) ctx.out(JSON.stringify(r, null, 2));
       else print(ctx, r);
       if (!r.ok) ctx.exitCode = 1;

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { VerifyReport } from '../../contract/verify';
 import type { CliContext } from '../context';
 import type { CommandModule } from './index';
+import { withJsonVerdict } from './json-verdict';
 import { addPassphraseOptions, backupPassphrase, privateKeyFrom, type PrivateKeyFlags } from './passphrase';
 
 /** The options of `verify`. */
@@ -39,7 +40,7 @@ export const verifyCommand: CommandModule = {
       const privateKey = await privateKeyFrom(ctx, o);
       const passphrase = await backupPassphrase(ctx, desk, source, o);
       const job = desk.verify.startVerify({ source, ...(passphrase !== undefined ? { passphrase } : {}), ...(privateKey ? { privateKey } : {}), ...(o.rememberPassphrase ? { rememberPassphrase: true } : {}) });
-      const r = await ctx.runJob(desk, job);
+      const r = await withJsonVerdict(ctx, o.json, source, () => ctx.runJob(desk, job));
       if (o.json) ctx.out(JSON.stringify(r, null, 2));
       else print(ctx, r);
       if (!r.ok) ctx.exitCode = 1;

@@ -76,6 +76,14 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
   if (!next) throw new AppError('InvalidInput', `"${every}" never comes: the job would never run.`, { hint: 'Check the date (a 31st of February, a 30th of February…).' });
 }
 
+/** Automatic drills a job's backups cannot pass: encrypted to public keys only, no drill has their private key. */
+function drillWarnings(work: ScheduledWork): string[] {
+  if (work.kind !== 'backup' || !work.drillEvery || !work.encrypt?.recipients?.length || work.encrypt.passphrase) return [];
+  return [
+    'Its backups are encrypted to public keys only: its automatic drills have no private key to open them, and will fail. Also encrypt with a passphrase, or drill them by hand with the key (backup-desk drill REF --private-key KEYFILE).',
+  ];
+}
+
 /** How long saving a job waits to learn whether its database is there (the job is saved either way). */
 const SOURCE_CHECK_MS = 5_000;
 
@@ -265,7 +273,7 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     await this.scheduler.reload();
     const status = (await this.scheduler.status()).find((s) => s.name === a.name);
     if (!status) throw new AppError('Fatal', `The job "${a.name}" was not saved.`);
-    const warnings = await sourceWarnings(a.work);
+    const warnings = [...drillWarnings(a.work), ...(await sourceWarnings(a.work))];
     return warnings.length ? { ...status, warnings } : status;
   }
 

@@ -10,6 +10,7 @@ import { CliContext } from '../../../shared/cli/context';
 import { Desk } from '../../../shared/core/desk';
 import { MemorySecretStore } from '../../../shared/core/secrets/secret-store';
 import { runCliInProcess } from '../../helpers/cli-in-process';
+import { fixtureDirWith } from '../../helpers/fixtures';
 
 let tmp: string;
 beforeAll(async () => {
@@ -247,6 +248,19 @@ describe('exit statuses and streams', () => {
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err, args.join(' ')).toMatch(/^error: No scheduled job named "nope"\.\n/);
     }
+  });
+});
+
+describe('--json verdicts', () => {
+  it.skipIf(!fixtureDirWith('acme_small_zip.zip'))('verify --json prints {ok: false, error} on stdout for a backup too damaged to read (exit 1), as it prints a report for one with problems', async () => {
+    const zip = await readFile(join(fixtureDirWith('acme_small_zip.zip')!, 'acme_small_zip.zip'));
+    const cut = join(tmp, 'cut.zip');
+    await writeFile(cut, zip.subarray(0, Math.floor(zip.length / 2)));
+    const r = await cli(['verify', cut, '--json']);
+    expect(r.code).toBe(1);
+    const verdict = JSON.parse(r.out) as { ok: boolean; source: string; error: { kind: string; message: string } };
+    expect(verdict).toMatchObject({ ok: false, source: cut, error: { kind: 'Integrity' } });
+    expect(r.err).toContain(`error: ${verdict.error.message}`);
   });
 });
 

@@ -142,4 +142,14 @@ describe('schedule add', () => {
     expect(await cli(['schedule', 'remove', 'gone'])).toMatchObject({ code: 0, out: 'removed gone\n' });
     expect(await secrets.get('schedule:gone', 'passphrase')).toBeUndefined();
   });
+
+  it('warns that automatic drills of a job encrypted to public keys only will fail', async () => {
+    const pub = join(home, 'ops.pub.asc');
+    await writeFile(pub, '-----BEGIN PGP PUBLIC KEY BLOCK-----\n');
+    const r = await cli(['schedule', 'add', 'keys-only', ...base, '--recipient', pub, '--drill-every', '3']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^warning: Its backups are encrypted to public keys only: its automatic drills have no private key to open them, and will fail\./m);
+    const withPass = await cli(['schedule', 'add', 'keys-and-pass', ...base, '--recipient', pub, '--drill-every', '3', '--passphrase-file', join(home, 'pass')]);
+    expect(withPass.err).not.toMatch(/public keys only/);
+  });
 });
