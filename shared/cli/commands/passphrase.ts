@@ -35,12 +35,23 @@ export async function privateKeyFrom(ctx: CliContext, opts: PrivateKeyFlags): Pr
   if (!existsSync(opts.privateKey)) throw new UsageError(`Private key file not found: ${opts.privateKey}`, 'Check the path given to --private-key.');
   const armored = await readPrivateKeyFile(opts.privateKey);
   if (opts.privateKeyPassphraseFile !== undefined) {
-    if (!existsSync(opts.privateKeyPassphraseFile)) throw new UsageError(`Passphrase file not found: ${opts.privateKeyPassphraseFile}`, 'Check the path given to --private-key-passphrase-file.');
+    checkPassphraseFile(opts.privateKeyPassphraseFile, '--private-key-passphrase-file');
     return { armored, passphrase: (await readPassphrase({ file: opts.privateKeyPassphraseFile }, ctx.io.env))! };
   }
   const locked = !(await parsePrivateKey(armored)).isDecrypted();
   if (locked && ctx.io.stdin.isTTY) return { armored, passphrase: await ctx.prompt('Passphrase of the private key: ') };
   return { armored };
+}
+
+/**
+ * A passphrase file given with `flag` that is not there, or empty, is a usage error (exit 2),
+ * whichever flag names it; reading it (and its other failures) is `readPassphrase`'s.
+ */
+function checkPassphraseFile(path: string, flag: string): void {
+  if (!existsSync(path)) throw new UsageError(`Passphrase file not found: ${path}`, `Check the path given to ${flag}.`);
+  if (statSync(path).isFile() && readFileSync(path, 'utf8').replace(/\r?\n$/, '') === '') {
+    throw new UsageError(`The passphrase file ${path} is empty.`, 'Write the passphrase into the file.');
+  }
 }
 
 /** Asks for a new passphrase twice on the terminal (a typo would make every backup made with it unreadable). */
@@ -63,13 +74,7 @@ export async function passphraseFrom(ctx: CliContext, opts: { passphraseFile?: s
   if (opts.passphraseEnv !== undefined && ctx.io.env[opts.passphraseEnv] === undefined) {
     throw new UsageError(`Environment variable ${opts.passphraseEnv} is not set.`, `Set ${opts.passphraseEnv} to the passphrase, or use --passphrase-file.`);
   }
-  // A flag that points at nothing is a usage error, whichever flag it is.
-  if (opts.passphraseFile !== undefined && !existsSync(opts.passphraseFile)) {
-    throw new UsageError(`Passphrase file not found: ${opts.passphraseFile}`, 'Check the path given to --passphrase-file.');
-  }
-  if (opts.passphraseFile !== undefined && statSync(opts.passphraseFile).isFile() && readFileSync(opts.passphraseFile, 'utf8').replace(/\r?\n$/, '') === '') {
-    throw new UsageError(`The passphrase file ${opts.passphraseFile} is empty.`, 'Write the passphrase into the file.');
-  }
+  if (opts.passphraseFile !== undefined) checkPassphraseFile(opts.passphraseFile, '--passphrase-file');
   const prompt = required && ctx.io.stdin.isTTY ? (q: string) => (confirm ? promptNewPassphrase(ctx, q) : ctx.prompt(q)) : undefined;
   const pw = await readPassphrase(
     {

@@ -134,7 +134,8 @@ async function runPipeline(o: BackupOptions, ctx: JobContext, keys: LayoutKeys, 
     committing = true;
     return companionFacts(o, source, time, t);
   };
-  let sent;  try {
+  let sent;
+  try {
     const stream = await encrypted(source.stream, o.encrypt, o.layout);
     const sinks: FanOutSink<unknown>[] = ready.map((d) => ({
       name: d.name,
