@@ -132,22 +132,29 @@ describe('SchedulesView', () => {
   });
 });
 
+/** The Schedules screen with one job `job` (saving answers `saved`), its editor opened. */
+async function editOneJob(job: ScheduleStatus, saved: ScheduleStatus & { warnings?: string[] } = job) {
+  const f = fakeClient({
+    'schedules:list': async () => [job],
+    'history:list': async () => [],
+    'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
+    'schedules:save': async () => saved,
+    'storages:list': async () => [{ name: 'nas' }] as never,
+  });
+  render(
+    <ApiProvider client={f.client}>
+      <SchedulesView utc />
+    </ApiProvider>,
+  );
+  const row = (await screen.findByText(job.name)).closest('tr') as HTMLElement;
+  await userEvent.click(within(row).getByRole('button', { name: 'Edit' }));
+  return f;
+}
+
 describe('SchedulesView: a saved job whose source looks wrong', () => {
   it("says what the core warned of after saving, and closes on the user's word", async () => {
     const warning = 'database "shpo" at 127.0.0.1:5432: database "shpo" does not exist: the job will fail until that database exists (check its name).';
-    const f = fakeClient({
-      'schedules:list': async () => [JOB],
-      'history:list': async () => [],
-      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
-      'schedules:save': async () => ({ ...JOB, warnings: [warning] }),
-    });
-    render(
-      <ApiProvider client={f.client}>
-        <SchedulesView utc />
-      </ApiProvider>,
-    );
-    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
-    await userEvent.click(within(row).getByRole('button', { name: 'Edit' }));
+    const f = await editOneJob(JOB, { ...JOB, warnings: [warning] });
     await userEvent.click(screen.getByRole('button', { name: 'Save' }));
     const dialog = await screen.findByRole('dialog', { name: 'nightly is saved' });
     expect(within(dialog).getByTestId('schedule-warning').textContent).toBe(warning);
@@ -282,19 +289,7 @@ describe('ScheduleEditor: format, names, filestore and encryption', () => {
 describe('ScheduleEditor: what only the CLI sets', () => {
   it('shows the rest in the form, names what only the CLI sets, and keeps both on Save (the passphrase stays in the keychain)', async () => {
     const ENC: ScheduleStatus = { ...JOB, work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'dump', layout: 'odoo-manager', encrypt: { passphrase: true, recipients: ['/keys/ops.asc'] }, rotate: true } };
-    const f = fakeClient({
-      'schedules:list': async () => [ENC],
-      'history:list': async () => [],
-      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
-      'schedules:save': async () => ENC,
-      'storages:list': async () => [{ name: 'nas' }] as never,
-    });
-    render(
-      <ApiProvider client={f.client}>
-        <SchedulesView utc />
-      </ApiProvider>,
-    );
-    await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    const f = await editOneJob(ENC);
     expect(screen.getByText('Back up prod to nas (pg_dump format, encrypted, then rotated)')).toBeTruthy();
     expect(await screen.findByTestId('cli-settings')).toHaveTextContent('Also, as set with the CLI and kept on Save: encrypted to 1 public key.');
     expect((screen.getByLabelText('Rotation') as HTMLInputElement).checked).toBe(true);
@@ -311,19 +306,7 @@ describe('ScheduleEditor: what only the CLI sets', () => {
 
   it('drops what is emptied or unticked in the form (the drill count, the data dir, rotation) instead of keeping the old value', async () => {
     const FULL: ScheduleStatus = { ...JOB, work: { kind: 'backup', db: 'prod', source: 'postgres://odoo@db/', to: ['nas'], format: 'zip', dataDir: '/srv/odoo', drillEvery: 7, rotate: true, cold: { stopCommand: 'systemctl stop odoo', startCommand: 'systemctl start odoo' } } };
-    const f = fakeClient({
-      'schedules:list': async () => [FULL],
-      'history:list': async () => [],
-      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
-      'schedules:save': async () => FULL,
-      'storages:list': async () => [{ name: 'nas' }] as never,
-    });
-    render(
-      <ApiProvider client={f.client}>
-        <SchedulesView utc />
-      </ApiProvider>,
-    );
-    await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    const f = await editOneJob(FULL);
     await userEvent.clear(screen.getByLabelText('Restore drill after every Nth backup'));
     await userEvent.clear(screen.getByLabelText('Odoo data dir'));
     await userEvent.click(screen.getByLabelText('Rotation'));
