@@ -52,7 +52,7 @@ export function corrupt(message: string, details?: Record<string, unknown>): App
   });
 }
 
-/** An error reading member `member` of `zipName` through yauzl: zlib's and yauzl's own (no AppError) mean the member is damaged. */
+/** An error reading member `member` of `zipName` (ours, or through yauzl): zlib's and yauzl's own (no AppError) mean the member is damaged. */
 export function memberReadError(err: unknown, zipName: string, member: string): AppError {
   if (err instanceof AppError) return err;
   return corrupt(`${zipName} is corrupt: "${member}" does not decompress (${(err as Error).message ?? String(err)}).`, { entry: member });
@@ -291,8 +291,7 @@ async function* inflate(
     }
   } catch (err) {
     if (feedError) throw feedError;
-    if (err instanceof AppError) throw err;
-    throw corrupt(`${label} is corrupt: "${name}" does not decompress (${(err as Error).message}).`, { entry: name });
+    throw memberReadError(err, label, name);
   } finally {
     if (!inf.destroyed) inf.destroy();
     await feeder;
