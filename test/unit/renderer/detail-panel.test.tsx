@@ -1,6 +1,7 @@
 import { cleanup, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApiResult, BackupEntry } from '../../../shared/contract/api';
+import type { ApiResult, BackupEntry, DeskApi } from '../../../shared/contract/api';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { DetailPanel, withInspected } from '../../../renderer/src/features/backups/detail-panel';
 import { fakeClient } from './fake-client';
@@ -24,8 +25,8 @@ const drill = (ref: string, outcome: Run['outcome'], message?: string): Run => (
   details: {},
 });
 
-function show(runs: Run[]) {
-  const fake = fakeClient({ 'history:list': async () => runs, 'targets:detect': async () => [] });
+function show(runs: Run[], more: Partial<DeskApi> = {}) {
+  const fake = fakeClient({ 'history:list': async () => runs, 'targets:detect': async () => [], ...more });
   render(
     <ApiProvider client={fake.client}>
       <DetailPanel entry={ENTRY} onClose={() => undefined} onRestore={() => undefined} onDownload={() => undefined} />
@@ -55,6 +56,34 @@ describe('the backup detail panel shows the restore drills that proved the backu
     show([{ ...drill(ENTRY.ref, 'ok'), details: { attachments: { mode: 'keep-remote', objects: 10, fromBackup: 6, notInBackup: 4, message: 'Not self-contained: 4 of 10…' } } }]);
     expect(await screen.findByText(/^passed /)).toBeTruthy();
     expect(screen.getByText(/4 attachment objects only in S3\/Swift were not checked \(restored read-only\)/)).toBeTruthy();
+  });
+});
+
+describe('the backup detail panel looks inside an encrypted backup', () => {
+  const inspected = async () => ({ name: ENTRY.key, format: 'zip' as const, encrypted: true, database: 'acme', odooVersion: '17.0', filestoreFiles: 3 });
+
+  it('opens a backup encrypted to a public key with a private key file instead of a passphrase', async () => {
+    const user = userEvent.setup();
+    const fake = show([], { 'storages:passphrase-remembered': async () => ({ remembered: false }), 'backups:inspect': inspected });
+    await screen.findByText(/No passphrase is remembered for nas/);
+    const inspect = screen.getByRole('button', { name: 'Inspect' });
+    expect(inspect).toBeDisabled();
+    await user.click(screen.getByText('Encrypted to a public key? Open it with the private key instead'));
+    const armored = '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nxVgE…\n-----END PGP PRIVATE KEY BLOCK-----\n';
+    await user.upload(screen.getByLabelText('Private key file'), new File([armored], 'ops.asc'));
+    await user.type(await screen.findByLabelText('Passphrase of the private key'), 'key pass');
+    expect(inspect).toBeEnabled(); // the key stands in for the backup passphrase
+    await user.click(inspect);
+    expect(fake.calls.find(([m]) => m === 'backups:inspect')![1]).toEqual({ source: ENTRY.ref, privateKey: { armored, passphrase: 'key pass' } });
+    expect(await screen.findByText('17.0')).toBeTruthy();
+  });
+
+  it('sends the passphrase alone when no key was picked', async () => {
+    const user = userEvent.setup();
+    const fake = show([], { 'storages:passphrase-remembered': async () => ({ remembered: false }), 'backups:inspect': inspected });
+    await user.type(screen.getByLabelText('Passphrase to look inside'), 's3cret');
+    await user.click(screen.getByRole('button', { name: 'Inspect' }));
+    expect(fake.calls.find(([m]) => m === 'backups:inspect')![1]).toEqual({ source: ENTRY.ref, passphrase: 's3cret' });
   });
 });
 

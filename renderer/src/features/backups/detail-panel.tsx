@@ -5,7 +5,7 @@ import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { CONVENTION_LABELS, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
 import { Badge, ErrorMessage, RememberPassphrase } from '../../components/ui';
-import { passphraseHelp, passphraseMissing, usePassphraseRemembered } from '../../components/passphrase';
+import { PrivateKeyField, passphraseHelp, passphraseMissing, privateKeyArg, usePassphraseRemembered, type LoadedPrivateKey } from '../../components/passphrase';
 
 /** Props of the detail panel. */
 export interface DetailPanelProps {
@@ -69,6 +69,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
   const [passphrase, setPassphrase] = useState('');
   const remembered = usePassphraseRemembered(entry.encrypted ? entry.storage : undefined);
   const [remember, setRemember] = useState(false);
+  const [privateKey, setPrivateKey] = useState<LoadedPrivateKey | undefined>(undefined);
   const rememberId = useId();
   const [showModules, setShowModules] = useState(false);
   const passId = useId();
@@ -82,11 +83,11 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
    * Inspects the backup. Plain backups are read twice: first without the attachments (the
    * manifest and the zip's directory: at once), then with them, which means reading the dump
    * (seconds on a large backup) — the panel shows the rest meanwhile. An encrypted backup is
-   * read once, whole: each reading would decrypt it again.
+   * read once, whole: each reading would decrypt it again, with the passphrase or the private key given.
    */
-  const run = (pass?: string): void => {
+  const run = (pass?: string, key?: LoadedPrivateKey): void => {
     const ref = entry.ref;
-    const args = { source: ref, ...(pass ? { passphrase: pass, ...(remember ? { rememberPassphrase: true } : {}) } : {}) };
+    const args = { source: ref, ...(pass ? { passphrase: pass, ...(remember ? { rememberPassphrase: true } : {}) } : {}), ...privateKeyArg(key) };
     const current = (): boolean => shown.current === ref;
     setBusy(true);
     setError(undefined);
@@ -129,6 +130,7 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
     setInspect(undefined);
     setError(undefined);
     setPassphrase('');
+    setPrivateKey(undefined);
     setAttachmentsPending(false);
     if (!entry.encrypted) run();
   }, [entry.ref]);
@@ -202,23 +204,24 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
             className="inline-form"
             onSubmit={(e) => {
               e.preventDefault();
-              run(passphrase);
+              run(passphrase, privateKey);
             }}
           >
             <label htmlFor={passId}>Passphrase to look inside</label>
             <div className="row">
               <input id={passId} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-              <button type="submit" className="btn" disabled={(remember && !passphrase) || busy || passphraseMissing(entry.storage, remembered, passphrase)}>
+              <button type="submit" className="btn" disabled={(remember && !passphrase) || busy || (!privateKey && passphraseMissing(entry.storage, remembered, passphrase))}>
                 Inspect
               </button>
             </div>
             <span className="muted block">{passphraseHelp(entry.storage, remembered)}</span>
             <RememberPassphrase id={rememberId} checked={remember} onChange={setRemember} />
+            <PrivateKeyField id={passId} value={privateKey} onChange={setPrivateKey} />
           </form>
         ) : null}
         {busy ? <p className="muted" role="status">Reading the backup…</p> : null}
         <ErrorMessage error={error} />
-        {inspect?.contentsRead === false ? <p className="muted">The contents are encrypted: give the passphrase to read them. Nothing is known about them until then.</p> : null}
+        {inspect?.contentsRead === false ? <p className="muted">The contents are encrypted: give the passphrase (or the private key) to read them. Nothing is known about them until then.</p> : null}
         {inspect && inspect.contentsRead !== false ? (
           <>
             <dl className="facts">

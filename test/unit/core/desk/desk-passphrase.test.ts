@@ -6,7 +6,7 @@ import { Desk } from '../../../../shared/core/desk/open-desk';
 import { SECRET_NAMES } from '../../../../shared/core/secrets/names';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { openSecretStore } from '../../../../shared/core/secrets';
-import { gpgEncryptSymmetric, makeGpgHome, writeTinyZip, type GpgHome } from '../../../helpers/gpg';
+import { gpgEncryptSymmetric, gpgEncryptTo, gpgGenKey, makeGpgHome, writeTinyZip, type GpgHome } from '../../../helpers/gpg';
 
 let tmp: string;
 let data: string;
@@ -124,6 +124,22 @@ describe('Desk: remembered backup passphrases', () => {
         kind: 'InvalidInput',
       });
     } finally {
+      await desk.close();
+    }
+  }, 60_000);
+
+  it('inspect opens a backup encrypted to a public key with the private key given for that call, and remembers nothing', async () => {
+    const { desk, secrets, scope } = await setup();
+    const keyed = 'acme_2024-02-01_00-00-00.zip.gpg';
+    try {
+      const key = await gpgGenKey(gpg, 'ops@example.com', 'key pass');
+      await gpgEncryptTo(gpg, join(tmp, NAME), join(data, keyed), [key.fingerprint]);
+      await expect(desk['backups:inspect']({ source: `nas:${keyed}`, privateKey: { armored: key.armoredSecret, passphrase: 'wrong' } })).rejects.toMatchObject({ kind: 'AuthFailed' });
+      const info = await desk['backups:inspect']({ source: `nas:${keyed}`, privateKey: { armored: key.armoredSecret, passphrase: 'key pass' } });
+      expect(info).toMatchObject({ encrypted: true, database: 'acme', odooVersion: '16.0' });
+      expect(await secrets.get(scope, SECRET_NAMES.backupPassphrase)).toBeUndefined();
+    } finally {
+      await rm(join(data, keyed), { force: true });
       await desk.close();
     }
   }, 60_000);
