@@ -3,6 +3,7 @@
  * or drill, as `backup-desk history --json`, `serve` and the History view show it. Pure zod.
  */
 import { z } from 'zod';
+import { drillCheckSchema } from './schedules';
 
 /** What kind of work a run was. */
 export const runKindSchema = z.enum(['backup', 'restore', 'rotation', 'drill']);
@@ -47,6 +48,13 @@ export type Run = z.infer<typeof runSchema>;
 /** The error a run failed with, to show beside it; none for a cancelled run (its outcome says it all). */
 export function runFailure(r: Run): Run['error'] {
   return r.outcome === 'cancelled' ? null : r.error;
+}
+
+/** What a drill run checked, as it recorded them in `details.checks`; undefined for another kind, or a drill that ended before its checks. */
+export function drillChecks(r: Run): z.infer<typeof drillCheckSchema>[] | undefined {
+  if (r.kind !== 'drill') return undefined;
+  const checks = z.array(drillCheckSchema).safeParse(r.details.checks);
+  return checks.success ? checks.data : undefined;
 }
 
 /** Filters of a history listing (all optional; newest first). */

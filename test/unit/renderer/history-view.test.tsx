@@ -76,15 +76,52 @@ describe('HistoryView', () => {
     expect(within(rows[1]!).queryByText('The restore was cancelled.')).toBeNull();
   });
 
-  it('filters by database and kind through the contract', async () => {
+  it('filters by kind through the contract, and by database on what it returned', async () => {
     const fake = setup();
     await screen.findAllByRole('row');
     await userEvent.selectOptions(screen.getByLabelText('Kind'), 'restore');
     await waitFor(() => expect(screen.getAllByRole('row')).toHaveLength(2));
     expect(fake.calls.at(-1)).toEqual(['history:list', { kind: 'restore' }]);
+    const calls = fake.calls.length;
     await userEvent.type(screen.getByLabelText('Database'), 'prod');
-    await waitFor(() => expect(fake.calls.at(-1)).toEqual(['history:list', { db: 'prod', kind: 'restore' }]));
     expect(await screen.findByText(/No runs recorded that match/)).toBeInTheDocument();
+    expect(fake.calls).toHaveLength(calls); // typing asks nothing more
+  });
+
+  it('finds a database by part of its name, whatever the case', async () => {
+    const run = (id: string, db: string): Run => ({ ...RUNS[0]!, id, db });
+    setup([run('a', 'acme_medium'), run('b', 'ACME17'), run('c', 'prod'), { ...RUNS[0]!, id: 'd', db: null }]);
+    await screen.findAllByRole('row');
+    await userEvent.type(screen.getByLabelText('Database'), 'Acme');
+    await waitFor(() => expect(screen.getAllByRole('row')).toHaveLength(3));
+    expect(screen.getByText('acme_medium')).toBeInTheDocument();
+    expect(screen.getByText('ACME17')).toBeInTheDocument();
+    expect(screen.queryByText('prod')).toBeNull();
+  });
+
+  it('shows what a drill checked under it, a failed check marked and its attachments listed, instead of the summed-up error', async () => {
+    const checks = [
+      { name: 'modules', ok: true, message: '114 installed modules, base among them' },
+      { name: 'admin-user', ok: true, message: 'admin user "admin" exists' },
+      { name: 'filestore', ok: false, message: '1 of 204 filestore attachments are missing or differ', problems: ['attachment 7 (ab/ab00): missing'] },
+    ];
+    const error = { kind: 'Fatal', message: 'The restore drill of nas:acme.zip failed: 1 of 204 filestore attachments are missing or differ' };
+    setup([{ ...RUNS[1]!, id: 'd', kind: 'drill', db: 'acme', refs: ['nas:acme.zip'], error, details: { ok: false, restoredAs: 'bd_drill_1_acme', checks } }]);
+    const rows = await screen.findAllByRole('row');
+    const list = within(rows[1]!).getByRole('list', { name: 'Drill checks' });
+    const items = [...list.children];
+    expect(items.map((li) => li.className)).toEqual(['ok', 'ok', 'bad']);
+    expect(items[0]).toHaveTextContent('✓ passed: Modules: 114 installed modules, base among them');
+    expect(items[2]).toHaveTextContent('✗ failed: Filestore: 1 of 204 filestore attachments are missing or differ');
+    expect(within(items[2] as HTMLElement).getByText('attachment 7 (ab/ab00): missing')).toBeInTheDocument();
+    expect(within(rows[1]!).queryByText(error.message)).toBeNull();
+  });
+
+  it('keeps the error of a drill that failed before its checks', async () => {
+    const error = { kind: 'AuthFailed', message: 'The passphrase does not open this backup.' };
+    setup([{ ...RUNS[1]!, id: 'd', kind: 'drill', error, details: {} }]);
+    expect(await screen.findByText(error.message)).toBeInTheDocument();
+    expect(screen.queryByRole('list', { name: 'Drill checks' })).toBeNull();
   });
 
   it('says when nothing has run yet', async () => {

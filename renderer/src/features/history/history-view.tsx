@@ -1,7 +1,7 @@
 /** The History screen: past backups, restores, rotations and drills from the run history, newest first. */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
-import { runFailure, type Run, type RunFilter, type RunKind } from '../../../../shared/contract/history';
+import { drillChecks, runFailure, type Run, type RunFilter, type RunKind } from '../../../../shared/contract/history';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal, formatUtcTitle } from '../../components/format';
@@ -18,9 +18,43 @@ function what(r: Run): string {
   return r.refs.length === 1 ? `${verb}${r.refs[0]}` : `${verb}${r.refs.length} backups`;
 }
 
-/** One run as a table row. */
+/** True when the run's database contains `query`, ignoring case ("acme" finds acme_medium); an empty query matches every run. */
+export function matchesDb(run: Run, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  return q === '' || (run.db ?? '').toLowerCase().includes(q);
+}
+
+const CHECK_LABEL: Record<string, string> = { modules: 'Modules', 'admin-user': 'Admin user', filestore: 'Filestore' };
+
+/** What a restore drill checked, one line each; a failed check in red with ✗, and the attachments it names. */
+function DrillChecks({ checks }: { checks: NonNullable<ReturnType<typeof drillChecks>> }) {
+  return (
+    <ul className="checks small" aria-label="Drill checks">
+      {checks.map((c) => (
+        <li key={c.name} className={c.ok ? 'ok' : 'bad'}>
+          <span aria-hidden="true">{c.ok ? '✓' : '✗'}</span> <span className="sr-only">{c.ok ? 'passed: ' : 'failed: '}</span>
+          <span className={c.ok ? undefined : 'error-text'}>
+            {CHECK_LABEL[c.name] ?? c.name}: {c.message}
+          </span>
+          {c.problems?.length ? (
+            <ul className="error-text">
+              {c.problems.map((p) => (
+                <li key={p} className="mono">
+                  {p}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** One run as a table row; a drill's checks under what it drilled (a failed check is its failure, so that is not said twice). */
 function RunRow({ run, utc }: { run: Run; utc: boolean }) {
-  const failure = runFailure(run);
+  const checks = drillChecks(run);
+  const failure = checks?.some((c) => !c.ok) ? null : runFailure(run);
   return (
     <tr>
       <td>
@@ -39,12 +73,13 @@ function RunRow({ run, utc }: { run: Run; utc: boolean }) {
       <td>
         <span className="small">{what(run)}</span>
         {failure ? <span className="block small error-text">{failure.message}</span> : null}
+        {checks ? <DrillChecks checks={checks} /> : null}
       </td>
     </tr>
   );
 }
 
-/** The run history, filtered by database and kind; reloads when `reloadKey` changes (e.g. a job ended). */
+/** The run history, filtered by kind (through the contract) and by part of the database name; reloads when `reloadKey` changes (e.g. a job ended). */
 export function HistoryView({ reloadKey = 0, utc = false }: { reloadKey?: number; utc?: boolean }) {
   const api = useApi();
   const ids = { db: useId(), kind: useId() };
@@ -52,11 +87,13 @@ export function HistoryView({ reloadKey = 0, utc = false }: { reloadKey?: number
   const [runs, setRuns] = useState<Run[] | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const load = useCallback(() => {
-    const args: RunFilter = { ...(filter.db.trim() ? { db: filter.db.trim() } : {}), ...(filter.kind ? { kind: filter.kind } : {}) };
+    // The contract's db filter is exact: part of a name is matched here, over every run of the kind.
+    const args: RunFilter = filter.kind ? { kind: filter.kind } : {};
     setError(undefined);
     api['history:list'](args).then(setRuns, (e: unknown) => setError(toApiError(e)));
-  }, [api, filter]);
+  }, [api, filter.kind]);
   useEffect(load, [load, reloadKey]);
+  const shown = runs?.filter((r) => matchesDb(r, filter.db));
   return (
     <div className="screen">
       <header className="screen-header">
@@ -85,8 +122,8 @@ export function HistoryView({ reloadKey = 0, utc = false }: { reloadKey?: number
       </div>
       <ErrorMessage error={error} onRetry={load} />
       {runs === undefined && !error ? <p className="muted">Loading…</p> : null}
-      {runs?.length === 0 ? <p className="empty">No runs recorded{filter.db || filter.kind ? ' that match' : ' yet'}. Backups, restores and rotations appear here once they have run.</p> : null}
-      {runs?.length ? (
+      {shown?.length === 0 ? <p className="empty">No runs recorded{filter.db || filter.kind ? ' that match' : ' yet'}. Backups, restores and rotations appear here once they have run.</p> : null}
+      {shown?.length ? (
         <table className="history-table">
           <caption className="sr-only">Run history, newest first</caption>
           <thead>
@@ -102,7 +139,7 @@ export function HistoryView({ reloadKey = 0, utc = false }: { reloadKey?: number
             </tr>
           </thead>
           <tbody>
-            {runs.map((r) => (
+            {shown.map((r) => (
               <RunRow key={r.id} run={r} utc={utc} />
             ))}
           </tbody>
