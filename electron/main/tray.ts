@@ -5,6 +5,7 @@
  * are pure (tested); `createTray` takes Electron's `Tray`/`Menu` as arguments.
  */
 import type { Menu as MenuT, MenuItemConstructorOptions, NativeImage, Tray as TrayT } from 'electron';
+import { failedDrill, type FollowUpDrill } from '../../shared/contract/schedules';
 import type { JobSnapshot } from '../../shared/core/jobs/job';
 
 /** The one-line status shown in the tray's tooltip and menu. */
@@ -122,6 +123,8 @@ export interface TrayScheduleState {
   readonly lastRunAt: string | null;
   readonly lastOutcome: string | null;
   readonly overdueSince: string | null;
+  /** A backup job with automatic drills: its latest drill. */
+  readonly lastDrill?: FollowUpDrill | undefined;
 }
 
 /** The tray's schedule lines from the jobs' states: the soonest next run and the latest ended run. */
@@ -136,7 +139,8 @@ export function traySchedulesFrom(states: readonly TrayScheduleState[]): TraySch
   return {
     jobs: states.map((s) => s.name),
     ...(next ? { next: { name: next.name, at: next.nextRunAt } } : {}),
-    ...(last ? { last: { name: last.name, outcome: last.lastOutcome, endedAt: last.lastRunAt } } : {}),
+    // A backup that went fine and whose drill failed is said as both.
+    ...(last ? { last: { name: last.name, outcome: `${last.lastOutcome}${last.lastOutcome === 'ok' && failedDrill(last) ? ', drill failed' : ''}`, endedAt: last.lastRunAt } } : {}),
     overdue: enabled.filter((s) => s.overdueSince !== null).map((s) => s.name),
   };
 }

@@ -85,6 +85,25 @@ export const jobOutcomeSchema = z.enum(['ok', 'failed', 'cancelled', 'skipped'])
 /** How a job's last run ended. */
 export type JobOutcome = z.infer<typeof jobOutcomeSchema>;
 
+/** The name the drill after a backup job's backups runs under (in its alerts and the history's `details.schedule`). */
+export function followUpDrillName(job: string): string {
+  return `${job}.drill`;
+}
+
+/** How the latest drill after a backup job's backups ended (its own run: retried, then alerted, as any run). */
+export const followUpDrillSchema = z.object({
+  /** When it started, ISO 8601 UTC. */
+  at: z.string(),
+  outcome: jobOutcomeSchema,
+  error: z.string().nullable(),
+  /** A retry after its failure is planned at this time. */
+  retryAt: z.string().nullable(),
+  /** True while a drill runs again (`at` is then its start, `outcome` the previous one's). */
+  running: z.boolean(),
+});
+/** How the latest drill after a backup job's backups ended. */
+export type FollowUpDrill = z.infer<typeof followUpDrillSchema>;
+
 /** A job with its state, as `schedule list` and the Schedules screen show it. */
 export const scheduleStatusSchema = scheduledJobSchema.extend({
   /** The schedule in words. */
@@ -102,9 +121,16 @@ export const scheduleStatusSchema = scheduledJobSchema.extend({
   /** A retry after a failure is planned at this time. */
   retryAt: z.string().nullable(),
   consecutiveFailures: z.number().int().nonnegative(),
+  /** A backup job with automatic drills (`drillEvery`): its latest drill (absent before the first one). */
+  lastDrill: followUpDrillSchema.optional(),
 });
 /** A job with its state. */
 export type ScheduleStatus = z.infer<typeof scheduleStatusSchema>;
+
+/** The latest drill after a backup job's backups, when it failed (a backup that went fine is then no plain success). */
+export function failedDrill(s: { readonly lastDrill?: FollowUpDrill | undefined }): FollowUpDrill | undefined {
+  return s.lastDrill?.outcome === 'failed' && !s.lastDrill.running ? s.lastDrill : undefined;
+}
 
 /** A schedule preview: the normalized spec, its reading in words, the next runs. */
 export const schedulePreviewSchema = z.object({

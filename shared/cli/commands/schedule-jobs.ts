@@ -3,7 +3,7 @@
  * (run by the app or by `backup-desk daemon`).
  */
 import { Option, type Command } from 'commander';
-import { scheduledBackupTraits, type ScheduledWork, type ScheduleStatus } from '../../contract/schedules';
+import { failedDrill, scheduledBackupTraits, type ScheduledWork, type ScheduleStatus } from '../../contract/schedules';
 import { AppError } from '../../core/errors';
 import { localZone } from '../../core/schedule';
 import { UsageError, type CliContext } from '../context';
@@ -152,14 +152,21 @@ function backupTraits(w: Extract<ScheduleStatus['work'], { kind: 'backup' }>): s
   return t.length ? ` (${t.join(', ')})` : '';
 }
 
+/** "retry 2026-01-05 01:05Z", or "retry was due …" for a time gone by (no scheduler ran then). */
+function retryWords(at: string | null, what = 'retry'): string | undefined {
+  return at ? `${what}${Date.parse(at) > Date.now() ? '' : ' was due'} ${at.slice(0, 16).replace('T', ' ')}Z` : undefined;
+}
+
 /** One line of `schedule list`. */
 function row(s: ScheduleStatus): string[] {
   const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}${backupTraits(s.work)}` : `drill ${s.work.db} on ${s.work.storage}`;
   const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
-  // A failed run says when it is tried again; a cancelled or skipped one is no failure.
+  // A failed run says when it is tried again; a cancelled or skipped one is no failure; nor is a backup whose drill failed.
   const failing = s.lastOutcome === 'failed';
-  const retry = s.retryAt ? `${Date.parse(s.retryAt) > Date.now() ? 'retry' : 'retry was due'} ${s.retryAt.slice(0, 16).replace('T', ' ')}Z` : undefined;
-  const enabledState = failing ? (retry ? `FAILING, ${retry}` : 'FAILING') : (s.lastOutcome ?? 'waiting');
+  const retry = retryWords(s.retryAt);
+  const drill = s.lastOutcome === 'ok' ? failedDrill(s) : undefined;
+  const drillRetry = retryWords(drill?.retryAt ?? null, 'drill retry');
+  const enabledState = failing ? (retry ? `FAILING, ${retry}` : 'FAILING') : drill ? `ok, DRILL FAILED${drillRetry ? `, ${drillRetry}` : ''}` : (s.lastOutcome ?? 'waiting');
   const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? enabledState : 'disabled';
   return [s.name, what, s.every, s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-', last, state];
 }
@@ -174,8 +181,17 @@ function registerList(group: Command, ctx: CliContext): void {
       if (o.json) return ctx.out(JSON.stringify(list, null, 2));
       if (list.length === 0) return ctx.out('no scheduled jobs (add one with `backup-desk schedule add`)');
       ctx.io.stdout.write(table(['NAME', 'WHAT', 'EVERY', 'NEXT RUN', 'LAST RUN', 'STATE'], list.map(row)));
-      for (const s of list) if (s.overdueSince) ctx.err(`${s.name} is overdue: no successful run since ${s.lastSuccessAt ?? 'it was added'}${s.lastError ? ` (last error: ${s.lastError})` : ''}`);
+      for (const s of list) for (const note of listNotes(s)) ctx.err(note);
     });
+}
+
+/** What `schedule list` says of a job on stderr, under the table: that it is overdue, that its last drill failed. */
+function listNotes(s: ScheduleStatus): string[] {
+  const drill = failedDrill(s);
+  return [
+    ...(s.overdueSince ? [`${s.name} is overdue: no successful run since ${s.lastSuccessAt ?? 'it was added'}${s.lastError ? ` (last error: ${s.lastError})` : ''}`] : []),
+    ...(drill ? [`${s.name}: its last drill (${drill.at.slice(0, 16).replace('T', ' ')}Z) failed: ${drill.error ?? 'no reason recorded'}`] : []),
+  ];
 }
 
 function registerRemoveRun(group: Command, ctx: CliContext): void {

@@ -6,7 +6,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { jobOutcomeSchema, scheduledJobSchema, type ScheduledJob } from '../../contract/schedules';
+import { followUpDrillName, jobOutcomeSchema, scheduledJobSchema, type ScheduledJob } from '../../contract/schedules';
 import { AppError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-file';
 
@@ -108,8 +108,12 @@ export class JobStore {
     const rest = jobs.filter((j) => j.name !== name);
     if (rest.length === jobs.length) return false;
     await this.write(rest);
-    await rm(this.statePath(name), { force: true });
-    await rm(this.statePath(name).replace(/\.json$/, '.overdue'), { force: true });
+    // Its drills' state goes too (unless a job has that name), or a new job of this name would show their outcome.
+    const drill = followUpDrillName(name);
+    for (const n of rest.some((j) => j.name === drill) ? [name] : [name, drill]) {
+      await rm(this.statePath(n), { force: true });
+      await rm(this.statePath(n).replace(/\.json$/, '.overdue'), { force: true });
+    }
     return true;
   }
 

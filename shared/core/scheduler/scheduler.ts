@@ -7,11 +7,12 @@
  *   by one run (like systemd's `Persistent=`, Vorta, Kopia).
  * - No overlap: a job never runs twice at once (a lock in the home folder, shared with other
  *   processes); jobs on the same source queue one behind the other.
- * - A failed run is retried after `retryDelaysMs`, then an `alert` is raised.
+ * - A failed run is retried after `retryDelaysMs`, then an `alert` is raised; so is the drill
+ *   run after every Nth backup (`drillEvery`), under its own name (`followUpDrillName`).
  * - A job whose last success is older than a slot plus grace raises `overdue` once.
  */
 import { EventEmitter } from 'node:events';
-import type { ScheduledJob, ScheduleStatus } from '../../contract/schedules';
+import { followUpDrillName, type FollowUpDrill, type ScheduledJob, type ScheduleStatus } from '../../contract/schedules';
 import { AppError, toAppError } from '../errors';
 import type { JobContext, JobProgress } from '../jobs/job';
 import { nullLogger, type Logger } from '../util/logger';
@@ -218,6 +219,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const retryDue = state.retryAt !== null && Date.parse(state.retryAt) <= now;
       if (trigger !== undefined) plan.servedUpTo = now;
       if (trigger !== undefined || retryDue) void this.enqueue(job, trigger ?? 'retry', now);
+      await this.retryFollowUpDrill(job, now);
     }
     if (job.enabled) await this.checkOverdue(job, state, now);
     const next = schedule.next(new Date(Math.max(now, plan.servedUpTo)))?.getTime();
@@ -225,6 +227,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const nextAt = [next, retry].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
     if (nextAt !== plan.nextAt) this.emit('next-run', { name: job.name, at: nextAt === undefined ? null : new Date(nextAt).toISOString() });
     plan.nextAt = nextAt;
+  }
+
+  /** Queues the retry of a backup job's failed drill once it is due (a drill after a backup fails and is retried like any run). */
+  private async retryFollowUpDrill(job: ScheduledJob, now: number): Promise<void> {
+    if (job.work.kind !== 'backup' || job.work.drillEvery === undefined) return;
+    const drill = drillAfter(job);
+    if (this.active.has(drill.name)) return;
+    const { retryAt } = await this.store.state(drill.name);
+    if (retryAt !== null && Date.parse(retryAt) <= now) void this.enqueue(drill, 'retry', now);
   }
 
   private async checkOverdue(job: ScheduledJob, state: JobState, now: number): Promise<void> {
@@ -398,12 +409,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       overdueSince: job.enabled ? (overdueSince(job, schedule, st.lastSuccessAt, now)?.toISOString() ?? null) : null,
       retryAt: st.retryAt,
       consecutiveFailures: st.consecutiveFailures,
+      ...(await this.lastDrillOf(job)),
     };
+  }
+
+  /** A backup job with automatic drills: how its latest drill went, from the state that drill's runs keep. */
+  private async lastDrillOf(job: ScheduledJob): Promise<{ lastDrill?: FollowUpDrill }> {
+    if (job.work.kind !== 'backup' || job.work.drillEvery === undefined) return {};
+    const name = followUpDrillName(job.name);
+    const st = await this.store.state(name);
+    if (st.lastRunAt === null || st.lastOutcome === null) return {};
+    const running = this.active.has(name) || (await this.locks.holder(`job-${name}`)) !== undefined;
+    return { lastDrill: { at: st.lastRunAt, outcome: st.lastOutcome, error: st.lastError, retryAt: st.retryAt, running } };
   }
 }
 
 /** The drill run after every Nth backup of `job`: the newest backup on its first destination. */
 export function drillAfter(job: ScheduledJob): ScheduledJob {
   if (job.work.kind !== 'backup') return job;
-  return { ...job, name: `${job.name}.drill`, work: { kind: 'drill', storage: job.work.to[0] as string, db: job.work.db } };
+  return { ...job, name: followUpDrillName(job.name), work: { kind: 'drill', storage: job.work.to[0] as string, db: job.work.db } };
 }

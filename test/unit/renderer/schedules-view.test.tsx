@@ -81,6 +81,49 @@ describe('SchedulesView', () => {
     expect(within(row).queryByText('The backup was cancelled.')).toBeNull();
   });
 
+  it('says that the drill after a backup that went fine failed, in the failure colours, and lists that drill in the job history', async () => {
+    const DRILLED: ScheduleStatus = {
+      ...JOB,
+      work: { ...JOB.work, drillEvery: 1 } as ScheduleStatus['work'],
+      lastOutcome: 'ok',
+      lastError: null,
+      lastSuccessAt: '2026-01-05T01:02:00.000Z',
+      overdueSince: null,
+      consecutiveFailures: 0,
+      lastDrill: { at: '2026-01-05T01:02:01.000Z', outcome: 'failed', error: 'The restore drill of nas:prod_2026-01-05_01-00-00.zip failed: the filestore misses 2 files', retryAt: '2999-01-01T00:00:00.000Z', running: false },
+    };
+    const drillRun: Run = { ...RUN, id: 'r2', kind: 'drill', startedAt: '2026-01-05T01:02:01.000Z', destinations: ['embedded'], error: { kind: 'Fatal', message: 'The restore drill of nas:prod_2026-01-05_01-00-00.zip failed: the filestore misses 2 files' }, details: { schedule: 'nightly.drill' } };
+    const f = fakeClient({ 'schedules:list': async () => [DRILLED], 'history:list': async () => [drillRun, { ...RUN, outcome: 'ok', error: null }] });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    expect(within(row).getByText('drill failed')).toHaveClass('badge-bad');
+    expect(within(row).queryByText('ok')).toBeNull();
+    const line = within(row).getByText('Backed up 2026-01-05 01:02 UTC · drill failed: the filestore misses 2 files');
+    expect(line).toHaveClass('error-text');
+    expect(within(row).getByText(/^drill retry at 2999-01-01 00:00 UTC/)).toBeTruthy();
+    await userEvent.click(within(row).getByRole('button', { name: 'History' }));
+    const items = (await screen.findAllByRole('listitem')).map((li) => li.textContent);
+    expect(items).toEqual([expect.stringMatching(/ — drill failed, .+ — The restore drill of .+ failed: the filestore misses 2 files$/), expect.stringMatching(/ — ok, /)]);
+  });
+
+  it('shows a drill that passed, or one that runs again, as no failure', async () => {
+    const base: ScheduleStatus = { ...JOB, work: { ...JOB.work, drillEvery: 1 } as ScheduleStatus['work'], lastOutcome: 'ok', lastError: null, overdueSince: null };
+    const failed = { at: '2026-01-05T01:02:01.000Z', outcome: 'failed' as const, error: 'The restore drill of x failed: no', retryAt: null };
+    const f = fakeClient({ 'schedules:list': async () => [{ ...base, lastDrill: { ...failed, running: true } }, { ...base, name: 'other', lastDrill: { ...failed, outcome: 'ok', error: null, running: false } }], 'history:list': async () => [] });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    await screen.findByText('nightly');
+    expect(screen.queryByText(/drill failed/)).toBeNull();
+    expect(screen.getAllByText('ok')).toHaveLength(2);
+  });
+
   it('reads the spec back live while it is typed, and saves the job', async () => {
     const previews: string[] = [];
     const f = fakeClient({

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
 import { runFailure, type Run } from '../../../../shared/contract/history';
-import { scheduledBackupTraits, type ScheduleStatus } from '../../../../shared/contract/schedules';
+import { failedDrill, followUpDrillName, scheduledBackupTraits, type ScheduleStatus } from '../../../../shared/contract/schedules';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal, formatUtcTitle } from '../../components/format';
@@ -18,10 +18,52 @@ function what(s: ScheduleStatus): string {
   return `Back up ${s.work.db} to ${s.work.to.join(', ')}${traits.length ? ` (${traits.join(', ')})` : ''}`;
 }
 
-/** A job's runs in the history: those it recorded, else those of the same kind, database and storages. */
+/** A job's runs in the history: those it recorded (a backup job's drills too), else those of the same kind, database and storages. */
 function runsOf(s: ScheduleStatus, runs: readonly Run[]): Run[] {
   const where = s.work.kind === 'backup' ? s.work.to : ['embedded'];
-  return runs.filter((r) => r.details.schedule === s.name || (r.kind === s.work.kind && r.db === s.work.db && r.destinations.some((d) => where.includes(d))));
+  const mine = [s.name, followUpDrillName(s.name)];
+  return runs.filter((r) => mine.includes(String(r.details.schedule)) || (r.kind === s.work.kind && r.db === s.work.db && r.destinations.some((d) => where.includes(d))));
+}
+
+/** When a failed run is tried again, or that its retry was due while no scheduler ran. */
+function RetryLine({ what, at, utc }: { what: string; at: string; utc: boolean }) {
+  const ahead = Date.parse(at) > Date.now();
+  return (
+    <span className="block small">
+      {what} {ahead ? 'at' : 'was due at'} {formatLocal(at, utc)}
+      {ahead ? '' : ' (no scheduler was running then)'}
+    </span>
+  );
+}
+
+/** Why the drill failed, without the words the row already says ("The restore drill of REF failed: "). */
+const drillReason = (error: string | null): string => (error ?? 'no reason recorded').replace(/^The restore drill of \S+ failed: /, '');
+
+/** The Last result cell: the last run's outcome, a failed drill after a backup that went fine, overdue, the retries planned. */
+function LastResult({ s, utc }: { s: ScheduleStatus; utc: boolean }) {
+  const drill = failedDrill(s);
+  return (
+    <>
+      {s.running ? (
+        <Badge tone="info">Running</Badge>
+      ) : drill && s.lastOutcome === 'ok' ? (
+        <Badge tone="bad">drill failed</Badge>
+      ) : s.lastOutcome ? (
+        <Badge tone={OUTCOME_TONE[s.lastOutcome]}>{s.lastOutcome}</Badge>
+      ) : (
+        <span className="muted">not run yet</span>
+      )}
+      {s.overdueSince ? <Badge tone="warn">Overdue</Badge> : null}
+      {s.lastError && s.lastOutcome === 'failed' ? <span className="block small error-text">{s.lastError}</span> : null}
+      {s.retryAt ? <RetryLine what="retry" at={s.retryAt} utc={utc} /> : null}
+      {drill ? (
+        <span className="block small error-text" title={drill.error ?? undefined}>
+          {s.lastSuccessAt ? `Backed up ${formatLocal(s.lastSuccessAt, utc)} · ` : ''}drill failed: {drillReason(drill.error)}
+        </span>
+      ) : null}
+      {drill?.retryAt ? <RetryLine what="drill retry" at={drill.retryAt} utc={utc} /> : null}
+    </>
+  );
 }
 
 /** Duration (bar height) and size (bar label) of the last runs, oldest first. */
@@ -163,10 +205,7 @@ function JobRow({ s, utc, open, runs, onToggle, onEdit, onRun, onRemove }: RowPr
         </td>
         <td>{s.nextRunAt ? formatLocal(s.nextRunAt, utc) : s.enabled ? 'never' : 'off'}</td>
         <td>
-          {s.running ? <Badge tone="info">Running</Badge> : s.lastOutcome ? <Badge tone={OUTCOME_TONE[s.lastOutcome]}>{s.lastOutcome}</Badge> : <span className="muted">not run yet</span>}
-          {s.overdueSince ? <Badge tone="warn">Overdue</Badge> : null}
-          {s.lastError && s.lastOutcome === 'failed' ? <span className="block small error-text">{s.lastError}</span> : null}
-          {s.retryAt ? <span className="block small">{Date.parse(s.retryAt) > Date.now() ? 'retry at' : 'retry was due at'} {formatLocal(s.retryAt, utc)}{Date.parse(s.retryAt) > Date.now() ? '' : ' (no scheduler was running then)'}</span> : null}
+          <LastResult s={s} utc={utc} />
         </td>
         <td className="row-actions">
           <button type="button" className="btn small" onClick={onRun} disabled={s.running}>

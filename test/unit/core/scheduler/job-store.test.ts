@@ -24,4 +24,20 @@ describe('JobStore', () => {
     expect(await store.state('nightly')).toEqual({ ...emptyJobState(), lastRunAt: ran.lastRunAt, lastOutcome: 'failed', lastError: ran.lastError, lastSuccessAt: ran.lastSuccessAt });
     expect((await store.list())[0]!.every).toBe('weekly');
   });
+
+  it("removes a job's state with its drills' state, which a new job of that name must not show (a job named like them keeps its own)", async () => {
+    home = await mkdtemp(join(tmpdir(), 'bd-jobstore-'));
+    const store = new JobStore(home);
+    const failed = { ...emptyJobState(), lastRunAt: '2026-01-02T00:00:05.000Z', lastOutcome: 'failed' as const, lastError: 'the filestore misses 2 files' };
+    await store.save(job('daily'));
+    await store.writeState('nightly', failed);
+    await store.writeState('nightly.drill', failed);
+    expect(await store.remove('nightly')).toBe(true);
+    expect(await store.state('nightly.drill')).toEqual(emptyJobState());
+    await store.save(job('daily'));
+    await store.save({ ...job('daily'), name: 'nightly.drill' });
+    await store.writeState('nightly.drill', failed);
+    await store.remove('nightly');
+    expect(await store.state('nightly.drill')).toEqual(failed);
+  });
 });

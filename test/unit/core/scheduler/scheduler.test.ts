@@ -243,6 +243,42 @@ describe('Scheduler', () => {
     await t.s.stop();
   });
 
+  it("a failed drill after a backup is the job's lastDrill, retried, then alerted; the next drill that passes clears it", async () => {
+    const t = setup([job('b', 'daily', { work: { kind: 'backup', db: 'acme', source: 'postgres://db1/', to: ['local'], format: 'zip', drillEvery: 1 } })], { retryDelaysMs: [MIN] });
+    await t.save();
+    let drillFails = true;
+    t.runner.behave = async (j) => {
+      if (j.work.kind === 'drill' && drillFails) throw new AppError('Fatal', 'The restore drill of local:acme.zip failed: the filestore misses 2 files');
+      return {};
+    };
+    const alerts: string[] = [];
+    t.s.on('alert', (a) => alerts.push(`${a.name}: ${a.message}`));
+    await t.s.start();
+    await t.clock.advance(24 * HOUR, t.idle);
+    expect(t.runner.calls.map((c) => `${c.name}:${c.trigger}`)).toEqual(['b:schedule', 'b.drill:after-backup']);
+    const [st] = await t.s.status();
+    expect(st).toMatchObject({ lastOutcome: 'ok', lastError: null, lastDrill: { at: '2026-06-02T00:00:00.000Z', outcome: 'failed', error: 'The restore drill of local:acme.zip failed: the filestore misses 2 files', retryAt: '2026-06-02T00:01:00.000Z', running: false } });
+    await t.clock.advance(MIN, t.idle);
+    expect(t.runner.calls.map((c) => `${c.name}:${c.trigger}`)).toEqual(['b:schedule', 'b.drill:after-backup', 'b.drill:retry']);
+    expect(alerts).toEqual(['b.drill: The restore drill of local:acme.zip failed: the filestore misses 2 files']);
+    expect((await t.s.status())[0]?.lastDrill).toMatchObject({ outcome: 'failed', retryAt: null });
+    drillFails = false;
+    await t.clock.advance(24 * HOUR, t.idle);
+    expect((await t.s.status())[0]?.lastDrill).toEqual({ at: '2026-06-03T00:00:00.000Z', outcome: 'ok', error: null, retryAt: null, running: false });
+    await t.s.stop();
+  });
+
+  it('a job without automatic drills has no lastDrill', async () => {
+    const t = setup([job('p', 'daily')]);
+    await t.save();
+    await t.s.start();
+    await t.clock.advance(24 * HOUR, t.idle);
+    const [st] = await t.s.status();
+    expect(st?.lastOutcome).toBe('ok');
+    expect(st).not.toHaveProperty('lastDrill');
+    await t.s.stop();
+  });
+
   it('runNow of a backup whose drill is due ends only once that drill has run', async () => {
     const t = setup([job('d', 'yearly', { work: { kind: 'backup', db: 'acme', source: 'postgres://db1/', to: ['local'], format: 'zip', drillEvery: 1 } })]);
     await t.save();

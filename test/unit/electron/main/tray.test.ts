@@ -70,6 +70,12 @@ describe('traySchedulesFrom', () => {
     expect(s).toEqual({ jobs: ['a', 'b', 'off'], next: { name: 'b', at: '2026-12-06T14:00:00Z' }, last: { name: 'b', outcome: 'failed', endedAt: '2026-12-06T11:00:00Z' }, overdue: ['b'] });
   });
 
+  it('says of a last backup that went fine whose drill failed that the drill failed', () => {
+    const lastDrill = { at: '2026-12-06T02:05:00Z', outcome: 'failed' as const, error: 'the filestore misses 2 files', retryAt: null, running: false };
+    expect(traySchedulesFrom([{ ...base, name: 'a', lastRunAt: '2026-12-06T02:00:00Z', lastOutcome: 'ok', lastDrill }]).last).toEqual({ name: 'a', outcome: 'ok, drill failed', endedAt: '2026-12-06T02:00:00Z' });
+    expect(traySchedulesFrom([{ ...base, name: 'a', lastRunAt: '2026-12-06T02:00:00Z', lastOutcome: 'ok', lastDrill: { ...lastDrill, running: true } }]).last?.outcome).toBe('ok');
+  });
+
   it('has no next or last line when nothing is planned or has run', () => {
     expect(traySchedulesFrom([{ ...base, name: 'new' }])).toEqual({ jobs: ['new'], overdue: [] });
   });

@@ -1,0 +1,54 @@
+/**
+ * `backup-desk schedule list` in-process, over jobs and run states written as the scheduler
+ * writes them: a backup that went fine whose drill afterwards failed is said so, not a plain "ok".
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ScheduledJob } from '../../../../shared/contract/schedules';
+import { emptyJobState, type JobState } from '../../../../shared/core/scheduler/job-store';
+import { runCliInProcess } from '../../../helpers/cli-in-process';
+
+let home: string;
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'bd-sched-list-'));
+});
+afterEach(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+// About an hour ago, on a yearly schedule: not overdue, whenever the test runs.
+const ago = (ms: number): string => new Date(Date.now() - ms).toISOString();
+const RAN = ago(3_600_000);
+const DRILLED = ago(3_500_000);
+const minute = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')}Z`;
+const JOB: ScheduledJob = { name: 'nightly', work: { kind: 'backup', db: 'shop', source: 'postgres://odoo@db/', to: ['nas'], format: 'zip', drillEvery: 1 }, every: 'yearly', tz: 'UTC', enabled: true, createdAt: ago(7_200_000) };
+const BACKED_UP: JobState = { ...emptyJobState(), lastRunAt: RAN, lastOutcome: 'ok', lastSuccessAt: ago(3_550_000) };
+
+/** Writes the jobs and their states into the home folder, as the scheduler keeps them. */
+async function given(jobs: ScheduledJob[], states: Record<string, JobState>): Promise<void> {
+  await writeFile(join(home, 'schedules.json'), JSON.stringify({ jobs }));
+  await mkdir(join(home, 'schedules-state'));
+  for (const [name, st] of Object.entries(states)) await writeFile(join(home, 'schedules-state', `${name}.json`), JSON.stringify(st));
+}
+
+describe('schedule list', () => {
+  it('says DRILL FAILED (with its retry) for a backup that went fine whose drill failed, and why under the table', async () => {
+    const drill: JobState = { ...emptyJobState(), lastRunAt: DRILLED, lastOutcome: 'failed', lastError: 'The restore drill of nas:shop.zip failed: the filestore misses 2 files', retryAt: '2999-01-01T00:00:00.000Z' };
+    await given([JOB], { nightly: BACKED_UP, 'nightly.drill': drill });
+    const r = await runCliInProcess(home, ['schedule', 'list']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^nightly +backup shop → nas \\(a drill after every backup\\) +yearly +\\S+ \\S+ +ok ${minute(RAN)} +ok, DRILL FAILED, drill retry 2999-01-01 00:00Z$`, 'm'));
+    expect(r.err).toBe(`nightly: its last drill (${minute(DRILLED)}) failed: The restore drill of nas:shop.zip failed: the filestore misses 2 files\n`);
+    const [json] = JSON.parse((await runCliInProcess(home, ['schedule', 'list', '--json'])).out) as Array<Record<string, unknown>>;
+    expect(json?.lastDrill).toEqual({ at: drill.lastRunAt, outcome: 'failed', error: drill.lastError, retryAt: drill.retryAt, running: false });
+  });
+
+  it('says a plain ok when the drill passed', async () => {
+    await given([JOB], { nightly: BACKED_UP, 'nightly.drill': { ...BACKED_UP, lastRunAt: DRILLED } });
+    const r = await runCliInProcess(home, ['schedule', 'list']);
+    expect(r.out).toMatch(new RegExp(` +ok ${minute(RAN)} +ok$`, 'm'));
+    expect(r.err).toBe('');
+  });
+});
