@@ -113,6 +113,7 @@ describe('HistoryView', () => {
     expect(items.map((li) => li.className)).toEqual(['ok', 'ok', 'bad']);
     expect(items[0]).toHaveTextContent('✓ passed: Modules: 114 installed modules, base among them');
     expect(items[2]).toHaveTextContent('✗ failed: Filestore: 1 of 204 filestore attachments are missing or differ');
+    expect(within(items[2] as HTMLElement).getByText('Show which (1 listed)')).toBeInTheDocument();
     expect(within(items[2] as HTMLElement).getByText('attachment 7 (ab/ab00): missing')).toBeInTheDocument();
     expect(within(rows[1]!).queryByText(error.message)).toBeNull();
   });

@@ -26,7 +26,7 @@ export function matchesDb(run: Run, query: string): boolean {
 
 const CHECK_LABEL: Record<string, string> = { modules: 'Modules', 'admin-user': 'Admin user', filestore: 'Filestore' };
 
-/** What a restore drill checked, one line each; a failed check in red with ✗, and the attachments it names. */
+/** What a restore drill checked, one line each; a failed check in red with ✗, the attachments it names folded under it. */
 function DrillChecks({ checks }: { checks: NonNullable<ReturnType<typeof drillChecks>> }) {
   return (
     <ul className="checks small" aria-label="Drill checks">
@@ -37,13 +37,16 @@ function DrillChecks({ checks }: { checks: NonNullable<ReturnType<typeof drillCh
             {CHECK_LABEL[c.name] ?? c.name}: {c.message}
           </span>
           {c.problems?.length ? (
-            <ul className="error-text">
-              {c.problems.map((p) => (
-                <li key={p} className="mono">
-                  {p}
-                </li>
-              ))}
-            </ul>
+            <details>
+              <summary>{`Show which (${c.problems.length} listed)`}</summary>
+              <ul className="error-text">
+                {c.problems.map((p) => (
+                  <li key={p} className="mono">
+                    {p}
+                  </li>
+                ))}
+              </ul>
+            </details>
           ) : null}
         </li>
       ))}
