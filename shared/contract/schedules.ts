@@ -76,6 +76,8 @@ export const scheduledJobSchema = z.object({
   enabled: z.boolean().default(true),
   /** ISO 8601 UTC. */
   createdAt: z.string(),
+  /** When a save last changed what it does or when (ISO 8601 UTC): runs that started before ran with other settings. */
+  settingsChangedAt: z.string().optional(),
 });
 /** A scheduled job. */
 export type ScheduledJob = z.infer<typeof scheduledJobSchema>;
@@ -130,6 +132,11 @@ export type ScheduleStatus = z.infer<typeof scheduleStatusSchema>;
 /** The latest drill after a backup job's backups, when it failed (a backup that went fine is then no plain success). */
 export function failedDrill(s: { readonly lastDrill?: FollowUpDrill | undefined }): FollowUpDrill | undefined {
   return s.lastDrill?.outcome === 'failed' && !s.lastDrill.running ? s.lastDrill : undefined;
+}
+
+/** True when a run that started at `runAt` ran with settings a save has changed since: its failure tells of them, not of the job now. */
+export function beforeSettingsChanged(s: { readonly settingsChangedAt?: string | undefined }, runAt: string | null): boolean {
+  return s.settingsChangedAt !== undefined && runAt !== null && Date.parse(runAt) < Date.parse(s.settingsChangedAt);
 }
 
 /** A schedule preview: the normalized spec, its reading in words, the next runs. */

@@ -3,7 +3,7 @@
  * (run by the app or by `backup-desk daemon`).
  */
 import { Option, type Command } from 'commander';
-import { failedDrill, scheduledBackupTraits, type ScheduledWork, type ScheduleStatus } from '../../contract/schedules';
+import { beforeSettingsChanged, failedDrill, scheduledBackupTraits, type ScheduledWork, type ScheduleStatus } from '../../contract/schedules';
 import { AppError } from '../../core/errors';
 import { localZone } from '../../core/schedule';
 import { UsageError, type CliContext } from '../context';
@@ -157,17 +157,34 @@ function retryWords(at: string | null, what = 'retry'): string | undefined {
   return at ? `${what}${Date.parse(at) > Date.now() ? '' : ' was due'} ${at.slice(0, 16).replace('T', ' ')}Z` : undefined;
 }
 
+/** The failed drill after a job's backups, unless it ran before a save changed the job's settings. */
+function currentFailedDrill(s: ScheduleStatus): ReturnType<typeof failedDrill> {
+  const drill = failedDrill(s);
+  return drill && !beforeSettingsChanged(s, drill.at) ? drill : undefined;
+}
+
+/**
+ * The STATE of a job that is on, neither running nor overdue. A failed run says when it is tried
+ * again, unless it ran before a save changed the job's settings; a cancelled or skipped one is no
+ * failure; a backup that went fine whose drill failed says so.
+ */
+function enabledState(s: ScheduleStatus): string {
+  if (s.lastOutcome === 'failed') {
+    if (beforeSettingsChanged(s, s.lastRunAt)) return 'failed before the settings changed';
+    const retry = retryWords(s.retryAt);
+    return retry ? `FAILING, ${retry}` : 'FAILING';
+  }
+  const drill = s.lastOutcome === 'ok' ? currentFailedDrill(s) : undefined;
+  const drillRetry = retryWords(drill?.retryAt ?? null, 'drill retry');
+  if (drill) return `ok, DRILL FAILED${drillRetry ? `, ${drillRetry}` : ''}`;
+  return s.lastOutcome ?? 'waiting';
+}
+
 /** One line of `schedule list`. */
 function row(s: ScheduleStatus): string[] {
   const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}${backupTraits(s.work)}` : `drill ${s.work.db} on ${s.work.storage}`;
   const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
-  // A failed run says when it is tried again; a cancelled or skipped one is no failure; nor is a backup whose drill failed.
-  const failing = s.lastOutcome === 'failed';
-  const retry = retryWords(s.retryAt);
-  const drill = s.lastOutcome === 'ok' ? failedDrill(s) : undefined;
-  const drillRetry = retryWords(drill?.retryAt ?? null, 'drill retry');
-  const enabledState = failing ? (retry ? `FAILING, ${retry}` : 'FAILING') : drill ? `ok, DRILL FAILED${drillRetry ? `, ${drillRetry}` : ''}` : (s.lastOutcome ?? 'waiting');
-  const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? enabledState : 'disabled';
+  const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? enabledState(s) : 'disabled';
   return [s.name, what, s.every, s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-', last, state];
 }
 
@@ -190,7 +207,7 @@ function listNotes(s: ScheduleStatus): string[] {
   const drill = failedDrill(s);
   return [
     ...(s.overdueSince ? [`${s.name} is overdue: no successful run since ${s.lastSuccessAt ?? 'it was added'}${s.lastError ? ` (last error: ${s.lastError})` : ''}`] : []),
-    ...(drill ? [`${s.name}: its last drill (${drill.at.slice(0, 16).replace('T', ' ')}Z) failed: ${drill.error ?? 'no reason recorded'}`] : []),
+    ...(drill ? [`${s.name}: its last drill (${drill.at.slice(0, 16).replace('T', ' ')}Z) failed${beforeSettingsChanged(s, drill.at) ? ' before the settings changed' : ''}: ${drill.error ?? 'no reason recorded'}`] : []),
   ];
 }
 

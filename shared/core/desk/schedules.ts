@@ -4,7 +4,7 @@
  * the CLI's `schedule run` uses `runNow` without starting it.
  */
 import type { AreaApi, scheduleMethods } from '../../contract/api';
-import { apiMethods, type ApiArgs, type ApiResult } from '../../contract/api';
+import { apiMethods, type ApiArgs, type ApiArgsParsed, type ApiResult } from '../../contract/api';
 import type { ScheduledJob, ScheduledWork } from '../../contract/schedules';
 import { pgUrlHasPassword } from '../pg/connection';
 import { AppError, isAppError, toAppError } from '../errors';
@@ -15,6 +15,7 @@ import type { Trigger } from '../scheduler/timing';
 import type { Clock } from '../scheduler/clock';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { backupRequestSchema, defaultLayout, type BackupRequest } from '../../contract/backups';
 import { PG_URL_PREFIX } from '../../contract/common';
 import { checkLayout } from '../backup/layouts';
@@ -119,6 +120,13 @@ async function filestoreWarnings(work: Extract<ScheduledWork, { kind: 'backup' }
   const dir = join(source.dataDir ?? defaultOdooDataDir(), 'filestore', work.db);
   if ((await stat(dir).catch(() => undefined))?.isDirectory()) return [];
   return [`There is no filestore folder ${dir}: unless the database keeps no files there, the job will fail (check the Odoo data dir, or back up the database only).`];
+}
+
+/** True when two versions of a job differ in what it does or when it runs (switching it on or off is no change of settings). */
+function settingsDiffer(before: ScheduledJob, after: ScheduledJob): boolean {
+  // Through JSON: a key left undefined is the key left out, as in the jobs file.
+  const settings = (j: ScheduledJob): unknown => JSON.parse(JSON.stringify({ work: j.work, every: j.every, tz: j.tz, graceSeconds: j.graceSeconds }));
+  return !isDeepStrictEqual(settings(before), settings(after));
 }
 
 /** True when `job` encrypts its backups with a passphrase stored for it. */
@@ -257,15 +265,7 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
       if (!kept) throw new AppError('InvalidInput', 'An encrypted scheduled backup needs its passphrase.', { hint: 'Give it once; it is kept in the keychain for this job.' });
     }
     const existing = await this.scheduler.store.get(a.name);
-    const job: ScheduledJob = {
-      name: a.name,
-      work: a.work,
-      every: a.every.trim(),
-      tz,
-      enabled: a.enabled ?? true,
-      createdAt: existing && a.replace ? existing.createdAt : new Date().toISOString(),
-      ...(a.graceSeconds !== undefined ? { graceSeconds: a.graceSeconds } : {}),
-    };
+    const job = await this.jobToSave(a, tz, a.replace ? existing : undefined);
     await this.scheduler.store.save(job, a.replace ?? false);
     if (a.passphrase) await (await this.k.secrets()).set(scheduleSecretScope(a.name), 'passphrase', a.passphrase);
     // A job no longer encrypted with a passphrase keeps none.
@@ -275,6 +275,29 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     if (!status) throw new AppError('Fatal', `The job "${a.name}" was not saved.`);
     const warnings = [...drillWarnings(a.work), ...(await sourceWarnings(a.work))];
     return warnings.length ? { ...status, warnings } : status;
+  }
+
+  /** The job a save stores: a replaced one keeps its creation time, and notes when the save changed its settings. */
+  private async jobToSave(a: ApiArgsParsed<'schedules:save'>, tz: string, replaced: ScheduledJob | undefined): Promise<ScheduledJob> {
+    const job: ScheduledJob = {
+      name: a.name,
+      work: a.work,
+      every: a.every.trim(),
+      tz,
+      enabled: a.enabled ?? true,
+      createdAt: replaced?.createdAt ?? new Date().toISOString(),
+      ...(a.graceSeconds !== undefined ? { graceSeconds: a.graceSeconds } : {}),
+    };
+    const changed = replaced !== undefined && (settingsDiffer(replaced, job) || (await this.newPassphrase(a)));
+    const changedAt = changed ? new Date(this.now()).toISOString() : replaced?.settingsChangedAt;
+    return changedAt ? { ...job, settingsChangedAt: changedAt } : job;
+  }
+
+  /** True when a save gives a job a passphrase other than the one kept for it (a job failing for want of it is fixed so). */
+  private async newPassphrase(a: ApiArgsParsed<'schedules:save'>): Promise<boolean> {
+    if (!a.passphrase) return false;
+    const kept = await (await this.k.secrets()).get(scheduleSecretScope(a.name), 'passphrase').catch(() => undefined);
+    return kept !== a.passphrase;
   }
 
   /** Deletes the passphrase stored for a job (best effort: a failure is logged). */

@@ -124,6 +124,41 @@ describe('SchedulesView', () => {
     expect(screen.getAllByText('ok')).toHaveLength(2);
   });
 
+  it('shows a failure from before a save changed the settings as such, not as the state now; one after it as a failure', async () => {
+    const FIXED: ScheduleStatus = { ...JOB, overdueSince: null, consecutiveFailures: 0, settingsChangedAt: '2026-01-05T09:00:00.000Z' };
+    const f = fakeClient({ 'schedules:list': async () => [FIXED, { ...FIXED, name: 'again', lastRunAt: '2026-01-05T10:00:00.000Z' }], 'history:list': async () => [] });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    expect(within(row).getByText('settings changed')).toHaveClass('badge-neutral');
+    expect(within(row).queryByText('failed')).toBeNull();
+    expect(within(row).queryByText('The storage did not answer.')).toBeNull();
+    const line = within(row).getByText('Last run failed on 2026-01-05 01:00 UTC, before the settings changed — runs next at 2026-01-06 01:00 UTC');
+    expect(line).not.toHaveClass('error-text');
+    expect(line).toHaveAttribute('title', 'The storage did not answer.');
+    const again = screen.getByText('again').closest('tr') as HTMLElement;
+    expect(within(again).getByText('failed')).toHaveClass('badge-bad');
+    expect(within(again).getByText('The storage did not answer.')).toHaveClass('error-text');
+  });
+
+  it('shows a failed drill from before a save changed the settings as such', async () => {
+    const lastDrill = { at: '2026-01-05T01:02:01.000Z', outcome: 'failed' as const, error: 'The restore drill of x failed: no', retryAt: null, running: false };
+    const job: ScheduleStatus = { ...JOB, work: { ...JOB.work, drillEvery: 1 } as ScheduleStatus['work'], lastOutcome: 'ok', lastError: null, lastSuccessAt: '2026-01-05T01:02:00.000Z', overdueSince: null, lastDrill, settingsChangedAt: '2026-01-05T09:00:00.000Z' };
+    const f = fakeClient({ 'schedules:list': async () => [job], 'history:list': async () => [] });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    expect(within(row).getByText('ok')).toHaveClass('badge-good');
+    expect(within(row).getByText('Backed up 2026-01-05 01:02 UTC · last drill failed on 2026-01-05 01:02 UTC, before the settings changed')).toHaveClass('muted');
+    expect(within(row).queryByText(/drill failed:/)).toBeNull();
+  });
+
   it('reads the spec back live while it is typed, and saves the job', async () => {
     const previews: string[] = [];
     const f = fakeClient({

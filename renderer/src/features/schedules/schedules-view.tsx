@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
 import { runFailure, type Run } from '../../../../shared/contract/history';
-import { failedDrill, followUpDrillName, scheduledBackupTraits, type ScheduleStatus } from '../../../../shared/contract/schedules';
+import { beforeSettingsChanged, failedDrill, followUpDrillName, scheduledBackupTraits, type ScheduleStatus } from '../../../../shared/contract/schedules';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { formatBytes, formatDuration, formatLocal, formatUtcTitle } from '../../components/format';
@@ -39,26 +39,51 @@ function RetryLine({ what, at, utc }: { what: string; at: string; utc: boolean }
 /** Why the drill failed, without the words the row already says ("The restore drill of REF failed: "). */
 const drillReason = (error: string | null): string => (error ?? 'no reason recorded').replace(/^The restore drill of \S+ failed: /, '');
 
-/** The Last result cell: the last run's outcome, a failed drill after a backup that went fine, overdue, the retries planned. */
+/** When the job runs next, in words that end a sentence. */
+function nextWords(s: ScheduleStatus, utc: boolean): string {
+  if (s.nextRunAt) return `runs next at ${formatLocal(s.nextRunAt, utc)}`;
+  return s.enabled ? 'never runs again' : 'is off';
+}
+
+/** The badge of the Last result cell: running, the last outcome, or a failed drill after a backup that went fine. */
+function LastBadge({ s, failedBefore, drillFailed }: { s: ScheduleStatus; failedBefore: boolean; drillFailed: boolean }) {
+  if (s.running) return <Badge tone="info">Running</Badge>;
+  if (failedBefore) return <Badge tone="neutral">settings changed</Badge>;
+  if (drillFailed && s.lastOutcome === 'ok') return <Badge tone="bad">drill failed</Badge>;
+  if (s.lastOutcome) return <Badge tone={OUTCOME_TONE[s.lastOutcome]}>{s.lastOutcome}</Badge>;
+  return <span className="muted">not run yet</span>;
+}
+
+/**
+ * The Last result cell: the last run's outcome, a failed drill after a backup that went fine,
+ * overdue, the retries planned. A failure from before a save changed the job's settings is
+ * said as such (muted, its message in the tooltip), not as the job's state now.
+ */
 function LastResult({ s, utc }: { s: ScheduleStatus; utc: boolean }) {
+  const failed = s.lastOutcome === 'failed' && !s.running;
+  const failedBefore = failed && beforeSettingsChanged(s, s.lastRunAt);
   const drill = failedDrill(s);
+  const drillBefore = drill !== undefined && beforeSettingsChanged(s, drill.at);
+  const backedUp = s.lastSuccessAt ? `Backed up ${formatLocal(s.lastSuccessAt, utc)} · ` : '';
   return (
     <>
-      {s.running ? (
-        <Badge tone="info">Running</Badge>
-      ) : drill && s.lastOutcome === 'ok' ? (
-        <Badge tone="bad">drill failed</Badge>
-      ) : s.lastOutcome ? (
-        <Badge tone={OUTCOME_TONE[s.lastOutcome]}>{s.lastOutcome}</Badge>
-      ) : (
-        <span className="muted">not run yet</span>
-      )}
+      <LastBadge s={s} failedBefore={failedBefore} drillFailed={drill !== undefined && !drillBefore} />
       {s.overdueSince ? <Badge tone="warn">Overdue</Badge> : null}
-      {s.lastError && s.lastOutcome === 'failed' ? <span className="block small error-text">{s.lastError}</span> : null}
+      {failed && s.lastError && !failedBefore ? <span className="block small error-text">{s.lastError}</span> : null}
+      {failedBefore && s.lastRunAt ? (
+        <span className="block small muted" title={s.lastError ?? undefined}>
+          Last run failed on {formatLocal(s.lastRunAt, utc)}, before the settings changed — {nextWords(s, utc)}
+        </span>
+      ) : null}
       {s.retryAt ? <RetryLine what="retry" at={s.retryAt} utc={utc} /> : null}
-      {drill ? (
+      {drill && !drillBefore ? (
         <span className="block small error-text" title={drill.error ?? undefined}>
-          {s.lastSuccessAt ? `Backed up ${formatLocal(s.lastSuccessAt, utc)} · ` : ''}drill failed: {drillReason(drill.error)}
+          {backedUp}drill failed: {drillReason(drill.error)}
+        </span>
+      ) : null}
+      {drill && drillBefore ? (
+        <span className="block small muted" title={drill.error ?? undefined}>
+          {backedUp}last drill failed on {formatLocal(drill.at, utc)}, before the settings changed
         </span>
       ) : null}
       {drill?.retryAt ? <RetryLine what="drill retry" at={drill.retryAt} utc={utc} /> : null}

@@ -128,6 +128,33 @@ describe('schedule add', () => {
     expect(await secrets.get('schedule:enc', 'passphrase')).toBeUndefined();
   });
 
+  it('notes when a replace changed the settings (not a save of the same ones, nor switching it off), and lists a failure from before as such', async () => {
+    const changedAt = async (): Promise<string | undefined> => (JSON.parse(await saved()) as { jobs: Array<{ name: string; settingsChangedAt?: string }> }).jobs.find((j) => j.name === 'fixme')?.settingsChangedAt;
+    expect((await cli(['schedule', 'add', 'fixme', ...base])).code).toBe(0);
+    expect(await changedAt()).toBeUndefined();
+    expect((await cli(['schedule', 'add', 'fixme', ...base, '--replace'])).code).toBe(0);
+    expect(await changedAt()).toBeUndefined();
+    const before = new Date().toISOString();
+    await mkdir(join(home, 'schedules-state'), { recursive: true });
+    await writeFile(join(home, 'schedules-state', 'fixme.json'), JSON.stringify({ lastRunAt: before, lastOutcome: 'failed', lastError: 'No filestore folder' }));
+    expect((await cli(['schedule', 'list'])).out).toMatch(/^fixme .* FAILING$/m);
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await cli(['schedule', 'add', 'fixme', ...base, '--replace', '--data-dir', '/srv/odoo'])).code).toBe(0);
+    const changed = await changedAt();
+    expect(changed! > before).toBe(true);
+    expect((await cli(['schedule', 'list'])).out).toMatch(/^fixme .* failed before the settings changed$/m);
+    expect(JSON.parse((await cli(['schedule', 'list', '--json'])).out)).toContainEqual(expect.objectContaining({ name: 'fixme', lastOutcome: 'failed', lastError: 'No filestore folder', settingsChangedAt: changed }));
+    expect((await cli(['schedule', 'add', 'fixme', ...base, '--replace', '--data-dir', '/srv/odoo', '--disabled'])).code).toBe(0);
+    expect(await changedAt()).toBe(changed);
+    // A new passphrase is a change (a job failing for want of it is fixed so); the same one again is not.
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await cli(['schedule', 'add', 'fixme', ...base, '--replace', '--data-dir', '/srv/odoo', '--passphrase-file', join(home, 'pass')])).code).toBe(0);
+    const encrypted = await changedAt();
+    expect(encrypted! > changed!).toBe(true);
+    expect((await cli(['schedule', 'add', 'fixme', ...base, '--replace', '--data-dir', '/srv/odoo', '--passphrase-file', join(home, 'pass')])).code).toBe(0);
+    expect(await changedAt()).toBe(encrypted);
+  });
+
   it('warns of a short new passphrase, as the app does, and takes it', async () => {
     await writeFile(join(home, 'short-pass'), 'abc123\n');
     const r = await cli(['schedule', 'add', 'short', ...base, '--passphrase-file', join(home, 'short-pass')]);
