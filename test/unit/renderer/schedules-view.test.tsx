@@ -3,6 +3,7 @@ import { cleanup, render, screen, waitFor, within } from '@testing-library/react
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../../shared/contract/history';
+import type { RotationPolicy } from '../../../shared/contract/rotation';
 import type { SchedulePreview, ScheduleStatus } from '../../../shared/contract/schedules';
 import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { SchedulesView } from '../../../renderer/src/features/schedules/schedules-view';
@@ -395,5 +396,70 @@ describe('ScheduleEditor: what only the CLI sets', () => {
     expect(saved.work).not.toHaveProperty('dataDir');
     expect(saved.work).not.toHaveProperty('rotate');
     expect(saved.work).toMatchObject({ cold: { stopCommand: 'systemctl stop odoo' } }); // set with the CLI: kept
+  });
+});
+
+describe('ScheduleEditor: rotation by default where a storage has a policy', () => {
+  const POLICIES: Record<string, RotationPolicy | null> = { nas: { daily: 7, weekly: 4 }, s3: null };
+  const setup = (jobs: ScheduleStatus[] = []) => {
+    const f = fakeClient({
+      'schedules:list': async () => jobs,
+      'history:list': async () => [],
+      'schedules:preview': async (): Promise<SchedulePreview> => ({ ok: true, kind: 'calendar', normalized: 'x', description: 'every day', zone: 'UTC', runs: ['2026-01-06T00:00:00.000Z'] }),
+      'schedules:save': async () => JOB,
+      'storages:list': async () => [{ name: 'nas' }, { name: 's3' }] as never,
+      'rotation:get-policy': async ({ storage }) => POLICIES[storage] ?? null,
+    });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    return f;
+  };
+  const fillNew = async () => {
+    await userEvent.click(await screen.findByRole('button', { name: 'New schedule' }));
+    await userEvent.type(screen.getByLabelText('Name'), 'weekly');
+    await userEvent.type(screen.getByLabelText('Database'), 'prod');
+    await userEvent.type(screen.getByLabelText('Source'), 'postgres://odoo@db/');
+  };
+  const savedWork = async (f: ReturnType<typeof setup>) => {
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(f.calls.some(([m]) => m === 'schedules:save')).toBe(true));
+    return (f.calls.find(([m]) => m === 'schedules:save')?.[1] as { work: Record<string, unknown> }).work;
+  };
+
+  it('starts unticked for storages without a policy and ticked once one has one, saying which policy applies where', async () => {
+    const f = setup();
+    await fillNew();
+    const box = screen.getByLabelText('Rotation') as HTMLInputElement;
+    await userEvent.click(await screen.findByRole('checkbox', { name: 's3' }));
+    expect(box.checked).toBe(false);
+    expect(screen.getByTestId('rotation-policies')).toHaveTextContent('None of these storages has a rotation policy (Storages → Rotation): rotation would delete nothing.');
+    await userEvent.click(screen.getByRole('checkbox', { name: 'nas' }));
+    await waitFor(() => expect(box.checked).toBe(true));
+    const words = screen.getByTestId('rotation-policies');
+    expect(words).toHaveTextContent(/^After each backup:/);
+    expect(within(words).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['s3: no policy, left alone', 'nas: keeps 7 days, 4 weeks']);
+    expect(await savedWork(f)).toMatchObject({ to: ['s3', 'nas'], rotate: true });
+  });
+
+  it('keeps the choice once it is made, and an existing job keeps its own', async () => {
+    const f = setup();
+    await fillNew();
+    await userEvent.click(await screen.findByRole('checkbox', { name: 'nas' }));
+    const box = screen.getByLabelText('Rotation') as HTMLInputElement;
+    await waitFor(() => expect(box.checked).toBe(true));
+    await userEvent.click(box);
+    await userEvent.click(screen.getByRole('checkbox', { name: 's3' }));
+    expect(box.checked).toBe(false);
+    expect(screen.getByTestId('rotation-policies')).toHaveTextContent(/^Not applied; their policies:/);
+    expect(await savedWork(f)).not.toHaveProperty('rotate');
+    cleanup();
+    const g = setup([JOB]);
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    await waitFor(() => expect(screen.getByTestId('rotation-policies')).toHaveTextContent('nas: keeps 7 days, 4 weeks'));
+    expect((screen.getByLabelText('Rotation') as HTMLInputElement).checked).toBe(false);
+    expect(await savedWork(g)).not.toHaveProperty('rotate');
   });
 });

@@ -7,6 +7,7 @@ import { useApi } from '../../app/api-context';
 import { countOf, formatLocal } from '../../components/format';
 import { NewPassphraseFields } from '../../components/passphrase';
 import { ErrorMessage, Field, Modal } from '../../components/ui';
+import { RotationField, rotatesByDefault, useRotationPolicies } from './rotation-field';
 
 /** The zone this browser/machine is in. */
 const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -25,8 +26,8 @@ interface Draft {
   /** Also copy the attachments kept in S3/Swift into each backup. */
   attachments: boolean;
   attachmentsStorage: string;
-  /** Apply each destination's rotation policy after the backup. */
-  rotate: boolean;
+  /** Apply each destination's rotation policy after the backup; undefined (a new job, not chosen yet): as its storages' policies say. */
+  rotate: boolean | undefined;
   format: 'zip' | 'dump';
   /** Empty: the format's default. */
   layout: '' | BackupLayout;
@@ -55,7 +56,7 @@ function draftOf(job: ScheduleStatus | undefined): Draft {
     drillEvery: w?.kind === 'backup' && w.drillEvery ? String(w.drillEvery) : '',
     attachments: w?.kind === 'backup' && w.attachments === 'include',
     attachmentsStorage: w?.kind === 'backup' ? (w.attachmentsStorage ?? '') : '',
-    rotate: w?.kind === 'backup' && w.rotate === true,
+    rotate: w === undefined ? undefined : w.kind === 'backup' && w.rotate === true,
     format: w?.kind === 'backup' ? w.format : 'zip',
     layout: w?.kind === 'backup' ? (w.layout ?? '') : '',
     filestore: !(w?.kind === 'backup' && w.noFilestore),
@@ -237,6 +238,8 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
   const [savedWarnings, setSavedWarnings] = useState<string[] | undefined>(undefined);
   const preview = usePreview(d.every, d.tz);
   const storages = useStorageNames();
+  const policies = useRotationPolicies(storages);
+  const rotate = d.rotate ?? rotatesByDefault(d.to, policies);
   // Checked as typed, under the field: the core's own check names the method, not the field.
   const nameError = d.name.trim() !== '' && !scheduleNameSchema.safeParse(d.name.trim()).success ? 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 64).' : undefined;
   const drillError = d.kind === 'backup' && d.drillEvery.trim() !== '' && !/^[1-9][0-9]*$/.test(d.drillEvery.trim()) ? 'A whole number of backups, 1 or more (empty: no automatic drills).' : undefined;
@@ -246,7 +249,7 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
     setSaving(true);
     setError(undefined);
     const passphrase = d.kind === 'backup' && d.encrypt && d.passphrase !== '' ? { passphrase: d.passphrase } : {};
-    api['schedules:save']({ name: d.name.trim(), work: workOf(d, job), every: d.every, tz: d.tz.trim() || LOCAL_ZONE, replace: job !== undefined, ...passphrase }).then(
+    api['schedules:save']({ name: d.name.trim(), work: workOf({ ...d, rotate }, job), every: d.every, tz: d.tz.trim() || LOCAL_ZONE, replace: job !== undefined, ...passphrase }).then(
       (saved) => (saved.warnings?.length ? setSavedWarnings(saved.warnings) : onSaved()),
       (e: unknown) => {
         setSaving(false);
@@ -297,12 +300,7 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
               ))}
             </fieldset>
             <ArchiveFields d={d} set={set} keptPassphrase={job?.work.kind === 'backup' && job.work.encrypt?.passphrase === true} />
-            <Field label="Rotation" help="delete the older backups each storage's rotation policy (Storages → Rotation) does not keep; storages without a policy are left alone" htmlFor={`${id}-rotate`}>
-              <label className="choice">
-                <input id={`${id}-rotate`} type="checkbox" checked={d.rotate} onChange={(e) => set({ rotate: e.target.checked })} />
-                <span>Apply it after each backup</span>
-              </label>
-            </Field>
+            <RotationField id={`${id}-rotate`} checked={rotate} onChange={(r) => set({ rotate: r })} to={d.to} policies={policies} />
             <Field label="Attachments in S3/Swift" help="copy every object the database keeps in a bucket or container into each backup (SHA-1 checked), so it restores without the bucket" htmlFor={`${id}-attach`}>
               <label className="choice">
                 <input id={`${id}-attach`} type="checkbox" checked={d.attachments} onChange={(e) => set({ attachments: e.target.checked })} />
