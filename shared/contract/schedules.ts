@@ -9,6 +9,11 @@ import { privateKeySchema } from './common';
 /** A job name: letters, digits, `_`, `.`, `-`. */
 export const scheduleNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'Use letters, digits, "_", "." or "-" (at most 64).');
 
+const DRILL_NAME_TAKEN = 'Names ending in ".drill" are kept for the restore drills run after a backup job; choose another.';
+
+/** The name of a new job: not one ending in `.drill`, the name a backup job's drills run under (`followUpDrillName`). */
+export const newScheduleNameSchema = scheduleNameSchema.refine((n) => !n.endsWith('.drill'), DRILL_NAME_TAKEN);
+
 /** What a scheduled backup does: the `backup` command's options, secrets left in the keychain. */
 export const scheduledBackupSchema = z.object({
   kind: z.literal('backup'),
@@ -210,7 +215,7 @@ export const scheduleMethods = {
       replace: z.boolean().optional(),
       /** The passphrase to keep in the keychain for an encrypted backup job. */
       passphrase: z.string().optional(),
-    }),
+    }).refine((a) => a.replace === true || !a.name.endsWith('.drill'), { message: DRILL_NAME_TAKEN, path: ['name'] }),
     /** The saved job; `warnings` when its source looks wrong now (a database not found, a server not answering). */
     result: scheduleStatusSchema.extend({ warnings: z.array(z.string()).optional() }),
   },

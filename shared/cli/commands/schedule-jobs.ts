@@ -222,12 +222,24 @@ function registerRemoveRun(group: Command, ctx: CliContext): void {
     });
   group
     .command('run <name>')
-    .description('run a scheduled job now (not twice at once: a run in the app or daemon makes this one wait or stop)')
+    .description('run a scheduled job now (not twice at once: a run in the app or daemon makes this one wait or stop); a backup after which a drill is due waits for that drill, and exits 1 if it fails')
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const desk = await ctx.desk(cmd);
-      const end = (await ctx.runJob(desk, desk.schedules.startRun(name))) as { outcome: string; refs?: readonly string[] };
+      const end = (await ctx.runJob(desk, desk.schedules.startRun(name))) as RunEnd & { drill?: RunEnd };
       ctx.out(`${name}: ${end.outcome}${end.refs?.length ? ` — ${end.refs.join(', ')}` : ''}`);
+      if (!end.drill) return;
+      // The backup is written, but a failed drill says it may not restore: a script must hear it.
+      ctx.out(`${end.drill.name}: ${end.drill.outcome}${end.drill.error ? ` — ${end.drill.error}` : ''}`);
+      if (end.drill.outcome !== 'ok') ctx.exitCode = 1;
     });
+}
+
+/** How a run ended, as `schedule run` prints it. */
+interface RunEnd {
+  name: string;
+  outcome: string;
+  error?: string;
+  refs?: readonly string[];
 }
 
 /** Registers `schedule add|list|remove|run` on the `schedule` group. */

@@ -47,6 +47,8 @@ export interface RunEndEvent {
   readonly at: string;
   /** What an ok run made (`storage:key` of each backup written, or the drilled backup). */
   readonly refs?: readonly string[];
+  /** `runNow` of a backup after which a drill was due: how that drill ended. */
+  readonly drill?: RunEndEvent;
 }
 
 /** A caller waiting for a run it asked for: its cancel and where its progress goes. */
@@ -174,9 +176,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (!queued) throw new AppError('Conflict', `"${name}" is already running or queued.`, { hint: 'Wait for it to finish.' });
     const end = await queued;
     // A drill due after this backup ends before the caller hears of it: `schedule run` must not
-    // exit under it (which cancelled it and lost its turn).
-    await this.followUps.get(name)?.catch(() => undefined);
-    return end;
+    // exit under it (which cancelled it and lost its turn), and it says how the drill went.
+    const drill = (await this.followUps.get(name)?.catch(() => undefined)) as RunEndEvent | undefined;
+    return drill ? { ...end, drill } : end;
   }
 
   /** One check: queue what is due, notice what is overdue, plan the next check. */

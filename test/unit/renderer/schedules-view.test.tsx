@@ -185,6 +185,9 @@ describe('SchedulesView', () => {
     expect(screen.getByLabelText('Name')).toHaveAttribute('aria-invalid', 'true');
     expect(screen.getByText('Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 64).')).toBeInTheDocument();
     await userEvent.clear(screen.getByLabelText('Name'));
+    await userEvent.type(screen.getByLabelText('Name'), 'nightly.drill');
+    expect(screen.getByText('Names ending in ".drill" are kept for the restore drills run after a backup job; choose another.')).toBeInTheDocument();
+    await userEvent.clear(screen.getByLabelText('Name'));
     await userEvent.type(screen.getByLabelText('Name'), 'weekend');
     expect(screen.getByLabelText('Name')).toHaveAttribute('aria-invalid', 'false');
     await userEvent.type(screen.getByLabelText('Restore drill after every Nth backup'), '-3');

@@ -1,7 +1,7 @@
 /** Add or edit a scheduled job, with the spec read back live: its words and its next runs. */
 import { useEffect, useId, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
-import { scheduleNameSchema, type ScheduledBackup, type SchedulePreview, type ScheduleStatus, type ScheduledWork } from '../../../../shared/contract/schedules';
+import { newScheduleNameSchema, type ScheduledBackup, type SchedulePreview, type ScheduleStatus, type ScheduledWork } from '../../../../shared/contract/schedules';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { countOf, formatLocal } from '../../components/format';
@@ -241,7 +241,7 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
   const policies = useRotationPolicies(storages);
   const rotate = d.rotate ?? rotatesByDefault(d.to, policies);
   // Checked as typed, under the field: the core's own check names the method, not the field.
-  const nameError = d.name.trim() !== '' && !scheduleNameSchema.safeParse(d.name.trim()).success ? 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 64).' : undefined;
+  const nameError = d.name.trim() === '' || job !== undefined ? undefined : nameProblem(d.name.trim());
   const drillError = d.kind === 'backup' && d.drillEvery.trim() !== '' && !/^[1-9][0-9]*$/.test(d.drillEvery.trim()) ? 'A whole number of backups, 1 or more (empty: no automatic drills).' : undefined;
   const kept = cliOnlySettings(job?.work);
   const set = (patch: Partial<Draft>) => setD({ ...d, ...patch });
@@ -352,4 +352,11 @@ export function ScheduleEditor({ job, utc, onClose, onSaved }: { job?: ScheduleS
       </form>
     </Modal>
   );
+}
+
+/** Why a job name cannot be saved, in the editor's words; undefined when it can. */
+function nameProblem(name: string): string | undefined {
+  const r = newScheduleNameSchema.safeParse(name);
+  if (r.success) return undefined;
+  return name.endsWith('.drill') ? r.error.issues[0]?.message : 'Use letters, digits, "_", "." or "-", starting with a letter or digit (at most 64).';
 }

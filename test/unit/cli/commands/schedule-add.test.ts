@@ -38,6 +38,13 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('hunter2');
   });
 
+  it('refuses a new job named like the drills run after a backup job (NAME.drill), and keeps it out of the list', async () => {
+    const r = await cli(['schedule', 'add', 'nightly.drill', ...base]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Names ending in ".drill" are kept for the restore drills run after a backup job; choose another.');
+    expect(await saved()).not.toContain('nightly.drill');
+  });
+
   it('refuses a storage that is not configured, naming the ones that are', async () => {
     const r = await cli(['schedule', 'add', 'ghost', ...base, '--to', 'nosuch']);
     expect(r.code).toBe(1);

@@ -291,9 +291,25 @@ describe('Scheduler', () => {
       }
       return {};
     };
-    expect((await t.s.runNow('d')).outcome).toBe('ok');
+    const end = await t.s.runNow('d');
+    expect(end.outcome).toBe('ok');
+    expect(end.drill).toMatchObject({ name: 'd.drill', outcome: 'ok', trigger: 'after-backup' });
     expect(drillDone).toBe(true);
     expect(t.runner.calls.map((c) => `${c.name}:${c.kind}`)).toEqual(['d:backup', 'd.drill:drill']);
+    await t.s.stop();
+  });
+
+  it("runNow of a backup says when the drill after it failed; a backup without a drill due carries none", async () => {
+    const t = setup([job('d', 'yearly', { work: { kind: 'backup', db: 'acme', source: 'postgres://db1/', to: ['local'], format: 'zip', drillEvery: 2 } })]);
+    await t.save();
+    await t.s.start();
+    t.runner.behave = async (j) => {
+      if (j.work.kind === 'drill') throw new AppError('Fatal', 'The restore drill of local:acme.zip failed: the admin user is missing');
+      return {};
+    };
+    expect((await t.s.runNow('d')).drill).toBeUndefined();
+    const end = await t.s.runNow('d');
+    expect(end).toMatchObject({ outcome: 'ok', drill: { name: 'd.drill', outcome: 'failed', error: 'The restore drill of local:acme.zip failed: the admin user is missing' } });
     await t.s.stop();
   });
 
