@@ -5,7 +5,8 @@
  *   `db.list` (falls back to `/web/database/list`), existence from `db.db_exist`;
  * - the master password checked without side effects through `/jsonrpc` `db.list_countries`
  *   (a db-service method that runs `check_super` and changes nothing — unlike the HTTP routes,
- *   which on 14.0+ *set* a still-default `admin` password to whatever they are sent);
+ *   which on 14.0+ *set* a still-default `admin` password to whatever they are sent): backup,
+ *   duplicate and drop check it first, so a wrong stored password never goes to those routes;
  * - backup as a stream (`POST /web/database/backup`, no Content-Length, name in `filename*`);
  * - restore as a streamed multipart POST; `neutralize_database` is sent only when neutralizing
  *   (16.0+ neutralizes on any non-empty value, `false` included);
@@ -125,6 +126,7 @@ export class OdooManagerClient {
 
   /** Starts a backup and returns its byte stream as the server sends it (never buffered). */
   async streamBackup(db: string, format: 'zip' | 'dump', signal?: AbortSignal): Promise<OdooBackupStream> {
+    await this.checkMasterPassword(signal);
     const form = new URLSearchParams({ master_pwd: this.password('backup'), name: db, backup_format: format });
     const started = Date.now();
     const ans = await this.send('backup', { url: `${this.url}/web/database/backup`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()), ...(signal ? { signal } : {}) }, started);
@@ -223,7 +225,9 @@ export class OdooManagerClient {
     return pw;
   }
 
+  /** Posts a manager form (duplicate, drop) once the master password checked out without side effects. */
   private async postForm(op: ManagerOp, path: string, fields: Record<string, string>, db: string, signal?: AbortSignal): Promise<void> {
+    await this.checkMasterPassword(signal);
     const started = Date.now();
     const body = Buffer.from(new URLSearchParams(fields).toString());
     const ans = await this.send(op, { url: `${this.url}${path}`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, responseTimeoutMs: this.opts.responseTimeoutMs ?? 2 * 3600_000, ...(signal ? { signal } : {}) }, started);

@@ -263,4 +263,15 @@ describe('OdooManagerClient: limits, time-outs, cancel, unreachable', () => {
     expect((await failure(c.checkMasterPassword())).kind).toBe('AuthFailed');
     expect(fake.masterPassword).toBe('admin');
   });
+
+  it('a wrong stored password never drops, duplicates or backs up through the "admin" quirk (checked first, side-effect free)', async () => {
+    const { fake } = await start({ masterPassword: 'admin', databases: [{ name: 'prod' }] });
+    const c = new OdooManagerClient({ url: fake.url, masterPassword: 'typo' });
+    expect((await failure(c.drop('prod'))).kind).toBe('AuthFailed');
+    expect((await failure(c.duplicate('prod', 'prod-copy'))).kind).toBe('AuthFailed');
+    expect((await failure(c.streamBackup('prod', 'zip'))).kind).toBe('AuthFailed');
+    expect(fake.masterPassword).toBe('admin');
+    expect([...fake.databases.keys()]).toEqual(['prod']);
+    expect(fake.requests.filter((r) => r.path.startsWith('/web/database/'))).toEqual([]);
+  });
 });
