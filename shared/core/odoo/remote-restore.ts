@@ -164,16 +164,31 @@ export function unknownVersionWarning(instance: string, server: OdooServerVersio
 
 const MiB = 1024 * 1024;
 
-/** The size against what the server shows: a probe for 413 (nginx, Odoo 17.0's early cap), and warnings. */
+/**
+ * The size against what the server shows: a probe for 413 (nginx, Odoo 17.0's early cap), and
+ * warnings. Only an exact size is refused up front: a decrypted or packed upload (sent chunked)
+ * can be smaller than the stored backup (armor, plain SQL) or larger, so a 413 at the stored
+ * size is a warning, and the server's own 413 during the upload names the limit when it bites.
+ */
 async function checkLimits(o: RemoteRestoreOptions, up: UploadSource, server: OdooServerVersion, ctx: JobContext, warn: (m: string) => void): Promise<void> {
   const size = up.size ?? up.rawSize;
   if (size === undefined) return;
   ctx.progress({ phase: 'preflight', label: `Checking that ${o.instance} takes ${formatBytes(size)}` });
   const refused = await o.client.probeUploadLimit(size, ctx.signal, o.probeWaitMs ?? 2000);
-  if (refused) throw refused;
+  if (refused && up.size !== undefined) throw refused;
+  if (refused) warn(inexactLimitWarning(o.instance, up, size, refused));
   if (server.major === 17 && size > 128 * MiB) {
     warn(`Early Odoo 17.0 builds refuse uploads over 128 MiB (HTTP 413); this server did not refuse the announced size, so it should take it.`);
   }
+}
+
+/** A 413 at the stored size of an upload whose own size is known only once sent: what it means, and why it goes ahead. */
+function inexactLimitWarning(instance: string, up: UploadSource, stored: number, refused: AppError): string {
+  const what = up.kind === 'packed-zip' ? 'an Odoo zip packed from it on the way' : 'the backup decrypted on the way';
+  return (
+    `${instance} refuses an upload of ${formatBytes(stored)}, as large as the ${up.encrypted ? 'encrypted ' : ''}backup is stored (${refused.message}). ` +
+    `What is sent is ${what}, whose size is known only once sent, so it is sent anyway: when it is over the limit, the server stops it (${refused.hint ?? 'raise the limit'}).`
+  );
 }
 
 /** Uploads, then waits for Odoo to load; on failure says whether Odoo left a half-built database. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -203,6 +203,28 @@ describe('restore into a running Odoo through its database manager', () => {
     expect(e.hint).toMatch(/client_max_body_size/);
     expect(fake.bodyBytesSeen).toBe(0);
     expect(fake.databases.has('big')).toBe(false);
+  });
+
+  it('does not refuse an encrypted backup on its stored size: what is sent is the decrypted zip, smaller than the limit', async () => {
+    const dir = await tmp();
+    const zip = join(dir, 'acme.zip');
+    await writeTinyZip(zip, { 'dump.sql': 'CREATE TABLE t (id int);\n', 'manifest.json': JSON.stringify({ db_name: 'acme', version: '17.0' }), 'filestore/ab/abc': randomBytes(96 * 1024) });
+    const enc = join(dir, 'acme.2024-05-01_10-00-00.zip.enc');
+    await pipeline(await encryptStream(createReadStream(zip), { passphrase: 'pass phrase', armor: true }), createWriteStream(enc));
+    const [plain, armored] = [(await stat(zip)).size, (await stat(enc)).size];
+    expect(armored).toBeGreaterThan(plain + 16 * 1024); // armor: about 4/3 of the zip
+    const { fake, base } = await setup({ version: '17.0', proxyMaxBodySize: plain + 8 * 1024 });
+    const r = await restoreToOdoo({ ...base, source: localFileSource(enc), db: 'acme', decrypt: { passphrase: 'pass phrase' }, knownOdooVersion: '17.0' }, silentContext());
+    expect(r.encrypted).toBe(true);
+    expect(fake.databases.get('acme')?.halfBuilt).toBe(false);
+    expect(fake.uploads[0]?.size).toBe(plain);
+    expect(r.warnings.join(' ')).toMatch(/refuses an upload of .* as large as the encrypted backup/);
+    // Over the limit once decrypted too: the server's own 413 during the upload names it, and nothing is created.
+    fake.set({ proxyMaxBodySize: plain / 2 });
+    const e = await failure(restoreToOdoo({ ...base, source: localFileSource(enc), db: 'acme2', decrypt: { passphrase: 'pass phrase' }, knownOdooVersion: '17.0' }, silentContext()));
+    expect(e.details?.limit).toBe('proxy');
+    expect(e.hint).toMatch(/client_max_body_size/);
+    expect(fake.databases.has('acme2')).toBe(false);
   });
 
   it('stops before uploading when the server\'s database manager is disabled (list_db = False)', async () => {
