@@ -5,7 +5,7 @@
  * (`error: …` + `hint: …`) to stderr.
  */
 import { Command, CommanderError } from 'commander';
-import { issueText, schemaIssues, toAppError, type SchemaIssue } from '../core/errors';
+import { issueText, schemaIssues, toAppError, type AppError, type SchemaIssue } from '../core/errors';
 import { APP_VERSION } from '../core/desk/version';
 import { COMMANDS } from './commands';
 import { CliContext, UsageError } from './context';
@@ -66,6 +66,15 @@ function printError(ctx: CliContext, message: string, hint: string | undefined, 
   if (h) ctx.err(`hint: ${h}`);
   // The command that does what the hint says (errors keep it apart so the GUI's words stay the GUI's).
   if (typeof command === 'string') ctx.err(`  run: ${command}`);
+}
+
+/** `cancelled`; with what the cancel left to do when the job said so (a hint: Odoo may go on restoring an upload). */
+function printCancelled(ctx: CliContext, e: AppError): void {
+  ctx.err('cancelled');
+  if (e.kind !== 'Cancelled' || !e.hint) return;
+  ctx.err(e.message);
+  ctx.err(`hint: ${typeof e.details?.cliHint === 'string' ? e.details.cliHint : e.hint}`);
+  if (typeof e.details?.command === 'string') ctx.err(`  run: ${e.details.command}`);
 }
 
 /** The flag (`--db`) or argument (`<name>`) an invalid value came from, when `command` has one of that name; else its path. */
@@ -140,7 +149,7 @@ export async function runCli(argv: readonly string[], io: CliIo, interrupt?: Abo
     }
     const e = toAppError(err);
     if (e.kind === 'Cancelled' || ctx.interrupt.signal.aborted) {
-      ctx.err('cancelled');
+      printCancelled(ctx, e);
       return 130;
     }
     printError(ctx, e.message, e.hint, e.details?.command, e.details?.cliHint);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { resolveHome } from '../core/config';
 import { Desk } from '../core/desk';
-import { AppError, cancelledError } from '../core/errors';
+import { AppError, cancelledError, isAppError } from '../core/errors';
 import type { JobSnapshot } from '../core/jobs/job';
 import { openSecretStore } from '../core/secrets';
 import type { SecretStore } from '../core/secrets/secret-store';
@@ -120,7 +120,8 @@ export class CliContext {
       }
       return result;
     } catch (err) {
-      if (this.interrupt.signal.aborted) throw cancelledError();
+      // The job's own Cancelled error may say what the cancel left going (Odoo loading an upload): keep it.
+      if (this.interrupt.signal.aborted) throw isAppError(err, 'Cancelled') ? err : cancelledError();
       throw err;
     } finally {
       progress.end();

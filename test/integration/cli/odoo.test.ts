@@ -145,6 +145,22 @@ describe('backup-desk odoo and restore --target odoo:NAME (built CLI, vault, fak
     expect(fake.uploads.length).toBe(before);
   }, 120_000);
 
+  it('Ctrl-C once the whole backup is sent: exit 130, and it says that Odoo may go on restoring it, and how to look', async () => {
+    fake.set({ restoreWorkMs: 4000 });
+    const before = fake.uploads.length;
+    const running = startCli(cli, ['--home', home, 'restore', backup, '--db', 'after_upload', '--target', 'odoo:prod'], { env });
+    for (let i = 0; i < 300 && fake.uploads.length === before; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(fake.uploads.length).toBe(before + 1);
+    const res = await running.stop();
+    fake.set({ restoreWorkMs: 0 });
+    expect(res.code, res.stderr).toBe(130);
+    expect(res.stderr).toMatch(/^cancelled\nCancelled after the upload: Odoo may go on restoring "after_upload" on prod\.$/m);
+    expect(res.stderr).toMatch(/^hint: Look at prod's databases once it is done, and drop "after_upload" if it is not wanted\.$/m);
+    expect(res.stderr).toMatch(/^ {2}run: backup-desk odoo dbs prod$/m);
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(fake.databases.get('after_upload')?.halfBuilt).toBe(false); // Odoo did go on
+  }, 120_000);
+
   it('removes the instance and its master password', async () => {
     const r = await run(['odoo', 'remove', 'prod']);
     expect(r.code, r.stderr).toBe(0);
