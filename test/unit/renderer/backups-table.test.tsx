@@ -186,7 +186,7 @@ describe('Backups table', { timeout: 30_000 }, () => {
     await user.click(within(rowOf('local:acme.zip.gpg')).getAllByRole('gridcell')[1]!);
     const panel = await screen.findByRole('complementary');
     await user.click(within(panel).getByRole('button', { name: 'Inspect' })); // empty: no passphrase remembered either
-    expect(await within(panel).findByText(/give the passphrase to read them/)).toBeInTheDocument();
+    expect(await within(panel).findByText(/give the passphrase \(or the private key\) to read them/)).toBeInTheDocument();
     expect(within(panel).getByLabelText('Passphrase to look inside')).toBeInTheDocument();
     expect(within(panel).queryByText(/attachments will be missing/)).toBeNull();
     expect(within(panel).queryByText('Filestore')).toBeNull();
