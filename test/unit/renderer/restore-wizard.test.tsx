@@ -112,6 +112,29 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(screen.getByRole('radio', { name: /Odoo server erp/ })).toBeChecked();
   });
 
+  it('cancelled once Odoo had the whole upload: says Odoo may go on restoring it, not that it failed or that nothing was left', async () => {
+    const user = userEvent.setup();
+    const fake = setup(['prod'], SOURCE, { instance: 'erp' });
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    await screen.findByRole('button', { name: 'Cancel restore' });
+    const error = {
+      kind: 'Cancelled' as const,
+      message: 'Cancelled after the upload: Odoo may go on restoring "acme" on erp.',
+      hint: 'Look at erp\'s databases once it is done, and drop "acme" if it is not wanted.',
+      details: { instance: 'erp', command: 'backup-desk odoo dbs erp', halfBuilt: 'acme' },
+    };
+    act(() => fake.emit('job:done', snap('job-1', { state: 'cancelled', error })));
+    expect(await screen.findByText('Restore cancelled')).toBeInTheDocument();
+    expect(screen.getByTestId('odoo-goes-on')).toHaveTextContent(`${error.message} ${error.hint}`);
+    expect(screen.queryByText(/Odoo failed half-way/)).toBeNull();
+    expect(screen.queryByText(/Nothing was left half-restored/)).toBeNull();
+    expect(screen.getByRole('group', { name: 'Half-built database' })).toHaveTextContent('Odoo has started the database acme on erp and may still be loading it: drop it here if you do not want it.');
+    expect(screen.getByLabelText('Type “acme” to drop it')).toBeInTheDocument();
+  });
+
   it('refuses a server URL that is no postgres:// URL on the target step; a server that cannot be reached is the target\'s problem, not the name\'s', async () => {
     const user = userEvent.setup();
     setup([], SOURCE, undefined, undefined, {

@@ -636,13 +636,19 @@ function RestoreProgress({
         </section>
       );
     }
+    const goesOn = odooGoesOn(job);
     return (
       <section className="wizard-step result">
         <ResultIcon state={job.state === 'cancelled' ? 'cancelled' : 'failed'} />
         <h3 tabIndex={-1}>{job.state === 'cancelled' ? 'Restore cancelled' : 'The restore did not complete'}</h3>
+        {goesOn ? (
+          <p className="warn-text" data-testid="odoo-goes-on">
+            {goesOn.message} {goesOn.hint}
+          </p>
+        ) : null}
         {typeof job.error?.details?.halfBuilt === 'string' && typeof job.error.details.instance === 'string' ? (
-          <HalfBuilt instance={job.error.details.instance} db={job.error.details.halfBuilt} />
-        ) : (
+          <HalfBuilt instance={job.error.details.instance} db={job.error.details.halfBuilt} stillLoading={goesOn !== undefined} />
+        ) : goesOn ? null : (
           <p>Nothing was left half-restored: any existing database “{db}” is untouched.</p>
         )}
         <ErrorMessage error={job.error} />
@@ -690,8 +696,14 @@ export function progressAmount(p: { phase?: string; done?: number | undefined; t
   return p.total ? `${p.done} of ${p.total}` : `${p.done}${what}`;
 }
 
-/** Odoo left a half-built database behind: say so and offer to drop it (typed confirmation). */
-function HalfBuilt({ instance, db }: { instance: string; db: string }) {
+/** A cancel that came once Odoo had the whole upload: Odoo may go on restoring (the job's message and hint say so). */
+function odooGoesOn(job: ReturnType<typeof useJob>['job']): { message: string; hint: string } | undefined {
+  const e = job?.state === 'cancelled' ? job.error : undefined;
+  return e?.kind === 'Cancelled' && typeof e.details?.instance === 'string' && e.hint ? { message: e.message, hint: e.hint } : undefined;
+}
+
+/** Odoo left a half-built database behind (or, after a cancel, may still be loading it): say so and offer to drop it (typed confirmation). */
+function HalfBuilt({ instance, db, stillLoading = false }: { instance: string; db: string; stillLoading?: boolean }) {
   const api = useApi();
   const id = useId();
   const [confirm, setConfirm] = useState('');
@@ -708,7 +720,15 @@ function HalfBuilt({ instance, db }: { instance: string; db: string }) {
   return (
     <div className="half-built" role="group" aria-label="Half-built database">
       <p>
-        Odoo failed half-way and left a half-built database <strong>{db}</strong> on {instance}. Drop it?
+        {stillLoading ? (
+          <>
+            Odoo has started the database <strong>{db}</strong> on {instance} and may still be loading it: drop it here if you do not want it.
+          </>
+        ) : (
+          <>
+            Odoo failed half-way and left a half-built database <strong>{db}</strong> on {instance}. Drop it?
+          </>
+        )}
       </p>
       <Field label={`Type “${db}” to drop it`} htmlFor={id}>
         <input id={id} type="text" value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" />
