@@ -150,7 +150,10 @@ describe('backup to several storages at once', () => {
 
   it('goes on when one destination fails half-way; the failed one is left with nothing', async () => {
     const dests = await three();
+    // The connection drops 3 MiB into the upload, and the part sent again is refused.
     s3.interruptNext('write', 3 * MIB);
+    let puts = 0;
+    s3.failNext({ status: 403, code: 'AccessDenied' }, 1, (method) => method === 'PUT' && ++puts === 2);
     const r = await runBackup(options(dests), silentContext());
     const byName = Object.fromEntries(r.destinations.map((d) => [d.storage, d]));
     expect(byName.local!.ok).toBe(true);

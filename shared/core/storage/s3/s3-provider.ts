@@ -7,7 +7,9 @@
  *   surfaces as `Transient` and can be resumed by `resumableRead`.
  * - Writes stream through `Upload`; on failure or cancel every multipart upload it started is
  *   aborted (no invisible parts left to pay for); those a kill left open are `temporaries`.
- * - The SDK's own retries are off (`maxAttempts: 1`): retries are the `withRetry` wrapper's job.
+ *   A part (or a single PUT), whose bytes `Upload` holds in memory, is sent again after a
+ *   transient failure (a dropped connection, 503 SlowDown), so one hiccup does not fail the write.
+ * - The SDK's own retries are off (`maxAttempts: 1`): other retries are the `withRetry` wrapper's job.
  */
 import { Readable } from 'node:stream';
 import {
@@ -22,6 +24,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
   type BucketLocationConstraint,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
@@ -30,6 +33,7 @@ import { AppError, cancelledError, throwIfAborted } from '../../errors';
 import type { CallOptions, Capabilities, KeyRules, ListOptions, ObjectChecksum, ObjectInfo, ReadOptions, StorageProvider, StorageRoot, WriteOptions } from '../provider';
 import type { Logger } from '../../util/logger';
 import { assertValidPrefix, assertValidRange, keyProblem } from '../wrappers/keys';
+import { retrying } from '../wrappers/retry';
 import { guardReadStream } from '../wrappers/streams';
 import { normalizePrefix, type S3Config } from './config';
 import { classifyS3Error } from './errors';
@@ -48,6 +52,10 @@ export interface S3ProviderOptions {
   readonly partSize?: number;
   /** Parts uploaded at once by one write (default 4). */
   readonly queueSize?: number;
+  /** Times a part (or a single PUT) is sent again after a transient failure (default 4). */
+  readonly partRetries?: number;
+  /** First pause before a part is sent again, doubled each time (default 500 ms). */
+  readonly partRetryDelayMs?: number;
   /** Socket connect timeout (default 10 s). */
   readonly connectionTimeoutMs?: number;
   /** Idle socket timeout (default 120 s). */
@@ -273,8 +281,11 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
             return Promise.reject(Object.assign(new Error('The upload was stopped.'), { name: 'AbortError' }));
           }
           const mustFinish = command instanceof CreateMultipartUploadCommand || command instanceof AbortMultipartUploadCommand;
-          const send = (): Promise<{ UploadId?: string }> =>
+          const sendOnce = (): Promise<{ UploadId?: string }> =>
             (target.send as (c: unknown, o?: object) => Promise<{ UploadId?: string }>)(command, mustFinish ? sendOptions : { ...sendOptions, abortSignal: stop.signal });
+          // A part's bytes (or a single PUT's) are in memory: a transient failure sends them again.
+          const replayable = command instanceof UploadPartCommand || command instanceof PutObjectCommand;
+          const send = replayable ? () => sendAgainOnFailure(sendOnce, (e) => fail(e, key, stop.signal), stop.signal, key) : sendOnce;
           // The one request that makes the object visible: a single PUT, or the multipart completion.
           const commits = command instanceof PutObjectCommand || command instanceof CompleteMultipartUploadCommand;
           const p = commits && opts.beforeCommit ? opts.beforeCommit().then(send) : send();
@@ -334,6 +345,17 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
       stopListening();
     }
     return infoFromHead(key, await head(key));
+  }
+
+  /** `send`, sent again after `Transient` failures (with backoff, honouring Retry-After) until `partRetries` are used up. */
+  function sendAgainOnFailure<T>(send: () => Promise<T>, classify: (err: unknown) => AppError, signal: AbortSignal, key: string): Promise<T> {
+    const classified = (): Promise<T> => send().catch((err: unknown) => Promise.reject(classify(err)));
+    return retrying(`upload of ${key}`, classified, {
+      retries: options.partRetries ?? 4,
+      baseDelayMs: options.partRetryDelayMs ?? 500,
+      signal,
+      ...(options.log ? { log: options.log } : {}),
+    });
   }
 
   async function remove(key: string, opts: CallOptions = {}): Promise<void> {

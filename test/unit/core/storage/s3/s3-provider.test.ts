@@ -19,7 +19,7 @@ const open: StorageProvider[] = [];
 const configFor = (over: Partial<S3Config> = {}): S3Config =>
   s3ConfigSchema.parse({ endpoint: server.endpoint, bucket: server.bucket, forcePathStyle: true, accessKeyId: server.accessKeyId, ...over });
 const providerFor = (over: Partial<S3Config> = {}, secret = server.secretAccessKey): StorageProvider => {
-  const p = createS3Provider(configFor(over), { accessKeyId: configFor(over).accessKeyId ?? '', secretAccessKey: secret }, { partSize: 5 * MIB });
+  const p = createS3Provider(configFor(over), { accessKeyId: configFor(over).accessKeyId ?? '', secretAccessKey: secret }, { partSize: 5 * MIB, partRetryDelayMs: 10 });
   open.push(p);
   return p;
 };
@@ -99,13 +99,30 @@ describe('S3 provider against s3rver', () => {
     await raw.send(new (await import('@aws-sdk/client-s3')).AbortMultipartUploadCommand({ Bucket: server.bucket, Key: 'mpu/left-open.bin', UploadId: left.UploadId }));
     expect(await server.incompleteUploads()).toEqual([]);
 
-    server.failNext({ status: 500, code: 'InternalError' }, 1, (m, url) => m === 'PUT' && url.includes('partNumber=2'));
+    // Every attempt at part 2 fails: the first and the 4 times a part is sent again.
+    server.failNext({ status: 500, code: 'InternalError' }, 5, (m, url) => m === 'PUT' && url.includes('mpu/big.bin?partNumber=2'));
     const data = patternBytes(11 * MIB, 5);
     const err = await expectKind(() => p.write!('big.bin', bodyOf(data), { size: data.length }), 'Transient');
     expect(err.message).toMatch(/InternalError/);
     expect(await server.incompleteUploads()).toEqual([]);
     await expectKind(() => p.stat('big.bin'), 'NotFound');
     expect(server.requests.some((r) => r.method === 'DELETE' && r.url.includes('uploadId='))).toBe(true);
+  }, 60_000);
+
+  it('sends a part again after a dropped connection or a 503 SlowDown, and stores the object whole', async () => {
+    const p = providerFor({ prefix: 'flaky' });
+    const data = patternBytes(11 * MIB, 6);
+    server.interruptNext('write', 6 * MIB); // part 2 is cut off half-way
+    server.failNext({ status: 503, code: 'SlowDown' }, 2, (m, url) => m === 'PUT' && url.includes('flaky/big.bin?partNumber=3'));
+    const info = await p.write!('big.bin', bodyOf(data), { size: data.length });
+    expect(info.size).toBe(data.length);
+    expect(createHash('sha256').update(await drain(await p.read('big.bin'))).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(server.requests.filter((r) => r.method === 'PUT' && r.url.includes('flaky/big.bin?partNumber=3')).length).toBe(3);
+    expect(await server.incompleteUploads()).toEqual([]);
+    // A small object goes as one PUT, sent again the same way.
+    server.failNext({ status: 503, code: 'SlowDown' }, 1, (m, url) => m === 'PUT' && url.includes('flaky/small.bin'));
+    await p.write!('small.bin', bodyOf(Buffer.from('small')));
+    expect((await drain(await p.read('small.bin'))).toString()).toBe('small');
   }, 60_000);
 
   it('classifies wrong credentials, a missing bucket, throttling and an unreachable endpoint', async () => {
