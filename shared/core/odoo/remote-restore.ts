@@ -151,15 +151,19 @@ function checkVersions(o: RemoteRestoreOptions, server: OdooServerVersion, backu
   }
 }
 
-/** Why the versions could not be compared, what happens now, and how to have them compared next time. */
+/**
+ * Why the versions could not be compared, what happens now, and what to do: inspect an encrypted
+ * backup first (it reads the manifest once decrypted); a dump or a zip without manifest records
+ * no version at all, so inspect cannot tell either.
+ */
 export function unknownVersionWarning(instance: string, server: OdooServerVersion, encrypted: boolean): string {
   const why = encrypted
     ? 'The backup is encrypted, so its Odoo version could not be read before uploading (an odoo_backup_sh .info does not record it)'
     : 'The backup\'s Odoo version could not be read before uploading (a pg_dump dump, or a zip without manifest.json, does not record it)';
-  return (
-    `${why}. It was sent to ${instance} (Odoo ${server.version}) unchecked: Odoo does not migrate a database on restore, so a backup from another Odoo version ` +
-    `restores there but its database will not start. Inspect a backup first (its version is then remembered) to have the versions compared before the upload.`
-  );
+  const todo = encrypted
+    ? 'Inspect it first with its passphrase: inspect shows its Odoo version, and remembers it for a backup on a storage, whose next restore then compares the versions before the upload.'
+    : `Nothing in it records the version (inspect cannot tell either): make sure it comes from an Odoo ${server.major} database.`;
+  return `${why}. It was sent to ${instance} (Odoo ${server.version}) unchecked: Odoo does not migrate a database on restore, so a backup from another Odoo version restores there but its database will not start. ${todo}`;
 }
 
 const MiB = 1024 * 1024;

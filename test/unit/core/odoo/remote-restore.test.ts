@@ -255,8 +255,19 @@ describe('restore into a running Odoo through its database manager', () => {
     expect(r.odooVersion).toBeUndefined();
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toMatch(/^The backup is encrypted, so its Odoo version could not be read before uploading.*sent to prod \(Odoo 17\.0\) unchecked: Odoo does not migrate a database on restore/);
-    expect(r.warnings[0]).toMatch(/Inspect a backup first/);
+    expect(r.warnings[0]).toMatch(/Inspect it first with its passphrase: inspect shows its Odoo version, and remembers it for a backup on a storage/);
     expect(fake.databases.get('acme')?.halfBuilt).toBe(false);
+  });
+
+  it('a pg_dump dump of unknown version: the warning does not send the user to inspect, which cannot tell either', async () => {
+    const { base } = await setup({ version: '17.0' });
+    const dump = join(await tmp(), 'acme.dump');
+    await writeFile(dump, Buffer.concat([Buffer.from('PGDMP'), Buffer.alloc(1024)]));
+    const r = await restoreToOdoo({ ...base, source: localFileSource(dump), db: 'acme' }, silentContext());
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/^The backup's Odoo version could not be read before uploading \(a pg_dump dump, or a zip without manifest\.json, does not record it\)\. It was sent to prod \(Odoo 17\.0\) unchecked/);
+    expect(r.warnings[0]).not.toMatch(/Inspect (it|a backup) first/);
+    expect(r.warnings[0]).toMatch(/make sure it comes from an Odoo 17 database\.$/);
   });
 
   it('stops at a wrong master password or a server that does not answer, before reading the backup', async () => {
