@@ -21,6 +21,14 @@ export type OdooResult<M extends OdooMethod> = z.infer<(typeof odooMethods)[M]['
 
 const summary = (i: OdooInstance): OdooInstanceSummary => ({ name: i.name, url: i.url, createdAt: i.createdAt });
 
+/** Checks a master password about to be stored; a wrong one says the stored one is unchanged (not "run set-password", which is what is running). */
+async function checkNewPassword(inst: OdooInstance, masterPassword: string): Promise<void> {
+  await new OdooManagerClient({ url: inst.url, masterPassword, instance: inst.name }).checkMasterPassword().catch((err: unknown) => {
+    if (!isAppError(err, 'AuthFailed')) throw err;
+    throw new AppError('AuthFailed', err.message, { hint: "Check the master password (admin_passwd in the server's odoo.conf); the stored one is unchanged.", ...(err.details ? { details: err.details } : {}) });
+  });
+}
+
 /** The `odoo:*` methods. */
 export class OdooService {
   constructor(
@@ -67,7 +75,7 @@ export class OdooService {
   async 'odoo:set-password'(args: OdooArgs<'odoo:set-password'>): Promise<OdooResult<'odoo:set-password'>> {
     const a = odooMethods['odoo:set-password'].args.parse(args);
     const inst = await this.store.get(a.name);
-    if (a.check) await new OdooManagerClient({ url: inst.url, masterPassword: a.masterPassword }).checkMasterPassword();
+    if (a.check) await checkNewPassword(inst, a.masterPassword);
     await this.store.setMasterPassword(a.name, a.masterPassword);
     return {};
   }
@@ -88,7 +96,7 @@ export class OdooService {
       }
     };
     const pw = await this.store.masterPassword(inst).catch(() => undefined);
-    const client = new OdooManagerClient({ url: inst.url, ...(pw !== undefined ? { masterPassword: pw } : {}) });
+    const client = new OdooManagerClient({ url: inst.url, instance: inst.name, ...(pw !== undefined ? { masterPassword: pw } : {}) });
     const v = await step('server', () => client.version(), (x) => `Odoo ${x.version} answers at ${inst.url}`);
     if (!v) return { ok: false, checks };
     await step('password', () => client.checkMasterPassword(), () => 'the master password is right');
