@@ -44,6 +44,7 @@ function sourceOf(o: BackupFlags): BackupRequest['source'] {
   const s = o.source;
   if (s?.startsWith('odoo:')) {
     if (o.dataDir) throw new UsageError('--data-dir is for PostgreSQL sources: a backup through Odoo gets the filestore from Odoo.');
+    if (o.filestore === false && o.format === 'zip') throw new UsageError("--no-filestore is for PostgreSQL sources: Odoo's database manager puts the filestore into every zip it makes.", '--format dump backs up the database only.');
     return { type: 'odoo', instance: s.slice('odoo:'.length) };
   }
   if (s !== undefined && !PG_URL_PREFIX.test(s)) throw new UsageError(`--source must be a postgres:// URL or odoo:INSTANCE (got "${s}").`, 'For example --source postgres://odoo@localhost:5432/ or --source odoo:prod.');
@@ -107,7 +108,7 @@ export const backupCommand: CommandModule = {
       .requiredOption('--db <name>', 'the database to back up')
       .option('--source <postgres-url|odoo:INSTANCE>', 'a postgres:// URL without password (default: libpq environment, PGHOST etc.), or odoo:INSTANCE for a running Odoo through its database manager')
       .option('--data-dir <dir>', "Odoo data dir: the filestore is DATA_DIR/filestore/DB (default: Odoo's default for this OS)")
-      .option('--no-filestore', 'the database only')
+      .option('--no-filestore', 'the database only (a PostgreSQL source; through odoo:INSTANCE, --format dump is the database only)')
       .requiredOption('--to <storage>', 'a storage to write to (repeat for several: all are written at once)', collect)
       .addOption(new Option('--format <format>', 'zip (Odoo zip with filestore) or dump (pg_dump custom format)').choices(['zip', 'dump']).default('zip'))
       .addOption(new Option('--layout <layout>', 'names on the storage (default: odoo-backup-sh for a zip, odoo-manager for a dump; odoo-backup-sh holds zips only)').choices(['odoo-backup-sh', 'odoo-manager', 'backup-desk']))

@@ -90,7 +90,7 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .requiredOption('--db <name>', 'the database')
     .option('--source <source>', 'required for a backup job: postgres://USER@HOST:PORT/ (no password: use ~/.pgpass) or odoo:INSTANCE')
     .option('--data-dir <dir>', "Odoo's data dir (filestore in DIR/filestore/DB)")
-    .option('--no-filestore', 'back up the database only')
+    .option('--no-filestore', 'back up the database only (a PostgreSQL source; through odoo:INSTANCE, --format dump is the database only)')
     .option('--to <storage>', 'a storage to write to (repeat for several)', collect)
     .option('--format <format>', 'zip or dump', 'zip')
     .option('--layout <layout>', 'odoo-backup-sh, odoo-manager or backup-desk (default: odoo-backup-sh for a zip, odoo-manager for a dump)')

@@ -24,12 +24,12 @@ function parseFrom(text: string | undefined): Date {
   return d;
 }
 
-/** Runs `fn`, turning its `InvalidInput` (a bad spec or zone) into a usage error (exit 2). */
+/** Runs `fn`, turning its `InvalidInput` (a bad spec or zone) into a usage error (exit 2), hinted in the CLI's words when it has them. */
 export function asUsageError<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (isAppError(err, 'InvalidInput')) throw new UsageError(err.message, err.hint);
+    if (isAppError(err, 'InvalidInput')) throw new UsageError(err.message, typeof err.details?.cliHint === 'string' ? err.details.cliHint : err.hint);
     throw err;
   }
 }

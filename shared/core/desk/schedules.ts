@@ -42,6 +42,20 @@ function checkAttachmentsOption(work: ScheduledWork): void {
   }
 }
 
+/** Refuses what a backup through a running Odoo cannot honour: a data dir, or a zip without its filestore. */
+function checkOdooSourceOptions(work: Extract<ScheduledWork, { kind: 'backup' }>): void {
+  if (!work.source.startsWith('odoo:')) return;
+  if (work.dataDir) {
+    throw new AppError('InvalidInput', 'A backup through a running Odoo gets the filestore from Odoo: a data dir does not apply.', { hint: 'Leave the data dir empty.', details: { cliHint: 'Drop --data-dir.' } });
+  }
+  if (work.noFilestore && work.format === 'zip') {
+    throw new AppError('InvalidInput', "A backup through a running Odoo cannot leave the filestore out: Odoo's database manager puts it into every zip it makes.", {
+      hint: 'Choose the pg_dump format for the database only.',
+      details: { cliHint: 'Use --format dump for the database only.' },
+    });
+  }
+}
+
 /**
  * The backup source a job's `source` names: `odoo:INSTANCE`, a postgres:// URL, or `postgres`
  * (libpq's defaults); `InvalidInput` for anything else, at save time as at run time.
@@ -68,6 +82,7 @@ function checkRunnable(work: ScheduledWork, storages: readonly string[], next: D
   }
   if (work.kind === 'backup') {
     jobSource(work);
+    checkOdooSourceOptions(work);
     assertDatabaseName(work.db);
     checkLayout(work.layout ?? defaultLayout(work.format), work);
   }

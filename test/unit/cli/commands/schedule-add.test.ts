@@ -60,6 +60,14 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('"mysql"');
   });
 
+  it('refuses a database-only job through a running Odoo, whose zips always hold the filestore', async () => {
+    const r = await cli(['schedule', 'add', 'odoo-db-only', ...base.slice(0, 4), '--source', 'odoo:prod', '--to', 'nas', '--no-filestore']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("A backup through a running Odoo cannot leave the filestore out: Odoo's database manager puts it into every zip it makes.");
+    expect(r.err).toMatch(/^hint: Use --format dump for the database only\.$/m);
+    expect(await saved()).not.toContain('odoo-db-only');
+  });
+
   it('names the argument of a value the contract refuses, in one sentence', async () => {
     const r = await cli(['schedule', 'add', 'bad name', ...base]);
     expect(r.code).toBe(2);
