@@ -62,7 +62,11 @@ export const storagesMethods = {
     args: z.object({ name: z.string(), secrets: z.record(z.string(), z.string().min(1)), credentials: z.record(z.string(), z.string().min(1)).optional() }),
     result: storageSummarySchema,
   },
-  'storages:test': { args: z.object({ name: z.string() }), result: z.object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })) }) },
+  /** A probe: list, write, read back, delete; a failed check's `cliMessage` gives the CLI's words for what to do (flags, commands). */
+  'storages:test': {
+    args: z.object({ name: z.string() }),
+    result: z.object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string(), cliMessage: z.string().optional() })) }),
+  },
   'storages:remove': { args: z.object({ name: z.string() }), result: emptySchema },
   /** Signs an OAuth storage (Dropbox, Google Drive) in through the browser: a job whose progress carries the sign-in URL. */
   'storages:connect': { args: z.object({ name: z.string() }), result: jobIdSchema },

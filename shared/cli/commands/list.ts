@@ -32,7 +32,9 @@ export const listCommand: CommandModule = {
         );
         for (const f of cat.failures) {
           ctx.err(`warning: storage ${f.storage} could not be listed: ${f.error.message}`);
-          if (f.error.hint) ctx.err(`hint: ${f.error.hint}`);
+          // The CLI's own words when the error has them (a command to run, not the app's screen).
+          const hint = typeof f.error.details?.cliHint === 'string' ? f.error.details.cliHint : f.error.hint;
+          if (hint) ctx.err(`hint: ${hint}`);
         }
         const queried = opts.storage?.length ?? (await desk.storageEntries()).length;
         if (cat.failures.length > 0) ctx.exitCode = 1;

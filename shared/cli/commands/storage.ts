@@ -77,8 +77,15 @@ function applies(field: SettingField, settings: Record<string, unknown>, fields:
   return field.when.is.includes(String(value));
 }
 
-/** Collects the secret values for `fields` from --secret-stdin, --secret-env or a prompt. */
-async function readSecrets(ctx: CliContext, kind: string, fields: readonly SettingField[], opts: { secretStdin?: boolean; secretEnv?: string[] }, config: { settings: Record<string, unknown>; fields: readonly SettingField[] }): Promise<Record<string, string>> {
+/** The storage's settings and fields, and whether its optional secrets are asked for at a prompt (default yes). */
+interface SecretsContext {
+  readonly settings: Record<string, unknown>;
+  readonly fields: readonly SettingField[];
+  readonly promptOptional?: boolean;
+}
+
+/** Collects the secret values for `fields` from --secret-stdin, --secret-env or a prompt (only those its settings use). */
+async function readSecrets(ctx: CliContext, kind: string, fields: readonly SettingField[], opts: { secretStdin?: boolean; secretEnv?: string[] }, config: SecretsContext): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const names = fields.map((f) => f.name);
   if (fields.length === 0) {
@@ -108,7 +115,8 @@ async function readSecrets(ctx: CliContext, kind: string, fields: readonly Setti
     const missing = fields.filter((f) => out[f.name] === undefined && applies(f, config.settings, config.fields));
     Object.assign(out, stdinSecrets((await readStdin(ctx.io)).replace(/\r?\n$/, ''), missing, names));
   }
-  const wanted = fields.filter((f) => out[f.name] === undefined && (f.required || (!opts.secretStdin && !opts.secretEnv?.length)));
+  const askOptional = config.promptOptional !== false && !opts.secretStdin && !opts.secretEnv?.length;
+  const wanted = fields.filter((f) => out[f.name] === undefined && applies(f, config.settings, config.fields) && (f.required || askOptional));
   for (const f of wanted) {
     if (!ctx.io.stdin.isTTY) {
       if (!f.required) continue;
@@ -174,7 +182,7 @@ export const storageCommand: CommandModule = {
 
     const setSecret = storage
       .command('set-secret')
-      .description('replace the secrets of a storage (a rotated key, a mistyped password): asked for, or from --secret-stdin / --secret-env; with a rotated key, its new --access-key-id (or user name) too; its other settings, rotation policy and schedules stay')
+      .description('replace the secrets of a storage (a rotated key, a mistyped password): asked for, or from --secret-stdin / --secret-env; with a rotated key, its new --access-key-id (or user name) too; an SFTP server\'s new host key with --host-key-fingerprint; its other settings, rotation policy and schedules stay')
       .argument('<name>')
       .option('--secret-stdin', 'read the secret from stdin: all of it is the one this storage uses (SFTP: the password or the private key, per --auth), or one FIELD=VALUE line each')
       .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
@@ -194,7 +202,8 @@ export const storageCommand: CommandModule = {
         if (!factory.fields.some((f) => f.name === fname && f.credential)) throw new UsageError(`${settingFlag(fname)} is not a setting of ${aStorage(entry.kind)}.`);
         credentials[fname] = String(opts[fname]);
       }
-      const secrets = await readSecrets(ctx, entry.kind, fields, opts, { settings: entry.settings, fields: factory.fields });
+      // A new host key or key ID alone asks for no optional secret (a required one still is).
+      const secrets = await readSecrets(ctx, entry.kind, fields, opts, { settings: entry.settings, fields: factory.fields, promptOptional: Object.keys(credentials).length === 0 });
       await settingsAsUsage(desk['storages:set-secrets']({ name, secrets, ...(Object.keys(credentials).length ? { credentials } : {}) }));
       const what = [...Object.keys(credentials), ...Object.keys(secrets)];
       ctx.out(`stored the new ${what.join(', ')} of storage ${name}; check it with \`backup-desk storage test ${name}\``);
@@ -246,7 +255,7 @@ export const storageCommand: CommandModule = {
         await desk.storageEntry(name); // an unknown storage is NotFound, not five failed checks
         const r = await desk.testStorage(name, ctx.interrupt.signal);
         if (opts.json) ctx.out(JSON.stringify(r, null, 2));
-        else for (const c of r.checks) ctx.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(8)}${c.message}`);
+        else for (const c of r.checks) ctx.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(8)}${c.cliMessage ?? c.message}`);
         if (!r.ok) {
           ctx.err(`error: storage ${name} failed ${r.checks.filter((c) => !c.ok && !c.message.startsWith('skipped')).map((c) => c.name).join(', ') || 'a check'}`);
           ctx.exitCode = 1;

@@ -7,7 +7,7 @@ import type { StorageProvider } from '../storage/provider';
 import { readAll } from '../storage/wrappers/streams';
 
 /** One check of a storage test. */
-type Check = { name: string; ok: boolean; message: string };
+type Check = { name: string; ok: boolean; message: string; cliMessage?: string };
 
 /** Runs the probe on a connected provider; `onError` sees every failure (to note a revoked grant). */
 export async function probeStorage(provider: StorageProvider, checks: Check[], onError: (err: unknown) => void, signal?: AbortSignal): Promise<ApiResult<'storages:test'>> {
@@ -15,7 +15,13 @@ export async function probeStorage(provider: StorageProvider, checks: Check[], o
   const fail = (check: string, err: unknown): void => {
     const e = toAppError(err);
     onError(e);
-    checks.push({ name: check, ok: false, message: `${e.message}${e.hint ? ` ${e.hint}` : ''}` });
+    const cliHint = e.details?.cliHint;
+    checks.push({
+      name: check,
+      ok: false,
+      message: `${e.message}${e.hint ? ` ${e.hint}` : ''}`,
+      ...(typeof cliHint === 'string' ? { cliMessage: `${e.message} ${cliHint}` } : {}),
+    });
   };
   const skip = (check: string, why: string): void => void checks.push({ name: check, ok: false, message: `skipped: ${why}` });
   try {

@@ -46,7 +46,7 @@ export const sftpFields: readonly SettingField[] = [
   { name: 'password', label: 'Password', type: 'string', required: false, secret: true, help: 'For "password".', when: { field: 'auth', is: ['password'] } },
   { name: 'privateKey', label: 'Private key (content)', type: 'string', required: false, secret: true, multiline: true, help: 'For "key": paste the whole key, BEGIN and END lines included; it is kept with the app\'s secrets (keychain or vault).', when: { field: 'auth', is: ['key'] } },
   { name: 'passphrase', label: 'Key passphrase', type: 'string', required: false, secret: true, help: 'When the private key is encrypted.', when: { field: 'auth', is: ['key-file', 'key'] } },
-  { name: 'hostKeyFingerprint', label: 'Host key (SHA256:…)', type: 'string', required: false, secret: false, help: 'Pin the server key; see ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server.' },
+  { name: 'hostKeyFingerprint', label: 'Host key (SHA256:…)', type: 'string', required: false, secret: false, credential: true, help: 'Pin the server key; see ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server.' },
   { name: 'knownHostsFile', label: 'known_hosts file', type: 'path', required: false, secret: false, help: 'Default ~/.ssh/known_hosts' },
   { name: 'trustOnFirstUse', label: 'Trust the host key on first connect', type: 'boolean', required: false, secret: false, default: false, help: 'Saves the key to known_hosts; later changes are refused.' },
 ];

@@ -25,8 +25,8 @@ export const sftpFactory: ProviderFactory<SftpConfig> = {
       const password = await secret(SFTP_SECRETS.password);
       if (!password) {
         throw new AppError('AuthFailed', `No password is stored for the SFTP storage ${config.username}@${config.host}.`, {
-          hint: 'Enter the password again: remove the storage and add it again.',
-          details: { cliHint: 'Enter the password again (prompt, --secret-stdin or --secret-env VAR).' },
+          hint: 'Enter the password again (Storages → Change secret).',
+          details: { cliHint: `Enter the password again: backup-desk storage set-secret ${deps.storageName ?? 'NAME'} (prompt, --secret-stdin or --secret-env VAR).` },
         });
       }
       auth = { password };
@@ -36,8 +36,8 @@ export const sftpFactory: ProviderFactory<SftpConfig> = {
         privateKey = await secret(SFTP_SECRETS.privateKey);
         if (!privateKey) {
           throw new AppError('AuthFailed', `No private key is stored for the SFTP storage ${config.username}@${config.host}.`, {
-            hint: 'Store the key again (remove the storage and add it again), or log in with a key file instead.',
-            details: { cliHint: 'Store the key again, or use --auth key-file with --private-key-path.' },
+            hint: 'Store the key again (Storages → Change secret), or log in with a key file instead.',
+            details: { cliHint: `Store the key again (backup-desk storage set-secret ${deps.storageName ?? 'NAME'} --secret-stdin < KEYFILE), or log in with a key file instead.` },
           });
         }
       } else {
@@ -52,7 +52,7 @@ export const sftpFactory: ProviderFactory<SftpConfig> = {
       const passphrase = await secret(SFTP_SECRETS.passphrase);
       auth = { privateKey, ...(passphrase ? { passphrase } : {}) };
     }
-    return createSftpProvider(config, auth, { log: deps.log });
+    return createSftpProvider(config, auth, { log: deps.log, ...(deps.storageName !== undefined ? { storageName: deps.storageName } : {}) });
   },
   describe(config) {
     const port = config.port === 22 ? '' : `:${config.port}`;

@@ -42,6 +42,8 @@ export interface SftpProviderOptions {
   /** Folders read at once while listing (default 4). */
   readonly listConcurrency?: number;
   readonly log?: Logger;
+  /** The storage's configured name, for the commands its hints give. */
+  readonly storageName?: string;
 }
 
 /** An SFTP provider, plus the fingerprint of the host key it verified. */
@@ -85,10 +87,15 @@ export async function readPrivateKeyFile(file: string): Promise<Buffer> {
 
 /** How to read the host key on the server, for the hints. */
 const SERVER_KEY = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
+/** Where the app changes a storage's pinned host key. */
+const PIN_IN_APP = 'Storages → Change secret, "Host key"';
+/** The command that pins `fingerprint` for the storage `name`. */
+const pinCommand = (name: string, fingerprint: string): string => `backup-desk storage set-secret ${name} --host-key-fingerprint ${fingerprint}`;
 
 /** Creates an SFTP provider; it connects on first use. */
 export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: SftpProviderOptions = {}): SftpStorageProvider {
   const log = options.log ?? nullLogger;
+  const storageName = options.storageName ?? 'NAME';
   const target = `${config.username}@${knownHostsName(config.host, config.port)}`;
   const root = config.path === '' ? '.' : config.path.length > 1 ? config.path.replace(/\/+$/, '') : config.path;
   const knownHostsFile = config.knownHostsFile ?? path.join(os.homedir(), '.ssh', 'known_hosts');
@@ -106,11 +113,11 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
     switch (p.kind) {
       case 'pin-mismatch':
         return new AppError('AuthFailed', `HOST KEY CHANGED: ${target} presented ${p.fingerprint}, but ${p.expected} is pinned for this storage. Someone may be intercepting the connection.`, {
-          hint: `Do not connect until you have checked the key on the server (${SERVER_KEY}). If it really changed, pin the new one (${p.fingerprint}) as the storage's host key.`,
+          hint: `Do not connect until you have checked the key on the server (${SERVER_KEY}). If it really changed, pin the new one (${p.fingerprint}) as the storage's host key (${PIN_IN_APP}).`,
           details: {
             fingerprint: p.fingerprint,
             pinned: p.expected,
-            cliHint: `Do not connect until you have checked the key on the server (${SERVER_KEY}). If it really changed, pin the new one with --host-key ${p.fingerprint}.`,
+            cliHint: `Do not connect until you have checked the key on the server (${SERVER_KEY}). If it really changed, pin the new one: ${pinCommand(storageName, p.fingerprint)}`,
           },
         });
       case 'changed':
@@ -125,11 +132,11 @@ export function createSftpProvider(config: SftpConfig, auth: SftpAuth, options: 
         });
       case 'unknown':
         return new AppError('AuthFailed', `The host key of ${target} is not known. Its fingerprint is ${p.fingerprint}.`, {
-          hint: `Compare it with the server's (${SERVER_KEY}), then pin it as the storage's host key, add it to ${p.file}, or let the storage trust the host key on first connect.`,
+          hint: `Compare it with the server's (${SERVER_KEY}), then pin it as the storage's host key (${PIN_IN_APP}) or add it to ${p.file}.`,
           details: {
             fingerprint: p.fingerprint,
             knownHostsFile: p.file,
-            cliHint: `Compare it with the server's (${SERVER_KEY}), then pin it with --host-key ${p.fingerprint}, add it to ${p.file}, or add the storage with --trust-on-first-use.`,
+            cliHint: `Compare it with the server's (${SERVER_KEY}), then pin it (${pinCommand(storageName, p.fingerprint)}) or add it to ${p.file}.`,
           },
         });
     }

@@ -58,18 +58,22 @@ describe('SFTP host key verification against a real sshd', () => {
     const knownHostsFile = path.join(tmp, 'empty_known_hosts');
     const err = await expectKind(() => providerFor({ hostKeyFingerprint: undefined, knownHostsFile }).stat('x'), 'AuthFailed');
     expect(err.message).toContain(sshd.hostKeyFingerprint);
-    // the app's words name its fields; the CLI's, its flags
-    expect(err.hint).toMatch(/pin it as the storage's host key, add it to .*, or let the storage trust the host key on first connect\.$/);
+    // the app's words name its screen; the CLI's, the command that pins it
+    expect(err.hint).toMatch(/pin it as the storage's host key \(Storages → Change secret, "Host key"\) or add it to .*\.$/);
     expect(err.hint).not.toContain('--');
-    expect(err.details?.cliHint).toContain(`--host-key ${sshd.hostKeyFingerprint}`);
+    expect(err.details?.cliHint).toContain(`backup-desk storage set-secret NAME --host-key-fingerprint ${sshd.hostKeyFingerprint}`);
     expect(err.details?.fingerprint).toBe(sshd.hostKeyFingerprint);
   });
 
   it('refuses a wrong pinned fingerprint loudly', async () => {
     const wrong = `SHA256:${'A'.repeat(43)}`;
-    const err = await expectKind(() => providerFor({ hostKeyFingerprint: wrong }).stat('x'), 'AuthFailed');
+    const p = createSftpProvider(configFor({ hostKeyFingerprint: wrong }), { privateKey: sshd.clientKey }, { storageName: 'nas' });
+    open.push(p);
+    const err = await expectKind(() => p.stat('x'), 'AuthFailed');
     expect(err.message).toMatch(/HOST KEY CHANGED/);
     expect(err.message).toContain(sshd.hostKeyFingerprint);
+    expect(err.hint).toContain('Storages → Change secret, "Host key"');
+    expect(err.details?.cliHint).toContain(`backup-desk storage set-secret nas --host-key-fingerprint ${sshd.hostKeyFingerprint}`);
   });
 
   it('accepts a host found in known_hosts (plain and ssh-keygen -H hashed), refuses a changed key', async () => {
