@@ -44,6 +44,7 @@ function sourceOf(o: BackupFlags): BackupRequest['source'] {
   const s = o.source;
   if (s?.startsWith('odoo:')) {
     if (o.dataDir) throw new UsageError('--data-dir is for PostgreSQL sources: a backup through Odoo gets the filestore from Odoo.');
+    if (o.cold) throw new UsageError('--cold stops Odoo, and a backup through odoo:INSTANCE needs it running: its database manager makes the backup.', 'Drop --cold: Odoo makes the backup while it runs (--cold is for a PostgreSQL source).');
     if (o.filestore === false && o.format === 'zip') throw new UsageError("--no-filestore is for PostgreSQL sources: Odoo's database manager puts the filestore into every zip it makes.", '--format dump backs up the database only.');
     return { type: 'odoo', instance: s.slice('odoo:'.length) };
   }
@@ -116,7 +117,7 @@ export const backupCommand: CommandModule = {
       .option('--passphrase-file <file>', 'read the encryption passphrase from a file (implies --encrypt)')
       .option('--passphrase-env <var>', 'read the encryption passphrase from an environment variable (implies --encrypt)')
       .option('--recipient <keyfile>', 'encrypt to this OpenPGP public key file (repeatable; implies --encrypt)', collect)
-      .option('--cold', 'stop Odoo during the backup with --stop-command, then --start-command (which runs even when the backup fails)')
+      .option('--cold', 'stop Odoo during the backup with --stop-command, then --start-command (which runs even when the backup fails); a PostgreSQL source only')
       .option('--stop-command <cmd>', 'the command that stops Odoo (with --cold)')
       .option('--start-command <cmd>', 'the command that starts Odoo (with --cold)')
       .option('--clean-sessions', 'with --cold: remove stale session files from DATA_DIR/sessions while Odoo is down')

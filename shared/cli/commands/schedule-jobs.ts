@@ -99,7 +99,7 @@ function registerAdd(group: Command, ctx: CliContext): void {
     .option('--recipient <keyfile>', 'encrypt to this public key (repeat for several)', collect)
     .option('--passphrase-file <file>', 'read the encryption passphrase from a file (implies --encrypt)')
     .option('--passphrase-env <var>', 'read the encryption passphrase from an environment variable (implies --encrypt)')
-    .option('--cold-stop <command>', 'stop Odoo before the backup (with --cold-start)')
+    .option('--cold-stop <command>', 'stop Odoo before the backup (with --cold-start); a PostgreSQL source only')
     .option('--cold-start <command>', 'start Odoo after the backup, even when it failed')
     .option('--clean-sessions', 'remove stale session files while Odoo is stopped')
     .option('--rotate', "apply each destination's rotation policy after the backup")

@@ -73,6 +73,15 @@ export function missedStorages(r: Pick<BackupResult, 'destinations'>): AppError 
   });
 }
 
+/** The wording `backup` and `schedule add` share for a cold backup through a running Odoo. */
+export const COLD_THROUGH_ODOO = 'A cold backup stops Odoo, and a backup through a running Odoo needs it running: its database manager makes the backup.';
+
+/** Refuses `cold` with an `odoo:INSTANCE` source before anything runs: the stop command would take the source down. */
+function refuseColdThroughOdoo(req: BackupRequest): void {
+  if (!req.cold || req.source.type !== 'odoo') return;
+  throw new AppError('InvalidInput', COLD_THROUGH_ODOO, { hint: 'Back up without stopping Odoo: Odoo makes the backup while it runs (stopping it is for a PostgreSQL source).' });
+}
+
 /** A backup request with its layout resolved. */
 type Resolved = BackupRequest & { readonly layout: BackupLayout };
 
@@ -100,6 +109,7 @@ export class BackupService {
   }
 
   private async execute(req: Resolved, ctx: JobContext): Promise<BackupResult> {
+    refuseColdThroughOdoo(req);
     const destinations = await this.destinations(req.to);
     const encrypt = await this.encryption(req);
     const objects = await this.objects(req);

@@ -21,7 +21,7 @@ import { PG_URL_PREFIX } from '../../contract/common';
 import { checkLayout } from '../backup/layouts';
 import { checkDatabase } from '../backup/snapshot';
 import { assertDatabaseName, defaultOdooDataDir } from '../restore/targets';
-import { missedStorages, type BackupService } from '../backup/service';
+import { COLD_THROUGH_ODOO, missedStorages, type BackupService } from '../backup/service';
 import type { DeskKernel } from './kernel';
 import type { DrillService } from './drills';
 import { unknownStorageError } from '../storage/unknown-storage';
@@ -42,9 +42,12 @@ function checkAttachmentsOption(work: ScheduledWork): void {
   }
 }
 
-/** Refuses what a backup through a running Odoo cannot honour: a data dir, or a zip without its filestore. */
+/** Refuses what a backup through a running Odoo cannot honour: stopping Odoo, a data dir, or a zip without its filestore. */
 function checkOdooSourceOptions(work: Extract<ScheduledWork, { kind: 'backup' }>): void {
   if (!work.source.startsWith('odoo:')) return;
+  if (work.cold) {
+    throw new AppError('InvalidInput', COLD_THROUGH_ODOO, { hint: 'Do not stop Odoo for this job: Odoo makes the backup while it runs.', details: { cliHint: 'Drop --cold-stop and --cold-start: Odoo makes the backup while it runs.' } });
+  }
   if (work.dataDir) {
     throw new AppError('InvalidInput', 'A backup through a running Odoo gets the filestore from Odoo: a data dir does not apply.', { hint: 'Leave the data dir empty.', details: { cliHint: 'Drop --data-dir.' } });
   }

@@ -2,7 +2,7 @@
  * `backup-desk backup` in-process: what a backup through a running Odoo (`--source odoo:INSTANCE`)
  * cannot honour is refused before anything is contacted, rather than ignored.
  */
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,5 +30,14 @@ describe('backup --source odoo:INSTANCE', () => {
     expect(r.err).toMatch(/^error: --no-filestore is for PostgreSQL sources: Odoo's database manager puts the filestore into every zip it makes\.$/m);
     expect(r.err).toMatch(/^hint: --format dump backs up the database only\.$/m);
     expect(await readdir(join(home, 'store'))).toEqual([]);
+  });
+
+  it('refuses --cold: it would stop the Odoo whose database manager makes the backup', async () => {
+    const stopped = join(home, 'stopped');
+    const r = await cli([...throughOdoo, '--cold', '--stop-command', `touch ${stopped}`, '--start-command', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: --cold stops Odoo, and a backup through odoo:INSTANCE needs it running: its database manager makes the backup\.$/m);
+    expect(r.err).toMatch(/^hint: Drop --cold: Odoo makes the backup while it runs \(--cold is for a PostgreSQL source\)\.$/m);
+    await expect(stat(stopped)).rejects.toThrow();
   });
 });

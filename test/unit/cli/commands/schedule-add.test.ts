@@ -68,6 +68,13 @@ describe('schedule add', () => {
     expect(await saved()).not.toContain('odoo-db-only');
   });
 
+  it('refuses a cold job through a running Odoo, which it would stop before asking it for the backup', async () => {
+    const r = await cli(['schedule', 'add', 'odoo-cold', ...base.slice(0, 4), '--source', 'odoo:prod', '--to', 'nas', '--cold-stop', 'systemctl stop odoo', '--cold-start', 'systemctl start odoo']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('A cold backup stops Odoo, and a backup through a running Odoo needs it running: its database manager makes the backup.');
+    expect(await saved()).not.toContain('odoo-cold');
+  });
+
   it('names the argument of a value the contract refuses, in one sentence', async () => {
     const r = await cli(['schedule', 'add', 'bad name', ...base]);
     expect(r.code).toBe(2);
