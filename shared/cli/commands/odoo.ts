@@ -76,7 +76,7 @@ export const odooCommand: CommandModule = {
 
     odoo
       .command('remove')
-      .description('remove an Odoo instance and its stored master password (its databases are not touched)')
+      .description('remove an Odoo instance and its stored master password (its databases are not touched); refused while a scheduled job backs up through it')
       .argument('<name>')
       .action(async (name: string, _o: unknown, cmd: Command) => {
         await (await ctx.desk(cmd))['odoo:remove']({ name });

@@ -100,6 +100,8 @@ export class DeskCore {
     this.drills = new DrillService(k, this.locator, this.passphrases, this.catalog, this.restores);
     this.schedules = new SchedulesDeskService(k, this.drills, this.backups.service);
     this.storages.usedBy = (name) => this.schedules.jobsUsingStorage(name);
+    this.odoo.usedBy = (name) => this.schedules.jobsUsingInstance(name);
+    this.schedules.instances = () => this.odoo.store.list();
     this.cleanup = new CleanupService(k, this.storages, this.embedded);
   }
 

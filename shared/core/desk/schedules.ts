@@ -25,6 +25,7 @@ import { COLD_THROUGH_ODOO, missedStorages, type BackupService } from '../backup
 import type { DeskKernel } from './kernel';
 import type { DrillService } from './drills';
 import { unknownStorageError } from '../storage/unknown-storage';
+import { unknownInstanceError, type OdooInstance } from '../odoo/instances';
 
 /** The keychain scope of a scheduled job's secrets (the backup passphrase). */
 export const scheduleSecretScope = (name: string): string => `schedule:${name}`;
@@ -77,15 +78,16 @@ function jobSource(w: Extract<ScheduledWork, { kind: 'backup' }>): BackupRequest
  * Refuses at save time what would only fail when the job runs: a source that is no postgres:// URL or odoo:INSTANCE, one with a password (the
  * job's settings are kept in plain text), a storage that is not configured, a schedule that never runs.
  */
-function checkRunnable(work: ScheduledWork, storages: readonly string[], next: Date | undefined, every: string): void {
+function checkRunnable(work: ScheduledWork, storages: readonly string[], next: Date | undefined, every: string, instances?: readonly OdooInstance[]): void {
   if (work.kind === 'backup' && pgUrlHasPassword(work.source)) {
     throw new AppError('InvalidInput', "The source URL contains a password, and a schedule's settings are kept in plain text.", {
       hint: "Drop the password from the URL and give it through ~/.pgpass or PGPASSFILE for the user the scheduler runs as.",
     });
   }
   if (work.kind === 'backup') {
-    jobSource(work);
+    const source = jobSource(work);
     checkOdooSourceOptions(work);
+    if (source.type === 'odoo' && instances && !instances.some((i) => i.name === source.instance)) throw unknownInstanceError(source.instance, instances);
     assertDatabaseName(work.db);
     checkLayout(work.layout ?? defaultLayout(work.format), work);
   }
@@ -166,6 +168,8 @@ export interface SchedulesOptions {
 /** The schedules area: implements `schedules:*`; `scheduler` is the engine a host starts. */
 export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
   readonly scheduler: Scheduler;
+  /** The configured Odoo instances, checked when a job backs up through one (the Desk wires them in). */
+  instances?: () => Promise<readonly OdooInstance[]>;
   private readonly runners = new Map<ScheduledWork['kind'], WorkRunner>();
   private readonly now: () => number;
 
@@ -259,6 +263,11 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     }
   }
 
+  /** The names of the jobs that back up through Odoo instance `instance`. */
+  async jobsUsingInstance(instance: string): Promise<string[]> {
+    return (await this.scheduler.store.list()).filter((j) => j.work.kind === 'backup' && j.work.source === `odoo:${instance}`).map((j) => j.name);
+  }
+
   /** The names of the jobs that write to, read from or drill on `storage`. */
   async jobsUsingStorage(storage: string): Promise<string[]> {
     const uses = (w: ScheduledWork): boolean => (w.kind === 'backup' ? w.to.includes(storage) || w.attachmentsStorage === storage : w.storage === storage);
@@ -277,14 +286,14 @@ export class SchedulesDeskService implements AreaApi<typeof scheduleMethods> {
     const schedule = parseSchedule(a.every, { timeZone: tz }); // InvalidInput with the reason
     checkAttachmentsOption(a.work);
     const storages = (await this.k.config.read()).storages.map((e) => e.name);
-    checkRunnable(a.work, storages, schedule.next(new Date(this.now())), a.every.trim());
+    checkRunnable(a.work, storages, schedule.next(new Date(this.now())), a.every.trim(), await this.instances?.());
     if (a.work.kind === 'backup' && a.work.encrypt?.passphrase && !a.passphrase) {
       const kept = await (await this.k.secrets()).get(scheduleSecretScope(a.name), 'passphrase');
       if (!kept) throw new AppError('InvalidInput', 'An encrypted scheduled backup needs its passphrase.', { hint: 'Give it once; it is kept in the keychain for this job.' });
     }
     const existing = await this.scheduler.store.get(a.name);
     const job = await this.jobToSave(a, tz, a.replace ? existing : undefined);
-    await this.scheduler.store.save(job, a.replace ?? false);
+    await this.scheduler.store.save(job, a.replace ?? false, new Date(this.now()));
     if (a.passphrase) await (await this.k.secrets()).set(scheduleSecretScope(a.name), 'passphrase', a.passphrase);
     // A job no longer encrypted with a passphrase keeps none.
     else if (hadPassphrase(existing) && !hadPassphrase(job)) await this.forgetJobPassphrase(a.name);

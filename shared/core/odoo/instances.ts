@@ -174,7 +174,7 @@ export class OdooInstanceStore {
 }
 
 /** `NotFound` for an instance name that is not configured, naming the configured ones (or how to add one). */
-function unknownInstanceError(name: string, all: readonly { name: string }[]): AppError {
+export function unknownInstanceError(name: string, all: readonly { name: string }[]): AppError {
   const configured = all.length ? `Configured: ${all.map((i) => i.name).join(', ')}.` : undefined;
   return new AppError('NotFound', `There is no Odoo instance named "${name}".`, {
     hint: configured ?? 'Add one under Odoo instances first.',

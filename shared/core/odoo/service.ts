@@ -21,6 +21,15 @@ export type OdooResult<M extends OdooMethod> = z.infer<(typeof odooMethods)[M]['
 
 const summary = (i: OdooInstance): OdooInstanceSummary => ({ name: i.name, url: i.url, createdAt: i.createdAt });
 
+/** `Conflict`: removing an instance scheduled backups go through would make them fail at every run. */
+function usedByJobsError(name: string, jobs: readonly string[]): AppError {
+  const one = jobs.length === 1;
+  return new AppError('Conflict', `Odoo instance "${name}" is used by the scheduled job${one ? '' : 's'} ${jobs.map((j) => `"${j}"`).join(', ')}: removing it would make ${one ? 'that job' : 'them'} fail at every run.`, {
+    hint: `Edit or remove ${one ? 'that job' : 'those jobs'} first (Schedules), then remove the instance.`,
+    details: { cliHint: `Remove or change ${one ? 'that job' : 'those jobs'} first (backup-desk schedule remove ${jobs[0]}, or schedule add ${jobs[0]} --replace … with another source), then remove the instance.` },
+  });
+}
+
 /** Checks a master password about to be stored; a wrong one says the stored one is unchanged (not "run set-password", which is what is running). */
 async function checkNewPassword(inst: OdooInstance, masterPassword: string): Promise<void> {
   await new OdooManagerClient({ url: inst.url, masterPassword, instance: inst.name }).checkMasterPassword().catch((err: unknown) => {
@@ -31,6 +40,9 @@ async function checkNewPassword(inst: OdooInstance, masterPassword: string): Pro
 
 /** The `odoo:*` methods. */
 export class OdooService {
+  /** The scheduled jobs that back up through an instance (the Desk wires the schedules in). */
+  usedBy: (name: string) => Promise<string[]> = async () => [];
+
   constructor(
     readonly store: OdooInstanceStore,
     private readonly jobs: JobManager,
@@ -66,6 +78,8 @@ export class OdooService {
 
   /** Removes an instance and its master password. */
   async 'odoo:remove'(args: OdooArgs<'odoo:remove'>): Promise<OdooResult<'odoo:remove'>> {
+    const jobs = await this.usedBy(args.name);
+    if (jobs.length > 0) throw usedByJobsError(args.name, jobs);
     await this.store.remove(args.name);
     this.log.info('odoo instance removed', { instance: args.name });
     return {};
