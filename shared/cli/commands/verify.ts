@@ -32,7 +32,7 @@ export const verifyCommand: CommandModule = {
     addPassphraseOptions(
       program
         .command('verify')
-        .description("check a backup without restoring it: its sha256 against the one its companion records (.info, sidecar, .sha256 file), decrypts it (OpenPGP integrity check), reads every zip member (CRC-32), the whole database dump (pg_restore for a custom-format dump), every filestore file against the SHA-1 in its name, and whether every file the attachments reference is there; exit 1 when it finds a problem")
+        .description("check a backup without restoring it: its sha256 against the one its companion records (.info, sidecar, .sha256 file), decrypts it (OpenPGP integrity check), reads every zip member (CRC-32), the whole database dump (pg_restore for a custom-format dump), every filestore file against the SHA-1 in its name, and whether every file the attachments reference is there (objects kept in S3/Swift that the backup does not hold: a note, not self-contained); exit 1 when it finds a problem")
         .argument('<ref|file>', 'a ref NAME:KEY from `list`, or a backup file or folder on this machine')
         .option('--json', 'print the result as JSON'),
     ).action(async (source: string, o: VerifyOptions, cmd: Command) => {

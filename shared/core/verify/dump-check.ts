@@ -1,11 +1,11 @@
 /**
  * Reads a plain-SQL dump to its end through the restore's own parser (so a dump that parses here
  * loads there): counts statements, tables and rows, notes the PostgreSQL version it was dumped
- * from and whether pg_dump's closing line is there, and collects the filestore files that its
- * `ir_attachment` rows reference. A dump cut off inside a statement or COPY data fails with the
+ * from and whether pg_dump's closing line is there, and collects the filestore files (and the
+ * S3/Swift objects) that its `ir_attachment` rows reference. A dump cut off inside a statement or COPY data fails with the
  * parser's `Integrity` error.
  */
-import { copyColumns, copyRows, copyTable, parseStoreFname } from '../attachments';
+import { copyColumns, copyRows, copyTable, parseStoreFname, storeLabel, type StoredAt } from '../attachments';
 import { throwIfAborted } from '../errors';
 import { parseSqlStream, type SqlItem } from '../restore/sql-stream';
 
@@ -19,6 +19,8 @@ export interface DumpCheck {
   rows: number;
   /** Filestore paths (`ab/abcdef…`) that attachments reference. */
   readonly referenced: Set<string>;
+  /** Objects that attachments reference in S3/Swift (or another object store), by bucket/container label: their SHA-1 (else key). */
+  readonly remote: Map<string, Set<string>>;
 }
 
 const COMPLETE = Buffer.from('-- PostgreSQL database dump complete');
@@ -47,28 +49,39 @@ async function countRows(data: AsyncIterable<Buffer>): Promise<number> {
   return rows;
 }
 
-/** Counts `ir_attachment`'s rows and adds the filestore paths they reference. */
-async function attachmentRows(item: Extract<SqlItem, { kind: 'copy' }>, referenced: Set<string>): Promise<number> {
+/** Notes where one `store_fname` points: a filestore path, or an object in a bucket/container. */
+function noteReference(name: string, found: DumpCheck): void {
+  const at: StoredAt = parseStoreFname(name);
+  if (at.kind === 'filestore') found.referenced.add(name);
+  else if (at.kind !== 'unknown') {
+    const store = storeLabel(at);
+    const objects = found.remote.get(store) ?? new Set<string>();
+    objects.add(at.sha1 ?? name);
+    found.remote.set(store, objects);
+  }
+}
+
+/** Counts `ir_attachment`'s rows and notes the files and objects they reference. */
+async function attachmentRows(item: Extract<SqlItem, { kind: 'copy' }>, found: DumpCheck): Promise<number> {
   const col = copyColumns(item.text).indexOf('store_fname');
   if (col < 0) return countRows(item.data);
   let rows = 0;
   for await (const [f] of copyRows(item.data, [col])) {
     rows++;
-    const name = f?.text;
-    if (name && parseStoreFname(name).kind === 'filestore') referenced.add(name);
+    if (f?.text) noteReference(f.text, found);
   }
   return rows;
 }
 
 /** Reads the dump `input` to its end. */
 export async function checkSqlDump(input: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<DumpCheck> {
-  const found: DumpCheck = { pgVersion: undefined, complete: false, statements: 0, tables: 0, rows: 0, referenced: new Set() };
+  const found: DumpCheck = { pgVersion: undefined, complete: false, statements: 0, tables: 0, rows: 0, referenced: new Set(), remote: new Map() };
   for await (const item of parseSqlStream(watched(input, found))) {
     throwIfAborted(signal, 'Verifying');
     if (item.kind === 'sql') found.statements++;
     else if (item.kind === 'copy') {
       found.tables++;
-      found.rows += copyTable(item.text) === 'ir_attachment' ? await attachmentRows(item, found.referenced) : await countRows(item.data);
+      found.rows += copyTable(item.text) === 'ir_attachment' ? await attachmentRows(item, found) : await countRows(item.data);
     }
   }
   return found;

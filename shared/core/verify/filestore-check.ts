@@ -4,7 +4,7 @@
  * Garbage-collection marks (`checklist/…`, empty) and files named otherwise are only counted.
  */
 import { createHash } from 'node:crypto';
-import { shaOfMember } from '../attachments';
+import { filestorePathOf, shaOfMember } from '../attachments';
 import { throwIfAborted } from '../errors';
 
 /** How many corrupt or missing files a report names. */
@@ -46,6 +46,13 @@ export class FilestoreCheck {
     if (!hash) return;
     this.hashed++;
     if (hash.digest('hex') !== sha) this.corrupt.push(path);
+  }
+
+  /** How many of `ids` (SHA-1s of objects kept in S3/Swift) the filestore holds as `<sha[:2]>/<sha>`. */
+  holding(ids: Iterable<string>): number {
+    let n = 0;
+    for (const id of ids) if (this.present.has(filestorePathOf(id))) n++;
+    return n;
   }
 
   /** The result, against the files the database references. */

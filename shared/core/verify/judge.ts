@@ -3,6 +3,13 @@ import type { VerifyReport } from '../../contract/verify';
 import type { DumpCheck } from './dump-check';
 import type { FilestoreResult } from './filestore-check';
 
+/** A bucket/container the attachments use: the objects they reference there, and how many of them the backup holds. */
+export interface ObjectStoreFinding {
+  readonly store: string;
+  readonly objects: number;
+  readonly held: number;
+}
+
 /** What reading a backup found, before judging it. */
 export interface Findings {
   readonly name: string;
@@ -12,6 +19,8 @@ export interface Findings {
   /** The manifest's text, when the backup has one. */
   readonly manifest?: string;
   readonly filestore?: FilestoreResult;
+  /** The buckets/containers its attachments use (none when all are in the database or the filestore). */
+  readonly objectStores?: readonly ObjectStoreFinding[];
   /** The sha256 its companion records and the one of the bytes read, when the companion records one. */
   readonly checksum?: { readonly expected: string; readonly actual: string };
 }
@@ -51,6 +60,22 @@ function noFilestoreNote(f: Findings): string[] {
   return [`No filestore: ${kind} holds the database only${n > 0 ? `; the ${plural(n, 'file')} its attachments reference in the filestore ${n === 1 ? 'is' : 'are'} not in it` : ''}. Keep the filestore beside it to restore the attachments.`];
 }
 
+/**
+ * Attachments kept in S3/Swift: held by the backup (a check), or only in their bucket/container
+ * (a note: the backup is not self-contained, which a restore must be told what to do about).
+ */
+function judgeObjectStores(stores: readonly ObjectStoreFinding[], checks: string[], notes: string[]): void {
+  for (const s of stores) {
+    if (s.held === s.objects) checks.push(`The ${plural(s.objects, 'attachment object')} kept in ${s.store} ${s.objects === 1 ? 'is' : 'are'} also in the backup's filestore.`);
+    else {
+      notes.push(
+        `Not self-contained: ${s.objects - s.held} of the ${plural(s.objects, 'attachment object')} kept in ${s.store} ${s.objects - s.held === 1 ? 'is' : 'are'} not in this backup, only there. ` +
+          'A restore has to bring them home from there or keep reading them there; a backup made with its attachments from S3/Swift included holds them.',
+      );
+    }
+  }
+}
+
 /** The report of a verification. */
 export function judge(f: Findings): VerifyReport {
   const checks: string[] = [];
@@ -64,6 +89,8 @@ export function judge(f: Findings): VerifyReport {
   if (!d.complete) problems.push('The dump lacks pg_dump\'s closing line ("PostgreSQL database dump complete"): pg_dump may have stopped before the end, and tables may be missing.');
   const manifest = f.manifest !== undefined ? readManifest(f.manifest, problems) : undefined;
   if (f.filestore) judgeFilestore(f.filestore, checks, problems);
+  const notes = noFilestoreNote(f);
+  judgeObjectStores(f.objectStores ?? [], checks, notes);
   return {
     ok: problems.length === 0,
     name: f.name,
@@ -74,6 +101,6 @@ export function judge(f: Findings): VerifyReport {
     ...(f.filestore ? { filestore: f.filestore } : {}),
     problems,
     checks,
-    notes: noFilestoreNote(f),
+    notes,
   };
 }

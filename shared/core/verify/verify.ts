@@ -3,7 +3,7 @@
  * integrity check must pass), every zip member (CRC-32 and size), the whole dump through the
  * restore's parser (or `pg_restore` for a custom-format dump), the manifest, and every filestore
  * file (hashed against its SHA-1 name) — then checks that every file the attachments reference
- * is there. Damage that makes the backup unreadable is raised (`Integrity`); what a restore would
+ * is there, and says which of the objects they reference in S3/Swift the backup holds. Damage that makes the backup unreadable is raised (`Integrity`); what a restore would
  * lose or get wrong is reported as problems.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -24,7 +24,7 @@ import { readSmall } from '../restore/describe';
 import { openBackup, type OpenedBackup } from '../restore/open-backup';
 import { checkSqlDump, type DumpCheck } from './dump-check';
 import { FilestoreCheck } from './filestore-check';
-import { judge, type Findings } from './judge';
+import { judge, type Findings, type ObjectStoreFinding } from './judge';
 
 /** Options of a verification. */
 export interface VerifyOptions {
@@ -78,7 +78,7 @@ async function readAll(main: BackupSource, opened: OpenedBackup, multi: MultiPar
   const files = multi?.filestore ? new FilestoreCheck(signal) : undefined;
   const folder = async (dump: DumpCheck, format: Findings['format']): Promise<Omit<Findings, 'name' | 'encrypted'>> => {
     if (multi?.filestore && files) await readFolder(multi.filestore, files, signal);
-    return { format: multi ? 'folder' : format, dump, ...(files ? { filestore: files.result(dump.referenced) } : {}) };
+    return { format: multi ? 'folder' : format, dump, ...(files ? { filestore: files.result(dump.referenced) } : {}), objectStores: objectsHeld(dump, files) };
   };
   switch (opened.format) {
     case 'zip':
@@ -113,7 +113,12 @@ async function readZip(stream: Readable, name: string, signal: AbortSignal): Pro
   if (!dump) throw new AppError('InvalidInput', `${name} is a zip but holds no dump.sql: it is not an Odoo backup.`, { hint: 'Choose an Odoo backup made by the database manager or a backup module.' });
   // A zip without any filestore file was made database-only (as `backup --no-filestore` does):
   // like a .dump, it is judged for what it holds, and the files it leaves out are a note.
-  return { format: 'zip', dump, ...(manifest !== undefined ? { manifest } : {}), ...(hasFilestore ? { filestore: files.result(dump.referenced) } : {}) };
+  return { format: 'zip', dump, ...(manifest !== undefined ? { manifest } : {}), ...(hasFilestore ? { filestore: files.result(dump.referenced) } : {}), objectStores: objectsHeld(dump, files) };
+}
+
+/** Per bucket/container the attachments use: how many objects they reference there, and how many the backup holds. */
+function objectsHeld(dump: DumpCheck, files: FilestoreCheck | undefined): ObjectStoreFinding[] {
+  return [...dump.remote].map(([store, ids]) => ({ store, objects: ids.size, held: files ? files.holding(ids) : 0 }));
 }
 
 /** Every file of a filestore folder, hashed. */

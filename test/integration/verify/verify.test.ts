@@ -213,6 +213,26 @@ describe.runIf(zipFixture !== undefined && dumpFixture !== undefined)('verify on
     expect(r.notes).toEqual([expect.stringMatching(/^No filestore: this zip was made without one and holds the database only; the [\d,]+ files its attachments reference in the filestore are not in it\./)]);
   });
 
+  it('says which attachment objects kept in S3 the backup holds: a note when some are only in the bucket (not self-contained), a check when all are', async () => {
+    // Two attachments moved to S3 as attachment_s3 does (store_fname s3://<bucket>/<sha1>).
+    const rel = (m: string): string => m.slice('filestore/'.length);
+    const toS3 = (sql: Buffer): Buffer =>
+      Buffer.from([firstFile, secondFile].reduce((text, f) => text.split(rel(f)).join(`s3://odoo-attach/${rel(f).slice(3)}`), sql.toString('utf8')));
+    // Odoo's own zip of it: the first object is gone from the filestore, the second still there.
+    await rewriteZip(zipFixture!.file, at('s3-half.zip'), (n, d) => (n === 'dump.sql' ? toS3(d) : n === firstFile ? undefined : d));
+    const half = await verify(at('s3-half.zip'));
+    expect(half.problems).toEqual([]);
+    expect(half.ok).toBe(true);
+    expect(half.notes).toEqual([
+      'Not self-contained: 1 of the 2 attachment objects kept in s3://odoo-attach is not in this backup, only there. A restore has to bring them home from there or keep reading them there; a backup made with its attachments from S3/Swift included holds them.',
+    ]);
+    // A backup that includes them holds both.
+    await rewriteZip(zipFixture!.file, at('s3-whole.zip'), (n, d) => (n === 'dump.sql' ? toS3(d) : d));
+    const whole = await verify(at('s3-whole.zip'));
+    expect(whole.notes).toEqual([]);
+    expect(whole.checks).toContain("The 2 attachment objects kept in s3://odoo-attach are also in the backup's filestore.");
+  });
+
   it('through the Desk, checks the sha256 its companion records: one byte appended is a problem, though the zip still reads', async () => {
     const store = at('store-sha');
     await mkdir(store);

@@ -29,6 +29,8 @@ describe('checkSqlDump', () => {
     expect(r).toMatchObject({ pgVersion: '16.4', complete: true, statements: 2, tables: 2, rows: 7 });
     // Filestore references only, each once: not the row in the database, not the S3 object.
     expect([...r.referenced].sort()).toEqual(['ab/ab00000000000000000000000000000000000000', 'ef/ef00000000000000000000000000000000000000']);
+    // The S3 object, by its bucket.
+    expect(r.remote).toEqual(new Map([['s3://bucket', new Set(['cd00000000000000000000000000000000000000'])]]));
   });
 
   it("says so when pg_dump's closing line is missing", async () => {
