@@ -178,7 +178,7 @@ export class OdooManagerClient {
    */
   async drop(name: string, signal?: AbortSignal): Promise<void> {
     if (!(await this.databaseExists(name, signal))) {
-      throw new AppError('NotFound', `There is no database "${name}" on ${this.url}.`, { hint: 'List them with `backup-desk odoo dbs NAME`.' });
+      throw new AppError('NotFound', `There is no database "${name}" on ${this.url}.`, { hint: 'The Odoo instances screen lists its databases.', details: { cliHint: `List them with \`backup-desk odoo dbs ${this.opts.instance ?? 'NAME'}\`.` } });
     }
     await this.postForm('drop', '/web/database/drop', { master_pwd: this.password('drop'), name }, name, signal);
     if (await this.databaseExists(name, signal)) {

@@ -61,15 +61,21 @@ function stripPrefix(msg: string): string {
   return msg.replace(/^(Database \w+|Master password update) error: /, '').replace(/^Could not \w+ database\. /, '');
 }
 
+/** What to do about a disabled database manager, for the operation that met it. */
+function disabledHint(op: ManagerOp): string {
+  const enable = "Set list_db = True in the server's Odoo configuration";
+  if (op === 'restore' || op === 'list' || op === 'check') return `${enable}, or restore through PostgreSQL directly (--target postgres://…).`;
+  if (op === 'backup') return `${enable}, or back up from PostgreSQL directly (a postgres:// source).`;
+  return `${enable}.`;
+}
+
 /** The classified error for an Odoo message from a manager page (or a JSON-RPC error). */
 export function odooMessageError(op: ManagerOp, message: string, opts: { disabled?: boolean; url: string; db?: string; instance?: string }): AppError {
   const inner = stripPrefix(message);
   const details = { odooMessage: message, op, url: opts.url, ...(opts.db ? { db: opts.db } : {}) };
   const err = (kind: ErrorKind, text: string, hint: string): AppError => new AppError(kind, text, { hint, details });
   if (/^Access denied$/i.test(inner)) {
-    if (opts.disabled) {
-      return err('PermissionDenied', `The database manager of ${opts.url} is disabled (list_db = False).`, 'Set list_db = True in the server\'s Odoo configuration, or restore through PostgreSQL directly (--target postgres://…).');
-    }
+    if (opts.disabled) return err('PermissionDenied', `The database manager of ${opts.url} is disabled (list_db = False).`, disabledHint(op));
     return err('AuthFailed', `Odoo refused the master password (${op}: "${message}").`, `Check the master password (admin_passwd in the server's odoo.conf) and store the right one with \`backup-desk odoo set-password ${opts.instance ?? 'NAME'}\`.`);
   }
   if (/^Database already exists$/i.test(inner) || /already exists/i.test(inner)) {
@@ -79,7 +85,11 @@ export function odooMessageError(op: ManagerOp, message: string, opts: { disable
     return err('InvalidInput', `Odoo refused the database name${opts.db ? ` "${opts.db}"` : ''}: "${inner}"`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit.');
   }
   if (/does not exist|is not known/i.test(inner)) {
-    return err('NotFound', `Odoo says: "${message}".`, 'Check the database name (`backup-desk odoo dbs NAME` lists them); with a dbfilter, use the hostname the filter expects.');
+    const lists = opts.instance ? `\`backup-desk odoo dbs ${opts.instance}\` lists them` : '`backup-desk odoo dbs NAME` lists them';
+    return new AppError('NotFound', `Odoo says: "${message}".`, {
+      hint: 'Check the database name (the Odoo instances screen lists them); with a dbfilter, use the hostname the filter expects.',
+      details: { ...details, cliHint: `Check the database name (${lists}); with a dbfilter, use the hostname the filter expects.` },
+    });
   }
   if (/CPU time limit exceeded/i.test(inner)) {
     return err('Fatal', `Odoo stopped the ${op}: "${message}".`, 'The worker hit limit_time_cpu (default 60 s): raise limit_time_cpu in odoo.conf, or use PostgreSQL directly for large databases.');

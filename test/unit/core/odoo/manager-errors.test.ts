@@ -18,6 +18,19 @@ describe('reading Odoo database-manager answers', () => {
     expect(httpAnswerError('list', 403, 'nginx', '<title>403 Forbidden</title>', { url: 'https://o' }).kind).toBe('PermissionDenied');
   });
 
+  it('hints fit the operation and name the instance: a disabled manager on a backup, an unknown database', () => {
+    const disabled = '<div class="alert alert-danger text-center">The database manager has been disabled by the administrator</div><div class="alert alert-danger">Database backup error: Access Denied</div>';
+    const backup = httpAnswerError('backup', 200, undefined, disabled, { url: 'https://o', db: 'shop', instance: 'erp' });
+    expect(backup.kind).toBe('PermissionDenied');
+    expect(backup.hint).toBe("Set list_db = True in the server's Odoo configuration, or back up from PostgreSQL directly (a postgres:// source).");
+    expect(httpAnswerError('drop', 200, undefined, disabled.replace('backup', 'deletion'), { url: 'https://o', instance: 'erp' }).hint).toBe("Set list_db = True in the server's Odoo configuration.");
+    expect(httpAnswerError('restore', 200, undefined, disabled.replace('backup', 'restore'), { url: 'https://o', instance: 'erp' }).hint).toMatch(/or restore through PostgreSQL directly/);
+    const unknown = httpAnswerError('backup', 200, undefined, '<div class="alert alert-danger">Database backup error: FATAL: database "nope" does not exist</div>', { url: 'https://o', db: 'nope', instance: 'erp' });
+    expect(unknown.kind).toBe('NotFound');
+    expect(unknown.details?.cliHint).toBe('Check the database name (`backup-desk odoo dbs erp` lists them); with a dbfilter, use the hostname the filter expects.');
+    expect(unknown.hint).not.toMatch(/NAME/);
+  });
+
   it('reads filename* (the only name Odoo sends) and majors of every spelling', () => {
     expect(dispositionFilename("attachment; filename*=UTF-8''prod%C3%A9_2024-05-01_02-00-00.zip")).toBe('prodé_2024-05-01_02-00-00.zip');
     expect(dispositionFilename('attachment; filename="a.dump"')).toBe('a.dump');
