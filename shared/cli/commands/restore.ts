@@ -116,11 +116,32 @@ interface EmbeddedInfo {
   readonly version?: string;
 }
 
+/** What a restore into a running Odoo reports (remote-restore.ts's result). */
+interface RemoteResult {
+  readonly target?: unknown;
+  readonly instance?: string;
+  readonly url?: string;
+  readonly serverVersion?: string;
+  readonly bytesSent?: number;
+  readonly uploadSeconds?: number;
+  readonly serverSeconds?: number;
+  readonly sent?: string;
+  readonly replaced?: boolean;
+  readonly mode?: string;
+  readonly neutralized?: boolean;
+  readonly odooUrl?: string;
+}
+
+/** A restore into a running Odoo: where, as what (copy or moved, neutralized), how long, and where to open it. */
+function describeRemote(db: string, r: RemoteResult): string {
+  const as = `${r.mode === 'move' ? 'moved (its uuid and secret kept)' : 'a copy (new uuid and secret)'}${r.neutralized ? ', neutralized' : ''}`;
+  const line = `restored database ${db} on ${r.instance} (Odoo ${r.serverVersion}, ${r.url}) as ${as}${r.replaced ? ', replacing the old one' : ''}: ${formatBytes(r.bytesSent ?? 0)} uploaded${r.sent === 'packed-zip' ? ' as an Odoo zip packed on the way' : ''} and loaded by Odoo in ${((r.uploadSeconds ?? 0) + (r.serverSeconds ?? 0)).toFixed(1)} s (all sent after ${(r.uploadSeconds ?? 0).toFixed(1)} s)`;
+  return r.odooUrl ? `${line}\nopen: ${r.odooUrl}` : line;
+}
+
 function describeResult(db: string, result: unknown): string {
-  const remote = result as { target?: unknown; instance?: string; url?: string; serverVersion?: string; bytesSent?: number; uploadSeconds?: number; serverSeconds?: number; sent?: string; replaced?: boolean } | undefined;
-  if (remote?.target === 'odoo') {
-    return `restored database ${db} on ${remote.instance} (Odoo ${remote.serverVersion}, ${remote.url})${remote.replaced ? ', replacing the old one' : ''}: ${formatBytes(remote.bytesSent ?? 0)} uploaded${remote.sent === 'packed-zip' ? ' as an Odoo zip packed on the way' : ''} and loaded by Odoo in ${((remote.uploadSeconds ?? 0) + (remote.serverSeconds ?? 0)).toFixed(1)} s (all sent after ${(remote.uploadSeconds ?? 0).toFixed(1)} s)`;
-  }
+  const remote = result as RemoteResult | undefined;
+  if (remote?.target === 'odoo') return describeRemote(db, remote);
   if (result && typeof result === 'object') {
     const r = result as { db?: string; filestorePath?: string; filestoreFiles?: number; seconds?: number; durationMs?: number; target?: EmbeddedInfo; owner?: string; filestoreOwner?: string; odooUrl?: string; psql?: string };
     const t = r.target?.type === 'embedded' ? r.target : undefined;

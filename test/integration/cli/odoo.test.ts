@@ -87,6 +87,9 @@ describe('backup-desk odoo and restore --target odoo:NAME (built CLI, vault, fak
     expect(r.stdout).toMatch(/restored database acme17 on prod \(Odoo 17\.0/);
     // Sizes in the one unit system of every face (decimal MB, as `list` shows them).
     expect(r.stdout).toMatch(/: 5\.1 MB uploaded and loaded by Odoo in \d+\.\d s \(all sent after \d+\.\d s\)/);
+    // As what (the app's result says so too), and where to open it.
+    expect(r.stdout).toContain(`(Odoo 17.0, ${fake.url}) as a copy (new uuid and secret): `);
+    expect(r.stdout).toMatch(new RegExp(`^open: ${fake.url}/web\\?db=acme17$`, 'm'));
     const up = fake.uploads.at(-1)!;
     expect(up.sha256).toBe(createHash('sha256').update(await readFile(backup)).digest('hex'));
     expect('neutralize_database' in up.fields).toBe(false);
