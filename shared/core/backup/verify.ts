@@ -1,8 +1,10 @@
 /**
  * Verification stage: every file the database references (`ir_attachment.store_fname`, read in the
  * dump's snapshot) must be in the archive as `filestore/<store_fname>`; the ones that are not are
- * named in the result (a warning: the backup is still written, but restoring it loses them).
+ * named in the result (a warning: the backup is still written, but restoring it loses them), the
+ * objects kept in S3/Swift apart from the files missing from the filestore.
  */
+import { parseStoreFname, storeOf } from '../attachments/store-fname';
 
 /** What the verification found. */
 export interface FilestoreVerification {
@@ -48,21 +50,40 @@ export function verifyFilestore(referenced: ReadonlySet<string> | undefined, arc
         : 'No filestore in this backup; the database references no files.',
     };
   }
-  const missing: string[] = [];
-  let missingCount = 0;
-  for (const f of referenced) {
-    if (archived.has(f)) continue;
-    missingCount++;
-    if (missing.length < MISSING_LISTED) missing.push(f);
-  }
+  const missing = [...referenced].filter((f) => !archived.has(f)).sort();
   return {
-    status: missingCount ? 'missing-files' : 'complete',
+    status: missing.length ? 'missing-files' : 'complete',
     referenced: referenced.size,
     archived: archived.size,
-    missingCount,
-    missing: missing.sort(),
-    message: missingCount
-      ? `${missingCount} of the ${referenced.size} files the database references are missing from the filestore, so from the backup: ${missing.slice(0, 5).join(', ')}${missingCount > 5 ? ', …' : ''}.`
-      : `All ${referenced.size} files the database references are in the backup.`,
+    missingCount: missing.length,
+    missing: missing.slice(0, MISSING_LISTED),
+    message: missing.length ? missingMessage(missing, referenced.size) : `All ${referenced.size} files the database references are in the backup.`,
   };
+}
+
+/** The bucket/container a name points into (`s3://bucket`), or undefined for a filestore path. */
+function objectStoreOf(storeFname: string): string | undefined {
+  const at = parseStoreFname(storeFname);
+  if (at.kind === 'filestore' || at.kind === 'unknown') return undefined;
+  return at.kind === 'openstack' ? 'a Swift container' : `${at.kind}://${storeOf(at) ?? ''}`;
+}
+
+/**
+ * What is not in the backup: files missing from the filestore, and apart from them the objects
+ * kept in S3/Swift (not missing anywhere: this backup just does not hold them).
+ */
+function missingMessage(missing: readonly string[], referenced: number): string {
+  const remote = missing.filter((f) => objectStoreOf(f) !== undefined);
+  const local = missing.filter((f) => objectStoreOf(f) === undefined);
+  const list = (names: readonly string[]): string => `${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`;
+  const parts: string[] = [];
+  if (local.length) parts.push(`${local.length} of the ${referenced} files the database references are missing from the filestore, so from the backup: ${list(local)}.`);
+  if (remote.length) {
+    const stores = [...new Set(remote.map((f) => objectStoreOf(f)!))].join(', ');
+    parts.push(
+      `${remote.length} of the ${referenced} files the database references are kept in ${stores}, not in the filestore, so this backup does not hold them: it is not self-contained. ` +
+        'A backup that includes its attachments from S3/Swift holds them.',
+    );
+  }
+  return parts.join(' ');
 }

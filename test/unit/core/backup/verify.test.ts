@@ -17,6 +17,19 @@ describe('verifyFilestore', () => {
     expect(v.message).toMatch(/149 of the 150 files/);
   });
 
+  it('tells the objects kept in S3/Swift (not held: not self-contained) apart from files missing from the filestore', () => {
+    const sha = 'c'.repeat(40);
+    const v = verifyFilestore(new Set(['ab/ab1', `s3://odoo-attach/${sha}`, 'cd/cd2']), new Set(['ab/ab1']));
+    expect(v).toMatchObject({ status: 'missing-files', missingCount: 2, missing: ['cd/cd2', `s3://odoo-attach/${sha}`] });
+    expect(v.message).toBe(
+      '1 of the 3 files the database references are missing from the filestore, so from the backup: cd/cd2. ' +
+        '1 of the 3 files the database references are kept in s3://odoo-attach, not in the filestore, so this backup does not hold them: it is not self-contained. ' +
+        'A backup that includes its attachments from S3/Swift holds them.',
+    );
+    const onlyRemote = verifyFilestore(new Set(['ab/ab1', `s3://odoo-attach/${sha}`]), new Set(['ab/ab1']));
+    expect(onlyRemote.message).not.toMatch(/missing from the filestore/);
+  });
+
   it('is skipped without a filestore (dump, --no-filestore) or without the database (a backup made by Odoo)', () => {
     expect(verifyFilestore(new Set(['a/b']), undefined)).toMatchObject({ status: 'skipped', missingCount: 1 });
     expect(verifyFilestore(undefined, new Set(['a/b']))).toMatchObject({ status: 'skipped', archived: 1 });
