@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic-file';
 
 /** What the scheduler remembers about a job between runs (and across restarts). */
 export const jobStateSchema = z.object({
-  /** The last slot the scheduler started a run for (or skipped), ISO UTC. */
+  /** The last slot the scheduler started a run for (or skipped), or when the job was replaced, ISO UTC. */
   lastSlotAt: z.string().nullable().default(null),
   lastRunAt: z.string().nullable().default(null),
   lastOutcome: jobOutcomeSchema.nullable().default(null),
@@ -76,12 +76,12 @@ export class JobStore {
     return (await this.list()).find((j) => j.name === name);
   }
 
-  /** Adds a job (or replaces the one of the same name when `replace`). */
-  save(job: ScheduledJob, replace = false): Promise<void> {
-    return this.serialized(() => this.saveNow(job, replace));
+  /** Adds a job (or replaces the one of the same name when `replace`, at `at`: its slots before then are not due). */
+  save(job: ScheduledJob, replace = false, at: Date = new Date()): Promise<void> {
+    return this.serialized(() => this.saveNow(job, replace, at));
   }
 
-  private async saveNow(job: ScheduledJob, replace: boolean): Promise<void> {
+  private async saveNow(job: ScheduledJob, replace: boolean, at: Date): Promise<void> {
     const jobs = await this.list();
     const i = jobs.findIndex((j) => j.name === job.name);
     if (i >= 0 && !replace) {
@@ -90,11 +90,12 @@ export class JobStore {
     if (i >= 0) jobs[i] = job;
     else jobs.push(job);
     await this.write(jobs);
-    // A replaced job starts its schedule afresh but keeps what its last run did (shown, and the
-    // basis of "overdue"), as a user editing a job expects.
+    // A replaced job starts its schedule afresh from the save (no catch-up of the slots before it,
+    // nor of those it was off for) but keeps what its last run did (shown, and the basis of
+    // "overdue"), as a user editing a job expects.
     if (i >= 0) {
       const { lastRunAt, lastOutcome, lastError, lastSuccessAt } = await this.state(job.name);
-      await this.writeState(job.name, { ...emptyJobState(), lastRunAt, lastOutcome, lastError, lastSuccessAt });
+      await this.writeState(job.name, { ...emptyJobState(), lastSlotAt: at.toISOString(), lastRunAt, lastOutcome, lastError, lastSuccessAt });
     }
   }
 

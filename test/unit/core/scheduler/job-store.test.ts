@@ -1,4 +1,4 @@
-/** The job store: a replaced job keeps what its last run did, and starts its schedule afresh. */
+/** The job store: a replaced job keeps what its last run did, and starts its schedule afresh from the save. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,14 +14,14 @@ afterEach(async () => {
 const job = (every: string): ScheduledJob => ({ name: 'nightly', work: { kind: 'drill', storage: 'nas', db: 'prod' }, every, tz: 'UTC', enabled: true, createdAt: '2026-01-01T00:00:00.000Z' });
 
 describe('JobStore', () => {
-  it('keeps the last run, outcome and success of a replaced job, and resets its slot, failures and retry', async () => {
+  it('keeps the last run, outcome and success of a replaced job, starts its slots at the save, and resets its failures and retry', async () => {
     home = await mkdtemp(join(tmpdir(), 'bd-jobstore-'));
     const store = new JobStore(home);
     await store.save(job('daily'));
     const ran = { ...emptyJobState(), lastSlotAt: '2026-01-02T00:00:00.000Z', lastRunAt: '2026-01-02T00:00:05.000Z', lastOutcome: 'failed' as const, lastError: 'nas did not answer', lastSuccessAt: '2026-01-01T00:00:04.000Z', consecutiveFailures: 3, retryAt: '2026-01-02T00:10:00.000Z' };
     await store.writeState('nightly', ran);
-    await store.save(job('weekly'), true);
-    expect(await store.state('nightly')).toEqual({ ...emptyJobState(), lastRunAt: ran.lastRunAt, lastOutcome: 'failed', lastError: ran.lastError, lastSuccessAt: ran.lastSuccessAt });
+    await store.save(job('weekly'), true, new Date('2026-01-03T09:30:00.000Z'));
+    expect(await store.state('nightly')).toEqual({ ...emptyJobState(), lastSlotAt: '2026-01-03T09:30:00.000Z', lastRunAt: ran.lastRunAt, lastOutcome: 'failed', lastError: ran.lastError, lastSuccessAt: ran.lastSuccessAt });
     expect((await store.list())[0]!.every).toBe('weekly');
   });
 

@@ -234,6 +234,26 @@ describe('Scheduler', () => {
     expect(st).toMatchObject({ lastOutcome: 'cancelled', retryAt: null, running: false });
   });
 
+  it('a job replaced while no scheduler runs (schedule add --replace, switched on again) starts at the save: no catch-up of the slots before it', async () => {
+    const t = setup([job('d', 'daily')]);
+    await t.save();
+    await t.s.start();
+    await t.clock.advance(24 * HOUR, t.idle); // its 06-02 slot ran
+    await t.s.stop();
+    await t.clock.advance(10 * HOUR);
+    const saved = (await t.s.store.get('d'))!;
+    await t.s.store.save({ ...saved, enabled: false }, true, new Date(t.clock.now()));
+    await t.clock.advance(3 * 24 * HOUR); // off for three days
+    await t.s.store.save({ ...saved, every: '*-*-* 00/12:00' }, true, new Date(t.clock.now())); // on again, twice a day
+    await t.clock.advance(MIN);
+    const restarted = new Scheduler({ home, runner: t.runner, clock: t.clock, owner: 'test' });
+    await restarted.start();
+    await restarted.whenIdle();
+    expect(t.runner.calls.map((c) => c.trigger)).toEqual(['schedule']);
+    expect((await restarted.status())[0]?.nextRunAt).toBe('2026-06-05T12:00:00.000Z');
+    await restarted.stop();
+  });
+
   it('runs a drill after every Nth successful backup', async () => {
     const t = setup([job('b', 'hourly', { work: { kind: 'backup', db: 'acme', source: 'postgres://db1/', to: ['local'], format: 'zip', drillEvery: 2 } })]);
     await t.save();
