@@ -189,9 +189,10 @@ async function checkLimits(o: RemoteRestoreOptions, up: UploadSource, server: Od
 /** A 413 at the stored size of an upload whose own size is known only once sent: what it means, and why it goes ahead. */
 function inexactLimitWarning(instance: string, up: UploadSource, stored: number, refused: AppError): string {
   const what = up.kind === 'packed-zip' ? 'an Odoo zip packed from it on the way' : 'the backup decrypted on the way';
+  const limit = refused.details?.limit === 'odoo' ? "Odoo's own upload cap" : "its web server's client_max_body_size (or its proxy's limit)";
   return (
-    `${instance} refuses an upload of ${formatBytes(stored)}, as large as the ${up.encrypted ? 'encrypted ' : ''}backup is stored (${refused.message}). ` +
-    `What is sent is ${what}, whose size is known only once sent, so it is sent anyway: when it is over the limit, the server stops it (${refused.hint ?? 'raise the limit'}).`
+    `${instance} refuses an upload of ${formatBytes(stored)}, the size of the ${up.encrypted ? 'encrypted ' : ''}backup as stored (HTTP 413: ${limit}). ` +
+    `What is sent is ${what}, whose size is known only once sent, so it is sent anyway: if it is over the limit, the server stops it with that 413.`
   );
 }
 

@@ -218,7 +218,7 @@ describe('restore into a running Odoo through its database manager', () => {
     expect(r.encrypted).toBe(true);
     expect(fake.databases.get('acme')?.halfBuilt).toBe(false);
     expect(fake.uploads[0]?.size).toBe(plain);
-    expect(r.warnings.join(' ')).toMatch(/refuses an upload of .* as large as the encrypted backup/);
+    expect(r.warnings.join(' ')).toMatch(/^prod refuses an upload of .*, the size of the encrypted backup as stored \(HTTP 413: its web server's client_max_body_size \(or its proxy's limit\)\)\. What is sent is the backup decrypted on the way/m);
     // Over the limit once decrypted too: the server's own 413 during the upload names it, and nothing is created.
     fake.set({ proxyMaxBodySize: plain / 2 });
     const e = await failure(restoreToOdoo({ ...base, source: localFileSource(enc), db: 'acme2', decrypt: { passphrase: 'pass phrase' }, knownOdooVersion: '17.0' }, silentContext()));
