@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic-file';
 
 /** What the scheduler remembers about a job between runs (and across restarts). */
 export const jobStateSchema = z.object({
-  /** The last slot the scheduler started a run for (or skipped), or when the job was replaced, ISO UTC. */
+  /** The last slot served, ISO UTC: recorded when its run ends (not when a stop cancelled it), or when the job was replaced. */
   lastSlotAt: z.string().nullable().default(null),
   lastRunAt: z.string().nullable().default(null),
   lastOutcome: jobOutcomeSchema.nullable().default(null),

@@ -83,6 +83,9 @@ export interface SchedulerOptions {
   readonly owner?: string;
 }
 
+/** What a run that ended records of when it ran: the slot it served and its start (ISO UTC). */
+type RunServed = Pick<JobState, 'lastSlotAt' | 'lastRunAt'>;
+
 interface Plan {
   /** Slots up to this instant are served (ms). */
   servedUpTo: number;
@@ -216,7 +219,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const plan = this.plans.get(job.name) ?? { servedUpTo: 0, nextAt: undefined };
     plan.servedUpTo = Math.max(plan.servedUpTo, Date.parse(state.lastSlotAt ?? job.createdAt));
     this.plans.set(job.name, plan);
-    if (job.enabled && this.started && !this.active.has(job.name)) {
+    // A run in another process (the app, another daemon) records its slot when it ends.
+    if (job.enabled && this.started && !this.active.has(job.name) && !(await this.locks.holder(`job-${job.name}`))) {
       const trigger = dueRun(schedule, plan.servedUpTo, now, Math.max(2 * this.pollMs, 60_000));
       const retryDue = state.retryAt !== null && Date.parse(state.retryAt) <= now;
       if (trigger !== undefined) plan.servedUpTo = now;
@@ -313,8 +317,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private async runLocked(job: ScheduledJob, trigger: Trigger, slotAt: number, controller: AbortController, caller?: CallerContext): Promise<RunEndEvent> {
     const startedAt = new Date(this.clock.now()).toISOString();
     const before = await this.store.state(job.name);
-    const lastSlot = Math.max(slotAt, Date.parse(before.lastSlotAt ?? job.createdAt));
-    await this.store.writeState(job.name, { ...before, lastSlotAt: new Date(lastSlot).toISOString(), lastRunAt: startedAt, retryAt: null });
+    // Recorded when the run ends: a run whose process dies leaves its slot due and the last outcome as it was.
+    const served: RunServed = { lastSlotAt: new Date(Math.max(slotAt, Date.parse(before.lastSlotAt ?? job.createdAt))).toISOString(), lastRunAt: startedAt };
     this.emit('run-start', { name: job.name, trigger, at: startedAt });
     this.log.info('scheduled job started', { job: job.name, trigger });
     const ctx = {
@@ -328,13 +332,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     };
     try {
       const summary = await this.opts.runner.run(job, ctx);
-      return await this.succeeded(job, trigger, summary);
+      return await this.succeeded(job, trigger, summary, served);
     } catch (err) {
-      return await this.failed(job, trigger, err);
+      return await this.failed(job, trigger, err, served);
     }
   }
 
-  private async succeeded(job: ScheduledJob, trigger: Trigger, summary: RunSummary): Promise<RunEndEvent> {
+  private async succeeded(job: ScheduledJob, trigger: Trigger, summary: RunSummary, served: RunServed): Promise<RunEndEvent> {
     const st = await this.store.state(job.name);
     const at = new Date(this.clock.now()).toISOString();
     const drills = job.work.kind === 'backup' && job.work.drillEvery !== undefined;
@@ -342,6 +346,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const drillDue = job.work.kind === 'backup' && job.work.drillEvery !== undefined && count >= job.work.drillEvery;
     await this.store.writeState(job.name, {
       ...st,
+      ...served,
       lastOutcome: 'ok',
       lastError: null,
       lastSuccessAt: at,
@@ -357,20 +362,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return this.ended(job, trigger, 'ok', undefined, summary.refs);
   }
 
-  private async failed(job: ScheduledJob, trigger: Trigger, err: unknown): Promise<RunEndEvent> {
+  private async failed(job: ScheduledJob, trigger: Trigger, err: unknown, served: RunServed): Promise<RunEndEvent> {
     const e = toAppError(err);
     const st = await this.store.state(job.name);
     const now = this.clock.now();
     const cancelled = e.kind === 'Cancelled';
+    // Cancelled because the scheduler stopped (daemon stopped, app quit): its slot and retry stay due, caught up at the next start.
+    const stopped = cancelled && this.stopping;
+    if (stopped) this.plans.delete(job.name);
     const cycle = cancelled ? st.cycleFailures : (trigger === 'retry' ? st.cycleFailures : 0) + 1;
     const delay = cancelled ? undefined : this.retryDelays[cycle - 1];
     await this.store.writeState(job.name, {
       ...st,
+      ...(stopped ? { lastRunAt: served.lastRunAt } : served),
       lastOutcome: cancelled ? 'cancelled' : 'failed',
       lastError: e.message,
       consecutiveFailures: cancelled ? st.consecutiveFailures : st.consecutiveFailures + 1,
       cycleFailures: cycle,
-      retryAt: delay === undefined ? null : new Date(now + delay).toISOString(),
+      retryAt: delay !== undefined ? new Date(now + delay).toISOString() : stopped ? st.retryAt : null,
     });
     if (!cancelled && delay === undefined) {
       this.log.error('scheduled job failed; no retries left', { job: job.name, error: e.message });

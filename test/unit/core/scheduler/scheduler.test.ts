@@ -2,7 +2,8 @@
  * The scheduler on a fake clock, with real files in a temp home: slots, one catch-up for any
  * number of missed slots (at start and after a suspend), no overlap (a job never twice, one
  * source queued, the lock shared by two schedulers as by the app and a daemon), retries with
- * backoff then an alert, overdue raised once, stop aborting a run, drills after every Nth backup.
+ * backoff then an alert, overdue raised once, stop aborting a run (caught up at the next start, as
+ * a run whose process died), drills after every Nth backup.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -232,6 +233,43 @@ describe('Scheduler', () => {
     expect(t.ends.map((e) => e.outcome)).toEqual(['cancelled']);
     const [st] = await t.s.status();
     expect(st).toMatchObject({ lastOutcome: 'cancelled', retryAt: null, running: false });
+  });
+
+  it('a run that stop({abort}) cancelled leaves its slot due: the next start (a new process) catches it up', async () => {
+    const t = setup([job('d', 'daily')]);
+    await t.save();
+    t.runner.behave = (_j, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new AppError('Cancelled', 'The backup was cancelled.'))));
+    await t.s.start();
+    await t.clock.advance(24 * HOUR, () => t.s.whenChecked());
+    await vi.waitFor(() => expect(t.runner.running).toBe(1), { timeout: 30_000 });
+    await t.s.stop({ abort: true }); // the daemon is stopped (or restarted) in the middle of the nightly backup
+    t.runner.behave = async () => ({});
+    const restarted = new Scheduler({ home, runner: t.runner, clock: new FakeClock(t.clock.now() + 5 * MIN), owner: 'test' });
+    expect((await restarted.status())[0]).toMatchObject({ lastOutcome: 'cancelled', lastRunAt: '2026-06-02T00:00:00.000Z' });
+    await restarted.start();
+    await restarted.whenIdle();
+    expect(t.runner.calls.map((c) => c.trigger)).toEqual(['schedule', 'catch-up']);
+    expect((await restarted.status())[0]).toMatchObject({ lastOutcome: 'ok', nextRunAt: '2026-06-03T00:00:00.000Z' });
+    await restarted.stop();
+  });
+
+  it('a run whose process died shows the last run that ended, and its slot is caught up at the next start', async () => {
+    const t = setup([job('d', 'daily')]);
+    await t.save();
+    await t.s.start();
+    await t.clock.advance(24 * HOUR, t.idle); // day 1: ok
+    t.runner.behave = () => new Promise(() => undefined); // day 2: the process is killed (kill -9, power cut) in the middle
+    await t.clock.advance(24 * HOUR, () => t.s.whenChecked());
+    await vi.waitFor(() => expect(t.runner.running).toBe(1), { timeout: 30_000 });
+    await rm(join(home, 'locks'), { recursive: true, force: true }); // its locks are stale: their process is gone
+    const runner = new TestRunner();
+    const restarted = new Scheduler({ home, runner, clock: new FakeClock(t.clock.now() + HOUR), owner: 'test' });
+    expect((await restarted.status())[0]).toMatchObject({ lastOutcome: 'ok', lastRunAt: '2026-06-02T00:00:00.000Z', running: false });
+    await restarted.start();
+    await restarted.whenIdle();
+    expect(runner.calls.map((c) => c.trigger)).toEqual(['catch-up']);
+    expect((await restarted.status())[0]).toMatchObject({ lastOutcome: 'ok', lastRunAt: '2026-06-03T01:00:00.000Z' });
+    await restarted.stop();
   });
 
   it('a job replaced while no scheduler runs (schedule add --replace, switched on again) starts at the save: no catch-up of the slots before it', async () => {
