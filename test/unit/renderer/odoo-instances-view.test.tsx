@@ -14,7 +14,7 @@ const BACKUPS = [
   { ref: 'nas:shop_2026-02-02.zip', storage: 'nas', key: 'shop_2026-02-02_03-00-00.zip', database: 'shop', createdAt: '2026-02-02T03:00:00Z', format: 'zip', encrypted: true, size: 4096, convention: 'odoo-manager' },
 ] satisfies BackupEntry[];
 
-function setup(restoreHere?: RestoreHereProps) {
+function setup(restoreHere?: RestoreHereProps, overrides: Parameters<typeof fakeClient>[0] = {}) {
   const dbs = ['prod', 'staging'];
   const instances = [{ name: 'erp', url: 'https://erp.example.com', createdAt: '2026-01-01T00:00:00Z' }];
   const fake = fakeClient({
@@ -35,6 +35,7 @@ function setup(restoreHere?: RestoreHereProps) {
       return {};
     },
     'odoo:test': async () => ({ ok: false, version: '17.0', checks: [{ name: 'server', ok: true, message: 'Odoo 17.0 answers' }, { name: 'password', ok: false, message: 'Odoo refused the master password' }] }),
+    ...overrides,
   });
   render(
     <ApiProvider client={fake.client}>
@@ -136,6 +137,25 @@ describe('Odoo instances screen', () => {
     await userEvent.click(button);
     await waitFor(() => expect(within(card).queryByText('staging')).toBeNull());
     expect(fake.calls.find(([m]) => m === 'odoo:drop')?.[1]).toEqual({ name: 'erp', db: 'staging', confirm: 'staging' });
+  });
+
+  it('removes an instance only once confirmed, and shows a refusal in that dialog, next to the button pressed', async () => {
+    const fake = setup(undefined, {
+      'odoo:remove': async () => {
+        throw Object.assign(new Error('Odoo instance "erp" is used by the scheduled job "nightly": removing it would make that job fail at every run.'), { kind: 'Conflict', hint: 'Edit or remove that job first (Schedules), then remove the instance.' });
+      },
+    });
+    const card = await screen.findByRole('article', { name: 'Odoo instance erp' });
+    await userEvent.click(within(card).getByRole('button', { name: 'Remove' }));
+    expect(fake.calls.some(([m]) => m === 'odoo:remove')).toBe(false);
+    const dialog = screen.getByRole('dialog', { name: 'Remove “erp”?' });
+    expect(dialog).toHaveTextContent('Backup Desk forgets this Odoo server and its master password. Its databases are not touched.');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Remove instance' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('is used by the scheduled job "nightly"');
+    expect(fake.calls.filter(([m]) => m === 'odoo:remove').map(([, a]) => a)).toEqual([{ name: 'erp' }]);
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Keep it' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(screen.getByRole('article', { name: 'Odoo instance erp' })).toBeInTheDocument();
   });
 
   it('adds an instance with its master password', async () => {

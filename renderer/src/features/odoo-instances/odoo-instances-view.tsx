@@ -1,7 +1,7 @@
 /**
  * The Odoo instances screen: running Odoo servers reached through their database manager.
  * Add (URL + master password, checked against the server), test, change the master password,
- * remove; per instance its version and databases; per database back up now, duplicate
+ * remove (once confirmed); per instance its version and databases; per database back up now, duplicate
  * (optionally neutralized), drop (typed confirmation) and restore a backup over it; per instance
  * restore a backup as a new database. Restoring goes through the restore wizard with the
  * instance as its "Odoo server" target.
@@ -11,7 +11,7 @@ import type { ApiError, ApiResult, BackupEntry, OdooInstanceSummary } from '../.
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
 import { formatBytes } from '../../components/format';
-import { Badge, ErrorMessage, Field } from '../../components/ui';
+import { Badge, ErrorMessage, Field, Modal } from '../../components/ui';
 import { BackupDialog } from '../backup/backup-dialog';
 import type { RestorePreset } from '../restore/restore-wizard';
 import { ChooseBackup } from './choose-backup';
@@ -222,6 +222,32 @@ function DatabaseRow({ instance, db, size, major, here, onChanged }: { instance:
   );
 }
 
+/** "Remove “NAME”?": forgets the instance and its master password once confirmed; a refusal (a job uses it) shows here. */
+function RemoveInstance({ instance, onRemoved, onClose }: { instance: string; onRemoved: () => void; onClose: () => void }) {
+  const api = useApi();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const remove = (): void => {
+    setBusy(true);
+    setError(undefined);
+    api['odoo:remove']({ name: instance }).then(onRemoved, (e: unknown) => (setError(toApiError(e)), setBusy(false)));
+  };
+  return (
+    <Modal title={`Remove “${instance}”?`} onClose={onClose}>
+      <p>Backup Desk forgets this Odoo server and its master password. Its databases are not touched.</p>
+      <ErrorMessage error={error} />
+      <div className="wizard-nav">
+        <button type="button" className="btn" onClick={onClose}>
+          Keep it
+        </button>
+        <button type="button" className="btn danger" disabled={busy} onClick={remove}>
+          Remove instance
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
 /** One instance: test, databases, remove. */
 function InstanceCard({ inst, here, onRemoved }: { inst: OdooInstanceSummary; here: RestoreHereProps | undefined; onRemoved: () => void }) {
   const api = useApi();
@@ -230,6 +256,7 @@ function InstanceCard({ inst, here, onRemoved }: { inst: OdooInstanceSummary; he
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [changingPw, setChangingPw] = useState(false);
+  const [removing, setRemoving] = useState(false);
   const loadDbs = useCallback(() => {
     setError(undefined);
     api['odoo:dbs']({ name: inst.name }).then(setDbs, (e: unknown) => setError(toApiError(e)));
@@ -241,9 +268,6 @@ function InstanceCard({ inst, here, onRemoved }: { inst: OdooInstanceSummary; he
       (r) => (setTest(r), setBusy(false)),
       (e: unknown) => (setError(toApiError(e)), setBusy(false)),
     );
-  };
-  const remove = (): void => {
-    api['odoo:remove']({ name: inst.name }).then(onRemoved, (e: unknown) => setError(toApiError(e)));
   };
   return (
     <article className="card odoo-card" aria-label={`Odoo instance ${inst.name}`}>
@@ -286,10 +310,11 @@ function InstanceCard({ inst, here, onRemoved }: { inst: OdooInstanceSummary; he
         <button type="button" className="btn" aria-expanded={changingPw} onClick={() => setChangingPw(!changingPw)}>
           Master password…
         </button>
-        <button type="button" className="btn danger" onClick={remove}>
+        <button type="button" className="btn danger" onClick={() => setRemoving(true)}>
           Remove
         </button>
       </div>
+      {removing ? <RemoveInstance instance={inst.name} onRemoved={onRemoved} onClose={() => setRemoving(false)} /> : null}
       {changingPw ? (
         <PasswordForm
           instance={inst.name}
