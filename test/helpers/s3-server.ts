@@ -6,7 +6,7 @@
  *   AbortMultipartUpload (`DELETE /bucket/key?uploadId=…`), on
  *   s3rver's own upload folders;
  * - can drop the connection of the next transfer half way (`interruptNext`), like a flaky
- *   network, and answer the next requests with an S3 error (`failNext`, e.g. 503 SlowDown with
+ *   network (a read cut after N bytes delivers exactly the object's first N bytes), and answer the next requests with an S3 error (`failNext`, e.g. 503 SlowDown with
  *   Retry-After).
  * - checks AWS Signature V4 (s3rver accepts any signature from a known key id; real S3 answers
  *   SignatureDoesNotMatch / InvalidAccessKeyId / AccessDenied for anonymous requests);
@@ -295,7 +295,11 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
           upRes.pipe(res);
           return;
         }
+        // Once this response is cut, nothing more of it is sent: the client gets exactly the
+        // first bytes of the object, as from a connection that dropped, never a gap.
+        let cutHere = false;
         upRes.on('data', (chunk: Buffer) => {
+          if (cutHere) return;
           if (cuts.read === undefined) {
             res.write(chunk);
             return;
@@ -303,6 +307,7 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
           const room = cuts.read;
           if (chunk.length >= room) {
             delete cuts.read;
+            cutHere = true;
             res.write(chunk.subarray(0, room), () => {
               res.socket?.destroy();
               upRes.destroy();
@@ -312,7 +317,9 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
           cuts.read = room - chunk.length;
           res.write(chunk);
         });
-        upRes.on('end', () => res.end());
+        upRes.on('end', () => {
+          if (!cutHere) res.end();
+        });
       });
       up.on('error', () => res.socket?.destroy());
       if (writeCut === undefined) {

@@ -127,12 +127,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       down.destroy();
       up.destroy();
     };
+    // Once cut, this connection relays nothing more (no bytes after a gap) until it is killed.
+    let cut = false;
     const forward = (from: net.Socket, to: net.Socket, direction: 'read' | 'write'): void => {
       from.on('data', (chunk: Buffer) => {
+        if (cut) return;
         const room = cuts[direction];
         if (room !== undefined) {
           if (chunk.length >= room) {
             delete cuts[direction];
+            cut = true;
             to.write(chunk.subarray(0, room), kill);
             return;
           }
