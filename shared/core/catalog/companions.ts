@@ -19,6 +19,13 @@ export const LONE_COMPANION: Readonly<Record<CompanionInfo['role'], string>> = {
   checksum: 'a checksum file (.sha256) without its backup',
 };
 
+/** The warning on a backup whose companion is an empty file (odoo_backup_sh lists no 0-byte object, so to it the archive is alone). */
+export const EMPTY_COMPANION: Readonly<Record<CompanionInfo['role'], string>> = {
+  info: 'Its odoo_backup_sh .info file is empty (0 bytes): the module itself ignores such a backup, and rotation leaves it alone.',
+  sidecar: 'Its sidecar is empty (0 bytes): a download can only be checked by size and zip structure.',
+  checksum: 'Its .sha256 file is empty (0 bytes).',
+};
+
 /** The file name of the companion a backup named `n` may have (undefined: its convention has none). */
 export function companionName(n: NameInfo): string | undefined {
   if (!n.pairStem) return undefined;

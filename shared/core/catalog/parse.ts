@@ -7,7 +7,7 @@
  */
 import type { BackupEntry, BackupFormat, StrayEntry } from '../../contract/api';
 import type { ObjectInfo } from '../storage/provider';
-import { companionFacts, LONE_COMPANION, MISSING_SIDECAR_WARNING, type CompanionFacts } from './companions';
+import { companionFacts, EMPTY_COMPANION, LONE_COMPANION, MISSING_SIDECAR_WARNING, type CompanionFacts } from './companions';
 import { classifyName, guessDatabase, type CompanionInfo, type NameInfo } from './conventions';
 import { sniffHead } from './sniff';
 
@@ -230,6 +230,8 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
     let facts: CompanionFacts = { warnings: [] };
     if (!c) {
       if (b.n.convention !== 'odoo-manager') facts.warnings.push(b.n.convention === 'odoo-backup-sh' ? MISSING_INFO_WARNING : MISSING_SIDECAR_WARNING);
+    } else if (c.info.size === 0) {
+      facts.warnings.push(EMPTY_COMPANION[(classifyName(c.base) as CompanionInfo).role]);
     } else {
       const text = content.text?.get(c.info.key);
       if (text === undefined) wants.push({ key: c.info.key, what: 'text' });

@@ -169,6 +169,15 @@ describe('parseListing', () => {
     expect(byKey(r.strays, 'acme/acme_2025-01-01T00-00-00Z.json').stray).toMatch(/sidecar without its backup/);
   });
 
+  it('an empty companion (0 bytes) is not read and makes a warning, in every layout', () => {
+    const r = parseListing('s', [obj('acme.2021-01-01_00-00-00.zip'), obj('acme.2021-01-01_00-00-00.info', 0), obj('acme/acme_2025-06-07T08-09-10Z.zip'), obj('acme/acme_2025-06-07T08-09-10Z.json', 0), obj('acme_2024-05-01_02-03-04.dump'), obj('acme_2024-05-01_02-03-04.dump.sha256', 0)]);
+    expect(r.wants).toEqual([]);
+    expect(r.strays).toEqual([]);
+    expect(byKey(r.backups, 'acme.2021-01-01_00-00-00.zip')).toMatchObject({ companions: ['acme.2021-01-01_00-00-00.info'], warnings: [expect.stringMatching(/^Its odoo_backup_sh .info file is empty \(0 bytes\)/)] });
+    expect(byKey(r.backups, 'acme/acme_2025-06-07T08-09-10Z.zip').warnings).toEqual([expect.stringMatching(/^Its sidecar is empty/)]);
+    expect(byKey(r.backups, 'acme_2024-05-01_02-03-04.dump').warnings).toEqual(['Its .sha256 file is empty (0 bytes).']);
+  });
+
   it('sorts newest first', () => {
     const r = parseListing('l', [obj('a_2020-01-01_00-00-00.zip'), obj('a_2022-01-01_00-00-00.zip'), obj('a_2021-01-01_00-00-00.zip')]);
     expect(sortNewestFirst(r.backups).map((b) => b.createdAt.slice(0, 4))).toEqual(['2022', '2021', '2020']);

@@ -86,6 +86,13 @@ describe('planRotation: what it never deletes', () => {
     expect(p.skipped).toEqual([{ ref: `s:db.${ts(T0 - DAY)}.zip`, reason: expect.stringMatching(/catalog has doubts: Its .info names database "other"/) }]);
   });
 
+  it('leaves a backup alone whose .info is empty: odoo_backup_sh lists no 0-byte object, so to it the archive is alone', () => {
+    const objects = [...pair('db', T0), obj(`db.${ts(T0 - DAY)}.zip`), obj(`db.${ts(T0 - DAY)}.info`, 0), ...pair('db', T0 - 2 * DAY)];
+    const r = plan(objects, 'db', { keepLast: 1 });
+    expect(r.delete).toEqual([`db.${ts(T0 - 2 * DAY)}.zip`]);
+    expect(r.skipped).toEqual([{ ref: `s:db.${ts(T0 - DAY)}.zip`, reason: expect.stringMatching(/catalog has doubts: Its odoo_backup_sh .info file is empty/) }]);
+  });
+
   it('reads odoo_backup_sh keys under ./ as the root', () => {
     const objects = [...pair('db', T0), ...pair('db', T0 - DAY)].map((o) => ({ ...o, key: `./${o.key}` }));
     expect(plan(objects, 'db', { keepLast: 1 }).delete).toEqual([`./db.${ts(T0 - DAY)}.zip`]);
