@@ -39,7 +39,14 @@ export const odooInstanceDatabasesSchema = z.object({
 export type OdooInstanceDatabases = z.infer<typeof odooInstanceDatabasesSchema>;
 
 /** One check of `odoo:test`. */
-export const odooCheckSchema = z.object({ name: z.string(), ok: z.boolean(), message: z.string() });
+export const odooCheckSchema = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  /** What the check found, in the app's words. */
+  message: z.string(),
+  /** The same in the CLI's words, when they differ (a hint naming a command). */
+  cliMessage: z.string().optional(),
+});
 
 /** The result of testing an instance. */
 export const odooTestResultSchema = z.object({ ok: z.boolean(), version: z.string().optional(), checks: z.array(odooCheckSchema) });

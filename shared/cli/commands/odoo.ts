@@ -104,7 +104,7 @@ export const odooCommand: CommandModule = {
       .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
         const r = await (await ctx.desk(cmd))['odoo:test']({ name });
         if (opts.json) ctx.out(JSON.stringify(r, null, 2));
-        else for (const c of r.checks) ctx.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)}${c.message}`);
+        else for (const c of r.checks) ctx.out(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(9)}${c.cliMessage ?? c.message}`);
         if (!r.ok) ctx.exitCode = 1;
       });
 

@@ -76,7 +76,11 @@ export function odooMessageError(op: ManagerOp, message: string, opts: { disable
   const err = (kind: ErrorKind, text: string, hint: string): AppError => new AppError(kind, text, { hint, details });
   if (/^Access denied$/i.test(inner)) {
     if (opts.disabled) return err('PermissionDenied', `The database manager of ${opts.url} is disabled (list_db = False).`, disabledHint(op));
-    return err('AuthFailed', `Odoo refused the master password (${op}: "${message}").`, `Check the master password (admin_passwd in the server's odoo.conf) and store the right one with \`backup-desk odoo set-password ${opts.instance ?? 'NAME'}\`.`);
+    const check = "Check the master password (admin_passwd in the server's odoo.conf) and store the right one";
+    return new AppError('AuthFailed', `Odoo refused the master password (${op}: "${message}").`, {
+      hint: `${check}: Master password… on the Odoo instances screen.`,
+      details: { ...details, cliHint: `${check} with \`backup-desk odoo set-password ${opts.instance ?? 'NAME'}\`.` },
+    });
   }
   if (/^Database already exists$/i.test(inner) || /already exists/i.test(inner)) {
     return err('Conflict', `A database${opts.db ? ` named "${opts.db}"` : ''} already exists on ${opts.url} (Odoo: "${message}").`, 'Choose another name, or replace it (--replace drops it first).');

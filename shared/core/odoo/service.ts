@@ -21,6 +21,19 @@ export type OdooResult<M extends OdooMethod> = z.infer<(typeof odooMethods)[M]['
 
 const summary = (i: OdooInstance): OdooInstanceSummary => ({ name: i.name, url: i.url, createdAt: i.createdAt });
 
+/** An error's details without its CLI hint, for an error that gives its own hint to both faces. */
+function withoutCliHint(details: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  const { cliHint: _cliHint, ...rest } = details ?? {};
+  return rest;
+}
+
+/** A failed check's message with its hint, in the app's words and (when the error has them) the CLI's. */
+function failedCheckMessages(e: AppError): { message: string; cliMessage?: string } {
+  const cli = e.details?.cliHint;
+  const message = `${e.message}${e.hint ? ` ${e.hint}` : ''}`;
+  return typeof cli === 'string' ? { message, cliMessage: `${e.message} ${cli}` } : { message };
+}
+
 /** `Conflict`: removing an instance scheduled backups go through would make them fail at every run. */
 function usedByJobsError(name: string, jobs: readonly string[]): AppError {
   const one = jobs.length === 1;
@@ -34,7 +47,7 @@ function usedByJobsError(name: string, jobs: readonly string[]): AppError {
 async function checkNewPassword(inst: OdooInstance, masterPassword: string): Promise<void> {
   await new OdooManagerClient({ url: inst.url, masterPassword, instance: inst.name }).checkMasterPassword().catch((err: unknown) => {
     if (!isAppError(err, 'AuthFailed')) throw err;
-    throw new AppError('AuthFailed', err.message, { hint: "Check the master password (admin_passwd in the server's odoo.conf); the stored one is unchanged.", ...(err.details ? { details: err.details } : {}) });
+    throw new AppError('AuthFailed', err.message, { hint: "Check the master password (admin_passwd in the server's odoo.conf); the stored one is unchanged.", details: withoutCliHint(err.details) });
   });
 }
 
@@ -67,7 +80,7 @@ export class OdooService {
       await client.checkMasterPassword().catch((err: unknown) => {
         // Not added yet: there is nothing to set a password on; the hint says to add it again.
         if (!isAppError(err, 'AuthFailed')) throw err;
-        throw new AppError('AuthFailed', err.message, { hint: "Check the master password (admin_passwd in the server's odoo.conf) and add the instance again; it was not added.", ...(err.details ? { details: err.details } : {}) });
+        throw new AppError('AuthFailed', err.message, { hint: "Check the master password (admin_passwd in the server's odoo.conf) and add the instance again; it was not added.", details: withoutCliHint(err.details) });
       });
       this.log.info('odoo instance checked', { instance: a.name, version: v.version });
     }
@@ -104,8 +117,7 @@ export class OdooService {
         checks.push({ name, ok: true, message: ok(v) });
         return v;
       } catch (err) {
-        const e = toAppError(err);
-        checks.push({ name, ok: false, message: `${e.message}${e.hint ? ` ${e.hint}` : ''}` });
+        checks.push({ name, ok: false, ...failedCheckMessages(toAppError(err)) });
         return undefined;
       }
     };

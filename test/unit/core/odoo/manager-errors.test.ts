@@ -31,6 +31,13 @@ describe('reading Odoo database-manager answers', () => {
     expect(unknown.hint).not.toMatch(/NAME/);
   });
 
+  it('a refused master password: the app is told its screen, the CLI the command naming the instance', () => {
+    const e = httpAnswerError('backup', 200, undefined, '<div class="alert alert-danger">Database backup error: Access Denied</div>', { url: 'https://o', instance: 'erp' });
+    expect(e.kind).toBe('AuthFailed');
+    expect(e.hint).toBe("Check the master password (admin_passwd in the server's odoo.conf) and store the right one: Master password… on the Odoo instances screen.");
+    expect(e.details?.cliHint).toBe("Check the master password (admin_passwd in the server's odoo.conf) and store the right one with `backup-desk odoo set-password erp`.");
+  });
+
   it('reads filename* (the only name Odoo sends) and majors of every spelling', () => {
     expect(dispositionFilename("attachment; filename*=UTF-8''prod%C3%A9_2024-05-01_02-00-00.zip")).toBe('prodé_2024-05-01_02-00-00.zip');
     expect(dispositionFilename('attachment; filename="a.dump"')).toBe('a.dump');

@@ -29,11 +29,14 @@ async function service(stored: string): Promise<OdooService> {
 }
 
 describe('OdooService', () => {
-  it('odoo:test with a wrong stored password names the instance to set it on', async () => {
+  it('odoo:test with a wrong stored password says where to set it: the app\'s screen, and for the CLI the command naming the instance', async () => {
     const svc = await service('stale');
     const r = await svc['odoo:test']({ name: 'erp' });
     expect(r.ok).toBe(false);
-    expect(r.checks.find((c) => c.name === 'password')?.message).toMatch(/`backup-desk odoo set-password erp`\.$/);
+    const check = r.checks.find((c) => c.name === 'password');
+    expect(check?.message).toMatch(/store the right one: Master password… on the Odoo instances screen\.$/);
+    expect(check?.message).not.toMatch(/backup-desk/);
+    expect(check?.cliMessage).toMatch(/`backup-desk odoo set-password erp`\.$/);
   });
 
   it('odoo:set-password refuses a wrong new password, saying the stored one is unchanged (not to run set-password again)', async () => {
@@ -42,6 +45,7 @@ describe('OdooService', () => {
     expect(e).toBeInstanceOf(AppError);
     expect((e as AppError).kind).toBe('AuthFailed');
     expect((e as AppError).hint).toBe("Check the master password (admin_passwd in the server's odoo.conf); the stored one is unchanged.");
+    expect((e as AppError).details?.cliHint).toBeUndefined(); // the CLI says the same: not to run set-password
     expect((await svc['odoo:test']({ name: 'erp' })).ok).toBe(true);
   });
 });
