@@ -96,6 +96,15 @@ describe('Back up now', { timeout: 30_000 }, () => {
     expect(await screen.findByTestId('bk-rotation')).toHaveTextContent('nas: kept 1, deleted 2 older backups (4.0 MB)');
   });
 
+  it('through a running Odoo: the instance field points at the Odoo instances screen, not at a CLI command', async () => {
+    const user = userEvent.setup();
+    setup();
+    await user.click(screen.getByRole('radio', { name: /A running Odoo/ }));
+    expect(screen.getByLabelText('Odoo instance')).toBeInTheDocument();
+    expect(screen.getByText('An Odoo server added under Odoo instances.')).toBeInTheDocument();
+    expect(screen.queryByText(/backup-desk odoo add/)).toBeNull();
+  });
+
   it('a pg_dump has no filestore and no odoo_backup_sh names, and says so; rotation afterwards is asked for', async () => {
     const user = userEvent.setup();
     const fake = setup();

@@ -110,7 +110,7 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
               </label>
             </>
           ) : (
-            <Field label="Odoo instance" htmlFor={id.inst} help="A name added with `backup-desk odoo add`.">
+            <Field label="Odoo instance" htmlFor={id.inst} help="An Odoo server added under Odoo instances.">
               <input id={id.inst} type="text" value={f.instance} onChange={(e) => set({ instance: e.target.value })} />
             </Field>
           )}
