@@ -7,8 +7,9 @@
  *   by one run (like systemd's `Persistent=`, Vorta, Kopia).
  * - No overlap: a job never runs twice at once (a lock in the home folder, shared with other
  *   processes); jobs on the same source queue one behind the other.
- * - A failed run is retried after `retryDelaysMs`, then an `alert` is raised; so is the drill
- *   run after every Nth backup (`drillEvery`), under its own name (`followUpDrillName`).
+ * - A failed run is retried after `retryDelaysMs` (a slot that comes first counts as the retry),
+ *   then an `alert` is raised; so is the drill run after every Nth backup (`drillEvery`), under
+ *   its own name (`followUpDrillName`).
  * - A job whose last success is older than a slot plus grace raises `overdue` once.
  */
 import { EventEmitter } from 'node:events';
@@ -370,7 +371,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // Cancelled because the scheduler stopped (daemon stopped, app quit): its slot and retry stay due, caught up at the next start.
     const stopped = cancelled && this.stopping;
     if (stopped) this.plans.delete(job.name);
-    const cycle = cancelled ? st.cycleFailures : (trigger === 'retry' ? st.cycleFailures : 0) + 1;
+    // A run while a retry is pending (a slot that came first) is that retry: restarting the cycle, slots closer than the retries never alerted.
+    const continues = trigger === 'retry' || st.retryAt !== null;
+    const cycle = cancelled ? st.cycleFailures : (continues ? st.cycleFailures : 0) + 1;
     const delay = cancelled ? undefined : this.retryDelays[cycle - 1];
     await this.store.writeState(job.name, {
       ...st,

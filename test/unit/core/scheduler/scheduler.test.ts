@@ -183,6 +183,23 @@ describe('Scheduler', () => {
     await t.s.stop();
   });
 
+  it('alerts a job that fails at every run though its slots come before its retries are through (every 15 minutes)', async () => {
+    const t = setup([job('q', '*:0/15')], { retryDelaysMs: [MIN, 5 * MIN, 15 * MIN] });
+    await t.save();
+    t.runner.behave = async () => {
+      throw new AppError('Fatal', 'pg_dump: connection refused');
+    };
+    const alerts: string[] = [];
+    t.s.on('alert', (a) => alerts.push(a.at));
+    await t.s.start();
+    await t.clock.advance(45 * MIN, t.idle);
+    // 00:15 fails, retried at 00:16 and 00:21; the 00:30 slot is the third retry, and fails too
+    expect(t.runner.calls.map((c) => c.trigger)).toEqual(['schedule', 'retry', 'retry', 'schedule', 'schedule']);
+    expect(alerts).toEqual(['2026-06-01T00:30:00.000Z']);
+    expect((await t.s.status())[0]).toMatchObject({ consecutiveFailures: 5, retryAt: '2026-06-01T00:46:00.000Z' });
+    await t.s.stop();
+  });
+
   it('raises overdue once per episode and clears it on success', async () => {
     const t = setup([job('o', 'hourly', { graceSeconds: 600 })], { retryDelaysMs: [] });
     await t.save();
