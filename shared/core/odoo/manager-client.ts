@@ -261,6 +261,10 @@ export class OdooManagerClient {
   private async rpc(op: ManagerOp, path: string, params: Record<string, Json>, signal?: AbortSignal): Promise<Json> {
     const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'call', params, id: ++this.rpcId }));
     const ans = await this.send(op, { url: `${this.url}${path}`, method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body, responseTimeoutMs: this.opts.quickTimeoutMs ?? 30_000, ...(signal ? { signal } : {}) });
+    if (ans.status >= 300 && ans.status < 400 && header(ans, 'location')) {
+      ans.body.resume();
+      throw redirectedError(this.url, path, ans.status, header(ans, 'location')!);
+    }
     const text = await readText(ans.body);
     let parsed: { result?: Json; error?: { code?: number; message?: string; data?: { name?: string; message?: string } } } | undefined;
     try {
@@ -287,6 +291,25 @@ export class OdooManagerClient {
     }
     return odooMessageError(op, message, { ...this.at });
   }
+}
+
+/**
+ * `InvalidInput` for a JSON route that answers with a redirect (http → https, another host):
+ * the client does not follow it (a POST with the master password must reach the address given),
+ * so it says where to and that the instance needs that address.
+ */
+function redirectedError(url: string, path: string, status: number, location: string): AppError {
+  let target = location;
+  try {
+    const to = new URL(location, `${url}${path}`);
+    target = `${to.origin}${to.pathname.endsWith(path) ? to.pathname.slice(0, -path.length) : to.pathname}`.replace(/\/+$/, '');
+  } catch {
+    // an unparsable Location is shown as it is
+  }
+  return new AppError('InvalidInput', `${url} redirects to ${target} (HTTP ${status}): the database manager is not reached at this address.`, {
+    hint: `Give the instance the address it redirects to: ${target}`,
+    details: { status, location, cliHint: `Use --url ${target} (an instance already added: \`backup-desk odoo remove NAME\`, then \`odoo add NAME --url ${target}\`).` },
+  });
 }
 
 function header(ans: HttpAnswer, name: string): string | undefined {

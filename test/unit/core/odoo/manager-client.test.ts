@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeZip } from '../../../../shared/core/backup/zip-writer';
@@ -235,6 +236,24 @@ describe('OdooManagerClient: limits, time-outs, cancel, unreachable', () => {
     const { fake } = await start();
     const e = await failure(new OdooManagerClient({ url: `${fake.url}/not-odoo`, masterPassword: PW }).version());
     expect(isAppError(e, 'NotFound')).toBe(true);
+  });
+
+  it('an address that redirects (http to https, nginx 301) says where to, and that the instance needs that address', async () => {
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(301, { location: `https://odoo.example.com${req.url ?? '/'}`, 'content-type': 'text/html' });
+      res.end('<html><head><title>301 Moved Permanently</title></head><body><center>nginx</center></body></html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const e = await failure(new OdooManagerClient({ url, masterPassword: PW }).version());
+      expect(e.kind).toBe('InvalidInput');
+      expect(e.message).toBe(`${url} redirects to https://odoo.example.com (HTTP 301): the database manager is not reached at this address.`);
+      expect(e.hint).toBe('Give the instance the address it redirects to: https://odoo.example.com');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('probes the upload limits without uploading: nginx and Odoo 17 answer 413 at once, an open server creates nothing', async () => {
