@@ -10,7 +10,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isAppError, toAppError } from '../errors';
+import { AppError, isAppError, toAppError } from '../errors';
 import { resumableRead } from '../storage/wrappers/resume';
 import type { ObjectHandle } from './resolver';
 
@@ -35,12 +35,23 @@ export function sha1Meter(): Transform & { digest(): string; bytes(): number } {
   return Object.assign(t, { digest: () => (hex ??= h.digest('hex')), bytes: () => n });
 }
 
-/** Opens an object for reading; `undefined` when it does not exist. */
+/** The bucket/container itself is not where the storage looks (another endpoint or region): none of its objects can be read there. */
+function storeNotReached(handle: ObjectHandle, err: AppError): AppError {
+  return new AppError('NotFound', `${handle.label} cannot be read through storage "${handle.storage}": ${err.message}`, {
+    hint: 'Use the storage whose endpoint and region hold that bucket or container; its objects were not looked at.',
+    details: { ...err.details, store: handle.label, storage: handle.storage, cliHint: 'Name the storage whose endpoint and region hold that bucket or container (--attachments-storage NAME; --storage NAME for attachments migrate).' },
+  });
+}
+
+/** Opens an object for reading; `undefined` when it does not exist (its bucket not existing is an error). */
 export async function openObject(handle: ObjectHandle, signal?: AbortSignal): Promise<Readable | undefined> {
   try {
     return await resumableRead(handle.provider, handle.key, signal ? { signal } : {});
   } catch (err) {
-    if (isAppError(err, 'NotFound')) return undefined;
+    if (isAppError(err, 'NotFound')) {
+      if (err.details?.code === 'NoSuchBucket') throw storeNotReached(handle, err);
+      return undefined;
+    }
     throw toAppError(err);
   }
 }

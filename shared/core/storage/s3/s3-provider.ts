@@ -19,6 +19,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   DeleteObjectCommand,
   ListObjectsV2Command,
@@ -155,11 +156,30 @@ export function createS3Provider(config: S3Config, credentials: S3Credentials, o
     };
   };
 
+  // Set once the bucket answered: a HEAD's 404 (which has no body to say why) is then the object's.
+  let bucketSeen = false;
   async function head(key: string, signal?: AbortSignal): Promise<HeadObjectCommandOutput> {
     try {
-      return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: full(key) }), signal ? { abortSignal: signal } : {});
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: full(key) }), signal ? { abortSignal: signal } : {});
+      bucketSeen = true;
+      return out;
     } catch (err) {
-      throw fail(err, key, signal);
+      const e = fail(err, key, signal);
+      if (e.kind === 'NotFound' && !bucketSeen) await assertBucket(signal);
+      throw e;
+    }
+  }
+
+  /** Asks the bucket itself (HeadBucket): a missing bucket is `NotFound` as a bucket (NoSuchBucket), not as a missing object. */
+  async function assertBucket(signal?: AbortSignal): Promise<void> {
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }), signal ? { abortSignal: signal } : {});
+      bucketSeen = true;
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+        throw fail({ name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } }, undefined, signal);
+      }
+      // Anything else (a key allowed objects but not the bucket): the object's own answer stands.
     }
   }
 

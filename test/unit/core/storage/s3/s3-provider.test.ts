@@ -137,6 +137,14 @@ describe('S3 provider against s3rver', () => {
     expect(closed.hint).toContain('http://127.0.0.1:9');
   });
 
+  it('tells a missing bucket from a missing object on stat (the 404 of a HEAD says neither)', async () => {
+    const nb = await expectKind(() => providerFor({ bucket: 'no-such-bucket' }).stat('x.zip'), 'NotFound');
+    expect(nb.message).toBe(`The bucket "no-such-bucket" does not exist at ${server.endpoint}.`);
+    expect(nb.details?.code).toBe('NoSuchBucket');
+    const missing = await expectKind(() => providerFor({ prefix: 'nb' }).stat('x.zip'), 'NotFound');
+    expect(missing.message).toMatch(/^No object "x\.zip"/);
+  });
+
   it('treats reading from exactly the end as empty and past the end as invalid input', async () => {
     const p = providerFor({ prefix: 'range' });
     await p.write!('ten.bin', bodyOf(Buffer.from('0123456789')));
