@@ -67,6 +67,12 @@ interface Obj {
   readonly base: string;
 }
 
+/** The warning on archives that share one pair stem (`x.zip` and `x.zip.enc`): their companion is one for two. */
+function sameStemWarning(a: Obj, b: Obj, n: NameInfo): string {
+  const module = n.convention === 'odoo-backup-sh' ? ' (odoo_backup_sh ignores both)' : '';
+  return `Another archive has the same name but for its suffix (${a.base}, ${b.base}): which one the companion belongs to is unclear${module}, and rotation leaves them alone.`;
+}
+
 /** Parses the listing of storage `storage`. */
 export function parseListing(storage: string, objects: Iterable<ObjectInfo>, content: ListingContent = {}): ParsedListing {
   const objs: Obj[] = [];
@@ -152,6 +158,8 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
   // 2. Single files and pairs.
   const pairs = new Map<string, { backup?: { o: Obj; n: NameInfo }; companion?: Obj }>();
   const singles: { o: Obj; n: NameInfo }[] = [];
+  /** An archive that shares its pair stem with an earlier one → that one (and its name). */
+  const twins = new Map<Obj, { o: Obj; n: NameInfo }>();
   for (const o of objs) {
     if (claimed.has(o)) continue;
     if (filestoreIndex(o.norm) >= 0) continue; // filestore content: handled with folder layouts below
@@ -167,13 +175,22 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
     if ((n.convention === 'odoo-backup-sh' || n.convention === 'backup-desk' || n.convention === 'odoo-manager') && n.pairStem) {
       const k = `${n.convention}\u0000${join(o.dir, n.pairStem)}`;
       const p = pairs.get(k) ?? {};
-      if (p.backup) singles.push({ o, n }); // e.g. both .zip and .zip.gpg: the second one stands alone
-      else p.backup = { o, n };
+      if (p.backup) {
+        singles.push({ o, n }); // e.g. both .zip and .zip.gpg: the second one stands alone
+        twins.set(o, p.backup);
+      } else p.backup = { o, n };
       pairs.set(k, p);
       continue;
     }
     singles.push({ o, n });
   }
+
+  const twinWarnings = new Map<Obj, string>();
+  for (const [twin, first] of twins) {
+    twinWarnings.set(twin, sameStemWarning(first.o, twin, first.n));
+    twinWarnings.set(first.o, sameStemWarning(first.o, twin, first.n));
+  }
+  const twinWarning = (o: Obj): string[] => (twinWarnings.has(o) ? [twinWarnings.get(o)!] : []);
 
   const entryFor = (o: Obj, n: NameInfo, extra: { companions?: string[]; warnings?: string[]; database?: string; odooVersion?: string; sha256?: string; format?: BackupFormat; encrypted?: boolean } = {}): BackupEntry => {
     const warnings = [...(extra.warnings ?? [])];
@@ -227,7 +244,7 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
       if (c) strays.push({ ref: ref(c.info.key), storage, key: c.info.key, size: c.info.size, stray: 'the companion of an empty backup file' });
       continue;
     }
-    let facts: CompanionFacts = { warnings: [] };
+    let facts: CompanionFacts = { warnings: twinWarning(b.o) };
     if (!c) {
       if (b.n.convention !== 'odoo-manager') facts.warnings.push(b.n.convention === 'odoo-backup-sh' ? MISSING_INFO_WARNING : MISSING_SIDECAR_WARNING);
     } else if (c.info.size === 0) {
@@ -235,7 +252,10 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
     } else {
       const text = content.text?.get(c.info.key);
       if (text === undefined) wants.push({ key: c.info.key, what: 'text' });
-      else facts = companionFacts(b.n, b.o.info, c.base, text);
+      else {
+        const said = companionFacts(b.n, b.o.info, c.base, text);
+        facts = { ...said, warnings: [...facts.warnings, ...said.warnings] };
+      }
     }
     backups.push(entryFor(b.o, b.n, { ...(c ? { companions: [c.info.key] } : {}), ...facts }));
   }
@@ -290,7 +310,7 @@ export function parseListing(storage: string, objects: Iterable<ObjectInfo>, con
         continue;
       }
     }
-    backups.push(entryFor(o, n));
+    backups.push(entryFor(o, n, { warnings: twinWarning(o) }));
   }
 
   // 4. Everything left: filestore folders without a dump (one stray per folder), other files.

@@ -178,6 +178,17 @@ describe('parseListing', () => {
     expect(byKey(r.backups, 'acme_2024-05-01_02-03-04.dump').warnings).toEqual(['Its .sha256 file is empty (0 bytes).']);
   });
 
+  it('two archives that share one name stem and companion (.zip and .zip.enc) both carry a warning', () => {
+    const r = parseListing('s', [obj('acme.2021-01-01_00-00-00.zip'), obj('acme.2021-01-01_00-00-00.zip.enc'), obj('acme.2021-01-01_00-00-00.info'), obj('acme/acme_2025-06-07T08-09-10Z.zip'), obj('acme/acme_2025-06-07T08-09-10Z.zip.gpg')]);
+    const zip = byKey(r.backups, 'acme.2021-01-01_00-00-00.zip');
+    const enc = byKey(r.backups, 'acme.2021-01-01_00-00-00.zip.enc');
+    expect([zip.companions, enc.companions].filter(Boolean)).toEqual([['acme.2021-01-01_00-00-00.info']]);
+    const twins = 'Another archive has the same name but for its suffix (acme.2021-01-01_00-00-00.zip, acme.2021-01-01_00-00-00.zip.enc): which one the companion belongs to is unclear (odoo_backup_sh ignores both), and rotation leaves them alone.';
+    expect(zip.warnings?.[0]).toBe(twins);
+    expect(enc.warnings?.[0]).toBe(twins);
+    for (const k of ['acme/acme_2025-06-07T08-09-10Z.zip', 'acme/acme_2025-06-07T08-09-10Z.zip.gpg']) expect(byKey(r.backups, k).warnings?.[0]).toMatch(/^Another archive has the same name but for its suffix \(.*\): which one the companion belongs to is unclear, and rotation/);
+  });
+
   it('sorts newest first', () => {
     const r = parseListing('l', [obj('a_2020-01-01_00-00-00.zip'), obj('a_2022-01-01_00-00-00.zip'), obj('a_2021-01-01_00-00-00.zip')]);
     expect(sortNewestFirst(r.backups).map((b) => b.createdAt.slice(0, 4))).toEqual(['2022', '2021', '2020']);
