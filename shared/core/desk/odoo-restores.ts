@@ -3,6 +3,7 @@
  * database manager, as a job recorded in the run history like every restore.
  */
 import type { RestoreRequest } from '../../contract/api';
+import { AppError } from '../errors';
 import { trackRun } from '../history';
 import type { OdooService, RemoteRestoreResult } from '../odoo';
 import type { BackupLocator } from './backup-locator';
@@ -21,6 +22,29 @@ export interface OdooRestoreDeps {
   readonly catalog: CatalogService;
 }
 
+/**
+ * Attachments kept in S3/Swift, for a restore through Odoo's manager, which restores a backup as it
+ * is: bringing them home or keeping them read-only (neutralized) cannot be done there, so those are
+ * refused; a backup known not to hold them all needs the "as is" choice (`skip`), and gets a
+ * warning saying what the copy will do with them. Undefined when there is nothing to say.
+ */
+export function attachmentsAsIs(req: Pick<RestoreRequest, 'attachments'>, instance: string, selfContained: boolean | undefined): string | undefined {
+  if (req.attachments === 'bring-home' || req.attachments === 'keep-remote') {
+    throw new AppError('Unsupported', "A restore through Odoo's database manager cannot bring attachments home from S3/Swift nor keep them read-only: Odoo restores the backup as it is.", {
+      hint: 'Restore into PostgreSQL (this machine, the private server or a postgres:// URL) to bring them home or keep them read-only, or restore it here as it is.',
+      details: { cliHint: 'Restore with --target postgres://…|embedded|local-odoo to bring them home or keep them read-only, or here as it is with --attachments skip.' },
+    });
+  }
+  if (selfContained !== false) return undefined;
+  if (req.attachments !== 'skip') {
+    throw new AppError('InvalidInput', "Some attachments of this backup are not in it: they live in S3/Swift, and Odoo's database manager restores the backup as it is.", {
+      hint: `Restore into PostgreSQL to bring them home, or choose to restore it on ${instance} as it is.`,
+      details: { cliHint: `Restore with --target postgres://…|embedded|local-odoo to bring them home, or add --attachments skip to restore it on ${instance} as it is.` },
+    });
+  }
+  return `The backup was restored as it is: its attachments in S3/Swift are not in it. The copy on ${instance} reads them with that server's own S3/Swift settings (production's bucket, when it has its keys: it may then change it) or reads them empty.`;
+}
+
 /** Starts a restore of `req` into Odoo instance `instance`; the result is a `RemoteRestoreResult`. */
 export function startOdooRestore(d: OdooRestoreDeps, req: RestoreRequest, instance: string): { jobId: string; result: Promise<RemoteRestoreResult> } {
   const runStart = { kind: 'restore' as const, db: req.db, refs: [req.source], destinations: [`odoo:${instance}`], details: { source: req.source, mode: req.mode, neutralize: req.neutralize } };
@@ -30,13 +54,16 @@ export function startOdooRestore(d: OdooRestoreDeps, req: RestoreRequest, instan
       const r = await d.locator.resolve(req.source, ctx.signal);
       const choice = { given: req.passphrase, remember: req.rememberPassphrase, useRemembered: true, warn: (m: string) => ctx.log('warn', m) };
       // The listing's version, else what an earlier inspect or restore learned (an encrypted backup tells nothing before it is read).
-      const known = r.entry?.odooVersion ?? (await d.catalog.knownFacts(r))?.odooVersion;
+      const facts = await d.catalog.knownFacts(r);
+      const known = r.entry?.odooVersion ?? facts?.odooVersion;
+      const asIs = attachmentsAsIs(req, instance, r.entry?.selfContained ?? facts?.selfContained);
+      if (asIs) ctx.log('warn', asIs);
       const result = await d.passphrases.withPassphrase(req.source, choice, (passphrase) =>
         d.odoo.restore(instance, { source: r.source, db: req.db, mode: req.mode, neutralize: req.neutralize, replace: req.replace, ...(known ? { knownOdooVersion: known } : {}), ...decryptWith(passphrase, req.privateKey) }, ctx),
         (res) => res.encrypted,
       );
       if (result.odooVersion) await d.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
-      return result;
+      return asIs ? { ...result, warnings: [asIs, ...result.warnings] } : result;
     }), { summarize, log: d.k.log }));
   return { jobId: handle.id, result: handle.result };
 }

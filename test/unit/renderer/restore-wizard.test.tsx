@@ -135,6 +135,24 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(screen.getByLabelText('Type “acme” to drop it')).toBeInTheDocument();
   });
 
+  it('into a running Odoo, a backup whose attachments live in S3/Swift: no bring-home choice (Odoo restores it as it is), "as is" must be ticked, and is sent', async () => {
+    const user = userEvent.setup();
+    const fake = setup(['prod'], { ...SOURCE, selfContained: false }, { instance: 'erp' });
+    await screen.findByText('✓ “acme” is free.');
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    expect(screen.queryByRole('radio', { name: /Bring them home/ })).toBeNull();
+    const group = screen.getByRole('group', { name: /they live in production’s object storage \(S3\/Swift\)/ });
+    expect(group).toHaveTextContent("Odoo's database manager restores a backup as it is: it cannot bring them home nor keep them read-only.");
+    const next = screen.getByRole('button', { name: 'Next' });
+    expect(next).toBeDisabled();
+    await user.click(screen.getByRole('checkbox', { name: /Restore it as it is/ }));
+    expect(next).toBeEnabled();
+    await user.click(next);
+    expect(screen.getByText('Attachments in S3/Swift').nextElementSibling).toHaveTextContent('Not in the backup: restored as they are');
+    await user.click(screen.getByRole('button', { name: 'Restore now' }));
+    expect(fake.calls.find(([m]) => m === 'restore:start')![1]).toMatchObject({ target: { type: 'odoo', instance: 'erp' }, attachments: 'skip' });
+  });
+
   it('refuses a server URL that is no postgres:// URL on the target step; a server that cannot be reached is the target\'s problem, not the name\'s', async () => {
     const user = userEvent.setup();
     setup([], SOURCE, undefined, undefined, {

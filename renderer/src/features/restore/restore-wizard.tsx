@@ -83,7 +83,7 @@ export interface RestoreWizardProps {
 /** The restore wizard in a modal. */
 export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreWizardProps) {
   const api = useApi();
-  const ids = { name: useId(), url: useId(), dataDir: useId(), pass: useId(), confirm: useId(), remember: useId(), owner: useId() };
+  const ids = { name: useId(), url: useId(), dataDir: useId(), pass: useId(), confirm: useId(), remember: useId(), owner: useId(), asIs: useId() };
   const [step, setStep] = useState<Step>(preset ? 'name' : 'target');
   const [targets, setTargets] = useState<Detected[] | undefined>(undefined);
   const [targetErr, setTargetErr] = useState<ApiError | undefined>(undefined);
@@ -103,6 +103,8 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   const [privateKey, setPrivateKey] = useState<LoadedPrivateKey | undefined>(undefined);
   const remoteAttachments = initial.selfContained === false;
   const [attachments, setAttachments] = useState<AttachmentsChoice>('bring-home');
+  // Into a running Odoo the backup goes as it is: that, ticked, is the only choice for such attachments.
+  const [asIs, setAsIs] = useState(false);
   // A catalog ref (not a local path): its storage may have a remembered passphrase, or remember one.
   const onStorage = initial.storage !== undefined;
   const remembered = usePassphraseRemembered(initial.encrypted ? initial.storage : undefined);
@@ -174,7 +176,8 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   }, [exists]);
 
   const nameOk = !problem && check.state === 'done';
-  const optionsOk = (!exists || (replace && confirmName === name)) && (!initial.encrypted || privateKey !== undefined || (!passphraseMissing(initial.storage, remembered, passphrase) && !(remember && passphrase === ''))) && owner.trim().length <= 63;
+  const odooAsIs = remoteAttachments && target?.type === 'odoo';
+  const optionsOk = (!odooAsIs || asIs) && (!exists || (replace && confirmName === name)) && (!initial.encrypted || privateKey !== undefined || (!passphraseMissing(initial.storage, remembered, passphrase) && !(remember && passphrase === ''))) && owner.trim().length <= 63;
 
   const start = (): void => {
     if (!target) return;
@@ -187,7 +190,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
       neutralize,
       replace: exists && replace,
       filestore: filestore || target.type === 'odoo', // an Odoo server restores the whole backup
-      ...(remoteAttachments ? { attachments } : {}),
+      ...(remoteAttachments ? { attachments: odooAsIs ? 'skip' : attachments } : {}),
       ...(ownerRole ? { owner: ownerRole } : {}),
       ...(initial.encrypted && passphrase !== '' ? { passphrase, ...(onStorage && remember ? { rememberPassphrase: true } : {}) } : {}),
       ...(initial.encrypted ? privateKeyArg(privateKey) : {}),
@@ -394,7 +397,9 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
               detected={!ownerTouched && owner !== ''}
             />
           ) : null}
-          {remoteAttachments ? (
+          {odooAsIs ? (
+            <AttachmentsAsIs id={ids.asIs} checked={asIs} onChange={setAsIs} />
+          ) : remoteAttachments ? (
             <fieldset className="choices warn-box">
               <legend>Some attachments of this backup are not in it: they live in production’s object storage (S3/Swift). What should the copy do with them?</legend>
               {ATTACHMENT_CHOICES.map((c) => (
@@ -481,7 +486,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
             {remoteAttachments ? (
               <>
                 <dt>Attachments in S3/Swift</dt>
-                <dd>{ATTACHMENT_CHOICES.find((c) => c.id === attachments)?.summary}</dd>
+                <dd>{odooAsIs ? 'Not in the backup: restored as they are' : ATTACHMENT_CHOICES.find((c) => c.id === attachments)?.summary}</dd>
               </>
             ) : null}
           </dl>
@@ -524,6 +529,21 @@ export function remoteVersionNote(s: RestoreSource): string {
   if (!s.encrypted && (s.format === 'zip' || s.format === 'folder')) return `Read from the backup's manifest and ${compared}.`;
   const why = s.encrypted ? 'the backup is encrypted' : 'a database dump does not record it';
   return `Unknown before the upload (${why}). If the server runs another Odoo version, Odoo restores it anyway — it does not migrate — and the database will not start there.`;
+}
+
+/** Into a running Odoo, attachments kept in S3/Swift: what restoring as is means, ticked to go on. */
+function AttachmentsAsIs({ id, checked, onChange }: { id: string; checked: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <fieldset className="choices warn-box">
+      <legend>Some attachments of this backup are not in it: they live in production’s object storage (S3/Swift).</legend>
+      <p>
+        Odoo's database manager restores a backup as it is: it cannot bring them home nor keep them read-only. The copy reads them with its server's own S3/Swift settings — production’s bucket, when it has its keys, and it may then change it — or reads them empty. To bring them home, restore into PostgreSQL instead.
+      </p>
+      <label htmlFor={id} className="check">
+        <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} /> Restore it as it is
+      </label>
+    </fieldset>
+  );
 }
 
 /** What Odoo will be told about the owner: the role it connects as, or, left empty, why that matters. */

@@ -111,6 +111,43 @@ describe('Desk: a restore into a running Odoo uses what inspect learned about an
   });
 });
 
+describe('Desk: a restore into a running Odoo of a backup whose attachments live in S3/Swift', () => {
+  it('refuses bring-home and keep-remote (Odoo restores it as it is), asks for a choice when none was made, and restores "as is" with a warning', async () => {
+    const fake = await startFakeOdoo({ version: '17.0', masterPassword: 'master' });
+    const store = join(tmp, 's3-store');
+    await mkdir(store);
+    const sha = 'b'.repeat(40);
+    const sql = ['COPY public.ir_attachment (id, name, type, store_fname, checksum, db_datas, file_size) FROM stdin;', `1\tinv\tbinary\ts3://odoo-prod/${sha}\t${sha}\t\\N\t1000`, '\\.', ''].join('\n');
+    await writeTinyZip(join(store, 'shop_2024-05-01_10-00-00.zip'), { 'dump.sql': sql, 'manifest.json': '{"db_name":"shop","version":"17.0"}' });
+    const desk = await Desk.open({ home: join(tmp, 'home-s3'), secrets: new MemorySecretStore() });
+    try {
+      await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: store } });
+      await desk['odoo:add']({ name: 'prod', url: fake.url, masterPassword: 'master' });
+      const ref = 'nas:shop_2024-05-01_10-00-00.zip';
+      expect((await desk['backups:inspect']({ source: ref })).attachments?.selfContained).toBe(false);
+      const start = async (extra: { attachments?: 'bring-home' | 'keep-remote' | 'skip' }) =>
+        finished(desk, (await desk['restore:start']({ source: ref, db: 'shop', target: { type: 'odoo', instance: 'prod' }, ...extra })).jobId);
+      for (const mode of ['bring-home', 'keep-remote'] as const) {
+        const job = await start({ attachments: mode });
+        expect(job.state).toBe('failed');
+        expect(job.error?.kind).toBe('Unsupported');
+        expect(job.error?.message).toMatch(/^A restore through Odoo's database manager cannot bring attachments home from S3\/Swift nor keep them read-only/);
+      }
+      const unchosen = await start({});
+      expect(unchosen.state).toBe('failed');
+      expect(unchosen.error?.message).toMatch(/^Some attachments of this backup are not in it: they live in S3\/Swift/);
+      expect(fake.uploads).toHaveLength(0);
+      const asIs = await start({ attachments: 'skip' });
+      expect(asIs.state, JSON.stringify(asIs.error)).toBe('succeeded');
+      expect((asIs.result as { warnings: string[] }).warnings.join(' ')).toMatch(/restored as it is: its attachments in S3\/Swift/);
+      expect(fake.uploads).toHaveLength(1);
+    } finally {
+      await desk.close();
+      await fake.close();
+    }
+  });
+});
+
 async function finished(desk: Desk, jobId: string): Promise<JobSnapshotDto> {
   const deadline = Date.now() + 20_000;
   for (;;) {
