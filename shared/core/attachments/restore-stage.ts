@@ -5,7 +5,8 @@
  *   (objects the backup's own filestore brought are used first, after checking their SHA-1), its
  *   SHA-1 verified, `store_fname` rewritten to the filestore form and `ir_attachment.location` set
  *   to `file`: the copy is a plain, self-contained Odoo database. Missing or corrupt objects are
- *   listed, not fatal; their rows keep their remote name.
+ *   listed, not fatal; their rows keep their remote name. Objects no configured storage reaches
+ *   stop the restore (their rows would keep pointing at production's storage, unprotected).
  * - `keep-remote`: names are left as they are (the copy reads production's bucket while its server
  *   has the credentials); for a copy, new attachments are pointed at the local filestore
  *   (`ir_attachment.location` = `file`, the previous value kept in `backup_desk.attachment_location_was`)
@@ -186,11 +187,30 @@ interface ObjectsHome {
 
 async function bringHome(opts: AttachmentsStageOptions, before: AttachmentReport, ctx: JobContext): Promise<AttachmentsStageResult> {
   const r = await bringObjects(opts, before, ctx);
+  refuseUnreachable(r.problems, before);
   const warnings = await homeLocation(opts.client, before);
   if (r.problems.length > 0) {
     warnings.push(`${r.problems.length} of ${before.remote.objects} attachment objects could not be brought home (listed in the result); their attachments read as empty.`);
   }
   return { mode: 'bring-home', before, ...r, warnings };
+}
+
+/**
+ * Objects no configured storage reaches are not "missing": they are still in production's
+ * bucket/container, and their rows would keep pointing there in a copy that is neither neutralized
+ * nor warned as keep-remote is. The restore stops (rolled back) and says what to choose.
+ */
+function refuseUnreachable(problems: readonly ObjectProblem[], before: AttachmentReport): void {
+  const unreachable = problems.filter((p) => p.reason === 'unreachable');
+  if (unreachable.length === 0) return;
+  const why = [...new Set(unreachable.map((p) => p.message))].join(' ');
+  throw new AppError('NotFound', `${unreachable.length} of ${before.remote.objects} attachment objects cannot be brought home: ${why}`, {
+    hint: 'Add a storage that reaches them (its bucket or container, endpoint and region), or choose to keep reading them where they are, or to restore without them.',
+    details: {
+      unreachable: unreachable.length,
+      cliHint: 'Add a storage that reaches them (backup-desk storage add) or name one with --attachments-storage NAME; or choose --attachments keep-remote or --attachments skip.',
+    },
+  });
 }
 
 /** Once attachments are home: new ones go to the filestore too. */

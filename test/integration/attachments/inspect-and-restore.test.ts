@@ -156,6 +156,24 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('attachments in S3, Swift, the database
     }
   });
 
+  it('bring-home without a storage that reaches the Swift container: stops, naming it, and leaves nothing', async () => {
+    const resolver = storageResolver({ storages: w.storages.filter((s) => s.kind === 's3'), open: w.open });
+    try {
+      const err = await restoreBackup(
+        { source: localFileSource(w.zip), db: 'unreached', pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true, attachments: { mode: 'bring-home', resolver, sourceDb: w.db } },
+        silentContext(),
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ kind: 'NotFound', message: `4 of 10 attachment objects cannot be brought home: No configured storage gives access to swift://${ATTACH_CONTAINER}.` });
+      expect((err as { details: { cliHint: string } }).details.cliHint).toMatch(/--attachments-storage NAME.*keep-remote.*skip/);
+      expect(await w.query('postgres', "SELECT datname FROM pg_database WHERE datname LIKE '%unreached%'")).toEqual([]);
+    } finally {
+      await resolver.close();
+    }
+  }, 120_000);
+
   it('through the restore pipeline: unset mode stops and asks (nothing left behind); bring-home brings everything', async () => {
     const err = await restoreBackup({ source: localFileSource(w.zip), db: 'asked', pgUrl: w.cluster.url, dataDir: w.dataDir, mode: 'copy', neutralize: false, replace: false, filestore: true }, silentContext()).then(
       () => undefined,
