@@ -44,8 +44,7 @@ export const listCommand: CommandModule = {
           return;
         }
         if (cat.backups.length === 0 && strays.length === 0) {
-          if (queried === 0) ctx.err('no storages configured: add one with `backup-desk storage add NAME --type local --path DIR`');
-          else ctx.err('no backups found');
+          ctx.err(nothingListed(queried, cat.failures.length));
           return;
         }
         if (cat.backups.length > 0) {
@@ -65,3 +64,11 @@ export const listCommand: CommandModule = {
       });
   },
 };
+
+/** Why the list is empty: no storage, storages that could not be listed (not "no backups"), or none found. */
+function nothingListed(queried: number, failed: number): string {
+  if (queried === 0) return 'no storages configured: add one with `backup-desk storage add NAME --type local --path DIR`';
+  if (failed >= queried) return `no backups listed: ${queried === 1 ? 'the storage could not' : `none of the ${queried} storages could`} be listed (see above)`;
+  if (failed > 0) return `no backups found on the ${queried - failed} of ${queried} storages that could be listed`;
+  return 'no backups found';
+}

@@ -166,6 +166,13 @@ describe('exit statuses and streams', () => {
     expect(r.out).toMatch(/shop/);
     expect(r.err).toMatch(/storage gone could not be listed/);
     expect(r.code).toBe(1);
+    // Nothing to show: not "no backups found", when a storage was never looked into.
+    const only = await cli(['list', '--storage', 'gone'], { home });
+    expect(only.code).toBe(1);
+    expect(only.err).toMatch(/\nno backups listed: the storage could not be listed \(see above\)\n$/);
+    expect(only.err).not.toMatch(/no backups found/);
+    const both = await cli(['list', '--db', 'nothing'], { home });
+    expect(both.err).toMatch(/\nno backups found on the 1 of 2 storages that could be listed\n$/);
   });
 
   it('download to an existing path is refused before any work, in the CLI\'s words (--out)', async () => {
