@@ -229,8 +229,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       await this.retryFollowUpDrill(job, now);
     }
     if (job.enabled) await this.checkOverdue(job, state, now);
-    const next = schedule.next(new Date(Math.max(now, plan.servedUpTo)))?.getTime();
-    const retry = state.retryAt === null ? undefined : Date.parse(state.retryAt);
+    // A job that is off has no next run (nor a wake-up for it).
+    const next = job.enabled ? schedule.next(new Date(Math.max(now, plan.servedUpTo)))?.getTime() : undefined;
+    const retry = !job.enabled || state.retryAt === null ? undefined : Date.parse(state.retryAt);
     const nextAt = [next, retry].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
     if (nextAt !== plan.nextAt) this.emit('next-run', { name: job.name, at: nextAt === undefined ? null : new Date(nextAt).toISOString() });
     plan.nextAt = nextAt;

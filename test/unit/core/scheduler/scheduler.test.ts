@@ -107,6 +107,21 @@ describe('Scheduler', () => {
     expect(t.runner.calls).toHaveLength(2);
   });
 
+  it('a job that is off announces no next run (the daemon logged one at every slot it skipped)', async () => {
+    const t = setup([job('off', '*:0/15', { enabled: false }), job('on', 'hourly')]);
+    await t.save();
+    const nexts: { name: string; at: string | null }[] = [];
+    t.s.on('next-run', (e) => nexts.push(e));
+    await t.s.start();
+    await t.clock.advance(HOUR, t.idle);
+    expect(nexts).toEqual([
+      { name: 'on', at: '2026-06-01T01:00:00.000Z' },
+      { name: 'on', at: '2026-06-01T02:00:00.000Z' },
+    ]);
+    expect(t.runner.calls.map((c) => c.name)).toEqual(['on']);
+    await t.s.stop();
+  });
+
   it('never runs a job twice at once, and queues jobs on the same source', async () => {
     const a = job('a', 'minutely');
     const b = job('b', 'minutely');
