@@ -36,7 +36,7 @@ const NAV: ReadonlyArray<{ id: Screen; label: string; icon: string }> = [
 
 /** Turns a catalog entry into what the restore wizard needs. */
 export function entryToSource(e: BackupEntry): RestoreSource {
-  return { source: e.ref, label: e.key, database: e.database, encrypted: e.encrypted, storage: e.storage, format: e.format, size: e.size, createdAt: e.createdAt, selfContained: e.selfContained, odooVersion: e.odooVersion };
+  return { source: e.ref, label: e.key, database: e.database, encrypted: e.encrypted, storage: e.storage, format: e.format, size: e.size, createdAt: e.createdAt, timeIsLocal: e.timeIsLocal, selfContained: e.selfContained, odooVersion: e.odooVersion };
 }
 
 /** The whole app. */

@@ -24,6 +24,24 @@ export function formatUtcTitle(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 }
 
+/** When a backup was made, as far as the catalog knows: `timeIsLocal` when its name gives the server's own clock. */
+interface BackupTime {
+  readonly createdAt: string;
+  readonly timeIsLocal?: boolean | undefined;
+}
+
+/** A backup's time as `formatLocal` gives it; one its name gives in the server's own zone (OCA, Yenthe auto_backup) as written, never shifted. */
+export function formatBackupTime(b: BackupTime, utc = false): string {
+  const t = formatLocal(b.createdAt, b.timeIsLocal === true || utc);
+  return b.timeIsLocal && t.endsWith(' UTC') ? t.slice(0, -' UTC'.length) : t;
+}
+
+/** A backup's full time: UTC, or as its name gives it in the server's own zone (without a zone). */
+export function backupTimeFull(b: BackupTime): string {
+  const t = formatUtcTitle(b.createdAt);
+  return b.timeIsLocal && t.endsWith(' UTC') ? t.slice(0, -' UTC'.length) : t;
+}
+
 /** Seconds as "1 h 02 min", "3 min 05 s" or "12 s". */
 export function formatDuration(s: number | undefined): string {
   if (s === undefined || !Number.isFinite(s) || s < 0) return '—';

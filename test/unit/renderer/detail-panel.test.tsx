@@ -96,3 +96,27 @@ describe('withInspected', () => {
     expect(withInspected(entry, undefined)).toBe(entry);
   });
 });
+
+describe('a backup whose name gives the server-local time (OCA, Yenthe auto_backup)', () => {
+  const tz = process.env.TZ;
+  afterEach(() => {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  });
+
+  it('shows that time as written, not shifted into the viewer\'s zone, and says nowhere that it is UTC', async () => {
+    process.env.TZ = 'Europe/Berlin';
+    const yenthe: BackupEntry = { ...ENTRY, ref: 'nas:2026_12_06_02_00_00_acme.zip', key: '2026_12_06_02_00_00_acme.zip', convention: 'yenthe-auto-backup', timeIsLocal: true, encrypted: false };
+    const fake = fakeClient({ 'history:list': async () => [], 'targets:detect': async () => [] });
+    render(
+      <ApiProvider client={fake.client}>
+        <DetailPanel entry={yenthe} onClose={() => undefined} onRestore={() => undefined} onDownload={() => undefined} />
+      </ApiProvider>,
+    );
+    const panel = await screen.findByRole('complementary', { name: 'Details of acme backup' });
+    expect(within(panel).getByText('2026-12-06 02:00 · nas')).toBeTruthy();
+    expect(within(panel).getByText('Created')).toBeTruthy();
+    expect(within(panel).queryByText(/UTC/)).toBeNull();
+    expect(within(panel).getByText(/^2026-12-06 02:00:00/).textContent).toBe('2026-12-06 02:00:00 (server-local time; zone unknown)');
+  });
+});

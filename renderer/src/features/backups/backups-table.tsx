@@ -8,7 +8,7 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Badge } from '../../components/ui';
-import { CONVENTION_LABELS, countOf, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
+import { backupTimeFull, CONVENTION_LABELS, countOf, formatBackupTime, formatBytes, formatLocal } from '../../components/format';
 import type { SortKey, TableRow } from './table-model';
 
 /** Height of one row in px (must match `.vt-row` in the CSS). */
@@ -207,8 +207,8 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
                   </span>
                 ) : null}
               </div>
-              <div role="gridcell" className="vt-cell c-date" title={formatUtcTitle(b.createdAt) + (b.timeIsLocal ? ' (server-local time, zone unknown)' : '')}>
-                {formatLocal(b.createdAt, utc)}
+              <div role="gridcell" className="vt-cell c-date" title={backupTimeFull(b) + (b.timeIsLocal ? ' (server-local time, zone unknown)' : '')}>
+                {formatBackupTime(b, utc)}
               </div>
               <div role="gridcell" className="vt-cell c-storage">
                 {b.storage}

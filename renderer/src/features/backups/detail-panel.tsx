@@ -3,7 +3,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { ApiError, ApiResult, AttachmentReport, BackupEntry, InspectResult } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
-import { CONVENTION_LABELS, formatBytes, formatLocal, formatUtcTitle } from '../../components/format';
+import { backupTimeFull, CONVENTION_LABELS, formatBackupTime, formatBytes, formatLocal } from '../../components/format';
 import { Badge, ErrorMessage, RememberPassphrase } from '../../components/ui';
 import { PrivateKeyField, passphraseHelp, passphraseMissing, privateKeyArg, usePassphraseRemembered, type LoadedPrivateKey } from '../../components/passphrase';
 
@@ -142,8 +142,8 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
       <header className="detail-header">
         <div>
           <h2>{entry.database}</h2>
-          <p className="muted" title={formatUtcTitle(entry.createdAt)}>
-            {formatLocal(entry.createdAt)} · {entry.storage}
+          <p className="muted" title={backupTimeFull(entry)}>
+            {formatBackupTime(entry)} · {entry.storage}
           </p>
         </div>
         <button type="button" className="icon-btn" aria-label="Close details" onClick={onClose}>
@@ -174,9 +174,9 @@ export function DetailPanel({ entry, onClose, onRestore, onDownload, onVerify, o
         <dd>{entry.encrypted ? 'Yes' : 'No'}</dd>
         <dt>Layout</dt>
         <dd>{CONVENTION_LABELS[entry.convention] ?? entry.convention}</dd>
-        <dt>Created (UTC)</dt>
+        <dt>{entry.timeIsLocal ? 'Created' : 'Created (UTC)'}</dt>
         <dd>
-          {formatUtcTitle(entry.createdAt)}
+          {backupTimeFull(entry)}
           {entry.timeIsLocal ? <span className="muted"> (server-local time; zone unknown)</span> : null}
         </dd>
         <dt>Restore drill</dt>

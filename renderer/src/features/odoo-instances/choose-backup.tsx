@@ -6,7 +6,7 @@
  */
 import { useId, useMemo, useState } from 'react';
 import type { BackupEntry } from '../../../../shared/contract/api';
-import { formatBytes, formatLocal } from '../../components/format';
+import { formatBackupTime, formatBytes } from '../../components/format';
 import { Modal } from '../../components/ui';
 
 /** How many matching backups the list shows (newest first). */
@@ -82,12 +82,12 @@ function BackupChoices({ backups, serverMajor, onPick }: { backups: ReadonlyArra
           return (
             <tr key={b.ref}>
               <td>{b.database}</td>
-              <td title={b.key}>{formatLocal(b.createdAt)}</td>
+              <td title={b.key}>{formatBackupTime(b)}</td>
               <td>{b.storage}</td>
               <td>{b.odooVersion ?? '—'}{other ? <span className="warn-text block">The server runs Odoo {serverMajor}: Odoo does not migrate</span> : null}</td>
               <td>{formatBytes(b.size)}{b.encrypted ? ' · encrypted' : ''}</td>
               <td>
-                <button type="button" className="btn small" disabled={other} aria-label={`Choose ${b.database} of ${formatLocal(b.createdAt)}`} onClick={() => onPick(b)}>
+                <button type="button" className="btn small" disabled={other} aria-label={`Choose ${b.database} of ${formatBackupTime(b)}`} onClick={() => onPick(b)}>
                   Choose
                 </button>
               </td>

@@ -6,7 +6,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { DBNAME_PATTERN, PG_URL_PREFIX, type ApiError, type ApiResult, type RestoreTargetSpec } from '../../../../shared/contract/api';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
-import { formatBytes, formatDuration, formatLocal } from '../../components/format';
+import { formatBackupTime, formatBytes, formatDuration } from '../../components/format';
 import { ErrorMessage, Field, Modal, ProgressBar, RememberPassphrase, ResultIcon } from '../../components/ui';
 import { PassphraseField, PrivateKeyField, passphraseMissing, privateKeyArg, usePassphraseRemembered, type LoadedPrivateKey } from '../../components/passphrase';
 import { CancelButton } from '../../components/job-panels';
@@ -23,6 +23,8 @@ export interface RestoreSource {
   readonly format?: string | undefined;
   readonly size?: number | undefined;
   readonly createdAt?: string | undefined;
+  /** True when `createdAt` is the server's own clock, as the backup's name gives it (OCA, Yenthe auto_backup). */
+  readonly timeIsLocal?: boolean | undefined;
   /** False when inspect found attachments kept in object storage (S3/Swift) that the backup does not hold. */
   readonly selfContained?: boolean | undefined;
   /** The backup's Odoo version when the catalog (or an inspect) knows it. */
@@ -573,7 +575,7 @@ function SourceSummary({ s, compact = false }: { s: RestoreSource; compact?: boo
     <div className={`source-card ${compact ? 'compact' : ''}`}>
       <strong>{s.label}</strong>
       <span className="muted">
-        {[s.database, s.format, s.size !== undefined ? formatBytes(s.size) : undefined, s.createdAt ? formatLocal(s.createdAt) : undefined, s.encrypted ? 'encrypted' : undefined]
+        {[s.database, s.format, s.size !== undefined ? formatBytes(s.size) : undefined, s.createdAt ? formatBackupTime({ createdAt: s.createdAt, timeIsLocal: s.timeIsLocal }) : undefined, s.encrypted ? 'encrypted' : undefined]
           .filter(Boolean)
           .join(' · ')}
       </span>
