@@ -96,6 +96,30 @@ describe('Back up now', { timeout: 30_000 }, () => {
     expect(await screen.findByTestId('bk-rotation')).toHaveTextContent('nas: kept 1, deleted 2 older backups (4.0 MB)');
   });
 
+  it('can include the attachments kept in S3/Swift (a zip with its filestore only), and says how many it took', async () => {
+    const fake = setup();
+    await userEvent.type(screen.getByLabelText('Database'), 'acme');
+    await userEvent.click(screen.getByLabelText('nas'));
+    const include = screen.getByLabelText(/Include the attachments kept in S3\/Swift/);
+    expect(include).not.toBeChecked();
+    // Not offered for a pg_dump file, which holds no filestore to put them in.
+    await userEvent.selectOptions(screen.getByLabelText('Format'), 'dump');
+    expect(screen.queryByLabelText(/Include the attachments kept in S3\/Swift/)).toBeNull();
+    await userEvent.selectOptions(screen.getByLabelText('Format'), 'zip');
+    await userEvent.click(screen.getByLabelText(/Include the attachments kept in S3\/Swift/));
+    await userEvent.click(screen.getByRole('button', { name: 'Back up now' }));
+    expect(fake.calls.find(([m]) => m === 'backup:start')![1]).toMatchObject({ format: 'zip', attachments: 'include' });
+    const result = {
+      db: 'acme', format: 'zip', layout: 'odoo-backup-sh', encrypted: false, createdAt: '2024-01-01T00:00:00.000Z', size: 9_000_000, sha256: 'ab'.repeat(32), durationMs: 1000,
+      destinations: [{ storage: 'nas', ok: true, ref: 'nas:acme.2024-01-01_00-00-00.zip', key: 'acme.2024-01-01_00-00-00.zip' }],
+      verification: { status: 'missing-files', referenced: 67, archived: 133, missingCount: 1, missing: ['s3://b/x'], message: '1 of the 67 files…' },
+      warnings: [],
+      attachments: { total: 20, included: 19, bytes: 391_743, problems: [{ storeFname: 's3://b/x', reason: 'missing', message: 's3://b/x does not exist.' }] },
+    };
+    act(() => fake.emit('job:done', snap('bk-1', { state: 'succeeded', result })));
+    expect(await screen.findByTestId('bk-attachments')).toHaveTextContent('19 of 20 objects included (392 kB); 1 object could not be included (s3://b/x does not exist.)');
+  });
+
   it('through a running Odoo: the instance field points at the Odoo instances screen, not at a CLI command', async () => {
     const user = userEvent.setup();
     setup();

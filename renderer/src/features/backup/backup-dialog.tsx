@@ -33,7 +33,12 @@ interface Form {
   passphrase: string;
   /** The passphrase typed again: a typo would make the backup unreadable. */
   passphraseAgain: string;
+  /** Also copy the attachments kept in S3/Swift into the backup (a zip of a PostgreSQL database with its filestore). */
+  attachments: boolean;
 }
+
+/** Whether the form's backup can hold the attachments kept in S3/Swift: a zip, with its filestore, from PostgreSQL. */
+const canIncludeObjects = (f: Form): boolean => f.sourceType === 'postgres' && f.format === 'zip' && f.filestore;
 
 /** The request the form describes. */
 export function requestOf(f: Form): BackupRequest {
@@ -49,6 +54,7 @@ export function requestOf(f: Form): BackupRequest {
     layout: f.format === 'dump' && f.layout === 'odoo-backup-sh' ? 'odoo-manager' : f.layout,
     rotate: f.rotate,
     ...(f.encrypt ? { encrypt: { passphrase: f.passphrase } } : {}),
+    ...(f.attachments && canIncludeObjects(f) ? { attachments: 'include' as const } : {}),
   };
 }
 
@@ -56,7 +62,7 @@ export function requestOf(f: Form): BackupRequest {
 export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   const api = useApi();
   const id = { db: useId(), url: useId(), dir: useId(), inst: useId(), fmt: useId(), layout: useId() };
-  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.length === 1 ? [...storages] : [], format: 'zip', layout: 'odoo-backup-sh', encrypt: false, rotate: false, passphrase: '', passphraseAgain: '' });
+  const [f, setF] = useState<Form>({ db: from?.db ?? '', sourceType: from ? 'odoo' : 'postgres', url: '', dataDir: '', filestore: true, instance: from?.instance ?? '', to: storages.length === 1 ? [...storages] : [], format: 'zip', layout: 'odoo-backup-sh', encrypt: false, rotate: false, passphrase: '', passphraseAgain: '', attachments: false });
   const [jobId, setJobId] = useState<string | undefined>(undefined);
   const [startErr, setStartErr] = useState<ApiError | undefined>(undefined);
   const { job, rate } = useJob(jobId);
@@ -108,6 +114,12 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
                 <input type="checkbox" checked={f.filestore && f.format === 'zip'} disabled={f.format === 'dump'} onChange={(e) => set({ filestore: e.target.checked })} />
                 <span>{f.format === 'dump' ? 'Include the filestore (a pg_dump file holds the database only)' : 'Include the filestore'}</span>
               </label>
+              {canIncludeObjects(f) ? (
+                <label className="choice">
+                  <input type="checkbox" checked={f.attachments} onChange={(e) => set({ attachments: e.target.checked })} />
+                  <span>Include the attachments kept in S3/Swift (each object copied into the backup, SHA-1 checked, so it restores without the bucket; read with the storage whose bucket or container matches)</span>
+                </label>
+              ) : null}
             </>
           ) : (
             <Field label="Odoo instance" htmlFor={id.inst} help="An Odoo server added under Odoo instances.">
@@ -193,6 +205,12 @@ function rotationLine(r: NonNullable<BackupResultDto['rotation']>[number]): stri
   return `${r.storage}: kept ${r.kept}, deleted ${countOf(r.deleted.length, 'older backup')} (${formatBytes(r.bytes)})${failed}`;
 }
 
+/** What including the attachments kept in S3/Swift did, in a line. */
+function objectsLine(a: NonNullable<BackupResultDto['attachments']>): string {
+  const missed = a.problems.length ? `; ${countOf(a.problems.length, 'object')} could not be included (${a.problems[0]!.message})` : '';
+  return `${a.included} of ${countOf(a.total, 'object')} included (${formatBytes(a.bytes)})${missed}`;
+}
+
 /** How many of its storages a backup did not reach. */
 const missed = (r: BackupResultDto): number => r.destinations.filter((d) => !d.ok).length;
 
@@ -221,6 +239,12 @@ function BackupOutcome({ state, result, error, onClose, onBack }: { state: strin
             <dd className="mono wrap">{result.sha256}</dd>
             <dt>Verification</dt>
             <dd data-testid="bk-verification">{result.verification.message}</dd>
+            {result.attachments ? (
+              <>
+                <dt>Attachments in S3/Swift</dt>
+                <dd data-testid="bk-attachments">{objectsLine(result.attachments)}</dd>
+              </>
+            ) : null}
             {result.rotation ? (
               <>
                 <dt>Rotation</dt>
