@@ -110,6 +110,22 @@ describe('Backups table', { timeout: 30_000 }, () => {
     expect(dataRows()[0]).toHaveAttribute('aria-expanded', 'false');
   });
 
+  it("a group's latest time of a backup named in the server's own clock (Yenthe) is shown as written, like its row", async () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'Europe/Berlin';
+    try {
+      const user = userEvent.setup();
+      const yenthe: BackupEntry = { ref: 'nas:2026_12_06_02_00_00_shop.zip', storage: 'nas', key: '2026_12_06_02_00_00_shop.zip', database: 'shop', createdAt: '2026-12-06T02:00:00.000Z', timeIsLocal: true, format: 'zip', encrypted: false, size: 1000, convention: 'yenthe-auto-backup' };
+      renderView({ backups: [yenthe], strays: [], failures: [] });
+      expect(dataRows()[0]).toHaveTextContent('2026-12-06 02:00');
+      await user.click(screen.getByLabelText('Group by database'));
+      expect(dataRows()[0]).toHaveTextContent('latest 2026-12-06 02:00');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('moves through rows with the keyboard and opens the detail panel with Enter', async () => {
     const user = userEvent.setup();
     const { client } = fakeClient({

@@ -8,7 +8,7 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Badge } from '../../components/ui';
-import { backupTimeFull, CONVENTION_LABELS, countOf, formatBackupTime, formatBytes, formatLocal } from '../../components/format';
+import { backupTimeFull, CONVENTION_LABELS, countOf, formatBackupTime, formatBytes } from '../../components/format';
 import type { SortKey, TableRow } from './table-model';
 
 /** Height of one row in px (must match `.vt-row` in the CSS). */
@@ -190,7 +190,7 @@ export function BackupsTable({ rows, sort, onSort, selectedId, onSelect, onActiv
                   </span>
                   <strong>{row.database}</strong>
                   <span className="muted">
-                    {countOf(row.count, 'backup')} · latest {formatLocal(row.latest, utc)} · {formatBytes(row.size)}
+                    {countOf(row.count, 'backup')} · latest {formatBackupTime(row.latest, utc)} · {formatBytes(row.size)}
                   </span>
                 </div>
               </div>

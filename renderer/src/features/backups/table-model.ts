@@ -28,9 +28,12 @@ export const DEFAULT_QUERY: TableQuery = {
   collapsed: new Set(),
 };
 
+/** When a group's newest backup was made, and whether its name gives the server's own clock (shown as written). */
+export type GroupLatest = Pick<BackupEntry, 'createdAt' | 'timeIsLocal'>;
+
 /** A display row: a database group header or one backup. */
 export type TableRow =
-  | { readonly type: 'group'; readonly id: string; readonly database: string; readonly count: number; readonly latest: string; readonly size: number; readonly collapsed: boolean }
+  | { readonly type: 'group'; readonly id: string; readonly database: string; readonly count: number; readonly latest: GroupLatest; readonly size: number; readonly collapsed: boolean }
   | { readonly type: 'backup'; readonly id: string; readonly entry: BackupEntry };
 
 function matches(b: BackupEntry, q: TableQuery, terms: string[]): boolean {
@@ -76,7 +79,8 @@ export function buildRows(backups: readonly BackupEntry[], q: TableQuery): Table
   for (const name of names) {
     const items = groups.get(name)!;
     const collapsed = q.collapsed.has(name);
-    const latest = items.reduce((m, b) => (b.createdAt > m ? b.createdAt : m), '');
+    const newest = items.reduce((m, b) => (b.createdAt > m.createdAt ? b : m));
+    const latest: GroupLatest = { createdAt: newest.createdAt, ...(newest.timeIsLocal ? { timeIsLocal: true } : {}) };
     rows.push({ type: 'group', id: `group:${name}`, database: name, count: items.length, latest, size: items.reduce((s, b) => s + b.size, 0), collapsed });
     if (!collapsed) for (const entry of items) rows.push({ type: 'backup', id: entry.ref, entry });
   }
