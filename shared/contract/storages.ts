@@ -16,7 +16,24 @@ export const settingFieldSchema = z.object({
   multiline: z.boolean().optional(),
   /** A setting that goes with the secrets (an access key ID): changed with them (`storages:set-secrets`). */
   credential: z.boolean().optional(),
+  /** Used only when another setting has one of these values (SFTP's password: when "Log in with" is password). */
+  when: z.object({ field: z.string(), is: z.array(z.string()) }).optional(),
 });
+
+/** A setting field as `fieldApplies` reads it (the contract's, or a provider's own). */
+interface ConditionalField {
+  readonly name: string;
+  readonly default?: string | number | boolean | undefined;
+  readonly when?: { readonly field: string; readonly is: readonly string[] } | undefined;
+}
+
+/** True when `field` applies to these settings (SFTP's password only when it logs in with one); `fields` are all of the type's, for defaults. */
+export function fieldApplies(field: ConditionalField, settings: Readonly<Record<string, unknown>>, fields: readonly ConditionalField[]): boolean {
+  const when = field.when;
+  if (!when) return true;
+  const value = settings[when.field] ?? fields.find((f) => f.name === when.field)?.default;
+  return when.is.includes(String(value));
+}
 
 /** A storage type and its settings. */
 export const storageKindSchema = z.object({

@@ -1,6 +1,6 @@
 /** `storage add|list|remove|forget-passphrase|test`: configure storages. Flags of `add` come from each factory's `fields`. */
 import { Option, type Command } from 'commander';
-import { STORAGE_NAME } from '../../contract/storages';
+import { fieldApplies, STORAGE_NAME } from '../../contract/storages';
 import { isAppError } from '../../core/errors';
 import { settingFlag, type SettingField } from '../../core/storage/provider';
 import { listFactories } from '../../core/storage/registry';
@@ -70,12 +70,6 @@ function stdinSecrets(text: string, missing: readonly SettingField[], names: rea
   return out;
 }
 
-/** True when `field` applies to these settings (SFTP's password only when it logs in with one); `fields` are all of the type's. */
-function applies(field: SettingField, settings: Record<string, unknown>, fields: readonly SettingField[]): boolean {
-  if (!field.when) return true;
-  const value = settings[field.when.field] ?? fields.find((f) => f.name === field.when!.field)?.default;
-  return field.when.is.includes(String(value));
-}
 
 /** The storage's settings and fields, and whether its optional secrets are asked for at a prompt (default yes). */
 interface SecretsContext {
@@ -112,11 +106,11 @@ async function readSecrets(ctx: CliContext, kind: string, fields: readonly Setti
     }
   }
   if (opts.secretStdin) {
-    const missing = fields.filter((f) => out[f.name] === undefined && applies(f, config.settings, config.fields));
+    const missing = fields.filter((f) => out[f.name] === undefined && fieldApplies(f, config.settings, config.fields));
     Object.assign(out, stdinSecrets((await readStdin(ctx.io)).replace(/\r?\n$/, ''), missing, names));
   }
   const askOptional = config.promptOptional !== false && !opts.secretStdin && !opts.secretEnv?.length;
-  const wanted = fields.filter((f) => out[f.name] === undefined && applies(f, config.settings, config.fields) && (f.required || askOptional));
+  const wanted = fields.filter((f) => out[f.name] === undefined && fieldApplies(f, config.settings, config.fields) && (f.required || askOptional));
   for (const f of wanted) {
     if (!ctx.io.stdin.isTTY) {
       if (!f.required) continue;

@@ -322,7 +322,7 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
       kind: f.kind,
       label: f.label,
       oauth: f.oauth === true,
-      fields: f.fields.map(({ options, ...rest }) => ({ ...rest, ...(options ? { options: [...options] } : {}) })),
+      fields: f.fields.map(({ options, when, ...rest }) => ({ ...rest, ...(options ? { options: [...options] } : {}), ...(when ? { when: { field: when.field, is: [...when.is] } } : {}) })),
     }));
   }
 

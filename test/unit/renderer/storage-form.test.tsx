@@ -5,6 +5,8 @@ import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { collectValues, StorageForm, type StorageKind } from '../../../renderer/src/features/storages/storage-form';
 import { StoragesView } from '../../../renderer/src/features/storages/storages-view';
 import { fakeClient } from './fake-client';
+import { storageKindSchema } from '../../../shared/contract/storages';
+import { sftpFields } from '../../../shared/core/storage/sftp/config';
 
 const KINDS: StorageKind[] = [
   { kind: 'local', label: 'Local folder', oauth: false, fields: [{ name: 'path', label: 'Folder', type: 'path', required: true, secret: false, help: 'The folder holding the backups.' }] },
@@ -219,5 +221,59 @@ describe('a multi-line secret (an SFTP private key)', () => {
     await user.click(screen.getByRole('button', { name: 'Add storage' }));
     await waitFor(() => expect(fake.calls.some(([m]) => m === 'storages:add')).toBe(true));
     expect(fake.calls.find(([m]) => m === 'storages:add')![1]).toMatchObject({ name: 'box', kind: 'sftp', secrets: { privateKey: 'line 1\nline 2' } });
+  });
+});
+
+describe("SFTP's fields follow its way of logging in (the real field list, through the contract)", () => {
+  afterEach(cleanup);
+  const SFTP = storageKindSchema.parse({ kind: 'sftp', label: 'SFTP', oauth: false, fields: sftpFields });
+
+  it('Change secret of a key-file storage asks for the key passphrase only; of a password storage, for the password only', async () => {
+    const user = userEvent.setup();
+    const fake = fakeClient({ 'storages:kinds': async () => [SFTP], 'rotation:get-policy': async () => null });
+    render(
+      <ApiProvider client={fake.client}>
+        <StoragesView
+          storages={[
+            { name: 'keyed', kind: 'sftp', description: 'sftp://a', settings: { host: 'a', username: 'u', auth: 'key-file', privateKeyPath: '/k' } },
+            { name: 'typed', kind: 'sftp', description: 'sftp://b', settings: { host: 'b', username: 'u', auth: 'password' } },
+          ]}
+          onChanged={() => undefined}
+        />
+      </ApiProvider>,
+    );
+    const [keyed, typed] = await screen.findAllByRole('button', { name: 'Change secret' });
+    await user.click(keyed!);
+    expect(screen.getByLabelText('Key passphrase')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Password')).toBeNull();
+    expect(screen.queryByLabelText('Private key (content)')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    await user.click(typed!);
+    expect(screen.getByLabelText('Password')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Key passphrase')).toBeNull();
+  });
+
+  it('the add form shows the password box only for "password" and the key box only for "key", and sends only those', async () => {
+    const user = userEvent.setup();
+    const fake = fakeClient({ 'storages:add': async (a) => ({ name: a.name, kind: a.kind, description: 'x', settings: a.settings }) });
+    render(
+      <ApiProvider client={fake.client}>
+        <StorageForm kinds={[SFTP]} existingNames={[]} onAdded={() => undefined} onCancel={() => undefined} />
+      </ApiProvider>,
+    );
+    expect(screen.queryByLabelText('Password (optional)')).toBeNull();
+    expect(screen.getByLabelText('Key passphrase (optional)')).toBeInTheDocument();
+    await user.selectOptions(screen.getByLabelText('Log in with'), 'password');
+    await user.type(screen.getByLabelText('Password (optional)'), 'hunter2');
+    await user.selectOptions(screen.getByLabelText('Log in with'), 'key');
+    expect(screen.queryByLabelText('Password (optional)')).toBeNull();
+    expect(screen.getByLabelText('Private key (content) (optional)')).toBeInTheDocument();
+    await user.selectOptions(screen.getByLabelText('Log in with'), 'password');
+    await user.type(screen.getByLabelText('Name'), 'box');
+    await user.type(screen.getByLabelText('Host'), 'nas.local');
+    await user.type(screen.getByLabelText('User'), 'odoo');
+    await user.click(screen.getByRole('button', { name: 'Add storage' }));
+    await waitFor(() => expect(fake.calls.some(([m]) => m === 'storages:add')).toBe(true));
+    expect(fake.calls.find(([m]) => m === 'storages:add')![1]).toMatchObject({ name: 'box', kind: 'sftp', settings: { host: 'nas.local', username: 'odoo', auth: 'password' }, secrets: { password: 'hunter2' } });
   });
 });

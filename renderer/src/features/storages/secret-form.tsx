@@ -1,6 +1,7 @@
 /** "Change secret": replaces a storage's secrets (a rotated key, a mistyped password); its settings stay. */
 import { useId, useState } from 'react';
 import type { ApiError } from '../../../../shared/contract/api';
+import { fieldApplies } from '../../../../shared/contract/storages';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { ErrorMessage, Field } from '../../components/ui';
@@ -11,7 +12,8 @@ import { SecretInput } from './secret-input';
 export function SecretForm({ name, kind, settings, onCancel, onSaved }: { name: string; kind: StorageKind; settings: Record<string, unknown>; onCancel: () => void; onSaved: () => void }) {
   const api = useApi();
   const id = useId();
-  const fields = kind.fields.filter((f) => f.secret);
+  // Only the secrets its way of logging in uses (a key-file SFTP storage: the key's passphrase, no password).
+  const fields = kind.fields.filter((f) => f.secret && fieldApplies(f, settings, kind.fields));
   // The settings that go with the secrets (an access key ID), shown as they are and changeable.
   const credentialFields = kind.fields.filter((f) => f.credential);
   const current = Object.fromEntries(credentialFields.map((f) => [f.name, typeof settings[f.name] === 'string' ? (settings[f.name] as string) : '']));

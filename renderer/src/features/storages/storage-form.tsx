@@ -2,6 +2,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { z } from 'zod';
 import { API_METHOD_NAMES, type ApiError, type storageKindSchema } from '../../../../shared/contract/api';
+import { fieldApplies } from '../../../../shared/contract/storages';
 import { toApiError } from '../../api';
 import { useApi } from '../../app/api-context';
 import { ErrorMessage, Field } from '../../components/ui';
@@ -47,6 +48,11 @@ export function collectValues(
   return { settings, secrets, errors };
 }
 
+/** The fields of `kind` that apply to these values (SFTP's password only when it logs in with one). */
+function applicable(kind: StorageKind, values: Record<string, string | boolean>): readonly FieldDef[] {
+  return kind.fields.filter((f) => fieldApplies(f, values, kind.fields));
+}
+
 /** Props of the form. */
 export interface StorageFormProps {
   readonly kinds: readonly StorageKind[];
@@ -82,7 +88,7 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
 
   const submit = (then?: 'connect'): void => {
     if (!def) return;
-    const c = collectValues(def.fields, values);
+    const c = collectValues(applicable(def, values), values);
     const errs = { ...c.errors };
     if (!name) errs.__name = 'Give the storage a name.';
     setErrors(errs);
@@ -159,7 +165,7 @@ export function StorageForm({ kinds, existingNames, onAdded, onCancel }: Storage
           )}
         </div>
       ) : null}
-      {def?.fields.map((f) => {
+      {(def ? applicable(def, values) : []).map((f) => {
         const id = `${base}-f-${f.name}`;
         const v = values[f.name];
         return f.type === 'boolean' ? (
