@@ -11,7 +11,7 @@ export const swiftFactory: ProviderFactory<SwiftConfig> = {
   fields: swiftFields,
   configSchema: swiftConfigSchema,
   async create(config, secretScope, deps) {
-    const storageName = secretScope.replace(/^storage:/, '');
+    const storageName = deps.storageName ?? secretScope.replace(/^storage:/, '');
     const log = deps.log.child({ provider: 'swift' });
     const client = new SwiftClient({
       config,

@@ -52,6 +52,17 @@ describe('Swift provider', () => {
     }
   });
 
+  it('names the storage by its configured name, not its secret scope id, in a rejected login and its hint', async () => {
+    await secrets.set('storage:0b1c-uuid', 'password', 'wrong');
+    const config = swiftFactory.configSchema.parse({ authUrl: `${server.url}/v3`, username: SWIFT_TEST_USER.username, projectName: SWIFT_TEST_USER.projectName, region: 'RegionOne', container: 'backups' });
+    const p = await swiftFactory.create(config, 'storage:0b1c-uuid', { secrets, log: nullLogger, fetch: server.fetch, storageName: 'offsite' });
+    const err = await caught((async () => {
+      for await (const o of p.list('')) void o;
+    })());
+    expect(`${err.message} ${err.hint ?? ''}`).toMatch(/storage "offsite"/);
+    expect(`${err.message} ${err.hint ?? ''}`).not.toContain('0b1c-uuid');
+  });
+
   it('lists 8 objects with limit 3 by marker, each exactly once, and below a prefix folder', async () => {
     const p = await open({ prefix: 'prod' });
     const keys = Array.from({ length: 8 }, (_, i) => `db${i}.2024-01-0${i + 1}_00-00-00.zip`);
