@@ -253,7 +253,7 @@ describe("SFTP's fields follow its way of logging in (the real field list, throu
     expect(screen.queryByLabelText('Key passphrase')).toBeNull();
   });
 
-  it('the add form shows the password box only for "password" and the key box only for "key", and sends only those', async () => {
+  it('the add form shows the password box only for "password", the key box only for "key", the key file only for "key-file", and sends only those', async () => {
     const user = userEvent.setup();
     const fake = fakeClient({ 'storages:add': async (a) => ({ name: a.name, kind: a.kind, description: 'x', settings: a.settings }) });
     render(
@@ -263,7 +263,9 @@ describe("SFTP's fields follow its way of logging in (the real field list, throu
     );
     expect(screen.queryByLabelText('Password (optional)')).toBeNull();
     expect(screen.getByLabelText('Key passphrase (optional)')).toBeInTheDocument();
+    expect(screen.getByLabelText('Private key file (optional)')).toBeInTheDocument();
     await user.selectOptions(screen.getByLabelText('Log in with'), 'password');
+    expect(screen.queryByLabelText('Private key file (optional)')).toBeNull();
     await user.type(screen.getByLabelText('Password (optional)'), 'hunter2');
     await user.selectOptions(screen.getByLabelText('Log in with'), 'key');
     expect(screen.queryByLabelText('Password (optional)')).toBeNull();

@@ -42,7 +42,7 @@ export const sftpFields: readonly SettingField[] = [
   { name: 'username', label: 'User', type: 'string', required: true, secret: false, credential: true },
   { name: 'path', label: 'Folder', type: 'string', required: false, secret: false, default: '', help: 'Absolute, or relative to the login folder.' },
   { name: 'auth', label: 'Log in with', type: 'select', required: true, secret: false, options: SFTP_AUTH_METHODS, default: 'key-file' },
-  { name: 'privateKeyPath', label: 'Private key file', type: 'path', required: false, secret: false, help: 'For "key-file", e.g. ~/.ssh/id_ed25519' },
+  { name: 'privateKeyPath', label: 'Private key file', type: 'path', required: false, secret: false, help: 'For "key-file", e.g. ~/.ssh/id_ed25519', when: { field: 'auth', is: ['key-file'] } },
   { name: 'password', label: 'Password', type: 'string', required: false, secret: true, help: 'For "password".', when: { field: 'auth', is: ['password'] } },
   { name: 'privateKey', label: 'Private key (content)', type: 'string', required: false, secret: true, multiline: true, help: 'For "key": paste the whole key, BEGIN and END lines included; it is kept with the app\'s secrets (keychain or vault).', when: { field: 'auth', is: ['key'] } },
   { name: 'passphrase', label: 'Key passphrase', type: 'string', required: false, secret: true, help: 'When the private key is encrypted.', when: { field: 'auth', is: ['key-file', 'key'] } },
