@@ -19,6 +19,7 @@ export const gdriveFactory: ProviderFactory<GdriveConfig> & { readonly oauth: tr
       baseId: config.folderId ?? config.driveId ?? 'root',
       folderPath: config.folderPath,
       ...(config.driveId ? { driveId: config.driveId } : {}),
+      checkBase: config.folderId !== undefined,
       rootUrl: config.rootUrl,
       tokens: await gdriveTokenSource(config, secretScope, storageName, deps),
       fetch: deps.fetch ?? fetch,

@@ -39,6 +39,8 @@ export interface GdriveProviderOptions {
   readonly folderPath: string;
   /** Shared drive id, when the storage is on one. */
   readonly driveId?: string;
+  /** True when `baseId` is a configured folder id, checked once to exist (a wrong id would list as an empty folder). */
+  readonly checkBase?: boolean;
   readonly rootUrl: string;
   readonly tokens: TokenSource;
   readonly fetch: typeof fetch;
@@ -65,6 +67,8 @@ export class GdriveProvider implements StorageProvider {
   private readonly drive: drive_v3.Drive;
   /** Folder ids by path relative to the root (`""` is the root). */
   private readonly folders = new Map<string, string>();
+  /** Set once the configured folder id was found to be a live folder. */
+  private baseChecked = false;
 
   constructor(private readonly o: GdriveProviderOptions) {
     // retry: false — retries are wrappers (storage/wrappers), never inside a provider.
@@ -146,10 +150,30 @@ export class GdriveProvider implements StorageProvider {
     return best;
   }
 
+  /** Throws NotFound unless the configured folder id names a folder, not trashed, that this account sees (checked once). */
+  private async checkBase(signal?: AbortSignal): Promise<void> {
+    if (!this.o.checkBase || this.baseChecked) return;
+    const id = this.o.baseId;
+    const gone = (why: string): AppError =>
+      new AppError('NotFound', `The Google Drive folder id "${id}" of storage "${this.o.storageName}" ${why}.`, {
+        hint: "Fix the folder id in the storage settings (the last part of the folder's URL), or share the folder with this account.",
+      });
+    let f: DriveFile;
+    try {
+      f = (await this.call(id, signal, (o) => this.drive.files.get({ fileId: id, supportsAllDrives: true, fields: 'id,mimeType,trashed' }, o))).data;
+    } catch (e) {
+      throw e instanceof AppError && e.kind === 'NotFound' ? gone('does not exist or is not shared with this account') : e;
+    }
+    if (f.mimeType !== FOLDER_MIME) throw gone('is a file, not a folder');
+    if (f.trashed) throw gone('is in the trash');
+    this.baseChecked = true;
+  }
+
   /** The id of the folder at `dir` (relative to the root, `""` = root); created when `create`, else undefined when missing. */
   private async folder(dir: string, create: boolean, signal?: AbortSignal): Promise<string | undefined> {
     const cached = this.folders.get(dir);
     if (cached) return cached;
+    await this.checkBase(signal);
     let id = this.o.baseId;
     let path = '';
     const rootParts = this.o.folderPath === '' ? [] : this.o.folderPath.split('/');

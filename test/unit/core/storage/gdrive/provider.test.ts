@@ -55,6 +55,21 @@ describe('Google Drive provider', () => {
     expect((await caught(p.stat('old.zip'))).kind).toBe('NotFound');
   });
 
+  it('says a wrong, trashed or file folder id does not name a folder, on list and write, instead of listing nothing', async () => {
+    const trashed = server.put(MY_DRIVE_ROOT, 'Old', undefined, { trashed: true });
+    const file = server.put(folderId, 'a.zip', Buffer.from('x'));
+    for (const [id, why] of [['1FnoSuchFolder', /does not exist or is not shared/], [trashed, /is in the trash/], [file, /is a file, not a folder/]] as const) {
+      const p = await open({ folderId: id });
+      const listed = await caught(keysOf(p));
+      expect(listed.kind).toBe('NotFound');
+      expect(listed.message).toMatch(why);
+      expect(listed.message).toContain(`folder id "${id}"`);
+      const written = await caught(p.write!('b.zip', Readable.from([Buffer.from('y')]), { size: 1 }));
+      expect(written.message).toMatch(why);
+    }
+    expect(await keysOf(await open())).toEqual(['a.zip']);
+  });
+
   it('the server rejects an unknown pageToken and a page size over 1000, as Drive does', async () => {
     const token = server.issueToken();
     const drive = new drive_v3.Drive({ rootUrl: server.url, fetchImplementation: server.fetch, retry: false });
