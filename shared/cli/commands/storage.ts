@@ -12,17 +12,29 @@ import { commandGroup, type CommandModule } from './index';
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** Every non-secret setting of every storage type, by field name (a name shared by types appears once). */
-function settingOptions(): Map<string, { field: SettingField; kinds: string[] }> {
-  const byName = new Map<string, { field: SettingField; kinds: string[] }>();
+function settingOptions(): Map<string, { field: SettingField; kinds: string[]; fields: SettingField[] }> {
+  const byName = new Map<string, { field: SettingField; kinds: string[]; fields: SettingField[] }>();
   for (const f of listFactories()) {
     for (const field of f.fields) {
       if (field.secret) continue;
       const e = byName.get(field.name);
-      if (e) e.kinds.push(f.kind);
-      else byName.set(field.name, { field, kinds: [f.kind] });
+      if (e) {
+        e.kinds.push(f.kind);
+        e.fields.push(field);
+      } else byName.set(field.name, { field, kinds: [f.kind], fields: [field] });
     }
   }
   return byName;
+}
+
+/** A setting flag's help: each storage type's own label and help, grouped where types share them ("[swift]; … [dropbox, gdrive]"). */
+export function settingFlagDescription(kinds: readonly string[], fields: readonly SettingField[]): string {
+  const groups = new Map<string, string[]>();
+  fields.forEach((field, i) => {
+    const text = `${field.label}${field.help ? ` — ${field.help}` : ''}`;
+    groups.set(text, [...(groups.get(text) ?? []), kinds[i]!]);
+  });
+  return [...groups].map(([text, ks]) => `${text} [${ks.join(', ')}]`).join('; ');
 }
 
 /** How a storage type reads in a sentence: "an S3 storage", "a local storage". */
@@ -137,9 +149,9 @@ export const storageCommand: CommandModule = {
       .addOption(new Option('--type <type>', 'storage type').choices(factories.map((f) => f.kind)).makeOptionMandatory())
       .option('--secret-stdin', 'read the secret from stdin: all of it is the one this storage uses (SFTP: the password or the private key, per --auth), or one FIELD=VALUE line each')
       .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
-    for (const [name, { field, kinds }] of options) {
+    for (const [name, { field, kinds, fields }] of options) {
       const flag = settingFlag(name);
-      const desc = `${field.label}${field.help ? ` — ${field.help}` : ''} [${kinds.join(', ')}]`;
+      const desc = settingFlagDescription(kinds, fields);
       add.addOption(field.type === 'boolean' ? new Option(flag, desc) : new Option(`${flag} <value>`, desc));
     }
     add.action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
