@@ -14,9 +14,13 @@ import { ByteReader } from '../../archive/byte-reader';
 import type { Logger } from '../../util/logger';
 import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
-import { guardReadStream } from '../wrappers/streams';
+import { backoffDelay } from '../wrappers/backoff';
+import { guardReadStream, sleep } from '../wrappers/streams';
 import { classifyDropboxError, errorSummary, isUnauthorized } from './errors';
 import { onAbort } from '../../util/abort';
+
+/** A 429's Retry-After above this fails the chunk (a later retry of the whole write may wait longer). */
+const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Where the SDK sends content requests (the test fetch rewrites this host). */
 const CONTENT_URL = 'https://content.dropboxapi.com/2/';
@@ -246,9 +250,11 @@ export class DropboxProvider implements StorageProvider {
           const info = await this.stat(key, { signal }).catch(() => undefined);
           if (info?.size === end) return { '.tag': 'file', name: '', id: '', client_modified: '', server_modified: info.modified.toISOString(), rev: info.etag ?? '', size: info.size, path_display: commitPath, ...(info.checksum ? { content_hash: info.checksum.value } : {}) } as files.FileMetadata;
         }
-        if (err.kind === 'Transient' && attempt < 3 && !signal?.aborted) {
-          // Re-send at the same offset: the server answers incorrect_offset if part of it arrived.
+        if (err.kind === 'Transient' && attempt < 3 && !signal?.aborted && (err.retryAfterMs ?? 0) <= MAX_RETRY_AFTER_MS) {
+          // Re-send at the same offset (the server answers incorrect_offset if part of it arrived),
+          // after a pause, or as long as a 429's Retry-After asks: at once, it was refused again.
           this.o.log.info('Dropbox upload chunk lost; re-sending', { offset: at, attempt: attempt + 1 });
+          await sleep(backoffDelay(attempt, { baseDelayMs: 250, maxDelayMs: 4_000 }, err.retryAfterMs), signal);
           continue;
         }
         throw err;

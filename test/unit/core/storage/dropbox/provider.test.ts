@@ -141,6 +141,17 @@ describe('Dropbox provider', () => {
     expect(server.state.sessions.size).toBe(0);
   });
 
+  it("re-sends a session chunk refused with 429 only once its Retry-After has passed", async () => {
+    const p = make(staticTokenSource(server.issueToken()), 64 * 1024);
+    const data = bytes(64 * 1024 * 3, 7);
+    server.failNext({ route: 'files/upload_session/append_v2', status: 429, retryAfterSec: 1 });
+    const started = Date.now();
+    await p.write('slow.zip', Readable.from([data]));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(server.state.requests.filter((r) => r.route === 'files/upload_session/append_v2').map((r) => r.status)).toEqual([429, 200]);
+    expect((await drain(await p.read('slow.zip'))).equals(data)).toBe(true);
+  });
+
   it('re-sends a session chunk whose request was cut half way', async () => {
     const p = make(staticTokenSource(server.issueToken()), 64 * 1024);
     const data = bytes(64 * 1024 * 4, 5);
