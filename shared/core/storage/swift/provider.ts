@@ -12,6 +12,7 @@ import { ByteReader } from '../../archive/byte-reader';
 import type { Logger } from '../../util/logger';
 import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, StorageProvider, StorageRoot, StorageTemporaries, WriteOptions } from '../provider';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
+import { retrying } from '../wrappers/retry';
 import { guardReadStream } from '../wrappers/streams';
 import type { SwiftClient } from './client';
 import { classifySwiftError } from './errors';
@@ -29,9 +30,11 @@ export interface SwiftProviderOptions {
   readonly segmentSizeBytes: number;
   readonly log: Logger;
   readonly storageName: string;
+  /** First pause before a request whose body is in memory is sent again after a transient failure (default 500 ms, doubled each time, 4 times). */
+  readonly retryDelayMs?: number;
 }
 
-/** Unknown-size uploads up to this many bytes are buffered and sent as one plain object. */
+/** Uploads up to this many bytes (of known or unknown size) are buffered and sent as one plain object. */
 const PROBE_BYTES = 8 * 1024 * 1024;
 
 /** One entry of a JSON container listing. */
@@ -239,7 +242,13 @@ export class SwiftProvider implements StorageProvider {
         options.onProgress?.(sent);
       };
       let info: ObjectInfo;
-      if (options.size !== undefined && options.size <= this.o.segmentThresholdBytes) {
+      if (options.size !== undefined && options.size <= Math.min(PROBE_BYTES, this.o.segmentThresholdBytes)) {
+        // Small enough to hold: sent as a buffer, which a transient failure can send again.
+        const all = await reader.readUpTo(options.size + 1);
+        if (all.length !== options.size) throw new AppError('InvalidInput', `"${key}" was announced as ${options.size} bytes but the data had ${all.length > options.size ? 'more' : all.length}.`, { hint: 'The source changed while it was uploaded; try again.' });
+        info = await this.putPlain(key, name, all, options);
+        progress(all.length);
+      } else if (options.size !== undefined && options.size <= this.o.segmentThresholdBytes) {
         info = await this.putPlain(key, name, this.stream(reader, Infinity, progress), options);
       } else if (options.size === undefined) {
         const head = await reader.readUpTo(Math.min(PROBE_BYTES, this.o.segmentThresholdBytes) + 1);
@@ -317,9 +326,12 @@ export class SwiftProvider implements StorageProvider {
     }
     const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
     if (Buffer.isBuffer(body)) headers.etag = hash.copy().digest('hex');
-    const res = await this.o.client.request('PUT', objectPath(this.o.container, name), key, { headers, body: payload, ...(signal ? { signal } : {}) }).catch((e: unknown) => {
-      throw refused ? refused.error : e;
-    });
+    const put = { headers, body: payload, ...(signal ? { signal } : {}) };
+    const res = Buffer.isBuffer(payload)
+      ? await this.requestOk('PUT', objectPath(this.o.container, name), key, put)
+      : await this.o.client.request('PUT', objectPath(this.o.container, name), key, put).catch((e: unknown) => {
+          throw refused ? refused.error : e;
+        });
     if (!res.ok) await this.o.client.fail(res, key, signal);
     await res.body?.cancel();
     const md5 = hash.digest('hex');
@@ -333,12 +345,25 @@ export class SwiftProvider implements StorageProvider {
     return { key, size, modified: new Date(res.headers.get('last-modified') ?? Date.now()), etag: md5, checksum: { algorithm: 'md5', value: md5 } };
   }
 
+  /**
+   * A request whose body is in memory (none, text, a buffer), sent again after a transient
+   * failure (a dropped connection, 503, 429 within its Retry-After), so that one hiccup does not
+   * fail a write whose streamed parts went through; its answer when ok, else the classified error.
+   */
+  private requestOk(method: string, path: string, what: string, r: Parameters<SwiftClient['request']>[3] = {}): Promise<Response> {
+    const once = async (): Promise<Response> => {
+      const res = await this.o.client.request(method, path, what, r);
+      if (!res.ok) await this.o.client.fail(res, what, r.signal);
+      return res;
+    };
+    return retrying(`${method} ${what}`, once, { retries: 4, baseDelayMs: this.o.retryDelayMs ?? 500, ...(r.signal ? { signal: r.signal } : {}), log: this.o.log });
+  }
+
   /** A Static Large Object: streamed segments, then the manifest. Segments are removed if anything fails. */
   private async putLarge(key: string, name: string, reader: ByteReader, progress: (n: number) => void, options: WriteOptions): Promise<ObjectInfo> {
     const { signal } = options;
     const segCont = this.o.segmentContainer;
-    const created = await this.o.client.request('PUT', `/${encodeURIComponent(segCont)}`, segCont, signal ? { signal } : {});
-    if (!created.ok) await this.o.client.fail(created, `container ${segCont}`, signal);
+    const created = await this.requestOk('PUT', `/${encodeURIComponent(segCont)}`, `container ${segCont}`, signal ? { signal } : {});
     await created.body?.cancel();
     const base = `${name}/slo/${(Date.now() / 1000).toFixed(6)}/${this.o.segmentSizeBytes}`;
     const segments: Array<{ path: string; etag: string; size_bytes: number }> = [];
@@ -369,13 +394,12 @@ export class SwiftProvider implements StorageProvider {
         throw new AppError('InvalidInput', `"${key}" was announced as ${options.size} bytes but the data had ${size}.`, { hint: 'The source changed while it was uploaded; try again.' });
       }
       await options.beforeCommit?.();
-      const res = await this.o.client.request('PUT', objectPath(this.o.container, name), key, {
+      const res = await this.requestOk('PUT', objectPath(this.o.container, name), key, {
         query: { 'multipart-manifest': 'put' },
         headers: { 'content-type': options.contentType ?? 'application/octet-stream' },
         body: JSON.stringify(segments),
         ...(signal ? { signal } : {}),
       });
-      if (!res.ok) await this.o.client.fail(res, key, signal);
       await res.body?.cancel();
       const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
       this.o.log.debug('Swift SLO written', { segments: segments.length, size });
