@@ -170,6 +170,14 @@ describe('Restore wizard', { timeout: 30_000 }, () => {
     expect(screen.getByLabelText('Database name')).not.toHaveAttribute('aria-invalid', 'true');
   });
 
+  it('keyboard: once the targets are found, the focus is on the chosen target, not on the unchecked "Another PostgreSQL server"', async () => {
+    setup();
+    await screen.findByText('PostgreSQL 15 on 127.0.0.1:5432');
+    const chosen = screen.getByRole('radio', { name: /PostgreSQL 15 on 127.0.0.1:5432/ });
+    expect(chosen).toBeChecked();
+    expect(chosen).toHaveFocus();
+  });
+
   it('validates the name live and flags an existing database', async () => {
     const user = userEvent.setup();
     setup();

@@ -220,6 +220,14 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
     body.current?.querySelector<HTMLElement>('.wizard-step h3')?.focus();
   }, [step, job?.state]);
 
+  // The dialog focuses its first input before the targets are found: the "Another PostgreSQL
+  // server" radio, unchecked. Once they are, the focus moves to the target that is chosen.
+  useEffect(() => {
+    const focused = document.activeElement;
+    if (!(focused instanceof HTMLInputElement) || focused.name !== 'target' || focused.checked) return;
+    body.current?.querySelector<HTMLInputElement>('input[name="target"]:checked')?.focus();
+  }, [targets, targetId]);
+
   const stepIndex = STEPS.findIndex((s) => s.id === step);
   const running = step === 'progress' && (!job || job.state === 'running');
 
