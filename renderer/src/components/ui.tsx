@@ -35,12 +35,12 @@ export function ProgressBar({ value, max, label }: { value: number | undefined; 
   );
 }
 
-/** A modal dialog: labelled, traps Tab, closes on Escape, restores focus on close. */
-export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+/** A modal dialog: labelled, traps Tab, closes on Escape, restores focus on close; `locked` (a job running) offers no way to close. */
+export function Modal({ title, onClose, children, wide, locked }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean; locked?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const closeRef = useRef(onClose);
-  closeRef.current = onClose;
+  closeRef.current = locked ? () => undefined : onClose;
   useEffect(() => {
     const prev = document.activeElement as HTMLElement | null;
     const first = ref.current?.querySelector<HTMLElement>('input, select, textarea, button:not(.modal-close)');
@@ -75,13 +75,15 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
     }
   };
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && closeRef.current()}>
       <div className={`modal ${wide ? 'wide' : ''}`} role="dialog" aria-modal="true" aria-labelledby={titleId} ref={ref} tabIndex={-1} onKeyDown={onKeyDown}>
         <header className="modal-header">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" className="icon-btn modal-close" aria-label="Close" onClick={onClose}>
-            ×
-          </button>
+          {locked ? null : (
+            <button type="button" className="icon-btn modal-close" aria-label="Close" onClick={onClose}>
+              ×
+            </button>
+          )}
         </header>
         <div className="modal-body">{children}</div>
       </div>

@@ -5,7 +5,7 @@ import { ApiProvider } from '../../../renderer/src/app/api-context';
 import { BackupDialog } from '../../../renderer/src/features/backup/backup-dialog';
 import { fakeClient, snap } from './fake-client';
 
-function setup() {
+function setup(onClose: () => void = () => undefined) {
   const fake = fakeClient({
     'backup:start': async () => ({ jobId: 'bk-1' }),
     'jobs:get': async () => snap('bk-1', { kind: 'backup' }),
@@ -13,7 +13,7 @@ function setup() {
   });
   render(
     <ApiProvider client={fake.client}>
-      <BackupDialog storages={['nas', 's3']} onClose={() => undefined} />
+      <BackupDialog storages={['nas', 's3']} onClose={onClose} />
     </ApiProvider>,
   );
   return fake;
@@ -143,6 +143,24 @@ describe('Back up now', { timeout: 30_000 }, () => {
     await user.click(screen.getByLabelText(/Then apply each storage's rotation policy/));
     await user.click(screen.getByRole('button', { name: 'Back up now' }));
     expect(fake.calls.find(([m]) => m === 'backup:start')![1]).toMatchObject({ format: 'dump', layout: 'odoo-manager', rotate: true, source: { type: 'postgres', filestore: false } });
+  });
+
+  it('offers no × while the backup runs (it did nothing then; Escape neither closes it), and offers it again once it has ended', async () => {
+    const user = userEvent.setup();
+    let closed = 0;
+    const fake = setup(() => closed++);
+    await user.type(screen.getByLabelText('Database'), 'acme');
+    await user.click(screen.getByLabelText('nas'));
+    await user.click(screen.getByRole('button', { name: 'Back up now' }));
+    act(() => fake.emit('job:update', snap('bk-1', { progress: { phase: 'backup', done: 1, unit: 'bytes' } })));
+    await screen.findByRole('button', { name: 'Cancel backup' });
+    expect(screen.queryByRole('button', { name: 'Close' })).toBeNull();
+    await user.keyboard('{Escape}');
+    expect(closed).toBe(0);
+    act(() => fake.emit('job:done', snap('bk-1', { state: 'cancelled', error: { kind: 'Cancelled', message: 'The backup was cancelled.' } })));
+    await screen.findByText('Backup cancelled');
+    await user.click(screen.getAllByRole('button', { name: 'Close' })[0]!);
+    expect(closed).toBe(1);
   });
 
   it('cancels a running backup', async () => {

@@ -80,7 +80,7 @@ export function BackupDialog({ storages, from, onClose }: BackupDialogProps) {
   const running = job?.state === 'running' || (jobId !== undefined && !job);
   const done = job && job.state !== 'running' ? job : undefined;
   return (
-    <Modal title="Back up now" onClose={running ? () => undefined : onClose} wide>
+    <Modal title="Back up now" onClose={onClose} locked={running} wide>
       {!jobId ? (
         <form
           onSubmit={(e) => {

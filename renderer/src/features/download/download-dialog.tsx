@@ -83,7 +83,7 @@ export function DownloadDialog({ entry, home, onClose }: DownloadDialogProps) {
   const checks = [...(decrypt && done?.state === 'succeeded' ? [result.decrypted === false ? 'not-encrypted' : 'decrypted'] : []), ...(Array.isArray(result.verified) ? result.verified : [])];
 
   return (
-    <Modal title={decrypt ? 'Download & decrypt' : 'Download'} onClose={running ? () => undefined : onClose}>
+    <Modal title={decrypt ? 'Download & decrypt' : 'Download'} onClose={onClose} locked={running}>
       <BackupCard entry={entry} />
       {!jobId ? (
         <form

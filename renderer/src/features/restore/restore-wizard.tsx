@@ -232,7 +232,7 @@ export function RestoreWizard({ initial, preset, onClose, onRestored }: RestoreW
   const running = step === 'progress' && (!job || job.state === 'running');
 
   return (
-    <Modal title={`Restore ${initial.database ?? initial.label}`} onClose={running ? () => undefined : onClose} wide>
+    <Modal title={`Restore ${initial.database ?? initial.label}`} onClose={onClose} locked={running} wide>
       <ol className="stepper" aria-label="Steps">
         {STEPS.map((s, i) => (
           <li key={s.id} className={i === stepIndex ? 'current' : i < stepIndex ? 'done' : ''} aria-current={i === stepIndex ? 'step' : undefined}>

@@ -38,7 +38,7 @@ export function VerifyDialog({ entry, onClose }: VerifyDialogProps) {
   const running = job?.state === 'running' || (jobId !== undefined && !job);
   const done = job && job.state !== 'running' ? job : undefined;
   return (
-    <Modal title="Verify backup" onClose={running ? () => undefined : onClose}>
+    <Modal title="Verify backup" onClose={onClose} locked={running}>
       <BackupCard entry={entry} />
       {!jobId ? (
         <form
