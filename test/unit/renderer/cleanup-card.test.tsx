@@ -47,11 +47,26 @@ function setup(running?: JobSnapshotDto['progress']) {
 describe('Clean up after interrupted runs', () => {
   afterEach(cleanup);
 
+  it('searches a server given by URL, as the restore wizard can restore into one (it offered only the detected targets)', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.selectOptions(await screen.findByLabelText('PostgreSQL target'), 'Another PostgreSQL server (by URL)');
+    const look = screen.getByRole('button', { name: 'Look for leftovers' });
+    expect(look).toBeDisabled();
+    await user.type(screen.getByLabelText('Server URL'), 'mysql://db');
+    expect(look).toBeDisabled();
+    await user.clear(screen.getByLabelText('Server URL'));
+    await user.type(screen.getByLabelText('Server URL'), 'postgres://odoo@db:5432/postgres');
+    await user.click(look);
+    expect(await screen.findByText('bd_tmp_deadbeef_shop')).toBeInTheDocument();
+    expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres', url: 'postgres://odoo@db:5432/postgres' }, minAgeMinutes: 10 });
+  });
+
   it('offers the PostgreSQL targets only, and lists what a search found with ages, sizes and what could not be searched', async () => {
     const user = userEvent.setup();
     const fake = setup();
     const select = await screen.findByLabelText('PostgreSQL target');
-    await waitFor(() => expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual(['PostgreSQL (libpq environment)', 'Private PostgreSQL (embedded) (not available)']));
+    await waitFor(() => expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual(['PostgreSQL (libpq environment)', 'Private PostgreSQL (embedded) (not available)', 'Another PostgreSQL server (by URL)']));
     await user.click(screen.getByRole('button', { name: 'Look for leftovers' }));
     expect(await screen.findByText('bd_tmp_deadbeef_shop')).toBeInTheDocument();
     expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres' }, minAgeMinutes: 10 });

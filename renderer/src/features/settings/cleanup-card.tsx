@@ -1,6 +1,6 @@
 /** Settings → Clean up: what interrupted restores and backups left behind, found and removed (as `backup-desk cleanup` does). */
 import { useEffect, useId, useState } from 'react';
-import type { ApiError, ApiResult, JobSnapshotDto } from '../../../../shared/contract/api';
+import { PG_URL_PREFIX, type ApiError, type ApiResult, type JobSnapshotDto, type RestoreTargetSpec } from '../../../../shared/contract/api';
 import type { CleanupFound, CleanupRemoved } from '../../../../shared/contract/cleanup';
 import { toApiError } from '../../api';
 import { useApi, useJob } from '../../app/api-context';
@@ -8,6 +8,15 @@ import { countOf, formatBytes } from '../../components/format';
 import { ErrorMessage, ProgressBar } from '../../components/ui';
 
 type Target = ApiResult<'targets:detect'>[number];
+
+/** The option for a server given by URL, as the restore wizard's "Another PostgreSQL server". */
+const CUSTOM = 'custom';
+
+/** The target to search: a detected one, or the server at `url` (a postgres:// URL) for CUSTOM. */
+function chosenTarget(targets: Target[] | undefined, targetId: string, url: string): RestoreTargetSpec | undefined {
+  if (targetId !== CUSTOM) return targets?.find((t) => t.id === targetId)?.target;
+  return PG_URL_PREFIX.test(url.trim()) ? { type: 'postgres', url: url.trim() } : undefined;
+}
 
 /** " (42 min old)", " (3 h old)", " (5 days old)"; nothing when the age is unknown. */
 function age(ms: number | undefined): string {
@@ -35,6 +44,7 @@ export function CleanupCard() {
   // Younger than this, a leftover may belong to a run still going; the removal uses the age its search used.
   const [minutes, setMinutes] = useState('10');
   const [dataDir, setDataDir] = useState('');
+  const [url, setUrl] = useState('');
   const [searchedAge, setSearchedAge] = useState(10);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const { job: finding } = useJob(findId);
@@ -51,7 +61,7 @@ export function CleanupCard() {
     );
   }, [api]);
 
-  const chosen = targets?.find((t) => t.id === targetId)?.target;
+  const chosen = chosenTarget(targets, targetId, url);
   // A restore into a data folder of its own leaves its filestore folders there: look in it too.
   const target = chosen && chosen.type !== 'odoo' && dataDir.trim() ? { ...chosen, dataDir: dataDir.trim() } : chosen;
   const ageValid = minutes.trim() !== '' && Number.isFinite(Number(minutes)) && Number(minutes) >= 0;
@@ -89,15 +99,22 @@ export function CleanupCard() {
       </p>
       <div className="row">
         <label htmlFor={`${id}-t`}>PostgreSQL target</label>
-        <select id={`${id}-t`} value={targetId} disabled={!targets?.length || busyId !== undefined} onChange={(e) => (setTargetId(e.target.value), setFindId(undefined), setRemoveId(undefined))}>
+        <select id={`${id}-t`} value={targetId} disabled={!targets || busyId !== undefined} onChange={(e) => (setTargetId(e.target.value), setFindId(undefined), setRemoveId(undefined))}>
           {(targets ?? []).map((t) => (
             <option key={t.id} value={t.id}>
               {t.label}
               {t.available ? '' : ' (not available)'}
             </option>
           ))}
+          <option value={CUSTOM}>Another PostgreSQL server (by URL)</option>
         </select>
       </div>
+      {targetId === CUSTOM ? (
+        <div className="row">
+          <label htmlFor={`${id}-url`}>Server URL</label>
+          <input id={`${id}-url`} type="text" value={url} disabled={busyId !== undefined} placeholder="postgres://user@host:5432/postgres" aria-invalid={url.trim() !== '' && !chosen} onChange={(e) => (setUrl(e.target.value), setFindId(undefined), setRemoveId(undefined))} />
+        </div>
+      ) : null}
       <div className="row">
         <label htmlFor={`${id}-dir`}>Odoo data folder (optional)</label>
         <input id={`${id}-dir`} type="text" value={dataDir} disabled={busyId !== undefined} placeholder="the target's own, else ~/.local/share/Odoo" onChange={(e) => (setDataDir(e.target.value), setFindId(undefined), setRemoveId(undefined))} />
