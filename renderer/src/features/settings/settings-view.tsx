@@ -31,6 +31,10 @@ export function savePrefs(p: UiPrefs): void {
   }
 }
 
+/** What "unavailable" means and how to get a place for secrets. */
+export const NO_SECRETS =
+  'No OS keychain and no vault: cloud storages cannot keep their keys and no backup passphrase can be remembered. Start a Secret Service (gnome-keyring, KeePassXC), or create an encrypted vault with `backup-desk secrets vault init`.';
+
 /** Settings. */
 export function SettingsView({ prefs, onPrefs }: { prefs: UiPrefs; onPrefs: (p: UiPrefs) => void }) {
   const api = useApi();
@@ -78,7 +82,10 @@ export function SettingsView({ prefs, onPrefs }: { prefs: UiPrefs; onPrefs: (p: 
             <dt>Data folder</dt>
             <dd className="mono wrap">{info.home}</dd>
             <dt>Secrets kept in</dt>
-            <dd>{info.secretsBackend}</dd>
+            <dd>
+              {info.secretsBackend}
+              {info.secretsBackend === 'unavailable' ? <p className="field-help">{NO_SECRETS}</p> : null}
+            </dd>
             <dt>Platform</dt>
             <dd>{info.platform}</dd>
             <dt>Running as</dt>
