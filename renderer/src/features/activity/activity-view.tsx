@@ -2,11 +2,22 @@
 import { useState } from 'react';
 import type { JobSnapshotDto } from '../../../../shared/contract/api';
 import { useApi } from '../../app/api-context';
-import { formatBytes, formatDuration, formatLocal } from '../../components/format';
+import { formatBytes, formatDuration, formatLocal, formatRate } from '../../components/format';
 import { Badge, ErrorMessage, ProgressBar } from '../../components/ui';
 
 const STATE_TONE = { running: 'info', succeeded: 'good', failed: 'bad', cancelled: 'neutral' } as const;
 const STATE_LABEL = { running: 'Running', succeeded: 'Done', failed: 'Failed', cancelled: 'Cancelled' } as const;
+
+/**
+ * How far a running job is, after its step: "120 MB of 300 MB, 40 MB/s" in bytes (the bytes so
+ * far and the average speed alone when no total is known: a dump's size is not), "3 of 10" in items.
+ */
+export function progressText(p: NonNullable<JobSnapshotDto['progress']>, secs: number): string {
+  if (p.done === undefined) return '';
+  if (p.unit !== 'bytes') return p.total ? ` — ${p.done} of ${p.total}` : '';
+  const speed = secs >= 1 && p.done > 0 ? `, ${formatRate(p.done / secs)}` : '';
+  return ` — ${p.total ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${formatBytes(p.done)} so far`}${speed}`;
+}
 
 /** All jobs, newest first. */
 export function ActivityView({ jobs }: { jobs: readonly JobSnapshotDto[] }) {
@@ -31,7 +42,7 @@ export function ActivityView({ jobs }: { jobs: readonly JobSnapshotDto[] }) {
               <ProgressBar value={p?.done} max={p?.total} label={`${j.title} progress`} />
               <p className="muted small">
                 {p?.label ?? p?.phase ?? 'Starting…'}
-                {p?.done !== undefined && p.total ? ` — ${p.unit === 'bytes' ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${p.done} of ${p.total}`}` : ''}
+                {p ? progressText(p, secs) : ''}
                 {p?.message ? ` — ${p.message}` : ''}
               </p>
             </>
