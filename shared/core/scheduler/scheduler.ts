@@ -99,7 +99,7 @@ const sourceKeyOf = (job: ScheduledJob): string =>
 /** Runs scheduled jobs; see the module comment for the rules. */
 export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** The drill each backup job queued after its last run, while it runs (`runNow` waits for it). */
-  private readonly followUps = new Map<string, Promise<unknown>>();
+  private readonly followUps = new Map<string, Promise<RunEndEvent>>();
   readonly store: JobStore;
   private readonly locks: HomeLocks;
   private readonly clock: Clock;
@@ -181,7 +181,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const end = await queued;
     // A drill due after this backup ends before the caller hears of it: `schedule run` must not
     // exit under it (which cancelled it and lost its turn), and it says how the drill went.
-    const drill = (await this.followUps.get(name)?.catch(() => undefined)) as RunEndEvent | undefined;
+    const drill = await this.followUps.get(name)?.catch(() => undefined);
     return drill ? { ...end, drill } : end;
   }
 
@@ -221,7 +221,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     plan.servedUpTo = Math.max(plan.servedUpTo, Date.parse(state.lastSlotAt ?? job.createdAt));
     this.plans.set(job.name, plan);
     // A run in another process (the app, another daemon) records its slot when it ends.
-    if (job.enabled && this.started && !this.active.has(job.name) && !(await this.locks.holder(`job-${job.name}`))) {
+    if (job.enabled && this.started && !(await this.jobRunning(job.name))) {
       const trigger = dueRun(schedule, plan.servedUpTo, now, Math.max(2 * this.pollMs, 60_000));
       const retryDue = state.retryAt !== null && Date.parse(state.retryAt) <= now;
       if (trigger !== undefined) plan.servedUpTo = now;
@@ -411,7 +411,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const st = await this.store.state(job.name);
     const served = Math.max(now, Date.parse(st.lastSlotAt ?? job.createdAt), this.plans.get(job.name)?.servedUpTo ?? 0);
     const next = job.enabled ? schedule.next(new Date(served)) : undefined;
-    const running = this.active.has(job.name) || (await this.locks.holder(`job-${job.name}`)) !== undefined;
+    const running = await this.jobRunning(job.name);
     return {
       ...job,
       description: schedule.describe(),
@@ -428,13 +428,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     };
   }
 
+  /** True when job `name` runs in this process or another one holds its lock (the app, a daemon, `schedule run`). */
+  private async jobRunning(name: string): Promise<boolean> {
+    return this.active.has(name) || (await this.locks.holder(`job-${name}`)) !== undefined;
+  }
+
   /** A backup job with automatic drills: how its latest drill went, from the state that drill's runs keep. */
   private async lastDrillOf(job: ScheduledJob): Promise<{ lastDrill?: FollowUpDrill }> {
     if (job.work.kind !== 'backup' || job.work.drillEvery === undefined) return {};
     const name = followUpDrillName(job.name);
     const st = await this.store.state(name);
     if (st.lastRunAt === null || st.lastOutcome === null) return {};
-    const running = this.active.has(name) || (await this.locks.holder(`job-${name}`)) !== undefined;
+    const running = await this.jobRunning(name);
     return { lastDrill: { at: st.lastRunAt, outcome: st.lastOutcome, error: st.lastError, retryAt: st.retryAt, running } };
   }
 }
