@@ -73,7 +73,7 @@ export function missedStorages(r: Pick<BackupResult, 'destinations'>): AppError 
   });
 }
 
-/** The wording `backup` and `schedule add` share for a cold backup through a running Odoo. */
+/** The wording the backups service and `schedule add` (the app's schedule editor too) share for a cold backup through a running Odoo; the CLI's `backup` names its --cold flag instead. */
 export const COLD_THROUGH_ODOO = 'A cold backup stops Odoo, and a backup through a running Odoo needs it running: its database manager makes the backup.';
 
 /** Refuses `cold` with an `odoo:INSTANCE` source before anything runs: the stop command would take the source down. */
