@@ -7,6 +7,6 @@ export { scanBackupAttachments, shaOfMember, type BackupScanOptions } from './ba
 export { scanDatabaseAttachments, readStorageParams, remoteNames, hasAttachmentTable, serialQuery, type Query, type RemoteName } from './db-scan';
 export { storageResolver, storeLabel, type ObjectHandle, type ObjectResolver, type ResolverDeps } from './resolver';
 export { fetchObjectTo, openObject, sha1Meter, type FetchOutcome } from './fetch-object';
-export { runAttachmentsStage, attachmentsStage, setParam, type AttachmentsStageOptions, type AttachmentsStageResult, type ObjectProblem, type RestoreAttachmentsOptions, type RestoreAttachmentsSummary } from './restore-stage';
+export { runAttachmentsStage, attachmentsStage, notSelfContainedError, setParam, type AttachmentsStageOptions, type AttachmentsStageResult, type ObjectProblem, type RestoreAttachmentsOptions, type RestoreAttachmentsSummary } from './restore-stage';
 export { runPool } from './pool';
 export { objectStorageEntries, openPgSourceWithObjects, type ObjectEntriesOptions, type ObjectEntriesReport, type IncludeObjects, type SourceWithObjects } from './backup-entries';

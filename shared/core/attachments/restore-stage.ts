@@ -118,9 +118,14 @@ async function fromBackupOrElse(opts: AttachmentsStageOptions, before: Attachmen
   const r = await bringObjects({ ...opts, resolver: BACKUP_ONLY }, before, ctx);
   if (r.problems.length === 0) return { mode: 'bring-home', before, ...r, warnings: await homeLocation(opts.client, before) };
   if (opts.otherwise) return restAs(opts, opts.otherwise, before, r, ctx);
-  throw new AppError('InvalidInput', `This backup is not self-contained: ${r.problems.length} of ${before.remote.objects} attachment objects are only in ${storesOf(before)}.`, {
+  throw notSelfContainedError(`${r.problems.length} of ${before.remote.objects} attachment objects are only in ${storesOf(before)}.`, { remoteObjects: before.remote.objects, notInBackup: r.problems.length, stores: storesOf(before) });
+}
+
+/** The restore of a backup that is not self-contained, with no attachments mode chosen: the person chooses. */
+export function notSelfContainedError(which: string, details: Record<string, unknown> = {}): AppError {
+  return new AppError('InvalidInput', `This backup is not self-contained: ${which}`, {
     hint: 'Choose what the restore does with them: bring them home into the filestore (--attachments bring-home, with a storage that reaches them), keep reading them there read-only (--attachments keep-remote), or restore without them (--attachments skip: they read as empty).',
-    details: { remoteObjects: before.remote.objects, notInBackup: r.problems.length, stores: storesOf(before) },
+    details,
   });
 }
 

@@ -9,7 +9,7 @@ import { EmbeddedPg } from '../pg/embedded';
 import { targetLabel as pgTargetLabel } from '../pg/connection';
 import { checkDatabaseNameSyntax, defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, removeLeftovers, type Leftover, type RemoveLeftoversResult, type StagedRestore } from '../restore';
 import { toAppError } from '../errors';
-import { storageResolver, type ObjectResolver } from '../attachments';
+import { notSelfContainedError, storageResolver, type ObjectResolver } from '../attachments';
 import { openStorage } from '../storage/registry';
 import type { BackupLocator } from './backup-locator';
 import type { CatalogService } from './catalog';
@@ -76,6 +76,7 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
 
   /** The restore job's work once the backup and the target are known. */
   private async restoreInto(req: ApiArgsParsed<'restore:start'>, r: ResolvedBackup, target: ResolvedTarget, ctx: JobContext) {
+    await this.askAttachmentsFirst(req, r);
     if (req.owner && !target.embedded) await checkOwnerRole(target.pgUrl, req.owner);
     if (target.embedded) ctx.log('info', `Restoring into the private PostgreSQL ${target.embedded.version} (socket ${target.embedded.socketDir}).`);
     let notRemembered: string | undefined;
@@ -117,6 +118,17 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
     await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
     if (target.embedded || !ready) return withTargetInfo(result, target);
     return { ...result, warnings: [...result.warnings, ...ready.warnings], owner: ready.owner, psql: ready.psql, ...(ready.ownerFallback ? { ownerFallback: true } : {}), ...(ready.filestoreOwner ? { filestoreOwner: ready.filestoreOwner } : {}), ...(ready.odooUrl ? { odooUrl: ready.odooUrl } : {}) };
+  }
+
+  /**
+   * A backup already known not to hold all its attachments (the listing, an earlier inspect,
+   * verify or restore) with no attachments mode chosen is refused before anything is loaded; an
+   * unknown one is found out after the load, by the attachments stage, which then asks the same.
+   */
+  private async askAttachmentsFirst(req: ApiArgsParsed<'restore:start'>, r: ResolvedBackup): Promise<void> {
+    if (req.attachments) return;
+    const selfContained = r.entry?.selfContained ?? (await this.catalog.knownFacts(r))?.selfContained;
+    if (selfContained === false) throw notSelfContainedError('some of its attachment objects are only in S3/Swift (as an earlier look at it found); nothing was restored.');
   }
 
   /** Providers for attachment buckets/containers over the configured storages (`named`: `--attachments-storage`). */

@@ -128,4 +128,25 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('complete backups of a database with at
     const left = await w.query<{ n: string }>('fromcli', "SELECT count(*) AS n FROM ir_attachment WHERE store_fname LIKE '%://%'");
     expect(Number(left[0]!.n)).toBe(0);
   }, 300_000);
+
+  it('the built CLI: a backup inspect found not self-contained is refused by restore without --attachments before anything is loaded', async () => {
+    await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
+    const home = join(w.work, 'cli-partial-home');
+    const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'backup-desk.js'), '--home', home, ...args], { cwd: ROOT });
+    const out = await mkdtemp(join(w.work, 'cli-partial-'));
+    await cli('storage', 'add', 'out', '--type', 'local', '--path', out);
+    const r = JSON.parse((await cli('backup', '--db', w.db, '--source', w.cluster.url, '--data-dir', w.dataDir, '--to', 'out', '--layout', 'odoo-manager', '--json')).stdout) as { destinations: Array<{ ref: string }> };
+    const ref = r.destinations[0]!.ref;
+    const inspected = JSON.parse((await cli('inspect', ref, '--json')).stdout) as { attachments: { selfContained: boolean } };
+    expect(inspected.attachments.selfContained).toBe(false);
+    const err = await cli('restore', ref, '--db', 'partialcli', '--target', w.cluster.url, '--data-dir', w.dataDir).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; stderr: string },
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/not self-contained: some of its attachment objects are only in S3\/Swift \(as an earlier look at it found\); nothing was restored/);
+    expect(err?.stderr).toMatch(/--attachments bring-home.*--attachments keep-remote.*--attachments skip/s);
+    const dbs = await w.query<{ d: string }>('postgres', "SELECT datname AS d FROM pg_database WHERE datname LIKE '%partialcli%'");
+    expect(dbs).toEqual([]);
+  }, 300_000);
 });
