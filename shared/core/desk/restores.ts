@@ -113,7 +113,13 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
         ctx,
       ),
       (res) => res.encrypted,
-    ).finally(() => resolver?.close());
+    )
+      .catch(async (err: unknown) => {
+        // Found out after the load: the next restore of it asks before loading.
+        if (toAppError(err).details?.notInBackup) await this.catalog.rememberFacts(r, { selfContained: false });
+        throw err;
+      })
+      .finally(() => resolver?.close());
     if (notRemembered) result.warnings.push(notRemembered); // shown with the result, where "remember" was ticked
     await this.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
     if (target.embedded || !ready) return withTargetInfo(result, target);
@@ -121,8 +127,8 @@ export class RestoreService implements AreaApi<typeof restoreMethods> {
   }
 
   /**
-   * A backup already known not to hold all its attachments (the listing, an earlier inspect,
-   * verify or restore) with no attachments mode chosen is refused before anything is loaded; an
+   * A backup already known not to hold all its attachments (an earlier inspect, or a restore
+   * that found out after its load) with no attachments mode chosen is refused before anything is loaded; an
    * unknown one is found out after the load, by the attachments stage, which then asks the same.
    */
   private async askAttachmentsFirst(req: ApiArgsParsed<'restore:start'>, r: ResolvedBackup): Promise<void> {

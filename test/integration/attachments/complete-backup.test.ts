@@ -129,24 +129,33 @@ describe.skipIf(!OBJECT_STORAGE_FIXTURE)('complete backups of a database with at
     expect(Number(left[0]!.n)).toBe(0);
   }, 300_000);
 
-  it('the built CLI: a backup inspect found not self-contained is refused by restore without --attachments before anything is loaded', async () => {
+  it('the built CLI: a backup known not to be self-contained (inspected, or found so by a restore) is refused by restore without --attachments before anything is loaded', async () => {
     await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--if-stale'], { cwd: ROOT });
-    const home = join(w.work, 'cli-partial-home');
-    const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'backup-desk.js'), '--home', home, ...args], { cwd: ROOT });
     const out = await mkdtemp(join(w.work, 'cli-partial-'));
-    await cli('storage', 'add', 'out', '--type', 'local', '--path', out);
-    const r = JSON.parse((await cli('backup', '--db', w.db, '--source', w.cluster.url, '--data-dir', w.dataDir, '--to', 'out', '--layout', 'odoo-manager', '--json')).stdout) as { destinations: Array<{ ref: string }> };
+    const cliIn = (home: string) => (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'backup-desk.js'), '--home', join(w.work, home), ...args], { cwd: ROOT });
+    const [inspecting, restoring] = [cliIn('cli-partial-a'), cliIn('cli-partial-b')];
+    for (const cli of [inspecting, restoring]) await cli('storage', 'add', 'out', '--type', 'local', '--path', out);
+    const r = JSON.parse((await inspecting('backup', '--db', w.db, '--source', w.cluster.url, '--data-dir', w.dataDir, '--to', 'out', '--layout', 'odoo-manager', '--json')).stdout) as { destinations: Array<{ ref: string }> };
     const ref = r.destinations[0]!.ref;
-    const inspected = JSON.parse((await cli('inspect', ref, '--json')).stdout) as { attachments: { selfContained: boolean } };
+    const restore = (cli: typeof inspecting, db: string) =>
+      cli('restore', ref, '--db', db, '--target', w.cluster.url, '--data-dir', w.dataDir).then(
+        () => expect.fail('the restore went through'),
+        (e: unknown) => e as { code: number; stderr: string },
+      );
+    const upFront = /not self-contained: some of its attachment objects are only in S3\/Swift \(as an earlier look at it found\); nothing was restored/;
+    const inspected = JSON.parse((await inspecting('inspect', ref, '--json')).stdout) as { attachments: { selfContained: boolean } };
     expect(inspected.attachments.selfContained).toBe(false);
-    const err = await cli('restore', ref, '--db', 'partialcli', '--target', w.cluster.url, '--data-dir', w.dataDir).then(
-      () => undefined,
-      (e: unknown) => e as { code: number; stderr: string },
-    );
-    expect(err?.code).toBe(1);
-    expect(err?.stderr).toMatch(/not self-contained: some of its attachment objects are only in S3\/Swift \(as an earlier look at it found\); nothing was restored/);
-    expect(err?.stderr).toMatch(/--attachments bring-home.*--attachments keep-remote.*--attachments skip/s);
-    const dbs = await w.query<{ d: string }>('postgres', "SELECT datname AS d FROM pg_database WHERE datname LIKE '%partialcli%'");
+    const afterInspect = await restore(inspecting, 'partiala');
+    expect(afterInspect.code).toBe(1);
+    expect(afterInspect.stderr).toMatch(upFront);
+    expect(afterInspect.stderr).toMatch(/--attachments bring-home.*--attachments keep-remote.*--attachments skip/s);
+    // Another home, which never inspected it: the first restore finds out after the load, the second asks before.
+    const first = await restore(restoring, 'partialb');
+    expect(first.stderr).toMatch(/not self-contained: 10 of 10 attachment objects are only in/);
+    expect(first.stderr).not.toMatch(upFront);
+    const second = await restore(restoring, 'partialb');
+    expect(second.stderr).toMatch(upFront);
+    const dbs = await w.query<{ d: string }>('postgres', "SELECT datname AS d FROM pg_database WHERE datname LIKE '%partial%'");
     expect(dbs).toEqual([]);
   }, 300_000);
 });
