@@ -37,5 +37,5 @@ const setup = (auth: 'v3' | 'v1') => async () => {
   };
 };
 
-describeStorageProvider('swift', setup('v3'));
-describeStorageProvider('swift-tempauth', setup('v1'));
+describeStorageProvider('swift', setup('v3'), { writeResumesInternally: true });
+describeStorageProvider('swift-tempauth', setup('v1'), { writeResumesInternally: true });

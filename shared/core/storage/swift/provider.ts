@@ -28,10 +28,34 @@ export interface SwiftProviderOptions {
   readonly segmentContainer: string;
   readonly segmentThresholdBytes: number;
   readonly segmentSizeBytes: number;
+  /** The held segments' largest size and count (default `HELD_SEGMENT_BYTES`, `HELD_SEGMENTS`; tests make them small). */
+  readonly held?: { readonly bytes: number; readonly segments: number };
   readonly log: Logger;
   readonly storageName: string;
   /** First pause before a request whose body is in memory is sent again after a transient failure (default 500 ms, doubled each time, 4 times). */
   readonly retryDelayMs?: number;
+}
+
+/** An SLO's segments held in memory (and sent again after a transient failure) are at most this large. */
+const HELD_SEGMENT_BYTES = 32 * 1024 * 1024;
+/** How many of an SLO's first segments are held (800 × 32 MiB = 25 GiB; Swift allows 1,000 per manifest by default). */
+const HELD_SEGMENTS = 800;
+
+/** Where the segments of one large object go. */
+interface SegmentTarget {
+  readonly key: string;
+  readonly segCont: string;
+  readonly base: string;
+  /** Every segment a PUT was started for (deleted if the write fails). */
+  readonly attempted: string[];
+  readonly signal: AbortSignal | undefined;
+}
+
+/** One entry of an SLO manifest. */
+interface SloSegment {
+  readonly path: string;
+  readonly etag: string;
+  readonly size_bytes: number;
 }
 
 /** Uploads up to this many bytes (of known or unknown size) are buffered and sent as one plain object. */
@@ -359,56 +383,103 @@ export class SwiftProvider implements StorageProvider {
     return retrying(`${method} ${what}`, once, { retries: 4, baseDelayMs: this.o.retryDelayMs ?? 500, ...(r.signal ? { signal: r.signal } : {}), log: this.o.log });
   }
 
-  /** A Static Large Object: streamed segments, then the manifest. Segments are removed if anything fails. */
+  /**
+   * A Static Large Object: segments, then the manifest. Segments are removed if anything fails.
+   * The first `HELD_SEGMENTS` segments are at most `HELD_SEGMENT_BYTES` each and held in memory,
+   * so a transient failure sends one again (the next one is read while one is sent); past them
+   * (objects over 25 GiB), segments of the configured size are streamed, and a failure there fails
+   * the write.
+   */
   private async putLarge(key: string, name: string, reader: ByteReader, progress: (n: number) => void, options: WriteOptions): Promise<ObjectInfo> {
     const { signal } = options;
     const segCont = this.o.segmentContainer;
     const created = await this.requestOk('PUT', `/${encodeURIComponent(segCont)}`, `container ${segCont}`, signal ? { signal } : {});
     await created.body?.cancel();
-    const base = `${name}/slo/${(Date.now() / 1000).toFixed(6)}/${this.o.segmentSizeBytes}`;
+    const held = Math.min(this.o.segmentSizeBytes, this.o.held?.bytes ?? HELD_SEGMENT_BYTES);
+    const heldCount = this.o.held?.segments ?? HELD_SEGMENTS;
+    const base = `${name}/slo/${(Date.now() / 1000).toFixed(6)}/${held}`;
     const segments: Array<{ path: string; etag: string; size_bytes: number }> = [];
     const attempted: string[] = []; // includes a segment whose PUT was cut off (the server may have it)
+    const segment = { key, segCont, base, attempted, signal };
     try {
+      let next: Promise<Buffer> | undefined = reader.readUpTo(held);
       for (let i = 0; ; i++) {
-        if (i > 0 && (await reader.atEnd())) break;
-        const segName = `${base}/${String(i).padStart(8, '0')}`;
-        const hash = createHash('md5');
-        const counter = { n: 0 };
-        attempted.push(`/${segCont}/${segName}`);
-        const res = await this.o.client.request('PUT', objectPath(segCont, segName), key, {
-          headers: { 'content-type': 'application/octet-stream' },
-          body: this.stream(reader, this.o.segmentSizeBytes, progress, hash, counter),
-          ...(signal ? { signal } : {}),
-        });
-        if (!res.ok) await this.o.client.fail(res, key, signal);
-        await res.body?.cancel();
-        const md5 = hash.digest('hex');
-        const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
-        segments.push({ path: `/${segCont}/${segName}`, etag: md5, size_bytes: counter.n });
-        if (etag !== '' && etag !== md5) throw new AppError('Integrity', `Swift stored different bytes than were sent for a segment of "${key}".`, { hint: 'Try the upload again.' });
-        if (counter.n < this.o.segmentSizeBytes) break;
+        if (next) {
+          const data: Buffer = await next;
+          if (i > 0 && data.length === 0) break;
+          next = i + 1 < heldCount && data.length === held ? reader.readUpTo(held) : undefined;
+          // Not awaited yet: read while this segment is sent (on failure, its rejection is awaited below).
+          next?.catch(() => undefined);
+          segments.push(await this.putHeldSegment(segment, i, data));
+          progress(data.length);
+          if (data.length < held) break;
+          continue;
+        }
+        if (await reader.atEnd()) break;
+        const s = await this.putStreamedSegment(segment, i, reader, progress);
+        segments.push(s);
+        if (s.size_bytes < this.o.segmentSizeBytes) break;
       }
-      throwIfAborted(signal, `Writing "${key}"`);
-      const size = segments.reduce((s, x) => s + x.size_bytes, 0);
-      if (options.size !== undefined && size !== options.size) {
-        throw new AppError('InvalidInput', `"${key}" was announced as ${options.size} bytes but the data had ${size}.`, { hint: 'The source changed while it was uploaded; try again.' });
-      }
-      await options.beforeCommit?.();
-      const res = await this.requestOk('PUT', objectPath(this.o.container, name), key, {
-        query: { 'multipart-manifest': 'put' },
-        headers: { 'content-type': options.contentType ?? 'application/octet-stream' },
-        body: JSON.stringify(segments),
-        ...(signal ? { signal } : {}),
-      });
-      await res.body?.cancel();
-      const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
-      this.o.log.debug('Swift SLO written', { segments: segments.length, size });
-      return { key, size, modified: new Date(), ...(etag ? { etag } : {}) };
+      return await this.putManifest(key, name, segments, options);
     } catch (e) {
       // Leave nothing behind: an unfinished large object's segments are useless.
       await this.deleteSegments(attempted);
       throw e;
     }
+  }
+
+  /** One segment held in memory: sent again after a transient failure; its ETag must be the MD5 sent. */
+  private async putHeldSegment(s: SegmentTarget, i: number, data: Buffer): Promise<SloSegment> {
+    const segName = `${s.base}/${String(i).padStart(8, '0')}`;
+    s.attempted.push(`/${s.segCont}/${segName}`);
+    const md5 = createHash('md5').update(data).digest('hex');
+    const res = await this.requestOk('PUT', objectPath(s.segCont, segName), s.key, { headers: { 'content-type': 'application/octet-stream' }, body: data, ...(s.signal ? { signal: s.signal } : {}) });
+    await res.body?.cancel();
+    return this.checkedSegment(s, segName, md5, data.length, res);
+  }
+
+  /** One segment streamed from `reader` (up to the configured segment size): a failure fails the write. */
+  private async putStreamedSegment(s: SegmentTarget, i: number, reader: ByteReader, progress: (n: number) => void): Promise<SloSegment> {
+    const segName = `${s.base}/${String(i).padStart(8, '0')}`;
+    const hash = createHash('md5');
+    const counter = { n: 0 };
+    s.attempted.push(`/${s.segCont}/${segName}`);
+    const res = await this.o.client.request('PUT', objectPath(s.segCont, segName), s.key, {
+      headers: { 'content-type': 'application/octet-stream' },
+      body: this.stream(reader, this.o.segmentSizeBytes, progress, hash, counter),
+      ...(s.signal ? { signal: s.signal } : {}),
+    });
+    if (!res.ok) await this.o.client.fail(res, s.key, s.signal);
+    await res.body?.cancel();
+    return this.checkedSegment(s, segName, hash.digest('hex'), counter.n, res);
+  }
+
+  /** The manifest's entry for a stored segment, once its ETag says Swift stored what was sent. */
+  private checkedSegment(s: SegmentTarget, segName: string, md5: string, size: number, res: Response): SloSegment {
+    const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
+    if (etag !== '' && etag !== md5) throw new AppError('Integrity', `Swift stored different bytes than were sent for a segment of "${s.key}".`, { hint: 'Try the upload again.' });
+    return { path: `/${s.segCont}/${segName}`, etag: md5, size_bytes: size };
+  }
+
+  /** Writes the SLO manifest of `segments` (retried: it is held in memory), after the size check and `beforeCommit`. */
+  private async putManifest(key: string, name: string, segments: readonly SloSegment[], options: WriteOptions): Promise<ObjectInfo> {
+    const { signal } = options;
+    throwIfAborted(signal, `Writing "${key}"`);
+    const size = segments.reduce((s, x) => s + x.size_bytes, 0);
+    if (options.size !== undefined && size !== options.size) {
+      throw new AppError('InvalidInput', `"${key}" was announced as ${options.size} bytes but the data had ${size}.`, { hint: 'The source changed while it was uploaded; try again.' });
+    }
+    await options.beforeCommit?.();
+    const res = await this.requestOk('PUT', objectPath(this.o.container, name), key, {
+      query: { 'multipart-manifest': 'put' },
+      headers: { 'content-type': options.contentType ?? 'application/octet-stream' },
+      body: JSON.stringify(segments),
+      ...(signal ? { signal } : {}),
+    });
+    await res.body?.cancel();
+    const etag = (res.headers.get('etag') ?? '').replace(/"/g, '');
+    this.o.log.debug('Swift SLO written', { segments: segments.length, size });
+    return { key, size, modified: new Date(), ...(etag ? { etag } : {}) };
   }
 
   /** The segment paths of an existing SLO at `name` (empty when absent or a plain object). */

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../../../shared/core/errors';
 import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
 import type { StorageProvider } from '../../../../../shared/core/storage/provider';
-import { selectEndpoint, swiftFactory } from '../../../../../shared/core/storage/swift';
+import { selectEndpoint, SwiftClient, SwiftProvider, swiftFactory } from '../../../../../shared/core/storage/swift';
 import { nullLogger } from '../../../../../shared/core/util/logger';
 import { startFakeSwift, SWIFT_TEMPAUTH_USER, SWIFT_TEST_USER, type FakeSwift } from '../../../../helpers/fake-services/swift';
 import { caught, drain } from '../../../../helpers/assertions';
@@ -172,10 +172,47 @@ describe('Swift provider', () => {
   it('a failed segmented upload leaves no segments and no object', async () => {
     const p = await open();
     const data = bytes(128 * 1024 * 3, 2);
-    server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups_segments\/.*00000002$/, status: 500 });
-    expect((await caught(p.write!('f.zip', Readable.from([data]), { size: data.length }))).kind).toBe('Transient');
+    server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups_segments\/.*00000002$/, status: 403 });
+    expect((await caught(p.write!('f.zip', Readable.from([data]), { size: data.length }))).kind).toBe('PermissionDenied');
     expect(server.container('AUTH_RegionOne', 'backups_segments')!.size).toBe(0);
     expect(server.container('AUTH_RegionOne', 'backups')!.has('f.zip')).toBe(false);
+  });
+
+  /** A provider whose first `segments` segments are held (and `bytes` large at most), the rest streamed at 128 KiB. */
+  const withHeld = (held: { bytes: number; segments: number }): SwiftProvider => {
+    const config = swiftFactory.configSchema.parse({ authUrl: `${server.url}/v3`, username: SWIFT_TEST_USER.username, projectName: SWIFT_TEST_USER.projectName, region: 'RegionOne', container: 'backups' });
+    const client = new SwiftClient({ config, password: () => Promise.resolve(SWIFT_TEST_USER.password), fetch: server.fetch, log: nullLogger, storageName: 'sw' });
+    return new SwiftProvider({ client, container: 'backups', prefix: '', segmentContainer: 'backups_segments', segmentThresholdBytes: 300_000, segmentSizeBytes: 128 * 1024, log: nullLogger, storageName: 'sw', retryDelayMs: 20, held });
+  };
+
+  it("sends a held segment again after a 503 or a dropped connection (a backup's unknown size, in pieces): the object is whole, no segment left over", async () => {
+    const p = withHeld({ bytes: 100_000, segments: 800 });
+    const data = bytes(100_000 * 4 + 12_345, 6);
+    server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups_segments\/.*00000001$/, status: 503 });
+    server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups_segments\/.*00000003$/, dropAfterBytes: 50_000 });
+    let progress = 0;
+    const pieces = Array.from({ length: Math.ceil(data.length / 7_000) }, (_, i) => data.subarray(i * 7_000, (i + 1) * 7_000));
+    await p.write('held.zip', Readable.from(pieces), { onProgress: (n) => (progress = n) });
+    const manifest = server.container('AUTH_RegionOne', 'backups')!.get('held.zip')!;
+    expect(manifest.slo!.map((s) => s.bytes)).toEqual([100_000, 100_000, 100_000, 100_000, 12_345]);
+    expect(server.container('AUTH_RegionOne', 'backups_segments')!.size).toBe(5);
+    expect((await drain(await p.read('held.zip'))).equals(data)).toBe(true);
+    expect(progress).toBe(data.length);
+    const segmentPuts = server.state.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/v1/AUTH_RegionOne/backups_segments/'));
+    expect(segmentPuts).toHaveLength(7); // 5 segments, two of them twice
+  });
+
+  it('past the held segments, segments of the configured size are streamed: a failure there fails the write and leaves nothing', async () => {
+    const p = withHeld({ bytes: 70_000, segments: 2 });
+    const data = bytes(70_000 * 2 + 128 * 1024 * 2 + 9_000, 7); // past the 300 kB probe: an SLO
+    await p.write('mixed.zip', Readable.from([data]));
+    expect(server.container('AUTH_RegionOne', 'backups')!.get('mixed.zip')!.slo!.map((s) => s.bytes)).toEqual([70_000, 70_000, 128 * 1024, 128 * 1024, 9_000]);
+    expect((await drain(await p.read('mixed.zip'))).equals(data)).toBe(true);
+    await p.remove('mixed.zip');
+    server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups_segments\/.*00000002$/, status: 503 });
+    expect((await caught(p.write('mixed.zip', Readable.from([data])))).kind).toBe('Transient');
+    expect(server.container('AUTH_RegionOne', 'backups_segments')!.size).toBe(0);
+    expect(server.container('AUTH_RegionOne', 'backups')!.has('mixed.zip')).toBe(false);
   });
 
   it('sends again what it holds in memory after a transient failure: the segment container, the manifest, a small object', async () => {
@@ -189,7 +226,6 @@ describe('Swift provider', () => {
     server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups\/small\.zip$/, dropResponse: true });
     await p.write!('small.zip', Readable.from([Buffer.from('small')]), { size: 5 });
     expect((await p.stat('small.zip')).size).toBe(5);
-    // A streamed segment cannot be sent again: that still fails the write, leaving nothing (test below).
   });
 
   it('classifies 404, 403, 429 (Retry-After), 5xx and a missing container', async () => {
