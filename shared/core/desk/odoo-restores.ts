@@ -6,7 +6,10 @@ import type { RestoreRequest } from '../../contract/api';
 import { AppError } from '../errors';
 import { trackRun } from '../history';
 import type { OdooService, RemoteRestoreResult } from '../odoo';
-import type { BackupLocator } from './backup-locator';
+import { scanBackupAttachments } from '../attachments';
+import type { DecryptKeys } from '../crypto';
+import type { JobContext } from '../jobs/job';
+import type { BackupLocator, ResolvedBackup } from './backup-locator';
 import type { CatalogService } from './catalog';
 import type { DeskKernel } from './kernel';
 import { decryptWith, type PassphraseService } from './passphrases';
@@ -56,14 +59,31 @@ export function startOdooRestore(d: OdooRestoreDeps, req: RestoreRequest, instan
       // The listing's version, else what an earlier inspect or restore learned (an encrypted backup tells nothing before it is read).
       const facts = await d.catalog.knownFacts(r);
       const known = r.entry?.odooVersion ?? facts?.odooVersion;
-      const asIs = attachmentsAsIs(req, instance, r.entry?.selfContained ?? facts?.selfContained);
-      if (asIs) ctx.log('warn', asIs);
-      const result = await d.passphrases.withPassphrase(req.source, choice, (passphrase) =>
-        d.odoo.restore(instance, { source: r.source, db: req.db, mode: req.mode, neutralize: req.neutralize, replace: req.replace, ...(known ? { knownOdooVersion: known } : {}), ...decryptWith(passphrase, req.privateKey) }, ctx),
-        (res) => res.encrypted,
-      );
+      attachmentsAsIs(req, instance, undefined); // bring-home and keep-remote are refused before anything is read
+      let asIs: string | undefined;
+      const result = await d.passphrases.withPassphrase(req.source, choice, async (passphrase) => {
+        const decrypt = decryptWith(passphrase, req.privateKey);
+        const selfContained = r.entry?.selfContained ?? facts?.selfContained ?? (await selfContainedBeforeUpload(d, r, req, decrypt, ctx));
+        asIs = attachmentsAsIs(req, instance, selfContained);
+        if (asIs) ctx.log('warn', asIs);
+        return d.odoo.restore(instance, { source: r.source, db: req.db, mode: req.mode, neutralize: req.neutralize, replace: req.replace, ...(known ? { knownOdooVersion: known } : {}), ...decrypt }, ctx);
+      }, (res) => res.encrypted);
       if (result.odooVersion) await d.catalog.rememberFacts(r, { odooVersion: result.odooVersion });
       return asIs ? { ...result, warnings: [asIs, ...result.warnings] } : result;
     }), { summarize, log: d.k.log }));
   return { jobId: handle.id, result: handle.result };
+}
+
+/**
+ * Whether a backup no one inspected holds all its attachments, found before it goes to Odoo
+ * (which restores it as it is) when reading it is a read on this machine: a file, a local-folder
+ * storage. One on a remote storage would be downloaded twice for it, so it is not read (inspect
+ * checks it). What is found is remembered for the catalog.
+ */
+async function selfContainedBeforeUpload(d: OdooRestoreDeps, r: ResolvedBackup, req: Pick<RestoreRequest, 'attachments'>, decrypt: { decrypt?: DecryptKeys }, ctx: JobContext): Promise<boolean | undefined> {
+  if (req.attachments === 'skip' || r.provider.kind !== 'local') return undefined;
+  ctx.progress({ phase: 'attachments', label: 'Looking for attachments kept in S3/Swift' });
+  const report = await scanBackupAttachments(r.source, { ...decrypt, signal: ctx.signal });
+  if (report) await d.catalog.rememberFacts(r, { selfContained: report.selfContained });
+  return report?.selfContained;
 }

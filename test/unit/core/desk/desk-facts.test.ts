@@ -148,6 +148,36 @@ describe('Desk: a restore into a running Odoo of a backup whose attachments live
   });
 });
 
+describe('Desk: a restore into a running Odoo of a backup no one inspected', () => {
+  it('reads a backup on this machine for attachments kept in S3/Swift before the upload: refused without a choice, remembered for the catalog; one without them goes', async () => {
+    const fake = await startFakeOdoo({ version: '17.0', masterPassword: 'master' });
+    const store = join(tmp, 's3-uninspected');
+    await mkdir(store);
+    const sha = 'c'.repeat(40);
+    const sql = ['COPY public.ir_attachment (id, name, type, store_fname, checksum, db_datas, file_size) FROM stdin;', `1\tinv\tbinary\ts3://odoo-prod/${sha}\t${sha}\t\\N\t1000`, `2\tlogo\tbinary\tab/${'a'.repeat(40)}\t${'a'.repeat(40)}\t\\N\t10`, '\\.', ''].join('\n');
+    await writeTinyZip(join(store, 'shop_2024-05-01_10-00-00.zip'), { 'dump.sql': sql, 'manifest.json': '{"db_name":"shop","version":"17.0"}' });
+    await writeTinyZip(join(store, 'plain_2024-05-01_10-00-00.zip'), { 'dump.sql': sql.replace(`s3://odoo-prod/${sha}`, `cc/${sha}`), 'manifest.json': '{"db_name":"plain","version":"17.0"}' });
+    const desk = await Desk.open({ home: join(tmp, 'home-uninspected'), secrets: new MemorySecretStore() });
+    try {
+      await desk['storages:add']({ name: 'nas', kind: 'local', settings: { path: store } });
+      await desk['odoo:add']({ name: 'prod', url: fake.url, masterPassword: 'master' });
+      const ref = 'nas:shop_2024-05-01_10-00-00.zip';
+      expect((await desk['catalog:list']({})).backups.find((b) => b.ref === ref)?.selfContained).toBeUndefined();
+      const unchosen = await finished(desk, (await desk['restore:start']({ source: ref, db: 'shop', target: { type: 'odoo', instance: 'prod' } })).jobId);
+      expect(unchosen.state).toBe('failed');
+      expect(unchosen.error?.message).toMatch(/^Some attachments of this backup are not in it: they live in S3\/Swift/);
+      expect(fake.uploads).toHaveLength(0);
+      expect((await desk['catalog:list']({})).backups.find((b) => b.ref === ref)?.selfContained).toBe(false);
+      const plain = await finished(desk, (await desk['restore:start']({ source: 'nas:plain_2024-05-01_10-00-00.zip', db: 'plain', target: { type: 'odoo', instance: 'prod' } })).jobId);
+      expect(plain.state, JSON.stringify(plain.error)).toBe('succeeded');
+      expect(fake.uploads).toHaveLength(1);
+    } finally {
+      await desk.close();
+      await fake.close();
+    }
+  });
+});
+
 async function finished(desk: Desk, jobId: string): Promise<JobSnapshotDto> {
   const deadline = Date.now() + 20_000;
   for (;;) {
