@@ -3,7 +3,7 @@
  * database manager, as a job recorded in the run history like every restore.
  */
 import type { RestoreRequest } from '../../contract/api';
-import { AppError } from '../errors';
+import { AppError, toAppError } from '../errors';
 import { trackRun } from '../history';
 import type { OdooService, RemoteRestoreResult } from '../odoo';
 import { scanBackupAttachments } from '../attachments';
@@ -83,7 +83,14 @@ export function startOdooRestore(d: OdooRestoreDeps, req: RestoreRequest, instan
 async function selfContainedBeforeUpload(d: OdooRestoreDeps, r: ResolvedBackup, req: Pick<RestoreRequest, 'attachments'>, decrypt: { decrypt?: DecryptKeys }, ctx: JobContext): Promise<boolean | undefined> {
   if (req.attachments === 'skip' || r.provider.kind !== 'local') return undefined;
   ctx.progress({ phase: 'attachments', label: 'Looking for attachments kept in S3/Swift' });
-  const report = await scanBackupAttachments(r.source, { ...decrypt, signal: ctx.signal });
-  if (report) await d.catalog.rememberFacts(r, { selfContained: report.selfContained });
-  return report?.selfContained;
+  try {
+    const report = await scanBackupAttachments(r.source, { ...decrypt, signal: ctx.signal });
+    if (report) await d.catalog.rememberFacts(r, { selfContained: report.selfContained });
+    return report?.selfContained;
+  } catch (err) {
+    // Unreadable here (no pg_restore for a custom dump, a damaged file): Odoo's own restore judges it, as before this look.
+    if (ctx.signal.aborted) throw err;
+    ctx.log('info', `Could not look for attachments kept in S3/Swift: ${toAppError(err).message}`);
+    return undefined;
+  }
 }
