@@ -266,7 +266,7 @@ export class SwiftProvider implements StorageProvider {
         options.onProgress?.(sent);
       };
       let info: ObjectInfo;
-      if (options.size !== undefined && options.size <= Math.min(PROBE_BYTES, this.o.segmentThresholdBytes)) {
+      if (options.size !== undefined && options.size <= Math.min(HELD_SEGMENT_BYTES, this.o.segmentThresholdBytes)) {
         // Small enough to hold: sent as a buffer, which a transient failure can send again.
         const all = await reader.readUpTo(options.size + 1);
         if (all.length !== options.size) throw new AppError('InvalidInput', `"${key}" was announced as ${options.size} bytes but the data had ${all.length > options.size ? 'more' : all.length}.`, { hint: 'The source changed while it was uploaded; try again.' });

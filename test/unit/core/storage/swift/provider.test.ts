@@ -215,7 +215,7 @@ describe('Swift provider', () => {
     expect(server.container('AUTH_RegionOne', 'backups')!.has('mixed.zip')).toBe(false);
   });
 
-  it('sends again what it holds in memory after a transient failure: the segment container, the manifest, a small object', async () => {
+  it('sends again what it holds in memory after a transient failure: the segment container, the manifest, an object of known size up to 32 MiB', async () => {
     const p = await open();
     const data = bytes(128 * 1024 * 3, 4);
     server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups_segments$/, status: 503, retryAfterSec: 1 });
@@ -226,6 +226,13 @@ describe('Swift provider', () => {
     server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups\/small\.zip$/, dropResponse: true });
     await p.write!('small.zip', Readable.from([Buffer.from('small')]), { size: 5 });
     expect((await p.stat('small.zip')).size).toBe(5);
+    // A plain object of known size up to 32 MiB (an attachment copied there) is held too.
+    const p9 = await open({ segmentThresholdBytes: 64 * 1024 * 1024 });
+    const nine = bytes(9 * 1024 * 1024, 8);
+    server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups\/nine\.bin$/, status: 503 });
+    await p9.write!('nine.bin', Readable.from([nine.subarray(0, 5_000_000), nine.subarray(5_000_000)]), { size: nine.length });
+    expect(server.container('AUTH_RegionOne', 'backups')!.get('nine.bin')!.slo).toBeUndefined();
+    expect(md5(await drain(await p9.read('nine.bin')))).toBe(md5(nine));
   });
 
   it('classifies 404, 403, 429 (Retry-After), 5xx and a missing container', async () => {
