@@ -127,6 +127,11 @@ export const scheduleStatusSchema = scheduledJobSchema.extend({
   overdueSince: z.string().nullable(),
   /** A retry after a failure is planned at this time. */
   retryAt: z.string().nullable(),
+  /**
+   * A slot that fell due and was not run (no scheduler was running then: the app closed, no
+   * daemon): ISO 8601 UTC. The next scheduler to start runs it once, as a catch-up. Absent when none.
+   */
+  dueSince: z.string().optional(),
   consecutiveFailures: z.number().int().nonnegative(),
   /** A backup job with automatic drills (`drillEvery`): its latest drill (absent before the first one). */
   lastDrill: followUpDrillSchema.optional(),

@@ -185,7 +185,8 @@ function row(s: ScheduleStatus): string[] {
   const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}${backupTraits(s.work)}` : `drill ${s.work.db} on ${s.work.storage}`;
   const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
   const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? enabledState(s) : 'disabled';
-  return [s.name, what, s.every, s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-', last, state];
+  const next = s.dueSince ? 'due, missed' : s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-';
+  return [s.name, what, s.every, next, last, state];
 }
 
 function registerList(group: Command, ctx: CliContext): void {
@@ -202,10 +203,11 @@ function registerList(group: Command, ctx: CliContext): void {
     });
 }
 
-/** What `schedule list` says of a job on stderr, under the table: that it is overdue, that its last drill failed. */
+/** What `schedule list` says of a job on stderr, under the table: a missed run, that it is overdue, that its last drill failed. */
 function listNotes(s: ScheduleStatus): string[] {
   const drill = failedDrill(s);
   return [
+    ...(s.dueSince ? [`${s.name} missed its run due at ${s.dueSince.slice(0, 19).replace('T', ' ')}Z (no scheduler was running then): the app or \`backup-desk daemon\` runs it once when it starts, then next at ${s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : 'no later time'}`] : []),
     ...(s.overdueSince ? [`${s.name} is overdue: no successful run since ${s.lastSuccessAt ?? 'it was added'}${s.lastError ? ` (last error: ${s.lastError})` : ''}`] : []),
     ...(drill ? [`${s.name}: its last drill (${drill.at.slice(0, 16).replace('T', ' ')}Z) failed${beforeSettingsChanged(s, drill.at) ? ' before the settings changed' : ''}: ${drill.error ?? 'no reason recorded'}`] : []),
   ];

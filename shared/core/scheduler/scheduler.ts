@@ -409,9 +409,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private async statusOf(job: ScheduledJob, now: number): Promise<ScheduleStatus> {
     const schedule = scheduleOf(job);
     const st = await this.store.state(job.name);
-    const served = Math.max(now, Date.parse(st.lastSlotAt ?? job.createdAt), this.plans.get(job.name)?.servedUpTo ?? 0);
-    const next = job.enabled ? schedule.next(new Date(served)) : undefined;
+    const servedUpTo = Math.max(Date.parse(st.lastSlotAt ?? job.createdAt), this.plans.get(job.name)?.servedUpTo ?? 0);
+    const next = job.enabled ? schedule.next(new Date(Math.max(now, servedUpTo))) : undefined;
     const running = await this.jobRunning(job.name);
+    // The slot a scheduler's check would run as a catch-up (`dueRun`): the first one after the last served, once late.
+    const missed = job.enabled && !running ? schedule.next(new Date(servedUpTo)) : undefined;
+    const late = missed !== undefined && now - missed.getTime() > Math.max(2 * this.pollMs, 60_000);
     return {
       ...job,
       description: schedule.describe(),
@@ -423,6 +426,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       running,
       overdueSince: job.enabled ? (overdueSince(job, schedule, st.lastSuccessAt, now)?.toISOString() ?? null) : null,
       retryAt: st.retryAt,
+      ...(late ? { dueSince: missed.toISOString() } : {}),
       consecutiveFailures: st.consecutiveFailures,
       ...(await this.lastDrillOf(job)),
     };

@@ -70,6 +70,20 @@ describe('SchedulesView', () => {
     expect(item?.textContent).toMatch(/^2026-01-05 01:00.* — failed, .+ — The storage did not answer\.$/);
   });
 
+  it('shows a run missed while no scheduler ran as missed, when it was due and where it runs, instead of the next slot', async () => {
+    const f = fakeClient({ 'schedules:list': async () => [{ ...JOB, overdueSince: null, lastOutcome: 'ok' as const, lastError: null, dueSince: '2026-01-05T01:00:00.000Z' }, { ...JOB, name: 'weekly', overdueSince: null }], 'history:list': async () => [] });
+    render(
+      <ApiProvider client={f.client}>
+        <SchedulesView utc />
+      </ApiProvider>,
+    );
+    const row = (await screen.findByText('nightly')).closest('tr') as HTMLElement;
+    const next = row.querySelectorAll('td')[2] as HTMLElement;
+    expect(next.textContent).toBe('missed due 2026-01-05 01:00 UTCruns once a scheduler starts (the desktop app or backup-desk daemon)');
+    const other = (await screen.findByText('weekly')).closest('tr') as HTMLElement;
+    expect((other.querySelectorAll('td')[2] as HTMLElement).textContent).toBe('2026-01-06 01:00 UTC');
+  });
+
   it('shows a cancelled last run as cancelled, without its "was cancelled" message in red', async () => {
     const f = fakeClient({ 'schedules:list': async () => [{ ...JOB, overdueSince: null, lastOutcome: 'cancelled' as const, lastError: 'The backup was cancelled.' }], 'history:list': async () => [] });
     render(

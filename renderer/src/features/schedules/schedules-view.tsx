@@ -39,8 +39,25 @@ function RetryLine({ what, at, utc }: { what: string; at: string; utc: boolean }
 /** Why the drill failed, without the words the row already says ("The restore drill of REF failed: "). */
 const drillReason = (error: string | null): string => (error ?? 'no reason recorded').replace(/^The restore drill of \S+ failed: /, '');
 
+/** Where a run missed while no scheduler ran is caught up. */
+const MISSED_RUNS_WHEN = 'runs once a scheduler starts (the desktop app or backup-desk daemon)';
+
+/** The Next run cell: the next slot, or a run missed while no scheduler ran (which the next scheduler to start runs once). */
+function NextRun({ s, utc }: { s: ScheduleStatus; utc: boolean }) {
+  if (s.dueSince) {
+    return (
+      <>
+        <Badge tone="warn">missed</Badge> due {formatLocal(s.dueSince, utc)}
+        <span className="block small muted">{MISSED_RUNS_WHEN}</span>
+      </>
+    );
+  }
+  return <>{s.nextRunAt ? formatLocal(s.nextRunAt, utc) : s.enabled ? 'never' : 'off'}</>;
+}
+
 /** When the job runs next, in words that end a sentence. */
 function nextWords(s: ScheduleStatus, utc: boolean): string {
+  if (s.dueSince) return `missed the run due at ${formatLocal(s.dueSince, utc)}: it ${MISSED_RUNS_WHEN}`;
   if (s.nextRunAt) return `runs next at ${formatLocal(s.nextRunAt, utc)}`;
   return s.enabled ? 'never runs again' : 'is off';
 }
@@ -228,7 +245,9 @@ function JobRow({ s, utc, open, runs, onToggle, onEdit, onRun, onRemove }: RowPr
         <td>
           <span title={s.every}>{s.description}</span>
         </td>
-        <td>{s.nextRunAt ? formatLocal(s.nextRunAt, utc) : s.enabled ? 'never' : 'off'}</td>
+        <td>
+          <NextRun s={s} utc={utc} />
+        </td>
         <td>
           <LastResult s={s} utc={utc} />
         </td>

@@ -45,6 +45,22 @@ describe('schedule list', () => {
     expect(json?.lastDrill).toEqual({ at: drill.lastRunAt, outcome: 'failed', error: drill.lastError, retryAt: drill.retryAt, running: false });
   });
 
+  it('says a run missed while no scheduler ran: "due, missed" for its next run, and under the table when it was due and that it runs at the next start', async () => {
+    const midnight = new Date();
+    midnight.setUTCHours(0, 0, 0, 0);
+    const day = 86_400_000;
+    const lastSlot = new Date(midnight.getTime() - 2 * day).toISOString();
+    const missed = new Date(midnight.getTime() - day).toISOString();
+    const daily: ScheduledJob = { ...JOB, name: 'daily', work: { kind: 'backup', db: 'shop', source: 'postgres://odoo@db/', to: ['nas'], format: 'zip' }, every: 'daily', createdAt: ago(5 * day) };
+    await given([daily, JOB], { daily: { ...BACKED_UP, lastSlotAt: lastSlot, lastRunAt: lastSlot, lastSuccessAt: lastSlot }, nightly: BACKED_UP });
+    const r = await runCliInProcess(home, ['schedule', 'list']);
+    expect(r.out).toMatch(/^daily +backup shop → nas +daily +due, missed +ok /m);
+    expect(r.out).toMatch(/^nightly +.* +yearly +\d{4}-\d\d-\d\d \d\d:\d\dZ +ok /m); // the other job: its next slot, nothing missed
+    expect(r.err).toMatch(new RegExp(`^daily missed its run due at ${missed.slice(0, 19).replace('T', ' ')}Z \\(no scheduler was running then\\): the app or \`backup-desk daemon\` runs it once when it starts, then next at ${minute(new Date(midnight.getTime() + day).toISOString())}$`, 'm'));
+    const listed = JSON.parse((await runCliInProcess(home, ['schedule', 'list', '--json'])).out) as Array<{ name: string; dueSince?: string }>;
+    expect(listed.map((j) => [j.name, j.dueSince])).toEqual([['daily', missed], ['nightly', undefined]]);
+  });
+
   it('says a plain ok when the drill passed', async () => {
     await given([JOB], { nightly: BACKED_UP, 'nightly.drill': { ...BACKED_UP, lastRunAt: DRILLED } });
     const r = await runCliInProcess(home, ['schedule', 'list']);
