@@ -1,6 +1,7 @@
 /**
  * The contract of the cleanup area: what interrupted runs left behind — of restores, temporary
- * databases and filestore folders on a PostgreSQL target; of backups, unfinished uploads on the
+ * databases and filestore folders on a PostgreSQL target, temporary databases on an Odoo
+ * instance; of backups, unfinished uploads on the
  * storages — found and removed. Only the app's own temporary names are ever touched, and a
  * removal finds them again first (a run that just started, a name that is not ours, stays).
  */
@@ -8,8 +9,8 @@ import { z } from 'zod';
 import { jobIdSchema } from './common';
 import { restoreTargetSchema } from './restores';
 
-/** A PostgreSQL target to search (an Odoo server keeps no leftovers of ours). */
-export const cleanupTargetSchema = restoreTargetSchema.refine((t) => t.type !== 'odoo', 'An Odoo server reached through its database manager keeps no leftovers of this app: choose a PostgreSQL target.');
+/** A restore target to search: a PostgreSQL server, or an Odoo instance (the temporary databases of interrupted `--replace` restores). */
+export const cleanupTargetSchema = restoreTargetSchema;
 
 /** A leftover of an interrupted restore. */
 export const restoreLeftoverSchema = z.object({
@@ -38,7 +39,7 @@ export type BackupTemporary = z.infer<typeof backupTemporarySchema>;
 /** What a search found; `young` ones may belong to a run still going and are only counted. */
 export const cleanupFoundSchema = z.object({
   restores: z.object({
-    /** The server searched ("127.0.0.1:5432"), and the data dir whose filestore folder was. */
+    /** The server searched ("127.0.0.1:5432", "Odoo instance prod (https://…)"), and the data dir whose filestore folder was ('' for an Odoo instance). */
     server: z.string(),
     dataDir: z.string(),
     leftovers: z.array(restoreLeftoverSchema),

@@ -1,7 +1,8 @@
 /**
- * `cleanup [--target URL|embedded|local-odoo] [--odoo-conf FILE] [--data-dir DIR] [--storage NAME…] [--older-than MIN] [--yes]`: lists
+ * `cleanup [--target URL|embedded|local-odoo|odoo:NAME] [--odoo-conf FILE] [--data-dir DIR] [--storage NAME…] [--older-than MIN] [--yes]`: lists
  * (and with --yes removes) the leftovers of interrupted runs — of restores, temporary
- * `bd_tmp_*`/`bd_old_*` databases and `.bd-tmp-*`/`.bd-old-*` filestore folders; of backups, the
+ * `bd_tmp_*`/`bd_old_*` databases and `.bd-tmp-*`/`.bd-old-*` filestore folders (on an Odoo
+ * instance, the `bd_tmp_*` databases of `--replace` restores); of backups, the
  * temporary files (uncommitted uploads) a killed backup left on the storages, which `list` never
  * shows. Nothing else is ever touched. The two searches are independent: one failing (no
  * PostgreSQL reachable, a storage offline) is reported and the other still runs.
@@ -47,8 +48,11 @@ function checkOptions(opts: CleanupOptions): number {
       "Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq's environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.",
     );
   }
-  if (opts.target !== undefined && !NAMED_TARGETS.has(opts.target) && !PG_URL_PREFIX.test(opts.target)) {
-    throw new UsageError(`--target must be a postgres:// URL, "embedded" or "local-odoo" (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.');
+  if (opts.target !== undefined && !NAMED_TARGETS.has(opts.target) && !PG_URL_PREFIX.test(opts.target) && !odooInstance(opts.target)) {
+    throw new UsageError(`--target must be a postgres:// URL, "embedded", "local-odoo" or odoo:NAME (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, --target embedded for the private PostgreSQL, or --target odoo:prod for an Odoo instance.');
+  }
+  if (opts.dataDir !== undefined && opts.target !== undefined && odooInstance(opts.target)) {
+    throw new UsageError('--data-dir goes with a PostgreSQL target: an Odoo instance keeps no filestore folders of this app.', 'Drop --data-dir.');
   }
   if (opts.odooConf !== undefined && opts.target !== undefined && opts.target !== 'local-odoo') {
     throw new UsageError('--odoo-conf goes with the Odoo on this machine as the target, not with --target URL|embedded.', 'Drop --target, or use --target local-odoo.');
@@ -67,8 +71,31 @@ async function pgTarget(desk: Desk, opts: CleanupOptions): Promise<{ targetUrl?:
   return { ...(t.pgUrl ? { targetUrl: t.pgUrl } : {}), ...(t.dataDir ? { dataDir: t.dataDir } : {}) };
 }
 
+/** The instance of an `odoo:NAME` target, else undefined. */
+function odooInstance(target: string): string | undefined {
+  return /^odoo:(.+)$/.exec(target)?.[1];
+}
+
+/** Temporary databases of interrupted `--replace` restores on an Odoo instance; Odoo tells no age, so all are listed. */
+async function cleanOdoo(desk: Desk, ctx: CliContext, instance: string, yes: boolean | undefined): Promise<void> {
+  const { url, names } = await desk.odoo.leftovers(instance, ctx.interrupt.signal);
+  if (names.length === 0) return ctx.out(`no leftovers of interrupted restores on ${instance} (${url})`);
+  if (!yes) {
+    ctx.out(`would drop ${countOf(names.length, 'temporary database')} of interrupted restores on ${instance} (${url}); Odoo tells no age, so make sure no restore with --replace into ${instance} is running:`);
+    for (const n of names) ctx.out(`  database ${n}`);
+    ctx.out('run again with --yes to drop them');
+    return;
+  }
+  const r = await desk.odoo.dropLeftovers(instance, names, ctx.interrupt.signal);
+  for (const n of r.removed) ctx.out(`dropped database ${n} on ${instance}`);
+  for (const f of r.failed) ctx.err(`could not drop database ${f.name} on ${instance}: ${f.error}`);
+  if (r.failed.length > 0) ctx.exitCode = 1;
+}
+
 /** Leftovers of interrupted restores: temporary databases and filestore folders. */
 async function cleanRestores(desk: Desk, ctx: CliContext, opts: CleanupOptions, minutes: number): Promise<void> {
+  const instance = opts.target === undefined ? undefined : odooInstance(opts.target);
+  if (instance !== undefined) return cleanOdoo(desk, ctx, instance, opts.yes);
   const where = await pgTarget(desk, opts);
   const { leftovers: all } = await desk.findLeftovers({ ...where, minAgeMs: 0 });
   const found = all.filter((l) => oldEnough(l, minutes * 60_000));
@@ -142,7 +169,7 @@ export const cleanupCommand: CommandModule = {
       .description(
         'list leftovers of interrupted runs: of restores (temporary databases bd_tmp_*/bd_old_*, filestore folders .bd-tmp-*/.bd-old-*) and of backups (temporary files of unfinished uploads on the storages); --yes removes them',
       )
-      .option('--target <target>', 'PostgreSQL server: a postgres:// URL, "embedded" (the private PostgreSQL) or "local-odoo" (the Odoo on this machine) (default: libpq environment, PGHOST etc.)')
+      .option('--target <target>', 'PostgreSQL server: a postgres:// URL, "embedded" (the private PostgreSQL) or "local-odoo" (the Odoo on this machine) (default: libpq environment, PGHOST etc.); or odoo:NAME, an Odoo instance, for the temporary databases bd_tmp_* of interrupted --replace restores')
       .option('--odoo-conf <file>', 'the odoo.conf of the Odoo on this machine (implies --target local-odoo; default: /etc/odoo/odoo.conf, /etc/odoo*.conf, ~/.odoorc, ~/.openerp_serverrc)')
       .option('--data-dir <dir>', "Odoo data dir whose filestore/ to look in (default: the target's: Odoo's default for this OS, the local Odoo's data_dir, or the private PostgreSQL's)")
       .option('--storage <name>', 'a storage to search for temporary files of interrupted backups (repeatable; default: every storage); alone, without --target or --data-dir, only storages are searched', collect)

@@ -1,6 +1,7 @@
 /**
  * The cleanup area of the Desk (`cleanup:find`, `cleanup:remove`): what interrupted runs left —
- * temporary databases and filestore folders of restores on a PostgreSQL target, unfinished uploads
+ * temporary databases and filestore folders of restores on a PostgreSQL target, temporary
+ * databases of `--replace` restores on an Odoo instance, unfinished uploads
  * of backups on the storages — for the app, as `backup-desk cleanup` does it on the command line.
  * A removal searches again and removes only what it finds again, so a list the face kept (or
  * forged) can never name anything but an old leftover of ours.
@@ -13,6 +14,7 @@ import type { JobContext } from '../jobs/job';
 import { targetLabel } from '../pg/connection';
 import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, oldEnough, removeLeftovers, type Leftover } from '../restore';
 import type { EmbeddedPg } from '../pg/embedded';
+import type { OdooService } from '../odoo';
 import { resolveTarget } from './engine';
 import type { DeskKernel } from './kernel';
 import { findStorageTemporaries, type StorageTemporary } from './storage-temporaries';
@@ -38,6 +40,7 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
     private readonly k: DeskKernel,
     private readonly storages: StorageService,
     private readonly embedded: EmbeddedPg,
+    private readonly odoo: OdooService,
   ) {}
 
   /** Starts a search job; its result is a `CleanupFound`. */
@@ -82,7 +85,7 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
       return again ? [again] : [];
     });
     ctx.progress({ phase: 'remove', label: 'Removing', done: 0, total: leftovers.length + temporaries.length, unit: 'items' });
-    const left = leftovers.length > 0 ? await removeLeftovers(s.pgUrl, leftovers) : { removed: [], failed: [] };
+    const left = leftovers.length === 0 ? { removed: [], failed: [] } : a.target.type === 'odoo' ? await this.dropOnOdoo(a.target.instance, leftovers, ctx) : await removeLeftovers(s.pgUrl, leftovers);
     throwIfAborted(ctx.signal, 'The cleanup');
     const temps = await this.storages.removeTemporaries(temporaries, ctx.signal);
     failed.push(...left.failed.map((f) => ({ what: `${f.leftover.kind} ${f.leftover.name}`, message: f.error })));
@@ -103,8 +106,31 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
     };
   }
 
+  /** Drops leftovers (found again) on an Odoo instance, in `removeLeftovers`' terms. */
+  private async dropOnOdoo(instance: string, leftovers: readonly Leftover[], ctx: JobContext): Promise<{ removed: Leftover[]; failed: Array<{ leftover: Leftover; error: string }> }> {
+    const r = await this.odoo.dropLeftovers(instance, leftovers.map((l) => l.name), ctx.signal);
+    const named = (name: string): Leftover => ({ kind: 'database', name });
+    return { removed: r.removed.map(named), failed: r.failed.map((f) => ({ leftover: named(f.name), error: f.error })) };
+  }
+
+  /** Temporary databases of interrupted `--replace` restores on an Odoo instance (Odoo tells no age: all are listed). */
+  private async searchOdoo(instance: string, ctx: JobContext): Promise<{ found: CleanupFound['restores']; pgUrl: undefined; old: Leftover[] }> {
+    ctx.progress({ phase: 'restores', label: `Looking on the Odoo instance ${instance}` });
+    let server = `Odoo instance ${instance}`;
+    try {
+      const r = await this.odoo.leftovers(instance, ctx.signal);
+      server = `Odoo instance ${instance} (${r.url})`;
+      const old = r.names.map((name): Leftover => ({ kind: 'database', name }));
+      return { found: { server, dataDir: '', leftovers: old.map(leftoverDto), young: 0 }, pgUrl: undefined, old };
+    } catch (err) {
+      const e = toAppError(err);
+      return { found: { server, dataDir: '', leftovers: [], young: 0, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}` }, pgUrl: undefined, old: [] };
+    }
+  }
+
   /** Leftovers of restores on the target's server and in its data dir's filestore. */
   private async searchTarget(target: RestoreTargetSpec, minAgeMs: number, ctx: JobContext): Promise<{ found: CleanupFound['restores']; pgUrl: string | undefined; old: Leftover[] }> {
+    if (target.type === 'odoo') return this.searchOdoo(target.instance, ctx);
     ctx.progress({ phase: 'restores', label: 'Looking on the PostgreSQL target' });
     let pgUrl: string | undefined;
     let dataDir = defaultOdooDataDir();

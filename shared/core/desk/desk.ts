@@ -102,7 +102,7 @@ export class DeskCore {
     this.storages.usedBy = (name) => this.schedules.jobsUsingStorage(name);
     this.odoo.usedBy = (name) => this.schedules.jobsUsingInstance(name);
     this.schedules.instances = () => this.odoo.store.list();
-    this.cleanup = new CleanupService(k, this.storages, this.embedded);
+    this.cleanup = new CleanupService(k, this.storages, this.embedded, this.odoo);
   }
 
   /**

@@ -280,6 +280,9 @@ async function verifyRestored(o: RemoteRestoreOptions, ctx: JobContext): Promise
   return listed;
 }
 
+/** The temporary names `tempName` makes: what an interrupted `--replace` restore leaves on the server. */
+export const REMOTE_TEMP_PATTERN = /^bd_tmp_.{1,40}_[0-9a-f]{6}$/;
+
 /** A temporary name for a restore that will replace an existing database (Odoo's name rule, ≤ 63 bytes). */
 function tempName(db: string): string {
   return `bd_tmp_${db.slice(0, 40)}_${randomBytes(3).toString('hex')}`;

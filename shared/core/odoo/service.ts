@@ -11,7 +11,7 @@ import { nullLogger, type Logger } from '../util/logger';
 import { openInstance } from './connect';
 import { normalizeInstanceUrl, type OdooInstance, type OdooInstanceStore } from './instances';
 import { OdooManagerClient } from './manager-client';
-import { restoreToOdoo, type RemoteRestoreOptions, type RemoteRestoreResult } from './remote-restore';
+import { REMOTE_TEMP_PATTERN, restoreToOdoo, type RemoteRestoreOptions, type RemoteRestoreResult } from './remote-restore';
 
 type OdooMethod = keyof typeof odooMethods;
 /** A method's input. */
@@ -166,6 +166,30 @@ export class OdooService {
     await client.drop(args.db);
     this.log.info('odoo database dropped', { instance: args.name, db: args.db });
     return {};
+  }
+
+  /** Temporary databases interrupted `--replace` restores left on instance `name` (Odoo tells no age: a restore running now has one too). */
+  async leftovers(name: string, signal?: AbortSignal): Promise<{ url: string; names: string[] }> {
+    const { instance, client } = await this.open(name);
+    const names = (await client.listDatabases(signal)).map((d) => d.name).filter((n) => REMOTE_TEMP_PATTERN.test(n));
+    return { url: instance.url, names };
+  }
+
+  /** Drops those of `names` that are such leftovers on instance `name` (the master password checked first); what failed, with why. */
+  async dropLeftovers(name: string, names: readonly string[], signal?: AbortSignal): Promise<{ removed: string[]; failed: Array<{ name: string; error: string }> }> {
+    const { client } = await this.open(name);
+    await client.checkMasterPassword(signal);
+    const out = { removed: [] as string[], failed: [] as Array<{ name: string; error: string }> };
+    for (const db of names.filter((n) => REMOTE_TEMP_PATTERN.test(n))) {
+      try {
+        await client.drop(db, signal);
+        this.log.info('odoo leftover dropped', { instance: name, db });
+        out.removed.push(db);
+      } catch (err) {
+        out.failed.push({ name: db, error: toAppError(err).message });
+      }
+    }
+    return out;
   }
 
   /** `restore:check-name` for an Odoo target: Odoo's name rule, and whether the server has it. */

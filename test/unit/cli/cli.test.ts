@@ -282,10 +282,10 @@ describe('cleanup', () => {
     expect(r.out).toBe('no temporary files of interrupted backups on nas\n');
   });
 
-  it('--target takes what restore --target takes for a PostgreSQL: a URL, embedded or local-odoo', async () => {
+  it('--target takes what restore --target takes: a URL, embedded, local-odoo or odoo:NAME', async () => {
     const bad = await cli(['cleanup', '--target', 'mysql://x']);
     expect(bad.code).toBe(2);
-    expect(bad.err).toBe('error: --target must be a postgres:// URL, "embedded" or "local-odoo" (got "mysql://x").\nhint: For example postgres://odoo@localhost:5432/postgres, or --target embedded for the private PostgreSQL.\n');
+    expect(bad.err).toBe('error: --target must be a postgres:// URL, "embedded", "local-odoo" or odoo:NAME (got "mysql://x").\nhint: For example postgres://odoo@localhost:5432/postgres, --target embedded for the private PostgreSQL, or --target odoo:prod for an Odoo instance.\n');
     const home = await mkdtemp(join(tmp, 'h-'));
     // No Odoo on this machine (an odoo.conf that is not there): said, and the storages are still searched.
     const none = await cli(['cleanup', '--target', 'local-odoo', '--data-dir', join(tmp, 'no-data')], { home, env: { ODOO_RC: join(tmp, 'no-such-odoo.conf') } });

@@ -1,4 +1,4 @@
-/** Settings → Clean up: searches the chosen PostgreSQL target and the storages, lists what interrupted runs left, removes it after a confirmation. */
+/** Settings → Clean up: searches the chosen restore target (PostgreSQL, or an Odoo instance) and the storages, lists what interrupted runs left, removes it after a confirmation. */
 import { act, cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,7 +50,7 @@ describe('Clean up after interrupted runs', () => {
   it('searches a server given by URL, as the restore wizard can restore into one (it offered only the detected targets)', async () => {
     const user = userEvent.setup();
     const fake = setup();
-    await user.selectOptions(await screen.findByLabelText('PostgreSQL target'), 'Another PostgreSQL server (by URL)');
+    await user.selectOptions(await screen.findByLabelText('Restore target'), 'Another PostgreSQL server (by URL)');
     const look = screen.getByRole('button', { name: 'Look for leftovers' });
     expect(look).toBeDisabled();
     await user.type(screen.getByLabelText('Server URL'), 'mysql://db');
@@ -62,11 +62,11 @@ describe('Clean up after interrupted runs', () => {
     expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres', url: 'postgres://odoo@db:5432/postgres' }, minAgeMinutes: 10 });
   });
 
-  it('offers the PostgreSQL targets only, and lists what a search found with ages, sizes and what could not be searched', async () => {
+  it('offers the PostgreSQL targets first, then the Odoo instances, and lists what a search found with ages, sizes and what could not be searched', async () => {
     const user = userEvent.setup();
     const fake = setup();
-    const select = await screen.findByLabelText('PostgreSQL target');
-    await waitFor(() => expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual(['PostgreSQL (libpq environment)', 'Private PostgreSQL (embedded) (not available)', 'Another PostgreSQL server (by URL)']));
+    const select = await screen.findByLabelText('Restore target');
+    await waitFor(() => expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual(['PostgreSQL (libpq environment)', 'Private PostgreSQL (embedded) (not available)', 'Odoo prod', 'Another PostgreSQL server (by URL)']));
     await user.click(screen.getByRole('button', { name: 'Look for leftovers' }));
     expect(await screen.findByText('bd_tmp_deadbeef_shop')).toBeInTheDocument();
     expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'postgres' }, minAgeMinutes: 10 });
@@ -75,6 +75,17 @@ describe('Clean up after interrupted runs', () => {
     expect(screen.getByText(/unfinished upload of acme\/acme\.zip, 2\.5 MB \(45 min old\)/)).toBeInTheDocument();
     expect(screen.getByText('1 younger leftover left alone: a restore may still be running (set “Older than” to 0 if none is).')).toBeInTheDocument();
     expect(screen.getByText('Could not look on cloud: The bucket does not exist.')).toBeInTheDocument();
+  });
+
+  it('searches an Odoo instance for the temporary databases of interrupted replacing restores: no data folder, and a word on the missing ages', async () => {
+    const user = userEvent.setup();
+    const fake = setup();
+    await user.selectOptions(await screen.findByLabelText('Restore target'), 'Odoo prod');
+    expect(screen.queryByLabelText('Odoo data folder (optional)')).toBeNull();
+    expect(screen.getByText(/Odoo tells no age: make sure no such restore into it is running/)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Look for leftovers' }));
+    expect(await screen.findByText('bd_tmp_deadbeef_shop')).toBeInTheDocument();
+    expect(fake.calls.find(([m]) => m === 'cleanup:find')![1]).toEqual({ target: { type: 'odoo', instance: 'prod' }, minAgeMinutes: 10 });
   });
 
   it('removes everything listed only after a confirmation, then searches again', async () => {

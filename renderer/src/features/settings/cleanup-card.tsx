@@ -53,9 +53,10 @@ export function CleanupCard() {
   useEffect(() => {
     api['targets:detect']({}).then(
       (all) => {
-        const usable = all.filter((t) => t.target.type !== 'odoo');
+        // PostgreSQL targets first: an Odoo instance holds only the temporary databases of restores that replace one.
+        const usable = [...all.filter((t) => t.target.type !== 'odoo'), ...all.filter((t) => t.target.type === 'odoo')];
         setTargets(usable);
-        setTargetId((cur) => cur || (usable.find((t) => t.available) ?? usable[0])?.id || '');
+        setTargetId((cur) => cur || (usable.find((t) => t.available && t.target.type !== 'odoo') ?? usable[0])?.id || '');
       },
       (e: unknown) => (setError(toApiError(e)), setTargets([])),
     );
@@ -98,7 +99,7 @@ export function CleanupCard() {
         this app&apos;s own temporary names are looked for; anything younger than the age set here (10 minutes unless you change it) may belong to a run still going and is left alone.
       </p>
       <div className="row">
-        <label htmlFor={`${id}-t`}>PostgreSQL target</label>
+        <label htmlFor={`${id}-t`}>Restore target</label>
         <select id={`${id}-t`} value={targetId} disabled={!targets || busyId !== undefined} onChange={(e) => (setTargetId(e.target.value), setFindId(undefined), setRemoveId(undefined))}>
           {(targets ?? []).map((t) => (
             <option key={t.id} value={t.id}>
@@ -115,10 +116,16 @@ export function CleanupCard() {
           <input id={`${id}-url`} type="text" value={url} disabled={busyId !== undefined} placeholder="postgres://user@host:5432/postgres" aria-invalid={url.trim() !== '' && !chosen} onChange={(e) => (setUrl(e.target.value), setFindId(undefined), setRemoveId(undefined))} />
         </div>
       ) : null}
-      <div className="row">
-        <label htmlFor={`${id}-dir`}>Odoo data folder (optional)</label>
-        <input id={`${id}-dir`} type="text" value={dataDir} disabled={busyId !== undefined} placeholder="the target's own, else ~/.local/share/Odoo" onChange={(e) => (setDataDir(e.target.value), setFindId(undefined), setRemoveId(undefined))} />
-      </div>
+      {chosen?.type === 'odoo' ? (
+        <p className="muted small">
+          On an Odoo instance only the temporary databases (bd_tmp_…) of interrupted restores that replace a database are looked for. Odoo tells no age: make sure no such restore into it is running before you remove them.
+        </p>
+      ) : (
+        <div className="row">
+          <label htmlFor={`${id}-dir`}>Odoo data folder (optional)</label>
+          <input id={`${id}-dir`} type="text" value={dataDir} disabled={busyId !== undefined} placeholder="the target's own, else ~/.local/share/Odoo" onChange={(e) => (setDataDir(e.target.value), setFindId(undefined), setRemoveId(undefined))} />
+        </div>
+      )}
       <div className="row">
         <label htmlFor={`${id}-age`}>Older than (minutes)</label>
         <input id={`${id}-age`} className="cleanup-age" type="number" min={0} value={minutes} disabled={busyId !== undefined} aria-invalid={!ageValid} onChange={(e) => setMinutes(e.target.value)} />
@@ -183,7 +190,7 @@ function Found({ found }: { found: CleanupFound }) {
     <div className="cleanup-found">
       <h3>Interrupted restores on {r.server}</h3>
       {r.error ? <p className="error-text">Could not look there: {r.error}</p> : null}
-      {!r.error && r.leftovers.length === 0 ? <p className="muted">Nothing left by interrupted restores (filestore folders looked for in {r.dataDir}).</p> : null}
+      {!r.error && r.leftovers.length === 0 ? <p className="muted">Nothing left by interrupted restores{r.dataDir ? ` (filestore folders looked for in ${r.dataDir})` : ''}.</p> : null}
       <ul className="plain-list">
         {r.leftovers.map((l) => (
           <li key={`${l.kind} ${l.name}`}>
