@@ -85,7 +85,7 @@ function LastResult({ s, utc }: { s: ScheduleStatus; utc: boolean }) {
   return (
     <>
       <LastBadge s={s} failedBefore={failedBefore} drillFailed={drill !== undefined && !drillBefore} />
-      {s.overdueSince ? <Badge tone="warn">Overdue</Badge> : null}
+      {s.overdueSince ? <> <Badge tone="warn">Overdue</Badge></> : null}
       {failed && s.lastError && !failedBefore ? <span className="block small error-text">{s.lastError}</span> : null}
       {failedBefore && s.lastRunAt ? (
         <span className="block small muted" title={s.lastError ?? undefined}>
