@@ -32,12 +32,7 @@ export interface OdooRestoreDeps {
  * warning saying what the copy will do with them. Undefined when there is nothing to say.
  */
 export function attachmentsAsIs(req: Pick<RestoreRequest, 'attachments'>, instance: string, selfContained: boolean | undefined): string | undefined {
-  if (req.attachments === 'bring-home' || req.attachments === 'keep-remote') {
-    throw new AppError('Unsupported', "A restore through Odoo's database manager cannot bring attachments home from S3/Swift nor keep them read-only: Odoo restores the backup as it is.", {
-      hint: 'Restore into PostgreSQL (this machine, the private server or a postgres:// URL) to bring them home or keep them read-only, or restore it here as it is.',
-      details: { cliHint: 'Restore with --target postgres://…|embedded|local-odoo to bring them home or keep them read-only, or here as it is with --attachments skip.' },
-    });
-  }
+  refuseModesOdooCannotDo(req);
   if (selfContained !== false) return undefined;
   if (req.attachments !== 'skip') {
     throw new AppError('InvalidInput', "Some attachments of this backup are not in it: they live in S3/Swift, and Odoo's database manager restores the backup as it is.", {
@@ -46,6 +41,15 @@ export function attachmentsAsIs(req: Pick<RestoreRequest, 'attachments'>, instan
     });
   }
   return `The backup was restored as it is: its attachments in S3/Swift are not in it. The copy on ${instance} reads them with that server's own S3/Swift settings (production's bucket, when it has its keys: it may then change it) or reads them empty.`;
+}
+
+/** Refuses `bring-home` and `keep-remote`, which a restore through Odoo's manager cannot do. */
+function refuseModesOdooCannotDo(req: Pick<RestoreRequest, 'attachments'>): void {
+  if (req.attachments !== 'bring-home' && req.attachments !== 'keep-remote') return;
+  throw new AppError('Unsupported', "A restore through Odoo's database manager cannot bring attachments home from S3/Swift nor keep them read-only: Odoo restores the backup as it is.", {
+    hint: 'Restore into PostgreSQL (this machine, the private server or a postgres:// URL) to bring them home or keep them read-only, or restore it here as it is.',
+    details: { cliHint: 'Restore with --target postgres://…|embedded|local-odoo to bring them home or keep them read-only, or here as it is with --attachments skip.' },
+  });
 }
 
 /** Starts a restore of `req` into Odoo instance `instance`; the result is a `RemoteRestoreResult`. */
@@ -59,7 +63,7 @@ export function startOdooRestore(d: OdooRestoreDeps, req: RestoreRequest, instan
       // The listing's version, else what an earlier inspect or restore learned (an encrypted backup tells nothing before it is read).
       const facts = await d.catalog.knownFacts(r);
       const known = r.entry?.odooVersion ?? facts?.odooVersion;
-      attachmentsAsIs(req, instance, undefined); // bring-home and keep-remote are refused before anything is read
+      refuseModesOdooCannotDo(req); // before anything is read
       let asIs: string | undefined;
       const result = await d.passphrases.withPassphrase(req.source, choice, async (passphrase) => {
         const decrypt = decryptWith(passphrase, req.privateKey);

@@ -398,9 +398,9 @@ export class SwiftProvider implements StorageProvider {
     const held = Math.min(this.o.segmentSizeBytes, this.o.held?.bytes ?? HELD_SEGMENT_BYTES);
     const heldCount = this.o.held?.segments ?? HELD_SEGMENTS;
     const base = `${name}/slo/${(Date.now() / 1000).toFixed(6)}/${held}`;
-    const segments: Array<{ path: string; etag: string; size_bytes: number }> = [];
+    const segments: SloSegment[] = [];
     const attempted: string[] = []; // includes a segment whose PUT was cut off (the server may have it)
-    const segment = { key, segCont, base, attempted, signal };
+    const segment: SegmentTarget = { key, segCont, base, attempted, signal };
     try {
       let next: Promise<Buffer> | undefined = reader.readUpTo(held);
       for (let i = 0; ; i++) {
@@ -408,7 +408,7 @@ export class SwiftProvider implements StorageProvider {
           const data: Buffer = await next;
           if (i > 0 && data.length === 0) break;
           next = i + 1 < heldCount && data.length === held ? reader.readUpTo(held) : undefined;
-          // Not awaited yet: read while this segment is sent (on failure, its rejection is awaited below).
+          // Read while this segment is sent; if the send fails first, the write fails and this read's own failure is moot.
           next?.catch(() => undefined);
           segments.push(await this.putHeldSegment(segment, i, data));
           progress(data.length);
