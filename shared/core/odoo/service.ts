@@ -186,6 +186,7 @@ export class OdooService {
         this.log.info('odoo leftover dropped', { instance: name, db });
         out.removed.push(db);
       } catch (err) {
+        if (signal?.aborted) throw err; // cancelled: what was dropped is gone, the rest stays
         out.failed.push({ name: db, error: toAppError(err).message });
       }
     }
