@@ -8,10 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CleanupFound, CleanupRemoved, JobSnapshotDto } from '../../../../shared/contract/api';
+import type { CleanupFound, CleanupRemoved } from '../../../../shared/contract/api';
 import { Desk } from '../../../../shared/core/desk/open-desk';
 import { MemorySecretStore } from '../../../../shared/core/secrets/secret-store';
 import { runCliInProcess } from '../../../helpers/cli-in-process';
+import { jobEnd } from '../../../helpers/job-end';
 import { startFakeOdoo, type FakeOdoo } from '../../../helpers/fake-services/odoo-manager';
 
 let home: string;
@@ -60,10 +61,10 @@ describe('cleanup --target odoo:NAME', () => {
     const desk = await Desk.open({ home, secrets });
     try {
       const target = { type: 'odoo' as const, instance: 'prod' };
-      const found = (await finished(desk, (await desk['cleanup:find']({ target })).jobId)).result as CleanupFound;
+      const found = (await finished(desk, (await desk['cleanup:find']({ target })).jobId)) as CleanupFound;
       expect(found.restores).toEqual({ server: `Odoo instance prod (${fake.url})`, dataDir: '', leftovers: [{ kind: 'database', name: 'bd_tmp_sales_123abc' }], young: 0 });
       const forged = [{ kind: 'database' as const, name: 'bd_tmp_sales_123abc' }, { kind: 'database' as const, name: 'shop' }];
-      const removed = (await finished(desk, (await desk['cleanup:remove']({ target, leftovers: forged, temporaries: [] })).jobId)).result as CleanupRemoved;
+      const removed = (await finished(desk, (await desk['cleanup:remove']({ target, leftovers: forged, temporaries: [] })).jobId)) as CleanupRemoved;
       expect(removed).toEqual({ removed: 1, failed: [{ what: 'database shop', message: 'not found again as an old leftover of an interrupted restore: left as it is' }] });
       expect(fake.databases.has('bd_tmp_sales_123abc')).toBe(false);
       expect(fake.databases.has('shop')).toBe(true);
@@ -73,12 +74,8 @@ describe('cleanup --target odoo:NAME', () => {
   });
 });
 
-async function finished(desk: Desk, jobId: string): Promise<JobSnapshotDto> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const j = await desk['jobs:get']({ jobId });
-    if (j.state !== 'running') return j;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still running`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The result of a Desk job once it has ended. */
+async function finished(desk: Desk, jobId: string): Promise<unknown> {
+  expect(await jobEnd(desk, jobId)).toBe('succeeded');
+  return desk.jobs.get(jobId)!.result;
 }
