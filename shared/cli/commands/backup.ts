@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DBNAME_PATTERN, PG_URL_PREFIX } from '../../contract/api';
 import { shortPassphraseWarning, type BackupRequest, type BackupResultDto } from '../../contract/backups';
+import { odooSourceConflicts, type OdooSourceConflict } from '../../core/backup';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
@@ -39,13 +40,19 @@ interface BackupFlags {
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+/** This command's words for what a backup through odoo:INSTANCE cannot honour (the rule: `odooSourceConflicts`). */
+const THROUGH_ODOO_WORDS: Record<OdooSourceConflict, [string, string?]> = {
+  cold: ['--cold stops Odoo, and a backup through odoo:INSTANCE needs it running: its database manager makes the backup.', 'Drop --cold: Odoo makes the backup while it runs (--cold is for a PostgreSQL source).'],
+  'data-dir': ['--data-dir is for PostgreSQL sources: a backup through Odoo gets the filestore from Odoo.'],
+  'no-filestore': ["--no-filestore is for PostgreSQL sources: Odoo's database manager puts the filestore into every zip it makes.", '--format dump backs up the database only.'],
+};
+
 /** The request's source from `--source`. */
 function sourceOf(o: BackupFlags): BackupRequest['source'] {
   const s = o.source;
   if (s?.startsWith('odoo:')) {
-    if (o.dataDir) throw new UsageError('--data-dir is for PostgreSQL sources: a backup through Odoo gets the filestore from Odoo.');
-    if (o.cold) throw new UsageError('--cold stops Odoo, and a backup through odoo:INSTANCE needs it running: its database manager makes the backup.', 'Drop --cold: Odoo makes the backup while it runs (--cold is for a PostgreSQL source).');
-    if (o.filestore === false && o.format === 'zip') throw new UsageError("--no-filestore is for PostgreSQL sources: Odoo's database manager puts the filestore into every zip it makes.", '--format dump backs up the database only.');
+    const conflict = odooSourceConflicts({ cold: o.cold, dataDir: o.dataDir, noFilestore: o.filestore === false, format: o.format })[0];
+    if (conflict) throw new UsageError(...THROUGH_ODOO_WORDS[conflict]);
     return { type: 'odoo', instance: s.slice('odoo:'.length) };
   }
   if (s !== undefined && !PG_URL_PREFIX.test(s)) throw new UsageError(`--source must be a postgres:// URL or odoo:INSTANCE (got "${s}").`, 'For example --source postgres://odoo@localhost:5432/ or --source odoo:prod.');

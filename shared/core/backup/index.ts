@@ -1,7 +1,7 @@
 /** Making backups: the pipeline's public API (see backup.ts for the stages). */
 export { runBackup, type BackupOptions, type BackupResult, type BackupEncryption, type DestinationResult } from './backup';
 export { openPgSource, type PgSourceOptions, type SourceOutput } from './pg-source';
-export { openOdooSource } from './odoo-source';
+export { odooSourceConflicts, openOdooSource, type OdooSourceConflict } from './odoo-source';
 export { layoutKeys, checkLayout, dashStamp, infoFileText, type BackupLayout, type LayoutKeys } from './layouts';
 export { verifyFilestore, type FilestoreVerification } from './verify';
 export { filestoreEntries, fileEntry, walkFilestore, type FilestoreEntriesOptions } from './filestore';

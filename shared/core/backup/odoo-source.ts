@@ -15,6 +15,19 @@ import type { OdooBackupStream } from '../odoo';
 import type { SourceOutput } from './pg-source';
 import { filestorePath } from '../archive/odoo-zip';
 
+/** An option a backup through a running Odoo (`odoo:INSTANCE`) cannot honour. */
+export type OdooSourceConflict = 'cold' | 'data-dir' | 'no-filestore';
+
+/**
+ * The options a backup through a running Odoo cannot honour, in the order they are told:
+ * stopping Odoo (its manager makes the backup), a data dir (Odoo sends its own filestore), a
+ * zip without its filestore (Odoo's manager puts it into every zip). The rule lives here; the
+ * CLI's `backup`, the schedules and the backups service word it with their own flags.
+ */
+export function odooSourceConflicts(o: { readonly cold?: unknown; readonly dataDir?: string | undefined; readonly noFilestore?: boolean | undefined; readonly format?: string | undefined }): OdooSourceConflict[] {
+  return [...(o.cold ? ['cold' as const] : []), ...(o.dataDir ? ['data-dir' as const] : []), ...(o.noFilestore && o.format !== 'dump' ? ['no-filestore' as const] : [])];
+}
+
 /** What a zip check found. */
 interface ZipFacts {
   members: Set<string>;

@@ -22,6 +22,7 @@ import { checkLayout } from '../backup/layouts';
 import { checkDatabase } from '../backup/snapshot';
 import { assertDatabaseName, defaultOdooDataDir } from '../restore/targets';
 import { COLD_THROUGH_ODOO, missedStorages, type BackupService } from '../backup/service';
+import { odooSourceConflicts, type OdooSourceConflict } from '../backup';
 import type { DeskKernel } from './kernel';
 import type { DrillService } from './drills';
 import { unknownStorageError } from '../storage/unknown-storage';
@@ -43,21 +44,20 @@ function checkAttachmentsOption(work: ScheduledWork): void {
   }
 }
 
+/** A job's words for what a backup through a running Odoo cannot honour (the rule: `odooSourceConflicts`): message, the app's hint, the CLI's. */
+const THROUGH_ODOO_WORDS: Record<OdooSourceConflict, [string, string, string]> = {
+  cold: [COLD_THROUGH_ODOO, 'Do not stop Odoo for this job: Odoo makes the backup while it runs.', 'Drop --cold-stop and --cold-start: Odoo makes the backup while it runs.'],
+  'data-dir': ['A backup through a running Odoo gets the filestore from Odoo: a data dir does not apply.', 'Leave the data dir empty.', 'Drop --data-dir.'],
+  'no-filestore': ["A backup through a running Odoo cannot leave the filestore out: Odoo's database manager puts it into every zip it makes.", 'Choose the pg_dump format for the database only.', 'Use --format dump for the database only.'],
+};
+
 /** Refuses what a backup through a running Odoo cannot honour: stopping Odoo, a data dir, or a zip without its filestore. */
 function checkOdooSourceOptions(work: Extract<ScheduledWork, { kind: 'backup' }>): void {
   if (!work.source.startsWith('odoo:')) return;
-  if (work.cold) {
-    throw new AppError('InvalidInput', COLD_THROUGH_ODOO, { hint: 'Do not stop Odoo for this job: Odoo makes the backup while it runs.', details: { cliHint: 'Drop --cold-stop and --cold-start: Odoo makes the backup while it runs.' } });
-  }
-  if (work.dataDir) {
-    throw new AppError('InvalidInput', 'A backup through a running Odoo gets the filestore from Odoo: a data dir does not apply.', { hint: 'Leave the data dir empty.', details: { cliHint: 'Drop --data-dir.' } });
-  }
-  if (work.noFilestore && work.format === 'zip') {
-    throw new AppError('InvalidInput', "A backup through a running Odoo cannot leave the filestore out: Odoo's database manager puts it into every zip it makes.", {
-      hint: 'Choose the pg_dump format for the database only.',
-      details: { cliHint: 'Use --format dump for the database only.' },
-    });
-  }
+  const conflict = odooSourceConflicts(work)[0];
+  if (!conflict) return;
+  const [message, hint, cliHint] = THROUGH_ODOO_WORDS[conflict];
+  throw new AppError('InvalidInput', message, { hint, details: { cliHint } });
 }
 
 /**
