@@ -154,7 +154,7 @@ function backupTraits(w: Extract<ScheduleStatus['work'], { kind: 'backup' }>): s
 
 /** "retry 2026-01-05 01:05Z", or "retry was due …" for a time gone by (no scheduler ran then). */
 function retryWords(at: string | null, what = 'retry'): string | undefined {
-  return at ? `${what}${Date.parse(at) > Date.now() ? '' : ' was due'} ${at.slice(0, 16).replace('T', ' ')}Z` : undefined;
+  return at ? `${what}${Date.parse(at) > Date.now() ? '' : ' was due'} ${utcTime(at)}` : undefined;
 }
 
 /** The failed drill after a job's backups, unless it ran before a save changed the job's settings. */
@@ -180,12 +180,22 @@ function enabledState(s: ScheduleStatus): string {
   return s.lastOutcome ?? 'waiting';
 }
 
+/** A slot's time as `schedule list` prints it: to the minute, or to the second when the schedule has seconds (`*:*:30`). */
+function utcTime(iso: string): string {
+  return `${iso.slice(0, iso.slice(17, 19) === '00' ? 16 : 19).replace('T', ' ')}Z`;
+}
+
+/** When a run happened, to the minute. */
+function minuteOf(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')}Z`;
+}
+
 /** One line of `schedule list`. */
 function row(s: ScheduleStatus): string[] {
   const what = s.work.kind === 'backup' ? `backup ${s.work.db} → ${s.work.to.join(',')}${backupTraits(s.work)}` : `drill ${s.work.db} on ${s.work.storage}`;
-  const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${s.lastRunAt.slice(0, 16).replace('T', ' ')}Z` : ''}`;
-  const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${s.overdueSince.slice(0, 16).replace('T', ' ')}Z` : s.enabled ? enabledState(s) : 'disabled';
-  const next = s.dueSince ? 'due, missed' : s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : '-';
+  const last = s.lastOutcome === null ? '-' : `${s.lastOutcome}${s.lastRunAt ? ` ${minuteOf(s.lastRunAt)}` : ''}`;
+  const state = s.running ? 'running' : s.overdueSince ? `OVERDUE since ${minuteOf(s.overdueSince)}` : s.enabled ? enabledState(s) : 'disabled';
+  const next = s.dueSince ? 'due, missed' : s.nextRunAt ? utcTime(s.nextRunAt) : '-';
   return [s.name, what, s.every, next, last, state];
 }
 
@@ -207,9 +217,9 @@ function registerList(group: Command, ctx: CliContext): void {
 function listNotes(s: ScheduleStatus): string[] {
   const drill = failedDrill(s);
   return [
-    ...(s.dueSince ? [`${s.name} missed its run due at ${s.dueSince.slice(0, 19).replace('T', ' ')}Z (no scheduler was running then): the app or \`backup-desk daemon\` runs it once when it starts, then next at ${s.nextRunAt ? `${s.nextRunAt.slice(0, 16).replace('T', ' ')}Z` : 'no later time'}`] : []),
+    ...(s.dueSince ? [`${s.name} missed its run due at ${utcTime(s.dueSince)} (no scheduler was running then): the app or \`backup-desk daemon\` runs it once when it starts, then next at ${s.nextRunAt ? utcTime(s.nextRunAt) : 'no later time'}`] : []),
     ...(s.overdueSince ? [`${s.name} is overdue: no successful run since ${s.lastSuccessAt ?? 'it was added'}${s.lastError ? ` (last error: ${s.lastError})` : ''}`] : []),
-    ...(drill ? [`${s.name}: its last drill (${drill.at.slice(0, 16).replace('T', ' ')}Z) failed${beforeSettingsChanged(s, drill.at) ? ' before the settings changed' : ''}: ${drill.error ?? 'no reason recorded'}`] : []),
+    ...(drill ? [`${s.name}: its last drill (${minuteOf(drill.at)}) failed${beforeSettingsChanged(s, drill.at) ? ' before the settings changed' : ''}: ${drill.error ?? 'no reason recorded'}`] : []),
   ];
 }
 

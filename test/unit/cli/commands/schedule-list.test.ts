@@ -56,9 +56,17 @@ describe('schedule list', () => {
     const r = await runCliInProcess(home, ['schedule', 'list']);
     expect(r.out).toMatch(/^daily +backup shop → nas +daily +due, missed +ok /m);
     expect(r.out).toMatch(/^nightly +.* +yearly +\d{4}-\d\d-\d\d \d\d:\d\dZ +ok /m); // the other job: its next slot, nothing missed
-    expect(r.err).toMatch(new RegExp(`^daily missed its run due at ${missed.slice(0, 19).replace('T', ' ')}Z \\(no scheduler was running then\\): the app or \`backup-desk daemon\` runs it once when it starts, then next at ${minute(new Date(midnight.getTime() + day).toISOString())}$`, 'm'));
+    expect(r.err).toMatch(new RegExp(`^daily missed its run due at ${minute(missed)} \\(no scheduler was running then\\): the app or \`backup-desk daemon\` runs it once when it starts, then next at ${minute(new Date(midnight.getTime() + day).toISOString())}$`, 'm'));
     const listed = JSON.parse((await runCliInProcess(home, ['schedule', 'list', '--json'])).out) as Array<{ name: string; dueSince?: string }>;
     expect(listed.map((j) => [j.name, j.dueSince])).toEqual([['daily', missed], ['nightly', undefined]]);
+  });
+
+  it('prints a slot to the second when its schedule has seconds, to the minute otherwise', async () => {
+    const secs: ScheduledJob = { ...JOB, name: 'secs', work: { kind: 'backup', db: 'shop', source: 'postgres://odoo@db/', to: ['nas'], format: 'zip' }, every: '*-01-01 04:05:30', createdAt: ago(60_000) };
+    await given([secs, JOB], {});
+    const r = await runCliInProcess(home, ['schedule', 'list']);
+    expect(r.out).toMatch(/^secs +.* +\*-01-01 04:05:30 +\d{4}-01-01 04:05:30Z +- +waiting$/m);
+    expect(r.out).toMatch(/^nightly +.* +yearly +\d{4}-01-01 00:00Z +- +waiting$/m);
   });
 
   it('says a plain ok when the drill passed', async () => {
