@@ -154,7 +154,7 @@ function backupTraits(w: Extract<ScheduleStatus['work'], { kind: 'backup' }>): s
 
 /** "retry 2026-01-05 01:05Z", or "retry was due …" for a time gone by (no scheduler ran then). */
 function retryWords(at: string | null, what = 'retry'): string | undefined {
-  return at ? `${what}${Date.parse(at) > Date.now() ? '' : ' was due'} ${utcTime(at)}` : undefined;
+  return at ? `${what}${Date.parse(at) > Date.now() ? '' : ' was due'} ${minuteOf(at)}` : undefined;
 }
 
 /** The failed drill after a job's backups, unless it ran before a save changed the job's settings. */
