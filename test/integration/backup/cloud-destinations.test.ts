@@ -7,7 +7,7 @@
  * A cancel mid-upload leaves nothing listed on any of them (no committed file, no Swift segments,
  * no open Dropbox upload session turned into a file).
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,21 +31,10 @@ import { MY_DRIVE_ROOT, startFakeDrive, type FakeDrive } from '../../helpers/fak
 import { startFakeSwift, SWIFT_TEST_USER, type FakeSwift } from '../../helpers/fake-services/swift';
 import { createOdooShapedDb, dbSnapshot, sha1Tree } from '../../helpers/odoo-shaped-db';
 import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+import { keysOf, sha256Of } from '../../helpers/assertions';
 
 const MIB = 1024 * 1024;
 const SWIFT_ACCOUNT = 'AUTH_RegionOne';
-
-async function sha256Of(p: StorageProvider, key: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of await p.read(key)) h.update(c as Buffer);
-  return h.digest('hex');
-}
-
-async function keysOf(p: StorageProvider): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of p.list('')) out.push(o.key);
-  return out.sort();
-}
 
 describe('backup to Dropbox, Google Drive and Swift', () => {
   let cluster: PgCluster;

@@ -6,7 +6,6 @@
  * multipart uploads).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,23 +24,12 @@ import { createSftpProvider } from '../../../shared/core/storage/sftp/sftp-provi
 import { gpgDecrypt, gpgGenKey, makeGpgHome, type GpgHome } from '../../helpers/gpg';
 import { createOdooShapedDb } from '../../helpers/odoo-shaped-db';
 import { startPgCluster, type PgCluster } from '../../helpers/pg-cluster';
+import { keysOf, sha256Of } from '../../helpers/assertions';
 import { startS3Server, type S3TestServer } from '../../helpers/s3-server';
 import { startSshd, type TestSshd } from '../../helpers/sshd';
 
 const run = promisify(execFile);
 const MIB = 1024 * 1024;
-
-async function sha256Of(p: StorageProvider, key: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of await p.read(key)) h.update(c as Buffer);
-  return h.digest('hex');
-}
-
-async function keysOf(p: StorageProvider): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of p.list('')) out.push(o.key);
-  return out.sort();
-}
 
 describe('backup to several storages at once', () => {
   let cluster: PgCluster;
