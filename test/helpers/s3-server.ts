@@ -14,6 +14,7 @@
  *   `backups//name.zip` keys): s3rver's router and file store would normalize them away, S3 does not.
  * Everything else is forwarded unchanged.
  */
+import { S3Client } from '@aws-sdk/client-s3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -398,4 +399,16 @@ export async function startS3Server(bucket = 'test-bucket'): Promise<S3TestServe
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** An SDK client of the test server's own, for a test to look at or seed the bucket behind the provider's back. */
+export function rawS3Client(server: S3TestServer): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 }

@@ -1,10 +1,10 @@
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanStorage } from '../../../../../shared/core/catalog/catalog';
 import { s3ConfigSchema, type S3Config } from '../../../../../shared/core/storage/s3/config';
 import { createS3Provider } from '../../../../../shared/core/storage/s3/s3-provider';
 import type { StorageProvider } from '../../../../../shared/core/storage/provider';
-import { startS3Server, type S3TestServer } from '../../../../helpers/s3-server';
+import { rawS3Client, startS3Server, type S3TestServer } from '../../../../helpers/s3-server';
 import { bodyOf, collect, drain, expectKind } from '../../../../conformance/storage-suite';
 
 // odoo_backup_sh builds its keys as `<Path>/<file>`, so a Path set with a trailing slash writes
@@ -28,14 +28,7 @@ const rawKeys = async (prefix: string): Promise<string[]> =>
 
 beforeAll(async () => {
   server = await startS3Server();
-  raw = new S3Client({
-    region: 'us-east-1',
-    endpoint: server.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  raw = rawS3Client(server);
 });
 afterAll(async () => {
   for (const p of open) await p.close();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { CreateMultipartUploadCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../../../../shared/core/secrets/secret-store';
 import { nullLogger } from '../../../../../shared/core/util/logger';
@@ -8,7 +8,7 @@ import { s3Factory } from '../../../../../shared/core/storage/s3';
 import { s3ConfigSchema, type S3Config } from '../../../../../shared/core/storage/s3/config';
 import { createS3Provider } from '../../../../../shared/core/storage/s3/s3-provider';
 import type { StorageProvider, TemporaryObject } from '../../../../../shared/core/storage/provider';
-import { startS3Server, type S3TestServer } from '../../../../helpers/s3-server';
+import { rawS3Client, startS3Server, type S3TestServer } from '../../../../helpers/s3-server';
 import { bodyOf, collect, drain, expectKind, patternBytes } from '../../../../conformance/storage-suite';
 
 const MIB = 1024 * 1024;
@@ -26,14 +26,7 @@ const providerFor = (over: Partial<S3Config> = {}, secret = server.secretAccessK
 
 beforeAll(async () => {
   server = await startS3Server();
-  raw = new S3Client({
-    region: 'us-east-1',
-    endpoint: server.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  raw = rawS3Client(server);
 });
 afterAll(async () => {
   for (const p of open) await p.close();
