@@ -37,7 +37,7 @@ export const swiftConfigSchema = z
       .int()
       .min(1)
       .default(5 * 1024 * 1024 * 1024),
-    /** Size of the SLO segments past the first 800, which are held in memory and at most 32 MiB (or this, when smaller). */
+    /** Size of the SLO segments past the first 800, which are held in memory and at most 16 MiB (or this, when smaller). */
     segmentSizeBytes: z
       .number()
       .int()

@@ -215,7 +215,7 @@ describe('Swift provider', () => {
     expect(server.container('AUTH_RegionOne', 'backups')!.has('mixed.zip')).toBe(false);
   });
 
-  it('sends again what it holds in memory after a transient failure: the segment container, the manifest, an object of known size up to 32 MiB', async () => {
+  it('sends again what it holds in memory after a transient failure: the segment container, the manifest, an object of known size up to 16 MiB', async () => {
     const p = await open();
     const data = bytes(128 * 1024 * 3, 4);
     server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups_segments$/, status: 503, retryAfterSec: 1 });
@@ -226,7 +226,7 @@ describe('Swift provider', () => {
     server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups\/small\.zip$/, dropResponse: true });
     await p.write!('small.zip', Readable.from([Buffer.from('small')]), { size: 5 });
     expect((await p.stat('small.zip')).size).toBe(5);
-    // A plain object of known size up to 32 MiB (an attachment copied there) is held too.
+    // A plain object of known size up to 16 MiB (an attachment copied there) is held too.
     const p9 = await open({ segmentThresholdBytes: 64 * 1024 * 1024 });
     const nine = bytes(9 * 1024 * 1024, 8);
     server.failNext({ route: /^PUT \/v1\/AUTH_RegionOne\/backups\/nine\.bin$/, status: 503 });
