@@ -3,7 +3,6 @@
  * or binary, by password or public key with their key IDs; zip files, PostgreSQL dumps, SQL,
  * signed-only messages and random bytes are not.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,8 +85,11 @@ describe('detectEncryption is not fooled', () => {
   });
   it('random bytes (2000 samples, and every first byte value)', () => {
     let hits = 0;
-    for (let i = 0; i < 2000; i++) if (detectEncryption(randomBytes(512)).encrypted) hits++;
-    // Each sample would need a plausible tag, version and algorithm bytes: ~1e-5 per sample.
+    // Seeded, so that every run tests the same samples: a sample must start with a plausible
+    // tag, length and version to pass, measured at ~5e-5 per sample over 400,000 — with fresh
+    // random bytes, 2 hits in 2000 came about once in 200 runs and failed a CI run.
+    const next = seeded(0x0dd0);
+    for (let i = 0; i < 2000; i++) if (detectEncryption(Buffer.from(Array.from({ length: 512 }, next))).encrypted) hits++;
     expect(hits).toBeLessThanOrEqual(1);
     for (let b = 0; b < 256; b++) {
       const buf = Buffer.concat([Buffer.from([b]), Buffer.alloc(511, 0)]);
@@ -105,3 +107,15 @@ describe('detectEncryption is not fooled', () => {
     expect(Array.from(dearmorHead(Buffer.from(text))!)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 });
+
+/** A repeatable stream of bytes (mulberry32). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) & 0xff;
+  };
+}
