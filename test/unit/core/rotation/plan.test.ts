@@ -10,6 +10,7 @@ import type { RotationLayout, RotationPolicy } from '../../../../shared/contract
 import { parseListing } from '../../../../shared/core/catalog';
 import { planRotation } from '../../../../shared/core/rotation';
 import type { ObjectInfo } from '../../../../shared/core/storage/provider';
+import { seededRandom } from '../../../helpers/seeded';
 
 const T0 = Date.UTC(2024, 4, 20, 12, 0, 0); // Monday 2024-05-20 12:00 UTC
 const HOUR = 3600_000;
@@ -155,17 +156,6 @@ describe('planRotation: keep-last-N and maximum age with GFS', () => {
 
 // ---------------------------------------------------------------- properties
 
-/** A small seeded PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random listing: pairs, lone archives and .infos, other databases, layouts, folders and junk. */
 function randomListing(r: () => number): ObjectInfo[] {
@@ -212,7 +202,7 @@ function randomPolicy(r: () => number): RotationPolicy {
 describe('planRotation: properties (500 seeded random listings per layout)', () => {
   it.each(['odoo-backup-sh', 'odoo-manager', 'backup-desk'] as RotationLayout[])('%s', (layout) => {
     for (let seed = 1; seed <= 500; seed++) {
-      const r = rng(seed * 7919 + layout.length);
+      const r = seededRandom(seed * 7919 + layout.length);
       const objects = randomListing(r);
       const policy = randomPolicy(r);
       const { backups, strays } = parseListing('s', objects);
