@@ -117,7 +117,7 @@ describe('Desk: a restore into a running Odoo of a backup whose attachments live
     const store = join(tmp, 's3-store');
     await mkdir(store);
     const sha = 'b'.repeat(40);
-    const sql = ['COPY public.ir_attachment (id, name, type, store_fname, checksum, db_datas, file_size) FROM stdin;', `1\tinv\tbinary\ts3://odoo-prod/${sha}\t${sha}\t\\N\t1000`, '\\.', ''].join('\n');
+    const sql = attachmentsDump([['inv', `s3://odoo-prod/${sha}`, 1000]]);
     await writeTinyZip(join(store, 'shop_2024-05-01_10-00-00.zip'), { 'dump.sql': sql, 'manifest.json': '{"db_name":"shop","version":"17.0"}' });
     const desk = await Desk.open({ home: join(tmp, 'home-s3'), secrets: new MemorySecretStore() });
     try {
@@ -154,7 +154,7 @@ describe('Desk: a restore into a running Odoo of a backup no one inspected', () 
     const store = join(tmp, 's3-uninspected');
     await mkdir(store);
     const sha = 'c'.repeat(40);
-    const sql = ['COPY public.ir_attachment (id, name, type, store_fname, checksum, db_datas, file_size) FROM stdin;', `1\tinv\tbinary\ts3://odoo-prod/${sha}\t${sha}\t\\N\t1000`, `2\tlogo\tbinary\tab/${'a'.repeat(40)}\t${'a'.repeat(40)}\t\\N\t10`, '\\.', ''].join('\n');
+    const sql = attachmentsDump([['inv', `s3://odoo-prod/${sha}`, 1000], ['logo', `ab/${'a'.repeat(40)}`, 10]]);
     await writeTinyZip(join(store, 'shop_2024-05-01_10-00-00.zip'), { 'dump.sql': sql, 'manifest.json': '{"db_name":"shop","version":"17.0"}' });
     await writeTinyZip(join(store, 'plain_2024-05-01_10-00-00.zip'), { 'dump.sql': sql.replace(`s3://odoo-prod/${sha}`, `cc/${sha}`), 'manifest.json': '{"db_name":"plain","version":"17.0"}' });
     const desk = await Desk.open({ home: join(tmp, 'home-uninspected'), secrets: new MemorySecretStore() });
@@ -177,6 +177,12 @@ describe('Desk: a restore into a running Odoo of a backup no one inspected', () 
     }
   });
 });
+
+/** A dump.sql holding only `ir_attachment` rows: name, store_fname (its SHA-1 is the checksum) and size each. */
+function attachmentsDump(rows: ReadonlyArray<[string, string, number]>): string {
+  const lines = rows.map(([name, storeFname, size], i) => `${i + 1}\t${name}\tbinary\t${storeFname}\t${storeFname.slice(-40)}\t\\N\t${size}`);
+  return ['COPY public.ir_attachment (id, name, type, store_fname, checksum, db_datas, file_size) FROM stdin;', ...lines, '\\.', ''].join('\n');
+}
 
 async function finished(desk: Desk, jobId: string): Promise<JobSnapshotDto> {
   const deadline = Date.now() + 20_000;
