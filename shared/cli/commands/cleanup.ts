@@ -16,7 +16,7 @@ import { toAppError } from '../../core/errors';
 import { UsageError, type CliContext } from '../context';
 import { formatBytes } from '../format';
 import type { CommandModule } from './index';
-import { pgTargetSpec, urlHasPassword } from './restore';
+import { ODOO_TARGET_NEEDS_NAME, odooTargetName, pgTargetSpec, urlHasPassword } from './restore';
 import { PG_URL_PREFIX } from '../../contract/api';
 import { countOf } from '../../contract/units';
 
@@ -48,10 +48,11 @@ function checkOptions(opts: CleanupOptions): number {
       "Drop the password from the URL (postgres://USER@HOST:PORT/DB) and give it through libpq's environment instead: PGPASSWORD, PGPASSFILE, or ~/.pgpass.",
     );
   }
-  if (opts.target !== undefined && !NAMED_TARGETS.has(opts.target) && !PG_URL_PREFIX.test(opts.target) && !odooInstance(opts.target)) {
+  if (odooTargetName(opts.target) === '') throw new UsageError(ODOO_TARGET_NEEDS_NAME);
+  if (opts.target !== undefined && !NAMED_TARGETS.has(opts.target) && !PG_URL_PREFIX.test(opts.target) && odooTargetName(opts.target) === undefined) {
     throw new UsageError(`--target must be a postgres:// URL, "embedded", "local-odoo" or odoo:NAME (got "${opts.target}").`, 'For example postgres://odoo@localhost:5432/postgres, --target embedded for the private PostgreSQL, or --target odoo:prod for an Odoo instance.');
   }
-  if (opts.dataDir !== undefined && opts.target !== undefined && odooInstance(opts.target)) {
+  if (opts.dataDir !== undefined && odooTargetName(opts.target) !== undefined) {
     throw new UsageError('--data-dir goes with a PostgreSQL target: an Odoo instance keeps no filestore folders of this app.', 'Drop --data-dir.');
   }
   if (opts.odooConf !== undefined && opts.target !== undefined && opts.target !== 'local-odoo') {
@@ -69,11 +70,6 @@ const NAMED_TARGETS: ReadonlySet<string> = new Set(['embedded', 'local-odoo']);
 async function pgTarget(desk: Desk, opts: CleanupOptions): Promise<{ targetUrl?: string; dataDir?: string }> {
   const t = await resolveTarget(pgTargetSpec(opts), desk.embedded);
   return { ...(t.pgUrl ? { targetUrl: t.pgUrl } : {}), ...(t.dataDir ? { dataDir: t.dataDir } : {}) };
-}
-
-/** The instance of an `odoo:NAME` target, else undefined. */
-function odooInstance(target: string): string | undefined {
-  return /^odoo:(.+)$/.exec(target)?.[1];
 }
 
 /** Temporary databases of interrupted `--replace` restores on an Odoo instance; Odoo tells no age, so all are listed. */
@@ -94,7 +90,7 @@ async function cleanOdoo(desk: Desk, ctx: CliContext, instance: string, yes: boo
 
 /** Leftovers of interrupted restores: temporary databases and filestore folders. */
 async function cleanRestores(desk: Desk, ctx: CliContext, opts: CleanupOptions, minutes: number): Promise<void> {
-  const instance = opts.target === undefined ? undefined : odooInstance(opts.target);
+  const instance = odooTargetName(opts.target);
   if (instance !== undefined) return cleanOdoo(desk, ctx, instance, opts.yes);
   const where = await pgTarget(desk, opts);
   const { leftovers: all } = await desk.findLeftovers({ ...where, minAgeMs: 0 });

@@ -61,9 +61,9 @@ export const restoreCommand: CommandModule = {
         const embedded = opts.target === 'embedded';
         const localOdoo = opts.target === 'local-odoo' || (opts.odooConf !== undefined && opts.target === undefined);
         if (opts.odooConf !== undefined && !localOdoo) throw new UsageError('--odoo-conf goes with the Odoo on this machine as the target, not with --target URL|embedded|odoo:NAME.', 'Drop --target, or use --target local-odoo.');
-        const odoo = opts.target?.startsWith('odoo:') ? opts.target.slice('odoo:'.length) : undefined;
+        const odoo = odooTargetName(opts.target);
         if (odoo !== undefined && (odoo === '' || opts.dataDir !== undefined || opts.filestore === false || opts.owner !== undefined)) {
-          throw new UsageError(odoo === '' ? '--target odoo:NAME needs the instance name (see `backup-desk odoo list`).' : 'An Odoo server keeps its database and filestore itself: --data-dir, --no-filestore and --owner do not apply to --target odoo:NAME.');
+          throw new UsageError(odoo === '' ? ODOO_TARGET_NEEDS_NAME : 'An Odoo server keeps its database and filestore itself: --data-dir, --no-filestore and --owner do not apply to --target odoo:NAME.');
         }
         if (opts.target !== undefined && !embedded && !localOdoo && odoo === undefined && urlHasPassword(opts.target)) {
           // It is already in this process's argv; refuse, so it is not also logged, stored or passed on.
@@ -169,6 +169,14 @@ function cleanupFlags(opts: { target?: string; odooConf?: string; dataDir?: stri
   const flags = [...(opts.target !== undefined ? ['--target', opts.target] : []), ...(opts.odooConf !== undefined ? ['--odoo-conf', opts.odooConf] : []), ...(opts.dataDir !== undefined ? ['--data-dir', opts.dataDir] : [])];
   return flags.map((f) => ` ${f}`).join('');
 }
+
+/** The instance a `--target odoo:NAME` names ('' when the name is missing), else undefined. */
+export function odooTargetName(target: string | undefined): string | undefined {
+  return target?.startsWith('odoo:') ? target.slice('odoo:'.length) : undefined;
+}
+
+/** The refusal of `--target odoo:` without an instance name. */
+export const ODOO_TARGET_NEEDS_NAME = '--target odoo:NAME needs the instance name (see `backup-desk odoo list`).';
 
 /**
  * The PostgreSQL target that `--target`, `--odoo-conf` and `--data-dir` name (not odoo:NAME): the
