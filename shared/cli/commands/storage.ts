@@ -12,16 +12,15 @@ import { commandGroup, type CommandModule } from './index';
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** Every non-secret setting of every storage type, by field name (a name shared by types appears once). */
-function settingOptions(): Map<string, { field: SettingField; kinds: string[]; fields: SettingField[] }> {
-  const byName = new Map<string, { field: SettingField; kinds: string[]; fields: SettingField[] }>();
+function settingOptions(): Map<string, { kinds: string[]; fields: SettingField[] }> {
+  const byName = new Map<string, { kinds: string[]; fields: SettingField[] }>();
   for (const f of listFactories()) {
     for (const field of f.fields) {
       if (field.secret) continue;
-      const e = byName.get(field.name);
-      if (e) {
-        e.kinds.push(f.kind);
-        e.fields.push(field);
-      } else byName.set(field.name, { field, kinds: [f.kind], fields: [field] });
+      const e = byName.get(field.name) ?? { kinds: [], fields: [] };
+      e.kinds.push(f.kind);
+      e.fields.push(field);
+      byName.set(field.name, e);
     }
   }
   return byName;
@@ -81,7 +80,6 @@ function stdinSecrets(text: string, missing: readonly SettingField[], names: rea
   }
   return out;
 }
-
 
 /** The storage's settings and fields, and whether its optional secrets are asked for at a prompt (default yes). */
 interface SecretsContext {
@@ -149,7 +147,8 @@ export const storageCommand: CommandModule = {
       .addOption(new Option('--type <type>', 'storage type').choices(factories.map((f) => f.kind)).makeOptionMandatory())
       .option('--secret-stdin', 'read the secret from stdin: all of it is the one this storage uses (SFTP: the password or the private key, per --auth), or one FIELD=VALUE line each')
       .option('--secret-env <VAR|FIELD=VAR>', 'read a secret from an environment variable (repeatable)', collect);
-    for (const [name, { field, kinds, fields }] of options) {
+    for (const [name, { kinds, fields }] of options) {
+      const field = fields[0]!; // the types that share a setting share its kind of value
       const flag = settingFlag(name);
       const desc = settingFlagDescription(kinds, fields);
       add.addOption(field.type === 'boolean' ? new Option(flag, desc) : new Option(`${flag} <value>`, desc));
@@ -158,12 +157,12 @@ export const storageCommand: CommandModule = {
       if (!STORAGE_NAME.test(name)) throw new UsageError(`"${name}" is not a valid storage name.`, 'Use letters, digits, "_", "." or "-", starting with a letter or digit.');
       const kind = String(opts.type);
       const factory = factories.find((f) => f.kind === kind)!;
-      const own = new Set(factory.fields.map((f) => f.name));
       const settings: Record<string, unknown> = {};
-      for (const [fname, { field }] of options) {
+      for (const fname of options.keys()) {
         const v = opts[fname];
         if (v === undefined) continue;
-        if (!own.has(fname)) throw new UsageError(`${settingFlag(fname)} is not a setting of ${aStorage(kind)}.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => settingFlag(f.name)).join(', ') || 'none'}.`);
+        const field = factory.fields.find((f) => f.name === fname);
+        if (!field) throw new UsageError(`${settingFlag(fname)} is not a setting of ${aStorage(kind)}.`, `Its settings: ${factory.fields.filter((f) => !f.secret).map((f) => settingFlag(f.name)).join(', ') || 'none'}.`);
         settings[fname] = coerce(field, v, kind);
       }
       for (const f of factory.fields) {
