@@ -222,7 +222,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.plans.set(job.name, plan);
     // A run in another process (the app, another daemon) records its slot when it ends.
     if (job.enabled && this.started && !(await this.jobRunning(job.name))) {
-      const trigger = dueRun(schedule, plan.servedUpTo, now, Math.max(2 * this.pollMs, 60_000));
+      const trigger = dueRun(schedule, plan.servedUpTo, now, this.lateMs());
       const retryDue = state.retryAt !== null && Date.parse(state.retryAt) <= now;
       if (trigger !== undefined) plan.servedUpTo = now;
       if (trigger !== undefined || retryDue) void this.enqueue(job, trigger ?? 'retry', now);
@@ -414,7 +414,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const running = await this.jobRunning(job.name);
     // The slot a scheduler's check would run as a catch-up (`dueRun`): the first one after the last served, once late.
     const missed = job.enabled && !running ? schedule.next(new Date(servedUpTo)) : undefined;
-    const late = missed !== undefined && now - missed.getTime() > Math.max(2 * this.pollMs, 60_000);
+    const late = missed !== undefined && now - missed.getTime() > this.lateMs();
     return {
       ...job,
       description: schedule.describe(),
@@ -430,6 +430,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       consecutiveFailures: st.consecutiveFailures,
       ...(await this.lastDrillOf(job)),
     };
+  }
+
+  /** How late a slot must be to count as missed (a catch-up run, `dueSince`): later than a check or two would have run it. */
+  private lateMs(): number {
+    return Math.max(2 * this.pollMs, 60_000);
   }
 
   /** True when job `name` runs in this process or another one holds its lock (the app, a daemon, `schedule run`). */
