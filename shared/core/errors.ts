@@ -151,3 +151,8 @@ export function invalidArgumentsError(method: string, error: { issues: readonly 
     details: { method, issues },
   });
 }
+
+/** An error's message and hint in one line ("Cannot reach X. Check the address."), as a result or a warning shows it. */
+export function messageWithHint(e: Pick<AppError, 'message' | 'hint'>): string {
+  return `${e.message}${e.hint ? ` ${e.hint}` : ''}`;
+}

@@ -9,7 +9,7 @@
 import type { AreaApi, cleanupMethods } from '../../contract/api';
 import { apiMethods, type ApiArgs, type ApiArgsParsed, type ApiResult, type RestoreTargetSpec } from '../../contract/api';
 import type { BackupTemporary, CleanupFound, CleanupRemoved, RestoreLeftover } from '../../contract/cleanup';
-import { throwIfAborted, toAppError } from '../errors';
+import { messageWithHint, throwIfAborted, toAppError } from '../errors';
 import type { JobContext } from '../jobs/job';
 import { targetLabel } from '../pg/connection';
 import { defaultOdooDataDir, findLeftovers, LEFTOVER_MIN_AGE_MS, oldEnough, removeLeftovers, type Leftover } from '../restore';
@@ -124,7 +124,7 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
       return { found: { server, dataDir: '', leftovers: old.map(leftoverDto), young: 0 }, pgUrl: undefined, old };
     } catch (err) {
       const e = toAppError(err);
-      return { found: { server, dataDir: '', leftovers: [], young: 0, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}` }, pgUrl: undefined, old: [] };
+      return { found: { server, dataDir: '', leftovers: [], young: 0, error: messageWithHint(e) }, pgUrl: undefined, old: [] };
     }
   }
 
@@ -147,7 +147,7 @@ export class CleanupService implements AreaApi<typeof cleanupMethods> {
       return { found: { server: serverLabel(target, pgUrl), dataDir, leftovers: old.map(leftoverDto), young: all.length - old.length }, pgUrl, old };
     } catch (err) {
       const e = toAppError(err);
-      return { found: { server: serverLabel(target, pgUrl), dataDir, leftovers: [], young: 0, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}` }, pgUrl, old: [] };
+      return { found: { server: serverLabel(target, pgUrl), dataDir, leftovers: [], young: 0, error: messageWithHint(e) }, pgUrl, old: [] };
     }
   }
 

@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import type pg from 'pg';
 import type { ApiResult } from '../../contract/api';
-import { AppError, isAppError, toAppError } from '../errors';
+import { AppError, isAppError, messageWithHint, toAppError } from '../errors';
 import { detectLocalOdoo, odooDatabaseUrl, ownerOf, type LocalOdoo } from '../local-odoo';
 import { connect, connectAdmin, targetInfo } from '../pg/connection';
 import { assertRoleExists, chownFilestore, transferOwnership } from '../restore/ownership';
@@ -118,7 +118,7 @@ export async function makeUsableByOdoo(o: { pgUrl: string | undefined; db: strin
         filestoreOwner = fsOwner.user ?? String(fsOwner.uid);
       } catch (err) {
         const e = toAppError(err);
-        warnings.push(`${e.message}${e.hint ? ` ${e.hint}` : ''}`);
+        warnings.push(messageWithHint(e));
       }
     }
   }

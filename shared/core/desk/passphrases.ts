@@ -5,7 +5,7 @@
  */
 import { stripEncryption } from '../catalog/conventions';
 import type { DecryptKeys } from '../crypto';
-import { AppError, toAppError } from '../errors';
+import { AppError, messageWithHint, toAppError } from '../errors';
 import { SECRET_NAMES } from '../secrets/names';
 import type { DeskKernel } from './kernel';
 import type { StorageService } from './storages';
@@ -107,7 +107,7 @@ export class PassphraseService {
     } catch (err) {
       const e = toAppError(err);
       const vault = 'To remember passphrases on a machine without a keychain, create an encrypted vault: backup-desk secrets vault init (then open the app again).';
-      const msg = `The passphrase opened the backup but was not remembered for storage "${storage}": ${e.message}${e.hint ? ` ${e.hint}` : ''} ${vault}`;
+      const msg = `The passphrase opened the backup but was not remembered for storage "${storage}": ${messageWithHint(e)} ${vault}`;
       this.k.log.warn(msg);
       warn?.(msg);
     }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ApiResult } from '../../contract/api';
-import { toAppError } from '../errors';
+import { messageWithHint, toAppError } from '../errors';
 import type { StorageProvider } from '../storage/provider';
 import { readAll } from '../storage/wrappers/streams';
 
@@ -19,7 +19,7 @@ export async function probeStorage(provider: StorageProvider, checks: Check[], o
     checks.push({
       name: check,
       ok: false,
-      message: `${e.message}${e.hint ? ` ${e.hint}` : ''}`,
+      message: messageWithHint(e),
       ...(typeof cliHint === 'string' ? { cliMessage: `${e.message} ${cliHint}` } : {}),
     });
   };

@@ -11,7 +11,7 @@ import { connectStorage } from '../auth/oauth-flow';
 import { isOAuthKind } from '../auth/oauth-providers';
 import { credentialKind } from '../auth/storage-tokens';
 import { STORAGE_NAME_PATTERN, type StorageEntry } from '../config';
-import { AppError, toAppError } from '../errors';
+import { AppError, messageWithHint, toAppError } from '../errors';
 import { SECRET_NAMES } from '../secrets/names';
 import type { StorageProvider } from '../storage/provider';
 import { getFactory, listFactories, openStorage, parseSettings } from '../storage/registry';
@@ -296,7 +296,7 @@ export class StorageService implements AreaApi<typeof storagesMethods> {
     } catch (err) {
       const e = toAppError(err);
       onError(e);
-      checks.push({ name: 'open', ok: false, message: `${e.message}${e.hint ? ` ${e.hint}` : ''}` });
+      checks.push({ name: 'open', ok: false, message: messageWithHint(e) });
       for (const c of ['list', 'write', 'read', 'delete']) checks.push({ name: c, ok: false, message: 'skipped: could not open the storage' });
       return { ok: false, checks };
     }

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { odooMethods, type OdooInstanceDatabases, type OdooInstanceSummary, type OdooTestResult } from '../../contract/odoo';
-import { AppError, isAppError, toAppError } from '../errors';
+import { AppError, isAppError, messageWithHint, toAppError } from '../errors';
 import type { JobManager } from '../jobs/job-manager';
 import type { JobContext } from '../jobs/job';
 import { nullLogger, type Logger } from '../util/logger';
@@ -30,7 +30,7 @@ function withoutCliHint(details: Readonly<Record<string, unknown>> | undefined):
 /** A failed check's message with its hint, in the app's words and (when the error has them) the CLI's. */
 function failedCheckMessages(e: AppError): { message: string; cliMessage?: string } {
   const cli = e.details?.cliHint;
-  const message = `${e.message}${e.hint ? ` ${e.hint}` : ''}`;
+  const message = messageWithHint(e);
   return typeof cli === 'string' ? { message, cliMessage: `${e.message} ${cli}` } : { message };
 }
 
