@@ -15,12 +15,10 @@ import type { Logger } from '../../util/logger';
 import type { Capabilities, CallOptions, ListOptions, ObjectInfo, ReadOptions, StorageProvider, WriteOptions } from '../provider';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../wrappers/keys';
 import { backoffDelay } from '../wrappers/backoff';
+import { MAX_RETRY_AFTER_MS } from '../wrappers/retry';
 import { guardReadStream, sleep } from '../wrappers/streams';
 import { classifyDropboxError, errorSummary, isUnauthorized } from './errors';
 import { onAbort } from '../../util/abort';
-
-/** A 429's Retry-After above this fails the chunk (a later retry of the whole write may wait longer). */
-const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Where the SDK sends content requests (the test fetch rewrites this host). */
 const CONTENT_URL = 'https://content.dropboxapi.com/2/';
@@ -251,6 +249,7 @@ export class DropboxProvider implements StorageProvider {
           if (info?.size === end) return { '.tag': 'file', name: '', id: '', client_modified: '', server_modified: info.modified.toISOString(), rev: info.etag ?? '', size: info.size, path_display: commitPath, ...(info.checksum ? { content_hash: info.checksum.value } : {}) } as files.FileMetadata;
         }
         if (err.kind === 'Transient' && attempt < 3 && !signal?.aborted && (err.retryAfterMs ?? 0) <= MAX_RETRY_AFTER_MS) {
+          // A longer Retry-After fails the chunk, as it fails any retried request.
           // Re-send at the same offset (the server answers incorrect_offset if part of it arrived),
           // after a pause, or as long as a 429's Retry-After asks: at once, it was refused again.
           this.o.log.info('Dropbox upload chunk lost; re-sending', { offset: at, attempt: attempt + 1 });

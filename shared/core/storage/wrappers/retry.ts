@@ -12,6 +12,9 @@ import { backoffDelay, type BackoffOptions } from './backoff';
 import { sleep as defaultSleep } from './streams';
 import { wrapProvider } from './wrap';
 
+/** The longest Retry-After a retry waits for by default; a server asking for more gets its error passed on. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
 /** Retry settings. */
 export interface RetryOptions extends BackoffOptions {
   /** Retries after the first attempt (default 4). */
@@ -35,7 +38,7 @@ export async function retrying<T>(
   options: RetryOptions & { signal?: AbortSignal } = {},
 ): Promise<T> {
   const retries = options.retries ?? 4;
-  const maxRetryAfter = options.maxRetryAfterMs ?? 60_000;
+  const maxRetryAfter = options.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS;
   const pause = options.sleep ?? defaultSleep;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -71,7 +74,7 @@ export function withRetry(provider: StorageProvider, options: RetryOptions = {})
             const err = toAppError(e);
             const retries = options.retries ?? 4;
             if (err.kind !== 'Transient' || attempt >= retries) throw err;
-            if (err.retryAfterMs !== undefined && err.retryAfterMs > (options.maxRetryAfterMs ?? 60_000)) throw err;
+            if (err.retryAfterMs !== undefined && err.retryAfterMs > (options.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS)) throw err;
             const delay = backoffDelay(attempt, options, err.retryAfterMs, options.random);
             options.log?.warn('Restarting a listing after a transient error', { prefix, attempt: attempt + 1, yielded: seen.size, error: err.message });
             await (options.sleep ?? defaultSleep)(delay, opts?.signal);
