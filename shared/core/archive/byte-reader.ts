@@ -62,6 +62,23 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * Like `readUpTo`, into a buffer of its own allocated up front and filled chunk by chunk, so a
+   * large read holds its bytes once (`readUpTo` gathers the chunks, then joins them); for reads
+   * that usually fill `n` (a large object's segments), as `n` bytes are allocated whatever comes.
+   */
+  async readFilled(n: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(n);
+    let got = 0;
+    while (got < n) {
+      const c = await this.readChunk(n - got);
+      if (!c) break;
+      c.copy(buf, got);
+      got += c.length;
+    }
+    return got === n ? buf : buf.subarray(0, got);
+  }
+
   /** Exactly `n` bytes; throws `Integrity` (`what` is truncated) when the stream ends first. */
   async readExact(n: number, what: string): Promise<Buffer> {
     const b = await this.readUpTo(n);

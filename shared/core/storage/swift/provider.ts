@@ -45,23 +45,6 @@ const HELD_SEGMENT_BYTES = 16 * 1024 * 1024;
  */
 const HELD_SEGMENTS = 800;
 
-/**
- * Up to `size` bytes of `reader` copied into one buffer of their own, chunk by chunk (fewer only at
- * the end of the stream): a held segment costs its size once, where gathering the chunks and
- * joining them held them twice.
- */
-async function fillSegment(reader: ByteReader, size: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(size);
-  let n = 0;
-  while (n < size) {
-    const c = await reader.readChunk(size - n);
-    if (!c) break;
-    c.copy(buf, n);
-    n += c.length;
-  }
-  return n === size ? buf : buf.subarray(0, n);
-}
-
 /** Where the segments of one large object go. */
 interface SegmentTarget {
   readonly key: string;
@@ -423,12 +406,12 @@ export class SwiftProvider implements StorageProvider {
     const attempted: string[] = []; // includes a segment whose PUT was cut off (the server may have it)
     const segment: SegmentTarget = { key, segCont, base, attempted, signal };
     try {
-      let next: Promise<Buffer> | undefined = fillSegment(reader, held);
+      let next: Promise<Buffer> | undefined = reader.readFilled(held);
       for (let i = 0; ; i++) {
         if (next) {
           const data: Buffer = await next;
           if (i > 0 && data.length === 0) break;
-          next = i + 1 < heldCount && data.length === held ? fillSegment(reader, held) : undefined;
+          next = i + 1 < heldCount && data.length === held ? reader.readFilled(held) : undefined;
           // Read while this segment is sent; if the send fails first, the write fails and this read's own failure is moot.
           next?.catch(() => undefined);
           segments.push(await this.putHeldSegment(segment, i, data));
